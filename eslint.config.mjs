@@ -1,0 +1,41 @@
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+export default [
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', '**/tmp/**', '.sluice/**', 'docs/**'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:util'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['*'] },
+            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:data-access', 'type:util', 'type:testing'] },
+            { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:data-access', 'type:util', 'type:testing'] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:data-access', 'type:util', 'type:testing'] },
+            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
+            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:sluice', onlyDependOnLibsWithTags: ['*'] },
+            { sourceTag: 'scope:webhook-ingest', onlyDependOnLibsWithTags: ['scope:shared', 'scope:webhook-ingest'] },
+            { sourceTag: 'scope:repo-sync', onlyDependOnLibsWithTags: ['scope:shared', 'scope:repo-sync'] },
+            { sourceTag: 'scope:autodeploy', onlyDependOnLibsWithTags: ['scope:shared', 'scope:autodeploy'] },
+            { sourceTag: 'scope:kube-applier', onlyDependOnLibsWithTags: ['scope:shared', 'scope:kube-applier'] },
+            { sourceTag: 'scope:commit-status', onlyDependOnLibsWithTags: ['scope:shared', 'scope:commit-status'] }
+          ]
+        }
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'error'
+    }
+  },
+  {
+    files: ['**/*.spec.ts', '**/*.int-spec.ts', 'bench/**/*.ts', 'e2e/**/*.ts', 'scripts/**', 'infra/**'],
+    rules: { 'no-console': 'off', '@typescript-eslint/no-non-null-assertion': 'off' }
+  }
+];

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// Finds the test files and runs them with node's test runner through SWC (decorator
+// metadata for NestJS; require(esm) for ESM-only dependencies). The infrastructure
+// (PostgreSQL, Kafka, kube-apiserver) is started by infra/test.sh before this runs.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const args = process.argv.slice(2);
+const unitOnly = args.includes('--unit');
+const filters = args.filter((a) => !a.startsWith('--'));
+const roots = ['apps', 'libs', 'e2e', 'scripts'];
+
+function walk(dir, out) {
+  let entries;
+  try { entries = readdirSync(dir); } catch { return out; }
+  for (const name of entries) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path, out);
+    else if (/\.(spec|int-spec|e2e-spec)\.ts$/.test(name)) out.push(relative(root, path));
+  }
+  return out;
+}
+
+let files = roots.flatMap((r) => walk(join(root, r), [])).sort();
+if (unitOnly) files = files.filter((f) => f.endsWith('.spec.ts') && !f.endsWith('.int-spec.ts') && !f.endsWith('.e2e-spec.ts'));
+if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
+if (files.length === 0) {
+  console.error('run-tests: no test files matched');
+  process.exit(1);
+}
+
+const runDir = process.env.SLUICE_TEST_RUN_DIR ?? join(root, '.sluice-test', 'run');
+mkdirSync(runDir, { recursive: true });
+const tapFile = join(runDir, 'results.tap');
+const concurrency = process.env.SLUICE_TEST_CONCURRENCY ?? '3';
+const result = spawnSync(
+  process.execPath,
+  [
+    '--require', 'reflect-metadata',
+    '--require', '@swc-node/register',
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
+    ...files,
+  ],
+  { stdio: 'inherit', cwd: root, env: { ...process.env, NODE_ENV: 'test', SWC_NODE_PROJECT: join(root, 'tsconfig.base.json') } },
+);
+process.exit(result.status ?? 1);
