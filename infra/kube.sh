@@ -110,7 +110,212 @@ cmd_build() {
   log "binaries ready in $((SECONDS - start))s: $ETCD_BIN/etcd $KUBE_BIN/kube-apiserver"
 }
 
+KUBE_DIR() { echo "$1/kube"; }
+
+# Is the pid in <pidfile> alive and one of ours (its command line names <rundir>)?
+pid_alive() {
+  local pidfile=$1 rundir=$2 pid
+  [[ -f "$pidfile" ]] || return 1
+  pid=$(<"$pidfile")
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$rundir"
+}
+
+stop_pid() {
+  local pidfile=$1 rundir=$2 name=$3 pid
+  if pid_alive "$pidfile" "$rundir"; then
+    pid=$(<"$pidfile")
+    log "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + 15))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "$name did not stop on SIGTERM; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    fi
+  fi
+  rm -f "$pidfile"
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+fail_with_log() {
+  local logfile=$1
+  shift
+  echo "error: $*" >&2
+  if [[ -f "$logfile" ]]; then
+    echo "---- last 40 lines of $logfile ----" >&2
+    tail -n 40 "$logfile" >&2
+  fi
+  exit 1
+}
+
+# Certificates, service-account keys and tokens are generated once per rundir and reused.
+make_credentials() {
+  local kd=$1 pki=$1/pki
+  mkdir -p "$pki"
+  chmod 700 "$pki"
+  if [[ ! -f "$pki/serving.crt" ]]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=sluice-test-ca" \
+      -keyout "$pki/ca.key" -out "$pki/ca.crt" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" \
+      -keyout "$pki/serving.key" -out "$pki/serving.csr" 2>/dev/null
+    printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc" \
+      "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+      "extendedKeyUsage=serverAuth" >"$pki/serving.ext"
+    openssl x509 -req -in "$pki/serving.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+      -days 3650 -extfile "$pki/serving.ext" -out "$pki/serving.crt" 2>/dev/null
+  fi
+  if [[ ! -f "$pki/sa.key" ]]; then
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$pki/sa.key" 2>/dev/null
+    openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub"
+  fi
+  if [[ ! -f "$kd/tokens.csv" ]]; then
+    # token,user,uid,"groups"
+    echo "$(openssl rand -hex 32),sluice-test-admin,sluice-test-admin,\"system:masters\"" >"$kd/tokens.csv"
+    chmod 600 "$kd/tokens.csv"
+  fi
+}
+
+admin_token() { cut -d, -f1 "$1/tokens.csv"; }
+
+readyz() {
+  curl -fsS --max-time 3 --cacert "$1/pki/ca.crt" -H "Authorization: Bearer $(admin_token "$1")" \
+    "https://127.0.0.1:$APISERVER_PORT/readyz" | grep -qx ok
+}
+
+etcd_healthy() { curl -fsS --max-time 3 "http://127.0.0.1:$ETCD_CLIENT_PORT/health" | grep -q '"health":"true"'; }
+
+write_kubeconfig() {
+  local kd=$1
+  cat >"$kd/admin.kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+  - name: sluice-test
+    cluster:
+      server: https://127.0.0.1:$APISERVER_PORT
+      certificate-authority: $kd/pki/ca.crt
+users:
+  - name: sluice-test-admin
+    user:
+      token: $(admin_token "$kd")
+contexts:
+  - name: sluice-test
+    context:
+      cluster: sluice-test
+      user: sluice-test-admin
+current-context: sluice-test
+KC
+  chmod 600 "$kd/admin.kubeconfig"
+}
+
+start_etcd() {
+  local rundir=$1 kd=$2
+  port_free "$ETCD_CLIENT_PORT" && port_free "$ETCD_PEER_PORT" ||
+    die "etcd ports $ETCD_CLIENT_PORT/$ETCD_PEER_PORT are taken by a process not recorded in $kd (another rundir?)"
+  # A fresh store every start: tests must not depend on leftovers.
+  rm -rf "$kd/etcd-data"
+  log "starting etcd $ETCD_VERSION on 127.0.0.1:$ETCD_CLIENT_PORT"
+  setsid "$ETCD_BIN/etcd" --name sluice-test --data-dir "$kd/etcd-data" \
+    --listen-client-urls "http://127.0.0.1:$ETCD_CLIENT_PORT" \
+    --advertise-client-urls "http://127.0.0.1:$ETCD_CLIENT_PORT" \
+    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster "sluice-test=http://127.0.0.1:$ETCD_PEER_PORT" \
+    --unsafe-no-fsync --log-level warn \
+    >"$kd/etcd.log" 2>&1 </dev/null &
+  echo $! >"$kd/etcd.pid"
+  wait_for 60 "etcd /health" etcd_healthy || fail_with_log "$kd/etcd.log" "etcd did not become healthy"
+}
+
+start_apiserver() {
+  local rundir=$1 kd=$2
+  port_free "$APISERVER_PORT" ||
+    die "kube-apiserver port $APISERVER_PORT is taken by a process not recorded in $kd (another rundir?)"
+  log "starting kube-apiserver $KUBE_VERSION on https://127.0.0.1:$APISERVER_PORT"
+  # --watch-cache-sizes=configmaps#0: configmap watches go straight to etcd, so a compaction
+  # makes an old resourceVersion really "410 Gone" (the watch-relist test relies on it);
+  # every other resource keeps the watch cache (and with it, bookmarks).
+  setsid "$KUBE_BIN/kube-apiserver" \
+    --etcd-servers="http://127.0.0.1:$ETCD_CLIENT_PORT" \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
+    --cert-dir="$kd/pki" --tls-cert-file="$kd/pki/serving.crt" --tls-private-key-file="$kd/pki/serving.key" \
+    --token-auth-file="$kd/tokens.csv" --anonymous-auth=false \
+    --authorization-mode=RBAC \
+    --service-account-issuer=https://kubernetes.default.svc \
+    --service-account-key-file="$kd/pki/sa.pub" --service-account-signing-key-file="$kd/pki/sa.key" \
+    --service-cluster-ip-range=10.96.0.0/24 \
+    --watch-cache-sizes=configmaps#0 \
+    --profiling=false \
+    >"$kd/kube-apiserver.log" 2>&1 </dev/null &
+  echo $! >"$kd/kube-apiserver.pid"
+  local timeout=${SLUICE_KUBE_READY_TIMEOUT:-120}
+  if ! wait_for "$timeout" "kube-apiserver /readyz" readyz "$kd"; then
+    pid_alive "$kd/kube-apiserver.pid" "$rundir" || fail_with_log "$kd/kube-apiserver.log" "kube-apiserver exited"
+    fail_with_log "$kd/kube-apiserver.log" "kube-apiserver not ready after ${timeout}s"
+  fi
+}
+
+cmd_up() {
+  local rundir=${1:-}
+  [[ -n "$rundir" ]] || die "usage: $0 up <rundir>"
+  mkdir -p "$rundir"
+  rundir=$(cd "$rundir" && pwd)
+  local kd
+  kd=$(KUBE_DIR "$rundir")
+  mkdir -p "$kd"
+  cmd_build
+  command -v openssl >/dev/null || die "openssl is required"
+  command -v curl >/dev/null || die "curl is required"
+  make_credentials "$kd"
+
+  if pid_alive "$kd/etcd.pid" "$rundir" && pid_alive "$kd/kube-apiserver.pid" "$rundir" && readyz "$kd"; then
+    log "already running (rundir $rundir)"
+  else
+    # Whatever is left of a previous run goes first, apiserver before its store.
+    stop_pid "$kd/kube-apiserver.pid" "$rundir" kube-apiserver
+    stop_pid "$kd/etcd.pid" "$rundir" etcd
+    start_etcd "$rundir" "$kd"
+    start_apiserver "$rundir" "$kd"
+  fi
+  write_kubeconfig "$kd"
+
+  log "installing CRDs and RBAC"
+  command -v node >/dev/null || die "node is required to install the CRDs and RBAC"
+  KUBE_SERVER="https://127.0.0.1:$APISERVER_PORT" KUBE_CA="$kd/pki/ca.crt" KUBE_TOKEN=$(admin_token "$kd") \
+    node "$ROOT/infra/kube-apply.mjs" --wait-established \
+    "$ROOT"/deploy/crds/*.yaml "$ROOT"/deploy/rbac/*.yaml ||
+    fail_with_log "$kd/kube-apiserver.log" "installing deploy/crds and deploy/rbac failed"
+
+  cat >"$rundir/kube.env" <<ENV
+export KUBECONFIG=$kd/admin.kubeconfig
+export SLUICE_TEST_KUBE_SERVER=https://127.0.0.1:$APISERVER_PORT
+export SLUICE_TEST_KUBE_CA=$kd/pki/ca.crt
+export SLUICE_TEST_KUBE_TOKEN=$(admin_token "$kd")
+export SLUICE_TEST_ETCD_URL=http://127.0.0.1:$ETCD_CLIENT_PORT
+ENV
+  log "ready: source $rundir/kube.env"
+}
+
+cmd_down() {
+  local rundir=${1:-}
+  [[ -n "$rundir" ]] || die "usage: $0 down <rundir>"
+  [[ -d "$rundir" ]] || return 0
+  rundir=$(cd "$rundir" && pwd)
+  local kd
+  kd=$(KUBE_DIR "$rundir")
+  stop_pid "$kd/kube-apiserver.pid" "$rundir" kube-apiserver
+  stop_pid "$kd/etcd.pid" "$rundir" etcd
+  rm -rf "$kd/etcd-data"
+}
+
 case "${1:-}" in
   build) cmd_build ;;
+  up) cmd_up "${2:-}" ;;
+  down) cmd_down "${2:-}" ;;
   *) die "usage: $0 build | up <rundir> | down <rundir>" ;;
 esac
