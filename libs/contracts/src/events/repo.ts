@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { buildConclusion } from './scm';
+import { commitSummary, deployConfigRoot, repoFullName, repoRef, sha } from './common';
+
+/** Events on `sluice.repo.v1`, emitted by repo-sync as its catalogue changes (stream `repo-<owner/name>`). */
+
+export const repoUpsertedV1 = z.object({ repo: repoRef });
+
+export const branchUpdatedV1 = z.object({
+  repo: repoFullName,
+  defaultBranch: z.string().min(1),
+  branch: z.string().min(1),
+  headSha: sha,
+  previousSha: sha.nullable(),
+  headCommit: commitSummary.nullable(),
+});
+
+export const branchDeletedV1 = z.object({ repo: repoFullName, branch: z.string().min(1) });
+
+export const buildRecordedV1 = z.object({
+  repo: repoFullName,
+  sha,
+  branch: z.string().nullable(),
+  buildName: z.string().min(1),
+  status: z.enum(['in_progress', 'completed']),
+  conclusion: buildConclusion.nullable(),
+  url: z.string().nullable(),
+});
+
+export const configDiscoveredV1 = z.object({ config: deployConfigRoot, configSha: sha });
+export const configChangedV1 = z.object({ config: deployConfigRoot, configSha: sha });
+export const configRemovedV1 = z.object({ name: z.string().min(1), configRepo: repoFullName, configSha: sha });
+export const configInvalidV1 = z.object({
+  configRepo: repoFullName,
+  path: z.string().min(1),
+  configSha: sha,
+  errors: z.array(z.object({ path: z.string(), message: z.string() })),
+});

@@ -1,0 +1,74 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventParseError, newEvent, parseEvent } from './parse';
+import { latestVersion } from './registry';
+
+const sha = 'a'.repeat(40);
+const repo = { fullName: 'acme/billing', id: 1, defaultBranch: 'main', private: false };
+const envelope = (overrides: Record<string, unknown>) => ({
+  id: '0193b6a0-0000-7000-8000-000000000001',
+  type: 'scm.build.completed',
+  version: 1,
+  stream: 'repo-acme/billing',
+  streamVersion: 3,
+  occurredAt: '2026-11-23T08:00:00.000Z',
+  correlationId: 'delivery-1',
+  causationId: null,
+  data: { deliveryId: 'd1', repo, sha, branch: 'main', buildName: 'ci', source: 'workflow_run', conclusion: 'success' },
+  ...overrides,
+});
+
+describe('parseEvent', () => {
+  it('reads an event stored as version 1 upcast to the latest version', () => {
+    const event = parseEvent(envelope({}));
+    assert.equal(event.type, 'scm.build.completed');
+    assert.equal(event.version, latestVersion('scm.build.completed'));
+    assert.equal(event.version, 2);
+    assert.deepEqual((event.data as { url: unknown }).url, null);
+  });
+
+  it('accepts the latest version as it is', () => {
+    const raw = envelope({ version: 2 });
+    (raw.data as Record<string, unknown>).url = 'https://ci.example/run/1';
+    const event = parseEvent(raw);
+    assert.equal((event.data as { url: unknown }).url, 'https://ci.example/run/1');
+  });
+
+  it('rejects an unknown type with a typed error', () => {
+    assert.throws(
+      () => parseEvent(envelope({ type: 'scm.nope' })),
+      (e: unknown) => e instanceof EventParseError && e.failure === 'unknown-type' && /scm\.nope/.test(e.message),
+    );
+  });
+
+  it('rejects an unknown version naming the latest', () => {
+    assert.throws(
+      () => parseEvent(envelope({ version: 9 })),
+      (e: unknown) => e instanceof EventParseError && e.failure === 'unknown-version' && /latest is 2/.test(e.message),
+    );
+  });
+
+  it('rejects a malformed envelope', () => {
+    assert.throws(
+      () => parseEvent({ hello: 'world' }),
+      (e: unknown) => e instanceof EventParseError && e.failure === 'malformed-envelope',
+    );
+  });
+
+  it('rejects invalid data naming the field', () => {
+    const raw = envelope({});
+    (raw.data as Record<string, unknown>).sha = 'not-a-sha';
+    assert.throws(
+      () => parseEvent(raw),
+      (e: unknown) => e instanceof EventParseError && e.failure === 'invalid-data' && e.issues.some((i) => i.path === 'sha'),
+    );
+  });
+});
+
+describe('newEvent', () => {
+  it('stamps the latest version and validates the data', () => {
+    const event = newEvent('repo.branch.deleted', { repo: 'acme/billing', branch: 'feature/x' });
+    assert.equal(event.version, 1);
+    assert.throws(() => newEvent('repo.branch.deleted', { repo: 'not a repo', branch: '' }), EventParseError);
+  });
+});

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import * as deploy from './events/deploy';
+import * as repo from './events/repo';
+import * as scm from './events/scm';
+import * as status from './events/status';
+import { Topics, type Topic } from './topics';
+
+/**
+ * Every event type Sluice publishes: its topic, each published version's schema and the
+ * upcasters that lift version n to n+1. A published version is never edited.
+ */
+const defineEvent = <
+  const TTopic extends Topic,
+  const TSchemas extends readonly [z.ZodType, ...z.ZodType[]],
+>(definition: {
+  topic: TTopic;
+  /** Index 0 is version 1. */
+  versions: TSchemas;
+  /** upcasters[i] lifts version i+1 to i+2 (data already validated against version i+1). */
+  upcasters?: ReadonlyArray<(data: never) => unknown>;
+}) => definition;
+
+export const eventDefinitions = {
+  'scm.push.received': defineEvent({ topic: Topics.scm, versions: [scm.pushReceivedV1] }),
+  'scm.build.started': defineEvent({ topic: Topics.scm, versions: [scm.buildStartedV1] }),
+  'scm.build.completed': defineEvent({
+    topic: Topics.scm,
+    versions: [scm.buildCompletedV1, scm.buildCompletedV2],
+    upcasters: [(v1: z.infer<typeof scm.buildCompletedV1>) => ({ ...v1, url: null })],
+  }),
+  'scm.pull-request.changed': defineEvent({ topic: Topics.scm, versions: [scm.pullRequestChangedV1] }),
+  'scm.ref.created': defineEvent({ topic: Topics.scm, versions: [scm.refChangedV1] }),
+  'scm.ref.deleted': defineEvent({ topic: Topics.scm, versions: [scm.refChangedV1] }),
+
+  'repo.upserted': defineEvent({ topic: Topics.repo, versions: [repo.repoUpsertedV1] }),
+  'repo.branch.updated': defineEvent({ topic: Topics.repo, versions: [repo.branchUpdatedV1] }),
+  'repo.branch.deleted': defineEvent({ topic: Topics.repo, versions: [repo.branchDeletedV1] }),
+  'repo.build.recorded': defineEvent({ topic: Topics.repo, versions: [repo.buildRecordedV1] }),
+  'repo.config.discovered': defineEvent({ topic: Topics.repo, versions: [repo.configDiscoveredV1] }),
+  'repo.config.changed': defineEvent({ topic: Topics.repo, versions: [repo.configChangedV1] }),
+  'repo.config.removed': defineEvent({ topic: Topics.repo, versions: [repo.configRemovedV1] }),
+  'repo.config.invalid': defineEvent({ topic: Topics.repo, versions: [repo.configInvalidV1] }),
+
+  'config.registered': defineEvent({ topic: Topics.deploy, versions: [deploy.configRegisteredV1] }),
+  'config.removed': defineEvent({ topic: Topics.deploy, versions: [deploy.configRemovedFromRepoV1] }),
+  'config.pinned': defineEvent({ topic: Topics.deploy, versions: [deploy.configPinnedV1] }),
+  'config.unpinned': defineEvent({ topic: Topics.deploy, versions: [deploy.configUnpinnedV1] }),
+  'deploy.requested': defineEvent({ topic: Topics.deploy, versions: [deploy.deployRequestedV1] }),
+  'deploy.rejected': defineEvent({ topic: Topics.deploy, versions: [deploy.deployRequestRejectedV1] }),
+  'undeploy.requested': defineEvent({ topic: Topics.deploy, versions: [deploy.undeployRequestedV1] }),
+  'deploy.superseded': defineEvent({ topic: Topics.deploy, versions: [deploy.deploySupersededV1] }),
+  'deploy.started': defineEvent({ topic: Topics.deploy, versions: [deploy.deployStartedV1] }),
+  'deploy.applied': defineEvent({ topic: Topics.deploy, versions: [deploy.deployAppliedV1] }),
+  'deploy.succeeded': defineEvent({ topic: Topics.deploy, versions: [deploy.deploySucceededV1] }),
+  'deploy.failed': defineEvent({ topic: Topics.deploy, versions: [deploy.deployFailedV1] }),
+  'deploy.undeployed': defineEvent({ topic: Topics.deploy, versions: [deploy.undeployedV1] }),
+
+  'commit-status.synced': defineEvent({ topic: Topics.status, versions: [status.commitStatusSyncedV1] }),
+} as const;
+
+type Definitions = typeof eventDefinitions;
+export type EventType = keyof Definitions;
+
+type Last<T extends readonly unknown[]> = T extends readonly [...unknown[], infer L] ? L : never;
+type LatestSchema<K extends EventType> = Last<Definitions[K]['versions']>;
+
+/** The payload of the latest version of an event type. */
+export type EventData<K extends EventType> = z.infer<LatestSchema<K>>;
+
+export const EVENT_TYPES = Object.keys(eventDefinitions) as EventType[];
+
+export function latestVersion(type: EventType): number {
+  return eventDefinitions[type].versions.length;
+}
+
+export function topicOf(type: EventType): Topic {
+  return eventDefinitions[type].topic;
+}
+
+export function isEventType(type: string): type is EventType {
+  return Object.prototype.hasOwnProperty.call(eventDefinitions, type);
+}
+
+/** The zod schema of one published version (1-based), for validation and JSON Schema generation. */
+export function schemaOf(type: EventType, version: number): z.ZodType | undefined {
+  return (eventDefinitions[type].versions as readonly z.ZodType[])[version - 1];
+}
