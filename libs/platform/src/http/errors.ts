@@ -1,0 +1,112 @@
+/**
+ * Typed errors with their HTTP mapping (CONVENTIONS: 400/401/403/404/409/413/422 at the
+ * edge, never a 500 for bad input). Domain and application code throws these (or its
+ * own subclasses); the global `HttpErrorFilter` turns them into
+ * `{ error: { code, message, details? } }`.
+ */
+export interface ErrorDetails {
+  /** The offending field's path, e.g. `body.artifactSha`. */
+  readonly field?: string;
+  readonly [key: string]: unknown;
+}
+
+export interface SluiceErrorOptions {
+  /** Machine-readable code; each class has a default. */
+  readonly code?: string;
+  readonly details?: ErrorDetails;
+  readonly cause?: unknown;
+}
+
+export abstract class SluiceError extends Error {
+  abstract readonly status: number;
+  readonly code: string;
+  readonly details?: ErrorDetails;
+
+  protected constructor(message: string, defaultCode: string, options: SluiceErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = options.code ?? defaultCode;
+    if (options.details !== undefined) this.details = options.details;
+  }
+}
+
+export class BadRequestError extends SluiceError {
+  readonly status = 400;
+  constructor(message: string, options?: SluiceErrorOptions) {
+    super(message, 'bad_request', options);
+  }
+}
+
+export class UnauthorizedError extends SluiceError {
+  readonly status = 401;
+  constructor(message = 'authentication required', options?: SluiceErrorOptions) {
+    super(message, 'unauthorized', options);
+  }
+}
+
+export class ForbiddenError extends SluiceError {
+  readonly status = 403;
+  constructor(message = 'forbidden', options?: SluiceErrorOptions) {
+    super(message, 'forbidden', options);
+  }
+}
+
+export class NotFoundError extends SluiceError {
+  readonly status = 404;
+  constructor(message: string, options?: SluiceErrorOptions) {
+    super(message, 'not_found', options);
+  }
+}
+
+export class ConflictError extends SluiceError {
+  readonly status = 409;
+  constructor(message: string, options?: SluiceErrorOptions) {
+    super(message, 'conflict', options);
+  }
+}
+
+export class PayloadTooLargeError extends SluiceError {
+  readonly status = 413;
+  constructor(message = 'payload too large', options?: SluiceErrorOptions) {
+    super(message, 'payload_too_large', options);
+  }
+}
+
+export class UnprocessableError extends SluiceError {
+  readonly status = 422;
+  constructor(message: string, options?: SluiceErrorOptions) {
+    super(message, 'unprocessable', options);
+  }
+}
+
+/** The `code` used for an HTTP status that did not come from a `SluiceError`. */
+export function codeForStatus(status: number): string {
+  switch (status) {
+    case 400:
+      return 'bad_request';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 405:
+      return 'method_not_allowed';
+    case 408:
+      return 'request_timeout';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'payload_too_large';
+    case 415:
+      return 'unsupported_media_type';
+    case 422:
+      return 'unprocessable';
+    case 429:
+      return 'too_many_requests';
+    case 503:
+      return 'unavailable';
+    default:
+      return status >= 500 ? 'internal' : 'bad_request';
+  }
+}

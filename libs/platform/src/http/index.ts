@@ -1,0 +1,3 @@
+export * from './errors';
+export * from './error.filter';
+export * from './validation';

@@ -1,0 +1,4 @@
+export * from './correlation';
+export * from './redact';
+export * from './logger';
+export * from './logging.module';

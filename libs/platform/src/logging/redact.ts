@@ -1,0 +1,61 @@
+/**
+ * What never reaches a log line. Object keys are censored by pino's `redact` (paths
+ * below); secrets embedded in strings (a password in a connection URL, a token in a
+ * query string, a PEM key in an error message) are scrubbed from the final line.
+ */
+export const REDACTED = '[redacted]';
+
+const SECRET_KEYS = [
+  'authorization',
+  'Authorization',
+  'cookie',
+  'password',
+  'passphrase',
+  'secret',
+  'token',
+  'accessToken',
+  'access_token',
+  'refreshToken',
+  'apiKey',
+  'privateKey',
+  'private_key',
+  'webhookSecret',
+  'clientSecret',
+  'GITHUB_TOKEN',
+  'GITHUB_APP_PRIVATE_KEY',
+  'GITHUB_WEBHOOK_SECRET',
+  'SLUICE_ADMIN_TOKEN',
+];
+
+const SECRET_HEADERS = ['authorization', 'cookie', 'x-hub-signature', 'x-hub-signature-256', 'x-gitlab-token', 'x-slack-signature'];
+
+function key(k: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(k) ? `.${k}` : `["${k}"]`;
+}
+
+export const REDACT_PATHS: string[] = [
+  ...SECRET_KEYS.flatMap((k) => [k, `*${key(k)}`]),
+  ...SECRET_HEADERS.flatMap((h) => [
+    `headers${key(h)}`,
+    `req.headers${key(h)}`,
+    `request.headers${key(h)}`,
+    `*.headers${key(h)}`,
+  ]),
+  `res.headers["set-cookie"]`,
+];
+
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^\s:@/"'\\]*):([^\s@/"'\\]+)@/gi;
+const QUERY_SECRET = /([?&](?:access_token|token|client_secret|secret|password|sig|signature)=)[^&\s"'\\]+/gi;
+const BEARER = /(\b(?:Bearer|token|Basic)\s+)[A-Za-z0-9._~+/=-]{8,}/g;
+const PEM = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g;
+const GITHUB_TOKEN = /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g;
+
+/** Scrubs secrets embedded in a string (a serialized log line, an error message). */
+export function scrubSecrets(text: string): string {
+  return text
+    .replace(URL_CREDENTIALS, `$1$2:${REDACTED}@`)
+    .replace(QUERY_SECRET, `$1${REDACTED}`)
+    .replace(BEARER, `$1${REDACTED}`)
+    .replace(PEM, REDACTED)
+    .replace(GITHUB_TOKEN, REDACTED);
+}
