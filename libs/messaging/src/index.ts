@@ -1,1 +1,10 @@
 export * from './port';
+export { MessageBusClosedError } from './errors';
+export type { MessagingLogger } from './logger';
+export type { RetryOptions, RetryPolicy } from './retry-policy';
+export { InProcessMessageBus, type InProcessMessageBusOptions, type InProcessDeadLetter } from './in-process-bus';
+export { KafkaMessageBus, type KafkaMessageBusOptions } from './kafka-bus';
+export type { KafkaConsumerTuning } from './kafka-subscription';
+export type { KafkaLogLevel } from './kafka-logging';
+export { createMessageBus, type MessageBusOptions } from './create-message-bus';
+export { MessagingModule, type MessagingModuleAsyncOptions } from './messaging.module';

@@ -4,18 +4,37 @@ import type { EventEnvelope } from '@sluice/contracts';
  * The messaging port. Two adapters implement it with the same semantics: Kafka
  * (distributed mode) and in-process (all-in-one mode). Delivery is at-least-once and
  * ordered per key (the envelope's `stream`); consumers deduplicate through the inbox.
+ * Topic names are the logical ones from `@sluice/contracts` (`sluice.scm.v1`, ...);
+ * an adapter may map them to physical names (a test prefix) but never shows those.
  */
 export interface MessagePublisher {
   /** Publishes envelopes in the given order; resolves once the broker acknowledged all of them. */
   publish(topic: string, envelopes: readonly EventEnvelope[]): Promise<void>;
 }
 
+/** Why and where a message was dead-lettered; set when consuming a `<topic>.dlq` topic. */
+export interface DeadLetterInfo {
+  /** Consumer group whose handler gave up on the message. */
+  readonly group: string;
+  /** The last handler error, or why the message could not be decoded. */
+  readonly error: string;
+  /** Handler attempts made; 0 when the message was not a valid envelope. */
+  readonly attempts: number;
+  /** Logical topic the message was consumed from. */
+  readonly originalTopic: string;
+  readonly originalPartition: number;
+  readonly originalOffset: string;
+}
+
 export interface DeliveryContext {
+  /** Logical topic name. */
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
   /** 1 on first delivery of this message to this handler in this process. */
   readonly attempt: number;
+  /** Present only on messages read from a dead-letter topic. */
+  readonly deadLetter?: DeadLetterInfo;
 }
 
 /**
@@ -26,24 +45,35 @@ export interface DeliveryContext {
 export type MessageHandler = (envelope: EventEnvelope, context: DeliveryContext) => Promise<void>;
 
 export interface SubscriptionOptions {
-  /** Consumer group; one per consuming service (e.g. `autodeploy`). */
+  /**
+   * Consumer group; one per consuming service (e.g. `autodeploy`). A group that has
+   * never committed starts from the oldest retained message, so nothing published
+   * before the first subscribe is missed.
+   */
   readonly group: string;
   readonly topics: readonly string[];
   readonly handler: MessageHandler;
-  /** Attempts before dead-lettering; default 5. */
+  /** Attempts before dead-lettering; default 5 (or the bus's `retry.maxAttempts`). */
   readonly maxAttempts?: number;
 }
 
 export interface Subscription {
+  /**
+   * Stops consuming. An in-flight handler gets the bus's shutdown grace period to
+   * finish (and be committed); after that it is abandoned and its message will be
+   * redelivered to the group.
+   */
   stop(): Promise<void>;
 }
 
 export interface MessageBus extends MessagePublisher {
   /** Creates topics (and their `.dlq`) if missing. Idempotent. */
   ensureTopics(topics: readonly string[]): Promise<void>;
+  /** Resolves once the subscription consumes (Kafka: the group was joined). */
   subscribe(options: SubscriptionOptions): Promise<Subscription>;
   /** True while the bus can publish and consume. */
   isReady(): boolean;
+  /** Stops every subscription, then disconnects. Idempotent. */
   close(): Promise<void>;
 }
 

@@ -1,0 +1,194 @@
+import { deadLetterTopic, type EventEnvelope } from '@sluice/contracts';
+import { Kafka, Partitioners, type Admin, type Message, type Producer, type RetryOptions as KafkaRetryOptions } from 'kafkajs';
+import { encodeEnvelope } from './envelope-codec';
+import { MessageBusClosedError } from './errors';
+import { envelopeHeaders } from './kafka-headers';
+import { KAFKAJS_LOG_LEVELS, kafkaLogCreator, type KafkaLogLevel } from './kafka-logging';
+import { KafkaSubscription, type KafkaConsumerTuning } from './kafka-subscription';
+import { describeError, silentLogger, type MessagingLogger } from './logger';
+import type { MessageBus, Subscription, SubscriptionOptions } from './port';
+import { resolveRetryPolicy, type RetryOptions } from './retry-policy';
+import { isDeadLetterTopic, TopicNames } from './topic-names';
+
+export interface KafkaMessageBusOptions {
+  readonly brokers: readonly string[];
+  /** Default `sluice`. */
+  readonly clientId?: string;
+  /** Prepended to every logical topic name (tests: a random prefix per file). */
+  readonly topicPrefix?: string;
+  /** Partitions of topics created by `ensureTopics`; default 3. */
+  readonly partitions?: number;
+  /** Replication factor of created topics; default: the broker's `default.replication.factor`. */
+  readonly replicationFactor?: number;
+  readonly logger?: MessagingLogger;
+  /** kafkajs's own log level (before the injected logger filters); default `info`. */
+  readonly kafkaLogLevel?: KafkaLogLevel;
+  /** Handler retry policy; `maxAttempts` per subscription overrides it. */
+  readonly retry?: RetryOptions;
+  /** How long `stop()`/`close()` lets a running handler finish before abandoning it; default 5000. */
+  readonly shutdownGraceMs?: number;
+  readonly consumer?: KafkaConsumerTuning;
+  /**
+   * kafkajs retries for connections, metadata and sends. A publish that still fails
+   * rejects; the outbox relay publishes the same batch again (duplicates are fine,
+   * consumers deduplicate). Default: 8 retries, 300 ms to 5 s apart.
+   */
+  readonly clientRetry?: KafkaRetryOptions;
+  readonly connectionTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+}
+
+const DEFAULT_CLIENT_RETRY: KafkaRetryOptions = { retries: 8, initialRetryTime: 300, maxRetryTime: 5000 };
+
+/**
+ * The distributed transport. One message per envelope: key = `stream` (so a stream
+ * stays on one partition and in order), value = the envelope's JSON, headers with
+ * type/version/correlationId. The producer is idempotent with one request in flight,
+ * so retries neither duplicate nor reorder within a partition.
+ */
+export class KafkaMessageBus implements MessageBus {
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private readonly names: TopicNames;
+  private readonly logger: MessagingLogger;
+  private readonly clientRetry: KafkaRetryOptions;
+  private readonly subscriptions = new Set<KafkaSubscription>();
+  private readonly ensuredTopics = new Set<string>();
+  private connecting: Promise<void> | null = null;
+  private producerConnected = false;
+  private lastSendFailed = false;
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly options: KafkaMessageBusOptions) {
+    if (options.brokers.length === 0) throw new RangeError('KafkaMessageBus needs at least one broker');
+    resolveRetryPolicy(options.retry); // fail at construction on a bad policy, not at the first delivery
+    this.logger = options.logger ?? silentLogger;
+    this.names = new TopicNames(options.topicPrefix);
+    this.clientRetry = { ...DEFAULT_CLIENT_RETRY, ...options.clientRetry };
+    this.kafka = new Kafka({
+      clientId: options.clientId ?? 'sluice',
+      brokers: [...options.brokers],
+      retry: this.clientRetry,
+      connectionTimeout: options.connectionTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      logLevel: KAFKAJS_LOG_LEVELS[options.kafkaLogLevel ?? 'info'],
+      logCreator: kafkaLogCreator(this.logger),
+    });
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      // Java-compatible murmur2 partitioning: same key → same partition as any other client.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Bounded on purpose (kafkajs warns about it once): we rely on idempotence for
+      // ordering, not for exactly-once, and a publish must eventually report failure.
+      retry: this.clientRetry,
+    });
+    this.producer.on(this.producer.events.CONNECT, () => {
+      this.producerConnected = true;
+    });
+    this.producer.on(this.producer.events.DISCONNECT, () => {
+      this.producerConnected = false;
+    });
+    this.admin = this.kafka.admin({ retry: this.clientRetry });
+  }
+
+  async publish(topic: string, envelopes: readonly EventEnvelope[]): Promise<void> {
+    this.assertOpen();
+    if (envelopes.length === 0) return;
+    await this.send(
+      this.names.physical(topic),
+      envelopes.map((envelope) => ({ key: envelope.stream, value: encodeEnvelope(envelope), headers: envelopeHeaders(envelope) })),
+    );
+  }
+
+  async ensureTopics(topics: readonly string[]): Promise<void> {
+    this.assertOpen();
+    const wanted = topics
+      .flatMap((topic) => (isDeadLetterTopic(topic) ? [topic] : [topic, deadLetterTopic(topic)]))
+      .map((topic) => this.names.physical(topic))
+      .filter((topic) => !this.ensuredTopics.has(topic));
+    if (wanted.length === 0) return;
+    await this.connect();
+    // Resolves false (no error) for topics that already exist, so this is safe to repeat.
+    await this.admin.createTopics({
+      waitForLeaders: true,
+      topics: [...new Set(wanted)].map((topic) => ({
+        topic,
+        numPartitions: this.options.partitions ?? 3,
+        replicationFactor: this.options.replicationFactor ?? -1,
+      })),
+    });
+    for (const topic of wanted) this.ensuredTopics.add(topic);
+  }
+
+  async subscribe(options: SubscriptionOptions): Promise<Subscription> {
+    this.assertOpen();
+    // Subscribing to a missing topic fails in kafkajs, and dead-lettering needs `.dlq`.
+    await this.ensureTopics(options.topics);
+    const subscription = new KafkaSubscription(options, {
+      kafka: this.kafka,
+      names: this.names,
+      logger: this.logger,
+      tuning: this.options.consumer ?? {},
+      clientRetry: this.clientRetry,
+      policy: resolveRetryPolicy(this.options.retry, options.maxAttempts),
+      graceMs: this.options.shutdownGraceMs ?? 5000,
+      send: (physicalTopic, message) => this.send(physicalTopic, [message]),
+    });
+    await subscription.start();
+    this.subscriptions.add(subscription);
+    const stop = async () => {
+      this.subscriptions.delete(subscription);
+      await subscription.stop();
+    };
+    return { stop };
+  }
+
+  isReady(): boolean {
+    if (this.closing || !this.producerConnected || this.lastSendFailed) return false;
+    return [...this.subscriptions].every((subscription) => subscription.ready);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    this.subscriptions.clear();
+    const results = await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+    for (const result of results) {
+      if (result.status === 'rejected') this.logger.warn({ err: describeError(result.reason) }, 'kafka client did not disconnect cleanly');
+    }
+  }
+
+  /** Also used for dead letters, which must still go out while subscriptions stop during close(). */
+  private async send(physicalTopic: string, messages: Message[]): Promise<void> {
+    await this.connect();
+    try {
+      await this.producer.send({ topic: physicalTopic, acks: -1, messages });
+      this.lastSendFailed = false;
+    } catch (error) {
+      this.lastSendFailed = true;
+      throw error;
+    }
+  }
+
+  /** Connects producer and admin once; a failed attempt is retried by the next caller. */
+  private connect(): Promise<void> {
+    this.connecting ??= Promise.all([this.producer.connect(), this.admin.connect()]).then(
+      () => undefined,
+      (error: unknown) => {
+        this.connecting = null;
+        throw error;
+      },
+    );
+    return this.connecting;
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new MessageBusClosedError();
+  }
+}

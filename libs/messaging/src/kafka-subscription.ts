@@ -1,0 +1,192 @@
+import { deadLetterTopic } from '@sluice/contracts';
+import type { Consumer, EachMessagePayload, Kafka, KafkaMessage, Message, RetryOptions as KafkaRetryOptions } from 'kafkajs';
+import { deliverWithRetry } from './deliver-with-retry';
+import { decodeEnvelope } from './envelope-codec';
+import { deadLetterHeaders, readDeadLetterHeaders } from './kafka-headers';
+import { describeError, type MessagingLogger } from './logger';
+import type { DeadLetterInfo, Subscription, SubscriptionOptions } from './port';
+import { backoffDelayMs, type RetryPolicy } from './retry-policy';
+import { isDeadLetterTopic, type TopicNames } from './topic-names';
+
+/** Consumer settings worth tuning (tests want them small; kafkajs defaults otherwise). */
+export interface KafkaConsumerTuning {
+  readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  readonly rebalanceTimeoutMs?: number;
+  readonly maxWaitTimeMs?: number;
+  /** Partitions handled in parallel by one subscription; each partition stays serial. Default 3. */
+  readonly partitionsConsumedConcurrently?: number;
+}
+
+export interface KafkaSubscriptionDeps {
+  readonly kafka: Kafka;
+  readonly names: TopicNames;
+  readonly logger: MessagingLogger;
+  readonly tuning: KafkaConsumerTuning;
+  readonly clientRetry: KafkaRetryOptions;
+  readonly policy: RetryPolicy;
+  readonly graceMs: number;
+  /** Publishes to a physical topic through the bus's producer. */
+  readonly send: (physicalTopic: string, message: Message) => Promise<void>;
+}
+
+/** Backoff between rebuilds of a consumer that kafkajs gave up on. */
+const REBUILD_POLICY: RetryPolicy = { maxAttempts: Number.MAX_SAFE_INTEGER, baseDelayMs: 1000, maxDelayMs: 30_000 };
+
+/**
+ * One subscription = one kafkajs consumer in the subscription's group. Offsets are
+ * committed by hand, one message at a time, only after its handler resolved (or after it
+ * was dead-lettered), so a crash or a stop never loses a message. The consumer is
+ * supervised: kafkajs restarts it after retriable crashes; after a non-retriable one
+ * (`restart: false`) a fresh consumer is built, with backoff, until `stop()`.
+ */
+export class KafkaSubscription implements Subscription {
+  private consumer: Consumer | null = null;
+  private joined = false;
+  private stopping: Promise<void> | null = null;
+  private rebuildTimer: NodeJS.Timeout | null = null;
+  private rebuilds = 0;
+  private readonly controller = new AbortController();
+
+  constructor(
+    private readonly options: SubscriptionOptions,
+    private readonly deps: KafkaSubscriptionDeps,
+  ) {}
+
+  /** True while the consumer is a member of its group. */
+  get ready(): boolean {
+    return this.joined && !this.stopping;
+  }
+
+  /** Resolves after the first attempt to join the group; a failed join is retried in the background. */
+  async start(): Promise<void> {
+    await this.runConsumer();
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.rebuildTimer) clearTimeout(this.rebuildTimer);
+    const consumer = this.consumer;
+    // Disconnect first: kafkajs marks its runner stopped synchronously, so after the abort
+    // below no further message of the batch is started.
+    const disconnecting = consumer?.disconnect();
+    this.controller.abort();
+    try {
+      await disconnecting;
+    } catch (error) {
+      this.deps.logger.warn({ group: this.options.group, err: describeError(error) }, 'consumer did not disconnect cleanly');
+    }
+    this.joined = false;
+  }
+
+  private async runConsumer(): Promise<void> {
+    const { kafka, names, tuning, clientRetry } = this.deps;
+    const consumer = kafka.consumer({
+      groupId: this.options.group,
+      sessionTimeout: tuning.sessionTimeoutMs,
+      heartbeatInterval: tuning.heartbeatIntervalMs,
+      rebalanceTimeout: tuning.rebalanceTimeoutMs,
+      maxWaitTimeInMs: tuning.maxWaitTimeMs,
+      // Restart after any retriable crash (a broker that went away); see watch() for the rest.
+      retry: { ...clientRetry, restartOnFailure: async () => true },
+    });
+    this.consumer = consumer;
+    this.watch(consumer);
+    try {
+      await consumer.connect();
+      // A group that never committed starts at the oldest message, so nothing published
+      // before the first subscribe is missed.
+      await consumer.subscribe({ topics: this.options.topics.map((topic) => names.physical(topic)), fromBeginning: true });
+      // Resolves once the group was joined (or the join failed and kafkajs scheduled a restart).
+      await consumer.run({
+        autoCommit: false,
+        partitionsConsumedConcurrently: tuning.partitionsConsumedConcurrently ?? 3,
+        eachMessage: (payload) => this.onMessage(consumer, payload),
+      });
+    } catch (error) {
+      await consumer.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private watch(consumer: Consumer): void {
+    const { events } = consumer;
+    consumer.on(events.GROUP_JOIN, () => {
+      this.joined = true;
+      this.rebuilds = 0;
+    });
+    consumer.on(events.STOP, () => {
+      this.joined = false;
+    });
+    consumer.on(events.DISCONNECT, () => {
+      this.joined = false;
+    });
+    consumer.on(events.CRASH, ({ payload }) => {
+      this.joined = false;
+      // kafkajs has already disconnected this consumer; with restart=true it restarts it itself.
+      if (!payload.restart && consumer === this.consumer) this.scheduleRebuild(describeError(payload.error));
+    });
+  }
+
+  private scheduleRebuild(reason: string): void {
+    if (this.stopping) return;
+    const delayMs = Math.round(backoffDelayMs(++this.rebuilds, REBUILD_POLICY));
+    this.deps.logger.error({ group: this.options.group, err: reason, delayMs }, 'kafka consumer crashed and will not restart itself; rebuilding it');
+    this.rebuildTimer = setTimeout(() => {
+      this.rebuildTimer = null;
+      if (this.stopping) return;
+      this.runConsumer().catch((error: unknown) => this.scheduleRebuild(describeError(error)));
+    }, delayMs);
+  }
+
+  private async onMessage(consumer: Consumer, { topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+    const logicalTopic = this.deps.names.logical(topic);
+    const decoded = decodeEnvelope(message.value);
+    if (!decoded.ok) {
+      await this.deadLetter(logicalTopic, partition, message, decoded.reason, 0);
+      await commitAfter(consumer, topic, partition, message.offset);
+      return;
+    }
+    const deadLetter = readDeadLetterHeaders(message.headers);
+    const outcome = await deliverWithRetry({
+      envelope: decoded.envelope,
+      context: { topic: logicalTopic, partition, offset: message.offset, ...(deadLetter ? { deadLetter } : {}) },
+      handler: this.options.handler,
+      policy: this.deps.policy,
+      logger: this.deps.logger,
+      signal: this.controller.signal,
+      graceMs: this.deps.graceMs,
+      beforeRetry: heartbeat,
+    });
+    // Not committed: whoever owns the partition next gets the message again.
+    if (outcome.kind === 'abandoned') return;
+    if (outcome.kind === 'exhausted') await this.deadLetter(logicalTopic, partition, message, outcome.error, outcome.attempts);
+    await commitAfter(consumer, topic, partition, message.offset);
+  }
+
+  private async deadLetter(logicalTopic: string, partition: number, message: KafkaMessage, error: string, attempts: number): Promise<void> {
+    const info: DeadLetterInfo = { group: this.options.group, error, attempts, originalTopic: logicalTopic, originalPartition: partition, originalOffset: message.offset };
+    const fields = { ...info, key: message.key?.toString('utf8') };
+    if (isDeadLetterTopic(logicalTopic)) {
+      // No `.dlq.dlq`: a failing dead-letter consumer is logged and skipped.
+      this.deps.logger.error(fields, 'dead-letter handler gave up; message dropped');
+      return;
+    }
+    this.deps.logger.error(fields, 'message dead-lettered');
+    // A failed send throws, so the offset is not committed and the message comes back.
+    await this.deps.send(this.deps.names.physical(deadLetterTopic(logicalTopic)), {
+      key: message.key,
+      value: message.value,
+      headers: { ...message.headers, ...deadLetterHeaders(info) },
+    });
+  }
+}
+
+/** Commits "next to read" = offset + 1, the Kafka convention. */
+function commitAfter(consumer: Consumer, topic: string, partition: number, offset: string): Promise<void> {
+  return consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+}

@@ -1,0 +1,44 @@
+import { Inject, Module, type DynamicModule, type FactoryProvider, type OnModuleDestroy } from '@nestjs/common';
+import { createMessageBus, type MessageBusOptions } from './create-message-bus';
+import { MESSAGE_BUS, type MessageBus } from './port';
+
+export interface MessagingModuleAsyncOptions {
+  readonly imports?: DynamicModule['imports'];
+  readonly inject?: FactoryProvider['inject'];
+  readonly useFactory: (...args: never[]) => MessageBusOptions | Promise<MessageBusOptions>;
+}
+
+/**
+ * Provides one `MESSAGE_BUS` for the whole application (global, so service modules just
+ * inject it) and closes it on shutdown: subscriptions stop, in-flight handlers get their
+ * grace period, the producer disconnects.
+ */
+@Module({})
+export class MessagingModule implements OnModuleDestroy {
+  constructor(@Inject(MESSAGE_BUS) private readonly bus: MessageBus) {}
+
+  static forRoot(options: MessageBusOptions = {}): DynamicModule {
+    return MessagingModule.withProvider({ provide: MESSAGE_BUS, useFactory: () => createMessageBus(options) });
+  }
+
+  /** For options that come from configuration (e.g. `@sluice/platform`'s config service). */
+  static forRootAsync(options: MessagingModuleAsyncOptions): DynamicModule {
+    return {
+      ...MessagingModule.withProvider({
+        provide: MESSAGE_BUS,
+        inject: options.inject ?? [],
+        // Nest passes the resolved `inject` tokens in order; their types are the caller's business.
+        useFactory: async (...args: unknown[]) => createMessageBus(await (options.useFactory as (...injected: unknown[]) => MessageBusOptions | Promise<MessageBusOptions>)(...args)),
+      }),
+      imports: options.imports ?? [],
+    };
+  }
+
+  private static withProvider(provider: FactoryProvider<MessageBus>): DynamicModule {
+    return { module: MessagingModule, global: true, providers: [provider], exports: [MESSAGE_BUS] };
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.bus.close();
+  }
+}
