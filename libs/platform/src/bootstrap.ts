@@ -4,6 +4,7 @@ import { DynamicModule, INestApplication, Module, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import type { z } from 'zod';
 import { commonConfigSchema, CommonConfig, ConfigError, httpPortOf, loadConfig, withCommonChecks } from './config/config';
 import { SluiceConfigModule } from './config/config.module';
@@ -44,6 +45,8 @@ export interface BootstrapOptions<C extends CommonConfig = CommonConfig> extends
   readonly host?: string;
   /** Keep the raw request body (`req.rawBody`), e.g. to verify webhook signatures. */
   readonly rawBody?: boolean;
+  /** Where log lines go; default stdout. Tests pass a stream to read them. */
+  readonly logDestination?: DestinationStream;
 }
 
 /** Applies server timeouts so slow clients cannot hold sockets open. */
@@ -85,7 +88,7 @@ export function configureApp(app: INestApplication, options: ConfigureAppOptions
 export async function bootstrapService<C extends CommonConfig = CommonConfig>(options: BootstrapOptions<C>): Promise<INestApplication> {
   const config: C =
     options.config ?? (loadConfig(withCommonChecks((options.schema ?? commonConfigSchema) as z.ZodType<CommonConfig>)) as C);
-  configureLogging({ level: config.LOG_LEVEL, service: options.name });
+  configureLogging({ level: config.LOG_LEVEL, service: options.name, destination: options.logDestination });
   metricsRegistry.setDefaultLabels({ service: options.name });
   const log = createLogger('bootstrap');
 

@@ -57,7 +57,6 @@ export class ReadinessRegistry implements BeforeApplicationShutdown {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      timer.unref();
     });
     try {
       const result = await Promise.race([Promise.resolve().then(check), timeout]);

@@ -1,0 +1,130 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { Body, Controller, Get, INestApplication, NotFoundException, Post, Query } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { z } from 'zod';
+import { configureApp } from '../bootstrap';
+import { createLogger } from '../logging/logger';
+import {
+  BadRequestError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  PayloadTooLargeError,
+  SluiceError,
+  UnauthorizedError,
+  UnprocessableError,
+} from './errors';
+import { HttpErrorFilter } from './error.filter';
+import { ZodValidationPipe } from './validation';
+
+const thrown: Record<string, () => SluiceError> = {
+  'bad-request': () => new BadRequestError('limit must be a number', { details: { field: 'query.limit' } }),
+  unauthorized: () => new UnauthorizedError(),
+  forbidden: () => new ForbiddenError('config billing-api belongs to team payments'),
+  'not-found': () => new NotFoundError('no config named billing-api'),
+  conflict: () => new ConflictError('stream moved on', { code: 'concurrency' }),
+  'too-large': () => new PayloadTooLargeError(),
+  unprocessable: () => new UnprocessableError('artifactSha is not a build of this repo', { details: { field: 'body.artifactSha' } }),
+};
+
+const createDeploy = z.object({ config: z.string().min(1), artifactSha: z.string().regex(/^[0-9a-f]{40}$/) });
+
+@Controller('t')
+class ThrowingController {
+  @Get('sluice')
+  sluice(@Query('kind') kind: string): never {
+    throw thrown[kind]();
+  }
+
+  @Get('nest-not-found')
+  nestNotFound(): never {
+    throw new NotFoundException('nothing here');
+  }
+
+  @Get('boom')
+  boom(): never {
+    const err = new Error('db password is hunter2');
+    err.stack = 'Error: db password is hunter2\n    at secretPlace (/srv/app/internal.ts:42:7)';
+    throw err;
+  }
+
+  @Post('deploys')
+  deploy(@Body(new ZodValidationPipe(createDeploy)) body: z.output<typeof createDeploy>): { ok: true; config: string } {
+    return { ok: true, config: body.config };
+  }
+}
+
+describe('HttpErrorFilter', () => {
+  let app: INestApplication;
+  const logged: string[] = [];
+
+  before(async () => {
+    const moduleRef = await Test.createTestingModule({ controllers: [ThrowingController] }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    configureApp(app, { bodyLimit: '1kb' });
+    const sink = new Writable({ write: (chunk, _e, cb) => { logged.push(String(chunk)); cb(); } });
+    app.useGlobalFilters(new HttpErrorFilter(createLogger('http', { destination: sink, level: 'debug' })));
+    await app.init();
+  });
+
+  after(async () => {
+    await app.close();
+  });
+
+  const expected: Array<[string, number, string]> = [
+    ['bad-request', 400, 'bad_request'],
+    ['unauthorized', 401, 'unauthorized'],
+    ['forbidden', 403, 'forbidden'],
+    ['not-found', 404, 'not_found'],
+    ['conflict', 409, 'concurrency'],
+    ['too-large', 413, 'payload_too_large'],
+    ['unprocessable', 422, 'unprocessable'],
+  ];
+  for (const [kind, status, code] of expected) {
+    it(`maps ${thrown[kind]().constructor.name} to ${status} { error: { code: ${code} } }`, async () => {
+      const res = await request(app.getHttpServer()).get(`/t/sluice?kind=${kind}`).expect(status).expect('content-type', /application\/json/);
+      const error = thrown[kind]();
+      const body = { error: error.details ? { code, message: error.message, details: error.details } : { code, message: error.message } };
+      assert.deepEqual(res.body, body);
+    });
+  }
+
+  it('asks for a bearer token on 401', async () => {
+    await request(app.getHttpServer()).get('/t/sluice?kind=unauthorized').expect(401).expect('www-authenticate', 'Bearer');
+  });
+
+  it("maps Nest's own HttpExceptions, including unknown routes", async () => {
+    const thrownNotFound = await request(app.getHttpServer()).get('/t/nest-not-found').expect(404);
+    assert.deepEqual(thrownNotFound.body, { error: { code: 'not_found', message: 'nothing here' } });
+    const noRoute = await request(app.getHttpServer()).get('/no/such/route').expect(404);
+    assert.equal(noRoute.body.error.code, 'not_found');
+  });
+
+  it('answers invalid JSON with 400 and an oversized body with 413', async () => {
+    const invalid = await request(app.getHttpServer()).post('/t/deploys').set('content-type', 'application/json').send('{"config": ').expect(400);
+    assert.equal(invalid.body.error.code, 'bad_request');
+    const big = await request(app.getHttpServer()).post('/t/deploys').send({ config: 'x'.repeat(5000), artifactSha: 'a'.repeat(40) }).expect(413);
+    assert.deepEqual(big.body.error.code, 'payload_too_large');
+  });
+
+  it('answers anything unknown with a generic 500, logging the stack but never sending it', async () => {
+    const res = await request(app.getHttpServer()).get('/t/boom').expect(500);
+    assert.deepEqual(res.body, { error: { code: 'internal', message: 'internal error' } });
+    assert.ok(!res.text.includes('hunter2') && !res.text.includes('secretPlace'));
+    const line = logged.map((l) => JSON.parse(l) as { msg: string; err?: { stack?: string } }).find((l) => l.msg === 'request failed');
+    assert.ok(line?.err?.stack?.includes('secretPlace'), 'the stack is logged');
+  });
+
+  it('rejects input failing a zod schema with 400 naming each field path', async () => {
+    const res = await request(app.getHttpServer()).post('/t/deploys').send({ artifactSha: 'not-a-sha' }).expect(400);
+    assert.equal(res.body.error.code, 'validation_failed');
+    assert.match(res.body.error.message, /body\.config: required/);
+    assert.match(res.body.error.message, /body\.artifactSha: /);
+    assert.equal(res.body.error.details.field, 'body.config');
+    const ok = await request(app.getHttpServer()).post('/t/deploys').send({ config: 'billing-api', artifactSha: 'a'.repeat(40) }).expect(201);
+    assert.deepEqual(ok.body, { ok: true, config: 'billing-api' });
+  });
+});

@@ -1,0 +1,106 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { createLogger } from './logger';
+import { currentCorrelation, runWithCorrelation } from './correlation';
+import { scrubSecrets } from './redact';
+
+/** A pino destination that keeps each line; pino writes synchronously to a plain `write`. */
+function capture(): { stream: Writable; lines: () => Record<string, unknown>[]; raw: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      chunks.push(String(chunk));
+      cb();
+    },
+  });
+  const raw = () => chunks.join('');
+  return { stream, raw, lines: () => raw().split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+describe('createLogger', () => {
+  it('writes JSON lines with the logger name, level label and ISO time', () => {
+    const out = capture();
+    createLogger('repo-sync', { destination: out.stream, level: 'info' }).info({ eventId: 'e-1' }, 'synced');
+    const [line] = out.lines();
+    assert.equal(line.name, 'repo-sync');
+    assert.equal(line.level, 'info');
+    assert.equal(line.msg, 'synced');
+    assert.equal(line.eventId, 'e-1');
+    assert.match(String(line.time), /^\d{4}-\d\d-\d\dT/);
+  });
+
+  it('redacts authorization and webhook signature headers, tokens and private keys', () => {
+    const out = capture();
+    const log = createLogger('t', { destination: out.stream, level: 'info' });
+    log.info({
+      req: { headers: { authorization: 'Bearer s3cr3t-admin-token', 'x-hub-signature-256': 'sha256=abcdef', 'user-agent': 'GitHub-Hookshot/1' } },
+      token: 'plain-token-value',
+      config: { GITHUB_TOKEN: 'ghp_configtoken', privateKey: 'pem-material' },
+    }, 'request');
+    const raw = out.raw();
+    for (const secret of ['s3cr3t-admin-token', 'sha256=abcdef', 'plain-token-value', 'ghp_configtoken', 'pem-material']) {
+      assert.ok(!raw.includes(secret), `${secret} leaked: ${raw}`);
+    }
+    const [line] = out.lines();
+    const req = line.req as { headers: Record<string, string> };
+    assert.equal(req.headers.authorization, '[redacted]');
+    assert.equal(req.headers['x-hub-signature-256'], '[redacted]');
+    assert.equal(req.headers['user-agent'], 'GitHub-Hookshot/1');
+  });
+
+  it('scrubs passwords in URLs, in fields, messages and error messages alike', () => {
+    const out = capture();
+    const log = createLogger('t', { destination: out.stream, level: 'info' });
+    log.info({ databaseUrl: 'postgres://sluice:hunter2@db:5432/sluice' }, 'connecting');
+    log.error({ err: new Error('connect ECONNREFUSED postgresql://admin:pa55word@10.0.0.1/x') }, 'failed');
+    log.warn('retrying https://x-access-token:ghs_abcdefghijklmnopqrstuvwxyz012345@github.com/acme/app.git');
+    const raw = out.raw();
+    assert.ok(!raw.includes('hunter2') && !raw.includes('pa55word') && !raw.includes('ghs_abcdefghijklmnopqrstuvwxyz012345'), raw);
+    const lines = out.lines();
+    assert.equal(lines[0].databaseUrl, 'postgres://sluice:[redacted]@db:5432/sluice');
+    assert.match(String((lines[1].err as { message: string }).message), /postgresql:\/\/admin:\[redacted\]@10\.0\.0\.1/);
+    assert.match(String((lines[1].err as { stack: string }).stack), /\[redacted\]/);
+  });
+
+  it('adds the correlation fields of the current context to every line', async () => {
+    const out = capture();
+    const log = createLogger('t', { destination: out.stream, level: 'info' });
+    log.info('outside');
+    await runWithCorrelation({ correlationId: 'c-1', deliveryId: 'd-1' }, async () => {
+      await new Promise((r) => setImmediate(r));
+      log.info('in delivery');
+      await runWithCorrelation({ correlationId: 'c-1', eventId: 'e-9', stream: 'deployconfig-billing-api', type: 'DeployRequested' }, async () => {
+        log.info('in event');
+      });
+    });
+    const [outside, inDelivery, inEvent] = out.lines();
+    assert.equal(outside.correlationId, undefined);
+    assert.equal(inDelivery.correlationId, 'c-1');
+    assert.equal(inDelivery.deliveryId, 'd-1');
+    assert.equal(inDelivery.eventId, undefined);
+    assert.deepEqual(
+      { c: inEvent.correlationId, d: inEvent.deliveryId, e: inEvent.eventId, s: inEvent.stream, t: inEvent.type },
+      { c: 'c-1', d: 'd-1', e: 'e-9', s: 'deployconfig-billing-api', t: 'DeployRequested' },
+    );
+    assert.equal(currentCorrelation(), undefined);
+  });
+
+  it('lets explicitly logged fields win over the context', () => {
+    const out = capture();
+    const log = createLogger('t', { destination: out.stream, level: 'info' });
+    runWithCorrelation({ correlationId: 'c-1', eventId: 'outer' }, () => log.info({ eventId: 'explicit' }, 'x'));
+    assert.equal(out.lines()[0].eventId, 'explicit');
+  });
+});
+
+describe('scrubSecrets', () => {
+  it('removes PEM private keys, bearer tokens and token query parameters', () => {
+    const text = 'key -----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY----- auth Bearer abcdefgh12345 url /x?access_token=zzz&a=1';
+    const scrubbed = scrubSecrets(text);
+    assert.ok(!scrubbed.includes('MIIE'));
+    assert.ok(!scrubbed.includes('abcdefgh12345'));
+    assert.ok(!scrubbed.includes('zzz'));
+    assert.match(scrubbed, /a=1$/);
+  });
+});
