@@ -2,3 +2,4 @@ export * from './env';
 export * from './names';
 export * from './database';
 export * from './wait';
+export * from './kafka-node';

@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireEnv } from './env';
+
+/** A Kafka node started by infra/kafka.sh that a test may stop (gracefully or as a crash) and start again. */
+export interface KafkaNode {
+  readonly brokers: string[];
+  /** SIGTERM (controlled shutdown); `kill: true` is a SIGKILL, a crash. The data is kept. */
+  stop(options?: { kill?: boolean }): Promise<void>;
+  /** Starts it again on the same data and resolves once it answers an admin call. */
+  start(): Promise<void>;
+  /** Stops it for good and removes its data (a private node only; a no-op on the shared one). */
+  down(): Promise<void>;
+}
+
+function kafkaScript(args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
+  const script = requireEnv('SLUICE_TEST_KAFKA_SCRIPT');
+  return new Promise((resolve, reject) => {
+    execFile('bash', [script, ...args], { env: { ...process.env, ...env }, timeout: 180_000 }, (error, _stdout, stderr) => {
+      if (error) reject(new Error(`infra/kafka.sh ${args.join(' ')} failed: ${error.message}\n${stderr}`));
+      else resolve();
+    });
+  });
+}
+
+function nodeIn(runDir: string, brokers: string[], privateDir: boolean): KafkaNode {
+  return {
+    brokers,
+    stop: (options) => kafkaScript(['stop-broker', runDir, ...(options?.kill ? ['kill'] : [])]),
+    start: () => kafkaScript(['start-broker', runDir]),
+    down: async () => {
+      if (!privateDir) return;
+      await kafkaScript(['down', runDir]);
+      await rm(runDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The broker every test file shares (KAFKA_BROKERS). Stopping it disturbs the test files that run
+ * at the same time: a broker-loss test should use `startPrivateKafka()` instead.
+ */
+export function sharedKafkaNode(): KafkaNode {
+  const brokers = requireEnv('KAFKA_BROKERS').split(',').map((b) => b.trim()).filter(Boolean);
+  return nodeIn(requireEnv('SLUICE_TEST_KAFKA_RUN_DIR'), brokers, false);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A Kafka node of its own (own ports, own data dir, ~10 s to start) for a test that stops and
+ * restarts the broker. Call `down()` in `after()`.
+ */
+export async function startPrivateKafka(): Promise<KafkaNode> {
+  const runDir = await mkdtemp(join(tmpdir(), 'sluice-kafka-'));
+  const [port, controllerPort] = [await freePort(), await freePort()];
+  try {
+    await kafkaScript(['up', runDir], {
+      SLUICE_KAFKA_PORT: String(port),
+      SLUICE_KAFKA_CONTROLLER_PORT: String(controllerPort),
+    });
+  } catch (error) {
+    await kafkaScript(['down', runDir]).catch(() => undefined);
+    await rm(runDir, { recursive: true, force: true });
+    throw error;
+  }
+  return nodeIn(runDir, [`127.0.0.1:${port}`], true);
+}
