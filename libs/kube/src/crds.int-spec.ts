@@ -1,0 +1,166 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { patchStatus } from './apply';
+import type { KubeClient } from './client';
+import { KubeInvalidError } from './errors';
+import type { KubeObject } from './types';
+import { adminClient, createTestNamespace, deleteTestNamespace } from './testing/env';
+
+const SHA_A = 'a'.repeat(40);
+const SHA_B = '0123456789abcdef0123456789abcdef01234567';
+
+describe('sluice.dev CRDs on a real kube-apiserver', () => {
+  let client: KubeClient;
+  let ns: string;
+
+  before(async () => {
+    client = adminClient();
+    ns = await createTestNamespace(client, 'crds');
+  });
+  after(async () => {
+    await deleteTestNamespace(client, ns);
+  });
+
+  const deployConfig = (name: string, spec: Record<string, unknown>): KubeObject => ({
+    apiVersion: 'sluice.dev/v1alpha1',
+    kind: 'DeployConfig',
+    metadata: { name, namespace: ns },
+    spec,
+  });
+  const validSpec = {
+    team: 'payments',
+    artifactSha: SHA_A,
+    configSha: SHA_B,
+    imageTag: 'feature-login-aaaaaaa',
+    specs: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { LOG_LEVEL: 'debug' } }],
+  };
+
+  async function rejection(p: Promise<unknown>): Promise<KubeInvalidError> {
+    const err = await p.then(
+      () => assert.fail('expected the API server to reject the object'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof KubeInvalidError, `expected KubeInvalidError, got ${String(err)}`);
+    return err;
+  }
+  const fields = (err: KubeInvalidError) => err.causes.map((c) => c.field).join(',');
+
+  it('installs all three CRDs, established, with short names and the sluice category', async () => {
+    for (const name of ['deployconfigs.sluice.dev', 'commitstatuses.sluice.dev', 'gitrepos.sluice.dev']) {
+      const crd = await client.get<KubeObject & { status: { conditions: Array<{ type: string; status: string }> } }>({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        name,
+      });
+      const cond = (t: string) => crd.status.conditions.find((c) => c.type === t)?.status;
+      assert.equal(cond('Established'), 'True', `${name} established`);
+      assert.equal(cond('NamesAccepted'), 'True', `${name} names accepted`);
+    }
+    const dc = await client.resource('sluice.dev/v1alpha1', 'DeployConfig');
+    assert.deepEqual(dc.shortNames, ['sdc']);
+    assert.deepEqual(dc.categories, ['sluice']);
+    assert.equal(dc.namespaced, true);
+    const statusSubresources = (
+      await client.request<{ resources: Array<{ name: string }> }>({ method: 'GET', path: '/apis/sluice.dev/v1alpha1' })
+    ).resources
+      .map((r) => r.name)
+      .filter((n) => n.endsWith('/status'))
+      .sort();
+    assert.deepEqual(statusSubresources, ['commitstatuses/status', 'deployconfigs/status', 'gitrepos/status']);
+  });
+
+  it('accepts a deployed DeployConfig and keeps the manifests in specs verbatim', async () => {
+    const created = await client.create(deployConfig('billing-api', validSpec));
+    assert.deepEqual(created.spec, validSpec);
+  });
+
+  it('accepts the virtual (undeployed) config with null SHAs and no specs', async () => {
+    const virtual = { team: 'payments', artifactSha: null, configSha: null, imageTag: null, specs: [] };
+    const created = await client.create(deployConfig('virtual', virtual));
+    assert.deepEqual(created.spec, virtual);
+  });
+
+  it('rejects a DeployConfig whose artifactSha is not 40 lowercase hex characters', async () => {
+    const err = await rejection(client.create(deployConfig('bad-sha', { ...validSpec, artifactSha: 'ABC123' })));
+    assert.match(fields(err), /spec\.artifactSha/);
+  });
+
+  it('rejects the invalid state (artifactSha, null configSha)', async () => {
+    const err = await rejection(client.create(deployConfig('half', { ...validSpec, configSha: null })));
+    assert.match(err.message, /artifactSha requires configSha/);
+  });
+
+  it('rejects a DeployConfig without a team and a spec manifest without kind', async () => {
+    const { team: _team, ...noTeam } = validSpec;
+    assert.match(fields(await rejection(client.create(deployConfig('no-team', noTeam)))), /spec\.team/);
+    const noKind = { ...validSpec, specs: [{ apiVersion: 'v1', metadata: { name: 'x' } }] };
+    assert.match(fields(await rejection(client.create(deployConfig('no-kind', noKind)))), /spec\.specs\[0\]\.kind/);
+  });
+
+  it('validates status through the status subresource: phase enum and condition shape', async () => {
+    const ref = { apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig', namespace: ns, name: 'billing-api' };
+    const ok = await patchStatus(client, ref, {
+      phase: 'Applied',
+      observedGeneration: 1,
+      lastAppliedAt: '2026-01-01T00:00:00Z',
+      conditions: [
+        { type: 'Ready', status: 'Unknown', reason: 'Progressing', message: 'waiting for rollout', lastTransitionTime: '2026-01-01T00:00:00Z' },
+      ],
+      inventory: [{ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'settings' }],
+    });
+    assert.equal((ok.status as { phase: string }).phase, 'Applied');
+
+    assert.match(fields(await rejection(patchStatus(client, ref, { phase: 'Exploded' }))), /status\.phase/);
+    const badCondition = [{ type: 'Ready', status: 'Maybe', reason: 'x', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }];
+    assert.match(fields(await rejection(patchStatus(client, ref, { conditions: badCondition }))), /status\.conditions\[0\]\.status/);
+  });
+
+  it('shows the printer columns', async () => {
+    const table = await client.request<{ columnDefinitions: Array<{ name: string }>; rows: unknown[] }>({
+      method: 'GET',
+      path: `/apis/sluice.dev/v1alpha1/namespaces/${ns}/deployconfigs`,
+      accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+    });
+    const names = table.columnDefinitions.map((c) => c.name);
+    for (const col of ['Name', 'Team', 'Phase', 'Ready', 'Image-Tag', 'Artifact', 'Config', 'Age']) assert.ok(names.includes(col), col);
+  });
+
+  it('accepts a valid GitRepo and CommitStatus and rejects wrong enums and SHAs', async () => {
+    const gitRepo = (name: string, spec: Record<string, unknown>): KubeObject => ({
+      apiVersion: 'sluice.dev/v1alpha1',
+      kind: 'GitRepo',
+      metadata: { name, namespace: ns },
+      spec,
+    });
+    const repo = await client.create(gitRepo('billing', { provider: 'github', owner: 'acme', name: 'billing', secretRef: { name: 'gh' } }));
+    assert.deepEqual((repo.spec as { secretRef: unknown }).secretRef, { name: 'gh', key: 'token' }, 'secretRef.key defaults to token');
+    await client.create(gitRepo('nested', { provider: 'gitlab', owner: 'acme/platform', name: 'billing', secretRef: { name: 'gl' } }));
+    assert.match(fields(await rejection(client.create(gitRepo('svn', { provider: 'svn', owner: 'a', name: 'b', secretRef: { name: 's' } })))), /spec\.provider/);
+    const nestedOnGithub = gitRepo('nested-gh', { provider: 'github', owner: 'a/b', name: 'c', secretRef: { name: 's' } });
+    assert.match((await rejection(client.create(nestedOnGithub))).message, /only for gitlab/);
+
+    const commitStatus = (name: string, spec: Record<string, unknown>): KubeObject => ({
+      apiVersion: 'sluice.dev/v1alpha1',
+      kind: 'CommitStatus',
+      metadata: { name, namespace: ns },
+      spec,
+    });
+    const validStatus = { gitRepoRef: { name: 'billing' }, sha: SHA_B, name: 'sluice/deploy', description: 'Deploying', phase: 'in_progress', url: 'https://sluice.example/deploys/1' };
+    await client.create(commitStatus('ok', validStatus));
+    assert.match(fields(await rejection(client.create(commitStatus('bad-phase', { ...validStatus, phase: 'done' })))), /spec\.phase/);
+    assert.match(fields(await rejection(client.create(commitStatus('bad-sha', { ...validStatus, sha: 'deadbeef' })))), /spec\.sha/);
+
+    const csRef = { apiVersion: 'sluice.dev/v1alpha1', kind: 'CommitStatus', namespace: ns, name: 'ok' };
+    const synced = await patchStatus(client, csRef, {
+      isSynced: true,
+      updatedAt: '2026-01-01T00:00:00Z',
+      syncFailure: null,
+      repo: 'acme/billing',
+      sha: SHA_B,
+      phase: 'in_progress',
+      provider: { github: { checkRunId: 4242 } },
+      observedGeneration: 1,
+    });
+    assert.deepEqual((synced.status as { provider: unknown }).provider, { github: { checkRunId: 4242 } });
+  });
+});

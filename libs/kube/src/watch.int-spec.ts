@@ -1,0 +1,131 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mergePatch } from './apply';
+import { KubeClient } from './client';
+import { loadKubeConfig } from './kube-config';
+import type { KubeObject } from './types';
+import { watchResources, type ResourceWatcher, type WatchEvent } from './watch';
+import { compactEtcd } from './testing/etcd';
+import { adminClient, createTestNamespace, deleteTestNamespace, etcdUrl, eventually } from './testing/env';
+import { TcpProxy } from './testing/tcp-proxy';
+
+interface ConfigMap extends KubeObject {
+  data?: Record<string, string>;
+}
+
+describe('list+watch on a real kube-apiserver', () => {
+  let admin: KubeClient;
+  let ns: string;
+
+  before(async () => {
+    admin = adminClient();
+    ns = await createTestNamespace(admin, 'watch');
+  });
+  after(async () => {
+    await deleteTestNamespace(admin, ns);
+  });
+
+  const configMap = (name: string, value: string): ConfigMap => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: ns },
+    data: { value },
+  });
+  const cmRef = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name });
+
+  function collect<T extends KubeObject>(watcher: ResourceWatcher<T>): Array<WatchEvent<T>> {
+    const events: Array<WatchEvent<T>> = [];
+    void watcher.run((e) => {
+      events.push(e);
+    });
+    return events;
+  }
+  const seen = (events: Array<WatchEvent<KubeObject>>, type: string, name: string, pred: (o: KubeObject) => boolean = () => true) =>
+    events.some((e) => e.type === type && 'object' in e && e.object.metadata.name === name && pred(e.object));
+
+  it('survives a partition across an etcd compaction (410 Gone) by relisting, with no missed change', async () => {
+    for (const name of ['a', 'b', 'c']) await admin.create(configMap(name, '1'));
+
+    // The watcher talks to the API server through a proxy the test can cut.
+    const server = new URL(admin.server);
+    const proxy = new TcpProxy(server.hostname, Number(server.port));
+    await proxy.start();
+    const cluster = admin.config.getCurrentCluster()!;
+    const user = admin.config.getCurrentUser()!;
+    const kc = loadKubeConfig({ from: 'token', server: `https://127.0.0.1:${proxy.port}`, token: user.token!, caFile: cluster.caFile });
+    const watcher = watchResources<ConfigMap>(new KubeClient(kc), {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: ns,
+      backoff: { initialDelayMs: 50, maxDelayMs: 300 },
+    });
+    const events = collect(watcher);
+    try {
+      await watcher.waitForSync();
+      await eventually(() => events.some((e) => e.type === 'SYNCED'), 5000, 'initial SYNCED');
+      for (const name of ['a', 'b', 'c']) assert.ok(seen(events, 'ADDED', name), `ADDED ${name}`);
+
+      // A live change arrives over the watch.
+      await mergePatch(admin, cmRef('a'), { data: { value: '2' } });
+      await eventually(() => seen(events, 'MODIFIED', 'a', (o) => (o as ConfigMap).data?.value === '2'), 5000, 'MODIFIED a');
+      assert.equal(watcher.stats.lists, 1);
+
+      // Partition: changes happen while the watcher is cut off, then etcd compacts them away.
+      proxy.partition();
+      await mergePatch(admin, cmRef('b'), { data: { value: '2' } });
+      await admin.delete(cmRef('c'));
+      await admin.create(configMap('d', '1'));
+      await compactEtcd(etcdUrl());
+      proxy.heal();
+
+      await eventually(
+        () =>
+          seen(events, 'MODIFIED', 'b', (o) => (o as ConfigMap).data?.value === '2') &&
+          seen(events, 'DELETED', 'c') &&
+          seen(events, 'ADDED', 'd'),
+        15_000,
+        'the changes made during the partition',
+      );
+      assert.ok(watcher.stats.gone >= 1, `expected a 410 Gone, stats ${JSON.stringify(watcher.stats)}`);
+      assert.ok(watcher.stats.lists >= 2, 'relisted');
+      assert.deepEqual(
+        watcher
+          .items()
+          .map((o) => `${o.metadata.name}=${o.data?.value}`)
+          .sort(),
+        ['a=2', 'b=2', 'd=1'],
+      );
+
+      // And the watch after the relist is live again.
+      await mergePatch(admin, cmRef('d'), { data: { value: '3' } });
+      await eventually(() => seen(events, 'MODIFIED', 'd', (o) => (o as ConfigMap).data?.value === '3'), 5000, 'MODIFIED d after relist');
+    } finally {
+      watcher.stop();
+      await proxy.stop();
+    }
+  });
+
+  it('resumes a watch the server ended from the last bookmark, without relisting', async () => {
+    const dc = (name: string): KubeObject => ({
+      apiVersion: 'sluice.dev/v1alpha1',
+      kind: 'DeployConfig',
+      metadata: { name, namespace: ns },
+      spec: { team: 'payments', artifactSha: null, configSha: null, imageTag: null, specs: [] },
+    });
+    await admin.create(dc('first'));
+    // A short server-side timeout: the watch cache sends a BOOKMARK shortly before it ends the watch.
+    const watcher = watchResources(admin, { apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig', namespace: ns, watchTimeoutSeconds: 4 });
+    const events = collect(watcher);
+    try {
+      await watcher.waitForSync();
+      await eventually(() => watcher.stats.watches >= 2, 15_000, 'the watch to be ended by the server and resumed');
+      await admin.create(dc('second'));
+      await eventually(() => seen(events, 'ADDED', 'second'), 5000, 'ADDED second');
+      assert.ok(watcher.stats.bookmarks >= 1, `expected a bookmark, stats ${JSON.stringify(watcher.stats)}`);
+      assert.equal(watcher.stats.lists, 1, 'no relist');
+      assert.equal(watcher.stats.gone, 0);
+    } finally {
+      watcher.stop();
+    }
+  });
+});
