@@ -1,5 +1,11 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
+import { createProjectGraphAsync } from 'nx/src/devkit-exports.js';
+
+// @nx/enforce-module-boundaries only reads a cached project graph and silently skips
+// itself when there is none (a fresh checkout, CI). Compute it first so `npm run lint`
+// always enforces the boundaries, and sees projects added since the last nx command.
+await createProjectGraphAsync({ exitOnError: false });
 
 export default [
   { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', '**/tmp/**', '.sluice/**', 'docs/**'] },

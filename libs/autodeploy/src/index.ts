@@ -1,0 +1,2 @@
+export * from './autodeploy.config';
+export * from './autodeploy.module';

@@ -1,0 +1,2 @@
+export * from './commit-status.config';
+export * from './commit-status.module';

@@ -1,0 +1,2 @@
+export * from './kube-applier.config';
+export * from './kube-applier.module';

@@ -1,0 +1,2 @@
+export * from './repo-sync.config';
+export * from './repo-sync.module';

@@ -1,0 +1,2 @@
+export * from './webhook-ingest.config';
+export * from './webhook-ingest.module';
