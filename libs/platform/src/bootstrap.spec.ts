@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { Controller, DynamicModule, Get, INestApplication, Inject, Module } from '@nestjs/common';
+import { Body, Controller, DynamicModule, Get, INestApplication, Inject, Module, Post, Req } from '@nestjs/common';
 import request from 'supertest';
 import { bootstrapService } from './bootstrap';
 import { CommonConfig, loadServiceConfig } from './config/config';
@@ -96,3 +96,36 @@ describe('bootstrapService', () => {
     assert.deepEqual(res.body, { error: { code: 'not_found', message: 'no such demo' } });
   });
 });
+
+@Controller('hooks')
+class RawBodyController {
+  @Post()
+  receive(@Req() req: { rawBody?: Buffer }, @Body() body: { zen?: string }): { rawLength: number; zen?: string } {
+    return { rawLength: req.rawBody?.length ?? -1, zen: body.zen };
+  }
+}
+
+@Module({ controllers: [RawBodyController] })
+class RawBodyModule {}
+
+describe('bootstrapService with rawBody and bodyLimit', () => {
+  let app: INestApplication;
+
+  before(async () => {
+    const config = loadServiceConfig({}, { LOG_LEVEL: 'silent' });
+    app = await bootstrapService({ name: 'raw', module: RawBodyModule, config, port: 0, rawBody: true, bodyLimit: '2kb' });
+  });
+
+  after(async () => {
+    await app.close();
+  });
+
+  it('keeps the raw body for signature checks and enforces the body limit', async () => {
+    const payload = JSON.stringify({ zen: 'Keep it logically awesome.' });
+    const res = await request(app.getHttpServer()).post('/hooks').set('content-type', 'application/json').send(payload).expect(201);
+    assert.deepEqual(res.body, { rawLength: Buffer.byteLength(payload), zen: 'Keep it logically awesome.' });
+    const tooBig = await request(app.getHttpServer()).post('/hooks').send({ zen: 'x'.repeat(4096) }).expect(413);
+    assert.equal(tooBig.body.error.code, 'payload_too_large');
+  });
+});
+

@@ -4,6 +4,7 @@ import { Controller, Get, INestApplication, Module, Param } from '@nestjs/common
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { configureApp } from '../bootstrap';
+import { configureLogging } from '../logging/logger';
 import { HealthModule } from './health.module';
 import { ReadinessRegistry } from './readiness';
 
@@ -24,6 +25,8 @@ describe('HealthModule', () => {
   let readiness: ReadinessRegistry;
 
   before(async () => {
+    // The failing-check test logs a warning by design; keep the test output clean.
+    configureLogging({ level: 'silent' });
     const moduleRef = await Test.createTestingModule({ imports: [HealthModule, FeatureModule] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     configureApp(app);
@@ -99,5 +102,25 @@ describe('HealthModule', () => {
     assert.match(res.text, /^# TYPE http_request_duration_seconds histogram$/m);
     assert.match(res.text, /^http_request_duration_seconds_count\{method="GET",route="\/api\/things\/:name",status_code="200"\} 2$/m);
     assert.doesNotMatch(res.text, /billing-api/);
+  });
+});
+
+describe('ReadinessRegistry', () => {
+  it('is not ready once the application begins shutting down', async () => {
+    const registry = new ReadinessRegistry();
+    registry.register('database', () => true);
+    assert.equal((await registry.evaluate()).ready, true);
+    registry.beforeApplicationShutdown();
+    const report = await registry.evaluate();
+    assert.equal(report.ready, false);
+    assert.deepEqual(report.checks.shutdown, { ok: false, detail: 'shutting down' });
+  });
+
+  it('accepts a result with a detail and removes a check through the returned function', async () => {
+    const registry = new ReadinessRegistry();
+    const remove = registry.register('kube', () => ({ ok: false, detail: 'dry-run target' }));
+    assert.deepEqual((await registry.evaluate()).checks.kube, { ok: false, detail: 'dry-run target' });
+    remove();
+    assert.deepEqual(registry.names(), []);
   });
 });
