@@ -81,6 +81,8 @@ broker_port() { sed -n 's/^advertised.listeners=PLAINTEXT:\/\/[^:]*:\([0-9]*\)$/
 controller_port() { sed -n 's/^controller.quorum.voters=1@[^:]*:\([0-9]*\)$/\1/p' "$1/server.properties"; }
 
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+# The pid listening on a TCP port of this machine, if ss can tell.
+listener_pid() { ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2 || true; }
 
 broker_pid() {
   local pidfile="$1/kafka.pid" pid
@@ -103,6 +105,13 @@ start_node() {
   [[ -n "$port" ]] || die "$home/server.properties has no advertised.listeners"
   if broker_pid "$home" >/dev/null; then die "a broker is already running from $home (pid $(cat "$home/kafka.pid"))"; fi
   for p in "$port" "$(controller_port "$home")"; do
+    # A node of this home whose pid file was deleted (rm -rf of the run dir) still holds the port.
+    local orphan; orphan=$(listener_pid "$p")
+    if [[ -n "$orphan" ]] && tr '\0' ' ' <"/proc/$orphan/cmdline" 2>/dev/null | grep -qF -- " $home/server.properties"; then
+      log "stopping an orphaned Kafka of $home (pid $orphan)"
+      echo "$orphan" >"$home/kafka.pid"
+      stop_node "$home" kill
+    fi
     if port_open "$p"; then
       die "port $HOST:$p is already in use by another process: $(ss -ltnpH "sport = :$p" 2>/dev/null | tr -s ' ')"
     fi

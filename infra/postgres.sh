@@ -84,6 +84,8 @@ stop_cluster() {
 }
 
 port_in_use() { (exec 3<>"/dev/tcp/$PG_HOST/$PG_PORT") 2>/dev/null; }
+# The pid listening on a TCP port of this machine, if ss can tell.
+listener_pid() { ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2 || true; }
 
 cmd_up() {
   local rundir="${1:?usage: $0 up <rundir>}"
@@ -100,6 +102,15 @@ cmd_up() {
     local target; target=$(readlink "$dir" || true)
     rm -rf "$dir"
     [[ -n "$target" ]] && rm -rf "$target"
+  fi
+  # A server of this run dir whose files were deleted (rm -rf of the run dir) still holds the port.
+  local orphan; orphan=$(listener_pid "$PG_PORT")
+  if [[ -n "$orphan" ]] && tr '\0' ' ' <"/proc/$orphan/cmdline" 2>/dev/null | grep -qF -- "-D $data "; then
+    log "stopping an orphaned PostgreSQL of this run dir (pid $orphan)"
+    kill -TERM "$orphan" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$orphan" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$orphan" 2>/dev/null || true
+    for _ in $(seq 1 50); do port_in_use || break; sleep 0.1; done
   fi
   if port_in_use; then
     die "port $PG_HOST:$PG_PORT is already in use by another process (not this run dir's server): $(ss -ltnpH "sport = :$PG_PORT" 2>/dev/null | tr -s ' ')"
