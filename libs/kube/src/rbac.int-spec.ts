@@ -174,8 +174,9 @@ describe('RBAC in deploy/rbac on a real kube-apiserver', () => {
         metadata: { name: 'deploy-billing', namespace: ns },
         spec: { gitRepoRef: { name: 'billing' }, sha: SHA, name: 'sluice/deploy', phase: 'queued' },
       };
-      await cs.create(obj, { fieldManager: 'sluice-commit-status' });
+      await applyObject(cs, obj, { fieldManager: 'sluice-commit-status' });
       await applyObject(cs, { ...obj, spec: { ...(obj.spec as object), phase: 'in_progress' } }, { fieldManager: 'sluice-commit-status' });
+      await cs.create({ ...obj, metadata: { name: 'created', namespace: ns } });
       await mergePatch(cs, ref, { spec: { description: 'Deploying' } });
       await cs.request({ method: 'PUT', path: await cs.path(ref), body: await cs.get(ref) });
       await patchStatus(cs, ref, { isSynced: true, phase: 'in_progress', provider: { github: { checkRunId: 7 } } });

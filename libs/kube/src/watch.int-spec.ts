@@ -105,27 +105,40 @@ describe('list+watch on a real kube-apiserver', () => {
     }
   });
 
-  it('resumes a watch the server ended from the last bookmark, without relisting', async () => {
-    const dc = (name: string): KubeObject => ({
+  it('advances its resourceVersion from bookmarks and resumes a watch the server ended without relisting', async () => {
+    const dc = (name: string, namespace: string): KubeObject => ({
       apiVersion: 'sluice.dev/v1alpha1',
       kind: 'DeployConfig',
-      metadata: { name, namespace: ns },
+      metadata: { name, namespace },
       spec: { team: 'payments', artifactSha: null, configSha: null, imageTag: null, specs: [] },
     });
-    await admin.create(dc('first'));
-    // A short server-side timeout: the watch cache sends a BOOKMARK shortly before it ends the watch.
-    const watcher = watchResources(admin, { apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig', namespace: ns, watchTimeoutSeconds: 4 });
+    const elsewhere = await createTestNamespace(admin, 'watch-other');
+    // A short server-side timeout: the watch cache sends a BOOKMARK 2 s before it ends a watch.
+    const watcher = watchResources(admin, { apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig', namespace: ns, watchTimeoutSeconds: 5 });
     const events = collect(watcher);
     try {
       await watcher.waitForSync();
-      await eventually(() => watcher.stats.watches >= 2, 15_000, 'the watch to be ended by the server and resumed');
-      await admin.create(dc('second'));
-      await eventually(() => seen(events, 'ADDED', 'second'), 5000, 'ADDED second');
-      assert.ok(watcher.stats.bookmarks >= 1, `expected a bookmark, stats ${JSON.stringify(watcher.stats)}`);
+      // Seeing an event proves the watch is open; a change made before that would be replayed
+      // (filtered) when the watch starts, and no bookmark would follow.
+      await admin.create(dc('probe', ns));
+      await eventually(() => seen(events, 'ADDED', 'probe'), 5000, 'ADDED probe');
+      const before = BigInt(watcher.resourceVersion!);
+      // A change this watch does not see (another namespace) moves the cache's resourceVersion;
+      // only a bookmark can tell the watcher about it.
+      const unseen = await admin.create(dc('unseen', elsewhere));
+      await eventually(() => watcher.stats.bookmarks >= 1, 10_000, 'a bookmark');
+      assert.ok(BigInt(watcher.resourceVersion!) >= BigInt(unseen.metadata.resourceVersion!), 'bookmark advanced the resourceVersion');
+      assert.ok(BigInt(watcher.resourceVersion!) > before);
+
+      await eventually(() => watcher.stats.watches >= 2, 10_000, 'the watch to be ended by the server and resumed');
+      await admin.create(dc('seen', ns));
+      await eventually(() => seen(events, 'ADDED', 'seen'), 5000, 'ADDED seen');
+      assert.ok(!seen(events, 'ADDED', 'unseen'));
       assert.equal(watcher.stats.lists, 1, 'no relist');
       assert.equal(watcher.stats.gone, 0);
     } finally {
       watcher.stop();
+      await deleteTestNamespace(admin, elsewhere);
     }
   });
 });
