@@ -33,7 +33,7 @@ log() { echo "[kube.sh] $*" >&2; }
 
 go_env() {
   command -v go >/dev/null || die "go is required to build kube-apiserver and etcd"
-  export GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=${GOTOOLCHAIN:-local}
+  export GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 GOTOOLCHAIN=${GOTOOLCHAIN:-local}
 }
 
 build_kube_apiserver() {
@@ -112,13 +112,19 @@ cmd_build() {
 
 KUBE_DIR() { echo "$1/kube"; }
 
+# Running and not a zombie (an unreaped child must not keep "down" waiting forever).
+running() {
+  kill -0 "$1" 2>/dev/null || return 1
+  [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]]
+}
+
 # Is the pid in <pidfile> alive and one of ours (its command line names <rundir>)?
 pid_alive() {
   local pidfile=$1 rundir=$2 pid
   [[ -f "$pidfile" ]] || return 1
   pid=$(<"$pidfile")
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
+  running "$pid" || return 1
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$rundir"
 }
 
@@ -129,17 +135,20 @@ stop_pid() {
     log "stopping $name (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
     local deadline=$((SECONDS + 15))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-    if kill -0 "$pid" 2>/dev/null; then
+    while running "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+    if running "$pid"; then
       log "$name did not stop on SIGTERM; sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
-      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+      while running "$pid"; do sleep 0.1; done
     fi
   fi
   rm -f "$pidfile"
 }
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Names the process listening on a port, for the error message (best effort).
+port_holder() { ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2 | xargs -r ps -o pid=,args= -p 2>/dev/null | cut -c1-160; }
 
 fail_with_log() {
   local logfile=$1
@@ -216,7 +225,7 @@ KC
 start_etcd() {
   local rundir=$1 kd=$2
   port_free "$ETCD_CLIENT_PORT" && port_free "$ETCD_PEER_PORT" ||
-    die "etcd ports $ETCD_CLIENT_PORT/$ETCD_PEER_PORT are taken by a process not recorded in $kd (another rundir?)"
+    die "etcd ports $ETCD_CLIENT_PORT/$ETCD_PEER_PORT are taken by a process not recorded in $kd (another rundir? stop it with infra/kube.sh down <that rundir>): $(port_holder "$ETCD_CLIENT_PORT")"
   # A fresh store every start: tests must not depend on leftovers.
   rm -rf "$kd/etcd-data"
   log "starting etcd $ETCD_VERSION on 127.0.0.1:$ETCD_CLIENT_PORT"
@@ -235,7 +244,7 @@ start_etcd() {
 start_apiserver() {
   local rundir=$1 kd=$2
   port_free "$APISERVER_PORT" ||
-    die "kube-apiserver port $APISERVER_PORT is taken by a process not recorded in $kd (another rundir?)"
+    die "kube-apiserver port $APISERVER_PORT is taken by a process not recorded in $kd (another rundir? stop it with infra/kube.sh down <that rundir>): $(port_holder "$APISERVER_PORT")"
   log "starting kube-apiserver $KUBE_VERSION on https://127.0.0.1:$APISERVER_PORT"
   # --watch-cache-sizes=configmaps#0: configmap watches go straight to etcd, so a compaction
   # makes an old resourceVersion really "410 Gone" (the watch-relist test relies on it);
