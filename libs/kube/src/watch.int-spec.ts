@@ -113,8 +113,8 @@ describe('list+watch on a real kube-apiserver', () => {
       spec: { team: 'payments', artifactSha: null, configSha: null, imageTag: null, specs: [] },
     });
     const elsewhere = await createTestNamespace(admin, 'watch-other');
-    // A short server-side timeout: the watch cache sends a BOOKMARK 2 s before it ends a watch.
-    const watcher = watchResources(admin, { apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig', namespace: ns, watchTimeoutSeconds: 5 });
+    // A short server-side timeout: the watch cache sends a BOOKMARK 2 s before it ends a watch (8 s: room for a slow CI machine to see the probe first).
+    const watcher = watchResources(admin, { apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig', namespace: ns, watchTimeoutSeconds: 8 });
     const events = collect(watcher);
     try {
       await watcher.waitForSync();
@@ -126,11 +126,11 @@ describe('list+watch on a real kube-apiserver', () => {
       // A change this watch does not see (another namespace) moves the cache's resourceVersion;
       // only a bookmark can tell the watcher about it.
       const unseen = await admin.create(dc('unseen', elsewhere));
-      await eventually(() => watcher.stats.bookmarks >= 1, 10_000, 'a bookmark');
+      await eventually(() => watcher.stats.bookmarks >= 1, 15_000, 'a bookmark');
       assert.ok(BigInt(watcher.resourceVersion!) >= BigInt(unseen.metadata.resourceVersion!), 'bookmark advanced the resourceVersion');
       assert.ok(BigInt(watcher.resourceVersion!) > before);
 
-      await eventually(() => watcher.stats.watches >= 2, 10_000, 'the watch to be ended by the server and resumed');
+      await eventually(() => watcher.stats.watches >= 2, 20_000, 'the watch to be ended by the server and resumed');
       await admin.create(dc('seen', ns));
       await eventually(() => seen(events, 'ADDED', 'seen'), 5000, 'ADDED seen');
       assert.ok(!seen(events, 'ADDED', 'unseen'));
