@@ -1,0 +1,10 @@
+export * from './errors';
+export * from './stored-event';
+export * from './event-store';
+export * from './inbox';
+export * from './checkpoints';
+export * from './log-subscription';
+export * from './outbox-relay';
+export * from './log-listener';
+export * from './data-source';
+export { eventStoreMigrations } from './migrations';
