@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # For developers: starts the test infrastructure once in a shared run dir (default
-# /tmp/dev-infra) unless it is already up, and prints the line to source.
+# /tmp/dev-infra) unless it is already up, and prints the line to source. It uses its
+# own ports, so a full `npm test` (default ports) can run beside it.
 #   bash infra/test-env.sh && source /tmp/dev-infra/env
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 dir="${SLUICE_DEV_INFRA_DIR:-/tmp/dev-infra}"
 mkdir -p "$dir"
 exec 9>"$dir/.lock"; flock 9
+export SLUICE_PG_PORT=55532 SLUICE_KAFKA_PORT=59192 SLUICE_KAFKA_CONTROLLER_PORT=59193 \
+  SLUICE_ETCD_PORT=52479 SLUICE_ETCD_PEER_PORT=52480 SLUICE_APISERVER_PORT=56543
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-declare -A ports=([postgres]=55432 [kafka]=59092 [kube]=56443)
+declare -A ports=([postgres]=$SLUICE_PG_PORT [kafka]=$SLUICE_KAFKA_PORT [kube]=$SLUICE_APISERVER_PORT)
 for p in postgres kafka kube; do
   if port_open "${ports[$p]}" && [[ -f "$dir/$p.env" ]]; then continue; fi
   bash "$here/$p.sh" up "$dir" > "$dir/$p.up.log" 2>&1 || { echo "$p failed:"; tail -20 "$dir/$p.up.log"; exit 1; }
