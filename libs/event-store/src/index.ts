@@ -8,3 +8,6 @@ export * from './outbox-relay';
 export * from './log-listener';
 export * from './data-source';
 export { eventStoreMigrations } from './migrations';
+export * from './consume-events';
+export * from './nest/tokens';
+export * from './nest/event-store.module';

@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '@sluice/contracts';
+import { isPermanentDeliveryError } from './errors';
 import { describeError, type MessagingLogger } from './logger';
 import type { DeliveryContext, MessageHandler } from './port';
 import { backoffDelayMs, type RetryPolicy } from './retry-policy';
@@ -45,6 +46,7 @@ export async function deliverWithRetry(request: DeliveryRequest): Promise<Delive
     } catch (error) {
       lastError = describeError(error);
       logger.warn({ ...fields, attempt, maxAttempts: policy.maxAttempts, err: lastError }, 'message handler failed');
+      if (isPermanentDeliveryError(error)) return { kind: 'exhausted', attempts: attempt, error: lastError };
     }
     if (attempt < policy.maxAttempts) {
       if (!(await sleep(backoffDelayMs(attempt, policy), signal))) return { kind: 'abandoned', attempts: attempt };

@@ -1,5 +1,5 @@
 export * from './port';
-export { MessageBusClosedError } from './errors';
+export { MessageBusClosedError, PermanentDeliveryError, isPermanentDeliveryError } from './errors';
 export type { MessagingLogger } from './logger';
 export type { RetryOptions, RetryPolicy } from './retry-policy';
 export { InProcessMessageBus, type InProcessMessageBusOptions, type InProcessDeadLetter } from './in-process-bus';

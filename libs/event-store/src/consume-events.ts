@@ -1,0 +1,51 @@
+import { EventParseError, parseEvent, type EventType, type SluiceEvent } from '@sluice/contracts';
+import { PermanentDeliveryError, type MessageBus, type Subscription } from '@sluice/messaging';
+import { runWithCorrelation } from '@sluice/platform';
+import type { EntityManager } from 'typeorm';
+import type { Inbox } from './inbox';
+
+export interface ConsumeEventsOptions {
+  /** Consumer group and inbox consumer name, e.g. `autodeploy`. */
+  consumer: string;
+  topics: readonly string[];
+  /** Only these types reach `handle`; others are acknowledged and skipped. Default: all. */
+  types?: readonly EventType[];
+  /**
+   * Applies one event. Runs inside the transaction that records the event id in the
+   * inbox: append resulting events with `store.append(..., { manager })` to publish them
+   * through the outbox. A redelivered event is skipped.
+   */
+  handle: (event: SluiceEvent, manager: EntityManager) => Promise<void>;
+  maxAttempts?: number;
+}
+
+/**
+ * The idempotent consumer of ARCHITECTURE §3: parse and upcast, skip ids seen before,
+ * apply effects and the inbox row in one transaction, within the event's correlation.
+ * A message that is not a valid Sluice event is dead-lettered without retries.
+ */
+export function consumeEvents(bus: MessageBus, inbox: Inbox, options: ConsumeEventsOptions): Promise<Subscription> {
+  const wanted = options.types ? new Set<string>(options.types) : null;
+  return bus.subscribe({
+    group: options.consumer,
+    topics: options.topics,
+    maxAttempts: options.maxAttempts,
+    handler: async (envelope) => {
+      if (wanted && !wanted.has(envelope.type)) return;
+      let event: SluiceEvent;
+      try {
+        event = parseEvent(envelope);
+      } catch (error) {
+        if (error instanceof EventParseError) {
+          const fields = error.issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+          throw new PermanentDeliveryError(`${error.message}${fields ? ` (${fields})` : ''}`, { cause: error });
+        }
+        throw error;
+      }
+      await runWithCorrelation(
+        { correlationId: event.correlationId, eventId: event.id, stream: event.stream, type: event.type },
+        () => inbox.handleOnce(options.consumer, event.id, (manager) => options.handle(event, manager)),
+      );
+    },
+  });
+}

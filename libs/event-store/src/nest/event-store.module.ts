@@ -1,0 +1,106 @@
+import {
+  Inject,
+  Module,
+  Optional,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { isEventType, topicOf } from '@sluice/contracts';
+import { MESSAGE_BUS, type MessageBus } from '@sluice/messaging';
+import { ReadinessRegistry, createLogger } from '@sluice/platform';
+import type { DataSource, MigrationInterface } from 'typeorm';
+import { openServiceDataSource } from '../data-source';
+import { EventStore } from '../event-store';
+import { Inbox } from '../inbox';
+import { LogListener } from '../log-listener';
+import { OutboxRelay } from '../outbox-relay';
+import type { StoredEvent } from '../stored-event';
+import { EVENT_STORE_OPTIONS, SERVICE_DATA_SOURCE } from './tokens';
+
+export interface EventStoreModuleOptions {
+  url: string;
+  /** The service's schema, e.g. `autodeploy`. */
+  schema: string;
+  migrations?: Array<new () => MigrationInterface>;
+  /** 1 for the embedded database (no LISTEN connection, no relay lock connection). */
+  poolSize?: number;
+  relay?: {
+    /** Default: the topic of the event's type in @sluice/contracts; unknown types are not published. */
+    topicFor?: (event: StoredEvent) => string | null;
+    /** Off disables the relay (a service that publishes nothing). Default on. */
+    enabled?: boolean;
+    pollIntervalMs?: number;
+  };
+}
+
+const defaultTopicFor = (event: StoredEvent): string | null => (isEventType(event.type) ? topicOf(event.type) : null);
+
+/**
+ * A service's event store: its DataSource on its own schema (migrated), the EventStore,
+ * the Inbox, a 'database' readiness check, and the outbox relay that publishes what the
+ * service appends to the MESSAGE_BUS once the application has started.
+ */
+@Module({})
+export class EventStoreModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  private relay: OutboxRelay | null = null;
+  private listener: LogListener | null = null;
+  private readonly logger = createLogger('event-store');
+
+  constructor(
+    @Inject(EVENT_STORE_OPTIONS) private readonly options: EventStoreModuleOptions,
+    @Inject(SERVICE_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly store: EventStore,
+    @Optional() @Inject(MESSAGE_BUS) private readonly bus?: MessageBus,
+    @Optional() private readonly readiness?: ReadinessRegistry,
+  ) {}
+
+  static forRoot(options: EventStoreModuleOptions): DynamicModule {
+    return {
+      module: EventStoreModule,
+      global: true,
+      providers: [
+        { provide: EVENT_STORE_OPTIONS, useValue: options },
+        {
+          provide: SERVICE_DATA_SOURCE,
+          useFactory: () =>
+            openServiceDataSource({ url: options.url, schema: options.schema, migrations: options.migrations, poolSize: options.poolSize }),
+        },
+        { provide: EventStore, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new EventStore(ds, options.schema) },
+        { provide: Inbox, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new Inbox(ds, options.schema) },
+      ],
+      exports: [SERVICE_DATA_SOURCE, EventStore, Inbox],
+    };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.readiness?.register(`database:${this.options.schema}`, async () => {
+      await this.dataSource.query('SELECT 1');
+      return true;
+    });
+    if (this.options.relay?.enabled === false) return;
+    if (!this.bus) throw new Error('EventStoreModule: the outbox relay needs MESSAGE_BUS (import MessagingModule.forRoot)');
+    const embedded = this.options.poolSize === 1;
+    this.relay = new OutboxRelay(this.store, this.bus, {
+      name: 'outbox-relay',
+      topicFor: this.options.relay?.topicFor ?? defaultTopicFor,
+      exclusive: !embedded,
+      pollIntervalMs: this.options.relay?.pollIntervalMs ?? (embedded ? 50 : 200),
+      logger: this.logger,
+    });
+    if (!embedded) {
+      this.listener = new LogListener(this.options.url, this.store.channel, () => this.relay?.wake());
+      await this.listener.start().catch((err: unknown) => {
+        this.logger.warn({ err }, 'LISTEN unavailable; the outbox relay polls');
+        this.listener = null;
+      });
+    }
+    this.relay.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay?.stop();
+    await this.listener?.stop();
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
