@@ -32,6 +32,13 @@ export const deployRequestedV1 = deployTarget.extend({
 
 export const undeployRequestedV1 = deployRequestedV1;
 
+/**
+ * A request waiting behind the deploy in flight (one deploy in flight per config). When
+ * that one ends, the same deployId is requested (`deploy.requested`/`undeploy.requested`),
+ * unless a newer request superseded it first (`deploy.superseded`).
+ */
+export const deployQueuedV1 = deployRequestedV1;
+
 export const deploySupersededV1 = z.object({ deployId: z.uuid(), config: configName, supersededBy: z.uuid() });
 
 export const deployStartedV1 = z.object({ deployId: z.uuid(), config: configName });
@@ -65,6 +72,8 @@ export const deployRequestRejectedV1 = z.object({
   cause: deployCause,
   requestedBy: z.string().min(1),
   reason: z.string(),
+  /** Why it was rejected (e.g. the state pair the config accepts); absent in early events. */
+  message: z.string().optional(),
 });
 
 /** The config as autodeploy knows it (from discovery), recorded in its stream. */
