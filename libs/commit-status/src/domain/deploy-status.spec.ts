@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { EventData } from '@sluice/contracts';
+import { evolveDeployStatus, type DeployStatusEvent, type DeployStatusState } from './deploy-status';
+
+const A = 'a'.repeat(40);
+const C = 'c'.repeat(40);
+const D1 = '0190a0a0-0000-7000-8000-000000000001';
+const D2 = '0190a0a0-0000-7000-8000-000000000002';
+
+const requested = (over: Partial<EventData<'deploy.requested'>> = {}): DeployStatusEvent => ({
+  type: 'deploy.requested',
+  data: {
+    deployId: D1,
+    config: 'billing-api',
+    team: 'payments',
+    namespace: 'payments',
+    configRepo: 'acme/deploy',
+    path: 'deploy/billing-api',
+    artifactRepo: 'acme/billing',
+    artifactImage: 'ghcr.io/acme/billing',
+    artifactSha: A,
+    configSha: C,
+    imageTag: 'main-aaaaaaa',
+    cause: 'autodeploy',
+    requestedBy: 'autodeploy',
+    reason: 'build',
+    reappliedFrom: null,
+    ...over,
+  },
+});
+
+function run(events: DeployStatusEvent[], start: DeployStatusState | null = null) {
+  let state = start;
+  const seen: Array<Pick<DeployStatusState, 'repo' | 'sha' | 'phase'>> = [];
+  for (const e of events) {
+    const next = evolveDeployStatus(state, e);
+    if (next) {
+      state = next;
+      seen.push({ repo: next.repo, sha: next.sha, phase: next.phase });
+    }
+  }
+  return { state, seen };
+}
+
+test('artifactful config: the status is on the artifact commit, queued → in_progress → success', () => {
+  const { seen } = run([
+    requested(),
+    { type: 'deploy.started', data: { deployId: D1, config: 'billing-api' } },
+    { type: 'deploy.applied', data: { deployId: D1, config: 'billing-api', dryRun: false, inventory: [] } },
+    { type: 'deploy.succeeded', data: { deployId: D1, config: 'billing-api' } },
+  ]);
+  assert.deepEqual(
+    seen.map((s) => `${s.repo}@${s.sha.slice(0, 1)}:${s.phase}`),
+    ['acme/billing@a:queued', 'acme/billing@a:in_progress', 'acme/billing@a:in_progress', 'acme/billing@a:success'],
+  );
+});
+
+test('artifactless config: the status is on the config commit', () => {
+  const { state } = run([requested({ artifactRepo: null, artifactImage: null, artifactSha: null, imageTag: null })]);
+  assert.equal(state?.repo, 'acme/deploy');
+  assert.equal(state?.sha, C);
+});
+
+test('failure and superseded map to failure and canceled', () => {
+  assert.equal(run([requested(), { type: 'deploy.failed', data: { deployId: D1, config: 'billing-api', reason: 'Invalid', message: 'bad manifest', terminal: true } }]).state?.phase, 'failure');
+  assert.equal(run([requested(), { type: 'deploy.superseded', data: { deployId: D1, config: 'billing-api', supersededBy: D2 } }]).state?.phase, 'canceled');
+});
+
+test('outcomes delivered twice or out of order never step back; outcomes of an older deploy are ignored', () => {
+  const { seen, state } = run([
+    requested(),
+    { type: 'deploy.succeeded', data: { deployId: D1, config: 'billing-api' } },
+    { type: 'deploy.started', data: { deployId: D1, config: 'billing-api' } },
+    { type: 'deploy.succeeded', data: { deployId: D1, config: 'billing-api' } },
+    requested({ deployId: D2, artifactSha: 'b'.repeat(40) }),
+    { type: 'deploy.failed', data: { deployId: D1, config: 'billing-api', reason: 'x', message: '', terminal: true } },
+  ]);
+  assert.deepEqual(seen.map((s) => s.phase), ['queued', 'success', 'queued']);
+  assert.equal(state?.deployId, D2);
+});
+
+test('a repeated request of the same deploy and an undeploy (no commit) change nothing', () => {
+  const first = evolveDeployStatus(null, requested())!;
+  assert.equal(evolveDeployStatus(first, requested()), null);
+  assert.equal(evolveDeployStatus(null, requested({ artifactRepo: null, artifactImage: null, artifactSha: null, configSha: null, imageTag: null })), null);
+});

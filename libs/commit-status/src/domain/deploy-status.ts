@@ -1,0 +1,107 @@
+import type { EventData } from '@sluice/contracts';
+import { truncate } from './mapping';
+import type { Phase } from './model';
+
+/**
+ * Sluice's own commit statuses: one per deploy config (`sluice/<config>`), reused as the
+ * deployed commit moves — on the artifact commit for artifactful configs, on the config
+ * commit for artifactless ones.
+ */
+export interface DeployStatusState {
+  readonly config: string;
+  readonly deployId: string;
+  readonly namespace: string;
+  /** `owner/name` and sha of the commit the status is on. */
+  readonly repo: string;
+  readonly sha: string;
+  readonly phase: Phase;
+  readonly description: string;
+}
+
+export type DeployStatusEvent =
+  | { readonly type: 'deploy.requested'; readonly data: EventData<'deploy.requested'> }
+  | { readonly type: 'deploy.started'; readonly data: EventData<'deploy.started'> }
+  | { readonly type: 'deploy.applied'; readonly data: EventData<'deploy.applied'> }
+  | { readonly type: 'deploy.succeeded'; readonly data: EventData<'deploy.succeeded'> }
+  | { readonly type: 'deploy.failed'; readonly data: EventData<'deploy.failed'> }
+  | { readonly type: 'deploy.superseded'; readonly data: EventData<'deploy.superseded'> };
+
+export const DEPLOY_STATUS_EVENT_TYPES = [
+  'deploy.requested',
+  'deploy.started',
+  'deploy.applied',
+  'deploy.succeeded',
+  'deploy.failed',
+  'deploy.superseded',
+] as const;
+
+export function statusNameOf(config: string): string {
+  return `sluice/${config}`;
+}
+
+/** The resource name of a config's CommitStatus. */
+export function resourceNameOf(config: string): string {
+  return `sluice-${config}`;
+}
+
+export function deployUrl(publicUrl: string, deployId: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/api/deploys/${deployId}`;
+}
+
+/** Outcomes arrive twice (the applier's stream and the config's) and unordered between streams: never step back. */
+const RANK: Record<Phase, number> = { queued: 0, in_progress: 1, success: 2, failure: 2, canceled: 2 };
+
+/**
+ * The next state of a config's status after one deploy event, or null when the event changes
+ * nothing: an outcome of a deploy that is no longer the config's latest request (its commit
+ * was already moved on, which cancels it), a repeated or older step, an undeploy (no commit).
+ */
+export function evolveDeployStatus(current: DeployStatusState | null, event: DeployStatusEvent): DeployStatusState | null {
+  if (event.type === 'deploy.requested') {
+    const d = event.data;
+    const target = d.artifactRepo ? { repo: d.artifactRepo, sha: d.artifactSha } : { repo: d.configRepo, sha: d.configSha };
+    if (!target.sha) return null;
+    if (current?.deployId === d.deployId) return null;
+    return {
+      config: d.config,
+      deployId: d.deployId,
+      namespace: d.namespace,
+      repo: target.repo,
+      sha: target.sha,
+      phase: 'queued',
+      description: `Deploy to ${d.namespace} queued`,
+    };
+  }
+  if (!current || current.deployId !== event.data.deployId) return null;
+  let phase: Phase;
+  let description: string;
+  switch (event.type) {
+    case 'deploy.started':
+      phase = 'in_progress';
+      description = `Deploying to ${current.namespace}`;
+      break;
+    case 'deploy.applied':
+      phase = 'in_progress';
+      description = event.data.dryRun ? `Rendered for ${current.namespace} (dry run); waiting for health` : `Applied to ${current.namespace}; waiting for health`;
+      break;
+    case 'deploy.succeeded':
+      phase = 'success';
+      description = `Deployed to ${current.namespace}`;
+      break;
+    case 'deploy.failed':
+      phase = 'failure';
+      description = truncate(`Deploy to ${current.namespace} failed: ${event.data.reason}${event.data.message ? ` — ${event.data.message}` : ''}`, 1024);
+      break;
+    case 'deploy.superseded':
+      phase = 'canceled';
+      description = 'Superseded by a newer deploy';
+      break;
+    default: {
+      const unknown: never = event;
+      throw new Error(`unhandled deploy event ${(unknown as { type: string }).type}`);
+    }
+  }
+  if (RANK[phase] < RANK[current.phase] || RANK[current.phase] === 2) return null;
+  if (phase === current.phase && description === current.description) return null;
+  return { ...current, phase, description };
+}

@@ -1,0 +1,164 @@
+import {
+  isActive,
+  sameRepo,
+  trackedRepo,
+  type CommitStatusSpec,
+  type ProviderIds,
+  type RepoIdentity,
+  type StatusFields,
+  type SyncStatus,
+} from './model';
+
+/** What the SCM holds for the spec's (repository, commit, name), as one provider read it. */
+export interface ObservedStatus {
+  /** The SCM's status in CommitStatus terms. */
+  readonly fields: StatusFields;
+  /** Whether the provider's fields equal what the spec renders to (decided on the provider's own fields). */
+  readonly matches: boolean;
+  /** `field: want X, SCM has Y` for each provider field that differs. */
+  readonly differences: readonly string[];
+  readonly ids: ProviderIds;
+}
+
+export interface ReconcileInput {
+  readonly spec: CommitStatusSpec;
+  /** metadata.generation: bumped by every spec change. */
+  readonly generation: number;
+  /** The repository the spec's GitRepo resolves to now. */
+  readonly repo: RepoIdentity;
+  /** The current status (what the SCM held at the last sync), null before the first. */
+  readonly previous: SyncStatus | null;
+  /** What the SCM holds now for the spec's target; null when it holds nothing. */
+  readonly observed: ObservedStatus | null;
+}
+
+export interface CancelPrevious {
+  readonly repo: RepoIdentity;
+  readonly sha: string;
+  readonly fields: StatusFields;
+  readonly ids: ProviderIds;
+}
+
+export type WriteReason = 'missing' | 'spec-changed';
+
+export interface Decision {
+  /** Set `canceled` on the commit the resource tracked before (best effort: log and move on on failure). */
+  readonly cancelPrevious: CancelPrevious | null;
+  /** Write the spec to the SCM, or leave the SCM alone. */
+  readonly write: WriteReason | null;
+  /** The SCM was changed by someone else since our last write: reported, never copied back, not overwritten. */
+  readonly drift: string | null;
+}
+
+/** Whether the resource moved to another commit, repository or check name since the last sync. */
+export function retargeted(input: Pick<ReconcileInput, 'spec' | 'repo' | 'previous'>): boolean {
+  const { previous, spec, repo } = input;
+  if (!previous?.sha) return false;
+  const before = trackedRepo(previous);
+  if (before && !sameRepo(before, repo)) return true;
+  return previous.sha !== spec.sha || (previous.name !== undefined && previous.name !== spec.name);
+}
+
+/**
+ * The reconcile decision (level-triggered, uni-directional):
+ * - The resource moved (sha, repository or name) while the SCM held `queued`/`in_progress`
+ *   for the old target → cancel that first.
+ * - The SCM already holds the spec → nothing to write (never a duplicate status; also how a
+ *   write that succeeded before a crash is recognised).
+ * - The SCM holds nothing for it → write.
+ * - The SCM holds something else: if this generation of the spec was already written (or
+ *   found) on this target, someone else changed it — drift, reported in status, not
+ *   overwritten (no tug of war, and no status spent toward GitHub's 1,000 per context);
+ *   otherwise the spec is new for this target → write.
+ */
+export function decide(input: ReconcileInput): Decision {
+  const { previous, spec, observed, generation } = input;
+  const moved = retargeted(input);
+  const cancelPrevious: CancelPrevious | null =
+    moved && previous?.sha && isActive(previous.phase)
+      ? {
+          repo: trackedRepo(previous) ?? input.repo,
+          sha: previous.sha,
+          fields: { name: previous.name ?? spec.name, description: previous.description ?? '', phase: 'canceled', url: previous.url ?? null },
+          ids: previous.provider ?? {},
+        }
+      : null;
+
+  if (observed?.matches) return { cancelPrevious, write: null, drift: null };
+  if (!observed) return { cancelPrevious, write: 'missing', drift: null };
+  const alreadyWritten = !moved && previous !== null && previous.observedGeneration === generation && previous.sha === spec.sha;
+  if (alreadyWritten) {
+    return {
+      cancelPrevious,
+      write: null,
+      drift: `drift: the commit status in the SCM was changed outside this CommitStatus and is not copied back (${observed.differences.join('; ')}); change the spec to write it again`,
+    };
+  }
+  return { cancelPrevious, write: 'spec-changed', drift: null };
+}
+
+export type Outcome =
+  /** The write succeeded; the SCM now holds `observed`. */
+  | { readonly kind: 'written'; readonly observed: ObservedStatus }
+  /** Nothing was written (in sync, or drift). */
+  | { readonly kind: 'unchanged' }
+  /** Reading or writing the SCM failed. */
+  | { readonly kind: 'failed'; readonly message: string };
+
+/**
+ * The status to record after acting on a decision: what the SCM holds (the spec's fields when
+ * the provider's fields match them), whether that matches, and why not.
+ */
+export function statusAfter(input: ReconcileInput, decision: Decision, outcome: Outcome, now: Date): SyncStatus {
+  const { spec, repo, previous, generation } = input;
+  const base = {
+    updatedAt: now.toISOString(),
+    repo: repo.fullName,
+    scm: { provider: repo.provider, apiUrl: repo.apiUrl },
+    sha: spec.sha,
+  };
+  const desired: StatusFields = { name: spec.name, description: spec.description, phase: spec.phase, url: spec.url };
+  const held = (fields: StatusFields) => ({
+    name: fields.name,
+    description: fields.description,
+    phase: fields.phase,
+    ...(fields.url ? { url: fields.url } : {}),
+  });
+  const sameTarget = !retargeted(input);
+  switch (outcome.kind) {
+    case 'written':
+      return {
+        ...base,
+        observedGeneration: generation,
+        isSynced: true,
+        syncFailure: null,
+        ...held(outcome.observed.matches ? desired : outcome.observed.fields),
+        provider: outcome.observed.ids,
+      };
+    case 'unchanged': {
+      const observed = input.observed;
+      if (observed?.matches) {
+        return { ...base, observedGeneration: generation, isSynced: true, syncFailure: null, ...held(desired), provider: observed.ids };
+      }
+      return {
+        ...base,
+        observedGeneration: generation,
+        isSynced: false,
+        syncFailure: { message: decision.drift ?? 'the SCM does not hold the spec' },
+        ...(observed ? { ...held(observed.fields), provider: observed.ids } : {}),
+      };
+    }
+    case 'failed': {
+      const observed = input.observed;
+      const keep = observed ? { ...held(observed.fields), provider: observed.ids } : {};
+      return {
+        ...base,
+        // Not advanced: the spec of this generation has not reached the SCM yet.
+        observedGeneration: sameTarget && previous ? previous.observedGeneration : 0,
+        isSynced: false,
+        syncFailure: { message: outcome.message },
+        ...keep,
+      };
+    }
+  }
+}
