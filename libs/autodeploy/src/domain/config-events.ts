@@ -1,0 +1,51 @@
+import type { EventData, EventType } from '@sluice/contracts';
+
+/** The event types of one config's stream (`config-<name>`): decisions and recorded outcomes. */
+export const CONFIG_EVENT_TYPES = [
+  'config.registered',
+  'config.removed',
+  'config.pinned',
+  'config.unpinned',
+  'deploy.queued',
+  'deploy.requested',
+  'undeploy.requested',
+  'deploy.superseded',
+  'deploy.rejected',
+  'deploy.started',
+  'deploy.applied',
+  'deploy.succeeded',
+  'deploy.failed',
+  'deploy.undeployed',
+] as const satisfies readonly EventType[];
+
+export type ConfigEventType = (typeof CONFIG_EVENT_TYPES)[number];
+
+/** An event of a config's stream as the decider sees it: a literal type and its latest-version data. */
+export type ConfigEvent = { [K in ConfigEventType]: { readonly type: K; readonly data: EventData<K> } }[ConfigEventType];
+export type ConfigEventOf<K extends ConfigEventType> = Extract<ConfigEvent, { type: K }>;
+
+/** What kube-applier reports (stream `applier-<config>`); autodeploy records them in the config's stream. */
+export const OUTCOME_TYPES = ['deploy.started', 'deploy.applied', 'deploy.succeeded', 'deploy.failed', 'deploy.undeployed'] as const satisfies readonly ConfigEventType[];
+export type OutcomeType = (typeof OUTCOME_TYPES)[number];
+export type OutcomeEvent = ConfigEventOf<OutcomeType>;
+
+const configTypes = new Set<string>(CONFIG_EVENT_TYPES);
+const outcomeTypes = new Set<string>(OUTCOME_TYPES);
+
+export function isConfigEventType(type: string): type is ConfigEventType {
+  return configTypes.has(type);
+}
+
+export function isOutcomeType(type: string): type is OutcomeType {
+  return outcomeTypes.has(type);
+}
+
+export const CONFIG_STREAM_PREFIX = 'config-';
+
+export function configStream(name: string): string {
+  return `${CONFIG_STREAM_PREFIX}${name}`;
+}
+
+export function configNameOfStream(stream: string): string | null {
+  return stream.startsWith(CONFIG_STREAM_PREFIX) ? stream.slice(CONFIG_STREAM_PREFIX.length) : null;
+}

@@ -1,0 +1,277 @@
+import type { DeployCause, DeployConfigRoot } from '@sluice/contracts';
+import type { ConfigEvent, OutcomeEvent } from './config-events';
+import {
+  ConfigNameTakenError,
+  ConfigNotFoundError,
+  ConfigRemovedError,
+  InvalidStatePairError,
+  UnknownCommitError,
+  type DomainError,
+} from './errors';
+import { imageTag, shortSha } from './image-tag';
+import { isUndeployPair, samePair, type ConfigState, type DeployTarget, type StatePair } from './state';
+
+/** What the application looked up about the requested SHAs (the decider stays pure). */
+export interface CommitFacts {
+  /** `artifactSha` is a known commit of `artifact.repo`. */
+  readonly artifactShaKnown: boolean;
+  /** `configSha` is a known commit of the config repository. */
+  readonly configShaKnown: boolean;
+  /** The branch for the image tag; null = the config's tracked branch. */
+  readonly artifactBranch: string | null;
+}
+
+export const ALL_KNOWN: CommitFacts = { artifactShaKnown: true, configShaKnown: true, artifactBranch: null };
+
+export type RequestCause = Exclude<DeployCause, 'undeploy'>;
+
+export type ConfigCommand =
+  | { readonly type: 'RegisterConfig'; readonly root: DeployConfigRoot; readonly configSha: string }
+  | { readonly type: 'RemoveConfig'; readonly configRepo: string; readonly configSha: string; readonly deployId: string }
+  | {
+      readonly type: 'RequestDeploy';
+      readonly deployId: string;
+      readonly pair: StatePair;
+      /** `manual` for a (null, null) pair is an undeploy by hand. */
+      readonly cause: RequestCause;
+      readonly requestedBy: string;
+      readonly reason: string;
+      readonly reappliedFrom: string | null;
+      readonly facts: CommitFacts;
+    }
+  | { readonly type: 'RejectAutodeploy'; readonly pair: StatePair; readonly reason: string; readonly message: string }
+  | { readonly type: 'Pin'; readonly by: string; readonly reason: string }
+  | { readonly type: 'Unpin'; readonly by: string; readonly reason: string }
+  | { readonly type: 'RecordOutcome'; readonly outcome: OutcomeEvent };
+
+export interface Decision {
+  readonly events: readonly ConfigEvent[];
+  /** The deploy the command resulted in: new, or the existing one an identical request maps to. */
+  readonly deployId: string | null;
+  /** Set when the command was refused; `events` then holds what is recorded about the refusal. */
+  readonly error: DomainError | null;
+  /** Why nothing happened when nothing did (e.g. `pinned`), for logs. */
+  readonly skipped?: string;
+}
+
+const AUTODEPLOY = 'autodeploy';
+
+const ok = (events: readonly ConfigEvent[], deployId: string | null = null): Decision => ({ events, deployId, error: null });
+const refuse = (error: DomainError, events: readonly ConfigEvent[] = []): Decision => ({ events, deployId: null, error });
+const skip = (skipped: string): Decision => ({ events: [], deployId: null, error: null, skipped });
+
+/** decide(command, state) → events: every rule of ARCHITECTURE §1 for one config. Pure. */
+export function decide(command: ConfigCommand, state: ConfigState, name: string): Decision {
+  switch (command.type) {
+    case 'RegisterConfig':
+      return register(command, state, name);
+    case 'RemoveConfig':
+      return remove(command, state, name);
+    case 'RequestDeploy':
+      return requestDeploy(command, state, name);
+    case 'RejectAutodeploy':
+      return ok([
+        {
+          type: 'deploy.rejected',
+          data: {
+            config: name,
+            ...command.pair,
+            cause: 'autodeploy',
+            requestedBy: AUTODEPLOY,
+            reason: command.reason,
+            message: command.message,
+          },
+        },
+      ]);
+    case 'Pin':
+      if (state.status === 'unregistered') return refuse(new ConfigNotFoundError(name));
+      if (state.status === 'removed') return refuse(new ConfigRemovedError(name));
+      if (state.pin) return ok([]);
+      return ok([{ type: 'config.pinned', data: { config: name, by: command.by, reason: command.reason } }]);
+    case 'Unpin':
+      if (state.status === 'unregistered') return refuse(new ConfigNotFoundError(name));
+      if (state.status === 'removed') return refuse(new ConfigRemovedError(name));
+      if (!state.pin) return ok([]);
+      return ok([{ type: 'config.unpinned', data: { config: name, by: command.by, reason: command.reason } }]);
+    case 'RecordOutcome':
+      return recordOutcome(command.outcome, state);
+    default: {
+      const unknown: never = command;
+      return unknown;
+    }
+  }
+}
+
+function register(command: Extract<ConfigCommand, { type: 'RegisterConfig' }>, state: ConfigState, name: string): Decision {
+  const { root } = command;
+  if (state.status === 'active' && state.root && (state.root.configRepo !== root.configRepo || state.root.path !== root.path)) {
+    return refuse(new ConfigNameTakenError(name, `${state.root.configRepo}/${state.root.path}`, `${root.configRepo}/${root.path}`));
+  }
+  if (state.status === 'active' && JSON.stringify(state.root) === JSON.stringify(root)) return skip('unchanged');
+  return ok([{ type: 'config.registered', data: { config: name, root: { ...root }, configSha: command.configSha } }]);
+}
+
+/** Rule 5: a removed config is undeployed, then marked removed; its history stays. */
+function remove(command: Extract<ConfigCommand, { type: 'RemoveConfig' }>, state: ConfigState, name: string): Decision {
+  if (state.status !== 'active' || !state.root) return skip('not active');
+  if (state.root.configRepo !== command.configRepo) return skip(`defined by ${state.root.configRepo}`);
+  const removed: ConfigEvent = { type: 'config.removed', data: { config: name, configSha: command.configSha } };
+  const neverDeployed = state.inFlight === null && state.queued === null && state.currentDeployId === null;
+  if (neverDeployed) return ok([removed]);
+  const undeploy = schedule(state, name, {
+    deployId: command.deployId,
+    pair: { artifactSha: null, configSha: null },
+    cause: 'undeploy',
+    requestedBy: AUTODEPLOY,
+    reason: `config removed from ${command.configRepo} at ${shortSha(command.configSha)}`,
+    reappliedFrom: null,
+    facts: ALL_KNOWN,
+  });
+  return ok([...undeploy.events, removed], undeploy.deployId);
+}
+
+/** What the pair rules of §1 accept for this config. */
+export function statePairError(name: string, root: DeployConfigRoot, pair: StatePair): string | null {
+  const got = `got (${shortSha(pair.artifactSha)}, ${shortSha(pair.configSha)})`;
+  if (root.artifact) {
+    const bothSet = pair.artifactSha !== null && pair.configSha !== null;
+    if (bothSet || isUndeployPair(pair)) return null;
+    return `config "${name}" is artifactful: it accepts (artifactSha, configSha) or (null, null), ${got}`;
+  }
+  if (pair.artifactSha === null) return null;
+  return `config "${name}" is artifactless: it accepts (null, configSha) or (null, null), ${got}`;
+}
+
+function requestDeploy(command: Extract<ConfigCommand, { type: 'RequestDeploy' }>, state: ConfigState, name: string): Decision {
+  if (state.status === 'unregistered' || !state.root) return refuse(new ConfigNotFoundError(name));
+  if (state.status === 'removed') return refuse(new ConfigRemovedError(name));
+  const root = state.root;
+  const { pair, facts } = command;
+  const rejected = (message: string): ConfigEvent => ({
+    type: 'deploy.rejected',
+    data: { config: name, ...pair, cause: command.cause, requestedBy: command.requestedBy, reason: command.reason, message },
+  });
+
+  const pairError = statePairError(name, root, pair);
+  if (pairError) return refuse(new InvalidStatePairError(pairError), [rejected(pairError)]);
+  if (pair.artifactSha !== null && !facts.artifactShaKnown) {
+    const message = `artifactSha ${pair.artifactSha} is not a known commit of ${root.artifact?.repo}`;
+    return refuse(new UnknownCommitError(message), [rejected(message)]);
+  }
+  if (pair.configSha !== null && !facts.configShaKnown) {
+    const message = `configSha ${pair.configSha} is not a known commit of ${root.configRepo}`;
+    return refuse(new UnknownCommitError(message), [rejected(message)]);
+  }
+
+  // Rule 4: autodeploy leaves a pinned config alone; only people pin.
+  if (command.cause === 'autodeploy') {
+    if (!root.autodeploy) return skip('autodeploy is off');
+    if (state.pin) return skip('pinned');
+  }
+  const pinEvents: ConfigEvent[] =
+    command.cause !== 'autodeploy' && !state.pin
+      ? [{ type: 'config.pinned', data: { config: name, by: command.requestedBy, reason: pinReason(command) } }]
+      : [];
+
+  const scheduled = schedule(state, name, {
+    ...command,
+    cause: isUndeployPair(pair) && command.cause === 'manual' ? 'undeploy' : command.cause,
+  });
+  return ok([...pinEvents, ...scheduled.events], scheduled.deployId);
+}
+
+function pinReason(command: Extract<ConfigCommand, { type: 'RequestDeploy' }>): string {
+  const what = command.cause === 'reapply' ? `re-apply of ${command.reappliedFrom}` : `manual deploy ${command.deployId}`;
+  return command.reason ? `${what}: ${command.reason}` : what;
+}
+
+interface ScheduleRequest {
+  readonly deployId: string;
+  readonly pair: StatePair;
+  readonly cause: DeployCause;
+  readonly requestedBy: string;
+  readonly reason: string;
+  readonly reappliedFrom: string | null;
+  readonly facts: CommitFacts;
+}
+
+/**
+ * Rule 3: one deploy in flight; a newer request supersedes a queued older one; a request
+ * for the pair already queued, in flight or (with nothing in flight) applied maps to
+ * that deploy. A request for the pair in flight also drops what is queued behind it, so
+ * the last request wins (a rollback to the deploy in flight is not undone by the queue).
+ */
+function schedule(state: ConfigState, name: string, request: ScheduleRequest): { events: ConfigEvent[]; deployId: string } {
+  const queued = state.queued ? state.deploys[state.queued] : undefined;
+  const inFlight = state.inFlight ? state.deploys[state.inFlight] : undefined;
+  if (queued && samePair(queued.pair, request.pair)) return { events: [], deployId: queued.deployId };
+  if (inFlight && samePair(inFlight.pair, request.pair)) {
+    const events: ConfigEvent[] = queued ? [superseded(name, queued.deployId, inFlight.deployId)] : [];
+    return { events, deployId: inFlight.deployId };
+  }
+  if (!inFlight && !queued && state.currentDeployId && samePair(state.current, request.pair)) {
+    const current = state.deploys[state.currentDeployId];
+    if (current && (current.phase === 'applied' || current.phase === 'succeeded')) return { events: [], deployId: current.deployId };
+  }
+
+  const target = targetOf(state, name, request);
+  if (!inFlight) {
+    return { events: [{ type: target.artifactSha === null && target.configSha === null ? 'undeploy.requested' : 'deploy.requested', data: target }], deployId: request.deployId };
+  }
+  const events: ConfigEvent[] = queued ? [superseded(name, queued.deployId, request.deployId)] : [];
+  events.push({ type: 'deploy.queued', data: target });
+  return { events, deployId: request.deployId };
+}
+
+function superseded(config: string, deployId: string, supersededBy: string): ConfigEvent {
+  return { type: 'deploy.superseded', data: { deployId, config, supersededBy } };
+}
+
+function targetOf(state: ConfigState, name: string, request: ScheduleRequest): DeployTarget {
+  const root = state.root!;
+  const artifact = root.artifact;
+  return {
+    deployId: request.deployId,
+    config: name,
+    team: root.team,
+    namespace: root.namespace,
+    configRepo: root.configRepo,
+    path: root.path,
+    artifactRepo: artifact?.repo ?? null,
+    artifactImage: artifact?.image ?? null,
+    artifactSha: request.pair.artifactSha,
+    configSha: request.pair.configSha,
+    imageTag:
+      artifact && request.pair.artifactSha !== null
+        ? imageTag(request.facts.artifactBranch ?? root.track.branch, request.pair.artifactSha)
+        : null,
+    cause: request.cause,
+    requestedBy: request.requestedBy,
+    reason: request.reason,
+    reappliedFrom: request.reappliedFrom,
+  };
+}
+
+/**
+ * Records kube-applier's report in the config's stream. When it ends the deploy in
+ * flight, the queued one is requested next. A report about a deploy this config never
+ * requested, or a repeat of the last report, records nothing.
+ */
+function recordOutcome(outcome: OutcomeEvent, state: ConfigState): Decision {
+  const deploy = state.deploys[outcome.data.deployId];
+  if (!deploy) return skip('unknown deploy');
+  if (deploy.lastOutcome === outcome.type) return skip('already recorded');
+  if (deploy.phase === 'superseded' || deploy.phase === 'queued') return skip(`deploy is ${deploy.phase}`);
+  const events: ConfigEvent[] = [outcome];
+  const ends = outcome.type === 'deploy.succeeded' || outcome.type === 'deploy.failed' || outcome.type === 'deploy.undeployed';
+  if (ends && state.inFlight === deploy.deployId && state.queued) {
+    const next = state.deploys[state.queued];
+    if (next) events.push({ type: next.kind === 'undeploy' ? 'undeploy.requested' : 'deploy.requested', data: next.target });
+  }
+  return ok(events, deploy.deployId);
+}
+
+/** Convenience for callers without a thrown path: the decision's error, or the events. */
+export function isRefused(decision: Decision): decision is Decision & { error: DomainError } {
+  return decision.error !== null;
+}

@@ -1,0 +1,65 @@
+/**
+ * Why the decider refused a command. Pure: the HTTP edge maps `kind` to a status
+ * (not_found 404, conflict 409, unprocessable 422).
+ */
+export type DomainErrorKind = 'not_found' | 'conflict' | 'unprocessable';
+
+export abstract class DomainError extends Error {
+  abstract readonly kind: DomainErrorKind;
+  abstract readonly code: string;
+}
+
+export class ConfigNotFoundError extends DomainError {
+  readonly kind = 'not_found';
+  readonly code = 'config_not_found';
+  constructor(readonly config: string) {
+    super(`config "${config}" is not known`);
+    this.name = 'ConfigNotFoundError';
+  }
+}
+
+export class DeployNotFoundError extends DomainError {
+  readonly kind = 'not_found';
+  readonly code = 'deploy_not_found';
+  constructor(readonly deployId: string) {
+    super(`deploy ${deployId} is not known`);
+    this.name = 'DeployNotFoundError';
+  }
+}
+
+export class ConfigRemovedError extends DomainError {
+  readonly kind = 'conflict';
+  readonly code = 'config_removed';
+  constructor(readonly config: string) {
+    super(`config "${config}" was removed from its config repository; it accepts no deploys until it is discovered again`);
+    this.name = 'ConfigRemovedError';
+  }
+}
+
+/** Another config repository already defines a config of this name (names are unique in Sluice). */
+export class ConfigNameTakenError extends DomainError {
+  readonly kind = 'conflict';
+  readonly code = 'config_name_taken';
+  constructor(readonly config: string, readonly ownedBy: string, readonly claimedBy: string) {
+    super(`config "${config}" is already defined by ${ownedBy}; ${claimedBy} cannot define it too`);
+    this.name = 'ConfigNameTakenError';
+  }
+}
+
+export class InvalidStatePairError extends DomainError {
+  readonly kind = 'unprocessable';
+  readonly code = 'invalid_state_pair';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidStatePairError';
+  }
+}
+
+export class UnknownCommitError extends DomainError {
+  readonly kind = 'unprocessable';
+  readonly code = 'unknown_commit';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnknownCommitError';
+  }
+}

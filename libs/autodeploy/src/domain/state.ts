@@ -1,0 +1,164 @@
+import type { DeployCause, DeployConfigRoot, DeployPhase, EventData } from '@sluice/contracts';
+import type { ConfigEvent } from './config-events';
+
+/** The deployment state of a config: `(artifactSha, configSha)`, ARCHITECTURE §1. */
+export interface StatePair {
+  readonly artifactSha: string | null;
+  readonly configSha: string | null;
+}
+
+export const UNDEPLOYED: StatePair = { artifactSha: null, configSha: null };
+
+export function samePair(a: StatePair, b: StatePair): boolean {
+  return a.artifactSha === b.artifactSha && a.configSha === b.configSha;
+}
+
+export function isUndeployPair(pair: StatePair): boolean {
+  return pair.artifactSha === null && pair.configSha === null;
+}
+
+/** What a deploy request carries to kube-applier (the data of `deploy.requested`). */
+export type DeployTarget = EventData<'deploy.requested'>;
+
+export interface DeployState {
+  readonly deployId: string;
+  readonly kind: 'deploy' | 'undeploy';
+  readonly pair: StatePair;
+  readonly cause: DeployCause;
+  readonly phase: DeployPhase;
+  /** The outcome type recorded last, so a repeated report of the same outcome is not recorded twice. */
+  readonly lastOutcome: string | null;
+  readonly target: DeployTarget;
+}
+
+export interface Pin {
+  readonly by: string;
+  readonly reason: string;
+}
+
+export interface ConfigState {
+  readonly status: 'unregistered' | 'active' | 'removed';
+  readonly root: DeployConfigRoot | null;
+  /** Config-repository commit the root fields were read at. */
+  readonly rootSha: string | null;
+  readonly deploys: Readonly<Record<string, DeployState>>;
+  /** Handed to kube-applier and not ended yet (one per config). */
+  readonly inFlight: string | null;
+  /** Waiting behind the one in flight (at most one: a newer request supersedes it). */
+  readonly queued: string | null;
+  /** What the cluster holds as far as outcomes tell: the pair last applied (or undeployed). */
+  readonly current: StatePair;
+  readonly currentDeployId: string | null;
+  readonly pin: Pin | null;
+}
+
+export const initialState: ConfigState = {
+  status: 'unregistered',
+  root: null,
+  rootSha: null,
+  deploys: {},
+  inFlight: null,
+  queued: null,
+  current: UNDEPLOYED,
+  currentDeployId: null,
+  pin: null,
+};
+
+function withDeploy(state: ConfigState, deployId: string, change: (d: DeployState) => DeployState): ConfigState {
+  const deploy = state.deploys[deployId];
+  if (!deploy) return state;
+  return { ...state, deploys: { ...state.deploys, [deployId]: change(deploy) } };
+}
+
+function deployFrom(target: DeployTarget, phase: DeployPhase): DeployState {
+  const pair = { artifactSha: target.artifactSha, configSha: target.configSha };
+  return {
+    deployId: target.deployId,
+    kind: isUndeployPair(pair) ? 'undeploy' : 'deploy',
+    pair,
+    cause: target.cause,
+    phase,
+    lastOutcome: null,
+    target,
+  };
+}
+
+/** An outcome of the deploy in flight ends it when it is final. */
+function endIfInFlight(state: ConfigState, deployId: string): ConfigState {
+  return state.inFlight === deployId ? { ...state, inFlight: null } : state;
+}
+
+/** Applies one event of the config's stream. Total and pure: an event about an unknown deploy changes nothing. */
+export function evolve(state: ConfigState, event: ConfigEvent): ConfigState {
+  switch (event.type) {
+    case 'config.registered':
+      return { ...state, status: 'active', root: event.data.root as DeployConfigRoot, rootSha: event.data.configSha };
+    case 'config.removed':
+      return { ...state, status: 'removed' };
+    case 'config.pinned':
+      return { ...state, pin: { by: event.data.by, reason: event.data.reason } };
+    case 'config.unpinned':
+      return { ...state, pin: null };
+    case 'deploy.queued':
+      return {
+        ...state,
+        deploys: { ...state.deploys, [event.data.deployId]: deployFrom(event.data, 'queued') },
+        queued: event.data.deployId,
+      };
+    case 'deploy.requested':
+    case 'undeploy.requested': {
+      const id = event.data.deployId;
+      const existing = state.deploys[id];
+      const deploy = existing ? { ...existing, phase: 'applying' as const, target: event.data } : deployFrom(event.data, 'applying');
+      return {
+        ...state,
+        deploys: { ...state.deploys, [id]: deploy },
+        inFlight: id,
+        queued: state.queued === id ? null : state.queued,
+      };
+    }
+    case 'deploy.superseded': {
+      const next = withDeploy(state, event.data.deployId, (d) => ({ ...d, phase: 'superseded' }));
+      return next.queued === event.data.deployId ? { ...next, queued: null } : next;
+    }
+    case 'deploy.rejected':
+      return state;
+    case 'deploy.started':
+      return withDeploy(state, event.data.deployId, (d) => ({ ...d, phase: 'applying', lastOutcome: event.type }));
+    case 'deploy.applied': {
+      const next = withDeploy(state, event.data.deployId, (d) => ({ ...d, phase: 'applied', lastOutcome: event.type }));
+      return becomesCurrent(next, event.data.deployId);
+    }
+    case 'deploy.succeeded': {
+      const next = withDeploy(state, event.data.deployId, (d) => ({ ...d, phase: 'succeeded', lastOutcome: event.type }));
+      return endIfInFlight(becomesCurrent(next, event.data.deployId), event.data.deployId);
+    }
+    case 'deploy.undeployed': {
+      const next = withDeploy(state, event.data.deployId, (d) => ({ ...d, phase: 'succeeded', lastOutcome: event.type }));
+      return endIfInFlight(becomesCurrent(next, event.data.deployId), event.data.deployId);
+    }
+    case 'deploy.failed': {
+      const next = withDeploy(state, event.data.deployId, (d) => ({ ...d, phase: 'failed', lastOutcome: event.type }));
+      return endIfInFlight(next, event.data.deployId);
+    }
+    default: {
+      const unknown: never = event;
+      return unknown;
+    }
+  }
+}
+
+/**
+ * The deploy in flight (or, with none in flight, the latest one) defines what the
+ * cluster holds once it applied; a late report of an older deploy does not.
+ */
+function becomesCurrent(state: ConfigState, deployId: string): ConfigState {
+  const deploy = state.deploys[deployId];
+  if (!deploy) return state;
+  if (state.inFlight !== null && state.inFlight !== deployId) return state;
+  return { ...state, current: deploy.pair, currentDeployId: deployId };
+}
+
+export function fold(events: readonly ConfigEvent[], from: ConfigState = initialState): ConfigState {
+  return events.reduce(evolve, from);
+}
