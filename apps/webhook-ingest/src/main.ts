@@ -1,11 +1,31 @@
-import { bootstrapService, exitOnBootFailure } from '@sluice/platform';
-import { webhookIngestConfigSchema, WebhookIngestConfig, WebhookIngestModule } from '@sluice/webhook-ingest';
+import { Module } from '@nestjs/common';
+import { EventStoreModule } from '@sluice/event-store';
+import { MessagingModule } from '@sluice/messaging';
+import { bootstrapService, ConfigError, exitOnBootFailure } from '@sluice/platform';
+import {
+  WEBHOOK_INGEST_SCHEMA,
+  webhookIngestConfigSchema,
+  WebhookIngestConfig,
+  webhookIngestMigrations,
+  WebhookIngestModule,
+} from '@sluice/webhook-ingest';
 
 bootstrapService<WebhookIngestConfig>({
   name: 'webhook-ingest',
   schema: webhookIngestConfigSchema,
-  module: (config) => WebhookIngestModule.forRoot(config),
-  // GitHub sends up to 25 MB; signatures are checked on the raw body.
-  rawBody: true,
-  bodyLimit: '25mb',
+  module: (config) => {
+    if (!config.DATABASE_URL) throw new ConfigError([{ variable: 'DATABASE_URL', message: 'required by webhook-ingest' }]);
+    @Module({})
+    class WebhookIngestApp {}
+    return {
+      module: WebhookIngestApp,
+      imports: [
+        MessagingModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: 'webhook-ingest' }),
+        EventStoreModule.forRoot({ url: config.DATABASE_URL, schema: WEBHOOK_INGEST_SCHEMA, migrations: webhookIngestMigrations }),
+        WebhookIngestModule.forRoot(config),
+      ],
+    };
+  },
+  // The webhook handler reads the raw body itself, capped while streaming (413 at 25 MB).
+  bodyParser: false,
 }).catch(exitOnBootFailure);

@@ -45,6 +45,11 @@ export interface BootstrapOptions<C extends CommonConfig = CommonConfig> extends
   readonly host?: string;
   /** Keep the raw request body (`req.rawBody`), e.g. to verify webhook signatures. */
   readonly rawBody?: boolean;
+  /**
+   * Nest's JSON/urlencoded body parsers; default on. Off for a service that reads its
+   * request streams itself (webhook-ingest caps the raw body while streaming).
+   */
+  readonly bodyParser?: boolean;
   /** Where log lines go; default stdout. Tests pass a stream to read them. */
   readonly logDestination?: DestinationStream;
 }
@@ -103,7 +108,11 @@ export async function bootstrapService<C extends CommonConfig = CommonConfig>(op
     imports: [SluiceConfigModule.forRoot(config), LoggingModule.forRoot(), HealthModule, serviceModule],
   };
 
-  const app = await NestFactory.create<NestExpressApplication>(root, { bufferLogs: true, rawBody: options.rawBody ?? false });
+  const app = await NestFactory.create<NestExpressApplication>(root, {
+    bufferLogs: true,
+    rawBody: options.rawBody ?? false,
+    bodyParser: options.bodyParser ?? true,
+  });
   configureApp(app, options);
 
   const port = options.port ?? httpPortOf(config);

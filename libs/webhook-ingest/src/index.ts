@@ -1,2 +1,6 @@
 export * from './webhook-ingest.config';
 export * from './webhook-ingest.module';
+export { WEBHOOK_INGEST_SCHEMA, webhookIngestMigrations } from './adapters/persistence/migrations';
+export { normaliseDelivery, repoStream, NORMALISED_EVENTS, type Normalised } from './domain/normalise';
+export { SignatureVerifier } from './domain/signature';
+export type { WebhookAnswer } from './adapters/http/github-webhook.controller';

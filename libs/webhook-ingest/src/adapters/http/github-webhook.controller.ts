@@ -1,0 +1,114 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Controller, HttpCode, Inject, Post, Req, Res, UnsupportedMediaTypeException } from '@nestjs/common';
+import { BadRequestError, createLogger, UnauthorizedError } from '@sluice/platform';
+import { IngestDelivery } from '../../application/ingest-delivery';
+import { normaliseDelivery } from '../../domain/normalise';
+import { SignatureVerifier } from '../../domain/signature';
+import { BodyTooLargeError, cutOffAfterResponse, MAX_WEBHOOK_BYTES, readRawBody } from './raw-body';
+import { deliveriesCounter, type DeliveryOutcome } from './webhook-metrics';
+
+export interface WebhookAnswer {
+  readonly deliveryId: string;
+  readonly result: 'accepted' | 'duplicate' | 'ignored';
+  readonly reason?: string;
+}
+
+export const WEBHOOK_BODY_LIMIT = Symbol('WEBHOOK_BODY_LIMIT');
+
+const DELIVERY_ID = /^[A-Za-z0-9-]{1,128}$/;
+const EVENT_NAME = /^[a-z_]{1,64}$/;
+const JSON_TYPE = /^application\/json\s*(;.*)?$/i;
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * `POST /webhooks/github` (ARCHITECTURE §7). Answers within milliseconds: verify on the
+ * raw bytes, normalise, store delivery + events in one transaction; everything heavier
+ * happens downstream of the outbox relay.
+ */
+@Controller('webhooks')
+export class GithubWebhookController {
+  private readonly log = createLogger('webhook-ingest');
+
+  constructor(
+    private readonly verifier: SignatureVerifier,
+    private readonly ingest: IngestDelivery,
+    @Inject(WEBHOOK_BODY_LIMIT) private readonly bodyLimit: number = MAX_WEBHOOK_BYTES,
+  ) {}
+
+  @Post('github')
+  @HttpCode(202)
+  async receive(@Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<WebhookAnswer> {
+    try {
+      const answer = await this.handle(req, res);
+      this.count(answer.result);
+      return answer;
+    } catch (error) {
+      this.count(outcomeOf(error));
+      throw error;
+    }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<WebhookAnswer> {
+    const event = header(req, 'x-github-event');
+    const deliveryId = header(req, 'x-github-delivery');
+    const signature = header(req, 'x-hub-signature-256');
+    const missing = [
+      !event && 'X-GitHub-Event',
+      !deliveryId && 'X-GitHub-Delivery',
+      !signature && 'X-Hub-Signature-256',
+    ].filter(Boolean);
+    if (missing.length > 0) throw new BadRequestError(`missing header(s): ${missing.join(', ')}`, { code: 'missing_header' });
+    if (!EVENT_NAME.test(event!)) throw new BadRequestError('X-GitHub-Event is not an event name', { code: 'bad_header' });
+    if (!DELIVERY_ID.test(deliveryId!)) throw new BadRequestError('X-GitHub-Delivery is not a delivery id', { code: 'bad_header' });
+    if (!JSON_TYPE.test(header(req, 'content-type') ?? '')) {
+      throw new UnsupportedMediaTypeException('webhooks must be sent with content type application/json');
+    }
+
+    let raw: Buffer;
+    try {
+      raw = await readRawBody(req as IncomingMessage & { rawBody?: Buffer }, this.bodyLimit);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        res.setHeader('Connection', 'close');
+        cutOffAfterResponse(req, res);
+      }
+      throw error;
+    }
+    const text = raw.toString('utf8');
+    if (!(await this.verifier.verify(text, signature!))) {
+      this.log.warn({ deliveryId, event }, 'webhook signature mismatch');
+      throw new UnauthorizedError('signature does not match any configured webhook secret', { code: 'bad_signature' });
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      throw new BadRequestError('body is not valid JSON', { code: 'bad_json' });
+    }
+
+    const normalised = normaliseDelivery({ event: event!, deliveryId: deliveryId!, payload });
+    if (normalised.kind === 'ignored') {
+      this.log.debug({ deliveryId, event, reason: normalised.reason }, 'webhook ignored');
+      return { deliveryId: deliveryId!, result: 'ignored', reason: normalised.reason };
+    }
+    const result = await this.ingest.execute({ deliveryId: deliveryId!, event: event!, signature: signature!, raw, normalised });
+    this.log.info({ deliveryId, event, result, stream: normalised.stream, events: normalised.events.length }, 'webhook received');
+    return { deliveryId: deliveryId!, result };
+  }
+
+  private count(result: DeliveryOutcome): void {
+    deliveriesCounter().inc({ result });
+  }
+}
+
+function outcomeOf(error: unknown): DeliveryOutcome {
+  if (error instanceof BodyTooLargeError) return 'too_large';
+  if (error instanceof UnauthorizedError) return 'bad_signature';
+  if (error instanceof BadRequestError) return 'bad_request';
+  if (error instanceof UnsupportedMediaTypeException) return 'unsupported_media_type';
+  return 'error';
+}

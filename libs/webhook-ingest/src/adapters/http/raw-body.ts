@@ -1,0 +1,80 @@
+import type { IncomingMessage } from 'node:http';
+import { PayloadTooLargeError } from '@sluice/platform';
+
+/** GitHub caps webhook payloads at 25 MB. */
+export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
+
+export class BodyTooLargeError extends PayloadTooLargeError {
+  constructor(limit: number) {
+    super(`request body exceeds ${limit} bytes`, { code: 'payload_too_large' });
+  }
+}
+
+/** A request whose body an app-level parser already read (Nest with `rawBody: true`). */
+type MaybeParsed = IncomingMessage & { rawBody?: Buffer };
+
+/**
+ * The raw request bytes, never more than `limit` held in memory: a declared
+ * Content-Length over the limit is refused before reading; a body that grows past it
+ * while streaming is refused at that point (the caller then closes the connection).
+ * When the app's body parser already kept the raw body (the all-in-one app parses JSON
+ * for its other routes, with the same limit) that buffer is used.
+ */
+export async function readRawBody(req: MaybeParsed, limit = MAX_WEBHOOK_BYTES): Promise<Buffer> {
+  if (Buffer.isBuffer(req.rawBody)) {
+    if (req.rawBody.length > limit) throw new BodyTooLargeError(limit);
+    return req.rawBody;
+  }
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError(limit);
+  if (req.readableEnded) {
+    throw new Error('the request body was consumed before the webhook handler without keeping the raw body (enable rawBody)');
+  }
+  // Plain listeners rather than `for await`: leaving an async iterator destroys the
+  // socket, and the 413 still has to be written on it.
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        chunks.length = 0;
+        req.pause();
+        reject(new BodyTooLargeError(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const onAborted = () => onError(new Error('request aborted by the client'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+  });
+}
+
+/**
+ * After a 413 the rest of an oversized upload is discarded (not buffered) and the
+ * connection is closed shortly after the response went out, so the client can read it.
+ */
+export function cutOffAfterResponse(req: IncomingMessage, res: { once(event: 'finish', cb: () => void): unknown }, graceMs = 250): void {
+  res.once('finish', () => {
+    req.resume();
+    setTimeout(() => req.destroy(), graceMs).unref();
+  });
+}

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+/**
+ * The parts of GitHub webhook payloads Sluice reads (shapes from `@octokit/webhooks`'
+ * schemas). Everything else in a payload is ignored; nothing here is ever followed as
+ * a URL — `html_url`/`target_url` are only kept as links for people.
+ */
+
+const sha = z.string().regex(/^[0-9a-f]{40}$/);
+
+export const repositoryPayload = z.object({
+  id: z.number().int(),
+  full_name: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/),
+  private: z.boolean(),
+  default_branch: z.string().min(1),
+});
+
+const person = z.object({ name: z.string().nullish(), email: z.string().nullish() }).nullish();
+
+export const pushCommitPayload = z.object({
+  id: sha,
+  message: z.string(),
+  timestamp: z.string().nullish(),
+  author: person,
+});
+
+export const pushPayload = z.object({
+  ref: z.string().min(1),
+  before: sha,
+  after: sha,
+  created: z.boolean(),
+  deleted: z.boolean(),
+  forced: z.boolean(),
+  head_commit: pushCommitPayload.nullish(),
+  commits: z.array(pushCommitPayload).default([]),
+  pusher: z.object({ name: z.string().nullish() }).nullish(),
+  repository: repositoryPayload,
+});
+
+const conclusion = z.string().nullish();
+
+export const workflowRunPayload = z.object({
+  action: z.string(),
+  workflow_run: z.object({
+    name: z.string().nullish(),
+    head_sha: sha,
+    head_branch: z.string().nullish(),
+    status: z.string().nullish(),
+    conclusion,
+    html_url: z.string().nullish(),
+  }),
+  workflow: z.object({ name: z.string().nullish() }).nullish(),
+  repository: repositoryPayload,
+});
+
+export const checkSuitePayload = z.object({
+  action: z.string(),
+  check_suite: z.object({
+    head_sha: sha,
+    head_branch: z.string().nullish(),
+    status: z.string().nullish(),
+    conclusion,
+    app: z.object({ name: z.string().nullish(), slug: z.string().nullish() }).nullish(),
+  }),
+  repository: repositoryPayload,
+});
+
+export const checkRunPayload = z.object({
+  action: z.string(),
+  check_run: z.object({
+    name: z.string().min(1),
+    head_sha: sha,
+    status: z.string().nullish(),
+    conclusion,
+    html_url: z.string().nullish(),
+    check_suite: z.object({ head_branch: z.string().nullish() }).nullish(),
+  }),
+  repository: repositoryPayload,
+});
+
+export const statusPayload = z.object({
+  sha,
+  context: z.string().min(1),
+  state: z.enum(['pending', 'success', 'failure', 'error']),
+  target_url: z.string().nullish(),
+  branches: z.array(z.object({ name: z.string() })).default([]),
+  repository: repositoryPayload,
+});
+
+export const pullRequestPayload = z.object({
+  action: z.string(),
+  number: z.number().int().positive(),
+  pull_request: z.object({
+    merged: z.boolean().nullish(),
+    head: z.object({ sha, ref: z.string() }),
+    base: z.object({ ref: z.string() }),
+  }),
+  repository: repositoryPayload,
+});
+
+export const refPayload = z.object({
+  ref: z.string().min(1),
+  ref_type: z.string(),
+  repository: repositoryPayload,
+});

@@ -1,0 +1,267 @@
+import { newEvent, type BuildConclusion, type CommitSummary, type NewEvent, type RepoRef } from '@sluice/contracts';
+import type { z } from 'zod';
+import {
+  checkRunPayload,
+  checkSuitePayload,
+  pullRequestPayload,
+  pushPayload,
+  pushCommitPayload,
+  refPayload,
+  repositoryPayload,
+  statusPayload,
+  workflowRunPayload,
+} from './github-payloads';
+
+/** What one verified delivery becomes: events on the repository's stream, or nothing (and why). */
+export type Normalised =
+  | { readonly kind: 'ignored'; readonly reason: string }
+  | {
+      readonly kind: 'events';
+      readonly repo: string;
+      readonly stream: string;
+      readonly action: string | null;
+      readonly events: readonly NewEvent[];
+    };
+
+export interface DeliveryInput {
+  readonly event: string;
+  readonly deliveryId: string;
+  readonly payload: unknown;
+}
+
+/** The stream of everything about one repository, in webhook-ingest and repo-sync alike. */
+export function repoStream(fullName: string): string {
+  return `repo-${fullName}`;
+}
+
+/** The webhook events Sluice normalises; any other event is answered `ignored`. */
+export const NORMALISED_EVENTS = ['push', 'workflow_run', 'check_suite', 'check_run', 'status', 'pull_request', 'create', 'delete'] as const;
+
+const ignored = (reason: string): Normalised => ({ kind: 'ignored', reason });
+
+/**
+ * Pure: GitHub event name + payload → Sluice events. Unknown events and actions are
+ * ignored; a payload that lacks a field Sluice needs is ignored with the field named
+ * (it was signed by GitHub, so it is a shape we do not know, not an attack).
+ */
+export function normaliseDelivery(input: DeliveryInput): Normalised {
+  switch (input.event) {
+    case 'push':
+      return withShape(pushPayload, input, normalisePush);
+    case 'workflow_run':
+      return withShape(workflowRunPayload, input, normaliseWorkflowRun);
+    case 'check_suite':
+      return withShape(checkSuitePayload, input, normaliseCheckSuite);
+    case 'check_run':
+      return withShape(checkRunPayload, input, normaliseCheckRun);
+    case 'status':
+      return withShape(statusPayload, input, normaliseStatus);
+    case 'pull_request':
+      return withShape(pullRequestPayload, input, normalisePullRequest);
+    case 'create':
+    case 'delete':
+      return withShape(refPayload, input, normaliseRef);
+    default:
+      return ignored(`event "${input.event}" is not used by Sluice`);
+  }
+}
+
+function withShape<S extends z.ZodType>(
+  schema: S,
+  input: DeliveryInput,
+  normalise: (payload: z.output<S>, input: DeliveryInput) => Normalised,
+): Normalised {
+  const parsed = schema.safeParse(input.payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return ignored(`"${input.event}" payload not understood: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return normalise(parsed.data, input);
+}
+
+function repoRefOf(repository: z.output<typeof repositoryPayload>): RepoRef {
+  return {
+    fullName: repository.full_name,
+    id: repository.id,
+    defaultBranch: repository.default_branch,
+    private: repository.private,
+  };
+}
+
+function events(repo: RepoRef, action: string | null, list: NewEvent[]): Normalised {
+  return { kind: 'events', repo: repo.fullName, stream: repoStream(repo.fullName), action, events: list };
+}
+
+function commitOf(commit: z.output<typeof pushCommitPayload>): CommitSummary {
+  return {
+    sha: commit.id,
+    message: commit.message,
+    authorName: commit.author?.name ?? null,
+    authorEmail: commit.author?.email ?? null,
+    timestamp: commit.timestamp ?? null,
+  };
+}
+
+function normalisePush(p: z.output<typeof pushPayload>, input: DeliveryInput): Normalised {
+  const branch = p.ref.startsWith('refs/heads/') ? p.ref.slice('refs/heads/'.length) : null;
+  const tag = p.ref.startsWith('refs/tags/') ? p.ref.slice('refs/tags/'.length) : null;
+  const name = branch ?? tag;
+  if (!name) return ignored(`push to "${p.ref}" is neither a branch nor a tag`);
+  const repo = repoRefOf(p.repository);
+  return events(repo, null, [
+    newEvent('scm.push.received', {
+      deliveryId: input.deliveryId,
+      repo,
+      ref: p.ref,
+      refType: branch !== null ? 'branch' : 'tag',
+      name,
+      before: p.before,
+      after: p.after,
+      created: p.created,
+      deleted: p.deleted,
+      forced: p.forced,
+      headCommit: p.head_commit ? commitOf(p.head_commit) : null,
+      commits: p.commits.map(commitOf),
+      pusher: p.pusher?.name ?? null,
+    }),
+  ]);
+}
+
+const CONCLUSIONS: ReadonlySet<string> = new Set<BuildConclusion>([
+  'success',
+  'failure',
+  'cancelled',
+  'neutral',
+  'skipped',
+  'timed_out',
+  'action_required',
+  'stale',
+  'error',
+]);
+
+/** GitHub adds conclusions over time (e.g. `startup_failure`); an unknown one is a failure, never a success. */
+function conclusionOf(value: string): BuildConclusion {
+  return CONCLUSIONS.has(value) ? (value as BuildConclusion) : 'failure';
+}
+
+interface BuildFacts {
+  readonly repo: RepoRef;
+  readonly action: string;
+  readonly deliveryId: string;
+  readonly sha: string;
+  readonly branch: string | null;
+  readonly buildName: string;
+  readonly source: 'workflow_run' | 'check_suite' | 'check_run' | 'status';
+  /** null while running; a conclusion once completed. */
+  readonly conclusion: string | null;
+  readonly url: string | null;
+}
+
+function buildEvent(f: BuildFacts): Normalised {
+  const base = {
+    deliveryId: f.deliveryId,
+    repo: f.repo,
+    sha: f.sha,
+    branch: f.branch || null,
+    buildName: f.buildName,
+    source: f.source,
+  };
+  if (f.conclusion === null) return events(f.repo, f.action, [newEvent('scm.build.started', base)]);
+  return events(f.repo, f.action, [
+    newEvent('scm.build.completed', { ...base, conclusion: conclusionOf(f.conclusion), url: f.url }),
+  ]);
+}
+
+function normaliseWorkflowRun(p: z.output<typeof workflowRunPayload>, input: DeliveryInput): Normalised {
+  if (!['requested', 'in_progress', 'completed'].includes(p.action)) return ignored(`workflow_run action "${p.action}" is not used`);
+  const run = p.workflow_run;
+  // A `completed` delivery always carries a conclusion; one without is still running.
+  const done = p.action === 'completed' && run.status === 'completed' && run.conclusion;
+  return buildEvent({
+    repo: repoRefOf(p.repository),
+    action: p.action,
+    deliveryId: input.deliveryId,
+    sha: run.head_sha,
+    branch: run.head_branch ?? null,
+    buildName: run.name || p.workflow?.name || 'workflow',
+    source: 'workflow_run',
+    conclusion: done ? run.conclusion! : null,
+    url: run.html_url ?? null,
+  });
+}
+
+function normaliseCheckSuite(p: z.output<typeof checkSuitePayload>, input: DeliveryInput): Normalised {
+  if (!['requested', 'rerequested', 'completed'].includes(p.action)) return ignored(`check_suite action "${p.action}" is not used`);
+  const suite = p.check_suite;
+  const done = p.action === 'completed' && suite.conclusion;
+  return buildEvent({
+    repo: repoRefOf(p.repository),
+    action: p.action,
+    deliveryId: input.deliveryId,
+    sha: suite.head_sha,
+    branch: suite.head_branch ?? null,
+    buildName: suite.app?.slug || suite.app?.name || 'check-suite',
+    source: 'check_suite',
+    conclusion: done ? suite.conclusion! : null,
+    url: null,
+  });
+}
+
+function normaliseCheckRun(p: z.output<typeof checkRunPayload>, input: DeliveryInput): Normalised {
+  if (!['created', 'rerequested', 'completed'].includes(p.action)) return ignored(`check_run action "${p.action}" is not used`);
+  const run = p.check_run;
+  const done = p.action === 'completed' && run.conclusion;
+  return buildEvent({
+    repo: repoRefOf(p.repository),
+    action: p.action,
+    deliveryId: input.deliveryId,
+    sha: run.head_sha,
+    branch: run.check_suite?.head_branch ?? null,
+    buildName: run.name,
+    source: 'check_run',
+    conclusion: done ? run.conclusion! : null,
+    url: run.html_url ?? null,
+  });
+}
+
+function normaliseStatus(p: z.output<typeof statusPayload>, input: DeliveryInput): Normalised {
+  return buildEvent({
+    repo: repoRefOf(p.repository),
+    action: p.state,
+    deliveryId: input.deliveryId,
+    sha: p.sha,
+    // `branches` lists every branch whose head is this commit: only an unambiguous one is kept.
+    branch: p.branches.length === 1 ? p.branches[0].name : null,
+    buildName: p.context,
+    source: 'status',
+    conclusion: p.state === 'pending' ? null : p.state,
+    url: p.target_url ?? null,
+  });
+}
+
+const PR_ACTIONS = ['opened', 'synchronize', 'closed', 'reopened'] as const;
+type PrAction = (typeof PR_ACTIONS)[number];
+
+function normalisePullRequest(p: z.output<typeof pullRequestPayload>, input: DeliveryInput): Normalised {
+  if (!(PR_ACTIONS as readonly string[]).includes(p.action)) return ignored(`pull_request action "${p.action}" is not used`);
+  const repo = repoRefOf(p.repository);
+  return events(repo, p.action, [
+    newEvent('scm.pull-request.changed', {
+      deliveryId: input.deliveryId,
+      repo,
+      action: p.action as PrAction,
+      number: p.number,
+      headSha: p.pull_request.head.sha,
+      headRef: p.pull_request.head.ref,
+      baseRef: p.pull_request.base.ref,
+      merged: p.pull_request.merged ?? false,
+    }),
+  ]);
+}
+
+function normaliseRef(p: z.output<typeof refPayload>, input: DeliveryInput): Normalised {
+  if (p.ref_type !== 'branch' && p.ref_type !== 'tag') return ignored(`${input.event} of a ${p.ref_type} is not used`);
+  const repo = repoRefOf(p.repository);
+  const type = input.event === 'create' ? 'scm.ref.created' : 'scm.ref.deleted';
+  return events(repo, null, [newEvent(type, { deliveryId: input.deliveryId, repo, refType: p.ref_type, ref: p.ref })]);
+}
