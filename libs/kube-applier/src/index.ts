@@ -1,2 +1,11 @@
 export * from './kube-applier.config';
 export * from './kube-applier.module';
+export { KUBE_APPLIER_SCHEMA, kubeApplierMigrations } from './adapters/migrations';
+export { KubeApplierRuntime } from './adapters/runtime';
+export { InMemorySpecSource, CachingSpecSource } from './adapters/spec-sources';
+export { SpecSourceError, type SpecSource } from './application/ports';
+export type { SpecFile } from './domain/render';
+export { renderSpecs, FORBIDDEN_KINDS } from './domain/render';
+export { imageTagFor } from './domain/image';
+export * from './domain/deploy-config';
+export { outcomeStream } from './adapters/outcome-reporter';

@@ -1,7 +1,30 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { commonConfigSchema } from '@sluice/platform';
 
-/** The common settings (ARCHITECTURE §8); kube-applier's own variables are added here. */
-export const kubeApplierConfigSchema = commonConfigSchema.extend({});
+const seconds = (error: string) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { error })
+    .transform(Number)
+    .pipe(z.number().positive({ error }));
+
+/**
+ * kube-applier's settings on top of the common ones (ARCHITECTURE §8).
+ * - `KUBE_APPLIER_TARGET`: `auto` (default) applies to the cluster of `KUBECONFIG`, or the
+ *   in-cluster service account, and falls back to the dry-run target when there is neither;
+ *   `kube` requires a cluster; `dry-run` never touches one.
+ * - `KUBE_APPLIER_PROGRESS_DEADLINE_SECONDS` (300): how long workloads may take to roll out.
+ * - `KUBE_APPLIER_RESYNC_SECONDS` (60): every DeployConfig is reconciled (drift reverted) at least this often.
+ * - `KUBE_APPLIER_HEALTH_POLL_SECONDS` (5): how often a rollout in progress is checked.
+ */
+export const kubeApplierConfigSchema = commonConfigSchema.extend({
+  KUBE_APPLIER_TARGET: z.enum(['auto', 'kube', 'dry-run'], { error: 'expected auto, kube or dry-run' }).default('auto'),
+  KUBE_APPLIER_PROGRESS_DEADLINE_SECONDS: seconds('expected a positive number of seconds').default(300),
+  KUBE_APPLIER_RESYNC_SECONDS: seconds('expected a positive number of seconds').default(60),
+  KUBE_APPLIER_HEALTH_POLL_SECONDS: seconds('expected a positive number of seconds').default(5),
+  KUBE_APPLIER_CONCURRENCY: z.string().regex(/^[1-9]\d*$/, { error: 'expected a positive integer' }).transform(Number).default(4),
+  /** Set by Kubernetes in every pod: the in-cluster service account is available. */
+  KUBERNETES_SERVICE_HOST: z.string().optional(),
+});
 
 export type KubeApplierConfig = z.output<typeof kubeApplierConfigSchema>;

@@ -1,15 +1,69 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { HealthModule } from '@sluice/platform';
+import { KubeClient, loadKubeConfig, type KubeConfigSource } from '@sluice/kube';
+import { ConfigError, createLogger } from '@sluice/platform';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { SPEC_SOURCE, type SpecSource } from './application/ports';
+import { ManifestsController } from './adapters/manifests.controller';
+import { KUBE_APPLIER_OPTIONS, KubeApplierRuntime, type KubeApplierRuntimeOptions } from './adapters/runtime';
+import { CachingSpecSource, UnconfiguredSpecSource } from './adapters/spec-sources';
 import type { KubeApplierConfig } from './kube-applier.config';
 
+export interface KubeApplierModuleOptions {
+  /** Reads specs at a commit (the SCM client). Cached by (repo, sha, path). */
+  specSource?: SpecSource;
+  /** Overrides the cluster credentials from the config (tests: a service-account token). */
+  kubeConfig?: KubeConfig;
+  /** Consumer group; default `kube-applier`. */
+  consumerGroup?: string;
+  /** Reconcile one namespace only (tests); default all. */
+  watchNamespace?: string;
+}
+
 /**
- * The root module of kube-applier: `apps/kube-applier` bootstraps it alone, the all-in-one app
- * composes it with the others. For now it wires health only (config and logging come
- * from `bootstrapService`); the service's controllers, consumers and adapters go here.
+ * The root module of kube-applier. Needs `EventStoreModule.forRoot({ schema:
+ * KUBE_APPLIER_SCHEMA, migrations: kubeApplierMigrations })` and `MessagingModule` beside it.
  */
 @Module({})
 export class KubeApplierModule {
-  static forRoot(_config: KubeApplierConfig): DynamicModule {
-    return { module: KubeApplierModule, imports: [HealthModule] };
+  static forRoot(config: KubeApplierConfig, options: KubeApplierModuleOptions = {}): DynamicModule {
+    const kubeConfig = options.kubeConfig ?? resolveKubeConfig(config);
+    const runtime: KubeApplierRuntimeOptions = {
+      kube: kubeConfig ? new KubeClient(kubeConfig, { logger: createLogger('kube'), userAgent: 'sluice-kube-applier' }) : null,
+      consumerGroup: options.consumerGroup ?? 'kube-applier',
+      progressDeadlineMs: config.KUBE_APPLIER_PROGRESS_DEADLINE_SECONDS * 1000,
+      resyncMs: config.KUBE_APPLIER_RESYNC_SECONDS * 1000,
+      healthPollMs: config.KUBE_APPLIER_HEALTH_POLL_SECONDS * 1000,
+      concurrency: config.KUBE_APPLIER_CONCURRENCY,
+      watchNamespace: options.watchNamespace,
+    };
+    return {
+      module: KubeApplierModule,
+      controllers: [ManifestsController],
+      providers: [
+        { provide: KUBE_APPLIER_OPTIONS, useValue: runtime },
+        { provide: SPEC_SOURCE, useValue: new CachingSpecSource(options.specSource ?? new UnconfiguredSpecSource()) },
+        KubeApplierRuntime,
+      ],
+      exports: [KubeApplierRuntime],
+    };
+  }
+}
+
+/** The cluster to apply to, or undefined for the dry-run target (ARCHITECTURE §6, §8). */
+export function resolveKubeConfig(config: KubeApplierConfig): KubeConfig | undefined {
+  if (config.KUBE_APPLIER_TARGET === 'dry-run') return undefined;
+  let source: KubeConfigSource | undefined;
+  if (config.KUBECONFIG) source = { from: 'file', path: config.KUBECONFIG.split(':')[0]! };
+  else if (config.KUBERNETES_SERVICE_HOST) source = { from: 'in-cluster' };
+  if (!source) {
+    if (config.KUBE_APPLIER_TARGET === 'kube') {
+      throw new ConfigError([{ variable: 'KUBECONFIG', message: 'required when KUBE_APPLIER_TARGET=kube (or run in a cluster)' }]);
+    }
+    return undefined;
+  }
+  try {
+    return loadKubeConfig(source);
+  } catch (err) {
+    throw new ConfigError([{ variable: 'KUBECONFIG', message: (err as Error).message }]);
   }
 }

@@ -1,0 +1,148 @@
+import { Backoff, toKubeError, watchResources, type KubeClient, type KubeLogger, type ResourceWatcher } from '@sluice/kube';
+import { DEPLOY_CONFIG_API_VERSION, DEPLOY_CONFIG_KIND, DEPLOY_ID_ANNOTATION, type DeployConfigObject } from '../domain/deploy-config';
+import type { DeployConfigReconciler } from './reconciler';
+
+export interface ControllerOptions {
+  /** Every DeployConfig is reconciled at least this often: drift is reverted on the next pass. */
+  resyncMs: number;
+  /** Passes running at once (different DeployConfigs; one DeployConfig never runs twice at once). */
+  concurrency: number;
+  logger: KubeLogger;
+  /** Watch only this namespace (tests); default all namespaces. */
+  namespace?: string;
+}
+
+type Key = string; // namespace/name
+
+/**
+ * Level-triggered control loop: a list+watch of DeployConfigs (libs/kube, relisting on 410)
+ * feeds a work queue keyed by DeployConfig. Spec or deploy changes enqueue at once (status-only
+ * changes, our own included, do not); every key is requeued each resync period; a failed pass
+ * backs off with jitter per key.
+ */
+export class DeployConfigController {
+  private watcher: ResourceWatcher<DeployConfigObject> | undefined;
+  private readonly known = new Map<Key, string>();
+  private readonly queue = new Set<Key>();
+  private readonly running = new Set<Key>();
+  private readonly dirty = new Set<Key>();
+  private readonly timers = new Map<Key, { timer: NodeJS.Timeout; due: number }>();
+  private readonly backoffs = new Map<Key, Backoff>();
+  private resync: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private idle: Array<() => void> = [];
+  /** Passes completed (for readiness and tests). */
+  passes = 0;
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly reconciler: DeployConfigReconciler,
+    private readonly opts: ControllerOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    this.watcher = watchResources<DeployConfigObject>(this.client, {
+      apiVersion: DEPLOY_CONFIG_API_VERSION,
+      kind: DEPLOY_CONFIG_KIND,
+      namespace: this.opts.namespace,
+      logger: this.opts.logger,
+    });
+    this.loop = this.watcher.run((event) => {
+      if (event.type === 'SYNCED') {
+        for (const obj of this.watcher!.items()) this.enqueue(keyOf(obj));
+        return;
+      }
+      const key = keyOf(event.object);
+      if (event.type === 'DELETED') {
+        this.known.delete(key);
+        this.opts.logger.info({ config: event.object.metadata.name, namespace: event.object.metadata.namespace }, 'DeployConfig deleted; its objects are left as they are');
+        return;
+      }
+      const fingerprint = fingerprintOf(event.object);
+      if (this.known.get(key) === fingerprint) return; // status-only change
+      this.known.set(key, fingerprint);
+      this.enqueue(key);
+    });
+    this.resync = setInterval(() => {
+      for (const obj of this.watcher?.items() ?? []) this.enqueue(keyOf(obj));
+    }, this.opts.resyncMs);
+    await this.watcher.waitForSync();
+  }
+
+  get synced(): boolean {
+    return this.watcher?.resourceVersion !== undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.resync);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
+    this.timers.clear();
+    this.watcher?.stop();
+    await this.loop;
+    if (this.running.size > 0) await new Promise<void>((r) => this.idle.push(r));
+  }
+
+  enqueue(key: Key, afterMs = 0): void {
+    if (this.stopped) return;
+    if (afterMs > 0) {
+      const due = Date.now() + afterMs;
+      const scheduled = this.timers.get(key);
+      if (scheduled && scheduled.due <= due) return; // an earlier wake-up is already scheduled
+      if (scheduled) clearTimeout(scheduled.timer);
+      const timer = setTimeout(() => {
+        this.timers.delete(key);
+        this.enqueue(key);
+      }, afterMs);
+      this.timers.set(key, { timer, due });
+      return;
+    }
+    if (this.running.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    this.queue.add(key);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.running.size < this.opts.concurrency && this.queue.size > 0) {
+      const key = this.queue.values().next().value as Key;
+      this.queue.delete(key);
+      this.running.add(key);
+      void this.work(key);
+    }
+  }
+
+  private async work(key: Key): Promise<void> {
+    const [namespace, name] = key.split('/') as [string, string];
+    try {
+      const decision = await this.reconciler.reconcile({ namespace, name });
+      this.backoffs.delete(key);
+      if (decision?.requeueAfterMs) this.enqueue(key, decision.requeueAfterMs);
+    } catch (raw) {
+      const err = toKubeError(raw);
+      const backoff = this.backoffs.get(key) ?? new Backoff({ initialDelayMs: 500, maxDelayMs: 60_000 });
+      this.backoffs.set(key, backoff);
+      const delayMs = Math.max(50, backoff.next(err.retryAfterMs));
+      this.opts.logger.warn({ config: name, namespace, status: err.status, reason: err.reason, err: err.message, delayMs }, 'reconcile failed; retrying');
+      this.enqueue(key, delayMs);
+    } finally {
+      this.passes++;
+      this.running.delete(key);
+      if (this.dirty.delete(key)) this.enqueue(key);
+      this.pump();
+      if (this.running.size === 0) for (const r of this.idle.splice(0)) r();
+    }
+  }
+}
+
+function keyOf(obj: DeployConfigObject): Key {
+  return `${obj.metadata.namespace}/${obj.metadata.name}`;
+}
+
+/** What a pass depends on besides status: spec (generation), the deploy it reports on, deletion. */
+function fingerprintOf(obj: DeployConfigObject): string {
+  return `${obj.metadata.uid}|${obj.metadata.generation}|${obj.metadata.annotations?.[DEPLOY_ID_ANNOTATION] ?? ''}|${obj.metadata.deletionTimestamp ?? ''}`;
+}

@@ -1,0 +1,48 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+export const KUBE_APPLIER_SCHEMA = 'kube_applier';
+
+/**
+ * kube-applier's read models (ARCHITECTURE §4), beside the event store's tables:
+ * - `deploys`: every request it handled, with what it rendered (the dry-run target's record,
+ *   and the manifests API in both modes) and the correlation to report outcomes under;
+ * - `outcomes`: one row per (deploy, slot) it reported. The primary key makes reporting
+ *   idempotent across reconcile passes and restarts, and allows one result per deploy.
+ */
+export class KubeApplierInit1732400000000 implements MigrationInterface {
+  name = 'KubeApplierInit1732400000000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE kube_applier.deploys (
+        deploy_id      uuid PRIMARY KEY,
+        config         text NOT NULL,
+        namespace      text NOT NULL,
+        kind           text NOT NULL CHECK (kind IN ('deploy', 'undeploy')),
+        artifact_sha   text,
+        config_sha     text,
+        image_tag      text,
+        dry_run        boolean NOT NULL,
+        manifests      jsonb,
+        render_error   jsonb,
+        correlation_id text NOT NULL,
+        causation_id   text,
+        requested_at   timestamptz NOT NULL DEFAULT now()
+      )`);
+    await q.query(`CREATE INDEX deploys_config ON kube_applier.deploys (config, requested_at DESC)`);
+    await q.query(`
+      CREATE TABLE kube_applier.outcomes (
+        deploy_id  uuid NOT NULL,
+        slot       text NOT NULL CHECK (slot IN ('started', 'applied', 'result')),
+        type       text NOT NULL,
+        event_id   uuid NOT NULL,
+        emitted_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (deploy_id, slot)
+      )`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE kube_applier.outcomes`);
+    await q.query(`DROP TABLE kube_applier.deploys`);
+  }
+}
+
+export const kubeApplierMigrations = [KubeApplierInit1732400000000];

@@ -1,0 +1,97 @@
+import { newEvent, type NewEvent } from '@sluice/contracts';
+import { ConcurrencyError, type EventStore } from '@sluice/event-store';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { OutcomePort, ReportedOutcome } from '../application/ports';
+
+/** kube-applier's outcome stream of one config (autodeploy records them in `config-<name>`). */
+export const outcomeStream = (config: string) => `applier-${config}`;
+
+const SLOT: Record<ReportedOutcome['type'], 'started' | 'applied' | 'result'> = {
+  'deploy.started': 'started',
+  'deploy.applied': 'applied',
+  'deploy.succeeded': 'result',
+  'deploy.failed': 'result',
+  'deploy.undeployed': 'result',
+};
+
+/**
+ * Appends outcome events through the transactional outbox, at most once per (deploy, slot):
+ * the `outcomes` row and the event commit together, so a reconcile pass repeated after a
+ * crash or on resync finds the row and reports nothing twice, and a deploy gets exactly one
+ * result (succeeded, failed or undeployed). Correlation comes from the request's record.
+ */
+export class OutcomeReporter implements OutcomePort {
+  /** Slots known to be reported: spares a database round trip on every resync. */
+  private readonly reported = new Set<string>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: EventStore,
+  ) {}
+
+  async report(deployId: string, config: string, outcome: ReportedOutcome, manager?: EntityManager): Promise<boolean> {
+    const key = `${deployId}/${SLOT[outcome.type]}`;
+    if (this.reported.has(key)) return false;
+    const run = (m: EntityManager) => this.reportIn(m, deployId, config, outcome);
+    let emitted: boolean;
+    if (manager) emitted = await run(manager);
+    else {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          emitted = await this.dataSource.transaction(run);
+          break;
+        } catch (err) {
+          // 'any' appends only conflict with a newer concurrent transaction on the stream: retry.
+          if (!(err instanceof ConcurrencyError) || attempt >= 5) throw err;
+        }
+      }
+    }
+    // In a caller's transaction the row is not committed yet: do not cache it.
+    if (!manager) this.reported.add(key);
+    return emitted;
+  }
+
+  private async reportIn(manager: EntityManager, deployId: string, config: string, outcome: ReportedOutcome): Promise<boolean> {
+    const [request]: Array<{ correlation_id: string; causation_id: string | null }> = await manager.query(
+      `SELECT correlation_id, causation_id FROM kube_applier.deploys WHERE deploy_id = $1`,
+      [deployId],
+    );
+    const event = toEvent(deployId, config, outcome, {
+      correlationId: request?.correlation_id ?? deployId,
+      causationId: request?.causation_id ?? null,
+    });
+    const inserted: unknown[] = await manager.query(
+      `INSERT INTO kube_applier.outcomes (deploy_id, slot, type, event_id)
+       VALUES ($1, $2, $3, gen_random_uuid()) ON CONFLICT DO NOTHING RETURNING 1`,
+      [deployId, SLOT[outcome.type], outcome.type],
+    );
+    if (inserted.length === 0) return false;
+    const [stored] = await this.store.append(outcomeStream(config), 'any', [event], { manager });
+    await manager.query(`UPDATE kube_applier.outcomes SET event_id = $3 WHERE deploy_id = $1 AND slot = $2`, [deployId, SLOT[outcome.type], stored!.id]);
+    return true;
+  }
+}
+
+function toEvent(deployId: string, config: string, outcome: ReportedOutcome, meta: { correlationId: string; causationId: string | null }): NewEvent {
+  switch (outcome.type) {
+    case 'deploy.started':
+      return newEvent('deploy.started', { deployId, config }, meta);
+    case 'deploy.applied':
+      return newEvent(
+        'deploy.applied',
+        {
+          deployId,
+          config,
+          dryRun: outcome.dryRun,
+          inventory: outcome.inventory.map((e) => ({ apiVersion: e.apiVersion, kind: e.kind, namespace: e.namespace ?? null, name: e.name })),
+        },
+        meta,
+      );
+    case 'deploy.succeeded':
+      return newEvent('deploy.succeeded', { deployId, config }, meta);
+    case 'deploy.failed':
+      return newEvent('deploy.failed', { deployId, config, reason: outcome.reason, message: outcome.message, terminal: outcome.terminal }, meta);
+    case 'deploy.undeployed':
+      return newEvent('deploy.undeployed', { deployId, config }, meta);
+  }
+}

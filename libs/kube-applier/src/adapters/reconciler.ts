@@ -1,0 +1,206 @@
+import {
+  applyObject,
+  KubeError,
+  KubeNotFoundError,
+  patchStatus,
+  toKubeError,
+  type KubeClient,
+  type KubeLogger,
+  type KubeObject,
+} from '@sluice/kube';
+import type { OutcomePort } from '../application/ports';
+import {
+  CONFIG_LABEL,
+  DEPLOY_CONFIG_API_VERSION,
+  DEPLOY_CONFIG_KIND,
+  FIELD_MANAGER,
+  inventoryKey,
+  inventoryOf,
+  type DeployConfigObject,
+  type DeployConfigStatus,
+  type InventoryEntry,
+} from '../domain/deploy-config';
+import { RenderError } from '../domain/errors';
+import { aggregateHealth } from '../domain/health';
+import { decide, deployIdOf, isNewTarget, statusChanged, type Decision, type PassResult } from '../domain/reconcile';
+import { ownedObject } from '../domain/render';
+import { targetReason } from './kube-target';
+
+export interface ReconcilerOptions {
+  progressDeadlineMs: number;
+  healthPollMs: number;
+  logger: KubeLogger;
+  now?: () => Date;
+}
+
+/** A refusal from the API server that retrying will not change. */
+class Stalled extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * One reconcile pass over one DeployConfig, from the cluster's state only (so a restart
+ * resumes where the cluster is): server-side apply of every spec (forced, manager `sluice`),
+ * prune what left the specs, judge health, report outcomes once, then write status if it
+ * changed. Transient API errors are thrown for the queue to back off; refusals stall.
+ */
+export class DeployConfigReconciler {
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly outcomes: OutcomePort,
+    private readonly opts: ReconcilerOptions,
+  ) {
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  async reconcile(ref: { namespace: string; name: string }): Promise<Decision | undefined> {
+    const dc = await this.client.find<DeployConfigObject>({ apiVersion: DEPLOY_CONFIG_API_VERSION, kind: DEPLOY_CONFIG_KIND, ...ref });
+    if (!dc || dc.metadata.deletionTimestamp) return undefined;
+    const config = dc.metadata.name!;
+    const log = { config, namespace: ref.namespace, deployId: deployIdOf(dc), generation: dc.metadata.generation };
+
+    const result = await this.pass(dc).catch((err: unknown) => {
+      if (err instanceof Stalled) return { kind: 'stalled', reason: err.reason, message: err.message } satisfies PassResult;
+      throw err;
+    });
+    const decision = decide(dc, result, { now: this.now(), progressDeadlineMs: this.opts.progressDeadlineMs, healthPollMs: this.opts.healthPollMs });
+
+    if (result.kind === 'stalled') this.opts.logger.warn({ ...log, reason: result.reason, err: result.message }, 'DeployConfig stalled');
+    else if (result.drifted.length > 0) {
+      this.opts.logger.warn(
+        { ...log, drifted: result.drifted.map((e) => `${e.kind}/${e.name}`) },
+        'drift reverted: objects changed outside Sluice were applied again',
+      );
+    }
+
+    // Outcomes before status: a crash in between re-decides and re-reports (deduplicated);
+    // the other order could lose an outcome.
+    const deployId = deployIdOf(dc);
+    if (deployId) {
+      for (const outcome of decision.outcomes) {
+        const emitted = await this.outcomes.report(deployId, config, outcome.type === 'deploy.applied' ? { ...outcome, dryRun: false } : outcome);
+        if (emitted) this.opts.logger.info({ ...log, type: outcome.type }, 'deploy outcome reported');
+      }
+    }
+    if (statusChanged(dc.status, decision.status)) await this.writeStatus(dc, decision.status);
+    return decision;
+  }
+
+  private async pass(dc: DeployConfigObject): Promise<PassResult> {
+    const config = dc.metadata.name!;
+    const namespace = dc.metadata.namespace!;
+    const owner = { config, namespace, uid: dc.metadata.uid!, apiVersion: DEPLOY_CONFIG_API_VERSION, kind: DEPLOY_CONFIG_KIND };
+    let desired: KubeObject[];
+    try {
+      desired = dc.spec.specs.map((spec) => ownedObject(spec, owner));
+    } catch (err) {
+      if (err instanceof RenderError) throw new Stalled(err.reason, err.message);
+      throw err;
+    }
+    for (const obj of desired) await this.checkNamespaced(obj);
+
+    const desiredInventory = inventoryOf(desired);
+    const previous = dc.status?.inventory ?? [];
+    const fresh = isNewTarget(dc);
+    if (fresh) {
+      // Record what is about to exist before creating it: a crash mid-apply must not leave
+      // objects no inventory names (they would never be pruned).
+      await this.writeStatus(dc, { phase: 'Applying', inventory: union(previous, desiredInventory) });
+    }
+
+    const applied: KubeObject[] = [];
+    const drifted: InventoryEntry[] = [];
+    for (const obj of desired) {
+      const ref = { apiVersion: obj.apiVersion, kind: obj.kind, namespace, name: obj.metadata.name! };
+      const before = fresh ? undefined : await this.client.find(ref).catch(rethrowAsStalled);
+      const after = await applyObject(this.client, obj, { fieldManager: FIELD_MANAGER, force: true }).catch(rethrowAsStalled);
+      if (before && changedBy(before, after)) drifted.push(inventoryOf([obj])[0]!);
+      applied.push(after);
+    }
+
+    await this.prune(config, previous, desiredInventory);
+    return { kind: 'applied', inventory: desiredInventory, health: aggregateHealth(applied), drifted };
+  }
+
+  /** Deletes what the previous inventory names and the specs no longer do, if it still carries our label. */
+  private async prune(config: string, previous: InventoryEntry[], desired: InventoryEntry[]): Promise<void> {
+    const keep = new Set(desired.map(inventoryKey));
+    for (const entry of previous) {
+      if (keep.has(inventoryKey(entry)) || !entry.namespace) continue;
+      const ref = { apiVersion: entry.apiVersion, kind: entry.kind, namespace: entry.namespace, name: entry.name };
+      let current: KubeObject | undefined;
+      try {
+        current = await this.client.find(ref);
+      } catch (err) {
+        // The kind may be gone (CRD removed): nothing left to prune.
+        if (err instanceof KubeNotFoundError) continue;
+        throw err;
+      }
+      if (!current) continue;
+      if (current.metadata.labels?.[CONFIG_LABEL] !== config) {
+        this.opts.logger.warn({ config, object: `${entry.kind}/${entry.name}` }, 'not pruning: the object no longer carries the config label');
+        continue;
+      }
+      // The uid precondition keeps us from deleting a same-named object created meanwhile.
+      await this.client.delete(ref, { propagationPolicy: 'Background', uid: current.metadata.uid }).catch(rethrowAsStalled);
+      this.opts.logger.info({ config, object: `${entry.kind}/${entry.namespace}/${entry.name}` }, 'pruned');
+    }
+  }
+
+  private async checkNamespaced(obj: KubeObject): Promise<void> {
+    try {
+      const res = await this.client.resource(obj.apiVersion, obj.kind);
+      if (!res.namespaced) throw new Stalled('ForbiddenKind', `${obj.kind} "${obj.metadata.name}" is cluster-scoped; a deploy config holds namespaced objects only`);
+    } catch (err) {
+      if (err instanceof KubeNotFoundError) throw new Stalled('UnknownKind', `${obj.apiVersion} ${obj.kind} is not served by the cluster`);
+      throw err;
+    }
+  }
+
+  private async writeStatus(dc: DeployConfigObject, status: DeployConfigStatus): Promise<void> {
+    try {
+      await patchStatus(
+        this.client,
+        { apiVersion: DEPLOY_CONFIG_API_VERSION, kind: DEPLOY_CONFIG_KIND, namespace: dc.metadata.namespace, name: dc.metadata.name! },
+        status as Record<string, unknown>,
+        { fieldManager: FIELD_MANAGER },
+      );
+    } catch (err) {
+      // Deleted meanwhile: nothing to report on.
+      if (!(err instanceof KubeNotFoundError)) throw err;
+    }
+  }
+}
+
+function rethrowAsStalled(raw: unknown): never {
+  const err = toKubeError(raw);
+  if (err instanceof KubeError && !err.retryable) throw new Stalled(applyReason(err), err.message);
+  throw err;
+}
+
+function applyReason(err: KubeError): string {
+  const reason = targetReason(err);
+  return reason === 'Invalid' ? 'ApplyRejected' : reason === 'NamespaceNotFound' ? 'NotFound' : reason;
+}
+
+/** Whether applying changed the object: its generation (workloads), else its resourceVersion. */
+function changedBy(before: KubeObject, after: KubeObject): boolean {
+  if (before.metadata.uid !== after.metadata.uid) return true;
+  if (typeof before.metadata.generation === 'number' && typeof after.metadata.generation === 'number') {
+    return after.metadata.generation !== before.metadata.generation;
+  }
+  return after.metadata.resourceVersion !== before.metadata.resourceVersion;
+}
+
+function union(a: readonly InventoryEntry[], b: readonly InventoryEntry[]): InventoryEntry[] {
+  const map = new Map<string, InventoryEntry>();
+  for (const e of [...a, ...b]) map.set(inventoryKey(e), e);
+  return [...map.values()];
+}

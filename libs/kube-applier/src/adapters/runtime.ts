@@ -1,0 +1,92 @@
+import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Topics } from '@sluice/contracts';
+import { consumeEvents, EventStore, Inbox, SERVICE_DATA_SOURCE } from '@sluice/event-store';
+import { KubeClient } from '@sluice/kube';
+import { MESSAGE_BUS, type MessageBus, type Subscription } from '@sluice/messaging';
+import { createLogger, ReadinessRegistry } from '@sluice/platform';
+import type { DataSource } from 'typeorm';
+import { HandleDeployRequest, type DeployRequest } from '../application/handle-request';
+import { SPEC_SOURCE, type SpecSource } from '../application/ports';
+import { DeployConfigController } from './controller';
+import { DryRunTarget, KubeDeployTarget } from './kube-target';
+import { OutcomeReporter } from './outcome-reporter';
+import { DeployConfigReconciler } from './reconciler';
+
+export const KUBE_APPLIER_OPTIONS = Symbol('KUBE_APPLIER_OPTIONS');
+
+export interface KubeApplierRuntimeOptions {
+  /** A client for the cluster, or null for the dry-run target. */
+  kube: KubeClient | null;
+  consumerGroup: string;
+  progressDeadlineMs: number;
+  resyncMs: number;
+  healthPollMs: number;
+  concurrency: number;
+  /** Reconcile DeployConfigs of this namespace only (tests); default all namespaces. */
+  watchNamespace?: string;
+}
+
+/**
+ * Starts kube-applier's two loops once the application is up: the consumer of deploy and
+ * undeploy requests, and (with a cluster) the DeployConfig controller. Stops both on shutdown.
+ */
+@Injectable()
+export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = createLogger('kube-applier');
+  private subscription: Subscription | undefined;
+  readonly controller: DeployConfigController | undefined;
+  readonly outcomes: OutcomeReporter;
+  private readonly handler: HandleDeployRequest;
+
+  constructor(
+    @Inject(KUBE_APPLIER_OPTIONS) private readonly options: KubeApplierRuntimeOptions,
+    @Inject(SPEC_SOURCE) specs: SpecSource,
+    @Inject(SERVICE_DATA_SOURCE) dataSource: DataSource,
+    store: EventStore,
+    private readonly inbox: Inbox,
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+    @Optional() private readonly readiness?: ReadinessRegistry,
+  ) {
+    this.outcomes = new OutcomeReporter(dataSource, store);
+    const kube = options.kube;
+    this.handler = new HandleDeployRequest(specs, kube ? new KubeDeployTarget(kube) : new DryRunTarget(), this.outcomes, this.logger);
+    if (kube) {
+      const reconciler = new DeployConfigReconciler(kube, this.outcomes, {
+        progressDeadlineMs: options.progressDeadlineMs,
+        healthPollMs: options.healthPollMs,
+        logger: this.logger,
+      });
+      this.controller = new DeployConfigController(kube, reconciler, {
+        resyncMs: options.resyncMs,
+        concurrency: options.concurrency,
+        logger: this.logger,
+        namespace: options.watchNamespace,
+      });
+    }
+  }
+
+  get dryRun(): boolean {
+    return this.options.kube === null;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.logger.info({ target: this.dryRun ? 'dry-run' : 'kube', server: this.options.kube?.server }, 'kube-applier starting');
+    if (this.controller) {
+      this.readiness?.register('kube', () => ({ ok: this.controller!.synced, detail: this.controller!.synced ? 'DeployConfigs listed' : 'listing DeployConfigs' }));
+      // Not awaited: the watcher retries until the API server answers; readiness says when.
+      void this.controller.start();
+    }
+    await this.bus.ensureTopics([Topics.deploy]);
+    this.subscription = await consumeEvents(this.bus, this.inbox, {
+      consumer: this.options.consumerGroup,
+      topics: [Topics.deploy],
+      types: ['deploy.requested', 'undeploy.requested'],
+      handle: (event, manager) => this.handler.handle(event as DeployRequest, manager),
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.subscription?.stop();
+    await this.controller?.stop();
+  }
+}

@@ -1,0 +1,51 @@
+import type { EntityManager } from 'typeorm';
+import type { SpecFile } from '../domain/render';
+import type { DeployConfigObject, InventoryEntry } from '../domain/deploy-config';
+
+/**
+ * Reads a config's files at one commit. Commits are immutable, so implementations may cache
+ * by (repo, sha, path) forever. Throws SpecSourceError for a missing repo/commit/folder
+ * (terminal) and anything else for transient failures (retried by redelivery).
+ */
+export interface SpecSource {
+  read(configRepo: string, configSha: string, path: string): Promise<SpecFile[]>;
+}
+export const SPEC_SOURCE = Symbol('SPEC_SOURCE');
+
+/** The commit or folder does not exist: the deploy cannot succeed as requested. */
+export class SpecSourceError extends Error {
+  override readonly name = 'SpecSourceError';
+}
+
+/**
+ * Where a rendered DeployConfig goes: the cluster (server-side apply; the reconciler takes it
+ * from there) or the dry-run target (recorded only; reported applied at once).
+ */
+export interface DeployTarget {
+  readonly dryRun: boolean;
+  /** Writes the desired DeployConfig. Throws DeployTargetError for terminal refusals. */
+  write(desired: DeployConfigObject): Promise<void>;
+}
+export const DEPLOY_TARGET = Symbol('DEPLOY_TARGET');
+
+export class DeployTargetError extends Error {
+  override readonly name = 'DeployTargetError';
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type ReportedOutcome =
+  | { type: 'deploy.started' }
+  | { type: 'deploy.applied'; inventory: InventoryEntry[]; dryRun: boolean }
+  | { type: 'deploy.succeeded' }
+  | { type: 'deploy.failed'; reason: string; message: string; terminal: boolean }
+  | { type: 'deploy.undeployed' };
+
+/** Reports outcomes once per (deploy, slot); see OutcomeReporter. */
+export interface OutcomePort {
+  report(deployId: string, config: string, outcome: ReportedOutcome, manager?: EntityManager): Promise<boolean>;
+}

@@ -1,0 +1,21 @@
+/**
+ * Image references: `[registry[:port]/]path[:tag][@digest]`. The repository is everything
+ * before the tag and digest; a `:` belongs to a tag only when it comes after the last `/`
+ * (otherwise it is a registry port).
+ */
+export function imageRepository(image: string): string {
+  const at = image.indexOf('@');
+  const withoutDigest = at >= 0 ? image.slice(0, at) : image;
+  const colon = withoutDigest.lastIndexOf(':');
+  return colon > withoutDigest.lastIndexOf('/') ? withoutDigest.slice(0, colon) : withoutDigest;
+}
+
+/** ARCHITECTURE §1: `<branch>-<shortsha>`, branch characters outside [A-Za-z0-9_.-] become `-`. */
+export function imageTagFor(branch: string, sha: string): string {
+  return `${branch.replace(/[^A-Za-z0-9_.-]/g, '-')}-${sha.slice(0, 7)}`;
+}
+
+/** The image with `tag` when its repository is `repository`, else undefined (leave it alone). */
+export function retag(image: string, repository: string, tag: string): string | undefined {
+  return imageRepository(image) === imageRepository(repository) ? `${imageRepository(image)}:${tag}` : undefined;
+}
