@@ -1,0 +1,14 @@
+export * from './common/types';
+export * from './common/faults';
+export * from './common/pagination';
+export { FakeServer, type FakeServerOptions } from './common/fake-server';
+export { FakeGitHub, type FakeGitHubOptions } from './github/fake-github';
+export { githubError, GITHUB_DOCS } from './github/errors';
+export { GitHubOpenApi, ResponseSchemaError, GITHUB_OPENAPI_PATH, type OpenApiOperation, type SchemaIssue } from './github/openapi';
+export { GitHubSeeder, type SeedRepo, type SeedCommit } from './github/seed';
+export * from './github/state';
+export { GitObjects, isSha, type GitCommit, type GitTree, type GitBlob } from './github/git-model';
+export { PrimaryRateLimit, type PrimaryRateLimitOptions } from './github/rate-limit';
+export { createAppCredentials, signAppJwt, verifyAppJwt, type AppCredentials } from './github/auth';
+export { signWebhook, examplePayload, exampleEvents, githubWebhookRequest, type GitHubWebhookRequest } from './github/webhooks';
+export { combineStatuses } from './github/routes';
