@@ -52,6 +52,8 @@ export class FakeGitHub extends FakeServer {
   readonly primaryRateLimit: PrimaryRateLimit;
   readonly options: FakeGitHubOptions;
   private readonly pendingDeliveries = new Set<Promise<void>>();
+  /** operationIds of the fixture this fake serves. */
+  readonly implementedOperations: readonly string[];
 
   constructor(options: FakeGitHubOptions = {}) {
     super(options);
@@ -60,7 +62,7 @@ export class FakeGitHub extends FakeServer {
     this.views = new GitHubViews(this.api, () => this.url);
     this.seed = new GitHubSeeder(this.state, this.now);
     this.primaryRateLimit = new PrimaryRateLimit(options.rateLimit ?? {}, this.now);
-    registerGitHubRoutes(this.router, this);
+    this.implementedOperations = registerGitHubRoutes(this.router, this);
   }
 
   // ---- read back -------------------------------------------------------------------

@@ -32,14 +32,19 @@ export interface SchemaIssue {
   readonly field: string;
 }
 
-/** OpenAPI 3.0 `nullable: true` → JSON Schema, so plain Ajv can validate. */
+/**
+ * OpenAPI 3.0 → JSON Schema for plain Ajv: `nullable: true` becomes a `null` alternative.
+ * `oneOf` becomes `anyOf`: GitHub's description lists overlapping alternatives (e.g. a 409
+ * body is `basic-error` or `repository-rule-violation-error`, and any error matches both),
+ * so "exactly one" would reject real responses.
+ */
 function convertNullable(node: Json): Json {
   if (Array.isArray(node)) return node.map(convertNullable);
   if (node === null || typeof node !== 'object') return node;
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(node)) {
     // `example(s)` are data, not schemas: leave them alone.
-    out[k] = k === 'example' || k === 'examples' ? v : convertNullable(v);
+    out[k === 'oneOf' ? 'anyOf' : k] = k === 'example' || k === 'examples' ? v : convertNullable(v);
   }
   if (out.nullable === true) {
     delete out.nullable;

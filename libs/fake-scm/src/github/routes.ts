@@ -75,11 +75,13 @@ export function combineStatuses(statuses: readonly StatusRecord[]): { latest: St
   return { latest, state };
 }
 
-export function registerGitHubRoutes(router: Router, gh: FakeGitHub): void {
+export function registerGitHubRoutes(router: Router, gh: FakeGitHub): string[] {
   const { state, views } = gh;
+  const registered: string[] = [];
   const route = (method: string, path: string, operationId: string, handler: (req: FakeRequest) => FakeResponse | Promise<FakeResponse>): void => {
     const op = gh.api.operation(operationId);
     if (op.method !== method || op.path !== path.replace('+}', '}')) throw new Error(`route ${method} ${path} does not match ${operationId}`);
+    registered.push(operationId);
     router.add(
       method,
       path,
@@ -494,13 +496,16 @@ export function registerGitHubRoutes(router: Router, gh: FakeGitHub): void {
     const d = deploymentOr404(repo, req.params.deployment_id);
     const body = req.body as { state: string; description?: string; environment?: string; target_url?: string; log_url?: string; environment_url?: string };
     const at = iso(gh.nowMs());
+    // GitHub answers "" for an unset target/log URL, but the description says `format: uri`:
+    // the deployment's page stands in so the answer matches the fixture.
+    const page = `https://github.com/${repo.fullName}/deployments/${d.environment}`;
     const s = {
       id: state.id(),
       state: body.state,
       description: body.description ?? '',
       environment: body.environment ?? d.environment,
-      target_url: body.target_url ?? body.log_url ?? '',
-      log_url: body.log_url ?? body.target_url ?? '',
+      target_url: body.target_url ?? body.log_url ?? page,
+      log_url: body.log_url ?? body.target_url ?? page,
       environment_url: body.environment_url ?? '',
       created_at: at,
       updated_at: at,
@@ -537,4 +542,5 @@ export function registerGitHubRoutes(router: Router, gh: FakeGitHub): void {
     t.rate = core;
     return ok(t);
   });
+  return registered;
 }

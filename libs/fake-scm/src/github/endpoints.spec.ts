@@ -1,0 +1,161 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies; their shape is what the fake checks against the OpenAPI fixture */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { call as rawCall } from '../spec-support';
+import { createAppCredentials, signAppJwt } from './auth';
+import { FakeGitHub } from './fake-github';
+import { GitHubOpenApi } from './openapi';
+
+const TOKEN = 'ghp_test';
+const app = createAppCredentials(77);
+
+describe('FakeGitHub endpoints (responses validated against the fixture)', () => {
+  const gh = new FakeGitHub({ tokens: [TOKEN], app: { appId: app.appId, publicKey: app.publicKey } });
+  const call = (method: string, path: string, body?: unknown, auth = `token ${TOKEN}`) =>
+    rawCall(gh.url, method, path, { body, headers: { authorization: auth } });
+  let head: string;
+
+  before(async () => {
+    await gh.start();
+    gh.seed.repo({ owner: 'acme', name: 'billing' });
+    gh.seed.repo({ owner: 'acme', name: 'config', private: true });
+    gh.seed.repo({ owner: 'other', name: 'thing' });
+    head = gh.seed.commit('acme/billing', { message: 'feat: one', files: { 'src/a.ts': 'export const a = 1;\n' } });
+    gh.seed.installation({ id: 9, account: 'acme' });
+  });
+  after(async () => {
+    await gh.stop();
+  });
+
+  it('serves every operation of the fixture', () => {
+    const all = GitHubOpenApi.load().operations.map((o) => o.operationId).sort();
+    assert.deepEqual([...gh.implementedOperations].sort(), all);
+  });
+
+  it('check runs: create, get, patch, list for ref; suites follow their runs', async () => {
+    const created = await call('POST', '/repos/acme/billing/check-runs', { name: 'sluice', head_sha: head, status: 'in_progress', details_url: 'https://sluice.example/x' });
+    assert.equal(created.status, 201);
+    assert.equal(created.body.status, 'in_progress');
+    const id = created.body.id;
+    assert.equal((await call('GET', `/repos/acme/billing/check-runs/${id}`)).body.name, 'sluice');
+    let suites = await call('GET', `/repos/acme/billing/commits/${head}/check-suites`);
+    assert.equal(suites.status, 200);
+    assert.equal(suites.body.check_suites[0].status, 'in_progress');
+    const done = await call('PATCH', `/repos/acme/billing/check-runs/${id}`, { conclusion: 'success', output: { title: 'Deployed', summary: 'ok' } });
+    assert.equal(done.status, 200);
+    assert.equal(done.body.status, 'completed');
+    assert.equal(done.body.conclusion, 'success');
+    assert.equal(done.body.output.title, 'Deployed');
+    const listed = await call('GET', `/repos/acme/billing/commits/main/check-runs?check_name=sluice`);
+    assert.equal(listed.body.total_count, 1);
+    assert.equal(listed.body.check_runs[0].id, id);
+    suites = await call('GET', `/repos/acme/billing/commits/${head}/check-suites`);
+    assert.equal(suites.body.check_suites[0].conclusion, 'success');
+    assert.equal(gh.checkRuns('acme/billing', head).length, 1);
+    const bad = await call('PATCH', `/repos/acme/billing/check-runs/${id}`, { conclusion: 'great' });
+    assert.equal(bad.status, 422);
+    assert.equal((await call('GET', '/repos/acme/billing/check-runs/1')).status, 404);
+  });
+
+  it('workflow runs: seeded, filtered by branch and status', async () => {
+    gh.seed.workflowRun('acme/billing', { head_sha: head, name: 'build', conclusion: 'success' });
+    gh.seed.workflowRun('acme/billing', { head_sha: head, name: 'lint', status: 'in_progress' });
+    const all = await call('GET', '/repos/acme/billing/actions/runs?branch=main');
+    assert.equal(all.status, 200);
+    assert.equal(all.body.total_count, 2);
+    const done = await call('GET', '/repos/acme/billing/actions/runs?status=success');
+    assert.deepEqual(done.body.workflow_runs.map((r: any) => [r.name, r.head_sha, r.head_branch]), [['build', head, 'main']]);
+  });
+
+  it('deployments and deployment statuses', async () => {
+    const d = await call('POST', '/repos/acme/billing/deployments', { ref: 'main', environment: 'staging', payload: { config: 'billing-api' } });
+    assert.equal(d.status, 201);
+    assert.equal(d.body.sha, head);
+    const s = await call('POST', `/repos/acme/billing/deployments/${d.body.id}/statuses`, { state: 'success', environment_url: 'https://billing.example' });
+    assert.equal(s.status, 201);
+    assert.equal((await call('GET', `/repos/acme/billing/deployments/${d.body.id}/statuses`)).body[0].state, 'success');
+    assert.equal((await call('GET', '/repos/acme/billing/deployments?environment=staging')).body.length, 1);
+    assert.equal((await call('POST', '/repos/acme/billing/deployments', { ref: 'nope' })).status, 422);
+    assert.equal((await call('POST', `/repos/acme/billing/deployments/${d.body.id}/statuses`, { state: 'great' })).status, 422);
+  });
+
+  it('pull requests and issue comments', async () => {
+    gh.seed.pull('acme/billing', { number: 5, head: { ref: 'feature/x', sha: head } });
+    const p = await call('GET', '/repos/acme/billing/pulls/5');
+    assert.equal(p.status, 200);
+    assert.equal(p.body.head.sha, head);
+    assert.equal((await call('GET', '/repos/acme/billing/pulls/6')).status, 404);
+    const c = await call('POST', '/repos/acme/billing/issues/5/comments', { body: 'Deployed to staging' });
+    assert.equal(c.status, 201);
+    assert.deepEqual(gh.comments('acme/billing', 5).map((x) => x.body), ['Deployed to staging']);
+    assert.equal((await call('POST', '/repos/acme/billing/issues/5/comments', {})).status, 422);
+  });
+
+  it('creates and updates a file through contents, which moves the branch', async () => {
+    const created = await call('PUT', '/repos/acme/billing/contents/deploy/x.yaml', { message: 'add', content: Buffer.from('a: 1\n').toString('base64') });
+    assert.equal(created.status, 201);
+    assert.equal(gh.headOf('acme/billing'), created.body.commit.sha);
+    const stale = await call('PUT', '/repos/acme/billing/contents/deploy/x.yaml', { message: 'upd', content: 'YjogMgo=', sha: 'f'.repeat(40) });
+    assert.equal(stale.status, 409);
+    const updated = await call('PUT', '/repos/acme/billing/contents/deploy/x.yaml', { message: 'upd', content: 'YjogMgo=', sha: created.body.content.sha });
+    assert.equal(updated.status, 200);
+    assert.equal((await call('PUT', '/repos/acme/billing/contents/deploy/x.yaml', { message: 'no content' })).status, 422);
+  });
+
+  it('repository listings for an org, a user and an installation token', async () => {
+    const org = await call('GET', '/orgs/acme/repos');
+    assert.deepEqual(org.body.map((r: any) => r.full_name).sort(), ['acme/billing', 'acme/config']);
+    assert.equal((await call('GET', '/user/repos')).body.length, 3);
+    const jwt = signAppJwt({ appId: app.appId, privateKey: app.privateKey });
+    const installs = await call('GET', '/app/installations', undefined, `Bearer ${jwt}`);
+    assert.equal(installs.status, 200);
+    assert.equal(installs.body[0].account.login, 'acme');
+    const tok = await call('POST', '/app/installations/9/access_tokens', {}, `Bearer ${jwt}`);
+    assert.equal(tok.status, 201);
+    const repos = await call('GET', '/installation/repositories', undefined, `token ${tok.body.token}`);
+    assert.equal(repos.status, 200);
+    assert.equal(repos.body.total_count, 2);
+    assert.equal((await call('GET', '/installation/repositories')).status, 403);
+  });
+
+  it('rate_limit reports the core budget and does not spend it', async () => {
+    const a = await call('GET', '/rate_limit');
+    const b = await call('GET', '/rate_limit');
+    assert.equal(a.status, 200);
+    assert.equal(a.body.resources.core.limit, 5000);
+    assert.equal(a.body.resources.core.remaining, b.body.resources.core.remaining);
+    assert.equal(a.headers.get('x-ratelimit-resource'), 'core');
+  });
+
+  it('no answer drifted from the fixture', () => {
+    assert.deepEqual(gh.errors, []);
+  });
+});
+
+describe('FakeGitHub response validation', () => {
+  it('a response that drifted from the fixture is a 500 and makes stop() throw', async () => {
+    const gh = new FakeGitHub();
+    await gh.start();
+    gh.seed.repo({ owner: 'acme', name: 'x' });
+    const original = gh.views.fullRepository.bind(gh.views);
+    gh.views.fullRepository = (repo) => {
+      const r = original(repo);
+      delete r.default_branch;
+      return r;
+    };
+    const res = await rawCall(gh.url, 'GET', '/repos/acme/x', { headers: { authorization: 'token t' } });
+    assert.equal(res.status, 500);
+    assert.equal(res.headers.get('x-fake-scm-error'), 'schema-drift');
+    await assert.rejects(gh.stop(), /repos\/get \(200\) does not match the OpenAPI fixture: \(root\) must have required property 'default_branch'/);
+  });
+
+  it('validateResponses: false lets it through', async () => {
+    const gh = new FakeGitHub({ validateResponses: false });
+    await gh.start();
+    gh.seed.repo({ owner: 'acme', name: 'x' });
+    gh.views.fullRepository = () => ({ nothing: true });
+    const res = await rawCall(gh.url, 'GET', '/repos/acme/x', { headers: { authorization: 'token t' } });
+    assert.equal(res.status, 200);
+    await gh.stop();
+  });
+});
