@@ -1,0 +1,30 @@
+/** The SCM answered that the thing does not exist (or is hidden from these credentials). */
+export class ScmNotFoundError extends Error {
+  constructor(readonly what: string) {
+    super(`not found on the SCM: ${what}`);
+    this.name = 'ScmNotFoundError';
+  }
+}
+
+/** Credentials refused (401) or lacking permission (403 that is not a rate limit). */
+export class ScmAuthError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ScmAuthError';
+  }
+}
+
+/** Anything else the SCM refused after retries; `transient` tells callers whether trying later may help. */
+export class ScmRequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly transient: boolean,
+  ) {
+    super(message);
+    this.name = 'ScmRequestError';
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The SCM port: what Sluice reads from a source-control system. GitHub implements it
+ * first (`GitHubScm`); GitLab and Bitbucket adapters come later. Every call builds its
+ * URL from the configured API base and the arguments — never from a URL in a payload.
+ */
+
+export interface ScmRepository {
+  /** `owner/name`. */
+  readonly fullName: string;
+  readonly id: number | null;
+  readonly defaultBranch: string;
+  readonly private: boolean;
+  readonly archived: boolean;
+}
+
+export interface ScmBranch {
+  readonly name: string;
+  readonly sha: string;
+}
+
+export interface ScmCommit {
+  readonly sha: string;
+  readonly message: string;
+  readonly authorName: string | null;
+  readonly authorEmail: string | null;
+  /** ISO-8601 author date. */
+  readonly timestamp: string | null;
+}
+
+export type ScmStatusState = 'pending' | 'success' | 'failure' | 'error';
+
+export interface ScmStatus {
+  readonly context: string;
+  readonly state: ScmStatusState;
+  readonly targetUrl: string | null;
+}
+
+export interface ScmCombinedStatus {
+  readonly sha: string;
+  readonly state: ScmStatusState;
+  /** The latest status per context. */
+  readonly statuses: readonly ScmStatus[];
+}
+
+export interface ScmCheckRun {
+  readonly name: string;
+  readonly headSha: string;
+  readonly status: 'queued' | 'in_progress' | 'completed' | string;
+  /** Set once completed. */
+  readonly conclusion: string | null;
+  readonly htmlUrl: string | null;
+}
+
+export interface ScmFile {
+  /** Path from the repository root, e.g. `deploy/billing/deploy.yaml`. */
+  readonly path: string;
+  /** Blob SHA. */
+  readonly sha: string;
+  readonly size: number;
+  /** UTF-8 content; null when the file was not read (filtered out or over `maxFileBytes`). */
+  readonly content: string | null;
+}
+
+export interface ReadTreeOptions {
+  /** Only files for which this is true are read (their content fetched); default all. */
+  readonly include?: (path: string) => boolean;
+  /** Files larger than this are listed with `content: null`; default 1 MiB. */
+  readonly maxFileBytes?: number;
+}
+
+export interface ScmReader {
+  getRepo(fullName: string): Promise<ScmRepository>;
+  /** Every repository the configured credentials (App installations, or the token) can see. */
+  listInstallationRepos(): Promise<ScmRepository[]>;
+  listBranches(fullName: string): Promise<ScmBranch[]>;
+  getCommit(fullName: string, ref: string): Promise<ScmCommit>;
+  getCombinedStatus(fullName: string, ref: string): Promise<ScmCombinedStatus>;
+  listCheckRunsForRef(fullName: string, ref: string): Promise<ScmCheckRun[]>;
+  /**
+   * The files below `path` (recursive) at commit `sha`, read through git trees and
+   * blobs. An absent path is an empty list, not an error.
+   */
+  readTree(fullName: string, sha: string, path: string, options?: ReadTreeOptions): Promise<ScmFile[]>;
+  /** One file's UTF-8 content at `ref`; null when absent. */
+  readFile(fullName: string, ref: string, path: string): Promise<string | null>;
+}
+
+export interface ScmHookDelivery {
+  /** GitHub's numeric id of this attempt (used to redeliver). */
+  readonly id: number;
+  /** The X-GitHub-Delivery value, shared by an original delivery and its redeliveries. */
+  readonly guid: string;
+  readonly deliveredAt: string;
+  readonly redelivery: boolean;
+  readonly event: string;
+  readonly action: string | null;
+  readonly statusCode: number;
+  readonly status: string;
+}
+
+/** Where a webhook is configured: a repository hook, or the GitHub App's hook. */
+export type HookRef = { readonly kind: 'repo'; readonly repo: string; readonly hookId: number } | { readonly kind: 'app' };
+
+export interface ScmHookDeliveries {
+  /** Deliveries newest first, stopping once older than `since` (ISO). */
+  listHookDeliveries(hook: HookRef, since: string | null): Promise<ScmHookDelivery[]>;
+  redeliver(hook: HookRef, deliveryId: number): Promise<void>;
+}
