@@ -1,8 +1,23 @@
+import { EventStoreModule } from '@sluice/event-store';
+import { MessagingModule } from '@sluice/messaging';
 import { bootstrapService, exitOnBootFailure } from '@sluice/platform';
-import { commitStatusConfigSchema, CommitStatusConfig, CommitStatusModule } from '@sluice/commit-status';
+import {
+  COMMIT_STATUS_SCHEMA,
+  commitStatusConfigSchema,
+  commitStatusMigrations,
+  CommitStatusConfig,
+  CommitStatusModule,
+} from '@sluice/commit-status';
 
 bootstrapService<CommitStatusConfig>({
   name: 'commit-status',
   schema: commitStatusConfigSchema,
-  module: (config) => CommitStatusModule.forRoot(config),
+  module: (config) => ({
+    module: class CommitStatusAppModule {},
+    imports: [
+      EventStoreModule.forRoot({ url: config.DATABASE_URL, schema: COMMIT_STATUS_SCHEMA, migrations: commitStatusMigrations }),
+      MessagingModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: 'sluice-commit-status' }),
+      CommitStatusModule.forRoot(config),
+    ],
+  }),
 }).catch(exitOnBootFailure);

@@ -1,7 +1,32 @@
-import type { z } from 'zod';
-import { commonConfigSchema } from '@sluice/platform';
+import { z } from 'zod';
+import { commonConfigSchema, httpUrlSetting, postgresUrlSetting } from '@sluice/platform';
 
-/** The common settings (ARCHITECTURE §8); commit-status's own variables are added here. */
-export const commitStatusConfigSchema = commonConfigSchema.extend({});
+const positiveInt = (error: string) => z.string().regex(/^\d+$/, { error }).transform(Number).pipe(z.number().int().positive({ error }));
+const dnsName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'expected a DNS-1123 name' }).max(253);
+
+/** The common settings (ARCHITECTURE §8) plus commit-status's own. */
+export const commitStatusConfigSchema = commonConfigSchema.extend({
+  /** The service keeps its inbox, events and (without a cluster) its records in PostgreSQL. */
+  DATABASE_URL: postgresUrlSetting,
+  /** Where CommitStatus records live: the cluster's custom resources, or PostgreSQL. Default: kubernetes when KUBECONFIG is set. */
+  COMMIT_STATUS_STORE: z.enum(['kubernetes', 'postgres'], { error: 'expected kubernetes or postgres' }).optional(),
+  /** Namespace of Sluice's own CommitStatuses and the GitRepos it creates for them. */
+  COMMIT_STATUS_NAMESPACE: dnsName.default('sluice-system'),
+  /** Only watch this namespace (default: all the service account may watch). */
+  COMMIT_STATUS_WATCH_NAMESPACE: dnsName.optional(),
+  /** The Secret (in COMMIT_STATUS_NAMESPACE) that GitRepos created by Sluice reference. */
+  COMMIT_STATUS_GITHUB_SECRET: dnsName.default('sluice-github'),
+  /** Every CommitStatus is re-read this often (drift detection). */
+  COMMIT_STATUS_RESYNC_SECONDS: positiveInt('expected a number of seconds').default(600),
+  /** At most one SCM write per this interval per installation/token. */
+  COMMIT_STATUS_MIN_WRITE_INTERVAL_MS: positiveInt('expected milliseconds').default(1000),
+  /** Links in Sluice's own statuses: `<SLUICE_PUBLIC_URL>/api/deploys/<id>`. */
+  SLUICE_PUBLIC_URL: httpUrlSetting.default('http://127.0.0.1:8080'),
+  GITHUB_APP_INSTALLATION_ID: positiveInt('expected a numeric installation id').optional(),
+  GITLAB_API_URL: httpUrlSetting.default('https://gitlab.com/api/v4'),
+  GITLAB_TOKEN: z.string().optional(),
+  BITBUCKET_API_URL: httpUrlSetting.default('https://api.bitbucket.org/2.0'),
+  BITBUCKET_TOKEN: z.string().optional(),
+});
 
 export type CommitStatusConfig = z.output<typeof commitStatusConfigSchema>;

@@ -1,15 +1,146 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import { HealthModule } from '@sluice/platform';
+import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { EventStore, Inbox, SERVICE_DATA_SOURCE } from '@sluice/event-store';
+import { KubeClient, loadKubeConfig } from '@sluice/kube';
+import { MESSAGE_BUS, type MessageBus, type Subscription } from '@sluice/messaging';
+import { createLogger, HealthModule } from '@sluice/platform';
+import type { DataSource } from 'typeorm';
+import { CommitStatusRuntime } from './application/commit-status-runtime';
+import type { ProviderSettings } from './application/credentials';
+import { DeployStatusProjector } from './application/deploy-status-projector';
+import { COMMIT_STATUS_STORE, SCM_STATUS_PROVIDERS, SYNCED_EVENT_SINK, type CommitStatusStore, type ScmStatusProviders, type SyncedEventSink } from './application/ports';
+import { Reconciler } from './application/reconciler';
+import { EventStoreSyncedSink } from './adapters/events/synced-event-sink';
+import { ADMIN_TOKEN, AdminTokenGuard } from './adapters/http/admin-token.guard';
+import { CommitStatusesController } from './adapters/http/commit-statuses.controller';
+import { KubeCommitStatusStore } from './adapters/kube/kube-store';
+import { consumeDeployEvents } from './adapters/messaging/deploy-events.consumer';
+import { PgDeployStatusStateRepository } from './adapters/postgres/deploy-state-repository';
+import { COMMIT_STATUS_SCHEMA } from './adapters/postgres/migrations';
+import { PgCommitStatusStore } from './adapters/postgres/pg-store';
+import { DefaultScmStatusProviders } from './adapters/scm/providers';
 import type { CommitStatusConfig } from './commit-status.config';
 
+export const COMMIT_STATUS_OPTIONS = Symbol('COMMIT_STATUS_OPTIONS');
+
+export interface CommitStatusModuleOptions {
+  /** A cluster client (tests pass one); otherwise built from KUBECONFIG or the in-cluster account. */
+  kubeClient?: KubeClient;
+  /** Consumer group (tests use a unique one). Default `commit-status`. */
+  consumer?: string;
+  /** PostgreSQL poll interval of the postgres store. */
+  pollIntervalMs?: number;
+  /** Backoff of failed reconciles. */
+  retryBaseDelayMs?: number;
+}
+
+export function providerSettings(config: CommitStatusConfig): ProviderSettings {
+  return {
+    github: {
+      apiUrl: config.GITHUB_API_URL,
+      token: config.GITHUB_TOKEN,
+      app:
+        config.GITHUB_APP_ID && config.GITHUB_APP_PRIVATE_KEY
+          ? { appId: config.GITHUB_APP_ID, privateKey: config.GITHUB_APP_PRIVATE_KEY, installationId: config.GITHUB_APP_INSTALLATION_ID }
+          : undefined,
+    },
+    gitlab: { apiUrl: config.GITLAB_API_URL, token: config.GITLAB_TOKEN },
+    bitbucket: { apiUrl: config.BITBUCKET_API_URL, token: config.BITBUCKET_TOKEN },
+  };
+}
+
+export function storeKindOf(config: CommitStatusConfig): 'kubernetes' | 'postgres' {
+  return config.COMMIT_STATUS_STORE ?? (config.KUBECONFIG ? 'kubernetes' : 'postgres');
+}
+
 /**
- * The root module of commit-status: `apps/commit-status` bootstraps it alone, the all-in-one app
- * composes it with the others. For now it wires health only (config and logging come
- * from `bootstrapService`); the service's controllers, consumers and adapters go here.
+ * The root module of commit-status. Expects `EventStoreModule.forRoot({ schema: 'commit_status',
+ * migrations: commitStatusMigrations })` and `MessagingModule.forRoot(...)` in the application
+ * (apps/commit-status composes them; so does the all-in-one app).
  */
 @Module({})
-export class CommitStatusModule {
-  static forRoot(_config: CommitStatusConfig): DynamicModule {
-    return { module: CommitStatusModule, imports: [HealthModule] };
+export class CommitStatusModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  private subscription: Subscription | null = null;
+
+  constructor(
+    private readonly runtime: CommitStatusRuntime,
+    private readonly projector: DeployStatusProjector,
+    private readonly inbox: Inbox,
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+    @Inject(COMMIT_STATUS_OPTIONS) private readonly options: CommitStatusModuleOptions,
+  ) {}
+
+  static forRoot(config: CommitStatusConfig, options: CommitStatusModuleOptions = {}): DynamicModule {
+    const log = createLogger('commit-status');
+    const settings = providerSettings(config);
+    return {
+      module: CommitStatusModule,
+      imports: [HealthModule],
+      controllers: [CommitStatusesController],
+      providers: [
+        { provide: COMMIT_STATUS_OPTIONS, useValue: options },
+        { provide: ADMIN_TOKEN, useValue: config.SLUICE_ADMIN_TOKEN },
+        AdminTokenGuard,
+        {
+          provide: COMMIT_STATUS_STORE,
+          inject: [SERVICE_DATA_SOURCE],
+          useFactory: (dataSource: DataSource): CommitStatusStore => {
+            if (storeKindOf(config) === 'postgres') {
+              return new PgCommitStatusStore({
+                dataSource,
+                providers: settings,
+                namespace: config.COMMIT_STATUS_NAMESPACE,
+                pollIntervalMs: options.pollIntervalMs,
+                resyncIntervalMs: config.COMMIT_STATUS_RESYNC_SECONDS * 1000,
+              });
+            }
+            const client =
+              options.kubeClient ??
+              new KubeClient(loadKubeConfig(config.KUBECONFIG ? { from: 'file', path: config.KUBECONFIG } : { from: 'in-cluster' }), {
+                logger: createLogger('kube'),
+                userAgent: 'sluice-commit-status',
+              });
+            return new KubeCommitStatusStore({
+              client,
+              providers: settings,
+              namespace: config.COMMIT_STATUS_NAMESPACE,
+              watchNamespace: config.COMMIT_STATUS_WATCH_NAMESPACE,
+              githubSecretName: config.COMMIT_STATUS_GITHUB_SECRET,
+              resyncIntervalMs: config.COMMIT_STATUS_RESYNC_SECONDS * 1000,
+              logger: log,
+            });
+          },
+        },
+        { provide: SCM_STATUS_PROVIDERS, useFactory: () => new DefaultScmStatusProviders({ minWriteIntervalMs: config.COMMIT_STATUS_MIN_WRITE_INTERVAL_MS }) },
+        { provide: SYNCED_EVENT_SINK, inject: [EventStore], useFactory: (store: EventStore) => new EventStoreSyncedSink(store, log) },
+        {
+          provide: Reconciler,
+          inject: [COMMIT_STATUS_STORE, SCM_STATUS_PROVIDERS, SYNCED_EVENT_SINK],
+          useFactory: (store: CommitStatusStore, providers: ScmStatusProviders, sink: SyncedEventSink) => new Reconciler(store, providers, sink, log),
+        },
+        {
+          provide: CommitStatusRuntime,
+          inject: [COMMIT_STATUS_STORE, Reconciler],
+          useFactory: (store: CommitStatusStore, reconciler: Reconciler) =>
+            new CommitStatusRuntime(store, reconciler, log, { baseDelayMs: options.retryBaseDelayMs }),
+        },
+        {
+          provide: DeployStatusProjector,
+          inject: [COMMIT_STATUS_STORE],
+          useFactory: (store: CommitStatusStore) =>
+            new DeployStatusProjector(store, new PgDeployStatusStateRepository(COMMIT_STATUS_SCHEMA), config.SLUICE_PUBLIC_URL),
+        },
+      ],
+      exports: [CommitStatusRuntime, COMMIT_STATUS_STORE, SCM_STATUS_PROVIDERS],
+    };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runtime.start();
+    this.subscription = await consumeDeployEvents(this.bus, this.inbox, this.projector, this.options.consumer);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.subscription?.stop();
+    await this.runtime.stop();
   }
 }

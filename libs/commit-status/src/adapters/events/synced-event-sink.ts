@@ -1,0 +1,41 @@
+import { newEvent, repoFullName } from '@sluice/contracts';
+import { ConcurrencyError, type EventStore } from '@sluice/event-store';
+import type { Logger } from '@sluice/platform';
+import type { SyncedEventSink } from '../../application/ports';
+
+/**
+ * `commit-status.synced` on `sluice.status.v1`, appended to the event store (stream
+ * `repo-<owner/name>`) and published by the outbox relay. Repositories whose path is not
+ * `owner/name` (GitLab subgroups) are not expressible in the v1 event and are skipped.
+ */
+export class EventStoreSyncedSink implements SyncedEventSink {
+  constructor(
+    private readonly store: EventStore,
+    private readonly log: Logger,
+  ) {}
+
+  async synced(data: Parameters<SyncedEventSink['synced']>[0]): Promise<void> {
+    if (!repoFullName.safeParse(data.repo.fullName).success) {
+      this.log.debug({ repo: data.repo.fullName }, 'commit-status.synced not emitted: repository path is not owner/name');
+      return;
+    }
+    const event = newEvent('commit-status.synced', {
+      repo: data.repo.fullName,
+      sha: data.sha,
+      name: data.name,
+      phase: data.phase,
+      provider: data.repo.provider,
+      isSynced: data.isSynced,
+      syncFailure: data.syncFailure === null ? null : data.syncFailure.slice(0, 2000),
+    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.store.append(`repo-${data.repo.fullName}`, 'any', [event]);
+        return;
+      } catch (err) {
+        // 'any' conflicts only with a concurrent append to the same stream: append again.
+        if (!(err instanceof ConcurrencyError) || attempt >= 5) throw err;
+      }
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
+import { repoFullName, sha } from '@sluice/contracts';
+import { ZodValidationPipe } from '@sluice/platform';
+import { z } from 'zod';
+import { COMMIT_STATUS_STORE, type CommitStatusStore } from '../../application/ports';
+import { AdminTokenGuard } from './admin-token.guard';
+
+const querySchema = z
+  .object({
+    /** `owner/name`; GitLab subgroup paths too. */
+    repo: z.union([repoFullName, z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/, 'an owner/name repository path')]),
+    sha: sha.optional(),
+  })
+  .strict();
+
+/** `GET /api/commit-statuses?repo=&sha=`: the CommitStatuses on a repository (optionally one commit), spec and status. */
+@Controller('api/commit-statuses')
+@UseGuards(AdminTokenGuard)
+export class CommitStatusesController {
+  constructor(@Inject(COMMIT_STATUS_STORE) private readonly store: CommitStatusStore) {}
+
+  @Get()
+  async list(@Query(new ZodValidationPipe(querySchema)) query: z.infer<typeof querySchema>) {
+    const records = await this.store.query(query);
+    return {
+      items: records.map((r) => ({
+        namespace: r.key.namespace,
+        name: r.key.name,
+        generation: r.generation,
+        ownedBySluice: r.ownedBySluice,
+        spec: r.spec,
+        status: r.status,
+      })),
+    };
+  }
+}

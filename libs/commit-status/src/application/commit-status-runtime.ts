@@ -1,0 +1,50 @@
+import type { Logger } from '@sluice/platform';
+import { keyString, type CommitStatusKey, type CommitStatusStore } from './ports';
+import type { Reconciler } from './reconciler';
+import { WorkQueue, type WorkQueueOptions } from './work-queue';
+
+/** The controller loop: store change notifications → keyed work queue → reconciler. */
+export class CommitStatusRuntime {
+  private readonly queue: WorkQueue;
+  private started = false;
+
+  constructor(
+    private readonly store: CommitStatusStore,
+    private readonly reconciler: Reconciler,
+    private readonly log: Logger,
+    queueOptions: WorkQueueOptions = {},
+  ) {
+    this.queue = new WorkQueue(
+      (id) => this.reconciler.reconcile(parseKey(id)),
+      (id, err, delayMs) => this.log.warn({ commitStatus: id, err: err instanceof Error ? err.message : String(err), delayMs }, 'reconcile failed; retrying'),
+      queueOptions,
+    );
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.store.start((key) => this.enqueue(key));
+    this.log.info({ store: this.store.kind }, 'commit-status controller started');
+  }
+
+  enqueue(key: CommitStatusKey): void {
+    this.queue.add(keyString(key));
+  }
+
+  /** Resolves when no reconcile is queued or running (tests). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  async stop(): Promise<void> {
+    this.queue.stop();
+    await this.store.stop();
+    await this.queue.idle();
+  }
+}
+
+function parseKey(id: string): CommitStatusKey {
+  const i = id.indexOf('/');
+  return { namespace: id.slice(0, i), name: id.slice(i + 1) };
+}

@@ -1,0 +1,167 @@
+import type { Logger } from '@sluice/platform';
+import { GitRepoUnusableError } from '../domain/errors';
+import { sameRepo, trackedRepo, type StatusFields, type SyncStatus } from '../domain/model';
+import { decide, statusAfter, type Decision, type ObservedStatus, type Outcome, type ReconcileInput } from '../domain/reconcile';
+import { keyString, type CommitStatusKey, type CommitStatusRecord, type CommitStatusStore, type ResolvedRepo, type ScmStatusProviders, type SyncedEventSink } from './ports';
+import { ScmError, ScmRateLimitedError } from './scm-errors';
+import type { ProcessResult } from './work-queue';
+
+export interface ReconcilerOptions {
+  /** How long a CommitStatus whose GitRepo is unusable waits before it is tried again. Default 60 s. */
+  stalledRetryMs?: number;
+  now?: () => Date;
+}
+
+/** Thrown to have the work queue retry with backoff (after the status recorded the failure). */
+export class ReconcileFailedError extends Error {
+  override readonly name = 'ReconcileFailedError';
+}
+
+/**
+ * Reconciles one CommitStatus: resolve its GitRepo, read what the SCM holds, decide, cancel
+ * the previous commit when the resource moved, write when needed, record the outcome in
+ * status. The same code for the Kubernetes and the PostgreSQL store.
+ */
+export class Reconciler {
+  private readonly stalledRetryMs: number;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly store: CommitStatusStore,
+    private readonly providers: ScmStatusProviders,
+    private readonly events: SyncedEventSink | null,
+    private readonly log: Logger,
+    opts: ReconcilerOptions = {},
+  ) {
+    this.stalledRetryMs = opts.stalledRetryMs ?? 60_000;
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  async reconcile(key: CommitStatusKey): Promise<ProcessResult> {
+    const record = await this.store.get(key);
+    if (!record) return;
+    const log = this.log.child({ commitStatus: keyString(key), generation: record.generation });
+
+    let repo: ResolvedRepo;
+    try {
+      repo = await this.store.resolveGitRepo(key.namespace, record.spec.gitRepoRef.name);
+    } catch (err) {
+      if (!(err instanceof GitRepoUnusableError)) throw err;
+      log.warn({ err: err.message }, 'commit status stalled: GitRepo unusable');
+      await this.recordFailure(record, err.message);
+      return { requeueAfterMs: this.stalledRetryMs };
+    }
+
+    const desired: StatusFields = { name: record.spec.name, description: record.spec.description, phase: record.spec.phase, url: record.spec.url };
+    const provider = this.providers.forRepo(repo);
+    const target = { repo, sha: record.spec.sha };
+    const sameTarget = record.status?.sha === record.spec.sha && trackedRepo(record.status) !== null && sameRepo(trackedRepo(record.status)!, repo.identity);
+    const known = sameTarget ? record.status?.provider : undefined;
+
+    let observed: ObservedStatus | null;
+    try {
+      observed = await provider.read(target, desired, known);
+    } catch (err) {
+      return this.failedBeforeDeciding(record, err, log);
+    }
+
+    const input: ReconcileInput = { spec: record.spec, generation: record.generation, repo: repo.identity, previous: record.status, observed };
+    const decision = decide(input);
+
+    if (decision.cancelPrevious) {
+      const limited = await this.cancelPrevious(record, decision, log);
+      if (limited) return this.failedBeforeDeciding(record, limited, log);
+    }
+
+    let outcome: Outcome = { kind: 'unchanged' };
+    if (decision.write) {
+      try {
+        const written = await provider.write(target, desired, observed, known);
+        outcome = { kind: 'written', observed: written };
+        log.info({ repo: repo.identity.fullName, sha: record.spec.sha, name: desired.name, phase: desired.phase, reason: decision.write }, 'commit status written');
+      } catch (err) {
+        outcome = { kind: 'failed', message: describe(err) };
+        log.warn({ repo: repo.identity.fullName, sha: record.spec.sha, err: describe(err) }, 'commit status write failed');
+        const status = statusAfter(input, decision, outcome, this.now());
+        await this.store.writeStatus(key, status);
+        await this.emit(record.status, status, repo);
+        if (err instanceof ScmRateLimitedError) return { requeueAfterMs: Math.max(1, err.untilMs - Date.now()) };
+        throw new ReconcileFailedError(describe(err), { cause: err });
+      }
+    } else if (decision.drift) {
+      log.warn({ repo: repo.identity.fullName, sha: record.spec.sha, drift: decision.drift }, 'commit status drift');
+    }
+
+    const status = statusAfter(input, decision, outcome, this.now());
+    if (!sameStatus(record.status, status)) {
+      await this.store.writeStatus(key, status);
+      await this.emit(record.status, status, repo);
+    }
+    return;
+  }
+
+  /** Best effort: a failure is logged and the new commit handled anyway — except while rate limited, when nothing may be called. */
+  private async cancelPrevious(record: CommitStatusRecord, decision: Decision, log: Logger): Promise<ScmRateLimitedError | null> {
+    const cancel = decision.cancelPrevious!;
+    try {
+      const repo = await this.store.credentialsFor(record.key.namespace, cancel.repo);
+      if (!repo) {
+        log.warn({ repo: cancel.repo.fullName, sha: cancel.sha }, 'cannot cancel the previous commit status: no credentials for its repository any more; moving on');
+        return null;
+      }
+      await this.providers.forRepo(repo).write({ repo, sha: cancel.sha }, cancel.fields, null, cancel.ids);
+      log.info({ repo: cancel.repo.fullName, sha: cancel.sha, name: cancel.fields.name }, 'previous commit status canceled');
+      await this.events?.synced({ repo: cancel.repo, sha: cancel.sha, name: cancel.fields.name, phase: 'canceled', isSynced: true, syncFailure: null });
+    } catch (err) {
+      if (err instanceof ScmRateLimitedError) return err;
+      log.warn({ repo: cancel.repo.fullName, sha: cancel.sha, err: describe(err) }, 'could not cancel the previous commit status; moving on');
+    }
+    return null;
+  }
+
+  /** Reading (or a rate-limited cancel) failed: keep tracking the previous target, record why, retry. */
+  private async failedBeforeDeciding(record: CommitStatusRecord, err: unknown, log: Logger): Promise<ProcessResult> {
+    log.warn({ err: describe(err) }, 'reading the SCM failed');
+    await this.recordFailure(record, describe(err));
+    if (err instanceof ScmRateLimitedError) return { requeueAfterMs: Math.max(1, err.untilMs - Date.now()) };
+    throw new ReconcileFailedError(describe(err), { cause: err });
+  }
+
+  private async recordFailure(record: CommitStatusRecord, message: string): Promise<void> {
+    const previous = record.status;
+    const status: SyncStatus = {
+      ...(previous ?? { observedGeneration: 0 }),
+      updatedAt: this.now().toISOString(),
+      isSynced: false,
+      syncFailure: { message },
+    };
+    if (previous?.syncFailure?.message === message && previous.isSynced === false) return;
+    await this.store.writeStatus(record.key, status);
+  }
+
+  private async emit(before: SyncStatus | null, after: SyncStatus, repo: ResolvedRepo): Promise<void> {
+    if (!this.events || !after.sha || !after.phase || !after.name) return;
+    const changed =
+      before?.sha !== after.sha || before.phase !== after.phase || before.isSynced !== after.isSynced || before.syncFailure?.message !== after.syncFailure?.message;
+    if (!changed) return;
+    await this.events.synced({ repo: repo.identity, sha: after.sha, name: after.name, phase: after.phase, isSynced: after.isSynced, syncFailure: after.syncFailure?.message ?? null });
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof ScmError) return err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Equal but for updatedAt: no status write (and no watch event) for a reconcile that changed nothing. */
+function sameStatus(a: SyncStatus | null, b: SyncStatus): boolean {
+  if (!a) return false;
+  const strip = ({ updatedAt: _u, ...rest }: SyncStatus) => rest;
+  return JSON.stringify(sortKeys(strip(a))) === JSON.stringify(sortKeys(strip(b)));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sortKeys(x)]));
+  return v;
+}
