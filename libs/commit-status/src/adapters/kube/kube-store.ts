@@ -27,6 +27,8 @@ export interface KubeStoreOptions {
   namespace: string;
   /** Watch only this namespace; all namespaces when absent. */
   watchNamespace?: string;
+  /** Watch only CommitStatuses and GitRepos with these labels (sharding; tests). */
+  labelSelector?: string;
   /** The Secret a GitRepo created by Sluice references (key `token`, or appId/privateKey). */
   githubSecretName: string;
   /** Every CommitStatus is reconciled this often (drift detection). Default 10 min. */
@@ -150,8 +152,8 @@ export class KubeCommitStatusStore implements CommitStatusStore {
       warn: (o: object, m: string) => log.warn(o, m),
       error: (o: object, m: string) => log.error(o, m),
     };
-    this.statuses = watchResources<CommitStatusObject>(this.opts.client, { apiVersion: API_VERSION, kind: 'CommitStatus', namespace: this.opts.watchNamespace, logger: watchLogger });
-    this.repos = watchResources<GitRepoObject>(this.opts.client, { apiVersion: API_VERSION, kind: 'GitRepo', namespace: this.opts.watchNamespace, logger: watchLogger });
+    this.statuses = watchResources<CommitStatusObject>(this.opts.client, { apiVersion: API_VERSION, kind: 'CommitStatus', namespace: this.opts.watchNamespace, labelSelector: this.opts.labelSelector, logger: watchLogger });
+    this.repos = watchResources<GitRepoObject>(this.opts.client, { apiVersion: API_VERSION, kind: 'GitRepo', namespace: this.opts.watchNamespace, labelSelector: this.opts.labelSelector, logger: watchLogger });
     const keyOf = (o: KubeObject) => ({ namespace: o.metadata.namespace ?? '', name: o.metadata.name ?? '' });
     // Our own status writes come back as MODIFIED: only a new generation (a spec change) is
     // work; failures follow the work queue's backoff rather than re-triggering themselves.

@@ -1,0 +1,196 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { FakeGitHub } from '@sluice/fake-scm';
+import { applyObject, KubeClient, loadKubeConfig, withBearerToken, type KubeObject } from '@sluice/kube';
+import { parseAllDocuments } from 'yaml';
+import { CommitStatusRuntime } from '../../application/commit-status-runtime';
+import { Reconciler } from '../../application/reconciler';
+import { DefaultScmStatusProviders } from '../scm/providers';
+import { API_VERSION, KubeCommitStatusStore, type CommitStatusObject } from './kube-store';
+import { capturingLogger, settings, SHA1, SHA2 } from '../../testing/harness';
+
+/*
+ * CommitStatus and GitRepo resources on the real kube-apiserver. User-created CommitStatuses
+ * (not made by Sluice) are synced, under the sluice-commit-status service account's own token
+ * (deploy/rbac/commit-status.yaml), so the RBAC is exercised as deployed.
+ */
+
+const SYSTEM_NS = 'sluice-system';
+const REPO = 'acme/web';
+const TOKEN = 'ghp_kube_test';
+
+function requireKubeconfig(): string {
+  const path = process.env.KUBECONFIG;
+  if (!path) throw new Error('KUBECONFIG is not set: run infra/test-env.sh and source /tmp/dev-infra/env');
+  return path;
+}
+
+async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The CRDs and RBAC as in deploy/ (additive changes of this service included), applied by the admin. */
+async function applyDeployManifests(admin: KubeClient): Promise<void> {
+  const root = join(__dirname, '../../../../..');
+  for (const file of ['deploy/crds/sluice.dev_commitstatuses.yaml', 'deploy/crds/sluice.dev_gitrepos.yaml', 'deploy/rbac/commit-status.yaml']) {
+    for (const doc of parseAllDocuments(readFileSync(join(root, file), 'utf8'))) {
+      const obj = doc.toJS() as KubeObject | null;
+      if (obj) await applyObject(admin, obj, { fieldManager: 'sluice-deploy', force: true });
+    }
+  }
+  // Wait until the CRD's new schema serves (status.scm kept, not pruned).
+  await new Promise((r) => setTimeout(r, 500));
+}
+
+async function serviceAccountClient(admin: KubeClient): Promise<KubeClient> {
+  const res = await admin.request<{ status: { token: string } }>({
+    method: 'POST',
+    path: `/api/v1/namespaces/${SYSTEM_NS}/serviceaccounts/sluice-commit-status/token`,
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 900 } },
+  });
+  return new KubeClient(withBearerToken(admin.config, res.status.token));
+}
+
+describe('CommitStatus resources on a real kube-apiserver (service-account token)', () => {
+  const run = randomBytes(4).toString('hex');
+  const label = { 'sluice.dev/test-run': run };
+  const secretName = `cs-test-${run}`;
+  const repoName = `web-${run}`;
+  let admin: KubeClient;
+  let gh: FakeGitHub;
+  let store: KubeCommitStatusStore;
+  let runtime: CommitStatusRuntime;
+  const created: Array<{ kind: string; name: string }> = [];
+
+  before(async () => {
+    admin = new KubeClient(loadKubeConfig({ from: 'file', path: requireKubeconfig() }));
+    await applyDeployManifests(admin);
+    gh = new FakeGitHub({ tokens: [TOKEN] });
+    await gh.start();
+    gh.seed.repo({ owner: 'acme', name: 'web' });
+    gh.seed.commit(REPO, { message: 'one', files: { 'a.txt': '1' }, sha: SHA1 });
+    gh.seed.commit(REPO, { message: 'two', files: { 'a.txt': '2' }, sha: SHA2 });
+
+    await admin.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: secretName, namespace: SYSTEM_NS, labels: label }, stringData: { token: TOKEN } });
+    created.push({ kind: 'Secret', name: secretName });
+    await admin.create({
+      apiVersion: API_VERSION,
+      kind: 'GitRepo',
+      metadata: { name: repoName, namespace: SYSTEM_NS, labels: label },
+      spec: { provider: 'github', owner: 'acme', name: 'web', apiUrl: gh.url, secretRef: { name: secretName } },
+    });
+    created.push({ kind: 'GitRepo', name: repoName });
+
+    const client = await serviceAccountClient(admin);
+    const { log } = capturingLogger();
+    store = new KubeCommitStatusStore({
+      client,
+      providers: settings({ githubUrl: 'http://127.0.0.1:1' }),
+      namespace: SYSTEM_NS,
+      watchNamespace: SYSTEM_NS,
+      labelSelector: `sluice.dev/test-run=${run}`,
+      githubSecretName: secretName,
+      logger: log,
+    });
+    const reconciler = new Reconciler(store, new DefaultScmStatusProviders({ minWriteIntervalMs: 20 }), null, log);
+    runtime = new CommitStatusRuntime(store, reconciler, log, { baseDelayMs: 100 });
+    await runtime.start();
+  });
+
+  after(async () => {
+    await runtime?.stop();
+    for (const c of created.reverse()) {
+      await admin.delete({ apiVersion: c.kind === 'Secret' ? 'v1' : API_VERSION, kind: c.kind, namespace: SYSTEM_NS, name: c.name });
+    }
+    await gh?.stop();
+  });
+
+  const get = (name: string) => admin.get<CommitStatusObject>({ apiVersion: API_VERSION, kind: 'CommitStatus', namespace: SYSTEM_NS, name });
+  const contextStatuses = (sha: string, context: string) => gh.statuses(REPO, sha).filter((s) => s.context === context);
+
+  it('a user-created CommitStatus is synced: the SCM holds the spec, status mirrors it', async () => {
+    const name = `user-${run}`;
+    await admin.create({
+      apiVersion: API_VERSION,
+      kind: 'CommitStatus',
+      metadata: { name, namespace: SYSTEM_NS, labels: label },
+      spec: { gitRepoRef: { name: repoName }, sha: SHA1, name: 'e2e/smoke', description: 'Smoke tests running', phase: 'in_progress', url: 'https://ci.example/42' },
+    });
+    created.push({ kind: 'CommitStatus', name });
+    const synced = await eventually(async () => {
+      const o = await get(name);
+      return o.status?.isSynced ? o : undefined;
+    }, 'status.isSynced');
+    assert.equal(synced.status!.phase, 'in_progress');
+    assert.equal(synced.status!.sha, SHA1);
+    assert.equal(synced.status!.repo, REPO);
+    assert.deepEqual(synced.status!.scm, { provider: 'github', apiUrl: gh.url });
+    assert.equal(synced.status!.observedGeneration, synced.metadata.generation);
+    assert.equal(synced.status!.syncFailure ?? null, null);
+    const held = contextStatuses(SHA1, 'e2e/smoke');
+    assert.equal(held.length, 1);
+    assert.equal(held[0].state, 'pending');
+    assert.equal(held[0].target_url, 'https://ci.example/42');
+
+    // The user moves it to another commit while in progress: the old one is canceled first.
+    await applyObject(
+      admin,
+      { apiVersion: API_VERSION, kind: 'CommitStatus', metadata: { name, namespace: SYSTEM_NS, labels: label }, spec: { ...(synced.spec as object), sha: SHA2, phase: 'queued' } },
+      { fieldManager: 'user', force: true },
+    );
+    await eventually(async () => {
+      const o = await get(name);
+      return o.status?.sha === SHA2 && o.status.isSynced ? o : undefined;
+    }, 'status on the new commit');
+    assert.equal(contextStatuses(SHA1, 'e2e/smoke').at(-1)!.state, 'error');
+    assert.match(contextStatuses(SHA1, 'e2e/smoke').at(-1)!.description ?? '', /^Canceled/);
+    assert.equal(contextStatuses(SHA2, 'e2e/smoke').length, 1);
+    const cancelAt = gh.requests.findIndex((r) => r.method === 'POST' && r.path.endsWith(`/statuses/${SHA1}`) && (r.body as { state?: string }).state === 'error');
+    const newAt = gh.requests.findIndex((r) => r.method === 'POST' && r.path.endsWith(`/statuses/${SHA2}`));
+    assert.ok(cancelAt >= 0 && cancelAt < newAt, 'canceled before the new commit was set');
+  });
+
+  it('a CommitStatus whose GitRepo is missing stalls with a syncFailure naming it, and syncs once the GitRepo exists', async () => {
+    const name = `stalled-${run}`;
+    const missing = `missing-${run}`;
+    await admin.create({
+      apiVersion: API_VERSION,
+      kind: 'CommitStatus',
+      metadata: { name, namespace: SYSTEM_NS, labels: label },
+      spec: { gitRepoRef: { name: missing }, sha: SHA1, name: 'e2e/stalled', phase: 'success' },
+    });
+    created.push({ kind: 'CommitStatus', name });
+    const stalled = await eventually(async () => {
+      const o = await get(name);
+      return o.status?.syncFailure ? o : undefined;
+    }, 'syncFailure');
+    assert.match(stalled.status!.syncFailure!.message, new RegExp(`GitRepo ${SYSTEM_NS}/${missing} not found`));
+    assert.equal(stalled.status!.isSynced, false);
+    await admin.create({
+      apiVersion: API_VERSION,
+      kind: 'GitRepo',
+      metadata: { name: missing, namespace: SYSTEM_NS, labels: label },
+      spec: { provider: 'github', owner: 'acme', name: 'web', apiUrl: gh.url, secretRef: { name: secretName } },
+    });
+    created.push({ kind: 'GitRepo', name: missing });
+    await eventually(async () => (await get(name)).status?.isSynced, 'synced after the GitRepo appeared');
+    assert.equal(contextStatuses(SHA1, 'e2e/stalled').at(-1)!.state, 'success');
+  });
+
+  it('status writes by the controller do not trigger further SCM calls (no reconcile loop)', async () => {
+    await runtime.idle();
+    await new Promise((r) => setTimeout(r, 300));
+    const before = gh.requests.length;
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(gh.requests.length, before);
+  });
+});
