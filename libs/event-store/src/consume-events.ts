@@ -4,7 +4,7 @@ import { runWithCorrelation } from '@sluice/platform';
 import type { EntityManager } from 'typeorm';
 import type { Inbox } from './inbox';
 
-export interface ConsumeEventsOptions {
+export interface ConsumeEventsOptions<P = undefined> {
   /** Consumer group and inbox consumer name, e.g. `autodeploy`. */
   consumer: string;
   topics: readonly string[];
@@ -15,7 +15,13 @@ export interface ConsumeEventsOptions {
    * inbox: append resulting events with `store.append(..., { manager })` to publish them
    * through the outbox. A redelivered event is skipped.
    */
-  handle: (event: SluiceEvent, manager: EntityManager) => Promise<void>;
+  handle: (event: SluiceEvent, manager: EntityManager, prepared: P) => Promise<void>;
+  /**
+   * Optional I/O before the transaction (e.g. reading from the SCM API), so no
+   * transaction stays open during slow calls; its result is passed to `handle`. It may
+   * run again for a redelivered event, so it must only read.
+   */
+  prepare?: (event: SluiceEvent) => Promise<P>;
   maxAttempts?: number;
 }
 
@@ -24,7 +30,7 @@ export interface ConsumeEventsOptions {
  * apply effects and the inbox row in one transaction, within the event's correlation.
  * A message that is not a valid Sluice event is dead-lettered without retries.
  */
-export function consumeEvents(bus: MessageBus, inbox: Inbox, options: ConsumeEventsOptions): Promise<Subscription> {
+export function consumeEvents<P = undefined>(bus: MessageBus, inbox: Inbox, options: ConsumeEventsOptions<P>): Promise<Subscription> {
   const wanted = options.types ? new Set<string>(options.types) : null;
   return bus.subscribe({
     group: options.consumer,
@@ -44,7 +50,10 @@ export function consumeEvents(bus: MessageBus, inbox: Inbox, options: ConsumeEve
       }
       await runWithCorrelation(
         { correlationId: event.correlationId, eventId: event.id, stream: event.stream, type: event.type },
-        () => inbox.handleOnce(options.consumer, event.id, (manager) => options.handle(event, manager)),
+        async () => {
+          const prepared = (options.prepare ? await options.prepare(event) : undefined) as P;
+          await inbox.handleOnce(options.consumer, event.id, (manager) => options.handle(event, manager, prepared));
+        },
       );
     },
   });

@@ -48,7 +48,6 @@ export function toStoredEvent(row: EventRow): StoredEvent {
 
 /** Drops the log position: what goes on the wire. */
 export function toEnvelope(event: StoredEvent): EventEnvelope {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { position: _position, ...envelope } = event;
   return envelope;
 }
