@@ -192,8 +192,8 @@ describe('KafkaMessageBus (real Kafka)', () => {
   it('recovers producer and consumer when the broker stops and comes back, losing nothing', { timeout: 240_000 }, async () => {
     // A private node: stopping the shared broker would break the test files running beside this one.
     const node = await startPrivateBroker();
+    const { bus } = newBus({ brokers: [node.broker] });
     try {
-      const { bus } = newBus({ brokers: [node.broker], clientRetry: { retries: 30, initialRetryTime: 200, maxRetryTime: 2000 } });
       const received: EventEnvelope[] = [];
       await bus.subscribe({ group: uniqueName('bounce'), topics: [TOPIC], handler: async (e) => void received.push(e) });
 
@@ -220,12 +220,16 @@ describe('KafkaMessageBus (real Kafka)', () => {
       })();
 
       await waitUntil(() => published >= 15 && received.length >= 5, { timeoutMs: 30_000, message: 'traffic flowing before the outage' });
+      step('stopping the broker');
       await run('bash', [KAFKA_SH, 'stop-broker', node.dir]);
       await waitUntil(() => !bus.isReady(), { timeoutMs: 30_000, message: 'the bus notices the broker is gone' });
       await new Promise((r) => setTimeout(r, 2000));
+      step('starting the broker');
       await run('bash', [KAFKA_SH, 'start-broker', node.dir], { timeout: 120_000 });
+      step('broker started');
 
       await producing;
+      step(`all published (${publishFailures} failed publish calls retried)`);
       await waitUntil(() => new Set(received.map((e) => e.id)).size === total, { timeoutMs: 90_000, message: `all ${total} envelopes consumed after the restart` });
       await waitUntil(() => bus.isReady(), { timeoutMs: 30_000, message: 'the bus is ready again' });
 
@@ -234,12 +238,17 @@ describe('KafkaMessageBus (real Kafka)', () => {
         const firstSeen = versions.filter((v, i) => versions.indexOf(v) === i);
         assert.deepEqual(firstSeen, Array.from({ length: total / streams.length }, (_, i) => i + 1), stream);
       }
-      assert.ok(publishFailures >= 0);
     } finally {
+      await bus.close(); // while the broker is up, so the group is left cleanly
       await node.down();
     }
   });
 });
+
+/** Progress of the slow test, visible with SLUICE_TEST_LOG=1. */
+function step(message: string): void {
+  logger.info({ test: 'broker-loss' }, message);
+}
 
 async function startPrivateBroker(): Promise<{ dir: string; broker: string; down: () => Promise<void> }> {
   const dir = await mkdtemp(join(process.env.SLUICE_TEST_RUN_DIR ?? tmpdir(), 'messaging-broker-'));

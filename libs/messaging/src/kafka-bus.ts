@@ -38,6 +38,9 @@ export interface KafkaMessageBusOptions {
   readonly requestTimeoutMs?: number;
 }
 
+/** A healthy acknowledged send takes milliseconds; one pending this long means the broker is not answering. */
+const STALLED_SEND_MS = 5000;
+
 const DEFAULT_CLIENT_RETRY: KafkaRetryOptions = { retries: 8, initialRetryTime: 300, maxRetryTime: 5000 };
 
 /**
@@ -58,6 +61,8 @@ export class KafkaMessageBus implements MessageBus {
   private connecting: Promise<void> | null = null;
   private producerConnected = false;
   private lastSendFailed = false;
+  /** Start times of sends still waiting for the broker (kafkajs retries them silently). */
+  private readonly pendingSends = new Set<{ readonly startedAt: number }>();
   private closing: Promise<void> | null = null;
 
   constructor(private readonly options: KafkaMessageBusOptions) {
@@ -145,8 +150,14 @@ export class KafkaMessageBus implements MessageBus {
     return { stop };
   }
 
+  /**
+   * Producer connected, its last send succeeded and none is stuck in kafkajs's retries,
+   * and every subscription is in its group and hearing from the broker.
+   */
   isReady(): boolean {
     if (this.closing || !this.producerConnected || this.lastSendFailed) return false;
+    const stalledSince = Date.now() - STALLED_SEND_MS;
+    if ([...this.pendingSends].some((send) => send.startedAt < stalledSince)) return false;
     return [...this.subscriptions].every((subscription) => subscription.ready);
   }
 
@@ -167,12 +178,16 @@ export class KafkaMessageBus implements MessageBus {
   /** Also used for dead letters, which must still go out while subscriptions stop during close(). */
   private async send(physicalTopic: string, messages: Message[]): Promise<void> {
     await this.connect();
+    const pending = { startedAt: Date.now() };
+    this.pendingSends.add(pending);
     try {
       await this.producer.send({ topic: physicalTopic, acks: -1, messages });
       this.lastSendFailed = false;
     } catch (error) {
       this.lastSendFailed = true;
       throw error;
+    } finally {
+      this.pendingSends.delete(pending);
     }
   }
 

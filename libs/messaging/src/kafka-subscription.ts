@@ -43,6 +43,8 @@ const REBUILD_POLICY: RetryPolicy = { maxAttempts: Number.MAX_SAFE_INTEGER, base
 export class KafkaSubscription implements Subscription {
   private consumer: Consumer | null = null;
   private joined = false;
+  /** Last fetch response or heartbeat: proof the broker still answers this member. */
+  private lastContactAt = 0;
   private stopping: Promise<void> | null = null;
   private rebuildTimer: NodeJS.Timeout | null = null;
   private rebuilds = 0;
@@ -53,9 +55,13 @@ export class KafkaSubscription implements Subscription {
     private readonly deps: KafkaSubscriptionDeps,
   ) {}
 
-  /** True while the consumer is a member of its group. */
+  /**
+   * True while the consumer is a member of its group and the broker answered it within a
+   * session timeout (kafkajs only notices a vanished broker after its retries, much later).
+   */
   get ready(): boolean {
-    return this.joined && !this.stopping;
+    const sessionTimeoutMs = this.deps.tuning.sessionTimeoutMs ?? 30_000;
+    return this.joined && !this.stopping && Date.now() - this.lastContactAt < sessionTimeoutMs;
   }
 
   /** Resolves after the first attempt to join the group; a failed join is retried in the background. */
@@ -92,7 +98,8 @@ export class KafkaSubscription implements Subscription {
       rebalanceTimeout: tuning.rebalanceTimeoutMs,
       maxWaitTimeInMs: tuning.maxWaitTimeMs,
       // Restart after any retriable crash (a broker that went away); see watch() for the rest.
-      retry: { ...clientRetry, restartOnFailure: async () => true },
+      // Never after stop(): kafkajs schedules a restart even for a crash that races a disconnect.
+      retry: { ...clientRetry, restartOnFailure: async () => !this.stopping },
     });
     this.consumer = consumer;
     this.watch(consumer);
@@ -115,10 +122,16 @@ export class KafkaSubscription implements Subscription {
 
   private watch(consumer: Consumer): void {
     const { events } = consumer;
+    const contact = () => {
+      this.lastContactAt = Date.now();
+    };
     consumer.on(events.GROUP_JOIN, () => {
       this.joined = true;
       this.rebuilds = 0;
+      contact();
     });
+    consumer.on(events.FETCH, contact);
+    consumer.on(events.HEARTBEAT, contact);
     consumer.on(events.STOP, () => {
       this.joined = false;
     });

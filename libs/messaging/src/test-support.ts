@@ -42,6 +42,8 @@ export function recordingLogger(): MessagingLogger & { readonly entries: Recorde
   const entries: RecordedLog[] = [];
   const at = (level: RecordedLog['level']) => (fields: object, message: string) => {
     entries.push({ level, fields, message });
+    // Set SLUICE_TEST_LOG=1 to watch a slow test live.
+    if (process.env.SLUICE_TEST_LOG) process.stderr.write(`${new Date().toISOString()} ${level} ${message} ${JSON.stringify(fields).slice(0, 300)}\n`);
   };
   return { entries, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
