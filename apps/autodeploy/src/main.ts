@@ -1,8 +1,9 @@
 import { bootstrapService, exitOnBootFailure } from '@sluice/platform';
-import { autodeployConfigSchema, AutodeployConfig, AutodeployModule } from '@sluice/autodeploy';
+import { autodeployConfigSchema, AutodeployConfig, autodeployServiceModule, setupOpenApi } from '@sluice/autodeploy';
 
 bootstrapService<AutodeployConfig>({
   name: 'autodeploy',
   schema: autodeployConfigSchema,
-  module: (config) => AutodeployModule.forRoot(config),
+  module: (config) => autodeployServiceModule(config),
+  configure: (app) => setupOpenApi(app, 'Sluice autodeploy'),
 }).catch(exitOnBootFailure);

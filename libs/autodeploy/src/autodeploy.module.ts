@@ -1,15 +1,140 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import { HealthModule } from '@sluice/platform';
-import type { AutodeployConfig } from './autodeploy.config';
+import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { EventStore, EventStoreModule, Inbox, Projection, SERVICE_DATA_SOURCE, type EventStoreModuleOptions } from '@sluice/event-store';
+import { MESSAGE_BUS, MessagingModule, type MessageBus, type Subscription } from '@sluice/messaging';
+import { HealthModule, createLogger, type CommonConfig } from '@sluice/platform';
+import type { DataSource } from 'typeorm';
+import { ConfigCommands } from './application/config-commands';
+import { DeployService } from './application/deploy-service';
+import { OutcomesHandler } from './application/outcomes';
+import { REPO_KNOWLEDGE, type RepoKnowledge } from './application/ports';
+import { READ_MODELS } from './application/read-models';
+import { RepoEventsHandler } from './application/repo-events';
+import { AdminController } from './adapters/http/admin.controller';
+import { resolveAdminToken } from './adapters/http/auth/admin-token';
+import { BearerAuthGuard } from './adapters/http/auth/bearer-auth.guard';
+import { TOKEN_AUTHENTICATOR } from './adapters/http/auth/token-authenticator';
+import { ConfigsController } from './adapters/http/configs.controller';
+import { DeploysController } from './adapters/http/deploys.controller';
+import { DEPLOY_SERVICE, READ_MODEL_PROJECTION_INSTANCE, REPLAY_SERVICE, TOKEN_STORE } from './adapters/http/tokens';
+import { startAutodeployConsumer } from './adapters/messaging/autodeploy-consumer';
+import { autodeployTopicFor } from './adapters/messaging/topic-for';
+import { AUTODEPLOY_SCHEMA, autodeployMigrations } from './adapters/persistence/migrations';
+import { projectReadModels, READ_MODEL_PROJECTION } from './adapters/persistence/read-model-projection';
+import { ReplayService } from './adapters/persistence/replay';
+import { TypeOrmReadModels } from './adapters/persistence/typeorm-read-models';
+import { TypeOrmRepoKnowledge } from './adapters/persistence/typeorm-repo-knowledge';
+import { TypeOrmTokenStore } from './adapters/persistence/typeorm-token-store';
+
+export interface AutodeployModuleOptions {
+  /** The admin bearer token (SLUICE_ADMIN_TOKEN, or generated into SLUICE_DATA_DIR). */
+  readonly adminToken: string;
+  /** Consumer group and inbox name; default `autodeploy`. Tests make it unique. */
+  readonly consumerGroup?: string;
+  /** Fallback polling of the read-model projection; default 100 ms (API commands wake it at once). */
+  readonly projectionPollMs?: number;
+}
+
+const OPTIONS = Symbol('AUTODEPLOY_OPTIONS');
+const log = createLogger('autodeploy');
+
+/** The EventStoreModule options of autodeploy's schema: its migrations and what its relay publishes. */
+export function autodeployEventStoreOptions(url: string, extra: Partial<EventStoreModuleOptions> = {}): EventStoreModuleOptions {
+  return { url, schema: AUTODEPLOY_SCHEMA, migrations: [...autodeployMigrations], ...extra, relay: { topicFor: autodeployTopicFor, ...extra.relay } };
+}
 
 /**
- * The root module of autodeploy: `apps/autodeploy` bootstraps it alone, the all-in-one app
- * composes it with the others. For now it wires health only (config and logging come
- * from `bootstrapService`); the service's controllers, consumers and adapters go here.
+ * autodeploy: the deployment aggregate (one stream per config), the autodeploy rules on
+ * `sluice.repo.v1`, kube-applier's outcomes, the read models and the deploy API. Needs
+ * `EventStoreModule.forRoot(autodeployEventStoreOptions(url))` and `MessagingModule.forRoot`
+ * in the application (`autodeployServiceModule` composes all three).
  */
 @Module({})
-export class AutodeployModule {
-  static forRoot(_config: AutodeployConfig): DynamicModule {
-    return { module: AutodeployModule, imports: [HealthModule] };
+export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy {
+  private subscription: Subscription | null = null;
+
+  constructor(
+    @Inject(OPTIONS) private readonly options: AutodeployModuleOptions,
+    @Inject(READ_MODEL_PROJECTION_INSTANCE) private readonly projection: Projection,
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+    private readonly inbox: Inbox,
+    private readonly repoEvents: RepoEventsHandler,
+    private readonly outcomes: OutcomesHandler,
+  ) {}
+
+  static forRoot(config: Pick<CommonConfig, 'SLUICE_ADMIN_TOKEN' | 'SLUICE_DATA_DIR'>, overrides: Partial<AutodeployModuleOptions> = {}): DynamicModule {
+    const admin = overrides.adminToken ? { token: overrides.adminToken, source: 'options' } : resolveAdminToken(config);
+    if (admin.source === 'generated') log.warn({ path: (admin as { path?: string }).path }, 'SLUICE_ADMIN_TOKEN unset: generated an admin token into the data directory');
+    const options: AutodeployModuleOptions = { ...overrides, adminToken: admin.token };
+    return {
+      module: AutodeployModule,
+      imports: [HealthModule],
+      controllers: [ConfigsController, DeploysController, AdminController],
+      providers: [
+        { provide: OPTIONS, useValue: options },
+        { provide: REPO_KNOWLEDGE, useValue: new TypeOrmRepoKnowledge() },
+        {
+          provide: READ_MODEL_PROJECTION_INSTANCE,
+          inject: [EventStore],
+          useFactory: (store: EventStore) =>
+            new Projection(store, projectReadModels, { name: READ_MODEL_PROJECTION, pollIntervalMs: options.projectionPollMs ?? 100, logger: log }),
+        },
+        {
+          provide: ConfigCommands,
+          inject: [EventStore, READ_MODEL_PROJECTION_INSTANCE],
+          useFactory: (store: EventStore, projection: Projection) => new ConfigCommands(store, () => projection.wake()),
+        },
+        { provide: READ_MODELS, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new TypeOrmReadModels(ds) },
+        {
+          provide: DEPLOY_SERVICE,
+          inject: [ConfigCommands, REPO_KNOWLEDGE, READ_MODELS],
+          useFactory: (commands: ConfigCommands, knowledge: RepoKnowledge, reads: TypeOrmReadModels) => new DeployService(commands, knowledge, reads),
+        },
+        {
+          provide: RepoEventsHandler,
+          inject: [ConfigCommands, REPO_KNOWLEDGE],
+          useFactory: (commands: ConfigCommands, knowledge: RepoKnowledge) => new RepoEventsHandler(commands, knowledge),
+        },
+        { provide: OutcomesHandler, inject: [ConfigCommands], useFactory: (commands: ConfigCommands) => new OutcomesHandler(commands) },
+        { provide: TOKEN_STORE, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new TypeOrmTokenStore(ds, options.adminToken) },
+        { provide: TOKEN_AUTHENTICATOR, useExisting: TOKEN_STORE },
+        {
+          provide: REPLAY_SERVICE,
+          inject: [SERVICE_DATA_SOURCE, READ_MODEL_PROJECTION_INSTANCE],
+          useFactory: (ds: DataSource, projection: Projection) => new ReplayService(ds, projection),
+        },
+        BearerAuthGuard,
+      ],
+      exports: [TOKEN_AUTHENTICATOR, BearerAuthGuard],
+    };
   }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.projection.start();
+    this.subscription = await startAutodeployConsumer(
+      this.bus,
+      this.inbox,
+      { repo: this.repoEvents, outcomes: this.outcomes },
+      this.options.consumerGroup ?? 'autodeploy',
+    );
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.subscription?.stop();
+    this.subscription = null;
+    await this.projection.stop();
+  }
+}
+
+/** The distributed autodeploy service: its event store on DATABASE_URL, Kafka (or the in-process bus), the module. */
+export function autodeployServiceModule(config: Pick<CommonConfig, 'SLUICE_ADMIN_TOKEN' | 'SLUICE_DATA_DIR' | 'KAFKA_BROKERS'> & { DATABASE_URL: string }): DynamicModule {
+  @Module({})
+  class AutodeployServiceModule {}
+  return {
+    module: AutodeployServiceModule,
+    imports: [
+      MessagingModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: 'autodeploy', logger: createLogger('messaging') }),
+      EventStoreModule.forRoot(autodeployEventStoreOptions(config.DATABASE_URL)),
+      AutodeployModule.forRoot(config),
+    ],
+  };
 }

@@ -52,6 +52,11 @@ export interface BootstrapOptions<C extends CommonConfig = CommonConfig> extends
   readonly bodyParser?: boolean;
   /** Where log lines go; default stdout. Tests pass a stream to read them. */
   readonly logDestination?: DestinationStream;
+  /**
+   * Runs after `configureApp` and before `listen`, e.g. to mount the OpenAPI document:
+   * routes added after listening would sit behind Nest's 404 handler.
+   */
+  readonly configure?: (app: INestApplication) => void | Promise<void>;
 }
 
 /** Applies server timeouts so slow clients cannot hold sockets open. */
@@ -114,6 +119,7 @@ export async function bootstrapService<C extends CommonConfig = CommonConfig>(op
     bodyParser: options.bodyParser ?? true,
   });
   configureApp(app, options);
+  await options.configure?.(app);
 
   const port = options.port ?? httpPortOf(config);
   const host = options.host ?? config.SLUICE_HOST;

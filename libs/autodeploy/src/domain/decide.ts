@@ -38,6 +38,8 @@ export type ConfigCommand =
       readonly reason: string;
       readonly reappliedFrom: string | null;
       readonly facts: CommitFacts;
+      /** A re-apply carries the image tag of the deploy it re-applies, so the result is exactly that deploy. */
+      readonly imageTag?: string | null;
     }
   | { readonly type: 'RejectAutodeploy'; readonly pair: StatePair; readonly reason: string; readonly message: string }
   | { readonly type: 'Pin'; readonly by: string; readonly reason: string }
@@ -193,6 +195,7 @@ interface ScheduleRequest {
   readonly reason: string;
   readonly reappliedFrom: string | null;
   readonly facts: CommitFacts;
+  readonly imageTag?: string | null;
 }
 
 /**
@@ -243,7 +246,7 @@ function targetOf(state: ConfigState, name: string, request: ScheduleRequest): D
     configSha: request.pair.configSha,
     imageTag:
       artifact && request.pair.artifactSha !== null
-        ? imageTag(request.facts.artifactBranch ?? root.track.branch, request.pair.artifactSha)
+        ? (request.imageTag ?? imageTag(request.facts.artifactBranch ?? root.track.branch, request.pair.artifactSha))
         : null,
     cause: request.cause,
     requestedBy: request.requestedBy,

@@ -1,8 +1,8 @@
 /**
  * Why the decider refused a command. Pure: the HTTP edge maps `kind` to a status
- * (not_found 404, conflict 409, unprocessable 422).
+ * (not_found 404, forbidden 403, conflict 409, unprocessable 422).
  */
-export type DomainErrorKind = 'not_found' | 'conflict' | 'unprocessable';
+export type DomainErrorKind = 'not_found' | 'forbidden' | 'conflict' | 'unprocessable';
 
 export abstract class DomainError extends Error {
   abstract readonly kind: DomainErrorKind;
@@ -61,5 +61,15 @@ export class UnknownCommitError extends DomainError {
   constructor(message: string) {
     super(message);
     this.name = 'UnknownCommitError';
+  }
+}
+
+/** A team token acting on another team's config, deploy or history. */
+export class ForbiddenTeamError extends DomainError {
+  readonly kind = 'forbidden';
+  readonly code = 'forbidden';
+  constructor(readonly subject: string, readonly team: string) {
+    super(`${subject} may not act on configs of team "${team}"`);
+    this.name = 'ForbiddenTeamError';
   }
 }

@@ -1,0 +1,110 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards, UseInterceptors } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { BadRequestError, NotFoundError, ZodValidationPipe } from '@sluice/platform';
+import type { DeployService } from '../../application/deploy-service';
+import { READ_MODELS, type ConfigView, type DeployView, type ReadModels } from '../../application/read-models';
+import { BearerAuthGuard, CurrentPrincipal, requireTeam } from './auth/bearer-auth.guard';
+import { subjectOf, teamOf, type Principal } from './auth/principal';
+import { DomainErrorsInterceptor } from './domain-errors.interceptor';
+import { configNameParam, historyQuery, listConfigsQuery, openApiSchema, reasonBody } from './schemas';
+import { DEPLOY_SERVICE } from './tokens';
+import type { z } from 'zod';
+
+@ApiTags('configs')
+@ApiBearerAuth()
+@ApiResponse({ status: 401, description: 'no or invalid bearer token' })
+@ApiResponse({ status: 403, description: "another team's config" })
+@Controller('api/configs')
+@UseGuards(BearerAuthGuard)
+@UseInterceptors(DomainErrorsInterceptor)
+export class ConfigsController {
+  constructor(
+    @Inject(READ_MODELS) private readonly reads: ReadModels,
+    @Inject(DEPLOY_SERVICE) private readonly deploys: DeployService,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Configs with their current state; a team token sees its own team' })
+  @ApiQuery({ name: 'team', required: false })
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query(new ZodValidationPipe(listConfigsQuery)) query: z.output<typeof listConfigsQuery>,
+  ): Promise<{ configs: ConfigView[] }> {
+    if (query.team !== undefined) requireTeam(principal, query.team);
+    return { configs: await this.reads.listConfigs(query.team ?? teamOf(principal)) };
+  }
+
+  @Get(':name')
+  @ApiOperation({ summary: 'One config: root fields, current (artifactSha, configSha), phase, pin, deploy in flight and queued' })
+  @ApiParam({ name: 'name' })
+  async get(@CurrentPrincipal() principal: Principal, @Param('name', new ZodValidationPipe(configNameParam)) name: string): Promise<ConfigView> {
+    return this.visibleConfig(principal, name);
+  }
+
+  @Get(':name/deploys')
+  @ApiOperation({ summary: "The config's deploys, newest first; page with ?before=<deployId>" })
+  @ApiParam({ name: 'name' })
+  @ApiQuery({ name: 'limit', required: false, description: '1-200, default 50' })
+  @ApiQuery({ name: 'before', required: false, description: 'a deploy id of this config: list the ones before it' })
+  async history(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name', new ZodValidationPipe(configNameParam)) name: string,
+    @Query(new ZodValidationPipe(historyQuery)) query: z.output<typeof historyQuery>,
+  ): Promise<{ deploys: DeployView[]; next: string | null }> {
+    await this.visibleConfig(principal, name);
+    const page = await this.reads.deploysOf(name, query.limit, query.before ?? null);
+    if (page === 'unknown-cursor') {
+      throw new BadRequestError(`query.before: ${query.before} is not a deploy of config "${name}"`, { details: { field: 'query.before' } });
+    }
+    return { deploys: page, next: page.length === query.limit ? (page.at(-1)?.id ?? null) : null };
+  }
+
+  @Post(':name/undeploy')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Undeploy: request (null, null); pins the config' })
+  @ApiParam({ name: 'name' })
+  @ApiBody({ schema: openApiSchema(reasonBody), required: false })
+  @ApiResponse({ status: 202, description: '{deployId}' })
+  async undeploy(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name', new ZodValidationPipe(configNameParam)) name: string,
+    @Body(new ZodValidationPipe(reasonBody)) body: z.output<typeof reasonBody>,
+  ): Promise<{ deployId: string; created: boolean }> {
+    return this.deploys.undeploy({ subject: subjectOf(principal), team: teamOf(principal) }, name, body.reason);
+  }
+
+  @Post(':name/pin')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Pin: autodeploy leaves the config alone until it is unpinned' })
+  @ApiParam({ name: 'name' })
+  @ApiBody({ schema: openApiSchema(reasonBody), required: false })
+  async pin(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name', new ZodValidationPipe(configNameParam)) name: string,
+    @Body(new ZodValidationPipe(reasonBody)) body: z.output<typeof reasonBody>,
+  ): Promise<{ config: string; pinned: boolean }> {
+    await this.deploys.pin({ subject: subjectOf(principal), team: teamOf(principal) }, name, body.reason, true);
+    return { config: name, pinned: true };
+  }
+
+  @Post(':name/unpin')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Unpin: autodeploy applies the rules again from the next event' })
+  @ApiParam({ name: 'name' })
+  @ApiBody({ schema: openApiSchema(reasonBody), required: false })
+  async unpin(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name', new ZodValidationPipe(configNameParam)) name: string,
+    @Body(new ZodValidationPipe(reasonBody)) body: z.output<typeof reasonBody>,
+  ): Promise<{ config: string; pinned: boolean }> {
+    await this.deploys.pin({ subject: subjectOf(principal), team: teamOf(principal) }, name, body.reason, false);
+    return { config: name, pinned: false };
+  }
+
+  private async visibleConfig(principal: Principal, name: string): Promise<ConfigView> {
+    const config = await this.reads.getConfig(name);
+    if (!config) throw new NotFoundError(`config "${name}" is not known`, { code: 'config_not_found' });
+    requireTeam(principal, config.team);
+    return config;
+  }
+}

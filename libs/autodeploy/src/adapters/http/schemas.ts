@@ -1,0 +1,46 @@
+import { ApiBody } from '@nestjs/swagger';
+import { configName, sha } from '@sluice/contracts';
+import { z } from 'zod';
+
+/** Request shapes of the deploy API, validated at the edge (400 naming the field). */
+
+const reason = z.string().max(1000, 'at most 1000 characters').default('');
+
+export const createDeployBody = z.strictObject({
+  config: configName,
+  artifactSha: sha.nullable(),
+  configSha: sha.nullable(),
+  reason,
+});
+
+export const reasonBody = z.strictObject({ reason }).default({ reason: '' });
+
+export const issueTokenBody = z.strictObject({
+  team: z.string().min(1, 'required').max(200, 'at most 200 characters').regex(/^\S+$/, 'no whitespace'),
+});
+
+export const configNameParam = configName;
+export const deployIdParam = z.uuid('a deploy id (UUID)');
+
+export const listConfigsQuery = z.object({ team: z.string().min(1).optional() });
+
+export const historyQuery = z.object({
+  limit: z.coerce.number().int('an integer').min(1, 'at least 1').max(200, 'at most 200').default(50),
+  before: z.uuid('a deploy id (UUID)').optional(),
+});
+
+export const eventsQuery = z.object({
+  stream: z.string().min(1).max(200).optional(),
+  /** `<transactionId>:<globalPosition>`, the `next` of the previous page. */
+  after: z.string().regex(/^\d{1,20}:\d{1,20}$/, 'a log position <transactionId>:<globalPosition> (the next of the previous page)').optional(),
+  limit: z.coerce.number().int('an integer').min(1, 'at least 1').max(1000, 'at most 1000').default(100),
+});
+
+type ApiSchema = NonNullable<Extract<Parameters<typeof ApiBody>[0], { schema?: unknown }>['schema']>;
+
+/** A zod schema as an OpenAPI schema for @nestjs/swagger. */
+export function openApiSchema(schema: z.ZodType): ApiSchema {
+  const json = z.toJSONSchema(schema, { io: 'input', target: 'openapi-3.0' }) as Record<string, unknown>;
+  delete json.$schema;
+  return json as ApiSchema;
+}

@@ -1,0 +1,29 @@
+import { Topics, type EventType } from '@sluice/contracts';
+import { consumeEvents, type Inbox } from '@sluice/event-store';
+import type { MessageBus, Subscription } from '@sluice/messaging';
+import type { OutcomesHandler } from '../../application/outcomes';
+import { REPO_EVENT_TYPES, type RepoEventsHandler } from '../../application/repo-events';
+import { OUTCOME_TYPES, isOutcomeType } from '../../domain/config-events';
+
+/**
+ * autodeploy's one consumer group: `sluice.repo.v1` (catalogue, pushes, builds → autodeploy
+ * rules) and kube-applier's outcomes on `sluice.deploy.v1`. Idempotent through the inbox;
+ * what a handler appends is published by the outbox relay.
+ */
+export async function startAutodeployConsumer(
+  bus: MessageBus,
+  inbox: Inbox,
+  handlers: { repo: RepoEventsHandler; outcomes: OutcomesHandler },
+  group: string,
+): Promise<Subscription> {
+  await bus.ensureTopics([Topics.repo, Topics.deploy]);
+  return consumeEvents(bus, inbox, {
+    consumer: group,
+    topics: [Topics.repo, Topics.deploy],
+    types: [...REPO_EVENT_TYPES, ...OUTCOME_TYPES] as EventType[],
+    // A lost race with an API request on the same config stream rolls the transaction
+    // back; redelivery decides again on the reloaded stream.
+    maxAttempts: 10,
+    handle: (event, manager) => (isOutcomeType(event.type) ? handlers.outcomes.handle(event, manager) : handlers.repo.handle(event, manager)),
+  });
+}

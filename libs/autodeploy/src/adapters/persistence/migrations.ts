@@ -1,0 +1,153 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/** autodeploy's own schema (ARCHITECTURE §4). Tables are addressed unqualified: the data source's search path is the schema. */
+export const AUTODEPLOY_SCHEMA = 'autodeploy';
+
+/**
+ * Write side: what autodeploy knows of `sluice.repo.v1` (known commits, branch heads,
+ * which configs a repository event concerns) and the API tokens. Read side: the
+ * projections `configs`, `deploys`, `config_history` and the replays that rebuild them.
+ */
+export class AutodeployInit1732400000000 implements MigrationInterface {
+  name = 'AutodeployInit1732400000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    const s = `"${AUTODEPLOY_SCHEMA}"`;
+    await q.query(`
+      CREATE TABLE ${s}.repos (
+        repo           text PRIMARY KEY,
+        default_branch text NOT NULL
+      )`);
+    await q.query(`
+      CREATE TABLE ${s}.branches (
+        repo       text NOT NULL,
+        branch     text NOT NULL,
+        head_sha   text NOT NULL,
+        updated_at timestamptz NOT NULL,
+        PRIMARY KEY (repo, branch)
+      )`);
+    // branch '' = seen without a branch (e.g. a config commit or a build on a tag).
+    await q.query(`
+      CREATE TABLE ${s}.known_commits (
+        repo       text NOT NULL,
+        sha        text NOT NULL,
+        branch     text NOT NULL DEFAULT '',
+        seen       bigserial,
+        PRIMARY KEY (repo, sha, branch)
+      )`);
+    await q.query(`
+      CREATE TABLE ${s}.config_routes (
+        name           text PRIMARY KEY,
+        config_repo    text NOT NULL,
+        artifact_repo  text,
+        artifact_build text,
+        track_branch   text NOT NULL,
+        autodeploy     boolean NOT NULL,
+        removed        boolean NOT NULL DEFAULT false
+      )`);
+    await q.query(`CREATE INDEX config_routes_config_repo ON ${s}.config_routes (config_repo, track_branch) WHERE NOT removed`);
+    await q.query(`CREATE INDEX config_routes_artifact_repo ON ${s}.config_routes (artifact_repo, track_branch) WHERE NOT removed`);
+    await q.query(`
+      CREATE TABLE ${s}.api_tokens (
+        id         text PRIMARY KEY,
+        team       text NOT NULL,
+        token_hash bytea NOT NULL,
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`);
+
+    await q.query(`
+      CREATE TABLE ${s}.configs (
+        name                text PRIMARY KEY,
+        team                text NOT NULL,
+        namespace           text NOT NULL,
+        config_repo         text NOT NULL,
+        path                text NOT NULL,
+        artifact_repo       text,
+        artifact_image      text,
+        artifact_build      text,
+        track_branch        text NOT NULL,
+        autodeploy          boolean NOT NULL,
+        root_sha            text NOT NULL,
+        status              text NOT NULL,
+        artifact_sha        text,
+        config_sha          text,
+        current_deploy_id   uuid,
+        last_deploy_id      uuid,
+        phase               text,
+        in_flight_deploy_id uuid,
+        queued_deploy_id    uuid,
+        pinned              boolean NOT NULL DEFAULT false,
+        pinned_by           text,
+        pin_reason          text,
+        pinned_at           timestamptz,
+        registered_at       timestamptz NOT NULL,
+        updated_at          timestamptz NOT NULL,
+        stream_version      integer NOT NULL
+      )`);
+    await q.query(`CREATE INDEX configs_team ON ${s}.configs (team, name)`);
+    await q.query(`
+      CREATE TABLE ${s}.deploys (
+        id              uuid PRIMARY KEY,
+        config          text NOT NULL,
+        team            text NOT NULL,
+        seq             bigint NOT NULL,
+        kind            text NOT NULL,
+        artifact_sha    text,
+        config_sha      text,
+        image_tag       text,
+        cause           text NOT NULL,
+        requested_by    text NOT NULL,
+        reason          text NOT NULL,
+        reapplied_from  uuid,
+        phase           text NOT NULL,
+        superseded_by   uuid,
+        dry_run         boolean,
+        inventory       jsonb,
+        failure_reason  text,
+        failure_message text,
+        failure_terminal boolean,
+        queued_at       timestamptz,
+        requested_at    timestamptz,
+        started_at      timestamptz,
+        applied_at      timestamptz,
+        succeeded_at    timestamptz,
+        failed_at       timestamptz,
+        superseded_at   timestamptz,
+        undeployed_at   timestamptz,
+        updated_at      timestamptz NOT NULL
+      )`);
+    await q.query(`CREATE INDEX deploys_config_seq ON ${s}.deploys (config, seq DESC)`);
+    await q.query(`
+      CREATE TABLE ${s}.config_history (
+        config         text NOT NULL,
+        stream_version integer NOT NULL,
+        event_id       uuid NOT NULL,
+        type           text NOT NULL,
+        deploy_id      uuid,
+        actor          text,
+        reason         text,
+        message        text,
+        occurred_at    timestamptz NOT NULL,
+        PRIMARY KEY (config, stream_version)
+      )`);
+    await q.query(`
+      CREATE TABLE ${s}.replays (
+        id            uuid PRIMARY KEY,
+        requested_by  text NOT NULL,
+        requested_at  timestamptz NOT NULL DEFAULT now(),
+        target_tx     xid8,
+        target_pos    bigint,
+        total         bigint NOT NULL
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    const s = `"${AUTODEPLOY_SCHEMA}"`;
+    for (const table of ['replays', 'config_history', 'deploys', 'configs', 'api_tokens', 'config_routes', 'known_commits', 'branches', 'repos']) {
+      await q.query(`DROP TABLE ${s}.${table}`);
+    }
+  }
+}
+
+export const autodeployMigrations = [AutodeployInit1732400000000];

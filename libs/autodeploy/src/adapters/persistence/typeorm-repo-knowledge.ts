@@ -1,0 +1,107 @@
+import type { DeployConfigRoot } from '@sluice/contracts';
+import type { EntityManager } from 'typeorm';
+import type { RepoKnowledge } from '../../application/ports';
+
+/** RepoKnowledge on autodeploy's tables `repos`, `branches`, `known_commits`, `config_routes`. */
+export class TypeOrmRepoKnowledge implements RepoKnowledge {
+  async recordBranchHead(
+    m: EntityManager,
+    input: { repo: string; defaultBranch: string; branch: string; headSha: string; previousSha: string | null; at: string },
+  ): Promise<void> {
+    await m.query(
+      `INSERT INTO autodeploy.repos (repo, default_branch) VALUES ($1, $2)
+       ON CONFLICT (repo) DO UPDATE SET default_branch = EXCLUDED.default_branch`,
+      [input.repo, input.defaultBranch],
+    );
+    await m.query(
+      `INSERT INTO autodeploy.branches (repo, branch, head_sha, updated_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (repo, branch) DO UPDATE SET head_sha = EXCLUDED.head_sha, updated_at = EXCLUDED.updated_at`,
+      [input.repo, input.branch, input.headSha, input.at],
+    );
+    await this.recordCommit(m, input.repo, input.headSha, input.branch);
+    if (input.previousSha) await this.recordCommit(m, input.repo, input.previousSha, input.branch);
+  }
+
+  async deleteBranch(m: EntityManager, repo: string, branch: string): Promise<void> {
+    await m.query(`DELETE FROM autodeploy.branches WHERE repo = $1 AND branch = $2`, [repo, branch]);
+  }
+
+  async recordCommit(m: EntityManager, repo: string, sha: string, branch: string | null): Promise<void> {
+    await m.query(`INSERT INTO autodeploy.known_commits (repo, sha, branch) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+      repo,
+      sha,
+      branch ?? '',
+    ]);
+  }
+
+  async recordConfigCommit(m: EntityManager, repo: string, sha: string): Promise<void> {
+    await this.recordCommit(m, repo, sha, null);
+    const [known]: Array<{ default_branch: string }> = await m.query(`SELECT default_branch FROM autodeploy.repos WHERE repo = $1`, [repo]);
+    if (!known) return;
+    await m.query(
+      `INSERT INTO autodeploy.branches (repo, branch, head_sha, updated_at) VALUES ($1, $2, $3, now())
+       ON CONFLICT (repo, branch) DO NOTHING`,
+      [repo, known.default_branch, sha],
+    );
+  }
+
+  async isKnownCommit(m: EntityManager, repo: string, sha: string): Promise<boolean> {
+    const rows: unknown[] = await m.query(`SELECT 1 FROM autodeploy.known_commits WHERE repo = $1 AND sha = $2 LIMIT 1`, [repo, sha]);
+    return rows.length > 0;
+  }
+
+  async branchesOf(m: EntityManager, repo: string, sha: string): Promise<string[]> {
+    const rows: Array<{ branch: string }> = await m.query(
+      `SELECT branch FROM autodeploy.known_commits WHERE repo = $1 AND sha = $2 AND branch <> '' ORDER BY seen`,
+      [repo, sha],
+    );
+    return rows.map((r) => r.branch);
+  }
+
+  async defaultBranchHead(m: EntityManager, repo: string): Promise<string | null> {
+    const [row]: Array<{ head_sha: string }> = await m.query(
+      `SELECT b.head_sha FROM autodeploy.repos r JOIN autodeploy.branches b ON b.repo = r.repo AND b.branch = r.default_branch WHERE r.repo = $1`,
+      [repo],
+    );
+    if (row) return row.head_sha;
+    // No push seen yet: the config commit the catalogue was read at is on the default branch.
+    const [seen]: Array<{ sha: string }> = await m.query(
+      `SELECT sha FROM autodeploy.known_commits WHERE repo = $1 AND branch = '' ORDER BY seen DESC LIMIT 1`,
+      [repo],
+    );
+    return seen?.sha ?? null;
+  }
+
+  async upsertRoute(m: EntityManager, root: DeployConfigRoot): Promise<void> {
+    await m.query(
+      `INSERT INTO autodeploy.config_routes (name, config_repo, artifact_repo, artifact_build, track_branch, autodeploy, removed)
+       VALUES ($1, $2, $3, $4, $5, $6, false)
+       ON CONFLICT (name) DO UPDATE SET config_repo = EXCLUDED.config_repo, artifact_repo = EXCLUDED.artifact_repo,
+         artifact_build = EXCLUDED.artifact_build, track_branch = EXCLUDED.track_branch, autodeploy = EXCLUDED.autodeploy, removed = false`,
+      [root.name, root.configRepo, root.artifact?.repo ?? null, root.artifact?.build ?? null, root.track.branch, root.autodeploy],
+    );
+  }
+
+  async markRouteRemoved(m: EntityManager, name: string): Promise<void> {
+    await m.query(`UPDATE autodeploy.config_routes SET removed = true WHERE name = $1`, [name]);
+  }
+
+  async configsForPush(m: EntityManager, repo: string, branch: string): Promise<string[]> {
+    const rows: Array<{ name: string }> = await m.query(
+      `SELECT name FROM autodeploy.config_routes
+        WHERE config_repo = $1 AND track_branch = $2 AND artifact_repo IS NULL AND autodeploy AND NOT removed ORDER BY name`,
+      [repo, branch],
+    );
+    return rows.map((r) => r.name);
+  }
+
+  async configsForBuild(m: EntityManager, repo: string, branch: string, buildName: string): Promise<Array<{ name: string; configRepo: string }>> {
+    const rows: Array<{ name: string; config_repo: string }> = await m.query(
+      `SELECT name, config_repo FROM autodeploy.config_routes
+        WHERE artifact_repo = $1 AND track_branch = $2 AND autodeploy AND NOT removed
+          AND (artifact_build IS NULL OR artifact_build = $3) ORDER BY name`,
+      [repo, branch, buildName],
+    );
+    return rows.map((r) => ({ name: r.name, configRepo: r.config_repo }));
+  }
+}

@@ -1,0 +1,38 @@
+import type { DataSource } from 'typeorm';
+import { matchesHash, newTeamToken, tokenId, tokensEqual, hashToken } from '../http/auth/token-hash';
+import type { Principal } from '../http/auth/principal';
+import type { TokenAuthenticator } from '../http/auth/token-authenticator';
+
+/**
+ * Team tokens issued by `POST /api/admin/tokens` (stored as SHA-256, shown once) and the
+ * admin token from configuration, both compared in constant time.
+ */
+export class TypeOrmTokenStore implements TokenAuthenticator {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly adminToken: string,
+  ) {}
+
+  async issue(team: string, createdBy: string): Promise<{ id: string; token: string }> {
+    const { id, token } = newTeamToken();
+    await this.dataSource.query(`INSERT INTO autodeploy.api_tokens (id, team, token_hash, created_by) VALUES ($1, $2, $3, $4)`, [
+      id,
+      team,
+      hashToken(token),
+      createdBy,
+    ]);
+    return { id, token };
+  }
+
+  async authenticate(token: string): Promise<Principal | null> {
+    if (tokensEqual(token, this.adminToken)) return { kind: 'admin' };
+    const id = tokenId(token);
+    if (id === null) return null;
+    const [row]: Array<{ team: string; token_hash: Buffer }> = await this.dataSource.query(
+      `SELECT team, token_hash FROM autodeploy.api_tokens WHERE id = $1`,
+      [id],
+    );
+    if (!row || !matchesHash(token, row.token_hash)) return null;
+    return { kind: 'team', team: row.team };
+  }
+}

@@ -1,0 +1,82 @@
+import { parseEvent, newEvent, type EventData } from '@sluice/contracts';
+import { backoffWithJitter, ConcurrencyError, type EventStore, type StoredEvent } from '@sluice/event-store';
+import { createLogger, currentCorrelation } from '@sluice/platform';
+import type { EntityManager } from 'typeorm';
+import { configStream, isConfigEventType, type ConfigEvent } from '../domain/config-events';
+import { decide, type ConfigCommand, type Decision } from '../domain/decide';
+import { fold, initialState, type ConfigState } from '../domain/state';
+
+export interface ExecuteOptions {
+  /** Run inside the caller's transaction (a consumer's inbox transaction); a ConcurrencyError then propagates (redelivery retries). */
+  manager?: EntityManager;
+  /** The event that caused this command, when a consumed event did. */
+  causationId?: string | null;
+}
+
+/** Builds the command from the loaded state (e.g. to check the team, or look up facts in the same transaction). */
+export type CommandBuilder = (state: ConfigState, manager: EntityManager) => Promise<ConfigCommand> | ConfigCommand;
+
+/** Attempts of a load → decide → append cycle that lost a race to another writer of the stream. */
+const MAX_ATTEMPTS = 8;
+
+/**
+ * The application side of the aggregate: load the config's stream, decide, append with
+ * the expected version in one transaction; on a ConcurrencyError reload and retry
+ * (bounded, with jittered backoff) so two simultaneous requests are both decided, one
+ * after the other, and none is lost.
+ */
+export class ConfigCommands {
+  private readonly log = createLogger('autodeploy.commands');
+
+  constructor(
+    private readonly store: EventStore,
+    /** Called after a command of its own transaction committed events (e.g. to wake the projection). */
+    private readonly afterCommit: () => void = () => undefined,
+  ) {}
+
+  async load(name: string, manager?: EntityManager): Promise<{ state: ConfigState; version: number }> {
+    const stored = await this.store.readStream(configStream(name), { manager });
+    return { state: fold(stored.map(toConfigEvent).filter((e): e is ConfigEvent => e !== null), initialState), version: stored.at(-1)?.streamVersion ?? 0 };
+  }
+
+  async execute(name: string, build: CommandBuilder, options: ExecuteOptions = {}): Promise<Decision> {
+    if (options.manager) return this.attempt(name, build, options.manager, options);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const decision = await this.store.dataSource.transaction((manager) => this.attempt(name, build, manager, options));
+        if (decision.events.length > 0) this.afterCommit();
+        return decision;
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
+        this.log.debug({ stream: configStream(name), attempt }, 'stream moved on; reloading and deciding again');
+        await new Promise((resolve) => setTimeout(resolve, backoffWithJitter(attempt, 10, 500)));
+      }
+    }
+  }
+
+  private async attempt(name: string, build: CommandBuilder, manager: EntityManager, options: ExecuteOptions): Promise<Decision> {
+    const { state, version } = await this.load(name, manager);
+    const command = await build(state, manager);
+    const decision = decide(command, state, name);
+    if (decision.events.length > 0) {
+      const correlationId = currentCorrelation()?.correlationId;
+      await this.store.append(
+        configStream(name),
+        version,
+        decision.events.map((e) =>
+          newEvent(e.type, e.data as EventData<typeof e.type>, { causationId: options.causationId ?? null, ...(correlationId ? { correlationId } : {}) }),
+        ),
+        { manager },
+      );
+    }
+    if (decision.skipped) this.log.debug({ stream: configStream(name), command: command.type, skipped: decision.skipped }, 'nothing to record');
+    return decision;
+  }
+}
+
+/** A stored event of a config stream, validated and upcast; null for anything else. */
+export function toConfigEvent(stored: StoredEvent): ConfigEvent | null {
+  if (!isConfigEventType(stored.type)) return null;
+  const event = parseEvent(stored);
+  return { type: event.type, data: event.data } as ConfigEvent;
+}

@@ -1,0 +1,34 @@
+import type { DeployConfigRoot } from '@sluice/contracts';
+import type { EntityManager } from 'typeorm';
+
+/**
+ * What autodeploy knows of the repositories, from `sluice.repo.v1` (its own projection;
+ * services do not share tables). Every call runs in the caller's transaction.
+ */
+export interface RepoKnowledge {
+  recordBranchHead(m: EntityManager, input: { repo: string; defaultBranch: string; branch: string; headSha: string; previousSha: string | null; at: string }): Promise<void>;
+  deleteBranch(m: EntityManager, repo: string, branch: string): Promise<void>;
+  recordCommit(m: EntityManager, repo: string, sha: string, branch: string | null): Promise<void>;
+  /** A config-repository commit of the default branch (root fields are read there); heads the branch only if no head is known. */
+  recordConfigCommit(m: EntityManager, repo: string, sha: string): Promise<void>;
+  isKnownCommit(m: EntityManager, repo: string, sha: string): Promise<boolean>;
+  /** Branches the commit was seen on, first seen first. */
+  branchesOf(m: EntityManager, repo: string, sha: string): Promise<string[]>;
+  /** Head of the repository's default branch, null when not known yet. */
+  defaultBranchHead(m: EntityManager, repo: string): Promise<string | null>;
+
+  upsertRoute(m: EntityManager, root: DeployConfigRoot): Promise<void>;
+  markRouteRemoved(m: EntityManager, name: string): Promise<void>;
+  /** Artifactless configs with autodeploy that track `branch` of config repository `repo` (rule 1). */
+  configsForPush(m: EntityManager, repo: string, branch: string): Promise<string[]>;
+  /** Artifactful configs with autodeploy whose artifact repo is `repo`, tracking `branch`, built by `buildName` (rule 2). */
+  configsForBuild(m: EntityManager, repo: string, branch: string, buildName: string): Promise<Array<{ name: string; configRepo: string }>>;
+}
+
+export const REPO_KNOWLEDGE = Symbol('REPO_KNOWLEDGE');
+
+/** Who acts: the token's subject (`admin`, `team:<team>`) and the team it may act for (null = every team). */
+export interface Actor {
+  readonly subject: string;
+  readonly team: string | null;
+}

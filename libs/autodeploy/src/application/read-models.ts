@@ -1,0 +1,67 @@
+import type { DeployCause, DeployPhase } from '@sluice/contracts';
+
+/** A config as the read model shows it (GET /api/configs, /api/configs/{name}). */
+export interface ConfigView {
+  name: string;
+  team: string;
+  namespace: string;
+  configRepo: string;
+  path: string;
+  artifact: { repo: string; image: string; build: string | null } | null;
+  track: { branch: string };
+  autodeploy: boolean;
+  rootSha: string;
+  status: 'active' | 'removed';
+  /** The deployment state (artifactSha, configSha) last applied; (null, null) = undeployed. */
+  current: { artifactSha: string | null; configSha: string | null; deployId: string | null };
+  /** Phase of the deploy requested last. */
+  phase: DeployPhase | null;
+  lastDeployId: string | null;
+  inFlightDeployId: string | null;
+  queuedDeployId: string | null;
+  pin: { by: string; reason: string; at: string } | null;
+  registeredAt: string;
+  updatedAt: string;
+  streamVersion: number;
+}
+
+export interface DeployView {
+  id: string;
+  config: string;
+  team: string;
+  kind: 'deploy' | 'undeploy';
+  artifactSha: string | null;
+  configSha: string | null;
+  imageTag: string | null;
+  cause: DeployCause;
+  requestedBy: string;
+  reason: string;
+  reappliedFrom: string | null;
+  phase: DeployPhase;
+  supersededBy: string | null;
+  dryRun: boolean | null;
+  inventory: unknown[] | null;
+  failure: { reason: string; message: string; terminal: boolean } | null;
+  timestamps: {
+    queuedAt: string | null;
+    requestedAt: string | null;
+    startedAt: string | null;
+    appliedAt: string | null;
+    succeededAt: string | null;
+    failedAt: string | null;
+    supersededAt: string | null;
+    undeployedAt: string | null;
+    updatedAt: string;
+  };
+}
+
+/** The read side: projections of the config streams. Eventually consistent with the log. */
+export interface ReadModels {
+  listConfigs(team: string | null): Promise<ConfigView[]>;
+  getConfig(name: string): Promise<ConfigView | null>;
+  /** Newest first; `before` = a deploy id of this config (exclusive). */
+  deploysOf(config: string, limit: number, before: string | null): Promise<DeployView[] | 'unknown-cursor'>;
+  getDeploy(id: string): Promise<DeployView | null>;
+}
+
+export const READ_MODELS = Symbol('READ_MODELS');

@@ -1,0 +1,130 @@
+import type { SluiceEvent, SluiceEventOf } from '@sluice/contracts';
+import { createLogger } from '@sluice/platform';
+import type { EntityManager } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
+import { shortSha } from '../domain/image-tag';
+import type { ConfigCommands } from './config-commands';
+import type { RepoKnowledge } from './ports';
+
+export const AUTODEPLOY_ACTOR = 'autodeploy';
+
+/** The `sluice.repo.v1` types autodeploy consumes. */
+export const REPO_EVENT_TYPES = [
+  'repo.branch.updated',
+  'repo.branch.deleted',
+  'repo.build.recorded',
+  'repo.config.discovered',
+  'repo.config.changed',
+  'repo.config.removed',
+] as const;
+
+/**
+ * Keeps autodeploy's view of the repositories and applies the autodeploy rules of §1:
+ * (1) a push to the tracked branch of an artifactless config's repository requests
+ * (null, head); (2) a successful build of the tracked branch of `artifact.repo` requests
+ * (S, head of the config repository's default branch); (5) a removed config is
+ * undeployed. Runs inside the consumer's inbox transaction.
+ */
+export class RepoEventsHandler {
+  private readonly log = createLogger('autodeploy.repo-events');
+
+  constructor(
+    private readonly commands: ConfigCommands,
+    private readonly knowledge: RepoKnowledge,
+  ) {}
+
+  async handle(event: SluiceEvent, m: EntityManager): Promise<void> {
+    switch (event.type) {
+      case 'repo.branch.updated':
+        return this.onPush(event, m);
+      case 'repo.branch.deleted':
+        return this.knowledge.deleteBranch(m, event.data.repo, event.data.branch);
+      case 'repo.build.recorded':
+        return this.onBuild(event, m);
+      case 'repo.config.discovered':
+      case 'repo.config.changed':
+        return this.onConfig(event, m);
+      case 'repo.config.removed':
+        return this.onConfigRemoved(event, m);
+      default:
+        return;
+    }
+  }
+
+  private async onPush(event: SluiceEventOf<'repo.branch.updated'>, m: EntityManager): Promise<void> {
+    const { repo, branch, headSha } = event.data;
+    await this.knowledge.recordBranchHead(m, { ...event.data, at: event.occurredAt });
+    for (const name of await this.knowledge.configsForPush(m, repo, branch)) {
+      await this.commands.execute(
+        name,
+        () => ({
+          type: 'RequestDeploy',
+          deployId: uuidv7(),
+          pair: { artifactSha: null, configSha: headSha },
+          cause: 'autodeploy',
+          requestedBy: AUTODEPLOY_ACTOR,
+          reason: `push to ${branch} of ${repo} (${shortSha(headSha)})`,
+          reappliedFrom: null,
+          facts: { artifactShaKnown: true, configShaKnown: true, artifactBranch: null },
+        }),
+        { manager: m, causationId: event.id },
+      );
+    }
+  }
+
+  private async onBuild(event: SluiceEventOf<'repo.build.recorded'>, m: EntityManager): Promise<void> {
+    const { repo, sha, branch, buildName, status, conclusion } = event.data;
+    await this.knowledge.recordCommit(m, repo, sha, branch);
+    if (status !== 'completed' || conclusion !== 'success' || branch === null) return;
+    for (const config of await this.knowledge.configsForBuild(m, repo, branch, buildName)) {
+      const head = await this.knowledge.defaultBranchHead(m, config.configRepo);
+      const reason = `build ${buildName} of ${repo}@${shortSha(sha)} on ${branch} succeeded`;
+      await this.commands.execute(
+        config.name,
+        () =>
+          head === null
+            ? {
+                type: 'RejectAutodeploy',
+                pair: { artifactSha: sha, configSha: null },
+                reason,
+                message: `the head of the default branch of ${config.configRepo} is not known yet`,
+              }
+            : {
+                type: 'RequestDeploy',
+                deployId: uuidv7(),
+                pair: { artifactSha: sha, configSha: head },
+                cause: 'autodeploy',
+                requestedBy: AUTODEPLOY_ACTOR,
+                reason,
+                reappliedFrom: null,
+                facts: { artifactShaKnown: true, configShaKnown: true, artifactBranch: branch },
+              },
+        { manager: m, causationId: event.id },
+      );
+    }
+  }
+
+  private async onConfig(event: SluiceEventOf<'repo.config.discovered' | 'repo.config.changed'>, m: EntityManager): Promise<void> {
+    const { config: root, configSha } = event.data;
+    await this.knowledge.recordConfigCommit(m, root.configRepo, configSha);
+    const decision = await this.commands.execute(root.name, () => ({ type: 'RegisterConfig', root, configSha }), {
+      manager: m,
+      causationId: event.id,
+    });
+    if (decision.error) {
+      this.log.warn({ config: root.name, err: decision.error.message }, 'config not registered');
+      return;
+    }
+    if (decision.events.some((e) => e.type === 'config.registered')) await this.knowledge.upsertRoute(m, root);
+  }
+
+  private async onConfigRemoved(event: SluiceEventOf<'repo.config.removed'>, m: EntityManager): Promise<void> {
+    const { name, configRepo, configSha } = event.data;
+    await this.knowledge.recordConfigCommit(m, configRepo, configSha);
+    const decision = await this.commands.execute(name, () => ({ type: 'RemoveConfig', configRepo, configSha, deployId: uuidv7() }), {
+      manager: m,
+      causationId: event.id,
+    });
+    if (decision.events.some((e) => e.type === 'config.removed')) await this.knowledge.markRouteRemoved(m, name);
+  }
+}
