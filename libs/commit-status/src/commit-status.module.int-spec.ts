@@ -1,0 +1,153 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { Topics, type EventData } from '@sluice/contracts';
+import { FakeGitHub } from '@sluice/fake-scm';
+import { waitUntil } from '@sluice/testing';
+import { v7 as uuidv7 } from 'uuid';
+import { ADMIN, envelope, startCommitStatus, type App } from './testing/app';
+
+/*
+ * The service as deployed without a cluster: deploy events on the in-process bus → the
+ * configs' CommitStatus records in PostgreSQL → statuses on fake GitHub; the read API;
+ * commit-status.synced in the outbox.
+ */
+
+const ARTIFACT_REPO = 'acme/billing';
+const CONFIG_REPO = 'acme/deploy';
+const TOKEN = 'ghp_module_test';
+const PUBLIC = 'https://sluice.example';
+
+describe('commit-status service: deploy lifecycle → GitHub statuses (PostgreSQL store)', () => {
+  let gh: FakeGitHub;
+  let svc: App;
+  const shas: Record<string, string> = {};
+
+  before(async () => {
+    gh = new FakeGitHub({ tokens: [TOKEN] });
+    await gh.start();
+    gh.seed.repo({ owner: 'acme', name: 'billing' });
+    gh.seed.repo({ owner: 'acme', name: 'deploy' });
+    for (const n of ['a1', 'a2', 'a3']) shas[n] = gh.seed.commit(ARTIFACT_REPO, { message: n, files: { 'f.txt': n } });
+    shas.c1 = gh.seed.commit(CONFIG_REPO, { message: 'c1', files: { 'deploy/web/deploy.yaml': 'team: web' } });
+    svc = await startCommitStatus({ GITHUB_API_URL: gh.url, GITHUB_TOKEN: TOKEN, SLUICE_PUBLIC_URL: PUBLIC, COMMIT_STATUS_STORE: 'postgres' });
+  });
+  after(async () => {
+    await svc?.close();
+    await gh?.stop();
+  });
+
+  const requested = (config: string, deployId: string, over: Partial<EventData<'deploy.requested'>>): EventData<'deploy.requested'> => ({
+    deployId,
+    config,
+    team: 'payments',
+    namespace: 'payments',
+    configRepo: CONFIG_REPO,
+    path: `deploy/${config}`,
+    artifactRepo: ARTIFACT_REPO,
+    artifactImage: 'ghcr.io/acme/billing',
+    artifactSha: shas.a1,
+    configSha: shas.c1,
+    imageTag: 'main-1111111',
+    cause: 'autodeploy',
+    requestedBy: 'autodeploy',
+    reason: 'build succeeded',
+    reappliedFrom: null,
+    ...over,
+  });
+  const publish = (stream: string, e: Parameters<typeof envelope>) => svc.bus.publish(Topics.deploy, [envelope(...e)]);
+  const held = (repo: string, sha: string, context: string) => gh.statuses(repo, sha).filter((s) => s.context === context).map((s) => `${s.state}:${s.description}`);
+  async function until(repo: string, sha: string, context: string, n: number) {
+    await waitUntil(async () => held(repo, sha, context).length >= n, { timeoutMs: 15_000, message: `${n} statuses on ${sha}` });
+    await svc.runtime.idle();
+  }
+
+  it('requested → started → applied → succeeded, then a newer deploy that is replaced while in progress: the right commits, no duplicates', async () => {
+    const config = 'billing-api';
+    const ctx = `sluice/${config}`;
+    const stream = `config-${config}`;
+    const [d1, d2, d3] = [uuidv7(), uuidv7(), uuidv7()];
+
+    await publish(stream, ['deploy.requested', stream, requested(config, d1, {})]);
+    await until(ARTIFACT_REPO, shas.a1, ctx, 1);
+    await publish(stream, ['deploy.started', stream, { deployId: d1, config }]);
+    await until(ARTIFACT_REPO, shas.a1, ctx, 2);
+    await publish(stream, ['deploy.applied', `applier-${config}`, { deployId: d1, config, dryRun: false, inventory: [] }]);
+    await until(ARTIFACT_REPO, shas.a1, ctx, 3);
+    await publish(stream, ['deploy.succeeded', `applier-${config}`, { deployId: d1, config }]);
+    await until(ARTIFACT_REPO, shas.a1, ctx, 4);
+    // The same outcome recorded again in the config's stream (another event id): nothing new.
+    await publish(stream, ['deploy.succeeded', stream, { deployId: d1, config }]);
+    await publish(stream, ['deploy.started', stream, { deployId: d1, config }]);
+
+    await publish(stream, ['deploy.requested', stream, requested(config, d2, { artifactSha: shas.a2 })]);
+    await until(ARTIFACT_REPO, shas.a2, ctx, 1);
+    await publish(stream, ['deploy.started', stream, { deployId: d2, config }]);
+    await until(ARTIFACT_REPO, shas.a2, ctx, 2);
+    await publish(stream, ['deploy.requested', stream, requested(config, d3, { artifactSha: shas.a3 })]);
+    await until(ARTIFACT_REPO, shas.a3, ctx, 1);
+    await publish(stream, ['deploy.failed', `applier-${config}`, { deployId: d3, config, reason: 'InvalidManifest', message: 'spec.replicas: must be an integer', terminal: true }]);
+    await until(ARTIFACT_REPO, shas.a3, ctx, 2);
+    await new Promise((r) => setTimeout(r, 300));
+    await svc.runtime.idle();
+
+    assert.deepEqual(held(ARTIFACT_REPO, shas.a1, ctx), [
+      'pending:Deploy to payments queued',
+      'pending:Deploying to payments',
+      'pending:Applied to payments; waiting for health',
+      'success:Deployed to payments',
+    ]);
+    assert.deepEqual(held(ARTIFACT_REPO, shas.a2, ctx), ['pending:Deploy to payments queued', 'pending:Deploying to payments', 'error:Canceled: Deploying to payments']);
+    assert.deepEqual(held(ARTIFACT_REPO, shas.a3, ctx), [
+      'pending:Deploy to payments queued',
+      'failure:Deploy to payments failed: InvalidManifest — spec.replicas: must be an integer',
+    ]);
+    assert.equal(gh.statuses(CONFIG_REPO, shas.c1).length, 0, 'artifactful: nothing on the config commit');
+    const urls = new Set(gh.statuses(ARTIFACT_REPO, shas.a3).map((s) => s.target_url));
+    assert.deepEqual([...urls], [`${PUBLIC}/api/deploys/${d3}`]);
+
+    // commit-status.synced went to the outbox, on the repository's stream.
+    const synced = await svc.events.readStream(`repo-${ARTIFACT_REPO}`);
+    assert.ok(synced.every((e) => e.type === 'commit-status.synced'));
+    const short = (sha: string) => Object.entries(shas).find(([, v]) => v === sha)?.[0];
+    assert.deepEqual(
+      synced.map((e) => {
+        const d = e.data as { phase: string; sha: string; isSynced: boolean };
+        return `${short(d.sha)}:${d.phase}:${d.isSynced}`;
+      }),
+      // One per phase change (the applied step keeps in_progress: a new description, no event).
+      ['a1:queued:true', 'a1:in_progress:true', 'a1:success:true', 'a2:queued:true', 'a2:in_progress:true', 'a2:canceled:true', 'a3:queued:true', 'a3:failure:true'],
+    );
+  });
+
+  it('an artifactless config reports on its config commit; superseded → canceled', async () => {
+    const config = 'static-site';
+    const ctx = `sluice/${config}`;
+    const stream = `config-${config}`;
+    const d = uuidv7();
+    await publish(stream, ['deploy.requested', stream, requested(config, d, { artifactRepo: null, artifactImage: null, artifactSha: null, imageTag: null })]);
+    await until(CONFIG_REPO, shas.c1, ctx, 1);
+    await publish(stream, ['deploy.superseded', stream, { deployId: d, config, supersededBy: uuidv7() }]);
+    await until(CONFIG_REPO, shas.c1, ctx, 2);
+    assert.deepEqual(held(CONFIG_REPO, shas.c1, ctx), ['pending:Deploy to payments queued', 'error:Canceled: Superseded by a newer deploy']);
+  });
+
+  it('GET /api/commit-statuses?repo=&sha= returns spec and status; 401 without the token; 400 for a bad sha', async () => {
+    const res = await request(svc.http).get('/api/commit-statuses').query({ repo: ARTIFACT_REPO, sha: shas.a3 }).set('Authorization', `Bearer ${ADMIN}`).expect(200);
+    assert.equal(res.body.items.length, 1);
+    const item = res.body.items[0];
+    assert.equal(item.name, 'sluice-billing-api');
+    assert.equal(item.ownedBySluice, true);
+    assert.equal(item.spec.phase, 'failure');
+    assert.equal(item.status.phase, 'failure');
+    assert.equal(item.status.isSynced, true);
+    assert.equal(item.status.sha, shas.a3);
+    const all = await request(svc.http).get('/api/commit-statuses').query({ repo: CONFIG_REPO }).set('Authorization', `Bearer ${ADMIN}`).expect(200);
+    assert.deepEqual(all.body.items.map((i: { name: string }) => i.name), ['sluice-static-site']);
+    await request(svc.http).get('/api/commit-statuses').query({ repo: ARTIFACT_REPO }).expect(401);
+    await request(svc.http).get('/api/commit-statuses').query({ repo: ARTIFACT_REPO }).set('Authorization', 'Bearer wrong').expect(401);
+    const bad = await request(svc.http).get('/api/commit-statuses').query({ repo: ARTIFACT_REPO, sha: 'xyz' }).set('Authorization', `Bearer ${ADMIN}`).expect(400);
+    assert.match(JSON.stringify(bad.body), /query\.sha/);
+    await request(svc.http).get('/api/commit-statuses').set('Authorization', `Bearer ${ADMIN}`).expect(400);
+  });
+});

@@ -1,0 +1,74 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { latestVersion, type EventData, type EventEnvelope, type EventType } from '@sluice/contracts';
+import { EventStore, EventStoreModule, SERVICE_DATA_SOURCE } from '@sluice/event-store';
+import type { KubeClient } from '@sluice/kube';
+import { MESSAGE_BUS, MessagingModule, type MessageBus } from '@sluice/messaging';
+import { configureApp, loadConfig } from '@sluice/platform';
+import { createTestDatabase, uniqueName, type TestDatabase } from '@sluice/testing';
+import type { DataSource } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
+import { CommitStatusRuntime } from '../application/commit-status-runtime';
+import { COMMIT_STATUS_STORE, type CommitStatusStore } from '../application/ports';
+import { commitStatusMigrations, COMMIT_STATUS_SCHEMA } from '../adapters/postgres/migrations';
+import { commitStatusConfigSchema } from '../commit-status.config';
+import { CommitStatusModule } from '../commit-status.module';
+
+export const ADMIN = 'commit-status-admin-token-for-tests';
+
+export interface App {
+  app: INestApplication;
+  http: Parameters<typeof import('supertest')>[0];
+  bus: MessageBus;
+  events: EventStore;
+  store: CommitStatusStore;
+  runtime: CommitStatusRuntime;
+  dataSource: DataSource;
+  database: TestDatabase;
+  close(): Promise<void>;
+}
+
+/** commit-status as a Nest app on a fresh database and the in-process bus. */
+export async function startCommitStatus(env: Record<string, string>, opts: { kubeClient?: KubeClient } = {}): Promise<App> {
+  const database = await createTestDatabase('commit_status');
+  try {
+    const config = loadConfig(commitStatusConfigSchema, { DATABASE_URL: database.url, SLUICE_ADMIN_TOKEN: ADMIN, COMMIT_STATUS_MIN_WRITE_INTERVAL_MS: '20', ...env });
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        MessagingModule.forRoot({ retry: { baseDelayMs: 10, maxDelayMs: 200 } }),
+        EventStoreModule.forRoot({ url: database.url, schema: COMMIT_STATUS_SCHEMA, migrations: commitStatusMigrations, relay: { pollIntervalMs: 50 } }),
+        CommitStatusModule.forRoot(config, { consumer: uniqueName('commit-status'), pollIntervalMs: 100, retryBaseDelayMs: 100, kubeClient: opts.kubeClient }),
+      ],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    configureApp(app);
+    await app.init();
+    return {
+      app,
+      http: app.getHttpServer(),
+      bus: app.get<MessageBus>(MESSAGE_BUS),
+      events: app.get(EventStore),
+      store: app.get<CommitStatusStore>(COMMIT_STATUS_STORE),
+      runtime: app.get(CommitStatusRuntime),
+      dataSource: app.get<DataSource>(SERVICE_DATA_SOURCE),
+      database,
+      async close() {
+        await app.close();
+        await database.drop();
+      },
+    };
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+}
+
+const versions = new Map<string, number>();
+
+/** An envelope as autodeploy (stream `config-<name>`) or kube-applier (`applier-<name>`) publishes it. */
+export function envelope<K extends EventType>(type: K, stream: string, data: EventData<K>): EventEnvelope {
+  const version = (versions.get(stream) ?? 0) + 1;
+  versions.set(stream, version);
+  const id = uuidv7();
+  return { id, type, version: latestVersion(type), stream, streamVersion: version, occurredAt: new Date().toISOString(), correlationId: id, causationId: null, data };
+}
