@@ -151,8 +151,8 @@ describe('reconcile against fake GitHub (PostgreSQL store)', () => {
       const key = newKey();
       await store.putRecord(key, spec({ name: `user/limited-${status}` }), { provider: 'github', fullName: REPO });
       gh.injectRateLimit({ status, retryAfterSeconds: 1, path: /\/statuses\// });
-      const t0 = Date.now();
       const first = await reconciler.reconcile(key);
+      const t0 = Date.now();
       assert.ok(first && first.requeueAfterMs !== undefined && first.requeueAfterMs > 500 && first.requeueAfterMs <= 1000, JSON.stringify(first));
       const seen = gh.requests.length;
       // Reconciles while limited make no call at all.
@@ -162,7 +162,7 @@ describe('reconcile against fake GitHub (PostgreSQL store)', () => {
       const failed = (await store.get(key))!.status!;
       assert.equal(failed.isSynced, false);
       assert.match(failed.syncFailure!.message, /rate limited until/);
-      await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - t0)) + 50));
+      await new Promise((r) => setTimeout(r, Math.max(0, first!.requeueAfterMs! - (Date.now() - t0)) + 50));
       await reconciler.reconcile(key);
       assert.equal(gh.requestsWhileLimited().length, 0, 'nothing arrived before retry-after passed');
       assert.equal(gh.statuses(REPO, sha1).filter((s) => s.context === `user/limited-${status}`).length, 1);
@@ -190,13 +190,14 @@ describe('reconcile against fake GitHub (PostgreSQL store)', () => {
   });
 
   it('writes with one token are at least the write interval apart', async () => {
-    const { store, reconciler } = setup({ minWriteIntervalMs: 300 });
+    const { store, reconciler } = setup({ minWriteIntervalMs: 400 });
     const keys = [newKey(), newKey(), newKey()];
     for (const [i, key] of keys.entries()) await store.putRecord(key, spec({ name: `user/paced-${i}` }), { provider: 'github', fullName: REPO });
     await Promise.all(keys.map((k) => reconciler.reconcile(k)));
     const times = writes().map((r) => r.time.getTime()).sort((a, b) => a - b);
     assert.equal(times.length, 3);
-    for (let i = 1; i < times.length; i++) assert.ok(times[i] - times[i - 1] >= 280, `writes ${times[i] - times[i - 1]} ms apart`);
+    // Spaced when sent; arrival times at the fake jitter by the event loop of a busy machine.
+    for (let i = 1; i < times.length; i++) assert.ok(times[i] - times[i - 1] >= 300, `writes ${times[i] - times[i - 1]} ms apart`);
   });
 });
 

@@ -23,16 +23,16 @@ export class GitHubCheckRunsProvider implements ScmStatusProvider {
     const { header, credential } = await this.auth.authFor(target.repo);
     const base = `${target.repo.identity.apiUrl}/repos/${target.repo.identity.fullName}`;
     const headers = { ...GITHUB_HEADERS, Authorization: header };
-    let run: CheckRun | undefined;
+    // The latest run of the name is what GitHub shows, whoever created it: a newer run by
+    // someone else is drift, not "ours is still fine".
+    const q = new URLSearchParams({ check_name: desired.name, filter: 'latest', per_page: '100' });
+    const res = await this.http.request<{ check_runs: CheckRun[] }>({ method: 'GET', url: `${base}/commits/${target.sha}/check-runs?${q}`, credential, headers });
+    let run = res.body.check_runs.filter((r) => r.name === desired.name).sort((a, b) => b.id - a.id)[0];
     const id = known?.github?.checkRunId;
-    if (id !== undefined) {
-      const res = await this.http.request<CheckRun>({ method: 'GET', url: `${base}/check-runs/${id}`, credential, headers, accept: [404] });
-      if (res.status === 200 && res.body.head_sha === target.sha && res.body.name === desired.name) run = res.body;
-    }
-    if (!run) {
-      const q = new URLSearchParams({ check_name: desired.name, filter: 'latest', per_page: '100' });
-      const res = await this.http.request<{ check_runs: CheckRun[] }>({ method: 'GET', url: `${base}/commits/${target.sha}/check-runs?${q}`, credential, headers });
-      run = res.body.check_runs.filter((r) => r.name === desired.name).sort((a, b) => b.id - a.id)[0];
+    if (!run && id !== undefined) {
+      // Listing is eventually consistent right after a create: ask for ours by id.
+      const one = await this.http.request<CheckRun>({ method: 'GET', url: `${base}/check-runs/${id}`, credential, headers, accept: [404] });
+      if (one.status === 200 && one.body.head_sha === target.sha && one.body.name === desired.name) run = one.body;
     }
     return run ? observe(run, desired, target) : null;
   }
@@ -43,7 +43,9 @@ export class GitHubCheckRunsProvider implements ScmStatusProvider {
     const headers = { ...GITHUB_HEADERS, Authorization: header };
     const payload = githubCheckRunMapping.toPayload(desired, { fullName: target.repo.identity.fullName, sha: target.sha });
     const body = requestBody(payload);
-    const id = existing?.ids.github?.checkRunId ?? known?.github?.checkRunId;
+    // Update our own run in place; a run created by someone else (another app) is not ours to change.
+    const ours = known?.github?.checkRunId;
+    const id = existing === null || existing.ids.github?.checkRunId === ours ? ours : undefined;
     // A completed run is not reopened: a new run (GitHub shows the latest per name) is what a re-run does too.
     const reopen = existing !== null && existing.fields.phase !== 'queued' && existing.fields.phase !== 'in_progress' && payload.status !== 'completed';
     const res =
