@@ -1,6 +1,7 @@
 export * from './common/types';
 export * from './common/faults';
 export * from './common/pagination';
+export * from './common/rate-budget';
 export { FakeServer, type FakeServerOptions } from './common/fake-server';
 export { FakeGitHub, type FakeGitHubOptions } from './github/fake-github';
 export { githubError, GITHUB_DOCS } from './github/errors';
@@ -12,3 +13,5 @@ export { PrimaryRateLimit, type PrimaryRateLimitOptions } from './github/rate-li
 export { createAppCredentials, signAppJwt, verifyAppJwt, type AppCredentials } from './github/auth';
 export { signWebhook, examplePayload, exampleEvents, githubWebhookRequest, type GitHubWebhookRequest } from './github/webhooks';
 export { combineStatuses } from './github/routes';
+export { FakeGitLab, type FakeGitLabOptions, type GitLabCommitStatus, type GitLabStatusState } from './gitlab/fake-gitlab';
+export { FakeBitbucket, type FakeBitbucketOptions, type BitbucketBuildStatus, type BitbucketBuildState } from './bitbucket/fake-bitbucket';

@@ -173,7 +173,10 @@ export abstract class FakeServer {
       res = await this.handle(req, parseError);
     } catch (e) {
       if (e instanceof FakeHttpError) {
-        res = { status: e.status, headers: e.headers, body: e.body };
+        res =
+          typeof e.body === 'string'
+            ? { status: e.status, headers: { 'content-type': 'text/plain; charset=utf-8', ...e.headers }, raw: e.body }
+            : { status: e.status, headers: e.headers, body: e.body };
       } else {
         this.internalErrors.push(e as Error);
         res = { status: 500, headers: { 'x-fake-scm-error': 'internal' }, body: { message: `fake-scm internal error: ${(e as Error).message}` } };

@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { call } from '../spec-support';
 import { createAppCredentials, signAppJwt } from './auth';
 import { FakeGitHub } from './fake-github';
+import { createAppAuth } from '@octokit/auth-app';
+import { Octokit } from '@octokit/rest';
 
 describe('FakeGitHub App authentication', () => {
   const app = createAppCredentials(123);
@@ -60,8 +62,6 @@ describe('FakeGitHub App authentication', () => {
   });
 
   it('works with @octokit/auth-app end to end', async () => {
-    const { createAppAuth } = require('@octokit/auth-app') as typeof import('@octokit/auth-app');
-    const { Octokit } = require('@octokit/rest') as typeof import('@octokit/rest');
     const auth = createAppAuth({
       appId: app.appId,
       privateKey: app.privateKey,

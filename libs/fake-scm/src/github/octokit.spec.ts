@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeGitHub } from './fake-github';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { Octokit } from '@octokit/rest';
 
-// ESM-only package; Node 20.19+ require()s it.
-const { Octokit } = require('@octokit/rest') as typeof import('@octokit/rest');
-const { retry } = require('@octokit/plugin-retry') as typeof import('@octokit/plugin-retry');
-const { throttling } = require('@octokit/plugin-throttling') as typeof import('@octokit/plugin-throttling');
 
 describe('FakeGitHub with @octokit/rest', () => {
   const gh = new FakeGitHub({ tokens: ['ghp_octo'] });

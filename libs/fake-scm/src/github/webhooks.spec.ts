@@ -5,8 +5,8 @@ import { describe, it } from 'node:test';
 import { call } from '../spec-support';
 import { FakeGitHub } from './fake-github';
 import { examplePayload, githubWebhookRequest, signWebhook } from './webhooks';
+import { Webhooks } from '@octokit/webhooks';
 
-const { Webhooks } = require('@octokit/webhooks') as typeof import('@octokit/webhooks');
 
 /** The verification webhook-ingest relies on. */
 async function verify(secret: string, body: string, signature: string): Promise<boolean> {

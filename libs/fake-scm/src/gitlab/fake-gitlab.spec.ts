@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { call } from '../spec-support';
+import { FakeGitLab } from './fake-gitlab';
+
+const SHA = 'a'.repeat(40);
+const OTHER = 'b'.repeat(40);
+
+describe('FakeGitLab commit statuses', () => {
+  let now = Date.parse('2026-02-01T10:00:00Z');
+  const gl = new FakeGitLab({ tokens: ['glpat-1'], rateLimit: { limit: 1000, windowSeconds: 60 }, now: () => now });
+  const h = { 'private-token': 'glpat-1' };
+
+  before(async () => {
+    await gl.start();
+    gl.seed.project({ id: 12, path: 'acme/config', commits: [SHA] });
+    gl.seed.commit('acme/config', OTHER, 'feature/x');
+  });
+  after(async () => {
+    await gl.stop();
+  });
+
+  it('creates a status by numeric id and by URL-encoded path, with PRIVATE-TOKEN or Bearer', async () => {
+    const a = await call(gl.url, 'POST', `/api/v4/projects/12/statuses/${SHA}`, { body: { state: 'pending', name: 'sluice/deploy', description: 'queued', target_url: 'https://sluice.example/d/1' }, headers: h });
+    assert.equal(a.status, 201);
+    assert.equal(a.body.status, 'pending');
+    assert.equal(a.body.name, 'sluice/deploy');
+    assert.equal(a.body.ref, 'main');
+    const b = await call(gl.url, 'POST', `/api/v4/projects/acme%2Fconfig/statuses/${OTHER}?state=running&context=ci`, { headers: { authorization: 'Bearer glpat-1' } });
+    assert.equal(b.status, 201);
+    assert.equal(b.body.name, 'ci');
+    assert.equal(b.body.ref, 'feature/x');
+    assert.deepEqual(gl.requests.slice(-2).map((r) => r.authKind), ['private-token', 'bearer']);
+  });
+
+  it('updates a pending status of the same name in place, and refuses an impossible transition with 400', async () => {
+    const first = gl.statuses(12, SHA)[0];
+    const running = await call(gl.url, 'POST', `/api/v4/projects/12/statuses/${SHA}`, { body: { state: 'running', name: 'sluice/deploy' }, headers: h });
+    assert.equal(running.body.id, first.id);
+    const again = await call(gl.url, 'POST', `/api/v4/projects/12/statuses/${SHA}`, { body: { state: 'pending', name: 'sluice/deploy' }, headers: h });
+    assert.equal(again.status, 400);
+    assert.equal(again.body.error, 'Cannot transition status via :enqueue from :running');
+    const done = await call(gl.url, 'POST', `/api/v4/projects/12/statuses/${SHA}`, { body: { state: 'success', name: 'sluice/deploy' }, headers: h });
+    assert.equal(done.body.id, first.id);
+    assert.ok(done.body.finished_at);
+    // A finished status is not reopened: the next one is a new status.
+    const next = await call(gl.url, 'POST', `/api/v4/projects/12/statuses/${SHA}`, { body: { state: 'pending', name: 'sluice/deploy' }, headers: h });
+    assert.notEqual(next.body.id, first.id);
+  });
+
+  it('rejects a bad or missing state with 400, unknown project/commit with 404, no token with 401', async () => {
+    const bad = await call(gl.url, 'POST', `/api/v4/projects/12/statuses/${SHA}`, { body: { state: 'succeeded' }, headers: h });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error, 'state does not have a valid value');
+    assert.equal((await call(gl.url, 'POST', `/api/v4/projects/12/statuses/${SHA}`, { body: {}, headers: h })).body.error, 'state is missing');
+    assert.equal((await call(gl.url, 'POST', `/api/v4/projects/99/statuses/${SHA}`, { body: { state: 'success' }, headers: h })).body.message, '404 Project Not Found');
+    assert.equal((await call(gl.url, 'POST', `/api/v4/projects/12/statuses/${'c'.repeat(40)}`, { body: { state: 'success' }, headers: h })).status, 404);
+    assert.equal((await call(gl.url, 'POST', `/api/v4/projects/12/statuses/${SHA}`, { body: { state: 'success' } })).status, 401);
+    assert.equal((await call(gl.url, 'POST', `/api/v4/projects/12/statuses/${SHA}`, { body: { state: 'success' }, headers: { 'private-token': 'nope' } })).status, 401);
+  });
+
+  it('lists the latest status per name, or all, paginated with x-next-page/x-total', async () => {
+    for (let i = 0; i < 25; i++) {
+      await call(gl.url, 'POST', `/api/v4/projects/12/statuses/${SHA}`, { body: { state: 'success', name: `job-${i}` }, headers: h });
+    }
+    const p1 = await call(gl.url, 'GET', `/api/v4/projects/12/repository/commits/${SHA}/statuses`, { headers: h });
+    assert.equal(p1.status, 200);
+    assert.equal(p1.body.length, 20);
+    assert.equal(p1.headers.get('x-total'), '26');
+    assert.equal(p1.headers.get('x-next-page'), '2');
+    assert.equal(p1.headers.get('x-total-pages'), '2');
+    const p2 = await call(gl.url, 'GET', `/api/v4/projects/12/repository/commits/${SHA}/statuses?page=2`, { headers: h });
+    assert.equal(p2.body.length, 6);
+    assert.equal(p2.headers.get('x-next-page'), '');
+    assert.equal(p2.headers.get('x-prev-page'), '1');
+    const all = await call(gl.url, 'GET', `/api/v4/projects/12/repository/commits/${SHA}/statuses?all=true&name=sluice/deploy`, { headers: h });
+    assert.equal(all.body.length, 2);
+  });
+
+  it('sends RateLimit-* headers; a spent budget answers 429 with Retry-After; a too-early retry is recorded', async () => {
+    gl.setRateLimit({ remaining: 1, resetInSeconds: 30 });
+    const last = await call(gl.url, 'GET', `/api/v4/projects/12/repository/commits/${SHA}/statuses`, { headers: h });
+    assert.equal(last.status, 200);
+    assert.equal(last.headers.get('ratelimit-remaining'), '0');
+    assert.equal(last.headers.get('ratelimit-limit'), '1000');
+    const limited = await call(gl.url, 'GET', `/api/v4/projects/12/repository/commits/${SHA}/statuses`, { headers: h });
+    assert.equal(limited.status, 429);
+    assert.equal(limited.headers.get('retry-after'), '30');
+    assert.equal(limited.body, 'Retry later');
+    assert.equal(gl.requestsWhileLimited().length, 1);
+    now += 31_000;
+    assert.equal((await call(gl.url, 'GET', `/api/v4/projects/12/repository/commits/${SHA}/statuses`, { headers: h })).status, 200);
+    assert.equal(gl.requestsWhileLimited().length, 1);
+  });
+
+  it('injected 429 and 5xx', async () => {
+    gl.injectRateLimit({ status: 429, retryAfterSeconds: 3 });
+    const r = await call(gl.url, 'POST', `/api/v4/projects/12/statuses/${SHA}`, { body: { state: 'pending', name: 'z' }, headers: h });
+    assert.equal(r.status, 429);
+    assert.equal(r.headers.get('retry-after'), '3');
+    now += 3_000;
+    gl.injectFailure({ status: 503, path: /statuses/ });
+    assert.equal((await call(gl.url, 'POST', `/api/v4/projects/12/statuses/${SHA}`, { body: { state: 'pending', name: 'z' }, headers: h })).status, 503);
+    assert.equal((await call(gl.url, 'POST', `/api/v4/projects/12/statuses/${SHA}`, { body: { state: 'pending', name: 'z' }, headers: h })).status, 201);
+    assert.equal(gl.statuses(12, SHA).filter((s) => s.name === 'z').length, 1);
+  });
+});

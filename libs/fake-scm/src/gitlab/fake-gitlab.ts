@@ -1,0 +1,253 @@
+import { FakeServer, type FakeServerOptions } from '../common/fake-server';
+import type { RateLimitInjection } from '../common/faults';
+import { linkHeader, paginate, readPage } from '../common/pagination';
+import { RateBudget, type RateBudgetOptions } from '../common/rate-budget';
+import { FakeHttpError, type FakeRequest, type FakeResponse } from '../common/types';
+
+export type GitLabStatusState = 'pending' | 'running' | 'success' | 'failed' | 'canceled' | 'skipped';
+const STATES: readonly string[] = ['pending', 'running', 'success', 'failed', 'canceled', 'skipped'];
+const FINISHED: readonly string[] = ['success', 'failed', 'canceled', 'skipped'];
+
+export interface GitLabCommitStatus {
+  id: number;
+  sha: string;
+  ref: string | null;
+  status: GitLabStatusState;
+  name: string;
+  target_url: string | null;
+  description: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  allow_failure: boolean;
+  coverage: number | null;
+  pipeline_id: number;
+}
+
+interface Project {
+  id: number;
+  path: string;
+  defaultBranch: string;
+  commits: Map<string, string | null>;
+  statuses: GitLabCommitStatus[];
+}
+
+export interface FakeGitLabOptions extends FakeServerOptions {
+  /** Accepted as `PRIVATE-TOKEN: X` or `Authorization: Bearer X`; undefined = any token. */
+  readonly tokens?: readonly string[];
+  /** Request budget reported in RateLimit-* headers; exhausted → 429 (default 2000 per 60 s). */
+  readonly rateLimit?: RateBudgetOptions;
+}
+
+function glError(status: number, message: string): FakeHttpError {
+  return new FakeHttpError(status, { message });
+}
+
+/** GitLab's grape answers parameter errors as `{ error }` with 400. */
+function paramError(message: string): FakeHttpError {
+  return new FakeHttpError(400, { error: message });
+}
+
+/** The state machine event GitLab applies for a requested state, as named in its 400 message. */
+const EVENT: Record<string, string> = { pending: 'enqueue', running: 'run', success: 'success', failed: 'drop', canceled: 'cancel', skipped: 'skip' };
+const ALLOWED_FROM: Record<string, readonly string[]> = {
+  pending: ['created', 'skipped', 'manual', 'scheduled'],
+  running: ['created', 'pending'],
+  success: ['created', 'pending', 'running'],
+  failed: ['created', 'pending', 'running'],
+  canceled: ['created', 'pending', 'running', 'scheduled', 'manual', 'waiting_for_resource', 'preparing'],
+  skipped: ['created', 'pending'],
+};
+
+/**
+ * GitLab's commit status API (v4): create/update a status for a commit, list the statuses
+ * of a commit; PRIVATE-TOKEN or Bearer auth, RateLimit-* headers, 429 + Retry-After.
+ */
+export class FakeGitLab extends FakeServer {
+  private readonly projects = new Map<number, Project>();
+  private nextId = 500;
+  private nextPipeline = 9000;
+  readonly budget: RateBudget;
+
+  constructor(private readonly options: FakeGitLabOptions = {}) {
+    super(options);
+    this.budget = new RateBudget(options.rateLimit ?? {}, this.now, { limit: 2000, windowSeconds: 60 });
+    this.router.add('POST', '/api/v4/projects/:id/statuses/:sha', (req) => this.createStatus(req));
+    this.router.add('GET', '/api/v4/projects/:id/repository/commits/:sha/statuses', (req) => this.listStatuses(req));
+  }
+
+  readonly seed = {
+    /** A project; `id` numeric, `path` like `group/project`. */
+    project: (input: { id: number; path: string; defaultBranch?: string; commits?: readonly string[] }): void => {
+      const commits = new Map<string, string | null>();
+      for (const sha of input.commits ?? []) commits.set(sha, input.defaultBranch ?? 'main');
+      this.projects.set(input.id, { id: input.id, path: input.path, defaultBranch: input.defaultBranch ?? 'main', commits, statuses: [] });
+    },
+    /** A commit of a project (on `ref`, default the default branch). */
+    commit: (project: number | string, sha: string, ref?: string): void => {
+      const p = this.project(project);
+      p.commits.set(sha, ref ?? p.defaultBranch);
+    },
+  };
+
+  /** Statuses of a commit, oldest first. */
+  statuses(project: number | string, sha: string): GitLabCommitStatus[] {
+    return this.project(project).statuses.filter((s) => s.sha === sha);
+  }
+
+  setRateLimit(options: { remaining: number; resetInSeconds?: number }): void {
+    this.budget.set(options);
+  }
+
+  private project(idOrPath: number | string): Project {
+    const found = this.findProject(String(idOrPath));
+    if (!found) throw new Error(`fake GitLab: project ${idOrPath} is not seeded`);
+    return found;
+  }
+
+  private findProject(idOrPath: string): Project | undefined {
+    if (/^\d+$/.test(idOrPath)) return this.projects.get(Number(idOrPath));
+    return [...this.projects.values()].find((p) => p.path.toLowerCase() === idOrPath.toLowerCase());
+  }
+
+  private iso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  /** Grape takes parameters from the query string and from a JSON or form body alike. */
+  private params(req: FakeRequest): Record<string, unknown> {
+    const out: Record<string, unknown> = Object.fromEntries(req.query);
+    const type = String(req.headers['content-type'] ?? '');
+    if (req.body && typeof req.body === 'object') Object.assign(out, req.body);
+    else if (type.includes('application/x-www-form-urlencoded')) Object.assign(out, Object.fromEntries(new URLSearchParams(req.rawBody.toString('utf8'))));
+    return out;
+  }
+
+  private resolve(req: FakeRequest): { project: Project; sha: string; ref: string | null } {
+    const project = this.findProject(req.params.id);
+    if (!project) throw glError(404, '404 Project Not Found');
+    const sha = req.params.sha;
+    const exact = project.commits.has(sha) ? sha : [...project.commits.keys()].find((s) => sha.length >= 7 && s.startsWith(sha));
+    if (!exact) throw glError(404, '404 Commit Not Found');
+    return { project, sha: exact, ref: project.commits.get(exact) ?? null };
+  }
+
+  private createStatus(req: FakeRequest): FakeResponse {
+    const p = this.params(req);
+    if (p.state === undefined || p.state === '') throw paramError('state is missing');
+    if (typeof p.state !== 'string' || !STATES.includes(p.state)) throw paramError('state does not have a valid value');
+    for (const key of ['name', 'context', 'ref', 'target_url', 'description'] as const) {
+      if (p[key] !== undefined && p[key] !== null && typeof p[key] !== 'string') throw paramError(`${key} is invalid`);
+    }
+    if (typeof p.target_url === 'string' && p.target_url && !/^https?:\/\//.test(p.target_url)) throw paramError('target_url is invalid');
+    const { project, sha, ref: commitRef } = this.resolve(req);
+    const name = (p.name as string | undefined) ?? (p.context as string | undefined) ?? 'default';
+    const ref = (p.ref as string | undefined) ?? commitRef;
+    const state = p.state as GitLabStatusState;
+    const at = this.iso();
+    // GitLab updates a pending/running status of the same name and ref, else starts a new one.
+    let status = project.statuses.find((s) => s.sha === sha && s.name === name && s.ref === ref && !FINISHED.includes(s.status));
+    const from = status?.status ?? 'created';
+    if (!ALLOWED_FROM[state].includes(from)) throw paramError(`Cannot transition status via :${EVENT[state]} from :${from}`);
+    if (!status) {
+      const sameSha = project.statuses.find((s) => s.sha === sha);
+      status = {
+        id: ++this.nextId,
+        sha,
+        ref,
+        status: state,
+        name,
+        target_url: null,
+        description: null,
+        created_at: at,
+        started_at: null,
+        finished_at: null,
+        allow_failure: false,
+        coverage: null,
+        pipeline_id: typeof p.pipeline_id === 'number' ? p.pipeline_id : (sameSha?.pipeline_id ?? ++this.nextPipeline),
+      };
+      project.statuses.push(status);
+    }
+    status.status = state;
+    if (p.target_url !== undefined) status.target_url = (p.target_url as string) || null;
+    if (p.description !== undefined) status.description = (p.description as string) ?? null;
+    if (typeof p.coverage === 'number') status.coverage = p.coverage;
+    if (state === 'running') status.started_at ??= at;
+    if (FINISHED.includes(state)) status.finished_at = at;
+    return { status: 201, body: this.render(status) };
+  }
+
+  private listStatuses(req: FakeRequest): FakeResponse {
+    const { project, sha } = this.resolve(req);
+    let all = project.statuses.filter((s) => s.sha === sha);
+    const ref = req.query.get('ref');
+    if (ref) all = all.filter((s) => s.ref === ref);
+    const name = req.query.get('name');
+    if (name) all = all.filter((s) => s.name === name);
+    if (req.query.get('all') !== 'true') {
+      const latest = new Map<string, GitLabCommitStatus>();
+      for (const s of all) latest.set(`${s.name}\0${s.ref}`, s);
+      all = [...latest.values()];
+    }
+    const page = paginate(all, readPage(req.query, { defaultPerPage: 20, maxPerPage: 100 }));
+    const headers: Record<string, string> = {
+      'x-page': String(page.page),
+      'x-per-page': String(page.perPage),
+      'x-next-page': page.page < page.lastPage ? String(page.page + 1) : '',
+      'x-prev-page': page.page > 1 ? String(page.page - 1) : '',
+      'x-total': String(page.total),
+      'x-total-pages': String(page.lastPage),
+    };
+    const link = linkHeader(req.url, page);
+    if (link) headers.link = link;
+    return { status: 200, headers, body: page.items.map((s) => this.render(s)) };
+  }
+
+  private render(s: GitLabCommitStatus): Record<string, unknown> {
+    return {
+      ...s,
+      author: { id: 1, username: 'sluice-bot', name: 'Sluice', state: 'active', locked: false, avatar_url: null, web_url: 'https://gitlab.example/sluice-bot' },
+    };
+  }
+
+  protected authKind(req: FakeRequest): string {
+    if (req.headers['private-token']) return 'private-token';
+    const auth = String(req.headers.authorization ?? '');
+    if (/^bearer\s/i.test(auth)) return 'bearer';
+    return auth ? 'other' : 'none';
+  }
+
+  protected override isLimited(req: FakeRequest): boolean {
+    return super.isLimited(req) || this.budget.isExhausted();
+  }
+
+  protected authenticate(req: FakeRequest): void {
+    const header = req.headers['private-token'];
+    const bearer = /^bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
+    const token = (Array.isArray(header) ? header[0] : header) ?? bearer;
+    if (!token || (this.options.tokens !== undefined && !this.options.tokens.includes(token))) throw glError(401, '401 Unauthorized');
+    req.auth = { kind: this.authKind(req) };
+    if (!this.budget.consume()) {
+      this.faults.limitUntil(this.budget.resetAt * 1000);
+      throw new FakeHttpError(429, 'Retry later', { 'retry-after': String(this.budget.secondsToReset) });
+    }
+  }
+
+  protected commonHeaders(): Record<string, string> {
+    return {
+      'ratelimit-limit': String(this.budget.limit),
+      'ratelimit-remaining': String(this.budget.remaining),
+      'ratelimit-observed': String(this.budget.used),
+      'ratelimit-reset': String(this.budget.resetAt),
+      'ratelimit-resettime': new Date(this.budget.resetAt * 1000).toUTCString(),
+    };
+  }
+
+  protected rateLimitedResponse(spec: RateLimitInjection): FakeResponse {
+    return { status: spec.status, headers: { 'retry-after': String(spec.retryAfterSeconds), 'content-type': 'text/plain' }, raw: 'Retry later\n' };
+  }
+
+  protected override notFoundBody(): unknown {
+    return { error: '404 Not Found' };
+  }
+}
