@@ -31,6 +31,8 @@ export interface CommitStatusModuleOptions {
   pollIntervalMs?: number;
   /** Backoff of failed reconciles. */
   retryBaseDelayMs?: number;
+  /** Kubernetes store: watch only resources with these labels, and put them on what Sluice creates (sharding; tests). */
+  labels?: Record<string, string>;
 }
 
 export function providerSettings(config: CommitStatusConfig): ProviderSettings {
@@ -106,6 +108,8 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
               watchNamespace: config.COMMIT_STATUS_WATCH_NAMESPACE,
               githubSecretName: config.COMMIT_STATUS_GITHUB_SECRET,
               resyncIntervalMs: config.COMMIT_STATUS_RESYNC_SECONDS * 1000,
+              labelSelector: options.labels ? Object.entries(options.labels).map(([k, v]) => `${k}=${v}`).join(',') : undefined,
+              ownedLabels: options.labels,
               logger: log,
             });
           },

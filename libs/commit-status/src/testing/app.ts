@@ -29,7 +29,7 @@ export interface App {
 }
 
 /** commit-status as a Nest app on a fresh database and the in-process bus. */
-export async function startCommitStatus(env: Record<string, string>, opts: { kubeClient?: KubeClient } = {}): Promise<App> {
+export async function startCommitStatus(env: Record<string, string>, opts: { kubeClient?: KubeClient; labels?: Record<string, string> } = {}): Promise<App> {
   const database = await createTestDatabase('commit_status');
   try {
     const config = loadConfig(commitStatusConfigSchema, { DATABASE_URL: database.url, SLUICE_ADMIN_TOKEN: ADMIN, COMMIT_STATUS_MIN_WRITE_INTERVAL_MS: '20', ...env });
@@ -37,7 +37,7 @@ export async function startCommitStatus(env: Record<string, string>, opts: { kub
       imports: [
         MessagingModule.forRoot({ retry: { baseDelayMs: 10, maxDelayMs: 200 } }),
         EventStoreModule.forRoot({ url: database.url, schema: COMMIT_STATUS_SCHEMA, migrations: commitStatusMigrations, relay: { pollIntervalMs: 50 } }),
-        CommitStatusModule.forRoot(config, { consumer: uniqueName('commit-status'), pollIntervalMs: 100, retryBaseDelayMs: 100, kubeClient: opts.kubeClient }),
+        CommitStatusModule.forRoot(config, { consumer: uniqueName('commit-status'), pollIntervalMs: 100, retryBaseDelayMs: 100, kubeClient: opts.kubeClient, labels: opts.labels }),
       ],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });

@@ -1,16 +1,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FakeGitHub } from '@sluice/fake-scm';
-import { applyObject, KubeClient, loadKubeConfig, withBearerToken, type KubeObject } from '@sluice/kube';
-import { parseAllDocuments } from 'yaml';
+import { applyObject, KubeClient, loadKubeConfig } from '@sluice/kube';
 import { CommitStatusRuntime } from '../../application/commit-status-runtime';
 import { Reconciler } from '../../application/reconciler';
 import { DefaultScmStatusProviders } from '../scm/providers';
 import { API_VERSION, KubeCommitStatusStore, type CommitStatusObject } from './kube-store';
 import { capturingLogger, settings, SHA1, SHA2 } from '../../testing/harness';
+import { applyDeployManifests, eventually, requireKubeconfig, serviceAccountClient, SYSTEM_NS } from '../../testing/kube';
 
 /*
  * CommitStatus and GitRepo resources on the real kube-apiserver. User-created CommitStatuses
@@ -18,47 +16,8 @@ import { capturingLogger, settings, SHA1, SHA2 } from '../../testing/harness';
  * (deploy/rbac/commit-status.yaml), so the RBAC is exercised as deployed.
  */
 
-const SYSTEM_NS = 'sluice-system';
 const REPO = 'acme/web';
 const TOKEN = 'ghp_kube_test';
-
-function requireKubeconfig(): string {
-  const path = process.env.KUBECONFIG;
-  if (!path) throw new Error('KUBECONFIG is not set: run infra/test-env.sh and source /tmp/dev-infra/env');
-  return path;
-}
-
-async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** The CRDs and RBAC as in deploy/ (additive changes of this service included), applied by the admin. */
-async function applyDeployManifests(admin: KubeClient): Promise<void> {
-  const root = join(__dirname, '../../../../..');
-  for (const file of ['deploy/crds/sluice.dev_commitstatuses.yaml', 'deploy/crds/sluice.dev_gitrepos.yaml', 'deploy/rbac/commit-status.yaml']) {
-    for (const doc of parseAllDocuments(readFileSync(join(root, file), 'utf8'))) {
-      const obj = doc.toJS() as KubeObject | null;
-      if (obj) await applyObject(admin, obj, { fieldManager: 'sluice-deploy', force: true });
-    }
-  }
-  // Wait until the CRD's new schema serves (status.scm kept, not pruned).
-  await new Promise((r) => setTimeout(r, 500));
-}
-
-async function serviceAccountClient(admin: KubeClient): Promise<KubeClient> {
-  const res = await admin.request<{ status: { token: string } }>({
-    method: 'POST',
-    path: `/api/v1/namespaces/${SYSTEM_NS}/serviceaccounts/sluice-commit-status/token`,
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 900 } },
-  });
-  return new KubeClient(withBearerToken(admin.config, res.status.token));
-}
 
 describe('CommitStatus resources on a real kube-apiserver (service-account token)', () => {
   const run = randomBytes(4).toString('hex');

@@ -29,6 +29,8 @@ export interface KubeStoreOptions {
   watchNamespace?: string;
   /** Watch only CommitStatuses and GitRepos with these labels (sharding; tests). */
   labelSelector?: string;
+  /** Labels put on the CommitStatuses and GitRepos Sluice creates (to match `labelSelector`). */
+  ownedLabels?: Record<string, string>;
   /** The Secret a GitRepo created by Sluice references (key `token`, or appId/privateKey). */
   githubSecretName: string;
   /** Every CommitStatus is reconciled this often (drift detection). Default 10 min. */
@@ -122,7 +124,7 @@ export class KubeCommitStatusStore implements CommitStatusStore {
       {
         apiVersion: API_VERSION,
         kind: 'CommitStatus',
-        metadata: { name, namespace, labels: { [MANAGED_BY_LABEL]: 'sluice', [CONFIG_LABEL]: input.config } },
+        metadata: { name, namespace, labels: { ...this.opts.ownedLabels, [MANAGED_BY_LABEL]: 'sluice', [CONFIG_LABEL]: input.config } },
         spec,
       },
       { fieldManager: FIELD_MANAGER, force: true },
@@ -225,7 +227,7 @@ export class KubeCommitStatusStore implements CommitStatusStore {
         {
           apiVersion: API_VERSION,
           kind: 'GitRepo',
-          metadata: { name, namespace, labels: { [MANAGED_BY_LABEL]: 'sluice' } },
+          metadata: { name, namespace, labels: { ...this.opts.ownedLabels, [MANAGED_BY_LABEL]: 'sluice' } },
           spec: { provider: 'github', owner, name: repo, secretRef: { name: this.opts.githubSecretName } },
         },
         { fieldManager: FIELD_MANAGER },

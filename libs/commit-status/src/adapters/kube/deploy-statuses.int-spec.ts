@@ -1,0 +1,107 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import { Topics } from '@sluice/contracts';
+import { FakeGitHub } from '@sluice/fake-scm';
+import { KubeClient, loadKubeConfig } from '@sluice/kube';
+import { v7 as uuidv7 } from 'uuid';
+import { gitRepoNameFor } from '../../domain/naming';
+import { ADMIN, envelope, startCommitStatus, type App } from '../../testing/app';
+import { applyDeployManifests, eventually, requireKubeconfig, serviceAccountClient, SYSTEM_NS } from '../../testing/kube';
+import { API_VERSION, type CommitStatusObject, type GitRepoObject } from './kube-store';
+
+/*
+ * The service with a cluster: deploy events → a CommitStatus resource per config (and the
+ * GitRepo of the repository, created when missing) under the service account's token →
+ * statuses on fake GitHub, status subresource mirroring them, read API from the cluster.
+ */
+
+describe('commit-status service on Kubernetes: Sluice-owned CommitStatus resources', () => {
+  const run = randomBytes(4).toString('hex');
+  const labels = { 'sluice.dev/test-run': run };
+  const repo = `acme/billing-${run}`;
+  const secretName = `cs-gh-${run}`;
+  const config = `billing-${run}`;
+  let admin: KubeClient;
+  let gh: FakeGitHub;
+  let svc: App;
+  let a1: string;
+  let a2: string;
+
+  before(async () => {
+    admin = new KubeClient(loadKubeConfig({ from: 'file', path: requireKubeconfig() }));
+    await applyDeployManifests(admin);
+    gh = new FakeGitHub({ tokens: ['ghp_kube_owned'] });
+    await gh.start();
+    gh.seed.repo({ owner: 'acme', name: `billing-${run}` });
+    a1 = gh.seed.commit(repo, { message: 'a1', files: { 'f.txt': '1' } });
+    a2 = gh.seed.commit(repo, { message: 'a2', files: { 'f.txt': '2' } });
+    await admin.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: secretName, namespace: SYSTEM_NS, labels }, stringData: { token: 'ghp_kube_owned' } });
+    svc = await startCommitStatus(
+      {
+        COMMIT_STATUS_STORE: 'kubernetes',
+        COMMIT_STATUS_NAMESPACE: SYSTEM_NS,
+        COMMIT_STATUS_WATCH_NAMESPACE: SYSTEM_NS,
+        COMMIT_STATUS_GITHUB_SECRET: secretName,
+        GITHUB_API_URL: gh.url,
+        SLUICE_PUBLIC_URL: 'https://sluice.example',
+      },
+      { kubeClient: await serviceAccountClient(admin), labels },
+    );
+  });
+  after(async () => {
+    await svc?.close();
+    await admin.delete({ apiVersion: API_VERSION, kind: 'CommitStatus', namespace: SYSTEM_NS, name: `sluice-${config}` });
+    await admin.delete({ apiVersion: API_VERSION, kind: 'GitRepo', namespace: SYSTEM_NS, name: gitRepoNameFor('github', repo) });
+    await admin.delete({ apiVersion: 'v1', kind: 'Secret', namespace: SYSTEM_NS, name: secretName });
+    await gh?.stop();
+  });
+
+  const resource = () => admin.find<CommitStatusObject>({ apiVersion: API_VERSION, kind: 'CommitStatus', namespace: SYSTEM_NS, name: `sluice-${config}` });
+  const held = (sha: string) => gh.statuses(repo, sha).filter((s) => s.context === `sluice/${config}`).map((s) => s.state);
+  const publish = (type: Parameters<typeof envelope>[0], data: Parameters<typeof envelope>[2]) => svc.bus.publish(Topics.deploy, [envelope(type, `config-${config}`, data)]);
+  const requested = (deployId: string, sha: string) => ({
+    deployId,
+    config,
+    team: 'payments',
+    namespace: 'payments',
+    configRepo: 'acme/deploy',
+    path: `deploy/${config}`,
+    artifactRepo: repo,
+    artifactImage: 'ghcr.io/acme/billing',
+    artifactSha: sha,
+    configSha: 'c'.repeat(40),
+    imageTag: `main-${sha.slice(0, 7)}`,
+    cause: 'autodeploy' as const,
+    requestedBy: 'autodeploy',
+    reason: 'build',
+    reappliedFrom: null,
+  });
+
+  it('a deploy creates the GitRepo and the CommitStatus, and its lifecycle reaches GitHub and status', async () => {
+    const d1 = uuidv7();
+    await publish('deploy.requested', requested(d1, a1));
+    const created = await eventually(async () => (await resource())?.status?.isSynced && (await resource()), 'CommitStatus synced');
+    assert.equal(created.spec.sha, a1);
+    assert.equal(created.spec.name, `sluice/${config}`);
+    assert.equal(created.spec.url, `https://sluice.example/api/deploys/${d1}`);
+    assert.equal(created.metadata.labels?.['app.kubernetes.io/managed-by'], 'sluice');
+    const gitRepo = await admin.get<GitRepoObject>({ apiVersion: API_VERSION, kind: 'GitRepo', namespace: SYSTEM_NS, name: created.spec.gitRepoRef.name });
+    assert.deepEqual(gitRepo.spec, { provider: 'github', owner: 'acme', name: `billing-${run}`, secretRef: { name: secretName, key: 'token' } });
+
+    await publish('deploy.started', { deployId: d1, config });
+    await eventually(async () => (await resource())?.status?.phase === 'in_progress' && (await resource())?.status?.isSynced, 'in_progress');
+    // A newer deploy while this one is in progress: the old commit is canceled, the new one queued.
+    await publish('deploy.requested', requested(uuidv7(), a2));
+    await eventually(async () => (await resource())?.status?.sha === a2 && (await resource())?.status?.isSynced, 'moved to a2');
+    assert.deepEqual(held(a1), ['pending', 'pending', 'error']);
+    assert.deepEqual(held(a2), ['pending']);
+
+    const res = await request(svc.http).get('/api/commit-statuses').query({ repo, sha: a2 }).set('Authorization', `Bearer ${ADMIN}`).expect(200);
+    assert.deepEqual(
+      res.body.items.map((i: { name: string; status: { phase: string } }) => `${i.name}:${i.status.phase}`),
+      [`sluice-${config}:queued`],
+    );
+  });
+});
