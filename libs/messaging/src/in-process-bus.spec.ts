@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EventEnvelope } from '@sluice/contracts';
 import { createMessageBus } from './create-message-bus';
+import { PermanentDeliveryError } from './errors';
 import { InProcessMessageBus } from './in-process-bus';
 import { KafkaMessageBus } from './kafka-bus';
 import type { DeliveryContext } from './port';
@@ -109,6 +110,25 @@ describe('InProcessMessageBus', () => {
     assert.equal(dlqSeen[0]!.context.topic, `${TOPIC}.dlq`);
     assert.equal(dlqSeen[0]!.context.deadLetter?.attempts, 3);
     assert.ok(logger.entries.some((l) => l.level === 'error' && l.message === 'message dead-lettered'));
+    await bus.close();
+  });
+
+  it('dead-letters at once, without retrying, when the handler throws PermanentDeliveryError', async () => {
+    const bus = newBus();
+    let calls = 0;
+    await bus.subscribe({
+      group: 'g',
+      topics: [TOPIC],
+      handler: async () => {
+        calls++;
+        throw new PermanentDeliveryError('unknown event version');
+      },
+    });
+    await bus.publish(TOPIC, [envelope('s', 1)]);
+    await bus.drain();
+    assert.equal(calls, 1);
+    assert.equal(bus.deadLetters[0]!.info.attempts, 1);
+    assert.equal(bus.deadLetters[0]!.info.error, 'PermanentDeliveryError: unknown event version');
     await bus.close();
   });
 

@@ -221,7 +221,7 @@ describe('KafkaMessageBus (real Kafka)', () => {
 
       await waitUntil(() => published >= 15 && received.length >= 5, { timeoutMs: 30_000, message: 'traffic flowing before the outage' });
       step('stopping the broker');
-      await run('bash', [KAFKA_SH, 'stop-broker', node.dir]);
+      await run('bash', [KAFKA_SH, 'stop-broker', node.dir, 'kill']); // a crash, not a controlled shutdown
       await waitUntil(() => !bus.isReady(), { timeoutMs: 30_000, message: 'the bus notices the broker is gone' });
       await new Promise((r) => setTimeout(r, 2000));
       step('starting the broker');

@@ -1,4 +1,4 @@
-import { deadLetterTopic } from '@sluice/contracts';
+import { deadLetterTopic, type EventEnvelope } from '@sluice/contracts';
 import type { Consumer, EachMessagePayload, Kafka, KafkaMessage, Message, RetryOptions as KafkaRetryOptions } from 'kafkajs';
 import { deliverWithRetry } from './deliver-with-retry';
 import { decodeEnvelope } from './envelope-codec';
@@ -160,7 +160,7 @@ export class KafkaSubscription implements Subscription {
     const logicalTopic = this.deps.names.logical(topic);
     const decoded = decodeEnvelope(message.value);
     if (!decoded.ok) {
-      await this.deadLetter(logicalTopic, partition, message, decoded.reason, 0);
+      await this.deadLetter(logicalTopic, partition, message, decoded.reason, 0, undefined);
       await commitAfter(consumer, topic, partition, message.offset);
       return;
     }
@@ -177,13 +177,15 @@ export class KafkaSubscription implements Subscription {
     });
     // Not committed: whoever owns the partition next gets the message again.
     if (outcome.kind === 'abandoned') return;
-    if (outcome.kind === 'exhausted') await this.deadLetter(logicalTopic, partition, message, outcome.error, outcome.attempts);
+    if (outcome.kind === 'exhausted') await this.deadLetter(logicalTopic, partition, message, outcome.error, outcome.attempts, decoded.envelope);
     await commitAfter(consumer, topic, partition, message.offset);
   }
 
-  private async deadLetter(logicalTopic: string, partition: number, message: KafkaMessage, error: string, attempts: number): Promise<void> {
+  private async deadLetter(logicalTopic: string, partition: number, message: KafkaMessage, error: string, attempts: number, envelope: EventEnvelope | undefined): Promise<void> {
     const info: DeadLetterInfo = { group: this.options.group, error, attempts, originalTopic: logicalTopic, originalPartition: partition, originalOffset: message.offset };
-    const fields = { ...info, key: message.key?.toString('utf8') };
+    const fields = envelope
+      ? { ...info, eventId: envelope.id, type: envelope.type, stream: envelope.stream, correlationId: envelope.correlationId }
+      : { ...info, key: message.key?.toString('utf8') };
     if (isDeadLetterTopic(logicalTopic)) {
       // No `.dlq.dlq`: a failing dead-letter consumer is logged and skipped.
       this.deps.logger.error(fields, 'dead-letter handler gave up; message dropped');
