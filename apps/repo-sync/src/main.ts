@@ -1,8 +1,23 @@
-import { bootstrapService, exitOnBootFailure } from '@sluice/platform';
-import { repoSyncConfigSchema, RepoSyncConfig, RepoSyncModule } from '@sluice/repo-sync';
+import { Module } from '@nestjs/common';
+import { EventStoreModule } from '@sluice/event-store';
+import { MessagingModule } from '@sluice/messaging';
+import { bootstrapService, ConfigError, exitOnBootFailure } from '@sluice/platform';
+import { REPO_SYNC_SCHEMA, repoSyncConfigSchema, RepoSyncConfig, repoSyncMigrations, RepoSyncModule } from '@sluice/repo-sync';
 
 bootstrapService<RepoSyncConfig>({
   name: 'repo-sync',
   schema: repoSyncConfigSchema,
-  module: (config) => RepoSyncModule.forRoot(config),
+  module: (config) => {
+    if (!config.DATABASE_URL) throw new ConfigError([{ variable: 'DATABASE_URL', message: 'required by repo-sync' }]);
+    @Module({})
+    class RepoSyncApp {}
+    return {
+      module: RepoSyncApp,
+      imports: [
+        MessagingModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: 'repo-sync' }),
+        EventStoreModule.forRoot({ url: config.DATABASE_URL, schema: REPO_SYNC_SCHEMA, migrations: repoSyncMigrations }),
+        RepoSyncModule.forRoot(config),
+      ],
+    };
+  },
 }).catch(exitOnBootFailure);

@@ -1,7 +1,15 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { commonConfigSchema } from '@sluice/platform';
 
-/** The common settings (ARCHITECTURE §8); repo-sync's own variables are added here. */
-export const repoSyncConfigSchema = commonConfigSchema.extend({});
+/** The common settings (ARCHITECTURE §8) and repo-sync's own. */
+export const repoSyncConfigSchema = commonConfigSchema.extend({
+  /** Repositories global sync reads at once. */
+  REPO_SYNC_CONCURRENCY: z
+    .string()
+    .regex(/^\d+$/, { error: 'expected a whole number (1-64)' })
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(64))
+    .default(4),
+});
 
 export type RepoSyncConfig = z.output<typeof repoSyncConfigSchema>;

@@ -1,15 +1,64 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { HealthModule } from '@sluice/platform';
+import { EventStore, SERVICE_DATA_SOURCE } from '@sluice/event-store';
+import { createLogger } from '@sluice/platform';
+import type { ScmReader } from '@sluice/scm';
+import type { DataSource } from 'typeorm';
+import { ApplyScmEvent } from './application/apply-scm-event';
+import { Catalogue } from './application/catalogue';
+import { ConfigReader } from './application/config-reader';
+import { GlobalSync } from './application/global-sync';
+import { AdminGuard, REPO_SYNC_AUTH, ReaderGuard } from './adapters/http/bearer-auth.guard';
+import { ReposController, SyncController } from './adapters/http/repos.controller';
+import { RepoSyncRuntime } from './adapters/messaging/repo-sync.runtime';
+import { CatalogueQueries } from './adapters/persistence/catalogue-queries';
+import { scmFromConfig } from './adapters/scm/scm-from-config';
 import type { RepoSyncConfig } from './repo-sync.config';
 
+export const SCM_READER = Symbol('SCM_READER');
+
+export type RepoSyncModuleConfig = Pick<
+  RepoSyncConfig,
+  'GITHUB_API_URL' | 'GITHUB_TOKEN' | 'GITHUB_APP_ID' | 'GITHUB_APP_PRIVATE_KEY' | 'SLUICE_ADMIN_TOKEN'
+> & { readonly REPO_SYNC_CONCURRENCY?: number };
+
+export interface RepoSyncModuleOptions {
+  /** The SCM to read; default: GitHub from the config's credentials. */
+  readonly scm?: ScmReader;
+}
+
 /**
- * The root module of repo-sync: `apps/repo-sync` bootstraps it alone, the all-in-one app
- * composes it with the others. For now it wires health only (config and logging come
- * from `bootstrapService`); the service's controllers, consumers and adapters go here.
+ * The root module of repo-sync. Needs `EventStoreModule.forRoot({ schema: REPO_SYNC_SCHEMA,
+ * migrations: repoSyncMigrations })` and `MessagingModule` next to it.
  */
 @Module({})
 export class RepoSyncModule {
-  static forRoot(_config: RepoSyncConfig): DynamicModule {
-    return { module: RepoSyncModule, imports: [HealthModule] };
+  static forRoot(config: RepoSyncModuleConfig, options: RepoSyncModuleOptions = {}): DynamicModule {
+    const logger = createLogger('repo-sync');
+    return {
+      module: RepoSyncModule,
+      controllers: [ReposController, SyncController],
+      providers: [
+        { provide: REPO_SYNC_AUTH, useValue: { adminToken: config.SLUICE_ADMIN_TOKEN } },
+        ReaderGuard,
+        AdminGuard,
+        { provide: SCM_READER, useFactory: () => options.scm ?? scmFromConfig(config, logger) },
+        { provide: Catalogue, inject: [EventStore], useFactory: (store: EventStore) => new Catalogue(store) },
+        { provide: ConfigReader, inject: [SCM_READER], useFactory: (scm: ScmReader) => new ConfigReader(scm) },
+        {
+          provide: ApplyScmEvent,
+          inject: [Catalogue, ConfigReader],
+          useFactory: (catalogue: Catalogue, reader: ConfigReader) => new ApplyScmEvent(catalogue, reader),
+        },
+        {
+          provide: GlobalSync,
+          inject: [SERVICE_DATA_SOURCE, Catalogue, ConfigReader, SCM_READER],
+          useFactory: (ds: DataSource, catalogue: Catalogue, reader: ConfigReader, scm: ScmReader) =>
+            new GlobalSync(ds, catalogue, reader, scm, { concurrency: config.REPO_SYNC_CONCURRENCY ?? 4, logger }),
+        },
+        { provide: CatalogueQueries, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new CatalogueQueries(ds) },
+        RepoSyncRuntime,
+      ],
+      exports: [GlobalSync, Catalogue],
+    };
   }
 }

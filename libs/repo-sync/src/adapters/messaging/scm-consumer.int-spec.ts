@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { RepoRef } from '@sluice/contracts';
+import { FakeGitHub } from '@sluice/fake-scm';
+import { waitUntil } from '@sluice/testing';
+import { startRepoSync, type RepoSyncTestApp } from '../../test/repo-sync-app';
+
+const ZERO = '0'.repeat(40);
+
+describe('repo-sync consuming sluice.scm.v1', () => {
+  const fake = new FakeGitHub();
+  let t: RepoSyncTestApp;
+  const configRepo: RepoRef = { fullName: 'acme/platform-config', id: 1, defaultBranch: 'main', private: true };
+  const appRepo: RepoRef = { fullName: 'acme/billing', id: 2, defaultBranch: 'main', private: false };
+  let first: string;
+
+  before(async () => {
+    await fake.start();
+    fake.seed.repo({ owner: 'acme', name: 'platform-config', defaultBranch: 'main', private: true });
+    first = fake.seed.commit('acme/platform-config', {
+      message: 'configs',
+      files: {
+        'deploy/billing-api/deploy.yaml': 'team: payments\nnamespace: payments\nartifact:\n  repo: acme/billing\n  image: ghcr.io/acme/billing\n  build: ci\nautodeploy: true\n',
+        'deploy/billing-api/deployment.yaml': 'apiVersion: apps/v1\nkind: Deployment\n',
+        'deploy/docs/deploy.yaml': 'team: web\nnamespace: web\n',
+        'deploy/broken/deploy.yaml': 'team: [unclosed\n',
+        'deploy/typo/deploy.yaml': 'team: web\nnamespace: web\nautodeplooy: true\n',
+        'README.md': 'config repo',
+      },
+    });
+    t = await startRepoSync(fake);
+  });
+  after(async () => {
+    await t?.close();
+    await fake.stop();
+  });
+
+  const commit = (sha: string, message = 'm') => ({ sha, message, authorName: 'Ada', authorEmail: 'ada@example.com', timestamp: '2026-01-01T00:00:00Z' });
+  const push = (repo: RepoRef, branch: string, before: string, after: string, extra: Partial<{ deleted: boolean; created: boolean }> = {}) => ({
+    deliveryId: 'd',
+    repo,
+    ref: `refs/heads/${branch}`,
+    refType: 'branch' as const,
+    name: branch,
+    before,
+    after,
+    created: extra.created ?? before === ZERO,
+    deleted: extra.deleted ?? false,
+    forced: false,
+    headCommit: extra.deleted ? null : commit(after, `head of ${branch}`),
+    commits: extra.deleted ? [] : [commit(after, `head of ${branch}`)],
+    pusher: 'ada',
+  });
+  const eventsOf = (type: string, repo?: string) =>
+    t.published.filter((e) => e.type === type && (!repo || e.stream === `repo-${repo}`));
+
+  it('a push updates the catalogue (repo, branch head, commits) and emits repo events', async () => {
+    const sha = 'a'.repeat(40);
+    await t.publishScm('scm.push.received', push(appRepo, 'feature/login', ZERO, sha));
+    await waitUntil(() => eventsOf('repo.branch.updated', appRepo.fullName).length === 1, { timeoutMs: 10_000 });
+    assert.equal(eventsOf('repo.upserted', appRepo.fullName).length, 1);
+    const branch = eventsOf('repo.branch.updated', appRepo.fullName)[0].data as Record<string, unknown>;
+    assert.deepEqual([branch.branch, branch.headSha, branch.previousSha, branch.defaultBranch], ['feature/login', sha, null, 'main']);
+
+    const repos = await t.api('/api/repos');
+    assert.equal(repos.status, 200);
+    assert.ok(repos.body.items.some((r: { fullName: string }) => r.fullName === 'acme/billing'));
+    const branches = await t.api('/api/repos/acme/billing/branches');
+    assert.deepEqual(branches.body.items.map((b: { name: string; headSha: string }) => [b.name, b.headSha]), [['feature/login', sha]]);
+    const c = await t.api(`/api/repos/acme/billing/commits/${sha}`);
+    assert.equal(c.status, 200);
+    assert.equal(c.body.message, 'head of feature/login');
+  });
+
+  it('builds started and completed are recorded per commit and build name', async () => {
+    const sha = 'a'.repeat(40);
+    const base = { deliveryId: 'd', repo: appRepo, sha, branch: 'feature/login', buildName: 'ci', source: 'workflow_run' as const };
+    await t.publishScm('scm.build.started', base);
+    await t.publishScm('scm.build.completed', { ...base, conclusion: 'success', url: 'https://ci.example.com/run/1' });
+    await waitUntil(() => eventsOf('repo.build.recorded', appRepo.fullName).length === 2, { timeoutMs: 10_000 });
+    const c = await t.api(`/api/repos/acme/billing/commits/${sha}`);
+    assert.deepEqual(
+      c.body.builds.map((b: Record<string, unknown>) => [b.name, b.status, b.conclusion, b.url]),
+      [['ci', 'completed', 'success', 'https://ci.example.com/run/1']],
+    );
+    const recorded = eventsOf('repo.build.recorded', appRepo.fullName).map((e) => (e.data as { status: string }).status);
+    assert.deepEqual(recorded, ['in_progress', 'completed']);
+  });
+
+  it('a redelivered event (same id) changes nothing and emits nothing', async () => {
+    const before = t.published.length;
+    const sha = 'b'.repeat(40);
+    const id = await t.publishScm('scm.push.received', push(appRepo, 'hotfix', ZERO, sha));
+    await t.publishScm('scm.push.received', push(appRepo, 'hotfix', ZERO, sha), id);
+    await waitUntil(() => eventsOf('repo.branch.updated', appRepo.fullName).some((e) => (e.data as { branch: string }).branch === 'hotfix'), {
+      timeoutMs: 10_000,
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(t.published.length - before, 1);
+  });
+
+  it('a default-branch push of a config repo discovers its configs; invalid ones are visible through the API', async () => {
+    await t.publishScm('scm.push.received', push(configRepo, 'main', ZERO, first));
+    await waitUntil(() => eventsOf('repo.config.discovered', configRepo.fullName).length === 2, { timeoutMs: 10_000 });
+    await waitUntil(() => eventsOf('repo.config.invalid', configRepo.fullName).length === 2, { timeoutMs: 10_000 });
+    const discovered = eventsOf('repo.config.discovered', configRepo.fullName).map((e) => e.data as { config: Record<string, unknown>; configSha: string });
+    const billing = discovered.find((d) => d.config.name === 'billing-api')!;
+    assert.equal(billing.configSha, first);
+    assert.deepEqual(billing.config.artifact, { repo: 'acme/billing', image: 'ghcr.io/acme/billing', build: 'ci' });
+    assert.deepEqual(billing.config.track, { branch: 'main' });
+    assert.equal(billing.config.configRepo, 'acme/platform-config');
+
+    const configs = await t.api('/api/repos/acme/platform-config/configs');
+    assert.equal(configs.status, 200);
+    assert.deepEqual(configs.body.configs.map((c: { name: string }) => c.name), ['billing-api', 'docs']);
+    const errors = configs.body.errors as Array<{ path: string; errors: Array<{ path: string; message: string }> }>;
+    assert.deepEqual(errors.map((e) => e.path), ['deploy/broken', 'deploy/typo']);
+    assert.equal(errors[0].errors[0].path, '(yaml)');
+    assert.match(errors[1].errors[0].message, /autodeplooy/);
+    const repo = await t.api('/api/repos/acme/platform-config');
+    assert.equal(repo.body.configErrors, 2);
+  });
+
+  it('a pushed change emits changed, a removed folder emits removed, unchanged configs emit nothing', async () => {
+    const before = first;
+    const second = fake.seed.commit('acme/platform-config', {
+      message: 'docs autodeploys; billing removed',
+      files: {
+        'deploy/docs/deploy.yaml': 'team: web\nnamespace: web\nautodeploy: true\n',
+        'deploy/billing-api/deploy.yaml': null,
+        'deploy/billing-api/deployment.yaml': null,
+      },
+    });
+    await t.publishScm('scm.push.received', push(configRepo, 'main', before, second));
+    await waitUntil(() => eventsOf('repo.config.removed', configRepo.fullName).length === 1, { timeoutMs: 10_000 });
+    const removed = eventsOf('repo.config.removed', configRepo.fullName)[0].data as Record<string, unknown>;
+    assert.deepEqual(removed, { name: 'billing-api', configRepo: 'acme/platform-config', configSha: second });
+    const changed = eventsOf('repo.config.changed', configRepo.fullName).map((e) => (e.data as { config: { name: string; autodeploy: boolean } }).config);
+    assert.deepEqual(changed.map((c) => [c.name, c.autodeploy]), [['docs', true]]);
+    assert.equal(eventsOf('repo.config.invalid', configRepo.fullName).length, 2, 'unchanged errors are not reported again');
+    const configs = await t.api('/api/repos/acme/platform-config/configs');
+    assert.deepEqual(configs.body.configs.map((c: { name: string }) => c.name), ['docs']);
+  });
+
+  it('a deleted branch leaves the catalogue', async () => {
+    await t.publishScm('scm.push.received', push(appRepo, 'hotfix', 'b'.repeat(40), ZERO, { deleted: true }));
+    await waitUntil(() => eventsOf('repo.branch.deleted', appRepo.fullName).length === 1, { timeoutMs: 10_000 });
+    const branches = await t.api('/api/repos/acme/billing/branches');
+    assert.deepEqual(branches.body.items.map((b: { name: string }) => b.name), ['feature/login']);
+  });
+
+  it('the read API needs a valid bearer token and answers 400/404 precisely', async () => {
+    assert.equal((await t.api('/api/repos', { token: null })).status, 401);
+    assert.equal((await t.api('/api/repos', { token: 'wrong' })).status, 401);
+    assert.equal((await t.api('/api/repos/acme/nothing')).status, 404);
+    assert.equal((await t.api('/api/repos/acme/billing/commits/xyz')).status, 400);
+    assert.equal((await t.api(`/api/repos/acme/billing/commits/${'c'.repeat(40)}`)).status, 404);
+    assert.equal((await t.api('/api/repos?limit=0')).status, 400);
+    assert.equal((await t.api('/api/admin/sync/not-a-uuid')).status, 400);
+    assert.equal((await t.api('/api/admin/sync', { method: 'POST', token: null })).status, 401);
+  });
+});

@@ -1,0 +1,105 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+export const REPO_SYNC_SCHEMA = 'repo_sync';
+
+/** The catalogue read models, the config catalogue with its errors, and global-sync jobs. */
+export class RepoSyncInit1732400100000 implements MigrationInterface {
+  name = 'RepoSyncInit1732400100000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE repo_sync.repos (
+        full_name       text PRIMARY KEY,
+        github_id       bigint,
+        default_branch  text NOT NULL,
+        private         boolean NOT NULL,
+        updated_at      timestamptz NOT NULL DEFAULT now()
+      )`);
+    await q.query(`
+      CREATE TABLE repo_sync.branches (
+        repo        text NOT NULL REFERENCES repo_sync.repos (full_name) ON DELETE CASCADE,
+        name        text NOT NULL,
+        head_sha    char(40) NOT NULL,
+        updated_at  timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (repo, name)
+      )`);
+    await q.query(`
+      CREATE TABLE repo_sync.commits (
+        repo          text NOT NULL REFERENCES repo_sync.repos (full_name) ON DELETE CASCADE,
+        sha           char(40) NOT NULL,
+        message       text NOT NULL,
+        author_name   text,
+        author_email  text,
+        timestamp     text,
+        recorded_at   timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (repo, sha)
+      )`);
+    await q.query(`
+      CREATE TABLE repo_sync.builds (
+        repo        text NOT NULL REFERENCES repo_sync.repos (full_name) ON DELETE CASCADE,
+        sha         char(40) NOT NULL,
+        build_name  text NOT NULL,
+        branch      text,
+        status      text NOT NULL,
+        conclusion  text,
+        url         text,
+        updated_at  timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (repo, sha, build_name)
+      )`);
+    await q.query(`
+      CREATE TABLE repo_sync.configs (
+        name         text PRIMARY KEY,
+        config_repo  text NOT NULL,
+        path         text NOT NULL,
+        root         jsonb NOT NULL,
+        config_sha   char(40) NOT NULL,
+        updated_at   timestamptz NOT NULL DEFAULT now()
+      )`);
+    await q.query(`CREATE INDEX configs_repo ON repo_sync.configs (config_repo)`);
+    await q.query(`
+      CREATE TABLE repo_sync.config_errors (
+        config_repo  text NOT NULL,
+        path         text NOT NULL,
+        config_sha   char(40) NOT NULL,
+        errors       jsonb NOT NULL,
+        updated_at   timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (config_repo, path)
+      )`);
+    await q.query(`
+      CREATE TABLE repo_sync.config_scans (
+        repo        text PRIMARY KEY,
+        sha         char(40) NOT NULL,
+        scanned_at  timestamptz NOT NULL DEFAULT now()
+      )`);
+    await q.query(`
+      CREATE TABLE repo_sync.syncs (
+        id            uuid PRIMARY KEY,
+        state         text NOT NULL,
+        requested_by  text,
+        started_at    timestamptz NOT NULL DEFAULT now(),
+        finished_at   timestamptz,
+        repos_total   integer,
+        repos_done    integer NOT NULL DEFAULT 0,
+        branches      integer NOT NULL DEFAULT 0,
+        commits       integer NOT NULL DEFAULT 0,
+        configs       integer NOT NULL DEFAULT 0,
+        errors        jsonb NOT NULL DEFAULT '[]'
+      )`);
+    await q.query(`CREATE UNIQUE INDEX syncs_one_running ON repo_sync.syncs ((true)) WHERE state = 'running'`);
+    await q.query(`
+      CREATE TABLE repo_sync.sync_repos (
+        sync_id   uuid NOT NULL REFERENCES repo_sync.syncs (id) ON DELETE CASCADE,
+        repo      text NOT NULL,
+        repo_ref  jsonb NOT NULL,
+        done      boolean NOT NULL DEFAULT false,
+        error     text,
+        PRIMARY KEY (sync_id, repo)
+      )`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    for (const t of ['sync_repos', 'syncs', 'config_scans', 'config_errors', 'configs', 'builds', 'commits', 'branches', 'repos']) {
+      await q.query(`DROP TABLE repo_sync.${t}`);
+    }
+  }
+}
+
+export const repoSyncMigrations = [RepoSyncInit1732400100000];

@@ -1,0 +1,34 @@
+import { GitHubScm, ScmAuthError, type ScmReader } from '@sluice/scm';
+import type { RepoSyncConfig } from '../../repo-sync.config';
+
+type ScmSettings = Pick<RepoSyncConfig, 'GITHUB_API_URL' | 'GITHUB_TOKEN' | 'GITHUB_APP_ID' | 'GITHUB_APP_PRIVATE_KEY'>;
+
+const refuse = async (): Promise<never> => {
+  throw new ScmAuthError(401, 'no GitHub credentials configured (GITHUB_TOKEN or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY)');
+};
+
+/** Without credentials the catalogue still follows webhooks; reading configs and global sync fail with a clear error. */
+const unconfigured: ScmReader = {
+  getRepo: refuse,
+  listInstallationRepos: refuse,
+  listBranches: refuse,
+  getCommit: refuse,
+  getCombinedStatus: refuse,
+  listCheckRunsForRef: refuse,
+  readTree: refuse,
+  readFile: refuse,
+};
+
+export function scmFromConfig(config: ScmSettings, logger?: { warn(obj: object, msg: string): void }): ScmReader {
+  if (config.GITHUB_APP_ID && config.GITHUB_APP_PRIVATE_KEY) {
+    return new GitHubScm({
+      baseUrl: config.GITHUB_API_URL,
+      credentials: { kind: 'app', appId: config.GITHUB_APP_ID, privateKey: config.GITHUB_APP_PRIVATE_KEY },
+      logger,
+    });
+  }
+  if (config.GITHUB_TOKEN) {
+    return new GitHubScm({ baseUrl: config.GITHUB_API_URL, credentials: { kind: 'token', token: config.GITHUB_TOKEN }, logger });
+  }
+  return unconfigured;
+}

@@ -1,0 +1,238 @@
+import type { BuildConclusion, CommitSummary, DeployConfigRoot, NewEvent, RepoRef } from '@sluice/contracts';
+import { newEvent } from '@sluice/contracts';
+import { ConcurrencyError, type EventStore } from '@sluice/event-store';
+import type { DataSource, EntityManager } from 'typeorm';
+import { decideConfigs, type ConfigDecisions } from '../domain/config-diff';
+import type { ConfigFieldError, ParsedConfig } from '../domain/deploy-config';
+
+export interface BuildFact {
+  readonly sha: string;
+  readonly branch: string | null;
+  readonly buildName: string;
+  readonly status: 'in_progress' | 'completed';
+  readonly conclusion: BuildConclusion | null;
+  readonly url: string | null;
+}
+
+/** Configs read at one default-branch commit. */
+export interface ConfigScan {
+  readonly sha: string;
+  readonly parsed: readonly ParsedConfig[];
+}
+
+export function repoStream(fullName: string): string {
+  return `repo-${fullName}`;
+}
+
+/**
+ * The catalogue's writes, shared by the webhook consumer and global sync so both emit
+ * the same events. Each method compares with what is stored and returns the events of
+ * what changed — nothing when nothing changed (idempotent). Callers run them in one
+ * transaction after `lockRepo`, then `append`.
+ */
+export class Catalogue {
+  constructor(private readonly store: EventStore) {}
+
+  /** Serialises writers of one repository (webhook consumer and global sync) until commit. */
+  async lockRepo(m: EntityManager, fullName: string): Promise<void> {
+    await m.query(`SELECT pg_advisory_xact_lock(hashtext('repo-sync:' || $1))`, [fullName]);
+  }
+
+  async upsertRepo(m: EntityManager, repo: RepoRef): Promise<NewEvent[]> {
+    const [before]: Array<{ github_id: string | null; default_branch: string; private: boolean }> = await m.query(
+      `SELECT github_id, default_branch, private FROM repo_sync.repos WHERE full_name = $1`,
+      [repo.fullName],
+    );
+    const same = before && before.default_branch === repo.defaultBranch && before.private === repo.private &&
+      (before.github_id === null ? null : Number(before.github_id)) === repo.id;
+    if (same) return [];
+    await m.query(
+      `INSERT INTO repo_sync.repos (full_name, github_id, default_branch, private) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (full_name) DO UPDATE SET github_id = EXCLUDED.github_id, default_branch = EXCLUDED.default_branch,
+         private = EXCLUDED.private, updated_at = now()`,
+      [repo.fullName, repo.id, repo.defaultBranch, repo.private],
+    );
+    return [newEvent('repo.upserted', { repo })];
+  }
+
+  async branchHeads(m: EntityManager, fullName: string): Promise<Map<string, string>> {
+    const rows: Array<{ name: string; head_sha: string }> = await m.query(
+      `SELECT name, head_sha FROM repo_sync.branches WHERE repo = $1`,
+      [fullName],
+    );
+    return new Map(rows.map((r) => [r.name, r.head_sha]));
+  }
+
+  async updateBranch(m: EntityManager, repo: RepoRef, branch: string, headSha: string, headCommit: CommitSummary | null): Promise<NewEvent[]> {
+    const [before]: Array<{ head_sha: string }> = await m.query(
+      `SELECT head_sha FROM repo_sync.branches WHERE repo = $1 AND name = $2`,
+      [repo.fullName, branch],
+    );
+    if (before?.head_sha === headSha) return [];
+    await m.query(
+      `INSERT INTO repo_sync.branches (repo, name, head_sha) VALUES ($1, $2, $3)
+       ON CONFLICT (repo, name) DO UPDATE SET head_sha = EXCLUDED.head_sha, updated_at = now()`,
+      [repo.fullName, branch, headSha],
+    );
+    return [
+      newEvent('repo.branch.updated', {
+        repo: repo.fullName,
+        defaultBranch: repo.defaultBranch,
+        branch,
+        headSha,
+        previousSha: before?.head_sha ?? null,
+        headCommit,
+      }),
+    ];
+  }
+
+  async deleteBranch(m: EntityManager, fullName: string, branch: string): Promise<NewEvent[]> {
+    const deleted: unknown[] = await m.query(`DELETE FROM repo_sync.branches WHERE repo = $1 AND name = $2 RETURNING 1`, [fullName, branch]);
+    // TypeORM returns [rows, count] for DELETE ... RETURNING on postgres.
+    const count = Array.isArray(deleted[0]) ? (deleted[0] as unknown[]).length : deleted.length;
+    return count > 0 ? [newEvent('repo.branch.deleted', { repo: fullName, branch })] : [];
+  }
+
+  /** Stores commits not seen before; returns how many were new. No events: branch and build events carry them. */
+  async recordCommits(m: EntityManager, fullName: string, commits: readonly CommitSummary[]): Promise<number> {
+    if (commits.length === 0) return 0;
+    const rows: unknown[] = await m.query(
+      `INSERT INTO repo_sync.commits (repo, sha, message, author_name, author_email, timestamp)
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+       ON CONFLICT (repo, sha) DO NOTHING RETURNING 1`,
+      [
+        fullName,
+        commits.map((c) => c.sha),
+        commits.map((c) => c.message),
+        commits.map((c) => c.authorName),
+        commits.map((c) => c.authorEmail),
+        commits.map((c) => c.timestamp),
+      ],
+    );
+    return rows.length;
+  }
+
+  /**
+   * Records a build result by (sha, build name). A build that starts again after it
+   * completed is a re-run and replaces the result.
+   */
+  async recordBuild(m: EntityManager, fullName: string, fact: BuildFact): Promise<NewEvent[]> {
+    const [before]: Array<{ status: string; conclusion: string | null; url: string | null; branch: string | null }> = await m.query(
+      `SELECT status, conclusion, url, branch FROM repo_sync.builds WHERE repo = $1 AND sha = $2 AND build_name = $3`,
+      [fullName, fact.sha, fact.buildName],
+    );
+    const branch = fact.branch ?? before?.branch ?? null;
+    const url = fact.url ?? before?.url ?? null;
+    if (before && before.status === fact.status && before.conclusion === fact.conclusion && before.url === url && before.branch === branch) {
+      return [];
+    }
+    await m.query(
+      `INSERT INTO repo_sync.builds (repo, sha, build_name, branch, status, conclusion, url) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (repo, sha, build_name) DO UPDATE SET branch = EXCLUDED.branch, status = EXCLUDED.status,
+         conclusion = EXCLUDED.conclusion, url = EXCLUDED.url, updated_at = now()`,
+      [fullName, fact.sha, fact.buildName, branch, fact.status, fact.conclusion, url],
+    );
+    return [
+      newEvent('repo.build.recorded', {
+        repo: fullName,
+        sha: fact.sha,
+        branch,
+        buildName: fact.buildName,
+        status: fact.status,
+        conclusion: fact.conclusion,
+        url,
+      }),
+    ];
+  }
+
+  /** The default-branch commit whose configs were last read, to skip re-reading it. */
+  async lastConfigScan(m: EntityManager, fullName: string): Promise<string | null> {
+    const [row]: Array<{ sha: string }> = await m.query(`SELECT sha FROM repo_sync.config_scans WHERE repo = $1`, [fullName]);
+    return row?.sha ?? null;
+  }
+
+  async applyConfigScan(m: EntityManager, repo: RepoRef, scan: ConfigScan): Promise<{ events: NewEvent[]; decisions: ConfigDecisions }> {
+    const known = await this.knownConfigs(m, repo.fullName);
+    const decisions = decideConfigs(known, scan.parsed);
+    const events: NewEvent[] = [];
+    const upsert = async (c: DeployConfigRoot) =>
+      m.query(
+        `INSERT INTO repo_sync.configs (name, config_repo, path, root, config_sha) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (name) DO UPDATE SET path = EXCLUDED.path, root = EXCLUDED.root,
+           config_sha = EXCLUDED.config_sha, updated_at = now()
+         WHERE repo_sync.configs.config_repo = EXCLUDED.config_repo`,
+        [c.name, c.configRepo, c.path, JSON.stringify(c), scan.sha],
+      );
+    for (const c of decisions.discovered) {
+      await upsert(c);
+      events.push(newEvent('repo.config.discovered', { config: c, configSha: scan.sha }));
+    }
+    for (const c of decisions.changed) {
+      await upsert(c);
+      events.push(newEvent('repo.config.changed', { config: c, configSha: scan.sha }));
+    }
+    for (const c of decisions.removed) {
+      await m.query(`DELETE FROM repo_sync.configs WHERE name = $1 AND config_repo = $2`, [c.name, repo.fullName]);
+      events.push(newEvent('repo.config.removed', { name: c.name, configRepo: repo.fullName, configSha: scan.sha }));
+    }
+    // The recorded errors become exactly the current ones.
+    await m.query(`DELETE FROM repo_sync.config_errors WHERE config_repo = $1`, [repo.fullName]);
+    for (const [path, errors] of decisions.allErrors) {
+      await m.query(
+        `INSERT INTO repo_sync.config_errors (config_repo, path, config_sha, errors) VALUES ($1, $2, $3, $4)`,
+        [repo.fullName, path, scan.sha, JSON.stringify(errors)],
+      );
+    }
+    for (const { path, errors } of decisions.invalid) {
+      events.push(newEvent('repo.config.invalid', { configRepo: repo.fullName, path, configSha: scan.sha, errors: [...errors] }));
+    }
+    await m.query(
+      `INSERT INTO repo_sync.config_scans (repo, sha) VALUES ($1, $2)
+       ON CONFLICT (repo) DO UPDATE SET sha = EXCLUDED.sha, scanned_at = now()`,
+      [repo.fullName, scan.sha],
+    );
+    return { events, decisions };
+  }
+
+  async append(m: EntityManager, fullName: string, events: readonly NewEvent[], meta: { correlationId: string; causationId: string | null }): Promise<void> {
+    if (events.length === 0) return;
+    await this.store.append(
+      repoStream(fullName),
+      'any',
+      events.map((e) => ({ ...e, correlationId: meta.correlationId, causationId: meta.causationId })),
+      { manager: m },
+    );
+  }
+
+  private async knownConfigs(m: EntityManager, fullName: string) {
+    const mine: Array<{ name: string; root: DeployConfigRoot }> = await m.query(
+      `SELECT name, root FROM repo_sync.configs WHERE config_repo = $1`,
+      [fullName],
+    );
+    const errors: Array<{ path: string; errors: ConfigFieldError[] }> = await m.query(
+      `SELECT path, errors FROM repo_sync.config_errors WHERE config_repo = $1`,
+      [fullName],
+    );
+    const elsewhere: Array<{ name: string; config_repo: string }> = await m.query(
+      `SELECT name, config_repo FROM repo_sync.configs WHERE config_repo <> $1`,
+      [fullName],
+    );
+    return {
+      configs: new Map(mine.map((r) => [r.name, r.root])),
+      errors: new Map(errors.map((r) => [r.path, r.errors])),
+      namesElsewhere: new Map(elsewhere.map((r) => [r.name, r.config_repo])),
+    };
+  }
+}
+
+/** Runs `work` in a transaction, again (with jittered backoff) when a concurrent append moved the stream. */
+export async function inTransactionWithRetry<T>(dataSource: DataSource, work: (m: EntityManager) => Promise<T>, attempts = 6): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await dataSource.transaction(work);
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError) || attempt >= attempts) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(500, 10 * 2 ** attempt)));
+    }
+  }
+}

@@ -1,0 +1,289 @@
+import { randomUUID } from 'node:crypto';
+import type { BuildConclusion, NewEvent, RepoRef } from '@sluice/contracts';
+import type { ScmBranch, ScmCommit, ScmReader, ScmRepository } from '@sluice/scm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { Catalogue, inTransactionWithRetry, type BuildFact, type ConfigScan } from './catalogue';
+import type { ConfigReader } from './config-reader';
+
+export interface SyncProgress {
+  readonly syncId: string;
+  readonly state: 'running' | 'completed' | 'failed';
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly repos: { readonly done: number; readonly total: number | null };
+  readonly branches: number;
+  readonly commits: number;
+  readonly configs: number;
+  readonly errors: ReadonlyArray<{ readonly repo: string | null; readonly message: string }>;
+}
+
+export interface GlobalSyncOptions {
+  /** Repositories synchronised at once; default 4. */
+  readonly concurrency?: number;
+  readonly logger?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+}
+
+const MAX_RECORDED_ERRORS = 100;
+const KNOWN_CONCLUSIONS = new Set(['success', 'failure', 'cancelled', 'neutral', 'skipped', 'timed_out', 'action_required', 'stale', 'error']);
+
+/** Check-run conclusions GitHub may add later count as failures, never as successes. */
+function conclusionOf(value: string | null): BuildConclusion {
+  return value && KNOWN_CONCLUSIONS.has(value) ? (value as BuildConclusion) : 'failure';
+}
+
+interface RepoSnapshot {
+  readonly ref: RepoRef;
+  /** Branches whose head moved (or that are new). */
+  readonly branches: readonly ScmBranch[];
+  readonly branchCount: number;
+  readonly deletedBranches: readonly string[];
+  readonly commits: ReadonlyMap<string, ScmCommit>;
+  readonly builds: readonly BuildFact[];
+  readonly scan: ConfigScan | null;
+}
+
+/**
+ * Global sync: scans every repository the credentials can see (branches, head commits
+ * with combined status and check runs, deploy configs of the default branch) and
+ * records it through the same catalogue writes — and so the same events — as webhooks.
+ * Idempotent: unchanged heads are not re-read and unchanged facts emit nothing. The job
+ * and a per-repository cursor are stored, so a restart resumes where it stopped.
+ */
+export class GlobalSync {
+  private readonly concurrency: number;
+  private readonly running = new Map<string, Promise<void>>();
+  private stopping = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly catalogue: Catalogue,
+    private readonly configs: ConfigReader,
+    private readonly scm: ScmReader,
+    private readonly options: GlobalSyncOptions = {},
+  ) {
+    this.concurrency = Math.max(1, options.concurrency ?? 4);
+  }
+
+  /** Starts a sync, or returns the one already running (one at a time). */
+  async start(requestedBy: string): Promise<{ syncId: string; started: boolean }> {
+    const id = randomUUID();
+    const inserted: Array<{ id: string }> = await this.dataSource.query(
+      `INSERT INTO repo_sync.syncs (id, state, requested_by) VALUES ($1, 'running', $2)
+       ON CONFLICT DO NOTHING RETURNING id`,
+      [id, requestedBy],
+    );
+    if (inserted.length === 0) {
+      const [running]: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM repo_sync.syncs WHERE state = 'running'`);
+      if (running) {
+        this.launch(running.id);
+        return { syncId: running.id, started: false };
+      }
+      return this.start(requestedBy);
+    }
+    this.launch(id);
+    return { syncId: id, started: true };
+  }
+
+  async progress(syncId: string): Promise<SyncProgress | null> {
+    const [row] = await this.dataSource.query(
+      `SELECT id, state, started_at, finished_at, repos_total, repos_done, branches, commits, configs, errors
+         FROM repo_sync.syncs WHERE id = $1`,
+      [syncId],
+    );
+    if (!row) return null;
+    return {
+      syncId: row.id,
+      state: row.state,
+      startedAt: new Date(row.started_at).toISOString(),
+      finishedAt: row.finished_at ? new Date(row.finished_at).toISOString() : null,
+      repos: { done: row.repos_done, total: row.repos_total },
+      branches: row.branches,
+      commits: row.commits,
+      configs: row.configs,
+      errors: row.errors,
+    };
+  }
+
+  /** After a restart: continue every sync that was running. */
+  async resumeRunning(): Promise<void> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM repo_sync.syncs WHERE state = 'running'`);
+    for (const { id } of rows) this.launch(id);
+  }
+
+  /** Lets repositories in progress finish, starts no more; the job stays `running` to resume later. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  /** Resolves when the sync this process runs has ended (tests, benchmarks). */
+  async settled(syncId: string): Promise<void> {
+    await this.running.get(syncId);
+  }
+
+  private launch(syncId: string): void {
+    if (this.running.has(syncId) || this.stopping) return;
+    const run = this.run(syncId)
+      .catch((err: unknown) => this.options.logger?.error({ err, syncId }, 'global sync stopped by an error; it resumes on restart'))
+      .finally(() => this.running.delete(syncId));
+    this.running.set(syncId, run);
+  }
+
+  private async run(syncId: string): Promise<void> {
+    // One replica runs a sync: a session advisory lock on a dedicated connection.
+    const lock = this.dataSource.createQueryRunner();
+    await lock.connect();
+    try {
+      const [{ ok }] = await lock.query(`SELECT pg_try_advisory_lock(hashtext('repo-sync:sync:' || $1)) AS ok`, [syncId]);
+      if (!ok) return;
+      try {
+        await this.runLocked(syncId, lock);
+      } finally {
+        await lock.query(`SELECT pg_advisory_unlock(hashtext('repo-sync:sync:' || $1))`, [syncId]);
+      }
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private async runLocked(syncId: string, _lock: QueryRunner): Promise<void> {
+    const log = this.options.logger;
+    const [job]: Array<{ repos_total: number | null; state: string }> = await this.dataSource.query(
+      `SELECT repos_total, state FROM repo_sync.syncs WHERE id = $1`,
+      [syncId],
+    );
+    if (!job || job.state !== 'running') return;
+    if (job.repos_total === null) {
+      let repos: ScmRepository[];
+      try {
+        repos = await this.scm.listInstallationRepos();
+      } catch (error) {
+        await this.dataSource.query(
+          `UPDATE repo_sync.syncs SET state = 'failed', finished_at = now(), errors = errors || $2::jsonb WHERE id = $1`,
+          [syncId, JSON.stringify([{ repo: null, message: `listing repositories failed: ${(error as Error).message}` }])],
+        );
+        return;
+      }
+      await this.dataSource.transaction(async (m) => {
+        await m.query(
+          `INSERT INTO repo_sync.sync_repos (sync_id, repo, repo_ref)
+           SELECT $1, * FROM unnest($2::text[], $3::jsonb[]) ON CONFLICT DO NOTHING`,
+          [syncId, repos.map((r) => r.fullName), repos.map((r) => JSON.stringify(r))],
+        );
+        await m.query(`UPDATE repo_sync.syncs SET repos_total = $2 WHERE id = $1`, [syncId, repos.length]);
+      });
+      log?.info({ syncId, repos: repos.length }, 'global sync: repositories listed');
+    }
+    const pending: Array<{ repo: string; repo_ref: ScmRepository }> = await this.dataSource.query(
+      `SELECT repo, repo_ref FROM repo_sync.sync_repos WHERE sync_id = $1 AND NOT done ORDER BY repo`,
+      [syncId],
+    );
+    let next = 0;
+    const worker = async () => {
+      while (!this.stopping && next < pending.length) {
+        const item = pending[next++];
+        await this.syncOne(syncId, item.repo_ref);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, pending.length) }, worker));
+    if (this.stopping) return;
+    await this.dataSource.query(`UPDATE repo_sync.syncs SET state = 'completed', finished_at = now() WHERE id = $1 AND state = 'running'`, [
+      syncId,
+    ]);
+    log?.info({ syncId }, 'global sync completed');
+  }
+
+  private async syncOne(syncId: string, repo: ScmRepository): Promise<void> {
+    try {
+      const snapshot = await this.snapshot(repo);
+      await inTransactionWithRetry(this.dataSource, async (m) => {
+        const counts = await this.record(m, snapshot, syncId);
+        await m.query(`UPDATE repo_sync.sync_repos SET done = true WHERE sync_id = $1 AND repo = $2`, [syncId, repo.fullName]);
+        await m.query(
+          `UPDATE repo_sync.syncs SET repos_done = repos_done + 1, branches = branches + $2, commits = commits + $3, configs = configs + $4
+           WHERE id = $1`,
+          [syncId, counts.branches, counts.commits, counts.configs],
+        );
+      });
+    } catch (error) {
+      const message = (error as Error).message ?? String(error);
+      this.options.logger?.warn({ syncId, repo: repo.fullName, err: error }, 'global sync: repository failed');
+      await this.dataSource.transaction(async (m) => {
+        await m.query(`UPDATE repo_sync.sync_repos SET done = true, error = $3 WHERE sync_id = $1 AND repo = $2`, [syncId, repo.fullName, message]);
+        await m.query(
+          `UPDATE repo_sync.syncs SET repos_done = repos_done + 1,
+             errors = CASE WHEN jsonb_array_length(errors) < ${MAX_RECORDED_ERRORS} THEN errors || $2::jsonb ELSE errors END
+           WHERE id = $1`,
+          [syncId, JSON.stringify([{ repo: repo.fullName, message }])],
+        );
+      });
+    }
+  }
+
+  /** Everything read from the SCM for one repository, before any transaction. */
+  private async snapshot(repo: ScmRepository): Promise<RepoSnapshot> {
+    const ref: RepoRef = { fullName: repo.fullName, id: repo.id, defaultBranch: repo.defaultBranch, private: repo.private };
+    const manager = this.dataSource.manager;
+    const [branches, known, lastScan, openBuilds] = await Promise.all([
+      this.scm.listBranches(repo.fullName),
+      this.catalogue.branchHeads(manager, repo.fullName),
+      this.catalogue.lastConfigScan(manager, repo.fullName),
+      manager.query(`SELECT DISTINCT sha FROM repo_sync.builds WHERE repo = $1 AND status = 'in_progress'`, [repo.fullName]) as Promise<
+        Array<{ sha: string }>
+      >,
+    ]);
+    const present = new Set(branches.map((b) => b.name));
+    const deletedBranches = [...known.keys()].filter((name) => !present.has(name));
+    const changed = branches.filter((b) => known.get(b.name) !== b.sha);
+    // Builds are re-read for moved heads and for heads with builds still running.
+    const open = new Set(openBuilds.map((r) => r.sha));
+    const buildShas = new Map<string, string>();
+    for (const b of branches) {
+      if ((known.get(b.name) !== b.sha || open.has(b.sha)) && !buildShas.has(b.sha)) buildShas.set(b.sha, b.name);
+    }
+    const commits = new Map<string, ScmCommit>();
+    for (const sha of new Set(changed.map((b) => b.sha))) commits.set(sha, await this.scm.getCommit(repo.fullName, sha));
+    const builds: BuildFact[] = [];
+    for (const [sha, branch] of buildShas) {
+      const [combined, runs] = await Promise.all([this.scm.getCombinedStatus(repo.fullName, sha), this.scm.listCheckRunsForRef(repo.fullName, sha)]);
+      for (const s of combined.statuses) {
+        builds.push({
+          sha,
+          branch,
+          buildName: s.context,
+          status: s.state === 'pending' ? 'in_progress' : 'completed',
+          conclusion: s.state === 'pending' ? null : s.state,
+          url: s.targetUrl,
+        });
+      }
+      for (const r of runs) {
+        const done = r.status === 'completed';
+        builds.push({ sha, branch, buildName: r.name, status: done ? 'completed' : 'in_progress', conclusion: done ? conclusionOf(r.conclusion) : null, url: r.htmlUrl });
+      }
+    }
+    const head = branches.find((b) => b.name === repo.defaultBranch);
+    const scan = head && head.sha !== lastScan ? await this.configs.readAt(repo.fullName, head.sha, repo.defaultBranch) : null;
+    return { ref, branches: changed, branchCount: branches.length, deletedBranches, commits, builds, scan };
+  }
+
+  private async record(m: EntityManager, s: RepoSnapshot, syncId: string) {
+    const { ref } = s;
+    await this.catalogue.lockRepo(m, ref.fullName);
+    const events: NewEvent[] = await this.catalogue.upsertRepo(m, ref);
+    const commits = [...s.commits.values()];
+    const newCommits = await this.catalogue.recordCommits(m, ref.fullName, commits);
+    for (const b of s.branches) {
+      const c = s.commits.get(b.sha) ?? null;
+      events.push(...(await this.catalogue.updateBranch(m, ref, b.name, b.sha, c)));
+    }
+    for (const name of s.deletedBranches) events.push(...(await this.catalogue.deleteBranch(m, ref.fullName, name)));
+    for (const build of s.builds) events.push(...(await this.catalogue.recordBuild(m, ref.fullName, build)));
+    let configs = 0;
+    if (s.scan) {
+      events.push(...(await this.catalogue.applyConfigScan(m, ref, s.scan)).events);
+      configs = s.scan.parsed.length;
+    }
+    await this.catalogue.append(m, ref.fullName, events, { correlationId: syncId, causationId: null });
+    return { branches: s.branchCount, commits: newCommits, configs };
+  }
+}

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { configFolderOf, parseDeployConfig } from './deploy-config';
+
+const parse = (content: string, folder = 'deploy/billing-api') =>
+  parseDeployConfig({ configRepo: 'acme/config', folder, content, defaultBranch: 'main' });
+
+function errorsOf(result: ReturnType<typeof parse>) {
+  assert.equal(result.ok, false);
+  return result.ok ? [] : result.errors;
+}
+
+describe('parseDeployConfig', () => {
+  it('reads the documented example with every field', () => {
+    const result = parse(`
+name: billing-api
+team: payments
+namespace: payments
+artifact:
+  repo: acme/billing
+  image: ghcr.io/acme/billing
+  build: ci
+track:
+  branch: release
+autodeploy: true
+`);
+    assert.deepEqual(result, {
+      ok: true,
+      config: {
+        name: 'billing-api',
+        team: 'payments',
+        namespace: 'payments',
+        artifact: { repo: 'acme/billing', image: 'ghcr.io/acme/billing', build: 'ci' },
+        track: { branch: 'release' },
+        autodeploy: true,
+        configRepo: 'acme/config',
+        path: 'deploy/billing-api',
+      },
+    });
+  });
+
+  it('applies the defaults: name = folder, track.branch = default branch, autodeploy false, no artifact', () => {
+    const result = parse('team: payments\nnamespace: payments\n', 'deploy/worker');
+    assert.ok(result.ok);
+    assert.equal(result.config.name, 'worker');
+    assert.deepEqual(result.config.track, { branch: 'main' });
+    assert.equal(result.config.autodeploy, false);
+    assert.equal(result.config.artifact, null);
+  });
+
+  it('names each missing or wrong field', () => {
+    const errors = errorsOf(parse('namespace: Not_A_Label\nautodeploy: "yes"\nartifact:\n  repo: nope\n'));
+    const paths = errors.map((e) => e.path).sort();
+    assert.deepEqual(paths, ['artifact.image', 'artifact.repo', 'autodeploy', 'namespace', 'team']);
+    assert.equal(errors.find((e) => e.path === 'team')!.message, 'required');
+  });
+
+  it('refuses unknown fields (typos) instead of ignoring them', () => {
+    const errors = errorsOf(parse('team: t\nnamespace: n\nautodeplooy: true\n'));
+    assert.match(errors[0].message, /unknown field\(s\): autodeplooy/);
+  });
+
+  it('reports YAML syntax errors, duplicate keys, empty files and non-mappings', () => {
+    assert.equal(errorsOf(parse('team: [unclosed\n'))[0].path, '(yaml)');
+    assert.equal(errorsOf(parse('team: a\nteam: b\nnamespace: n\n'))[0].path, '(yaml)');
+    assert.equal(errorsOf(parse(''))[0].path, '(file)');
+    assert.equal(errorsOf(parse('- a\n- b\n'))[0].path, '(file)');
+    assert.equal(errorsOf(parse('just a string'))[0].path, '(file)');
+  });
+
+  it('survives hostile input: alias bombs and oversized files are errors, not crashes', () => {
+    const bomb = ['a: &a [x,x,x,x,x,x,x,x,x]', 'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]', 'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]', 'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]', 'e: [*d,*d,*d,*d,*d,*d,*d,*d,*d]'].join('\n');
+    assert.equal(parse(bomb).ok, false);
+    assert.equal(errorsOf(parse(`team: ${'x'.repeat(70_000)}\nnamespace: n\n`))[0].path, '(file)');
+  });
+
+  it('needs an explicit name when the folder is not a valid config name', () => {
+    assert.equal(errorsOf(parse('team: t\nnamespace: n\n', 'deploy/Billing_API'))[0].path, 'name');
+    assert.ok(parse('name: billing\nteam: t\nnamespace: n\n', 'deploy/Billing_API').ok);
+  });
+
+  it('an image with a tag is refused (the tag is Sluice’s to set)', () => {
+    const errors = errorsOf(parse('team: t\nnamespace: n\nartifact:\n  repo: a/b\n  image: ghcr.io/a/b:latest\n'));
+    assert.equal(errors[0].path, 'artifact.image');
+  });
+});
+
+describe('configFolderOf', () => {
+  it('recognises deploy/<name>/deploy.yaml only', () => {
+    assert.equal(configFolderOf('deploy/api/deploy.yaml'), 'deploy/api');
+    assert.equal(configFolderOf('deploy/api/deploy.yml'), 'deploy/api');
+    assert.equal(configFolderOf('deploy/api/deployment.yaml'), null);
+    assert.equal(configFolderOf('deploy/deploy.yaml'), null);
+    assert.equal(configFolderOf('deploy/a/b/deploy.yaml'), null);
+  });
+});

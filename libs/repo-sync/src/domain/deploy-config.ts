@@ -1,0 +1,106 @@
+import { configName, repoFullName, type DeployConfigRoot } from '@sluice/contracts';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+
+/** One problem with a `deploy.yaml`, naming the field (`artifact.repo`) or `(yaml)` for syntax. */
+export interface ConfigFieldError {
+  readonly path: string;
+  readonly message: string;
+}
+
+export type ParsedConfig =
+  | { readonly ok: true; readonly config: DeployConfigRoot }
+  | { readonly ok: false; readonly path: string; readonly errors: readonly ConfigFieldError[] };
+
+/** Largest `deploy.yaml` read; a config root is a few lines. */
+export const MAX_DEPLOY_YAML_BYTES = 64 * 1024;
+
+/**
+ * The file's own shape (ARCHITECTURE §1). Unknown keys are refused so that a typo
+ * (`autodeplooy: true`) is reported instead of silently meaning "off".
+ */
+const deployYamlSchema = z.strictObject({
+  name: configName.optional(),
+  team: z.string().trim().min(1, 'required'),
+  namespace: configName,
+  artifact: z
+    .strictObject({
+      repo: repoFullName,
+      image: z
+        .string()
+        .min(1)
+        .regex(/^[^\s:@]+(:\d+)?(\/[^\s:@]+)*$/, 'an image name without tag or digest, e.g. ghcr.io/acme/billing'),
+      build: z.string().min(1).nullable().optional(),
+    })
+    .nullable()
+    .optional(),
+  track: z.strictObject({ branch: z.string().min(1).optional() }).nullable().optional(),
+  autodeploy: z.boolean().default(false),
+});
+
+/** `deploy/<name>/deploy.yaml` → `deploy/<name>`, or null for any other path. */
+export function configFolderOf(filePath: string): string | null {
+  const match = /^deploy\/([^/]+)\/deploy\.ya?ml$/.exec(filePath);
+  return match ? `deploy/${match[1]}` : null;
+}
+
+/**
+ * Parses and validates one `deploy.yaml`. Pure and total: bad YAML, a wrong type, a
+ * missing field — each becomes a field-named error, never an exception.
+ */
+export function parseDeployConfig(input: {
+  readonly configRepo: string;
+  /** The config's folder, `deploy/<folder>`. */
+  readonly folder: string;
+  readonly content: string;
+  readonly defaultBranch: string;
+}): ParsedConfig {
+  const fail = (errors: ConfigFieldError[]): ParsedConfig => ({ ok: false, path: input.folder, errors });
+  if (Buffer.byteLength(input.content, 'utf8') > MAX_DEPLOY_YAML_BYTES) {
+    return fail([{ path: '(file)', message: `larger than ${MAX_DEPLOY_YAML_BYTES} bytes` }]);
+  }
+  let data: unknown;
+  try {
+    const doc = parseDocument(input.content, { uniqueKeys: true, prettyErrors: false });
+    if (doc.errors.length > 0) {
+      return fail(doc.errors.map((e) => ({ path: '(yaml)', message: `${e.message.split('\n')[0]}` })));
+    }
+    data = doc.toJS({ maxAliasCount: 50 });
+  } catch (error) {
+    return fail([{ path: '(yaml)', message: (error as Error).message.split('\n')[0] }]);
+  }
+  if (data === null || data === undefined) return fail([{ path: '(file)', message: 'empty; expected a mapping with team and namespace' }]);
+  if (typeof data !== 'object' || Array.isArray(data)) return fail([{ path: '(file)', message: 'expected a mapping' }]);
+
+  const parsed = deployYamlSchema.safeParse(data);
+  const folderName = input.folder.slice('deploy/'.length);
+  const errors: ConfigFieldError[] = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => ({
+        path: issue.path.length > 0 ? issue.path.join('.') : (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(file)'),
+        message:
+          issue.code === 'invalid_type' && /received undefined/.test(issue.message)
+            ? 'required'
+            : issue.code === 'unrecognized_keys'
+              ? `unknown field(s): ${issue.keys.join(', ')}`
+              : issue.message,
+      }));
+  if (parsed.success && parsed.data.name === undefined && !configName.safeParse(folderName).success) {
+    errors.push({ path: 'name', message: `the folder name "${folderName}" is not a valid config name (a DNS label); set name` });
+  }
+  if (!parsed.success || errors.length > 0) return fail(errors);
+  const file = parsed.data;
+  return {
+    ok: true,
+    config: {
+      name: file.name ?? folderName,
+      team: file.team,
+      namespace: file.namespace,
+      artifact: file.artifact ? { repo: file.artifact.repo, image: file.artifact.image, build: file.artifact.build ?? null } : null,
+      track: { branch: file.track?.branch ?? input.defaultBranch },
+      autodeploy: file.autodeploy,
+      configRepo: input.configRepo,
+      path: input.folder,
+    },
+  };
+}

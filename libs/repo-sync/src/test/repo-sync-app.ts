@@ -1,0 +1,98 @@
+// Test-only helpers (not exported from index.ts): repo-sync on a fresh database, the in-process bus and a FakeGitHub.
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { newEvent, Topics, type EventData, type EventEnvelope, type EventType } from '@sluice/contracts';
+import { EventStoreModule, SERVICE_DATA_SOURCE } from '@sluice/event-store';
+import type { FakeGitHub } from '@sluice/fake-scm';
+import { MESSAGE_BUS, MessagingModule, type MessageBus } from '@sluice/messaging';
+import { configureApp } from '@sluice/platform';
+import { GitHubScm } from '@sluice/scm';
+import { createTestDatabase, type TestDatabase } from '@sluice/testing';
+import type { DataSource } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
+import { REPO_SYNC_SCHEMA, repoSyncMigrations } from '../adapters/persistence/migrations';
+import { GlobalSync } from '../application/global-sync';
+import { RepoSyncModule } from '../repo-sync.module';
+
+export const ADMIN_TOKEN = 'admin-secret-token';
+
+export interface RepoSyncTestApp {
+  readonly app: INestApplication;
+  readonly url: string;
+  readonly dataSource: DataSource;
+  readonly bus: MessageBus;
+  readonly sync: GlobalSync;
+  readonly scm: GitHubScm;
+  /** Everything published on sluice.repo.v1 since start. */
+  readonly published: EventEnvelope[];
+  api(path: string, init?: { method?: string; token?: string | null }): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  publishScm<K extends EventType>(type: K, data: EventData<K>, id?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startRepoSync(fake: FakeGitHub, options: { db?: TestDatabase; concurrency?: number } = {}): Promise<RepoSyncTestApp & { db: TestDatabase }> {
+  const db = options.db ?? (await createTestDatabase('repo_sync'));
+  const scm = new GitHubScm({ baseUrl: fake.url, credentials: { kind: 'token', token: 'test-token' }, maxRetries: 5 });
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      MessagingModule.forRoot({ retry: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 200 } }),
+      EventStoreModule.forRoot({ url: db.url, schema: REPO_SYNC_SCHEMA, migrations: repoSyncMigrations, poolSize: 8, relay: { pollIntervalMs: 50 } }),
+      RepoSyncModule.forRoot(
+        { GITHUB_API_URL: fake.url, SLUICE_ADMIN_TOKEN: ADMIN_TOKEN, REPO_SYNC_CONCURRENCY: options.concurrency ?? 4 },
+        { scm },
+      ),
+    ],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  configureApp(app);
+  await app.listen(0, '127.0.0.1');
+  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  const bus = app.get<MessageBus>(MESSAGE_BUS);
+  const published: EventEnvelope[] = [];
+  await bus.subscribe({ group: `observer-${randomUUID()}`, topics: [Topics.repo], handler: async (e) => void published.push(e) });
+  return {
+    app,
+    url,
+    db,
+    dataSource: app.get<DataSource>(SERVICE_DATA_SOURCE),
+    bus,
+    sync: app.get(GlobalSync),
+    scm,
+    published,
+    async api(path, init = {}) {
+      const token = init.token === undefined ? ADMIN_TOKEN : init.token;
+      const res = await fetch(`${url}${path}`, {
+        method: init.method ?? 'GET',
+        headers: token === null ? {} : { authorization: `Bearer ${token}` },
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null };
+    },
+    async publishScm(type, data, id = uuidv7()) {
+      const e = newEvent(type, data);
+      const repo = (data as { repo: { fullName: string } }).repo.fullName;
+      await bus.publish(Topics.scm, [
+        {
+          id,
+          type: e.type,
+          version: e.version,
+          stream: `repo-${repo}`,
+          streamVersion: 1,
+          occurredAt: new Date().toISOString(),
+          correlationId: `delivery-${id}`,
+          causationId: null,
+          data: e.data,
+        },
+      ]);
+      return id;
+    },
+    async close() {
+      await app.close();
+      if (!options.db) await db.drop();
+    },
+  };
+}
