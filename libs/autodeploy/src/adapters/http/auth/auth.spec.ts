@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { ExecutionContext } from '@nestjs/common';
+import { ForbiddenError, UnauthorizedError } from '@sluice/platform';
+import { resolveAdminToken } from './admin-token';
+import { BearerAuthGuard, requireAdmin, requireTeam } from './bearer-auth.guard';
+import type { Principal } from './principal';
+import { subjectOf } from './principal';
+import { hashToken, matchesHash, newTeamToken, tokenId, tokensEqual } from './token-hash';
+
+const context = (headers: Record<string, string>) => {
+  const request: { headers: Record<string, string>; principal?: Principal } = { headers };
+  return { request, ctx: { switchToHttp: () => ({ getRequest: () => request }) } as unknown as ExecutionContext };
+};
+
+const guard = new BearerAuthGuard({ authenticate: async (t) => (t === 'good' ? { kind: 'team', team: 'payments' } : null) });
+
+describe('BearerAuthGuard', () => {
+  it('attaches the principal of a valid token', async () => {
+    const { request, ctx } = context({ authorization: 'Bearer good' });
+    assert.equal(await guard.canActivate(ctx), true);
+    assert.deepEqual(request.principal, { kind: 'team', team: 'payments' });
+  });
+
+  it('401 without a header, with another scheme, with an unknown token', async () => {
+    await assert.rejects(guard.canActivate(context({}).ctx), (e) => e instanceof UnauthorizedError && /missing bearer token/.test(e.message));
+    await assert.rejects(guard.canActivate(context({ authorization: 'Basic good' }).ctx), /malformed Authorization header/);
+    await assert.rejects(guard.canActivate(context({ authorization: 'Bearer bad' }).ctx), /invalid or revoked token/);
+  });
+});
+
+describe('team and admin checks', () => {
+  const team: Principal = { kind: 'team', team: 'web' };
+  it('admin may do everything; a team only its own', () => {
+    requireAdmin({ kind: 'admin' });
+    requireTeam({ kind: 'admin' }, 'payments');
+    requireTeam(team, 'web');
+    assert.throws(() => requireTeam(team, 'payments'), (e) => e instanceof ForbiddenError && e.message === 'team:web may not act on configs of team "payments"');
+    assert.throws(() => requireAdmin(team), ForbiddenError);
+    assert.equal(subjectOf(team), 'team:web');
+  });
+});
+
+describe('tokens', () => {
+  it('issues sl_<id>_<secret> tokens whose id finds the row and whose hash proves possession', () => {
+    const { id, token } = newTeamToken();
+    assert.match(token, /^sl_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
+    assert.equal(tokenId(token), id);
+    assert.equal(matchesHash(token, hashToken(token)), true);
+    assert.equal(matchesHash(`${token}x`, hashToken(token)), false);
+    assert.equal(tokenId('admin-token'), null);
+  });
+
+  it('compares tokens of different lengths without throwing', () => {
+    assert.equal(tokensEqual('a', 'a-much-longer-token'), false);
+    assert.equal(tokensEqual('same', 'same'), true);
+  });
+});
+
+describe('resolveAdminToken', () => {
+  it('prefers SLUICE_ADMIN_TOKEN; otherwise generates one (0600) into the data directory once', () => {
+    assert.deepEqual(resolveAdminToken({ SLUICE_ADMIN_TOKEN: 'x', SLUICE_DATA_DIR: '/nonexistent' }), { token: 'x', source: 'env' });
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-admin-'));
+    try {
+      const first = resolveAdminToken({ SLUICE_DATA_DIR: join(dir, 'data') });
+      assert.equal(first.source, 'generated');
+      assert.equal(statSync(join(dir, 'data', 'admin-token')).mode & 0o777, 0o600);
+      const second = resolveAdminToken({ SLUICE_DATA_DIR: join(dir, 'data') });
+      assert.deepEqual([second.source, second.token], ['file', first.token]);
+      assert.equal(readFileSync(join(dir, 'data', 'admin-token'), 'utf8').trim(), first.token);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
