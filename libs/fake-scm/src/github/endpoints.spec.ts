@@ -33,6 +33,8 @@ describe('FakeGitHub endpoints (responses validated against the fixture)', () =>
   });
 
   it('check runs: create, get, patch, list for ref; suites follow their runs', async () => {
+    const appAuth = `token ${gh.issueInstallationToken(9).token}`;
+    const call = (method: string, path: string, body?: unknown) => rawCall(gh.url, method, path, { body, headers: { authorization: appAuth } });
     const created = await call('POST', '/repos/acme/billing/check-runs', { name: 'sluice', head_sha: head, status: 'in_progress', details_url: 'https://sluice.example/x' });
     assert.equal(created.status, 201);
     assert.equal(created.body.status, 'in_progress');
@@ -55,6 +57,21 @@ describe('FakeGitHub endpoints (responses validated against the fixture)', () =>
     const bad = await call('PATCH', `/repos/acme/billing/check-runs/${id}`, { conclusion: 'great' });
     assert.equal(bad.status, 422);
     assert.equal((await call('GET', '/repos/acme/billing/check-runs/1')).status, 404);
+    assert.equal(created.body.app.id, app.appId);
+  });
+
+  it('check runs are written by GitHub Apps only, each app its own runs', async () => {
+    const byToken = await call('POST', '/repos/acme/billing/check-runs', { name: 'x', head_sha: head });
+    assert.equal(byToken.status, 403);
+    const otherCi = gh.seed.checkRun('acme/billing', { head_sha: head, name: 'build', conclusion: 'failure' });
+    const appAuth = `token ${gh.issueInstallationToken(9).token}`;
+    const read = await rawCall(gh.url, 'GET', `/repos/acme/billing/check-runs/${otherCi}`, { headers: { authorization: appAuth } });
+    assert.equal(read.body.app.slug, 'octoapp');
+    const patch = await rawCall(gh.url, 'PATCH', `/repos/acme/billing/check-runs/${otherCi}`, { body: { conclusion: 'success' }, headers: { authorization: appAuth } });
+    assert.equal(patch.status, 403);
+    assert.equal(gh.checkRuns('acme/billing', head).find((r) => r.id === otherCi)!.conclusion, 'failure');
+    const suites = await call('GET', `/repos/acme/billing/commits/${head}/check-suites`);
+    assert.deepEqual(suites.body.check_suites.map((s: any) => s.app.slug).sort(), ['octoapp', 'sluice']);
   });
 
   it('workflow runs: seeded, filtered by branch and status', async () => {

@@ -19,6 +19,14 @@ export interface FakeGitHubOptions extends FakeServerOptions {
   readonly tokens?: readonly string[];
   /** The GitHub App whose JWTs `/app/*` accepts (RS256, verified with this public key). */
   readonly app?: { readonly appId: number; readonly publicKey: string };
+  /** Slug and name of that App, as shown on the check runs it creates (default `sluice`, `Sluice`). */
+  readonly appSlug?: string;
+  readonly appName?: string;
+  /**
+   * GitHub lets only the App that created a check run update it (403 "Resource not accessible
+   * by integration" otherwise). Default true; false only while a client is being fixed.
+   */
+  readonly checkRunOwnership?: boolean;
   /** Lifetime of installation tokens issued by the access_tokens endpoint (default 3600 s). */
   readonly installationTokenTtlSeconds?: number;
   /** Primary rate-limit budget (default 5000 per hour). */

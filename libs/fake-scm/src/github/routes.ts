@@ -5,7 +5,7 @@ import type { FakeGitHub } from './fake-github';
 import { githubError } from './errors';
 import { signWebhook } from './webhooks';
 import type { GitCommit } from './git-model';
-import type { CheckRunRecord, DeliveryRecord, RepoState, StatusRecord } from './state';
+import type { CheckApp, CheckRunRecord, DeliveryRecord, RepoState, StatusRecord } from './state';
 
 type Obj = Record<string, unknown>;
 
@@ -232,6 +232,11 @@ export function registerGitHubRoutes(router: Router, gh: FakeGitHub): string[] {
   });
 
   // ---- Checks -----------------------------------------------------------------------
+  /** Check runs are written by GitHub Apps only (installation tokens), never by personal tokens. */
+  const appOf = (req: FakeRequest): CheckApp => {
+    if (req.auth?.kind !== 'installation') throw githubError(403, 'You must authenticate via a GitHub App.');
+    return { id: gh.options.app?.appId ?? 0, slug: gh.options.appSlug ?? 'sluice', name: gh.options.appName ?? 'Sluice' };
+  };
   const checkRunOr404 = (repo: RepoState, id: string): CheckRunRecord => {
     const run = repo.checkRuns.find((r) => r.id === Number(id));
     if (!run) throw githubError(404, 'Not Found');
@@ -260,13 +265,15 @@ export function registerGitHubRoutes(router: Router, gh: FakeGitHub): string[] {
   };
 
   route('POST', '/repos/{owner}/{repo}/check-runs', 'checks/create', (req) => {
+    const app = appOf(req);
     const repo = gh.repoFor(req);
     const body = req.body as Obj;
     const c = commitOr404(repo, String(body.head_sha));
     const at = iso(gh.nowMs());
-    const suite = gh.seed.suiteFor(repo, c.sha);
+    const suite = gh.seed.suiteFor(repo, c.sha, app);
     const run: CheckRunRecord = {
       id: state.id(),
+      app,
       head_sha: c.sha,
       name: String(body.name),
       status: 'queued',
@@ -290,8 +297,11 @@ export function registerGitHubRoutes(router: Router, gh: FakeGitHub): string[] {
   });
 
   route('PATCH', '/repos/{owner}/{repo}/check-runs/{check_run_id}', 'checks/update', (req) => {
+    const app = appOf(req);
     const repo = gh.repoFor(req);
     const run = checkRunOr404(repo, req.params.check_run_id);
+    // A check run lives in its app's check suite: only that app may change it.
+    if (gh.options.checkRunOwnership !== false && run.app.id !== app.id) throw githubError(403, 'Resource not accessible by integration');
     const copy = structuredClone(run);
     applyCheckRunBody(copy, req.body as Obj, iso(gh.nowMs()));
     Object.assign(run, copy);

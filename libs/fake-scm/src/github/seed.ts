@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { GitObjects, isSha } from './git-model';
+import { OTHER_CI_APP, type CheckApp } from './state';
 import type {
   CheckRunRecord,
   DeliveryRecord,
@@ -143,14 +144,25 @@ export class GitHubSeeder {
   /** A check run (and its suite), as if a CI app had created it. */
   checkRun(
     repoName: string,
-    input: { head_sha: string; name: string; status?: CheckRunRecord['status']; conclusion?: string | null; details_url?: string; external_id?: string },
+    input: {
+      head_sha: string;
+      name: string;
+      status?: CheckRunRecord['status'];
+      conclusion?: string | null;
+      details_url?: string;
+      external_id?: string;
+      /** The app that "created" it; default: another CI app (not the configured App). */
+      app?: CheckApp;
+    },
   ): number {
     const repo = this.state.requireRepo(repoName);
-    const suite = this.suiteFor(repo, input.head_sha);
+    const app = input.app ?? OTHER_CI_APP;
+    const suite = this.suiteFor(repo, input.head_sha, app);
     const at = this.iso();
     const status = input.conclusion ? 'completed' : (input.status ?? 'queued');
     const run: CheckRunRecord = {
       id: this.state.id(),
+      app,
       head_sha: input.head_sha,
       name: input.name,
       status,
@@ -167,12 +179,12 @@ export class GitHubSeeder {
     return run.id;
   }
 
-  /** The check suite of a commit, created on first use (one app, one suite per commit). */
-  suiteFor(repo: RepoState, headSha: string): RepoState['checkSuites'][number] {
-    let suite = repo.checkSuites.find((s) => s.head_sha === headSha);
+  /** The check suite of an app for a commit, created on first use (GitHub: one per app and commit). */
+  suiteFor(repo: RepoState, headSha: string, app: CheckApp): RepoState['checkSuites'][number] {
+    let suite = repo.checkSuites.find((s) => s.head_sha === headSha && s.app.id === app.id);
     if (!suite) {
       const at = this.iso();
-      suite = { id: this.state.id(), head_sha: headSha, head_branch: this.state.branchOf(repo, headSha), status: 'queued', conclusion: null, created_at: at, updated_at: at };
+      suite = { id: this.state.id(), app, head_sha: headSha, head_branch: this.state.branchOf(repo, headSha), status: 'queued', conclusion: null, created_at: at, updated_at: at };
       repo.checkSuites.push(suite);
     }
     return suite;

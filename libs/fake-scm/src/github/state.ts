@@ -13,8 +13,19 @@ export interface StatusRecord {
   updated_at: string;
 }
 
+/** The GitHub App a check run or suite belongs to. */
+export interface CheckApp {
+  id: number;
+  slug: string;
+  name: string;
+}
+
+/** The app of seeded check runs: the fixture example's "Octocat App", i.e. some other CI. */
+export const OTHER_CI_APP: CheckApp = { id: 1, slug: 'octoapp', name: 'Octocat App' };
+
 export interface CheckRunRecord {
   id: number;
+  app: CheckApp;
   head_sha: string;
   name: string;
   status: 'queued' | 'in_progress' | 'completed' | 'waiting' | 'requested' | 'pending';
@@ -29,6 +40,7 @@ export interface CheckRunRecord {
 
 export interface CheckSuiteRecord {
   id: number;
+  app: CheckApp;
   head_sha: string;
   head_branch: string | null;
   status: 'queued' | 'in_progress' | 'completed';

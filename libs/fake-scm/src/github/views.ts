@@ -55,6 +55,18 @@ export class GitHubViews {
     return `${this.baseUrl()}/repos/${repo.fullName}`;
   }
 
+  private setApp(t: Obj, app: { id: number; slug: string; name: string }): void {
+    if (t.app && typeof t.app === 'object') {
+      Object.assign(t.app as Obj, {
+        id: app.id,
+        slug: app.slug,
+        name: app.name,
+        node_id: Buffer.from(`03:Integration${app.id}`).toString('base64'),
+        html_url: `https://github.com/apps/${app.slug}`,
+      });
+    }
+  }
+
   owner(login: string, id = 1): Obj {
     const base = this.baseUrl();
     return {
@@ -265,6 +277,7 @@ export class GitHubViews {
       check_suite: { id: r.check_suite_id },
       pull_requests: [],
     });
+    this.setApp(t, r.app);
     return t;
   }
 
@@ -287,6 +300,7 @@ export class GitHubViews {
       latest_check_runs_count: latestRunsCount,
       check_runs_url: `${this.repoUrl(repo)}/check-suites/${s.id}/check-runs`,
     });
+    this.setApp(t, s.app);
     return t;
   }
 
