@@ -36,6 +36,10 @@ const runDir = process.env.SLUICE_TEST_RUN_DIR ?? join(root, '.sluice-test', 'ru
 mkdirSync(runDir, { recursive: true });
 const tapFile = join(runDir, 'results.tap');
 const concurrency = process.env.SLUICE_TEST_CONCURRENCY ?? '3';
+// A run must end on its own (CI has no one to press ctrl-c): a file whose tests are done but that
+// leaks a handle (an open pool, a consumer, a timer) is ended, and a single test that hangs fails
+// after this long instead of holding the whole run.
+const testTimeoutMs = process.env.SLUICE_TEST_TIMEOUT_MS ?? '300000';
 const result = spawnSync(
   process.execPath,
   [
@@ -43,6 +47,8 @@ const result = spawnSync(
     '--require', '@swc-node/register',
     '--test',
     `--test-concurrency=${concurrency}`,
+    '--test-force-exit',
+    `--test-timeout=${testTimeoutMs}`,
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
     ...files,
