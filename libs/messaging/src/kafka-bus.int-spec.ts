@@ -189,6 +189,33 @@ describe('KafkaMessageBus (real Kafka)', () => {
     assert.deepEqual(secondConsumer, [[2, 1], [3, 1]], 'version 1 was committed, version 2 was not');
   });
 
+  it('commits a handler that finishes within the shutdown grace period: not redelivered', { timeout: 60_000 }, async () => {
+    const { bus } = newBus({ shutdownGraceMs: 5000 });
+    const group = uniqueName('grace');
+    const started = deferred();
+    const release = deferred();
+    const first = await bus.subscribe({
+      group,
+      topics: [TOPIC],
+      handler: async () => {
+        started.resolve();
+        await release.promise;
+      },
+    });
+    await bus.publish(TOPIC, [envelope('config-z', 1)]);
+    await started.promise;
+    const stopping = first.stop();
+    setTimeout(() => release.resolve(), 100);
+    await stopping;
+
+    const again: number[] = [];
+    await bus.subscribe({ group, topics: [TOPIC], handler: async (e) => void again.push(e.streamVersion) });
+    await bus.publish(TOPIC, [envelope('config-z', 2)]);
+    await waitUntil(() => again.length >= 1, { timeoutMs: 30_000, message: 'the next message reached the new consumer' });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(again, [2]);
+  });
+
   it('recovers producer and consumer when the broker stops and comes back, losing nothing', { timeout: 240_000 }, async () => {
     // A private node: stopping the shared broker would break the test files running beside this one.
     const node = await startPrivateBroker();

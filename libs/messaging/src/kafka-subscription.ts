@@ -49,6 +49,8 @@ export class KafkaSubscription implements Subscription {
   private rebuildTimer: NodeJS.Timeout | null = null;
   private rebuilds = 0;
   private readonly controller = new AbortController();
+  /** Messages being handled right now, awaited by stop() before disconnecting. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly options: SubscriptionOptions,
@@ -77,16 +79,27 @@ export class KafkaSubscription implements Subscription {
   private async shutdown(): Promise<void> {
     if (this.rebuildTimer) clearTimeout(this.rebuildTimer);
     const consumer = this.consumer;
-    // Disconnect first: kafkajs marks its runner stopped synchronously, so after the abort
-    // below no further message of the batch is started.
-    const disconnecting = consumer?.disconnect();
+    // Order matters: kafkajs silently skips commits once its runner is stopping, so the
+    // consumer stays connected until in-flight handlers have finished (within the grace
+    // period) and committed. Pausing stops new fetches; the abort ends retry waits and makes
+    // any further message of the current batch return uncommitted at once.
+    this.pauseAll(consumer);
     this.controller.abort();
+    await Promise.allSettled([...this.inFlight]);
     try {
-      await disconnecting;
+      await consumer?.disconnect();
     } catch (error) {
       this.deps.logger.warn({ group: this.options.group, err: describeError(error) }, 'consumer did not disconnect cleanly');
     }
     this.joined = false;
+  }
+
+  private pauseAll(consumer: Consumer | null): void {
+    try {
+      consumer?.pause(this.options.topics.map((topic) => ({ topic: this.deps.names.physical(topic) })));
+    } catch {
+      // Not running (never joined, or crashed and waiting to restart): nothing to pause.
+    }
   }
 
   private async runConsumer(): Promise<void> {
@@ -112,7 +125,7 @@ export class KafkaSubscription implements Subscription {
       await consumer.run({
         autoCommit: false,
         partitionsConsumedConcurrently: tuning.partitionsConsumedConcurrently ?? 3,
-        eachMessage: (payload) => this.onMessage(consumer, payload),
+        eachMessage: (payload) => this.track(this.onMessage(consumer, payload)),
       });
     } catch (error) {
       await consumer.disconnect().catch(() => undefined);
@@ -154,6 +167,15 @@ export class KafkaSubscription implements Subscription {
       if (this.stopping) return;
       this.runConsumer().catch((error: unknown) => this.scheduleRebuild(describeError(error)));
     }, delayMs);
+  }
+
+  private async track(handling: Promise<void>): Promise<void> {
+    this.inFlight.add(handling);
+    try {
+      await handling;
+    } finally {
+      this.inFlight.delete(handling);
+    }
   }
 
   private async onMessage(consumer: Consumer, { topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
