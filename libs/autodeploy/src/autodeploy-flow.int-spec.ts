@@ -121,8 +121,13 @@ describe('autodeploy over Kafka', { timeout: 180_000 }, () => {
     assert.equal((await deploysOf('billing-api')).some((d) => d.artifactSha === S3), false, 'pinned config not redeployed');
 
     await request(h.http).post('/api/configs/billing-api/unpin').set(admin).send({ reason: 'done' }).expect(200);
-    await publishRepo(h.bus, 'repo.build.recorded', 'acme/billing', { repo: 'acme/billing', sha: S4, branch: 'main', buildName: 'ci', status: 'completed', conclusion: 'success', url: null });
+    // S4 pushed; the build of the older S2 finishes after that push: stale, not deployed
+    await publishRepo(h.bus, 'repo.branch.updated', 'acme/billing', { repo: 'acme/billing', defaultBranch: 'main', branch: 'main', headSha: S4, previousSha: S3, headCommit: null });
+    const green = { repo: 'acme/billing', branch: 'main', buildName: 'ci', status: 'completed' as const, conclusion: 'success' as const, url: null };
+    await publishRepo(h.bus, 'repo.build.recorded', 'acme/billing', { ...green, sha: S2 });
+    await publishRepo(h.bus, 'repo.build.recorded', 'acme/billing', { ...green, sha: S4 });
     const next = await observed('deploy.requested', 'billing-api', (d) => d.artifactSha === S4);
+    assert.equal((await deploysOf('billing-api')).some((d) => d.artifactSha === S2), false, 'stale build not deployed');
     assert.equal(next.configSha, sha('5'), 'configSha = head of the config repository default branch');
     await publishOutcome(h.bus, 'deploy.succeeded', { deployId: next.deployId as string, config: 'billing-api' });
     await waitUntil(async () => (await eventsOf(h.store, 'config-billing-api')).filter((e) => e.type === 'deploy.succeeded').length === 3, { timeoutMs: 30_000 });

@@ -5,6 +5,7 @@ import type { EntityManager } from 'typeorm';
 import { configStream, isConfigEventType, type ConfigEvent } from '../domain/config-events';
 import { decide, type ConfigCommand, type Decision } from '../domain/decide';
 import { fold, initialState, type ConfigState } from '../domain/state';
+import { concurrencyRetries, recordedEvents } from './metrics';
 
 export interface ExecuteOptions {
   /** Run inside the caller's transaction (a consumer's inbox transaction); a ConcurrencyError then propagates (redelivery retries). */
@@ -48,6 +49,7 @@ export class ConfigCommands {
         return decision;
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
+        concurrencyRetries.inc();
         this.log.debug({ stream: configStream(name), attempt }, 'stream moved on; reloading and deciding again');
         await new Promise((resolve) => setTimeout(resolve, backoffWithJitter(attempt, 10, 500)));
       }
@@ -68,6 +70,11 @@ export class ConfigCommands {
         ),
         { manager },
       );
+      for (const e of decision.events) {
+        recordedEvents.inc({ type: e.type });
+        const deployId = (e.data as { deployId?: string }).deployId;
+        this.log.info({ stream: configStream(name), type: e.type, ...(deployId ? { deployId } : {}), command: command.type }, 'recorded');
+      }
     }
     if (decision.skipped) this.log.debug({ stream: configStream(name), command: command.type, skipped: decision.skipped }, 'nothing to record');
     return decision;

@@ -14,6 +14,8 @@ export interface RepoKnowledge {
   isKnownCommit(m: EntityManager, repo: string, sha: string): Promise<boolean>;
   /** Branches the commit was seen on, first seen first. */
   branchesOf(m: EntityManager, repo: string, sha: string): Promise<string[]>;
+  /** Head of a branch, null when not known. */
+  branchHead(m: EntityManager, repo: string, branch: string): Promise<string | null>;
   /** Head of the repository's default branch, null when not known yet. */
   defaultBranchHead(m: EntityManager, repo: string): Promise<string | null>;
 

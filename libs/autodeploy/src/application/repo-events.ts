@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { shortSha } from '../domain/image-tag';
 import type { ConfigCommands } from './config-commands';
+import { staleBuildsSkipped } from './metrics';
 import type { RepoKnowledge } from './ports';
 
 export const AUTODEPLOY_ACTOR = 'autodeploy';
@@ -76,13 +77,23 @@ export class RepoEventsHandler {
     const { repo, sha, branch, buildName, status, conclusion } = event.data;
     await this.knowledge.recordCommit(m, repo, sha, branch);
     if (status !== 'completed' || conclusion !== 'success' || branch === null) return;
-    for (const config of await this.knowledge.configsForBuild(m, repo, branch, buildName)) {
-      const head = await this.knowledge.defaultBranchHead(m, config.configRepo);
+    const configs = await this.knowledge.configsForBuild(m, repo, branch, buildName);
+    if (configs.length === 0) return;
+    // Builds finish out of order: a build of a commit the branch has moved past (or a re-run
+    // of an old one) must not roll the config back. Unknown head: trust the build.
+    const head = await this.knowledge.branchHead(m, repo, branch);
+    if (head !== null && head !== sha) {
+      staleBuildsSkipped.inc();
+      this.log.info({ repo, branch, sha, head, configs: configs.map((c) => c.name) }, 'build of a commit that is no longer the branch head: not deployed');
+      return;
+    }
+    for (const config of configs) {
+      const configHead = await this.knowledge.defaultBranchHead(m, config.configRepo);
       const reason = `build ${buildName} of ${repo}@${shortSha(sha)} on ${branch} succeeded`;
       await this.commands.execute(
         config.name,
         () =>
-          head === null
+          configHead === null
             ? {
                 type: 'RejectAutodeploy',
                 pair: { artifactSha: sha, configSha: null },
@@ -92,7 +103,7 @@ export class RepoEventsHandler {
             : {
                 type: 'RequestDeploy',
                 deployId: uuidv7(),
-                pair: { artifactSha: sha, configSha: head },
+                pair: { artifactSha: sha, configSha: configHead },
                 cause: 'autodeploy',
                 requestedBy: AUTODEPLOY_ACTOR,
                 reason,

@@ -58,6 +58,11 @@ export class TypeOrmRepoKnowledge implements RepoKnowledge {
     return rows.map((r) => r.branch);
   }
 
+  async branchHead(m: EntityManager, repo: string, branch: string): Promise<string | null> {
+    const [row]: Array<{ head_sha: string }> = await m.query(`SELECT head_sha FROM autodeploy.branches WHERE repo = $1 AND branch = $2`, [repo, branch]);
+    return row?.head_sha ?? null;
+  }
+
   async defaultBranchHead(m: EntityManager, repo: string): Promise<string | null> {
     const [row]: Array<{ head_sha: string }> = await m.query(
       `SELECT b.head_sha FROM autodeploy.repos r JOIN autodeploy.branches b ON b.repo = r.repo AND b.branch = r.default_branch WHERE r.repo = $1`,
