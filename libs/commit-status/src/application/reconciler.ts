@@ -5,6 +5,7 @@ import { decide, statusAfter, type Decision, type ObservedStatus, type Outcome, 
 import { keyString, type CommitStatusKey, type CommitStatusRecord, type CommitStatusStore, type ResolvedRepo, type ScmStatusProviders, type SyncedEventSink } from './ports';
 import { ScmError, ScmRateLimitedError } from './scm-errors';
 import type { ProcessResult } from './work-queue';
+import { driftDetected, reconcileDuration, scmWrites } from './metrics';
 
 export interface ReconcilerOptions {
   /** How long a CommitStatus whose GitRepo is unusable waits before it is tried again. Default 60 s. */
@@ -38,6 +39,18 @@ export class Reconciler {
   }
 
   async reconcile(key: CommitStatusKey): Promise<ProcessResult> {
+    const end = reconcileDuration.startTimer();
+    try {
+      const result = await this.reconcileOnce(key);
+      end({ result: result?.requeueAfterMs !== undefined ? 'requeued' : 'done' });
+      return result;
+    } catch (err) {
+      end({ result: 'error' });
+      throw err;
+    }
+  }
+
+  private async reconcileOnce(key: CommitStatusKey): Promise<ProcessResult> {
     const record = await this.store.get(key);
     if (!record) return;
     const log = this.log.child({ commitStatus: keyString(key), generation: record.generation });
@@ -77,6 +90,7 @@ export class Reconciler {
     if (decision.write) {
       try {
         const written = await provider.write(target, desired, observed, known);
+        scmWrites.inc({ provider: repo.identity.provider, reason: decision.write });
         outcome = { kind: 'written', observed: written };
         log.info({ repo: repo.identity.fullName, sha: record.spec.sha, name: desired.name, phase: desired.phase, reason: decision.write }, 'commit status written');
       } catch (err) {
@@ -89,6 +103,7 @@ export class Reconciler {
         throw new ReconcileFailedError(describe(err), { cause: err });
       }
     } else if (decision.drift) {
+      driftDetected.inc({ provider: repo.identity.provider });
       log.warn({ repo: repo.identity.fullName, sha: record.spec.sha, drift: decision.drift }, 'commit status drift');
     }
 
@@ -109,7 +124,13 @@ export class Reconciler {
         log.warn({ repo: cancel.repo.fullName, sha: cancel.sha }, 'cannot cancel the previous commit status: no credentials for its repository any more; moving on');
         return null;
       }
-      await this.providers.forRepo(repo).write({ repo, sha: cancel.sha }, cancel.fields, null, cancel.ids);
+      const provider = this.providers.forRepo(repo);
+      const target = { repo, sha: cancel.sha };
+      // Read first: after a crash between the cancel and the status write, it is already canceled.
+      const held = await provider.read(target, cancel.fields, cancel.ids);
+      if (held?.matches) return null;
+      await provider.write(target, cancel.fields, held, cancel.ids);
+      scmWrites.inc({ provider: cancel.repo.provider, reason: 'cancel-previous' });
       log.info({ repo: cancel.repo.fullName, sha: cancel.sha, name: cancel.fields.name }, 'previous commit status canceled');
       await this.events?.synced({ repo: cancel.repo, sha: cancel.sha, name: cancel.fields.name, phase: 'canceled', isSynced: true, syncFailure: null });
     } catch (err) {

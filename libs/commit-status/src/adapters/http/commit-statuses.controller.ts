@@ -1,4 +1,5 @@
 import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { repoFullName, sha } from '@sluice/contracts';
 import { ZodValidationPipe } from '@sluice/platform';
 import { z } from 'zod';
@@ -14,12 +15,20 @@ const querySchema = z
   .strict();
 
 /** `GET /api/commit-statuses?repo=&sha=`: the CommitStatuses on a repository (optionally one commit), spec and status. */
+@ApiTags('commit-statuses')
+@ApiBearerAuth()
 @Controller('api/commit-statuses')
 @UseGuards(AdminTokenGuard)
 export class CommitStatusesController {
   constructor(@Inject(COMMIT_STATUS_STORE) private readonly store: CommitStatusStore) {}
 
   @Get()
+  @ApiOperation({ summary: 'CommitStatuses on a repository (optionally one commit): spec, and status as the SCM holds it (admin)' })
+  @ApiQuery({ name: 'repo', required: true, description: 'owner/name (GitLab: group path/name)' })
+  @ApiQuery({ name: 'sha', required: false, description: '40-character commit SHA' })
+  @ApiResponse({ status: 200, description: '{ items: [{ namespace, name, generation, ownedBySluice, spec, status }] }' })
+  @ApiResponse({ status: 400, description: 'bad repo or sha (the message names the field)' })
+  @ApiResponse({ status: 401, description: 'missing or invalid bearer token' })
   async list(@Query(new ZodValidationPipe(querySchema)) query: z.infer<typeof querySchema>) {
     const records = await this.store.query(query);
     return {

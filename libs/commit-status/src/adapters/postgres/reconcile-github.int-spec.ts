@@ -110,6 +110,7 @@ describe('reconcile against fake GitHub (PostgreSQL store)', () => {
     const key = newKey();
     await store.putRecord(key, spec({ name: 'user/move' }), { provider: 'github', fullName: REPO });
     await reconciler.reconcile(key);
+    const beforeMove = (await store.get(key))!.status!;
     gh.clearRequests();
     await store.putRecord(key, spec({ name: 'user/move', sha: sha2, phase: 'queued', description: 'Queued' }));
     await reconciler.reconcile(key);
@@ -125,6 +126,14 @@ describe('reconcile against fake GitHub (PostgreSQL store)', () => {
     assert.equal(status.sha, sha2);
     assert.equal(status.phase, 'queued');
     assert.equal(status.isSynced, true);
+
+    // A crash after the SCM writes but before the status write: reconciling again from the old
+    // status finds both already done and posts nothing.
+    await store.writeStatus(key, beforeMove);
+    gh.clearRequests();
+    await reconciler.reconcile(key);
+    assert.equal(writes().length, 0);
+    assert.equal((await store.get(key))!.status!.sha, sha2);
   });
 
   it('sha change when the cancel call fails → logged, and the new commit is set anyway', async () => {

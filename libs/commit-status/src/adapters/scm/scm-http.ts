@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ScmError, ScmRateLimitedError } from '../../application/scm-errors';
+import { rateLimited } from '../../application/metrics';
 import { limitFromResponse, type RateGate } from './rate-gate';
 
 export interface ScmRequest {
@@ -81,6 +82,7 @@ export class ScmHttp {
     const until = limitFromResponse(res.status, res.headers, Date.now());
     const failed = res.status >= 400 && !(req.accept ?? []).includes(res.status);
     if (until !== undefined) {
+      rateLimited.inc({ status: String(res.status) });
       this.opts.gate.limit(req.credential, until);
       if (failed && (res.status === 403 || res.status === 429)) {
         throw new ScmRateLimitedError(req.credential, until, `${where}: ${res.status} rate limited until ${new Date(until).toISOString()}`);
