@@ -1,43 +1,12 @@
 #!/usr/bin/env bash
-# The test command (`npm test`): starts PostgreSQL, Kafka and kube-apiserver + etcd on
-# loopback, runs every test file against them, stops everything, prints the summary.
-# Any piece that fails to start fails the run with its reason.
+# The test command (`npm test`): every test file against real PostgreSQL, Kafka and
+# kube-apiserver (see with-infra.sh), then the runner's summary as the last line.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 export SLUICE_TEST_RUN_DIR="${SLUICE_TEST_RUN_DIR:-$root/.sluice-test/run}"
-mkdir -p "$SLUICE_TEST_RUN_DIR"
-
-pieces=(postgres kafka kube)
-down() {
-  for p in "${pieces[@]}"; do bash "$here/$p.sh" down "$SLUICE_TEST_RUN_DIR" || true; done
-}
-trap down EXIT
-
-# Start the pieces in parallel: the first run on a machine builds/downloads them.
-declare -A pids=()
-for p in "${pieces[@]}"; do
-  bash "$here/$p.sh" up "$SLUICE_TEST_RUN_DIR" > "$SLUICE_TEST_RUN_DIR/$p.up.log" 2>&1 &
-  pids[$p]=$!
-done
-failed=0
-for p in "${pieces[@]}"; do
-  if ! wait "${pids[$p]}"; then
-    echo "[infra] $p failed to start:" >&2
-    tail -n 40 "$SLUICE_TEST_RUN_DIR/$p.up.log" >&2
-    failed=1
-  else
-    echo "[infra] $p up ($(tail -n 1 "$SLUICE_TEST_RUN_DIR/$p.up.log"))"
-  fi
-done
-[[ $failed == 0 ]] || exit 1
-
-for p in "${pieces[@]}"; do
-  # shellcheck disable=SC1090
-  source "$SLUICE_TEST_RUN_DIR/$p.env"
-done
-
-node "$root/scripts/run-tests.mjs" "$@"
+rm -f "$SLUICE_TEST_RUN_DIR/results.tap"
+bash "$here/with-infra.sh" node "$root/scripts/run-tests.mjs" "$@"
 status=$?
 node "$root/scripts/test-summary.mjs" "$SLUICE_TEST_RUN_DIR/results.tap" || true
 exit $status

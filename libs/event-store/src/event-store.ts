@@ -46,9 +46,20 @@ export class EventStore {
   ): Promise<StoredEvent[]> {
     if (events.length === 0) return [];
     const run = (manager: EntityManager) => this.appendWith(manager, stream, expectedVersion, events, options);
-    return options.manager ? run(options.manager) : this.dataSource.transaction(run);
+    // Alone, the single statement is its own transaction: no BEGIN/COMMIT round trips.
+    return run(options.manager ?? this.dataSource.manager);
   }
 
+  /**
+   * One statement, so an append outside a caller's transaction is one round trip: it
+   * reads the stream's last version, checks the expectation, inserts the batch and
+   * announces it (NOTIFY is delivered on commit; identical payloads are merged).
+   *
+   * The `newer` guard keeps stream order for log readers: if the stream's last event
+   * was written by a transaction with a larger xid than ours (we got our xid before it
+   * committed), our events would sort before it in (transaction_id, global_position)
+   * order. That is a ConcurrencyError; a retry in a new transaction gets a larger xid.
+   */
   private async appendWith(
     manager: EntityManager,
     stream: string,
@@ -56,62 +67,52 @@ export class EventStore {
     events: readonly NewEvent[],
     options: AppendOptions,
   ): Promise<StoredEvent[]> {
-    const current = await this.currentVersion(manager, stream, expectedVersion);
     const now = new Date().toISOString();
-    const rows = events.map((event, index) => ({
-      id: event.id ?? uuidv7(),
-      version: current + index + 1,
-      event,
-    }));
+    const ids = events.map((event) => event.id ?? uuidv7());
+    let rows: Array<EventRow & { current: number; newer: boolean }>;
     try {
-      const inserted: EventRow[] = await manager.query(
-        `INSERT INTO ${this.table} (id, stream, stream_version, type, version, data, correlation_id, causation_id, occurred_at)
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::jsonb[], $7::text[], $8::text[], $9::timestamptz[])
-         RETURNING ${EVENT_COLUMNS}`,
+      rows = await manager.query(
+        `WITH last AS (
+           SELECT stream_version, transaction_id > pg_current_xact_id() AS newer
+             FROM ${this.table} WHERE stream = $1 ORDER BY stream_version DESC LIMIT 1
+         ), head AS (
+           SELECT coalesce((SELECT stream_version FROM last), 0) AS current,
+                  coalesce((SELECT newer FROM last), false) AS newer
+         ), inserted AS (
+           INSERT INTO ${this.table} (id, stream, stream_version, type, version, data, correlation_id, causation_id, occurred_at)
+           SELECT e.id, $1, head.current + e.n, e.type, e.version, e.data, e.correlation_id, e.causation_id, e.occurred_at
+             FROM head, unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::text[], $8::text[], $9::timestamptz[])
+                  WITH ORDINALITY AS e(id, type, version, data, correlation_id, causation_id, occurred_at, n)
+            WHERE ($2::int IS NULL OR head.current = $2::int) AND NOT head.newer
+           RETURNING ${EVENT_COLUMNS}
+         )
+         SELECT inserted.*, head.current, head.newer, pg_notify($10, $1) IS NULL AS notified
+           FROM head LEFT JOIN inserted ON true`,
         [
-          rows.map((r) => r.id),
-          rows.map(() => stream),
-          rows.map((r) => r.version),
-          rows.map((r) => r.event.type),
-          rows.map((r) => r.event.version),
-          rows.map((r) => JSON.stringify(r.event.data)),
-          rows.map((r) => r.event.correlationId ?? options.correlationId ?? r.id),
-          rows.map((r) => r.event.causationId ?? null),
-          rows.map((r) => r.event.occurredAt ?? now),
+          stream,
+          expectedVersion === 'any' ? null : expectedVersion,
+          ids,
+          events.map((e) => e.type),
+          events.map((e) => e.version),
+          events.map((e) => JSON.stringify(e.data)),
+          events.map((e, i) => e.correlationId ?? options.correlationId ?? ids[i]),
+          events.map((e) => e.causationId ?? null),
+          events.map((e) => e.occurredAt ?? now),
+          this.notifyChannel,
         ],
       );
-      await manager.query('SELECT pg_notify($1, $2)', [this.notifyChannel, stream]);
-      return inserted.map(toStoredEvent).sort((a, b) => a.streamVersion - b.streamVersion);
     } catch (error) {
       if (isUniqueViolation(error)) {
-        const constraint = (error as { constraint?: string; driverError?: { constraint?: string } }).constraint ??
-          (error as { driverError?: { constraint?: string } }).driverError?.constraint;
-        if (constraint === 'events_id_unique') throw new DuplicateEventIdError(rows.map((r) => r.id));
+        const e = error as { constraint?: string; driverError?: { constraint?: string } };
+        if ((e.constraint ?? e.driverError?.constraint) === 'events_id_unique') throw new DuplicateEventIdError(ids);
         throw new ConcurrencyError(stream, expectedVersion);
       }
       throw error;
     }
-  }
-
-  /**
-   * The version to append after. Also guards stream order for log readers: if the
-   * stream's last event was written by a transaction with a larger xid than ours (we
-   * got our xid before it committed), appending now would sort our event before it in
-   * (transaction_id, global_position) order. That case is a ConcurrencyError; a retry
-   * in a new transaction gets a larger xid.
-   */
-  private async currentVersion(manager: EntityManager, stream: string, expected: ExpectedVersion): Promise<number> {
-    const [last]: Array<{ stream_version: number; newer: boolean }> = await manager.query(
-      `SELECT stream_version, transaction_id > pg_current_xact_id() AS newer
-         FROM ${this.table} WHERE stream = $1 ORDER BY stream_version DESC LIMIT 1`,
-      [stream],
-    );
-    const version = last?.stream_version ?? 0;
-    if (expected !== 'any' && version !== expected) throw new ConcurrencyError(stream, expected);
-    if (last?.newer) {
-      throw new ConcurrencyError(stream, expected, `stream "${stream}" was advanced by a newer transaction; retry`);
-    }
-    return version;
+    const [head] = rows;
+    if (head.newer) throw new ConcurrencyError(stream, expectedVersion, `stream "${stream}" was advanced by a newer transaction; retry`);
+    if (head.id === null) throw new ConcurrencyError(stream, expectedVersion);
+    return rows.map(toStoredEvent).sort((a, b) => a.streamVersion - b.streamVersion);
   }
 
   async readStream(stream: string, options: { fromVersion?: number; manager?: EntityManager } = {}): Promise<StoredEvent[]> {
@@ -131,14 +132,16 @@ export class EventStore {
     options: { limit?: number; manager?: EntityManager; stream?: string } = {},
   ): Promise<StoredEvent[]> {
     const params: unknown[] = [after.transactionId, after.globalPosition, options.limit ?? 1000];
-    const streamFilter = options.stream ? `AND stream = $4` : '';
+    const streamFilter = options.stream ? `AND e.stream = $4` : '';
     if (options.stream) params.push(options.stream);
     const rows: EventRow[] = await (options.manager ?? this.dataSource.manager).query(
-      `SELECT ${EVENT_COLUMNS} FROM ${this.table}
-        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+      // Qualified with `e.`: the select list's `transaction_id` is its text rendering, and
+      // ordering or comparing by that would sort 10 before 9 and miss the index.
+      `SELECT ${EVENT_COLUMNS} FROM ${this.table} e
+        WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
+          AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
           ${streamFilter}
-        ORDER BY transaction_id, global_position
+        ORDER BY e.transaction_id, e.global_position
         LIMIT $3`,
       params,
     );
