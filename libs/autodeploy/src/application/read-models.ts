@@ -55,6 +55,18 @@ export interface DeployView {
   };
 }
 
+/** One event of a config's stream, summarised: what happened, who decided, why. */
+export interface HistoryEntry {
+  streamVersion: number;
+  eventId: string;
+  type: string;
+  deployId: string | null;
+  actor: string | null;
+  reason: string | null;
+  message: string | null;
+  occurredAt: string;
+}
+
 /** The read side: projections of the config streams. Eventually consistent with the log. */
 export interface ReadModels {
   listConfigs(team: string | null): Promise<ConfigView[]>;
@@ -62,6 +74,8 @@ export interface ReadModels {
   /** Newest first; `before` = a deploy id of this config (exclusive). */
   deploysOf(config: string, limit: number, before: string | null): Promise<DeployView[] | 'unknown-cursor'>;
   getDeploy(id: string): Promise<DeployView | null>;
+  /** Newest first; `before` = a stream version (exclusive). */
+  historyOf(config: string, limit: number, before: number | null): Promise<HistoryEntry[]>;
 }
 
 export const READ_MODELS = Symbol('READ_MODELS');

@@ -2,11 +2,11 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards,
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { BadRequestError, NotFoundError, ZodValidationPipe } from '@sluice/platform';
 import type { DeployService } from '../../application/deploy-service';
-import { READ_MODELS, type ConfigView, type DeployView, type ReadModels } from '../../application/read-models';
+import { READ_MODELS, type ConfigView, type DeployView, type HistoryEntry, type ReadModels } from '../../application/read-models';
 import { BearerAuthGuard, CurrentPrincipal, requireTeam } from './auth/bearer-auth.guard';
 import { subjectOf, teamOf, type Principal } from './auth/principal';
 import { DomainErrorsInterceptor } from './domain-errors.interceptor';
-import { configNameParam, historyQuery, listConfigsQuery, openApiSchema, reasonBody } from './schemas';
+import { configNameParam, eventHistoryQuery, historyQuery, listConfigsQuery, openApiSchema, reasonBody } from './schemas';
 import { DEPLOY_SERVICE } from './tokens';
 import type { z } from 'zod';
 
@@ -57,6 +57,21 @@ export class ConfigsController {
       throw new BadRequestError(`query.before: ${query.before} is not a deploy of config "${name}"`, { details: { field: 'query.before' } });
     }
     return { deploys: page, next: page.length === query.limit ? (page.at(-1)?.id ?? null) : null };
+  }
+
+  @Get(':name/history')
+  @ApiOperation({ summary: "Every decision and outcome of the config's stream, newest first: what, who, why" })
+  @ApiParam({ name: 'name' })
+  @ApiQuery({ name: 'limit', required: false, description: '1-500, default 100' })
+  @ApiQuery({ name: 'before', required: false, description: 'a stream version: list the entries before it' })
+  async events(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name', new ZodValidationPipe(configNameParam)) name: string,
+    @Query(new ZodValidationPipe(eventHistoryQuery)) query: z.output<typeof eventHistoryQuery>,
+  ): Promise<{ history: HistoryEntry[]; next: number | null }> {
+    await this.visibleConfig(principal, name);
+    const history = await this.reads.historyOf(name, query.limit, query.before ?? null);
+    return { history, next: history.length === query.limit ? (history.at(-1)?.streamVersion ?? null) : null };
   }
 
   @Post(':name/undeploy')

@@ -222,6 +222,19 @@ describe('history, deploy detail, re-apply', () => {
     assert.deepEqual(page2.body.deploys.map((d: { id: string }) => d.id), [oldest.id]);
   });
 
+  it('GET /api/configs/{name}/history: every decision and outcome with who and why, newest first', async () => {
+    const res = await request(h.http).get('/api/configs/billing-api/history?limit=3').set(auth(payments)).expect(200);
+    assert.equal(res.body.history.length, 3);
+    const versions = res.body.history.map((e: { streamVersion: number }) => e.streamVersion);
+    assert.deepEqual(versions, [...versions].sort((a: number, b: number) => b - a));
+    const older = await request(h.http).get(`/api/configs/billing-api/history?before=${res.body.next}`).set(auth(payments)).expect(200);
+    const pinned = older.body.history.find((e: { type: string }) => e.type === 'config.pinned');
+    assert.equal(pinned.actor, 'team:payments');
+    const requested = older.body.history.find((e: { type: string; reason: string }) => e.type === 'deploy.requested' && e.reason === 'release 1');
+    assert.equal(requested.actor, 'team:payments');
+    await request(h.http).get('/api/configs/billing-api/history?before=x').set(auth(payments)).expect(400);
+  });
+
   it('400 for a bad limit or an unknown cursor', async () => {
     const limit = await request(h.http).get('/api/configs/billing-api/deploys?limit=0').set(auth(payments)).expect(400);
     assert.equal(limit.body.error.message, 'query.limit: at least 1');
@@ -333,6 +346,7 @@ describe('admin: events, tokens, replay, OpenAPI', () => {
       '/api/configs',
       '/api/configs/{name}',
       '/api/configs/{name}/deploys',
+      '/api/configs/{name}/history',
       '/api/configs/{name}/undeploy',
       '/api/configs/{name}/pin',
       '/api/configs/{name}/unpin',
@@ -359,6 +373,7 @@ describe('team isolation: every endpoint × a foreign team token → 403', () =>
       ['get', '/api/configs?team=payments'],
       ['get', '/api/configs/billing-api'],
       ['get', '/api/configs/billing-api/deploys'],
+      ['get', '/api/configs/billing-api/history'],
       ['post', '/api/deploys', { config: 'billing-api', artifactSha: S1, configSha: C1 }],
       ['get', `/api/deploys/${deploy.id}`],
       ['post', `/api/deploys/${deploy.id}/reapply`, {}],

@@ -29,6 +29,11 @@ export const historyQuery = z.object({
   before: z.uuid('a deploy id (UUID)').optional(),
 });
 
+export const eventHistoryQuery = z.object({
+  limit: z.coerce.number().int('an integer').min(1, 'at least 1').max(500, 'at most 500').default(100),
+  before: z.coerce.number().int('an integer').min(1, 'at least 1').optional(),
+});
+
 export const eventsQuery = z.object({
   stream: z.string().min(1).max(200).optional(),
   /** `<transactionId>:<globalPosition>`, the `next` of the previous page. */

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { ConfigView, DeployView, ReadModels } from '../../application/read-models';
+import type { ConfigView, DeployView, HistoryEntry, ReadModels } from '../../application/read-models';
 
 type Row = Record<string, unknown>;
 
@@ -99,5 +99,23 @@ export class TypeOrmReadModels implements ReadModels {
   async getDeploy(id: string): Promise<DeployView | null> {
     const [row]: Row[] = await this.dataSource.query(`SELECT * FROM autodeploy.deploys WHERE id = $1`, [id]);
     return row ? toDeployView(row) : null;
+  }
+
+  async historyOf(config: string, limit: number, before: number | null): Promise<HistoryEntry[]> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT * FROM autodeploy.config_history WHERE config = $1 AND ($2::int IS NULL OR stream_version < $2::int)
+        ORDER BY stream_version DESC LIMIT $3`,
+      [config, before, limit],
+    );
+    return rows.map((r) => ({
+      streamVersion: r.stream_version as number,
+      eventId: r.event_id as string,
+      type: r.type as string,
+      deployId: (r.deploy_id as string | null) ?? null,
+      actor: (r.actor as string | null) ?? null,
+      reason: (r.reason as string | null) ?? null,
+      message: (r.message as string | null) ?? null,
+      occurredAt: iso(r.occurred_at)!,
+    }));
   }
 }
