@@ -218,7 +218,9 @@ describe('KafkaMessageBus (real Kafka)', () => {
 
   it('recovers producer and consumer when the broker stops and comes back, losing nothing', { timeout: 240_000 }, async () => {
     // A private node: stopping the shared broker would break the test files running beside this one.
+    step('starting a private broker');
     const node = await startPrivateBroker();
+    step('private broker up');
     const { bus } = newBus({ brokers: [node.broker] });
     try {
       const received: EventEnvelope[] = [];
@@ -258,7 +260,9 @@ describe('KafkaMessageBus (real Kafka)', () => {
       await producing;
       step(`all published (${publishFailures} failed publish calls retried)`);
       await waitUntil(() => new Set(received.map((e) => e.id)).size === total, { timeoutMs: 90_000, message: `all ${total} envelopes consumed after the restart` });
+      step('all consumed');
       await waitUntil(() => bus.isReady(), { timeoutMs: 30_000, message: 'the bus is ready again' });
+      step('ready again');
 
       // At-least-once: duplicates are allowed, but each stream's first deliveries are in order.
       for (const [stream, versions] of versionsByStream(received)) {
@@ -267,7 +271,9 @@ describe('KafkaMessageBus (real Kafka)', () => {
       }
     } finally {
       await bus.close(); // while the broker is up, so the group is left cleanly
+      step('bus closed');
       await node.down();
+      step('private broker down');
     }
   });
 });

@@ -1,6 +1,9 @@
-import { Inject, Module, type DynamicModule, type FactoryProvider, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Module, Optional, type DynamicModule, type FactoryProvider, type OnModuleDestroy } from '@nestjs/common';
 import { createMessageBus, type MessageBusOptions } from './create-message-bus';
 import { MESSAGE_BUS, type MessageBus } from './port';
+
+/** False when the bus is shared and closed by its owner (`forInstance`). */
+const BUS_OWNED = Symbol('MESSAGE_BUS_OWNED');
 
 export interface MessagingModuleAsyncOptions {
   readonly imports?: DynamicModule['imports'];
@@ -15,7 +18,26 @@ export interface MessagingModuleAsyncOptions {
  */
 @Module({})
 export class MessagingModule implements OnModuleDestroy {
-  constructor(@Inject(MESSAGE_BUS) private readonly bus: MessageBus) {}
+  constructor(
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+    @Optional() @Inject(BUS_OWNED) private readonly owned: boolean = true,
+  ) {}
+
+  /**
+   * Provides a bus created elsewhere, e.g. one in-process bus shared by every service of
+   * the all-in-one app; whoever created it closes it.
+   */
+  static forInstance(bus: MessageBus): DynamicModule {
+    return {
+      module: MessagingModule,
+      global: true,
+      providers: [
+        { provide: MESSAGE_BUS, useValue: bus },
+        { provide: BUS_OWNED, useValue: false },
+      ],
+      exports: [MESSAGE_BUS],
+    };
+  }
 
   static forRoot(options: MessageBusOptions = {}): DynamicModule {
     return MessagingModule.withProvider({ provide: MESSAGE_BUS, useFactory: () => createMessageBus(options) });
@@ -39,6 +61,6 @@ export class MessagingModule implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.bus.close();
+    if (this.owned !== false) await this.bus.close();
   }
 }
