@@ -13,6 +13,8 @@ export interface KubeApplierModuleOptions {
   specSource?: SpecSource;
   /** Overrides the cluster credentials from the config (tests: a service-account token). */
   kubeConfig?: KubeConfig;
+  /** Overrides the client altogether (tests: one behind a proxy or injecting faults). */
+  kubeClient?: KubeClient;
   /** Consumer group; default `kube-applier`. */
   consumerGroup?: string;
   /** Reconcile one namespace only (tests); default all. */
@@ -26,9 +28,9 @@ export interface KubeApplierModuleOptions {
 @Module({})
 export class KubeApplierModule {
   static forRoot(config: KubeApplierConfig, options: KubeApplierModuleOptions = {}): DynamicModule {
-    const kubeConfig = options.kubeConfig ?? resolveKubeConfig(config);
+    const kubeConfig = options.kubeClient ? undefined : (options.kubeConfig ?? resolveKubeConfig(config));
     const runtime: KubeApplierRuntimeOptions = {
-      kube: kubeConfig ? new KubeClient(kubeConfig, { logger: createLogger('kube'), userAgent: 'sluice-kube-applier' }) : null,
+      kube: options.kubeClient ?? (kubeConfig ? new KubeClient(kubeConfig, { logger: createLogger('kube'), userAgent: 'sluice-kube-applier' }) : null),
       consumerGroup: options.consumerGroup ?? 'kube-applier',
       progressDeadlineMs: config.KUBE_APPLIER_PROGRESS_DEADLINE_SECONDS * 1000,
       resyncMs: config.KUBE_APPLIER_RESYNC_SECONDS * 1000,

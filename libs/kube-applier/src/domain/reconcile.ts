@@ -86,7 +86,8 @@ export function decide(dc: DeployConfigObject, result: PassResult, opts: DecideO
         cond('Reconciling', 'False', result.reason, 'stalled: fix the specs or the cluster, then deploy again'),
       ]),
     };
-    return { status, outcomes: [{ type: 'deploy.failed', reason: result.reason, message: result.message, terminal: true }] };
+    // A deploy that already has its result keeps it; the condition tells what is wrong now.
+    return { status, outcomes: decided ? [] : [{ type: 'deploy.failed', reason: result.reason, message: result.message, terminal: true }] };
   }
 
   const drift = result.drifted.length > 0;

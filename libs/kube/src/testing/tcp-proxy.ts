@@ -19,7 +19,10 @@ export class TcpProxy {
   async start(): Promise<number> {
     this.server = net.createServer((client) => {
       if (this.cut) {
-        client.resetAndDestroy();
+        // destroy(), not resetAndDestroy(): in Node 20 a reset socket can stay open as a
+        // handle ("resetAndClosing") and keep the test process alive forever. To the client
+        // a dropped connection is still a network error (ECONNRESET / socket hang up).
+        client.destroy();
         return;
       }
       const upstream = net.connect(this.targetPort, this.targetHost);
@@ -43,7 +46,7 @@ export class TcpProxy {
   /** Drops every connection and refuses new ones until heal(). */
   partition(): void {
     this.cut = true;
-    for (const s of this.sockets) s.resetAndDestroy();
+    for (const s of this.sockets) s.destroy();
     this.sockets.clear();
   }
 

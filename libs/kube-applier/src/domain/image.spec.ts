@@ -1,0 +1,23 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { imageRepository, imageTagFor, retag } from './image';
+
+describe('image references', () => {
+  it('strips tag and digest but keeps a registry port', () => {
+    assert.equal(imageRepository('ghcr.io/acme/billing:1.2'), 'ghcr.io/acme/billing');
+    assert.equal(imageRepository('ghcr.io/acme/billing@sha256:abc'), 'ghcr.io/acme/billing');
+    assert.equal(imageRepository('ghcr.io/acme/billing:1.2@sha256:abc'), 'ghcr.io/acme/billing');
+    assert.equal(imageRepository('registry:5000/acme/billing'), 'registry:5000/acme/billing');
+    assert.equal(imageRepository('registry:5000/acme/billing:v1'), 'registry:5000/acme/billing');
+  });
+
+  it('retags only the artifact image, dropping a digest', () => {
+    assert.equal(retag('ghcr.io/acme/billing@sha256:abc', 'ghcr.io/acme/billing', 'main-1a2b3c4'), 'ghcr.io/acme/billing:main-1a2b3c4');
+    assert.equal(retag('ghcr.io/acme/billing-worker:1', 'ghcr.io/acme/billing', 'main-1a2b3c4'), undefined);
+    assert.equal(retag('nginx:1.27', 'ghcr.io/acme/billing', 'x'), undefined);
+  });
+
+  it('builds <branch>-<shortsha> tags (ARCHITECTURE §1)', () => {
+    assert.equal(imageTagFor('feature/login', '1a2b3c4d5e6f'), 'feature-login-1a2b3c4');
+  });
+});

@@ -1,0 +1,116 @@
+// Test support for this library's integration specs; not exported from index.ts.
+import { randomUUID } from 'node:crypto';
+import { Test } from '@nestjs/testing';
+import type { INestApplication } from '@nestjs/common';
+import { parseEvent, Topics, type EventEnvelope } from '@sluice/contracts';
+import { EventStore, EventStoreModule } from '@sluice/event-store';
+import { MESSAGE_BUS, MessagingModule, type MessageBus, type MessageBusOptions } from '@sluice/messaging';
+import { configureApp, loadConfig } from '@sluice/platform';
+import { createTestDatabase, type TestDatabase } from '@sluice/testing';
+import { KubeApplierModule, type KubeApplierModuleOptions } from '../kube-applier.module';
+import { kubeApplierConfigSchema } from '../kube-applier.config';
+import { KUBE_APPLIER_SCHEMA, kubeApplierMigrations } from '../adapters/migrations';
+import { outcomeStream } from '../adapters/outcome-reporter';
+
+export interface Harness {
+  app: INestApplication;
+  bus: MessageBus;
+  store: EventStore;
+  db: TestDatabase;
+  close(): Promise<void>;
+}
+
+export async function startKubeApplier(opts: {
+  env?: Record<string, string>;
+  module: KubeApplierModuleOptions;
+  messaging?: MessageBusOptions;
+  http?: boolean;
+  /** Reuse a database (a restarted instance); it is then not dropped on close. */
+  db?: TestDatabase;
+}): Promise<Harness> {
+  const db = opts.db ?? (await createTestDatabase('kube_applier'));
+  const config = loadConfig(kubeApplierConfigSchema, { KUBE_APPLIER_TARGET: 'kube', ...opts.env });
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      MessagingModule.forRoot(opts.messaging ?? {}),
+      EventStoreModule.forRoot({ url: db.url, schema: KUBE_APPLIER_SCHEMA, migrations: kubeApplierMigrations, poolSize: 4 }),
+      KubeApplierModule.forRoot(config, { consumerGroup: `kube-applier-${randomUUID().slice(0, 8)}`, ...opts.module }),
+    ],
+  }).compile();
+  const app = configureApp(moduleRef.createNestApplication({ logger: false }));
+  if (opts.http) await app.listen(0, '127.0.0.1');
+  else await app.init();
+  return {
+    app,
+    db,
+    bus: app.get<MessageBus>(MESSAGE_BUS),
+    store: app.get(EventStore),
+    close: async () => {
+      await app.close();
+      if (!opts.db) await db.drop();
+    },
+  };
+}
+
+export interface Target {
+  config: string;
+  namespace: string;
+  team?: string;
+  configRepo?: string;
+  path?: string;
+  artifactImage?: string | null;
+  artifactSha: string | null;
+  configSha: string | null;
+  imageTag?: string | null;
+}
+
+let streamVersion = 0;
+
+/** A deploy.requested (or undeploy.requested) envelope as autodeploy publishes it. */
+export function request(t: Target, type: 'deploy.requested' | 'undeploy.requested' = 'deploy.requested'): EventEnvelope {
+  const deployId = randomUUID();
+  const envelope: EventEnvelope = {
+    id: randomUUID(),
+    type,
+    version: 1,
+    stream: `config-${t.config}`,
+    streamVersion: ++streamVersion,
+    occurredAt: new Date().toISOString(),
+    correlationId: randomUUID(),
+    causationId: null,
+    data: {
+      deployId,
+      config: t.config,
+      team: t.team ?? 'payments',
+      namespace: t.namespace,
+      configRepo: t.configRepo ?? 'acme/config',
+      path: t.path ?? `deploy/${t.config}`,
+      artifactRepo: t.artifactSha ? 'acme/app' : null,
+      artifactImage: t.artifactImage === undefined ? (t.artifactSha ? 'ghcr.io/acme/app' : null) : t.artifactImage,
+      artifactSha: t.artifactSha,
+      configSha: t.configSha,
+      imageTag: t.imageTag === undefined ? (t.artifactSha ? `main-${t.artifactSha.slice(0, 7)}` : null) : t.imageTag,
+      cause: type === 'undeploy.requested' ? 'undeploy' : 'manual',
+      requestedBy: 'test',
+      reason: 'test',
+      reappliedFrom: null,
+    },
+  };
+  parseEvent(envelope); // the test sends only what the contract accepts
+  return envelope;
+}
+
+export async function publish(bus: MessageBus, envelope: EventEnvelope): Promise<string> {
+  await bus.publish(Topics.deploy, [envelope]);
+  return (envelope.data as { deployId: string }).deployId;
+}
+
+/** The outcomes kube-applier appended for one deploy, in order. */
+export async function outcomesOf(store: EventStore, config: string, deployId: string): Promise<Array<{ type: string; data: Record<string, unknown>; correlationId: string }>> {
+  const events = await store.readStream(outcomeStream(config));
+  return events
+    .filter((e) => (e.data as { deployId?: string }).deployId === deployId)
+    .map((e) => ({ type: e.type, data: e.data as Record<string, unknown>, correlationId: e.correlationId }));
+}
+
+export const sha = (seed: string) => (seed.repeat(40) + '0'.repeat(40)).slice(0, 40).replace(/[^0-9a-f]/g, 'a');
