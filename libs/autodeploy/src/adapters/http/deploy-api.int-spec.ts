@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DeployConfigRoot } from '@sluice/contracts';
+import { InProcessMessageBus } from '@sluice/messaging';
 import { waitUntil } from '@sluice/testing';
+import { fold } from '../../domain/state';
+import { toConfigEvent } from '../../application/config-commands';
 import request from 'supertest';
 import { ADMIN_TOKEN, dumpReadModels, eventsOf, projectionCaughtUp, publishOutcome, publishRepo, sha, startAutodeploy, type Harness } from '../../testing/harness';
 
@@ -361,6 +364,38 @@ describe('admin: events, tokens, replay, OpenAPI', () => {
       assert.ok(res.body.paths[path], `OpenAPI path ${path}`);
     }
     assert.ok(res.body.paths['/api/deploys'].post.requestBody);
+  });
+});
+
+describe('API requests racing the consumer on one config stream', () => {
+  it('decides every request and every push once, with no dead letters and no gaps in the stream', async () => {
+    const racing: DeployConfigRoot = { ...docs, name: 'racing', autodeploy: true, track: { branch: 'racing' }, path: 'deploy/racing' };
+    await publishRepo(h.bus, 'repo.config.discovered', 'acme/config', { config: racing, configSha: C1 });
+    await configVisible('racing');
+    const heads = Array.from({ length: 8 }, (_, i) => sha((i + 1).toString(16)).replace(/^./, 'a'));
+    const pushes = (async () => {
+      for (const head of heads) {
+        await publishRepo(h.bus, 'repo.branch.updated', 'acme/config', { repo: 'acme/config', defaultBranch: 'main', branch: 'racing', headSha: head, previousSha: null, headCommit: null });
+      }
+    })();
+    const pins = Promise.all(
+      Array.from({ length: 8 }, (_, i) => request(h.http).post(`/api/configs/racing/${i % 2 === 0 ? 'pin' : 'unpin'}`).set(auth(ADMIN_TOKEN)).send({ reason: `race ${i}` })),
+    );
+    const [, responses] = await Promise.all([pushes, pins]);
+    assert.deepEqual(responses.map((r) => r.status), Array(8).fill(200));
+    // every push was handled before the stream is inspected (the last one moved the branch head)
+    await waitUntil(async () => {
+      const [row]: Array<{ n: number }> = await h.dataSource.query(`SELECT count(*)::int AS n FROM autodeploy.branches WHERE repo = 'acme/config' AND branch = 'racing' AND head_sha = $1`, [heads.at(-1)]);
+      return row?.n === 1;
+    });
+    const stored = await h.store.readStream('config-racing');
+    assert.deepEqual(stored.map((e) => e.streamVersion), stored.map((_, i) => i + 1), 'no gaps, no duplicates');
+    const state = fold(stored.map(toConfigEvent).filter((e) => e !== null));
+    const active = Object.values(state.deploys).filter((d) => d.phase === 'applying' || d.phase === 'queued');
+    assert.ok(active.length <= 2);
+    assert.ok(Object.values(state.deploys).filter((d) => d.phase === 'applying').length <= 1, 'one in flight');
+    assert.ok(h.bus instanceof InProcessMessageBus);
+    assert.deepEqual((h.bus as InProcessMessageBus).deadLetters, []);
   });
 });
 
