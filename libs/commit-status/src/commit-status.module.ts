@@ -1,8 +1,8 @@
-import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Module, Optional, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { EventStore, Inbox, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { KubeClient, loadKubeConfig } from '@sluice/kube';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@sluice/messaging';
-import { createLogger, HealthModule } from '@sluice/platform';
+import { createLogger, HealthModule, ReadinessRegistry } from '@sluice/platform';
 import type { DataSource } from 'typeorm';
 import { CommitStatusRuntime } from './application/commit-status-runtime';
 import type { ProviderSettings } from './application/credentials';
@@ -69,6 +69,7 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
     private readonly inbox: Inbox,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(COMMIT_STATUS_OPTIONS) private readonly options: CommitStatusModuleOptions,
+    @Optional() private readonly readiness?: ReadinessRegistry,
   ) {}
 
   static forRoot(config: CommitStatusConfig, options: CommitStatusModuleOptions = {}): DynamicModule {
@@ -139,6 +140,8 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // Ready once the store delivers changes (Kubernetes: the first list of CommitStatuses and GitRepos is in).
+    this.readiness?.register('commit-status-controller', () => ({ ok: this.runtime.isStarted, detail: this.runtime.isStarted ? 'started' : 'starting' }));
     await this.runtime.start();
     this.subscription = await consumeDeployEvents(this.bus, this.inbox, this.projector, this.options.consumer);
   }

@@ -7,6 +7,7 @@ import { WorkQueue, type WorkQueueOptions } from './work-queue';
 export class CommitStatusRuntime {
   private readonly queue: WorkQueue;
   private started = false;
+  private running = false;
 
   constructor(
     private readonly store: CommitStatusStore,
@@ -25,7 +26,12 @@ export class CommitStatusRuntime {
     if (this.started) return;
     this.started = true;
     await this.store.start((key) => this.enqueue(key));
+    this.running = true;
     this.log.info({ store: this.store.kind }, 'commit-status controller started');
+  }
+
+  get isStarted(): boolean {
+    return this.running;
   }
 
   enqueue(key: CommitStatusKey): void {
@@ -38,6 +44,7 @@ export class CommitStatusRuntime {
   }
 
   async stop(): Promise<void> {
+    this.running = false;
     this.queue.stop();
     await this.store.stop();
     await this.queue.idle();

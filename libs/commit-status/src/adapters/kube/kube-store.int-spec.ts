@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { FakeGitHub } from '@sluice/fake-scm';
+import { createAppCredentials, FakeGitHub } from '@sluice/fake-scm';
 import { applyObject, KubeClient, loadKubeConfig } from '@sluice/kube';
 import { CommitStatusRuntime } from '../../application/commit-status-runtime';
 import { Reconciler } from '../../application/reconciler';
@@ -143,6 +143,53 @@ describe('CommitStatus resources on a real kube-apiserver (service-account token
     created.push({ kind: 'GitRepo', name: missing });
     await eventually(async () => (await get(name)).status?.isSynced, 'synced after the GitRepo appeared');
     assert.equal(contextStatuses(SHA1, 'e2e/stalled').at(-1)!.state, 'success');
+  });
+
+  it('a GitRepo whose Secret holds a GitHub App (appId, privateKey, installationId) reports check runs', async () => {
+    const app = createAppCredentials(31337);
+    const ghApp = new FakeGitHub({ app: { appId: app.appId, publicKey: app.publicKey } });
+    await ghApp.start();
+    try {
+      ghApp.seed.repo({ owner: 'acme', name: 'web' });
+      ghApp.seed.commit(REPO, { message: 'one', files: { 'a.txt': '1' }, sha: SHA1 });
+      ghApp.seed.installation({ id: 808, account: 'acme', repositories: [REPO] });
+      const appSecret = `cs-app-${run}`;
+      await admin.create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: appSecret, namespace: SYSTEM_NS, labels: label },
+        stringData: { appId: String(app.appId), privateKey: app.privateKey, installationId: '808' },
+      });
+      created.push({ kind: 'Secret', name: appSecret });
+      const appRepo = `app-${run}`;
+      await admin.create({
+        apiVersion: API_VERSION,
+        kind: 'GitRepo',
+        metadata: { name: appRepo, namespace: SYSTEM_NS, labels: label },
+        spec: { provider: 'github', owner: 'acme', name: 'web', apiUrl: ghApp.url, secretRef: { name: appSecret } },
+      });
+      created.push({ kind: 'GitRepo', name: appRepo });
+      const name = `checks-${run}`;
+      await admin.create({
+        apiVersion: API_VERSION,
+        kind: 'CommitStatus',
+        metadata: { name, namespace: SYSTEM_NS, labels: label },
+        spec: { gitRepoRef: { name: appRepo }, sha: SHA1, name: 'e2e/checks', description: 'All green', phase: 'success', url: 'https://ci.example/7' },
+      });
+      created.push({ kind: 'CommitStatus', name });
+      const synced = await eventually(async () => {
+        const o = await get(name);
+        return o.status?.isSynced ? o : undefined;
+      }, 'check run synced');
+      const [checkRun] = ghApp.checkRuns(REPO, SHA1);
+      assert.equal(checkRun.name, 'e2e/checks');
+      assert.equal(checkRun.conclusion, 'success');
+      assert.equal(checkRun.output.summary, 'All green');
+      assert.equal(synced.status!.provider?.github?.checkRunId, checkRun.id);
+      assert.equal(ghApp.errors.length, 0);
+    } finally {
+      await ghApp.stop();
+    }
   });
 
   it('status writes by the controller do not trigger further SCM calls (no reconcile loop)', async () => {
