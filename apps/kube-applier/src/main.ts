@@ -1,8 +1,26 @@
-import { bootstrapService, exitOnBootFailure } from '@sluice/platform';
-import { kubeApplierConfigSchema, KubeApplierConfig, KubeApplierModule } from '@sluice/kube-applier';
+import { EventStoreModule } from '@sluice/event-store';
+import { MessagingModule } from '@sluice/messaging';
+import { bootstrapService, ConfigError, exitOnBootFailure } from '@sluice/platform';
+import {
+  KUBE_APPLIER_SCHEMA,
+  kubeApplierConfigSchema,
+  KubeApplierConfig,
+  kubeApplierMigrations,
+  KubeApplierModule,
+} from '@sluice/kube-applier';
 
 bootstrapService<KubeApplierConfig>({
   name: 'kube-applier',
   schema: kubeApplierConfigSchema,
-  module: (config) => KubeApplierModule.forRoot(config),
+  module: (config) => {
+    if (!config.DATABASE_URL) throw new ConfigError([{ variable: 'DATABASE_URL', message: 'required by kube-applier' }]);
+    return {
+      module: class KubeApplierApp {},
+      imports: [
+        MessagingModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: 'kube-applier' }),
+        EventStoreModule.forRoot({ url: config.DATABASE_URL, schema: KUBE_APPLIER_SCHEMA, migrations: kubeApplierMigrations }),
+        KubeApplierModule.forRoot(config),
+      ],
+    };
+  },
 }).catch(exitOnBootFailure);

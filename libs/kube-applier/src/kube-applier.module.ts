@@ -1,11 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { KubeClient, loadKubeConfig, type KubeConfigSource } from '@sluice/kube';
 import { ConfigError, createLogger } from '@sluice/platform';
+import { GitHubScm } from '@sluice/scm';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { SPEC_SOURCE, type SpecSource } from './application/ports';
 import { ManifestsController } from './adapters/manifests.controller';
 import { KUBE_APPLIER_OPTIONS, KubeApplierRuntime, type KubeApplierRuntimeOptions } from './adapters/runtime';
 import { CachingSpecSource, UnconfiguredSpecSource } from './adapters/spec-sources';
+import { ScmSpecSource } from './adapters/scm-spec-source';
 import type { KubeApplierConfig } from './kube-applier.config';
 
 export interface KubeApplierModuleOptions {
@@ -43,7 +45,7 @@ export class KubeApplierModule {
       controllers: [ManifestsController],
       providers: [
         { provide: KUBE_APPLIER_OPTIONS, useValue: runtime },
-        { provide: SPEC_SOURCE, useValue: new CachingSpecSource(options.specSource ?? new UnconfiguredSpecSource()) },
+        { provide: SPEC_SOURCE, useValue: new CachingSpecSource(options.specSource ?? scmSpecSource(config)) },
         KubeApplierRuntime,
       ],
       exports: [KubeApplierRuntime],
@@ -68,4 +70,18 @@ export function resolveKubeConfig(config: KubeApplierConfig): KubeConfig | undef
   } catch (err) {
     throw new ConfigError([{ variable: 'KUBECONFIG', message: (err as Error).message }]);
   }
+}
+
+/** GitHub (token or App) from the common settings; without credentials every deploy with specs fails, saying why. */
+export function scmSpecSource(config: KubeApplierConfig): SpecSource {
+  const logger = createLogger('github');
+  if (config.GITHUB_APP_ID && config.GITHUB_APP_PRIVATE_KEY) {
+    return new ScmSpecSource(
+      new GitHubScm({ baseUrl: config.GITHUB_API_URL, credentials: { kind: 'app', appId: config.GITHUB_APP_ID, privateKey: config.GITHUB_APP_PRIVATE_KEY }, logger, userAgent: 'sluice-kube-applier' }),
+    );
+  }
+  if (config.GITHUB_TOKEN) {
+    return new ScmSpecSource(new GitHubScm({ baseUrl: config.GITHUB_API_URL, credentials: { kind: 'token', token: config.GITHUB_TOKEN }, logger, userAgent: 'sluice-kube-applier' }));
+  }
+  return new UnconfiguredSpecSource();
 }

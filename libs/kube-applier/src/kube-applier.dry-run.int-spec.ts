@@ -1,0 +1,101 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { waitUntil } from '@sluice/testing';
+import { InMemorySpecSource } from './adapters/spec-sources';
+import { outcomesOf, publish, request, sha, startKubeApplier, type Harness } from './testing/harness';
+
+/*
+ * The dry-run target (no cluster): requests are rendered and recorded in PostgreSQL,
+ * reported applied with dryRun: true and succeeded, and the manifests are served by the API.
+ */
+
+const C1 = sha('c');
+const CBAD = sha('e');
+const specs = new InMemorySpecSource()
+  .put('acme/config', C1, [
+    { path: 'deploy/web/deploy.yaml', content: 'team: payments' },
+    {
+      path: 'deploy/web/app.yaml',
+      content: `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec: { containers: [{ name: app, image: "ghcr.io/acme/app:old" }] }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: web-db }
+stringData: { password: hunter2 }
+`,
+    },
+  ])
+  .put('acme/config', CBAD, [{ path: 'deploy/web/app.yaml', content: 'apiVersion: v1\nkind: Namespace\nmetadata: { name: prod }\n' }]);
+
+describe('kube-applier dry-run target', () => {
+  let h: Harness;
+  let base: string;
+  const get = async (path: string) => {
+    const res = await fetch(`${base}${path}`);
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const waitFor = async (deployId: string, type: string) => {
+    await waitUntil(async () => (await outcomesOf(h.store, 'web', deployId)).some((o) => o.type === type), { message: type });
+    return outcomesOf(h.store, 'web', deployId);
+  };
+
+  before(async () => {
+    h = await startKubeApplier({ env: { KUBE_APPLIER_TARGET: 'dry-run' }, module: { specSource: specs }, http: true });
+    base = `http://127.0.0.1:${((h.app.getHttpServer() as Server).address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('records the rendered manifests and reports applied (dryRun) and succeeded', async () => {
+    const id = await publish(h.bus, request({ config: 'web', namespace: 'payments', artifactSha: sha('1'), configSha: C1 }));
+    const outcomes = await waitFor(id, 'deploy.succeeded');
+    assert.deepEqual(outcomes.map((o) => o.type), ['deploy.started', 'deploy.applied', 'deploy.succeeded']);
+    assert.equal(outcomes[1]!.data['dryRun'], true);
+
+    const { status, body } = await get(`/api/deploys/${id}/manifests`);
+    assert.equal(status, 200);
+    assert.equal(body['dryRun'], true);
+    const manifests = body['manifests'] as Array<{ kind: string; metadata: { namespace: string; labels: Record<string, string> }; spec?: { template: { spec: { containers: Array<{ image: string }> } } }; stringData?: Record<string, string> }>;
+    assert.deepEqual(manifests.map((m) => m.kind), ['Deployment', 'Secret']);
+    assert.equal(manifests[0]!.spec!.template.spec.containers[0]!.image, `ghcr.io/acme/app:main-${sha('1').slice(0, 7)}`);
+    assert.equal(manifests[0]!.metadata.namespace, 'payments');
+    assert.equal(manifests[0]!.metadata.labels['sluice.dev/config'], 'web');
+    assert.deepEqual(manifests[1]!.stringData, { password: '<redacted>' }, 'secret values are never served');
+
+    const latest = await get('/api/configs/web/manifests');
+    assert.equal(latest.status, 200);
+    assert.equal(latest.body['deployId'], id);
+  });
+
+  it('fails a forbidden manifest terminally and keeps serving the last good manifests', async () => {
+    const id = await publish(h.bus, request({ config: 'web', namespace: 'payments', artifactSha: sha('2'), configSha: CBAD }));
+    const failed = (await waitFor(id, 'deploy.failed')).find((o) => o.type === 'deploy.failed')!;
+    assert.equal(failed.data['reason'], 'ForbiddenKind');
+    assert.equal(failed.data['terminal'], true);
+    const own = await get(`/api/deploys/${id}/manifests`);
+    assert.equal((own.body['renderError'] as { reason: string }).reason, 'ForbiddenKind');
+    assert.notEqual((await get('/api/configs/web/manifests')).body['deployId'], id);
+  });
+
+  it('undeploys', async () => {
+    const id = await publish(h.bus, request({ config: 'web', namespace: 'payments', artifactSha: null, configSha: null }, 'undeploy.requested'));
+    assert.deepEqual((await waitFor(id, 'deploy.undeployed')).map((o) => o.type), ['deploy.started', 'deploy.undeployed']);
+  });
+
+  it('answers 400 for a malformed id and 404 for an unknown deploy or config', async () => {
+    assert.equal((await get('/api/deploys/nope/manifests')).status, 400);
+    assert.equal((await get('/api/deploys/00000000-0000-4000-8000-000000000000/manifests')).status, 404);
+    assert.equal((await get('/api/configs/Not_A_Name/manifests')).status, 400);
+    assert.equal((await get('/api/configs/unknown/manifests')).status, 404);
+  });
+});
