@@ -69,7 +69,10 @@ export interface Subscription {
 export interface MessageBus extends MessagePublisher {
   /** Creates topics (and their `.dlq`) if missing. Idempotent. */
   ensureTopics(topics: readonly string[]): Promise<void>;
-  /** Resolves once the subscription consumes (Kafka: the group was joined). */
+  /**
+   * Resolves once consuming has started (Kafka: after the first attempt to join the group;
+   * a failed join is retried in the background and shows in `isReady()`).
+   */
   subscribe(options: SubscriptionOptions): Promise<Subscription>;
   /** True while the bus can publish and consume. */
   isReady(): boolean;
