@@ -78,6 +78,18 @@ export class DeployService {
     return accepted(decision, deployId);
   }
 
+  /** Records the deploy in flight as failed (its outcome never came) so the queue moves on. */
+  async abandon(actor: Actor, deployId: string, reason: string): Promise<void> {
+    const deploy = await this.reads.getDeploy(deployId);
+    if (!deploy) throw new CommandRefused(new DeployNotFoundError(deployId));
+    assertMayActOn(actor, deploy.team);
+    const decision = await this.commands.execute(deploy.config, (state) => {
+      this.authorize(actor, deploy.config, state);
+      return { type: 'AbandonDeploy', deployId, by: actor.subject, reason };
+    });
+    if (decision.error) throw new CommandRefused(decision.error);
+  }
+
   undeploy(actor: Actor, config: string, reason: string): Promise<DeployAccepted> {
     return this.deploy(actor, { config, pair: { artifactSha: null, configSha: null }, reason });
   }

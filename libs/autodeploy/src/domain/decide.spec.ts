@@ -341,6 +341,27 @@ describe('decide: outcomes', () => {
   });
 });
 
+describe('decide: abandoning the deploy in flight', () => {
+  const inFlight = [registered(), requested(target(D(1), S1, C1))];
+  const abandoned: ConfigEvent = {
+    type: 'deploy.failed',
+    data: { deployId: D(1), config: NAME, reason: 'Abandoned', message: 'abandoned by admin: applier lost it', terminal: true },
+  };
+
+  it('records it failed and requests the queued deploy', () => {
+    given(...inFlight, queued(target(D(2), S2, C1)))
+      .when({ type: 'AbandonDeploy', deployId: D(1), by: 'admin', reason: 'applier lost it' })
+      .then([abandoned, requested(target(D(2), S2, C1))], D(1));
+  });
+
+  it('refuses a deploy that is not in flight (409) or unknown (404)', () => {
+    given(...inFlight, succeeded(D(1)))
+      .when({ type: 'AbandonDeploy', deployId: D(1), by: 'admin', reason: '' })
+      .thenRefused('conflict', `deploy ${D(1)} is not in flight (phase succeeded); only the deploy in flight can be abandoned`);
+    given(...inFlight).when({ type: 'AbandonDeploy', deployId: D(9), by: 'admin', reason: '' }).thenRefused('not_found', `deploy ${D(9)} is not known`);
+  });
+});
+
 describe('decide: removal (rule 5)', () => {
   const removed: ConfigEvent = { type: 'config.removed', data: { config: NAME, configSha: C2 } };
   const remove: ConfigCommand = { type: 'RemoveConfig', configRepo: 'acme/config', configSha: C2, deployId: D(9) };

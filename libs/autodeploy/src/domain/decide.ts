@@ -4,6 +4,8 @@ import {
   ConfigNameTakenError,
   ConfigNotFoundError,
   ConfigRemovedError,
+  DeployNotFoundError,
+  DeployNotInFlightError,
   InvalidStatePairError,
   UnknownCommitError,
   type DomainError,
@@ -44,7 +46,9 @@ export type ConfigCommand =
   | { readonly type: 'RejectAutodeploy'; readonly pair: StatePair; readonly reason: string; readonly message: string }
   | { readonly type: 'Pin'; readonly by: string; readonly reason: string }
   | { readonly type: 'Unpin'; readonly by: string; readonly reason: string }
-  | { readonly type: 'RecordOutcome'; readonly outcome: OutcomeEvent };
+  | { readonly type: 'RecordOutcome'; readonly outcome: OutcomeEvent }
+  /** The escape hatch for a deploy whose outcome never comes: record it failed so the queue moves on. */
+  | { readonly type: 'AbandonDeploy'; readonly deployId: string; readonly by: string; readonly reason: string };
 
 export interface Decision {
   readonly events: readonly ConfigEvent[];
@@ -97,6 +101,21 @@ export function decide(command: ConfigCommand, state: ConfigState, name: string)
       return ok([{ type: 'config.unpinned', data: { config: name, by: command.by, reason: command.reason } }]);
     case 'RecordOutcome':
       return recordOutcome(command.outcome, state);
+    case 'AbandonDeploy': {
+      const deploy = state.deploys[command.deployId];
+      if (!deploy) return refuse(new DeployNotFoundError(command.deployId));
+      if (state.inFlight !== command.deployId) {
+        return refuse(new DeployNotInFlightError(command.deployId, deploy.phase));
+      }
+      const why = command.reason ? `: ${command.reason}` : '';
+      return recordOutcome(
+        {
+          type: 'deploy.failed',
+          data: { deployId: command.deployId, config: name, reason: 'Abandoned', message: `abandoned by ${command.by}${why}`, terminal: true },
+        },
+        state,
+      );
+    }
     default: {
       const unknown: never = command;
       return unknown;

@@ -73,3 +73,12 @@ export class ForbiddenTeamError extends DomainError {
     this.name = 'ForbiddenTeamError';
   }
 }
+
+export class DeployNotInFlightError extends DomainError {
+  readonly kind = 'conflict';
+  readonly code = 'deploy_not_in_flight';
+  constructor(readonly deployId: string, readonly phase: string) {
+    super(`deploy ${deployId} is not in flight (phase ${phase}); only the deploy in flight can be abandoned`);
+    this.name = 'DeployNotInFlightError';
+  }
+}

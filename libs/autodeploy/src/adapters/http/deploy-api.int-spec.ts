@@ -264,6 +264,17 @@ describe('history, deploy detail, re-apply', () => {
     assert.equal(view.reason, 'roll back');
   });
 
+  it('abandons the deploy in flight (its outcome never came); 409 once it is not in flight', async () => {
+    const inFlight = (await request(h.http).get('/api/configs/billing-api').set(auth(payments))).body.inFlightDeployId;
+    assert.ok(inFlight);
+    await request(h.http).post(`/api/deploys/${inFlight}/abandon`).set(auth(payments)).send({ reason: 'applier lost it' }).expect(200);
+    await phaseOf(inFlight, 'failed');
+    const view = await deployView(inFlight);
+    assert.deepEqual(view.failure, { reason: 'Abandoned', message: 'abandoned by team:payments: applier lost it', terminal: true });
+    const again = await request(h.http).post(`/api/deploys/${inFlight}/abandon`).set(auth(payments)).expect(409);
+    assert.equal(again.body.error.code, 'deploy_not_in_flight');
+  });
+
   it('re-apply: 404 for an unknown deploy, 400 for a malformed id', async () => {
     await request(h.http).post('/api/deploys/01900000-0000-7000-8000-000000000000/reapply').set(auth(ADMIN_TOKEN)).expect(404);
     await request(h.http).post('/api/deploys/nope/reapply').set(auth(ADMIN_TOKEN)).expect(400);
@@ -356,6 +367,7 @@ describe('admin: events, tokens, replay, OpenAPI', () => {
       '/api/deploys',
       '/api/deploys/{id}',
       '/api/deploys/{id}/reapply',
+      '/api/deploys/{id}/abandon',
       '/api/events',
       '/api/admin/replay',
       '/api/admin/replay/{id}',
@@ -412,6 +424,7 @@ describe('team isolation: every endpoint × a foreign team token → 403', () =>
       ['post', '/api/deploys', { config: 'billing-api', artifactSha: S1, configSha: C1 }],
       ['get', `/api/deploys/${deploy.id}`],
       ['post', `/api/deploys/${deploy.id}/reapply`, {}],
+      ['post', `/api/deploys/${deploy.id}/abandon`, {}],
       ['post', '/api/configs/billing-api/undeploy', {}],
       ['post', '/api/configs/billing-api/pin', {}],
       ['post', '/api/configs/billing-api/unpin', {}],

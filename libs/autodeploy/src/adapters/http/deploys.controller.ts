@@ -68,4 +68,21 @@ export class DeploysController {
   ): Promise<DeployAccepted> {
     return this.deploys.reapply({ subject: subjectOf(principal), team: teamOf(principal) }, id, body.reason);
   }
+
+  @Post(':id/abandon')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Abandon the deploy in flight: record it failed (reason Abandoned) so the queued deploy is requested',
+    description: 'The escape hatch when kube-applier never reports an outcome. 409 when the deploy is not in flight.',
+  })
+  @ApiParam({ name: 'id' })
+  @ApiBody({ schema: openApiSchema(reasonBody), required: false })
+  async abandon(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', new ZodValidationPipe(deployIdParam)) id: string,
+    @Body(new ZodValidationPipe(reasonBody)) body: z.output<typeof reasonBody>,
+  ): Promise<{ deployId: string; phase: 'failed' }> {
+    await this.deploys.abandon({ subject: subjectOf(principal), team: teamOf(principal) }, id, body.reason);
+    return { deployId: id, phase: 'failed' };
+  }
 }
