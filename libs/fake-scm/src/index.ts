@@ -13,5 +13,6 @@ export { PrimaryRateLimit, type PrimaryRateLimitOptions } from './github/rate-li
 export { createAppCredentials, signAppJwt, verifyAppJwt, type AppCredentials } from './github/auth';
 export { signWebhook, examplePayload, exampleEvents, githubWebhookRequest, type GitHubWebhookRequest } from './github/webhooks';
 export { combineStatuses } from './github/routes';
+export { GitHubEventPayloads } from './github/events';
 export { FakeGitLab, type FakeGitLabOptions, type GitLabCommitStatus, type GitLabStatusState } from './gitlab/fake-gitlab';
 export { FakeBitbucket, type FakeBitbucketOptions, type BitbucketBuildStatus, type BitbucketBuildState } from './bitbucket/fake-bitbucket';

@@ -6,7 +6,9 @@ import { githubError, GITHUB_DOCS } from './errors';
 import { looksLikeJwt, parseAuthorization, verifyAppJwt, JwtError } from './auth';
 import { GitHubOpenApi, ResponseSchemaError } from './openapi';
 import { PrimaryRateLimit, type PrimaryRateLimitOptions } from './rate-limit';
+import { GitHubEventPayloads } from './events';
 import { registerGitHubRoutes } from './routes';
+import { githubWebhookRequest } from './webhooks';
 import { GitHubSeeder } from './seed';
 import { GitHubState, type CheckRunRecord, type CommentRecord, type DeliveryRecord, type DeploymentRecord, type StatusRecord } from './state';
 import { GitHubViews } from './views';
@@ -57,6 +59,8 @@ export class FakeGitHub extends FakeServer {
   readonly api = GitHubOpenApi.load();
   readonly views: GitHubViews;
   readonly seed: GitHubSeeder;
+  /** Webhook payloads (push, workflow_run, status) built from real examples for seeded repos. */
+  readonly events: GitHubEventPayloads;
   readonly primaryRateLimit: PrimaryRateLimit;
   readonly options: FakeGitHubOptions;
   private readonly pendingDeliveries = new Set<Promise<void>>();
@@ -69,6 +73,7 @@ export class FakeGitHub extends FakeServer {
     this.options = options;
     this.views = new GitHubViews(this.api, () => this.url);
     this.seed = new GitHubSeeder(this.state, this.now);
+    this.events = new GitHubEventPayloads(this.state);
     this.primaryRateLimit = new PrimaryRateLimit(options.rateLimit ?? {}, this.now);
     this.implementedOperations = registerGitHubRoutes(this.router, this);
   }
@@ -105,6 +110,30 @@ export class FakeGitHub extends FakeServer {
   /** Sets the primary budget, e.g. `{ remaining: 0, resetInSeconds: 30 }` to exhaust it. */
   setRateLimit(options: { remaining: number; resetInSeconds?: number }): void {
     this.primaryRateLimit.set(options);
+  }
+
+  /**
+   * Sends a webhook to `webhookTarget` as GitHub does (signed with `webhookSecret`) and
+   * records it as a delivery of the repository's hook; resolves with the target's status.
+   */
+  async deliverWebhook(repo: string, input: { event: string; payload: unknown; hookId?: number; deliveryId?: string }): Promise<{ status: number; deliveryId: string; body: string }> {
+    const target = this.options.webhookTarget;
+    if (!target) throw new Error('fake GitHub: deliverWebhook needs the webhookTarget option');
+    const req = githubWebhookRequest({ event: input.event, payload: input.payload, secret: this.options.webhookSecret, deliveryId: input.deliveryId, hookId: input.hookId });
+    const record = this.seed.delivery(repo, { hookId: input.hookId, event: input.event, payload: input.payload, guid: req.deliveryId, status_code: 0 });
+    const started = this.now();
+    try {
+      const res = await fetch(target, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.timeout(10_000) });
+      const body = await res.text();
+      record.status_code = res.status;
+      record.status = res.ok ? 'OK' : `Invalid HTTP Response: ${res.status}`;
+      return { status: res.status, deliveryId: req.deliveryId, body };
+    } catch (e) {
+      record.status = 'failed to connect';
+      throw e;
+    } finally {
+      record.duration = (this.now() - started) / 1000;
+    }
   }
 
   /** Resolves when redeliveries in flight have reached the webhook target. */

@@ -45,7 +45,7 @@ function history(repo: RepoState, start: string): GitCommit[] {
 }
 
 /** Files changed by a commit relative to its first parent. */
-function changedFiles(repo: RepoState, c: GitCommit): { path: string; status: 'added' | 'removed' | 'modified'; sha: string }[] {
+export function changedFiles(repo: RepoState, c: GitCommit): { path: string; status: 'added' | 'removed' | 'modified'; sha: string }[] {
   const now = repo.git.readFiles(c.tree);
   const before = c.parents[0] ? repo.git.readFiles(repo.git.commits.get(c.parents[0])?.tree ?? '') : new Map<string, string>();
   const out: { path: string; status: 'added' | 'removed' | 'modified'; sha: string }[] = [];

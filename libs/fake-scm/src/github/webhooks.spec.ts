@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- webhook payloads are checked against their JSON schemas */
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,6 +7,20 @@ import { call } from '../spec-support';
 import { FakeGitHub } from './fake-github';
 import { examplePayload, githubWebhookRequest, signWebhook } from './webhooks';
 import { Webhooks } from '@octokit/webhooks';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a JSON document
+const webhookSchemas = require('@octokit/webhooks-schemas') as object;
+
+/** Validates a payload against @octokit/webhooks-schemas' definition for `name` (e.g. push$event). */
+function payloadIssues(name: string, payload: unknown): string[] {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  ajv.addSchema({ ...webhookSchemas, $id: 'wh' });
+  const validate = ajv.compile({ $ref: `wh#/definitions/${name}` });
+  return validate(payload) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+}
 
 
 /** The verification webhook-ingest relies on. */
@@ -38,6 +53,42 @@ describe('GitHub webhook helpers', () => {
     assert.notEqual(examplePayload<{ ref: string }>('push').ref, 'changed');
     assert.throws(() => examplePayload('workflow_run', 'exploded'), /actions with examples: .*completed/);
     assert.throws(() => examplePayload('no_such_event'), /no example payloads/);
+  });
+});
+
+describe('FakeGitHub event payloads', () => {
+  const gh = new FakeGitHub();
+  gh.seed.repo({ owner: 'acme', name: 'config' });
+  const c1 = gh.seed.commit('acme/config', { message: 'one', files: { 'deploy/a/deploy.yaml': 'team: a\n', 'README.md': 'x' } });
+  const c2 = gh.seed.commit('acme/config', { message: 'two', files: { 'deploy/a/deploy.yaml': 'team: b\n', 'deploy/b/deploy.yaml': 'team: b\n', 'README.md': null } });
+
+  it('push: refs, commits and added/modified/removed from the seeded history; valid per the webhook schema', () => {
+    const p = gh.events.push('acme/config') as any;
+    assert.equal(p.ref, 'refs/heads/main');
+    assert.equal(p.before, c1);
+    assert.equal(p.after, c2);
+    assert.equal(p.repository.full_name, 'acme/config');
+    assert.deepEqual(p.commits.map((c: any) => c.id), [c2]);
+    assert.deepEqual(p.head_commit.added, ['deploy/b/deploy.yaml']);
+    assert.deepEqual(p.head_commit.modified, ['deploy/a/deploy.yaml']);
+    assert.deepEqual(p.head_commit.removed, ['README.md']);
+    assert.deepEqual(payloadIssues('push$event', p), []);
+    const created = gh.events.push('acme/config', { before: '0'.repeat(40) }) as any;
+    assert.equal(created.created, true);
+    assert.deepEqual(created.commits.map((c: any) => c.id), [c1, c2]);
+  });
+
+  it('workflow_run completed and status payloads are valid per the webhook schemas', () => {
+    const run = gh.events.workflowRun('acme/config', { sha: c2, name: 'build', conclusion: 'failure' }) as any;
+    assert.equal(run.action, 'completed');
+    assert.equal(run.workflow_run.head_sha, c2);
+    assert.equal(run.workflow_run.head_branch, 'main');
+    assert.equal(run.workflow_run.conclusion, 'failure');
+    assert.equal(run.repository.full_name, 'acme/config');
+    assert.deepEqual(payloadIssues('workflow_run$completed', run), []);
+    const status = gh.events.status('acme/config', { sha: c2, state: 'success', context: 'ci' }) as any;
+    assert.deepEqual(status.branches.map((b: any) => b.name), ['main']);
+    assert.deepEqual(payloadIssues('status$event', status), []);
   });
 });
 
@@ -78,6 +129,29 @@ describe('FakeGitHub webhook deliveries', () => {
       assert.equal(after.body[0].guid, failed.guid);
       assert.equal(after.body[0].status_code, 202);
       assert.equal((await call(gh.url, 'POST', '/repos/acme/config/hooks/7/deliveries/1/attempts', { headers: { authorization: 'token t' } })).status, 404);
+    } finally {
+      await gh.stop();
+      await new Promise((r) => target.close(r));
+    }
+  });
+
+  it('deliverWebhook sends a signed event to the target and records the delivery', async () => {
+    const received: IncomingHttpHeaders[] = [];
+    const target = createServer((req, res) => {
+      received.push(req.headers);
+      req.resume();
+      req.on('end', () => res.writeHead(202, { 'content-type': 'application/json' }).end('{"result":"accepted"}'));
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const gh = new FakeGitHub({ webhookTarget: `http://127.0.0.1:${(target.address() as AddressInfo).port}/webhooks/github`, webhookSecret: 'whsec' });
+    try {
+      gh.seed.repo({ owner: 'acme', name: 'config' });
+      gh.seed.commit('acme/config', { message: 'one', files: { a: 'a' } });
+      const res = await gh.deliverWebhook('acme/config', { event: 'push', payload: gh.events.push('acme/config') });
+      assert.equal(res.status, 202);
+      assert.equal(JSON.parse(res.body).result, 'accepted');
+      assert.equal(received[0]['x-github-delivery'], res.deliveryId);
+      assert.deepEqual(gh.deliveries('acme/config').map((d) => [d.guid, d.status_code]), [[res.deliveryId, 202]]);
     } finally {
       await gh.stop();
       await new Promise((r) => target.close(r));
