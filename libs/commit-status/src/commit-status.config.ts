@@ -22,6 +22,8 @@ export const commitStatusConfigSchema = commonConfigSchema.extend({
   COMMIT_STATUS_MIN_WRITE_INTERVAL_MS: positiveInt('expected milliseconds').default(1000),
   /** Links in Sluice's own statuses: `<SLUICE_PUBLIC_URL>/api/deploys/<id>`. */
   SLUICE_PUBLIC_URL: httpUrlSetting.default('http://127.0.0.1:8080'),
+  /** Also mirror Sluice's deploys as GitHub deployments + deployment statuses (environment = config name). */
+  COMMIT_STATUS_GITHUB_DEPLOYMENTS: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false').transform((v) => v === 'true'),
   GITHUB_APP_INSTALLATION_ID: positiveInt('expected a numeric installation id').optional(),
   GITLAB_API_URL: httpUrlSetting.default('https://gitlab.com/api/v4'),
   GITLAB_TOKEN: z.string().optional(),

@@ -151,3 +151,88 @@ describe('commit-status service: deploy lifecycle → GitHub statuses (PostgreSQ
     await request(svc.http).get('/api/commit-statuses').set('Authorization', `Bearer ${ADMIN}`).expect(400);
   });
 });
+
+describe('commit-status service: GitHub Deployments mirror (COMMIT_STATUS_GITHUB_DEPLOYMENTS=true)', () => {
+  let gh: FakeGitHub;
+  let svc: App;
+  let a1: string;
+  let a2: string;
+  const repo = 'acme/shop';
+
+  before(async () => {
+    gh = new FakeGitHub({ tokens: [TOKEN] });
+    await gh.start();
+    gh.seed.repo({ owner: 'acme', name: 'shop' });
+    a1 = gh.seed.commit(repo, { message: 'a1', files: { 'f.txt': '1' } });
+    a2 = gh.seed.commit(repo, { message: 'a2', files: { 'f.txt': '2' } });
+    svc = await startCommitStatus({ GITHUB_API_URL: gh.url, GITHUB_TOKEN: TOKEN, SLUICE_PUBLIC_URL: PUBLIC, COMMIT_STATUS_STORE: 'postgres', COMMIT_STATUS_GITHUB_DEPLOYMENTS: 'true' });
+  });
+  after(async () => {
+    await svc?.close();
+    await gh?.stop();
+  });
+
+  const requested = (config: string, deployId: string, sha: string): EventData<'deploy.requested'> => ({
+    deployId,
+    config,
+    team: 'shop',
+    namespace: 'shop',
+    configRepo: CONFIG_REPO,
+    path: `deploy/${config}`,
+    artifactRepo: repo,
+    artifactImage: 'ghcr.io/acme/shop',
+    artifactSha: sha,
+    configSha: 'c'.repeat(40),
+    imageTag: `main-${sha.slice(0, 7)}`,
+    cause: 'manual',
+    requestedBy: 'alice',
+    reason: 'release',
+    reappliedFrom: null,
+  });
+  const publish = (e: Parameters<typeof envelope>) => svc.bus.publish(Topics.deploy, [envelope(...e)]);
+  const states = (deployId: string) =>
+    gh
+      .deployments(repo)
+      .filter((d) => (d.payload as { sluiceDeployId?: string }).sluiceDeployId === deployId)
+      .map((d) => ({ sha: d.sha, environment: d.environment, states: d.statuses.map((s) => s.state) }));
+
+  it('one deployment per deploy on its commit, environment = config; statuses follow the deploy; a crash-created deployment is adopted', async () => {
+    const config = 'shop-web';
+    const stream = `config-${config}`;
+    const d1 = uuidv7();
+    await publish(['deploy.requested', stream, requested(config, d1, a1)]);
+    await waitUntil(async () => states(d1)[0]?.states.length === 1, { message: 'queued deployment' });
+    await publish(['deploy.started', stream, { deployId: d1, config }]);
+    await waitUntil(async () => states(d1)[0]?.states.length === 2, { message: 'in_progress' });
+    await publish(['deploy.succeeded', stream, { deployId: d1, config }]);
+    await waitUntil(async () => states(d1)[0]?.states.length === 3, { message: 'success' });
+    assert.deepEqual(states(d1), [{ sha: a1, environment: config, states: ['queued', 'in_progress', 'success'] }]);
+    assert.equal(gh.deployments(repo)[0].statuses[0].log_url, `${PUBLIC}/api/deploys/${d1}`);
+    assert.equal(gh.deployments(repo)[0].statuses[0].environment_url, `${PUBLIC}/api/configs/${config}`);
+
+    // A deployment created just before a crash (id never saved): adopted, not duplicated.
+    const d2 = uuidv7();
+    const res = await fetch(`${gh.url}/repos/${repo}/deployments`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ref: a2, environment: config, required_contexts: [], payload: { sluiceDeployId: d2, config } }),
+    });
+    assert.equal(res.status, 201);
+    await publish(['deploy.requested', stream, requested(config, d2, a2)]);
+    await publish(['deploy.failed', stream, { deployId: d2, config, reason: 'Unhealthy', message: 'CrashLoopBackOff', terminal: true }]);
+    await waitUntil(async () => (states(d2)[0]?.states ?? []).includes('failure'), { message: 'failure' });
+    assert.equal(states(d2).length, 1, 'adopted, not a second deployment');
+    assert.equal(states(d2)[0].states.at(-1), 'failure');
+    // A deploy superseded before it was mirrored creates no deployment at all; one mirrored
+    // while queued is retired (inactive).
+    const d3 = uuidv7();
+    await publish(['deploy.requested', `config-other`, requested('other', d3, a1)]);
+    await publish(['deploy.superseded', `config-other`, { deployId: d3, config: 'other', supersededBy: uuidv7() }]);
+    await waitUntil(async () => {
+      const rows: Array<{ synced_state: string | null; desired_state: string }> = await svc.dataSource.query(`SELECT synced_state, desired_state FROM commit_status.github_deployments WHERE deploy_id = $1`, [d3]);
+      return rows[0]?.desired_state === 'inactive' && rows[0].synced_state === 'inactive';
+    }, { message: 'd3 settled' });
+    assert.ok(states(d3).length <= 1);
+    if (states(d3).length === 1) assert.equal(states(d3)[0].states.at(-1), 'inactive', 'mirrored before being superseded: retired');
+  });
+});

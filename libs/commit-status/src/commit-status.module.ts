@@ -18,6 +18,7 @@ import { PgDeployStatusStateRepository } from './adapters/postgres/deploy-state-
 import { COMMIT_STATUS_SCHEMA } from './adapters/postgres/migrations';
 import { PgCommitStatusStore } from './adapters/postgres/pg-store';
 import { DefaultScmStatusProviders } from './adapters/scm/providers';
+import { GitHubDeploymentMirror } from './adapters/github-deployments/github-deployment-mirror';
 import type { CommitStatusConfig } from './commit-status.config';
 
 export const COMMIT_STATUS_OPTIONS = Symbol('COMMIT_STATUS_OPTIONS');
@@ -31,6 +32,8 @@ export interface CommitStatusModuleOptions {
   pollIntervalMs?: number;
   /** Backoff of failed reconciles. */
   retryBaseDelayMs?: number;
+  /** Poll interval of the GitHub Deployments mirror. Default 1 s. */
+  deploymentsPollMs?: number;
   /** Kubernetes store: watch only resources with these labels, and put them on what Sluice creates (sharding; tests). */
   labels?: Record<string, string>;
 }
@@ -70,6 +73,7 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(COMMIT_STATUS_OPTIONS) private readonly options: CommitStatusModuleOptions,
     @Optional() private readonly readiness?: ReadinessRegistry,
+    @Optional() @Inject(GitHubDeploymentMirror) private readonly deployments?: GitHubDeploymentMirror | null,
   ) {}
 
   static forRoot(config: CommitStatusConfig, options: CommitStatusModuleOptions = {}): DynamicModule {
@@ -129,10 +133,27 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
             new CommitStatusRuntime(store, reconciler, log, { baseDelayMs: options.retryBaseDelayMs }),
         },
         {
+          provide: GitHubDeploymentMirror,
+          inject: [SERVICE_DATA_SOURCE, COMMIT_STATUS_STORE, SCM_STATUS_PROVIDERS],
+          useFactory: (dataSource: DataSource, store: CommitStatusStore, providers: DefaultScmStatusProviders) =>
+            config.COMMIT_STATUS_GITHUB_DEPLOYMENTS
+              ? new GitHubDeploymentMirror({
+                  dataSource,
+                  store,
+                  http: providers.http,
+                  auth: providers.githubAuth,
+                  namespace: config.COMMIT_STATUS_NAMESPACE,
+                  publicUrl: config.SLUICE_PUBLIC_URL,
+                  logger: log,
+                  pollIntervalMs: options.deploymentsPollMs,
+                })
+              : null,
+        },
+        {
           provide: DeployStatusProjector,
-          inject: [COMMIT_STATUS_STORE],
-          useFactory: (store: CommitStatusStore) =>
-            new DeployStatusProjector(store, new PgDeployStatusStateRepository(COMMIT_STATUS_SCHEMA), config.SLUICE_PUBLIC_URL),
+          inject: [COMMIT_STATUS_STORE, GitHubDeploymentMirror],
+          useFactory: (store: CommitStatusStore, mirror: GitHubDeploymentMirror | null) =>
+            new DeployStatusProjector(store, new PgDeployStatusStateRepository(COMMIT_STATUS_SCHEMA), config.SLUICE_PUBLIC_URL, mirror),
         },
       ],
       exports: [CommitStatusRuntime, COMMIT_STATUS_STORE, SCM_STATUS_PROVIDERS],
@@ -143,11 +164,13 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
     // Ready once the store delivers changes (Kubernetes: the first list of CommitStatuses and GitRepos is in).
     this.readiness?.register('commit-status-controller', () => ({ ok: this.runtime.isStarted, detail: this.runtime.isStarted ? 'started' : 'starting' }));
     await this.runtime.start();
+    this.deployments?.start();
     this.subscription = await consumeDeployEvents(this.bus, this.inbox, this.projector, this.options.consumer);
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.subscription?.stop();
+    await this.deployments?.stop();
     await this.runtime.stop();
   }
 }

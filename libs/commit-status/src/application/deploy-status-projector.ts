@@ -14,11 +14,17 @@ export interface DeployStatusStateRepository {
  * name `sluice/<config>`) to the deploy's commit and phase. The reconciler takes it from there,
  * cancelling the previous commit's status when it was still queued or in progress.
  */
+/** Optional mirror of deploys elsewhere (GitHub Deployments), recorded in the same transaction. */
+export interface DeployMirror {
+  record(state: DeployStatusState, url: string, manager: EntityManager): Promise<void>;
+}
+
 export class DeployStatusProjector {
   constructor(
     private readonly store: CommitStatusStore,
     private readonly states: DeployStatusStateRepository,
     private readonly publicUrl: string,
+    private readonly mirror: DeployMirror | null = null,
   ) {}
 
   async apply(event: DeployStatusEvent, manager: EntityManager): Promise<DeployStatusState | null> {
@@ -27,6 +33,7 @@ export class DeployStatusProjector {
     const next = evolveDeployStatus(current, event);
     if (!next) return null;
     await this.states.save(next, manager);
+    await this.mirror?.record(next, deployUrl(this.publicUrl, next.deployId), manager);
     await this.store.upsertOwned(
       {
         config,

@@ -53,4 +53,34 @@ export class CommitStatusInit1732400000000 implements MigrationInterface {
   }
 }
 
-export const commitStatusMigrations = [CommitStatusInit1732400000000];
+/** The optional GitHub Deployments mirror of Sluice's deploys: desired and written state per deploy. */
+export class CommitStatusGitHubDeployments1732400000001 implements MigrationInterface {
+  name = 'CommitStatusGitHubDeployments1732400000001';
+  async up(q: QueryRunner): Promise<void> {
+    const s = schemaOf(q);
+    await q.query(`
+      CREATE TABLE ${s}.github_deployments (
+        deploy_id       uuid PRIMARY KEY,
+        config          text NOT NULL,
+        repo            text NOT NULL,
+        sha             text NOT NULL,
+        environment     text NOT NULL,
+        desired_state   text NOT NULL,
+        description     text NOT NULL,
+        log_url         text,
+        deployment_id   bigint,
+        synced_state    text,
+        attempts        integer NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz NOT NULL DEFAULT now(),
+        last_error      text,
+        created_at      timestamptz NOT NULL DEFAULT now(),
+        updated_at      timestamptz NOT NULL DEFAULT now()
+      )`);
+    await q.query(`CREATE INDEX github_deployments_pending ON ${s}.github_deployments (next_attempt_at) WHERE synced_state IS DISTINCT FROM desired_state`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE ${schemaOf(q)}.github_deployments`);
+  }
+}
+
+export const commitStatusMigrations = [CommitStatusInit1732400000000, CommitStatusGitHubDeployments1732400000001];

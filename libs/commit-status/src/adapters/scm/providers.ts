@@ -18,6 +18,9 @@ export interface ScmProvidersOptions extends RateGateOptions {
  */
 export class DefaultScmStatusProviders implements ScmStatusProviders {
   readonly gate: RateGate;
+  /** Shared with the GitHub Deployments mirror: one rate gate and one token cache per process. */
+  readonly http: ScmHttp;
+  readonly githubAuth: GitHubAuthProvider;
   private readonly checkRuns: GitHubCheckRunsProvider;
   private readonly statuses: GitHubStatusesProvider;
   private readonly gitlab: GitLabStatusesProvider;
@@ -25,8 +28,8 @@ export class DefaultScmStatusProviders implements ScmStatusProviders {
 
   constructor(opts: ScmProvidersOptions = {}) {
     this.gate = new RateGate(opts);
-    const http = new ScmHttp({ gate: this.gate, timeoutMs: opts.timeoutMs, fetch: opts.fetch });
-    const auth = new GitHubAuthProvider();
+    const http = (this.http = new ScmHttp({ gate: this.gate, timeoutMs: opts.timeoutMs, fetch: opts.fetch }));
+    const auth = (this.githubAuth = new GitHubAuthProvider());
     this.checkRuns = new GitHubCheckRunsProvider(http, auth);
     this.statuses = new GitHubStatusesProvider(http, auth);
     this.gitlab = new GitLabStatusesProvider(http);
