@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import { latestVersion, Topics, type EventData, type EventEnvelope, type EventType } from '@sluice/contracts';
 import { EventStore, EventStoreModule, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { MESSAGE_BUS, MessagingModule, type MessageBus } from '@sluice/messaging';
-import { configureApp } from '@sluice/platform';
+import { configureApp, configureLogging } from '@sluice/platform';
 import { createTestDatabase, kafkaBrokers, uniqueName, waitUntil, type TestDatabase } from '@sluice/testing';
 import type { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
@@ -26,6 +26,7 @@ export interface Harness {
 }
 
 export async function startAutodeploy(options: { kafka?: boolean } = {}): Promise<Harness> {
+  configureLogging({ level: 'warn', service: 'autodeploy-test' });
   const database = await createTestDatabase('autodeploy');
   const topicPrefix = `${uniqueName('ad')}.`;
   try {

@@ -8,12 +8,15 @@ import { subjectOf, teamOf, type Principal } from './auth/principal';
 import { DomainErrorsInterceptor } from './domain-errors.interceptor';
 import { configNameParam, eventHistoryQuery, historyQuery, listConfigsQuery, openApiSchema, reasonBody } from './schemas';
 import { DEPLOY_SERVICE } from './tokens';
+import { configListSchema, configViewSchema, deployAcceptedSchema, deployPageSchema, errorSchema, historyPageSchema } from './response-schemas';
 import type { z } from 'zod';
 
 @ApiTags('configs')
 @ApiBearerAuth()
-@ApiResponse({ status: 401, description: 'no or invalid bearer token' })
-@ApiResponse({ status: 403, description: "another team's config" })
+@ApiResponse({ status: 400, description: 'bad input, naming the field', schema: openApiSchema(errorSchema) })
+@ApiResponse({ status: 401, description: 'no or invalid bearer token', schema: openApiSchema(errorSchema) })
+@ApiResponse({ status: 403, description: "another team's config", schema: openApiSchema(errorSchema) })
+@ApiResponse({ status: 404, description: 'unknown config', schema: openApiSchema(errorSchema) })
 @Controller('api/configs')
 @UseGuards(BearerAuthGuard)
 @UseInterceptors(DomainErrorsInterceptor)
@@ -26,6 +29,7 @@ export class ConfigsController {
   @Get()
   @ApiOperation({ summary: 'Configs with their current state; a team token sees its own team' })
   @ApiQuery({ name: 'team', required: false })
+  @ApiResponse({ status: 200, schema: openApiSchema(configListSchema) })
   async list(
     @CurrentPrincipal() principal: Principal,
     @Query(new ZodValidationPipe(listConfigsQuery)) query: z.output<typeof listConfigsQuery>,
@@ -37,6 +41,7 @@ export class ConfigsController {
   @Get(':name')
   @ApiOperation({ summary: 'One config: root fields, current (artifactSha, configSha), phase, pin, deploy in flight and queued' })
   @ApiParam({ name: 'name' })
+  @ApiResponse({ status: 200, schema: openApiSchema(configViewSchema) })
   async get(@CurrentPrincipal() principal: Principal, @Param('name', new ZodValidationPipe(configNameParam)) name: string): Promise<ConfigView> {
     return this.visibleConfig(principal, name);
   }
@@ -46,6 +51,7 @@ export class ConfigsController {
   @ApiParam({ name: 'name' })
   @ApiQuery({ name: 'limit', required: false, description: '1-200, default 50' })
   @ApiQuery({ name: 'before', required: false, description: 'a deploy id of this config: list the ones before it' })
+  @ApiResponse({ status: 200, schema: openApiSchema(deployPageSchema) })
   async history(
     @CurrentPrincipal() principal: Principal,
     @Param('name', new ZodValidationPipe(configNameParam)) name: string,
@@ -64,6 +70,7 @@ export class ConfigsController {
   @ApiParam({ name: 'name' })
   @ApiQuery({ name: 'limit', required: false, description: '1-500, default 100' })
   @ApiQuery({ name: 'before', required: false, description: 'a stream version: list the entries before it' })
+  @ApiResponse({ status: 200, schema: openApiSchema(historyPageSchema) })
   async events(
     @CurrentPrincipal() principal: Principal,
     @Param('name', new ZodValidationPipe(configNameParam)) name: string,
@@ -79,7 +86,8 @@ export class ConfigsController {
   @ApiOperation({ summary: 'Undeploy: request (null, null); pins the config' })
   @ApiParam({ name: 'name' })
   @ApiBody({ schema: openApiSchema(reasonBody), required: false })
-  @ApiResponse({ status: 202, description: '{deployId}' })
+  @ApiResponse({ status: 202, schema: openApiSchema(deployAcceptedSchema) })
+  @ApiResponse({ status: 409, description: 'config removed from its repository', schema: openApiSchema(errorSchema) })
   async undeploy(
     @CurrentPrincipal() principal: Principal,
     @Param('name', new ZodValidationPipe(configNameParam)) name: string,

@@ -5,6 +5,7 @@ import { InProcessMessageBus } from '@sluice/messaging';
 import { waitUntil } from '@sluice/testing';
 import { fold } from '../../domain/state';
 import { toConfigEvent } from '../../application/config-commands';
+import Ajv from 'ajv';
 import request from 'supertest';
 import { ADMIN_TOKEN, dumpReadModels, eventsOf, projectionCaughtUp, publishOutcome, publishRepo, sha, startAutodeploy, type Harness } from '../../testing/harness';
 
@@ -376,6 +377,26 @@ describe('admin: events, tokens, replay, OpenAPI', () => {
       assert.ok(res.body.paths[path], `OpenAPI path ${path}`);
     }
     assert.ok(res.body.paths['/api/deploys'].post.requestBody);
+  });
+
+  it('live responses match the schemas the OpenAPI document declares', async () => {
+    const doc = (await request(h.http).get('/api/docs-json').expect(200)).body;
+    const ajv = new Ajv({ strict: false });
+    const schemaOf = (path: string, method: string, status: string) => doc.paths[path][method].responses[status].content['application/json'].schema;
+    const [deploy] = (await request(h.http).get('/api/configs/billing-api/deploys').set(auth(ADMIN_TOKEN))).body.deploys;
+    const checks: Array<[string, string, string, string, object]> = [
+      ['/api/configs', 'get', '200', '/api/configs', {}],
+      ['/api/configs/{name}', 'get', '200', '/api/configs/billing-api', {}],
+      ['/api/configs/{name}/deploys', 'get', '200', '/api/configs/billing-api/deploys', {}],
+      ['/api/configs/{name}/history', 'get', '200', '/api/configs/billing-api/history', {}],
+      ['/api/deploys/{id}', 'get', '200', `/api/deploys/${deploy.id}`, {}],
+      ['/api/deploys/{id}', 'get', '404', '/api/deploys/01900000-0000-7000-8000-000000000000', {}],
+    ];
+    for (const [path, method, status, url] of checks) {
+      const live = await request(h.http).get(url).set(auth(ADMIN_TOKEN)).expect(Number(status));
+      const validate = ajv.compile(schemaOf(path, method, status));
+      assert.ok(validate(live.body), `${url}: ${ajv.errorsText(validate.errors)}`);
+    }
   });
 });
 

@@ -9,11 +9,14 @@ import { subjectOf, teamOf, type Principal } from './auth/principal';
 import { DomainErrorsInterceptor } from './domain-errors.interceptor';
 import { createDeployBody, deployIdParam, openApiSchema, reasonBody } from './schemas';
 import { DEPLOY_SERVICE } from './tokens';
+import { deployAcceptedSchema, deployViewSchema, errorSchema } from './response-schemas';
 
 @ApiTags('deploys')
 @ApiBearerAuth()
-@ApiResponse({ status: 401, description: 'no or invalid bearer token' })
-@ApiResponse({ status: 403, description: "another team's config or deploy" })
+@ApiResponse({ status: 400, description: 'bad input, naming the field', schema: openApiSchema(errorSchema) })
+@ApiResponse({ status: 401, description: 'no or invalid bearer token', schema: openApiSchema(errorSchema) })
+@ApiResponse({ status: 403, description: "another team's config or deploy", schema: openApiSchema(errorSchema) })
+@ApiResponse({ status: 404, description: 'unknown config or deploy', schema: openApiSchema(errorSchema) })
 @Controller('api/deploys')
 @UseGuards(BearerAuthGuard)
 @UseInterceptors(DomainErrorsInterceptor)
@@ -31,10 +34,9 @@ export class DeploysController {
       'Artifactful configs accept (sha, sha) or (null, null), artifactless ones (null, sha) or (null, null); SHAs must be known commits of the artifact and config repositories (422 otherwise). A pair identical to the one queued, in flight or applied returns that deploy (created: false).',
   })
   @ApiBody({ schema: openApiSchema(createDeployBody) })
-  @ApiResponse({ status: 202, description: '{deployId, created}' })
-  @ApiResponse({ status: 404, description: 'unknown config' })
-  @ApiResponse({ status: 409, description: 'config removed from its repository' })
-  @ApiResponse({ status: 422, description: 'state pair not accepted by the config, or unknown commit' })
+  @ApiResponse({ status: 202, schema: openApiSchema(deployAcceptedSchema) })
+  @ApiResponse({ status: 409, description: 'config removed from its repository', schema: openApiSchema(errorSchema) })
+  @ApiResponse({ status: 422, description: 'state pair not accepted by the config, or unknown commit', schema: openApiSchema(errorSchema) })
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body(new ZodValidationPipe(createDeployBody)) body: z.output<typeof createDeployBody>,
@@ -48,6 +50,7 @@ export class DeploysController {
   @Get(':id')
   @ApiOperation({ summary: 'One deploy: pair, image tag, cause, who and why, phase and the time of each transition' })
   @ApiParam({ name: 'id' })
+  @ApiResponse({ status: 200, schema: openApiSchema(deployViewSchema) })
   async get(@CurrentPrincipal() principal: Principal, @Param('id', new ZodValidationPipe(deployIdParam)) id: string): Promise<DeployView> {
     const deploy = await this.reads.getDeploy(id);
     if (!deploy) throw new NotFoundError(`deploy ${id} is not known`, { code: 'deploy_not_found' });
@@ -60,7 +63,7 @@ export class DeploysController {
   @ApiOperation({ summary: 'Re-apply: a new deploy of exactly the same pair and image tag; pins the config' })
   @ApiParam({ name: 'id' })
   @ApiBody({ schema: openApiSchema(reasonBody), required: false })
-  @ApiResponse({ status: 202, description: '{deployId, created}' })
+  @ApiResponse({ status: 202, schema: openApiSchema(deployAcceptedSchema) })
   async reapply(
     @CurrentPrincipal() principal: Principal,
     @Param('id', new ZodValidationPipe(deployIdParam)) id: string,

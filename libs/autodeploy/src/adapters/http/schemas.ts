@@ -47,5 +47,15 @@ type ApiSchema = NonNullable<Extract<Parameters<typeof ApiBody>[0], { schema?: u
 export function openApiSchema(schema: z.ZodType): ApiSchema {
   const json = z.toJSONSchema(schema, { io: 'input', target: 'openapi-3.0' }) as Record<string, unknown>;
   delete json.$schema;
-  return json as ApiSchema;
+  return nullInEnums(json) as ApiSchema;
+}
+
+/** OpenAPI 3.0: a nullable enum must list null among its values, or validators reject null. */
+function nullInEnums(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(nullInEnums);
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) out[key] = nullInEnums(value);
+  if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
+  return out;
 }

@@ -1,0 +1,89 @@
+import { deployCause, deployPhase } from '@sluice/contracts';
+import { z } from 'zod';
+import type { ConfigView, DeployView, HistoryEntry } from '../../application/read-models';
+
+/**
+ * Response shapes for the OpenAPI document. The int-spec validates live responses against
+ * the generated document, and the type checks below keep them in step with the views.
+ */
+const sha = z.string().nullable();
+const timestamp = z.string().nullable();
+
+export const configViewSchema = z.object({
+  name: z.string(),
+  team: z.string(),
+  namespace: z.string(),
+  configRepo: z.string(),
+  path: z.string(),
+  artifact: z.object({ repo: z.string(), image: z.string(), build: z.string().nullable() }).nullable(),
+  track: z.object({ branch: z.string() }),
+  autodeploy: z.boolean(),
+  rootSha: z.string(),
+  status: z.enum(['active', 'removed']),
+  current: z.object({ artifactSha: sha, configSha: sha, deployId: z.string().nullable() }),
+  phase: deployPhase.nullable(),
+  lastDeployId: z.string().nullable(),
+  inFlightDeployId: z.string().nullable(),
+  queuedDeployId: z.string().nullable(),
+  pin: z.object({ by: z.string(), reason: z.string(), at: z.string() }).nullable(),
+  registeredAt: z.string(),
+  updatedAt: z.string(),
+  streamVersion: z.number().int(),
+});
+
+export const deployViewSchema = z.object({
+  id: z.string(),
+  config: z.string(),
+  team: z.string(),
+  kind: z.enum(['deploy', 'undeploy']),
+  artifactSha: sha,
+  configSha: sha,
+  imageTag: z.string().nullable(),
+  cause: deployCause,
+  requestedBy: z.string(),
+  reason: z.string(),
+  reappliedFrom: z.string().nullable(),
+  phase: deployPhase,
+  supersededBy: z.string().nullable(),
+  dryRun: z.boolean().nullable(),
+  inventory: z.array(z.unknown()).nullable(),
+  failure: z.object({ reason: z.string(), message: z.string(), terminal: z.boolean() }).nullable(),
+  timestamps: z.object({
+    queuedAt: timestamp,
+    requestedAt: timestamp,
+    startedAt: timestamp,
+    appliedAt: timestamp,
+    succeededAt: timestamp,
+    failedAt: timestamp,
+    supersededAt: timestamp,
+    undeployedAt: timestamp,
+    updatedAt: z.string(),
+  }),
+});
+
+export const historyEntrySchema = z.object({
+  streamVersion: z.number().int(),
+  eventId: z.string(),
+  type: z.string(),
+  deployId: z.string().nullable(),
+  actor: z.string().nullable(),
+  reason: z.string().nullable(),
+  message: z.string().nullable(),
+  occurredAt: z.string(),
+});
+
+export const configListSchema = z.object({ configs: z.array(configViewSchema) });
+export const deployPageSchema = z.object({ deploys: z.array(deployViewSchema), next: z.string().nullable() });
+export const historyPageSchema = z.object({ history: z.array(historyEntrySchema), next: z.number().int().nullable() });
+export const deployAcceptedSchema = z.object({ deployId: z.string(), created: z.boolean() });
+export const errorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
+});
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const inStep: [Same<z.infer<typeof configViewSchema>, ConfigView>, Same<z.infer<typeof deployViewSchema>, DeployView>, Same<z.infer<typeof historyEntrySchema>, HistoryEntry>] = [
+  true,
+  true,
+  true,
+];
+void inStep;
