@@ -54,3 +54,9 @@ export async function openServiceDataSource(options: ServiceDataSourceOptions): 
     await bootstrap.destroy();
   }
 }
+
+/** Applies a service's migrations on a connection of its own, then closes it (the all-in-one app migrates each schema in turn). */
+export async function migrateServiceSchema(options: ServiceDataSourceOptions): Promise<void> {
+  const dataSource = await openServiceDataSource(options);
+  await dataSource.destroy();
+}

@@ -20,6 +20,12 @@ import { EVENT_STORE_OPTIONS, SERVICE_DATA_SOURCE } from './tokens';
 
 export interface EventStoreModuleOptions {
   url: string;
+  /**
+   * A DataSource shared by several services in one process (the all-in-one app on the
+   * embedded database, which has one connection). Its schemas must already be migrated
+   * (`migrateServiceSchema`); this module neither migrates nor destroys it.
+   */
+  dataSource?: DataSource;
   /** The service's schema, e.g. `autodeploy`. */
   schema: string;
   migrations?: Array<new () => MigrationInterface>;
@@ -64,6 +70,7 @@ export class EventStoreModule implements OnApplicationBootstrap, OnApplicationSh
         {
           provide: SERVICE_DATA_SOURCE,
           useFactory: () =>
+            options.dataSource ??
             openServiceDataSource({ url: options.url, schema: options.schema, migrations: options.migrations, poolSize: options.poolSize }),
         },
         { provide: EventStore, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new EventStore(ds, options.schema) },
@@ -101,6 +108,6 @@ export class EventStoreModule implements OnApplicationBootstrap, OnApplicationSh
   async onApplicationShutdown(): Promise<void> {
     await this.relay?.stop();
     await this.listener?.stop();
-    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    if (!this.options.dataSource && this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }

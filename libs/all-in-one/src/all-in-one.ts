@@ -1,0 +1,173 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import { EventStoreModule, migrateServiceSchema } from '@sluice/event-store';
+import { createMessageBus, MessagingModule, type MessageBus } from '@sluice/messaging';
+import {
+  applyServerTimeouts,
+  configureApp,
+  configureLogging,
+  createLogger,
+  HealthModule,
+  LoggingModule,
+  metricsRegistry,
+  ReadinessRegistry,
+  SluiceConfigModule,
+} from '@sluice/platform';
+import express from 'express';
+import { DataSource } from 'typeorm';
+import { resolveAdminToken } from './admin-token';
+import type { AllInOneConfig, ResolvedConfig } from './all-in-one.config';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database';
+import { SERVICE_PARTS, type ServicePart } from './service-parts';
+
+export interface AllInOne {
+  readonly url: string;
+  readonly adminToken: string;
+  stop(): Promise<void>;
+}
+
+interface RunningPart {
+  readonly part: ServicePart;
+  readonly app: INestApplication;
+  readonly handler: express.Express;
+}
+
+/**
+ * Every service in one process (ARCHITECTURE §6): each service is its own Nest
+ * application (its own event store, inbox and relay on its own schema) on one shared
+ * database connection and one message bus — in-process unless KAFKA_BROKERS is set —
+ * behind one HTTP port that routes by path.
+ */
+export async function startAllInOne(loaded: AllInOneConfig, options: { port?: number } = {}): Promise<AllInOne> {
+  configureLogging({ level: loaded.LOG_LEVEL, service: 'sluice' });
+  metricsRegistry.setDefaultLabels({ service: 'sluice' });
+  const log = createLogger('all-in-one');
+  const admin = resolveAdminToken(loaded.SLUICE_ADMIN_TOKEN, loaded.SLUICE_DATA_DIR);
+  if (admin.created) log.info({ file: admin.file }, 'created the admin token on first start; read it from this file');
+  else if (admin.file) log.info({ file: admin.file }, 'admin token');
+
+  let embedded: EmbeddedDatabase | null = null;
+  const databaseUrl = loaded.DATABASE_URL ?? (embedded = await startEmbeddedDatabase(loaded.SLUICE_DATA_DIR)).url;
+  const poolSize = embedded ? 1 : 10;
+  const config: ResolvedConfig = {
+    ...loaded,
+    DATABASE_URL: databaseUrl,
+    SLUICE_ADMIN_TOKEN: admin.token,
+    KUBECONFIG: loaded.KUBECONFIG ?? defaultKubeconfig(),
+    COMMIT_STATUS_STORE: loaded.COMMIT_STATUS_STORE ?? (loaded.KUBECONFIG || defaultKubeconfig() ? 'kubernetes' : 'postgres'),
+  };
+  log.info(
+    { database: embedded ? `embedded (${join(loaded.SLUICE_DATA_DIR, 'pgdata')})` : 'DATABASE_URL', bus: config.KAFKA_BROKERS?.length ? 'kafka' : 'in-process', cluster: config.KUBECONFIG ?? 'none: dry-run target' },
+    'starting Sluice all-in-one',
+  );
+
+  // The embedded database takes one connection at a time: migrate each schema in turn on
+  // its own short-lived connection, then share one pool for everything.
+  for (const part of SERVICE_PARTS) {
+    await migrateServiceSchema({ url: databaseUrl, schema: part.schema, migrations: part.migrations, poolSize: 1 });
+  }
+  const dataSource = new DataSource({ type: 'postgres', url: databaseUrl, poolSize, applicationName: 'sluice' });
+  await dataSource.initialize();
+  const bus = createMessageBus({ brokers: config.KAFKA_BROKERS, clientId: 'sluice', logger: createLogger('messaging') });
+
+  const running: RunningPart[] = [];
+  try {
+    for (const part of SERVICE_PARTS) running.push(await startPart(part, config, dataSource, bus, poolSize));
+  } catch (error) {
+    await stopAll(running, dataSource, bus, embedded);
+    throw error;
+  }
+
+  const server = createServer((req, res) => route(running, req, res));
+  applyServerTimeouts(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? config.SLUICE_PORT, config.SLUICE_HOST, resolve);
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.address}:${address.port}`;
+  log.info({ url }, 'listening');
+  return {
+    url,
+    adminToken: admin.token,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopAll(running, dataSource, bus, embedded);
+    },
+  };
+}
+
+async function startPart(part: ServicePart, config: ResolvedConfig, dataSource: DataSource, bus: MessageBus, poolSize: number): Promise<RunningPart> {
+  @Module({})
+  class ServiceRoot {}
+  const root: DynamicModule = {
+    module: ServiceRoot,
+    imports: [
+      SluiceConfigModule.forRoot(config),
+      LoggingModule.forRoot(),
+      HealthModule,
+      MessagingModule.forInstance(bus),
+      EventStoreModule.forRoot({
+        url: config.DATABASE_URL,
+        dataSource,
+        schema: part.schema,
+        poolSize,
+        relay: part.relayTopicFor ? { topicFor: part.relayTopicFor } : undefined,
+      }),
+      part.module(config),
+    ],
+  };
+  const handler = express();
+  const app = await NestFactory.create<NestExpressApplication>(root, new ExpressAdapter(handler), {
+    bufferLogs: true,
+    bodyParser: part.bodyParser ?? true,
+  });
+  configureApp(app);
+  await part.configure?.(app);
+  await app.init();
+  return { part, app, handler };
+}
+
+async function route(running: readonly RunningPart[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = req.url ?? '/';
+  if (/^\/healthz\/?(\?|$)/.test(path)) return json(res, 200, { status: 'ok' });
+  if (/^\/readyz\/?(\?|$)/.test(path)) {
+    const reports = await Promise.all(running.map(async (r) => [r.part.name, await r.app.get(ReadinessRegistry).evaluate()] as const));
+    const ready = reports.every(([, report]) => report.ready);
+    return json(res, ready ? 200 : 503, { status: ready ? 'ok' : 'not-ready', services: Object.fromEntries(reports.map(([name, report]) => [name, report.checks])) });
+  }
+  if (/^\/metrics\/?(\?|$)/.test(path)) {
+    res.writeHead(200, { 'content-type': metricsRegistry.contentType, 'cache-control': 'no-store' });
+    return void res.end(await metricsRegistry.metrics());
+  }
+  const target = running.find((r) => r.part.routes.some((pattern) => pattern.test(path)));
+  if (!target) return json(res, 404, { error: { code: 'not_found', message: `no route for ${req.method} ${path.split('?')[0]}` } });
+  target.handler(req, res);
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+async function stopAll(running: RunningPart[], dataSource: DataSource, bus: MessageBus, embedded: EmbeddedDatabase | null): Promise<void> {
+  for (const r of [...running].reverse()) await r.app.close().catch(() => undefined);
+  await bus.close().catch(() => undefined);
+  if (dataSource.isInitialized) await dataSource.destroy();
+  await embedded?.stop();
+}
+
+/** The kubeconfig lookup of ARCHITECTURE §8 when KUBECONFIG is unset: ~/.kube/config if present. */
+function defaultKubeconfig(): string | undefined {
+  const file = join(homedir(), '.kube', 'config');
+  return existsSync(file) ? file : undefined;
+}
+
+export type { Server };
