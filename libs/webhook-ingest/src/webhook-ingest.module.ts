@@ -1,15 +1,55 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { EventStore, SERVICE_DATA_SOURCE } from '@sluice/event-store';
+import { createLogger } from '@sluice/platform';
+import { githubScmFromSettings, type HookRef, type ScmHookDeliveries } from '@sluice/scm';
 import type { DataSource } from 'typeorm';
 import { IngestDelivery } from './application/ingest-delivery';
+import { RecoverMissedDeliveries } from './application/recover-missed-deliveries';
 import { GithubWebhookController, WEBHOOK_BODY_LIMIT } from './adapters/http/github-webhook.controller';
 import { MAX_WEBHOOK_BYTES } from './adapters/http/raw-body';
+import { RECOVERY_SETTINGS, RecoveryScheduler, type RecoverySettings } from './adapters/scm/recovery.scheduler';
 import { SignatureVerifier } from './domain/signature';
 import type { WebhookIngestConfig } from './webhook-ingest.config';
 
 export interface WebhookIngestModuleOptions {
   /** Body cap; GitHub's own limit by default. */
   readonly bodyLimitBytes?: number;
+  /** Missed-webhook recovery settings; default: from the config (off without credentials or hook). */
+  readonly recovery?: { readonly hooks: ScmHookDeliveries; readonly hook: HookRef; readonly intervalMs: number; readonly lookbackMs?: number };
+}
+
+type RecoveryConfig = Partial<
+  Pick<
+    WebhookIngestConfig,
+    | 'GITHUB_API_URL'
+    | 'GITHUB_TOKEN'
+    | 'GITHUB_APP_ID'
+    | 'GITHUB_APP_PRIVATE_KEY'
+    | 'GITHUB_WEBHOOK_HOOK_ID'
+    | 'GITHUB_WEBHOOK_HOOK_REPO'
+    | 'WEBHOOK_RECOVERY_INTERVAL_SECONDS'
+    | 'WEBHOOK_RECOVERY_LOOKBACK_HOURS'
+  >
+>;
+
+function recoveryFromConfig(config: RecoveryConfig, options: WebhookIngestModuleOptions) {
+  if (options.recovery) return options.recovery;
+  const log = createLogger('webhook-recovery');
+  const scm = config.GITHUB_API_URL ? githubScmFromSettings({ ...config, GITHUB_API_URL: config.GITHUB_API_URL }, log) : null;
+  if (!scm) return null;
+  let hook: HookRef | null = null;
+  if (config.GITHUB_WEBHOOK_HOOK_REPO && config.GITHUB_WEBHOOK_HOOK_ID) {
+    hook = { kind: 'repo', repo: config.GITHUB_WEBHOOK_HOOK_REPO, hookId: config.GITHUB_WEBHOOK_HOOK_ID };
+  } else if (!config.GITHUB_WEBHOOK_HOOK_REPO && config.GITHUB_APP_ID) {
+    hook = { kind: 'app' };
+  }
+  if (!hook) return null;
+  return {
+    hooks: scm,
+    hook,
+    intervalMs: (config.WEBHOOK_RECOVERY_INTERVAL_SECONDS ?? 300) * 1000,
+    lookbackMs: (config.WEBHOOK_RECOVERY_LOOKBACK_HOURS ?? 24) * 3600_000,
+  };
 }
 
 /**
@@ -19,7 +59,11 @@ export interface WebhookIngestModuleOptions {
  */
 @Module({})
 export class WebhookIngestModule {
-  static forRoot(config: Pick<WebhookIngestConfig, 'GITHUB_WEBHOOK_SECRET'>, options: WebhookIngestModuleOptions = {}): DynamicModule {
+  static forRoot(
+    config: Pick<WebhookIngestConfig, 'GITHUB_WEBHOOK_SECRET'> & RecoveryConfig,
+    options: WebhookIngestModuleOptions = {},
+  ): DynamicModule {
+    const recovery = recoveryFromConfig(config, options);
     return {
       module: WebhookIngestModule,
       controllers: [GithubWebhookController],
@@ -31,7 +75,23 @@ export class WebhookIngestModule {
           inject: [SERVICE_DATA_SOURCE, EventStore],
           useFactory: (dataSource: DataSource, store: EventStore) => new IngestDelivery(dataSource, store),
         },
+        {
+          provide: RECOVERY_SETTINGS,
+          inject: [SERVICE_DATA_SOURCE],
+          useFactory: (dataSource: DataSource): RecoverySettings => ({
+            recovery: recovery
+              ? new RecoverMissedDeliveries(dataSource, recovery.hooks, {
+                  hook: recovery.hook,
+                  lookbackMs: recovery.lookbackMs,
+                  logger: createLogger('webhook-recovery'),
+                })
+              : null,
+            intervalMs: recovery?.intervalMs ?? 0,
+          }),
+        },
+        RecoveryScheduler,
       ],
+      exports: [RecoveryScheduler],
     };
   }
 }

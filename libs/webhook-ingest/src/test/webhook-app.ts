@@ -11,7 +11,7 @@ import { configureApp } from '@sluice/platform';
 import { createTestDatabase, type TestDatabase } from '@sluice/testing';
 import type { DataSource } from 'typeorm';
 import { WEBHOOK_INGEST_SCHEMA, webhookIngestMigrations } from '../adapters/persistence/migrations';
-import { WebhookIngestModule } from '../webhook-ingest.module';
+import { WebhookIngestModule, type WebhookIngestModuleOptions } from '../webhook-ingest.module';
 
 export const SECRETS = ['first-secret', 'rotated-secret'];
 
@@ -29,7 +29,7 @@ export interface WebhookTestApp {
   close(): Promise<void>;
 }
 
-export async function startWebhookApp(options: { bodyLimitBytes?: number; rawBodyParser?: boolean; secrets?: string[] } = {}): Promise<WebhookTestApp> {
+export async function startWebhookApp(options: { bodyLimitBytes?: number; rawBodyParser?: boolean; secrets?: string[]; port?: number; recovery?: WebhookIngestModuleOptions['recovery'] } = {}): Promise<WebhookTestApp> {
   const db = await createTestDatabase('webhook_ingest');
   const moduleRef = await Test.createTestingModule({
     imports: [
@@ -41,14 +41,14 @@ export async function startWebhookApp(options: { bodyLimitBytes?: number; rawBod
         poolSize: 10,
         relay: { pollIntervalMs: 50 },
       }),
-      WebhookIngestModule.forRoot({ GITHUB_WEBHOOK_SECRET: options.secrets ?? SECRETS }, { bodyLimitBytes: options.bodyLimitBytes }),
+      WebhookIngestModule.forRoot({ GITHUB_WEBHOOK_SECRET: options.secrets ?? SECRETS }, { bodyLimitBytes: options.bodyLimitBytes, recovery: options.recovery }),
     ],
   }).compile();
   const app = options.rawBodyParser
     ? moduleRef.createNestApplication({ rawBody: true, bodyParser: true, logger: false })
     : moduleRef.createNestApplication({ bodyParser: false, logger: false });
   configureApp(app, options.rawBodyParser ? { bodyLimit: '25mb' } : {});
-  await app.listen(0, '127.0.0.1');
+  await app.listen(options.port ?? 0, '127.0.0.1');
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
   return {
     app,
@@ -89,4 +89,17 @@ export async function collect(bus: MessageBus, topic: string, group: string): Pr
   const seen: EventEnvelope[] = [];
   await bus.subscribe({ group, topics: [topic], handler: async (e) => void seen.push(e) });
   return seen;
+}
+
+/** A free TCP port on loopback (for a fake that must know where to send before the app listens). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -1,4 +1,4 @@
-import { GitHubScm, ScmAuthError, type ScmReader } from '@sluice/scm';
+import { githubScmFromSettings, ScmAuthError, type ScmReader } from '@sluice/scm';
 import type { RepoSyncConfig } from '../../repo-sync.config';
 
 type ScmSettings = Pick<RepoSyncConfig, 'GITHUB_API_URL' | 'GITHUB_TOKEN' | 'GITHUB_APP_ID' | 'GITHUB_APP_PRIVATE_KEY'>;
@@ -20,15 +20,5 @@ const unconfigured: ScmReader = {
 };
 
 export function scmFromConfig(config: ScmSettings, logger?: { warn(obj: object, msg: string): void }): ScmReader {
-  if (config.GITHUB_APP_ID && config.GITHUB_APP_PRIVATE_KEY) {
-    return new GitHubScm({
-      baseUrl: config.GITHUB_API_URL,
-      credentials: { kind: 'app', appId: config.GITHUB_APP_ID, privateKey: config.GITHUB_APP_PRIVATE_KEY },
-      logger,
-    });
-  }
-  if (config.GITHUB_TOKEN) {
-    return new GitHubScm({ baseUrl: config.GITHUB_API_URL, credentials: { kind: 'token', token: config.GITHUB_TOKEN }, logger });
-  }
-  return unconfigured;
+  return githubScmFromSettings(config, logger) ?? unconfigured;
 }

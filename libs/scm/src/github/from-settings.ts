@@ -1,0 +1,23 @@
+import { GitHubScm } from './github-scm';
+
+export interface GitHubSettings {
+  readonly GITHUB_API_URL: string;
+  readonly GITHUB_TOKEN?: string;
+  readonly GITHUB_APP_ID?: string;
+  readonly GITHUB_APP_PRIVATE_KEY?: string;
+}
+
+/** GitHub from the common settings (ARCHITECTURE §8): App credentials win over a token; null when neither is set. */
+export function githubScmFromSettings(settings: GitHubSettings, logger?: { warn(obj: object, msg: string): void }): GitHubScm | null {
+  if (settings.GITHUB_APP_ID && settings.GITHUB_APP_PRIVATE_KEY) {
+    return new GitHubScm({
+      baseUrl: settings.GITHUB_API_URL,
+      credentials: { kind: 'app', appId: settings.GITHUB_APP_ID, privateKey: settings.GITHUB_APP_PRIVATE_KEY },
+      logger,
+    });
+  }
+  if (settings.GITHUB_TOKEN) {
+    return new GitHubScm({ baseUrl: settings.GITHUB_API_URL, credentials: { kind: 'token', token: settings.GITHUB_TOKEN }, logger });
+  }
+  return null;
+}
