@@ -7,6 +7,7 @@ import { IngestDelivery } from './application/ingest-delivery';
 import { RecoverMissedDeliveries } from './application/recover-missed-deliveries';
 import { GithubWebhookController, WEBHOOK_BODY_LIMIT } from './adapters/http/github-webhook.controller';
 import { MAX_WEBHOOK_BYTES } from './adapters/http/raw-body';
+import { ScmTopicBootstrap } from './adapters/messaging/topics.bootstrap';
 import { RECOVERY_SETTINGS, RecoveryScheduler, type RecoverySettings } from './adapters/scm/recovery.scheduler';
 import { SignatureVerifier } from './domain/signature';
 import type { WebhookIngestConfig } from './webhook-ingest.config';
@@ -90,6 +91,7 @@ export class WebhookIngestModule {
           }),
         },
         RecoveryScheduler,
+        ScmTopicBootstrap,
       ],
       exports: [RecoveryScheduler],
     };
