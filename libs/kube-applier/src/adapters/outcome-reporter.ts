@@ -2,6 +2,7 @@ import { newEvent, type NewEvent } from '@sluice/contracts';
 import { ConcurrencyError, type EventStore } from '@sluice/event-store';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { OutcomePort, ReportedOutcome } from '../application/ports';
+import { outcomesReported } from './metrics';
 
 /** kube-applier's outcome stream of one config (autodeploy records them in `config-<name>`). */
 export const outcomeStream = (config: string) => `applier-${config}`;
@@ -48,6 +49,7 @@ export class OutcomeReporter implements OutcomePort {
     }
     // In a caller's transaction the row is not committed yet: do not cache it.
     if (!manager) this.reported.add(key);
+    if (emitted) outcomesReported.inc({ type: outcome.type });
     return emitted;
   }
 

@@ -25,6 +25,7 @@ import { aggregateHealth } from '../domain/health';
 import { decide, deployIdOf, isNewTarget, statusChanged, type Decision, type PassResult } from '../domain/reconcile';
 import { ownedObject } from '../domain/render';
 import { targetReason } from './kube-target';
+import { driftReverted, objectsPruned, reconcileDuration } from './metrics';
 
 export interface ReconcilerOptions {
   progressDeadlineMs: number;
@@ -66,14 +67,22 @@ export class DeployConfigReconciler {
     const config = dc.metadata.name!;
     const log = { config, namespace: ref.namespace, deployId: deployIdOf(dc), generation: dc.metadata.generation };
 
+    const timer = reconcileDuration.startTimer();
     const result = await this.pass(dc).catch((err: unknown) => {
       if (err instanceof Stalled) return { kind: 'stalled', reason: err.reason, message: err.message } satisfies PassResult;
+      timer({ result: 'error' });
       throw err;
     });
+    timer({ result: result.kind });
     const decision = decide(dc, result, { now: this.now(), progressDeadlineMs: this.opts.progressDeadlineMs, healthPollMs: this.opts.healthPollMs });
 
-    if (result.kind === 'stalled') this.opts.logger.warn({ ...log, reason: result.reason, err: result.message }, 'DeployConfig stalled');
-    else if (result.drifted.length > 0) {
+    if (result.kind === 'stalled') {
+      // Once per reason and generation at warn; the resync passes that find it still stalled at debug.
+      const stalled = dc.status?.conditions?.find((c) => c.type === 'Stalled');
+      const known = stalled?.status === 'True' && stalled.reason === result.reason && stalled.observedGeneration === dc.metadata.generation;
+      (known ? this.opts.logger.debug : this.opts.logger.warn).call(this.opts.logger, { ...log, reason: result.reason, err: result.message }, 'DeployConfig stalled');
+    } else if (result.drifted.length > 0) {
+      for (const e of result.drifted) driftReverted.inc({ kind: e.kind });
       this.opts.logger.warn(
         { ...log, drifted: result.drifted.map((e) => `${e.kind}/${e.name}`) },
         'drift reverted: objects changed outside Sluice were applied again',
@@ -150,6 +159,7 @@ export class DeployConfigReconciler {
       }
       // The uid precondition keeps us from deleting a same-named object created meanwhile.
       await this.client.delete(ref, { propagationPolicy: 'Background', uid: current.metadata.uid }).catch(rethrowAsStalled);
+      objectsPruned.inc({ kind: entry.kind });
       this.opts.logger.info({ config, object: `${entry.kind}/${entry.namespace}/${entry.name}` }, 'pruned');
     }
   }

@@ -1,0 +1,70 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeGitHub } from '@sluice/fake-scm';
+import { GitHubScm } from '@sluice/scm';
+import { SpecSourceError, type SpecSource } from '../application/ports';
+import { ScmSpecSource } from './scm-spec-source';
+import { CachingSpecSource, InMemorySpecSource } from './spec-sources';
+
+describe('CachingSpecSource', () => {
+  it('reads a (repo, sha, path) once, shares concurrent reads, and does not cache failures', async () => {
+    const inner = new InMemorySpecSource().put('a/b', 'c1', [{ path: 'deploy/x/a.yaml', content: 'x' }]);
+    const cached = new CachingSpecSource(inner);
+    await Promise.all([cached.read('a/b', 'c1', 'deploy/x'), cached.read('a/b', 'c1', 'deploy/x')]);
+    await cached.read('a/b', 'c1', 'deploy/x');
+    assert.equal(inner.reads, 1);
+    await assert.rejects(cached.read('a/b', 'nope', 'deploy/x'), SpecSourceError);
+    await assert.rejects(cached.read('a/b', 'nope', 'deploy/x'), SpecSourceError);
+    assert.equal(inner.reads, 3);
+  });
+
+  it('evicts the least recently used entry beyond its bound', async () => {
+    let reads = 0;
+    const inner: SpecSource = { read: async () => (reads++, []) };
+    const cached = new CachingSpecSource(inner, 2);
+    await cached.read('r', '1', 'p');
+    await cached.read('r', '2', 'p');
+    await cached.read('r', '1', 'p'); // 1 is now the most recent
+    await cached.read('r', '3', 'p'); // evicts 2
+    await cached.read('r', '1', 'p');
+    assert.equal(reads, 3);
+    await cached.read('r', '2', 'p');
+    assert.equal(reads, 4);
+  });
+});
+
+describe('ScmSpecSource on (fake) GitHub', () => {
+  const github = new FakeGitHub({ tokens: ['t0ken'] });
+  let source: ScmSpecSource;
+  let sha: string;
+
+  before(async () => {
+    await github.start();
+    github.seed.repo({ owner: 'acme', name: 'config' });
+    sha = github.seed.commit('acme/config', {
+      message: 'configs',
+      files: {
+        'deploy/web/deploy.yaml': 'team: x',
+        'deploy/web/app.yaml': 'kind: A',
+        'deploy/web/svc.yml': 'kind: B',
+        'deploy/web/README.md': '# no',
+        'deploy/web/sub/deep.yaml': 'kind: C',
+        'deploy/webby/other.yaml': 'kind: D',
+      },
+    });
+    source = new ScmSpecSource(new GitHubScm({ baseUrl: github.url, credentials: { kind: 'token', token: 't0ken' } }));
+  });
+  after(() => github.stop());
+
+  it("reads the folder's own yaml files at the commit", async () => {
+    const files = await source.read('acme/config', sha, 'deploy/web');
+    assert.deepEqual(files.map((f) => f.path).sort(), ['deploy/web/app.yaml', 'deploy/web/deploy.yaml', 'deploy/web/svc.yml']);
+    assert.equal(files.find((f) => f.path.endsWith('app.yaml'))!.content, 'kind: A');
+  });
+
+  it('a missing folder, commit or repository is a SpecSourceError', async () => {
+    await assert.rejects(source.read('acme/config', sha, 'deploy/nope'), SpecSourceError);
+    await assert.rejects(source.read('acme/config', 'f'.repeat(40), 'deploy/web'), SpecSourceError);
+    await assert.rejects(source.read('acme/missing', sha, 'deploy/web'), SpecSourceError);
+  });
+});
