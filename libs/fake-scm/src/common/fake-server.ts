@@ -11,6 +11,8 @@ export interface FakeServerOptions {
   readonly now?: () => number;
   /** Largest accepted request body, in bytes (default 1 MiB). */
   readonly maxBodyBytes?: number;
+  /** Loopback port to listen on (default: a free one). */
+  readonly port?: number;
 }
 
 /**
@@ -26,6 +28,7 @@ export abstract class FakeServer {
   private server: Server | undefined;
   private baseUrl: string | undefined;
   private readonly maxBodyBytes: number;
+  private readonly port: number;
   /** Errors raised by the fake itself (e.g. a response that drifted from the API schema). */
   protected readonly internalErrors: Error[] = [];
 
@@ -34,15 +37,16 @@ export abstract class FakeServer {
     this.faults = new FaultPlan(this.now);
     this.faults.latencyMs = options.latencyMs ?? 0;
     this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+    this.port = options.port ?? 0;
   }
 
-  /** Listens on 127.0.0.1 on a free port. */
+  /** Listens on 127.0.0.1 (on a free port unless `port` was given). */
   async start(): Promise<{ url: string }> {
     if (this.server) return { url: this.url };
     const server = createServer((req, res) => void this.dispatch(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(this.port, '127.0.0.1', () => resolve());
     });
     this.server = server;
     this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -121,6 +125,10 @@ export abstract class FakeServer {
   protected checkResponse(_req: FakeRequest, _tag: string | undefined, _res: FakeResponse): void {
     // default: nothing to check
   }
+  /** Last change to an answer before it is sent (GitHub: ETag and 304 Not Modified). */
+  protected finalizeResponse(_req: FakeRequest, res: FakeResponse): FakeResponse {
+    return res;
+  }
   /** Whether a request counts as "while limited" (GitHub also checks its primary budget). */
   protected isLimited(_req: FakeRequest): boolean {
     return this.faults.isLimited();
@@ -188,6 +196,7 @@ export abstract class FakeServer {
       this.internalErrors.push(e as Error);
       res = { status: 500, headers: { 'x-fake-scm-error': 'schema-drift' }, body: { message: `fake-scm: ${(e as Error).message}` } };
     }
+    res = this.finalizeResponse(req, res);
     if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
     record.status = res.status;
     let common: Record<string, string> = {};

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { FakeServer, type FakeServerOptions } from '../common/fake-server';
 import type { RateLimitInjection } from '../common/faults';
 import type { FakeRequest, FakeResponse } from '../common/types';
@@ -263,6 +263,24 @@ export class FakeGitHub extends FakeServer {
 
   protected override notFoundBody(): unknown {
     return { message: 'Not Found', documentation_url: GITHUB_DOCS, status: '404' };
+  }
+
+  /**
+   * GET answers carry an ETag; `If-None-Match` with the same tag answers 304 without a body,
+   * and — as on GitHub — a 304 does not count against the primary rate limit.
+   */
+  protected override finalizeResponse(req: FakeRequest, res: FakeResponse): FakeResponse {
+    if (req.method !== 'GET' || res.status !== 200 || res.body === undefined) return res;
+    const etag = `W/"${createHash('sha1').update(JSON.stringify(res.body)).digest('hex')}"`;
+    const headers = { ...(res.headers ?? {}), etag };
+    const match = String(req.headers['if-none-match'] ?? '')
+      .split(',')
+      .map((t) => t.trim());
+    if (match.includes(etag) || match.includes(etag.slice(2))) {
+      if (req.auth && req.path !== '/rate_limit' && this.primaryRateLimit.used > 0) this.primaryRateLimit.used -= 1;
+      return { status: 304, headers };
+    }
+    return { ...res, headers };
   }
 
   protected override checkResponse(_req: FakeRequest, operationId: string | undefined, res: FakeResponse): void {

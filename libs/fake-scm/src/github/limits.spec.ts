@@ -156,6 +156,24 @@ describe('FakeGitHub rate limits and failures', () => {
     }
   });
 
+  it('conditional GET: the same ETag answers 304 without spending the budget', async () => {
+    const gh = new FakeGitHub();
+    await gh.start();
+    gh.seed.repo({ owner: 'acme', name: 'r' });
+    try {
+      const first = await rawCall(gh.url, 'GET', '/repos/acme/r', { headers: auth });
+      const etag = first.headers.get('etag')!;
+      assert.match(etag, /^W\/"[0-9a-f]{40}"$/);
+      const again = await fetch(`${gh.url}/repos/acme/r`, { headers: { ...auth, 'if-none-match': etag } });
+      assert.equal(again.status, 304);
+      assert.equal(again.headers.get('x-ratelimit-remaining'), first.headers.get('x-ratelimit-remaining'));
+      gh.seed.commit('acme/r', { message: 'changes pushed_at', files: { a: 'a' }, date: '2030-01-01T00:00:00Z' });
+      assert.equal((await fetch(`${gh.url}/repos/acme/r`, { headers: { ...auth, 'if-none-match': etag } })).status, 200);
+    } finally {
+      await gh.stop();
+    }
+  });
+
   it('latencyMs delays every answer', async () => {
     const gh = new FakeGitHub({ latencyMs: 120 });
     await gh.start();

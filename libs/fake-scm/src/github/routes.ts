@@ -195,7 +195,7 @@ export function registerGitHubRoutes(router: Router, gh: FakeGitHub): string[] {
     const c = state.resolveRef(repo, req.params.ref);
     if (!c) throw githubError(404, 'Not Found');
     const { latest, state: combined } = combineStatuses(repo.statuses.filter((s) => s.sha === c.sha));
-    const page = paginate(latest, readPage(req.query, { defaultPerPage: 100 }));
+    const page = paginate(latest, readPage(req.query));
     const link = linkHeader(req.url, page);
     const headers: Record<string, string> = link ? { link } : {};
     return { status: 200, headers, body: views.combinedStatus(repo, c.sha, page.items, combined, latest.length) };
