@@ -21,10 +21,10 @@ const outDir = resolve(root, outArg >= 0 ? process.argv[outArg + 1] : 'dist');
 
 const compilerOptions = readDefaultTsConfig(join(root, 'tsconfig.base.json'));
 
-/** Not part of a running service: tests, test helpers, fakes, benchmarks. */
+/** Not part of a running service: tests, test helpers (testing/, test/, test-support.ts), fakes, fixtures. */
 const SKIP_DIRS = new Set(['node_modules', 'testing', 'test', 'fixtures', 'scripts']);
 const SKIP_LIBS = new Set(['testing', 'fake-scm']);
-const isTest = (name) => /\.(spec|int-spec|e2e-spec)\.ts$/.test(name) || name.endsWith('.d.ts');
+const isTest = (name) => /\.(spec|int-spec|e2e-spec)\.ts$/.test(name) || name === 'test-support.ts' || name.endsWith('.d.ts');
 
 function walk(dir, out) {
   for (const name of readdirSync(dir)) {
