@@ -61,6 +61,7 @@ test('drift: the spec was written at this generation but the SCM now holds somet
       matches: false,
       differences: ['conclusion: want "success", SCM has "failure"'],
       fields: { name: 'ci/deploy', description: 'Deploying', phase: 'failure', url: null },
+      ids: { github: { checkRunId: 8 } },
     }),
   });
   const d = decide(inp);
@@ -71,6 +72,7 @@ test('drift: the spec was written at this generation but the SCM now holds somet
   assert.equal(s.phase, 'failure', 'status shows what the SCM holds');
   assert.match(s.syncFailure!.message, /drift/);
   assert.equal(inp.spec.phase, 'success', 'the spec is untouched');
+  assert.deepEqual(s.provider, { github: { checkRunId: 7 } }, 'our object ids are kept, not the drifted one');
 });
 
 test('sha change while in_progress → cancel the old commit, then write the new one', () => {

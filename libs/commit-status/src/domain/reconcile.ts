@@ -125,6 +125,9 @@ export function statusAfter(input: ReconcileInput, decision: Decision, outcome: 
     ...(fields.url ? { url: fields.url } : {}),
   });
   const sameTarget = !retargeted(input);
+  // Provider ids name *our* status object, to update it in place: a drifted object (someone
+  // else's newer check run) must not replace them.
+  const ownIds = sameTarget && previous?.provider && Object.keys(previous.provider).length > 0 ? previous.provider : undefined;
   switch (outcome.kind) {
     case 'written':
       return {
@@ -145,12 +148,13 @@ export function statusAfter(input: ReconcileInput, decision: Decision, outcome: 
         observedGeneration: generation,
         isSynced: false,
         syncFailure: { message: decision.drift ?? 'the SCM does not hold the spec' },
-        ...(observed ? { ...held(observed.fields), provider: observed.ids } : {}),
+        ...(observed ? held(observed.fields) : {}),
+        ...(ownIds ? { provider: ownIds } : {}),
       };
     }
     case 'failed': {
       const observed = input.observed;
-      const keep = observed ? { ...held(observed.fields), provider: observed.ids } : {};
+      const keep = { ...(observed ? held(observed.fields) : {}), ...(ownIds ? { provider: ownIds } : {}) };
       return {
         ...base,
         // Not advanced: the spec of this generation has not reached the SCM yet.
