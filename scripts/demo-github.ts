@@ -1,0 +1,40 @@
+// A local stand-in for GitHub for the README walkthrough: the fake GitHub of the tests,
+// seeded with a config repository (examples/deploy-configs) and an artifact repository.
+//   npx swc-node scripts/demo-github.ts   (see README: Five-minute walkthrough)
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { FakeGitHub } from '@sluice/fake-scm';
+
+function filesUnder(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else out[relative(dir, path)] = readFileSync(path, 'utf8');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+async function main(): Promise<void> {
+  const github = new FakeGitHub({ port: Number(process.env.DEMO_GITHUB_PORT ?? 3333) });
+  const { url } = await github.start();
+  github.seed.repo({ owner: 'acme', name: 'deploy-configs' });
+  const configSha = github.seed.commit('acme/deploy-configs', { message: 'billing-api config', files: filesUnder(join(__dirname, '../examples/deploy-configs')) });
+  github.seed.repo({ owner: 'acme', name: 'billing' });
+  const first = github.seed.commit('acme/billing', { message: 'first release', files: { 'README.md': 'billing v1\n' } });
+  const second = github.seed.commit('acme/billing', { message: 'second release', files: { 'README.md': 'billing v2\n' } });
+  process.stdout.write(
+    `fake GitHub on ${url}\n` +
+      `  acme/deploy-configs main = ${configSha}\n` +
+      `  acme/billing main = ${second} (previous ${first})\n` +
+      `export GITHUB_API_URL=${url} GITHUB_TOKEN=demo\n`,
+  );
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
