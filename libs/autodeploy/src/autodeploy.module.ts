@@ -126,13 +126,21 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
 }
 
 /** The distributed autodeploy service: its event store on DATABASE_URL, Kafka (or the in-process bus), the module. */
-export function autodeployServiceModule(config: Pick<CommonConfig, 'SLUICE_ADMIN_TOKEN' | 'SLUICE_DATA_DIR' | 'KAFKA_BROKERS'> & { DATABASE_URL: string }): DynamicModule {
+export function autodeployServiceModule(
+  config: Pick<CommonConfig, 'SLUICE_ADMIN_TOKEN' | 'SLUICE_DATA_DIR' | 'KAFKA_BROKERS' | 'SLUICE_KAFKA_TOPIC_PREFIX'> & { DATABASE_URL: string },
+): DynamicModule {
   @Module({})
   class AutodeployServiceModule {}
   return {
     module: AutodeployServiceModule,
     imports: [
-      MessagingModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: 'autodeploy', logger: createLogger('messaging') }),
+      MessagingModule.forRoot({
+        brokers: config.KAFKA_BROKERS,
+        clientId: 'autodeploy',
+        logger: createLogger('messaging'),
+        topicPrefix: config.SLUICE_KAFKA_TOPIC_PREFIX,
+        groupPrefix: config.SLUICE_KAFKA_TOPIC_PREFIX,
+      }),
       EventStoreModule.forRoot(autodeployEventStoreOptions(config.DATABASE_URL)),
       AutodeployModule.forRoot(config),
     ],

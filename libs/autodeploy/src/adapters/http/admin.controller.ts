@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { parseEvent, type EventEnvelope } from '@sluice/contracts';
 import { EventStore, START, toEnvelope } from '@sluice/event-store';
@@ -12,6 +12,7 @@ import { eventsQuery, issueTokenBody, openApiSchema } from './schemas';
 import { REPLAY_SERVICE, TOKEN_STORE } from './tokens';
 
 const replayIdSchema = z.uuid('a replay id (UUID)');
+const tokenIdSchema = z.string().regex(/^[0-9a-f]{16}$/, 'a token id (16 hex characters)');
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -82,5 +83,21 @@ export class AdminController {
     requireAdmin(principal);
     const { id, token } = await this.tokens.issue(body.team, subjectOf(principal));
     return { id, team: body.team, token };
+  }
+
+  @Get('admin/tokens')
+  @ApiOperation({ summary: 'Team tokens issued (admin): id, team, who issued them and when — never the token' })
+  async listTokens(@CurrentPrincipal() principal: Principal): Promise<{ tokens: Array<{ id: string; team: string; createdBy: string; createdAt: string }> }> {
+    requireAdmin(principal);
+    return { tokens: await this.tokens.list() };
+  }
+
+  @Delete('admin/tokens/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke a team token (admin); it stops working at once' })
+  @ApiParam({ name: 'id' })
+  async revokeToken(@CurrentPrincipal() principal: Principal, @Param('id', new ZodValidationPipe(tokenIdSchema)) id: string): Promise<void> {
+    requireAdmin(principal);
+    if (!(await this.tokens.revoke(id))) throw new NotFoundError(`token ${id} is not known`, { code: 'token_not_found' });
   }
 }

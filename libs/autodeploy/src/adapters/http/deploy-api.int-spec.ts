@@ -336,6 +336,20 @@ describe('admin: events, tokens, replay, OpenAPI', () => {
     assert.match(bad.body.error.message, /^query.after: a log position/);
   });
 
+  it('lists and revokes team tokens; a revoked token gets 401 at once', async () => {
+    const issued = (await request(h.http).post('/api/admin/tokens').set(auth(ADMIN_TOKEN)).send({ team: 'payments' }).expect(201)).body;
+    await request(h.http).get('/api/configs').set(auth(issued.token)).expect(200);
+    const list = (await request(h.http).get('/api/admin/tokens').set(auth(ADMIN_TOKEN)).expect(200)).body.tokens;
+    const listed = list.find((t: { id: string }) => t.id === issued.id);
+    assert.deepEqual(Object.keys(listed).sort(), ['createdAt', 'createdBy', 'id', 'team']);
+    assert.equal(listed.createdBy, 'admin');
+    await request(h.http).delete(`/api/admin/tokens/${issued.id}`).set(auth(ADMIN_TOKEN)).expect(204);
+    await request(h.http).get('/api/configs').set(auth(issued.token)).expect(401);
+    const again = await request(h.http).delete(`/api/admin/tokens/${issued.id}`).set(auth(ADMIN_TOKEN)).expect(404);
+    assert.equal(again.body.error.message, `token ${issued.id} is not known`);
+    await request(h.http).delete('/api/admin/tokens/xyz').set(auth(ADMIN_TOKEN)).expect(400);
+  });
+
   it('POST /api/admin/tokens: 400 without a team', async () => {
     const res = await request(h.http).post('/api/admin/tokens').set(auth(ADMIN_TOKEN)).send({}).expect(400);
     assert.equal(res.body.error.message, 'body.team: required');
@@ -373,6 +387,7 @@ describe('admin: events, tokens, replay, OpenAPI', () => {
       '/api/admin/replay',
       '/api/admin/replay/{id}',
       '/api/admin/tokens',
+      '/api/admin/tokens/{id}',
     ]) {
       assert.ok(res.body.paths[path], `OpenAPI path ${path}`);
     }
@@ -453,10 +468,13 @@ describe('team isolation: every endpoint × a foreign team token → 403', () =>
       ['post', '/api/admin/replay', {}],
       ['get', `/api/admin/replay/${replay}`],
       ['post', '/api/admin/tokens', { team: 'web' }],
+      ['get', '/api/admin/tokens'],
+      ['delete', '/api/admin/tokens/0123456789abcdef'],
     ];
     const recordedBefore = (await eventsOf(h.store, 'config-billing-api')).length;
     for (const [method, path, body] of cases) {
-      const call = method === 'get' ? request(h.http).get(path) : request(h.http).post(path).send(body ?? {});
+      const call =
+        method === 'get' ? request(h.http).get(path) : method === 'delete' ? request(h.http).delete(path) : request(h.http).post(path).send(body ?? {});
       const res = await call.set(auth(web));
       assert.equal(res.status, 403, `${method.toUpperCase()} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
       assert.equal(res.body.error.code, 'forbidden');

@@ -24,6 +24,23 @@ export class TypeOrmTokenStore implements TokenAuthenticator {
     return { id, token };
   }
 
+  async list(): Promise<Array<{ id: string; team: string; createdBy: string; createdAt: string }>> {
+    const rows: Array<{ id: string; team: string; created_by: string; created_at: Date }> = await this.dataSource.query(
+      `SELECT id, team, created_by, created_at FROM autodeploy.api_tokens ORDER BY created_at, id`,
+    );
+    return rows.map((r) => ({ id: r.id, team: r.team, createdBy: r.created_by, createdAt: new Date(r.created_at).toISOString() }));
+  }
+
+  /** Revokes a team token at once (the next request with it gets 401); false if there is none with this id. */
+  async revoke(id: string): Promise<boolean> {
+    // A SELECT over the CTE: TypeORM returns [rows, count] for a bare DELETE.
+    const [row]: Array<{ n: number }> = await this.dataSource.query(
+      `WITH revoked AS (DELETE FROM autodeploy.api_tokens WHERE id = $1 RETURNING id) SELECT count(*)::int AS n FROM revoked`,
+      [id],
+    );
+    return (row?.n ?? 0) > 0;
+  }
+
   async authenticate(token: string): Promise<Principal | null> {
     if (tokensEqual(token, this.adminToken)) return { kind: 'admin' };
     const id = tokenId(token);
