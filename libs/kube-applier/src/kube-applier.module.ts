@@ -19,7 +19,7 @@ export interface KubeApplierModuleOptions {
   kubeClient?: KubeClient;
   /** Consumer group; default `kube-applier`. */
   consumerGroup?: string;
-  /** Reconcile one namespace only (tests); default all. */
+  /** Reconcile one namespace only (tests); default `KUBE_APPLIER_WATCH_NAMESPACE`, else all. */
   watchNamespace?: string;
 }
 
@@ -38,7 +38,7 @@ export class KubeApplierModule {
       resyncMs: config.KUBE_APPLIER_RESYNC_SECONDS * 1000,
       healthPollMs: config.KUBE_APPLIER_HEALTH_POLL_SECONDS * 1000,
       concurrency: config.KUBE_APPLIER_CONCURRENCY,
-      watchNamespace: options.watchNamespace,
+      watchNamespace: options.watchNamespace ?? config.KUBE_APPLIER_WATCH_NAMESPACE,
     };
     return {
       module: KubeApplierModule,

@@ -48,7 +48,10 @@ export class OutcomeReporter implements OutcomePort {
       }
     }
     // In a caller's transaction the row is not committed yet: do not cache it.
-    if (!manager) this.reported.add(key);
+    if (!manager) {
+      if (this.reported.size > 10_000) this.reported.clear();
+      this.reported.add(key);
+    }
     if (emitted) outcomesReported.inc({ type: outcome.type });
     return emitted;
   }

@@ -21,7 +21,7 @@ import {
   type InventoryEntry,
 } from '../domain/deploy-config';
 import { RenderError } from '../domain/errors';
-import { aggregateHealth } from '../domain/health';
+import { aggregateHealth, HEALTH_CHECKED_KINDS } from '../domain/health';
 import { decide, deployIdOf, isNewTarget, statusChanged, type Decision, type PassResult } from '../domain/reconcile';
 import { ownedObject } from '../domain/render';
 import { targetReason } from './kube-target';
@@ -30,6 +30,11 @@ import { driftReverted, objectsPruned, reconcileDuration } from './metrics';
 export interface ReconcilerOptions {
   progressDeadlineMs: number;
   healthPollMs: number;
+  /**
+   * How often a pass applies every spec again (reverting drift). Passes in between that only
+   * poll a rollout read the workloads instead of re-applying everything. Default: always apply.
+   */
+  resyncMs?: number;
   logger: KubeLogger;
   now?: () => Date;
 }
@@ -52,6 +57,8 @@ class Stalled extends Error {
  */
 export class DeployConfigReconciler {
   private readonly now: () => Date;
+  /** When each (DeployConfig uid, generation, deploy) was last applied in full by this process. */
+  private readonly lastFullApply = new Map<string, number>();
 
   constructor(
     private readonly client: KubeClient,
@@ -118,6 +125,21 @@ export class DeployConfigReconciler {
     const desiredInventory = inventoryOf(desired);
     const previous = dc.status?.inventory ?? [];
     const fresh = isNewTarget(dc);
+    const target = `${dc.metadata.uid}/${dc.metadata.generation}/${deployIdOf(dc) ?? ''}`;
+    const last = this.lastFullApply.get(target);
+    if (!fresh && last !== undefined && this.opts.resyncMs && Date.now() - last < this.opts.resyncMs) {
+      // A rollout poll between resyncs: read the workloads, apply nothing.
+      const workloads: KubeObject[] = [];
+      for (const obj of desired.filter((o) => HEALTH_CHECKED_KINDS.has(o.kind))) {
+        const current = await this.client.find({ apiVersion: obj.apiVersion, kind: obj.kind, namespace, name: obj.metadata.name! }).catch(rethrowAsStalled);
+        if (!current) {
+          this.lastFullApply.delete(target); // deleted behind our back: apply on the next pass
+          throw new Error(`${obj.kind} ${namespace}/${obj.metadata.name} disappeared; applying again`);
+        }
+        workloads.push(current);
+      }
+      return { kind: 'applied', inventory: desiredInventory, health: aggregateHealth(workloads), drifted: [] };
+    }
     if (fresh) {
       // Record what is about to exist before creating it: a crash mid-apply must not leave
       // objects no inventory names (they would never be pruned).
@@ -135,6 +157,8 @@ export class DeployConfigReconciler {
     }
 
     await this.prune(config, previous, desiredInventory);
+    if (this.lastFullApply.size > 10_000) this.lastFullApply.clear();
+    this.lastFullApply.set(target, Date.now());
     return { kind: 'applied', inventory: desiredInventory, health: aggregateHealth(applied), drifted };
   }
 

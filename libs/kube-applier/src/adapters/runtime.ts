@@ -54,6 +54,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
       const reconciler = new DeployConfigReconciler(kube, this.outcomes, {
         progressDeadlineMs: options.progressDeadlineMs,
         healthPollMs: options.healthPollMs,
+        resyncMs: options.resyncMs,
         logger: this.logger,
       });
       this.controller = new DeployConfigController(kube, reconciler, {
