@@ -17,7 +17,7 @@ bootstrapService<KubeApplierConfig>({
     return {
       module: class KubeApplierApp {},
       imports: [
-        MessagingModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: 'kube-applier' }),
+        MessagingModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: 'kube-applier', topicPrefix: config.SLUICE_KAFKA_TOPIC_PREFIX, groupPrefix: config.SLUICE_KAFKA_TOPIC_PREFIX }),
         EventStoreModule.forRoot({ url: config.DATABASE_URL, schema: KUBE_APPLIER_SCHEMA, migrations: kubeApplierMigrations }),
         KubeApplierModule.forRoot(config),
       ],
