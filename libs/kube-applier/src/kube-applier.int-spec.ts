@@ -223,12 +223,31 @@ describe('kube-applier on a real kube-apiserver (least-privilege RBAC)', () => {
     assert.equal((await admin.get<DeployConfigObject>(dcRef())).spec.configSha, C2);
   });
 
+  it('converges a kubectl edit of the DeployConfig specs too; a forbidden kind added by hand stalls it', async () => {
+    const dc = await admin.get<DeployConfigObject>(dcRef());
+    const handMade = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'hand-made' }, data: { by: 'kubectl' } };
+    await mergePatch(admin, dcRef(), { spec: { specs: [...dc.spec.specs, handMade] } }, { fieldManager: 'kubectl-edit' });
+    const cm = await waitUntil(async () => !!(await admin.find(ref('ConfigMap', 'hand-made'))), { message: 'hand-made ConfigMap applied' }).then(() =>
+      admin.get(ref('ConfigMap', 'hand-made')),
+    );
+    assert.equal(cm.metadata.labels?.['sluice.dev/config'], CONFIG);
+    assert.equal(cm.metadata.ownerReferences?.[0]?.uid, dc.metadata.uid);
+
+    const forbidden = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sneaky' } };
+    await mergePatch(admin, dcRef(), { spec: { specs: [...dc.spec.specs, handMade, forbidden] } }, { fieldManager: 'kubectl-edit' });
+    await waitUntil(async () => (await admin.get<DeployConfigObject>(dcRef())).status?.conditions?.find((c) => c.type === 'Stalled')?.reason === 'ForbiddenKind', {
+      message: 'Stalled: ForbiddenKind',
+    });
+    assert.equal(await admin.find({ apiVersion: 'v1', kind: 'Namespace', name: 'sneaky' }), undefined);
+  });
+
   it('undeploys: every object of the config is gone and the DeployConfig is virtual', async () => {
     const id = await publish(h.bus, request(target({ artifactSha: null, configSha: null }), 'undeploy.requested'));
     const outcomes = await waitForOutcome(id, 'deploy.undeployed');
     assert.deepEqual(outcomes.map((o) => o.type), ['deploy.started', 'deploy.undeployed']);
     assert.equal(await admin.find(deploymentRef()), undefined);
     assert.equal(await admin.find(ref('Service', 'web')), undefined);
+    assert.equal(await admin.find(ref('ConfigMap', 'hand-made')), undefined);
     const dc = await admin.get<DeployConfigObject>(dcRef());
     assert.deepEqual(
       { artifactSha: dc.spec.artifactSha, configSha: dc.spec.configSha, specs: dc.spec.specs, phase: dc.status?.phase, inventory: dc.status?.inventory },
