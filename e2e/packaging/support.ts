@@ -1,17 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import type { z } from 'zod';
-import { withCommonChecks, loadConfig, type CommonConfig } from '@sluice/platform';
-import { webhookIngestConfigSchema } from '@sluice/webhook-ingest';
-import { repoSyncConfigSchema } from '@sluice/repo-sync';
-import { autodeployConfigSchema } from '@sluice/autodeploy';
-import { kubeApplierConfigSchema } from '@sluice/kube-applier';
-import { commitStatusConfigSchema } from '@sluice/commit-status';
 
 /*
- * Shared by the packaging specs: where the files are, the five services and their config
- * schemas (the single source of truth for variable names), and small YAML helpers.
+ * Shared by the packaging specs: where the files are, the five services, and small YAML
+ * helpers. The services' config schemas are in service-configs.ts (they load every library).
  */
 
 export const ROOT = resolve(__dirname, '..', '..');
@@ -21,29 +14,12 @@ export const readRepoFile = (...parts: string[]): string => readFileSync(repoPat
 export const SERVICES = ['webhook-ingest', 'repo-sync', 'autodeploy', 'kube-applier', 'commit-status'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
-type ServiceSchema = z.ZodObject<z.ZodRawShape> & z.ZodType<CommonConfig>;
-
-/** Each service's config schema, as its apps/<service>/src/main.ts loads it. */
-export const CONFIG_SCHEMAS: Record<ServiceName, ServiceSchema> = {
-  'webhook-ingest': webhookIngestConfigSchema as unknown as ServiceSchema,
-  'repo-sync': repoSyncConfigSchema as unknown as ServiceSchema,
-  autodeploy: autodeployConfigSchema as unknown as ServiceSchema,
-  'kube-applier': kubeApplierConfigSchema as unknown as ServiceSchema,
-  'commit-status': commitStatusConfigSchema as unknown as ServiceSchema,
-};
-
-/** The environment variables a service reads. */
-export function knownVariables(service: ServiceName): Set<string> {
-  return new Set(Object.keys(CONFIG_SCHEMAS[service].shape));
-}
-
-/** Loads a service's config from `env` exactly as bootstrapService does; throws ConfigError. */
-export function loadServiceEnv(service: ServiceName, env: Record<string, string>): CommonConfig {
-  return loadConfig(withCommonChecks(CONFIG_SCHEMAS[service]), env);
-}
+/** Settings whose value is the name of a Kubernetes Secret, not a secret. */
+const NAMES_OF_SECRETS = new Set(['COMMIT_STATUS_GITHUB_SECRET']);
 
 /** Variable names that hold secrets: never a literal in a committed file. */
-export const isSecretName = (name: string): boolean => /(SECRET|TOKEN|PASSWORD|PRIVATE_KEY)$/.test(name);
+export const isSecretName = (name: string): boolean =>
+  name === 'DATABASE_URL' || (/(SECRET|TOKEN|PASSWORD|PRIVATE_KEY)$/.test(name) && !NAMES_OF_SECRETS.has(name));
 
 /** One YAML document with merge keys (`<<`) resolved, as Compose reads it. */
 export function parseYaml<T = unknown>(text: string): T {

@@ -1,0 +1,175 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { APPLY_PATCH, KubeClient, KubeError, loadKubeConfig, withRetry, type KubeObject } from '@sluice/kube';
+import { requireEnv } from '@sluice/testing';
+import { loadKustomization, parseManifests, readRepoFile, SERVICES, type KubeManifest, type ServiceName } from './support';
+
+/*
+ * The Kubernetes manifests of deploy/ against the real test kube-apiserver (infra/kube.sh,
+ * which has installed deploy/crds and deploy/rbac), without changing the cluster:
+ * - every object of the kustomization (and the Secret template) is accepted by a server-side
+ *   apply with dryRun=All and fieldValidation=Strict — schema, defaulting, admission, and no
+ *   unknown or misspelled field silently dropped;
+ * - the pod of every Deployment is admitted under the `restricted` Pod Security Standard;
+ * - the ServiceAccounts the Deployments name may do what their service does, and no more
+ *   (SubjectAccessReview against the RBAC of deploy/rbac).
+ */
+
+const FIELD_MANAGER = 'sluice-packaging-dry-run';
+type Deployment = KubeManifest & { spec: { template: { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> & { serviceAccountName: string } } } };
+
+let client: KubeClient;
+const { files } = loadKustomization();
+const all = files.flatMap((f) => f.manifests);
+const deployment = (s: ServiceName) => all.find((m) => m.kind === 'Deployment' && m.metadata.name === `sluice-${s}`) as Deployment;
+
+const retrying = <T>(operation: string, fn: () => Promise<T>) => withRetry(fn, { operation, maxAttempts: 4 });
+
+/** Server-side apply, dry run: what `kubectl apply --server-side --dry-run=server --force-conflicts` sends, with strict field validation. */
+async function dryRunApply(obj: KubeManifest, opts: { retry: boolean } = { retry: true }): Promise<KubeObject> {
+  const path = await client.path({ apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name });
+  const apply = () =>
+    client.request<KubeObject>({
+      method: 'PATCH',
+      path,
+      query: { fieldManager: FIELD_MANAGER, force: true, dryRun: 'All', fieldValidation: 'Strict' },
+      contentType: APPLY_PATCH,
+      body: obj,
+    });
+  return opts.retry ? retrying(`dry-run apply ${obj.kind} ${obj.metadata.name}`, apply) : apply();
+}
+
+/** Creates a pod with dryRun=All: admission (PodSecurity, ServiceAccount) runs, nothing is stored. */
+async function dryRunPod(namespace: string, s: ServiceName, spec: Record<string, unknown>): Promise<KubeObject> {
+  return retrying(`dry-run pod ${s}`, () =>
+    client.request<KubeObject>({
+      method: 'POST',
+      path: `/api/v1/namespaces/${namespace}/pods`,
+      query: { dryRun: 'All', fieldValidation: 'Strict' },
+      body: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `sluice-${s}`, namespace, labels: deployment(s).spec.template.metadata.labels },
+        spec,
+      },
+    }),
+  );
+}
+
+async function allowed(serviceAccount: string, attrs: { verb: string; group: string; resource: string; subresource?: string; namespace?: string }): Promise<boolean> {
+  const review = await retrying('subjectaccessreview', () =>
+    client.request<{ status: { allowed: boolean } }>({
+      method: 'POST',
+      path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: {
+          user: `system:serviceaccount:sluice-system:${serviceAccount}`,
+          groups: ['system:serviceaccounts', 'system:serviceaccounts:sluice-system', 'system:authenticated'],
+          resourceAttributes: attrs,
+        },
+      },
+    }),
+  );
+  return review.status.allowed;
+}
+
+before(async () => {
+  client = new KubeClient(loadKubeConfig({ from: 'file', path: requireEnv('KUBECONFIG') }), { userAgent: 'sluice-packaging-test' });
+  const ns = await client.find({ apiVersion: 'v1', kind: 'Namespace', name: 'sluice-system' });
+  assert.ok(ns, 'namespace sluice-system is missing: the test cluster installs deploy/rbac at start (infra/kube.sh)');
+});
+
+describe('deploy/kustomization.yaml on a real kube-apiserver (server-side apply, dry run, strict fields)', () => {
+  for (const { file, manifests } of files) {
+    it(`accepts every object of ${file}`, async () => {
+      assert.ok(manifests.length > 0);
+      for (const obj of manifests) {
+        const applied = await dryRunApply(obj);
+        assert.equal(applied.kind, obj.kind);
+        assert.equal(applied.metadata.name, obj.metadata.name);
+        if (obj.kind === 'Deployment') {
+          // What the server would store still runs the right identity and probes.
+          const pod = (applied as unknown as Deployment).spec.template.spec as { serviceAccountName: string; containers: Record<string, unknown>[] };
+          assert.equal(pod.serviceAccountName, (obj as Deployment).spec.template.spec.serviceAccountName);
+          for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) assert.ok(pod.containers[0]![probe], `${obj.metadata.name}: ${probe}`);
+        }
+      }
+    });
+  }
+
+  it('accepts the Secret template (k8s/secret.example.yaml)', async () => {
+    for (const obj of parseManifests(readRepoFile('deploy', 'k8s', 'secret.example.yaml'), 'k8s/secret.example.yaml')) {
+      const applied = await dryRunApply(obj);
+      assert.equal(applied.kind, 'Secret');
+    }
+  });
+
+  it('the check bites: a misspelled field is rejected, not dropped', async () => {
+    const broken = structuredClone(deployment('autodeploy'));
+    const c = (broken.spec.template.spec['containers'] as Record<string, unknown>[])[0]!;
+    c['readinesProbe'] = c['readinessProbe'];
+    delete c['readinessProbe'];
+    // Server-side apply cannot even build the typed patch (kube-apiserver answers 500 for that).
+    await assert.rejects(
+      dryRunApply(broken, { retry: false }),
+      (err: unknown) => err instanceof KubeError && /readinesProbe: field not declared in schema|unknown field "[^"]*readinesProbe"/.test(err.message),
+    );
+  });
+});
+
+describe('the Deployments on a real kube-apiserver', () => {
+  const namespace = `packaging-${randomBytes(4).toString('hex')}`;
+
+  before(async () => {
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: namespace, labels: { 'sluice.dev/test': 'true', 'pod-security.kubernetes.io/enforce': 'restricted' } },
+    });
+    // The ServiceAccount admission plugin checks that a pod's ServiceAccount exists.
+    for (const s of SERVICES) {
+      const sa = all.find((m) => m.kind === 'ServiceAccount' && m.metadata.name === deployment(s).spec.template.spec.serviceAccountName)!;
+      await client.create({ ...sa, metadata: { ...sa.metadata, namespace } } as KubeObject);
+    }
+  });
+  // The test control plane has no namespace controller: deleting only marks it Terminating.
+  after(() => client.delete({ apiVersion: 'v1', kind: 'Namespace', name: namespace }));
+
+  it("admits every service's pod under the restricted Pod Security Standard", async () => {
+    for (const s of SERVICES) {
+      const pod = await dryRunPod(namespace, s, deployment(s).spec.template.spec);
+      assert.equal((pod as unknown as { spec: { serviceAccountName: string } }).spec.serviceAccountName, `sluice-${s}`);
+    }
+  });
+
+  it('the check bites: a pod without the security context is refused', async () => {
+    const spec = structuredClone(deployment('repo-sync').spec.template.spec);
+    delete spec['securityContext'];
+    delete (spec['containers'] as Record<string, unknown>[])[0]!['securityContext'];
+    await assert.rejects(dryRunPod(namespace, 'repo-sync', spec), (err: unknown) => err instanceof KubeError && err.status === 403 && /violates PodSecurity "restricted/.test(err.message));
+  });
+
+  it('grants the ServiceAccounts the Deployments run as what their services do, and no more', async () => {
+    const sa = (s: ServiceName) => deployment(s).spec.template.spec.serviceAccountName;
+    const applier = sa('kube-applier');
+    assert.equal(await allowed(applier, { verb: 'patch', group: 'sluice.dev', resource: 'deployconfigs', namespace: 'payments' }), true);
+    assert.equal(await allowed(applier, { verb: 'patch', group: 'sluice.dev', resource: 'deployconfigs', subresource: 'status', namespace: 'payments' }), true);
+    assert.equal(await allowed(applier, { verb: 'patch', group: 'apps', resource: 'deployments', namespace: 'payments' }), true);
+    assert.equal(await allowed(applier, { verb: 'get', group: '', resource: 'secrets', namespace: 'payments' }), false, 'Secrets only where a namespace opts in');
+
+    const status = sa('commit-status');
+    assert.equal(await allowed(status, { verb: 'create', group: 'sluice.dev', resource: 'commitstatuses', namespace: 'sluice-system' }), true);
+    assert.equal(await allowed(status, { verb: 'patch', group: 'sluice.dev', resource: 'commitstatuses', subresource: 'status', namespace: 'sluice-system' }), true);
+    assert.equal(await allowed(status, { verb: 'get', group: '', resource: 'secrets', namespace: 'sluice-system' }), true);
+    assert.equal(await allowed(status, { verb: 'list', group: '', resource: 'secrets', namespace: 'sluice-system' }), false);
+    assert.equal(await allowed(status, { verb: 'patch', group: 'sluice.dev', resource: 'deployconfigs', namespace: 'payments' }), false);
+
+    for (const s of ['webhook-ingest', 'repo-sync', 'autodeploy'] as const) {
+      assert.equal(await allowed(sa(s), { verb: 'list', group: 'sluice.dev', resource: 'deployconfigs' }), false, `${s}: no cluster rights`);
+      assert.equal(await allowed(sa(s), { verb: 'get', group: '', resource: 'secrets', namespace: 'sluice-system' }), false, `${s}: no secrets`);
+    }
+  });
+});
