@@ -24,6 +24,15 @@ export interface GlobalSyncOptions {
 }
 
 const MAX_RECORDED_ERRORS = 100;
+const PER_REPO_CONCURRENCY = 4;
+
+async function runPool(tasks: ReadonlyArray<() => Promise<void>>, concurrency: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) await tasks[next++]();
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, tasks.length) }, worker));
+}
 const KNOWN_CONCLUSIONS = new Set(['success', 'failure', 'cancelled', 'neutral', 'skipped', 'timed_out', 'action_required', 'stale', 'error']);
 
 /** Check-run conclusions GitHub may add later count as failures, never as successes. */
@@ -241,29 +250,48 @@ export class GlobalSync {
     for (const b of branches) {
       if ((known.get(b.name) !== b.sha || open.has(b.sha)) && !buildShas.has(b.sha)) buildShas.set(b.sha, b.name);
     }
+    // Reads of one repository run a few at a time; the rate-limit gate keeps the total in budget.
     const commits = new Map<string, ScmCommit>();
-    for (const sha of new Set(changed.map((b) => b.sha))) commits.set(sha, await this.scm.getCommit(repo.fullName, sha));
     const builds: BuildFact[] = [];
-    for (const [sha, branch] of buildShas) {
-      const [combined, runs] = await Promise.all([this.scm.getCombinedStatus(repo.fullName, sha), this.scm.listCheckRunsForRef(repo.fullName, sha)]);
-      for (const s of combined.statuses) {
-        builds.push({
-          sha,
-          branch,
-          buildName: s.context,
-          status: s.state === 'pending' ? 'in_progress' : 'completed',
-          conclusion: s.state === 'pending' ? null : s.state,
-          url: s.targetUrl,
-        });
-      }
-      for (const r of runs) {
-        const done = r.status === 'completed';
-        builds.push({ sha, branch, buildName: r.name, status: done ? 'completed' : 'in_progress', conclusion: done ? conclusionOf(r.conclusion) : null, url: r.htmlUrl });
-      }
+    const tasks: Array<() => Promise<void>> = [];
+    for (const sha of new Set(changed.map((b) => b.sha))) {
+      tasks.push(async () => void commits.set(sha, await this.scm.getCommit(repo.fullName, sha)));
     }
+    for (const [sha, branch] of buildShas) {
+      tasks.push(async () => {
+        const combined = await this.scm.getCombinedStatus(repo.fullName, sha);
+        for (const s of combined.statuses) {
+          builds.push({
+            sha,
+            branch,
+            buildName: s.context,
+            status: s.state === 'pending' ? 'in_progress' : 'completed',
+            conclusion: s.state === 'pending' ? null : s.state,
+            url: s.targetUrl,
+          });
+        }
+      });
+      tasks.push(async () => {
+        const runs = await this.scm.listCheckRunsForRef(repo.fullName, sha);
+        for (const r of runs) {
+          const done = r.status === 'completed';
+          builds.push({ sha, branch, buildName: r.name, status: done ? 'completed' : 'in_progress', conclusion: done ? conclusionOf(r.conclusion) : null, url: r.htmlUrl });
+        }
+      });
+    }
+    await runPool(tasks, PER_REPO_CONCURRENCY);
+    // One result per (sha, build name) — a status context and a check run may share a
+    // name; a completed one wins — in a stable order, whatever order the answers came in.
+    const unique = new Map<string, BuildFact>();
+    for (const b of builds) {
+      const key = `${b.sha} ${b.buildName}`;
+      const seen = unique.get(key);
+      if (!seen || (seen.status !== 'completed' && b.status === 'completed')) unique.set(key, b);
+    }
+    const buildList = [...unique.values()].sort((a, b) => a.sha.localeCompare(b.sha) || a.buildName.localeCompare(b.buildName));
     const head = branches.find((b) => b.name === repo.defaultBranch);
     const scan = head && head.sha !== lastScan ? await this.configs.readAt(repo.fullName, head.sha, repo.defaultBranch) : null;
-    return { ref, branches: changed, branchCount: branches.length, deletedBranches, commits, builds, scan };
+    return { ref, branches: changed, branchCount: branches.length, deletedBranches, commits, builds: buildList, scan };
   }
 
   private async record(m: EntityManager, s: RepoSnapshot, syncId: string) {
