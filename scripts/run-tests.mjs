@@ -39,7 +39,7 @@ const concurrency = process.env.SLUICE_TEST_CONCURRENCY ?? '3';
 // A run must end on its own (CI has no one to press ctrl-c): a file whose tests are done but that
 // leaks a handle (an open pool, a consumer, a timer) is ended, and a single test that hangs fails
 // after this long instead of holding the whole run.
-const testTimeoutMs = process.env.SLUICE_TEST_TIMEOUT_MS ?? '300000';
+const testTimeoutMs = process.env.SLUICE_TEST_TIMEOUT_MS ?? '600000';
 const result = spawnSync(
   process.execPath,
   [

@@ -27,7 +27,7 @@ describe('log readers under concurrent, long-running and rolled-back transaction
   });
   after(async () => ctx?.close());
 
-  it('sees every committed event exactly once, in stream order, without stalling on gaps', async () => {
+  it('sees every committed event exactly once, in stream order, without stalling on gaps', { timeout: 600_000 }, async () => {
     const errors: unknown[] = [];
     const logger = { warn: () => undefined, error: (obj: object) => errors.push(obj) };
     const projection = new Projection(
@@ -85,7 +85,7 @@ describe('log readers under concurrent, long-running and rolled-back transaction
     await waitUntil(async () => {
       const [{ n }] = await ctx.dataSource.query('SELECT count(*)::int AS n FROM gap_torture.seen');
       return n >= committed.size && published.length >= committed.size;
-    }, { timeoutMs: 60_000, intervalMs: 100, message: `readers did not catch up (committed ${committed.size}, published ${published.length}, errors ${JSON.stringify(errors.slice(0, 2))})` });
+    }, { timeoutMs: 240_000, intervalMs: 100, message: `readers did not catch up (committed ${committed.size}, published ${published.length}, errors ${JSON.stringify(errors.slice(0, 2))})` });
     await projection.stop();
     await relay.stop();
 

@@ -45,7 +45,7 @@ describe('outbox relay killed with SIGKILL and restarted', () => {
     await ctx?.close();
   });
 
-  it('loses nothing and applies each event once', async () => {
+  it('loses nothing and applies each event once', { timeout: 600_000 }, async () => {
     for (let i = 0; i < EVENTS; i += 100) {
       await ctx.store.append(`stream-${(i / 100) % 10}`, 'any', Array.from({ length: 100 }, (_, k) => testEvent(i + k)));
     }
@@ -76,10 +76,10 @@ describe('outbox relay killed with SIGKILL and restarted', () => {
     }
     const finisher = await startRelay(env);
     try {
-      await waitUntil(async () => BigInt(await relayedTo()) >= BigInt(last.p), { timeoutMs: 60_000, message: 'relay did not finish' });
+      await waitUntil(async () => BigInt(await relayedTo()) >= BigInt(last.p), { timeoutMs: 240_000, message: 'relay did not finish' });
       await waitUntil(
         async () => (await ctx.dataSource.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.applied`))[0].n === EVENTS,
-        { timeoutMs: 60_000, message: 'consumer did not apply every event' },
+        { timeoutMs: 240_000, message: 'consumer did not apply every event' },
       );
     } finally {
       finisher.kill('SIGKILL');

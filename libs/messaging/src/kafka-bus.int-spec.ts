@@ -216,7 +216,7 @@ describe('KafkaMessageBus (real Kafka)', () => {
     assert.deepEqual(again, [2]);
   });
 
-  it('recovers producer and consumer when the broker stops and comes back, losing nothing', { timeout: 240_000 }, async () => {
+  it('recovers producer and consumer when the broker stops and comes back, losing nothing', { timeout: 480_000 }, async () => {
     // A private node: stopping the shared broker would break the test files running beside this one.
     step('starting a private broker');
     const node = await startPrivateBroker();
