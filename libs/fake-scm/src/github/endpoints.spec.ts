@@ -27,9 +27,26 @@ describe('FakeGitHub endpoints (responses validated against the fixture)', () =>
     await gh.stop();
   });
 
-  it('serves every operation of the fixture', () => {
-    const all = GitHubOpenApi.load().operations.map((o) => o.operationId).sort();
-    assert.deepEqual([...gh.implementedOperations].sort(), all);
+  it('serves every operation of the fixture, plus the App hook deliveries it leaves out', () => {
+    const ops = GitHubOpenApi.load().operations;
+    assert.equal(ops.filter((o) => !o.supplementary).length, 32);
+    assert.deepEqual([...gh.implementedOperations].sort(), ops.map((o) => o.operationId).sort());
+    assert.deepEqual(ops.filter((o) => o.supplementary).map((o) => o.operationId).sort(), ['apps/list-webhook-deliveries', 'apps/redeliver-webhook-delivery']);
+  });
+
+  it('App hook deliveries: listed newest first with a JWT, redelivered', async () => {
+    const jwt = `Bearer ${signAppJwt({ appId: app.appId, privateKey: app.privateKey })}`;
+    gh.seed.appDelivery({ event: 'push', payload: { ref: 'refs/heads/main' }, delivered_at: '2026-01-01T00:00:00Z', installationId: 9 });
+    const failed = gh.seed.appDelivery({ event: 'push', payload: { ref: 'refs/heads/main' }, status_code: 502, delivered_at: '2026-01-02T00:00:00Z' });
+    const list = await call('GET', '/app/hook/deliveries', undefined, jwt);
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.body.map((d: any) => d.status_code), [502, 200]);
+    assert.equal(list.body[1].installation_id, 9);
+    assert.equal((await call('GET', '/app/hook/deliveries')).status, 401);
+    const redo = await call('POST', `/app/hook/deliveries/${failed.id}/attempts`, undefined, jwt);
+    assert.equal(redo.status, 202);
+    assert.equal(gh.appDeliveries().at(-1)!.redelivery, true);
+    assert.equal(gh.appDeliveries().at(-1)!.guid, failed.guid);
   });
 
   it('check runs: create, get, patch, list for ref; suites follow their runs', async () => {

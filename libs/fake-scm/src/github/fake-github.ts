@@ -101,6 +101,11 @@ export class FakeGitHub extends FakeServer {
     return this.state.requireRepo(repo).deliveries.filter((d) => hookId === undefined || d.hook_id === hookId);
   }
 
+  /** Deliveries of the App's own webhook, oldest first. */
+  appDeliveries(): DeliveryRecord[] {
+    return this.state.appDeliveries;
+  }
+
   /** Head commit of a branch (default branch when omitted). */
   headOf(repo: string, branch?: string): string | undefined {
     const r = this.state.requireRepo(repo);

@@ -22,6 +22,8 @@ export interface OpenApiOperation {
   readonly hasRequestBody: boolean;
   /** Status codes documented for the operation ("200", "201", ...). */
   readonly statuses: readonly string[];
+  /** Not in the fixture: added by this fake (see SUPPLEMENTARY_PATHS). */
+  readonly supplementary: boolean;
 }
 
 export interface SchemaIssue {
@@ -57,6 +59,32 @@ function convertNullable(node: Json): Json {
   }
   return out;
 }
+
+/**
+ * Operations GitHub Apps need that the fixture leaves out: the App's own webhook deliveries.
+ * They are described here with the fixture's components (the same `hook-delivery-item` the repo
+ * hook endpoints use), as GitHub's full description does.
+ */
+export const SUPPLEMENTARY_PATHS: JsonObject = {
+  '/app/hook/deliveries': {
+    get: {
+      operationId: 'apps/list-webhook-deliveries',
+      'x-fake-scm-supplement': true,
+      responses: {
+        '200': { content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/hook-delivery-item' } } } } },
+        '400': { $ref: '#/components/responses/bad_request' },
+        '422': { $ref: '#/components/responses/validation_failed' },
+      },
+    },
+  },
+  '/app/hook/deliveries/{delivery_id}/attempts': {
+    post: {
+      operationId: 'apps/redeliver-webhook-delivery',
+      'x-fake-scm-supplement': true,
+      responses: { '202': { $ref: '#/components/responses/accepted' }, '400': { $ref: '#/components/responses/bad_request' }, '422': { $ref: '#/components/responses/validation_failed' } },
+    },
+  },
+};
 
 function toIssues(errors: ErrorObject[] | null | undefined): SchemaIssue[] {
   return (errors ?? []).map((e) => ({
@@ -103,7 +131,7 @@ export class GitHubOpenApi {
   }
 
   constructor(raw: JsonObject) {
-    this.doc = convertNullable(raw) as JsonObject;
+    this.doc = convertNullable({ ...raw, paths: { ...(raw.paths as JsonObject), ...SUPPLEMENTARY_PATHS } }) as JsonObject;
     this.ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
     addFormats(this.ajv);
     this.ajv.addSchema({ $id: 'gh', components: this.doc.components } as never);
@@ -118,6 +146,7 @@ export class GitHubOpenApi {
           operationId: String(o.operationId),
           hasRequestBody: o.requestBody !== undefined,
           statuses: Object.keys((o.responses as JsonObject) ?? {}),
+          supplementary: o['x-fake-scm-supplement'] === true,
         });
       }
     }

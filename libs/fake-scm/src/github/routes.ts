@@ -400,51 +400,72 @@ export function registerGitHubRoutes(router: Router, gh: FakeGitHub): string[] {
   route('GET', '/repos/{owner}/{repo}/hooks/{hook_id}/deliveries', 'repos/list-webhook-deliveries', (req) => {
     const repo = gh.repoFor(req);
     const hookId = Number(req.params.hook_id);
-    const all = repo.deliveries.filter((d) => d.hook_id === hookId).sort((a, b) => b.id - a.id);
+    const all = repo.deliveries.filter((d) => d.hook_id === hookId).sort(newestFirst);
     return list(req, all, (d) => views.delivery(repo, d));
   });
+
+  /** Newest first, as GitHub lists deliveries. */
+  const newestFirst = (a: DeliveryRecord, b: DeliveryRecord): number =>
+    a.delivered_at < b.delivered_at ? 1 : a.delivered_at > b.delivered_at ? -1 : b.id - a.id;
+
+  /** Records a redelivery and, with a webhook target, re-POSTs the stored payload signed. */
+  const redeliver = (original: DeliveryRecord, record: (r: DeliveryRecord) => void): void => {
+    const attempt: DeliveryRecord['attempts'][number] = { at: iso(gh.nowMs()), status_code: null };
+    original.attempts.push(attempt);
+    const redelivery: DeliveryRecord = {
+      ...original,
+      id: state.id(),
+      redelivery: true,
+      status_code: 200,
+      status: 'OK',
+      delivered_at: iso(gh.nowMs()),
+      attempts: [],
+    };
+    record(redelivery);
+    const target = gh.options.webhookTarget;
+    if (!target) return;
+    const body = JSON.stringify(original.payload);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': 'GitHub-Hookshot/fake-scm',
+      'x-github-event': original.event,
+      'x-github-delivery': original.guid,
+      'x-github-hook-id': String(original.hook_id),
+    };
+    if (gh.options.webhookSecret !== undefined) headers['x-hub-signature-256'] = signWebhook(gh.options.webhookSecret, body);
+    gh.trackDelivery(
+      fetch(target, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) })
+        .then(async (res) => {
+          await res.arrayBuffer();
+          attempt.status_code = res.status;
+          redelivery.status_code = res.status;
+          redelivery.status = res.ok ? 'OK' : `Invalid HTTP Response: ${res.status}`;
+        })
+        .catch((e: Error) => {
+          attempt.error = e.message;
+          redelivery.status_code = 0;
+          redelivery.status = 'failed to connect';
+        }),
+    );
+  };
 
   route('POST', '/repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts', 'repos/redeliver-webhook-delivery', (req) => {
     const repo = gh.repoFor(req);
     const original = repo.deliveries.find((d) => d.hook_id === Number(req.params.hook_id) && d.id === Number(req.params.delivery_id));
     if (!original) throw githubError(404, 'Not Found');
-    const attempt: DeliveryRecord['attempts'][number] = { at: iso(gh.nowMs()), status_code: null };
-    original.attempts.push(attempt);
-    const redelivery = gh.seed.delivery(repo.fullName, {
-      hookId: original.hook_id,
-      event: original.event,
-      action: original.action,
-      payload: original.payload,
-      guid: original.guid,
-      status_code: 200,
-    });
-    redelivery.redelivery = true;
-    const target = gh.options.webhookTarget;
-    if (target) {
-      const body = JSON.stringify(original.payload);
-      const headers: Record<string, string> = {
-        'content-type': 'application/json',
-        'user-agent': 'GitHub-Hookshot/fake-scm',
-        'x-github-event': original.event,
-        'x-github-delivery': original.guid,
-        'x-github-hook-id': String(original.hook_id),
-      };
-      if (gh.options.webhookSecret !== undefined) headers['x-hub-signature-256'] = signWebhook(gh.options.webhookSecret, body);
-      gh.trackDelivery(
-        fetch(target, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) })
-          .then(async (res) => {
-            await res.arrayBuffer();
-            attempt.status_code = res.status;
-            redelivery.status_code = res.status;
-            redelivery.status = res.ok ? 'OK' : `Invalid HTTP Response: ${res.status}`;
-          })
-          .catch((e: Error) => {
-            attempt.error = e.message;
-            redelivery.status_code = 0;
-            redelivery.status = 'failed to connect';
-          }),
-      );
-    }
+    redeliver(original, (r) => repo.deliveries.push(r));
+    return ok({}, 202);
+  });
+
+  // The App's own webhook (not in the fixture; see SUPPLEMENTARY_PATHS).
+  route('GET', '/app/hook/deliveries', 'apps/list-webhook-deliveries', (req) =>
+    list(req, [...state.appDeliveries].sort(newestFirst), (d) => ({ ...views.delivery(undefined, d), installation_id: d.installation_id ?? null })),
+  );
+
+  route('POST', '/app/hook/deliveries/{delivery_id}/attempts', 'apps/redeliver-webhook-delivery', (req) => {
+    const original = state.appDeliveries.find((d) => d.id === Number(req.params.delivery_id));
+    if (!original) throw githubError(404, 'Not Found');
+    redeliver(original, (r) => state.appDeliveries.push(r));
     return ok({}, 202);
   });
 

@@ -258,6 +258,28 @@ export class GitHubSeeder {
     return record;
   }
 
+  /** A delivery of the GitHub App's own webhook (GET /app/hook/deliveries). */
+  appDelivery(input: { event: string; action?: string | null; payload: unknown; status_code?: number; guid?: string; delivered_at?: string; installationId?: number }): DeliveryRecord {
+    const statusCode = input.status_code ?? 200;
+    const record: DeliveryRecord = {
+      id: this.state.id(),
+      guid: input.guid ?? randomUUID(),
+      hook_id: 0,
+      event: input.event,
+      action: input.action ?? ((input.payload as { action?: string } | null)?.action ?? null),
+      status_code: statusCode,
+      status: statusCode >= 200 && statusCode < 300 ? 'OK' : `Invalid HTTP Response: ${statusCode}`,
+      delivered_at: input.delivered_at ?? this.iso(),
+      duration: 0.1,
+      redelivery: false,
+      payload: input.payload,
+      installation_id: input.installationId ?? null,
+      attempts: [],
+    };
+    this.state.appDeliveries.push(record);
+    return record;
+  }
+
   pull(repoName: string, input: { number: number; title?: string; head: { ref: string; sha: string }; base?: { ref: string; sha?: string }; state?: 'open' | 'closed'; merged?: boolean; body?: string }): void {
     const repo = this.state.requireRepo(repoName);
     const baseRef = input.base?.ref ?? repo.defaultBranch;

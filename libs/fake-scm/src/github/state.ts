@@ -76,6 +76,8 @@ export interface DeliveryRecord {
   duration: number;
   redelivery: boolean;
   payload: unknown;
+  /** For App hook deliveries: the installation the event came from. */
+  installation_id?: number | null;
   /** Redeliveries asked for through the API, with the target's answer when one was sent. */
   attempts: { at: string; status_code: number | null; error?: string }[];
 }
@@ -160,6 +162,8 @@ export interface IssuedToken {
 /** Everything the fake GitHub knows; mutated by seeding and by the API. */
 export class GitHubState {
   readonly repos = new Map<string, RepoState>();
+  /** Deliveries of the GitHub App's own webhook (GET /app/hook/deliveries). */
+  readonly appDeliveries: DeliveryRecord[] = [];
   readonly installations = new Map<number, InstallationRecord>();
   readonly issuedTokens = new Map<string, IssuedToken>();
   private nextId = 1000;

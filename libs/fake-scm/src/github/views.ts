@@ -429,7 +429,7 @@ export class GitHubViews {
     return t;
   }
 
-  delivery(repo: RepoState, d: DeliveryRecord): Obj {
+  delivery(repo: RepoState | undefined, d: DeliveryRecord): Obj {
     return {
       id: d.id,
       guid: d.guid,
@@ -440,8 +440,8 @@ export class GitHubViews {
       status_code: d.status_code,
       event: d.event,
       action: d.action,
-      installation_id: null,
-      repository_id: repo.id,
+      installation_id: d.installation_id ?? null,
+      repository_id: repo?.id ?? null,
       throttled_at: null,
     };
   }
