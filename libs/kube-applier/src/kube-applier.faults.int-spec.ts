@@ -104,8 +104,9 @@ describe('kube-applier converges through API server faults and its own restart',
     await rollOut(); // the rollout finishes while kube-applier is down
     h = await startKubeApplier({ env, db, module: { specSource: specs, kubeClient: client, watchNamespace: ns } });
     assert.deepEqual(await waitFor(id, 'deploy.succeeded'), ['deploy.started', 'deploy.applied', 'deploy.succeeded']);
-    const dc = await admin.get<DeployConfigObject>({ apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig', namespace: ns, name: CONFIG });
-    assert.equal(dc.status?.phase, 'Succeeded');
+    const dcRef = { apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig', namespace: ns, name: CONFIG };
+    await waitUntil(async () => (await admin.get<DeployConfigObject>(dcRef)).status?.phase === 'Succeeded', { message: 'phase Succeeded' });
+    const dc = await admin.get<DeployConfigObject>(dcRef);
     assert.equal(dc.status?.deployId, id);
   });
 });

@@ -137,7 +137,7 @@ describe('kube-applier on a real kube-apiserver (least-privilege RBAC)', () => {
       assert.equal(o.metadata.labels?.['sluice.dev/config'], CONFIG, `${kind} label`);
       assert.deepEqual(o.metadata.ownerReferences?.map((r) => [r.kind, r.name, r.uid, r.controller]), [['DeployConfig', CONFIG, dc.metadata.uid, true]], `${kind} owner`);
     }
-    assert.equal((await admin.get<DeployConfigObject>(dcRef())).status?.phase, 'Applied');
+    await waitUntil(async () => (await admin.get<DeployConfigObject>(dcRef())).status?.phase === 'Applied', { message: 'phase Applied' });
 
     await rollOut();
     const done = await waitForOutcome(id, 'deploy.succeeded');
@@ -177,8 +177,9 @@ describe('kube-applier on a real kube-apiserver (least-privilege RBAC)', () => {
     assert.equal(failed.data['terminal'], false);
     assert.ok(Date.now() - started >= 4000, 'not before the deadline');
     assert.ok(!outcomes.some((o) => o.type === 'deploy.succeeded'));
+    // Outcomes are reported before the status is written (so none is lost in a crash between).
+    await waitUntil(async () => (await admin.get<DeployConfigObject>(dcRef())).status?.phase === 'Failed', { message: 'phase Failed' });
     const status = (await admin.get<DeployConfigObject>(dcRef())).status!;
-    assert.equal(status.phase, 'Failed');
     assert.equal(status.conditions?.find((c) => c.type === 'Stalled')?.reason, 'ProgressDeadlineExceeded');
     assert.deepEqual(status.inventory?.map((e) => e.kind).sort(), ['Deployment', 'Service']);
   });
@@ -248,6 +249,7 @@ describe('kube-applier on a real kube-apiserver (least-privilege RBAC)', () => {
     assert.equal(await admin.find(deploymentRef()), undefined);
     assert.equal(await admin.find(ref('Service', 'web')), undefined);
     assert.equal(await admin.find(ref('ConfigMap', 'hand-made')), undefined);
+    await waitUntil(async () => (await admin.get<DeployConfigObject>(dcRef())).status?.phase === 'Undeployed', { message: 'phase Undeployed' });
     const dc = await admin.get<DeployConfigObject>(dcRef());
     assert.deepEqual(
       { artifactSha: dc.spec.artifactSha, configSha: dc.spec.configSha, specs: dc.spec.specs, phase: dc.status?.phase, inventory: dc.status?.inventory },

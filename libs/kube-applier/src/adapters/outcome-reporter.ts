@@ -1,7 +1,7 @@
 import { newEvent, type NewEvent } from '@sluice/contracts';
 import { ConcurrencyError, type EventStore } from '@sluice/event-store';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { OutcomePort, ReportedOutcome } from '../application/ports';
+import type { OutcomeCause, OutcomePort, ReportedOutcome } from '../application/ports';
 import { outcomesReported } from './metrics';
 
 /** kube-applier's outcome stream of one config (autodeploy records them in `config-<name>`). */
@@ -30,10 +30,11 @@ export class OutcomeReporter implements OutcomePort {
     private readonly store: EventStore,
   ) {}
 
-  async report(deployId: string, config: string, outcome: ReportedOutcome, manager?: EntityManager): Promise<boolean> {
+  async report(deployId: string, config: string, outcome: ReportedOutcome, options: { manager?: EntityManager; cause?: OutcomeCause } = {}): Promise<boolean> {
+    const { manager, cause } = options;
     const key = `${deployId}/${SLOT[outcome.type]}`;
     if (this.reported.has(key)) return false;
-    const run = (m: EntityManager) => this.reportIn(m, deployId, config, outcome);
+    const run = (m: EntityManager) => this.reportIn(m, deployId, config, outcome, cause);
     let emitted: boolean;
     if (manager) emitted = await run(manager);
     else {
@@ -56,15 +57,17 @@ export class OutcomeReporter implements OutcomePort {
     return emitted;
   }
 
-  private async reportIn(manager: EntityManager, deployId: string, config: string, outcome: ReportedOutcome): Promise<boolean> {
-    const [request]: Array<{ correlation_id: string; causation_id: string | null }> = await manager.query(
-      `SELECT correlation_id, causation_id FROM kube_applier.deploys WHERE deploy_id = $1`,
-      [deployId],
-    );
-    const event = toEvent(deployId, config, outcome, {
-      correlationId: request?.correlation_id ?? deployId,
-      causationId: request?.causation_id ?? null,
-    });
+  private async reportIn(manager: EntityManager, deployId: string, config: string, outcome: ReportedOutcome, cause?: OutcomeCause): Promise<boolean> {
+    let meta = cause;
+    if (!meta) {
+      const [request]: Array<{ correlation_id: string; causation_id: string | null }> = await manager.query(
+        `SELECT correlation_id, causation_id FROM kube_applier.deploys WHERE deploy_id = $1`,
+        [deployId],
+      );
+      // A DeployConfig written by hand names no request: the deploy id correlates.
+      meta = { correlationId: request?.correlation_id ?? deployId, causationId: request?.causation_id ?? null };
+    }
+    const event = toEvent(deployId, config, outcome, meta);
     const inserted: unknown[] = await manager.query(
       `INSERT INTO kube_applier.outcomes (deploy_id, slot, type, event_id)
        VALUES ($1, $2, $3, gen_random_uuid()) ON CONFLICT DO NOTHING RETURNING 1`,

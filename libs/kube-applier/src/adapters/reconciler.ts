@@ -10,7 +10,9 @@ import {
 } from '@sluice/kube';
 import type { OutcomePort } from '../application/ports';
 import {
+  CAUSATION_ANNOTATION,
   CONFIG_LABEL,
+  CORRELATION_ANNOTATION,
   DEPLOY_CONFIG_API_VERSION,
   DEPLOY_CONFIG_KIND,
   FIELD_MANAGER,
@@ -99,9 +101,11 @@ export class DeployConfigReconciler {
     // Outcomes before status: a crash in between re-decides and re-reports (deduplicated);
     // the other order could lose an outcome.
     const deployId = deployIdOf(dc);
+    const correlationId = dc.metadata.annotations?.[CORRELATION_ANNOTATION];
+    const cause = correlationId ? { correlationId, causationId: dc.metadata.annotations?.[CAUSATION_ANNOTATION] ?? null } : undefined;
     if (deployId) {
       for (const outcome of decision.outcomes) {
-        const emitted = await this.outcomes.report(deployId, config, outcome.type === 'deploy.applied' ? { ...outcome, dryRun: false } : outcome);
+        const emitted = await this.outcomes.report(deployId, config, outcome.type === 'deploy.applied' ? { ...outcome, dryRun: false } : outcome, { cause });
         if (emitted) this.opts.logger.info({ ...log, type: outcome.type }, 'deploy outcome reported');
       }
     }

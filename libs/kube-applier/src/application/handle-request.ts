@@ -32,6 +32,7 @@ export class HandleDeployRequest {
     const d = event.data;
     const undeploy = event.type === 'undeploy.requested' || d.configSha === null;
     const log = { deployId: d.deployId, config: d.config, eventId: event.id, correlationId: event.correlationId };
+    const cause = { correlationId: event.correlationId, causationId: event.id };
 
     let manifests: KubeObject[] = [];
     let renderError: RenderError | undefined;
@@ -71,11 +72,11 @@ export class HandleDeployRequest {
         event.id,
       ],
     );
-    await this.outcomes.report(d.deployId, d.config, { type: 'deploy.started' }, manager);
+    await this.outcomes.report(d.deployId, d.config, { type: 'deploy.started' }, { manager, cause });
 
     if (renderError) {
       this.logger.warn({ ...log, reason: renderError.reason, err: renderError.message }, 'specs do not render; deploy failed');
-      await this.outcomes.report(d.deployId, d.config, { type: 'deploy.failed', reason: renderError.reason, message: renderError.message, terminal: true }, manager);
+      await this.outcomes.report(d.deployId, d.config, { type: 'deploy.failed', reason: renderError.reason, message: renderError.message, terminal: true }, { manager, cause });
       return;
     }
 
@@ -88,13 +89,14 @@ export class HandleDeployRequest {
       configSha: undeploy ? null : d.configSha,
       imageTag: undeploy ? null : d.imageTag,
       specs: manifests,
+      cause,
     });
     try {
       await this.target.write(desired);
     } catch (err) {
       if (!(err instanceof DeployTargetError)) throw err;
       this.logger.warn({ ...log, reason: err.reason, err: err.message }, 'DeployConfig refused; deploy failed');
-      await this.outcomes.report(d.deployId, d.config, { type: 'deploy.failed', reason: err.reason, message: err.message, terminal: true }, manager);
+      await this.outcomes.report(d.deployId, d.config, { type: 'deploy.failed', reason: err.reason, message: err.message, terminal: true }, { manager, cause });
       return;
     }
     this.logger.info({ ...log, objects: manifests.length, undeploy, dryRun: this.target.dryRun }, 'DeployConfig written');
@@ -102,10 +104,10 @@ export class HandleDeployRequest {
     if (this.target.dryRun) {
       // Nothing to wait for: the record above is what "applied" means without a cluster.
       if (undeploy) {
-        await this.outcomes.report(d.deployId, d.config, { type: 'deploy.undeployed' }, manager);
+        await this.outcomes.report(d.deployId, d.config, { type: 'deploy.undeployed' }, { manager, cause });
       } else {
-        await this.outcomes.report(d.deployId, d.config, { type: 'deploy.applied', dryRun: true, inventory: inventoryOf(manifests) }, manager);
-        await this.outcomes.report(d.deployId, d.config, { type: 'deploy.succeeded' }, manager);
+        await this.outcomes.report(d.deployId, d.config, { type: 'deploy.applied', dryRun: true, inventory: inventoryOf(manifests) }, { manager, cause });
+        await this.outcomes.report(d.deployId, d.config, { type: 'deploy.succeeded' }, { manager, cause });
       }
     }
   }

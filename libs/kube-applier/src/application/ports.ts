@@ -45,7 +45,14 @@ export type ReportedOutcome =
   | { type: 'deploy.failed'; reason: string; message: string; terminal: boolean }
   | { type: 'deploy.undeployed' };
 
+/** The request an outcome answers: its correlation id and event id (the outcome's causation). */
+export interface OutcomeCause {
+  correlationId: string;
+  causationId: string | null;
+}
+
 /** Reports outcomes once per (deploy, slot); see OutcomeReporter. */
 export interface OutcomePort {
-  report(deployId: string, config: string, outcome: ReportedOutcome, manager?: EntityManager): Promise<boolean>;
+  /** Without `cause`, it is looked up in the request's record. */
+  report(deployId: string, config: string, outcome: ReportedOutcome, options?: { manager?: EntityManager; cause?: OutcomeCause }): Promise<boolean>;
 }

@@ -9,6 +9,12 @@ export const CONFIG_LABEL = 'sluice.dev/config';
 export const TEAM_LABEL = 'sluice.dev/team';
 /** Annotation on the DeployConfig naming the deploy its status reports on. */
 export const DEPLOY_ID_ANNOTATION = 'sluice.dev/deploy-id';
+/**
+ * The request's correlation and event id, so the reconciler's outcomes carry them even when it
+ * runs before the request's transaction (and its record) committed.
+ */
+export const CORRELATION_ANNOTATION = 'sluice.dev/correlation-id';
+export const CAUSATION_ANNOTATION = 'sluice.dev/causation-id';
 /** The single field manager of everything kube-applier writes. */
 export const FIELD_MANAGER = 'sluice';
 
@@ -81,6 +87,7 @@ export function deployConfigManifest(input: {
   configSha: string | null;
   imageTag: string | null;
   specs: KubeObject[];
+  cause?: { correlationId: string; causationId: string | null };
 }): DeployConfigObject {
   return {
     apiVersion: DEPLOY_CONFIG_API_VERSION,
@@ -89,7 +96,11 @@ export function deployConfigManifest(input: {
       name: input.config,
       namespace: input.namespace,
       labels: { [CONFIG_LABEL]: input.config, [TEAM_LABEL]: teamLabelValue(input.team) },
-      annotations: { [DEPLOY_ID_ANNOTATION]: input.deployId },
+      annotations: {
+        [DEPLOY_ID_ANNOTATION]: input.deployId,
+        ...(input.cause ? { [CORRELATION_ANNOTATION]: input.cause.correlationId } : {}),
+        ...(input.cause?.causationId ? { [CAUSATION_ANNOTATION]: input.cause.causationId } : {}),
+      },
     },
     spec: {
       team: input.team,
