@@ -11,4 +11,6 @@ case "$service" in
     exit 64
     ;;
 esac
-exec node --require reflect-metadata "/app/dist/apps/${service}/src/main.js"
+# The image keeps this script in /app/bin and the compiled services in /app/dist.
+app_dir="$(cd "$(dirname "$0")/.." && pwd)"
+exec node --require "${app_dir}/node_modules/reflect-metadata" "${app_dir}/dist/apps/${service}/src/main.js"

@@ -119,7 +119,7 @@ describe('deploy/docker/entrypoint.sh', () => {
     const choices = /^\s*([a-z-]+(?:\s*\|\s*[a-z-]+)*)\)\s*;;/m.exec(script);
     assert.ok(choices);
     assert.deepEqual(choices[1]!.split('|').map((s) => s.trim()).sort(), [...SERVICES].sort());
-    assert.match(script, /exec node --require reflect-metadata "\/app\/dist\/apps\/\$\{service\}\/src\/main\.js"/);
+    assert.match(script, /exec node --require "\$\{app_dir\}\/node_modules\/reflect-metadata" "\$\{app_dir\}\/dist\/apps\/\$\{service\}\/src\/main\.js"/);
   });
 
   it('refuses an unknown service with a usage message (exit 64)', () => {

@@ -133,12 +133,12 @@ describe('deploy/k8s Deployments and Services', () => {
     }
   });
 
-  it('requests and limits CPU and memory (limit within the 256 MiB per service budget)', () => {
+  it('requests and limits CPU and memory (a 384 MiB ceiling: ~110-190 MB idle, 200 MB is the target under load)', () => {
     const mib = (q: string) => (q.endsWith('Gi') ? Number(q.slice(0, -2)) * 1024 : q.endsWith('Mi') ? Number(q.slice(0, -2)) : NaN);
     for (const s of SERVICES) {
       const r = container(s).resources;
       assert.ok(r?.requests?.['cpu'] && r.requests['memory'] && r.limits?.['cpu'] && r.limits['memory'], `${s}: resources`);
-      assert.ok(mib(r.requests['memory']) <= mib(r.limits['memory']) && mib(r.limits['memory']) <= 256, `${s}: memory ${r.requests['memory']}..${r.limits['memory']}`);
+      assert.ok(mib(r.requests['memory']) <= mib(r.limits['memory']) && mib(r.limits['memory']) <= 384, `${s}: memory ${r.requests['memory']}..${r.limits['memory']}`);
     }
   });
 
