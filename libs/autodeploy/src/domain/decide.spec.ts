@@ -107,6 +107,11 @@ describe('decide: registration', () => {
     given(registered()).when({ type: 'RegisterConfig', root: artifactful, configSha: C2 }).then([]);
   });
 
+  it('records nothing for the same root fields in another key order (as jsonb returns them)', () => {
+    const reordered = Object.fromEntries(Object.entries(artifactful).reverse()) as DeployConfigRoot;
+    given(registered(reordered)).when({ type: 'RegisterConfig', root: artifactful, configSha: C2 }).then([]);
+  });
+
   it('registers changed root fields again', () => {
     const changed = { ...artifactful, autodeploy: false };
     given(registered())
@@ -329,6 +334,19 @@ describe('decide: outcomes', () => {
     assert.equal(decision.skipped, 'already recorded');
   });
 
+  it('ignores a late deploy.started or deploy.applied of a deploy already further along (redelivery after an applier crash)', () => {
+    const started: ConfigEvent = { type: 'deploy.started', data: { deployId: D(1), config: NAME } } as ConfigEvent;
+    for (const [history, late] of [
+      [[applied(D(1)), succeeded(D(1))], started],
+      [[applied(D(1))], started],
+      [[applied(D(1)), succeeded(D(1))], applied(D(1))],
+    ] as const) {
+      const { decision } = given(...inFlight, ...history).when({ type: 'RecordOutcome', outcome: late as never });
+      assert.deepEqual(decision.events, [], `${late.type} after ${history.map((e) => e.type).join(', ')}`);
+      assert.match(decision.skipped ?? '', /^late /);
+    }
+  });
+
   it('ignores an outcome of a deploy the config never requested', () => {
     const { decision } = given(...inFlight).when({ type: 'RecordOutcome', outcome: succeeded(D(9)) as never });
     assert.deepEqual(decision.events, []);
@@ -375,6 +393,19 @@ describe('decide: removal (rule 5)', () => {
     given(registered(), requested(target(D(1), S1, C1)), succeeded(D(1)))
       .when(remove)
       .then([{ type: 'undeploy.requested', data: undeploy }, removed], D(9));
+  });
+
+  it('a config whose only deploy failed is still undeployed (it may have applied part of its specs)', () => {
+    given(registered(), requested(target(D(1), S1, C1)), failed(D(1)))
+      .when(remove)
+      .then([{ type: 'undeploy.requested', data: undeploy }, removed], D(9));
+  });
+
+  it('a config already undeployed is only marked removed', () => {
+    const undone = target(D(2), null, null, { cause: 'undeploy' });
+    given(registered(), requested(target(D(1), S1, C1)), succeeded(D(1)), { type: 'undeploy.requested', data: undone }, { type: 'deploy.undeployed', data: { deployId: D(2), config: NAME } })
+      .when(remove)
+      .then([removed], D(2));
   });
 
   it('undeploys even a pinned config', () => {

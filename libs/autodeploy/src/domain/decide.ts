@@ -128,7 +128,7 @@ function register(command: Extract<ConfigCommand, { type: 'RegisterConfig' }>, s
   if (state.status === 'active' && state.root && (state.root.configRepo !== root.configRepo || state.root.path !== root.path)) {
     return refuse(new ConfigNameTakenError(name, `${state.root.configRepo}/${state.root.path}`, `${root.configRepo}/${root.path}`));
   }
-  if (state.status === 'active' && JSON.stringify(state.root) === JSON.stringify(root)) return skip('unchanged');
+  if (state.status === 'active' && canonicalJson(state.root) === canonicalJson(root)) return skip('unchanged');
   return ok([{ type: 'config.registered', data: { config: name, root: { ...root }, configSha: command.configSha } }]);
 }
 
@@ -137,7 +137,8 @@ function remove(command: Extract<ConfigCommand, { type: 'RemoveConfig' }>, state
   if (state.status !== 'active' || !state.root) return skip('not active');
   if (state.root.configRepo !== command.configRepo) return skip(`defined by ${state.root.configRepo}`);
   const removed: ConfigEvent = { type: 'config.removed', data: { config: name, configSha: command.configSha } };
-  const neverDeployed = state.inFlight === null && state.queued === null && state.currentDeployId === null;
+  // Nothing was ever handed to kube-applier (a failed deploy may have applied part of its specs).
+  const neverDeployed = state.inFlight === null && state.queued === null && Object.values(state.deploys).every((d) => d.phase === 'superseded');
   if (neverDeployed) return ok([removed]);
   const undeploy = schedule(state, name, {
     deployId: command.deployId,
@@ -284,6 +285,9 @@ function recordOutcome(outcome: OutcomeEvent, state: ConfigState): Decision {
   if (!deploy) return skip('unknown deploy');
   if (deploy.lastOutcome === outcome.type) return skip('already recorded');
   if (deploy.phase === 'superseded' || deploy.phase === 'queued') return skip(`deploy is ${deploy.phase}`);
+  // Outcomes are delivered at least once and a restarted applier may report `deploy.started`
+  // again after it already reported the deploy applied or succeeded: a phase never steps back.
+  if (stepsBack(outcome.type, deploy.phase)) return skip(`late ${outcome.type}: deploy is ${deploy.phase}`);
   const events: ConfigEvent[] = [outcome];
   const ends = outcome.type === 'deploy.succeeded' || outcome.type === 'deploy.failed' || outcome.type === 'deploy.undeployed';
   if (ends && state.inFlight === deploy.deployId && state.queued) {
@@ -293,7 +297,18 @@ function recordOutcome(outcome: OutcomeEvent, state: ConfigState): Decision {
   return ok(events, deploy.deployId);
 }
 
-/** Convenience for callers without a thrown path: the decision's error, or the events. */
-export function isRefused(decision: Decision): decision is Decision & { error: DomainError } {
-  return decision.error !== null;
+const PROGRESS: Readonly<Record<string, number>> = { 'deploy.started': 1, 'deploy.applied': 2, applying: 1, applied: 2, succeeded: 3 };
+
+/** A `deploy.started`/`deploy.applied` report for a deploy that is already further along. */
+function stepsBack(outcomeType: string, phase: string): boolean {
+  const reported = PROGRESS[outcomeType];
+  const current = PROGRESS[phase];
+  return reported !== undefined && current !== undefined && reported < current;
+}
+
+/** JSON with sorted keys: stored roots come back from jsonb with their keys reordered. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }
