@@ -199,14 +199,15 @@ describe('reconcile against fake GitHub (PostgreSQL store)', () => {
   });
 
   it('writes with one token are at least the write interval apart', async () => {
-    const { store, reconciler } = setup({ minWriteIntervalMs: 400 });
+    const { store, reconciler } = setup({ minWriteIntervalMs: 1000 });
     const keys = [newKey(), newKey(), newKey()];
     for (const [i, key] of keys.entries()) await store.putRecord(key, spec({ name: `user/paced-${i}` }), { provider: 'github', fullName: REPO });
     await Promise.all(keys.map((k) => reconciler.reconcile(k)));
     const times = writes().map((r) => r.time.getTime()).sort((a, b) => a - b);
     assert.equal(times.length, 3);
-    // Spaced when sent; arrival times at the fake jitter by the event loop of a busy machine.
-    for (let i = 1; i < times.length; i++) assert.ok(times[i] - times[i - 1] >= 300, `writes ${times[i] - times[i - 1]} ms apart`);
+    // Spaced when sent; arrival times at the fake jitter by the event loop of a busy machine,
+    // so the assertion is on the whole span (3 writes ≥ 2 intervals) with half an interval of slack.
+    assert.ok(times[2] - times[0] >= 1500, `3 writes within ${times[2] - times[0]} ms`);
   });
 });
 
