@@ -1,9 +1,13 @@
 // `npm run bench [name...]`: runs the benchmarks (all by default) against the real
 // infrastructure started by infra/with-infra.sh. Benchmarks print figures; they never fail the build.
 import { benchEventStore } from './event-store';
+import { benchWebhookIngest } from './webhook-ingest';
+import { benchGlobalSync } from './global-sync';
 
 const benches: Record<string, () => Promise<boolean>> = {
   'event-store': benchEventStore,
+  'webhook-ingest': benchWebhookIngest,
+  'global-sync': benchGlobalSync,
 };
 
 async function main(): Promise<void> {

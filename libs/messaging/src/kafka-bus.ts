@@ -10,12 +10,17 @@ import type { MessageBus, Subscription, SubscriptionOptions } from './port';
 import { resolveRetryPolicy, type RetryOptions } from './retry-policy';
 import { isDeadLetterTopic, TopicNames } from './topic-names';
 
+
+/** Payload bytes per produce request (the broker refuses batches over message.max.bytes, 1 MB by default). */
+const MAX_PRODUCE_BYTES = 512 * 1024;
 export interface KafkaMessageBusOptions {
   readonly brokers: readonly string[];
   /** Default `sluice`. */
   readonly clientId?: string;
   /** Prepended to every logical topic name (tests: a random prefix per file). */
   readonly topicPrefix?: string;
+  /** Prepended to every consumer group id (so installations sharing a broker never join each other's groups). */
+  readonly groupPrefix?: string;
   /** Partitions of topics created by `ensureTopics`; default 3. */
   readonly partitions?: number;
   /** Replication factor of created topics; default: the broker's `default.replication.factor`. */
@@ -101,10 +106,23 @@ export class KafkaMessageBus implements MessageBus {
   async publish(topic: string, envelopes: readonly EventEnvelope[]): Promise<void> {
     this.assertOpen();
     if (envelopes.length === 0) return;
-    await this.send(
-      this.names.physical(topic),
-      envelopes.map((envelope) => ({ key: envelope.stream, value: encodeEnvelope(envelope), headers: envelopeHeaders(envelope) })),
-    );
+    const physical = this.names.physical(topic);
+    // One produce request stays well under the broker's message.max.bytes (1 MB by
+    // default); chunks go out one after the other, so order is kept.
+    let chunk: Message[] = [];
+    let bytes = 0;
+    for (const envelope of envelopes) {
+      const message = { key: envelope.stream, value: encodeEnvelope(envelope), headers: envelopeHeaders(envelope) };
+      const size = Buffer.byteLength(message.value) + Buffer.byteLength(message.key) + 256;
+      if (chunk.length > 0 && bytes + size > MAX_PRODUCE_BYTES) {
+        await this.send(physical, chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(message);
+      bytes += size;
+    }
+    await this.send(physical, chunk);
   }
 
   async ensureTopics(topics: readonly string[]): Promise<void> {
@@ -131,7 +149,8 @@ export class KafkaMessageBus implements MessageBus {
     this.assertOpen();
     // Subscribing to a missing topic fails in kafkajs, and dead-lettering needs `.dlq`.
     await this.ensureTopics(options.topics);
-    const subscription = new KafkaSubscription(options, {
+    const group = `${this.options.groupPrefix ?? ''}${options.group}`;
+    const subscription = new KafkaSubscription({ ...options, group }, {
       kafka: this.kafka,
       names: this.names,
       logger: this.logger,

@@ -187,6 +187,17 @@ describe('normaliseDelivery over @octokit/webhooks-examples', () => {
     }
   });
 
+  it('keeps a push event small: at most 20 commits, messages cut at 4 KB', () => {
+    const p = examplesOf('push').find((x) => x.ref === 'refs/heads/master')!;
+    const commit = (p.commits as Array<Record<string, unknown>>)[0];
+    const commits = Array.from({ length: 30 }, (_, i) => ({ ...commit, id: i.toString(16).padStart(40, '0'), message: 'm'.repeat(10_000) }));
+    const [e] = eventsOf(run('push', { ...p, commits }));
+    const kept = e.data.commits as Array<{ sha: string; message: string }>;
+    assert.equal(kept.length, 20);
+    assert.equal(kept[19].sha, (29).toString(16).padStart(40, '0'), 'the newest commits are kept');
+    assert.equal(kept[0].message.length, 4097);
+  });
+
   it('an unknown build conclusion counts as a failure', () => {
     const p = examplesOf('workflow_run').find((x) => x.action === 'completed' && (x.workflow_run as { conclusion: unknown }).conclusion)!;
     const wr = { ...(p.workflow_run as object), conclusion: 'startup_failure', status: 'completed' };

@@ -92,10 +92,17 @@ function events(repo: RepoRef, action: string | null, list: NewEvent[]): Normali
   return { kind: 'events', repo: repo.fullName, stream: repoStream(repo.fullName), action, events: list };
 }
 
+/**
+ * Commit messages are kept to their first 4 KB: an event must stay far below Kafka's
+ * message size limit whatever a commit says (the raw delivery keeps the full text).
+ */
+export const MAX_COMMIT_MESSAGE_CHARS = 4096;
+export const MAX_PUSH_COMMITS = 20;
+
 function commitOf(commit: z.output<typeof pushCommitPayload>): CommitSummary {
   return {
     sha: commit.id,
-    message: commit.message,
+    message: commit.message.length > MAX_COMMIT_MESSAGE_CHARS ? `${commit.message.slice(0, MAX_COMMIT_MESSAGE_CHARS)}…` : commit.message,
     authorName: commit.author?.name ?? null,
     authorEmail: commit.author?.email ?? null,
     timestamp: commit.timestamp ?? null,
@@ -121,7 +128,8 @@ function normalisePush(p: z.output<typeof pushPayload>, input: DeliveryInput): N
       deleted: p.deleted,
       forced: p.forced,
       headCommit: p.head_commit ? commitOf(p.head_commit) : null,
-      commits: p.commits.map(commitOf),
+      // GitHub sends at most 20 commits (and `size` for the rest); so do we, newest last.
+      commits: p.commits.slice(-MAX_PUSH_COMMITS).map(commitOf),
       pusher: p.pusher?.name ?? null,
     }),
   ]);
