@@ -16,7 +16,7 @@ bootstrapService<CommitStatusConfig>({
     module: class CommitStatusAppModule {},
     imports: [
       EventStoreModule.forRoot({ url: config.DATABASE_URL, schema: COMMIT_STATUS_SCHEMA, migrations: commitStatusMigrations }),
-      MessagingModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: 'sluice-commit-status' }),
+      MessagingModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: 'sluice-commit-status', topicPrefix: config.SLUICE_KAFKA_TOPIC_PREFIX, groupPrefix: config.SLUICE_KAFKA_TOPIC_PREFIX }),
       CommitStatusModule.forRoot(config),
     ],
   }),

@@ -14,7 +14,7 @@ bootstrapService<RepoSyncConfig>({
     return {
       module: RepoSyncApp,
       imports: [
-        MessagingModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: 'repo-sync' }),
+        MessagingModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: 'repo-sync', topicPrefix: config.SLUICE_KAFKA_TOPIC_PREFIX, groupPrefix: config.SLUICE_KAFKA_TOPIC_PREFIX }),
         EventStoreModule.forRoot({ url: config.DATABASE_URL, schema: REPO_SYNC_SCHEMA, migrations: repoSyncMigrations }),
         RepoSyncModule.forRoot(config),
       ],

@@ -20,7 +20,7 @@ bootstrapService<WebhookIngestConfig>({
     return {
       module: WebhookIngestApp,
       imports: [
-        MessagingModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: 'webhook-ingest' }),
+        MessagingModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: 'webhook-ingest', topicPrefix: config.SLUICE_KAFKA_TOPIC_PREFIX, groupPrefix: config.SLUICE_KAFKA_TOPIC_PREFIX }),
         EventStoreModule.forRoot({ url: config.DATABASE_URL, schema: WEBHOOK_INGEST_SCHEMA, migrations: webhookIngestMigrations }),
         WebhookIngestModule.forRoot(config),
       ],

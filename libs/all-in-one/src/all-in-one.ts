@@ -75,7 +75,13 @@ export async function startAllInOne(loaded: AllInOneConfig, options: { port?: nu
   }
   const dataSource = new DataSource({ type: 'postgres', url: databaseUrl, poolSize, applicationName: 'sluice' });
   await dataSource.initialize();
-  const bus = createMessageBus({ brokers: config.KAFKA_BROKERS, clientId: 'sluice', logger: createLogger('messaging') });
+  const bus = createMessageBus({
+    brokers: config.KAFKA_BROKERS,
+    clientId: 'sluice',
+    logger: createLogger('messaging'),
+    topicPrefix: config.SLUICE_KAFKA_TOPIC_PREFIX,
+    groupPrefix: config.SLUICE_KAFKA_TOPIC_PREFIX,
+  });
 
   const running: RunningPart[] = [];
   try {

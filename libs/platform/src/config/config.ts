@@ -134,6 +134,11 @@ export const commonConfigSchema = z.object({
   GITHUB_APP_PRIVATE_KEY: privateKeySetting.optional(),
   GITHUB_WEBHOOK_SECRET: commaListSetting('expected one or more comma-separated secrets').optional(),
   SLUICE_ADMIN_TOKEN: z.string().optional(),
+  /**
+   * Prepended to every Kafka topic and consumer group name, so that several Sluice
+   * installations (or concurrent test runs) can share one broker. Default: none.
+   */
+  SLUICE_KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, { error: 'expected letters, digits, ".", "_" or "-"' }).optional(),
   LOG_LEVEL: logLevelSetting.default('info'),
 });
 
