@@ -9,7 +9,7 @@ import { Inbox } from './inbox';
 import { openTestStore, testEvent } from './test-support';
 
 const SCHEMA = 'relay_crash';
-const EVENTS = 3000;
+const EVENTS = 1000;
 const TOPIC = 'sluice.test.v1';
 
 function startRelay(env: Record<string, string>): Promise<ChildProcess> {
@@ -62,7 +62,7 @@ describe('outbox relay killed with SIGKILL and restarted', () => {
       },
     });
 
-    const env = { DATABASE_URL: ctx.database.url, SCHEMA, KAFKA_BROKERS: kafkaBrokers().join(','), TOPIC_PREFIX: prefix, TOPIC };
+    const env = { DATABASE_URL: ctx.database.url, SCHEMA, KAFKA_BROKERS: kafkaBrokers().join(','), TOPIC_PREFIX: prefix, TOPIC, PUBLISH_DELAY_MS: '25' };
     const [last] = await ctx.dataSource.query(`SELECT max(global_position)::text AS p FROM ${SCHEMA}.events`);
     const checkpoints = new Checkpoints(SCHEMA);
     const relayedTo = async () => (await checkpoints.read(ctx.dataSource.manager, 'outbox-relay')).globalPosition;

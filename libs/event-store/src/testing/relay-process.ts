@@ -13,10 +13,18 @@ async function main(): Promise<void> {
   };
   const dataSource = await openServiceDataSource({ url: env('DATABASE_URL'), schema: env('SCHEMA'), poolSize: 3 });
   const bus = createMessageBus({ brokers: env('KAFKA_BROKERS').split(','), topicPrefix: env('TOPIC_PREFIX'), clientId: 'relay-crash' });
-  const relay = new OutboxRelay(new EventStore(dataSource, env('SCHEMA')), bus, {
+  // A slow broker round trip, so that the test's kills land mid-way on a fast machine too.
+  const delayMs = Number(process.env.PUBLISH_DELAY_MS ?? 0);
+  const publisher = {
+    publish: async (topic: string, envelopes: Parameters<typeof bus.publish>[1]) => {
+      await bus.publish(topic, envelopes);
+      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+    },
+  };
+  const relay = new OutboxRelay(new EventStore(dataSource, env('SCHEMA')), publisher, {
     name: 'outbox-relay',
     // Small batches: more chances for a kill to land between publish and checkpoint.
-    batchSize: Number(process.env.BATCH ?? 50),
+    batchSize: Number(process.env.BATCH ?? 20),
     pollIntervalMs: 20,
     topicFor: () => env('TOPIC'),
   });
