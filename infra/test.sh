@@ -5,8 +5,8 @@ set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 export SLUICE_TEST_RUN_DIR="${SLUICE_TEST_RUN_DIR:-$root/.sluice-test/run}"
-rm -f "$SLUICE_TEST_RUN_DIR/results.tap"
+rm -f "$SLUICE_TEST_RUN_DIR/test-output.log"
 bash "$here/with-infra.sh" node "$root/scripts/run-tests.mjs" "$@"
 status=$?
-node "$root/scripts/test-summary.mjs" "$SLUICE_TEST_RUN_DIR/results.tap" || true
+node "$root/scripts/test-summary.mjs" "$SLUICE_TEST_RUN_DIR/test-output.log" || true
 exit $status

@@ -2,8 +2,8 @@
 // Finds the test files and runs them with node's test runner through SWC (decorator
 // metadata for NestJS; require(esm) for ESM-only dependencies). The infrastructure
 // (PostgreSQL, Kafka, kube-apiserver) is started by infra/test.sh before this runs.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -34,13 +34,15 @@ if (files.length === 0) {
 
 const runDir = process.env.SLUICE_TEST_RUN_DIR ?? join(root, '.sluice-test', 'run');
 mkdirSync(runDir, { recursive: true });
-const tapFile = join(runDir, 'results.tap');
 const concurrency = process.env.SLUICE_TEST_CONCURRENCY ?? '3';
 // A run must end on its own (CI has no one to press ctrl-c): a file whose tests are done but that
 // leaks a handle (an open pool, a consumer, a timer) is ended, and a single test that hangs fails
 // after this long instead of holding the whole run.
 const testTimeoutMs = process.env.SLUICE_TEST_TIMEOUT_MS ?? '600000';
-const result = spawnSync(
+// The spec reporter's output goes to the terminal and to a log, from which the closing
+// summary line is taken (a file reporter can lose its tail when --test-force-exit ends the run).
+const log = createWriteStream(join(runDir, 'test-output.log'));
+const child = spawn(
   process.execPath,
   [
     '--require', 'reflect-metadata',
@@ -50,9 +52,12 @@ const result = spawnSync(
     '--test-force-exit',
     `--test-timeout=${testTimeoutMs}`,
     '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
     ...files,
   ],
-  { stdio: 'inherit', cwd: root, env: { ...process.env, NODE_ENV: 'test', SWC_NODE_PROJECT: join(root, 'tsconfig.base.json') } },
+  { stdio: ['ignore', 'pipe', 'inherit'], cwd: root, env: { ...process.env, NODE_ENV: 'test', SWC_NODE_PROJECT: join(root, 'tsconfig.base.json') } },
 );
-process.exit(result.status ?? 1);
+child.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk);
+  log.write(chunk);
+});
+child.on('close', (code) => log.end(() => process.exit(code ?? 1)));
