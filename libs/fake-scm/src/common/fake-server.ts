@@ -43,7 +43,17 @@ export abstract class FakeServer {
   /** Listens on 127.0.0.1 (on a free port unless `port` was given). */
   async start(): Promise<{ url: string }> {
     if (this.server) return { url: this.url };
-    const server = createServer((req, res) => void this.dispatch(req, res));
+    const server = createServer((req, res) => {
+      this.dispatch(req, res).catch((e: Error) => {
+        // A bug of the fake itself: keep it for stop(), and never take the test process down.
+        this.internalErrors.push(e);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `fake-scm internal error: ${e.message}` }));
+        else res.destroy();
+      });
+    });
+    // Clients keep connections alive (undici ~4 s); a server closing idle ones at 5 s races
+    // with a reuse on a busy machine (ECONNRESET). Real GitHub keeps them far longer.
+    server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, '127.0.0.1', () => resolve());
