@@ -54,6 +54,10 @@ export abstract class FakeServer {
     // Clients keep connections alive (undici ~4 s); a server closing idle ones at 5 s races
     // with a reuse on a busy machine (ECONNRESET). Real GitHub keeps them far longer.
     server.keepAliveTimeout = 65_000;
+    // Never close an idle keep-alive socket from the server side: a client reusing it just as
+    // the server times it out gets "other side closed" (seen on a loaded machine). Clients close
+    // idle sockets themselves, and stop() closes whatever is left.
+    server.keepAliveTimeout = 0;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, '127.0.0.1', () => resolve());
