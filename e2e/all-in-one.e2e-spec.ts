@@ -1,0 +1,35 @@
+// Issue 8, "Prove it", all-in-one mode: the app as `npm start` runs it (apps/sluice/src/main.ts)
+// with its embedded defaults — PGlite under SLUICE_DATA_DIR, the in-process bus, a generated
+// admin token — against the real kube-apiserver and the fake GitHub.
+import { after, before, describe } from 'node:test';
+import { defineFlow } from './support/flow';
+import { Scenario } from './support/scenario';
+import { startAllInOneApp, type AllInOneApp } from './support/sluice';
+import { startWorld, type World } from './support/world';
+
+describe('Sluice all-in-one, end to end', { timeout: 420_000 }, () => {
+  let world: World;
+  let sluice: AllInOneApp;
+  let scenario: Scenario;
+
+  before(async () => {
+    world = await startWorld('all-in-one');
+    sluice = await startAllInOneApp(world);
+    scenario = new Scenario(world, sluice);
+  });
+
+  after(async () => {
+    await sluice?.stop();
+    await world?.stop();
+  });
+
+  defineFlow(() => scenario, {
+    // The whole process dies mid-deploy and starts again on the same data directory: the
+    // embedded database, the outbox and the inboxes carry the flow to its end.
+    crashDuringDeploy: async () => {
+      await sluice.process.kill9();
+      sluice.process.start();
+      await sluice.process.waitReady(180_000);
+    },
+  });
+});

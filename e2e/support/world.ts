@@ -1,0 +1,129 @@
+// What every end-to-end file needs around Sluice: the fake GitHub seeded with a config
+// repository and an artifact repository, a Kubernetes namespace of its own (with the
+// Secret commit-status reads its GitHub token from), and a way to send signed webhooks.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { FakeGitHub, githubWebhookRequest } from '@sluice/fake-scm';
+import { KubeClient } from '@sluice/kube';
+import { adminClient, createTestNamespace } from '@sluice/kube/testing';
+import { uniqueName } from '@sluice/testing';
+import { ROOT } from './process';
+
+export const CONFIG_REPO = 'acme/deploy-configs';
+export const ARTIFACT_REPO = 'acme/billing';
+export const CONFIG_NAME = 'billing-api';
+export const IMAGE = 'ghcr.io/acme/billing';
+export const GITHUB_TOKEN = 'ghp_e2e_token';
+export const WEBHOOK_SECRET = 'e2e-webhook-secret';
+export const ADMIN_TOKEN = 'e2e-admin-token';
+
+export interface World {
+  readonly name: string;
+  readonly github: FakeGitHub;
+  readonly kube: KubeClient;
+  /** The config's target namespace; also where commit-status keeps its CommitStatuses. */
+  readonly namespace: string;
+  /** Where this file's logs and data go. */
+  readonly runDir: string;
+  /** The config repository's first commit (deploy/billing-api with deploy.yaml + deployment.yaml). */
+  readonly configSha: string;
+  stop(): Promise<void>;
+}
+
+export function deployYaml(namespace: string, extra = ''): string {
+  return [
+    'team: payments',
+    `namespace: ${namespace}`,
+    'artifact:',
+    `  repo: ${ARTIFACT_REPO}`,
+    `  image: ${IMAGE}`,
+    '  build: ci',
+    'track:',
+    '  branch: main',
+    'autodeploy: true',
+    extra,
+  ].join('\n');
+}
+
+export function deploymentYaml(name: string): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: { app: ${name} }
+  template:
+    metadata:
+      labels: { app: ${name} }
+    spec:
+      containers:
+        - name: api
+          image: ${IMAGE}:latest
+`;
+}
+
+/** FakeGitHub with both repositories, a fresh namespace and its `sluice-github` Secret. */
+export async function startWorld(name: string): Promise<World> {
+  const kube = adminClient();
+  const namespace = await createTestNamespace(kube, `e2e-${name}`);
+  await kube.create({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'sluice-github', namespace },
+    type: 'Opaque',
+    stringData: { token: GITHUB_TOKEN },
+  });
+  const github = new FakeGitHub({ tokens: [GITHUB_TOKEN] });
+  await github.start();
+  github.seed.repo({ owner: 'acme', name: 'deploy-configs', defaultBranch: 'main' });
+  const configSha = github.seed.commit(CONFIG_REPO, {
+    message: 'billing-api: deploy config',
+    files: {
+      'deploy/billing-api/deploy.yaml': deployYaml(namespace),
+      'deploy/billing-api/deployment.yaml': deploymentYaml(CONFIG_NAME),
+    },
+  });
+  github.seed.repo({ owner: 'acme', name: 'billing', defaultBranch: 'main' });
+  github.seed.commit(ARTIFACT_REPO, { message: 'initial', files: { 'README.md': '# billing\n' } });
+  const runDir = join(ROOT, '.sluice-test', 'e2e', uniqueName(name));
+  return {
+    name,
+    github,
+    kube,
+    namespace,
+    runDir,
+    configSha,
+    // The test control plane has no namespace controller: the namespace stays Terminating
+    // until infra/kube.sh throws the store away, so it is not deleted here (nothing would go).
+    stop: async () => {
+      await github.stop();
+    },
+  };
+}
+
+/** A new commit on main of the artifact repository. */
+export function newArtifactCommit(world: World, label: string): string {
+  return world.github.seed.commit(ARTIFACT_REPO, { message: `billing: ${label}`, files: { 'VERSION': `${label}\n` } });
+}
+
+export interface SignedWebhook {
+  readonly deliveryId: string;
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** Posts a webhook signed as GitHub signs it. */
+export async function sendWebhook(url: string, event: string, payload: unknown): Promise<SignedWebhook> {
+  const req = githubWebhookRequest({ event, payload, secret: WEBHOOK_SECRET, deliveryId: randomUUID() });
+  const res = await fetch(url, { method: 'POST', headers: req.headers, body: req.body });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text for the assertion message
+  }
+  return { deliveryId: req.deliveryId, status: res.status, body };
+}
