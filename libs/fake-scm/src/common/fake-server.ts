@@ -51,9 +51,6 @@ export abstract class FakeServer {
         else res.destroy();
       });
     });
-    // Clients keep connections alive (undici ~4 s); a server closing idle ones at 5 s races
-    // with a reuse on a busy machine (ECONNRESET). Real GitHub keeps them far longer.
-    server.keepAliveTimeout = 65_000;
     // Never close an idle keep-alive socket from the server side: a client reusing it just as
     // the server times it out gets "other side closed" (seen on a loaded machine). Clients close
     // idle sockets themselves, and stop() closes whatever is left.
