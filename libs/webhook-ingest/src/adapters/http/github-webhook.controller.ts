@@ -80,7 +80,8 @@ export class GithubWebhookController {
     }
     const text = raw.toString('utf8');
     if (!(await this.verifier.verify(text, signature!))) {
-      this.log.warn({ deliveryId, event }, 'webhook signature mismatch');
+      // debug, not warn: a flood of forged requests must not become a flood of log lines (the metric counts them).
+      this.log.debug({ deliveryId, event }, 'webhook signature mismatch');
       throw new UnauthorizedError('signature does not match any configured webhook secret', { code: 'bad_signature' });
     }
     let payload: unknown;
