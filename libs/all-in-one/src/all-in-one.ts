@@ -125,7 +125,8 @@ async function startPart(part: ServicePart, config: ResolvedConfig, dataSource: 
         dataSource,
         schema: part.schema,
         poolSize,
-        relay: part.relayTopicFor ? { topicFor: part.relayTopicFor } : undefined,
+        // The in-process bus keeps nothing across a restart: republish the log, inboxes dedupe.
+        relay: { topicFor: part.relayTopicFor, republishOnStart: !config.KAFKA_BROKERS?.length },
       }),
       part.module(config),
     ],

@@ -142,7 +142,25 @@ export class KafkaMessageBus implements MessageBus {
         replicationFactor: this.options.replicationFactor ?? -1,
       })),
     });
+    // A topic another client created a moment ago makes createTopics return at once, before
+    // its partitions have leaders; a metadata request then fails ("does not host this
+    // topic-partition"). Wait until every partition has a leader.
+    await this.waitForLeaders([...new Set(wanted)]);
     for (const topic of wanted) this.ensuredTopics.add(topic);
+  }
+
+  private async waitForLeaders(topics: string[]): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { topics: found } = await this.admin.fetchTopicMetadata({ topics });
+        if (found.length === topics.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      } catch (error) {
+        if (Date.now() >= deadline) throw error;
+      }
+      if (Date.now() >= deadline) throw new Error(`topics without partition leaders after 60 s: ${topics.join(', ')}`);
+      await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt) * (0.5 + Math.random() / 2)));
+    }
   }
 
   async subscribe(options: SubscriptionOptions): Promise<Subscription> {

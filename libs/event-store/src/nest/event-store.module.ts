@@ -12,6 +12,7 @@ import { ReadinessRegistry, createLogger } from '@sluice/platform';
 import type { DataSource, MigrationInterface } from 'typeorm';
 import { openServiceDataSource } from '../data-source';
 import { EventStore } from '../event-store';
+import { Checkpoints } from '../checkpoints';
 import { Inbox } from '../inbox';
 import { LogListener } from '../log-listener';
 import { OutboxRelay } from '../outbox-relay';
@@ -37,6 +38,12 @@ export interface EventStoreModuleOptions {
     /** Off disables the relay (a service that publishes nothing). Default on. */
     enabled?: boolean;
     pollIntervalMs?: number;
+    /**
+     * Republish the whole log at start (consumers' inboxes skip what they applied). For a
+     * bus that keeps nothing across a restart (in-process): events published but not yet
+     * consumed when the process died are otherwise lost. Known shortcut: O(log) per start.
+     */
+    republishOnStart?: boolean;
   };
 }
 
@@ -101,6 +108,9 @@ export class EventStoreModule implements OnApplicationBootstrap, OnApplicationSh
         this.logger.warn({ err }, 'LISTEN unavailable; the outbox relay polls');
         this.listener = null;
       });
+    }
+    if (this.options.relay?.republishOnStart) {
+      await this.dataSource.transaction((m) => new Checkpoints(this.options.schema).reset(m, 'outbox-relay'));
     }
     this.relay.start();
   }
