@@ -5,8 +5,11 @@ set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 export SLUICE_TEST_RUN_DIR="${SLUICE_TEST_RUN_DIR:-$root/.sluice-test/run}"
-rm -f "$SLUICE_TEST_RUN_DIR/test-output.log"
-bash "$here/with-infra.sh" node "$root/scripts/run-tests.mjs" "$@"
-status=$?
-node "$root/scripts/test-summary.mjs" "$SLUICE_TEST_RUN_DIR/test-output.log" || true
-exit $status
+mkdir -p "$SLUICE_TEST_RUN_DIR"
+log="$SLUICE_TEST_RUN_DIR/test-output.log"
+rm -f "$log"
+# tee keeps the output on the terminal and in a log, from which the summary line is taken.
+bash "$here/with-infra.sh" node "$root/scripts/run-tests.mjs" "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+node "$root/scripts/test-summary.mjs" "$log" || true
+exit "$status"

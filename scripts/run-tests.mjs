@@ -2,8 +2,8 @@
 // Finds the test files and runs them with node's test runner through SWC (decorator
 // metadata for NestJS; require(esm) for ESM-only dependencies). The infrastructure
 // (PostgreSQL, Kafka, kube-apiserver) is started by infra/test.sh before this runs.
-import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -39,10 +39,7 @@ const concurrency = process.env.SLUICE_TEST_CONCURRENCY ?? '3';
 // leaks a handle (an open pool, a consumer, a timer) is ended, and a single test that hangs fails
 // after this long instead of holding the whole run.
 const testTimeoutMs = process.env.SLUICE_TEST_TIMEOUT_MS ?? '600000';
-// The spec reporter's output goes to the terminal and to a log, from which the closing
-// summary line is taken (a file reporter can lose its tail when --test-force-exit ends the run).
-const log = createWriteStream(join(runDir, 'test-output.log'));
-const child = spawn(
+const result = spawnSync(
   process.execPath,
   [
     '--require', 'reflect-metadata',
@@ -54,10 +51,6 @@ const child = spawn(
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     ...files,
   ],
-  { stdio: ['ignore', 'pipe', 'inherit'], cwd: root, env: { ...process.env, NODE_ENV: 'test', SWC_NODE_PROJECT: join(root, 'tsconfig.base.json') } },
+  { stdio: 'inherit', cwd: root, env: { ...process.env, NODE_ENV: 'test', SWC_NODE_PROJECT: join(root, 'tsconfig.base.json') } },
 );
-child.stdout.on('data', (chunk) => {
-  process.stdout.write(chunk);
-  log.write(chunk);
-});
-child.on('close', (code) => log.end(() => process.exit(code ?? 1)));
+process.exit(result.status ?? 1);
