@@ -31,5 +31,6 @@ describe('Sluice all-in-one, end to end', { timeout: 420_000 }, () => {
       sluice.process.start();
       await sluice.process.waitReady(180_000);
     },
+    appliedStatusAfterCrash: false,
   });
 });
