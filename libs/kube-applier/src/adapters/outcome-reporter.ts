@@ -74,6 +74,15 @@ export class OutcomeReporter implements OutcomePort {
       [deployId, SLOT[outcome.type], outcome.type],
     );
     if (inserted.length === 0) return false;
+    if (outcome.type === 'deploy.started') {
+      // A request redelivered after a crash can be handled after the reconciler already
+      // reported the deploy applied (or done): a late "started" would move it backwards.
+      const later: unknown[] = await manager.query(
+        `SELECT 1 FROM kube_applier.outcomes WHERE deploy_id = $1 AND slot IN ('applied', 'result') LIMIT 1`,
+        [deployId],
+      );
+      if (later.length > 0) return false;
+    }
     const [stored] = await this.store.append(outcomeStream(config), 'any', [event], { manager });
     await manager.query(`UPDATE kube_applier.outcomes SET event_id = $3 WHERE deploy_id = $1 AND slot = $2`, [deployId, SLOT[outcome.type], stored!.id]);
     return true;
