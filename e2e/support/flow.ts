@@ -79,8 +79,13 @@ export function defineFlow(scenario: () => Scenario, options: FlowOptions = {}):
     s.assertDeployStatuses(shas['s2'], options.appliedStatusAfterCrash !== false);
     const history = await s.api.history();
     const ofD2 = history.filter((h) => h.deployId === done.id).map((h) => h.type);
-    for (const type of ['deploy.requested', 'deploy.started', 'deploy.applied', 'deploy.succeeded']) {
+    // The request and the result exactly once; the intermediate outcomes at most once (a crash
+    // can fall between applying and reporting, and a late "started" is never sent).
+    for (const type of ['deploy.requested', 'deploy.succeeded']) {
       assert.equal(ofD2.filter((t) => t === type).length, 1, `${type} recorded once for ${done.id}: ${JSON.stringify(ofD2)}`);
+    }
+    for (const type of ['deploy.started', 'deploy.applied']) {
+      assert.ok(ofD2.filter((t) => t === type).length <= 1, `${type} recorded at most once for ${done.id}: ${JSON.stringify(ofD2)}`);
     }
   });
 
