@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import * as auth from './events/auth';
 import * as deploy from './events/deploy';
 import * as repo from './events/repo';
 import * as scm from './events/scm';
@@ -57,6 +58,9 @@ export const eventDefinitions = {
   'deploy.undeployed': defineEvent({ topic: Topics.deploy, versions: [deploy.undeployedV1] }),
 
   'commit-status.synced': defineEvent({ topic: Topics.status, versions: [status.commitStatusSyncedV1] }),
+
+  'auth.token.issued': defineEvent({ topic: Topics.auth, versions: [auth.tokenIssuedV1] }),
+  'auth.token.revoked': defineEvent({ topic: Topics.auth, versions: [auth.tokenRevokedV1] }),
 } as const;
 
 type Definitions = typeof eventDefinitions;
