@@ -7,6 +7,7 @@ import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import { resolveAdminToken } from '@sluice/auth';
 import { EventStoreModule, migrateServiceSchema } from '@sluice/event-store';
 import { createMessageBus, MessagingModule, type MessageBus } from '@sluice/messaging';
 import {
@@ -22,7 +23,6 @@ import {
 } from '@sluice/platform';
 import express from 'express';
 import { DataSource } from 'typeorm';
-import { resolveAdminToken } from './admin-token';
 import type { AllInOneConfig, ResolvedConfig } from './all-in-one.config';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database';
 import { SERVICE_PARTS, type ServicePart } from './service-parts';
@@ -49,9 +49,9 @@ export async function startAllInOne(loaded: AllInOneConfig, options: { port?: nu
   configureLogging({ level: loaded.LOG_LEVEL, service: 'sluice' });
   metricsRegistry.setDefaultLabels({ service: 'sluice' });
   const log = createLogger('all-in-one');
-  const admin = resolveAdminToken(loaded.SLUICE_ADMIN_TOKEN, loaded.SLUICE_DATA_DIR);
-  if (admin.created) log.info({ file: admin.file }, 'created the admin token on first start; read it from this file');
-  else if (admin.file) log.info({ file: admin.file }, 'admin token');
+  const admin = resolveAdminToken(loaded);
+  if (admin.source === 'generated') log.info({ file: admin.path }, 'created the admin token on first start; read it from this file');
+  else if (admin.path) log.info({ file: admin.path }, 'admin token');
 
   let embedded: EmbeddedDatabase | null = null;
   const databaseUrl = loaded.DATABASE_URL ?? (embedded = await startEmbeddedDatabase(loaded.SLUICE_DATA_DIR)).url;

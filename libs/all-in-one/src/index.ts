@@ -1,4 +1,3 @@
 export * from './all-in-one';
 export * from './all-in-one.config';
 export { SERVICE_PARTS, type ServicePart } from './service-parts';
-export { resolveAdminToken } from './admin-token';

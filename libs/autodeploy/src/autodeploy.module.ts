@@ -1,4 +1,5 @@
 import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { BearerAuthGuard, resolveAdminToken, TOKEN_AUTHENTICATOR } from '@sluice/auth';
 import { EventStore, EventStoreModule, Inbox, Projection, SERVICE_DATA_SOURCE, type EventStoreModuleOptions } from '@sluice/event-store';
 import { MESSAGE_BUS, MessagingModule, type MessageBus, type Subscription } from '@sluice/messaging';
 import { HealthModule, createLogger, type CommonConfig } from '@sluice/platform';
@@ -10,9 +11,6 @@ import { REPO_KNOWLEDGE, type RepoKnowledge } from './application/ports';
 import { READ_MODELS } from './application/read-models';
 import { RepoEventsHandler } from './application/repo-events';
 import { AdminController } from './adapters/http/admin.controller';
-import { resolveAdminToken } from './adapters/http/auth/admin-token';
-import { BearerAuthGuard } from './adapters/http/auth/bearer-auth.guard';
-import { TOKEN_AUTHENTICATOR } from './adapters/http/auth/token-authenticator';
 import { ConfigsController } from './adapters/http/configs.controller';
 import { DeploysController } from './adapters/http/deploys.controller';
 import { DEPLOY_SERVICE, READ_MODEL_PROJECTION_INSTANCE, REPLAY_SERVICE, TOKEN_STORE } from './adapters/http/tokens';
@@ -95,7 +93,11 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
           useFactory: (commands: ConfigCommands, knowledge: RepoKnowledge) => new RepoEventsHandler(commands, knowledge),
         },
         { provide: OutcomesHandler, inject: [ConfigCommands], useFactory: (commands: ConfigCommands) => new OutcomesHandler(commands) },
-        { provide: TOKEN_STORE, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new TypeOrmTokenStore(ds, options.adminToken) },
+        {
+          provide: TOKEN_STORE,
+          inject: [SERVICE_DATA_SOURCE, EventStore],
+          useFactory: (ds: DataSource, store: EventStore) => new TypeOrmTokenStore(ds, store, options.adminToken),
+        },
         { provide: TOKEN_AUTHENTICATOR, useExisting: TOKEN_STORE },
         {
           provide: REPLAY_SERVICE,

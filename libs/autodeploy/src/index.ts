@@ -1,7 +1,6 @@
 export * from './autodeploy.config';
 export * from './autodeploy.module';
 export { setupOpenApi } from './adapters/http/openapi';
-export * from './adapters/http/auth';
 export { autodeployMigrations, AUTODEPLOY_SCHEMA } from './adapters/persistence/migrations';
 export { autodeployTopicFor } from './adapters/messaging/topic-for';
 export { imageTag } from './domain/image-tag';

@@ -6,8 +6,7 @@ import { NotFoundError, ZodValidationPipe } from '@sluice/platform';
 import { z } from 'zod';
 import type { ReplayService, ReplayStatus } from '../persistence/replay';
 import type { TypeOrmTokenStore } from '../persistence/typeorm-token-store';
-import { BearerAuthGuard, CurrentPrincipal, requireAdmin } from './auth/bearer-auth.guard';
-import { subjectOf, type Principal } from './auth/principal';
+import { BearerAuthGuard, CurrentPrincipal, requireAdmin, subjectOf, type Principal } from '@sluice/auth';
 import { eventsQuery, issueTokenBody, openApiSchema } from './schemas';
 import { REPLAY_SERVICE, TOKEN_STORE } from './tokens';
 
@@ -94,10 +93,10 @@ export class AdminController {
 
   @Delete('admin/tokens/:id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke a team token (admin); it stops working at once' })
+  @ApiOperation({ summary: 'Revoke a team token (admin); it stops working here at once, in the other services once auth.token.revoked reached them' })
   @ApiParam({ name: 'id' })
   async revokeToken(@CurrentPrincipal() principal: Principal, @Param('id', new ZodValidationPipe(tokenIdSchema)) id: string): Promise<void> {
     requireAdmin(principal);
-    if (!(await this.tokens.revoke(id))) throw new NotFoundError(`token ${id} is not known`, { code: 'token_not_found' });
+    if (!(await this.tokens.revoke(id, subjectOf(principal)))) throw new NotFoundError(`token ${id} is not known`, { code: 'token_not_found' });
   }
 }

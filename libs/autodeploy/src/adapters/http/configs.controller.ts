@@ -3,8 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiQuery, ApiResponse, 
 import { BadRequestError, NotFoundError, ZodValidationPipe } from '@sluice/platform';
 import type { DeployService } from '../../application/deploy-service';
 import { READ_MODELS, type ConfigView, type DeployView, type HistoryEntry, type ReadModels } from '../../application/read-models';
-import { BearerAuthGuard, CurrentPrincipal, requireTeam } from './auth/bearer-auth.guard';
-import { subjectOf, teamOf, type Principal } from './auth/principal';
+import { BearerAuthGuard, CurrentPrincipal, requireTeam, subjectOf, teamOf, type Principal } from '@sluice/auth';
 import { DomainErrorsInterceptor } from './domain-errors.interceptor';
 import { configNameParam, eventHistoryQuery, historyQuery, listConfigsQuery, openApiSchema, reasonBody } from './schemas';
 import { DEPLOY_SERVICE } from './tokens';

@@ -16,7 +16,8 @@ export async function startAutodeployConsumer(
   handlers: { repo: RepoEventsHandler; outcomes: OutcomesHandler },
   group: string,
 ): Promise<Subscription> {
-  await bus.ensureTopics([Topics.repo, Topics.deploy]);
+  // sluice.auth.v1 is only published to (token events), but auto-creation is off on the broker.
+  await bus.ensureTopics([Topics.repo, Topics.deploy, Topics.auth]);
   return consumeEvents(bus, inbox, {
     consumer: group,
     topics: [Topics.repo, Topics.deploy],

@@ -150,4 +150,28 @@ export class AutodeployInit1732400000000 implements MigrationInterface {
   }
 }
 
-export const autodeployMigrations = [AutodeployInit1732400000000];
+/**
+ * Team tokens issued before tokens were announced on `sluice.auth.v1`: one
+ * `auth.token.issued` each (the stored SHA-256, never a token), so that the other
+ * services learn them from the relay like any later one.
+ */
+export class AnnounceTeamTokens1764000000000 implements MigrationInterface {
+  name = 'AnnounceTeamTokens1764000000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    const s = `"${AUTODEPLOY_SCHEMA}"`;
+    await q.query(`
+      INSERT INTO ${s}.events (id, stream, stream_version, type, version, data, correlation_id, causation_id, occurred_at)
+      SELECT gen_random_uuid(), 'auth-token-' || t.id, 1, 'auth.token.issued', 1,
+             jsonb_build_object('id', t.id, 'team', t.team, 'tokenHash', encode(t.token_hash, 'hex'), 'createdBy', t.created_by),
+             'migration-announce-team-tokens', NULL, t.created_at
+        FROM ${s}.api_tokens t
+       WHERE NOT EXISTS (SELECT 1 FROM ${s}.events e WHERE e.stream = 'auth-token-' || t.id)`);
+  }
+
+  async down(): Promise<void> {
+    // The log is append-only: announced tokens stay announced.
+  }
+}
+
+export const autodeployMigrations = [AutodeployInit1732400000000, AnnounceTeamTokens1764000000000];

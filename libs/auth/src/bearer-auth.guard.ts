@@ -41,9 +41,23 @@ export function requireAdmin(principal: Principal): void {
   if (principal.kind !== 'admin') throw new ForbiddenError(`${subjectOf(principal)} may not do this: an admin token is required`);
 }
 
-/** 403 unless the principal is admin or belongs to `team`. */
-export function requireTeam(principal: Principal, team: string): void {
-  if (principal.kind === 'team' && principal.team !== team) {
-    throw new ForbiddenError(`${subjectOf(principal)} may not act on configs of team "${team}"`);
+/**
+ * 403 unless the principal is admin or belongs to `team`. `null`: the owner is not known
+ * (e.g. a record older than the team column), so only the admin may.
+ */
+export function requireTeam(principal: Principal, team: string | null): void {
+  if (principal.kind !== 'team' || principal.team === team) return;
+  if (team === null) throw new ForbiddenError(`${subjectOf(principal)} may not act on this: its team is not recorded, an admin token is required`);
+  throw new ForbiddenError(`${subjectOf(principal)} may not act on configs of team "${team}"`);
+}
+
+/** After BearerAuthGuard: 403 unless the principal is the admin (`@UseGuards(BearerAuthGuard, AdminOnlyGuard)`). */
+@Injectable()
+export class AdminOnlyGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
+    if (!principal) throw new UnauthorizedError();
+    requireAdmin(principal);
+    return true;
   }
 }
