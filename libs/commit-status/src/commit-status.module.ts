@@ -1,4 +1,5 @@
 import { Inject, Module, Optional, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { TeamTokensModule } from '@sluice/auth';
 import { EventStore, Inbox, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { KubeClient, loadKubeConfig } from '@sluice/kube';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@sluice/messaging';
@@ -10,10 +11,9 @@ import { DeployStatusProjector } from './application/deploy-status-projector';
 import { COMMIT_STATUS_STORE, SCM_STATUS_PROVIDERS, SYNCED_EVENT_SINK, type CommitStatusStore, type ScmStatusProviders, type SyncedEventSink } from './application/ports';
 import { Reconciler } from './application/reconciler';
 import { EventStoreSyncedSink } from './adapters/events/synced-event-sink';
-import { ADMIN_TOKEN, AdminTokenGuard } from './adapters/http/admin-token.guard';
 import { CommitStatusesController } from './adapters/http/commit-statuses.controller';
 import { KubeCommitStatusStore } from './adapters/kube/kube-store';
-import { consumeDeployEvents } from './adapters/messaging/deploy-events.consumer';
+import { COMMIT_STATUS_CONSUMER, consumeDeployEvents } from './adapters/messaging/deploy-events.consumer';
 import { PgDeployStatusStateRepository } from './adapters/postgres/deploy-state-repository';
 import { COMMIT_STATUS_SCHEMA } from './adapters/postgres/migrations';
 import { PgCommitStatusStore } from './adapters/postgres/pg-store';
@@ -81,12 +81,10 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
     const settings = providerSettings(config);
     return {
       module: CommitStatusModule,
-      imports: [HealthModule],
+      imports: [HealthModule, TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, consumer: `${options.consumer ?? COMMIT_STATUS_CONSUMER}.tokens` })],
       controllers: [CommitStatusesController],
       providers: [
         { provide: COMMIT_STATUS_OPTIONS, useValue: options },
-        { provide: ADMIN_TOKEN, useValue: config.SLUICE_ADMIN_TOKEN },
-        AdminTokenGuard,
         {
           provide: COMMIT_STATUS_STORE,
           inject: [SERVICE_DATA_SOURCE],

@@ -2,6 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { announceRevocation, announceTeamToken } from '@sluice/auth/testing';
+import { Topics } from '@sluice/contracts';
 import { waitUntil } from '@sluice/testing';
 import { InMemorySpecSource } from './adapters/spec-sources';
 import { outcomesOf, publish, request, sha, startKubeApplier, type Harness } from './testing/harness';
@@ -11,6 +13,7 @@ import { outcomesOf, publish, request, sha, startKubeApplier, type Harness } fro
  * reported applied with dryRun: true and succeeded, and the manifests are served by the API.
  */
 
+const ADMIN = 'kube-applier-admin-token-for-tests';
 const C1 = sha('c');
 const CBAD = sha('e');
 const specs = new InMemorySpecSource()
@@ -39,8 +42,8 @@ stringData: { password: hunter2 }
 describe('kube-applier dry-run target', () => {
   let h: Harness;
   let base: string;
-  const get = async (path: string) => {
-    const res = await fetch(`${base}${path}`);
+  const get = async (path: string, token: string | null = ADMIN) => {
+    const res = await fetch(`${base}${path}`, { headers: token === null ? {} : { authorization: `Bearer ${token}` } });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const waitFor = async (deployId: string, type: string) => {
@@ -49,7 +52,7 @@ describe('kube-applier dry-run target', () => {
   };
 
   before(async () => {
-    h = await startKubeApplier({ env: { KUBE_APPLIER_TARGET: 'dry-run' }, module: { specSource: specs }, http: true });
+    h = await startKubeApplier({ env: { KUBE_APPLIER_TARGET: 'dry-run', SLUICE_ADMIN_TOKEN: ADMIN }, module: { specSource: specs }, http: true });
     base = `http://127.0.0.1:${((h.app.getHttpServer() as Server).address() as AddressInfo).port}`;
   });
   after(async () => {
@@ -97,5 +100,33 @@ describe('kube-applier dry-run target', () => {
     assert.equal((await get('/api/deploys/00000000-0000-4000-8000-000000000000/manifests')).status, 404);
     assert.equal((await get('/api/configs/Not_A_Name/manifests')).status, 400);
     assert.equal((await get('/api/configs/unknown/manifests')).status, 404);
+  });
+
+  it('bearer auth: 401 without or with an unknown token; a team token (once announced) sees its own configs only, 403 for others; 401 once revoked', async () => {
+    const id = await publish(h.bus, request({ config: 'web', namespace: 'payments', team: 'payments', artifactSha: sha('3'), configSha: C1 }));
+    await waitFor(id, 'deploy.succeeded');
+    const none = await get(`/api/deploys/${id}/manifests`, null);
+    assert.equal(none.status, 401);
+    assert.equal((none.body['error'] as { code: string }).code, 'unauthorized');
+    assert.equal((await get(`/api/deploys/${id}/manifests`, `sl_${'0'.repeat(16)}_${'a'.repeat(43)}`)).status, 401);
+
+    const payments = await announceTeamToken(h.bus, 'payments');
+    const web = await announceTeamToken(h.bus, 'web');
+    await waitUntil(async () => (await get(`/api/deploys/${id}/manifests`, payments.token)).status === 200, { message: 'payments token accepted' });
+    assert.equal((await get('/api/configs/web/manifests', payments.token)).body['deployId'], id);
+    await waitUntil(async () => (await get(`/api/deploys/${id}/manifests`, web.token)).status !== 401, { message: 'web token known' });
+    const other = await get(`/api/deploys/${id}/manifests`, web.token);
+    assert.equal(other.status, 403);
+    assert.deepEqual(other.body['error'], { code: 'forbidden', message: 'team:web may not act on configs of team "payments"' });
+    assert.equal((await get('/api/configs/web/manifests', web.token)).status, 403);
+
+    await announceRevocation(h.bus, payments.id);
+    await waitUntil(async () => (await get(`/api/deploys/${id}/manifests`, payments.token)).status === 401, { message: 'revoked token refused' });
+    // A redelivered issue must not bring it back: the in-process topic is one partition, so once
+    // the token announced after it is accepted, the redelivery has been handled.
+    await h.bus.publish(Topics.auth, [payments.issued]);
+    const later = await announceTeamToken(h.bus, 'payments');
+    await waitUntil(async () => (await get(`/api/deploys/${id}/manifests`, later.token)).status === 200, { message: 'later token accepted' });
+    assert.equal((await get(`/api/deploys/${id}/manifests`, payments.token)).status, 401);
   });
 });

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { TeamTokensModule } from '@sluice/auth';
 import { KubeClient, loadKubeConfig, type KubeConfigSource } from '@sluice/kube';
 import { ConfigError, createLogger } from '@sluice/platform';
 import { GitHubScm } from '@sluice/scm';
@@ -42,6 +43,7 @@ export class KubeApplierModule {
     };
     return {
       module: KubeApplierModule,
+      imports: [TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, consumer: `${runtime.consumerGroup}.tokens` })],
       controllers: [ManifestsController],
       providers: [
         { provide: KUBE_APPLIER_OPTIONS, useValue: runtime },

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { TeamTokensModule } from '@sluice/auth';
 import { EventStore, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
 import type { ScmReader } from '@sluice/scm';
@@ -7,9 +8,8 @@ import { ApplyScmEvent } from './application/apply-scm-event';
 import { Catalogue } from './application/catalogue';
 import { ConfigReader } from './application/config-reader';
 import { GlobalSync } from './application/global-sync';
-import { AdminGuard, REPO_SYNC_AUTH, ReaderGuard } from './adapters/http/bearer-auth.guard';
 import { ReposController, SyncController } from './adapters/http/repos.controller';
-import { RepoSyncRuntime } from './adapters/messaging/repo-sync.runtime';
+import { REPO_SYNC_CONSUMER, RepoSyncRuntime } from './adapters/messaging/repo-sync.runtime';
 import { CatalogueQueries } from './adapters/persistence/catalogue-queries';
 import { scmFromConfig } from './adapters/scm/scm-from-config';
 import type { RepoSyncConfig } from './repo-sync.config';
@@ -36,11 +36,9 @@ export class RepoSyncModule {
     const logger = createLogger('repo-sync');
     return {
       module: RepoSyncModule,
+      imports: [TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, consumer: `${REPO_SYNC_CONSUMER}.tokens` })],
       controllers: [ReposController, SyncController],
       providers: [
-        { provide: REPO_SYNC_AUTH, useValue: { adminToken: config.SLUICE_ADMIN_TOKEN } },
-        ReaderGuard,
-        AdminGuard,
         { provide: SCM_READER, useFactory: () => options.scm ?? scmFromConfig(config, logger) },
         { provide: Catalogue, inject: [EventStore], useFactory: (store: EventStore) => new Catalogue(store) },
         { provide: ConfigReader, inject: [SCM_READER], useFactory: (scm: ScmReader) => new ConfigReader(scm) },

@@ -1,4 +1,5 @@
-import { Controller, Get, Inject, Param } from '@nestjs/common';
+import { Controller, Get, Inject, Param, UseGuards } from '@nestjs/common';
+import { BearerAuthGuard, CurrentPrincipal, requireTeam, type Principal } from '@sluice/auth';
 import { SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { BadRequestError, NotFoundError } from '@sluice/platform';
 import type { DataSource } from 'typeorm';
@@ -18,32 +19,38 @@ interface DeployRow {
   manifests: unknown[] | null;
   render_error: { reason: string; message: string } | null;
   requested_at: Date;
+  /** Null for deploys recorded before the column existed. */
+  team: string | null;
 }
 
 /**
  * The manifests kube-applier rendered for a deploy (what the dry-run target "applied").
- * Secret values are never served: `data`/`stringData` of Secrets are masked.
+ * Secret values are never served: `data`/`stringData` of Secrets are masked. Bearer auth:
+ * the admin sees every deploy, a team only its own configs' (403 otherwise).
  */
 @Controller('api')
+@UseGuards(BearerAuthGuard)
 export class ManifestsController {
   constructor(@Inject(SERVICE_DATA_SOURCE) private readonly dataSource: DataSource) {}
 
   @Get('deploys/:id/manifests')
-  async ofDeploy(@Param('id') id: string) {
+  async ofDeploy(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
     if (!UUID.test(id)) throw new BadRequestError('id must be a deploy id (UUID)', { details: { field: 'path.id' } });
     const [row]: DeployRow[] = await this.dataSource.query(`SELECT * FROM kube_applier.deploys WHERE deploy_id = $1`, [id]);
     if (!row) throw new NotFoundError(`no deploy ${id} reached kube-applier`);
+    requireTeam(principal, row.team);
     return view(row);
   }
 
   @Get('configs/:name/manifests')
-  async ofConfig(@Param('name') name: string) {
+  async ofConfig(@CurrentPrincipal() principal: Principal, @Param('name') name: string) {
     if (!CONFIG.test(name) || name.length > 63) throw new BadRequestError('name must be a config name (DNS label)', { details: { field: 'path.name' } });
     const [row]: DeployRow[] = await this.dataSource.query(
       `SELECT * FROM kube_applier.deploys WHERE config = $1 AND render_error IS NULL ORDER BY requested_at DESC LIMIT 1`,
       [name],
     );
     if (!row) throw new NotFoundError(`no deploy of config ${name} reached kube-applier`);
+    requireTeam(principal, row.team);
     return view(row);
   }
 }

@@ -1,3 +1,4 @@
+import { teamTokenMigrations } from '@sluice/auth';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 export const KUBE_APPLIER_SCHEMA = 'kube_applier';
@@ -45,4 +46,19 @@ export class KubeApplierInit1732400000000 implements MigrationInterface {
   }
 }
 
-export const kubeApplierMigrations = [KubeApplierInit1732400000000];
+/**
+ * The owning team of each deploy (from the request), so the manifests API can show a team
+ * only its own configs. Rows recorded before have none: only the admin sees those.
+ */
+export class KubeApplierDeployTeam1764000000001 implements MigrationInterface {
+  name = 'KubeApplierDeployTeam1764000000001';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE kube_applier.deploys ADD COLUMN team text`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE kube_applier.deploys DROP COLUMN team`);
+  }
+}
+
+/** With the projection of team tokens (`sluice.auth.v1`) that the manifests API verifies team tokens against. */
+export const kubeApplierMigrations = [KubeApplierInit1732400000000, KubeApplierDeployTeam1764000000001, ...teamTokenMigrations];

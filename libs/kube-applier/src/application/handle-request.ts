@@ -54,8 +54,8 @@ export class HandleDeployRequest {
 
     await manager.query(
       `INSERT INTO kube_applier.deploys
-         (deploy_id, config, namespace, kind, artifact_sha, config_sha, image_tag, dry_run, manifests, render_error, correlation_id, causation_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         (deploy_id, config, namespace, kind, artifact_sha, config_sha, image_tag, dry_run, manifests, render_error, correlation_id, causation_id, team)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        ON CONFLICT (deploy_id) DO NOTHING`,
       [
         d.deployId,
@@ -70,6 +70,7 @@ export class HandleDeployRequest {
         renderError ? JSON.stringify({ reason: renderError.reason, message: renderError.message }) : null,
         event.correlationId,
         event.id,
+        d.team,
       ],
     );
     await this.outcomes.report(d.deployId, d.config, { type: 'deploy.started' }, { manager, cause });

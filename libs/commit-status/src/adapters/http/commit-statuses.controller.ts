@@ -1,10 +1,10 @@
 import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { BearerAuthGuard } from '@sluice/auth';
 import { repoFullName, sha } from '@sluice/contracts';
 import { ZodValidationPipe } from '@sluice/platform';
 import { z } from 'zod';
 import { COMMIT_STATUS_STORE, type CommitStatusStore } from '../../application/ports';
-import { AdminTokenGuard } from './admin-token.guard';
 
 const querySchema = z
   .object({
@@ -14,16 +14,16 @@ const querySchema = z
   })
   .strict();
 
-/** `GET /api/commit-statuses?repo=&sha=`: the CommitStatuses on a repository (optionally one commit), spec and status. */
+/** `GET /api/commit-statuses?repo=&sha=`: the CommitStatuses on a repository (optionally one commit), spec and status; any valid token (admin or team). */
 @ApiTags('commit-statuses')
 @ApiBearerAuth()
 @Controller('api/commit-statuses')
-@UseGuards(AdminTokenGuard)
+@UseGuards(BearerAuthGuard)
 export class CommitStatusesController {
   constructor(@Inject(COMMIT_STATUS_STORE) private readonly store: CommitStatusStore) {}
 
   @Get()
-  @ApiOperation({ summary: 'CommitStatuses on a repository (optionally one commit): spec, and status as the SCM holds it (admin)' })
+  @ApiOperation({ summary: 'CommitStatuses on a repository (optionally one commit): spec, and status as the SCM holds it (admin or team token)' })
   @ApiQuery({ name: 'repo', required: true, description: 'owner/name (GitLab: group path/name)' })
   @ApiQuery({ name: 'sha', required: false, description: '40-character commit SHA' })
   @ApiResponse({ status: 200, description: '{ items: [{ namespace, name, generation, ownedBySluice, spec, status }] }' })

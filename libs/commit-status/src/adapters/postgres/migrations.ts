@@ -1,3 +1,4 @@
+import { teamTokenMigrations } from '@sluice/auth';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 export const COMMIT_STATUS_SCHEMA = 'commit_status';
@@ -83,4 +84,5 @@ export class CommitStatusGitHubDeployments1732400000001 implements MigrationInte
   }
 }
 
-export const commitStatusMigrations = [CommitStatusInit1732400000000, CommitStatusGitHubDeployments1732400000001];
+/** With the projection of team tokens (`sluice.auth.v1`) that the read API verifies team tokens against. */
+export const commitStatusMigrations = [CommitStatusInit1732400000000, CommitStatusGitHubDeployments1732400000001, ...teamTokenMigrations];

@@ -1,9 +1,9 @@
-import { Controller, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { AdminOnlyGuard, BearerAuthGuard, CurrentPrincipal, subjectOf, type Principal } from '@sluice/auth';
 import { NotFoundError, parseOrThrow } from '@sluice/platform';
 import { z } from 'zod';
 import { GlobalSync } from '../../application/global-sync';
 import { CatalogueQueries } from '../persistence/catalogue-queries';
-import { AdminGuard, ReaderGuard } from './bearer-auth.guard';
 
 const segment = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'an owner or repository name');
 const repoParams = z.object({ owner: segment, name: segment });
@@ -14,9 +14,9 @@ const listQuery = z.object({
 });
 const syncParams = z.object({ syncId: z.uuid('a sync id (uuid)') });
 
-/** The repository catalogue (ARCHITECTURE §7): read by any valid token. */
+/** The repository catalogue (ARCHITECTURE §7): read by any valid token, the admin's or a team's. */
 @Controller('api/repos')
-@UseGuards(ReaderGuard)
+@UseGuards(BearerAuthGuard)
 export class ReposController {
   constructor(private readonly queries: CatalogueQueries) {}
 
@@ -64,16 +64,16 @@ export class ReposController {
   }
 }
 
-/** Global sync (admin). */
+/** Global sync (admin; a team token gets 403). */
 @Controller('api/admin/sync')
-@UseGuards(AdminGuard)
+@UseGuards(BearerAuthGuard, AdminOnlyGuard)
 export class SyncController {
   constructor(private readonly sync: GlobalSync) {}
 
   @Post()
   @HttpCode(202)
-  async start(@Req() req: { caller?: { kind: string } }) {
-    const { syncId, started } = await this.sync.start(req.caller?.kind ?? 'admin');
+  async start(@CurrentPrincipal() principal: Principal) {
+    const { syncId, started } = await this.sync.start(subjectOf(principal));
     return { syncId, started };
   }
 

@@ -1,3 +1,4 @@
+import { teamTokenMigrations } from '@sluice/auth';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 export const REPO_SYNC_SCHEMA = 'repo_sync';
@@ -102,4 +103,5 @@ export class RepoSyncInit1732400100000 implements MigrationInterface {
   }
 }
 
-export const repoSyncMigrations = [RepoSyncInit1732400100000];
+/** With the projection of team tokens (`sluice.auth.v1`) that the read API verifies team tokens against. */
+export const repoSyncMigrations = [RepoSyncInit1732400100000, ...teamTokenMigrations];
