@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
+import { announceRevocation, announceTeamToken } from '@sluice/auth/testing';
 import { Topics, type EventData } from '@sluice/contracts';
 import { FakeGitHub } from '@sluice/fake-scm';
 import { waitUntil } from '@sluice/testing';
@@ -149,6 +150,16 @@ describe('commit-status service: deploy lifecycle → GitHub statuses (PostgreSQ
     const bad = await request(svc.http).get('/api/commit-statuses').query({ repo: ARTIFACT_REPO, sha: 'xyz' }).set('Authorization', `Bearer ${ADMIN}`).expect(400);
     assert.match(JSON.stringify(bad.body), /query\.sha/);
     await request(svc.http).get('/api/commit-statuses').set('Authorization', `Bearer ${ADMIN}`).expect(400);
+  });
+
+  it('GET /api/commit-statuses accepts a team token once announced on sluice.auth.v1, and refuses it (401) once revoked', async () => {
+    const team = await announceTeamToken(svc.bus, 'payments');
+    const get = () => request(svc.http).get('/api/commit-statuses').query({ repo: ARTIFACT_REPO, sha: shas.a3 }).set('Authorization', `Bearer ${team.token}`);
+    await waitUntil(async () => (await get()).status === 200, { message: 'team token accepted' });
+    assert.equal((await get()).body.items[0].name, 'sluice-billing-api');
+    await announceRevocation(svc.bus, team.id);
+    await waitUntil(async () => (await get()).status === 401, { message: 'revoked token refused' });
+    assert.equal((await get()).body.error.code, 'unauthorized');
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DeployConfigRoot } from '@sluice/contracts';
@@ -348,6 +349,14 @@ describe('admin: events, tokens, replay, OpenAPI', () => {
     const again = await request(h.http).delete(`/api/admin/tokens/${issued.id}`).set(auth(ADMIN_TOKEN)).expect(404);
     assert.equal(again.body.error.message, `token ${issued.id} is not known`);
     await request(h.http).delete('/api/admin/tokens/xyz').set(auth(ADMIN_TOKEN)).expect(400);
+
+    // Announced to the other services through the log: the SHA-256, never the token.
+    const log = (await request(h.http).get(`/api/events?stream=auth-token-${issued.id}`).set(auth(ADMIN_TOKEN)).expect(200)).body.events;
+    assert.deepEqual(log.map((e: { type: string }) => e.type), ['auth.token.issued', 'auth.token.revoked']);
+    assert.deepEqual(log[0].data, { id: issued.id, team: 'payments', tokenHash: createHash('sha256').update(issued.token).digest('hex'), createdBy: 'admin' });
+    assert.deepEqual(log[1].data, { id: issued.id, revokedBy: 'admin' });
+    const [raw] = await h.dataSource.query(`SELECT string_agg(data::text, ' ') AS text FROM autodeploy.events WHERE stream = $1`, [`auth-token-${issued.id}`]);
+    assert.equal(raw.text.includes(issued.token.split('_')[2]), false, 'no part of the secret is in the log');
   });
 
   it('POST /api/admin/tokens: 400 without a team', async () => {

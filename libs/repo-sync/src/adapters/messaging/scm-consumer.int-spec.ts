@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RepoRef } from '@sluice/contracts';
+import { announceRevocation, announceTeamToken } from '@sluice/auth/testing';
+import { Topics, type RepoRef } from '@sluice/contracts';
 import { FakeGitHub } from '@sluice/fake-scm';
 import { waitUntil } from '@sluice/testing';
 import { startRepoSync, type RepoSyncTestApp } from '../../test/repo-sync-app';
@@ -158,5 +159,25 @@ describe('repo-sync consuming sluice.scm.v1', () => {
     assert.equal((await t.api('/api/repos?limit=0')).status, 400);
     assert.equal((await t.api('/api/admin/sync/not-a-uuid')).status, 400);
     assert.equal((await t.api('/api/admin/sync', { method: 'POST', token: null })).status, 401);
+  });
+
+  it('a team token announced on sluice.auth.v1 may read the catalogue but not start a global sync (403); revoked, it gets 401, and a redelivered issue does not revive it', async () => {
+    const team = await announceTeamToken(t.bus, 'payments');
+    await waitUntil(async () => (await t.api('/api/repos', { token: team.token })).status === 200, { message: 'team token accepted' });
+    assert.equal((await t.api('/api/repos/acme/billing/branches', { token: team.token })).status, 200);
+    const sync = await t.api('/api/admin/sync', { method: 'POST', token: team.token });
+    assert.equal(sync.status, 403);
+    assert.deepEqual(sync.body, { error: { code: 'forbidden', message: 'team:payments may not do this: an admin token is required' } });
+    const unknown = await t.api('/api/repos', { token: `sl_${'f'.repeat(16)}_${'a'.repeat(43)}` });
+    assert.deepEqual([unknown.status, unknown.body.error.code], [401, 'unauthorized']);
+
+    await announceRevocation(t.bus, team.id);
+    await waitUntil(async () => (await t.api('/api/repos', { token: team.token })).status === 401, { message: 'revoked token refused' });
+    await t.bus.publish(Topics.auth, [team.issued]);
+    const later = await announceTeamToken(t.bus, 'web'); // one in-process partition: handled after the redelivery
+    await waitUntil(async () => (await t.api('/api/repos', { token: later.token })).status === 200, { message: 'later token accepted' });
+    assert.equal((await t.api('/api/repos', { token: team.token })).status, 401);
+    const [inbox] = await t.dataSource.query(`SELECT count(*)::int AS n FROM repo_sync.inbox WHERE event_id = $1`, [team.issued.id]);
+    assert.equal(inbox.n, 1, 'the redelivered event was recorded once');
   });
 });
