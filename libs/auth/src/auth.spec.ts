@@ -6,9 +6,10 @@ import { describe, it } from 'node:test';
 import type { ExecutionContext } from '@nestjs/common';
 import { ForbiddenError, UnauthorizedError } from '@sluice/platform';
 import { resolveAdminToken } from './admin-token';
-import { BearerAuthGuard, requireAdmin, requireTeam } from './bearer-auth.guard';
+import { AdminOnlyGuard, BearerAuthGuard, requireAdmin, requireTeam } from './bearer-auth.guard';
 import type { Principal } from './principal';
 import { subjectOf } from './principal';
+import { tokenIssuedEvent, tokenRevokedEvent, tokenStream } from './token-events';
 import { hashToken, matchesHash, newTeamToken, tokenId, tokensEqual } from './token-hash';
 
 const context = (headers: Record<string, string>) => {
@@ -42,6 +43,21 @@ describe('team and admin checks', () => {
     assert.throws(() => requireAdmin(team), ForbiddenError);
     assert.equal(subjectOf(team), 'team:web');
   });
+
+  it('a record without a team is the admin\'s only', () => {
+    requireTeam({ kind: 'admin' }, null);
+    assert.throws(() => requireTeam(team, null), (e) => e instanceof ForbiddenError && /team is not recorded/.test(e.message));
+  });
+
+  it('AdminOnlyGuard: 403 for a team principal, passes the admin, 401 when no principal was attached', () => {
+    const admin = context({});
+    admin.request.principal = { kind: 'admin' };
+    assert.equal(new AdminOnlyGuard().canActivate(admin.ctx), true);
+    const web = context({});
+    web.request.principal = team;
+    assert.throws(() => new AdminOnlyGuard().canActivate(web.ctx), ForbiddenError);
+    assert.throws(() => new AdminOnlyGuard().canActivate(context({}).ctx), UnauthorizedError);
+  });
 });
 
 describe('tokens', () => {
@@ -57,6 +73,17 @@ describe('tokens', () => {
   it('compares tokens of different lengths without throwing', () => {
     assert.equal(tokensEqual('a', 'a-much-longer-token'), false);
     assert.equal(tokensEqual('same', 'same'), true);
+  });
+});
+
+describe('token events', () => {
+  it('carry the SHA-256 of the token, never the token', () => {
+    const { id, token } = newTeamToken();
+    const issued = tokenIssuedEvent({ id, team: 'payments', token, createdBy: 'admin' });
+    assert.deepEqual(issued, { type: 'auth.token.issued', version: 1, data: { id, team: 'payments', tokenHash: hashToken(token).toString('hex'), createdBy: 'admin' } });
+    assert.equal(JSON.stringify(issued).includes(token.slice(20)), false);
+    assert.deepEqual(tokenRevokedEvent(id, 'admin').data, { id, revokedBy: 'admin' });
+    assert.equal(tokenStream(id), `auth-token-${id}`);
   });
 });
 

@@ -5,7 +5,8 @@ import type { MessagePublisher } from '@sluice/messaging';
 import { tokenIssuedEvent, tokenRevokedEvent, tokenStream } from '../token-events';
 import { newTeamToken } from '../token-hash';
 
-function envelope(event: { type: string; data: unknown }, stream: string, streamVersion: number): EventEnvelope {
+/** A token event as autodeploy's relay publishes it. */
+export function tokenEnvelope(event: { type: string; data: unknown }, stream: string, streamVersion: number): EventEnvelope {
   const id = randomUUID();
   return { id, type: event.type, version: latestVersion(event.type as never), stream, streamVersion, occurredAt: new Date().toISOString(), correlationId: id, causationId: null, data: event.data };
 }
@@ -16,14 +17,14 @@ function envelope(event: { type: string; data: unknown }, stream: string, stream
  */
 export async function announceTeamToken(bus: MessagePublisher, team: string): Promise<{ id: string; token: string; issued: EventEnvelope }> {
   const { id, token } = newTeamToken();
-  const issued = envelope(tokenIssuedEvent({ id, team, token, createdBy: 'admin' }), tokenStream(id), 1);
+  const issued = tokenEnvelope(tokenIssuedEvent({ id, team, token, createdBy: 'admin' }), tokenStream(id), 1);
   await bus.publish(Topics.auth, [issued]);
   return { id, token, issued };
 }
 
 /** Announces the revocation of a token announced by `announceTeamToken`. */
 export async function announceRevocation(bus: MessagePublisher, id: string): Promise<EventEnvelope> {
-  const revoked = envelope(tokenRevokedEvent(id, 'admin'), tokenStream(id), 2);
+  const revoked = tokenEnvelope(tokenRevokedEvent(id, 'admin'), tokenStream(id), 2);
   await bus.publish(Topics.auth, [revoked]);
   return revoked;
 }
