@@ -30,6 +30,8 @@ import { SERVICE_PARTS, type ServicePart } from './service-parts';
 export interface AllInOne {
   readonly url: string;
   readonly adminToken: string;
+  /** The bus every part shares (in-process unless KAFKA_BROKERS is set); tests publish on it as another service would. */
+  readonly bus: MessageBus;
   stop(): Promise<void>;
 }
 
@@ -103,6 +105,7 @@ export async function startAllInOne(loaded: AllInOneConfig, options: { port?: nu
   return {
     url,
     adminToken: admin.token,
+    bus,
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await stopAll(running, dataSource, bus, embedded);
