@@ -12,6 +12,16 @@ export type Topic = (typeof Topics)[keyof typeof Topics];
 
 export const ALL_TOPICS: readonly Topic[] = Object.values(Topics);
 
+/**
+ * Kafka settings of a topic beyond the broker's defaults, applied when a service creates
+ * it. `sluice.auth.v1` is compacted instead of expiring: a service that subscribes for the
+ * first time long after a token was issued must still learn it, and compaction keeps the
+ * last event per token (its revocation, if any).
+ */
+export const TOPIC_SETTINGS: Readonly<Partial<Record<Topic, Readonly<Record<string, string>>>>> = {
+  [Topics.auth]: { 'cleanup.policy': 'compact' },
+};
+
 export function deadLetterTopic(topic: string): string {
   return `${topic}.dlq`;
 }

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Topics, type EventEnvelope } from '@sluice/contracts';
 import { kafkaBrokers, uniqueName, waitUntil } from '@sluice/testing';
-import { Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { KafkaMessageBus, type KafkaMessageBusOptions } from './kafka-bus';
 import type { DeliveryContext, MessageBus } from './port';
 import { deferred, envelope, interleaved, recordingLogger, versionsByStream } from './test-support';
@@ -308,3 +308,28 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+describe('KafkaMessageBus topic settings', () => {
+  it('creates sluice.auth.v1 compacted (token events outlive retention) and other topics with the broker defaults', { timeout: 60_000 }, async () => {
+    const { bus, prefix } = newBus();
+    await bus.ensureTopics([Topics.auth, Topics.deploy]);
+    const admin = rawKafka().admin();
+    await admin.connect();
+    try {
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [Topics.auth, `${Topics.auth}.dlq`, Topics.deploy].map((topic) => ({ type: ConfigResourceTypes.TOPIC, name: `${prefix}${topic}`, configNames: ['cleanup.policy'] })),
+      });
+      assert.deepEqual(
+        resources.map((r) => [r.resourceName.slice(prefix.length), r.configEntries[0]!.configValue]),
+        [
+          [Topics.auth, 'compact'],
+          [`${Topics.auth}.dlq`, 'delete'],
+          [Topics.deploy, 'delete'],
+        ],
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { deadLetterTopic, type EventEnvelope } from '@sluice/contracts';
+import { deadLetterTopic, TOPIC_SETTINGS, type EventEnvelope, type Topic } from '@sluice/contracts';
 import { Kafka, Partitioners, type Admin, type Message, type Producer, type RetryOptions as KafkaRetryOptions } from 'kafkajs';
 import { encodeEnvelope } from './envelope-codec';
 import { MessageBusClosedError } from './errors';
@@ -127,25 +127,30 @@ export class KafkaMessageBus implements MessageBus {
 
   async ensureTopics(topics: readonly string[]): Promise<void> {
     this.assertOpen();
-    const wanted = topics
-      .flatMap((topic) => (isDeadLetterTopic(topic) ? [topic] : [topic, deadLetterTopic(topic)]))
-      .map((topic) => this.names.physical(topic))
-      .filter((topic) => !this.ensuredTopics.has(topic));
+    const logical = new Map(
+      topics
+        .flatMap((topic) => (isDeadLetterTopic(topic) ? [topic] : [topic, deadLetterTopic(topic)]))
+        .map((topic) => [this.names.physical(topic), topic] as const)
+        .filter(([physical]) => !this.ensuredTopics.has(physical)),
+    );
+    const wanted = [...logical.keys()];
     if (wanted.length === 0) return;
     await this.connect();
-    // Resolves false (no error) for topics that already exist, so this is safe to repeat.
+    // Resolves false (no error) for topics that already exist, so this is safe to repeat
+    // (settings are applied at creation only).
     await this.admin.createTopics({
       waitForLeaders: true,
-      topics: [...new Set(wanted)].map((topic) => ({
+      topics: wanted.map((topic) => ({
         topic,
         numPartitions: this.options.partitions ?? 3,
         replicationFactor: this.options.replicationFactor ?? -1,
+        configEntries: Object.entries(TOPIC_SETTINGS[logical.get(topic) as Topic] ?? {}).map(([name, value]) => ({ name, value })),
       })),
     });
     // A topic another client created a moment ago makes createTopics return at once, before
     // its partitions have leaders; a metadata request then fails ("does not host this
     // topic-partition"). Wait until every partition has a leader.
-    await this.waitForLeaders([...new Set(wanted)]);
+    await this.waitForLeaders(wanted);
     for (const topic of wanted) this.ensuredTopics.add(topic);
   }
 
