@@ -11,7 +11,7 @@ import { newTeamToken } from './token-hash';
 
 const SCHEMA = 'auth_projection';
 
-const envelope = (event: { type: string; data: unknown }, stream: string, streamVersion: number) => tokenEnvelope(event, stream, streamVersion) as TokenEvent;
+const envelope = (event: { type: string; version: number; data: unknown }, stream: string, streamVersion: number) => tokenEnvelope(event, stream, streamVersion) as TokenEvent;
 
 describe('team_tokens projection (real PostgreSQL)', () => {
   let db: TestDatabase;

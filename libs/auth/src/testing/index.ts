@@ -1,14 +1,14 @@
 /** Test-only helpers (`@sluice/auth/testing`): never import from product code. */
 import { randomUUID } from 'node:crypto';
-import { latestVersion, Topics, type EventEnvelope } from '@sluice/contracts';
+import { Topics, type EventEnvelope } from '@sluice/contracts';
 import type { MessagePublisher } from '@sluice/messaging';
 import { tokenIssuedEvent, tokenRevokedEvent, tokenStream } from '../token-events';
 import { newTeamToken } from '../token-hash';
 
 /** A token event as autodeploy's relay publishes it. */
-export function tokenEnvelope(event: { type: string; data: unknown }, stream: string, streamVersion: number): EventEnvelope {
+export function tokenEnvelope(event: { type: string; version: number; data: unknown }, stream: string, streamVersion: number): EventEnvelope {
   const id = randomUUID();
-  return { id, type: event.type, version: latestVersion(event.type as never), stream, streamVersion, occurredAt: new Date().toISOString(), correlationId: id, causationId: null, data: event.data };
+  return { id, type: event.type, version: event.version, stream, streamVersion, occurredAt: new Date().toISOString(), correlationId: id, causationId: null, data: event.data };
 }
 
 /**
