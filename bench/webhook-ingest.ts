@@ -1,8 +1,9 @@
 // bench/webhook-ingest: signed 20 KB push deliveries per second and p99 latency through the
 // real stack (Nest app, PostgreSQL transaction per delivery, outbox relay to Kafka), each
 // figure with its ratio to a bare Node http server that only verifies the HMAC, in the same run.
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { Agent, createServer, request, type Server } from 'node:http';
+// The load generator runs in a worker thread (support/http-load.ts), not on the server's event loop.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -12,7 +13,8 @@ import { MessagingModule } from '@sluice/messaging';
 import { configureApp, configureLogging } from '@sluice/platform';
 import { createTestDatabase, kafkaBrokers, uniqueName } from '@sluice/testing';
 import { WEBHOOK_INGEST_SCHEMA, webhookIngestMigrations, WebhookIngestModule } from '@sluice/webhook-ingest';
-import { percentile, perSecond, report } from './report';
+import { report } from './report';
+import { loadFromWorker, type LoadRequest } from './support/http-load';
 
 const REQUESTS = Number(process.env.BENCH_WEBHOOK_REQUESTS ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_WEBHOOK_CONCURRENCY ?? 50);
@@ -26,42 +28,6 @@ function pushBody(i: number): string {
   p.repository = { ...p.repository, full_name: `bench/repo-${i % 50}`, name: `repo-${i % 50}` };
   p.commits = Array.from({ length: 16 }, (_, n) => ({ ...commit, id: (n.toString(16) + 'a'.repeat(40)).slice(0, 40), message: `change ${n} ${'x'.repeat(400)}` }));
   return JSON.stringify(p);
-}
-
-async function load(url: string, total: number, make: (i: number) => { body: string; headers: Record<string, string> }): Promise<{ perSecond: number; p99: number; statuses: Map<number, number> }> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const latencies: number[] = [];
-  const statuses = new Map<number, number>();
-  let next = 0;
-  const target = new URL(url);
-  const one = (i: number) =>
-    new Promise<void>((resolve, reject) => {
-      const { body, headers } = make(i);
-      const started = process.hrtime.bigint();
-      const req = request(
-        { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
-            statuses.set(res.statusCode ?? 0, (statuses.get(res.statusCode ?? 0) ?? 0) + 1);
-            resolve();
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  const t = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < total) await one(next++);
-    }),
-  );
-  const rate = perSecond(total, t);
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return { perSecond: rate, p99: percentile(latencies, 99), statuses };
 }
 
 /** The baseline: read the body, verify the HMAC in constant time, answer 202. Nothing else. */
@@ -103,25 +69,27 @@ export async function benchWebhookIngest(): Promise<boolean> {
   const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/webhooks/github`;
   const bodies = Array.from({ length: 200 }, (_, i) => pushBody(i));
   const signed = bodies.map((b) => sign(b));
-  const delivery = (bad: boolean) => (i: number) => ({
-    body: bodies[i % bodies.length],
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': 'push',
-      'x-github-delivery': randomUUID(),
-      'x-hub-signature-256': bad ? sign(bodies[i % bodies.length], 'wrong') : signed[i % bodies.length],
-    },
-  });
+  const deliveries = (bad: boolean): LoadRequest[] =>
+    bodies.map((body, i) => ({
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'push',
+        'x-github-delivery': 'set-per-request',
+        'x-hub-signature-256': bad ? sign(body, 'wrong') : signed[i],
+      },
+    }));
+  const load = (url: string, total: number, bad = false) => loadFromWorker({ url, total, concurrency: CONCURRENCY, requests: deliveries(bad) });
   try {
     // Warm-up of both (JIT, connection pools).
-    await load(bareUrl, 500, delivery(false));
-    await load(sluiceUrl, 500, delivery(false));
-    const baseline = await load(bareUrl, REQUESTS, delivery(false));
-    const accepted = await load(sluiceUrl, REQUESTS, delivery(false));
-    const bareRejected = await load(bareUrl, REQUESTS, delivery(true));
-    const rejected = await load(sluiceUrl, REQUESTS, delivery(true));
-    if ((accepted.statuses.get(202) ?? 0) !== REQUESTS) throw new Error(`not all accepted: ${JSON.stringify([...accepted.statuses])}`);
-    if ((rejected.statuses.get(401) ?? 0) !== REQUESTS) throw new Error(`not all rejected: ${JSON.stringify([...rejected.statuses])}`);
+    await load(bareUrl, 500);
+    await load(sluiceUrl, 500);
+    const baseline = await load(bareUrl, REQUESTS);
+    const accepted = await load(sluiceUrl, REQUESTS);
+    const bareRejected = await load(bareUrl, REQUESTS, true);
+    const rejected = await load(sluiceUrl, REQUESTS, true);
+    if (accepted.statuses[202] !== REQUESTS) throw new Error(`not all accepted: ${JSON.stringify(accepted.statuses)}`);
+    if (rejected.statuses[401] !== REQUESTS) throw new Error(`not all rejected: ${JSON.stringify(rejected.statuses)}`);
     return report(`webhook-ingest (${REQUESTS} signed ${Math.round(bodies[0].length / 1024)} KB pushes, concurrency ${CONCURRENCY})`, [
       { name: 'accepted deliveries', value: accepted.perSecond, unit: '/s', baseline: { name: 'bare HMAC server', value: baseline.perSecond }, target: { op: '>=', value: 1000 } },
       { name: 'p99 latency (accepted)', value: accepted.p99, unit: 'ms', baseline: { name: 'bare HMAC server', value: baseline.p99 }, target: { op: '<=', value: 100 } },

@@ -31,6 +31,28 @@ describe('EventStore on PostgreSQL', () => {
     assert.equal(await ctx.store.streamVersion('s-2'), 2);
   });
 
+  it('appendMany writes several streams in one statement, in the order given, or nothing when one expectation fails', async () => {
+    await ctx.store.append('m-a', 0, [testEvent(1)]);
+    const stored = await ctx.store.appendMany([
+      { stream: 'm-a', expectedVersion: 1, events: [testEvent(2), testEvent(3)] },
+      { stream: 'm-b', expectedVersion: 'any', events: [testEvent(10)] },
+    ]);
+    assert.deepEqual(stored.map((e) => [e.stream, e.streamVersion]), [['m-a', 2], ['m-a', 3], ['m-b', 1]]);
+    const positions = stored.map((e) => BigInt(e.position.globalPosition));
+    assert.deepEqual([...positions].sort((a, b) => (a < b ? -1 : 1)), positions, 'log order is the order given');
+    assert.deepEqual((await ctx.store.readStream('m-a')).map((e) => e.id).slice(1), stored.slice(0, 2).map((e) => e.id));
+
+    await assert.rejects(
+      ctx.store.appendMany([
+        { stream: 'm-b', expectedVersion: 'any', events: [testEvent(11)] },
+        { stream: 'm-a', expectedVersion: 1, events: [testEvent(4)] },
+      ]),
+      (e) => e instanceof ConcurrencyError && e.stream === 'm-a',
+    );
+    assert.deepEqual([await ctx.store.streamVersion('m-a'), await ctx.store.streamVersion('m-b')], [3, 1], 'nothing appended');
+    await assert.rejects(ctx.store.appendMany([{ stream: 'm-c', expectedVersion: 0, events: [testEvent(1)] }, { stream: 'm-c', expectedVersion: 'any', events: [testEvent(2)] }]), /each stream may appear once/);
+  });
+
   it('50 concurrent writers at one expected version: exactly one wins per version, no duplicate versions', async () => {
     const stream = 's-race';
     for (let version = 0; version < 5; version++) {

@@ -8,11 +8,11 @@ import { EVENT_COLUMNS, START, toStoredEvent, type EventRow, type LogPosition, t
 /** `number`: the stream must be exactly at this version (0 = it must not exist). `'any'`: append at the end. */
 export type ExpectedVersion = number | 'any';
 
-export interface AppendOptions {
-  /** Append inside the caller's transaction (with its read-model and inbox writes). */
-  manager?: EntityManager;
-  /** Default correlation id for events that carry none. */
-  correlationId?: string;
+/** One stream's part of a multi-stream append. */
+export interface StreamAppend {
+  readonly stream: string;
+  readonly expectedVersion: ExpectedVersion;
+  readonly events: readonly NewEvent[];
 }
 
 /**
@@ -44,60 +44,73 @@ export class EventStore {
     events: readonly NewEvent[],
     options: AppendOptions = {},
   ): Promise<StoredEvent[]> {
-    if (events.length === 0) return [];
-    const run = (manager: EntityManager) => this.appendWith(manager, stream, expectedVersion, events, options);
-    // Alone, the single statement is its own transaction: no BEGIN/COMMIT round trips.
-    return run(options.manager ?? this.dataSource.manager);
+    return this.appendMany([{ stream, expectedVersion, events }], options);
   }
 
   /**
-   * One statement, so an append outside a caller's transaction is one round trip: it
-   * reads the stream's last version, checks the expectation, inserts the batch and
-   * announces it (NOTIFY is delivered on commit; identical payloads are merged).
+   * Appends to several streams in ONE statement (one round trip; alone, its own
+   * transaction): every stream's expectation must hold, or nothing is appended and a
+   * ConcurrencyError names the first stream that failed. A stream may appear once.
+   * Events are stored in the order given (streams interleaved as given).
    *
-   * The `newer` guard keeps stream order for log readers: if the stream's last event
-   * was written by a transaction with a larger xid than ours (we got our xid before it
-   * committed), our events would sort before it in (transaction_id, global_position)
-   * order. That is a ConcurrencyError; a retry in a new transaction gets a larger xid.
+   * The statement reads each stream's last version, checks the expectations, inserts
+   * the events and announces each stream (NOTIFY is delivered on commit; identical
+   * payloads are merged). The `newer` guard keeps stream order for log readers: if a
+   * stream's last event was written by a transaction with a larger xid than ours (we got
+   * our xid before it committed), our events would sort before it in
+   * (transaction_id, global_position) order. That is a ConcurrencyError; a retry in a new
+   * transaction gets a larger xid.
    */
-  private async appendWith(
-    manager: EntityManager,
-    stream: string,
-    expectedVersion: ExpectedVersion,
-    events: readonly NewEvent[],
-    options: AppendOptions,
-  ): Promise<StoredEvent[]> {
+  async appendMany(appends: readonly StreamAppend[], options: AppendOptions = {}): Promise<StoredEvent[]> {
+    const parts = appends.filter((a) => a.events.length > 0);
+    if (parts.length === 0) return [];
+    const streams = parts.map((a) => a.stream);
+    if (new Set(streams).size !== streams.length) throw new Error('appendMany: each stream may appear once');
     const now = new Date().toISOString();
-    const ids = events.map((event) => event.id ?? uuidv7());
-    let rows: Array<EventRow & { current: number; newer: boolean }>;
+    const events = parts.flatMap((a) => a.events.map((event) => ({ stream: a.stream, event, id: event.id ?? uuidv7() })));
+    const ids = events.map((e) => e.id);
+    let rows: Array<{ stream: string; current: number; newer: boolean; ok: boolean; id: string | null; stream_version: number | null; global_position: string | null; transaction_id: string | null }>;
     try {
-      rows = await manager.query(
-        `WITH last AS (
-           SELECT stream_version, transaction_id > pg_current_xact_id() AS newer
-             FROM ${this.table} WHERE stream = $1 ORDER BY stream_version DESC LIMIT 1
+      rows = await (options.manager ?? this.dataSource.manager).query(
+        `WITH wanted AS (
+           SELECT * FROM unnest($1::text[], $2::int[]) AS w(stream, expected)
          ), head AS (
-           SELECT coalesce((SELECT stream_version FROM last), 0) AS current,
-                  coalesce((SELECT newer FROM last), false) AS newer
+           SELECT w.stream, w.expected, coalesce(l.stream_version, 0) AS current, coalesce(l.newer, false) AS newer
+             FROM wanted w LEFT JOIN LATERAL (
+               SELECT stream_version, transaction_id > pg_current_xact_id() AS newer
+                 FROM ${this.table} WHERE stream = w.stream ORDER BY stream_version DESC LIMIT 1
+             ) l ON true
+         ), verdict AS (
+           SELECT bool_and((expected IS NULL OR current = expected) AND NOT newer) AS ok FROM head
          ), inserted AS (
            INSERT INTO ${this.table} (id, stream, stream_version, type, version, data, correlation_id, causation_id, occurred_at)
-           SELECT e.id, $1, head.current + e.n, e.type, e.version, e.data, e.correlation_id, e.causation_id, e.occurred_at
-             FROM head, unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::text[], $8::text[], $9::timestamptz[])
-                  WITH ORDINALITY AS e(id, type, version, data, correlation_id, causation_id, occurred_at, n)
-            WHERE ($2::int IS NULL OR head.current = $2::int) AND NOT head.newer
-           RETURNING ${EVENT_COLUMNS}
+           SELECT e.id, e.stream, head.current + row_number() OVER (PARTITION BY e.stream ORDER BY e.n), e.type, e.version,
+                  e.data, e.correlation_id, e.causation_id, e.occurred_at
+             FROM unnest($3::text[], $4::uuid[], $5::text[], $6::int[], $7::jsonb[], $8::text[], $9::text[], $10::timestamptz[])
+                  WITH ORDINALITY AS e(stream, id, type, version, data, correlation_id, causation_id, occurred_at, n)
+             JOIN head ON head.stream = e.stream
+            WHERE (SELECT ok FROM verdict)
+            ORDER BY e.n
+           RETURNING id, stream_version, global_position, transaction_id::text AS transaction_id
          )
-         SELECT inserted.*, head.current, head.newer, pg_notify($10, $1) IS NULL AS notified
-           FROM head LEFT JOIN inserted ON true`,
+         SELECT head.stream, head.current, head.newer, (SELECT ok FROM verdict) AS ok,
+                null::uuid AS id, null::int AS stream_version, null::bigint AS global_position, null::text AS transaction_id,
+                pg_notify($11, head.stream) IS NULL AS notified
+           FROM head
+         UNION ALL
+         SELECT null, null, null, null, inserted.id, inserted.stream_version, inserted.global_position, inserted.transaction_id, null
+           FROM inserted`,
         [
-          stream,
-          expectedVersion === 'any' ? null : expectedVersion,
+          streams,
+          parts.map((a) => (a.expectedVersion === 'any' ? null : a.expectedVersion)),
+          events.map((e) => e.stream),
           ids,
-          events.map((e) => e.type),
-          events.map((e) => e.version),
-          events.map((e) => JSON.stringify(e.data)),
-          events.map((e, i) => e.correlationId ?? options.correlationId ?? ids[i]),
-          events.map((e) => e.causationId ?? null),
-          events.map((e) => e.occurredAt ?? now),
+          events.map((e) => e.event.type),
+          events.map((e) => e.event.version),
+          events.map((e) => JSON.stringify(e.event.data)),
+          events.map((e, i) => e.event.correlationId ?? options.correlationId ?? ids[i]),
+          events.map((e) => e.event.causationId ?? null),
+          events.map((e) => e.event.occurredAt ?? now),
           this.notifyChannel,
         ],
       );
@@ -105,14 +118,37 @@ export class EventStore {
       if (isUniqueViolation(error)) {
         const e = error as { constraint?: string; driverError?: { constraint?: string } };
         if ((e.constraint ?? e.driverError?.constraint) === 'events_id_unique') throw new DuplicateEventIdError(ids);
-        throw new ConcurrencyError(stream, expectedVersion);
+        throw new ConcurrencyError(parts[0].stream, parts[0].expectedVersion, parts.length > 1 ? `one of streams ${streams.map((x) => `"${x}"`).join(', ')} moved on; retry` : undefined);
       }
       throw error;
     }
-    const [head] = rows;
-    if (head.newer) throw new ConcurrencyError(stream, expectedVersion, `stream "${stream}" was advanced by a newer transaction; retry`);
-    if (head.id === null) throw new ConcurrencyError(stream, expectedVersion);
-    return rows.map(toStoredEvent).sort((a, b) => a.streamVersion - b.streamVersion);
+    const heads = new Map(rows.filter((r) => r.stream !== null).map((r) => [r.stream, r]));
+    if (!rows[0]?.ok) {
+      const failed = parts.find((a) => {
+        const head = heads.get(a.stream)!;
+        return head.newer || (a.expectedVersion !== 'any' && head.current !== a.expectedVersion);
+      }) ?? parts[0];
+      if (heads.get(failed.stream)?.newer) {
+        throw new ConcurrencyError(failed.stream, failed.expectedVersion, `stream "${failed.stream}" was advanced by a newer transaction; retry`);
+      }
+      throw new ConcurrencyError(failed.stream, failed.expectedVersion);
+    }
+    const stored = new Map(rows.filter((r) => r.stream === null).map((r) => [r.id!, r]));
+    return events.map(({ stream, event, id }, i) => {
+      const row = stored.get(id)!;
+      return {
+        id,
+        type: event.type,
+        version: event.version,
+        stream,
+        streamVersion: row.stream_version!,
+        occurredAt: new Date(event.occurredAt ?? now).toISOString(),
+        correlationId: event.correlationId ?? options.correlationId ?? ids[i],
+        causationId: event.causationId ?? null,
+        data: event.data,
+        position: { transactionId: String(row.transaction_id), globalPosition: String(row.global_position) },
+      };
+    });
   }
 
   async readStream(stream: string, options: { fromVersion?: number; manager?: EntityManager } = {}): Promise<StoredEvent[]> {

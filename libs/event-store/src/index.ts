@@ -7,7 +7,7 @@ export * from './log-subscription';
 export * from './outbox-relay';
 export * from './log-listener';
 export * from './data-source';
-export { eventStoreMigrations } from './migrations';
+export { eventStoreMigrations, preferLz4Compression } from './migrations';
 export * from './consume-events';
 export * from './nest/tokens';
 export * from './nest/event-store.module';

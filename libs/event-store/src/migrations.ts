@@ -1,7 +1,22 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { schemaIdentifier } from './sql-identifier';
+import { columnIdentifier, qualifiedTable, schemaIdentifier } from './sql-identifier';
 
 type MigrationClass = new () => MigrationInterface;
+
+/**
+ * Large values (event data, raw webhook bodies) compress with lz4 instead of pglz: about
+ * ten times less CPU per stored row. A server built without lz4 (the embedded database)
+ * keeps its default. Only rows written afterwards are affected.
+ */
+export async function preferLz4Compression(q: Pick<QueryRunner, 'query'>, table: string, column: string): Promise<void> {
+  const target = `${qualifiedTable(table)} ALTER COLUMN ${columnIdentifier(column)}`;
+  await q.query(`
+    DO $$ BEGIN
+      IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
+        EXECUTE 'ALTER TABLE ${target.replace(/'/g, "''")} SET COMPRESSION lz4';
+      END IF;
+    END $$`);
+}
 
 /**
  * The event store's tables in one service's schema: the append-only `events` log,
@@ -53,5 +68,14 @@ export function eventStoreMigrations(schema: string): MigrationClass[] {
       await q.query(`DROP TABLE ${s}.events`);
     }
   }
-  return [EventStoreInit1732300000000];
+  class EventStoreLz4Data1732300000001 implements MigrationInterface {
+    name = `EventStoreLz4Data1732300000001`;
+    async up(q: QueryRunner): Promise<void> {
+      await preferLz4Compression(q, `${schema}.events`, 'data');
+    }
+    async down(): Promise<void> {
+      // Compression is a storage detail; nothing to undo.
+    }
+  }
+  return [EventStoreInit1732300000000, EventStoreLz4Data1732300000001];
 }

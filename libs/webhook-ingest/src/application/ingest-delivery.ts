@@ -1,5 +1,6 @@
-import { ConcurrencyError, EventStore } from '@sluice/event-store';
-import type { DataSource } from 'typeorm';
+import type { NewEvent } from '@sluice/contracts';
+import { ConcurrencyError, EventStore, type StreamAppend } from '@sluice/event-store';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { Normalised } from '../domain/normalise';
 
 export type IngestResult = 'accepted' | 'duplicate';
@@ -12,48 +13,99 @@ export interface VerifiedDelivery {
   readonly normalised: Extract<Normalised, { kind: 'events' }>;
 }
 
+interface Pending {
+  readonly delivery: VerifiedDelivery;
+  readonly resolve: (result: IngestResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 const MAX_ATTEMPTS = 8;
+const DELIVERY_COLUMNS = 7;
 
 /**
- * Stores one verified delivery and appends its events in ONE transaction. The delivery
- * row is inserted first with ON CONFLICT DO NOTHING: a concurrent copy of the same
- * delivery waits on the primary key and then sees the row, so exactly one copy appends.
- * Two different deliveries of one repository may race for the next stream version;
- * the loser retries in a new transaction after a jittered backoff.
+ * Stores verified deliveries and appends their events, group-committed: deliveries that
+ * arrive while a write is in flight are written together by the next one, in ONE
+ * transaction of two statements (the delivery rows with ON CONFLICT DO NOTHING, then the
+ * events of the rows that were new, every repository's stream in one append). So under
+ * load the cost of a round trip and a commit is shared by the whole batch, and a
+ * delivery's row and its events commit together or not at all.
+ *
+ * A delivery already stored (a redelivery, or a second copy in the same batch) is a
+ * `duplicate` and appends nothing; a concurrent copy in another replica waits on the
+ * primary key and then sees the row. Another replica may race for a stream's next
+ * version: the batch is retried after a jittered backoff. Any other failure of a batch
+ * is narrowed down by writing its deliveries one by one, so one bad delivery fails alone.
  */
 export class IngestDelivery {
+  private readonly queue: Pending[] = [];
+  private writing = false;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: EventStore,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly options: { maxBatch?: number; sleep?: (ms: number) => Promise<void> } = {},
   ) {}
 
-  async execute(delivery: VerifiedDelivery): Promise<IngestResult> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.once(delivery);
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
-        await this.sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+  execute(delivery: VerifiedDelivery): Promise<IngestResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ delivery, resolve, reject });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) await this.writeBatch(this.queue.splice(0, this.options.maxBatch ?? 100));
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    try {
+      const results = await this.withRetries(batch.map((p) => p.delivery));
+      batch.forEach((p, i) => p.resolve(results[i]));
+    } catch (error) {
+      if (batch.length === 1) return batch[0].reject(error);
+      for (const p of batch) {
+        await this.withRetries([p.delivery]).then(([result]) => p.resolve(result), p.reject);
       }
     }
   }
 
-  private once(d: VerifiedDelivery): Promise<IngestResult> {
-    return this.dataSource.transaction(async (manager) => {
-      const inserted: unknown[] = await manager.query(
-        `INSERT INTO webhook_ingest.deliveries (delivery_id, event, action, repo, signature, raw, event_count)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (delivery_id) DO NOTHING RETURNING 1`,
-        [d.deliveryId, d.event, d.normalised.action, d.normalised.repo, d.signature, d.raw, d.normalised.events.length],
-      );
-      if (inserted.length === 0) return 'duplicate';
-      await this.store.append(
-        d.normalised.stream,
-        'any',
-        d.normalised.events.map((e) => ({ ...e, correlationId: d.deliveryId })),
-        { manager },
-      );
-      return 'accepted';
-    });
+  private async withRetries(deliveries: VerifiedDelivery[]): Promise<IngestResult[]> {
+    const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dataSource.transaction((manager) => this.write(manager, deliveries));
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
+        await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+      }
+    }
+  }
+
+  private async write(manager: EntityManager, deliveries: VerifiedDelivery[]): Promise<IngestResult[]> {
+    const firstCopy = new Map<string, VerifiedDelivery>();
+    for (const d of deliveries) if (!firstCopy.has(d.deliveryId)) firstCopy.set(d.deliveryId, d);
+    const unique = [...firstCopy.values()];
+    const values = unique.map((_, row) => `(${Array.from({ length: DELIVERY_COLUMNS }, (_, c) => `$${row * DELIVERY_COLUMNS + c + 1}`).join(', ')})`);
+    const inserted: Array<{ delivery_id: string }> = await manager.query(
+      `INSERT INTO webhook_ingest.deliveries (delivery_id, event, action, repo, signature, raw, event_count)
+       VALUES ${values.join(', ')} ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id`,
+      unique.flatMap((d) => [d.deliveryId, d.event, d.normalised.action, d.normalised.repo, d.signature, d.raw, d.normalised.events.length]),
+    );
+    const isNew = new Set(inserted.map((r) => r.delivery_id));
+    const perStream = new Map<string, NewEvent[]>();
+    for (const d of unique) {
+      if (!isNew.has(d.deliveryId)) continue;
+      const events = perStream.get(d.normalised.stream) ?? [];
+      events.push(...d.normalised.events.map((e) => ({ ...e, correlationId: d.deliveryId })));
+      perStream.set(d.normalised.stream, events);
+    }
+    const appends: StreamAppend[] = [...perStream].map(([stream, events]) => ({ stream, expectedVersion: 'any', events }));
+    await this.store.appendMany(appends, { manager });
+    return deliveries.map((d) => (isNew.has(d.deliveryId) && firstCopy.get(d.deliveryId) === d ? 'accepted' : 'duplicate'));
   }
 }

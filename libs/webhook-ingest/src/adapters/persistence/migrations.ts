@@ -1,3 +1,4 @@
+import { preferLz4Compression } from '@sluice/event-store';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 export const WEBHOOK_INGEST_SCHEMA = 'webhook_ingest';
@@ -37,4 +38,15 @@ export class WebhookIngestInit1732400000000 implements MigrationInterface {
   }
 }
 
-export const webhookIngestMigrations = [WebhookIngestInit1732400000000];
+/** Raw bodies (often 20 KB and more) compress with lz4 where the server has it. */
+export class WebhookIngestLz4Raw1732400000001 implements MigrationInterface {
+  name = 'WebhookIngestLz4Raw1732400000001';
+  async up(q: QueryRunner): Promise<void> {
+    await preferLz4Compression(q, 'webhook_ingest.deliveries', 'raw');
+  }
+  async down(): Promise<void> {
+    // Compression is a storage detail; nothing to undo.
+  }
+}
+
+export const webhookIngestMigrations = [WebhookIngestInit1732400000000, WebhookIngestLz4Raw1732400000001];
