@@ -1,38 +1,24 @@
 // bench/global-sync: a global sync of REPOS repositories × BRANCHES branches from a fake
 // GitHub through the real stack (repo-sync module, PostgreSQL, outbox relay to Kafka),
 // with its ratio to a baseline in the same run: the same GitHub reads made with bare
-// fetch at the same concurrency and nothing stored — the floor the fake allows.
+// fetch at the same concurrency and nothing stored — the floor the fake allows. The fake
+// runs in a worker thread (support/fake-github-thread.ts), off the measured event loop.
 import type { Server } from 'node:http';
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventStoreModule } from '@sluice/event-store';
-import { FakeGitHub } from '@sluice/fake-scm';
 import { MessagingModule } from '@sluice/messaging';
 import { configureApp, configureLogging } from '@sluice/platform';
 import { GlobalSync, REPO_SYNC_SCHEMA, repoSyncMigrations, RepoSyncModule } from '@sluice/repo-sync';
 import { GitHubScm } from '@sluice/scm';
 import { createTestDatabase, kafkaBrokers, uniqueName } from '@sluice/testing';
 import { report } from './report';
+import { startFakeGitHubThread } from './support/fake-github-thread';
 
 const REPOS = Number(process.env.BENCH_SYNC_REPOS ?? 1_000);
 const BRANCHES = Number(process.env.BENCH_SYNC_BRANCHES ?? 10);
 const REPO_CONCURRENCY = Number(process.env.BENCH_SYNC_CONCURRENCY ?? 8);
 const PER_REPO = 4;
-
-function seed(fake: FakeGitHub): void {
-  for (let r = 0; r < REPOS; r++) {
-    const name = `acme/svc-${r}`;
-    fake.seed.repo({ owner: 'acme', name: `svc-${r}` });
-    const files: Record<string, string> = { 'README.md': name };
-    if (r % 10 === 0) files[`deploy/svc-${r}/deploy.yaml`] = 'team: t\nnamespace: n\n';
-    const root = fake.seed.commit(name, { message: 'init', files });
-    fake.seed.status(name, root, { state: 'success', context: 'ci' });
-    for (let b = 1; b < BRANCHES; b++) {
-      fake.seed.branch(name, `feature-${b}`, root);
-      fake.seed.commit(name, { message: `work ${b}`, files: { [`f${b}`]: String(b) }, branch: `feature-${b}` });
-    }
-  }
-}
 
 async function baseline(url: string): Promise<number> {
   const headers = { authorization: 'token bench', accept: 'application/vnd.github+json' };
@@ -65,9 +51,7 @@ async function baseline(url: string): Promise<number> {
 
 export async function benchGlobalSync(): Promise<boolean> {
   configureLogging({ level: 'warn', service: 'bench-global-sync' });
-  const fake = new FakeGitHub({ validateResponses: false, rateLimit: { limit: 10_000_000 } });
-  await fake.start();
-  seed(fake);
+  const fake = await startFakeGitHubThread({ repos: REPOS, branches: BRANCHES });
   const db = await createTestDatabase('bench_global_sync');
   @Module({})
   class BenchApp {}
@@ -101,7 +85,7 @@ export async function benchGlobalSync(): Promise<boolean> {
     await sync.settled(again.syncId);
     const rerun = (Date.now() - rerunStarted) / 1000;
     void (app.getHttpServer() as Server);
-    return report(`global-sync (${REPOS} repos × ${BRANCHES} branches, ${REPO_CONCURRENCY} repos at once; ${fake.requests.length} GitHub requests)`, [
+    return report(`global-sync (${REPOS} repos × ${BRANCHES} branches, ${REPO_CONCURRENCY} repos at once; ${await fake.requestCount()} GitHub requests)`, [
       { name: 'full sync', value: seconds, unit: 's', baseline: { name: 'bare fetch of the same reads', value: floor }, target: { op: '<=', value: 60 } },
       { name: 'idempotent re-sync (nothing changed)', value: rerun, unit: 's', baseline: { name: 'full sync', value: seconds } },
     ]);
