@@ -3,19 +3,26 @@ import { commitStatusConfigSchema } from '@sluice/commit-status';
 import { kubeApplierConfigSchema } from '@sluice/kube-applier';
 import { repoSyncConfigSchema } from '@sluice/repo-sync';
 import { webhookIngestConfigSchema } from '@sluice/webhook-ingest';
-import { postgresUrlSetting } from '@sluice/platform';
+import { httpUrlSetting, postgresUrlSetting } from '@sluice/platform';
 import type { z } from 'zod';
 
 /**
  * Every service's settings in one schema (ARCHITECTURE §8). Unlike the distributed
- * services, DATABASE_URL is optional: unset = the embedded database.
+ * services, DATABASE_URL is optional: unset = the embedded database; SLUICE_PUBLIC_URL
+ * unset = the address the app listens on (SLUICE_HOST, SLUICE_PORT).
  */
 export const allInOneConfigSchema = repoSyncConfigSchema
   .extend(autodeployConfigSchema.shape)
   .extend(kubeApplierConfigSchema.shape)
   .extend(commitStatusConfigSchema.shape)
   .extend(webhookIngestConfigSchema.shape)
-  .extend({ DATABASE_URL: postgresUrlSetting.optional() });
+  .extend({ DATABASE_URL: postgresUrlSetting.optional(), SLUICE_PUBLIC_URL: httpUrlSetting.optional() })
+  .transform((config) => ({ ...config, SLUICE_PUBLIC_URL: config.SLUICE_PUBLIC_URL ?? listenUrl(config.SLUICE_HOST, config.SLUICE_PORT) }));
+
+function listenUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}
 
 export type AllInOneConfig = z.output<typeof allInOneConfigSchema>;
 
