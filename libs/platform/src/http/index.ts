@@ -1,3 +1,4 @@
 export * from './errors';
 export * from './error.filter';
 export * from './validation';
+export * from './openapi';
