@@ -1,7 +1,8 @@
 import { EventStoreModule } from '@sluice/event-store';
 import { MessagingModule } from '@sluice/messaging';
-import { bootstrapService, exitOnBootFailure } from '@sluice/platform';
+import { bootstrapService, exitOnBootFailure, setupOpenApi } from '@sluice/platform';
 import {
+  COMMIT_STATUS_OPENAPI,
   COMMIT_STATUS_SCHEMA,
   commitStatusConfigSchema,
   commitStatusMigrations,
@@ -20,4 +21,5 @@ bootstrapService<CommitStatusConfig>({
       CommitStatusModule.forRoot(config),
     ],
   }),
+  configure: (app) => setupOpenApi(app, COMMIT_STATUS_OPENAPI),
 }).catch(exitOnBootFailure);

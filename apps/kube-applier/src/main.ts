@@ -1,7 +1,8 @@
 import { EventStoreModule } from '@sluice/event-store';
 import { MessagingModule } from '@sluice/messaging';
-import { bootstrapService, ConfigError, exitOnBootFailure } from '@sluice/platform';
+import { bootstrapService, ConfigError, exitOnBootFailure, setupOpenApi } from '@sluice/platform';
 import {
+  KUBE_APPLIER_OPENAPI,
   KUBE_APPLIER_SCHEMA,
   kubeApplierConfigSchema,
   KubeApplierConfig,
@@ -23,4 +24,5 @@ bootstrapService<KubeApplierConfig>({
       ],
     };
   },
+  configure: (app) => setupOpenApi(app, KUBE_APPLIER_OPENAPI),
 }).catch(exitOnBootFailure);

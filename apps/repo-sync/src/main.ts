@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { EventStoreModule } from '@sluice/event-store';
 import { MessagingModule } from '@sluice/messaging';
-import { bootstrapService, ConfigError, exitOnBootFailure } from '@sluice/platform';
-import { REPO_SYNC_SCHEMA, repoSyncConfigSchema, RepoSyncConfig, repoSyncMigrations, RepoSyncModule } from '@sluice/repo-sync';
+import { bootstrapService, ConfigError, exitOnBootFailure, setupOpenApi } from '@sluice/platform';
+import { REPO_SYNC_OPENAPI, REPO_SYNC_SCHEMA, repoSyncConfigSchema, RepoSyncConfig, repoSyncMigrations, RepoSyncModule } from '@sluice/repo-sync';
 
 bootstrapService<RepoSyncConfig>({
   name: 'repo-sync',
@@ -20,4 +20,5 @@ bootstrapService<RepoSyncConfig>({
       ],
     };
   },
+  configure: (app) => setupOpenApi(app, REPO_SYNC_OPENAPI),
 }).catch(exitOnBootFailure);

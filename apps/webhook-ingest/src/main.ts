@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { EventStoreModule } from '@sluice/event-store';
 import { MessagingModule } from '@sluice/messaging';
-import { bootstrapService, ConfigError, exitOnBootFailure } from '@sluice/platform';
+import { bootstrapService, ConfigError, exitOnBootFailure, setupOpenApi } from '@sluice/platform';
 import {
+  WEBHOOK_INGEST_OPENAPI,
   WEBHOOK_INGEST_SCHEMA,
   webhookIngestConfigSchema,
   WebhookIngestConfig,
@@ -28,4 +29,5 @@ bootstrapService<WebhookIngestConfig>({
   },
   // The webhook handler reads the raw body itself, capped while streaming (413 at 25 MB).
   bodyParser: false,
+  configure: (app) => setupOpenApi(app, WEBHOOK_INGEST_OPENAPI),
 }).catch(exitOnBootFailure);

@@ -4,3 +4,4 @@ export { WEBHOOK_INGEST_SCHEMA, webhookIngestMigrations } from './adapters/persi
 export { normaliseDelivery, repoStream, NORMALISED_EVENTS, type Normalised } from './domain/normalise';
 export { SignatureVerifier } from './domain/signature';
 export type { WebhookAnswer } from './adapters/http/github-webhook.controller';
+export { WEBHOOK_INGEST_OPENAPI } from './adapters/http/github-webhook.controller';

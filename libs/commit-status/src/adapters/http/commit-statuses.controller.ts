@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { BearerAuthGuard } from '@sluice/auth';
 import { repoFullName, sha } from '@sluice/contracts';
-import { ZodValidationPipe } from '@sluice/platform';
+import { errorResponse, ZodValidationPipe, type OpenApiInfo } from '@sluice/platform';
 import { z } from 'zod';
 import { COMMIT_STATUS_STORE, type CommitStatusStore } from '../../application/ports';
 
@@ -13,6 +13,12 @@ const querySchema = z
     sha: sha.optional(),
   })
   .strict();
+
+/** Commit-status's OpenAPI document (served at `/api/docs-json` with `setupOpenApi` from `@sluice/platform`). */
+export const COMMIT_STATUS_OPENAPI: OpenApiInfo = {
+  title: 'Sluice commit-status',
+  description: 'CommitStatus resources: the statuses Sluice reports on commits, and what the SCM holds',
+};
 
 /** `GET /api/commit-statuses?repo=&sha=`: the CommitStatuses on a repository (optionally one commit), spec and status; any valid token (admin or team). */
 @ApiTags('commit-statuses')
@@ -27,8 +33,8 @@ export class CommitStatusesController {
   @ApiQuery({ name: 'repo', required: true, description: 'owner/name (GitLab: group path/name)' })
   @ApiQuery({ name: 'sha', required: false, description: '40-character commit SHA' })
   @ApiResponse({ status: 200, description: '{ items: [{ namespace, name, generation, ownedBySluice, spec, status }] }' })
-  @ApiResponse({ status: 400, description: 'bad repo or sha (the message names the field)' })
-  @ApiResponse({ status: 401, description: 'missing or invalid bearer token' })
+  @ApiResponse({ status: 400, description: 'bad repo or sha (the message names the field)', schema: errorResponse })
+  @ApiResponse({ status: 401, description: 'missing or invalid bearer token', schema: errorResponse })
   async list(@Query(new ZodValidationPipe(querySchema)) query: z.infer<typeof querySchema>) {
     const records = await this.store.query(query);
     return {

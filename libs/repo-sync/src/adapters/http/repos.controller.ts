@@ -1,9 +1,17 @@
 import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminOnlyGuard, BearerAuthGuard, CurrentPrincipal, subjectOf, type Principal } from '@sluice/auth';
-import { NotFoundError, parseOrThrow } from '@sluice/platform';
+import { errorResponse, NotFoundError, openApiSchema, parseOrThrow, type OpenApiInfo } from '@sluice/platform';
 import { z } from 'zod';
 import { GlobalSync } from '../../application/global-sync';
 import { CatalogueQueries } from '../persistence/catalogue-queries';
+import { branchListSchema, commitSchema, repoConfigsSchema, repoDetailSchema, repoPageSchema, syncProgressSchema, syncStartedSchema } from './response-schemas';
+
+/** Repo-sync's OpenAPI document (served at `/api/docs-json` with `setupOpenApi` from `@sluice/platform`). */
+export const REPO_SYNC_OPENAPI: OpenApiInfo = {
+  title: 'Sluice repo-sync',
+  description: 'The repository catalogue (repos, branches, commits and builds, configs found) and global sync',
+};
 
 const segment = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'an owner or repository name');
 const repoParams = z.object({ owner: segment, name: segment });
@@ -15,18 +23,31 @@ const listQuery = z.object({
 const syncParams = z.object({ syncId: z.uuid('a sync id (uuid)') });
 
 /** The repository catalogue (ARCHITECTURE §7): read by any valid token, the admin's or a team's. */
+@ApiTags('repos')
+@ApiBearerAuth()
+@ApiResponse({ status: 400, description: 'bad path or query parameter, naming the field', schema: errorResponse })
+@ApiResponse({ status: 401, description: 'no or invalid bearer token', schema: errorResponse })
 @Controller('api/repos')
 @UseGuards(BearerAuthGuard)
 export class ReposController {
   constructor(private readonly queries: CatalogueQueries) {}
 
   @Get()
+  @ApiOperation({ summary: 'Repositories in the catalogue by full name; page with ?after=<next>' })
+  @ApiQuery({ name: 'limit', required: false, description: '1-500, default 100' })
+  @ApiQuery({ name: 'after', required: false, description: 'the next of the previous page (a repository full name)' })
+  @ApiResponse({ status: 200, schema: openApiSchema(repoPageSchema) })
   list(@Query() query: unknown) {
     const q = parseOrThrow(listQuery, query, 'query');
     return this.queries.listRepos(q.limit, q.after ?? null);
   }
 
   @Get(':owner/:name')
+  @ApiOperation({ summary: 'One repository: default branch, counts of branches, configs and config errors, last scanned config SHA' })
+  @ApiParam({ name: 'owner' })
+  @ApiParam({ name: 'name' })
+  @ApiResponse({ status: 200, schema: openApiSchema(repoDetailSchema) })
+  @ApiResponse({ status: 404, description: 'repository not in the catalogue', schema: errorResponse })
   async get(@Param() params: unknown) {
     const p = parseOrThrow(repoParams, params, 'param');
     const repo = await this.queries.repo(`${p.owner}/${p.name}`);
@@ -35,12 +56,23 @@ export class ReposController {
   }
 
   @Get(':owner/:name/branches')
+  @ApiOperation({ summary: 'Branches of a repository with their head commits' })
+  @ApiParam({ name: 'owner' })
+  @ApiParam({ name: 'name' })
+  @ApiResponse({ status: 200, schema: openApiSchema(branchListSchema) })
+  @ApiResponse({ status: 404, description: 'repository not in the catalogue', schema: errorResponse })
   async branches(@Param() params: unknown) {
     const fullName = await this.known(params);
     return { items: await this.queries.branches(fullName) };
   }
 
   @Get(':owner/:name/commits/:sha')
+  @ApiOperation({ summary: 'One commit of a repository with its builds (CI statuses)' })
+  @ApiParam({ name: 'owner' })
+  @ApiParam({ name: 'name' })
+  @ApiParam({ name: 'sha', description: '40-character lowercase hex commit SHA' })
+  @ApiResponse({ status: 200, schema: openApiSchema(commitSchema) })
+  @ApiResponse({ status: 404, description: 'repository not in the catalogue, or commit not known', schema: errorResponse })
   async commit(@Param() params: unknown) {
     const p = parseOrThrow(commitParams, params, 'param');
     const fullName = await this.known(p);
@@ -51,6 +83,11 @@ export class ReposController {
 
   /** Valid configs and, per folder, the validation errors of the last scan. */
   @Get(':owner/:name/configs')
+  @ApiOperation({ summary: 'Valid configs of a config repository and, per folder, the validation errors of the last scan' })
+  @ApiParam({ name: 'owner' })
+  @ApiParam({ name: 'name' })
+  @ApiResponse({ status: 200, schema: openApiSchema(repoConfigsSchema) })
+  @ApiResponse({ status: 404, description: 'repository not in the catalogue', schema: errorResponse })
   async configs(@Param() params: unknown) {
     const fullName = await this.known(params);
     return this.queries.configs(fullName);
@@ -65,6 +102,10 @@ export class ReposController {
 }
 
 /** Global sync (admin; a team token gets 403). */
+@ApiTags('admin')
+@ApiBearerAuth()
+@ApiResponse({ status: 401, description: 'no or invalid bearer token', schema: errorResponse })
+@ApiResponse({ status: 403, description: 'not the admin token', schema: errorResponse })
 @Controller('api/admin/sync')
 @UseGuards(BearerAuthGuard, AdminOnlyGuard)
 export class SyncController {
@@ -72,12 +113,19 @@ export class SyncController {
 
   @Post()
   @HttpCode(202)
+  @ApiOperation({ summary: 'Start a global sync of every repository the SCM app can see (or join the one running)' })
+  @ApiResponse({ status: 202, schema: openApiSchema(syncStartedSchema) })
   async start(@CurrentPrincipal() principal: Principal) {
     const { syncId, started } = await this.sync.start(subjectOf(principal));
     return { syncId, started };
   }
 
   @Get(':syncId')
+  @ApiOperation({ summary: 'Progress of a global sync' })
+  @ApiParam({ name: 'syncId', description: 'the syncId POST /api/admin/sync answered' })
+  @ApiResponse({ status: 200, schema: openApiSchema(syncProgressSchema) })
+  @ApiResponse({ status: 400, description: 'syncId is not a UUID', schema: errorResponse })
+  @ApiResponse({ status: 404, description: 'unknown sync', schema: errorResponse })
   async progress(@Param() params: unknown) {
     const p = parseOrThrow(syncParams, params, 'param');
     const progress = await this.sync.progress(p.syncId);

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, HttpCode, Inject, Post, Req, Res, UnsupportedMediaTypeException } from '@nestjs/common';
-import { BadRequestError, createLogger, UnauthorizedError } from '@sluice/platform';
+import { ApiConsumes, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { BadRequestError, createLogger, errorResponse, openApiSchema, UnauthorizedError, type OpenApiInfo } from '@sluice/platform';
+import { z } from 'zod';
 import { IngestDelivery } from '../../application/ingest-delivery';
 import { normaliseDelivery } from '../../domain/normalise';
 import { SignatureVerifier } from '../../domain/signature';
@@ -12,6 +14,18 @@ export interface WebhookAnswer {
   readonly result: 'accepted' | 'duplicate' | 'ignored';
   readonly reason?: string;
 }
+
+/** Webhook-ingest's OpenAPI document (served at `/api/docs-json` with `setupOpenApi` from `@sluice/platform`). */
+export const WEBHOOK_INGEST_OPENAPI: OpenApiInfo = {
+  title: 'Sluice webhook-ingest',
+  description: 'GitHub webhook deliveries, verified with the webhook secret (X-Hub-Signature-256), not a bearer token',
+};
+
+const webhookAnswerSchema = z.object({
+  deliveryId: z.string(),
+  result: z.enum(['accepted', 'duplicate', 'ignored']),
+  reason: z.string().optional().describe('why an ignored delivery was ignored'),
+});
 
 export const WEBHOOK_BODY_LIMIT = Symbol('WEBHOOK_BODY_LIMIT');
 
@@ -29,6 +43,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
  * raw bytes, normalise, store delivery + events in one transaction; everything heavier
  * happens downstream of the outbox relay.
  */
+@ApiTags('webhooks')
 @Controller('webhooks')
 export class GithubWebhookController {
   private readonly log = createLogger('webhook-ingest');
@@ -41,6 +56,16 @@ export class GithubWebhookController {
 
   @Post('github')
   @HttpCode(202)
+  @ApiOperation({ summary: 'A GitHub webhook delivery: verified, normalised and stored with its events in one transaction' })
+  @ApiConsumes('application/json')
+  @ApiHeader({ name: 'X-GitHub-Event', required: true })
+  @ApiHeader({ name: 'X-GitHub-Delivery', required: true })
+  @ApiHeader({ name: 'X-Hub-Signature-256', required: true, description: 'sha256=<HMAC of the raw body with the webhook secret>' })
+  @ApiResponse({ status: 202, description: 'stored (accepted), seen before (duplicate) or not an event Sluice uses (ignored)', schema: openApiSchema(webhookAnswerSchema) })
+  @ApiResponse({ status: 400, description: 'missing or bad header, or a body that is not JSON', schema: errorResponse })
+  @ApiResponse({ status: 401, description: 'the signature matches no configured webhook secret', schema: errorResponse })
+  @ApiResponse({ status: 413, description: 'body over the limit (25 MB)', schema: errorResponse })
+  @ApiResponse({ status: 415, description: 'content type is not application/json', schema: errorResponse })
   async receive(@Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<WebhookAnswer> {
     try {
       const answer = await this.handle(req, res);
