@@ -1,7 +1,9 @@
 // Issue 8, "Prove it", all-in-one mode: the app as `npm start` runs it (apps/sluice/src/main.ts)
 // with its embedded defaults — PGlite under SLUICE_DATA_DIR, the in-process bus, a generated
 // admin token — against the real kube-apiserver and the fake GitHub.
-import { after, before, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { defineFlow } from './support/flow';
 import { Scenario } from './support/scenario';
 import { startAllInOneApp, type AllInOneApp } from './support/sluice';
@@ -21,6 +23,17 @@ describe('Sluice all-in-one, end to end', { timeout: 420_000 }, () => {
   after(async () => {
     await sluice?.stop();
     await world?.stop();
+  });
+
+  it('serves one OpenAPI 3 document of every service at /api/docs-json', async () => {
+    const res = await fetch(`${sluice.urlFor('/api/docs-json')}/api/docs-json`);
+    assert.equal(res.status, 200);
+    const doc = await res.json();
+    for (const path of ['/api/repos', '/api/admin/sync', '/api/configs', '/api/deploys', '/api/commit-statuses', '/webhooks/github', '/api/deploys/{id}/manifests', '/api/configs/{name}/manifests']) {
+      assert.ok(doc.paths[path], `OpenAPI path ${path}`);
+    }
+    assert.match(doc.openapi, /^3\./);
+    await SwaggerParser.validate(structuredClone(doc));
   });
 
   defineFlow(() => scenario, {

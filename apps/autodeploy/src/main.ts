@@ -1,9 +1,9 @@
-import { bootstrapService, exitOnBootFailure } from '@sluice/platform';
-import { autodeployConfigSchema, AutodeployConfig, autodeployServiceModule, setupOpenApi } from '@sluice/autodeploy';
+import { bootstrapService, exitOnBootFailure, setupOpenApi } from '@sluice/platform';
+import { AUTODEPLOY_OPENAPI, autodeployConfigSchema, AutodeployConfig, autodeployServiceModule } from '@sluice/autodeploy';
 
 bootstrapService<AutodeployConfig>({
   name: 'autodeploy',
   schema: autodeployConfigSchema,
   module: (config) => autodeployServiceModule(config),
-  configure: (app) => setupOpenApi(app, 'Sluice autodeploy'),
+  configure: (app) => setupOpenApi(app, AUTODEPLOY_OPENAPI),
 }).catch(exitOnBootFailure);

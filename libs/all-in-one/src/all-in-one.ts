@@ -7,18 +7,22 @@ import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { resolveAdminToken } from '@sluice/auth';
 import { EventStoreModule, migrateServiceSchema } from '@sluice/event-store';
 import { createMessageBus, MessagingModule, type MessageBus } from '@sluice/messaging';
 import {
   applyServerTimeouts,
+  buildOpenApiDocument,
   configureApp,
   configureLogging,
   createLogger,
   HealthModule,
   LoggingModule,
+  mergeOpenApiDocuments,
   metricsRegistry,
   ReadinessRegistry,
+  setupOpenApi,
   SluiceConfigModule,
 } from '@sluice/platform';
 import express from 'express';
@@ -85,9 +89,16 @@ export async function startAllInOne(loaded: AllInOneConfig, options: { port?: nu
     groupPrefix: config.SLUICE_KAFKA_TOPIC_PREFIX,
   });
 
+  // One OpenAPI document for everything, served by the part `/api/docs-json` is routed to;
+  // merged once every part is up (a path and method declared twice fails the start).
+  let openApi: OpenAPIObject | undefined;
+  const docsHost = SERVICE_PARTS.find((part) => serves(part, '/api/docs-json'));
   const running: RunningPart[] = [];
   try {
-    for (const part of SERVICE_PARTS) running.push(await startPart(part, config, dataSource, bus, poolSize));
+    for (const part of SERVICE_PARTS) {
+      running.push(await startPart(part, config, dataSource, bus, poolSize, part === docsHost ? () => openApi! : undefined));
+    }
+    openApi = mergedOpenApi(running);
   } catch (error) {
     await stopAll(running, dataSource, bus, embedded);
     throw error;
@@ -113,7 +124,14 @@ export async function startAllInOne(loaded: AllInOneConfig, options: { port?: nu
   };
 }
 
-async function startPart(part: ServicePart, config: ResolvedConfig, dataSource: DataSource, bus: MessageBus, poolSize: number): Promise<RunningPart> {
+async function startPart(
+  part: ServicePart,
+  config: ResolvedConfig,
+  dataSource: DataSource,
+  bus: MessageBus,
+  poolSize: number,
+  openApi?: () => OpenAPIObject,
+): Promise<RunningPart> {
   @Module({})
   class ServiceRoot {}
   const root: DynamicModule = {
@@ -140,24 +158,42 @@ async function startPart(part: ServicePart, config: ResolvedConfig, dataSource: 
     bodyParser: part.bodyParser ?? true,
   });
   configureApp(app);
-  await part.configure?.(app);
+  if (openApi) setupOpenApi(app, openApi);
   await app.init();
   return { part, app, handler };
 }
 
+/** Paths the all-in-one answers itself, before any part. */
+const HEALTHZ = /^\/healthz\/?(\?|$)/;
+const READYZ = /^\/readyz\/?(\?|$)/;
+const METRICS = /^\/metrics\/?(\?|$)/;
+
+function serves(part: ServicePart, path: string): boolean {
+  return part.routes.some((pattern) => pattern.test(path));
+}
+
+/** The paths and schemas of every part's document in one; every part serves the health paths alike. */
+function mergedOpenApi(running: readonly RunningPart[]): OpenAPIObject {
+  return mergeOpenApiDocuments(
+    { title: 'Sluice', description: 'Sluice REST API: every service of the all-in-one app' },
+    running.map((r) => ({ name: r.part.name, document: buildOpenApiDocument(r.app, r.part.openApi) })),
+    { shared: (path) => [HEALTHZ, READYZ, METRICS].some((pattern) => pattern.test(path)) },
+  );
+}
+
 async function route(running: readonly RunningPart[], req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = req.url ?? '/';
-  if (/^\/healthz\/?(\?|$)/.test(path)) return json(res, 200, { status: 'ok' });
-  if (/^\/readyz\/?(\?|$)/.test(path)) {
+  if (HEALTHZ.test(path)) return json(res, 200, { status: 'ok' });
+  if (READYZ.test(path)) {
     const reports = await Promise.all(running.map(async (r) => [r.part.name, await r.app.get(ReadinessRegistry).evaluate()] as const));
     const ready = reports.every(([, report]) => report.ready);
     return json(res, ready ? 200 : 503, { status: ready ? 'ok' : 'not-ready', services: Object.fromEntries(reports.map(([name, report]) => [name, report.checks])) });
   }
-  if (/^\/metrics\/?(\?|$)/.test(path)) {
+  if (METRICS.test(path)) {
     res.writeHead(200, { 'content-type': metricsRegistry.contentType, 'cache-control': 'no-store' });
     return void res.end(await metricsRegistry.metrics());
   }
-  const target = running.find((r) => r.part.routes.some((pattern) => pattern.test(path)));
+  const target = running.find((r) => serves(r.part, path));
   if (!target) return json(res, 404, { error: { code: 'not_found', message: `no route for ${req.method} ${path.split('?')[0]}` } });
   target.handler(req, res);
 }

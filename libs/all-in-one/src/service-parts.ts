@@ -1,12 +1,11 @@
-import type { INestApplication } from '@nestjs/common';
 import type { MigrationInterface } from 'typeorm';
-import { AUTODEPLOY_SCHEMA, AutodeployModule, autodeployMigrations, autodeployTopicFor, setupOpenApi } from '@sluice/autodeploy';
-import { COMMIT_STATUS_SCHEMA, CommitStatusModule, commitStatusMigrations } from '@sluice/commit-status';
+import { AUTODEPLOY_OPENAPI, AUTODEPLOY_SCHEMA, AutodeployModule, autodeployMigrations, autodeployTopicFor } from '@sluice/autodeploy';
+import { COMMIT_STATUS_OPENAPI, COMMIT_STATUS_SCHEMA, CommitStatusModule, commitStatusMigrations } from '@sluice/commit-status';
 import type { StoredEvent } from '@sluice/event-store';
-import { KUBE_APPLIER_SCHEMA, KubeApplierModule, kubeApplierMigrations } from '@sluice/kube-applier';
-import type { ModuleLike } from '@sluice/platform';
-import { REPO_SYNC_SCHEMA, RepoSyncModule, repoSyncMigrations } from '@sluice/repo-sync';
-import { WEBHOOK_INGEST_SCHEMA, WebhookIngestModule, webhookIngestMigrations } from '@sluice/webhook-ingest';
+import { KUBE_APPLIER_OPENAPI, KUBE_APPLIER_SCHEMA, KubeApplierModule, kubeApplierMigrations } from '@sluice/kube-applier';
+import type { ModuleLike, OpenApiInfo } from '@sluice/platform';
+import { REPO_SYNC_OPENAPI, REPO_SYNC_SCHEMA, RepoSyncModule, repoSyncMigrations } from '@sluice/repo-sync';
+import { WEBHOOK_INGEST_OPENAPI, WEBHOOK_INGEST_SCHEMA, WebhookIngestModule, webhookIngestMigrations } from '@sluice/webhook-ingest';
 import type { ResolvedConfig } from './all-in-one.config';
 
 type MigrationClass = new () => MigrationInterface;
@@ -22,7 +21,8 @@ export interface ServicePart {
   readonly routes: readonly RegExp[];
   /** False: the service reads the raw body itself (webhook signatures). */
   readonly bodyParser?: boolean;
-  readonly configure?: (app: INestApplication) => void | Promise<void>;
+  /** Its OpenAPI document: merged with the other parts' into the one at `/api/docs-json`. */
+  readonly openApi: OpenApiInfo;
 }
 
 export const SERVICE_PARTS: readonly ServicePart[] = [
@@ -33,6 +33,7 @@ export const SERVICE_PARTS: readonly ServicePart[] = [
     module: (config) => WebhookIngestModule.forRoot(config),
     routes: [/^\/webhooks\//],
     bodyParser: false,
+    openApi: WEBHOOK_INGEST_OPENAPI,
   },
   {
     name: 'kube-applier',
@@ -40,6 +41,7 @@ export const SERVICE_PARTS: readonly ServicePart[] = [
     migrations: kubeApplierMigrations,
     module: (config) => KubeApplierModule.forRoot(config),
     routes: [/^\/api\/(deploys|configs)\/[^/]+\/manifests\/?(\?|$)/],
+    openApi: KUBE_APPLIER_OPENAPI,
   },
   {
     name: 'repo-sync',
@@ -47,6 +49,7 @@ export const SERVICE_PARTS: readonly ServicePart[] = [
     migrations: repoSyncMigrations,
     module: (config) => RepoSyncModule.forRoot(config),
     routes: [/^\/api\/repos(\/|\?|$)/, /^\/api\/admin\/sync(\/|\?|$)/],
+    openApi: REPO_SYNC_OPENAPI,
   },
   {
     name: 'commit-status',
@@ -54,6 +57,7 @@ export const SERVICE_PARTS: readonly ServicePart[] = [
     migrations: commitStatusMigrations,
     module: (config) => CommitStatusModule.forRoot(config),
     routes: [/^\/api\/commit-statuses(\/|\?|$)/],
+    openApi: COMMIT_STATUS_OPENAPI,
   },
   {
     name: 'autodeploy',
@@ -62,6 +66,6 @@ export const SERVICE_PARTS: readonly ServicePart[] = [
     relayTopicFor: autodeployTopicFor,
     module: (config) => AutodeployModule.forRoot(config),
     routes: [/^\/api\//],
-    configure: (app) => setupOpenApi(app, 'Sluice'),
+    openApi: AUTODEPLOY_OPENAPI,
   },
 ];

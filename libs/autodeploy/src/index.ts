@@ -1,6 +1,6 @@
 export * from './autodeploy.config';
 export * from './autodeploy.module';
-export { setupOpenApi } from './adapters/http/openapi';
+export { AUTODEPLOY_OPENAPI } from './adapters/http/openapi';
 export { autodeployMigrations, AUTODEPLOY_SCHEMA } from './adapters/persistence/migrations';
 export { autodeployTopicFor } from './adapters/messaging/topic-for';
 export { imageTag } from './domain/image-tag';

@@ -4,11 +4,11 @@ import { Test } from '@nestjs/testing';
 import { latestVersion, Topics, type EventData, type EventEnvelope, type EventType } from '@sluice/contracts';
 import { EventStore, EventStoreModule, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { MESSAGE_BUS, MessagingModule, type MessageBus } from '@sluice/messaging';
-import { configureApp, configureLogging } from '@sluice/platform';
+import { configureApp, configureLogging, setupOpenApi } from '@sluice/platform';
 import { createTestDatabase, kafkaBrokers, uniqueName, waitUntil, type TestDatabase } from '@sluice/testing';
 import type { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { setupOpenApi } from '../adapters/http/openapi';
+import { AUTODEPLOY_OPENAPI } from '../adapters/http/openapi';
 import { READ_MODEL_PROJECTION } from '../adapters/persistence/read-model-projection';
 import { AutodeployModule, autodeployEventStoreOptions } from '../autodeploy.module';
 
@@ -46,7 +46,7 @@ export async function startAutodeploy(options: { kafka?: boolean } = {}): Promis
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     configureApp(app);
-    setupOpenApi(app);
+    setupOpenApi(app, AUTODEPLOY_OPENAPI);
     await app.init();
     return {
       app,

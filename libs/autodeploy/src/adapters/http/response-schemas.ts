@@ -76,9 +76,8 @@ export const configListSchema = z.object({ configs: z.array(configViewSchema) })
 export const deployPageSchema = z.object({ deploys: z.array(deployViewSchema), next: z.string().nullable() });
 export const historyPageSchema = z.object({ history: z.array(historyEntrySchema), next: z.number().int().nullable() });
 export const deployAcceptedSchema = z.object({ deployId: z.string(), created: z.boolean() });
-export const errorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
-});
+/** The error body of every service (`HttpErrorFilter`). */
+export { errorResponseSchema as errorSchema } from '@sluice/platform';
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const inStep: [Same<z.infer<typeof configViewSchema>, ConfigView>, Same<z.infer<typeof deployViewSchema>, DeployView>, Same<z.infer<typeof historyEntrySchema>, HistoryEntry>] = [

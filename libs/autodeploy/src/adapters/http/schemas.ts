@@ -1,4 +1,3 @@
-import { ApiBody } from '@nestjs/swagger';
 import { configName, sha } from '@sluice/contracts';
 import { z } from 'zod';
 
@@ -41,21 +40,5 @@ export const eventsQuery = z.object({
   limit: z.coerce.number().int('an integer').min(1, 'at least 1').max(1000, 'at most 1000').default(100),
 });
 
-type ApiSchema = NonNullable<Extract<Parameters<typeof ApiBody>[0], { schema?: unknown }>['schema']>;
-
-/** A zod schema as an OpenAPI schema for @nestjs/swagger. */
-export function openApiSchema(schema: z.ZodType): ApiSchema {
-  const json = z.toJSONSchema(schema, { io: 'input', target: 'openapi-3.0' }) as Record<string, unknown>;
-  delete json.$schema;
-  return nullInEnums(json) as ApiSchema;
-}
-
-/** OpenAPI 3.0: a nullable enum must list null among its values, or validators reject null. */
-function nullInEnums(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(nullInEnums);
-  if (node === null || typeof node !== 'object') return node;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(node)) out[key] = nullInEnums(value);
-  if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
-  return out;
-}
+/** Shared with every service: a zod schema as an OpenAPI schema for @nestjs/swagger. */
+export { openApiSchema } from '@sluice/platform';
