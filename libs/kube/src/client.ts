@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -57,6 +58,8 @@ export class KubeClient {
   private readonly timeoutMs: number;
   private readonly userAgent: string;
   private readonly discovery = new Map<string, Promise<ApiResource[]>>();
+  /** One keep-alive agent for as long as the TLS material stays the same (see agentFor). */
+  private pooled: { material: string; agent: https.Agent } | undefined;
 
   constructor(
     readonly config: KubeConfig,
@@ -83,10 +86,14 @@ export class KubeClient {
       headers: {
         Accept: opts.accept ?? 'application/json',
         'User-Agent': this.userAgent,
-        ...(body !== undefined ? { 'Content-Type': opts.contentType ?? 'application/json' } : {}),
+        // Content-Length always: node sends a DELETE body without chunked framing, so without
+        // it the API server never read the delete options (propagation policy, preconditions),
+        // and on a kept-alive connection their bytes would be taken for the next request.
+        ...(body !== undefined ? { 'Content-Type': opts.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(body) } : {}),
       },
     };
     await this.config.applyToHTTPSOptions(reqOpts);
+    if (url.protocol === 'https:') reqOpts.agent = this.agentFor(reqOpts);
     const context = `${opts.method} ${opts.path}`;
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     return new Promise<T>((resolve, reject) => {
@@ -115,6 +122,45 @@ export class KubeClient {
       req.on('error', (e) => reject(networkError(e, context)));
       req.end(body);
     });
+  }
+
+  /**
+   * client-node's applyToHTTPSOptions builds a new https.Agent on every call: without this,
+   * every request would open a new TCP + TLS connection (a handshake each time, for us and for
+   * the API server) and build a new TLS context from the PEMs, whose native memory made the
+   * services that talk to the cluster grow past 300 MB under load. The agent is reused while
+   * the TLS material is unchanged (credentials that rotate client certs get a new one); tokens
+   * travel in headers, set per request. A proxy agent from the kubeconfig is left as it is.
+   */
+  private agentFor(opts: https.RequestOptions): https.RequestOptions['agent'] {
+    if (this.config.getCurrentCluster()?.proxyUrl) return opts.agent;
+    const hash = createHash('sha256');
+    for (const part of [opts.ca, opts.cert, opts.key, opts.pfx, opts.passphrase, opts.rejectUnauthorized, opts.servername]) {
+      for (const v of Array.isArray(part) ? part : [part]) {
+        hash.update(v === undefined ? '\0u' : Buffer.isBuffer(v) ? v : typeof v === 'object' && v !== null ? JSON.stringify(v) : `\0${String(v)}`);
+        hash.update('\0|');
+      }
+    }
+    const material = hash.digest('hex');
+    if (this.pooled?.material !== material) {
+      // The previous agent is dropped, not destroyed: requests in flight on it finish; its idle sockets time out.
+      this.pooled = {
+        material,
+        agent: new https.Agent({
+          keepAlive: true,
+          // Idle sockets go before the API server's own idle timeout could close one under a request.
+          timeout: 30_000,
+          ca: opts.ca,
+          cert: opts.cert,
+          key: opts.key,
+          pfx: opts.pfx,
+          passphrase: opts.passphrase,
+          ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+          ...(opts.servername ? { servername: opts.servername } : {}),
+        }),
+      };
+    }
+    return this.pooled.agent;
   }
 
   /** Discovery of one group/version, cached; refreshed once when a kind is missing (new CRDs). */
