@@ -3,11 +3,13 @@
 import { benchEventStore } from './event-store';
 import { benchWebhookIngest } from './webhook-ingest';
 import { benchGlobalSync } from './global-sync';
+import { benchE2e } from './e2e';
 
 const benches: Record<string, () => Promise<boolean>> = {
   'event-store': benchEventStore,
   'webhook-ingest': benchWebhookIngest,
   'global-sync': benchGlobalSync,
+  e2e: benchE2e,
 };
 
 async function main(): Promise<void> {

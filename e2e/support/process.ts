@@ -24,7 +24,10 @@ const STRIPPED = ['NODE_TEST_CONTEXT', 'NODE_OPTIONS', 'NODE_ENV'];
 
 export interface ServiceProcessOptions {
   readonly name: string;
-  /** Path of the entry point, relative to the repository root. */
+  /**
+   * Path of the entry point, relative to the repository root: a `.ts` file runs through
+   * @swc-node/register; a `.js` file (compiled by scripts/build-dist.mjs) runs as the image runs it.
+   */
   readonly main: string;
   readonly port: number;
   readonly env: Record<string, string>;
@@ -58,7 +61,8 @@ export class ServiceProcess {
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !STRIPPED.includes(k)) env[k] = v;
     Object.assign(env, { SWC_NODE_PROJECT: join(ROOT, 'tsconfig.base.json'), SLUICE_HOST: '127.0.0.1' }, this.options.env);
     this.starts += 1;
-    const child = spawn(process.execPath, ['--require', 'reflect-metadata', '--require', '@swc-node/register', this.options.main], {
+    const compiler = this.options.main.endsWith('.js') ? [] : ['--require', '@swc-node/register'];
+    const child = spawn(process.execPath, ['--require', 'reflect-metadata', ...compiler, this.options.main], {
       cwd: ROOT,
       env,
       stdio: ['ignore', fd, fd],

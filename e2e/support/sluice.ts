@@ -39,6 +39,11 @@ export interface Distributed extends SluiceUnderTest {
 export interface DistributedOptions {
   /** Extra settings per service (or for all with key `*`). */
   readonly env?: Partial<Record<ServiceName | '*', Record<string, string>>>;
+  /**
+   * Run the services compiled (scripts/build-dist.mjs output in this directory, relative to
+   * the repository root) instead of through @swc-node/register: what a benchmark measures.
+   */
+  readonly compiledDir?: string;
 }
 
 /** Starts the five services as child processes on one fresh database and a fresh Kafka topic prefix. */
@@ -83,7 +88,7 @@ export async function startDistributed(world: World, options: DistributedOptions
     const port = await freePort();
     services[name] = new ServiceProcess({
       name,
-      main: `apps/${name}/src/main.ts`,
+      main: options.compiledDir ? join(options.compiledDir, 'apps', name, 'src', 'main.js') : `apps/${name}/src/main.ts`,
       port,
       env: { ...common, ...options.env?.['*'], ...own[name], ...options.env?.[name], PORT: String(port) },
       logFile: join(world.runDir, `${name}.log`),

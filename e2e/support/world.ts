@@ -30,13 +30,13 @@ export interface World {
   stop(): Promise<void>;
 }
 
-export function deployYaml(namespace: string, extra = ''): string {
+export function deployYaml(namespace: string, extra = '', artifact = { repo: ARTIFACT_REPO, image: IMAGE }): string {
   return [
     'team: payments',
     `namespace: ${namespace}`,
     'artifact:',
-    `  repo: ${ARTIFACT_REPO}`,
-    `  image: ${IMAGE}`,
+    `  repo: ${artifact.repo}`,
+    `  image: ${artifact.image}`,
     '  build: ci',
     'track:',
     '  branch: main',
@@ -45,7 +45,7 @@ export function deployYaml(namespace: string, extra = ''): string {
   ].join('\n');
 }
 
-export function deploymentYaml(name: string): string {
+export function deploymentYaml(name: string, image = IMAGE): string {
   return `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -60,7 +60,7 @@ spec:
     spec:
       containers:
         - name: api
-          image: ${IMAGE}:latest
+          image: ${image}:latest
 `;
 }
 
