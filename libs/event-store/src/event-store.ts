@@ -8,6 +8,13 @@ import { EVENT_COLUMNS, START, toStoredEvent, type EventRow, type LogPosition, t
 /** `number`: the stream must be exactly at this version (0 = it must not exist). `'any'`: append at the end. */
 export type ExpectedVersion = number | 'any';
 
+export interface AppendOptions {
+  /** Append inside the caller's transaction (with its read-model and inbox writes). */
+  manager?: EntityManager;
+  /** Default correlation id for events that carry none. */
+  correlationId?: string;
+}
+
 /** One stream's part of a multi-stream append. */
 export interface StreamAppend {
   readonly stream: string;
