@@ -138,8 +138,10 @@ export class KafkaMessageBus implements MessageBus {
     await this.connect();
     // Resolves false (no error) for topics that already exist, so this is safe to repeat
     // (settings are applied at creation only).
+    // Leaders are awaited below, not by kafkajs: its wait gives up with "does not host this
+    // topic-partition" when another client is creating the same topics at that moment.
     await this.admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: wanted.map((topic) => ({
         topic,
         numPartitions: this.options.partitions ?? 3,
