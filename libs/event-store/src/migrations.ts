@@ -13,7 +13,7 @@ export async function preferLz4Compression(q: Pick<QueryRunner, 'query'>, table:
   await q.query(`
     DO $$ BEGIN
       IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
-        EXECUTE 'ALTER TABLE ${target.replace(/'/g, "''")} SET COMPRESSION lz4';
+        EXECUTE 'ALTER TABLE ${target} SET COMPRESSION lz4'; -- plain quoted identifiers: no quote to escape
       END IF;
     END $$`);
 }
