@@ -99,6 +99,37 @@ describe('KafkaMessageBus (real Kafka)', () => {
     assert.equal(bus.isReady(), true);
   });
 
+  it('handles different keys of one partition in parallel, each key in order, within maxInFlight', { timeout: 60_000 }, async () => {
+    const { bus } = newBus({ partitions: 1, consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100, maxInFlight: 4 } });
+    const streams = ['config-a', 'config-b', 'config-c', 'config-d', 'config-e', 'config-f'];
+    const published = interleaved(streams, 10);
+    await bus.ensureTopics([TOPIC]);
+    await bus.publish(TOPIC, published);
+    const received: EventEnvelope[] = [];
+    const running = new Set<string>();
+    let peak = 0;
+    let sameStreamAtOnce = false;
+    await bus.subscribe({
+      group: uniqueName('keyed'),
+      topics: [TOPIC],
+      handler: async (e) => {
+        if (running.has(e.stream)) sameStreamAtOnce = true;
+        running.add(e.stream);
+        peak = Math.max(peak, running.size);
+        await new Promise((r) => setTimeout(r, 20));
+        running.delete(e.stream);
+        received.push(e);
+      },
+    });
+    await waitUntil(() => received.length >= published.length, { timeoutMs: 30_000, message: 'all 60 envelopes consumed' });
+
+    const byStream = versionsByStream(received);
+    for (const stream of streams) assert.deepEqual(byStream.get(stream), Array.from({ length: 10 }, (_, i) => i + 1), stream);
+    assert.equal(sameStreamAtOnce, false, 'one stream is never handled twice at once');
+    assert.equal(peak, 4, 'six keys on one partition ran four at a time (maxInFlight)');
+    assert.equal(received.length, published.length);
+  });
+
   it('dead-letters a poison message after maxAttempts and keeps consuming the partition', { timeout: 60_000 }, async () => {
     const { bus } = newBus();
     const handled: number[] = [];

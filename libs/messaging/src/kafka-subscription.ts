@@ -1,5 +1,6 @@
 import { deadLetterTopic, type EventEnvelope } from '@sluice/contracts';
-import type { Consumer, EachMessagePayload, Kafka, KafkaMessage, Message, RetryOptions as KafkaRetryOptions } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, RetryOptions as KafkaRetryOptions } from 'kafkajs';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { deliverWithRetry } from './deliver-with-retry';
 import { decodeEnvelope } from './envelope-codec';
 import { deadLetterHeaders, readDeadLetterHeaders } from './kafka-headers';
@@ -14,8 +15,15 @@ export interface KafkaConsumerTuning {
   readonly heartbeatIntervalMs?: number;
   readonly rebalanceTimeoutMs?: number;
   readonly maxWaitTimeMs?: number;
-  /** Partitions handled in parallel by one subscription; each partition stays serial. Default 3. */
+  /** Partitions fetched and handled in parallel by one subscription. Default 3. */
   readonly partitionsConsumedConcurrently?: number;
+  /**
+   * Handlers running at once in one subscription, across its partitions. Messages of one key
+   * (stream) are always handled one after another, in offset order; messages of different keys
+   * run in parallel up to this bound. Keep it below the database pool size (each handler holds
+   * a connection for its transaction). Default 8.
+   */
+  readonly maxInFlight?: number;
 }
 
 export interface KafkaSubscriptionDeps {
@@ -34,9 +42,12 @@ export interface KafkaSubscriptionDeps {
 const REBUILD_POLICY: RetryPolicy = { maxAttempts: Number.MAX_SAFE_INTEGER, baseDelayMs: 1000, maxDelayMs: 30_000 };
 
 /**
- * One subscription = one kafkajs consumer in the subscription's group. Offsets are
- * committed by hand, one message at a time, only after its handler resolved (or after it
- * was dead-lettered), so a crash or a stop never loses a message. The consumer is
+ * One subscription = one kafkajs consumer in the subscription's group. A fetched batch of a
+ * partition is split by message key: each key's messages are handled in order, different
+ * keys in parallel (bounded by `maxInFlight`), as the port promises order per key only. The
+ * offset committed is the end of the longest prefix of the batch whose handlers all resolved
+ * (or whose messages were dead-lettered), so a crash or a stop never loses a message; the
+ * handlers past it run again on redelivery (the inbox makes that harmless). The consumer is
  * supervised: kafkajs restarts it after retriable crashes; after a non-retriable one
  * (`restart: false`) a fresh consumer is built, with backoff, until `stop()`.
  */
@@ -51,11 +62,14 @@ export class KafkaSubscription implements Subscription {
   private readonly controller = new AbortController();
   /** Messages being handled right now, awaited by stop() before disconnecting. */
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly limit: LimitFunction;
 
   constructor(
     private readonly options: SubscriptionOptions,
     private readonly deps: KafkaSubscriptionDeps,
-  ) {}
+  ) {
+    this.limit = pLimit(deps.tuning.maxInFlight ?? 8);
+  }
 
   /**
    * True while the consumer is a member of its group and the broker answered it within a
@@ -124,8 +138,9 @@ export class KafkaSubscription implements Subscription {
       // Resolves once the group was joined (or the join failed and kafkajs scheduled a restart).
       await consumer.run({
         autoCommit: false,
+        eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: tuning.partitionsConsumedConcurrently ?? 3,
-        eachMessage: (payload) => this.track(this.onMessage(consumer, payload)),
+        eachBatch: (payload) => this.track(this.onBatch(consumer, payload)),
       });
     } catch (error) {
       await consumer.disconnect().catch(() => undefined);
@@ -178,13 +193,47 @@ export class KafkaSubscription implements Subscription {
     }
   }
 
-  private async onMessage(consumer: Consumer, { topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+  private async onBatch(consumer: Consumer, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    const byKey = new Map<string, KafkaMessage[]>();
+    for (const message of batch.messages) {
+      const key = message.key?.toString('latin1') ?? '';
+      const messages = byKey.get(key);
+      if (messages) messages.push(message);
+      else byKey.set(key, [message]);
+    }
+    const done = new Set<string>();
+    const stopped = () => !isRunning() || isStale() || this.controller.signal.aborted;
+    await Promise.all(
+      [...byKey.values()].map(async (messages) => {
+        for (const message of messages) {
+          // A message left unhandled stops its key (order) and, below, the committed prefix.
+          if (stopped() || !(await this.limit(() => this.onMessage(topic, partition, message, heartbeat)))) return;
+          done.add(message.offset);
+          await heartbeat().catch(() => undefined); // throttled by kafkajs; a rebalance shows in isStale()/the commit
+        }
+      }),
+    );
+    let last: string | undefined;
+    for (const message of batch.messages) {
+      if (!done.has(message.offset)) break;
+      last = message.offset;
+    }
+    if (last === undefined) return;
+    // kafkajs fetches the partition again from the last resolved offset: what was not handled comes back.
+    resolveOffset(last);
+    await commitAfter(consumer, topic, partition, last);
+    await heartbeat().catch(() => undefined); // a rebalance in progress: the next fetch finds out
+  }
+
+  /** Handles one message; false when it was left unhandled (stopping), so it must not be committed. */
+  private async onMessage(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<boolean> {
+    if (this.controller.signal.aborted) return false;
     const logicalTopic = this.deps.names.logical(topic);
     const decoded = decodeEnvelope(message.value);
     if (!decoded.ok) {
       await this.deadLetter(logicalTopic, partition, message, decoded.reason, 0, undefined);
-      await commitAfter(consumer, topic, partition, message.offset);
-      return;
+      return true;
     }
     const deadLetter = readDeadLetterHeaders(message.headers);
     const outcome = await deliverWithRetry({
@@ -198,9 +247,9 @@ export class KafkaSubscription implements Subscription {
       beforeRetry: heartbeat,
     });
     // Not committed: whoever owns the partition next gets the message again.
-    if (outcome.kind === 'abandoned') return;
+    if (outcome.kind === 'abandoned') return false;
     if (outcome.kind === 'exhausted') await this.deadLetter(logicalTopic, partition, message, outcome.error, outcome.attempts, decoded.envelope);
-    await commitAfter(consumer, topic, partition, message.offset);
+    return true;
   }
 
   private async deadLetter(logicalTopic: string, partition: number, message: KafkaMessage, error: string, attempts: number, envelope: EventEnvelope | undefined): Promise<void> {
