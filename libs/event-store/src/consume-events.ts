@@ -22,6 +22,20 @@ export interface ConsumeEventsOptions<P = undefined> {
    * run again for a redelivered event, so it must only read.
    */
   prepare?: (event: SluiceEvent) => Promise<P>;
+  /**
+   * Optional writes to a system outside the database (e.g. the Kubernetes API server), after
+   * `prepare` and before the inbox transaction, so that no transaction stays open across them
+   * (an open transaction holds back every outbox relay on the server). Skipped for an event the
+   * inbox already holds. An event redelivered after a crash between these writes and the inbox
+   * commit runs them again: they must be idempotent. What it returns is passed to `handle`.
+   */
+  external?: (event: SluiceEvent, prepared: P) => Promise<P>;
+  /**
+   * Optional work once the inbox transaction committed (not for an event seen before). A crash
+   * or failure before it ran is not redelivered to it (the inbox has the event): the consumer
+   * must be able to finish that work from its committed state (e.g. a pending marker swept later).
+   */
+  afterCommit?: (event: SluiceEvent, prepared: P) => Promise<void>;
   maxAttempts?: number;
 }
 
@@ -51,8 +65,11 @@ export function consumeEvents<P = undefined>(bus: MessageBus, inbox: Inbox, opti
       await runWithCorrelation(
         { correlationId: event.correlationId, eventId: event.id, stream: event.stream, type: event.type },
         async () => {
-          const prepared = (options.prepare ? await options.prepare(event) : undefined) as P;
-          await inbox.handleOnce(options.consumer, event.id, (manager) => options.handle(event, manager, prepared));
+          if (options.external && (await inbox.seen(options.consumer, event.id))) return;
+          let prepared = (options.prepare ? await options.prepare(event) : undefined) as P;
+          if (options.external) prepared = await options.external(event, prepared);
+          const handled = await inbox.handleOnce(options.consumer, event.id, (manager) => options.handle(event, manager, prepared));
+          if (handled && options.afterCommit) await options.afterCommit(event, prepared);
         },
       );
     },

@@ -24,6 +24,12 @@ export class Inbox {
     return rows.length === 1;
   }
 
+  /** Whether the consumer's inbox already holds the event (a read outside any transaction). */
+  async seen(consumer: string, eventId: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(`SELECT 1 FROM ${this.table} WHERE consumer = $1 AND event_id = $2`, [consumer, eventId]);
+    return rows.length > 0;
+  }
+
   /**
    * Runs `effects` once per (consumer, event id): in one transaction with the inbox row.
    * Returns false (and runs nothing) for an event seen before.
