@@ -5,7 +5,7 @@ import { KubeClient } from '@sluice/kube';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@sluice/messaging';
 import { createLogger, ReadinessRegistry } from '@sluice/platform';
 import type { DataSource } from 'typeorm';
-import { HandleDeployRequest, type DeployRequest } from '../application/handle-request';
+import { HandleDeployRequest, type DeployRequest, type PreparedRequest } from '../application/handle-request';
 import { SPEC_SOURCE, type SpecSource } from '../application/ports';
 import { DeployConfigController } from './controller';
 import { DryRunTarget, KubeDeployTarget } from './kube-target';
@@ -49,7 +49,13 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
   ) {
     this.outcomes = new OutcomeReporter(dataSource, store);
     const kube = options.kube;
-    this.handler = new HandleDeployRequest(specs, kube ? new KubeDeployTarget(kube) : new DryRunTarget(), this.outcomes, this.logger);
+    this.handler = new HandleDeployRequest(
+      specs,
+      kube ? new KubeDeployTarget(kube) : new DryRunTarget(),
+      this.outcomes,
+      (work) => dataSource.transaction(work),
+      this.logger,
+    );
     if (kube) {
       const reconciler = new DeployConfigReconciler(kube, this.outcomes, {
         progressDeadlineMs: options.progressDeadlineMs,
@@ -78,11 +84,14 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
       void this.controller.start();
     }
     await this.bus.ensureTopics([Topics.deploy]);
-    this.subscription = await consumeEvents(this.bus, this.inbox, {
+    // Specs are read and the DeployConfig written outside any transaction; see HandleDeployRequest.
+    this.subscription = await consumeEvents<PreparedRequest>(this.bus, this.inbox, {
       consumer: this.options.consumerGroup,
       topics: [Topics.deploy],
       types: ['deploy.requested', 'undeploy.requested'],
-      handle: (event, manager) => this.handler.handle(event as DeployRequest, manager),
+      prepare: (event) => this.handler.prepare(event as DeployRequest),
+      external: (event, prepared) => this.handler.external(event as DeployRequest, prepared),
+      handle: (event, manager, prepared) => this.handler.handle(event as DeployRequest, manager, prepared),
     });
   }
 

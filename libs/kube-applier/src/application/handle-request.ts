@@ -13,72 +13,110 @@ export interface RequestLogger {
   warn(obj: object, msg: string): void;
 }
 
+/** What a request needs besides the transaction: its rendered specs, then what the target said. */
+export interface PreparedRequest {
+  manifests: KubeObject[];
+  renderError?: RenderError;
+  /** Set once the DeployConfig was written: the target's terminal refusal, if any. */
+  targetError?: DeployTargetError;
+}
+
+/** Runs `work` in a short transaction of its own. */
+export type Transact = (work: (manager: EntityManager) => Promise<void>) => Promise<void>;
+
 /**
- * Handles a deploy or undeploy request inside the consumer's inbox transaction:
- * record it, report `deploy.started`, read and render the specs at configSha, and write
- * the desired DeployConfig to the target. A spec that does not render is a terminal
- * `deploy.failed` and nothing reaches the cluster. The cluster side (apply, prune,
- * health, further outcomes) is the reconciler's, level-triggered from the DeployConfig.
+ * Handles a deploy or undeploy request in three steps, none of which holds a transaction open
+ * across a network call (an open transaction holds back every outbox relay on the server):
+ *
+ * 1. `prepare` (no transaction): read the specs at configSha from the SCM and render them. Pure
+ *    reads of an immutable commit, so running it again on redelivery is harmless.
+ * 2. `external` (skipped by the consumer when the inbox already holds the request): in a short
+ *    transaction record the request and report `deploy.started` (and, for specs that do not
+ *    render, `deploy.failed` — nothing reaches the cluster); then, with no transaction open,
+ *    write the desired DeployConfig to the target.
+ * 3. `handle` (in the consumer's inbox transaction): the failure of a refused write, or the
+ *    dry-run target's outcomes.
+ *
+ * Why this is correct:
+ * - started before applied: `deploy.started` is committed before the DeployConfig exists, and
+ *   the reconciler reports applied only from the DeployConfig it observes.
+ * - nothing lost: every step before the inbox commit is idempotent (the record is insert-once,
+ *   outcomes once per (deploy, slot), the write a server-side apply of the same object), so a
+ *   crash anywhere before it is redelivered and redone — a crash between the cluster write and
+ *   the commit writes the same DeployConfig again and reports each outcome once.
+ * - never an older deploy over a newer one: a request whose inbox transaction committed is
+ *   skipped before any write (the consumer checks the inbox first). One not committed is still
+ *   the newest of its config: requests of one config share a key, handled in order, and the
+ *   offset moves past a request only once its handler (the inbox commit) resolved; and
+ *   autodeploy requests a config's next deploy only after this one's result, which needs this
+ *   DeployConfig written. (As before, a zombie consumer whose partition was reassigned while it
+ *   was mid-request is not fenced at the API server.)
+ * The cluster side (apply, prune, health, further outcomes) is the reconciler's,
+ * level-triggered from the DeployConfig.
  */
 export class HandleDeployRequest {
   constructor(
     private readonly specs: SpecSource,
     private readonly target: DeployTarget,
     private readonly outcomes: OutcomePort,
+    private readonly transact: Transact,
     private readonly logger: RequestLogger,
   ) {}
 
-  async handle(event: DeployRequest, manager: EntityManager): Promise<void> {
+  async prepare(event: DeployRequest): Promise<PreparedRequest> {
     const d = event.data;
-    const undeploy = event.type === 'undeploy.requested' || d.configSha === null;
-    const log = { deployId: d.deployId, config: d.config, eventId: event.id, correlationId: event.correlationId };
-    const cause = { correlationId: event.correlationId, causationId: event.id };
-
-    let manifests: KubeObject[] = [];
-    let renderError: RenderError | undefined;
-    if (!undeploy) {
-      try {
-        const files = await this.readSpecs(d.configRepo, d.configSha!, d.path);
-        manifests = renderSpecs(files, {
-          config: d.config,
-          namespace: d.namespace,
-          folder: d.path,
-          artifactImage: d.artifactImage,
-          imageTag: d.artifactSha ? d.imageTag : null,
-        });
-      } catch (err) {
-        if (!(err instanceof RenderError)) throw err;
-        renderError = err;
-      }
+    if (isUndeploy(event)) return { manifests: [] };
+    try {
+      const files = await this.readSpecs(d.configRepo, d.configSha!, d.path);
+      const manifests = renderSpecs(files, {
+        config: d.config,
+        namespace: d.namespace,
+        folder: d.path,
+        artifactImage: d.artifactImage,
+        imageTag: d.artifactSha ? d.imageTag : null,
+      });
+      return { manifests };
+    } catch (err) {
+      if (!(err instanceof RenderError)) throw err;
+      return { manifests: [], renderError: err };
     }
+  }
 
-    await manager.query(
-      `INSERT INTO kube_applier.deploys
-         (deploy_id, config, namespace, kind, artifact_sha, config_sha, image_tag, dry_run, manifests, render_error, correlation_id, causation_id, team)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-       ON CONFLICT (deploy_id) DO NOTHING`,
-      [
-        d.deployId,
-        d.config,
-        d.namespace,
-        undeploy ? 'undeploy' : 'deploy',
-        d.artifactSha,
-        d.configSha,
-        d.imageTag,
-        this.target.dryRun,
-        renderError ? null : JSON.stringify(manifests),
-        renderError ? JSON.stringify({ reason: renderError.reason, message: renderError.message }) : null,
-        event.correlationId,
-        event.id,
-        d.team,
-      ],
-    );
-    await this.outcomes.report(d.deployId, d.config, { type: 'deploy.started' }, { manager, cause });
-
+  async external(event: DeployRequest, prepared: PreparedRequest): Promise<PreparedRequest> {
+    const d = event.data;
+    const undeploy = isUndeploy(event);
+    const { manifests, renderError } = prepared;
+    const cause = causeOf(event);
+    await this.transact(async (manager) => {
+      await manager.query(
+        `INSERT INTO kube_applier.deploys
+           (deploy_id, config, namespace, kind, artifact_sha, config_sha, image_tag, dry_run, manifests, render_error, correlation_id, causation_id, team)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (deploy_id) DO NOTHING`,
+        [
+          d.deployId,
+          d.config,
+          d.namespace,
+          undeploy ? 'undeploy' : 'deploy',
+          d.artifactSha,
+          d.configSha,
+          d.imageTag,
+          this.target.dryRun,
+          renderError ? null : JSON.stringify(manifests),
+          renderError ? JSON.stringify({ reason: renderError.reason, message: renderError.message }) : null,
+          event.correlationId,
+          event.id,
+          d.team,
+        ],
+      );
+      await this.outcomes.report(d.deployId, d.config, { type: 'deploy.started' }, { manager, cause });
+      if (renderError) {
+        await this.outcomes.report(d.deployId, d.config, { type: 'deploy.failed', reason: renderError.reason, message: renderError.message, terminal: true }, { manager, cause });
+      }
+    });
     if (renderError) {
-      this.logger.warn({ ...log, reason: renderError.reason, err: renderError.message }, 'specs do not render; deploy failed');
-      await this.outcomes.report(d.deployId, d.config, { type: 'deploy.failed', reason: renderError.reason, message: renderError.message, terminal: true }, { manager, cause });
-      return;
+      this.logger.warn({ ...logFields(event), reason: renderError.reason, err: renderError.message }, 'specs do not render; deploy failed');
+      return prepared;
     }
 
     const desired = deployConfigManifest({
@@ -96,18 +134,28 @@ export class HandleDeployRequest {
       await this.target.write(desired);
     } catch (err) {
       if (!(err instanceof DeployTargetError)) throw err;
-      this.logger.warn({ ...log, reason: err.reason, err: err.message }, 'DeployConfig refused; deploy failed');
-      await this.outcomes.report(d.deployId, d.config, { type: 'deploy.failed', reason: err.reason, message: err.message, terminal: true }, { manager, cause });
+      return { ...prepared, targetError: err };
+    }
+    this.logger.info({ ...logFields(event), objects: manifests.length, undeploy, dryRun: this.target.dryRun }, 'DeployConfig written');
+    return prepared;
+  }
+
+  async handle(event: DeployRequest, manager: EntityManager, prepared: PreparedRequest): Promise<void> {
+    const d = event.data;
+    const cause = causeOf(event);
+    const { targetError, renderError } = prepared;
+    if (renderError) return; // failed in `external`, with the record
+    if (targetError) {
+      this.logger.warn({ ...logFields(event), reason: targetError.reason, err: targetError.message }, 'DeployConfig refused; deploy failed');
+      await this.outcomes.report(d.deployId, d.config, { type: 'deploy.failed', reason: targetError.reason, message: targetError.message, terminal: true }, { manager, cause });
       return;
     }
-    this.logger.info({ ...log, objects: manifests.length, undeploy, dryRun: this.target.dryRun }, 'DeployConfig written');
-
     if (this.target.dryRun) {
-      // Nothing to wait for: the record above is what "applied" means without a cluster.
-      if (undeploy) {
+      // Nothing to wait for: the record is what "applied" means without a cluster.
+      if (isUndeploy(event)) {
         await this.outcomes.report(d.deployId, d.config, { type: 'deploy.undeployed' }, { manager, cause });
       } else {
-        await this.outcomes.report(d.deployId, d.config, { type: 'deploy.applied', dryRun: true, inventory: inventoryOf(manifests) }, { manager, cause });
+        await this.outcomes.report(d.deployId, d.config, { type: 'deploy.applied', dryRun: true, inventory: inventoryOf(prepared.manifests) }, { manager, cause });
         await this.outcomes.report(d.deployId, d.config, { type: 'deploy.succeeded' }, { manager, cause });
       }
     }
@@ -121,4 +169,16 @@ export class HandleDeployRequest {
       throw err;
     }
   }
+}
+
+function isUndeploy(event: DeployRequest): boolean {
+  return event.type === 'undeploy.requested' || event.data.configSha === null;
+}
+
+function causeOf(event: DeployRequest) {
+  return { correlationId: event.correlationId, causationId: event.id };
+}
+
+function logFields(event: DeployRequest) {
+  return { deployId: event.data.deployId, config: event.data.config, eventId: event.id, correlationId: event.correlationId };
 }
