@@ -34,6 +34,8 @@ export interface CommitStatusModuleOptions {
   retryBaseDelayMs?: number;
   /** Poll interval of the GitHub Deployments mirror. Default 1 s. */
   deploymentsPollMs?: number;
+  /** Kubernetes store: how often CommitStatuses still to be written after a failed write are retried. Default 5 s. */
+  ownedSweepMs?: number;
   /** Kubernetes store: watch only resources with these labels, and put them on what Sluice creates (sharding; tests). */
   labels?: Record<string, string>;
 }
@@ -65,6 +67,9 @@ export function storeKindOf(config: CommitStatusConfig): 'kubernetes' | 'postgre
 @Module({})
 export class CommitStatusModule implements OnApplicationBootstrap, OnApplicationShutdown {
   private subscription: Subscription | null = null;
+  private sweep: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
+  private readonly log = createLogger('commit-status');
 
   constructor(
     private readonly runtime: CommitStatusRuntime,
@@ -149,9 +154,9 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
         },
         {
           provide: DeployStatusProjector,
-          inject: [COMMIT_STATUS_STORE, GitHubDeploymentMirror],
-          useFactory: (store: CommitStatusStore, mirror: GitHubDeploymentMirror | null) =>
-            new DeployStatusProjector(store, new PgDeployStatusStateRepository(COMMIT_STATUS_SCHEMA), config.SLUICE_PUBLIC_URL, mirror),
+          inject: [COMMIT_STATUS_STORE, GitHubDeploymentMirror, SERVICE_DATA_SOURCE],
+          useFactory: (store: CommitStatusStore, mirror: GitHubDeploymentMirror | null, dataSource: DataSource) =>
+            new DeployStatusProjector(store, new PgDeployStatusStateRepository(COMMIT_STATUS_SCHEMA), config.SLUICE_PUBLIC_URL, mirror, dataSource.manager),
         },
       ],
       exports: [CommitStatusRuntime, COMMIT_STATUS_STORE, SCM_STATUS_PROVIDERS],
@@ -163,11 +168,25 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
     this.readiness?.register('commit-status-controller', () => ({ ok: this.runtime.isStarted, detail: this.runtime.isStarted ? 'started' : 'starting' }));
     await this.runtime.start();
     this.deployments?.start();
-    this.subscription = await consumeDeployEvents(this.bus, this.inbox, this.projector, this.options.consumer);
+    // CommitStatuses whose write did not happen after their commit (a crash, a failed call).
+    await this.sweepOwned();
+    this.sweep = setInterval(() => void this.sweepOwned(), this.options.ownedSweepMs ?? 5000);
+    this.sweep.unref?.();
+    this.subscription = await consumeDeployEvents(this.bus, this.inbox, this.projector, this.log, this.options.consumer);
+  }
+
+  private sweepOwned(): Promise<void> {
+    this.sweeping ??= this.projector
+      .writePendingOwned(this.log)
+      .catch((err: unknown) => this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'pending CommitStatus writes: sweep failed'))
+      .finally(() => (this.sweeping = null));
+    return this.sweeping;
   }
 
   async onApplicationShutdown(): Promise<void> {
+    if (this.sweep) clearInterval(this.sweep);
     await this.subscription?.stop();
+    await this.sweeping;
     await this.deployments?.stop();
     await this.runtime.stop();
   }

@@ -1,30 +1,53 @@
 import type { EntityManager } from 'typeorm';
 import { deployUrl, evolveDeployStatus, statusNameOf, type DeployStatusEvent, type DeployStatusState } from '../domain/deploy-status';
-import type { CommitStatusStore } from './ports';
+import type { CommitStatusStore, OwnedStatusInput } from './ports';
 
-/** Each config's current deploy and the phase reported for it (in the consumer's transaction). */
+/** Each config's current deploy and the phase reported for it. */
 export interface DeployStatusStateRepository {
-  /** Loads and locks the config's state. */
+  /** Loads and locks the config's state (in the consumer's transaction). */
   load(config: string, manager: EntityManager): Promise<DeployStatusState | null>;
-  save(state: DeployStatusState, manager: EntityManager): Promise<void>;
+  /** Saves it; `ownedPending`: its CommitStatus is still to be written (after the commit). */
+  save(state: DeployStatusState, manager: EntityManager, options?: { ownedPending?: boolean }): Promise<void>;
+  /** The committed state and whether its CommitStatus is still to be written. */
+  read(config: string, manager: EntityManager): Promise<{ state: DeployStatusState; ownedPending: boolean } | null>;
+  /** Clears the pending mark if the state is still `state`; false when a newer one committed meanwhile. */
+  markOwnedWritten(state: DeployStatusState, manager: EntityManager): Promise<boolean>;
+  /** Configs whose CommitStatus is still to be written, oldest first. */
+  pendingOwned(manager: EntityManager, limit: number): Promise<string[]>;
+}
+
+/** Optional mirror of deploys elsewhere (GitHub Deployments), recorded in the same transaction. */
+export interface DeployMirror {
+  record(state: DeployStatusState, url: string, manager: EntityManager): Promise<void>;
+}
+
+export interface OwnedWriteLogger {
+  warn(obj: object, msg: string): void;
 }
 
 /**
  * Sluice's own statuses: a deploy event moves the config's CommitStatus (`sluice-<config>`,
  * name `sluice/<config>`) to the deploy's commit and phase. The reconciler takes it from there,
  * cancelling the previous commit's status when it was still queued or in progress.
+ *
+ * With the PostgreSQL store the CommitStatus is written in the consumer's transaction. With the
+ * Kubernetes store it is an API server call, which must not hold a transaction open (an open
+ * transaction holds back every outbox relay on the server): the transaction saves the state
+ * marked `ownedPending`, and `writeOwned` writes the CommitStatus from the committed state
+ * afterwards — right after the commit, and from `writePendingOwned` on start and periodically,
+ * so a crash or a failed write between the commit and the write loses nothing.
  */
-/** Optional mirror of deploys elsewhere (GitHub Deployments), recorded in the same transaction. */
-export interface DeployMirror {
-  record(state: DeployStatusState, url: string, manager: EntityManager): Promise<void>;
-}
-
 export class DeployStatusProjector {
+  /** Owned writes in flight per config: one at a time per config in this process. */
+  private readonly writing = new Map<string, Promise<void>>();
+
   constructor(
     private readonly store: CommitStatusStore,
     private readonly states: DeployStatusStateRepository,
     private readonly publicUrl: string,
     private readonly mirror: DeployMirror | null = null,
+    /** Queries outside any transaction (the data source's manager); needed for the Kubernetes store. */
+    private readonly db: EntityManager | null = null,
   ) {}
 
   async apply(event: DeployStatusEvent, manager: EntityManager): Promise<DeployStatusState | null> {
@@ -32,17 +55,59 @@ export class DeployStatusProjector {
     const current = await this.states.load(config, manager);
     const next = evolveDeployStatus(current, event);
     if (!next) return null;
-    await this.states.save(next, manager);
+    const inTransaction = this.store.transactionalOwnedWrites;
+    await this.states.save(next, manager, { ownedPending: !inTransaction });
     await this.mirror?.record(next, deployUrl(this.publicUrl, next.deployId), manager);
-    await this.store.upsertOwned(
-      {
-        config,
-        repo: next.repo,
-        sha: next.sha,
-        fields: { name: statusNameOf(config), description: next.description, phase: next.phase, url: deployUrl(this.publicUrl, next.deployId) },
-      },
-      manager,
-    );
+    if (inTransaction) await this.store.upsertOwned(this.ownedInput(next), manager);
     return next;
+  }
+
+  /**
+   * Writes the config's CommitStatus from its committed state, if it is pending. Correct with
+   * several writers (a sweep, another replica): each ends with a write of a state that it then
+   * finds still current (the conditional clear of the mark), so a writer's stale write that
+   * lands late is followed by its own write of the newer state.
+   */
+  writeOwned(config: string): Promise<void> {
+    if (this.store.transactionalOwnedWrites) return Promise.resolve();
+    const previous = this.writing.get(config) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.writeOwnedNow(config));
+    this.writing.set(config, run);
+    void run.catch(() => undefined).finally(() => {
+      if (this.writing.get(config) === run) this.writing.delete(config);
+    });
+    return run;
+  }
+
+  /** Writes every pending CommitStatus (on start and periodically); failures stay pending. */
+  async writePendingOwned(logger: OwnedWriteLogger): Promise<void> {
+    if (this.store.transactionalOwnedWrites) return;
+    for (const config of await this.states.pendingOwned(this.requireDb(), 100)) {
+      await this.writeOwned(config).catch((err: unknown) =>
+        logger.warn({ config, err: err instanceof Error ? err.message : String(err) }, 'CommitStatus write failed; retrying later'),
+      );
+    }
+  }
+
+  private async writeOwnedNow(config: string): Promise<void> {
+    const db = this.requireDb();
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const row = await this.states.read(config, db);
+      // After a lost race (attempt > 0) write even when no longer pending: our last write may be stale.
+      if (!row || (attempt === 0 && !row.ownedPending)) return;
+      await this.store.upsertOwned(this.ownedInput(row.state));
+      if (await this.states.markOwnedWritten(row.state, db)) return;
+    }
+    // Still moving: it stays pending for the next sweep.
+  }
+
+  private ownedInput(state: DeployStatusState): OwnedStatusInput {
+    const url = deployUrl(this.publicUrl, state.deployId);
+    return { config: state.config, repo: state.repo, sha: state.sha, fields: { name: statusNameOf(state.config), description: state.description, phase: state.phase, url } };
+  }
+
+  private requireDb(): EntityManager {
+    if (!this.db) throw new Error('DeployStatusProjector needs an entity manager outside transactions for a non-transactional store');
+    return this.db;
   }
 }

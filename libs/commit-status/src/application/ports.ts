@@ -55,6 +55,11 @@ export interface CommitStatusStore {
   resolveGitRepo(namespace: string, gitRepoName: string): Promise<ResolvedRepo>;
   /** Credentials for a repository the resource tracked before (to cancel there); null when none is known any more. */
   credentialsFor(namespace: string, identity: RepoIdentity): Promise<ResolvedRepo | null>;
+  /**
+   * Whether `upsertOwned` writes through the given transaction (PostgreSQL). When false (the
+   * Kubernetes API server) it is a network call, made after the consumer's transaction commits.
+   */
+  readonly transactionalOwnedWrites: boolean;
   /** Creates or updates the spec of a config's status (and its GitRepo when missing). */
   upsertOwned(input: OwnedStatusInput, manager?: EntityManager): Promise<CommitStatusKey>;
   /** Records whose spec or SCM target is on a commit of `repo`. */

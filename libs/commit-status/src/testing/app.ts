@@ -37,7 +37,7 @@ export async function startCommitStatus(env: Record<string, string>, opts: { kub
       imports: [
         MessagingModule.forRoot({ retry: { baseDelayMs: 10, maxDelayMs: 200 } }),
         EventStoreModule.forRoot({ url: database.url, schema: COMMIT_STATUS_SCHEMA, migrations: commitStatusMigrations, relay: { pollIntervalMs: 50 } }),
-        CommitStatusModule.forRoot(config, { consumer: uniqueName('commit-status'), pollIntervalMs: 100, retryBaseDelayMs: 100, deploymentsPollMs: 100, kubeClient: opts.kubeClient, labels: opts.labels }),
+        CommitStatusModule.forRoot(config, { consumer: uniqueName('commit-status'), pollIntervalMs: 100, retryBaseDelayMs: 100, deploymentsPollMs: 100, ownedSweepMs: 100, kubeClient: opts.kubeClient, labels: opts.labels }),
       ],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });

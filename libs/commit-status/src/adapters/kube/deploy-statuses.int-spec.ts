@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { Topics } from '@sluice/contracts';
 import { FakeGitHub } from '@sluice/fake-scm';
-import { KubeClient, loadKubeConfig } from '@sluice/kube';
+import { errorFromResponse, KubeClient, loadKubeConfig, type RequestOptions } from '@sluice/kube';
 import { v7 as uuidv7 } from 'uuid';
 import { gitRepoNameFor } from '../../domain/naming';
 import { ADMIN, envelope, startCommitStatus, type App } from '../../testing/app';
@@ -15,7 +15,22 @@ import { API_VERSION, type CommitStatusObject, type GitRepoObject } from './kube
  * The service with a cluster: deploy events → a CommitStatus resource per config (and the
  * GitRepo of the repository, created when missing) under the service account's token →
  * statuses on fake GitHub, status subresource mirroring them, read API from the cluster.
+ * The CommitStatus is written after the consumer's transaction commits, never inside it; a
+ * write that fails then stays pending and is written by the sweep.
  */
+
+/** The service account's client, refusing CommitStatus spec writes while `refuse` is set (403, terminal). */
+class RefusingClient extends KubeClient {
+  refuse = false;
+  refused = 0;
+  override async request<T = unknown>(opts: RequestOptions): Promise<T> {
+    if (this.refuse && opts.method === 'PATCH' && opts.path.includes('/commitstatuses/') && !opts.path.endsWith('/status')) {
+      this.refused++;
+      throw errorFromResponse(403, { kind: 'Status', status: 'Failure', code: 403, reason: 'Forbidden', message: 'refused by the test' }, undefined, `${opts.method} ${opts.path}`);
+    }
+    return super.request<T>(opts);
+  }
+}
 
 describe('commit-status service on Kubernetes: Sluice-owned CommitStatus resources', () => {
   const run = randomBytes(4).toString('hex');
@@ -26,6 +41,7 @@ describe('commit-status service on Kubernetes: Sluice-owned CommitStatus resourc
   let admin: KubeClient;
   let gh: FakeGitHub;
   let svc: App;
+  let client: RefusingClient;
   let a1: string;
   let a2: string;
 
@@ -47,7 +63,7 @@ describe('commit-status service on Kubernetes: Sluice-owned CommitStatus resourc
         GITHUB_API_URL: gh.url,
         SLUICE_PUBLIC_URL: 'https://sluice.example',
       },
-      { kubeClient: await serviceAccountClient(admin), labels },
+      { kubeClient: (client = new RefusingClient((await serviceAccountClient(admin)).config)), labels },
     );
   });
   after(async () => {
@@ -103,5 +119,23 @@ describe('commit-status service on Kubernetes: Sluice-owned CommitStatus resourc
       res.body.items.map((i: { name: string; status: { phase: string } }) => `${i.name}:${i.status.phase}`),
       [`sluice-${config}:queued`],
     );
+  });
+
+  it('a CommitStatus write that fails after the commit stays pending and the sweep writes it', async () => {
+    const before = (await resource())!;
+    client.refuse = true;
+    const d3 = uuidv7();
+    await publish('deploy.requested', requested(d3, a1));
+    const pending = async () =>
+      (
+        await svc.dataSource.query(`SELECT owned_pending, state->>'deployId' AS deploy_id FROM commit_status.deploy_statuses WHERE config = $1`, [config])
+      )[0] as { owned_pending: boolean; deploy_id: string };
+    await eventually(async () => client.refused > 0 && (await pending()).deploy_id === d3, 'state committed, write refused');
+    assert.equal((await pending()).owned_pending, true);
+    assert.equal((await resource())!.spec.sha, before.spec.sha, 'the CommitStatus did not move');
+    client.refuse = false;
+    const moved = await eventually(async () => ((await resource())?.spec.sha === a1 ? await resource() : undefined), 'written by the sweep');
+    assert.equal(moved.spec.url, `https://sluice.example/api/deploys/${d3}`);
+    await eventually(async () => (await pending()).owned_pending === false, 'pending mark cleared');
   });
 });

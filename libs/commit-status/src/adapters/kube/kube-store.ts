@@ -60,6 +60,8 @@ const STATUS_KEYS: ReadonlyArray<keyof SyncStatus> = [
  */
 export class KubeCommitStatusStore implements CommitStatusStore {
   readonly kind = 'kubernetes' as const;
+  /** An API server call: never inside a database transaction (see DeployStatusProjector). */
+  readonly transactionalOwnedWrites = false;
   private statuses: ResourceWatcher<CommitStatusObject> | null = null;
   private repos: ResourceWatcher<GitRepoObject> | null = null;
   private timer: NodeJS.Timeout | null = null;

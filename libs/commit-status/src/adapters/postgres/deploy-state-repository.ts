@@ -15,11 +15,35 @@ export class PgDeployStatusStateRepository implements DeployStatusStateRepositor
     return rows[0]?.state ?? null;
   }
 
-  async save(state: DeployStatusState, manager: EntityManager): Promise<void> {
+  async save(state: DeployStatusState, manager: EntityManager, options: { ownedPending?: boolean } = {}): Promise<void> {
     await manager.query(
-      `INSERT INTO ${this.table} (config, state) VALUES ($1, $2)
-       ON CONFLICT (config) DO UPDATE SET state = EXCLUDED.state, updated_at = now()`,
+      `INSERT INTO ${this.table} (config, state, owned_pending) VALUES ($1, $2, $3)
+       ON CONFLICT (config) DO UPDATE SET state = EXCLUDED.state, owned_pending = EXCLUDED.owned_pending, updated_at = now()`,
+      [state.config, JSON.stringify(state), options.ownedPending ?? false],
+    );
+  }
+
+  async read(config: string, manager: EntityManager): Promise<{ state: DeployStatusState; ownedPending: boolean } | null> {
+    const rows: Array<{ state: DeployStatusState; owned_pending: boolean }> = await manager.query(
+      `SELECT state, owned_pending FROM ${this.table} WHERE config = $1`,
+      [config],
+    );
+    return rows[0] ? { state: rows[0].state, ownedPending: rows[0].owned_pending } : null;
+  }
+
+  async markOwnedWritten(state: DeployStatusState, manager: EntityManager): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `UPDATE ${this.table} SET owned_pending = false WHERE config = $1 AND state = $2::jsonb RETURNING 1`,
       [state.config, JSON.stringify(state)],
     );
+    return rows.length > 0;
+  }
+
+  async pendingOwned(manager: EntityManager, limit: number): Promise<string[]> {
+    const rows: Array<{ config: string }> = await manager.query(
+      `SELECT config FROM ${this.table} WHERE owned_pending ORDER BY updated_at LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => r.config);
   }
 }

@@ -85,4 +85,28 @@ export class CommitStatusGitHubDeployments1732400000001 implements MigrationInte
 }
 
 /** With the projection of team tokens (`sluice.auth.v1`) that the read API verifies team tokens against. */
-export const commitStatusMigrations = [CommitStatusInit1732400000000, CommitStatusGitHubDeployments1732400000001, ...teamTokenMigrations];
+/**
+ * Whether a config's own CommitStatus (Kubernetes store) is still to be written from its
+ * deploy state: set in the deploy consumer's transaction, cleared once the API server holds it
+ * (the write happens after the commit, never inside the transaction).
+ */
+export class CommitStatusOwnedPending1764100000000 implements MigrationInterface {
+  name = 'CommitStatusOwnedPending1764100000000';
+  async up(q: QueryRunner): Promise<void> {
+    const s = schemaOf(q);
+    await q.query(`ALTER TABLE ${s}.deploy_statuses ADD COLUMN owned_pending boolean NOT NULL DEFAULT false`);
+    await q.query(`CREATE INDEX deploy_statuses_owned_pending ON ${s}.deploy_statuses (updated_at) WHERE owned_pending`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    const s = schemaOf(q);
+    await q.query(`DROP INDEX ${s}.deploy_statuses_owned_pending`);
+    await q.query(`ALTER TABLE ${s}.deploy_statuses DROP COLUMN owned_pending`);
+  }
+}
+
+export const commitStatusMigrations = [
+  CommitStatusInit1732400000000,
+  CommitStatusGitHubDeployments1732400000001,
+  CommitStatusOwnedPending1764100000000,
+  ...teamTokenMigrations,
+];

@@ -27,6 +27,7 @@ interface Row {
 
 /** CommitStatus records in PostgreSQL, for when no cluster is configured; credentials from configuration. */
 export class PgCommitStatusStore implements CommitStatusStore {
+  readonly transactionalOwnedWrites = true;
   readonly kind = 'postgres' as const;
   private readonly schema: string;
   private timers: NodeJS.Timeout[] = [];
