@@ -1,9 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TeamTokensModule } from '@sluice/auth';
-import { KubeClient, loadKubeConfig, type KubeConfigSource } from '@sluice/kube';
+import { KubeClient, loadKubeConfig, type KubeConfigSource, type KubeCredentialsLike } from '@sluice/kube';
 import { ConfigError, createLogger } from '@sluice/platform';
 import { GitHubScm } from '@sluice/scm';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { SPEC_SOURCE, type SpecSource } from './application/ports';
 import { ManifestsController } from './adapters/manifests.controller';
 import { KUBE_APPLIER_OPTIONS, KubeApplierRuntime, type KubeApplierRuntimeOptions } from './adapters/runtime';
@@ -15,7 +14,7 @@ export interface KubeApplierModuleOptions {
   /** Reads specs at a commit (the SCM client). Cached by (repo, sha, path). */
   specSource?: SpecSource;
   /** Overrides the cluster credentials from the config (tests: a service-account token). */
-  kubeConfig?: KubeConfig;
+  kubeConfig?: KubeCredentialsLike;
   /** Overrides the client altogether (tests: one behind a proxy or injecting faults). */
   kubeClient?: KubeClient;
   /** Consumer group; default `kube-applier`. */
@@ -56,7 +55,7 @@ export class KubeApplierModule {
 }
 
 /** The cluster to apply to, or undefined for the dry-run target (ARCHITECTURE §6, §8). */
-export function resolveKubeConfig(config: KubeApplierConfig): KubeConfig | undefined {
+export function resolveKubeConfig(config: KubeApplierConfig): KubeCredentialsLike | undefined {
   if (config.KUBE_APPLIER_TARGET === 'dry-run') return undefined;
   let source: KubeConfigSource | undefined;
   if (config.KUBECONFIG) source = { from: 'file', path: config.KUBECONFIG.split(':')[0]! };

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeCredentialsLike } from './kube-config';
 import { errorFromResponse, KubeNotFoundError, networkError } from './errors';
 import { noopLogger, type KubeList, type KubeLogger, type KubeObject, type ObjectRef } from './types';
 
 /**
- * A small JSON REST client over the credentials and TLS settings of a client-node KubeConfig
- * (`applyToHTTPSOptions`: tokens, exec/OIDC auth, client certs, CA).
+ * A small JSON REST client over the credentials and TLS settings of a kubeconfig (our
+ * KubeCredentials or a client-node KubeConfig; `applyToHTTPSOptions`: tokens, exec/OIDC auth,
+ * client certs, CA).
  *
  * Why not KubernetesObjectApi for the objects themselves: its ObjectSerializer rebuilds known
  * kinds from its generated models, silently dropping fields the models do not know (and every
@@ -62,7 +63,7 @@ export class KubeClient {
   private pooled: { material: string; agent: https.Agent } | undefined;
 
   constructor(
-    readonly config: KubeConfig,
+    readonly config: KubeCredentialsLike,
     opts: KubeClientOptions = {},
   ) {
     this.logger = opts.logger ?? noopLogger;

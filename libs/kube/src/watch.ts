@@ -1,4 +1,6 @@
-import { Watch } from '@kubernetes/client-node';
+// Not the package index: that loads client-node's whole generated API set (see kube-config.ts).
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Watch } from '@kubernetes/client-node/dist/watch.js';
 import type { KubeClient } from './client';
 import { errorFromStatus, KubeGoneError, toKubeError } from './errors';
 import { AbortedError, Backoff, sleep, type BackoffOptions } from './retry';
@@ -259,7 +261,8 @@ export class ResourceWatcher<T extends KubeObject = KubeObject> implements Async
             break;
         }
       };
-      new Watch(this.client.config)
+      // Watch only calls getCurrentCluster() and applyToFetchOptions(), which KubeCredentialsLike has.
+      new Watch(this.client.config as unknown as KubeConfig)
         .watch(path, query, onEvent, (err: unknown) => finish(err ? toKubeError(err, `watch ${path}`) : undefined))
         .then(
           (c) => {
