@@ -24,6 +24,8 @@ import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Client } from 'pg';
+import { Kafka, logLevel } from 'kafkajs';
+import { kafkaBrokers } from '@sluice/testing';
 import { patchStatus, ResourceWatcher, type KubeObject } from '@sluice/kube';
 import { Api } from '../e2e/support/scenario';
 import { ROOT } from '../e2e/support/process';
@@ -265,16 +267,64 @@ async function stages(sluice: Distributed, deploys: Deploy[], sentWall: Map<stri
       ['kube-applier: deploy.started appended', ev('kube_applier', 'deploy.started')],
       ['kube-applier: deploy.applied appended', ev('kube_applier', 'deploy.applied')],
     ];
+    const rows: Array<[string, Array<{ correlation_id: string; at: Date }>]> = [];
+    for (const [label, sql] of wanted) rows.push([label, (await client.query<{ correlation_id: string; at: Date }>(sql, [ids])).rows]);
+    // When each relay handed the event to Kafka (the broker's append time of the message).
+    const published = await publishTimes(sluice.topicPrefix, new Set(ids));
+    const relayed = (label: string, topic: string, type: string): [string, Array<{ correlation_id: string; at: Date }>] => [
+      label,
+      [...(published.get(`${topic}|${type}`) ?? new Map<string, number>())].map(([correlation_id, at]) => ({ correlation_id, at: new Date(at) })),
+    ];
+    rows.splice(1, 0, relayed('webhook-ingest relay: on sluice.scm.v1', 'sluice.scm.v1', 'scm.build.completed'));
+    rows.splice(4, 0, relayed('repo-sync relay: on sluice.repo.v1', 'sluice.repo.v1', 'repo.build.recorded'));
+    rows.splice(7, 0, relayed('autodeploy relay: on sluice.deploy.v1', 'sluice.deploy.v1', 'deploy.requested'));
     const out: string[] = [];
-    for (const [label, sql] of wanted) {
-      const res = await client.query<{ correlation_id: string; at: Date }>(sql, [ids]);
-      const ms = res.rows.map((r) => r.at.getTime() - sentWall.get(r.correlation_id)!).sort((a, b) => a - b);
+    for (const [label, found] of rows) {
+      const ms = found.map((r) => r.at.getTime() - sentWall.get(r.correlation_id)!).sort((a, b) => a - b);
       out.push(`  ${label.padEnd(46)} n=${String(ms.length).padEnd(5)} p50 ${fmtMs(percentile(ms, 50))}  p99 ${fmtMs(percentile(ms, 99))}`);
     }
     return out;
   } finally {
     await client.end();
   }
+}
+
+/** `${logical topic}|${type}` → correlation id → earliest broker timestamp of such a message. */
+async function publishTimes(prefix: string, correlationIds: ReadonlySet<string>): Promise<Map<string, Map<string, number>>> {
+  const kafka = new Kafka({ clientId: 'bench-e2e-stages', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+  const topics = ['sluice.scm.v1', 'sluice.repo.v1', 'sluice.deploy.v1'];
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map<string, number>(); // physical topic|partition → high watermark
+  for (const topic of topics) {
+    for (const p of await admin.fetchTopicOffsets(prefix + topic)) ends.set(`${prefix + topic}|${p.partition}`, Number(p.high));
+  }
+  await admin.disconnect();
+  const out = new Map<string, Map<string, number>>();
+  const consumer = kafka.consumer({ groupId: `bench-e2e-stages-${Date.now()}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: topics.map((t) => prefix + t), fromBeginning: true });
+  const remaining = new Set([...ends].filter(([, high]) => high > 0).map(([k]) => k));
+  await new Promise<void>((resolve) => {
+    if (remaining.size === 0) return resolve();
+    void consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        const correlationId = message.headers?.correlationId?.toString();
+        const type = message.headers?.type?.toString();
+        if (correlationId && correlationIds.has(correlationId)) {
+          const key = `${topic.slice(prefix.length)}|${type}`;
+          const byId = out.get(key) ?? new Map<string, number>();
+          out.set(key, byId);
+          const at = Number(message.timestamp);
+          if (!byId.has(correlationId) || at < byId.get(correlationId)!) byId.set(correlationId, at);
+        }
+        if (Number(message.offset) + 1 >= ends.get(`${topic}|${partition}`)!) remaining.delete(`${topic}|${partition}`);
+        if (remaining.size === 0) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  return out;
 }
 
 const fmtMs = (ms: number) => (Number.isFinite(ms) ? `${Math.round(ms)} ms`.padStart(8) : '     n/a');

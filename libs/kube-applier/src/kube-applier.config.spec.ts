@@ -11,7 +11,7 @@ describe('kube-applier config', () => {
     assert.equal(c.KUBE_APPLIER_PROGRESS_DEADLINE_SECONDS, 300);
     assert.equal(c.KUBE_APPLIER_RESYNC_SECONDS, 60);
     assert.equal(c.KUBE_APPLIER_HEALTH_POLL_SECONDS, 5);
-    assert.equal(c.KUBE_APPLIER_CONCURRENCY, 4);
+    assert.equal(c.KUBE_APPLIER_CONCURRENCY, 8);
   });
 
   it('names the bad variable', () => {

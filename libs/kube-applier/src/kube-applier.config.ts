@@ -22,7 +22,7 @@ export const kubeApplierConfigSchema = commonConfigSchema.extend({
   KUBE_APPLIER_PROGRESS_DEADLINE_SECONDS: seconds('expected a positive number of seconds').default(300),
   KUBE_APPLIER_RESYNC_SECONDS: seconds('expected a positive number of seconds').default(60),
   KUBE_APPLIER_HEALTH_POLL_SECONDS: seconds('expected a positive number of seconds').default(5),
-  KUBE_APPLIER_CONCURRENCY: z.string().regex(/^[1-9]\d*$/, { error: 'expected a positive integer' }).transform(Number).default(4),
+  KUBE_APPLIER_CONCURRENCY: z.string().regex(/^[1-9]\d*$/, { error: 'expected a positive integer' }).transform(Number).default(8),
   /** Reconcile DeployConfigs of this namespace only; default all the credentials may watch. */
   KUBE_APPLIER_WATCH_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'expected a DNS-1123 namespace name' }).max(63).optional(),
   /** Set by Kubernetes in every pod: the in-cluster service account is available. */

@@ -264,3 +264,39 @@ describe('kube-applier on a real kube-apiserver (least-privilege RBAC)', () => {
     assert.equal(new Set(keys).size, keys.length, `duplicates in ${keys.join(', ')}`);
   });
 });
+
+describe('kube-applier sees a rollout end through its workload watch', () => {
+  let admin: KubeClient;
+  let ns: string;
+  let h: Harness;
+
+  before(async () => {
+    admin = adminClient();
+    await installCrd(admin);
+    ns = await createTestNamespace(admin, 'applier-watch');
+    const token = await serviceAccountToken(admin, 'sluice-system', 'sluice-kube-applier');
+    // Resync and health poll far beyond the test: only the watch can report the rollout.
+    h = await startKubeApplier({
+      env: { KUBE_APPLIER_RESYNC_SECONDS: '600', KUBE_APPLIER_HEALTH_POLL_SECONDS: '600' },
+      module: { specSource: specs, kubeClient: new KubeClient(withBearerToken(admin.config, token)), watchNamespace: ns },
+    });
+  });
+
+  after(async () => {
+    await h?.close();
+    if (ns) await deleteTestNamespace(admin, ns);
+  });
+
+  it('reports succeeded within seconds of the Deployment status change, not at the next health poll', async () => {
+    const id = await publish(h.bus, request({ config: CONFIG, namespace: ns, artifactSha: S1, configSha: C2 }));
+    const deploymentRef = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: 'web' };
+    await waitUntil(async () => (await outcomesOf(h.store, CONFIG, id)).some((o) => o.type === 'deploy.applied'), { timeoutMs: 20_000, message: 'applied' });
+    const d = await admin.get(deploymentRef);
+    const rolledOutAt = Date.now();
+    await patchStatus(admin, deploymentRef, { observedGeneration: d.metadata.generation, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 });
+    await waitUntil(async () => (await outcomesOf(h.store, CONFIG, id)).some((o) => o.type === 'deploy.succeeded'), { timeoutMs: 10_000, intervalMs: 50, message: 'succeeded after the rollout' });
+    const elapsed = Date.now() - rolledOutAt;
+    assert.ok(elapsed < 10_000, `succeeded ${elapsed} ms after the rollout (health poll is 600 s)`);
+    assert.deepEqual((await outcomesOf(h.store, CONFIG, id)).map((o) => o.type), ['deploy.started', 'deploy.applied', 'deploy.succeeded']);
+  });
+});

@@ -1,5 +1,5 @@
-import { Backoff, toKubeError, watchResources, type KubeClient, type KubeLogger, type ResourceWatcher } from '@sluice/kube';
-import { DEPLOY_CONFIG_API_VERSION, DEPLOY_CONFIG_KIND, DEPLOY_ID_ANNOTATION, type DeployConfigObject } from '../domain/deploy-config';
+import { Backoff, toKubeError, watchResources, type KubeClient, type KubeLogger, type KubeObject, type ResourceWatcher } from '@sluice/kube';
+import { CONFIG_LABEL, DEPLOY_CONFIG_API_VERSION, DEPLOY_CONFIG_KIND, DEPLOY_ID_ANNOTATION, type DeployConfigObject } from '../domain/deploy-config';
 import type { DeployConfigReconciler } from './reconciler';
 
 export interface ControllerOptions {
@@ -14,14 +14,26 @@ export interface ControllerOptions {
 
 type Key = string; // namespace/name
 
+/** The workloads whose status decides a rollout's health, watched so a rollout's end is seen at once. */
+const WORKLOAD_KINDS = [
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+  { apiVersion: 'apps/v1', kind: 'DaemonSet' },
+  { apiVersion: 'batch/v1', kind: 'Job' },
+] as const;
+
 /**
  * Level-triggered control loop: a list+watch of DeployConfigs (libs/kube, relisting on 410)
  * feeds a work queue keyed by DeployConfig. Spec or deploy changes enqueue at once (status-only
- * changes, our own included, do not); every key is requeued each resync period; a failed pass
- * backs off with jitter per key.
+ * changes, our own included, do not); so does a status change of a workload we applied (label
+ * `sluice.dev/config`), so a rollout's end or failure is judged when it happens, not at the next
+ * health poll; every key is requeued each resync period; a failed pass backs off with jitter per key.
  */
 export class DeployConfigController {
   private watcher: ResourceWatcher<DeployConfigObject> | undefined;
+  private workloadWatchers: Array<{ watcher: ResourceWatcher; loop: Promise<void> }> = [];
+  /** Last status seen of each workload we applied (kind/namespace/name → JSON). */
+  private readonly workloadStatus = new Map<string, string>();
   private readonly known = new Map<Key, string>();
   private readonly queue = new Set<Key>();
   private readonly running = new Set<Key>();
@@ -67,7 +79,31 @@ export class DeployConfigController {
     this.resync = setInterval(() => {
       for (const obj of this.watcher?.items() ?? []) this.enqueue(keyOf(obj));
     }, this.opts.resyncMs);
+    this.watchWorkloads();
     await this.watcher.waitForSync();
+  }
+
+  private watchWorkloads(): void {
+    for (const ref of WORKLOAD_KINDS) {
+      const watcher = watchResources<KubeObject>(this.client, { ...ref, namespace: this.opts.namespace, labelSelector: CONFIG_LABEL, logger: this.opts.logger });
+      const loop = watcher.run((event) => {
+        if (event.type === 'SYNCED') return;
+        const { namespace, name, labels } = event.object.metadata;
+        const config = labels?.[CONFIG_LABEL];
+        const id = `${ref.kind}/${namespace}/${name}`;
+        if (event.type === 'DELETED') {
+          this.workloadStatus.delete(id);
+          if (config) this.enqueue(`${namespace}/${config}`);
+          return;
+        }
+        const status = JSON.stringify((event.object as { status?: unknown }).status ?? null);
+        const before = this.workloadStatus.get(id);
+        this.workloadStatus.set(id, status);
+        // The first sight (start, relist) is not a change: the resync and the DeployConfig watch cover it.
+        if (before !== undefined && before !== status && config) this.enqueue(`${namespace}/${config}`);
+      });
+      this.workloadWatchers.push({ watcher, loop });
+    }
   }
 
   get synced(): boolean {
@@ -80,7 +116,8 @@ export class DeployConfigController {
     for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     this.watcher?.stop();
-    await this.loop;
+    for (const w of this.workloadWatchers) w.watcher.stop();
+    await Promise.all([this.loop, ...this.workloadWatchers.map((w) => w.loop)]);
     if (this.running.size > 0) await new Promise<void>((r) => this.idle.push(r));
   }
 
