@@ -24,7 +24,7 @@ const DELIVERY_COLUMNS = 7;
 
 /**
  * Stores verified deliveries and appends their events, group-committed: deliveries that
- * arrive while a write is in flight are written together by the next one, in ONE
+ * arrive while a write of their lane is in flight are written together by the next one, in ONE
  * transaction of two statements (the delivery rows with ON CONFLICT DO NOTHING, then the
  * events of the rows that were new, every repository's stream in one append). So under
  * load the cost of a round trip and a commit is shared by the whole batch, and a
@@ -35,30 +35,36 @@ const DELIVERY_COLUMNS = 7;
  * primary key and then sees the row. Another replica may race for a stream's next
  * version: the batch is retried after a jittered backoff. Any other failure of a batch
  * is narrowed down by writing its deliveries one by one, so one bad delivery fails alone.
+ *
+ * Deliveries are spread over `lanes` independent writers by repository stream (default 2), so
+ * one batch is prepared and sent while another is in the database; a stream always takes the
+ * same lane, so its events keep arrival order and two lanes never race for its versions.
  */
 export class IngestDelivery {
-  private readonly queue: Pending[] = [];
-  private writing = false;
+  private readonly lanes: Array<{ queue: Pending[]; writing: boolean }>;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: EventStore,
-    private readonly options: { maxBatch?: number; sleep?: (ms: number) => Promise<void> } = {},
-  ) {}
+    private readonly options: { maxBatch?: number; lanes?: number; sleep?: (ms: number) => Promise<void> } = {},
+  ) {
+    this.lanes = Array.from({ length: Math.max(1, options.lanes ?? 2) }, () => ({ queue: [], writing: false }));
+  }
 
   execute(delivery: VerifiedDelivery): Promise<IngestResult> {
+    const lane = this.lanes[laneOf(delivery.normalised.stream, this.lanes.length)]!;
     return new Promise((resolve, reject) => {
-      this.queue.push({ delivery, resolve, reject });
-      if (!this.writing) void this.drain();
+      lane.queue.push({ delivery, resolve, reject });
+      if (!lane.writing) void this.drain(lane);
     });
   }
 
-  private async drain(): Promise<void> {
-    this.writing = true;
+  private async drain(lane: { queue: Pending[]; writing: boolean }): Promise<void> {
+    lane.writing = true;
     try {
-      while (this.queue.length > 0) await this.writeBatch(this.queue.splice(0, this.options.maxBatch ?? 100));
+      while (lane.queue.length > 0) await this.writeBatch(lane.queue.splice(0, this.options.maxBatch ?? 100));
     } finally {
-      this.writing = false;
+      lane.writing = false;
     }
   }
 
@@ -108,4 +114,11 @@ export class IngestDelivery {
     await this.store.appendMany(appends, { manager });
     return deliveries.map((d) => (isNew.has(d.deliveryId) && firstCopy.get(d.deliveryId) === d ? 'accepted' : 'duplicate'));
   }
+}
+
+/** A stable lane for a stream (FNV-1a). */
+function laneOf(stream: string, lanes: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < stream.length; i++) h = Math.imul(h ^ stream.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % lanes;
 }
