@@ -14,6 +14,13 @@ export interface BuildFact {
   readonly url: string | null;
 }
 
+/** A branch head to record (`updateBranches`). */
+export interface BranchHead {
+  readonly branch: string;
+  readonly headSha: string;
+  readonly headCommit: CommitSummary | null;
+}
+
 /** Configs read at one default-branch commit. */
 export interface ConfigScan {
   readonly sha: string;
@@ -64,26 +71,38 @@ export class Catalogue {
   }
 
   async updateBranch(m: EntityManager, repo: RepoRef, branch: string, headSha: string, headCommit: CommitSummary | null): Promise<NewEvent[]> {
-    const [before]: Array<{ head_sha: string }> = await m.query(
-      `SELECT head_sha FROM repo_sync.branches WHERE repo = $1 AND name = $2`,
-      [repo.fullName, branch],
+    return this.updateBranches(m, repo, [{ branch, headSha, headCommit }]);
+  }
+
+  /**
+   * `updateBranch` for several branches of one repository in two statements (one read,
+   * one upsert); the events are those the calls one by one would give, in the same order.
+   */
+  async updateBranches(m: EntityManager, repo: RepoRef, heads: readonly BranchHead[]): Promise<NewEvent[]> {
+    if (heads.length === 0) return [];
+    const rows: Array<{ name: string; head_sha: string }> = await m.query(
+      `SELECT name, head_sha FROM repo_sync.branches WHERE repo = $1 AND name = ANY($2::text[])`,
+      [repo.fullName, heads.map((h) => h.branch)],
     );
-    if (before?.head_sha === headSha) return [];
-    await m.query(
-      `INSERT INTO repo_sync.branches (repo, name, head_sha) VALUES ($1, $2, $3)
-       ON CONFLICT (repo, name) DO UPDATE SET head_sha = EXCLUDED.head_sha, updated_at = now()`,
-      [repo.fullName, branch, headSha],
-    );
-    return [
-      newEvent('repo.branch.updated', {
-        repo: repo.fullName,
-        defaultBranch: repo.defaultBranch,
-        branch,
-        headSha,
-        previousSha: before?.head_sha ?? null,
-        headCommit,
-      }),
-    ];
+    const current = new Map(rows.map((r) => [r.name, r.head_sha]));
+    const changed = new Set<string>();
+    const events: NewEvent[] = [];
+    for (const { branch, headSha, headCommit } of heads) {
+      const previousSha = current.get(branch) ?? null;
+      if (previousSha === headSha) continue;
+      current.set(branch, headSha);
+      changed.add(branch);
+      events.push(newEvent('repo.branch.updated', { repo: repo.fullName, defaultBranch: repo.defaultBranch, branch, headSha, previousSha, headCommit }));
+    }
+    if (changed.size > 0) {
+      const names = [...changed];
+      await m.query(
+        `INSERT INTO repo_sync.branches (repo, name, head_sha) SELECT $1, * FROM unnest($2::text[], $3::text[])
+         ON CONFLICT (repo, name) DO UPDATE SET head_sha = EXCLUDED.head_sha, updated_at = now()`,
+        [repo.fullName, names, names.map((n) => current.get(n)!)],
+      );
+    }
+    return events;
   }
 
   async deleteBranch(m: EntityManager, fullName: string, branch: string): Promise<NewEvent[]> {
@@ -117,32 +136,57 @@ export class Catalogue {
    * completed is a re-run and replaces the result.
    */
   async recordBuild(m: EntityManager, fullName: string, fact: BuildFact): Promise<NewEvent[]> {
-    const [before]: Array<{ status: string; conclusion: string | null; url: string | null; branch: string | null }> = await m.query(
-      `SELECT status, conclusion, url, branch FROM repo_sync.builds WHERE repo = $1 AND sha = $2 AND build_name = $3`,
-      [fullName, fact.sha, fact.buildName],
+    return this.recordBuilds(m, fullName, [fact]);
+  }
+
+  /**
+   * `recordBuild` for several builds of one repository in two statements (one read, one
+   * upsert); the events are those the calls one by one would give, in the same order.
+   */
+  async recordBuilds(m: EntityManager, fullName: string, facts: readonly BuildFact[]): Promise<NewEvent[]> {
+    if (facts.length === 0) return [];
+    type Row = { status: string; conclusion: string | null; url: string | null; branch: string | null };
+    const key = (sha: string, name: string) => `${sha}\n${name}`;
+    const rows: Array<Row & { sha: string; build_name: string }> = await m.query(
+      `SELECT b.sha, b.build_name, b.status, b.conclusion, b.url, b.branch
+         FROM repo_sync.builds b JOIN unnest($2::text[], $3::text[]) AS k(sha, build_name) USING (sha, build_name)
+        WHERE b.repo = $1`,
+      [fullName, facts.map((f) => f.sha), facts.map((f) => f.buildName)],
     );
-    const branch = fact.branch ?? before?.branch ?? null;
-    const url = fact.url ?? before?.url ?? null;
-    if (before && before.status === fact.status && before.conclusion === fact.conclusion && before.url === url && before.branch === branch) {
-      return [];
+    const current = new Map<string, Row>(rows.map((r) => [key(r.sha, r.build_name), r]));
+    const changed = new Map<string, BuildFact & { branch: string | null; url: string | null }>();
+    const events: NewEvent[] = [];
+    for (const fact of facts) {
+      const k = key(fact.sha, fact.buildName);
+      const before = current.get(k);
+      const branch = fact.branch ?? before?.branch ?? null;
+      const url = fact.url ?? before?.url ?? null;
+      if (before && before.status === fact.status && before.conclusion === fact.conclusion && before.url === url && before.branch === branch) continue;
+      current.set(k, { status: fact.status, conclusion: fact.conclusion, url, branch });
+      changed.set(k, { ...fact, branch, url });
+      events.push(
+        newEvent('repo.build.recorded', { repo: fullName, sha: fact.sha, branch, buildName: fact.buildName, status: fact.status, conclusion: fact.conclusion, url }),
+      );
     }
-    await m.query(
-      `INSERT INTO repo_sync.builds (repo, sha, build_name, branch, status, conclusion, url) VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (repo, sha, build_name) DO UPDATE SET branch = EXCLUDED.branch, status = EXCLUDED.status,
-         conclusion = EXCLUDED.conclusion, url = EXCLUDED.url, updated_at = now()`,
-      [fullName, fact.sha, fact.buildName, branch, fact.status, fact.conclusion, url],
-    );
-    return [
-      newEvent('repo.build.recorded', {
-        repo: fullName,
-        sha: fact.sha,
-        branch,
-        buildName: fact.buildName,
-        status: fact.status,
-        conclusion: fact.conclusion,
-        url,
-      }),
-    ];
+    if (changed.size > 0) {
+      const list = [...changed.values()];
+      await m.query(
+        `INSERT INTO repo_sync.builds (repo, sha, build_name, branch, status, conclusion, url)
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+         ON CONFLICT (repo, sha, build_name) DO UPDATE SET branch = EXCLUDED.branch, status = EXCLUDED.status,
+           conclusion = EXCLUDED.conclusion, url = EXCLUDED.url, updated_at = now()`,
+        [
+          fullName,
+          list.map((b) => b.sha),
+          list.map((b) => b.buildName),
+          list.map((b) => b.branch),
+          list.map((b) => b.status),
+          list.map((b) => b.conclusion),
+          list.map((b) => b.url),
+        ],
+      );
+    }
+    return events;
   }
 
   /** The default-branch commit whose configs were last read, to skip re-reading it. */

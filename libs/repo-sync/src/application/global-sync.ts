@@ -300,12 +300,10 @@ export class GlobalSync {
     const events: NewEvent[] = await this.catalogue.upsertRepo(m, ref);
     const commits = [...s.commits.values()];
     const newCommits = await this.catalogue.recordCommits(m, ref.fullName, commits);
-    for (const b of s.branches) {
-      const c = s.commits.get(b.sha) ?? null;
-      events.push(...(await this.catalogue.updateBranch(m, ref, b.name, b.sha, c)));
-    }
+    const heads = s.branches.map((b) => ({ branch: b.name, headSha: b.sha, headCommit: s.commits.get(b.sha) ?? null }));
+    events.push(...(await this.catalogue.updateBranches(m, ref, heads)));
     for (const name of s.deletedBranches) events.push(...(await this.catalogue.deleteBranch(m, ref.fullName, name)));
-    for (const build of s.builds) events.push(...(await this.catalogue.recordBuild(m, ref.fullName, build)));
+    events.push(...(await this.catalogue.recordBuilds(m, ref.fullName, s.builds)));
     let configs = 0;
     if (s.scan) {
       events.push(...(await this.catalogue.applyConfigScan(m, ref, s.scan)).events);
