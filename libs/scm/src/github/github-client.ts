@@ -16,11 +16,24 @@ export interface GitHubClientOptions {
   readonly maxRetries?: number;
   readonly userAgent?: string;
   readonly logger?: { warn(obj: object, msg: string): void; debug?(obj: object, msg: string): void };
-  /** Shared between clients of the same credentials (e.g. one per installation). */
+  /** Shared between clients of the same credentials (e.g. one per installation); it also bounds requests in flight. */
   readonly gate?: RateLimitGate;
 }
 
 const SluiceOctokit = Octokit.plugin(throttling, retry);
+
+/**
+ * plugin-throttling sends every read through one process-wide Bottleneck group of 10 at
+ * once ("octokit-global"), whatever the credentials: a global sync reading 4 heads of
+ * each of 16 repositories waited there, not on GitHub. Reads pass straight through
+ * instead; the rate-limit gate (one per set of credentials) bounds how many are in flight.
+ * The plugin still serialises writes and search, and retries on rate limits.
+ */
+const unqueued = {
+  key: () => ({
+    schedule: <A extends unknown[], R>(_job: unknown, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => fn(...args),
+  }),
+};
 export type GitHubOctokit = InstanceType<typeof SluiceOctokit>;
 
 /**
@@ -68,6 +81,8 @@ export function createGitHubOctokit(options: GitHubClientOptions, installationId
     },
     retry: { retries: maxRetries },
     throttle: {
+      // `global` is read by the plugin (wrap-request.js) though its options type omits it.
+      ...({ global: unqueued } as object),
       onRateLimit: (retryAfter: number, req: { method: string; url: string }, _o: unknown, retryCount: number) => {
         log?.warn({ retryAfter, method: req.method, url: req.url, retryCount }, 'GitHub primary rate limit; waiting');
         return retryCount < maxRetries;

@@ -69,4 +69,21 @@ describe('RateLimitGate', () => {
     await gate.acquire();
     assert.equal(clock.t, 1_000_000 + 10_000);
   });
+
+  it('keeps at most maxInFlight requests in flight, whatever the budget', async () => {
+    const clock = fakeClock();
+    const gate = new RateLimitGate(clock, 0, 2);
+    await gate.acquire();
+    gate.release(200, headers({ 'x-ratelimit-remaining': '5000', 'x-ratelimit-reset': String(clock.t / 1000 + 60) }));
+    await gate.acquire();
+    await gate.acquire();
+    let third = false;
+    const pending = gate.acquire().then(() => (third = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(third, false, 'a third request waits while two are in flight');
+    gate.release(200, headers({ 'x-ratelimit-remaining': '4999', 'x-ratelimit-reset': String(clock.t / 1000 + 60) }));
+    await pending;
+    assert.equal(third, true, 'it goes as soon as one answers');
+    assert.equal(clock.t, 1_000_000, 'without waiting for any reset');
+  });
 });

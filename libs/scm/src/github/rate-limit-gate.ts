@@ -2,8 +2,9 @@
  * Keeps a GitHub client from sending anything while it is rate limited. It tracks the
  * primary budget from `x-ratelimit-remaining`/`x-ratelimit-reset` (reserving budget for
  * requests in flight, so concurrent calls never overdraw it) and secondary limits from
- * `retry-after` on 403/429. Every HTTP call passes `acquire()` first and reports its
- * response headers to `release()`.
+ * `retry-after` on 403/429, and keeps at most `maxInFlight` requests of the credentials
+ * in flight at once (GitHub's secondary limits allow 100 concurrent requests). Every
+ * HTTP call passes `acquire()` first and reports its response headers to `release()`.
  */
 export interface GateClock {
   now(): number;
@@ -11,6 +12,9 @@ export interface GateClock {
 }
 
 const realClock: GateClock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+
+/** Requests of one set of credentials in flight at once by default, well under GitHub's 100. */
+export const DEFAULT_MAX_IN_FLIGHT = 64;
 
 type HeaderGetter = (name: string) => string | null | undefined;
 
@@ -29,6 +33,8 @@ export class RateLimitGate {
     private readonly clock: GateClock = realClock,
     /** Margin added to a reset time: the server's clock runs in whole seconds. */
     private readonly marginMs = 250,
+    /** Requests in flight at once; GitHub's secondary limits allow 100 concurrent requests. */
+    private readonly maxInFlight = DEFAULT_MAX_IN_FLIGHT,
   ) {}
 
   /** Resolves when a request may be sent; the caller must call `release` afterwards. */
@@ -42,6 +48,10 @@ export class RateLimitGate {
       if (this.remaining !== null && now >= this.resetAtMs && this.resetAtMs > 0) {
         // The window rolled over: the budget is unknown again until the next answer.
         this.remaining = null;
+      }
+      if (this.inFlight >= this.maxInFlight) {
+        await this.nextRelease();
+        continue;
       }
       if (this.remaining === null && !this.unmetered && this.inFlight > 0) {
         // Budget unknown (first call, or a new window): one probe finds it out before
