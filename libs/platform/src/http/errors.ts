@@ -23,7 +23,15 @@ export abstract class SluiceError extends Error {
   readonly details?: ErrorDetails;
 
   protected constructor(message: string, defaultCode: string, options: SluiceErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // An answer to bad input, not a fault: no stack trace (capturing one cost more than the
+    // rest of a rejected webhook's handling). A `cause` keeps its own.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
     this.name = new.target.name;
     this.code = options.code ?? defaultCode;
     if (options.details !== undefined) this.details = options.details;
