@@ -1,8 +1,7 @@
 import { createAppAuth } from '@octokit/auth-app';
-import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import { RateLimitGate } from './rate-limit-gate';
+import { requestPolicy } from './request-policy';
 
 export type GitHubCredentials =
   | { readonly kind: 'token'; readonly token: string }
@@ -20,28 +19,14 @@ export interface GitHubClientOptions {
   readonly gate?: RateLimitGate;
 }
 
-const SluiceOctokit = Octokit.plugin(throttling, retry);
+export type GitHubOctokit = Octokit;
 
 /**
- * plugin-throttling sends every read through one process-wide Bottleneck group of 10 at
- * once ("octokit-global"), whatever the credentials: a global sync reading 4 heads of
- * each of 16 repositories waited there, not on GitHub. Reads pass straight through
- * instead; the rate-limit gate (one per set of credentials) bounds how many are in flight.
- * The plugin still serialises writes and search, and retries on rate limits.
- */
-const unqueued = {
-  key: () => ({
-    schedule: <A extends unknown[], R>(_job: unknown, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => fn(...args),
-  }),
-};
-export type GitHubOctokit = InstanceType<typeof SluiceOctokit>;
-
-/**
- * An Octokit with Sluice's policy: `@octokit/plugin-throttling` (retries after
- * `retry-after` / `x-ratelimit-reset`), `@octokit/plugin-retry` (5xx with backoff), and a
- * rate-limit gate in front of every HTTP call so that no request leaves while the
- * credentials are limited. App credentials use installation tokens from
- * `@octokit/auth-app`, which caches each token and fetches a new one before it expires.
+ * An Octokit with Sluice's policy (request-policy.ts: retries after `retry-after` /
+ * `x-ratelimit-reset` and on 5xx with backoff, writes paced) and a rate-limit gate in
+ * front of every HTTP call so that no request leaves while the credentials are limited
+ * and no more than the gate allows are in flight. App credentials use installation
+ * tokens from `@octokit/auth-app`, which caches each token and fetches a new one before it expires.
  */
 export function createGitHubOctokit(options: GitHubClientOptions, installationId?: number): GitHubOctokit {
   const gate = options.gate ?? new RateLimitGate();
@@ -68,7 +53,21 @@ export function createGitHubOctokit(options: GitHubClientOptions, installationId
             ...(installationId !== undefined ? { installationId } : {}),
           },
         };
-  return new SluiceOctokit({
+  // The policy's options are the client's, so each client gets its own class.
+  const Client = Octokit.plugin(
+    requestPolicy({
+      retries: maxRetries,
+      onRateLimit: (retryAfter, req, retryCount) => {
+        log?.warn({ retryAfter, method: req.method, url: req.url, retryCount }, 'GitHub primary rate limit; waiting');
+        return retryCount < maxRetries;
+      },
+      onSecondaryRateLimit: (retryAfter, req, retryCount) => {
+        log?.warn({ retryAfter, method: req.method, url: req.url, retryCount }, 'GitHub secondary rate limit; waiting');
+        return retryCount < maxRetries;
+      },
+    }),
+  );
+  return new Client({
     ...auth,
     baseUrl: options.baseUrl,
     userAgent: options.userAgent ?? 'sluice',
@@ -78,19 +77,6 @@ export function createGitHubOctokit(options: GitHubClientOptions, installationId
       info: () => undefined,
       warn: (message: string) => log?.warn({ component: 'github-client' }, message),
       error: (message: string) => log?.warn({ component: 'github-client' }, message),
-    },
-    retry: { retries: maxRetries },
-    throttle: {
-      // `global` is read by the plugin (wrap-request.js) though its options type omits it.
-      ...({ global: unqueued } as object),
-      onRateLimit: (retryAfter: number, req: { method: string; url: string }, _o: unknown, retryCount: number) => {
-        log?.warn({ retryAfter, method: req.method, url: req.url, retryCount }, 'GitHub primary rate limit; waiting');
-        return retryCount < maxRetries;
-      },
-      onSecondaryRateLimit: (retryAfter: number, req: { method: string; url: string }, _o: unknown, retryCount: number) => {
-        log?.warn({ retryAfter, method: req.method, url: req.url, retryCount }, 'GitHub secondary rate limit; waiting');
-        return retryCount < maxRetries;
-      },
     },
   });
 }
