@@ -9,7 +9,7 @@ import { NestFactory } from '@nestjs/core';
 import { EventStoreModule } from '@sluice/event-store';
 import { MessagingModule } from '@sluice/messaging';
 import { configureApp, configureLogging } from '@sluice/platform';
-import { GlobalSync, REPO_SYNC_SCHEMA, repoSyncMigrations, RepoSyncModule } from '@sluice/repo-sync';
+import { DEFAULT_REPO_SYNC_CONCURRENCY, GlobalSync, REPO_SYNC_SCHEMA, repoSyncMigrations, RepoSyncModule } from '@sluice/repo-sync';
 import { GitHubScm } from '@sluice/scm';
 import { createTestDatabase, kafkaBrokers, uniqueName } from '@sluice/testing';
 import { report } from './report';
@@ -17,7 +17,8 @@ import { startFakeGitHubThread } from './support/fake-github-thread';
 
 const REPOS = Number(process.env.BENCH_SYNC_REPOS ?? 1_000);
 const BRANCHES = Number(process.env.BENCH_SYNC_BRANCHES ?? 10);
-const REPO_CONCURRENCY = Number(process.env.BENCH_SYNC_CONCURRENCY ?? 8);
+// The shipped default unless BENCH_SYNC_CONCURRENCY says otherwise; the baseline reads at the same concurrency.
+const REPO_CONCURRENCY = Number(process.env.BENCH_SYNC_CONCURRENCY ?? DEFAULT_REPO_SYNC_CONCURRENCY);
 const PER_REPO = 4;
 
 async function baseline(url: string): Promise<number> {

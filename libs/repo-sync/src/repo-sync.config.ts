@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { commonConfigSchema } from '@sluice/platform';
 
+/** Repositories global sync reads at once by default (each up to 4 reads at a time). */
+export const DEFAULT_REPO_SYNC_CONCURRENCY = 16;
+
 /** The common settings (ARCHITECTURE §8) and repo-sync's own. */
 export const repoSyncConfigSchema = commonConfigSchema.extend({
   /** Repositories global sync reads at once. */
@@ -9,7 +12,7 @@ export const repoSyncConfigSchema = commonConfigSchema.extend({
     .regex(/^\d+$/, { error: 'expected a whole number (1-64)' })
     .transform(Number)
     .pipe(z.number().int().min(1).max(64))
-    .default(4),
+    .default(DEFAULT_REPO_SYNC_CONCURRENCY),
 });
 
 export type RepoSyncConfig = z.output<typeof repoSyncConfigSchema>;

@@ -12,7 +12,7 @@ import { ReposController, SyncController } from './adapters/http/repos.controlle
 import { REPO_SYNC_CONSUMER, RepoSyncRuntime } from './adapters/messaging/repo-sync.runtime';
 import { CatalogueQueries } from './adapters/persistence/catalogue-queries';
 import { scmFromConfig } from './adapters/scm/scm-from-config';
-import type { RepoSyncConfig } from './repo-sync.config';
+import { DEFAULT_REPO_SYNC_CONCURRENCY, type RepoSyncConfig } from './repo-sync.config';
 
 export const SCM_READER = Symbol('SCM_READER');
 
@@ -51,7 +51,7 @@ export class RepoSyncModule {
           provide: GlobalSync,
           inject: [SERVICE_DATA_SOURCE, Catalogue, ConfigReader, SCM_READER],
           useFactory: (ds: DataSource, catalogue: Catalogue, reader: ConfigReader, scm: ScmReader) =>
-            new GlobalSync(ds, catalogue, reader, scm, { concurrency: config.REPO_SYNC_CONCURRENCY ?? 4, logger }),
+            new GlobalSync(ds, catalogue, reader, scm, { concurrency: config.REPO_SYNC_CONCURRENCY ?? DEFAULT_REPO_SYNC_CONCURRENCY, logger }),
         },
         { provide: CatalogueQueries, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new CatalogueQueries(ds) },
         RepoSyncRuntime,

@@ -4,6 +4,7 @@ import type { ScmBranch, ScmCommit, ScmReader, ScmRepository } from '@sluice/scm
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { Catalogue, inTransactionWithRetry, type BuildFact, type ConfigScan } from './catalogue';
 import type { ConfigReader } from './config-reader';
+import { DEFAULT_REPO_SYNC_CONCURRENCY } from '../repo-sync.config';
 
 export interface SyncProgress {
   readonly syncId: string;
@@ -18,7 +19,7 @@ export interface SyncProgress {
 }
 
 export interface GlobalSyncOptions {
-  /** Repositories synchronised at once; default 4. */
+  /** Repositories synchronised at once; default DEFAULT_REPO_SYNC_CONCURRENCY. */
   readonly concurrency?: number;
   readonly logger?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
@@ -70,7 +71,7 @@ export class GlobalSync {
     private readonly scm: ScmReader,
     private readonly options: GlobalSyncOptions = {},
   ) {
-    this.concurrency = Math.max(1, options.concurrency ?? 4);
+    this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_REPO_SYNC_CONCURRENCY);
   }
 
   /** Starts a sync, or returns the one already running (one at a time). */
