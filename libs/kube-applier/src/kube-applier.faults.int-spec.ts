@@ -154,8 +154,11 @@ describe('kube-applier converges through API server faults and its own restart',
     const check = new Client({ connectionString: db.url });
     await check.connect();
     try {
-      const inbox = await check.query(`SELECT 1 FROM kube_applier.inbox WHERE event_id IN (SELECT causation_id::uuid FROM kube_applier.deploys WHERE deploy_id = $1)`, [id]);
-      assert.equal(inbox.rowCount, 1, 'the request is in the inbox once');
+      // The reconciler can report succeeded before the redelivered request's inbox transaction commits.
+      const inboxRows = async () =>
+        (await check.query(`SELECT 1 FROM kube_applier.inbox WHERE event_id IN (SELECT causation_id::uuid FROM kube_applier.deploys WHERE deploy_id = $1)`, [id])).rowCount;
+      await waitUntil(async () => (await inboxRows()) === 1, { message: 'the redelivered request reaches the inbox' });
+      assert.equal(await inboxRows(), 1, 'the request is in the inbox once');
       const records = await check.query(`SELECT 1 FROM kube_applier.deploys WHERE deploy_id = $1`, [id]);
       assert.equal(records.rowCount, 1);
     } finally {

@@ -95,6 +95,11 @@ export class ResourceWatcher<T extends KubeObject = KubeObject> implements Async
     return this.rv;
   }
 
+  /** One cached object by `namespace/name` (`/name` for cluster-scoped kinds). */
+  get(key: string): T | undefined {
+    return this.cache.get(key);
+  }
+
   /** The cached objects (the last known state of everything watched). */
   items(): T[] {
     return [...this.cache.values()];

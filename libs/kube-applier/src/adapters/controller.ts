@@ -155,7 +155,7 @@ export class DeployConfigController {
   private async work(key: Key): Promise<void> {
     const [namespace, name] = key.split('/') as [string, string];
     try {
-      const decision = await this.reconciler.reconcile({ namespace, name });
+      const decision = await this.reconciler.reconcile({ namespace, name }, this.watcher?.get(key));
       this.backoffs.delete(key);
       if (decision?.requeueAfterMs) this.enqueue(key, decision.requeueAfterMs);
     } catch (raw) {

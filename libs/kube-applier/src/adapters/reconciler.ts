@@ -61,6 +61,8 @@ export class DeployConfigReconciler {
   private readonly now: () => Date;
   /** When each (DeployConfig uid, generation, deploy) was last applied in full by this process. */
   private readonly lastFullApply = new Map<string, number>();
+  /** resourceVersion after this process's last status write, per namespace/name, until the watch cache shows it. */
+  private readonly statusWritten = new Map<string, string>();
 
   constructor(
     private readonly client: KubeClient,
@@ -70,8 +72,17 @@ export class DeployConfigReconciler {
     this.now = opts.now ?? (() => new Date());
   }
 
-  async reconcile(ref: { namespace: string; name: string }): Promise<Decision | undefined> {
-    const dc = await this.client.find<DeployConfigObject>({ apiVersion: DEPLOY_CONFIG_API_VERSION, kind: DEPLOY_CONFIG_KIND, ...ref });
+  /**
+   * `cached` is the controller's watch cache copy, used instead of a GET unless this process
+   * wrote the DeployConfig's status since and the cache has not shown that write yet (a pass
+   * must not decide from a status older than its own last write).
+   */
+  async reconcile(ref: { namespace: string; name: string }, cached?: DeployConfigObject): Promise<Decision | undefined> {
+    const key = `${ref.namespace}/${ref.name}`;
+    const written = this.statusWritten.get(key);
+    const current = cached && (written === undefined || cached.metadata.resourceVersion === written) ? cached : undefined;
+    const dc = current ?? (await this.client.find<DeployConfigObject>({ apiVersion: DEPLOY_CONFIG_API_VERSION, kind: DEPLOY_CONFIG_KIND, ...ref }));
+    if (current) this.statusWritten.delete(key); // the cache has caught up
     if (!dc || dc.metadata.deletionTimestamp) return undefined;
     const config = dc.metadata.name!;
     const log = { config, namespace: ref.namespace, deployId: deployIdOf(dc), generation: dc.metadata.generation };
@@ -204,12 +215,14 @@ export class DeployConfigReconciler {
 
   private async writeStatus(dc: DeployConfigObject, status: DeployConfigStatus): Promise<void> {
     try {
-      await patchStatus(
+      const written = await patchStatus(
         this.client,
         { apiVersion: DEPLOY_CONFIG_API_VERSION, kind: DEPLOY_CONFIG_KIND, namespace: dc.metadata.namespace, name: dc.metadata.name! },
         status as Record<string, unknown>,
         { fieldManager: FIELD_MANAGER },
       );
+      if (this.statusWritten.size > 10_000) this.statusWritten.clear();
+      this.statusWritten.set(`${dc.metadata.namespace}/${dc.metadata.name}`, written.metadata.resourceVersion!);
     } catch (err) {
       // Deleted meanwhile: nothing to report on.
       if (!(err instanceof KubeNotFoundError)) throw err;
