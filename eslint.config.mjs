@@ -8,7 +8,7 @@ import { createProjectGraphAsync } from 'nx/src/devkit-exports.js';
 await createProjectGraphAsync({ exitOnError: false });
 
 export default [
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', '**/tmp/**', '.sluice/**', 'docs/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', '**/tmp/**', '.sluice/**', '.sluice-test/**', 'docs/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
