@@ -27,7 +27,8 @@ const WORKLOAD_KINDS = [
  * feeds a work queue keyed by DeployConfig. Spec or deploy changes enqueue at once (status-only
  * changes, our own included, do not); so does a status change of a workload we applied (label
  * `sluice.dev/config`), so a rollout's end or failure is judged when it happens, not at the next
- * health poll; every key is requeued each resync period; a failed pass backs off with jitter per key.
+ * health poll; every key is requeued a resync period (±10 %) after its last pass — spread over the
+ * period, not all keys at once; a failed pass backs off with jitter per key.
  */
 export class DeployConfigController {
   private watcher: ResourceWatcher<DeployConfigObject> | undefined;
@@ -40,7 +41,6 @@ export class DeployConfigController {
   private readonly dirty = new Set<Key>();
   private readonly timers = new Map<Key, { timer: NodeJS.Timeout; due: number }>();
   private readonly backoffs = new Map<Key, Backoff>();
-  private resync: NodeJS.Timeout | undefined;
   private stopped = false;
   private loop: Promise<void> | undefined;
   private idle: Array<() => void> = [];
@@ -68,6 +68,7 @@ export class DeployConfigController {
       const key = keyOf(event.object);
       if (event.type === 'DELETED') {
         this.known.delete(key);
+        this.cancelTimer(key);
         this.opts.logger.info({ config: event.object.metadata.name, namespace: event.object.metadata.namespace }, 'DeployConfig deleted; its objects are left as they are');
         return;
       }
@@ -76,9 +77,6 @@ export class DeployConfigController {
       this.known.set(key, fingerprint);
       this.enqueue(key);
     });
-    this.resync = setInterval(() => {
-      for (const obj of this.watcher?.items() ?? []) this.enqueue(keyOf(obj));
-    }, this.opts.resyncMs);
     this.watchWorkloads();
     await this.watcher.waitForSync();
   }
@@ -112,7 +110,6 @@ export class DeployConfigController {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.resync);
     for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     this.watcher?.stop();
@@ -143,6 +140,13 @@ export class DeployConfigController {
     this.pump();
   }
 
+  private cancelTimer(key: Key): void {
+    const scheduled = this.timers.get(key);
+    if (!scheduled) return;
+    clearTimeout(scheduled.timer);
+    this.timers.delete(key);
+  }
+
   private pump(): void {
     while (!this.stopped && this.running.size < this.opts.concurrency && this.queue.size > 0) {
       const key = this.queue.values().next().value as Key;
@@ -158,6 +162,8 @@ export class DeployConfigController {
       const decision = await this.reconciler.reconcile({ namespace, name }, this.watcher?.get(key));
       this.backoffs.delete(key);
       if (decision?.requeueAfterMs) this.enqueue(key, decision.requeueAfterMs);
+      // The periodic pass that reverts drift; an earlier wake-up already scheduled wins.
+      if (decision) this.enqueue(key, Math.round(this.opts.resyncMs * (0.9 + Math.random() * 0.2)));
     } catch (raw) {
       const err = toKubeError(raw);
       const backoff = this.backoffs.get(key) ?? new Backoff({ initialDelayMs: 500, maxDelayMs: 60_000 });
