@@ -14,7 +14,8 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 declare -A ports=([postgres]=$SLUICE_PG_PORT [kafka]=$SLUICE_KAFKA_PORT [kube]=$SLUICE_APISERVER_PORT)
 for p in postgres kafka kube; do
   if port_open "${ports[$p]}" && [[ -f "$dir/$p.env" ]]; then continue; fi
-  bash "$here/$p.sh" up "$dir" > "$dir/$p.up.log" 2>&1 || { echo "$p failed:"; tail -20 "$dir/$p.up.log"; exit 1; }
+  # 9>&-: the servers started must not inherit the lock, or every later call waits for them to exit.
+  bash "$here/$p.sh" up "$dir" > "$dir/$p.up.log" 2>&1 9>&- || { echo "$p failed:"; tail -20 "$dir/$p.up.log"; exit 1; }
 done
 cat "$dir"/postgres.env "$dir"/kafka.env "$dir"/kube.env > "$dir/env"
 echo "source $dir/env"
