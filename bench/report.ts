@@ -12,7 +12,7 @@ export function report(bench: string, figures: Figure[]): boolean {
   let allMet = true;
   process.stdout.write(`\n== ${bench}\n`);
   for (const f of figures) {
-    const ratio = f.baseline ? ` | ${(f.value / f.baseline.value).toFixed(2)}x of ${f.baseline.name} (${fmt(f.baseline.value)} ${f.unit})` : '';
+    const ratio = f.baseline ? ` | ${fmtRatio(f.value / f.baseline.value)} of ${f.baseline.name} (${fmt(f.baseline.value)} ${f.unit})` : '';
     let target = '';
     if (f.target) {
       const met = f.target.op === '>=' ? f.value >= f.target.value : f.value <= f.target.value;
@@ -24,7 +24,8 @@ export function report(bench: string, figures: Figure[]): boolean {
   return allMet;
 }
 
-const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+const fmt = (n: number) => (!Number.isFinite(n) ? '∞' : n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+const fmtRatio = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}x` : '∞ times');
 
 export function perSecond(count: number, startedAt: bigint): number {
   return count / (Number(process.hrtime.bigint() - startedAt) / 1e9);
