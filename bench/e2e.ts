@@ -251,36 +251,33 @@ async function stages(sluice: Distributed, deploys: Deploy[], sentWall: Map<stri
   await client.connect();
   try {
     const ids = deploys.map((d) => d.deliveryId!).filter(Boolean);
-    // [label, SQL returning (correlation_id, at)]: each service's own event, and its inbox
-    // row for the upstream event (processed_at = start of the consuming transaction).
-    const ev = (schema: string, type: string) =>
-      `SELECT correlation_id, min(occurred_at) AS at FROM ${schema}.events WHERE type = '${type}' AND correlation_id = ANY($1) GROUP BY correlation_id`;
-    const inbox = (schema: string, upstream: string, type: string) =>
-      `SELECT e.correlation_id, min(i.processed_at) AS at FROM ${schema}.inbox i JOIN ${upstream}.events e ON e.id = i.event_id WHERE e.type = '${type}' AND e.correlation_id = ANY($1) GROUP BY e.correlation_id`;
-    const wanted: Array<[string, string]> = [
-      ['webhook-ingest: scm.build.completed appended', ev('webhook_ingest', 'scm.build.completed')],
-      ['repo-sync: consumed it', inbox('repo_sync', 'webhook_ingest', 'scm.build.completed')],
-      ['repo-sync: repo.build.recorded appended', ev('repo_sync', 'repo.build.recorded')],
-      ['autodeploy: consumed it', inbox('autodeploy', 'repo_sync', 'repo.build.recorded')],
-      ['autodeploy: deploy.requested appended', ev('autodeploy', 'deploy.requested')],
-      ['kube-applier: consumed it', inbox('kube_applier', 'autodeploy', 'deploy.requested')],
-      ['kube-applier: deploy.started appended', ev('kube_applier', 'deploy.started')],
-      ['kube-applier: deploy.applied appended', ev('kube_applier', 'deploy.applied')],
-    ];
-    const rows: Array<[string, Array<{ correlation_id: string; at: Date }>]> = [];
-    for (const [label, sql] of wanted) rows.push([label, (await client.query<{ correlation_id: string; at: Date }>(sql, [ids])).rows]);
-    // When each relay handed the event to Kafka (the broker's append time of the message).
+    // Each stage: correlation id → when it happened. A service's own event (occurred_at), its
+    // inbox row for the upstream event (processed_at = start of the consuming transaction), or
+    // its relay's hand-off to Kafka (the broker's append time of the message).
     const published = await publishTimes(sluice.topicPrefix, new Set(ids));
-    const relayed = (label: string, topic: string, type: string): [string, Array<{ correlation_id: string; at: Date }>] => [
-      label,
-      [...(published.get(`${topic}|${type}`) ?? new Map<string, number>())].map(([correlation_id, at]) => ({ correlation_id, at: new Date(at) })),
+    const sql = async (query: string) =>
+      new Map((await client.query<{ correlation_id: string; at: Date }>(query, [ids])).rows.map((r) => [r.correlation_id, r.at.getTime()]));
+    const ev = (schema: string, type: string) =>
+      sql(`SELECT correlation_id, min(occurred_at) AS at FROM ${schema}.events WHERE type = '${type}' AND correlation_id = ANY($1) GROUP BY correlation_id`);
+    const inbox = (schema: string, upstream: string, type: string) =>
+      sql(`SELECT e.correlation_id, min(i.processed_at) AS at FROM ${schema}.inbox i JOIN ${upstream}.events e ON e.id = i.event_id WHERE e.type = '${type}' AND e.correlation_id = ANY($1) GROUP BY e.correlation_id`);
+    const relayed = async (topic: string, type: string) => published.get(`${topic}|${type}`) ?? new Map<string, number>();
+    const wanted: Array<[string, () => Promise<Map<string, number>>]> = [
+      ['webhook-ingest: scm.build.completed appended', () => ev('webhook_ingest', 'scm.build.completed')],
+      ['webhook-ingest relay: on sluice.scm.v1', () => relayed('sluice.scm.v1', 'scm.build.completed')],
+      ['repo-sync: consumed it', () => inbox('repo_sync', 'webhook_ingest', 'scm.build.completed')],
+      ['repo-sync: repo.build.recorded appended', () => ev('repo_sync', 'repo.build.recorded')],
+      ['repo-sync relay: on sluice.repo.v1', () => relayed('sluice.repo.v1', 'repo.build.recorded')],
+      ['autodeploy: consumed it', () => inbox('autodeploy', 'repo_sync', 'repo.build.recorded')],
+      ['autodeploy: deploy.requested appended', () => ev('autodeploy', 'deploy.requested')],
+      ['autodeploy relay: on sluice.deploy.v1', () => relayed('sluice.deploy.v1', 'deploy.requested')],
+      ['kube-applier: consumed it', () => inbox('kube_applier', 'autodeploy', 'deploy.requested')],
+      ['kube-applier: deploy.started appended', () => ev('kube_applier', 'deploy.started')],
+      ['kube-applier: deploy.applied appended', () => ev('kube_applier', 'deploy.applied')],
     ];
-    rows.splice(1, 0, relayed('webhook-ingest relay: on sluice.scm.v1', 'sluice.scm.v1', 'scm.build.completed'));
-    rows.splice(4, 0, relayed('repo-sync relay: on sluice.repo.v1', 'sluice.repo.v1', 'repo.build.recorded'));
-    rows.splice(7, 0, relayed('autodeploy relay: on sluice.deploy.v1', 'sluice.deploy.v1', 'deploy.requested'));
     const out: string[] = [];
-    for (const [label, found] of rows) {
-      const ms = found.map((r) => r.at.getTime() - sentWall.get(r.correlation_id)!).sort((a, b) => a - b);
+    for (const [label, times] of wanted) {
+      const ms = [...(await times())].map(([id, at]) => at - sentWall.get(id)!).sort((a, b) => a - b);
       out.push(`  ${label.padEnd(46)} n=${String(ms.length).padEnd(5)} p50 ${fmtMs(percentile(ms, 50))}  p99 ${fmtMs(percentile(ms, 99))}`);
     }
     return out;
