@@ -19,7 +19,7 @@
 //
 //   BENCH_E2E_RATE, BENCH_E2E_SECONDS, BENCH_E2E_CONFIGS, BENCH_E2E_DRAIN_SECONDS, BENCH_E2E_WARM_UP_RATE
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -224,21 +224,53 @@ function sampleRss(sluice: Distributed): { stop: () => Record<ServiceName, numbe
   };
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (ticks of 10 ms). */
-function cpuSeconds(pid: number | undefined): number {
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (ticks of 10 ms);
+ * with `children`, also that of its children that have exited (PostgreSQL's ended backends).
+ */
+function cpuSeconds(pid: number | undefined, children = false): number {
   if (!pid) return 0;
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    const own = Number(fields[11]) + Number(fields[12]);
+    return (children ? own + Number(fields[13]) + Number(fields[14]) : own) / 100;
   } catch {
     return 0;
   }
 }
 
-function cpuOf(sluice: Distributed): Record<ServiceName | 'bench (driver + fake GitHub)', number> {
-  const out = Object.fromEntries(SERVICES.map((s) => [s, cpuSeconds(sluice.services[s].pid)])) as Record<ServiceName | 'bench (driver + fake GitHub)', number>;
+/** The infrastructure's processes by their command name (every PostgreSQL backend summed). */
+const INFRA: Record<string, string> = { postgres: 'postgres', java: 'kafka', 'kube-apiserver': 'kube-apiserver', etcd: 'etcd' };
+
+function infraCpu(): Record<string, number> {
+  const out: Record<string, number> = Object.fromEntries(Object.values(INFRA).map((name) => [name, 0]));
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let comm: string;
+    try {
+      comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    const name = INFRA[comm];
+    if (name) out[name]! += cpuSeconds(Number(entry), true);
+  }
+  return out;
+}
+
+/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
+function machineBusySeconds(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+  const idle = ticks[3]! + ticks[4]!;
+  return (ticks.reduce((a, b) => a + b, 0) - idle) / 100;
+}
+
+function cpuOf(sluice: Distributed): Record<string, number> {
+  const out: Record<string, number> = Object.fromEntries(SERVICES.map((s) => [s, cpuSeconds(sluice.services[s].pid)]));
   const own = process.cpuUsage();
   out['bench (driver + fake GitHub)'] = (own.user + own.system) / 1e6;
+  Object.assign(out, infraCpu());
+  out['whole machine'] = machineBusySeconds();
   return out;
 }
 
@@ -378,7 +410,7 @@ export async function benchE2e(): Promise<boolean> {
     const cpu1 = cpuOf(sluice);
     const wallSeconds = (performance.now() - wall0) / 1000;
     const cpuLine = Object.keys(cpu1)
-      .map((k) => `${k} ${Math.round(((cpu1[k as keyof typeof cpu1] - cpu0[k as keyof typeof cpu0]) / wallSeconds) * 100)}%`)
+      .map((k) => `${k} ${Math.round(((cpu1[k]! - cpu0[k]!) / wallSeconds) * 100)}%`)
       .join(', ');
 
     const done = measured.filter((d) => d.appliedAt !== undefined && d.sentAt !== undefined);

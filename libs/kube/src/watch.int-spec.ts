@@ -40,25 +40,24 @@ describe('list+watch on a real kube-apiserver', () => {
     });
     return events;
   }
-  const seen = (events: Array<WatchEvent<KubeObject>>, type: string, name: string, pred: (o: KubeObject) => boolean = () => true) =>
-    events.some((e) => e.type === type && 'object' in e && e.object.metadata.name === name && pred(e.object));
-
-  it('survives a partition across an etcd compaction (410 Gone) by relisting, with no missed change', async () => {
-    for (const name of ['a', 'b', 'c']) await admin.create(configMap(name, '1'));
-
-    // The watcher talks to the API server through a proxy the test can cut.
+  /** A ConfigMap watcher that talks to the API server through a proxy the test can cut. */
+  async function configMapsThroughProxy(): Promise<{ proxy: TcpProxy; watcher: ResourceWatcher<ConfigMap> }> {
     const server = new URL(admin.server);
     const proxy = new TcpProxy(server.hostname, Number(server.port));
     await proxy.start();
     const cluster = admin.config.getCurrentCluster()!;
     const user = admin.config.getCurrentUser()!;
     const kc = loadKubeConfig({ from: 'token', server: `https://127.0.0.1:${proxy.port}`, token: user.token!, caFile: cluster.caFile });
-    const watcher = watchResources<ConfigMap>(new KubeClient(kc), {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      namespace: ns,
-      backoff: { initialDelayMs: 50, maxDelayMs: 300 },
-    });
+    const watcher = watchResources<ConfigMap>(new KubeClient(kc), { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, backoff: { initialDelayMs: 50, maxDelayMs: 300 } });
+    return { proxy, watcher };
+  }
+  const seen = (events: Array<WatchEvent<KubeObject>>, type: string, name: string, pred: (o: KubeObject) => boolean = () => true) =>
+    events.some((e) => e.type === type && 'object' in e && e.object.metadata.name === name && pred(e.object));
+
+  it('survives a partition across an etcd compaction (410 Gone) by relisting, with no missed change', async () => {
+    for (const name of ['a', 'b', 'c']) await admin.create(configMap(name, '1'));
+
+    const { proxy, watcher } = await configMapsThroughProxy();
     const events = collect(watcher);
     try {
       await watcher.waitForSync();
@@ -99,6 +98,35 @@ describe('list+watch on a real kube-apiserver', () => {
       // And the watch after the relist is live again.
       await mergePatch(admin, cmRef('d'), { data: { value: '3' } });
       await eventually(() => seen(events, 'MODIFIED', 'd', (o) => (o as ConfigMap).data?.value === '3'), 5000, 'MODIFIED d after relist');
+    } finally {
+      watcher.stop();
+      await proxy.stop();
+    }
+  });
+
+  it("hides a cached object this process wrote until the watch shows that write (read-your-writes)", async () => {
+    await admin.create(configMap('rw', '1'));
+    const { proxy, watcher } = await configMapsThroughProxy();
+    collect(watcher);
+    const key = `${ns}/rw`;
+    try {
+      await watcher.waitForSync();
+      assert.equal(watcher.fresh(key)?.data?.value, '1');
+
+      // The watch is held back: our write is not in the cache, so the cached copy is not fresh.
+      proxy.partition();
+      const written = await mergePatch<ConfigMap>(admin, cmRef('rw'), { data: { value: '2' } });
+      watcher.wrote(written);
+      assert.equal(watcher.get(key)?.data?.value, '1', 'the cache still holds the old copy');
+      assert.equal(watcher.fresh(key), undefined, 'not handed out while older than our write');
+      proxy.heal();
+      await eventually(() => watcher.fresh(key)?.data?.value === '2', 15_000, 'fresh again once the watch shows the write');
+
+      // A write whose event arrived before it was recorded (response and watch race) is seen already.
+      const again = await mergePatch<ConfigMap>(admin, cmRef('rw'), { data: { value: '3' } });
+      await eventually(() => watcher.get(key)?.metadata.resourceVersion === again.metadata.resourceVersion, 5000, 'the event of the write');
+      watcher.wrote(again);
+      assert.equal(watcher.fresh(key)?.data?.value, '3');
     } finally {
       watcher.stop();
       await proxy.stop();

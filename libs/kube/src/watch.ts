@@ -47,8 +47,23 @@ export interface WatcherStats {
   errors: number;
 }
 
-export class ResourceWatcher<T extends KubeObject = KubeObject> implements AsyncIterable<WatchEvent<T>> {
+/**
+ * A watch cache read by a process that also writes the objects: `fresh` hands out the cached
+ * copy unless this process wrote the object (`wrote`) and the watch has not shown that write
+ * yet — then the caller reads it from the server (a decision must not be made from a state
+ * older than its own last write).
+ */
+export interface ObjectCache<T extends KubeObject = KubeObject> {
+  fresh(key: string): T | undefined;
+  wrote(obj: KubeObject): void;
+}
+
+const UNSEEN_WRITE_TTL_MS = 30_000;
+
+export class ResourceWatcher<T extends KubeObject = KubeObject> implements AsyncIterable<WatchEvent<T>>, ObjectCache<T> {
   private cache = new Map<string, T>();
+  /** Writes of this process the cache has not shown yet: key → the resourceVersion written, and when. */
+  private readonly unseen = new Map<string, { resourceVersion: string; at: number }>();
   private rv: string | undefined;
   private readonly queue: WatchEvent<T>[] = [];
   private wake: (() => void) | undefined;
@@ -98,6 +113,32 @@ export class ResourceWatcher<T extends KubeObject = KubeObject> implements Async
   /** One cached object by `namespace/name` (`/name` for cluster-scoped kinds). */
   get(key: string): T | undefined {
     return this.cache.get(key);
+  }
+
+  /**
+   * The cached object unless this process wrote it since and the watch has not shown that write
+   * yet. A write not seen within UNSEEN_WRITE_TTL_MS is forgotten: its event came before the write
+   * was recorded (the response and the watch race) and a later one too; until then reads only go
+   * to the server needlessly, never to a stale copy.
+   */
+  fresh(key: string): T | undefined {
+    const write = this.unseen.get(key);
+    if (write && Date.now() - write.at < UNSEEN_WRITE_TTL_MS) return undefined;
+    if (write) this.unseen.delete(key);
+    return this.cache.get(key);
+  }
+
+  /** Records an object this process wrote, as the server returned it. */
+  wrote(obj: KubeObject): void {
+    const resourceVersion = obj.metadata.resourceVersion;
+    const key = keyOf(obj);
+    if (!resourceVersion || this.cache.get(key)?.metadata.resourceVersion === resourceVersion) return; // already seen
+    if (this.unseen.size > 10_000) this.unseen.clear(); // only ever makes reads go to the server
+    this.unseen.set(key, { resourceVersion, at: Date.now() });
+  }
+
+  private seen(key: string, resourceVersion: string | undefined): void {
+    if (this.unseen.get(key)?.resourceVersion === resourceVersion) this.unseen.delete(key);
   }
 
   /** The cached objects (the last known state of everything watched). */
@@ -176,6 +217,8 @@ export class ResourceWatcher<T extends KubeObject = KubeObject> implements Async
 
   private async relist(): Promise<void> {
     this.stats.lists++;
+    // A list is a consistent read: it shows every write that completed before it was asked for.
+    const listedAt = Date.now();
     const fresh = new Map<string, T>();
     let continueToken: string | undefined;
     let rv: string | undefined;
@@ -207,6 +250,7 @@ export class ResourceWatcher<T extends KubeObject = KubeObject> implements Async
     }
     this.cache = fresh;
     this.rv = rv;
+    for (const [key, write] of this.unseen) if (write.at < listedAt) this.unseen.delete(key);
     this.emit({ type: 'SYNCED', resourceVersion: rv ?? '' });
     this.syncedResolve();
   }
@@ -246,6 +290,7 @@ export class ResourceWatcher<T extends KubeObject = KubeObject> implements Async
             const key = keyOf(o);
             const old = this.cache.get(key);
             this.cache.set(key, o);
+            this.seen(key, o.metadata.resourceVersion);
             this.rv = o.metadata.resourceVersion;
             this.emit({ type: old ? 'MODIFIED' : 'ADDED', object: o });
             break;
@@ -253,6 +298,7 @@ export class ResourceWatcher<T extends KubeObject = KubeObject> implements Async
           case 'DELETED': {
             const o = obj as T;
             this.cache.delete(keyOf(o));
+            this.unseen.delete(keyOf(o));
             this.rv = o.metadata.resourceVersion;
             this.emit({ type: 'DELETED', object: o });
             break;

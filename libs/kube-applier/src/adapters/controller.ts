@@ -1,6 +1,6 @@
-import { Backoff, toKubeError, watchResources, type KubeClient, type KubeLogger, type KubeObject, type ResourceWatcher } from '@sluice/kube';
+import { Backoff, toKubeError, watchResources, type KubeClient, type KubeLogger, type KubeObject, type ObjectCache, type ResourceWatcher } from '@sluice/kube';
 import { CONFIG_LABEL, DEPLOY_CONFIG_API_VERSION, DEPLOY_CONFIG_KIND, DEPLOY_ID_ANNOTATION, type DeployConfigObject } from '../domain/deploy-config';
-import type { DeployConfigReconciler } from './reconciler';
+import type { DeployConfigReconciler, ReconcileCaches } from './reconciler';
 
 export interface ControllerOptions {
   /** Every DeployConfig is reconciled at least this often: drift is reverted on the next pass. */
@@ -32,7 +32,9 @@ const WORKLOAD_KINDS = [
  */
 export class DeployConfigController {
   private watcher: ResourceWatcher<DeployConfigObject> | undefined;
-  private workloadWatchers: Array<{ watcher: ResourceWatcher; loop: Promise<void> }> = [];
+  private workloadWatchers: Array<{ kind: string; watcher: ResourceWatcher; loop: Promise<void> }> = [];
+  /** What passes read instead of the API server (set once the watches are started). */
+  private caches: ReconcileCaches | undefined;
   /** Last status seen of each workload we applied (kind/namespace/name → JSON). */
   private readonly workloadStatus = new Map<string, string>();
   private readonly known = new Map<Key, string>();
@@ -78,6 +80,8 @@ export class DeployConfigController {
       this.enqueue(key);
     });
     this.watchWorkloads();
+    const workloads = new Map<string, ObjectCache>(this.workloadWatchers.map((w) => [w.kind, w.watcher]));
+    this.caches = { deployConfigs: this.watcher, workloads: (kind) => workloads.get(kind) };
     await this.watcher.waitForSync();
   }
 
@@ -100,7 +104,7 @@ export class DeployConfigController {
         // The first sight (start, relist) is not a change: the resync and the DeployConfig watch cover it.
         if (before !== undefined && before !== status && config) this.enqueue(`${namespace}/${config}`);
       });
-      this.workloadWatchers.push({ watcher, loop });
+      this.workloadWatchers.push({ kind: ref.kind, watcher, loop });
     }
   }
 
@@ -159,7 +163,7 @@ export class DeployConfigController {
   private async work(key: Key): Promise<void> {
     const [namespace, name] = key.split('/') as [string, string];
     try {
-      const decision = await this.reconciler.reconcile({ namespace, name }, this.watcher?.get(key));
+      const decision = await this.reconciler.reconcile({ namespace, name }, this.caches);
       this.backoffs.delete(key);
       if (decision?.requeueAfterMs) this.enqueue(key, decision.requeueAfterMs);
       // The periodic pass that reverts drift; an earlier wake-up already scheduled wins.

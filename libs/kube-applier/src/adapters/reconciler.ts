@@ -7,6 +7,7 @@ import {
   type KubeClient,
   type KubeLogger,
   type KubeObject,
+  type ObjectCache,
 } from '@sluice/kube';
 import type { OutcomePort } from '../application/ports';
 import {
@@ -41,6 +42,15 @@ export interface ReconcilerOptions {
   now?: () => Date;
 }
 
+/** The controller's watch caches, read instead of the API server where they are fresh. */
+export interface ReconcileCaches {
+  deployConfigs: ObjectCache<DeployConfigObject>;
+  /** The workloads whose status decides health (Deployment, StatefulSet, ...), by kind. */
+  workloads(kind: string): ObjectCache | undefined;
+}
+
+const NO_CACHES: ReconcileCaches = { deployConfigs: { fresh: () => undefined, wrote: () => undefined }, workloads: () => undefined };
+
 /** A refusal from the API server that retrying will not change. */
 class Stalled extends Error {
   constructor(
@@ -61,8 +71,6 @@ export class DeployConfigReconciler {
   private readonly now: () => Date;
   /** When each (DeployConfig uid, generation, deploy) was last applied in full by this process. */
   private readonly lastFullApply = new Map<string, number>();
-  /** resourceVersion after this process's last status write, per namespace/name, until the watch cache shows it. */
-  private readonly statusWritten = new Map<string, string>();
 
   constructor(
     private readonly client: KubeClient,
@@ -73,22 +81,20 @@ export class DeployConfigReconciler {
   }
 
   /**
-   * `cached` is the controller's watch cache copy, used instead of a GET unless this process
-   * wrote the DeployConfig's status since and the cache has not shown that write yet (a pass
-   * must not decide from a status older than its own last write).
+   * Objects are read from `caches` (the controller's watches) unless this process wrote them
+   * since and the watch has not shown that write yet: then from the API server (a pass must not
+   * decide from a status, or judge health from a workload, older than its own last write).
    */
-  async reconcile(ref: { namespace: string; name: string }, cached?: DeployConfigObject): Promise<Decision | undefined> {
-    const key = `${ref.namespace}/${ref.name}`;
-    const written = this.statusWritten.get(key);
-    const current = cached && (written === undefined || cached.metadata.resourceVersion === written) ? cached : undefined;
-    const dc = current ?? (await this.client.find<DeployConfigObject>({ apiVersion: DEPLOY_CONFIG_API_VERSION, kind: DEPLOY_CONFIG_KIND, ...ref }));
-    if (current) this.statusWritten.delete(key); // the cache has caught up
+  async reconcile(ref: { namespace: string; name: string }, caches: ReconcileCaches = NO_CACHES): Promise<Decision | undefined> {
+    const dc =
+      caches.deployConfigs.fresh(`${ref.namespace}/${ref.name}`) ??
+      (await this.client.find<DeployConfigObject>({ apiVersion: DEPLOY_CONFIG_API_VERSION, kind: DEPLOY_CONFIG_KIND, ...ref }));
     if (!dc || dc.metadata.deletionTimestamp) return undefined;
     const config = dc.metadata.name!;
     const log = { config, namespace: ref.namespace, deployId: deployIdOf(dc), generation: dc.metadata.generation };
 
     const timer = reconcileDuration.startTimer();
-    const result = await this.pass(dc).catch((err: unknown) => {
+    const result = await this.pass(dc, caches).catch((err: unknown) => {
       if (err instanceof Stalled) return { kind: 'stalled', reason: err.reason, message: err.message } satisfies PassResult;
       timer({ result: 'error' });
       throw err;
@@ -120,11 +126,11 @@ export class DeployConfigReconciler {
         if (emitted) this.opts.logger.info({ ...log, type: outcome.type }, 'deploy outcome reported');
       }
     }
-    if (statusChanged(dc.status, decision.status)) await this.writeStatus(dc, decision.status);
+    if (statusChanged(dc.status, decision.status)) await this.writeStatus(dc, decision.status, caches);
     return decision;
   }
 
-  private async pass(dc: DeployConfigObject): Promise<PassResult> {
+  private async pass(dc: DeployConfigObject, caches: ReconcileCaches): Promise<PassResult> {
     const config = dc.metadata.name!;
     const namespace = dc.metadata.namespace!;
     const owner = { config, namespace, uid: dc.metadata.uid!, apiVersion: DEPLOY_CONFIG_API_VERSION, kind: DEPLOY_CONFIG_KIND };
@@ -146,7 +152,9 @@ export class DeployConfigReconciler {
       // A rollout poll between resyncs: read the workloads, apply nothing.
       const workloads: KubeObject[] = [];
       for (const obj of desired.filter((o) => HEALTH_CHECKED_KINDS.has(o.kind))) {
-        const current = await this.client.find({ apiVersion: obj.apiVersion, kind: obj.kind, namespace, name: obj.metadata.name! }).catch(rethrowAsStalled);
+        const current =
+          caches.workloads(obj.kind)?.fresh(`${namespace}/${obj.metadata.name}`) ??
+          (await this.client.find({ apiVersion: obj.apiVersion, kind: obj.kind, namespace, name: obj.metadata.name! }).catch(rethrowAsStalled));
         if (!current) {
           this.lastFullApply.delete(target); // deleted behind our back: apply on the next pass
           throw new Error(`${obj.kind} ${namespace}/${obj.metadata.name} disappeared; applying again`);
@@ -158,7 +166,7 @@ export class DeployConfigReconciler {
     if (fresh) {
       // Record what is about to exist before creating it: a crash mid-apply must not leave
       // objects no inventory names (they would never be pruned).
-      await this.writeStatus(dc, { phase: 'Applying', inventory: union(previous, desiredInventory) });
+      await this.writeStatus(dc, { phase: 'Applying', inventory: union(previous, desiredInventory) }, caches);
     }
 
     const applied: KubeObject[] = [];
@@ -167,6 +175,7 @@ export class DeployConfigReconciler {
       const ref = { apiVersion: obj.apiVersion, kind: obj.kind, namespace, name: obj.metadata.name! };
       const before = fresh ? undefined : await this.client.find(ref).catch(rethrowAsStalled);
       const after = await applyObject(this.client, obj, { fieldManager: FIELD_MANAGER, force: true }).catch(rethrowAsStalled);
+      caches.workloads(obj.kind)?.wrote(after);
       if (before && changedBy(before, after)) drifted.push(inventoryOf([obj])[0]!);
       applied.push(after);
     }
@@ -213,7 +222,7 @@ export class DeployConfigReconciler {
     }
   }
 
-  private async writeStatus(dc: DeployConfigObject, status: DeployConfigStatus): Promise<void> {
+  private async writeStatus(dc: DeployConfigObject, status: DeployConfigStatus, caches: ReconcileCaches): Promise<void> {
     try {
       const written = await patchStatus(
         this.client,
@@ -221,8 +230,7 @@ export class DeployConfigReconciler {
         status as Record<string, unknown>,
         { fieldManager: FIELD_MANAGER },
       );
-      if (this.statusWritten.size > 10_000) this.statusWritten.clear();
-      this.statusWritten.set(`${dc.metadata.namespace}/${dc.metadata.name}`, written.metadata.resourceVersion!);
+      caches.deployConfigs.wrote(written);
     } catch (err) {
       // Deleted meanwhile: nothing to report on.
       if (!(err instanceof KubeNotFoundError)) throw err;

@@ -35,6 +35,8 @@ export interface KubeStoreOptions {
   githubSecretName: string;
   /** Every CommitStatus is reconciled this often (drift detection). Default 10 min. */
   resyncIntervalMs?: number;
+  /** A Secret read is used this long before it is read again. Default 30 s. */
+  secretTtlMs?: number;
   logger: Logger;
 }
 
@@ -53,10 +55,14 @@ const STATUS_KEYS: ReadonlyArray<keyof SyncStatus> = [
   'provider',
 ];
 
+type SecretObject = KubeObject & { data?: Record<string, string> };
+
 /**
  * CommitStatus and GitRepo custom resources: watched (level-triggered: every add, every spec
  * change, every GitRepo change, and a periodic resync), status written through the status
- * subresource, credentials read from the GitRepo's Secret.
+ * subresource, credentials read from the GitRepo's Secret. Reads come from the watch caches
+ * unless this process's own write is not in them yet (then from the API server); a Secret read
+ * is kept `secretTtlMs` (no cluster-wide Secret watch: that would need list/watch on Secrets).
  */
 export class KubeCommitStatusStore implements CommitStatusStore {
   readonly kind = 'kubernetes' as const;
@@ -66,11 +72,14 @@ export class KubeCommitStatusStore implements CommitStatusStore {
   private repos: ResourceWatcher<GitRepoObject> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private loops: Promise<void>[] = [];
+  private readonly secrets = new Map<string, { secret: SecretObject; at: number }>();
 
   constructor(private readonly opts: KubeStoreOptions) {}
 
   async get(key: CommitStatusKey): Promise<CommitStatusRecord | null> {
-    const obj = await this.opts.client.find<CommitStatusObject>({ apiVersion: API_VERSION, kind: 'CommitStatus', ...key });
+    const obj =
+      this.statuses?.fresh(`${key.namespace}/${key.name}`) ??
+      (await this.opts.client.find<CommitStatusObject>({ apiVersion: API_VERSION, kind: 'CommitStatus', ...key }));
     return obj ? toRecord(obj) : null;
   }
 
@@ -82,7 +91,8 @@ export class KubeCommitStatusStore implements CommitStatusStore {
       ? { github: status.provider.github ?? null, gitlab: status.provider.gitlab ?? null, bitbucket: status.provider.bitbucket ?? null }
       : null;
     try {
-      await patchStatus(this.opts.client, { apiVersion: API_VERSION, kind: 'CommitStatus', ...key }, patch, { fieldManager: FIELD_MANAGER });
+      const written = await patchStatus(this.opts.client, { apiVersion: API_VERSION, kind: 'CommitStatus', ...key }, patch, { fieldManager: FIELD_MANAGER });
+      this.statuses?.wrote(written);
     } catch (err) {
       if (err instanceof KubeNotFoundError) return; // deleted meanwhile
       throw err;
@@ -90,14 +100,20 @@ export class KubeCommitStatusStore implements CommitStatusStore {
   }
 
   async resolveGitRepo(namespace: string, gitRepoName: string): Promise<ResolvedRepo> {
-    const repo = await this.opts.client.find<GitRepoObject>({ apiVersion: API_VERSION, kind: 'GitRepo', namespace, name: gitRepoName });
+    const repo =
+      this.repos?.fresh(`${namespace}/${gitRepoName}`) ??
+      (await this.opts.client.find<GitRepoObject>({ apiVersion: API_VERSION, kind: 'GitRepo', namespace, name: gitRepoName }));
     if (!repo) throw new GitRepoUnusableError(`GitRepo ${namespace}/${gitRepoName} not found`);
     return this.resolve(repo);
   }
 
   async credentialsFor(namespace: string, identity: RepoIdentity): Promise<ResolvedRepo | null> {
-    const list = await this.opts.client.list<GitRepoObject>({ apiVersion: API_VERSION, kind: 'GitRepo', namespace });
-    for (const repo of list.items) {
+    // The watch cache holds every GitRepo of the namespace only when it watches without a selector.
+    const cacheHoldsAll = this.repos?.resourceVersion !== undefined && !this.opts.labelSelector && (this.opts.watchNamespace ?? namespace) === namespace;
+    const repos = cacheHoldsAll
+      ? this.repos!.items().filter((r) => r.metadata.namespace === namespace)
+      : (await this.opts.client.list<GitRepoObject>({ apiVersion: API_VERSION, kind: 'GitRepo', namespace })).items;
+    for (const repo of repos) {
       if (!sameRepo(this.identityOf(repo), identity)) continue;
       try {
         return await this.resolve(repo);
@@ -121,7 +137,7 @@ export class KubeCommitStatusStore implements CommitStatusStore {
       phase: input.fields.phase,
       ...(input.fields.url ? { url: input.fields.url } : {}),
     };
-    await applyObject(
+    const written = await applyObject(
       this.opts.client,
       {
         apiVersion: API_VERSION,
@@ -131,6 +147,7 @@ export class KubeCommitStatusStore implements CommitStatusStore {
       },
       { fieldManager: FIELD_MANAGER, force: true },
     );
+    this.statuses?.wrote(written);
     return { namespace, name };
   }
 
@@ -207,9 +224,9 @@ export class KubeCommitStatusStore implements CommitStatusStore {
   private async resolve(repo: GitRepoObject): Promise<ResolvedRepo> {
     const namespace = repo.metadata.namespace ?? '';
     const ref = repo.spec.secretRef;
-    let secret: (KubeObject & { data?: Record<string, string> }) | undefined;
+    let secret: SecretObject | undefined;
     try {
-      secret = await this.opts.client.find({ apiVersion: 'v1', kind: 'Secret', namespace, name: ref.name });
+      secret = await this.readSecret(namespace, ref.name);
     } catch (err) {
       throw new GitRepoUnusableError(`GitRepo ${namespace}/${repo.metadata.name}: cannot read Secret ${ref.name}: ${(err as Error).message}`);
     }
@@ -220,9 +237,19 @@ export class KubeCommitStatusStore implements CommitStatusStore {
     return { identity: this.identityOf(repo), credentials };
   }
 
+  private async readSecret(namespace: string, name: string): Promise<SecretObject | undefined> {
+    const key = `${namespace}/${name}`;
+    const kept = this.secrets.get(key);
+    if (kept && Date.now() - kept.at < (this.opts.secretTtlMs ?? 30_000)) return kept.secret;
+    const secret = await this.opts.client.find<SecretObject>({ apiVersion: 'v1', kind: 'Secret', namespace, name });
+    if (secret) this.secrets.set(key, { secret, at: Date.now() });
+    else this.secrets.delete(key);
+    return secret;
+  }
+
   private async ensureGitRepo(namespace: string, name: string, fullName: string): Promise<void> {
     const ref = { apiVersion: API_VERSION, kind: 'GitRepo', namespace, name };
-    if (await this.opts.client.find(ref)) return;
+    if (this.repos?.fresh(`${namespace}/${name}`) || (await this.opts.client.find(ref))) return;
     const [owner, repo] = [fullName.slice(0, fullName.lastIndexOf('/')), fullName.slice(fullName.lastIndexOf('/') + 1)];
     try {
       await this.opts.client.create(
