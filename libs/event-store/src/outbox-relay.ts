@@ -7,6 +7,8 @@ import { toEnvelope, type StoredEvent } from './stored-event';
 /** Structural twin of the messaging port's publisher, so the store does not depend on a transport. */
 export interface EnvelopePublisher {
   publish(topic: string, envelopes: readonly EventEnvelope[]): Promise<void>;
+  /** Creates topics if missing (a broker may not create them on first use). */
+  ensureTopics?(topics: readonly string[]): Promise<void>;
 }
 
 export interface OutboxRelayOptions extends LogSubscriptionOptions {
@@ -27,6 +29,8 @@ export interface OutboxRelayOptions extends LogSubscriptionOptions {
  */
 export class OutboxRelay extends LogSubscription {
   private leaderConnection: QueryRunner | null = null;
+  /** Topics this relay has made sure exist (before its first publish to each). */
+  private readonly ensured = new Set<string>();
 
   constructor(
     store: EventStore,
@@ -43,6 +47,10 @@ export class OutboxRelay extends LogSubscription {
     const events = await this.store.readAll(after, { limit: this.relayOptions.batchSize ?? 500 });
     if (events.length === 0) return 0;
     for (const [topic, envelopes] of groupByTopic(events, this.relayOptions.topicFor)) {
+      if (!this.ensured.has(topic)) {
+        await this.publisher.ensureTopics?.([topic]);
+        this.ensured.add(topic);
+      }
       await this.publisher.publish(topic, envelopes);
     }
     await this.store.dataSource.transaction(async (m) => {

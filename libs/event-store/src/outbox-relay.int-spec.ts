@@ -1,0 +1,38 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Kafka, logLevel } from 'kafkajs';
+import { createMessageBus, type MessageBus } from '@sluice/messaging';
+import { kafkaBrokers, uniqueName } from '@sluice/testing';
+import { OutboxRelay } from './outbox-relay';
+import { openTestStore, testEvent } from './test-support';
+
+describe('outbox relay on Kafka', () => {
+  let ctx: Awaited<ReturnType<typeof openTestStore>>;
+  let bus: MessageBus;
+  const prefix = uniqueName('relay-topics');
+  before(async () => {
+    ctx = await openTestStore('relay_topics');
+    bus = createMessageBus({ brokers: kafkaBrokers(), topicPrefix: `${prefix}.`, clientId: 'relay-topics' });
+  });
+  after(async () => {
+    await bus?.close();
+    await ctx?.close();
+  });
+
+  // The test broker, like many production ones, runs with auto.create.topics.enable=false: a
+  // topic no consumer has subscribed to yet (commit-status's sluice.status.v1) must still take events.
+  it('creates a topic nobody has created yet before its first publish to it', async () => {
+    await ctx.store.append('s-1', 0, [testEvent(1), testEvent(2)]);
+    const relay = new OutboxRelay(ctx.store, bus, { name: 'relay', topicFor: () => 'sluice.status.v1' });
+    assert.equal(await relay.catchUp(), 2);
+
+    const admin = new Kafka({ brokers: kafkaBrokers(), clientId: 'relay-topics-check', logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(`${prefix}.sluice.status.v1`);
+      assert.equal(offsets.reduce((sum, p) => sum + Number(p.high), 0), 2);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
