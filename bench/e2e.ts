@@ -32,6 +32,7 @@ import { ROOT } from '../e2e/support/process';
 import { SERVICES, startDistributed, type Distributed, type ServiceName } from '../e2e/support/sluice';
 import { CONFIG_REPO, deploymentYaml, deployYaml, sendWebhook, startWorld, type World } from '../e2e/support/world';
 import { percentile, report } from './report';
+import { describeHistogramChange, scrapeHistograms, type HistogramSnapshot } from './support/prom-histograms';
 
 const RATE = Number(process.env.BENCH_E2E_RATE ?? 20);
 const SECONDS = Number(process.env.BENCH_E2E_SECONDS ?? 60);
@@ -54,8 +55,6 @@ interface Deploy {
   acceptedAt?: number;
   /** The DeployConfig carries the new artifact in its spec (kube-applier wrote it). */
   writtenAt?: number;
-  /** The reconciler started on it (status Applying). */
-  applyingAt?: number;
   /** The DeployConfig status reports that generation applied. */
   appliedAt?: number;
   /** Rolled out (by the bench) and reported healthy: the config is free for its next deploy. */
@@ -144,7 +143,6 @@ class Run {
     const now = performance.now();
     deploy.writtenAt ??= now;
     const status = dc.status ?? {};
-    if (status.phase === 'Applying') deploy.applyingAt ??= now;
     const applied = status.observedGeneration === dc.metadata.generation && (status.phase === 'Applied' || status.phase === 'Succeeded');
     if (!applied) return;
     deploy.appliedAt ??= now;
@@ -263,6 +261,17 @@ function machineBusySeconds(): number {
   const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
   const idle = ticks[3]! + ticks[4]!;
   return (ticks.reduce((a, b) => a + b, 0) - idle) / 100;
+}
+
+/** The histograms that say where a message's time went inside a service. */
+const HISTOGRAMS = ['sluice_message_wait_duration_seconds', 'sluice_message_handle_duration_seconds', 'sluice_kube_applier_reconcile_duration_seconds'];
+
+async function serviceHistograms(sluice: Distributed): Promise<Map<ServiceName, HistogramSnapshot>> {
+  return new Map(await Promise.all(SERVICES.map(async (s) => [s, await scrapeHistograms(sluice.services[s].url, HISTOGRAMS)] as const)));
+}
+
+function describeServiceHistograms(before: Map<ServiceName, HistogramSnapshot>, after: Map<ServiceName, HistogramSnapshot>): string[] {
+  return SERVICES.flatMap((s) => describeHistogramChange(before.get(s)!, after.get(s)!).map((line) => `  ${s}:${line}`));
 }
 
 function cpuOf(sluice: Distributed): Record<string, number> {
@@ -398,6 +407,7 @@ export async function benchE2e(): Promise<boolean> {
     loopDelay.enable();
     const load0 = loadavg();
     const cpu0 = cpuOf(sluice);
+    const histograms0 = await serviceHistograms(sluice);
     const wall0 = performance.now();
     const total = Math.round(RATE * SECONDS);
     const measured = await run.drive(total, CONFIGS, true);
@@ -408,6 +418,7 @@ export async function benchE2e(): Promise<boolean> {
     loopDelay.disable();
     const load1 = loadavg();
     const cpu1 = cpuOf(sluice);
+    const histogramLines = describeServiceHistograms(histograms0, await serviceHistograms(sluice));
     const wallSeconds = (performance.now() - wall0) / 1000;
     const cpuLine = Object.keys(cpu1)
       .map((k) => `${k} ${Math.round(((cpu1[k]! - cpu0[k]!) / wallSeconds) * 100)}%`)
@@ -417,7 +428,6 @@ export async function benchE2e(): Promise<boolean> {
     // A build never applied (superseded in the queue, or still pending at the end) counts as ∞.
     const latencies = measured.map((d) => (d.appliedAt !== undefined && d.sentAt !== undefined ? d.appliedAt - d.sentAt : Infinity)).sort((a, b) => a - b);
     const written = measured.filter((d) => d.writtenAt !== undefined && d.sentAt !== undefined).map((d) => d.writtenAt! - d.sentAt!).sort((a, b) => a - b);
-    const applying = measured.filter((d) => d.applyingAt !== undefined && d.sentAt !== undefined).map((d) => d.applyingAt! - d.sentAt!).sort((a, b) => a - b);
     const accepted = measured.filter((d) => d.acceptedAt !== undefined).map((d) => d.acceptedAt! - d.sentAt!).sort((a, b) => a - b);
     const errors = measured.filter((d) => d.error).map((d) => d.error!);
 
@@ -438,9 +448,10 @@ export async function benchE2e(): Promise<boolean> {
     process.stdout.write(
       [
         `webhook → DeployConfig written (spec, by kube-applier's consumer): p50 ${fmtMs(percentile(written, 50))}, p99 ${fmtMs(percentile(written, 99))}`,
-        `webhook → DeployConfig reconcile started (status Applying):       p50 ${fmtMs(percentile(applying, 50))}, p99 ${fmtMs(percentile(applying, 99))}`,
         `stages (time from the build webhook send to each service's event, by correlation id):`,
         ...stageLines,
+        `consumers and controllers over the measured phase (services' /metrics: wait = broker timestamp → handler start):`,
+        ...histogramLines,
         `builds sent while the config's previous deploy had not succeeded yet (queued): ${run.overlaps}; rollout patch errors: ${run.rolloutErrors}; errors: ${errors.length}${errors.length ? ` (${[...new Set(errors)].slice(0, 3).join(', ')})` : ''}`,
         `RSS at the start of the measured phase (after the warm-up), MB: ${SERVICES.map((s) => `${s} ${rssAtStart[s]}`).join(', ')}`,
         `bench process event-loop delay (driver + fake GitHub): p50 ${(loopDelay.percentile(50) / 1e6).toFixed(0)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`,

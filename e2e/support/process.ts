@@ -2,22 +2,11 @@
 // with its settings in the environment. Its log lines go to a file (printed on failure).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
 
-/** A port nobody listens on right now (the child binds it a moment later). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '@sluice/testing';
 
 /** The runner's own variables that must not leak into the apps (node:test would take them over). */
 const STRIPPED = ['NODE_TEST_CONTEXT', 'NODE_OPTIONS', 'NODE_ENV'];

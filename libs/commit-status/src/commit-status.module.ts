@@ -187,6 +187,7 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
     if (this.sweep) clearInterval(this.sweep);
     await this.subscription?.stop();
     await this.sweeping;
+    await this.projector.settle();
     await this.deployments?.stop();
     await this.runtime.stop();
   }

@@ -8,6 +8,7 @@ import { silentLogger, type MessagingLogger } from './logger';
 import type { DeadLetterInfo, MessageBus, Subscription, SubscriptionOptions } from './port';
 import { resolveRetryPolicy, type RetryOptions } from './retry-policy';
 import { isDeadLetterTopic } from './topic-names';
+import { messageHandleDuration } from './metrics';
 
 export interface InProcessMessageBusOptions {
   readonly logger?: MessagingLogger;
@@ -122,6 +123,7 @@ export class InProcessMessageBus implements MessageBus {
       this.deadLetter(cursor, entry, decoded.reason, 0);
       return 'next';
     }
+    const timer = messageHandleDuration.startTimer({ topic: cursor.topic, group: cursor.group });
     const outcome = await deliverWithRetry({
       envelope: decoded.envelope,
       context,
@@ -131,6 +133,7 @@ export class InProcessMessageBus implements MessageBus {
       signal: member.signal,
       graceMs: this.graceMs,
     });
+    timer({ outcome: outcome.kind });
     if (outcome.kind === 'abandoned') return 'abandoned';
     if (outcome.kind === 'exhausted') this.deadLetter(cursor, entry, outcome.error, outcome.attempts);
     return 'next';

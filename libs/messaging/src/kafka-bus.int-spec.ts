@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Topics, type EventEnvelope } from '@sluice/contracts';
+import { metricsRegistry } from '@sluice/platform';
 import { kafkaBrokers, uniqueName, waitUntil } from '@sluice/testing';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { KafkaMessageBus, type KafkaMessageBusOptions } from './kafka-bus';
@@ -80,8 +81,9 @@ describe('KafkaMessageBus (real Kafka)', () => {
     const published = interleaved(['repo-a', 'repo-b', 'repo-c', 'repo-d'], 25);
     await bus.ensureTopics([TOPIC]);
     await bus.publish(TOPIC, published.slice(0, 40));
+    const group = uniqueName('order');
     await bus.subscribe({
-      group: uniqueName('order'),
+      group,
       topics: [TOPIC],
       handler: async (e) => {
         await new Promise((r) => setTimeout(r, Math.random() * 2));
@@ -97,6 +99,15 @@ describe('KafkaMessageBus (real Kafka)', () => {
     for (const stream of ['repo-a', 'repo-b', 'repo-c', 'repo-d']) assert.deepEqual(byStream.get(stream), expected, stream);
     assert.equal(received.length, published.length, 'no duplicates without failures');
     assert.equal(bus.isReady(), true);
+
+    // Each message's wait and handling are measured for /metrics, per topic and group.
+    const count = async (metric: string, label = '') => {
+      const text = await metricsRegistry.getSingleMetricAsString(metric);
+      const line = text.split('\n').find((l) => l.startsWith(`${metric}_count{`) && l.includes(`group="${group}"`) && l.includes(label));
+      return Number(line?.split(' ').at(-1));
+    };
+    assert.equal(await count('sluice_message_handle_duration_seconds', 'outcome="handled"'), published.length);
+    assert.equal(await count('sluice_message_wait_duration_seconds'), published.length);
   });
 
   it('handles different keys of one partition in parallel, each key in order, within maxInFlight', { timeout: 60_000 }, async () => {

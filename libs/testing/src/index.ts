@@ -4,3 +4,4 @@ export * from './database';
 export * from './wait';
 export * from './kafka-node';
 export * from './openapi';
+export * from './ports';

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireEnv } from './env';
+import { freePort } from './ports';
 
 /** A Kafka node started by infra/kafka.sh that a test may stop (gracefully or as a crash) and start again. */
 export interface KafkaNode {
@@ -48,17 +48,6 @@ export function sharedKafkaNode(): KafkaNode {
   return nodeIn(requireEnv('SLUICE_TEST_KAFKA_RUN_DIR'), brokers, false);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * A Kafka node of its own (own ports, own data dir, ~10 s to start) for a test that stops and

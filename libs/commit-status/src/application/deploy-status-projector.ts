@@ -79,6 +79,11 @@ export class DeployStatusProjector {
     return run;
   }
 
+  /** Resolves once the owned writes in flight have ended (shutdown). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.writing.values()]);
+  }
+
   /** Writes every pending CommitStatus (on start and periodically); failures stay pending. */
   async writePendingOwned(logger: OwnedWriteLogger): Promise<void> {
     if (this.store.transactionalOwnedWrites) return;

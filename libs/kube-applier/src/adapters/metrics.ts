@@ -5,7 +5,7 @@ import { metricsRegistry } from '@sluice/platform';
 
 export const reconcileDuration = new Histogram({
   name: 'sluice_kube_applier_reconcile_duration_seconds',
-  help: 'Duration of DeployConfig reconcile passes, by result (applied, stalled, error)',
+  help: 'Duration of a DeployConfig reconcile (the pass: apply, prune, health; its outcomes reported; its status written), by result (applied, stalled, error)',
   labelNames: ['result'] as const,
   buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
   registers: [metricsRegistry],

@@ -94,12 +94,23 @@ export class DeployConfigReconciler {
     const log = { config, namespace: ref.namespace, deployId: deployIdOf(dc), generation: dc.metadata.generation };
 
     const timer = reconcileDuration.startTimer();
-    const result = await this.pass(dc, caches).catch((err: unknown) => {
-      if (err instanceof Stalled) return { kind: 'stalled', reason: err.reason, message: err.message } satisfies PassResult;
+    try {
+      const decision = await this.decideAndReport(dc, caches, log);
+      timer({ result: decision.result });
+      return decision.decision;
+    } catch (err) {
       timer({ result: 'error' });
       throw err;
+    }
+  }
+
+  /** The pass, its outcomes reported, its status written. */
+  private async decideAndReport(dc: DeployConfigObject, caches: ReconcileCaches, log: Record<string, unknown>): Promise<{ decision: Decision; result: PassResult['kind'] }> {
+    const config = dc.metadata.name!;
+    const result = await this.pass(dc, caches).catch((err: unknown) => {
+      if (err instanceof Stalled) return { kind: 'stalled', reason: err.reason, message: err.message } satisfies PassResult;
+      throw err;
     });
-    timer({ result: result.kind });
     const decision = decide(dc, result, { now: this.now(), progressDeadlineMs: this.opts.progressDeadlineMs, healthPollMs: this.opts.healthPollMs });
 
     if (result.kind === 'stalled') {
@@ -127,7 +138,7 @@ export class DeployConfigReconciler {
       }
     }
     if (statusChanged(dc.status, decision.status)) await this.writeStatus(dc, decision.status, caches);
-    return decision;
+    return { decision, result: result.kind };
   }
 
   private async pass(dc: DeployConfigObject, caches: ReconcileCaches): Promise<PassResult> {
@@ -163,10 +174,12 @@ export class DeployConfigReconciler {
       }
       return { kind: 'applied', inventory: desiredInventory, health: aggregateHealth(workloads), drifted: [] };
     }
-    if (fresh) {
+    const inventoryBefore = union(previous, desiredInventory);
+    if (fresh && inventoryBefore.length > previous.length) {
       // Record what is about to exist before creating it: a crash mid-apply must not leave
-      // objects no inventory names (they would never be pruned).
-      await this.writeStatus(dc, { phase: 'Applying', inventory: union(previous, desiredInventory) }, caches);
+      // objects no inventory names (they would never be pruned). A deploy that only changes
+      // objects the inventory already names (a new image) needs no such write.
+      await this.writeStatus(dc, { phase: 'Applying', inventory: inventoryBefore }, caches);
     }
 
     const applied: KubeObject[] = [];

@@ -10,9 +10,12 @@ export const COMMIT_STATUS_CONSUMER = 'commit-status';
 
 /**
  * Deploy decisions and outcomes (sluice.deploy.v1) → the configs' CommitStatuses: the state in
- * the inbox transaction, the CommitStatus resource (an API server call) after the commit. A
- * failed write stays pending for the projector's sweep: a retry of the message would find it
- * in the inbox and do nothing.
+ * the inbox transaction, the CommitStatus resource (an API server call) after the commit, in the
+ * background: the committed state is marked pending until written, the projector writes one
+ * config at a time (a burst of events of one config ends in one write of its latest state), and a
+ * failed or interrupted write stays pending for the projector's sweep (a retry of the message
+ * would find it in the inbox and do nothing). So the consumer moves on without waiting for the
+ * API server.
  */
 export function consumeDeployEvents(
   bus: MessageBus,
@@ -30,7 +33,7 @@ export function consumeDeployEvents(
     },
     afterCommit: async (event: SluiceEvent) => {
       const config = (event as DeployStatusEvent).data.config;
-      await projector.writeOwned(config).catch((err: unknown) =>
+      void projector.writeOwned(config).catch((err: unknown) =>
         logger.warn({ config, eventId: event.id, err: err instanceof Error ? err.message : String(err) }, 'CommitStatus write failed; the sweep retries it'),
       );
     },
