@@ -40,3 +40,16 @@ export interface NewEvent<TType extends string = string, TData = unknown> {
   readonly causationId?: string | null;
   readonly occurredAt?: string;
 }
+
+/**
+ * Event data kept as the JSON text it was stored as: the outbox relay hands it to the bus, whose
+ * encoder splices it into the message as it is instead of parsing and re-serialising it.
+ * Anywhere else it serialises like the value itself (`toJSON`).
+ */
+export class EncodedJson {
+  constructor(readonly json: string) {}
+
+  toJSON(): unknown {
+    return JSON.parse(this.json);
+  }
+}

@@ -1,9 +1,9 @@
-import type { NewEvent } from '@sluice/contracts';
+import { EncodedJson, type NewEvent } from '@sluice/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { ConcurrencyError, isUniqueViolation } from './errors';
 import { schemaIdentifier } from './sql-identifier';
-import { EVENT_COLUMNS, START, toStoredEvent, type EventRow, type LogPosition, type StoredEvent } from './stored-event';
+import { EVENT_COLUMNS, EVENT_COLUMNS_DATA_AS_TEXT, START, toStoredEvent, type EventRow, type LogPosition, type StoredEvent } from './stored-event';
 
 /** `number`: the stream must be exactly at this version (0 = it must not exist). `'any'`: append at the end. */
 export type ExpectedVersion = number | 'any';
@@ -172,7 +172,13 @@ export class EventStore {
    */
   async readAll(
     after: LogPosition = START,
-    options: { limit?: number; manager?: EntityManager; stream?: string } = {},
+    options: {
+      limit?: number;
+      manager?: EntityManager;
+      stream?: string;
+      /** `data` as its stored JSON text (EncodedJson), for a reader that only passes it on (the relay). */
+      encodedData?: boolean;
+    } = {},
   ): Promise<StoredEvent[]> {
     const params: unknown[] = [after.transactionId, after.globalPosition, options.limit ?? 1000];
     const streamFilter = options.stream ? `AND e.stream = $4` : '';
@@ -180,7 +186,7 @@ export class EventStore {
     const rows: EventRow[] = await (options.manager ?? this.dataSource.manager).query(
       // Qualified with `e.`: the select list's `transaction_id` is its text rendering, and
       // ordering or comparing by that would sort 10 before 9 and miss the index.
-      `SELECT ${EVENT_COLUMNS} FROM ${this.table} e
+      `SELECT ${options.encodedData ? EVENT_COLUMNS_DATA_AS_TEXT : EVENT_COLUMNS} FROM ${this.table} e
         WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
           AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
           ${streamFilter}
@@ -188,7 +194,7 @@ export class EventStore {
         LIMIT $3`,
       params,
     );
-    return rows.map(toStoredEvent);
+    return options.encodedData ? rows.map((row) => toStoredEvent({ ...row, data: new EncodedJson(row.data as string) })) : rows.map(toStoredEvent);
   }
 
   /** The last version of a stream, 0 when it does not exist. */

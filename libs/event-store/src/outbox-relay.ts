@@ -44,7 +44,7 @@ export class OutboxRelay extends LogSubscription {
     if (!(await this.isLeader())) return 0;
     const manager = this.store.dataSource.manager;
     const after = await this.checkpoints.read(manager, this.name);
-    const events = await this.store.readAll(after, { limit: this.relayOptions.batchSize ?? 500 });
+    const events = await this.store.readAll(after, { limit: this.relayOptions.batchSize ?? 500, encodedData: true });
     if (events.length === 0) return 0;
     for (const [topic, envelopes] of groupByTopic(events, this.relayOptions.topicFor)) {
       if (!this.ensured.has(topic)) {

@@ -1,4 +1,4 @@
-import { envelopeSchema, type EventEnvelope } from '@sluice/contracts';
+import { EncodedJson, envelopeSchema, type EventEnvelope } from '@sluice/contracts';
 
 export type DecodeResult =
   | { readonly ok: true; readonly envelope: EventEnvelope }
@@ -6,6 +6,11 @@ export type DecodeResult =
 
 /** One envelope as the JSON that travels (Kafka value; the in-process bus copies through it too). */
 export function encodeEnvelope(envelope: EventEnvelope): string {
+  if (envelope.data instanceof EncodedJson) {
+    // The stored JSON text goes in as it is (the relay's events: no parse and stringify again).
+    const { data, ...rest } = envelope;
+    return `${JSON.stringify(rest).slice(0, -1)},"data":${data.json}}`;
+  }
   return JSON.stringify(envelope);
 }
 
