@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { EncodedJson } from '@sluice/contracts';
 import { parseEvent } from '@sluice/contracts';
 import { ConcurrencyError } from './errors';
 import { DuplicateEventIdError } from './event-store';
@@ -21,6 +22,16 @@ describe('EventStore on PostgreSQL', () => {
     assert.deepEqual(events.map((e) => (e.data as { n: number }).n), [1, 2, 3]);
     assert.equal(events[0].correlationId, 'c-1');
     assert.equal(await ctx.store.streamVersion('s-1'), 3);
+  });
+
+  it('keeps event data exactly, read parsed or as its stored JSON text', async () => {
+    const data = { text: 'say "hi"\n\\ \u00fcn\u00efcode \u2713 \u0001', list: [1, 2.5, null, { deep: [true, false] }], empty: {}, none: null };
+    const [event] = await ctx.store.appendMany([{ stream: 'data-1', expectedVersion: 0, events: [{ type: 'test.happened', version: 1, data }] }]);
+    assert.deepEqual((await ctx.store.readStream('data-1'))[0]!.data, data);
+    const all = await ctx.store.readAll(undefined, { stream: 'data-1', encodedData: true });
+    const encoded = all.find((e) => e.id === event!.id)!.data;
+    assert.ok(encoded instanceof EncodedJson);
+    assert.deepEqual(JSON.parse(encoded.json), data);
   });
 
   it('rejects a stale or future expected version with ConcurrencyError', async () => {

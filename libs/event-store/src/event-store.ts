@@ -93,7 +93,8 @@ export class EventStore {
            INSERT INTO ${this.table} (id, stream, stream_version, type, version, data, correlation_id, causation_id, occurred_at)
            SELECT e.id, e.stream, head.current + row_number() OVER (PARTITION BY e.stream ORDER BY e.n), e.type, e.version,
                   e.data, e.correlation_id, e.causation_id, e.occurred_at
-             FROM unnest($3::text[], $4::uuid[], $5::text[], $6::int[], $7::jsonb[], $8::text[], $9::text[], $10::timestamptz[])
+             FROM ROWS FROM (unnest($3::text[]), unnest($4::uuid[]), unnest($5::text[]), unnest($6::int[]), jsonb_array_elements($7::jsonb),
+                             unnest($8::text[]), unnest($9::text[]), unnest($10::timestamptz[]))
                   WITH ORDINALITY AS e(stream, id, type, version, data, correlation_id, causation_id, occurred_at, n)
              JOIN head ON head.stream = e.stream
             WHERE (SELECT ok FROM verdict)
@@ -114,7 +115,8 @@ export class EventStore {
           ids,
           events.map((e) => e.event.type),
           events.map((e) => e.event.version),
-          events.map((e) => JSON.stringify(e.event.data)),
+          // One JSON array, not a jsonb[]: no array-literal quoting of every document.
+          `[${events.map((e) => JSON.stringify(e.event.data) ?? 'null').join(',')}]`,
           events.map((e, i) => e.event.correlationId ?? options.correlationId ?? ids[i]),
           events.map((e) => e.event.causationId ?? null),
           events.map((e) => e.event.occurredAt ?? now),
