@@ -1,9 +1,9 @@
 import { Inject, Module, Optional, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { TeamTokensModule } from '@sluice/auth';
 import { EventStore, Inbox, SERVICE_DATA_SOURCE } from '@sluice/event-store';
-import { KubeClient, loadKubeConfig } from '@sluice/kube';
+import { clusterSourceOf, KubeClient, loadKubeConfig, type KubeConfigSource } from '@sluice/kube';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@sluice/messaging';
-import { createLogger, HealthModule, ReadinessRegistry } from '@sluice/platform';
+import { ConfigError, createLogger, HealthModule, ReadinessRegistry } from '@sluice/platform';
 import type { DataSource } from 'typeorm';
 import { CommitStatusRuntime } from './application/commit-status-runtime';
 import type { ProviderSettings } from './application/credentials';
@@ -55,8 +55,15 @@ export function providerSettings(config: CommitStatusConfig): ProviderSettings {
   };
 }
 
+/** The cluster of the Kubernetes store: COMMIT_STATUS_STORE=kubernetes needs one. */
+function requiredClusterSource(config: CommitStatusConfig): KubeConfigSource {
+  const source = clusterSourceOf(config);
+  if (!source) throw new ConfigError([{ variable: 'KUBECONFIG', message: 'required when COMMIT_STATUS_STORE=kubernetes (or run in a cluster)' }]);
+  return source;
+}
+
 export function storeKindOf(config: CommitStatusConfig): 'kubernetes' | 'postgres' {
-  return config.COMMIT_STATUS_STORE ?? (config.KUBECONFIG ? 'kubernetes' : 'postgres');
+  return config.COMMIT_STATUS_STORE ?? (clusterSourceOf(config) ? 'kubernetes' : 'postgres');
 }
 
 /**
@@ -105,7 +112,7 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
             }
             const client =
               options.kubeClient ??
-              new KubeClient(loadKubeConfig(config.KUBECONFIG ? { from: 'file', path: config.KUBECONFIG } : { from: 'in-cluster' }), {
+              new KubeClient(loadKubeConfig(requiredClusterSource(config)), {
                 logger: createLogger('kube'),
                 userAgent: 'sluice-commit-status',
               });

@@ -25,8 +25,6 @@ export const kubeApplierConfigSchema = commonConfigSchema.extend({
   KUBE_APPLIER_CONCURRENCY: z.string().regex(/^[1-9]\d*$/, { error: 'expected a positive integer' }).transform(Number).default(8),
   /** Reconcile DeployConfigs of this namespace only; default all the credentials may watch. */
   KUBE_APPLIER_WATCH_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'expected a DNS-1123 namespace name' }).max(63).optional(),
-  /** Set by Kubernetes in every pod: the in-cluster service account is available. */
-  KUBERNETES_SERVICE_HOST: z.string().optional(),
 });
 
 export type KubeApplierConfig = z.output<typeof kubeApplierConfigSchema>;

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TeamTokensModule } from '@sluice/auth';
-import { KubeClient, loadKubeConfig, type KubeConfigSource, type KubeCredentialsLike } from '@sluice/kube';
+import { clusterSourceOf, KubeClient, loadKubeConfig, type KubeCredentialsLike } from '@sluice/kube';
 import { ConfigError, createLogger } from '@sluice/platform';
 import { GitHubScm } from '@sluice/scm';
 import { SPEC_SOURCE, type SpecSource } from './application/ports';
@@ -57,9 +57,7 @@ export class KubeApplierModule {
 /** The cluster to apply to, or undefined for the dry-run target (ARCHITECTURE §6, §8). */
 export function resolveKubeConfig(config: KubeApplierConfig): KubeCredentialsLike | undefined {
   if (config.KUBE_APPLIER_TARGET === 'dry-run') return undefined;
-  let source: KubeConfigSource | undefined;
-  if (config.KUBECONFIG) source = { from: 'file', path: config.KUBECONFIG.split(':')[0]! };
-  else if (config.KUBERNETES_SERVICE_HOST) source = { from: 'in-cluster' };
+  const source = clusterSourceOf(config);
   if (!source) {
     if (config.KUBE_APPLIER_TARGET === 'kube') {
       throw new ConfigError([{ variable: 'KUBECONFIG', message: 'required when KUBE_APPLIER_TARGET=kube (or run in a cluster)' }]);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { KubeConfigError, KubeCredentials, loadKubeConfig, withBearerToken } from './kube-config';
+import { clusterSourceOf, KubeConfigError, KubeCredentials, loadKubeConfig, withBearerToken } from './kube-config';
 
 const dir = mkdtempSync(join(tmpdir(), 'kube-config-'));
 writeFileSync(join(dir, 'ca.crt'), 'CA PEM');
@@ -57,13 +57,20 @@ describe('KubeCredentials (kubeconfig without client-node generated clients)', (
     assert.equal((await optionsOf(ours)).auth, 'alice:secret');
   });
 
+  it('takes the cluster from the first KUBECONFIG file, else from the pod environment, else none', () => {
+    assert.deepEqual(clusterSourceOf({ KUBECONFIG: '/a/config:/b/config', KUBERNETES_SERVICE_HOST: '10.96.0.1' }), { from: 'file', path: '/a/config' });
+    assert.deepEqual(clusterSourceOf({ KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '6443' }), { from: 'in-cluster', host: '10.96.0.1', port: '6443' });
+    assert.deepEqual(clusterSourceOf({ KUBERNETES_SERVICE_HOST: '10.96.0.1' }), { from: 'in-cluster', host: '10.96.0.1', port: '443' });
+    assert.equal(clusterSourceOf({}), undefined);
+  });
+
   it('loads the in-cluster service account', async () => {
     const root = mkdtempSync(join(tmpdir(), 'sa-'));
     writeFileSync(join(root, 'token'), 'sa-token');
     writeFileSync(join(root, 'ca.crt'), 'SA CA');
     writeFileSync(join(root, 'namespace'), 'sluice');
     const kc = new KubeCredentials();
-    kc.loadFromCluster({ KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' }, root);
+    kc.loadFromCluster({ host: 'fd00::1', port: '443' }, root);
     assert.equal(kc.getCurrentCluster()?.server, 'https://[fd00::1]:443');
     const opts = await optionsOf(kc);
     assert.equal(String(opts.ca), 'SA CA');

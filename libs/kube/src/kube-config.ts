@@ -25,8 +25,26 @@ export type { Cluster, Context, User } from '@kubernetes/client-node/dist/config
  */
 export type KubeConfigSource =
   | { from: 'file'; path: string; context?: string }
-  | { from: 'in-cluster' }
+  /** The pod's service account; `host`/`port` are KUBERNETES_SERVICE_HOST/PORT, which the kubelet sets in every pod. */
+  | { from: 'in-cluster'; host: string; port: string }
   | { from: 'token'; server: string; token: string; caFile?: string; caData?: string };
+
+/** The settings that say where a cluster is (read from the environment by the platform config). */
+export interface ClusterSettings {
+  KUBECONFIG?: string;
+  KUBERNETES_SERVICE_HOST?: string;
+  KUBERNETES_SERVICE_PORT?: string;
+}
+
+/**
+ * The cluster Sluice talks to: the first file of KUBECONFIG, else the pod's service account when
+ * running in a cluster, else none.
+ */
+export function clusterSourceOf(settings: ClusterSettings): KubeConfigSource | undefined {
+  if (settings.KUBECONFIG) return { from: 'file', path: settings.KUBECONFIG.split(':')[0]! };
+  if (settings.KUBERNETES_SERVICE_HOST) return { from: 'in-cluster', host: settings.KUBERNETES_SERVICE_HOST, port: settings.KUBERNETES_SERVICE_PORT ?? '443' };
+  return undefined;
+}
 
 export class KubeConfigError extends Error {
   override readonly name = 'KubeConfigError';
@@ -103,13 +121,8 @@ export class KubeCredentials implements KubeCredentialsLike {
     }
   }
 
-  /**
-   * The pod's service account; the API server from the variables the kubelet sets in every pod
-   * (`env` is process.env by default: the very variables client-node's loadFromCluster read).
-   */
-  loadFromCluster(env: NodeJS.ProcessEnv, root = SERVICE_ACCOUNT): void {
-    const host = env['KUBERNETES_SERVICE_HOST'];
-    const port = env['KUBERNETES_SERVICE_PORT'];
+  /** The pod's service account; the API server at `host:port` (KUBERNETES_SERVICE_HOST/PORT, as client-node's loadFromCluster reads them). */
+  loadFromCluster({ host, port }: { host: string; port: string }, root = SERVICE_ACCOUNT): void {
     const scheme = port === '80' || port === '8080' || port === '8001' ? 'http' : 'https';
     const server = `${scheme}://${host && isIPv6(host) ? `[${host}]` : host}:${port}`;
     let namespace: string | undefined;
@@ -205,7 +218,7 @@ function fileOrData(file: string | undefined, data: string | undefined): Buffer 
   return null;
 }
 
-export function loadKubeConfig(source: KubeConfigSource, env: NodeJS.ProcessEnv = process.env): KubeCredentials {
+export function loadKubeConfig(source: KubeConfigSource): KubeCredentials {
   const kc = new KubeCredentials();
   try {
     switch (source.from) {
@@ -214,7 +227,7 @@ export function loadKubeConfig(source: KubeConfigSource, env: NodeJS.ProcessEnv 
         if (source.context) kc.setCurrentContext(source.context);
         break;
       case 'in-cluster':
-        kc.loadFromCluster(env);
+        kc.loadFromCluster(source);
         break;
       case 'token':
         kc.loadFromOptions({

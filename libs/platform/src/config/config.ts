@@ -128,6 +128,9 @@ export const commonConfigSchema = z.object({
   DATABASE_URL: postgresUrlSetting.optional(),
   KAFKA_BROKERS: brokerListSetting.optional(),
   KUBECONFIG: z.string().optional(),
+  /** Set by Kubernetes in every pod: the API server of the cluster the service runs in (used when KUBECONFIG is not set). */
+  KUBERNETES_SERVICE_HOST: z.string().optional(),
+  KUBERNETES_SERVICE_PORT: z.string().regex(/^\d+$/, { error: 'expected a port number' }).optional(),
   GITHUB_API_URL: httpUrlSetting.default('https://api.github.com'),
   GITHUB_TOKEN: z.string().optional(),
   GITHUB_APP_ID: z.string().regex(/^\d+$/, { error: 'expected a numeric GitHub App id' }).optional(),
