@@ -186,7 +186,7 @@ export class DeployConfigReconciler {
     const drifted: InventoryEntry[] = [];
     for (const obj of desired) {
       const ref = { apiVersion: obj.apiVersion, kind: obj.kind, namespace, name: obj.metadata.name! };
-      const before = fresh ? undefined : await this.client.find(ref).catch(rethrowAsStalled);
+      const before = fresh ? undefined : (caches.workloads(obj.kind)?.fresh(`${namespace}/${ref.name}`) ?? (await this.client.find(ref).catch(rethrowAsStalled)));
       const after = await applyObject(this.client, obj, { fieldManager: FIELD_MANAGER, force: true }).catch(rethrowAsStalled);
       caches.workloads(obj.kind)?.wrote(after);
       if (before && changedBy(before, after)) drifted.push(inventoryOf([obj])[0]!);
