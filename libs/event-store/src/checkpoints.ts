@@ -30,6 +30,15 @@ export class Checkpoints {
     );
   }
 
+  /** Saves in one statement, creating the row if needed (a writer that needs no lock: the relay holds its own). */
+  async put(manager: EntityManager, name: string, position: LogPosition): Promise<void> {
+    await manager.query(
+      `INSERT INTO ${this.table} (name, transaction_id, global_position) VALUES ($1, $2::xid8, $3)
+       ON CONFLICT (name) DO UPDATE SET transaction_id = excluded.transaction_id, global_position = excluded.global_position, updated_at = now()`,
+      [name, position.transactionId, position.globalPosition],
+    );
+  }
+
   async read(manager: EntityManager, name: string): Promise<LogPosition> {
     const [row]: Array<{ transaction_id: string; global_position: string }> = await manager.query(
       `SELECT transaction_id::text AS transaction_id, global_position FROM ${this.table} WHERE name = $1`,

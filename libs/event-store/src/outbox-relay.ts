@@ -2,7 +2,7 @@ import type { EventEnvelope } from '@sluice/contracts';
 import type { QueryRunner } from 'typeorm';
 import type { EventStore } from './event-store';
 import { LogSubscription, type LogSubscriptionOptions } from './log-subscription';
-import { toEnvelope, type StoredEvent } from './stored-event';
+import { toEnvelope, type LogPosition, type StoredEvent } from './stored-event';
 
 /** Structural twin of the messaging port's publisher, so the store does not depend on a transport. */
 export interface EnvelopePublisher {
@@ -29,6 +29,8 @@ export interface OutboxRelayOptions extends LogSubscriptionOptions {
  */
 export class OutboxRelay extends LogSubscription {
   private leaderConnection: QueryRunner | null = null;
+  /** Where this relay stands, once read: it alone moves the checkpoint while it leads. */
+  private position: LogPosition | null = null;
   /** Topics this relay has made sure exist (before its first publish to each). */
   private readonly ensured = new Set<string>();
 
@@ -43,7 +45,7 @@ export class OutboxRelay extends LogSubscription {
   async pollOnce(): Promise<number> {
     if (!(await this.isLeader())) return 0;
     const manager = this.store.dataSource.manager;
-    const after = await this.checkpoints.read(manager, this.name);
+    const after = this.position ?? (await this.checkpoints.read(manager, this.name));
     const events = await this.store.readAll(after, { limit: this.relayOptions.batchSize ?? 500, encodedData: true });
     if (events.length === 0) return 0;
     for (const [topic, envelopes] of groupByTopic(events, this.relayOptions.topicFor)) {
@@ -53,10 +55,9 @@ export class OutboxRelay extends LogSubscription {
       }
       await this.publisher.publish(topic, envelopes);
     }
-    await this.store.dataSource.transaction(async (m) => {
-      await this.checkpoints.lock(m, this.name);
-      await this.checkpoints.save(m, this.name, events[events.length - 1].position);
-    });
+    // One statement: only one relay of a schema runs (the advisory lock), so there is nothing to lock against.
+    await this.checkpoints.put(manager, this.name, events[events.length - 1].position);
+    this.position = events[events.length - 1].position;
     return events.length;
   }
 
@@ -78,6 +79,7 @@ export class OutboxRelay extends LogSubscription {
     ]);
     if (row?.ok) {
       this.leaderConnection = runner;
+      this.position = null; // another relay may have led meanwhile
       return true;
     }
     await runner.release();
