@@ -11,5 +11,6 @@ rm -f "$log"
 # tee keeps the output on the terminal and in a log, from which the summary line is taken.
 bash "$here/with-infra.sh" node "$root/scripts/run-tests.mjs" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
-node "$root/scripts/test-summary.mjs" "$log" || true
+# A run without the runner's summary fails, whatever the runner's exit status said.
+node "$root/scripts/test-summary.mjs" "$log" || { [[ $status == 0 ]] && status=1; }
 exit "$status"

@@ -51,6 +51,13 @@ const result = spawnSync(
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     ...files,
   ],
-  { stdio: 'inherit', cwd: root, env: { ...process.env, NODE_ENV: 'test', SWC_NODE_PROJECT: join(root, 'tsconfig.base.json') } },
+  {
+    stdio: 'inherit',
+    cwd: root,
+    // LOG_LEVEL warn unless set: a test file's stdout is the channel its results travel to the runner on, and a flood
+    // of info lines (1,000 webhook deliveries) once ended a CI run without its summary (nodejs/node#66164: the parent
+    // parses child stdout as frames). Services started as processes by the e2e tests log to their own files.
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', SWC_NODE_PROJECT: join(root, 'tsconfig.base.json') },
+  },
 );
 process.exit(result.status ?? 1);
