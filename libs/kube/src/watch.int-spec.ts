@@ -104,29 +104,40 @@ describe('list+watch on a real kube-apiserver', () => {
     }
   });
 
-  it("hides a cached object this process wrote until the watch shows that write (read-your-writes)", async () => {
+  it("hides a cached object this process wrote until the watch shows that write, and everything while the watch is down", async () => {
     await admin.create(configMap('rw', '1'));
+    await admin.create(configMap('rw-other', '1'));
     const { proxy, watcher } = await configMapsThroughProxy();
     collect(watcher);
     const key = `${ns}/rw`;
     try {
       await watcher.waitForSync();
+      await eventually(() => watcher.fresh(key)?.data?.value === '1', 5000, 'the cached copy, once the watch is open');
+
+      // A write the watch has not shown (here: a version it never will) hides the cached copy; other keys are unaffected.
+      const other = watcher.get(`${ns}/rw-other`)!;
+      watcher.wrote({ ...other, metadata: { ...other.metadata, resourceVersion: '999999999' } });
+      assert.equal(watcher.fresh(`${ns}/rw-other`), undefined, 'not handed out while older than our write');
+      assert.equal(watcher.get(`${ns}/rw-other`)?.data?.value, '1', 'still cached');
       assert.equal(watcher.fresh(key)?.data?.value, '1');
 
-      // The watch is held back: our write is not in the cache, so the cached copy is not fresh.
-      proxy.partition();
+      // Our write, recorded as the response arrives: fresh again once the watch shows it.
       const written = await mergePatch<ConfigMap>(admin, cmRef('rw'), { data: { value: '2' } });
       watcher.wrote(written);
-      assert.equal(watcher.get(key)?.data?.value, '1', 'the cache still holds the old copy');
-      assert.equal(watcher.fresh(key), undefined, 'not handed out while older than our write');
-      proxy.heal();
-      await eventually(() => watcher.fresh(key)?.data?.value === '2', 15_000, 'fresh again once the watch shows the write');
+      await eventually(() => watcher.fresh(key)?.data?.value === '2', 5000, 'fresh once the watch shows the write');
 
-      // A write whose event arrived before it was recorded (response and watch race) is seen already.
-      const again = await mergePatch<ConfigMap>(admin, cmRef('rw'), { data: { value: '3' } });
+      // Cut off: the cache may be behind, so nothing is handed out; healed, the watch catches up.
+      proxy.partition();
+      await eventually(() => watcher.fresh(key) === undefined, 5000, 'nothing fresh while the watch is down');
+      await mergePatch<ConfigMap>(admin, cmRef('rw'), { data: { value: '3' } });
+      proxy.heal();
+      await eventually(() => watcher.fresh(key)?.data?.value === '3', 15_000, 'fresh again once the watch is back');
+
+      // A write whose event arrived before it was recorded (response and watch race) counts as seen.
+      const again = await mergePatch<ConfigMap>(admin, cmRef('rw'), { data: { value: '4' } });
       await eventually(() => watcher.get(key)?.metadata.resourceVersion === again.metadata.resourceVersion, 5000, 'the event of the write');
       watcher.wrote(again);
-      assert.equal(watcher.fresh(key)?.data?.value, '3');
+      assert.equal(watcher.fresh(key)?.data?.value, '4');
     } finally {
       watcher.stop();
       await proxy.stop();

@@ -116,12 +116,14 @@ export class ResourceWatcher<T extends KubeObject = KubeObject> implements Async
   }
 
   /**
-   * The cached object unless this process wrote it since and the watch has not shown that write
-   * yet. A write not seen within UNSEEN_WRITE_TTL_MS is forgotten: its event came before the write
-   * was recorded (the response and the watch race) and a later one too; until then reads only go
-   * to the server needlessly, never to a stale copy.
+   * The cached object, unless the watch is not open right now (the cache may be behind) or this
+   * process wrote the object since and the watch has not shown that write yet. A write not seen
+   * within UNSEEN_WRITE_TTL_MS while the watch is open is forgotten: its event came before the
+   * write was recorded (the response and the watch race) and a later one too; until then reads
+   * only go to the server needlessly.
    */
   fresh(key: string): T | undefined {
+    if (!this.currentWatch) return undefined;
     const write = this.unseen.get(key);
     if (write && Date.now() - write.at < UNSEEN_WRITE_TTL_MS) return undefined;
     if (write) this.unseen.delete(key);
@@ -133,8 +135,9 @@ export class ResourceWatcher<T extends KubeObject = KubeObject> implements Async
     const resourceVersion = obj.metadata.resourceVersion;
     const key = keyOf(obj);
     if (!resourceVersion || this.cache.get(key)?.metadata.resourceVersion === resourceVersion) return; // already seen
-    if (this.unseen.size > 10_000) this.unseen.clear(); // only ever makes reads go to the server
-    this.unseen.set(key, { resourceVersion, at: Date.now() });
+    const now = Date.now();
+    if (this.unseen.size >= 10_000) for (const [k, w] of this.unseen) if (now - w.at >= UNSEEN_WRITE_TTL_MS) this.unseen.delete(k);
+    this.unseen.set(key, { resourceVersion, at: now });
   }
 
   private seen(key: string, resourceVersion: string | undefined): void {
