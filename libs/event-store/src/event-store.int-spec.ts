@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { EncodedJson } from '@sluice/contracts';
-import { parseEvent } from '@sluice/contracts';
+import { EncodedJson, parseEvent } from '@sluice/contracts';
+import { waitUntil } from '@sluice/testing';
 import { ConcurrencyError } from './errors';
 import { DuplicateEventIdError } from './event-store';
 import { Inbox } from './inbox';
@@ -28,8 +28,12 @@ describe('EventStore on PostgreSQL', () => {
     const data = { text: 'say "hi"\n\\ \u00fcn\u00efcode \u2713 \u0001', list: [1, 2.5, null, { deep: [true, false] }], empty: {}, none: null };
     const [event] = await ctx.store.appendMany([{ stream: 'data-1', expectedVersion: 0, events: [{ type: 'test.happened', version: 1, data }] }]);
     assert.deepEqual((await ctx.store.readStream('data-1'))[0]!.data, data);
-    const all = await ctx.store.readAll(undefined, { stream: 'data-1', encodedData: true });
-    const encoded = all.find((e) => e.id === event!.id)!.data;
+    // readAll sees a transaction once every older one on the server ended (other test files run beside this one).
+    let encoded: unknown;
+    await waitUntil(async () => {
+      encoded = (await ctx.store.readAll(undefined, { stream: 'data-1', encodedData: true })).find((e) => e.id === event!.id)?.data;
+      return encoded !== undefined;
+    }, { timeoutMs: 30_000, message: 'the event visible to log readers' });
     assert.ok(encoded instanceof EncodedJson);
     assert.deepEqual(JSON.parse(encoded.json), data);
   });

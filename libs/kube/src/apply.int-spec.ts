@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyObject, managersOf, mergePatch } from './apply';
+import { applyObject, managersOf, mergePatch, mergePatchOrCreate } from './apply';
 import type { KubeClient } from './client';
 import { KubeConflictError } from './errors';
 import type { KubeObject } from './types';
@@ -36,6 +36,17 @@ describe('server-side apply on a real kube-apiserver', () => {
     },
   });
   const ref = () => ({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: 'billing-api' });
+
+  it('mergePatchOrCreate creates a missing object, then patches it: null removes a key, keys left out are kept', async () => {
+    const cm = (data: Record<string, string | null>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'merged', namespace: ns, labels: { a: '1' } }, data });
+    const created = await mergePatchOrCreate<KubeObject & { data?: Record<string, string> }>(client, cm({ phase: 'queued', url: null }), { fieldManager: 'sluice-test' });
+    assert.deepEqual(created.data, { phase: 'queued' });
+    await mergePatchOrCreate(client, cm({ phase: 'in_progress', url: 'https://sluice.example/d/1' }), { fieldManager: 'sluice-test' });
+    const patched = await mergePatchOrCreate<KubeObject & { data?: Record<string, string> }>(client, cm({ phase: 'success', url: null }), { fieldManager: 'sluice-test' });
+    assert.deepEqual(patched.data, { phase: 'success' });
+    assert.equal(patched.metadata.uid, created.metadata.uid, 'the same object, patched');
+    assert.deepEqual(managersOf(patched), ['sluice-test:Update']);
+  });
 
   it('creates by apply with field manager "sluice" and re-applying the same manifest changes nothing', async () => {
     const first = await applyObject<Deployment>(client, deployment(2), { fieldManager: 'sluice' });

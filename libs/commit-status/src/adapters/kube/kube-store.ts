@@ -1,4 +1,4 @@
-import { applyObject, KubeNotFoundError, patchStatus, watchResources, type KubeClient, type KubeObject, type ResourceWatcher } from '@sluice/kube';
+import { KubeNotFoundError, mergePatchOrCreate, patchStatus, watchResources, type KubeClient, type KubeObject, type ResourceWatcher } from '@sluice/kube';
 import type { Logger } from '@sluice/platform';
 import { GitRepoUnusableError } from '../../domain/errors';
 import { sameRepo, type CommitStatusSpec, type ProviderKind, type RepoIdentity, type SyncStatus } from '../../domain/model';
@@ -129,15 +129,10 @@ export class KubeCommitStatusStore implements CommitStatusStore {
     const gitRepo = gitRepoNameFor('github', input.repo);
     await this.ensureGitRepo(namespace, gitRepo, input.repo);
     const name = `sluice-${input.config}`;
-    const spec: CommitStatusObject['spec'] = {
-      gitRepoRef: { name: gitRepo },
-      sha: input.sha,
-      name: input.fields.name,
-      description: input.fields.description,
-      phase: input.fields.phase,
-      ...(input.fields.url ? { url: input.fields.url } : {}),
-    };
-    const written = await applyObject(
+    // Null removes a url the previous phase had (a merge patch keeps keys it is not given).
+    const spec = { gitRepoRef: { name: gitRepo }, sha: input.sha, name: input.fields.name, description: input.fields.description, phase: input.fields.phase, url: input.fields.url ?? null };
+    // Only Sluice writes its own CommitStatuses: a merge patch, several times cheaper for the API server than an apply.
+    const written = await mergePatchOrCreate(
       this.opts.client,
       {
         apiVersion: API_VERSION,
@@ -145,7 +140,7 @@ export class KubeCommitStatusStore implements CommitStatusStore {
         metadata: { name, namespace, labels: { ...this.opts.ownedLabels, [MANAGED_BY_LABEL]: 'sluice', [CONFIG_LABEL]: input.config } },
         spec,
       },
-      { fieldManager: FIELD_MANAGER, force: true },
+      { fieldManager: FIELD_MANAGER },
     );
     this.statuses?.wrote(written);
     return { namespace, name };
