@@ -25,9 +25,7 @@ export async function applyObject<T extends KubeObject = KubeObject>(client: Kub
   if (!obj.apiVersion || !obj.kind || !obj.metadata?.name) {
     throw new TypeError('server-side apply needs apiVersion, kind and metadata.name');
   }
-  // The server owns these; sending them back would be a precondition or be rejected.
-  const { managedFields: _mf, resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, generation: _g, ...metadata } = obj.metadata;
-  const body = { ...obj, metadata };
+  const body = withoutServerFields(obj);
   const ref = { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name };
   return withRetry(
     async () =>
@@ -107,8 +105,7 @@ export async function mergePatch<T extends KubeObject = KubeObject>(
  * field sets for every field. Keys the object leaves out are kept; set one to null to remove it.
  */
 export async function mergePatchOrCreate<T extends KubeObject = KubeObject>(client: KubeClient, obj: KubeObject, opts: { fieldManager: string; retry?: RetryOptions }): Promise<T> {
-  const { managedFields: _mf, resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, generation: _g, ...metadata } = obj.metadata;
-  const body = { ...obj, metadata };
+  const body = withoutServerFields(obj);
   const ref = { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name! };
   return withRetry(
     async () => {
@@ -128,6 +125,12 @@ export async function mergePatchOrCreate<T extends KubeObject = KubeObject>(clie
     },
     { logger: client.logger, operation: `merge-patch ${obj.kind} ${ref.namespace ?? ''}/${ref.name}`, ...opts.retry },
   );
+}
+
+/** The object without the metadata the server owns: sending it back would be a precondition or be rejected. */
+function withoutServerFields(obj: KubeObject): KubeObject {
+  const { managedFields: _mf, resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, generation: _g, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }
 
 /** The object without the keys a merge patch would remove (null), for a create. */
