@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { EntityManager } from 'typeorm';
 import { deployUrl, evolveDeployStatus, statusNameOf, type DeployStatusEvent, type DeployStatusState } from '../domain/deploy-status';
 import type { CommitStatusStore, OwnedStatusInput } from './ports';
@@ -40,6 +41,8 @@ export interface OwnedWriteLogger {
 export class DeployStatusProjector {
   /** Owned writes in flight per config: one at a time per config in this process. */
   private readonly writing = new Map<string, Promise<void>>();
+  /** And at most this many configs' writes at once (they are started in the background). */
+  private readonly limit = pLimit(8);
 
   constructor(
     private readonly store: CommitStatusStore,
@@ -71,7 +74,7 @@ export class DeployStatusProjector {
   writeOwned(config: string): Promise<void> {
     if (this.store.transactionalOwnedWrites) return Promise.resolve();
     const previous = this.writing.get(config) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.writeOwnedNow(config));
+    const run = previous.catch(() => undefined).then(() => this.limit(() => this.writeOwnedNow(config)));
     this.writing.set(config, run);
     void run.catch(() => undefined).finally(() => {
       if (this.writing.get(config) === run) this.writing.delete(config);
