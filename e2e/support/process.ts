@@ -6,7 +6,6 @@ import { dirname, join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
 
-export { freePort } from '@sluice/testing';
 
 /** The runner's own variables that must not leak into the apps (node:test would take them over). */
 const STRIPPED = ['NODE_TEST_CONTEXT', 'NODE_OPTIONS', 'NODE_ENV'];

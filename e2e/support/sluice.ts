@@ -3,8 +3,8 @@
 // through the same small interface, so the scenario is written once.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestDatabase, kafkaBrokers, requireEnv, uniqueName, type TestDatabase } from '@sluice/testing';
-import { freePort, ServiceProcess } from './process';
+import { createTestDatabase, freePort, kafkaBrokers, requireEnv, uniqueName, type TestDatabase } from '@sluice/testing';
+import { ServiceProcess } from './process';
 import { ADMIN_TOKEN, GITHUB_TOKEN, WEBHOOK_SECRET, type World } from './world';
 
 export interface SluiceUnderTest {

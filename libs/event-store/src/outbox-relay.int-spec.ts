@@ -20,7 +20,8 @@ describe('outbox relay on Kafka', () => {
   });
 
   // The test broker, like many production ones, runs with auto.create.topics.enable=false: a
-  // topic no consumer has subscribed to yet (commit-status's sluice.status.v1) must still take events.
+  // topic no consumer has subscribed to yet (commit-status's sluice.status.v1) must still take the relay's events
+  // (the Kafka bus creates a topic before its first publish to it).
   it('creates a topic nobody has created yet before its first publish to it', async () => {
     await ctx.store.append('s-1', 0, [testEvent(1), testEvent(2)]);
     const relay = new OutboxRelay(ctx.store, bus, { name: 'relay', topicFor: () => 'sluice.status.v1' });

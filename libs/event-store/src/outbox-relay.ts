@@ -7,8 +7,6 @@ import { toEnvelope, type LogPosition, type StoredEvent } from './stored-event';
 /** Structural twin of the messaging port's publisher, so the store does not depend on a transport. */
 export interface EnvelopePublisher {
   publish(topic: string, envelopes: readonly EventEnvelope[]): Promise<void>;
-  /** Creates topics if missing (a broker may not create them on first use). */
-  ensureTopics?(topics: readonly string[]): Promise<void>;
 }
 
 export interface OutboxRelayOptions extends LogSubscriptionOptions {
@@ -31,8 +29,6 @@ export class OutboxRelay extends LogSubscription {
   private leaderConnection: QueryRunner | null = null;
   /** Where this relay stands, once read: it alone moves the checkpoint while it leads. */
   private position: LogPosition | null = null;
-  /** Topics this relay has made sure exist (before its first publish to each). */
-  private readonly ensured = new Set<string>();
 
   constructor(
     store: EventStore,
@@ -49,10 +45,6 @@ export class OutboxRelay extends LogSubscription {
     const events = await this.store.readAll(after, { limit: this.relayOptions.batchSize ?? 500, encodedData: true });
     if (events.length === 0) return 0;
     for (const [topic, envelopes] of groupByTopic(events, this.relayOptions.topicFor)) {
-      if (!this.ensured.has(topic)) {
-        await this.publisher.ensureTopics?.([topic]);
-        this.ensured.add(topic);
-      }
       await this.publisher.publish(topic, envelopes);
     }
     // One statement: only one relay of a schema runs (the advisory lock), so there is nothing to lock against.

@@ -1,6 +1,7 @@
 import type { EventEnvelope } from '@sluice/contracts';
 import { isPermanentDeliveryError } from './errors';
 import { describeError, type MessagingLogger } from './logger';
+import { messageHandleDuration } from './metrics';
 import type { DeliveryContext, MessageHandler } from './port';
 import { backoffDelayMs, type RetryPolicy } from './retry-policy';
 
@@ -13,6 +14,8 @@ export type DeliveryOutcome =
 
 export interface DeliveryRequest {
   readonly envelope: EventEnvelope;
+  /** The consumer group delivering (for the handling metric). */
+  readonly group: string;
   readonly context: Omit<DeliveryContext, 'attempt'>;
   readonly handler: MessageHandler;
   readonly policy: RetryPolicy;
@@ -30,6 +33,13 @@ export interface DeliveryRequest {
  * the same thing in both modes. Handler errors are caught here and never escape.
  */
 export async function deliverWithRetry(request: DeliveryRequest): Promise<DeliveryOutcome> {
+  const timer = messageHandleDuration.startTimer({ topic: request.context.topic, group: request.group });
+  const outcome = await attemptDelivery(request);
+  timer({ outcome: outcome.kind });
+  return outcome;
+}
+
+async function attemptDelivery(request: DeliveryRequest): Promise<DeliveryOutcome> {
   const { envelope, context, handler, policy, logger, signal } = request;
   const fields = { eventId: envelope.id, type: envelope.type, stream: envelope.stream, correlationId: envelope.correlationId, topic: context.topic, partition: context.partition, offset: context.offset };
   let lastError = '';

@@ -8,7 +8,6 @@ import { silentLogger, type MessagingLogger } from './logger';
 import type { DeadLetterInfo, MessageBus, Subscription, SubscriptionOptions } from './port';
 import { resolveRetryPolicy, type RetryOptions } from './retry-policy';
 import { isDeadLetterTopic } from './topic-names';
-import { messageHandleDuration } from './metrics';
 
 export interface InProcessMessageBusOptions {
   readonly logger?: MessagingLogger;
@@ -123,9 +122,9 @@ export class InProcessMessageBus implements MessageBus {
       this.deadLetter(cursor, entry, decoded.reason, 0);
       return 'next';
     }
-    const timer = messageHandleDuration.startTimer({ topic: cursor.topic, group: cursor.group });
     const outcome = await deliverWithRetry({
       envelope: decoded.envelope,
+      group: cursor.group,
       context,
       handler: member.handler,
       policy: member.policy,
@@ -133,7 +132,6 @@ export class InProcessMessageBus implements MessageBus {
       signal: member.signal,
       graceMs: this.graceMs,
     });
-    timer({ outcome: outcome.kind });
     if (outcome.kind === 'abandoned') return 'abandoned';
     if (outcome.kind === 'exhausted') this.deadLetter(cursor, entry, outcome.error, outcome.attempts);
     return 'next';

@@ -106,6 +106,9 @@ export class KafkaMessageBus implements MessageBus {
   async publish(topic: string, envelopes: readonly EventEnvelope[]): Promise<void> {
     this.assertOpen();
     if (envelopes.length === 0) return;
+    // The broker does not create topics on first use: a topic nobody has created yet (one no
+    // consumer subscribed to, e.g. commit-status's sluice.status.v1) is created here, once.
+    await this.ensureTopics([topic]);
     const physical = this.names.physical(topic);
     // One produce request stays well under the broker's message.max.bytes (1 MB by
     // default); chunks go out one after the other, so order is kept.

@@ -8,7 +8,7 @@ import { describeError, type MessagingLogger } from './logger';
 import type { DeadLetterInfo, Subscription, SubscriptionOptions } from './port';
 import { backoffDelayMs, type RetryPolicy } from './retry-policy';
 import { isDeadLetterTopic, type TopicNames } from './topic-names';
-import { messageHandleDuration, messageWaitDuration } from './metrics';
+import { messageWaitDuration } from './metrics';
 
 /** Consumer settings worth tuning (tests want them small; kafkajs defaults otherwise). */
 export interface KafkaConsumerTuning {
@@ -237,11 +237,10 @@ export class KafkaSubscription implements Subscription {
       return true;
     }
     const deadLetter = readDeadLetterHeaders(message.headers);
-    const labels = { topic: logicalTopic, group: this.options.group };
-    messageWaitDuration.observe(labels, Math.max(0, Date.now() - Number(message.timestamp)) / 1000);
-    const timer = messageHandleDuration.startTimer(labels);
+    messageWaitDuration.observe({ topic: logicalTopic, group: this.options.group }, Math.max(0, Date.now() - Number(message.timestamp)) / 1000);
     const outcome = await deliverWithRetry({
       envelope: decoded.envelope,
+      group: this.options.group,
       context: { topic: logicalTopic, partition, offset: message.offset, ...(deadLetter ? { deadLetter } : {}) },
       handler: this.options.handler,
       policy: this.deps.policy,
@@ -250,7 +249,6 @@ export class KafkaSubscription implements Subscription {
       graceMs: this.deps.graceMs,
       beforeRetry: heartbeat,
     });
-    timer({ outcome: outcome.kind });
     // Not committed: whoever owns the partition next gets the message again.
     if (outcome.kind === 'abandoned') return false;
     if (outcome.kind === 'exhausted') await this.deadLetter(logicalTopic, partition, message, outcome.error, outcome.attempts, decoded.envelope);
