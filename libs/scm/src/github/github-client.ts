@@ -1,7 +1,8 @@
 import { createAppAuth } from '@octokit/auth-app';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import { RateLimitGate } from './rate-limit-gate';
-import { requestPolicy } from './request-policy';
 
 export type GitHubCredentials =
   | { readonly kind: 'token'; readonly token: string }
@@ -19,16 +20,61 @@ export interface GitHubClientOptions {
   readonly gate?: RateLimitGate;
 }
 
-export type GitHubOctokit = Octokit;
+const SluiceOctokit = Octokit.plugin(throttling, retry);
+export type GitHubOctokit = InstanceType<typeof SluiceOctokit>;
 
 /**
- * An Octokit with Sluice's policy (request-policy.ts: retries after `retry-after` /
- * `x-ratelimit-reset` and on 5xx with backoff, writes paced) and a rate-limit gate in
- * front of every HTTP call so that no request leaves while the credentials are limited
- * and no more than the gate allows are in flight. App credentials use installation
- * tokens from `@octokit/auth-app`, which caches each token and fetches a new one before it expires.
+ * plugin-throttling sends every read through one process-wide Bottleneck group of 10 at
+ * once ("octokit-global"), whatever the credentials. Reads pass straight through instead;
+ * the rate-limit gate (one per set of credentials) bounds how many are in flight. The
+ * plugin still serialises writes, search and token requests, and waits out rate limits.
  */
-export function createGitHubOctokit(options: GitHubClientOptions, installationId?: number): GitHubOctokit {
+const unqueued = {
+  key: () => ({
+    schedule: <A extends unknown[], R>(_job: unknown, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => fn(...args),
+  }),
+};
+
+export const CLIENTS_PER_CREDENTIALS = 8;
+
+/**
+ * Clients of one set of credentials handed out in turn. Each Octokit with the plugins
+ * submits every request through its own Bottleneck (the retry limiter), whose submit lock
+ * takes one request per event-loop turn (a timer of at least 1 ms): one client tops out
+ * near 650 requests/s, whatever the concurrency (global sync of 1,000 repositories × 10
+ * branches: 100 s with one client, 38 s with eight). The members share the gate and the
+ * credentials' auth, so an App installation's token is fetched and cached once.
+ */
+export class GitHubClients {
+  private readonly clients: readonly GitHubOctokit[];
+  private turn = 0;
+
+  constructor(options: GitHubClientOptions, installationId?: number, size = CLIENTS_PER_CREDENTIALS) {
+    const gate = options.gate ?? new RateLimitGate();
+    const first = createGitHubOctokit({ ...options, gate }, installationId);
+    const shared = first.auth as SharedAuth;
+    this.clients = [first, ...Array.from({ length: size - 1 }, () => createGitHubOctokit({ ...options, gate }, installationId, shared))];
+  }
+
+  next(): GitHubOctokit {
+    this.turn = (this.turn + 1) % this.clients.length;
+    return this.clients[this.turn];
+  }
+}
+
+/** An Octokit auth (a function with a request hook), as an `authStrategy` returns it. */
+type SharedAuth = ((...args: unknown[]) => Promise<unknown>) & { hook: (...args: unknown[]) => Promise<unknown> };
+
+/**
+ * An Octokit with Sluice's policy: `@octokit/plugin-throttling` (rate limits waited out as
+ * `retry-after` / `x-ratelimit-reset` ask, the handlers below deciding), `@octokit/plugin-retry`
+ * (5xx and network failures with backoff), and a rate-limit gate in front of every HTTP
+ * call so that no request leaves while the credentials are limited and no more than the
+ * gate allows are in flight. App credentials use installation tokens from
+ * `@octokit/auth-app`, which caches each token and fetches a new one before it expires;
+ * `sharedAuth` reuses another client's (see GitHubClients).
+ */
+export function createGitHubOctokit(options: GitHubClientOptions, installationId?: number, sharedAuth?: SharedAuth): GitHubOctokit {
   const gate = options.gate ?? new RateLimitGate();
   const maxRetries = options.maxRetries ?? 5;
   const log = options.logger;
@@ -42,8 +88,9 @@ export function createGitHubOctokit(options: GitHubClientOptions, installationId
       gate.release(response?.status ?? 0, (name) => response?.headers.get(name));
     }
   };
-  const auth =
-    options.credentials.kind === 'token'
+  const auth = sharedAuth
+    ? { authStrategy: () => sharedAuth }
+    : options.credentials.kind === 'token'
       ? { auth: options.credentials.token }
       : {
           authStrategy: createAppAuth,
@@ -53,21 +100,11 @@ export function createGitHubOctokit(options: GitHubClientOptions, installationId
             ...(installationId !== undefined ? { installationId } : {}),
           },
         };
-  // The policy's options are the client's, so each client gets its own class.
-  const Client = Octokit.plugin(
-    requestPolicy({
-      retries: maxRetries,
-      onRateLimit: (retryAfter, req, retryCount) => {
-        log?.warn({ retryAfter, method: req.method, url: req.url, retryCount }, 'GitHub primary rate limit; waiting');
-        return retryCount < maxRetries;
-      },
-      onSecondaryRateLimit: (retryAfter, req, retryCount) => {
-        log?.warn({ retryAfter, method: req.method, url: req.url, retryCount }, 'GitHub secondary rate limit; waiting');
-        return retryCount < maxRetries;
-      },
-    }),
-  );
-  return new Client({
+  const onLimit = (kind: string) => (retryAfter: number, req: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+    log?.warn({ retryAfter, method: req.method, url: req.url, retryCount }, `GitHub ${kind} rate limit; waiting`);
+    return retryCount < maxRetries;
+  };
+  return new SluiceOctokit({
     ...auth,
     baseUrl: options.baseUrl,
     userAgent: options.userAgent ?? 'sluice',
@@ -77,6 +114,13 @@ export function createGitHubOctokit(options: GitHubClientOptions, installationId
       info: () => undefined,
       warn: (message: string) => log?.warn({ component: 'github-client' }, message),
       error: (message: string) => log?.warn({ component: 'github-client' }, message),
+    },
+    retry: { retries: maxRetries },
+    throttle: {
+      // `global` is read by the plugin (it replaces its group) though its options type omits it.
+      ...({ global: unqueued } as object),
+      onRateLimit: onLimit('primary'),
+      onSecondaryRateLimit: onLimit('secondary'),
     },
   });
 }

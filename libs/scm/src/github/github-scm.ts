@@ -13,7 +13,7 @@ import type {
   ScmRepository,
   ScmStatusState,
 } from '../port';
-import { createGitHubOctokit, type GitHubClientOptions, type GitHubOctokit } from './github-client';
+import { createGitHubOctokit, GitHubClients, type GitHubClientOptions, type GitHubOctokit } from './github-client';
 import { RateLimitGate } from './rate-limit-gate';
 
 const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
@@ -64,21 +64,22 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * GitHub behind the SCM ports. Token credentials use one client; App credentials use one
- * client per installation (the installation of a repository is learned while listing
- * installation repositories). All clients of one `GitHubScm` share one rate-limit gate.
+ * GitHub behind the SCM ports. Token credentials use one set of clients; App credentials
+ * use one set per installation (the installation of a repository is learned while listing
+ * installation repositories), see GitHubClients. All clients of one `GitHubScm` share one
+ * rate-limit gate.
  */
 export class GitHubScm implements ScmReader, ScmHookDeliveries {
   private readonly gate: RateLimitGate;
-  private readonly tokenClient: GitHubOctokit | null;
+  private readonly tokenClients: GitHubClients | null;
   private readonly appClient: GitHubOctokit | null;
-  private readonly installationClients = new Map<number, GitHubOctokit>();
+  private readonly installationClients = new Map<number, GitHubClients>();
   private readonly installationOfRepo = new Map<string, number>();
 
   constructor(private readonly options: GitHubClientOptions) {
     this.gate = options.gate ?? new RateLimitGate();
     const shared = { ...options, gate: this.gate };
-    this.tokenClient = options.credentials.kind === 'token' ? createGitHubOctokit(shared) : null;
+    this.tokenClients = options.credentials.kind === 'token' ? new GitHubClients(shared) : null;
     this.appClient = options.credentials.kind === 'app' ? createGitHubOctokit(shared) : null;
   }
 
@@ -95,8 +96,8 @@ export class GitHubScm implements ScmReader, ScmHookDeliveries {
   }
 
   async listInstallationRepos(): Promise<ScmRepository[]> {
-    if (this.tokenClient) {
-      const client = this.tokenClient;
+    if (this.tokenClients) {
+      const client = this.tokenClients.next();
       try {
         const repos = await client.paginate(client.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
         return (repos as unknown as RepoPayload[]).map(toRepository);
@@ -280,16 +281,16 @@ export class GitHubScm implements ScmReader, ScmHookDeliveries {
   }
 
   private installationClient(installationId: number): GitHubOctokit {
-    let client = this.installationClients.get(installationId);
-    if (!client) {
-      client = createGitHubOctokit({ ...this.options, gate: this.gate }, installationId);
-      this.installationClients.set(installationId, client);
+    let clients = this.installationClients.get(installationId);
+    if (!clients) {
+      clients = new GitHubClients({ ...this.options, gate: this.gate }, installationId);
+      this.installationClients.set(installationId, clients);
     }
-    return client;
+    return clients.next();
   }
 
   private async clientFor(fullName: string): Promise<GitHubOctokit> {
-    if (this.tokenClient) return this.tokenClient;
+    if (this.tokenClients) return this.tokenClients.next();
     let installationId = this.installationOfRepo.get(fullName.toLowerCase());
     if (installationId === undefined) {
       await this.listInstallationRepos();
