@@ -19,7 +19,6 @@
 //
 //   BENCH_E2E_RATE, BENCH_E2E_SECONDS, BENCH_E2E_CONFIGS, BENCH_E2E_DRAIN_SECONDS, BENCH_E2E_WARM_UP_RATE
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -32,6 +31,7 @@ import { ROOT } from '../e2e/support/process';
 import { SERVICES, startDistributed, type Distributed, type ServiceName } from '../e2e/support/sluice';
 import { CONFIG_REPO, deploymentYaml, deployYaml, sendWebhook, startWorld, type World } from '../e2e/support/world';
 import { percentile, report } from './report';
+import { cpuSeconds, infraCpu, machineBusySeconds } from './support/cpu';
 import { describeHistogramChange, scrapeHistograms, type HistogramSnapshot } from './support/prom-histograms';
 
 const RATE = Number(process.env.BENCH_E2E_RATE ?? 20);
@@ -220,47 +220,6 @@ function sampleRss(sluice: Distributed): { stop: () => Record<ServiceName, numbe
       return peak;
     },
   };
-}
-
-/**
- * CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (ticks of 10 ms);
- * with `children`, also that of its children that have exited (PostgreSQL's ended backends).
- */
-function cpuSeconds(pid: number | undefined, children = false): number {
-  if (!pid) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    const own = Number(fields[11]) + Number(fields[12]);
-    return (children ? own + Number(fields[13]) + Number(fields[14]) : own) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-/** The infrastructure's processes by their command name (every PostgreSQL backend summed). */
-const INFRA: Record<string, string> = { postgres: 'postgres', java: 'kafka', 'kube-apiserver': 'kube-apiserver', etcd: 'etcd' };
-
-function infraCpu(): Record<string, number> {
-  const out: Record<string, number> = Object.fromEntries(Object.values(INFRA).map((name) => [name, 0]));
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let comm: string;
-    try {
-      comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
-    } catch {
-      continue;
-    }
-    const name = INFRA[comm];
-    if (name) out[name]! += cpuSeconds(Number(entry), true);
-  }
-  return out;
-}
-
-/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
-function machineBusySeconds(): number {
-  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
-  const idle = ticks[3]! + ticks[4]!;
-  return (ticks.reduce((a, b) => a + b, 0) - idle) / 100;
 }
 
 /** The histograms that say where a message's time went inside a service. */

@@ -4,6 +4,7 @@
 // The load generator runs in a worker thread (support/http-load.ts), not on the server's event loop.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { cpus } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -14,7 +15,8 @@ import { configureApp, configureLogging } from '@sluice/platform';
 import { createTestDatabase, kafkaBrokers, uniqueName } from '@sluice/testing';
 import { WEBHOOK_INGEST_SCHEMA, webhookIngestMigrations, WebhookIngestModule } from '@sluice/webhook-ingest';
 import { report } from './report';
-import { loadFromWorker, type LoadRequest } from './support/http-load';
+import { cpuSeconds, infraCpu, machineBusySeconds, mainThreadCpuSeconds } from './support/cpu';
+import { loadFromWorker, type LoadRequest, type LoadResult } from './support/http-load';
 
 const REQUESTS = Number(process.env.BENCH_WEBHOOK_REQUESTS ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_WEBHOOK_CONCURRENCY ?? 50);
@@ -28,6 +30,29 @@ function pushBody(i: number): string {
   p.repository = { ...p.repository, full_name: `bench/repo-${i % 50}`, name: `repo-${i % 50}` };
   p.commits = Array.from({ length: 16 }, (_, n) => ({ ...commit, id: (n.toString(16) + 'a'.repeat(40)).slice(0, 40), message: `change ${n} ${'x'.repeat(400)}` }));
   return JSON.stringify(p);
+}
+
+const CPU_PARTS = ['server event loop', 'bench process (server, load generator thread, GC)', 'postgres', 'kafka', 'whole machine'] as const;
+type CpuUse = Record<(typeof CPU_PARTS)[number], number>;
+
+function cpuNow(): CpuUse {
+  const infra = infraCpu();
+  return {
+    'server event loop': mainThreadCpuSeconds(),
+    'bench process (server, load generator thread, GC)': cpuSeconds(process.pid),
+    postgres: infra.postgres!,
+    kafka: infra.kafka!,
+    'whole machine': machineBusySeconds(),
+  };
+}
+
+/** A load run with the CPU milliseconds each part spent per request. */
+async function withCpu(requests: number, run: () => Promise<LoadResult>): Promise<LoadResult & { cpuMs: CpuUse }> {
+  const before = cpuNow();
+  const result = await run();
+  const after = cpuNow();
+  const cpuMs = Object.fromEntries(CPU_PARTS.map((k) => [k, ((after[k] - before[k]) * 1000) / requests])) as CpuUse;
+  return { ...result, cpuMs };
 }
 
 /** The baseline: read the body, verify the HMAC in constant time, answer 202. Nothing else. */
@@ -84,17 +109,27 @@ export async function benchWebhookIngest(): Promise<boolean> {
     // Warm-up of both (JIT, connection pools).
     await load(bareUrl, 500);
     await load(sluiceUrl, 500);
-    const baseline = await load(bareUrl, REQUESTS);
-    const accepted = await load(sluiceUrl, REQUESTS);
-    const bareRejected = await load(bareUrl, REQUESTS, true);
-    const rejected = await load(sluiceUrl, REQUESTS, true);
+    const baseline = await withCpu(REQUESTS, () => load(bareUrl, REQUESTS));
+    const accepted = await withCpu(REQUESTS, () => load(sluiceUrl, REQUESTS));
+    const bareRejected = await withCpu(REQUESTS, () => load(bareUrl, REQUESTS, true));
+    const rejected = await withCpu(REQUESTS, () => load(sluiceUrl, REQUESTS, true));
     if (accepted.statuses[202] !== REQUESTS) throw new Error(`not all accepted: ${JSON.stringify(accepted.statuses)}`);
     if (rejected.statuses[401] !== REQUESTS) throw new Error(`not all rejected: ${JSON.stringify(rejected.statuses)}`);
-    return report(`webhook-ingest (${REQUESTS} signed ${Math.round(bodies[0].length / 1024)} KB pushes, concurrency ${CONCURRENCY})`, [
+    const met = report(`webhook-ingest (${REQUESTS} signed ${Math.round(bodies[0].length / 1024)} KB pushes, concurrency ${CONCURRENCY})`, [
       { name: 'accepted deliveries', value: accepted.perSecond, unit: '/s', baseline: { name: 'bare HMAC server', value: baseline.perSecond }, target: { op: '>=', value: 1000 } },
       { name: 'p99 latency (accepted)', value: accepted.p99, unit: 'ms', baseline: { name: 'bare HMAC server', value: baseline.p99 }, target: { op: '<=', value: 100 } },
       { name: 'bad-signature rejections', value: rejected.perSecond, unit: '/s', baseline: { name: 'bare HMAC server', value: bareRejected.perSecond }, target: { op: '>=', value: 3000 } },
     ]);
+    // Where the CPU went: a rate is bounded by the busiest part and by the whole machine.
+    const runs = { 'bare HMAC, signed': baseline, 'Sluice, accepted': accepted, 'bare HMAC, bad signature': bareRejected, 'Sluice, rejected': rejected };
+    process.stdout.write(
+      [
+        `CPU ms per request (${cpus().length} cores; ${CPU_PARTS.join(' / ')}):`,
+        ...Object.entries(runs).map(([name, r]) => `  ${name}: ${CPU_PARTS.map((k) => r.cpuMs[k].toFixed(3)).join(' / ')}`),
+        '',
+      ].join('\n'),
+    );
+    return met;
   } finally {
     await app.close();
     await new Promise((r) => bare.close(r));

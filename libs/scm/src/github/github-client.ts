@@ -35,14 +35,14 @@ const unqueued = {
   }),
 };
 
-export const CLIENTS_PER_CREDENTIALS = 8;
+const CLIENTS_PER_CREDENTIALS = 8;
 
 /**
  * Clients of one set of credentials handed out in turn. Each Octokit with the plugins
  * submits every request through its own Bottleneck (the retry limiter), whose submit lock
  * takes one request per event-loop turn (a timer of at least 1 ms): one client tops out
  * near 650 requests/s, whatever the concurrency (global sync of 1,000 repositories × 10
- * branches: 100 s with one client, 38 s with eight). The members share the gate and the
+ * branches: 100 s with one client, 38–48 s with eight). The members share the gate and the
  * credentials' auth, so an App installation's token is fetched and cached once.
  */
 export class GitHubClients {
