@@ -16,7 +16,7 @@ import { createTestDatabase, kafkaBrokers, uniqueName } from '@sluice/testing';
 import { WEBHOOK_INGEST_SCHEMA, webhookIngestMigrations, WebhookIngestModule } from '@sluice/webhook-ingest';
 import { report } from './report';
 import { cpuSeconds, infraCpu, machineBusySeconds, mainThreadCpuSeconds } from './support/cpu';
-import { loadFromWorker, type LoadRequest, type LoadResult } from './support/http-load';
+import { loadFromWorker, type LoadPhase, type LoadRequest, type LoadResult } from './support/http-load';
 
 const REQUESTS = Number(process.env.BENCH_WEBHOOK_REQUESTS ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_WEBHOOK_CONCURRENCY ?? 50);
@@ -46,11 +46,11 @@ function cpuNow(): CpuUse {
   };
 }
 
-/** A load run with the CPU milliseconds each part spent per request. */
-async function withCpu(requests: number, run: () => Promise<LoadResult>): Promise<LoadResult & { cpuMs: CpuUse }> {
-  const before = cpuNow();
-  const result = await run();
-  const after = cpuNow();
+/** A load run with the CPU milliseconds each part spent per request (from the first request to the last answer). */
+async function withCpu(requests: number, run: (onPhase: (phase: LoadPhase) => void) => Promise<LoadResult>): Promise<LoadResult & { cpuMs: CpuUse }> {
+  let before = cpuNow();
+  let after = before;
+  const result = await run((phase) => (phase === 'started' ? (before = cpuNow()) : (after = cpuNow())));
   const cpuMs = Object.fromEntries(CPU_PARTS.map((k) => [k, ((after[k] - before[k]) * 1000) / requests])) as CpuUse;
   return { ...result, cpuMs };
 }
@@ -104,15 +104,16 @@ export async function benchWebhookIngest(): Promise<boolean> {
         'x-hub-signature-256': bad ? sign(body, 'wrong') : signed[i],
       },
     }));
-  const load = (url: string, total: number, bad = false) => loadFromWorker({ url, total, concurrency: CONCURRENCY, requests: deliveries(bad) });
+  const load = (url: string, total: number, bad = false) => (onPhase?: (phase: LoadPhase) => void) =>
+    loadFromWorker({ url, total, concurrency: CONCURRENCY, requests: deliveries(bad) }, onPhase);
   try {
     // Warm-up of both (JIT, connection pools).
-    await load(bareUrl, 500);
-    await load(sluiceUrl, 500);
-    const baseline = await withCpu(REQUESTS, () => load(bareUrl, REQUESTS));
-    const accepted = await withCpu(REQUESTS, () => load(sluiceUrl, REQUESTS));
-    const bareRejected = await withCpu(REQUESTS, () => load(bareUrl, REQUESTS, true));
-    const rejected = await withCpu(REQUESTS, () => load(sluiceUrl, REQUESTS, true));
+    await load(bareUrl, 500)();
+    await load(sluiceUrl, 500)();
+    const baseline = await withCpu(REQUESTS, load(bareUrl, REQUESTS));
+    const accepted = await withCpu(REQUESTS, load(sluiceUrl, REQUESTS));
+    const bareRejected = await withCpu(REQUESTS, load(bareUrl, REQUESTS, true));
+    const rejected = await withCpu(REQUESTS, load(sluiceUrl, REQUESTS, true));
     if (accepted.statuses[202] !== REQUESTS) throw new Error(`not all accepted: ${JSON.stringify(accepted.statuses)}`);
     if (rejected.statuses[401] !== REQUESTS) throw new Error(`not all rejected: ${JSON.stringify(rejected.statuses)}`);
     const met = report(`webhook-ingest (${REQUESTS} signed ${Math.round(bodies[0].length / 1024)} KB pushes, concurrency ${CONCURRENCY})`, [

@@ -24,7 +24,7 @@ export interface LoadResult {
   readonly statuses: Record<number, number>;
 }
 
-async function run(plan: LoadPlan): Promise<LoadResult> {
+async function run(plan: LoadPlan, onPhase: (phase: LoadPhase) => void): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: plan.concurrency });
   const target = new URL(plan.url);
   const latencies: number[] = [];
@@ -50,6 +50,7 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
       req.on('error', reject);
       req.end(body);
     });
+  onPhase('started');
   const t = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: plan.concurrency }, async () => {
@@ -57,16 +58,20 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
     }),
   );
   const rate = perSecond(plan.total, t);
+  onPhase('finished');
   agent.destroy();
   latencies.sort((a, b) => a - b);
   return { perSecond: rate, p50: percentile(latencies, 50), p99: percentile(latencies, 99), statuses };
 }
 
-/** Runs `plan` in a worker thread and resolves with its figures. */
-export function loadFromWorker(plan: LoadPlan): Promise<LoadResult> {
+/** When the requests begin and end (after the worker's start-up, before its figures are worked out). */
+export type LoadPhase = 'started' | 'finished';
+
+/** Runs `plan` in a worker thread and resolves with its figures; `onPhase` is told when the requests begin and end. */
+export function loadFromWorker(plan: LoadPlan, onPhase: (phase: LoadPhase) => void = () => undefined): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(__filename, { workerData: plan });
-    worker.once('message', resolve);
+    worker.on('message', (message: LoadResult | { phase: LoadPhase }) => ('phase' in message ? onPhase(message.phase) : resolve(message)));
     worker.once('error', reject);
     worker.once('exit', (code) => code !== 0 && reject(new Error(`load worker exited with ${code}`)));
   });
@@ -74,7 +79,7 @@ export function loadFromWorker(plan: LoadPlan): Promise<LoadResult> {
 
 if (!isMainThread && parentPort) {
   const port = parentPort;
-  run(workerData as LoadPlan).then(
+  run(workerData as LoadPlan, (phase) => port.postMessage({ phase })).then(
     (result) => port.postMessage(result),
     (error) => {
       throw error;
