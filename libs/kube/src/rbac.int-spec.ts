@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { waitUntil } from '@sluice/testing';
 import { applyObject, mergePatch, patchStatus } from './apply';
 import { KubeClient } from './client';
 import { KubeForbiddenError } from './errors';
@@ -140,9 +141,12 @@ describe('RBAC in deploy/rbac on a real kube-apiserver', () => {
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'sluice-kube-applier-secrets' },
         subjects: [{ kind: 'ServiceAccount', name: 'sluice-kube-applier', namespace: SYSTEM_NS }],
       });
+      // The API server's RBAC authorizer learns of a new binding through its informer, a moment later.
+      await waitUntil(async () => Boolean(await applier.get({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'db' })), {
+        message: 'the RoleBinding never took effect',
+      });
       const secret: KubeObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app', namespace: ns }, stringData: { k: 'v' } };
       await applyObject(applier, secret, { fieldManager: 'sluice' });
-      await applier.get({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'db' });
       await applier.delete({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'app' });
       await forbidden(applier.get({ apiVersion: 'v1', kind: 'Secret', namespace: other, name: 'db' }), 'get secret in another namespace');
       await forbidden(applier.list({ apiVersion: 'v1', kind: 'Secret' }), 'list secrets cluster-wide after the namespaced binding');
