@@ -37,9 +37,11 @@ describe('createLogger', () => {
       req: { headers: { authorization: 'Bearer s3cr3t-admin-token', 'x-hub-signature-256': 'sha256=abcdef', 'user-agent': 'GitHub-Hookshot/1' } },
       token: 'plain-token-value',
       config: { GITHUB_TOKEN: 'ghp_configtoken', privateKey: 'pem-material' },
+      // Deeper than one level: strings, numbers, arrays and flat objects under a secret key.
+      app: { settings: { GITHUB_WEBHOOK_SECRET: ['rotating-1', 'rotating-2'], Password: 'p"w\\deep', pin: 1, apiKey: 4242, clientSecret: { value: 'flat-object-secret' } } },
     }, 'request');
     const raw = out.raw();
-    for (const secret of ['s3cr3t-admin-token', 'sha256=abcdef', 'plain-token-value', 'ghp_configtoken', 'pem-material']) {
+    for (const secret of ['s3cr3t-admin-token', 'sha256=abcdef', 'plain-token-value', 'ghp_configtoken', 'pem-material', 'rotating-1', 'rotating-2', 'deep', '4242', 'flat-object-secret']) {
       assert.ok(!raw.includes(secret), `${secret} leaked: ${raw}`);
     }
     const [line] = out.lines();
@@ -47,6 +49,8 @@ describe('createLogger', () => {
     assert.equal(req.headers.authorization, '[redacted]');
     assert.equal(req.headers['x-hub-signature-256'], '[redacted]');
     assert.equal(req.headers['user-agent'], 'GitHub-Hookshot/1');
+    const settings = (line.app as { settings: Record<string, unknown> }).settings;
+    assert.deepEqual(settings, { GITHUB_WEBHOOK_SECRET: '[redacted]', Password: '[redacted]', pin: 1, apiKey: '[redacted]', clientSecret: '[redacted]' });
   });
 
   it('scrubs passwords in URLs, in fields, messages and error messages alike', () => {

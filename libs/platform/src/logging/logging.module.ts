@@ -14,6 +14,21 @@ const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 type CorrelatedRequest = IncomingMessage & { correlationId?: string };
 
 /**
+ * What a request line says of the request and the response: enough to find it, and no
+ * headers. They may carry secrets, and redacting and scrubbing them took more of a
+ * webhook's CPU than verifying and storing it; a service logs the headers it needs
+ * (webhook-ingest: the delivery id and event) in its own line.
+ */
+const ACCESS_LOG_SERIALIZERS = {
+  req: (req: { method?: string; url?: string; headers?: Record<string, string | string[] | undefined> }) => ({
+    method: req.method,
+    url: req.url,
+    userAgent: req.headers?.['user-agent'],
+  }),
+  res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+};
+
+/**
  * The request's correlation id: a harmless `x-correlation-id` (or `x-request-id`) from
  * the caller, else a new UUID; echoed in the `x-correlation-id` response header.
  */
@@ -55,6 +70,7 @@ export class LoggingModule implements NestModule {
             autoLogging: { ignore: (req) => QUIET_PATHS.has((req.url ?? '').split('?')[0]) },
             customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
             quietReqLogger: true,
+            serializers: ACCESS_LOG_SERIALIZERS,
           },
         }),
       ],
