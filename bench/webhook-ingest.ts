@@ -1,19 +1,20 @@
 // bench/webhook-ingest: signed 20 KB push deliveries per second and p99 latency through the
-// real stack (Nest app, PostgreSQL transaction per delivery, outbox relay to Kafka), each
+// real stack (the service as main.ts starts it: PostgreSQL transaction per batch of deliveries,
+// outbox relay to Kafka, request logging and metrics), each
 // figure with its ratio to a bare Node http server that only verifies the HMAC, in the same run.
 // The load generator runs in a worker thread (support/http-load.ts), not on the server's event loop.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { cpus } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { EventStoreModule } from '@sluice/event-store';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import pino from 'pino';
 import { examplePayload } from '@sluice/fake-scm';
-import { MessagingModule } from '@sluice/messaging';
-import { configureApp, configureLogging } from '@sluice/platform';
+import { bootstrapService, loadConfig } from '@sluice/platform';
 import { createTestDatabase, kafkaBrokers, uniqueName } from '@sluice/testing';
-import { WEBHOOK_INGEST_SCHEMA, webhookIngestMigrations, WebhookIngestModule } from '@sluice/webhook-ingest';
+import { webhookIngestConfigSchema, webhookIngestService } from '@sluice/webhook-ingest';
 import { report } from './report';
 import { cpuSeconds, infraCpu, machineBusySeconds, mainThreadCpuSeconds } from './support/cpu';
 import { loadFromWorker, type LoadPhase, type LoadRequest, type LoadResult } from './support/http-load';
@@ -72,23 +73,24 @@ function bareServer(): Promise<Server> {
 }
 
 export async function benchWebhookIngest(): Promise<boolean> {
-  configureLogging({ level: 'warn', service: 'bench-webhook-ingest' });
   const db = await createTestDatabase('bench_webhook');
-  @Module({})
-  class BenchApp {}
-  const app: INestApplication = await NestFactory.create(
-    {
-      module: BenchApp,
-      imports: [
-        MessagingModule.forRoot({ brokers: kafkaBrokers(), topicPrefix: uniqueName('bench-webhook') }),
-        EventStoreModule.forRoot({ url: db.url, schema: WEBHOOK_INGEST_SCHEMA, migrations: webhookIngestMigrations, poolSize: 20 }),
-        WebhookIngestModule.forRoot({ GITHUB_WEBHOOK_SECRET: [SECRET] }),
-      ],
-    },
-    { bodyParser: false, logger: false, abortOnError: false },
-  );
-  configureApp(app);
-  await app.listen(0, '127.0.0.1');
+  // The service as main.ts starts it (logging, health, metrics, its pool and relay), logging at
+  // its default level to a file instead of stdout; missed-webhook recovery is off (no GitHub here).
+  const logFile = join(tmpdir(), `${uniqueName('bench-webhook-ingest')}.log`);
+  const config = loadConfig(webhookIngestConfigSchema, {
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: kafkaBrokers().join(','),
+    SLUICE_KAFKA_TOPIC_PREFIX: uniqueName('bench-webhook'),
+    GITHUB_WEBHOOK_SECRET: SECRET,
+    WEBHOOK_RECOVERY_INTERVAL_SECONDS: '0',
+  });
+  const app: INestApplication = await bootstrapService({
+    ...webhookIngestService(),
+    config,
+    port: 0,
+    host: '127.0.0.1',
+    logDestination: pino.destination({ dest: logFile, sync: true }),
+  });
   const sluiceUrl = `http://127.0.0.1:${((app.getHttpServer() as Server).address() as AddressInfo).port}/webhooks/github`;
   const bare = await bareServer();
   const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/webhooks/github`;
@@ -135,5 +137,6 @@ export async function benchWebhookIngest(): Promise<boolean> {
     await app.close();
     await new Promise((r) => bare.close(r));
     await db.drop();
+    rmSync(logFile, { force: true });
   }
 }

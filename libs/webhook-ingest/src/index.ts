@@ -5,3 +5,4 @@ export { normaliseDelivery, repoStream, NORMALISED_EVENTS, type Normalised } fro
 export { SignatureVerifier } from './domain/signature';
 export type { WebhookAnswer } from './adapters/http/github-webhook.controller';
 export { WEBHOOK_INGEST_OPENAPI } from './adapters/http/github-webhook.controller';
+export * from './webhook-ingest.service';
