@@ -18,7 +18,6 @@ import {
   configureLogging,
   createLogger,
   HealthModule,
-  LoggingModule,
   mergeOpenApiDocuments,
   metricsRegistry,
   ReadinessRegistry,
@@ -138,7 +137,6 @@ async function startPart(
     module: ServiceRoot,
     imports: [
       SluiceConfigModule.forRoot(config),
-      LoggingModule.forRoot(),
       HealthModule,
       MessagingModule.forInstance(bus),
       EventStoreModule.forRoot({

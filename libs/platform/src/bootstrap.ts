@@ -3,16 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { DynamicModule, INestApplication, Module, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { z } from 'zod';
 import { commonConfigSchema, CommonConfig, ConfigError, httpPortOf, loadConfig, withCommonChecks } from './config/config';
 import { SluiceConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
-import { metricsRegistry } from './health/metrics';
+import { httpMetricsMiddleware, metricsRegistry } from './health/metrics';
 import { HttpErrorFilter } from './http/error.filter';
 import { configureLogging, createLogger, rootLogger } from './logging/logger';
-import { LoggingModule } from './logging/logging.module';
+import { NestLogger } from './logging/nest-logger';
+import { requestContextMiddleware } from './logging/request-context';
 
 export type ModuleLike = Type<unknown> | DynamicModule;
 
@@ -69,15 +69,13 @@ export function applyServerTimeouts(server: Server, timeouts: HttpServerTimeouts
 
 /**
  * What every Sluice HTTP app gets, also for apps built by tests with
- * `@nestjs/testing`: the pino logger (when `LoggingModule` is in the app), the global
- * error filter, shutdown hooks, body limits and server timeouts.
+ * `@nestjs/testing`: Nest's logging through the Sluice logger, per request a correlation
+ * id and context, a log line and the request metrics, the global error filter, shutdown
+ * hooks, body limits and server timeouts.
  */
 export function configureApp(app: INestApplication, options: ConfigureAppOptions = {}): INestApplication {
-  try {
-    app.useLogger(app.get(NestPinoLogger, { strict: false }));
-  } catch {
-    // No LoggingModule in this app (a small test app): Nest's own logger stays.
-  }
+  app.useLogger(new NestLogger());
+  app.use(requestContextMiddleware, httpMetricsMiddleware);
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();
   const express = app as NestExpressApplication;
@@ -110,7 +108,7 @@ export async function bootstrapService<C extends CommonConfig = CommonConfig>(op
   class SluiceRootModule {}
   const root: DynamicModule = {
     module: SluiceRootModule,
-    imports: [SluiceConfigModule.forRoot(config), LoggingModule.forRoot(), HealthModule, serviceModule],
+    imports: [SluiceConfigModule.forRoot(config), HealthModule, serviceModule],
   };
 
   const app = await NestFactory.create<NestExpressApplication>(root, {

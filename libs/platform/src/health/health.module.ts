@@ -1,12 +1,12 @@
-import { Global, MiddlewareConsumer, Module, NestModule, OnModuleInit } from '@nestjs/common';
-import { ALL_ROUTES } from '../logging/logging.module';
+import { Global, Module, OnModuleInit } from '@nestjs/common';
 import { HealthController } from './health.controller';
-import { enableDefaultMetrics, httpMetricsMiddleware } from './metrics';
+import { enableDefaultMetrics } from './metrics';
 import { ReadinessRegistry } from './readiness';
 
 /**
- * `GET /healthz`, `/readyz`, `/metrics` and the `ReadinessRegistry`. Global, so any
- * module can inject the registry; importing it from several modules is harmless.
+ * `GET /healthz`, `/readyz`, `/metrics` and the `ReadinessRegistry` (`configureApp` installs
+ * the request metrics middleware). Global, so any module can inject the registry;
+ * importing it from several modules is harmless.
  */
 @Global()
 @Module({
@@ -14,12 +14,8 @@ import { ReadinessRegistry } from './readiness';
   providers: [ReadinessRegistry],
   exports: [ReadinessRegistry],
 })
-export class HealthModule implements NestModule, OnModuleInit {
+export class HealthModule implements OnModuleInit {
   onModuleInit(): void {
     enableDefaultMetrics();
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(httpMetricsMiddleware).forRoutes(ALL_ROUTES);
   }
 }

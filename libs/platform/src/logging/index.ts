@@ -1,4 +1,5 @@
 export * from './correlation';
 export * from './redact';
 export * from './logger';
-export * from './logging.module';
+export * from './request-context';
+export * from './nest-logger';

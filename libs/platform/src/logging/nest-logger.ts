@@ -1,0 +1,37 @@
+import type { LoggerService } from '@nestjs/common';
+import { createLogger, type Logger } from './logger';
+
+type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/** Nest's own log lines (start-up, errors it handles) as Sluice log lines, named `nest`, with Nest's context. */
+export class NestLogger implements LoggerService {
+  private readonly logger: Logger = createLogger('nest');
+
+  log(message: unknown, ...optional: unknown[]): void {
+    this.write('info', message, optional);
+  }
+  error(message: unknown, ...optional: unknown[]): void {
+    this.write('error', message, optional);
+  }
+  warn(message: unknown, ...optional: unknown[]): void {
+    this.write('warn', message, optional);
+  }
+  debug(message: unknown, ...optional: unknown[]): void {
+    this.write('debug', message, optional);
+  }
+  verbose(message: unknown, ...optional: unknown[]): void {
+    this.write('trace', message, optional);
+  }
+  fatal(message: unknown, ...optional: unknown[]): void {
+    this.write('fatal', message, optional);
+  }
+
+  /** Nest passes the context last, and for errors a stack before it. */
+  private write(level: Level, message: unknown, optional: unknown[]): void {
+    const context = optional.length > 0 && typeof optional[optional.length - 1] === 'string' ? (optional[optional.length - 1] as string) : undefined;
+    const stack = level === 'error' && optional.length > 1 && typeof optional[0] === 'string' ? optional[0] : undefined;
+    if (message instanceof Error) this.logger[level]({ err: message, context }, message.message);
+    else if (typeof message === 'object' && message !== null) this.logger[level]({ ...message, context });
+    else this.logger[level]({ context, ...(stack ? { stack } : {}) }, String(message));
+  }
+}

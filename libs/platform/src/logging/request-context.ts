@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isSafeId, runWithCorrelation } from './correlation';
+import { rootLogger } from './logger';
+
+/** Probes and scrapes are too frequent to log one line each. */
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+type CorrelatedRequest = IncomingMessage & { correlationId?: string };
+
+/**
+ * The request's correlation id: a harmless `x-correlation-id` (or `x-request-id`) from
+ * the caller, else a new UUID; echoed in the `x-correlation-id` response header.
+ */
+export function requestCorrelationId(req: IncomingMessage, res: ServerResponse): string {
+  const r = req as CorrelatedRequest;
+  if (r.correlationId) return r.correlationId;
+  const header = req.headers['x-correlation-id'] ?? req.headers['x-request-id'];
+  const id = isSafeId(header) ? header : randomUUID();
+  r.correlationId = id;
+  if (!res.headersSent) res.setHeader('x-correlation-id', id);
+  return id;
+}
+
+/**
+ * Every request of a Sluice HTTP app (`configureApp` installs it as plain Express
+ * middleware, so nothing is matched per request): its correlation id, the correlation
+ * context for every log line written while it is handled, and one line when it ends
+ * (not for probes) with method, url, user agent, status and time. No headers: they may
+ * carry secrets, and a service logs the headers it needs in its own line. The level is
+ * info, warn for a 4xx, error for a 5xx or a request whose response never finished.
+ *
+ * In place of nestjs-pino's pino-http middleware: its per-request child logger and its
+ * request and response serializers took more CPU than verifying and rejecting a webhook.
+ */
+export function requestContextMiddleware(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  const correlationId = requestCorrelationId(req, res);
+  const delivery = req.headers['x-github-delivery'];
+  if (!QUIET_PATHS.has((req.url ?? '').split('?')[0])) logWhenDone(req, res, correlationId);
+  runWithCorrelation({ correlationId, deliveryId: isSafeId(delivery) ? delivery : undefined }, next);
+}
+
+function logWhenDone(req: IncomingMessage, res: ServerResponse, correlationId: string): void {
+  const started = process.hrtime.bigint();
+  res.once('close', () => {
+    const finished = res.writableFinished;
+    const status = res.statusCode;
+    const level = !finished || status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    const responseTime = Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
+    rootLogger()[level](
+      { correlationId, req: { method: req.method, url: req.url, userAgent: req.headers['user-agent'] }, res: { statusCode: status }, responseTime },
+      finished ? 'request completed' : 'request aborted',
+    );
+  });
+}
