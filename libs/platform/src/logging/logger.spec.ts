@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createLogger } from './logger';
+import { NestLogger } from './nest-logger';
 import { currentCorrelation, runWithCorrelation } from './correlation';
 import { scrubSecrets } from './redact';
 
@@ -106,5 +107,24 @@ describe('scrubSecrets', () => {
     assert.ok(!scrubbed.includes('abcdefgh12345'));
     assert.ok(!scrubbed.includes('zzz'));
     assert.match(scrubbed, /a=1$/);
+  });
+});
+
+describe('NestLogger', () => {
+  it("writes Nest's lines with their context, and an error's stack whether or not a context follows it", () => {
+    const out = capture();
+    const nest = new NestLogger(createLogger('nest', { destination: out.stream, level: 'info' }));
+    const stack = 'Error: boom\n    at Object.<anonymous> (x.js:1:1)';
+    nest.log('Mapped {/healthz, GET} route', 'RouterExplorer');
+    nest.error('boom', stack, 'ExceptionsHandler');
+    nest.error('boom', stack);
+    nest.error(new Error('thrown'));
+    nest.debug('not at info');
+    const [mapped, withContext, withoutContext, thrown, ...rest] = out.lines();
+    assert.deepEqual([mapped.msg, mapped.context, mapped.level, mapped.name], ['Mapped {/healthz, GET} route', 'RouterExplorer', 'info', 'nest']);
+    assert.deepEqual([withContext.context, withContext.stack], ['ExceptionsHandler', stack]);
+    assert.deepEqual([withoutContext.context, withoutContext.stack], [undefined, stack]);
+    assert.equal((thrown.err as { message: string }).message, 'thrown');
+    assert.equal(rest.length, 0);
   });
 });

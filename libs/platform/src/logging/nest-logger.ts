@@ -3,9 +3,11 @@ import { createLogger, type Logger } from './logger';
 
 type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
+const isStack = (text: string) => /\n\s+at /.test(text);
+
 /** Nest's own log lines (start-up, errors it handles) as Sluice log lines, named `nest`, with Nest's context. */
 export class NestLogger implements LoggerService {
-  private readonly logger: Logger = createLogger('nest');
+  constructor(private readonly logger: Logger = createLogger('nest')) {}
 
   log(message: unknown, ...optional: unknown[]): void {
     this.write('info', message, optional);
@@ -26,10 +28,11 @@ export class NestLogger implements LoggerService {
     this.write('fatal', message, optional);
   }
 
-  /** Nest passes the context last, and for errors a stack before it. */
+  /** Nest passes the context last, and for errors a stack (which may come without a context). */
   private write(level: Level, message: unknown, optional: unknown[]): void {
-    const context = optional.length > 0 && typeof optional[optional.length - 1] === 'string' ? (optional[optional.length - 1] as string) : undefined;
-    const stack = level === 'error' && optional.length > 1 && typeof optional[0] === 'string' ? optional[0] : undefined;
+    const strings = optional.filter((o): o is string => typeof o === 'string');
+    const stack = level === 'error' ? strings.find(isStack) : undefined;
+    const context = strings.filter((s) => !isStack(s)).at(-1);
     if (message instanceof Error) this.logger[level]({ err: message, context }, message.message);
     else if (typeof message === 'object' && message !== null) this.logger[level]({ ...message, context });
     else this.logger[level]({ context, ...(stack ? { stack } : {}) }, String(message));
