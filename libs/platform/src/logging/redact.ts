@@ -1,7 +1,7 @@
 /**
  * What never reaches a log line. Secret keys are censored by pino's `redact` at the top
- * level and in request headers (paths below), and at any depth in the final line (their
- * string, number or boolean values); secrets embedded in strings (a password in a
+ * level and in request headers (paths below), and at any depth in the final line (see
+ * SECRET_FIELD for which values); secrets embedded in strings (a password in a
  * connection URL, a token in a query string, a PEM key in an error message) are scrubbed
  * from the final line too. No wildcard paths: pino's redaction costs ~2 µs per wildcard
  * path per line (45 µs a line for the 25 we had, more than the rest of a webhook's request
