@@ -86,6 +86,21 @@ describe('bootstrapService', () => {
     assert.ok(!JSON.stringify(lines).includes('top-secret-token'));
   });
 
+  it('ends each request with one line: method, url, status and time, no headers; warn for a 4xx; none for probes', async () => {
+    await request(app.getHttpServer()).get('/api/demo/missing').set('x-correlation-id', 'corr-404').set('authorization', 'Bearer another-secret').set('user-agent', 'GitHub-Hookshot/1').expect(404);
+    await request(app.getHttpServer()).get('/healthz').set('x-correlation-id', 'corr-probe').expect(200);
+    await new Promise((r) => setImmediate(r));
+    const ended = lines.filter((l) => l.correlationId === 'corr-404' && l.msg === 'request completed');
+    assert.equal(ended.length, 1);
+    const [line] = ended;
+    assert.equal(line.level, 'warn');
+    assert.deepEqual(line.req, { method: 'GET', url: '/api/demo/missing', userAgent: 'GitHub-Hookshot/1' });
+    assert.deepEqual(line.res, { statusCode: 404 });
+    assert.equal(typeof line.responseTime, 'number');
+    assert.ok(!JSON.stringify(line).includes('another-secret') && !JSON.stringify(line).includes('headers'));
+    assert.equal(lines.filter((l) => l.correlationId === 'corr-probe').length, 0, 'probes are not logged');
+  });
+
   it('generates a correlation id when the caller sends none or an unsafe one', async () => {
     const res = await request(app.getHttpServer()).get('/healthz').set('x-correlation-id', 'x'.repeat(500)).expect(200);
     assert.match(String(res.headers['x-correlation-id']), /^[0-9a-f-]{36}$/);

@@ -28,7 +28,8 @@ export function requestCorrelationId(req: IncomingMessage, res: ServerResponse):
  * context for every log line written while it is handled, and one line when it ends
  * (not for probes) with method, url, user agent, status and time. No headers: they may
  * carry secrets, and a service logs the headers it needs in its own line. The level is
- * info, warn for a 4xx, error for a 5xx or a request whose response never finished.
+ * info, warn for a 4xx or a request closed before its response finished (the client went
+ * away), error for a 5xx.
  *
  * In place of nestjs-pino's pino-http middleware: its per-request child logger and its
  * request and response serializers took more CPU than verifying and rejecting a webhook.
@@ -45,7 +46,7 @@ function logWhenDone(req: IncomingMessage, res: ServerResponse, correlationId: s
   res.once('close', () => {
     const finished = res.writableFinished;
     const status = res.statusCode;
-    const level = !finished || status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    const level = status >= 500 ? 'error' : !finished || status >= 400 ? 'warn' : 'info';
     const responseTime = Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
     rootLogger()[level](
       { correlationId, req: { method: req.method, url: req.url, userAgent: req.headers['user-agent'] }, res: { statusCode: status }, responseTime },
