@@ -1,7 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
+import type { Level } from 'pino';
 import { createLogger, type Logger } from './logger';
-
-type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 const isStack = (text: string) => /\n\s+at /.test(text);
 

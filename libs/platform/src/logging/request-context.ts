@@ -6,19 +6,14 @@ import { rootLogger } from './logger';
 /** Probes and scrapes are too frequent to log one line each. */
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
-type CorrelatedRequest = IncomingMessage & { correlationId?: string };
-
 /**
  * The request's correlation id: a harmless `x-correlation-id` (or `x-request-id`) from
  * the caller, else a new UUID; echoed in the `x-correlation-id` response header.
  */
-export function requestCorrelationId(req: IncomingMessage, res: ServerResponse): string {
-  const r = req as CorrelatedRequest;
-  if (r.correlationId) return r.correlationId;
+function correlationIdOf(req: IncomingMessage, res: ServerResponse): string {
   const header = req.headers['x-correlation-id'] ?? req.headers['x-request-id'];
   const id = isSafeId(header) ? header : randomUUID();
-  r.correlationId = id;
-  if (!res.headersSent) res.setHeader('x-correlation-id', id);
+  res.setHeader('x-correlation-id', id);
   return id;
 }
 
@@ -35,7 +30,7 @@ export function requestCorrelationId(req: IncomingMessage, res: ServerResponse):
  * request and response serializers took more CPU than verifying and rejecting a webhook.
  */
 export function requestContextMiddleware(req: IncomingMessage, res: ServerResponse, next: () => void): void {
-  const correlationId = requestCorrelationId(req, res);
+  const correlationId = correlationIdOf(req, res);
   const delivery = req.headers['x-github-delivery'];
   if (!QUIET_PATHS.has((req.url ?? '').split('?')[0])) logWhenDone(req, res, correlationId);
   runWithCorrelation({ correlationId, deliveryId: isSafeId(delivery) ? delivery : undefined }, next);
