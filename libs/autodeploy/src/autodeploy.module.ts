@@ -3,6 +3,7 @@ import { BearerAuthGuard, resolveAdminToken, TOKEN_AUTHENTICATOR } from '@sluice
 import { EventStore, EventStoreModule, Inbox, Projection, SERVICE_DATA_SOURCE, type EventStoreModuleOptions } from '@sluice/event-store';
 import { MESSAGE_BUS, MessagingModule, type MessageBus, type Subscription } from '@sluice/messaging';
 import { HealthModule, createLogger, type CommonConfig } from '@sluice/platform';
+import { POLICY_GATE, PgTeamPolicyWriter, PolicyGate, TEAM_POLICY_WRITER, TeamPoliciesController } from '@sluice/team-policy';
 import type { DataSource } from 'typeorm';
 import { ConfigCommands } from './application/config-commands';
 import { DeployService } from './application/deploy-service';
@@ -59,14 +60,14 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
     private readonly outcomes: OutcomesHandler,
   ) {}
 
-  static forRoot(config: Pick<CommonConfig, 'SLUICE_ADMIN_TOKEN' | 'SLUICE_DATA_DIR'>, overrides: Partial<AutodeployModuleOptions> = {}): DynamicModule {
+  static forRoot(config: Pick<CommonConfig, 'SLUICE_ADMIN_TOKEN' | 'SLUICE_DATA_DIR'> & Partial<Pick<CommonConfig, 'SLUICE_NAMESPACE'>>, overrides: Partial<AutodeployModuleOptions> = {}): DynamicModule {
     const admin = overrides.adminToken ? { token: overrides.adminToken, source: 'options' } : resolveAdminToken(config);
     if (admin.source === 'generated') log.warn({ path: (admin as { path?: string }).path }, 'SLUICE_ADMIN_TOKEN unset: generated an admin token into the data directory');
     const options: AutodeployModuleOptions = { ...overrides, adminToken: admin.token };
     return {
       module: AutodeployModule,
       imports: [HealthModule],
-      controllers: [ConfigsController, DeploysController, AdminController],
+      controllers: [ConfigsController, DeploysController, AdminController, TeamPoliciesController],
       providers: [
         { provide: OPTIONS, useValue: options },
         { provide: REPO_KNOWLEDGE, useValue: new TypeOrmRepoKnowledge() },
@@ -76,10 +77,16 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
           useFactory: (store: EventStore) =>
             new Projection(store, projectReadModels, { name: READ_MODEL_PROJECTION, pollIntervalMs: options.projectionPollMs ?? 100, logger: log }),
         },
+        { provide: TEAM_POLICY_WRITER, inject: [SERVICE_DATA_SOURCE, EventStore], useFactory: (ds: DataSource, store: EventStore) => new PgTeamPolicyWriter(ds, store) },
+        {
+          provide: POLICY_GATE,
+          inject: [TEAM_POLICY_WRITER],
+          useFactory: (policies: PgTeamPolicyWriter) => new PolicyGate(policies, config.SLUICE_NAMESPACE ?? 'sluice-system'),
+        },
         {
           provide: ConfigCommands,
-          inject: [EventStore, READ_MODEL_PROJECTION_INSTANCE],
-          useFactory: (store: EventStore, projection: Projection) => new ConfigCommands(store, () => projection.wake()),
+          inject: [EventStore, READ_MODEL_PROJECTION_INSTANCE, POLICY_GATE],
+          useFactory: (store: EventStore, projection: Projection, gate: PolicyGate) => new ConfigCommands(store, gate, () => projection.wake()),
         },
         { provide: READ_MODELS, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new TypeOrmReadModels(ds) },
         {
@@ -106,7 +113,7 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
         },
         BearerAuthGuard,
       ],
-      exports: [TOKEN_AUTHENTICATOR, BearerAuthGuard],
+      exports: [TOKEN_AUTHENTICATOR, BearerAuthGuard, POLICY_GATE],
     };
   }
 

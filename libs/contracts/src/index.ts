@@ -7,3 +7,4 @@ export * from './events/common';
 export type { BuildConclusion } from './events/scm';
 export type { CommitStatusPhase } from './events/status';
 export { commitStatusPhase } from './events/status';
+export { teamName, teamPolicySpec, labelSelector, clusterKind } from './events/auth';

@@ -61,6 +61,8 @@ export const eventDefinitions = {
 
   'auth.token.issued': defineEvent({ topic: Topics.auth, versions: [auth.tokenIssuedV1] }),
   'auth.token.revoked': defineEvent({ topic: Topics.auth, versions: [auth.tokenRevokedV1] }),
+  'team.policy.set': defineEvent({ topic: Topics.auth, versions: [auth.teamPolicySetV1] }),
+  'team.policy.removed': defineEvent({ topic: Topics.auth, versions: [auth.teamPolicyRemovedV1] }),
 } as const;
 
 type Definitions = typeof eventDefinitions;

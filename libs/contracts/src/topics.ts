@@ -4,7 +4,7 @@ export const Topics = {
   repo: 'sluice.repo.v1',
   deploy: 'sluice.deploy.v1',
   status: 'sluice.status.v1',
-  /** Extension: team tokens issued and revoked (autodeploy → every service with an API). */
+  /** Extension: team tokens issued and revoked, team policies set and removed (autodeploy → every service with an API). */
   auth: 'sluice.auth.v1',
 } as const;
 

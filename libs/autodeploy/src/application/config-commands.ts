@@ -1,10 +1,11 @@
 import { parseEvent, newEvent, type EventData } from '@sluice/contracts';
 import { backoffWithJitter, ConcurrencyError, type EventStore, type StoredEvent } from '@sluice/event-store';
 import { createLogger, currentCorrelation } from '@sluice/platform';
+import type { PolicyGate } from '@sluice/team-policy';
 import type { EntityManager } from 'typeorm';
 import { configStream, isConfigEventType, type ConfigEvent } from '../domain/config-events';
 import { decide, type ConfigCommand, type Decision } from '../domain/decide';
-import { fold, initialState, type ConfigState } from '../domain/state';
+import { fold, initialState, isUndeployPair, type ConfigState } from '../domain/state';
 import { concurrencyRetries, recordedEvents } from './metrics';
 
 export interface ExecuteOptions {
@@ -31,6 +32,8 @@ export class ConfigCommands {
 
   constructor(
     private readonly store: EventStore,
+    /** The team policies every deploy request is checked against (an undeploy never is: it only removes). */
+    private readonly policies: PolicyGate,
     /** Called after a command of its own transaction committed events (e.g. to wake the projection). */
     private readonly afterCommit: () => void = () => undefined,
   ) {}
@@ -56,9 +59,17 @@ export class ConfigCommands {
     }
   }
 
+  /** A deploy request carries the team policy's verdict on where the config deploys, so the decider stays pure. */
+  private async withPlacement(command: ConfigCommand, state: ConfigState): Promise<ConfigCommand> {
+    if (command.type !== 'RequestDeploy' || !state.root || isUndeployPair(command.pair)) return command;
+    const { team, namespace, configRepo } = state.root;
+    const verdict = await this.policies.placement({ config: state.root.name, team, namespace, configRepo });
+    return { ...command, placement: verdict.allowed ? { allowed: true } : { allowed: false, reason: verdict.reason, message: verdict.message } };
+  }
+
   private async attempt(name: string, build: CommandBuilder, manager: EntityManager, options: ExecuteOptions): Promise<Decision> {
     const { state, version } = await this.load(name, manager);
-    const command = await build(state, manager);
+    const command = await this.withPlacement(await build(state, manager), state);
     const decision = decide(command, state, name);
     if (decision.events.length > 0) {
       const correlationId = currentCorrelation()?.correlationId;

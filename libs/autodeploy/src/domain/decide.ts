@@ -7,6 +7,7 @@ import {
   DeployNotFoundError,
   DeployNotInFlightError,
   InvalidStatePairError,
+  PolicyDeniedError,
   UnknownCommitError,
   type DomainError,
 } from './errors';
@@ -22,6 +23,9 @@ export interface CommitFacts {
   /** The branch for the image tag; null = the config's tracked branch. */
   readonly artifactBranch: string | null;
 }
+
+/** What the team policy said about where the config deploys. */
+export type PlacementVerdict = { readonly allowed: true } | { readonly allowed: false; readonly reason: string; readonly message: string };
 
 export const ALL_KNOWN: CommitFacts = { artifactShaKnown: true, configShaKnown: true, artifactBranch: null };
 
@@ -42,6 +46,8 @@ export type ConfigCommand =
       readonly facts: CommitFacts;
       /** A re-apply carries the image tag of the deploy it re-applies, so the result is exactly that deploy. */
       readonly imageTag?: string | null;
+      /** The team policy's verdict on the config's namespace and repository (absent for an undeploy, which is always allowed). */
+      readonly placement?: PlacementVerdict;
     }
   | { readonly type: 'RejectAutodeploy'; readonly pair: StatePair; readonly reason: string; readonly message: string }
   | { readonly type: 'Pin'; readonly by: string; readonly reason: string }
@@ -176,6 +182,10 @@ function requestDeploy(command: Extract<ConfigCommand, { type: 'RequestDeploy' }
 
   const pairError = statePairError(name, root, pair);
   if (pairError) return refuse(new InvalidStatePairError(pairError), [rejected(pairError)]);
+  // Checked before the pin: a config outside its team's policy is never deployed, by anyone.
+  if (command.placement && !command.placement.allowed) {
+    return refuse(new PolicyDeniedError(command.placement.reason, command.placement.message), [rejected(`${command.placement.reason}: ${command.placement.message}`)]);
+  }
   if (pair.artifactSha !== null && !facts.artifactShaKnown) {
     const message = `artifactSha ${pair.artifactSha} is not a known commit of ${root.artifact?.repo}`;
     return refuse(new UnknownCommitError(message), [rejected(message)]);

@@ -82,3 +82,16 @@ export class DeployNotInFlightError extends DomainError {
     this.name = 'DeployNotInFlightError';
   }
 }
+
+/** The config's team policy does not allow it where it deploys (namespace, repository). */
+export class PolicyDeniedError extends DomainError {
+  readonly kind = 'forbidden';
+  readonly code = 'policy_denied';
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PolicyDeniedError';
+  }
+}

@@ -143,6 +143,11 @@ export const commonConfigSchema = z.object({
    */
   SLUICE_KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, { error: 'expected letters, digits, ".", "_" or "-"' }).optional(),
   LOG_LEVEL: logLevelSetting.default('info'),
+  /** The namespace Sluice runs in: no config may deploy there, whatever its team's policy says. */
+  SLUICE_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'expected a namespace name (a DNS label)' })
+    .default('sluice-system'),
 });
 
 export type CommonConfig = z.output<typeof commonConfigSchema>;

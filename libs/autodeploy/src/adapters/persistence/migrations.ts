@@ -1,3 +1,4 @@
+import { teamPolicyMigrations } from '@sluice/team-policy';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** autodeploy's own schema (ARCHITECTURE §4). Tables are addressed unqualified: the data source's search path is the schema. */
@@ -174,4 +175,4 @@ export class AnnounceTeamTokens1764000000000 implements MigrationInterface {
   }
 }
 
-export const autodeployMigrations = [AutodeployInit1732400000000, AnnounceTeamTokens1764000000000];
+export const autodeployMigrations = [AutodeployInit1732400000000, AnnounceTeamTokens1764000000000, ...teamPolicyMigrations];

@@ -1,0 +1,18 @@
+import type { TeamPolicy, TeamPolicySpec } from '../domain/policy';
+
+/** The policies as this service knows them: configured ones, else each team's default. */
+export interface TeamPolicyReader {
+  policyOf(team: string): Promise<TeamPolicy>;
+  /** Every configured policy, by team. */
+  list(): Promise<TeamPolicy[]>;
+}
+
+/** Where an admin sets policies (autodeploy: its own table and log, in one transaction). */
+export interface TeamPolicyWriter extends TeamPolicyReader {
+  set(team: string, policy: TeamPolicySpec, by: string): Promise<TeamPolicy>;
+  /** False when the team had no configured policy. */
+  remove(team: string, by: string): Promise<boolean>;
+}
+
+export const TEAM_POLICY_READER = Symbol('TEAM_POLICY_READER');
+export const TEAM_POLICY_WRITER = Symbol('TEAM_POLICY_WRITER');

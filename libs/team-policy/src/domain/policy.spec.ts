@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { teamPolicySpec } from '@sluice/contracts';
+import { checkClusterKind, checkPlacement, defaultPolicy, selectorMatches, type TeamPolicy } from './policy';
+
+const ctx = { sluiceNamespace: 'sluice-system' };
+const at = (namespace: string, configRepo = 'acme/deploy-configs') => ({ config: 'billing-api', team: 'payments', namespace, configRepo });
+const configured = (spec: Partial<TeamPolicy>): TeamPolicy => ({ ...defaultPolicy('payments'), source: 'configured', ...spec });
+
+describe('team policy: placement', () => {
+  it('the default policy allows <team> and <team>-* from any repository', () => {
+    for (const ns of ['payments', 'payments-staging', 'payments-pr-12']) assert.equal(checkPlacement(at(ns, 'anyone/anything'), defaultPolicy('payments'), ctx).allowed, true, ns);
+  });
+
+  it('the default policy refuses kube-*, default, Sluice’s own namespace and another team’s namespace, naming the rule', () => {
+    const cases: Array<[string, string]> = [
+      ['kube-system', 'ReservedNamespace'],
+      ['kube-public', 'ReservedNamespace'],
+      ['default', 'ReservedNamespace'],
+      ['sluice-system', 'ReservedNamespace'],
+      ['checkout', 'NamespaceNotAllowed'],
+      ['paymentsx', 'NamespaceNotAllowed'],
+    ];
+    for (const [ns, reason] of cases) {
+      const v = checkPlacement(at(ns), defaultPolicy('payments'), ctx);
+      assert.equal(v.allowed, false, ns);
+      assert.equal(!v.allowed && v.reason, reason, ns);
+      assert.match(!v.allowed ? v.message : '', new RegExp(`"${ns}"`));
+    }
+  });
+
+  it('a configured policy restricts repositories (owner/name, owner/*), case-insensitively', () => {
+    const p = configured({ repositories: ['acme/deploy-configs', 'payments-org/*'] });
+    assert.equal(checkPlacement(at('payments', 'ACME/Deploy-Configs'), p, ctx).allowed, true);
+    assert.equal(checkPlacement(at('payments', 'payments-org/infra'), p, ctx).allowed, true);
+    const v = checkPlacement(at('payments', 'mallory/configs'), p, ctx);
+    assert.equal(!v.allowed && v.reason, 'RepositoryNotAllowed');
+    assert.match(!v.allowed ? v.message : '', /mallory\/configs.*allowed: acme\/deploy-configs, payments-org\/\*/);
+  });
+
+  it('kube-* and default only when named exactly by a configured policy; Sluice’s namespace never', () => {
+    assert.equal(checkPlacement(at('kube-system'), configured({ namespaces: ['kube-system'] }), ctx).allowed, true);
+    assert.equal(checkPlacement(at('kube-system'), configured({ namespaces: ['kube-*'] }), ctx).allowed, false);
+    assert.equal(checkPlacement(at('default'), configured({ namespaces: ['*'] }), ctx).allowed, false);
+    assert.equal(checkPlacement(at('sluice-system'), configured({ namespaces: ['sluice-system'] }), ctx).allowed, false);
+  });
+
+  it('a label selector is pending where labels are unknown, and decided where they are known', () => {
+    const p = configured({ namespaces: [], namespaceSelector: { matchLabels: { team: 'payments' } } });
+    assert.deepEqual(checkPlacement(at('shop'), p, ctx), { allowed: true, pendingSelector: true });
+    assert.equal(checkPlacement(at('shop'), p, { ...ctx, namespaceLabels: { team: 'payments' } }).allowed, true);
+    const v = checkPlacement(at('shop'), p, { ...ctx, namespaceLabels: { team: 'checkout' } });
+    assert.equal(!v.allowed && v.reason, 'NamespaceNotAllowed');
+    assert.match(!v.allowed ? v.message : '', /labelled team=payments/);
+  });
+});
+
+describe('team policy: label selectors', () => {
+  it('follows Kubernetes semantics for matchLabels and every operator', () => {
+    const labels = { env: 'prod', tier: 'web' };
+    assert.equal(selectorMatches({}, labels), true);
+    assert.equal(selectorMatches({ matchLabels: { env: 'prod' } }, labels), true);
+    assert.equal(selectorMatches({ matchLabels: { env: 'dev' } }, labels), false);
+    assert.equal(selectorMatches({ matchExpressions: [{ key: 'env', operator: 'In', values: ['prod', 'stage'] }] }, labels), true);
+    assert.equal(selectorMatches({ matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['prod'] }] }, labels), false);
+    assert.equal(selectorMatches({ matchExpressions: [{ key: 'zone', operator: 'NotIn', values: ['a'] }] }, labels), true);
+    assert.equal(selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'Exists' }] }, labels), true);
+    assert.equal(selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] }, labels), false);
+  });
+});
+
+describe('team policy: cluster-scoped kinds', () => {
+  it('are refused unless the policy lists the kind and group', () => {
+    const cr = { kind: 'ClusterRole', group: 'rbac.authorization.k8s.io', name: 'reader' };
+    const v = checkClusterKind(cr, defaultPolicy('payments'));
+    assert.equal(!v.allowed && v.reason, 'ClusterKindNotAllowed');
+    assert.match(!v.allowed ? v.message : '', /ClusterRole\.rbac\.authorization\.k8s\.io is cluster-scoped/);
+    assert.equal(checkClusterKind(cr, configured({ clusterKinds: [{ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' }] })).allowed, true);
+    assert.equal(checkClusterKind(cr, configured({ clusterKinds: [{ group: '', kind: 'ClusterRole' }] })).allowed, false);
+  });
+});
+
+describe('team policy: the admin’s input', () => {
+  it('is strict about shapes and names the bad field', () => {
+    assert.equal(teamPolicySpec.safeParse({ repositories: ['acme/*'], namespaces: ['payments', 'payments-*'] }).success, true);
+    for (const bad of [
+      { repositories: ['../etc'], namespaces: [] },
+      { repositories: [], namespaces: ['Payments'] },
+      { repositories: [], namespaces: ['pay*ments'] },
+      { repositories: [], namespaces: [], extra: true },
+      { repositories: [], namespaces: [], clusterKinds: [{ group: '', kind: 'namespace' }] },
+    ]) {
+      assert.equal(teamPolicySpec.safeParse(bad).success, false, JSON.stringify(bad));
+    }
+  });
+});
