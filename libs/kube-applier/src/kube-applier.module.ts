@@ -3,6 +3,7 @@ import { TeamTokensModule } from '@sluice/auth';
 import { clusterSourceOf, KubeClient, loadKubeConfig, type KubeCredentialsLike } from '@sluice/kube';
 import { ConfigError, createLogger } from '@sluice/platform';
 import { GitHubScm } from '@sluice/scm';
+import { TeamPoliciesModule } from '@sluice/team-policy';
 import { SPEC_SOURCE, type SpecSource } from './application/ports';
 import { ManifestsController } from './adapters/manifests.controller';
 import { KUBE_APPLIER_OPTIONS, KubeApplierRuntime, type KubeApplierRuntimeOptions } from './adapters/runtime';
@@ -42,7 +43,10 @@ export class KubeApplierModule {
     };
     return {
       module: KubeApplierModule,
-      imports: [TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, consumer: `${runtime.consumerGroup}.tokens` })],
+      imports: [
+        TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, consumer: `${runtime.consumerGroup}.tokens` }),
+        TeamPoliciesModule.forRoot({ consumer: `${runtime.consumerGroup}.policies`, sluiceNamespace: config.SLUICE_NAMESPACE }),
+      ],
       controllers: [ManifestsController],
       providers: [
         { provide: KUBE_APPLIER_OPTIONS, useValue: runtime },

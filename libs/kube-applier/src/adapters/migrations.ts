@@ -1,3 +1,4 @@
+import { teamPolicyMigrations } from '@sluice/team-policy';
 import { teamTokenMigrations } from '@sluice/auth';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
@@ -61,4 +62,4 @@ export class KubeApplierDeployTeam1764000000001 implements MigrationInterface {
 }
 
 /** With the projection of team tokens (`sluice.auth.v1`) that the manifests API verifies team tokens against. */
-export const kubeApplierMigrations = [KubeApplierInit1732400000000, KubeApplierDeployTeam1764000000001, ...teamTokenMigrations];
+export const kubeApplierMigrations = [KubeApplierInit1732400000000, KubeApplierDeployTeam1764000000001, ...teamTokenMigrations, ...teamPolicyMigrations];

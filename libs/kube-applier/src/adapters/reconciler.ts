@@ -9,7 +9,7 @@ import {
   type KubeObject,
   type ObjectCache,
 } from '@sluice/kube';
-import type { OutcomePort } from '../application/ports';
+import type { DeployPolicy, OutcomePort } from '../application/ports';
 import {
   CAUSATION_ANNOTATION,
   CONFIG_LABEL,
@@ -25,7 +25,7 @@ import {
 } from '../domain/deploy-config';
 import { RenderError } from '../domain/errors';
 import { aggregateHealth, HEALTH_CHECKED_KINDS } from '../domain/health';
-import { decide, deployIdOf, isNewTarget, statusChanged, type Decision, type PassResult } from '../domain/reconcile';
+import { decide, deployIdOf, isNewTarget, isUndeploy, statusChanged, type Decision, type PassResult } from '../domain/reconcile';
 import { ownedObject } from '../domain/render';
 import { targetReason } from './kube-target';
 import { driftReverted, objectsPruned, reconcileDuration } from './metrics';
@@ -75,6 +75,7 @@ export class DeployConfigReconciler {
   constructor(
     private readonly client: KubeClient,
     private readonly outcomes: OutcomePort,
+    private readonly policy: DeployPolicy,
     private readonly opts: ReconcilerOptions,
   ) {
     this.now = opts.now ?? (() => new Date());
@@ -144,15 +145,7 @@ export class DeployConfigReconciler {
   private async pass(dc: DeployConfigObject, caches: ReconcileCaches): Promise<PassResult> {
     const config = dc.metadata.name!;
     const namespace = dc.metadata.namespace!;
-    const owner = { config, namespace, uid: dc.metadata.uid!, apiVersion: DEPLOY_CONFIG_API_VERSION, kind: DEPLOY_CONFIG_KIND };
-    let desired: KubeObject[];
-    try {
-      desired = dc.spec.specs.map((spec) => ownedObject(spec, owner));
-    } catch (err) {
-      if (err instanceof RenderError) throw new Stalled(err.reason, err.message);
-      throw err;
-    }
-    for (const obj of desired) await this.checkNamespaced(obj);
+    const desired = await this.desiredObjects(dc);
 
     const desiredInventory = inventoryOf(desired);
     const previous = dc.status?.inventory ?? [];
@@ -185,7 +178,7 @@ export class DeployConfigReconciler {
     const applied: KubeObject[] = [];
     const drifted: InventoryEntry[] = [];
     for (const obj of desired) {
-      const ref = { apiVersion: obj.apiVersion, kind: obj.kind, namespace, name: obj.metadata.name! };
+      const ref = { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name! };
       const before = fresh ? undefined : (caches.workloads(obj.kind)?.fresh(`${namespace}/${ref.name}`) ?? (await this.client.find(ref).catch(rethrowAsStalled)));
       const after = await applyObject(this.client, obj, { fieldManager: FIELD_MANAGER, force: true }).catch(rethrowAsStalled);
       caches.workloads(obj.kind)?.wrote(after);
@@ -203,8 +196,9 @@ export class DeployConfigReconciler {
   private async prune(config: string, previous: InventoryEntry[], desired: InventoryEntry[]): Promise<void> {
     const keep = new Set(desired.map(inventoryKey));
     for (const entry of previous) {
-      if (keep.has(inventoryKey(entry)) || !entry.namespace) continue;
-      const ref = { apiVersion: entry.apiVersion, kind: entry.kind, namespace: entry.namespace, name: entry.name };
+      if (keep.has(inventoryKey(entry))) continue;
+      // A null namespace is a cluster-scoped object the team's policy allowed.
+      const ref = { apiVersion: entry.apiVersion, kind: entry.kind, namespace: entry.namespace ?? undefined, name: entry.name };
       let current: KubeObject | undefined;
       try {
         current = await this.client.find(ref);
@@ -221,14 +215,41 @@ export class DeployConfigReconciler {
       // The uid precondition keeps us from deleting a same-named object created meanwhile.
       await this.client.delete(ref, { propagationPolicy: 'Background', uid: current.metadata.uid }).catch(rethrowAsStalled);
       objectsPruned.inc({ kind: entry.kind });
-      this.opts.logger.info({ config, object: `${entry.kind}/${entry.namespace}/${entry.name}` }, 'pruned');
+      this.opts.logger.info({ config, object: `${entry.kind}/${entry.namespace ?? ''}/${entry.name}` }, 'pruned');
     }
   }
 
-  private async checkNamespaced(obj: KubeObject): Promise<void> {
+  /**
+   * The objects this pass applies, checked against the team's policy as it is now (a
+   * DeployConfig can be edited by hand, and a policy can change after the deploy was decided):
+   * the namespace (with its labels), then each object's kind — a cluster-scoped one (built in,
+   * or a custom resource per discovery) only where the policy lists it. Any refusal stalls the
+   * pass before anything is applied. An undeploy is never refused: it only removes.
+   */
+  private async desiredObjects(dc: DeployConfigObject): Promise<KubeObject[]> {
+    const config = dc.metadata.name!;
+    const namespace = dc.metadata.namespace!;
+    if (isUndeploy(dc)) return [];
+    const policy = await this.policy.policyOf(dc.spec.team);
+    const placement = await this.policy.placement({ config, team: dc.spec.team, namespace }, policy);
+    if (!placement.allowed) throw new Stalled('PolicyDenied', `${placement.reason}: ${placement.message}`);
+    const owner = { config, namespace, uid: dc.metadata.uid!, apiVersion: DEPLOY_CONFIG_API_VERSION, kind: DEPLOY_CONFIG_KIND };
+    const desired: KubeObject[] = [];
+    for (const spec of dc.spec.specs) {
+      const clusterScoped = await this.isClusterScoped(spec);
+      try {
+        desired.push(ownedObject(spec, owner, { policy, clusterScoped }));
+      } catch (err) {
+        if (err instanceof RenderError) throw new Stalled(err.reason, err.message);
+        throw err;
+      }
+    }
+    return desired;
+  }
+
+  private async isClusterScoped(obj: KubeObject): Promise<boolean> {
     try {
-      const res = await this.client.resource(obj.apiVersion, obj.kind);
-      if (!res.namespaced) throw new Stalled('ForbiddenKind', `${obj.kind} "${obj.metadata.name}" is cluster-scoped; a deploy config holds namespaced objects only`);
+      return !(await this.client.resource(obj.apiVersion, obj.kind)).namespaced;
     } catch (err) {
       if (err instanceof KubeNotFoundError) throw new Stalled('UnknownKind', `${obj.apiVersion} ${obj.kind} is not served by the cluster`);
       throw err;

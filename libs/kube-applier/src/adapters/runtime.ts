@@ -4,10 +4,12 @@ import { consumeEvents, EventStore, Inbox, SERVICE_DATA_SOURCE } from '@sluice/e
 import { KubeClient } from '@sluice/kube';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@sluice/messaging';
 import { createLogger, ReadinessRegistry } from '@sluice/platform';
+import { POLICY_GATE, type PolicyGate } from '@sluice/team-policy';
 import type { DataSource } from 'typeorm';
 import { HandleDeployRequest, type DeployRequest, type PreparedRequest } from '../application/handle-request';
 import { SPEC_SOURCE, type SpecSource } from '../application/ports';
 import { DeployConfigController } from './controller';
+import { ClusterDeployPolicy } from './deploy-policy';
 import { DryRunTarget, KubeDeployTarget } from './kube-target';
 import { OutcomeReporter } from './outcome-reporter';
 import { DeployConfigReconciler } from './reconciler';
@@ -45,19 +47,22 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
     store: EventStore,
     private readonly inbox: Inbox,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+    @Inject(POLICY_GATE) policies: PolicyGate,
     @Optional() private readonly readiness?: ReadinessRegistry,
   ) {
     this.outcomes = new OutcomeReporter(dataSource, store);
     const kube = options.kube;
+    const policy = new ClusterDeployPolicy(policies, kube);
     this.handler = new HandleDeployRequest(
       specs,
       kube ? new KubeDeployTarget(kube) : new DryRunTarget(),
       this.outcomes,
       (work) => dataSource.transaction(work),
       this.logger,
+      policy,
     );
     if (kube) {
-      const reconciler = new DeployConfigReconciler(kube, this.outcomes, {
+      const reconciler = new DeployConfigReconciler(kube, this.outcomes, policy, {
         progressDeadlineMs: options.progressDeadlineMs,
         healthPollMs: options.healthPollMs,
         resyncMs: options.resyncMs,

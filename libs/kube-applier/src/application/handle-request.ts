@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { deployConfigManifest, inventoryOf } from '../domain/deploy-config';
 import { RenderError } from '../domain/errors';
 import { renderSpecs } from '../domain/render';
-import { DeployTargetError, SpecSourceError, type DeployTarget, type OutcomePort, type SpecSource } from './ports';
+import { DeployTargetError, SpecSourceError, type DeployPolicy, type DeployTarget, type OutcomePort, type SpecSource } from './ports';
 
 export type DeployRequest = SluiceEventOf<'deploy.requested'> | SluiceEventOf<'undeploy.requested'>;
 
@@ -61,11 +61,18 @@ export class HandleDeployRequest {
     private readonly outcomes: OutcomePort,
     private readonly transact: Transact,
     private readonly logger: RequestLogger,
+    private readonly policy: DeployPolicy,
   ) {}
 
   async prepare(event: DeployRequest): Promise<PreparedRequest> {
     const d = event.data;
+    // An undeploy only removes what the config made: never refused by a policy.
     if (isUndeploy(event)) return { manifests: [] };
+    // autodeploy checked the policy when it decided; it may have changed since, and the
+    // cluster (namespace labels) is known only here. A refusal writes nothing to the cluster.
+    const policy = await this.policy.policyOf(d.team);
+    const placement = await this.policy.placement({ config: d.config, team: d.team, namespace: d.namespace, configRepo: d.configRepo }, policy);
+    if (!placement.allowed) return { manifests: [], renderError: new RenderError('PolicyDenied', `${placement.reason}: ${placement.message}`) };
     try {
       const files = await this.readSpecs(d.configRepo, d.configSha!, d.path);
       const manifests = renderSpecs(files, {
@@ -74,6 +81,7 @@ export class HandleDeployRequest {
         folder: d.path,
         artifactImage: d.artifactImage,
         imageTag: d.artifactSha ? d.imageTag : null,
+        policy,
       });
       return { manifests };
     } catch (err) {

@@ -1,3 +1,4 @@
+import type { TeamPolicy, Verdict } from '@sluice/team-policy';
 import type { EntityManager } from 'typeorm';
 import type { SpecFile } from '../domain/render';
 import type { DeployConfigObject, InventoryEntry } from '../domain/deploy-config';
@@ -55,4 +56,15 @@ export interface OutcomeCause {
 export interface OutcomePort {
   /** Without `cause`, it is looked up in the request's record. */
   report(deployId: string, config: string, outcome: ReportedOutcome, options?: { manager?: EntityManager; cause?: OutcomeCause }): Promise<boolean>;
+}
+
+/**
+ * The team policy as kube-applier applies it: the team's policy, and whether a config may
+ * deploy into its namespace — judged with the namespace's labels where the cluster can tell
+ * them (the dry-run target cannot: a label selector is then not decided here).
+ */
+export interface DeployPolicy {
+  policyOf(team: string): Promise<TeamPolicy>;
+  /** The repository is checked when given (a request names it; a DeployConfig does not). */
+  placement(target: { config: string; team: string; namespace: string; configRepo?: string }, policy: TeamPolicy): Promise<Verdict>;
 }

@@ -8,7 +8,9 @@ export type RenderFailureReason =
   | 'ForbiddenKind'
   | 'ForeignNamespace'
   | 'DuplicateObject'
-  | 'SpecsUnavailable';
+  | 'SpecsUnavailable'
+  /** The team policy does not allow the config where it deploys (namespace, repository). */
+  | 'PolicyDenied';
 
 export class RenderError extends Error {
   override readonly name = 'RenderError';

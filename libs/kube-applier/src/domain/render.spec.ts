@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RenderError } from './errors';
+import { defaultPolicy } from '@sluice/team-policy';
 import { ownedObject, renderSpecs, specFilesOf, type RenderInput } from './render';
 
 const input: RenderInput = {
@@ -125,6 +126,18 @@ describe('renderSpecs', () => {
     }
   });
 
+  it('renders a cluster-scoped kind its team policy lists, without a namespace; others stay refused', () => {
+    const policy = { ...defaultPolicy('payments'), source: 'configured' as const, clusterKinds: [{ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' }] };
+    const role = 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: { name: payments-reader }\nrules: []\n';
+    const [placed] = renderSpecs([file('r.yaml', role)], { ...input, policy });
+    assert.equal(placed!.metadata.namespace, undefined);
+    assert.equal(placed!.metadata.labels?.['sluice.dev/config'], 'billing-api');
+    const binding = 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: { name: b }\n';
+    const err = renderError(() => renderSpecs([file('b.yaml', binding)], { ...input, policy }));
+    assert.equal(err.reason, 'ForbiddenKind');
+    assert.match(err.message, /ClusterRoleBinding\.rbac\.authorization\.k8s\.io is cluster-scoped and the policy of team "payments" does not allow it \(allowed: ClusterRole\.rbac\.authorization\.k8s\.io\)/);
+  });
+
   it('refuses an object in another namespace', () => {
     const err = renderError(() => renderSpecs([file('x.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a, namespace: kube-system }')], input));
     assert.equal(err.reason, 'ForeignNamespace');
@@ -152,6 +165,15 @@ describe('ownedObject', () => {
     assert.equal(obj.metadata.labels?.['sluice.dev/config'], 'billing-api');
     assert.deepEqual(obj.metadata.ownerReferences?.map((r) => r.uid), ['f-1', 'u-1']);
     assert.equal(obj.metadata.ownerReferences?.[1]?.controller, true);
+  });
+
+  it('labels an allowed cluster-scoped object but gives it no owner reference (a namespaced owner cannot own it)', () => {
+    const policy = { ...defaultPolicy('payments'), source: 'configured' as const, clusterKinds: [{ group: 'example.com', kind: 'Widget' }] };
+    const obj = ownedObject({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }, owner, { policy, clusterScoped: true });
+    assert.equal(obj.metadata.namespace, undefined);
+    assert.equal(obj.metadata.labels?.['sluice.dev/config'], 'billing-api');
+    assert.deepEqual(obj.metadata.ownerReferences, []);
+    assert.throws(() => ownedObject({ apiVersion: 'example.com/v1', kind: 'Gadget', metadata: { name: 'g' } }, owner, { policy, clusterScoped: true }), RenderError);
   });
 
   it('re-checks a hand-edited spec for a foreign namespace', () => {

@@ -1,4 +1,5 @@
 import type { KubeObject, OwnerReference } from '@sluice/kube';
+import { checkClusterKind, defaultPolicy, type TeamPolicy } from '@sluice/team-policy';
 import { parseAllDocuments } from 'yaml';
 import { CONFIG_LABEL } from './deploy-config';
 import { RenderError } from './errors';
@@ -23,16 +24,19 @@ export interface RenderInput {
   /** `artifact.image` (repository without tag); null for artifactless configs. */
   artifactImage: string | null;
   imageTag: string | null;
+  /** The team's policy: which cluster-scoped kinds the specs may hold (none by default). */
+  policy?: TeamPolicy;
 }
 
 /**
- * Kinds a deploy config may not contain: cluster-scoped objects (they would escape the
- * config's namespace and could not carry an owner reference to a namespaced DeployConfig)
- * and kinds that change who may do what in the cluster. Namespaced kinds kube-applier has no
- * RBAC for (Secrets unless opted in, Roles, ...) are refused by the API server instead and
- * reported as a stalled apply.
+ * The built-in cluster-scoped kinds, known without asking the cluster (the dry-run target has
+ * none to ask; the reconciler also asks discovery, for custom resources). A spec may hold one
+ * only where its team's policy lists the kind (`clusterKinds`): they escape the config's
+ * namespace, cannot carry an owner reference to a namespaced DeployConfig, and several change
+ * who may do what in the cluster. Namespaced kinds kube-applier has no RBAC for (Secrets unless
+ * opted in, Roles, ...) are refused by the API server instead and reported as a stalled apply.
  */
-export const FORBIDDEN_KINDS: ReadonlySet<string> = new Set([
+export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
   'Namespace',
   'Node',
   'ClusterRole',
@@ -58,9 +62,11 @@ export const FORBIDDEN_KINDS: ReadonlySet<string> = new Set([
   'PriorityLevelConfiguration',
   'PodSecurityPolicy',
   'ComponentStatus',
-  // A spec may not create DeployConfigs: one config, one DeployConfig, written by kube-applier.
-  'DeployConfig',
+  'TeamPolicy',
 ]);
+
+/** Kinds no spec may hold, whatever the policy: one config, one DeployConfig, written by kube-applier. */
+export const FORBIDDEN_KINDS: ReadonlySet<string> = new Set(['DeployConfig']);
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
@@ -127,18 +133,30 @@ function checkShape(value: unknown, source: string): KubeObject {
 }
 
 /**
- * Checks that an object may be part of the config in `namespace` and puts it there.
- * Used at render time and again by the reconciler (a DeployConfig can be edited by hand).
+ * Checks that an object may be part of the config in `namespace` and puts it there; a
+ * cluster-scoped object (`clusterScoped`, else a built-in cluster-scoped kind) only where the
+ * team's policy allows its kind, and then without a namespace. Used at render time and again by
+ * the reconciler (a DeployConfig can be edited by hand, and a policy can change).
  */
-export function placeInNamespace(object: KubeObject, namespace: string, source?: string): KubeObject {
+export function placeInNamespace(
+  object: KubeObject,
+  namespace: string,
+  options: { source?: string; policy?: TeamPolicy; clusterScoped?: boolean } = {},
+): KubeObject {
   const { kind } = object;
   const name = object.metadata.name ?? '';
   if (FORBIDDEN_KINDS.has(kind)) {
-    throw new RenderError('ForbiddenKind', `${kind} "${name}": kind ${kind} is not allowed in a deploy config (cluster-scoped or security-sensitive)`, source);
+    throw new RenderError('ForbiddenKind', `${kind} "${name}": a deploy config may not hold a ${kind} (kube-applier writes the config's own)`, options.source);
+  }
+  if (options.clusterScoped ?? CLUSTER_SCOPED_KINDS.has(kind)) {
+    const verdict = checkClusterKind({ kind, group: groupOf(object.apiVersion), name }, options.policy ?? defaultPolicy(''));
+    if (!verdict.allowed) throw new RenderError('ForbiddenKind', verdict.message, options.source);
+    const { namespace: _ns, ...metadata } = object.metadata;
+    return { ...object, metadata };
   }
   const ns = object.metadata.namespace;
   if (ns !== undefined && ns !== '' && ns !== namespace) {
-    throw new RenderError('ForeignNamespace', `${kind} "${name}": namespace "${ns}" is not the config's namespace "${namespace}"`, source);
+    throw new RenderError('ForeignNamespace', `${kind} "${name}": namespace "${ns}" is not the config's namespace "${namespace}"`, options.source);
   }
   return { ...object, metadata: { ...object.metadata, namespace } };
 }
@@ -196,7 +214,7 @@ export function renderSpecs(files: readonly SpecFile[], input: RenderInput): Kub
   const seen = new Map<string, string>();
   return parsed.map(({ object, source }) => {
     const copy = structuredClone(object);
-    const placed = placeInNamespace(copy, input.namespace, source);
+    const placed = placeInNamespace(copy, input.namespace, { source, policy: input.policy });
     const key = `${groupOf(placed.apiVersion)}/${placed.kind}/${placed.metadata.name}`;
     const previous = seen.get(key);
     if (previous) throw new RenderError('DuplicateObject', `${placed.kind} "${placed.metadata.name}" is also defined in ${previous}`, source);
@@ -210,10 +228,15 @@ export function renderSpecs(files: readonly SpecFile[], input: RenderInput): Kub
 /**
  * What the reconciler applies for one spec of a DeployConfig: placed in its namespace,
  * labelled, and owned by it (owner references need the DeployConfig's uid, so they are
- * added here rather than at render time).
+ * added here rather than at render time). A cluster-scoped object its policy allows gets the
+ * label but no owner reference (a namespaced owner cannot own it); the inventory prunes it.
  */
-export function ownedObject(spec: KubeObject, owner: { config: string; namespace: string; uid: string; apiVersion: string; kind: string }): KubeObject {
-  const placed = placeInNamespace(structuredClone(spec), owner.namespace);
+export function ownedObject(
+  spec: KubeObject,
+  owner: { config: string; namespace: string; uid: string; apiVersion: string; kind: string },
+  scope: { policy?: TeamPolicy; clusterScoped?: boolean } = {},
+): KubeObject {
+  const placed = placeInNamespace(structuredClone(spec), owner.namespace, scope);
   const ref: OwnerReference = { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.config, uid: owner.uid, controller: true, blockOwnerDeletion: true };
   const others = (placed.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.uid);
   // The server owns these; a spec copied from `kubectl get -o yaml` may carry them.
@@ -224,7 +247,7 @@ export function ownedObject(spec: KubeObject, owner: { config: string; namespace
     metadata: {
       ...metadata,
       labels: { ...(placed.metadata.labels ?? {}), [CONFIG_LABEL]: owner.config },
-      ownerReferences: [...others.filter((r) => !r.controller), ref],
+      ownerReferences: placed.metadata.namespace === undefined ? others : [...others.filter((r) => !r.controller), ref],
     },
   } as KubeObject;
 }

@@ -81,7 +81,8 @@ export function request(t: Target, type: 'deploy.requested' | 'undeploy.requeste
     data: {
       deployId,
       config: t.config,
-      team: t.team ?? 'payments',
+      // The team named like the namespace: its default policy allows it (`<team>`, `<team>-*`).
+      team: t.team ?? t.namespace,
       namespace: t.namespace,
       configRepo: t.configRepo ?? 'acme/config',
       path: t.path ?? `deploy/${t.config}`,

@@ -49,16 +49,24 @@ export interface PlacementContext {
   readonly namespaceLabels?: Readonly<Record<string, string>>;
 }
 
-/**
- * Whether a config of `team`, defined in `configRepo`, may deploy into `namespace`.
- * `kube-*` and `default` are reserved: only a configured policy naming one exactly (not by a
- * pattern or a selector) allows it. Sluice's own namespace is never allowed.
- */
+/** Whether a config of `team`, defined in `configRepo`, may deploy into `namespace`: `checkRepository`, then `checkNamespace`. */
 export function checkPlacement(p: Placement, policy: TeamPolicy, ctx: PlacementContext): Verdict {
-  const which = policy.source === 'default' ? `the default policy of team "${p.team}"` : `the policy of team "${p.team}"`;
-  if (!policy.repositories.some((pattern) => repositoryMatches(pattern, p.configRepo))) {
-    return deny('RepositoryNotAllowed', `config "${p.config}": ${which} does not allow configs from ${p.configRepo} (allowed: ${listOf(policy.repositories)})`);
-  }
+  const repository = checkRepository(p, policy);
+  return repository.allowed ? checkNamespace(p, policy, ctx) : repository;
+}
+
+/** Whether the team's configs may be defined in `configRepo`. */
+export function checkRepository(p: Placement, policy: TeamPolicy): Verdict {
+  if (policy.repositories.some((pattern) => repositoryMatches(pattern, p.configRepo))) return ALLOWED;
+  return deny('RepositoryNotAllowed', `config "${p.config}": ${whose(policy)} does not allow configs from ${p.configRepo} (allowed: ${listOf(policy.repositories)})`);
+}
+
+/**
+ * Whether the team's configs may deploy into `namespace`. `kube-*` and `default` are reserved:
+ * only a configured policy naming one exactly (not by a pattern or a selector) allows it.
+ * Sluice's own namespace is never allowed.
+ */
+export function checkNamespace(p: Omit<Placement, 'configRepo'>, policy: TeamPolicy, ctx: PlacementContext): Verdict {
   if (p.namespace === ctx.sluiceNamespace) {
     return deny('ReservedNamespace', `config "${p.config}": namespace "${p.namespace}" is Sluice's own; no config may deploy there`);
   }
@@ -75,7 +83,7 @@ export function checkPlacement(p: Placement, policy: TeamPolicy, ctx: PlacementC
     if (selectorMatches(policy.namespaceSelector, ctx.namespaceLabels)) return ALLOWED;
   }
   const selector = policy.namespaceSelector ? ` or namespaces labelled ${describeSelector(policy.namespaceSelector)}` : '';
-  return deny('NamespaceNotAllowed', `config "${p.config}": ${which} does not allow namespace "${p.namespace}" (allowed: ${listOf(policy.namespaces)}${selector})`);
+  return deny('NamespaceNotAllowed', `config "${p.config}": ${whose(policy)} does not allow namespace "${p.namespace}" (allowed: ${listOf(policy.namespaces)}${selector})`);
 }
 
 /** Whether a team's specs may hold a cluster-scoped object of this kind. */
@@ -84,7 +92,7 @@ export function checkClusterKind(object: { kind: string; group: string; name: st
   const kind = object.group ? `${object.kind}.${object.group}` : object.kind;
   return deny(
     'ClusterKindNotAllowed',
-    `${object.kind} "${object.name}": ${kind} is cluster-scoped and the policy of team "${policy.team}" does not allow it (allowed: ${listOf(policy.clusterKinds.map((k) => (k.group ? `${k.kind}.${k.group}` : k.kind)))})`,
+    `${object.kind} "${object.name}": ${kind} is cluster-scoped and ${whose(policy)} does not allow it (allowed: ${listOf(policy.clusterKinds.map((k) => (k.group ? `${k.kind}.${k.group}` : k.kind)))})`,
   );
 }
 
@@ -134,6 +142,11 @@ function describeSelector(selector: LabelSelector): string {
     ...(selector.matchExpressions ?? []).map((r) => `${r.key} ${r.operator}${r.values?.length ? ` (${r.values.join(', ')})` : ''}`),
   ];
   return parts.length ? parts.join(', ') : '(any)';
+}
+
+function whose(policy: TeamPolicy): string {
+  if (!policy.team) return 'the team policy';
+  return policy.source === 'default' ? `the default policy of team "${policy.team}"` : `the policy of team "${policy.team}"`;
 }
 
 function listOf(items: readonly string[]): string {
