@@ -1,10 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { parseEvent, Topics, type EventEnvelope } from '@sluice/contracts';
 import { applyObject, mergePatch, type KubeClient, type KubeObject } from '@sluice/kube';
 import { adminClient, createTestNamespace, deleteTestNamespace } from '@sluice/kube/testing';
 import type { TeamPolicySpec } from '@sluice/team-policy';
+import { announceTeamPolicy } from '@sluice/team-policy/testing';
 import { waitUntil } from '@sluice/testing';
 import { InMemorySpecSource } from './adapters/spec-sources';
 import type { DeployConfigObject } from './domain/deploy-config';
@@ -28,7 +28,6 @@ describe('kube-applier enforces team policies before anything reaches the cluste
   let h: Harness;
   const roleName = `sluice-test-${randomUUID().slice(0, 8)}`;
   const specs = new InMemorySpecSource();
-  let policyVersion = 0;
 
   const put = (config: string, sha: string, files: Record<string, string>) =>
     specs.put('acme/config', sha, Object.entries(files).map(([n, content]) => ({ path: `deploy/${config}/${n}`, content })));
@@ -38,25 +37,7 @@ describe('kube-applier enforces team policies before anything reaches the cluste
     return (await outcomesOf(h.store, config, deployId)).find((o) => o.type === type)!;
   }
 
-  async function announcePolicy(forTeam: string, policy: TeamPolicySpec): Promise<void> {
-    const envelope: EventEnvelope = {
-      id: randomUUID(),
-      type: 'team.policy.set',
-      version: 1,
-      stream: `team-policy-${forTeam}`,
-      streamVersion: ++policyVersion,
-      occurredAt: new Date().toISOString(),
-      correlationId: randomUUID(),
-      causationId: null,
-      data: { team: forTeam, policy, setBy: 'admin' },
-    };
-    parseEvent(envelope);
-    await h.bus.publish(Topics.auth, [envelope]);
-    await waitUntil(async () => {
-      const rows: Array<{ version: number }> = await h.store.dataSource.query(`SELECT version FROM kube_applier.team_policies WHERE team = $1`, [forTeam]);
-      return rows[0]?.version === policyVersion;
-    }, { message: `policy of ${forTeam} projected` });
-  }
+  const announcePolicy = (forTeam: string, policy: TeamPolicySpec) => announceTeamPolicy(h.bus, forTeam, policy, { dataSource: h.store.dataSource, schema: 'kube_applier' });
 
   const absent = async (ref: { apiVersion: string; kind: string; namespace?: string; name: string }) => assert.equal(await admin.find(ref), undefined, `${ref.kind} ${ref.namespace ?? ''}/${ref.name} must not exist`);
 

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TeamTokensModule } from '@sluice/auth';
+import { TeamPoliciesModule } from '@sluice/team-policy';
 import { EventStore, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
 import type { ScmReader } from '@sluice/scm';
@@ -19,7 +20,7 @@ export const SCM_READER = Symbol('SCM_READER');
 export type RepoSyncModuleConfig = Pick<
   RepoSyncConfig,
   'GITHUB_API_URL' | 'GITHUB_TOKEN' | 'GITHUB_APP_ID' | 'GITHUB_APP_PRIVATE_KEY' | 'SLUICE_ADMIN_TOKEN'
-> & { readonly REPO_SYNC_CONCURRENCY?: number };
+> & { readonly REPO_SYNC_CONCURRENCY?: number; readonly SLUICE_NAMESPACE?: string };
 
 export interface RepoSyncModuleOptions {
   /** The SCM to read; default: GitHub from the config's credentials. */
@@ -36,7 +37,10 @@ export class RepoSyncModule {
     const logger = createLogger('repo-sync');
     return {
       module: RepoSyncModule,
-      imports: [TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, consumer: `${REPO_SYNC_CONSUMER}.tokens` })],
+      imports: [
+        TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, consumer: `${REPO_SYNC_CONSUMER}.tokens` }),
+        TeamPoliciesModule.forRoot({ consumer: `${REPO_SYNC_CONSUMER}.policies`, sluiceNamespace: config.SLUICE_NAMESPACE ?? 'sluice-system' }),
+      ],
       controllers: [ReposController, SyncController],
       providers: [
         { provide: SCM_READER, useFactory: () => options.scm ?? scmFromConfig(config, logger) },

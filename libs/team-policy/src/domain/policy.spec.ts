@@ -30,12 +30,14 @@ describe('team policy: placement', () => {
   });
 
   it('a configured policy restricts repositories (owner/name, owner/*), case-insensitively', () => {
-    const p = configured({ repositories: ['acme/deploy-configs', 'payments-org/*'] });
+    const p = configured({ repositories: ['acme/deploy-configs', 'payments-org/*', 'shared/pay*'] });
     assert.equal(checkPlacement(at('payments', 'ACME/Deploy-Configs'), p, ctx).allowed, true);
     assert.equal(checkPlacement(at('payments', 'payments-org/infra'), p, ctx).allowed, true);
+    assert.equal(checkPlacement(at('payments', 'shared/Payments-configs'), p, ctx).allowed, true);
+    assert.equal(checkPlacement(at('payments', 'shared/billing'), p, ctx).allowed, false);
     const v = checkPlacement(at('payments', 'mallory/configs'), p, ctx);
     assert.equal(!v.allowed && v.reason, 'RepositoryNotAllowed');
-    assert.match(!v.allowed ? v.message : '', /mallory\/configs.*allowed: acme\/deploy-configs, payments-org\/\*/);
+    assert.match(!v.allowed ? v.message : '', /mallory\/configs.*allowed: acme\/deploy-configs, payments-org\/\*, shared\/pay\*/);
   });
 
   it('kube-* and default only when named exactly by a configured policy; Sluice’s namespace never', () => {

@@ -105,7 +105,8 @@ export function repositoryMatches(pattern: string, repo: string): boolean {
   const [owner, name] = pattern.split('/');
   const [repoOwner, repoName] = repo.split('/');
   // GitHub owner and repository names are case-insensitive.
-  return owner!.toLowerCase() === repoOwner?.toLowerCase() && (name === '*' || name!.toLowerCase() === repoName?.toLowerCase());
+  if (owner!.toLowerCase() !== repoOwner?.toLowerCase() || repoName === undefined) return false;
+  return name!.endsWith('*') ? repoName.toLowerCase().startsWith(name!.slice(0, -1).toLowerCase()) : name!.toLowerCase() === repoName.toLowerCase();
 }
 
 export function namespaceMatches(pattern: string, namespace: string): boolean {

@@ -1,9 +1,11 @@
-import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminOnlyGuard, BearerAuthGuard, CurrentPrincipal, subjectOf, type Principal } from '@sluice/auth';
 import { errorResponse, NotFoundError, openApiSchema, parseOrThrow, type OpenApiInfo } from '@sluice/platform';
 import { z } from 'zod';
+import { POLICY_GATE, type PolicyGate } from '@sluice/team-policy';
 import { GlobalSync } from '../../application/global-sync';
+import { withPolicyVerdicts } from '../../application/policy-verdicts';
 import { CatalogueQueries } from '../persistence/catalogue-queries';
 import { branchListSchema, commitSchema, repoConfigsSchema, repoDetailSchema, repoPageSchema, syncProgressSchema, syncStartedSchema } from './response-schemas';
 
@@ -30,7 +32,10 @@ const syncParams = z.object({ syncId: z.uuid('a sync id (uuid)') });
 @Controller('api/repos')
 @UseGuards(BearerAuthGuard)
 export class ReposController {
-  constructor(private readonly queries: CatalogueQueries) {}
+  constructor(
+    private readonly queries: CatalogueQueries,
+    @Inject(POLICY_GATE) private readonly policies: PolicyGate,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Repositories in the catalogue by full name; page with ?after=<next>' })
@@ -81,16 +86,18 @@ export class ReposController {
     return commit;
   }
 
-  /** Valid configs and, per folder, the validation errors of the last scan. */
+  /** Valid configs (each with its team policy's verdict) and, per folder, the validation errors of the last scan. */
   @Get(':owner/:name/configs')
-  @ApiOperation({ summary: 'Valid configs of a config repository and, per folder, the validation errors of the last scan' })
+  @ApiOperation({
+    summary: "Valid configs of a config repository, each with its team policy's verdict (policy.allowed false: never deployed, and why), and per folder the validation errors of the last scan",
+  })
   @ApiParam({ name: 'owner' })
   @ApiParam({ name: 'name' })
   @ApiResponse({ status: 200, schema: openApiSchema(repoConfigsSchema) })
   @ApiResponse({ status: 404, description: 'repository not in the catalogue', schema: errorResponse })
   async configs(@Param() params: unknown) {
     const fullName = await this.known(params);
-    return this.queries.configs(fullName);
+    return withPolicyVerdicts(await this.queries.configs(fullName), this.policies);
   }
 
   private async known(params: unknown): Promise<string> {

@@ -36,7 +36,18 @@ export const commitSchema = z.object({
   ),
 });
 export const repoConfigsSchema = z.object({
-  configs: z.array(z.looseObject({ name: z.string(), configSha: z.string(), updatedAt: timestamp }).describe('a config root as in the repository')),
+  configs: z.array(
+    z
+      .looseObject({
+        name: z.string(),
+        configSha: z.string(),
+        updatedAt: timestamp,
+        policy: z
+          .object({ allowed: z.boolean(), pendingSelector: z.boolean().optional(), reason: z.string().optional(), message: z.string().optional() })
+          .describe("the team policy's verdict: allowed false = never deployed (reason RepositoryNotAllowed, NamespaceNotAllowed or ReservedNamespace, and why)"),
+      })
+      .describe('a config root as in the repository'),
+  ),
   errors: z.array(z.object({ path: z.string(), configSha: z.string(), errors: z.unknown(), updatedAt: timestamp })),
 });
 export const syncStartedSchema = z.object({ syncId: z.string(), started: z.boolean().describe('false: a sync was already running; its id is returned') });

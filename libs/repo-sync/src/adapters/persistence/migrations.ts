@@ -1,3 +1,4 @@
+import { teamPolicyMigrations } from '@sluice/team-policy';
 import { teamTokenMigrations } from '@sluice/auth';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
@@ -104,4 +105,4 @@ export class RepoSyncInit1732400100000 implements MigrationInterface {
 }
 
 /** With the projection of team tokens (`sluice.auth.v1`) that the read API verifies team tokens against. */
-export const repoSyncMigrations = [RepoSyncInit1732400100000, ...teamTokenMigrations];
+export const repoSyncMigrations = [RepoSyncInit1732400100000, ...teamTokenMigrations, ...teamPolicyMigrations];
