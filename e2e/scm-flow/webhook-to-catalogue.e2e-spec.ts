@@ -14,6 +14,7 @@ import { configureApp } from '@sluice/platform';
 import { REPO_SYNC_SCHEMA, repoSyncMigrations, RepoSyncModule } from '@sluice/repo-sync';
 import { GitHubScm } from '@sluice/scm';
 import { createTestDatabase, kafkaBrokers, uniqueName, waitUntil, type TestDatabase } from '@sluice/testing';
+import { Client } from 'pg';
 import { WEBHOOK_INGEST_SCHEMA, webhookIngestMigrations, WebhookIngestModule } from '@sluice/webhook-ingest';
 
 const SECRET = 'e2e-webhook-secret';
@@ -22,6 +23,17 @@ const ADMIN = 'e2e-admin-token';
 async function listen(app: INestApplication): Promise<string> {
   await app.listen(0, '127.0.0.1');
   return `http://127.0.0.1:${((app.getHttpServer() as Server).address() as AddressInfo).port}`;
+}
+
+/** Signs and posts a webhook body as GitHub does; a replay is the same body under a fresh delivery id. */
+async function post(ingestUrl: string, event: string, body: string): Promise<string> {
+  const res = await fetch(`${ingestUrl}/webhooks/github`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signWebhook(SECRET, body) },
+    body,
+  });
+  assert.equal(res.status, 202);
+  return ((await res.json()) as { result: string }).result;
 }
 
 describe('webhook → Kafka → catalogue', () => {
@@ -115,5 +127,89 @@ describe('webhook → Kafka → catalogue', () => {
     assert.deepEqual(((await branches.json()) as { items: Array<{ name: string; headSha: string }> }).items.map((b) => [b.name, b.headSha]), [
       ['main', head],
     ]);
+  });
+
+  describe('a branch head moves only forward', () => {
+    const repoName = 'acme/forward';
+    let pg: Client;
+    const events = async (type: string) =>
+      (await pg.query(`SELECT data FROM repo_sync.events WHERE stream = $1 AND type = $2 ORDER BY global_position`, [`repo-${repoName}`, type])).rows.map(
+        (r: { data: Record<string, unknown> }) => r.data,
+      );
+    const head = async (branch: string) => {
+      const r = await fetch(`${syncUrl}/api/repos/${repoName}/branches`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      if (r.status !== 200) return null;
+      return ((await r.json()) as { items: Array<{ name: string; headSha: string }> }).items.find((b) => b.name === branch)?.headSha ?? null;
+    };
+    const push = (branch: string, before: string, after: string, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ ...fake.events.push(repoName, { branch, before, after }), ...extra });
+    const headsSet = async (branch: string) => (await events('repo.branch.updated')).filter((e) => e.branch === branch).map((e) => e.headSha);
+
+    before(async () => {
+      pg = new Client({ connectionString: db.url });
+      await pg.connect();
+      fake.seed.repo({ owner: 'acme', name: 'forward', defaultBranch: 'main' });
+    });
+    after(async () => {
+      await pg?.end();
+    });
+
+    it('(a) the signed body of push A→B replayed under a fresh delivery id after B→C is recorded and ignored: the head stays C', async () => {
+      const A = fake.seed.commit(repoName, { message: 'A', branch: 'replay', files: { 'a.txt': 'a' } });
+      const B = fake.seed.commit(repoName, { message: 'B', branch: 'replay', files: { 'b.txt': 'b' } });
+      const C = fake.seed.commit(repoName, { message: 'C', branch: 'replay', files: { 'c.txt': 'c' } });
+      assert.equal(await post(ingestUrl, 'push', push('replay', '0'.repeat(40), A)), 'accepted');
+      await waitUntil(async () => (await head('replay')) === A, { timeoutMs: 60_000, intervalMs: 200 });
+      const aToB = push('replay', A, B);
+      await post(ingestUrl, 'push', aToB);
+      await waitUntil(async () => (await head('replay')) === B, { timeoutMs: 60_000, intervalMs: 200 });
+      await post(ingestUrl, 'push', push('replay', B, C));
+      await waitUntil(async () => (await head('replay')) === C, { timeoutMs: 60_000, intervalMs: 200 });
+
+      assert.equal(await post(ingestUrl, 'push', aToB), 'accepted', 'a fresh delivery id passes webhook-ingest');
+      await waitUntil(async () => (await events('repo.branch.push-ignored')).some((e) => e.branch === 'replay'), { timeoutMs: 60_000, intervalMs: 200 });
+      const [ignored] = (await events('repo.branch.push-ignored')).filter((e) => e.branch === 'replay');
+      assert.deepEqual([ignored.knownSha, ignored.pushedSha, ignored.before, ignored.relation], [C, B, A, 'behind']);
+      assert.equal(await head('replay'), C);
+      assert.deepEqual(await headsSet('replay'), [A, B, C], 'no repo.branch.updated back to B');
+    });
+
+    it('(b) pushes B (before A) and C (before B) delivered in reverse order end at C, never at B after C', async () => {
+      const A = fake.seed.commit(repoName, { message: 'A', branch: 'reorder', files: { 'a.txt': 'a2' } });
+      await post(ingestUrl, 'push', push('reorder', '0'.repeat(40), A));
+      await waitUntil(async () => (await head('reorder')) === A, { timeoutMs: 60_000, intervalMs: 200 });
+      const B = fake.seed.commit(repoName, { message: 'B', branch: 'reorder', files: { 'b.txt': 'b2' } });
+      const C = fake.seed.commit(repoName, { message: 'C', branch: 'reorder', files: { 'c.txt': 'c2' } });
+      await post(ingestUrl, 'push', push('reorder', B, C));
+      await waitUntil(async () => (await head('reorder')) === C, { timeoutMs: 60_000, intervalMs: 200 });
+      await post(ingestUrl, 'push', push('reorder', A, B));
+      await waitUntil(async () => (await events('repo.branch.push-ignored')).some((e) => e.branch === 'reorder'), { timeoutMs: 60_000, intervalMs: 200 });
+      assert.equal(await head('reorder'), C);
+      assert.deepEqual(await headsSet('reorder'), [A, C], 'C moved the head forward from A (the compare API says it descends); B was never set');
+      const [ignored] = (await events('repo.branch.push-ignored')).filter((e) => e.branch === 'reorder');
+      assert.equal(ignored.relation, 'behind');
+    });
+
+    it('(c) a forced push to an unrelated commit moves the head and is recorded as forced; the same rewrite not reported as forced is ignored', async () => {
+      const A = fake.seed.commit(repoName, { message: 'A', branch: 'rewrite', files: { 'a.txt': 'a3' } });
+      await post(ingestUrl, 'push', push('rewrite', '0'.repeat(40), A));
+      await waitUntil(async () => (await head('rewrite')) === A, { timeoutMs: 60_000, intervalMs: 200 });
+      const X = fake.seed.commit(repoName, { message: 'X', branch: 'rewrite', parents: [], files: { 'x.txt': 'x' } });
+      const Y = fake.seed.commit(repoName, { message: 'Y', branch: 'rewrite-2', parents: [], files: { 'y.txt': 'y' } });
+      // `before` is not the stored head (a push in between was missed), so only the compare API (404: no common history) and `forced` decide.
+      const missed = 'e'.repeat(40);
+      await post(ingestUrl, 'push', push('rewrite', missed, Y));
+      await waitUntil(async () => (await events('repo.branch.push-ignored')).some((e) => e.branch === 'rewrite'), { timeoutMs: 60_000, intervalMs: 200 });
+      assert.equal(await head('rewrite'), A, 'an unrelated head GitHub did not report as forced does not move it');
+      await post(ingestUrl, 'push', push('rewrite', missed, X, { forced: true }));
+      await waitUntil(async () => (await head('rewrite')) === X, { timeoutMs: 60_000, intervalMs: 200 });
+      const moves = (await events('repo.branch.updated')).filter((e) => e.branch === 'rewrite');
+      assert.deepEqual(moves.map((e) => [e.headSha, e.previousSha, e.forced]), [
+        [A, null, false],
+        [X, A, true],
+      ]);
+      const [ignored] = (await events('repo.branch.push-ignored')).filter((e) => e.branch === 'rewrite');
+      assert.deepEqual([ignored.pushedSha, ignored.relation, ignored.forced], [Y, 'unrelated', false]);
+    });
   });
 });
