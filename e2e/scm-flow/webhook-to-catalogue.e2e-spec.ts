@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { EventStoreModule } from '@sluice/event-store';
+import { AutodeployModule, autodeployEventStoreOptions } from '@sluice/autodeploy';
+import { EventStore, EventStoreModule } from '@sluice/event-store';
 import { examplePayload, FakeGitHub, signWebhook } from '@sluice/fake-scm';
 import { MessagingModule } from '@sluice/messaging';
 import { configureApp } from '@sluice/platform';
@@ -42,6 +43,7 @@ describe('webhook → Kafka → catalogue', () => {
   let db: TestDatabase;
   let ingest: INestApplication;
   let sync: INestApplication;
+  let autodeploy: INestApplication;
   let ingestUrl: string;
   let syncUrl: string;
 
@@ -70,9 +72,20 @@ describe('webhook → Kafka → catalogue', () => {
     }).compile();
     ingest = configureApp(ingestRef.createNestApplication({ bodyParser: false, logger: false }));
     ingestUrl = await listen(ingest);
+    // autodeploy on the same topics: what it requests is what repo-sync let through.
+    const autodeployRef = await Test.createTestingModule({
+      imports: [
+        MessagingModule.forRoot({ ...bus, clientId: 'autodeploy-e2e' }),
+        EventStoreModule.forRoot(autodeployEventStoreOptions(db.url, { poolSize: 5 })),
+        AutodeployModule.forRoot({ SLUICE_DATA_DIR: '/nonexistent', SLUICE_ADMIN_TOKEN: ADMIN }, { consumerGroup: uniqueName('autodeploy-e2e'), projectionPollMs: 50 }),
+      ],
+    }).compile();
+    autodeploy = configureApp(autodeployRef.createNestApplication({ logger: false }));
+    await autodeploy.init();
   });
 
   after(async () => {
+    await autodeploy?.close();
     await ingest?.close();
     await sync?.close();
     await db?.drop();
@@ -210,6 +223,38 @@ describe('webhook → Kafka → catalogue', () => {
       ]);
       const [ignored] = (await events('repo.branch.push-ignored')).filter((e) => e.branch === 'rewrite');
       assert.deepEqual([ignored.pushedSha, ignored.relation, ignored.forced], [Y, 'unrelated', false]);
+    });
+
+    it('(d) an artifactless autodeploy config is never deployed at the older commit of a replayed or late push', async () => {
+      fake.seed.repo({ owner: 'acme', name: 'site-config', defaultBranch: 'main' });
+      const config = 'deploy/site/deploy.yaml';
+      const A = fake.seed.commit('acme/site-config', { message: 'A', files: { [config]: 'team: web\nnamespace: web\nautodeploy: true\n', 'deploy/site/cm.yaml': 'kind: ConfigMap\n' } });
+      const body = (before: string, after: string) => JSON.stringify(fake.events.push('acme/site-config', { branch: 'main', before, after }));
+      const store = autodeploy.get(EventStore);
+      // Without kube-applier the first deploy stays in flight: later ones are queued (each a request autodeploy made).
+      const requested = async () =>
+        (await store.readStream('config-site'))
+          .filter((e) => e.type === 'deploy.requested' || e.type === 'deploy.queued')
+          .map((e) => (e.data as { configSha: string }).configSha);
+      await post(ingestUrl, 'push', body('0'.repeat(40), A));
+      await waitUntil(async () => (await store.readStream('config-site')).length > 0, { timeoutMs: 60_000, intervalMs: 200, message: 'config registered' });
+      const B = fake.seed.commit('acme/site-config', { message: 'B', files: { 'deploy/site/cm.yaml': 'kind: ConfigMap\n# b\n' } });
+      const C = fake.seed.commit('acme/site-config', { message: 'C', files: { 'deploy/site/cm.yaml': 'kind: ConfigMap\n# c\n' } });
+      const aToB = body(A, B);
+      // Reversed: C (before B) first, then B (before A); then the A→B body replayed.
+      await post(ingestUrl, 'push', body(B, C));
+      await waitUntil(async () => (await requested()).includes(C), { timeoutMs: 60_000, intervalMs: 200, message: 'deploy of C requested' });
+      await post(ingestUrl, 'push', aToB);
+      await post(ingestUrl, 'push', aToB);
+      const ignoredFor = async () => (await pg.query(`SELECT count(*)::int AS n FROM repo_sync.events WHERE stream = 'repo-acme/site-config' AND type = 'repo.branch.push-ignored'`)).rows[0].n;
+      await waitUntil(async () => (await ignoredFor()) === 2, { timeoutMs: 60_000, intervalMs: 200, message: 'both older pushes recorded' });
+      // A later push shows autodeploy has handled everything repo-sync published before it (one key, in order).
+      const D = fake.seed.commit('acme/site-config', { message: 'D', files: { 'deploy/site/cm.yaml': 'kind: ConfigMap\n# d\n' } });
+      await post(ingestUrl, 'push', body(C, D));
+      await waitUntil(async () => (await requested()).includes(D), { timeoutMs: 60_000, intervalMs: 200, message: 'deploy of D requested' });
+      const shas = await requested();
+      assert.ok(!shas.includes(B), `never requested at B: ${JSON.stringify(shas)}`);
+      assert.deepEqual(shas.slice(shas.indexOf(C)), [C, D], 'after C, only D');
     });
   });
 });
