@@ -7,13 +7,15 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { EventStoreModule } from '@sluice/event-store';
+import { AutodeployModule, autodeployEventStoreOptions } from '@sluice/autodeploy';
+import { EventStore, EventStoreModule } from '@sluice/event-store';
 import { examplePayload, FakeGitHub, signWebhook } from '@sluice/fake-scm';
 import { MessagingModule } from '@sluice/messaging';
 import { configureApp } from '@sluice/platform';
 import { REPO_SYNC_SCHEMA, repoSyncMigrations, RepoSyncModule } from '@sluice/repo-sync';
 import { GitHubScm } from '@sluice/scm';
 import { createTestDatabase, kafkaBrokers, uniqueName, waitUntil, type TestDatabase } from '@sluice/testing';
+import { Client } from 'pg';
 import { WEBHOOK_INGEST_SCHEMA, webhookIngestMigrations, WebhookIngestModule } from '@sluice/webhook-ingest';
 
 const SECRET = 'e2e-webhook-secret';
@@ -24,12 +26,24 @@ async function listen(app: INestApplication): Promise<string> {
   return `http://127.0.0.1:${((app.getHttpServer() as Server).address() as AddressInfo).port}`;
 }
 
+/** Signs and posts a webhook body as GitHub does; a replay is the same body under a fresh delivery id. */
+async function post(ingestUrl: string, event: string, body: string): Promise<string> {
+  const res = await fetch(`${ingestUrl}/webhooks/github`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signWebhook(SECRET, body) },
+    body,
+  });
+  assert.equal(res.status, 202);
+  return ((await res.json()) as { result: string }).result;
+}
+
 describe('webhook → Kafka → catalogue', () => {
   const fake = new FakeGitHub();
   const topicPrefix = uniqueName('e2e-scm');
   let db: TestDatabase;
   let ingest: INestApplication;
   let sync: INestApplication;
+  let autodeploy: INestApplication;
   let ingestUrl: string;
   let syncUrl: string;
 
@@ -58,9 +72,20 @@ describe('webhook → Kafka → catalogue', () => {
     }).compile();
     ingest = configureApp(ingestRef.createNestApplication({ bodyParser: false, logger: false }));
     ingestUrl = await listen(ingest);
+    // autodeploy on the same topics: what it requests is what repo-sync let through.
+    const autodeployRef = await Test.createTestingModule({
+      imports: [
+        MessagingModule.forRoot({ ...bus, clientId: 'autodeploy-e2e' }),
+        EventStoreModule.forRoot(autodeployEventStoreOptions(db.url, { poolSize: 5 })),
+        AutodeployModule.forRoot({ SLUICE_DATA_DIR: '/nonexistent', SLUICE_ADMIN_TOKEN: ADMIN }, { consumerGroup: uniqueName('autodeploy-e2e'), projectionPollMs: 50 }),
+      ],
+    }).compile();
+    autodeploy = configureApp(autodeployRef.createNestApplication({ logger: false }));
+    await autodeploy.init();
   });
 
   after(async () => {
+    await autodeploy?.close();
     await ingest?.close();
     await sync?.close();
     await db?.drop();
@@ -115,5 +140,121 @@ describe('webhook → Kafka → catalogue', () => {
     assert.deepEqual(((await branches.json()) as { items: Array<{ name: string; headSha: string }> }).items.map((b) => [b.name, b.headSha]), [
       ['main', head],
     ]);
+  });
+
+  describe('a branch head moves only forward', () => {
+    const repoName = 'acme/forward';
+    let pg: Client;
+    const events = async (type: string) =>
+      (await pg.query(`SELECT data FROM repo_sync.events WHERE stream = $1 AND type = $2 ORDER BY global_position`, [`repo-${repoName}`, type])).rows.map(
+        (r: { data: Record<string, unknown> }) => r.data,
+      );
+    const head = async (branch: string) => {
+      const r = await fetch(`${syncUrl}/api/repos/${repoName}/branches`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      if (r.status !== 200) return null;
+      return ((await r.json()) as { items: Array<{ name: string; headSha: string }> }).items.find((b) => b.name === branch)?.headSha ?? null;
+    };
+    const push = (branch: string, before: string, after: string, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ ...fake.events.push(repoName, { branch, before, after }), ...extra });
+    const headsSet = async (branch: string) => (await events('repo.branch.updated')).filter((e) => e.branch === branch).map((e) => e.headSha);
+
+    before(async () => {
+      pg = new Client({ connectionString: db.url });
+      await pg.connect();
+      fake.seed.repo({ owner: 'acme', name: 'forward', defaultBranch: 'main' });
+    });
+    after(async () => {
+      await pg?.end();
+    });
+
+    it('(a) the signed body of push A→B replayed under a fresh delivery id after B→C is recorded and ignored: the head stays C', async () => {
+      const A = fake.seed.commit(repoName, { message: 'A', branch: 'replay', files: { 'a.txt': 'a' } });
+      const B = fake.seed.commit(repoName, { message: 'B', branch: 'replay', files: { 'b.txt': 'b' } });
+      const C = fake.seed.commit(repoName, { message: 'C', branch: 'replay', files: { 'c.txt': 'c' } });
+      assert.equal(await post(ingestUrl, 'push', push('replay', '0'.repeat(40), A)), 'accepted');
+      await waitUntil(async () => (await head('replay')) === A, { timeoutMs: 60_000, intervalMs: 200 });
+      const aToB = push('replay', A, B);
+      await post(ingestUrl, 'push', aToB);
+      await waitUntil(async () => (await head('replay')) === B, { timeoutMs: 60_000, intervalMs: 200 });
+      await post(ingestUrl, 'push', push('replay', B, C));
+      await waitUntil(async () => (await head('replay')) === C, { timeoutMs: 60_000, intervalMs: 200 });
+
+      assert.equal(await post(ingestUrl, 'push', aToB), 'accepted', 'a fresh delivery id passes webhook-ingest');
+      await waitUntil(async () => (await events('repo.branch.push-ignored')).some((e) => e.branch === 'replay'), { timeoutMs: 60_000, intervalMs: 200 });
+      const [ignored] = (await events('repo.branch.push-ignored')).filter((e) => e.branch === 'replay');
+      assert.deepEqual([ignored.knownSha, ignored.pushedSha, ignored.before, ignored.relation], [C, B, A, 'behind']);
+      assert.equal(await head('replay'), C);
+      assert.deepEqual(await headsSet('replay'), [A, B, C], 'no repo.branch.updated back to B');
+    });
+
+    it('(b) pushes B (before A) and C (before B) delivered in reverse order end at C, never at B after C', async () => {
+      const A = fake.seed.commit(repoName, { message: 'A', branch: 'reorder', files: { 'a.txt': 'a2' } });
+      await post(ingestUrl, 'push', push('reorder', '0'.repeat(40), A));
+      await waitUntil(async () => (await head('reorder')) === A, { timeoutMs: 60_000, intervalMs: 200 });
+      const B = fake.seed.commit(repoName, { message: 'B', branch: 'reorder', files: { 'b.txt': 'b2' } });
+      const C = fake.seed.commit(repoName, { message: 'C', branch: 'reorder', files: { 'c.txt': 'c2' } });
+      await post(ingestUrl, 'push', push('reorder', B, C));
+      await waitUntil(async () => (await head('reorder')) === C, { timeoutMs: 60_000, intervalMs: 200 });
+      await post(ingestUrl, 'push', push('reorder', A, B));
+      await waitUntil(async () => (await events('repo.branch.push-ignored')).some((e) => e.branch === 'reorder'), { timeoutMs: 60_000, intervalMs: 200 });
+      assert.equal(await head('reorder'), C);
+      assert.deepEqual(await headsSet('reorder'), [A, C], 'C moved the head forward from A (the compare API says it descends); B was never set');
+      const [ignored] = (await events('repo.branch.push-ignored')).filter((e) => e.branch === 'reorder');
+      assert.equal(ignored.relation, 'behind');
+    });
+
+    it('(c) a forced push to an unrelated commit moves the head and is recorded as forced; the same rewrite not reported as forced is ignored', async () => {
+      const A = fake.seed.commit(repoName, { message: 'A', branch: 'rewrite', files: { 'a.txt': 'a3' } });
+      await post(ingestUrl, 'push', push('rewrite', '0'.repeat(40), A));
+      await waitUntil(async () => (await head('rewrite')) === A, { timeoutMs: 60_000, intervalMs: 200 });
+      const X = fake.seed.commit(repoName, { message: 'X', branch: 'rewrite', parents: [], files: { 'x.txt': 'x' } });
+      const Y = fake.seed.commit(repoName, { message: 'Y', branch: 'rewrite-2', parents: [], files: { 'y.txt': 'y' } });
+      // `before` is not the stored head (a push in between was missed), so only the compare API (404: no common history) and `forced` decide.
+      const missed = 'e'.repeat(40);
+      await post(ingestUrl, 'push', push('rewrite', missed, Y));
+      await waitUntil(async () => (await events('repo.branch.push-ignored')).some((e) => e.branch === 'rewrite'), { timeoutMs: 60_000, intervalMs: 200 });
+      assert.equal(await head('rewrite'), A, 'an unrelated head GitHub did not report as forced does not move it');
+      await post(ingestUrl, 'push', push('rewrite', missed, X, { forced: true }));
+      await waitUntil(async () => (await head('rewrite')) === X, { timeoutMs: 60_000, intervalMs: 200 });
+      const moves = (await events('repo.branch.updated')).filter((e) => e.branch === 'rewrite');
+      assert.deepEqual(moves.map((e) => [e.headSha, e.previousSha, e.forced]), [
+        [A, null, false],
+        [X, A, true],
+      ]);
+      const [ignored] = (await events('repo.branch.push-ignored')).filter((e) => e.branch === 'rewrite');
+      assert.deepEqual([ignored.pushedSha, ignored.relation, ignored.forced], [Y, 'unrelated', false]);
+    });
+
+    it('(d) an artifactless autodeploy config is never deployed at the older commit of a replayed or late push', async () => {
+      fake.seed.repo({ owner: 'acme', name: 'site-config', defaultBranch: 'main' });
+      const config = 'deploy/site/deploy.yaml';
+      const A = fake.seed.commit('acme/site-config', { message: 'A', files: { [config]: 'team: web\nnamespace: web\nautodeploy: true\n', 'deploy/site/cm.yaml': 'kind: ConfigMap\n' } });
+      const body = (before: string, after: string) => JSON.stringify(fake.events.push('acme/site-config', { branch: 'main', before, after }));
+      const store = autodeploy.get(EventStore);
+      // Without kube-applier the first deploy stays in flight: later ones are queued (each a request autodeploy made).
+      const requested = async () =>
+        (await store.readStream('config-site'))
+          .filter((e) => e.type === 'deploy.requested' || e.type === 'deploy.queued')
+          .map((e) => (e.data as { configSha: string }).configSha);
+      await post(ingestUrl, 'push', body('0'.repeat(40), A));
+      await waitUntil(async () => (await store.readStream('config-site')).length > 0, { timeoutMs: 60_000, intervalMs: 200, message: 'config registered' });
+      const B = fake.seed.commit('acme/site-config', { message: 'B', files: { 'deploy/site/cm.yaml': 'kind: ConfigMap\n# b\n' } });
+      const C = fake.seed.commit('acme/site-config', { message: 'C', files: { 'deploy/site/cm.yaml': 'kind: ConfigMap\n# c\n' } });
+      const aToB = body(A, B);
+      // Reversed: C (before B) first, then B (before A); then the A→B body replayed.
+      await post(ingestUrl, 'push', body(B, C));
+      await waitUntil(async () => (await requested()).includes(C), { timeoutMs: 60_000, intervalMs: 200, message: 'deploy of C requested' });
+      await post(ingestUrl, 'push', aToB);
+      await post(ingestUrl, 'push', aToB);
+      const ignoredFor = async () => (await pg.query(`SELECT count(*)::int AS n FROM repo_sync.events WHERE stream = 'repo-acme/site-config' AND type = 'repo.branch.push-ignored'`)).rows[0].n;
+      await waitUntil(async () => (await ignoredFor()) === 2, { timeoutMs: 60_000, intervalMs: 200, message: 'both older pushes recorded' });
+      // A later push shows autodeploy has handled everything repo-sync published before it (one key, in order).
+      const D = fake.seed.commit('acme/site-config', { message: 'D', files: { 'deploy/site/cm.yaml': 'kind: ConfigMap\n# d\n' } });
+      await post(ingestUrl, 'push', body(C, D));
+      await waitUntil(async () => (await requested()).includes(D), { timeoutMs: 60_000, intervalMs: 200, message: 'deploy of D requested' });
+      const shas = await requested();
+      assert.ok(!shas.includes(B), `never requested at B: ${JSON.stringify(shas)}`);
+      assert.deepEqual(shas.slice(shas.indexOf(C)), [C, D], 'after C, only D');
+    });
   });
 });

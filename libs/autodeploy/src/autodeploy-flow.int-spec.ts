@@ -48,7 +48,7 @@ async function observed(type: string | string[], config: string, match: (d: Data
 
 /** Everything published before the sentinel push has been handled once its effect is visible (one partition, in order). */
 async function sentinelPush(head: string): Promise<Data> {
-  await publishRepo(h.bus, 'repo.branch.updated', 'acme/config', { repo: 'acme/config', defaultBranch: 'main', branch: 'main', headSha: head, previousSha: null, headCommit: null });
+  await publishRepo(h.bus, 'repo.branch.updated', 'acme/config', { repo: 'acme/config', defaultBranch: 'main', branch: 'main', headSha: head, previousSha: null, headCommit: null, forced: false });
   // docs-site (artifactless, autodeploy) requests every push: in flight, or queued behind the one in flight
   return observed(['deploy.requested', 'deploy.queued'], 'docs-site', (d) => d.configSha === head);
 }
@@ -77,7 +77,7 @@ describe('autodeploy over Kafka', { timeout: 180_000 }, () => {
   let firstDeploy: string;
 
   it('config discovered → a successful build on the tracked branch requests (S, C)', async () => {
-    await publishRepo(h.bus, 'repo.branch.updated', 'acme/config', { repo: 'acme/config', defaultBranch: 'main', branch: 'main', headSha: C1, previousSha: null, headCommit: null });
+    await publishRepo(h.bus, 'repo.branch.updated', 'acme/config', { repo: 'acme/config', defaultBranch: 'main', branch: 'main', headSha: C1, previousSha: null, headCommit: null, forced: false });
     for (const root of [billing, docs, ledger]) await publishRepo(h.bus, 'repo.config.discovered', 'acme/config', { config: root, configSha: C1 });
     await observed('config.registered', 'billing-api');
     await publishRepo(h.bus, 'repo.build.recorded', 'acme/billing', { repo: 'acme/billing', sha: S1, branch: 'main', buildName: 'ci', status: 'completed', conclusion: 'success', url: null });
@@ -122,7 +122,7 @@ describe('autodeploy over Kafka', { timeout: 180_000 }, () => {
 
     await request(h.http).post('/api/configs/billing-api/unpin').set(admin).send({ reason: 'done' }).expect(200);
     // S4 pushed; the build of the older S2 finishes after that push: stale, not deployed
-    await publishRepo(h.bus, 'repo.branch.updated', 'acme/billing', { repo: 'acme/billing', defaultBranch: 'main', branch: 'main', headSha: S4, previousSha: S3, headCommit: null });
+    await publishRepo(h.bus, 'repo.branch.updated', 'acme/billing', { repo: 'acme/billing', defaultBranch: 'main', branch: 'main', headSha: S4, previousSha: S3, headCommit: null, forced: false });
     const green = { repo: 'acme/billing', branch: 'main', buildName: 'ci', status: 'completed' as const, conclusion: 'success' as const, url: null };
     await publishRepo(h.bus, 'repo.build.recorded', 'acme/billing', { ...green, sha: S2 });
     await publishRepo(h.bus, 'repo.build.recorded', 'acme/billing', { ...green, sha: S4 });
@@ -147,7 +147,7 @@ describe('autodeploy over Kafka', { timeout: 180_000 }, () => {
   it('two deploy requests at the same instant: one in flight, the other queued or superseded, none lost', async () => {
     const pairs = [S1, S2, S3, S4, sha('6')];
     for (const s of [sha('6')]) {
-      await publishRepo(h.bus, 'repo.branch.updated', 'acme/billing', { repo: 'acme/billing', defaultBranch: 'main', branch: 'main', headSha: s, previousSha: null, headCommit: null });
+      await publishRepo(h.bus, 'repo.branch.updated', 'acme/billing', { repo: 'acme/billing', defaultBranch: 'main', branch: 'main', headSha: s, previousSha: null, headCommit: null, forced: false });
     }
     await sentinelPush(sha('7'));
     const responses = await Promise.all(

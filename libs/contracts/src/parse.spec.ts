@@ -27,6 +27,18 @@ describe('parseEvent', () => {
     assert.deepEqual((event.data as { url: unknown }).url, null);
   });
 
+  it('reads a repo.branch.updated v1 as v2, not forced (v1 heads only ever moved by the push or sync that set them)', () => {
+    const head = 'b'.repeat(40);
+    const event = parseEvent(
+      envelope({
+        type: 'repo.branch.updated',
+        data: { repo: 'acme/billing', defaultBranch: 'main', branch: 'main', headSha: head, previousSha: null, headCommit: null },
+      }),
+    );
+    assert.equal(event.version, 2);
+    assert.equal((event.data as { forced: unknown }).forced, false);
+  });
+
   it('accepts the latest version as it is', () => {
     const raw = envelope({ version: 2 });
     (raw.data as Record<string, unknown>).url = 'https://ci.example/run/1';

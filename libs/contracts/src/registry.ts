@@ -34,7 +34,12 @@ export const eventDefinitions = {
   'scm.ref.deleted': defineEvent({ topic: Topics.scm, versions: [scm.refChangedV1] }),
 
   'repo.upserted': defineEvent({ topic: Topics.repo, versions: [repo.repoUpsertedV1] }),
-  'repo.branch.updated': defineEvent({ topic: Topics.repo, versions: [repo.branchUpdatedV1] }),
+  'repo.branch.updated': defineEvent({
+    topic: Topics.repo,
+    versions: [repo.branchUpdatedV1, repo.branchUpdatedV2],
+    upcasters: [(v1: z.infer<typeof repo.branchUpdatedV1>) => ({ ...v1, forced: false })],
+  }),
+  'repo.branch.push-ignored': defineEvent({ topic: Topics.repo, versions: [repo.branchPushIgnoredV1] }),
   'repo.branch.deleted': defineEvent({ topic: Topics.repo, versions: [repo.branchDeletedV1] }),
   'repo.build.recorded': defineEvent({ topic: Topics.repo, versions: [repo.buildRecordedV1] }),
   'repo.config.discovered': defineEvent({ topic: Topics.repo, versions: [repo.configDiscoveredV1] }),

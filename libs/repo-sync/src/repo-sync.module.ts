@@ -48,8 +48,8 @@ export class RepoSyncModule {
         { provide: ConfigReader, inject: [SCM_READER], useFactory: (scm: ScmReader) => new ConfigReader(scm) },
         {
           provide: ApplyScmEvent,
-          inject: [Catalogue, ConfigReader],
-          useFactory: (catalogue: Catalogue, reader: ConfigReader) => new ApplyScmEvent(catalogue, reader),
+          inject: [Catalogue, ConfigReader, SCM_READER, SERVICE_DATA_SOURCE],
+          useFactory: (catalogue: Catalogue, reader: ConfigReader, scm: ScmReader, ds: DataSource) => new ApplyScmEvent(catalogue, reader, scm, ds),
         },
         {
           provide: GlobalSync,

@@ -61,6 +61,18 @@ export interface ScmFile {
   readonly content: string | null;
 }
 
+/**
+ * How `head` relates to `base` (GitHub's compare API): `ahead` — head descends from base;
+ * `behind` — base descends from head; `identical`; `diverged` — neither descends from the other.
+ */
+export type ScmComparisonStatus = 'ahead' | 'behind' | 'identical' | 'diverged';
+
+export interface ScmComparison {
+  readonly status: ScmComparisonStatus;
+  readonly aheadBy: number;
+  readonly behindBy: number;
+}
+
 export interface ReadTreeOptions {
   /** Only files for which this is true are read (their content fetched); default all. */
   readonly include?: (path: string) => boolean;
@@ -83,6 +95,8 @@ export interface ScmReader {
   readTree(fullName: string, sha: string, path: string, options?: ReadTreeOptions): Promise<ScmFile[]>;
   /** One file's UTF-8 content at `ref`; null when absent. */
   readFile(fullName: string, ref: string, path: string): Promise<string | null>;
+  /** How commit `head` relates to commit `base` in one repository; ScmNotFoundError when either is unknown. */
+  compareCommits(fullName: string, base: string, head: string): Promise<ScmComparison>;
 }
 
 export interface ScmHookDelivery {

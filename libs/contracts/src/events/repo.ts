@@ -15,6 +15,32 @@ export const branchUpdatedV1 = z.object({
   headCommit: commitSummary.nullable(),
 });
 
+/**
+ * v2: `forced` — the head moved to a commit that does not descend from `previousSha`
+ * because GitHub reported the push as forced (a history rewrite); false for every
+ * fast-forward and for heads set by global sync.
+ */
+export const branchUpdatedV2 = branchUpdatedV1.extend({ forced: z.boolean() });
+
+/**
+ * A push that would have moved a branch head somewhere other than forward (a replayed or
+ * late push, or a rewrite GitHub did not report as forced): recorded, the head left at
+ * `knownSha`. `relation` is how `pushedSha` relates to `knownSha` (GitHub's compare
+ * status; `unrelated` when the histories share no commit or one is unknown to GitHub).
+ */
+export const branchPushIgnoredV1 = z.object({
+  repo: repoFullName,
+  branch: z.string().min(1),
+  knownSha: sha,
+  /** The head the push named: `after`, or `before` for a deletion. */
+  pushedSha: sha,
+  before: sha,
+  deleted: z.boolean(),
+  forced: z.boolean(),
+  relation: z.enum(['behind', 'identical', 'diverged', 'unrelated']),
+  deliveryId: z.string().min(1),
+});
+
 export const branchDeletedV1 = z.object({ repo: repoFullName, branch: z.string().min(1) });
 
 export const buildRecordedV1 = z.object({

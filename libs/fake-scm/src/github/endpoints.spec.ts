@@ -27,12 +27,18 @@ describe('FakeGitHub endpoints (responses validated against the fixture)', () =>
     await gh.stop();
   });
 
-  it('serves every operation of the fixture, plus the App hook deliveries it leaves out', () => {
+  it('serves every operation of the fixture, plus the App hook deliveries and the commit comparison it leaves out', () => {
     const ops = GitHubOpenApi.load().operations;
     assert.equal(ops.filter((o) => !o.supplementary).length, 32);
     assert.deepEqual([...gh.implementedOperations].sort(), ops.map((o) => o.operationId).sort());
-    assert.deepEqual(ops.filter((o) => o.supplementary).map((o) => o.operationId).sort(), ['apps/list-webhook-deliveries', 'apps/redeliver-webhook-delivery']);
+    assert.deepEqual(ops.filter((o) => o.supplementary).map((o) => o.operationId).sort(), [
+      'apps/list-webhook-deliveries',
+      'apps/redeliver-webhook-delivery',
+      'repos/compare-commits',
+    ]);
   });
+
+
 
   it('App hook deliveries: listed newest first with a JWT, redelivered', async () => {
     const jwt = `Bearer ${signAppJwt({ appId: app.appId, privateKey: app.privateKey })}`;
@@ -164,7 +170,28 @@ describe('FakeGitHub endpoints (responses validated against the fixture)', () =>
   it('no answer drifted from the fixture', () => {
     assert.deepEqual(gh.errors, []);
   });
-});
+
+  it('compares two commits as GitHub does: status, counts, the commits ahead; 404 without common history', async () => {
+    gh.seed.repo({ owner: 'acme', name: 'compared' });
+    const base = gh.seed.commit('acme/compared', { message: 'base', files: { 'src/b.ts': 'b\n' } });
+    const ahead = gh.seed.commit('acme/compared', { message: 'ahead', files: { 'src/c.ts': 'c\n' } });
+    const res = await call('GET', `/repos/acme/compared/compare/${base}...${ahead}`);
+    assert.equal(res.status, 200);
+    assert.deepEqual([res.body.status, res.body.ahead_by, res.body.behind_by, res.body.total_commits], ['ahead', 1, 0, 1]);
+    assert.deepEqual(res.body.commits.map((c: any) => c.sha), [ahead]);
+    assert.equal(res.body.merge_base_commit.sha, base);
+    assert.deepEqual(res.body.files.map((f: any) => [f.filename, f.status]), [['src/c.ts', 'added']]);
+    assert.equal((await call('GET', `/repos/acme/compared/compare/${ahead}...${base}`)).body.status, 'behind');
+    assert.equal((await call('GET', `/repos/acme/compared/compare/${ahead}...${ahead}`)).body.status, 'identical');
+    const side = gh.seed.commit('acme/compared', { message: 'side', parents: [base], branch: 'side', files: { 'src/d.ts': 'd\n' } });
+    const diverged = await call('GET', `/repos/acme/compared/compare/${ahead}...${side}`);
+    assert.deepEqual([diverged.body.status, diverged.body.ahead_by, diverged.body.behind_by], ['diverged', 1, 1]);
+    const orphan = gh.seed.commit('acme/compared', { message: 'orphan', parents: [], branch: 'orphan', files: { x: 'x' } });
+    const unrelated = await call('GET', `/repos/acme/compared/compare/${ahead}...${orphan}`);
+    assert.equal(unrelated.status, 404);
+    assert.equal(unrelated.body.message, `No common ancestor between ${ahead} and ${orphan}.`);
+    assert.equal((await call('GET', `/repos/acme/compared/compare/main...${'f'.repeat(40)}`)).status, 404);
+  });});
 
 describe('FakeGitHub response validation', () => {
   it('a response that drifted from the fixture is a 500 and makes stop() throw', async () => {

@@ -66,6 +66,57 @@ function convertNullable(node: Json): Json {
  * hook endpoints use), as GitHub's full description does.
  */
 export const SUPPLEMENTARY_PATHS: JsonObject = {
+  // Compare two commits. Not in the fixture; described as GitHub documents it (the
+  // `commit-comparison` schema of GitHub's REST description, `repos/compare-commits`),
+  // with the fixture's `commit` and `diff-entry` components.
+  '/repos/{owner}/{repo}/compare/{basehead}': {
+    get: {
+      operationId: 'repos/compare-commits',
+      'x-fake-scm-supplement': true,
+      responses: {
+        '200': {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: [
+                  'url',
+                  'html_url',
+                  'permalink_url',
+                  'diff_url',
+                  'patch_url',
+                  'base_commit',
+                  'merge_base_commit',
+                  'status',
+                  'ahead_by',
+                  'behind_by',
+                  'total_commits',
+                  'commits',
+                ],
+                properties: {
+                  url: { type: 'string', format: 'uri' },
+                  html_url: { type: 'string', format: 'uri' },
+                  permalink_url: { type: 'string', format: 'uri' },
+                  diff_url: { type: 'string', format: 'uri' },
+                  patch_url: { type: 'string', format: 'uri' },
+                  base_commit: { $ref: '#/components/schemas/commit' },
+                  merge_base_commit: { $ref: '#/components/schemas/commit' },
+                  status: { type: 'string', enum: ['diverged', 'ahead', 'behind', 'identical'] },
+                  ahead_by: { type: 'integer' },
+                  behind_by: { type: 'integer' },
+                  total_commits: { type: 'integer' },
+                  commits: { type: 'array', items: { $ref: '#/components/schemas/commit' } },
+                  files: { type: 'array', items: { $ref: '#/components/schemas/diff-entry' } },
+                },
+              },
+            },
+          },
+        },
+        '404': { $ref: '#/components/responses/not_found' },
+        '500': { $ref: '#/components/responses/internal_error' },
+      },
+    },
+  },
   '/app/hook/deliveries': {
     get: {
       operationId: 'apps/list-webhook-deliveries',

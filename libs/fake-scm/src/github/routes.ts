@@ -189,6 +189,60 @@ export function registerGitHubRoutes(router: Router, gh: FakeGitHub): string[] {
     return ok(views.commit(repo, c, files as Obj[]));
   });
 
+  route('GET', '/repos/{owner}/{repo}/compare/{basehead+}', 'repos/compare-commits', (req) => {
+    const repo = gh.repoFor(req);
+    const [baseRef, headRef, extra] = req.params.basehead.split('...');
+    if (headRef === undefined || extra !== undefined) throw githubError(404, 'Not Found');
+    const base = state.resolveRef(repo, baseRef);
+    const head = state.resolveRef(repo, headRef);
+    if (!base || !head) throw githubError(404, 'Not Found');
+    const fromBase = new Set(history(repo, base.sha).map((c) => c.sha));
+    const fromHead = history(repo, head.sha);
+    const headSet = new Set(fromHead.map((c) => c.sha));
+    // The newest commit both histories hold; none: GitHub answers 404 with this message.
+    const mergeBase = fromHead.find((c) => fromBase.has(c.sha));
+    if (!mergeBase) throw githubError(404, `No common ancestor between ${baseRef} and ${headRef}.`);
+    const ahead = fromHead.filter((c) => !fromBase.has(c.sha)).reverse();
+    const behindBy = [...fromBase].filter((sha) => !headSet.has(sha)).length;
+    const status = ahead.length === 0 ? (behindBy === 0 ? 'identical' : 'behind') : behindBy === 0 ? 'ahead' : 'diverged';
+    const page = paginate(ahead, readPage(req.query));
+    const headers: Record<string, string> = {};
+    const link = linkHeader(req.url, page);
+    if (link) headers.link = link;
+    const url = `${gh.url}/repos/${repo.fullName}`;
+    const web = `https://github.com/${repo.fullName}`;
+    const baseFiles = repo.git.readFiles(mergeBase.tree);
+    const headFiles = repo.git.readFiles(head.tree);
+    const files: Obj[] = [];
+    for (const path of [...new Set([...baseFiles.keys(), ...headFiles.keys()])].sort()) {
+      const was = baseFiles.get(path);
+      const now = headFiles.get(path);
+      if (was === now) continue;
+      const lines = lineCount(repo.git.blobs.get((now ?? was)!)?.content);
+      const change = now === undefined ? 'removed' : was === undefined ? 'added' : 'modified';
+      files.push(views.diffEntry(repo, head.sha, path, change, (now ?? was)!, change === 'removed' ? { add: 0, del: lines } : { add: lines, del: 0 }));
+    }
+    return {
+      status: 200,
+      headers,
+      body: {
+        url: `${url}/compare/${req.params.basehead}`,
+        html_url: `${web}/compare/${req.params.basehead}`,
+        permalink_url: `${web}/compare/${repo.owner}:${base.sha}...${repo.owner}:${head.sha}`,
+        diff_url: `${web}/compare/${req.params.basehead}.diff`,
+        patch_url: `${web}/compare/${req.params.basehead}.patch`,
+        base_commit: views.commit(repo, base),
+        merge_base_commit: views.commit(repo, mergeBase),
+        status,
+        ahead_by: ahead.length,
+        behind_by: behindBy,
+        total_commits: ahead.length,
+        commits: page.items.map((c) => views.commit(repo, c)),
+        files,
+      },
+    };
+  });
+
   // ---- Statuses ---------------------------------------------------------------------
   route('GET', '/repos/{owner}/{repo}/commits/{ref}/status', 'repos/get-combined-status-for-ref', (req) => {
     const repo = gh.repoFor(req);

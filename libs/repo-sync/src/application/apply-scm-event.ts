@@ -1,6 +1,8 @@
-import type { SluiceEvent, SluiceEventOf } from '@sluice/contracts';
-import { ScmNotFoundError } from '@sluice/scm';
-import type { EntityManager } from 'typeorm';
+import { newEvent, type SluiceEvent, type SluiceEventOf } from '@sluice/contracts';
+import { createLogger } from '@sluice/platform';
+import { ScmNotFoundError, type ScmReader } from '@sluice/scm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { decideBranchMove, pushedHeadOf, type BranchMove, type HeadRelation } from '../domain/branch-move';
 import type { Catalogue, ConfigScan } from './catalogue';
 import type { ConfigReader } from './config-reader';
 
@@ -17,45 +19,106 @@ export function isDefaultBranchPush(event: SluiceEventOf<'scm.push.received'>): 
   return d.refType === 'branch' && !d.deleted && d.name === d.repo.defaultBranch;
 }
 
+/** What `prepare` read for one event: the branch move decided against a stored head, and configs read at the new head. */
+export interface PreparedScmEvent {
+  readonly move: { readonly known: string | null; readonly decision: BranchMove } | null;
+  readonly scan: ConfigScan | null;
+}
+
+const NOTHING_PREPARED: PreparedScmEvent = { move: null, scan: null };
+
 /**
- * Applies one `sluice.scm.v1` event to the catalogue: `prepare` does the SCM reads
- * (outside any transaction), `apply` the writes and resulting events inside the
- * consumer's inbox transaction.
+ * The stored head moved between `prepare` and `apply` (global sync recorded the SCM's
+ * head meanwhile): the decision was made against another head, so the consumer's retry
+ * decides again.
+ */
+export class BranchHeadMovedError extends Error {
+  constructor(repo: string, branch: string) {
+    super(`the head of ${branch} in ${repo} moved while a push to it was checked; deciding again`);
+    this.name = 'BranchHeadMovedError';
+  }
+}
+
+/**
+ * Applies one `sluice.scm.v1` event to the catalogue: `prepare` does the reads (stored
+ * head, the SCM's compare API, configs) outside any transaction, `apply` the writes and
+ * resulting events inside the consumer's inbox transaction.
+ *
+ * A branch head moves only forward (decideBranchMove): a replayed or late push is
+ * recorded as `repo.branch.push-ignored` and changes neither the head nor the configs,
+ * so autodeploy, which acts on `repo.branch.updated`, never sees it. When the compare
+ * API fails, the error goes to the consumer's retries: nothing is guessed.
  */
 export class ApplyScmEvent {
+  private readonly log = createLogger('repo-sync.push');
+
   constructor(
     private readonly catalogue: Catalogue,
     private readonly configs: ConfigReader,
+    private readonly scm: ScmReader,
+    private readonly dataSource: DataSource,
   ) {}
 
-  async prepare(event: SluiceEvent): Promise<ConfigScan | null> {
-    if (event.type !== 'scm.push.received' || !isDefaultBranchPush(event)) return null;
+  async prepare(event: SluiceEvent): Promise<PreparedScmEvent> {
+    if (event.type !== 'scm.push.received' || event.data.refType !== 'branch') return NOTHING_PREPARED;
+    const d = event.data;
+    const known = await this.catalogue.branchHead(this.dataSource.manager, d.repo.fullName, d.name);
+    const decision = decideBranchMove(known, d) ?? decideBranchMove(known, d, await this.relation(d.repo.fullName, known!, pushedHeadOf(d)))!;
+    const move = { known, decision };
+    if (decision.kind !== 'move' || !isDefaultBranchPush(event)) return { move, scan: null };
     try {
-      return await this.configs.readAt(event.data.repo.fullName, event.data.after, event.data.repo.defaultBranch);
+      return { move, scan: await this.configs.readAt(d.repo.fullName, d.after, d.repo.defaultBranch) };
     } catch (error) {
       // The commit or repository is gone (force-pushed away, deleted): a later push rescans.
-      if (error instanceof ScmNotFoundError) return null;
+      if (error instanceof ScmNotFoundError) return { move, scan: null };
       throw error;
     }
   }
 
-  async apply(event: SluiceEvent, m: EntityManager, scan: ConfigScan | null): Promise<void> {
+  async apply(event: SluiceEvent, m: EntityManager, prepared: PreparedScmEvent): Promise<void> {
     const meta = { correlationId: event.correlationId, causationId: event.id };
     switch (event.type) {
       case 'scm.push.received': {
         const d = event.data;
         await this.catalogue.lockRepo(m, d.repo.fullName);
-        const events = await this.catalogue.upsertRepo(m, d.repo);
         if (d.refType === 'branch') {
-          if (d.deleted) {
+          const { known, decision } = prepared.move!;
+          if ((await this.catalogue.branchHead(m, d.repo.fullName, d.name)) !== known) throw new BranchHeadMovedError(d.repo.fullName, d.name);
+          if (decision.kind === 'ignore') {
+            // An older payload also carries older repository fields: the repository is left as it is too.
+            const ignored = {
+              repo: d.repo.fullName,
+              branch: d.name,
+              knownSha: known!,
+              pushedSha: pushedHeadOf(d),
+              before: d.before,
+              deleted: d.deleted,
+              forced: d.forced,
+              relation: decision.relation,
+              deliveryId: d.deliveryId,
+            };
+            this.log.warn(ignored, 'push ignored: it would not move the branch head forward');
+            await this.catalogue.append(m, d.repo.fullName, [newEvent('repo.branch.push-ignored', ignored)], meta);
+            return;
+          }
+          const events = await this.catalogue.upsertRepo(m, d.repo);
+          if (decision.kind === 'delete') {
             events.push(...(await this.catalogue.deleteBranch(m, d.repo.fullName, d.name)));
           } else {
             const commits = d.headCommit && !d.commits.some((c) => c.sha === d.headCommit!.sha) ? [...d.commits, d.headCommit] : d.commits;
             await this.catalogue.recordCommits(m, d.repo.fullName, commits);
-            events.push(...(await this.catalogue.updateBranch(m, d.repo, d.name, d.after, d.headCommit)));
-            if (scan) events.push(...(await this.catalogue.applyConfigScan(m, d.repo, scan)).events);
+            const head = { branch: d.name, headSha: d.after, headCommit: d.headCommit, forced: decision.forced };
+            events.push(...(await this.catalogue.updateBranch(m, d.repo, head)));
+            if (decision.forced) {
+              this.log.info({ repo: d.repo.fullName, branch: d.name, previousSha: known, headSha: d.after, deliveryId: d.deliveryId }, 'forced push moved the branch head');
+            }
+            if (prepared.scan) events.push(...(await this.catalogue.applyConfigScan(m, d.repo, prepared.scan)).events);
           }
-        } else if (d.headCommit) {
+          await this.catalogue.append(m, d.repo.fullName, events, meta);
+          return;
+        }
+        const events = await this.catalogue.upsertRepo(m, d.repo);
+        if (d.headCommit) {
           await this.catalogue.recordCommits(m, d.repo.fullName, [d.headCommit]);
         }
         await this.catalogue.append(m, d.repo.fullName, events, meta);
@@ -91,6 +154,16 @@ export class ApplyScmEvent {
       }
       default:
         return;
+    }
+  }
+
+  /** How `pushed` relates to `known`, from the SCM's compare API; GitHub answers 404 for histories with no common commit. */
+  private async relation(fullName: string, known: string, pushed: string): Promise<HeadRelation> {
+    try {
+      return (await this.scm.compareCommits(fullName, known, pushed)).status;
+    } catch (error) {
+      if (error instanceof ScmNotFoundError) return 'unrelated';
+      throw error;
     }
   }
 }

@@ -19,6 +19,14 @@ export interface BranchHead {
   readonly branch: string;
   readonly headSha: string;
   readonly headCommit: CommitSummary | null;
+  /** GitHub reported the push as forced and the head does not descend from the previous one. */
+  readonly forced?: boolean;
+  /**
+   * Move only while the stored head is still this one (null: the branch is unknown). Global
+   * sync passes the head it saw before reading the SCM, so a push recorded meanwhile is
+   * not overwritten by a snapshot taken before it.
+   */
+  readonly expectedSha?: string | null;
 }
 
 /** Configs read at one default-branch commit. */
@@ -70,8 +78,17 @@ export class Catalogue {
     return new Map(rows.map((r) => [r.name, r.head_sha]));
   }
 
-  async updateBranch(m: EntityManager, repo: RepoRef, branch: string, headSha: string, headCommit: CommitSummary | null): Promise<NewEvent[]> {
-    return this.updateBranches(m, repo, [{ branch, headSha, headCommit }]);
+  /** The stored head of one branch; null when the branch is unknown. */
+  async branchHead(m: EntityManager, fullName: string, branch: string): Promise<string | null> {
+    const [row]: Array<{ head_sha: string }> = await m.query(`SELECT head_sha FROM repo_sync.branches WHERE repo = $1 AND name = $2`, [
+      fullName,
+      branch,
+    ]);
+    return row?.head_sha ?? null;
+  }
+
+  async updateBranch(m: EntityManager, repo: RepoRef, head: BranchHead): Promise<NewEvent[]> {
+    return this.updateBranches(m, repo, [head]);
   }
 
   /**
@@ -87,12 +104,15 @@ export class Catalogue {
     const current = new Map(rows.map((r) => [r.name, r.head_sha]));
     const changed = new Set<string>();
     const events: NewEvent[] = [];
-    for (const { branch, headSha, headCommit } of heads) {
+    for (const { branch, headSha, headCommit, forced = false, expectedSha } of heads) {
       const previousSha = current.get(branch) ?? null;
       if (previousSha === headSha) continue;
+      if (expectedSha !== undefined && previousSha !== expectedSha) continue;
       current.set(branch, headSha);
       changed.add(branch);
-      events.push(newEvent('repo.branch.updated', { repo: repo.fullName, defaultBranch: repo.defaultBranch, branch, headSha, previousSha, headCommit }));
+      events.push(
+        newEvent('repo.branch.updated', { repo: repo.fullName, defaultBranch: repo.defaultBranch, branch, headSha, previousSha, headCommit, forced }),
+      );
     }
     if (changed.size > 0) {
       const names = [...changed];
@@ -105,8 +125,12 @@ export class Catalogue {
     return events;
   }
 
-  async deleteBranch(m: EntityManager, fullName: string, branch: string): Promise<NewEvent[]> {
-    const deleted: unknown[] = await m.query(`DELETE FROM repo_sync.branches WHERE repo = $1 AND name = $2 RETURNING 1`, [fullName, branch]);
+  /** Deletes a branch; with `expectedSha`, only while its stored head is still that one. */
+  async deleteBranch(m: EntityManager, fullName: string, branch: string, expectedSha?: string): Promise<NewEvent[]> {
+    const deleted: unknown[] =
+      expectedSha === undefined
+        ? await m.query(`DELETE FROM repo_sync.branches WHERE repo = $1 AND name = $2 RETURNING 1`, [fullName, branch])
+        : await m.query(`DELETE FROM repo_sync.branches WHERE repo = $1 AND name = $2 AND head_sha = $3 RETURNING 1`, [fullName, branch, expectedSha]);
     // TypeORM returns [rows, count] for DELETE ... RETURNING on postgres.
     const count = Array.isArray(deleted[0]) ? (deleted[0] as unknown[]).length : deleted.length;
     return count > 0 ? [newEvent('repo.branch.deleted', { repo: fullName, branch })] : [];

@@ -46,6 +46,8 @@ interface RepoSnapshot {
   /** Branches whose head moved (or that are new). */
   readonly branches: readonly ScmBranch[];
   readonly branchCount: number;
+  /** The heads stored when the snapshot began: a head is set (or deleted) only if still this one. */
+  readonly known: ReadonlyMap<string, string>;
   readonly deletedBranches: readonly string[];
   readonly commits: ReadonlyMap<string, ScmCommit>;
   readonly builds: readonly BuildFact[];
@@ -292,7 +294,7 @@ export class GlobalSync {
     const buildList = [...unique.values()].sort((a, b) => a.sha.localeCompare(b.sha) || a.buildName.localeCompare(b.buildName));
     const head = branches.find((b) => b.name === repo.defaultBranch);
     const scan = head && head.sha !== lastScan ? await this.configs.readAt(repo.fullName, head.sha, repo.defaultBranch) : null;
-    return { ref, branches: changed, branchCount: branches.length, deletedBranches, commits, builds: buildList, scan };
+    return { ref, branches: changed, branchCount: branches.length, known, deletedBranches, commits, builds: buildList, scan };
   }
 
   private async record(m: EntityManager, s: RepoSnapshot, syncId: string) {
@@ -301,12 +303,15 @@ export class GlobalSync {
     const events: NewEvent[] = await this.catalogue.upsertRepo(m, ref);
     const commits = [...s.commits.values()];
     const newCommits = await this.catalogue.recordCommits(m, ref.fullName, commits);
-    const heads = s.branches.map((b) => ({ branch: b.name, headSha: b.sha, headCommit: s.commits.get(b.sha) ?? null }));
+    // The SCM's heads are the truth of "now" and may move a head anywhere — but only a head
+    // nothing moved since the snapshot began: a push recorded meanwhile is newer than it.
+    const heads = s.branches.map((b) => ({ branch: b.name, headSha: b.sha, headCommit: s.commits.get(b.sha) ?? null, expectedSha: s.known.get(b.name) ?? null }));
     events.push(...(await this.catalogue.updateBranches(m, ref, heads)));
-    for (const name of s.deletedBranches) events.push(...(await this.catalogue.deleteBranch(m, ref.fullName, name)));
+    for (const name of s.deletedBranches) events.push(...(await this.catalogue.deleteBranch(m, ref.fullName, name, s.known.get(name))));
     events.push(...(await this.catalogue.recordBuilds(m, ref.fullName, s.builds)));
     let configs = 0;
-    if (s.scan) {
+    // Configs are read at the head the snapshot saw; a push recorded meanwhile read newer ones.
+    if (s.scan && (await this.catalogue.branchHead(m, ref.fullName, ref.defaultBranch)) === s.scan.sha) {
       events.push(...(await this.catalogue.applyConfigScan(m, ref, s.scan)).events);
       configs = s.scan.parsed.length;
     }

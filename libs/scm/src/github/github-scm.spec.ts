@@ -115,6 +115,15 @@ describe('GitHubScm (token credentials)', () => {
     await scm.redeliver({ kind: 'repo', repo: 'acme/billing', hookId: 7 }, bad.id);
     assert.equal(failed.attempts.length, 1);
   });
+
+  it('compares two commits (compare API): ahead, behind, identical; no common history is ScmNotFoundError', async () => {
+    const next = fake.seed.commit('acme/billing', { message: 'third', branch: 'compare', parents: [head], files: { 'src/y.ts': 'y' } });
+    assert.deepEqual(await scm.compareCommits('acme/billing', head, next), { status: 'ahead', aheadBy: 1, behindBy: 0 });
+    assert.deepEqual(await scm.compareCommits('acme/billing', next, head), { status: 'behind', aheadBy: 0, behindBy: 1 });
+    assert.equal((await scm.compareCommits('acme/billing', head, head)).status, 'identical');
+    const orphan = fake.seed.commit('acme/billing', { message: 'orphan', branch: 'orphan', parents: [], files: { z: 'z' } });
+    await assert.rejects(scm.compareCommits('acme/billing', head, orphan), ScmNotFoundError);
+  });
 });
 
 describe('GitHubScm (GitHub App credentials)', () => {

@@ -6,6 +6,8 @@ import type {
   ScmCheckRun,
   ScmCombinedStatus,
   ScmCommit,
+  ScmComparison,
+  ScmComparisonStatus,
   ScmFile,
   ScmHookDeliveries,
   ScmHookDelivery,
@@ -223,6 +225,16 @@ export class GitHubScm implements ScmReader, ScmHookDeliveries {
       if ((error as { status?: number }).status === 404) return null;
       throw toScmError(error, `file ${path} at ${ref} in ${fullName}`);
     }
+  }
+
+  async compareCommits(fullName: string, base: string, head: string): Promise<ScmComparison> {
+    const { owner, repo } = splitName(fullName);
+    const client = await this.clientFor(fullName);
+    // One commit per page: only the status and counts are used, not the commit list.
+    const res = await call(`comparison ${base}...${head} in ${fullName}`, () =>
+      client.rest.repos.compareCommitsWithBasehead({ owner, repo, basehead: `${base}...${head}`, per_page: 1 }),
+    );
+    return { status: res.data.status as ScmComparisonStatus, aheadBy: res.data.ahead_by, behindBy: res.data.behind_by };
   }
 
   async listHookDeliveries(hook: HookRef, since: string | null): Promise<ScmHookDelivery[]> {

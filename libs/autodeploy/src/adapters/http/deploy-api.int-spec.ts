@@ -61,7 +61,7 @@ before(async () => {
     ['acme/config', 'main', C1],
     ['acme/config', 'main', C2],
   ] as const) {
-    await publishRepo(h.bus, 'repo.branch.updated', repo, { repo, defaultBranch: 'main', branch, headSha: head, previousSha: null, headCommit: null });
+    await publishRepo(h.bus, 'repo.branch.updated', repo, { repo, defaultBranch: 'main', branch, headSha: head, previousSha: null, headCommit: null, forced: false });
   }
   for (const root of [billing, docs, ledger]) await publishRepo(h.bus, 'repo.config.discovered', 'acme/config', { config: root, configSha: C1 });
   await configVisible('billing-api');
@@ -432,7 +432,7 @@ describe('API requests racing the consumer on one config stream', () => {
     const heads = Array.from({ length: 8 }, (_, i) => sha((i + 1).toString(16)).replace(/^./, 'a'));
     const pushes = (async () => {
       for (const head of heads) {
-        await publishRepo(h.bus, 'repo.branch.updated', 'acme/config', { repo: 'acme/config', defaultBranch: 'main', branch: 'racing', headSha: head, previousSha: null, headCommit: null });
+        await publishRepo(h.bus, 'repo.branch.updated', 'acme/config', { repo: 'acme/config', defaultBranch: 'main', branch: 'racing', headSha: head, previousSha: null, headCommit: null, forced: false });
       }
     })();
     const pins = Promise.all(

@@ -2,8 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { Topics } from '@sluice/contracts';
 import { consumeEvents, Inbox } from '@sluice/event-store';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@sluice/messaging';
-import { ApplyScmEvent, SCM_EVENT_TYPES } from '../../application/apply-scm-event';
-import type { ConfigScan } from '../../application/catalogue';
+import { ApplyScmEvent, SCM_EVENT_TYPES, type PreparedScmEvent } from '../../application/apply-scm-event';
 import { GlobalSync } from '../../application/global-sync';
 
 export const REPO_SYNC_CONSUMER = 'repo-sync';
@@ -22,7 +21,7 @@ export class RepoSyncRuntime implements OnApplicationBootstrap, OnApplicationShu
 
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.ensureTopics([Topics.scm, Topics.repo]);
-    this.subscription = await consumeEvents<ConfigScan | null>(this.bus, this.inbox, {
+    this.subscription = await consumeEvents<PreparedScmEvent>(this.bus, this.inbox, {
       consumer: REPO_SYNC_CONSUMER,
       topics: [Topics.scm],
       types: SCM_EVENT_TYPES,

@@ -17,6 +17,7 @@ const unconfigured: ScmReader = {
   listCheckRunsForRef: refuse,
   readTree: refuse,
   readFile: refuse,
+  compareCommits: refuse,
 };
 
 export function scmFromConfig(config: ScmSettings, logger?: { warn(obj: object, msg: string): void }): ScmReader {
