@@ -36,7 +36,7 @@ async function historyOf(name: string): Promise<Array<{ type: string; data: Reco
 before(async () => {
   h = await startAutodeploy();
   await h.bus.subscribe({ group: 'team-policy-watcher', topics: [Topics.auth], handler: async (e) => void published.push(e) });
-  await publishRepo(h.bus, 'repo.branch.updated', 'acme/config', { repo: 'acme/config', defaultBranch: 'main', branch: 'main', headSha: C1, previousSha: null, headCommit: null });
+  await publishRepo(h.bus, 'repo.branch.updated', 'acme/config', { repo: 'acme/config', defaultBranch: 'main', branch: 'main', headSha: C1, previousSha: null, headCommit: null, forced: false });
   for (const r of [intoKubeSystem, intoSluice, intoOtherTeam, wellPlaced]) await publishRepo(h.bus, 'repo.config.discovered', 'acme/config', { config: r, configSha: C1 });
   await waitUntil(async () => (await request(h.http).get('/api/configs').set(auth(ADMIN_TOKEN))).body.configs?.length === 4, { message: 'configs registered' });
   payments = (await request(h.http).post('/api/admin/tokens').set(auth(ADMIN_TOKEN)).send({ team: 'payments' }).expect(201)).body.token;
@@ -48,7 +48,7 @@ after(async () => {
 
 describe('team policy: refusals in the decision and the history', () => {
   it('an autodeploy push into kube-system, Sluice’s namespace or another team’s namespace is rejected and recorded, never requested', async () => {
-    await publishRepo(h.bus, 'repo.branch.updated', 'acme/config', { repo: 'acme/config', defaultBranch: 'main', branch: 'main', headSha: S1, previousSha: C1, headCommit: null });
+    await publishRepo(h.bus, 'repo.branch.updated', 'acme/config', { repo: 'acme/config', defaultBranch: 'main', branch: 'main', headSha: S1, previousSha: C1, headCommit: null, forced: false });
     for (const [config, ns] of [
       ['escape-kube', 'kube-system'],
       ['escape-sluice', 'sluice-system'],
