@@ -7,4 +7,4 @@ export * from './events/common';
 export type { BuildConclusion } from './events/scm';
 export type { CommitStatusPhase } from './events/status';
 export { commitStatusPhase } from './events/status';
-export { teamName, teamPolicySpec, labelSelector, clusterKind } from './events/auth';
+export { teamName, teamPolicySpec, teamPolicySource, labelSelector, clusterKind } from './events/auth';

@@ -69,15 +69,24 @@ export const teamPolicySpec = z
   })
   .strict();
 
+/**
+ * Where a policy was set: `api` (the admin API, stream `team-policy-<team>`) or `cluster` (a
+ * TeamPolicy object, mirrored by kube-applier on stream `cluster-team-policy-<team>`). A team's
+ * cluster policy wins over its API policy.
+ */
+export const teamPolicySource = z.enum(['api', 'cluster']);
+
 export const teamPolicySetV1 = z.object({
   team: teamName,
+  source: teamPolicySource,
   policy: teamPolicySpec,
-  /** Who set it: `admin`. */
+  /** Who set it: `admin`, or `TeamPolicy/<name>` for the cluster. */
   setBy: z.string().min(1),
 });
 
 export const teamPolicyRemovedV1 = z.object({
   team: teamName,
-  /** Who removed it: `admin`. The team is back to the default policy. */
+  source: teamPolicySource,
+  /** Who removed it. Without a policy from either source, the team is back to the default policy. */
   removedBy: z.string().min(1),
 });

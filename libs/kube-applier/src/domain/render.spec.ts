@@ -127,7 +127,7 @@ describe('renderSpecs', () => {
   });
 
   it('renders a cluster-scoped kind its team policy lists, without a namespace; others stay refused', () => {
-    const policy = { ...defaultPolicy('payments'), source: 'configured' as const, clusterKinds: [{ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' }] };
+    const policy = { ...defaultPolicy('payments'), source: 'api' as const, clusterKinds: [{ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' }] };
     const role = 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: { name: payments-reader }\nrules: []\n';
     const [placed] = renderSpecs([file('r.yaml', role)], { ...input, policy });
     assert.equal(placed!.metadata.namespace, undefined);
@@ -168,7 +168,7 @@ describe('ownedObject', () => {
   });
 
   it('labels an allowed cluster-scoped object but gives it no owner reference (a namespaced owner cannot own it)', () => {
-    const policy = { ...defaultPolicy('payments'), source: 'configured' as const, clusterKinds: [{ group: 'example.com', kind: 'Widget' }] };
+    const policy = { ...defaultPolicy('payments'), source: 'api' as const, clusterKinds: [{ group: 'example.com', kind: 'Widget' }] };
     const obj = ownedObject({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }, owner, { policy, clusterScoped: true });
     assert.equal(obj.metadata.namespace, undefined);
     assert.equal(obj.metadata.labels?.['sluice.dev/config'], 'billing-api');

@@ -2,7 +2,7 @@ import { teamPolicySpec, type SluiceEventOf } from '@sluice/contracts';
 import type { EventStore } from '@sluice/event-store';
 import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
 import type { TeamPolicyReader, TeamPolicyWriter } from '../application/ports';
-import { teamPolicyRemovedEvent, teamPolicySetEvent, teamPolicyStream } from '../domain/events';
+import { teamPolicyRemovedEvent, teamPolicySetEvent, teamPolicyStream, type TeamPolicySource } from '../domain/events';
 import { defaultPolicy, type TeamPolicy, type TeamPolicySpec } from '../domain/policy';
 
 export type TeamPolicyEvent = SluiceEventOf<'team.policy.set'> | SluiceEventOf<'team.policy.removed'>;
@@ -13,9 +13,9 @@ function quoted(schema: string): string {
 }
 
 /**
- * `<schema>.team_policies`: the policies of `sluice.auth.v1` in a service's own schema (and
- * autodeploy's own record of what it appended). A removal keeps a row with no policy and the
- * stream version, so an older `set` redelivered after it cannot bring the policy back.
+ * `<schema>.team_policies`: the policies of `sluice.auth.v1` in a service's own schema, one row
+ * per team and source (`api`, `cluster`). A removal keeps its row with no policy and the stream
+ * version, so an older `set` redelivered after it cannot bring the policy back.
  */
 export class TeamPolicies1765000000000 implements MigrationInterface {
   name = 'TeamPolicies1765000000000';
@@ -23,11 +23,13 @@ export class TeamPolicies1765000000000 implements MigrationInterface {
     const s = quoted((q.connection.options as { schema?: string }).schema ?? 'public');
     await q.query(`
       CREATE TABLE ${s}.team_policies (
-        team        text PRIMARY KEY,
+        team        text NOT NULL,
+        source      text NOT NULL CHECK (source IN ('api', 'cluster')),
         policy      jsonb,
         version     integer NOT NULL,
         updated_by  text NOT NULL,
-        updated_at  timestamptz NOT NULL
+        updated_at  timestamptz NOT NULL,
+        PRIMARY KEY (team, source)
       )`);
   }
   async down(q: QueryRunner): Promise<void> {
@@ -44,6 +46,7 @@ export async function applyTeamPolicyEvent(manager: EntityManager, schema: strin
   const set = event.type === 'team.policy.set';
   await upsert(manager, schema, {
     team: event.data.team,
+    source: event.data.source,
     policy: set ? event.data.policy : null,
     version: event.streamVersion,
     by: set ? event.data.setBy : event.data.removedBy,
@@ -51,21 +54,29 @@ export async function applyTeamPolicyEvent(manager: EntityManager, schema: strin
   });
 }
 
-async function upsert(
-  manager: EntityManager,
-  schema: string,
-  row: { team: string; policy: TeamPolicySpec | null; version: number; by: string; at: string },
-): Promise<void> {
+interface PolicyRow {
+  team: string;
+  source: TeamPolicySource;
+  policy: TeamPolicySpec | null;
+  version: number;
+  by: string;
+  at: string;
+}
+
+async function upsert(manager: EntityManager, schema: string, row: PolicyRow): Promise<void> {
   const table = `${quoted(schema)}.team_policies`;
   await manager.query(
-    `INSERT INTO ${table} (team, policy, version, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (team) DO UPDATE SET policy = EXCLUDED.policy, version = EXCLUDED.version, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at
+    `INSERT INTO ${table} (team, source, policy, version, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (team, source) DO UPDATE SET policy = EXCLUDED.policy, version = EXCLUDED.version, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at
      WHERE ${table}.version < EXCLUDED.version`,
-    [row.team, row.policy === null ? null : JSON.stringify(row.policy), row.version, row.by, row.at],
+    [row.team, row.source, row.policy === null ? null : JSON.stringify(row.policy), row.version, row.by, row.at],
   );
 }
 
-/** Reads the projection; a team without a row (or with a removed policy) has its default. */
+/** The policy in force per team: the cluster's (a TeamPolicy) over the API's. */
+const IN_FORCE = `SELECT DISTINCT ON (team) team, source, policy FROM %t WHERE policy IS NOT NULL %w ORDER BY team, (source = 'cluster') DESC`;
+
+/** Reads the projection; a team without a policy from either source has its default. */
 export class PgTeamPolicies implements TeamPolicyReader {
   protected readonly table: string;
 
@@ -77,50 +88,62 @@ export class PgTeamPolicies implements TeamPolicyReader {
   }
 
   async policyOf(team: string): Promise<TeamPolicy> {
-    const [row]: Array<{ policy: unknown }> = await this.dataSource.query(`SELECT policy FROM ${this.table} WHERE team = $1 AND policy IS NOT NULL`, [team]);
-    return row ? configured(team, row.policy) : defaultPolicy(team);
+    const [row]: Array<{ team: string; source: TeamPolicySource; policy: unknown }> = await this.dataSource.query(IN_FORCE.replace('%t', this.table).replace('%w', 'AND team = $1'), [team]);
+    return row ? inForce(row) : defaultPolicy(team);
   }
 
   async list(): Promise<TeamPolicy[]> {
-    const rows: Array<{ team: string; policy: unknown }> = await this.dataSource.query(`SELECT team, policy FROM ${this.table} WHERE policy IS NOT NULL ORDER BY team`);
-    return rows.map((r) => configured(r.team, r.policy));
+    const rows: Array<{ team: string; source: TeamPolicySource; policy: unknown }> = await this.dataSource.query(IN_FORCE.replace('%t', this.table).replace('%w', ''));
+    return rows.map(inForce);
+  }
+
+  /** The policy one source holds for a team (the cluster mirror compares against it). */
+  async heldBy(team: string, source: TeamPolicySource): Promise<TeamPolicySpec | null> {
+    const [row]: Array<{ policy: unknown }> = await this.dataSource.query(`SELECT policy FROM ${this.table} WHERE team = $1 AND source = $2`, [team, source]);
+    return row?.policy ? teamPolicySpec.parse(row.policy) : null;
+  }
+
+  /** Teams whose policy `source` holds. */
+  async teamsOf(source: TeamPolicySource): Promise<string[]> {
+    const rows: Array<{ team: string }> = await this.dataSource.query(`SELECT team FROM ${this.table} WHERE source = $1 AND policy IS NOT NULL ORDER BY team`, [source]);
+    return rows.map((r) => r.team);
   }
 }
 
 /**
- * autodeploy's side: setting or removing a policy appends its event (the relay publishes it
- * on `sluice.auth.v1`) and updates the table in one transaction, so the API answers from
- * what was recorded and the other services learn the same.
+ * Records a policy change: appends its event (the relay publishes it on `sluice.auth.v1`) and
+ * updates the service's own table in one transaction, so the service answers from what it
+ * recorded and every other service learns the same. autodeploy records the admin API's
+ * policies; kube-applier mirrors TeamPolicy objects.
  */
 export class PgTeamPolicyWriter extends PgTeamPolicies implements TeamPolicyWriter {
   constructor(
     dataSource: DataSource,
     private readonly store: EventStore,
+    private readonly source: TeamPolicySource = 'api',
   ) {
     super(dataSource, store.schema);
   }
 
   async set(team: string, policy: TeamPolicySpec, by: string): Promise<TeamPolicy> {
-    const event = teamPolicySetEvent(team, policy, by);
-    await this.record(team, event, policy, by);
-    return configured(team, policy);
+    await this.record(team, teamPolicySetEvent(team, this.source, policy, by), policy, by);
+    return this.policyOf(team);
   }
 
   async remove(team: string, by: string): Promise<boolean> {
-    const current = await this.list();
-    if (!current.some((p) => p.team === team)) return false;
-    await this.record(team, teamPolicyRemovedEvent(team, by), null, by);
+    if ((await this.heldBy(team, this.source)) === null) return false;
+    await this.record(team, teamPolicyRemovedEvent(team, this.source, by), null, by);
     return true;
   }
 
   private async record(team: string, event: ReturnType<typeof teamPolicySetEvent> | ReturnType<typeof teamPolicyRemovedEvent>, policy: TeamPolicySpec | null, by: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const [appended] = await this.store.append(teamPolicyStream(team), 'any', [event], { manager });
-      await upsert(manager, this.schema, { team, policy, version: appended!.streamVersion, by, at: appended!.occurredAt });
+      const [appended] = await this.store.append(teamPolicyStream(team, this.source), 'any', [event], { manager });
+      await upsert(manager, this.schema, { team, source: this.source, policy, version: appended!.streamVersion, by, at: appended!.occurredAt });
     });
   }
 }
 
-function configured(team: string, stored: unknown): TeamPolicy {
-  return { team, source: 'configured', ...teamPolicySpec.parse(stored) };
+function inForce(row: { team: string; source: TeamPolicySource; policy: unknown }): TeamPolicy {
+  return { team: row.team, source: row.source, ...teamPolicySpec.parse(row.policy) };
 }

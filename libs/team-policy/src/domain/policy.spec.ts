@@ -5,7 +5,7 @@ import { checkClusterKind, checkPlacement, defaultPolicy, selectorMatches, type 
 
 const ctx = { sluiceNamespace: 'sluice-system' };
 const at = (namespace: string, configRepo = 'acme/deploy-configs') => ({ config: 'billing-api', team: 'payments', namespace, configRepo });
-const configured = (spec: Partial<TeamPolicy>): TeamPolicy => ({ ...defaultPolicy('payments'), source: 'configured', ...spec });
+const configured = (spec: Partial<TeamPolicy>): TeamPolicy => ({ ...defaultPolicy('payments'), source: 'api', ...spec });
 
 describe('team policy: placement', () => {
   it('the default policy allows <team> and <team>-* from any repository', () => {

@@ -13,8 +13,8 @@ export type ClusterKind = z.infer<typeof clusterKind>;
 
 export interface TeamPolicy extends TeamPolicySpec {
   readonly team: string;
-  /** `configured` by an admin, or the `default` of a team without one. */
-  readonly source: 'configured' | 'default';
+  /** Set through the admin `api`, by a TeamPolicy in the `cluster` (which wins), or the `default` of a team with neither. */
+  readonly source: 'api' | 'cluster' | 'default';
 }
 
 /**
@@ -71,7 +71,7 @@ export function checkNamespace(p: Omit<Placement, 'configRepo'>, policy: TeamPol
     return deny('ReservedNamespace', `config "${p.config}": namespace "${p.namespace}" is Sluice's own; no config may deploy there`);
   }
   if (isReserved(p.namespace)) {
-    if (policy.source === 'configured' && policy.namespaces.includes(p.namespace)) return ALLOWED;
+    if (policy.source !== 'default' && policy.namespaces.includes(p.namespace)) return ALLOWED;
     return deny(
       'ReservedNamespace',
       `config "${p.config}": namespace "${p.namespace}" is reserved (kube-*, default); only a team policy naming it exactly allows it`,
@@ -147,7 +147,8 @@ function describeSelector(selector: LabelSelector): string {
 
 function whose(policy: TeamPolicy): string {
   if (!policy.team) return 'the team policy';
-  return policy.source === 'default' ? `the default policy of team "${policy.team}"` : `the policy of team "${policy.team}"`;
+  if (policy.source === 'default') return `the default policy of team "${policy.team}"`;
+  return policy.source === 'cluster' ? `TeamPolicy "${policy.team}"` : `the policy of team "${policy.team}"`;
 }
 
 function listOf(items: readonly string[]): string {

@@ -20,12 +20,12 @@ export async function announceTeamPolicy(
 ): Promise<EventEnvelope> {
   const version = (versions.get(team) ?? 0) + 1;
   versions.set(team, version);
-  const envelope = tokenEnvelope(teamPolicySetEvent(team, policy, 'admin'), teamPolicyStream(team), version);
+  const envelope = tokenEnvelope(teamPolicySetEvent(team, 'api', policy, 'admin'), teamPolicyStream(team, 'api'), version);
   await bus.publish(Topics.auth, [envelope]);
   if (projectedIn) {
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const rows: Array<{ version: number }> = await projectedIn.dataSource.query(`SELECT version FROM "${projectedIn.schema}".team_policies WHERE team = $1`, [team]);
+      const rows: Array<{ version: number }> = await projectedIn.dataSource.query(`SELECT version FROM "${projectedIn.schema}".team_policies WHERE team = $1 AND source = 'api'`, [team]);
       if ((rows[0]?.version ?? 0) >= version) break;
       if (Date.now() > deadline) throw new Error(`the policy of team ${team} (version ${version}) did not reach ${projectedIn.schema}.team_policies within 10 s`);
       await new Promise((resolve) => setTimeout(resolve, 50));

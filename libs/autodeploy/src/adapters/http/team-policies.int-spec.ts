@@ -100,7 +100,7 @@ describe('team policy: the admin API', () => {
       .set(auth(ADMIN_TOKEN))
       .send({ repositories: ['acme/config'], namespaces: ['payments', 'web'] })
       .expect(200);
-    assert.equal(set.body.source, 'configured');
+    assert.equal(set.body.source, 'api');
     assert.deepEqual((await request(h.http).get('/api/admin/teams').set(auth(ADMIN_TOKEN)).expect(200)).body.policies.map((p: { team: string }) => p.team), ['payments']);
     await waitUntil(async () => published.some((e) => e.type === 'team.policy.set' && e.stream === 'team-policy-payments'), { message: 'policy announced' });
 
