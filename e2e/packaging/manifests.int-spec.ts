@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { APPLY_PATCH, KubeClient, KubeError, loadKubeConfig, withRetry, type KubeObject } from '@sluice/kube';
+import { createTestNamespace, installRbacCopy, serviceAccountMay, type AccessCheck } from '@sluice/kube/testing';
 import { requireEnv } from '@sluice/testing';
 import { loadKustomization, parseManifests, readRepoFile, SERVICES, type KubeManifest, type ServiceName } from './support';
 
@@ -13,7 +14,8 @@ import { loadKustomization, parseManifests, readRepoFile, SERVICES, type KubeMan
  *   unknown or misspelled field silently dropped;
  * - the pod of every Deployment is admitted under the `restricted` Pod Security Standard;
  * - the ServiceAccounts the Deployments name may do what their service does, and no more
- *   (SubjectAccessReview against the RBAC of deploy/rbac).
+ *   (SubjectAccessReview against a private copy of deploy/rbac: the one thing it adds to the
+ *   cluster, with a namespace standing in for a team's).
  */
 
 const FIELD_MANAGER = 'sluice-packaging-dry-run';
@@ -57,23 +59,8 @@ async function dryRunPod(namespace: string, s: ServiceName, spec: Record<string,
   );
 }
 
-async function allowed(serviceAccount: string, attrs: { verb: string; group: string; resource: string; subresource?: string; namespace?: string }): Promise<boolean> {
-  const review = await retrying('subjectaccessreview', () =>
-    client.request<{ status: { allowed: boolean } }>({
-      method: 'POST',
-      path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
-      body: {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SubjectAccessReview',
-        spec: {
-          user: `system:serviceaccount:sluice-system:${serviceAccount}`,
-          groups: ['system:serviceaccounts', 'system:serviceaccounts:sluice-system', 'system:authenticated'],
-          resourceAttributes: attrs,
-        },
-      },
-    }),
-  );
-  return review.status.allowed;
+async function allowed(serviceAccount: string, attrs: AccessCheck): Promise<boolean> {
+  return retrying('subjectaccessreview', () => serviceAccountMay(client, { namespace: 'sluice-system', name: serviceAccount }, attrs));
 }
 
 before(async () => {
@@ -154,18 +141,36 @@ describe('the Deployments on a real kube-apiserver', () => {
 
   it('grants the ServiceAccounts the Deployments run as what their services do, and no more', async () => {
     const sa = (s: ServiceName) => deployment(s).spec.template.spec.serviceAccountName;
-    const applier = sa('kube-applier');
-    assert.equal(await allowed(applier, { verb: 'patch', group: 'sluice.dev', resource: 'deployconfigs', namespace: 'payments' }), true);
-    assert.equal(await allowed(applier, { verb: 'patch', group: 'sluice.dev', resource: 'deployconfigs', subresource: 'status', namespace: 'payments' }), true);
-    assert.equal(await allowed(applier, { verb: 'patch', group: 'apps', resource: 'deployments', namespace: 'payments' }), true);
-    assert.equal(await allowed(applier, { verb: 'get', group: '', resource: 'secrets', namespace: 'payments' }), false, 'Secrets only where a namespace opts in');
+    assert.equal(sa('kube-applier'), 'sluice-kube-applier');
+    assert.equal(sa('commit-status'), 'sluice-commit-status');
+    // Their rules are checked on a private copy of deploy/rbac: the shared test cluster may have
+    // been started from another checkout's.
+    const rbac = await installRbacCopy(client);
+    const team = await createTestNamespace(client, 'payments');
+    try {
+      await rbac.bind(team, 'sluice-kube-applier-deployer', 'sluice-kube-applier', { verb: 'patch', group: 'apps', resource: 'deployments' });
+      const applier = (c: AccessCheck) => rbac.allowed('sluice-kube-applier', c);
+      assert.equal(await applier({ verb: 'list', group: 'sluice.dev', resource: 'deployconfigs' }), true, 'DeployConfigs read cluster-wide');
+      assert.equal(await applier({ verb: 'get', group: '', resource: 'namespaces', name: 'kube-system' }), true, 'namespace labels for team policies');
+      assert.equal(await applier({ verb: 'patch', group: 'sluice.dev', resource: 'deployconfigs', subresource: 'status', namespace: 'kube-system' }), true, 'a refusal is reported in status');
+      for (const [group, resource] of [['sluice.dev', 'deployconfigs'], ['apps', 'deployments'], ['', 'configmaps']] as const) {
+        assert.equal(await applier({ verb: 'patch', group, resource, namespace: team }), true, `${resource} where the operator bound the deployer role`);
+        for (const ns of ['kube-system', 'sluice-system', rbac.systemNamespace, 'payments-elsewhere']) {
+          assert.equal(await applier({ verb: 'patch', group, resource, namespace: ns }), false, `${resource} in ${ns}: no RoleBinding`);
+        }
+      }
+      assert.equal(await applier({ verb: 'get', group: '', resource: 'secrets', namespace: team }), false, 'Secrets only where a namespace opts in');
 
-    const status = sa('commit-status');
-    assert.equal(await allowed(status, { verb: 'create', group: 'sluice.dev', resource: 'commitstatuses', namespace: 'sluice-system' }), true);
-    assert.equal(await allowed(status, { verb: 'patch', group: 'sluice.dev', resource: 'commitstatuses', subresource: 'status', namespace: 'sluice-system' }), true);
-    assert.equal(await allowed(status, { verb: 'get', group: '', resource: 'secrets', namespace: 'sluice-system' }), true);
-    assert.equal(await allowed(status, { verb: 'list', group: '', resource: 'secrets', namespace: 'sluice-system' }), false);
-    assert.equal(await allowed(status, { verb: 'patch', group: 'sluice.dev', resource: 'deployconfigs', namespace: 'payments' }), false);
+      const status = (c: AccessCheck) => rbac.allowed('sluice-commit-status', c);
+      assert.equal(await status({ verb: 'create', group: 'sluice.dev', resource: 'commitstatuses', namespace: rbac.systemNamespace }), true);
+      assert.equal(await status({ verb: 'patch', group: 'sluice.dev', resource: 'commitstatuses', subresource: 'status', namespace: rbac.systemNamespace }), true);
+      assert.equal(await status({ verb: 'get', group: '', resource: 'secrets', namespace: rbac.systemNamespace, name: 'sluice-github' }), true);
+      assert.equal(await status({ verb: 'get', group: '', resource: 'secrets', namespace: rbac.systemNamespace, name: 'sluice-secrets' }), false, 'only the Secrets its Role names');
+      assert.equal(await status({ verb: 'list', group: '', resource: 'secrets', namespace: rbac.systemNamespace }), false);
+      assert.equal(await status({ verb: 'patch', group: 'sluice.dev', resource: 'deployconfigs', namespace: team }), false);
+    } finally {
+      await rbac.remove();
+    }
 
     for (const s of ['webhook-ingest', 'repo-sync', 'autodeploy'] as const) {
       assert.equal(await allowed(sa(s), { verb: 'list', group: 'sluice.dev', resource: 'deployconfigs' }), false, `${s}: no cluster rights`);

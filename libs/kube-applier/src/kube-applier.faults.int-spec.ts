@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import type { EventEnvelope } from '@sluice/contracts';
 import { loadKubeConfig, patchStatus, type KubeClient } from '@sluice/kube';
-import { adminClient, createTestNamespace, deleteTestNamespace, serviceAccountToken, TcpProxy } from '@sluice/kube/testing';
+import { adminClient, createTestNamespace, deleteTestNamespace, TcpProxy } from '@sluice/kube/testing';
 import { createTestDatabase, requireEnv, uniqueName, waitUntil, type TestDatabase } from '@sluice/testing';
 import { InMemorySpecSource } from './adapters/spec-sources';
 import type { DeployConfigObject } from './domain/deploy-config';
 import { FaultInjectingClient } from './testing/faults';
-import { outcomesOf, publish, request, sha, startKubeApplier, type Harness } from './testing/harness';
+import { applierAccess, outcomesOf, publish, request, sha, startKubeApplier, type ApplierAccess, type Harness } from './testing/harness';
 
 /*
  * Convergence under the API server's transient failures: 429 with Retry-After, 409
@@ -47,6 +47,7 @@ describe('kube-applier converges through API server faults and its own restart',
   let client: FaultInjectingClient;
   let db: TestDatabase;
   let h: Harness | undefined;
+  let access: ApplierAccess | undefined;
   const env = { KUBE_APPLIER_PROGRESS_DEADLINE_SECONDS: '60', KUBE_APPLIER_RESYNC_SECONDS: '1', KUBE_APPLIER_HEALTH_POLL_SECONDS: '0.2' };
   const depRef = () => ({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: 'api' });
   const dcRef = () => ({ apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig', namespace: ns, name: CONFIG });
@@ -69,7 +70,8 @@ describe('kube-applier converges through API server faults and its own restart',
     const server = new URL(admin.server);
     proxy = new TcpProxy(server.hostname, Number(server.port));
     await proxy.start();
-    const token = await serviceAccountToken(admin, 'sluice-system', 'sluice-kube-applier');
+    access = await applierAccess(admin, [ns]);
+    const token = access.token;
     client = new FaultInjectingClient(
       loadKubeConfig({ from: 'token', server: `https://${server.hostname}:${proxy.port}`, token, caFile: requireEnv('SLUICE_TEST_KUBE_CA') }),
     );
@@ -80,6 +82,7 @@ describe('kube-applier converges through API server faults and its own restart',
   after(async () => {
     await h?.close();
     await proxy?.stop();
+    await access?.rbac.remove();
     await db?.drop();
     if (ns) await deleteTestNamespace(admin, ns);
   });

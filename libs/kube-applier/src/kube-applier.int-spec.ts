@@ -2,12 +2,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { applyObject, KubeClient, mergePatch, patchStatus, withBearerToken, type KubeObject } from '@sluice/kube';
-import { adminClient, createTestNamespace, deleteTestNamespace, serviceAccountToken } from '@sluice/kube/testing';
+import { applyObject, mergePatch, patchStatus, type KubeClient, type KubeObject } from '@sluice/kube';
+import { adminClient, createTestNamespace, deleteTestNamespace } from '@sluice/kube/testing';
 import { waitUntil } from '@sluice/testing';
 import { InMemorySpecSource } from './adapters/spec-sources';
 import type { DeployConfigObject } from './domain/deploy-config';
-import { outcomesOf, publish, request, sha, startKubeApplier, type Harness, type Target } from './testing/harness';
+import { applierAccess, outcomesOf, publish, request, sha, startKubeApplier, type ApplierAccess, type Harness, type Target } from './testing/harness';
 
 /*
  * kube-applier against the real kube-apiserver of the test infrastructure, with the
@@ -67,6 +67,7 @@ describe('kube-applier on a real kube-apiserver (least-privilege RBAC)', () => {
   let admin: KubeClient;
   let ns: string;
   let h: Harness;
+  let access: ApplierAccess | undefined;
   const target = (t: Omit<Target, 'config' | 'namespace'>): Target => ({ config: CONFIG, namespace: ns, ...t });
   const ref = (kind: string, name: string, apiVersion = 'v1') => ({ apiVersion, kind, namespace: ns, name });
   const deploymentRef = () => ref('Deployment', 'web', 'apps/v1');
@@ -104,16 +105,16 @@ describe('kube-applier on a real kube-apiserver (least-privilege RBAC)', () => {
     admin = adminClient();
     await installCrd(admin);
     ns = await createTestNamespace(admin, 'applier');
-    const token = await serviceAccountToken(admin, 'sluice-system', 'sluice-kube-applier');
-    const client = new KubeClient(withBearerToken(admin.config, token));
+    access = await applierAccess(admin, [ns]);
     h = await startKubeApplier({
       env: { KUBE_APPLIER_PROGRESS_DEADLINE_SECONDS: '4', KUBE_APPLIER_RESYNC_SECONDS: '1', KUBE_APPLIER_HEALTH_POLL_SECONDS: '0.2' },
-      module: { specSource: specs, kubeClient: client, watchNamespace: ns },
+      module: { specSource: specs, kubeClient: access.client, watchNamespace: ns },
     });
   });
 
   after(async () => {
     await h?.close();
+    await access?.rbac.remove();
     if (ns) await deleteTestNamespace(admin, ns);
   });
 
@@ -269,21 +270,23 @@ describe('kube-applier sees a rollout end through its workload watch', () => {
   let admin: KubeClient;
   let ns: string;
   let h: Harness;
+  let access: ApplierAccess | undefined;
 
   before(async () => {
     admin = adminClient();
     await installCrd(admin);
     ns = await createTestNamespace(admin, 'applier-watch');
-    const token = await serviceAccountToken(admin, 'sluice-system', 'sluice-kube-applier');
+    access = await applierAccess(admin, [ns]);
     // Resync and health poll far beyond the test: only the watch can report the rollout.
     h = await startKubeApplier({
       env: { KUBE_APPLIER_RESYNC_SECONDS: '600', KUBE_APPLIER_HEALTH_POLL_SECONDS: '600' },
-      module: { specSource: specs, kubeClient: new KubeClient(withBearerToken(admin.config, token)), watchNamespace: ns },
+      module: { specSource: specs, kubeClient: access.client, watchNamespace: ns },
     });
   });
 
   after(async () => {
     await h?.close();
+    await access?.rbac.remove();
     if (ns) await deleteTestNamespace(admin, ns);
   });
 

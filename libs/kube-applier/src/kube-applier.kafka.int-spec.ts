@@ -2,13 +2,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Topics, type EventEnvelope } from '@sluice/contracts';
 import { FakeGitHub } from '@sluice/fake-scm';
-import { KubeClient, withBearerToken } from '@sluice/kube';
-import { adminClient, createTestNamespace, deleteTestNamespace, serviceAccountToken } from '@sluice/kube/testing';
+import type { KubeClient } from '@sluice/kube';
+import { adminClient, createTestNamespace, deleteTestNamespace } from '@sluice/kube/testing';
 import { createMessageBus, type MessageBus, type Subscription } from '@sluice/messaging';
 import { GitHubScm } from '@sluice/scm';
 import { kafkaBrokers, uniqueName, waitUntil } from '@sluice/testing';
 import { ScmSpecSource } from './adapters/scm-spec-source';
-import { publish, request, startKubeApplier, type Harness } from './testing/harness';
+import { applierAccess, publish, request, startKubeApplier, type ApplierAccess, type Harness } from './testing/harness';
 
 /*
  * End to end through Kafka: a deploy.requested published on sluice.deploy.v1 → specs read
@@ -23,6 +23,7 @@ describe('kube-applier through Kafka, GitHub and the kube-apiserver', () => {
   let ns: string;
   let github: FakeGitHub;
   let h: Harness;
+  let access: ApplierAccess | undefined;
   let observer: MessageBus;
   let subscription: Subscription;
   let configSha: string;
@@ -45,13 +46,13 @@ describe('kube-applier through Kafka, GitHub and the kube-apiserver', () => {
       },
     });
     const prefix = `${uniqueName('ka')}.`;
-    const token = await serviceAccountToken(admin, 'sluice-system', 'sluice-kube-applier');
+    access = await applierAccess(admin, [ns]);
     h = await startKubeApplier({
       messaging: { brokers: kafkaBrokers(), topicPrefix: prefix, clientId: 'kube-applier-test' },
       env: { KUBE_APPLIER_RESYNC_SECONDS: '5', KUBE_APPLIER_HEALTH_POLL_SECONDS: '0.2' },
       module: {
         specSource: new ScmSpecSource(new GitHubScm({ baseUrl: github.url, credentials: { kind: 'token', token: TOKEN } })),
-        kubeClient: new KubeClient(withBearerToken(admin.config, token)),
+        kubeClient: access.client,
         watchNamespace: ns,
       },
     });
@@ -71,6 +72,7 @@ describe('kube-applier through Kafka, GitHub and the kube-apiserver', () => {
     await observer?.close();
     await h?.close();
     await github?.stop();
+    await access?.rbac.remove();
     if (ns) await deleteTestNamespace(admin, ns);
   });
 

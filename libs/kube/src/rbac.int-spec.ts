@@ -2,20 +2,23 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitUntil } from '@sluice/testing';
 import { applyObject, mergePatch, patchStatus } from './apply';
-import { KubeClient } from './client';
+import type { KubeClient } from './client';
 import { KubeForbiddenError } from './errors';
-import { withBearerToken } from './kube-config';
+import { withRetry } from './retry';
 import type { KubeObject, ObjectRef } from './types';
 import { watchResources } from './watch';
-import { adminClient, createTestNamespace, deleteTestNamespace, randomSuffix, serviceAccountToken } from './testing/env';
+import { adminClient, createTestNamespace, deleteTestNamespace, randomSuffix } from './testing/env';
+import { installRbacCopy, type AccessCheck, type RbacCopy } from './testing/rbac';
 
 /*
- * The RBAC in deploy/rbac/, exercised with real service-account tokens (TokenRequest API):
- * every call the services make is allowed; what they must not do is forbidden.
+ * The RBAC in deploy/rbac/, exercised with real service-account tokens (TokenRequest API) and
+ * SubjectAccessReviews, on a private copy of it (testing/rbac.ts: the shared test cluster may
+ * hold another checkout's rules): every call the services make is allowed; what they must
+ * not do is forbidden.
  */
 
-const SYSTEM_NS = 'sluice-system';
 const SHA = '0123456789abcdef0123456789abcdef01234567';
+const DEPLOYER = 'sluice-kube-applier-deployer';
 
 async function forbidden(p: Promise<unknown>, what: string): Promise<void> {
   const err = await p.then(
@@ -25,17 +28,14 @@ async function forbidden(p: Promise<unknown>, what: string): Promise<void> {
   assert.ok(err instanceof KubeForbiddenError, `${what}: expected 403, got ${String(err)}`);
 }
 
-async function tokenClient(admin: KubeClient, serviceAccount: string): Promise<KubeClient> {
-  return new KubeClient(withBearerToken(admin.config, await serviceAccountToken(admin, SYSTEM_NS, serviceAccount)));
-}
-
 /**
  * list + a watch that reaches SYNCED and stays open for a moment without errors other than
  * 410 Gone (the server may expire a resourceVersion at any time; the watcher relists, and
  * that says nothing about RBAC).
  */
 async function listAndWatch(client: KubeClient, ref: Omit<ObjectRef, 'name'>): Promise<void> {
-  await client.list(ref);
+  // Retried: another test file re-applying a CRD makes its storage answer 429 for a moment.
+  await withRetry(() => client.list(ref));
   const watcher = watchResources(client, { ...ref, backoff: { initialDelayMs: 10, maxDelayMs: 20 } });
   try {
     await watcher.waitForSync();
@@ -46,37 +46,91 @@ async function listAndWatch(client: KubeClient, ref: Omit<ObjectRef, 'name'>): P
   }
 }
 
+const configMap = (namespace: string, name = `cm-${randomSuffix()}`): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { a: '1' } });
+const deployment = (namespace: string): KubeObject => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: `d-${randomSuffix()}`, namespace },
+  spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
+});
+const deployConfig = (namespace: string, name = `dc-${randomSuffix()}`): KubeObject => ({
+  apiVersion: 'sluice.dev/v1alpha1',
+  kind: 'DeployConfig',
+  metadata: { name, namespace },
+  spec: { team: 'payments', artifactSha: null, configSha: SHA, imageTag: null, specs: [] },
+});
+
+/** Neither service may change who may do what, make namespaces, or touch Secrets where nothing grants it. */
+async function cannotEscalate(client: KubeClient, namespaces: string[], who: string): Promise<void> {
+  await forbidden(applyObject(client, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: `x-${randomSuffix()}` }, rules: [] } as KubeObject, { fieldManager: 'sluice' }), `${who}: apply ClusterRole`);
+  await forbidden(client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `x-${randomSuffix()}` } }), `${who}: create Namespace`);
+  for (const namespace of namespaces) {
+    await forbidden(
+      client.create({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: `x-${randomSuffix()}`, namespace },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+        subjects: [{ kind: 'User', name: 'mallory' }],
+      } as KubeObject),
+      `${who}: create RoleBinding in ${namespace}`,
+    );
+    await forbidden(client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `x-${randomSuffix()}`, namespace }, stringData: { k: 'v' } }), `${who}: create Secret in ${namespace}`);
+  }
+}
+
 describe('RBAC in deploy/rbac on a real kube-apiserver', () => {
   let admin: KubeClient;
+  let rbac: RbacCopy;
+  /** A team namespace the operator bound sluice-kube-applier-deployer in. */
   let ns: string;
+  /** Another team's namespace: no binding. */
   let other: string;
+  const canI = (check: AccessCheck) => rbac.allowed('sluice-kube-applier', check);
 
   before(async () => {
     admin = adminClient();
+    rbac = await installRbacCopy(admin);
     ns = await createTestNamespace(admin, 'rbac');
     other = await createTestNamespace(admin, 'rbac-other');
     for (const n of [ns, other]) {
       await admin.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: n }, stringData: { password: 'x' } });
     }
+    await rbac.bind(ns, DEPLOYER, 'sluice-kube-applier', { verb: 'patch', group: 'apps', resource: 'deployments' });
   });
   after(async () => {
+    await rbac?.remove();
     await deleteTestNamespace(admin, ns);
     await deleteTestNamespace(admin, other);
   });
 
   describe('sluice-kube-applier', () => {
     let applier: KubeClient;
+    /** Namespaces with no RoleBinding for kube-applier: the cluster's, Sluice's own (the copy's and the real one), another team's. */
+    let unbound: string[];
     before(async () => {
-      applier = await tokenClient(admin, 'sluice-kube-applier');
+      applier = await rbac.client('sluice-kube-applier');
+      unbound = ['kube-system', rbac.systemNamespace, 'sluice-system', other];
     });
 
-    it('manages DeployConfigs and their status in any namespace', async () => {
-      const dc: KubeObject = {
-        apiVersion: 'sluice.dev/v1alpha1',
-        kind: 'DeployConfig',
-        metadata: { name: 'billing-api', namespace: ns },
-        spec: { team: 'payments', artifactSha: null, configSha: SHA, imageTag: null, specs: [] },
-      };
+    it('reads DeployConfigs, health-checked workloads and namespaces cluster-wide, and writes DeployConfig status anywhere', async () => {
+      await listAndWatch(applier, { apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig' });
+      for (const [apiVersion, kind] of [['apps/v1', 'Deployment'], ['apps/v1', 'StatefulSet'], ['apps/v1', 'DaemonSet'], ['batch/v1', 'Job']] as const) {
+        await listAndWatch(applier, { apiVersion, kind });
+      }
+      await applier.get({ apiVersion: 'v1', kind: 'Namespace', name: other });
+      await forbidden(applier.list({ apiVersion: 'v1', kind: 'Namespace' }), 'list namespaces');
+      await forbidden(mergePatch(applier, { apiVersion: 'v1', kind: 'Namespace', name: other }, { metadata: { labels: { team: 'x' } } }), 'label a namespace');
+      // A DeployConfig in a namespace kube-applier may not deploy to: it can say so in its status, nothing more.
+      const dc = await admin.create(deployConfig(other));
+      const ref = { apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig', namespace: other, name: dc.metadata.name! };
+      await patchStatus(applier, ref, { phase: 'Failed', observedGeneration: 1 }, { fieldManager: 'sluice' });
+      await forbidden(mergePatch(applier, ref, { metadata: { labels: { x: 'y' } } }), 'patch a DeployConfig in an unbound namespace');
+      await forbidden(applier.delete(ref), 'delete a DeployConfig in an unbound namespace');
+    });
+
+    it('manages DeployConfigs in a bound namespace', async () => {
+      const dc = deployConfig(ns, 'billing-api');
       const ref = { apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig', namespace: ns, name: 'billing-api' };
       await applier.create(dc, { fieldManager: 'sluice' });
       await applyObject(applier, dc, { fieldManager: 'sluice' });
@@ -84,12 +138,11 @@ describe('RBAC in deploy/rbac on a real kube-apiserver', () => {
       const current = await applier.get(ref);
       await applier.request({ method: 'PUT', path: await applier.path(ref), body: current });
       await patchStatus(applier, ref, { phase: 'Applying', observedGeneration: 1 }, { fieldManager: 'sluice' });
-      await listAndWatch(applier, { apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig' });
       await listAndWatch(applier, { apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig', namespace: ns });
       assert.equal(await applier.delete(ref), true);
     });
 
-    it('server-side-applies, reads, lists and deletes every common workload kind', async () => {
+    it('server-side-applies, reads, lists and deletes every common workload kind in a bound namespace', async () => {
       const labels = { app: 'web' };
       const podSpec = { containers: [{ name: 'web', image: 'nginx:1.27' }] };
       const objects: KubeObject[] = [
@@ -111,41 +164,46 @@ describe('RBAC in deploy/rbac on a real kube-apiserver', () => {
         const ref = { apiVersion: o.apiVersion, kind: o.kind, namespace: ns, name: o.metadata.name! };
         await applyObject(applier, o, { fieldManager: 'sluice', force: true });
         await applier.get(ref);
-        await applier.list({ apiVersion: o.apiVersion, kind: o.kind }, { labelSelector: 'sluice.dev/config=web' });
+        await applier.list({ apiVersion: o.apiVersion, kind: o.kind, namespace: ns }, { labelSelector: 'sluice.dev/config=web' });
         await listAndWatch(applier, { apiVersion: o.apiVersion, kind: o.kind, namespace: ns });
         assert.equal(await applier.delete(ref), true, `delete ${o.kind}`);
       }
     });
 
-    it('may not write workload status, RBAC, namespaces, or read Secrets anywhere unless bound per namespace', async () => {
-      await applyObject(applier, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: ns } }, { fieldManager: 'sluice' });
-      const deploy: KubeObject = {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: 'st', namespace: ns },
-        spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
-      };
-      await applyObject(applier, deploy, { fieldManager: 'sluice' });
-      await forbidden(patchStatus(applier, { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: 'st' }, { replicas: 3 }), 'deployments/status');
+    it('may not create, change or delete a Deployment, ConfigMap or DeployConfig in a namespace without its RoleBinding', async () => {
+      for (const namespace of unbound) {
+        for (const [group, resource] of [['apps', 'deployments'], ['', 'configmaps'], ['sluice.dev', 'deployconfigs'], ['', 'services'], ['batch', 'jobs']] as const) {
+          for (const verb of ['create', 'patch', 'update', 'delete']) {
+            assert.equal(await canI({ verb, group, resource, namespace }), false, `${verb} ${resource} in ${namespace}`);
+          }
+        }
+        assert.equal(await canI({ verb: 'get', resource: 'configmaps', namespace }), false, `get configmaps in ${namespace}`);
+        await forbidden(applyObject(applier, configMap(namespace), { fieldManager: 'sluice', force: true }), `apply a ConfigMap in ${namespace}`);
+        await forbidden(applyObject(applier, deployment(namespace), { fieldManager: 'sluice', force: true }), `apply a Deployment in ${namespace}`);
+        await forbidden(applier.create(deployConfig(namespace)), `create a DeployConfig in ${namespace}`);
+      }
+      // ... and may in the namespace the operator bound.
+      for (const [group, resource] of [['apps', 'deployments'], ['', 'configmaps'], ['sluice.dev', 'deployconfigs']] as const) {
+        for (const verb of ['create', 'patch', 'delete']) assert.equal(await canI({ verb, group, resource, namespace: ns }), true, `${verb} ${resource} in ${ns}`);
+      }
+      for (const obj of [configMap(ns), deployment(ns)]) {
+        await applyObject(applier, obj, { fieldManager: 'sluice', force: true });
+        await applier.delete({ apiVersion: obj.apiVersion, kind: obj.kind, namespace: ns, name: obj.metadata.name! });
+      }
+    });
 
+    it('may not write workload status, RBAC, namespaces, or Secrets unless a namespace opts in to Secrets', async () => {
+      const d = deployment(ns);
+      await applyObject(applier, d, { fieldManager: 'sluice' });
+      await forbidden(patchStatus(applier, { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: d.metadata.name! }, { replicas: 3 }), 'deployments/status');
+      await cannotEscalate(applier, [ns, ...unbound], 'kube-applier');
       await forbidden(applier.list({ apiVersion: 'v1', kind: 'Secret' }), 'list secrets cluster-wide');
       await forbidden(applier.get({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'db' }), 'get secret (not bound)');
       await forbidden(applier.list({ apiVersion: 'v1', kind: 'Pod' }), 'list pods');
-      await forbidden(applier.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `x-${randomSuffix()}` } }), 'create namespace');
-      await forbidden(
-        applyObject(applier, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: `x-${randomSuffix()}` }, rules: [] }, { fieldManager: 'sluice' }),
-        'apply ClusterRole',
-      );
+      await forbidden(applier.list({ apiVersion: 'v1', kind: 'ConfigMap' }), 'list configmaps cluster-wide');
 
       // A team opts a namespace in to Secrets with a RoleBinding to sluice-kube-applier-secrets.
-      await admin.create({
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'RoleBinding',
-        metadata: { name: 'sluice-kube-applier-secrets', namespace: ns },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'sluice-kube-applier-secrets' },
-        subjects: [{ kind: 'ServiceAccount', name: 'sluice-kube-applier', namespace: SYSTEM_NS }],
-      });
-      // The API server's RBAC authorizer learns of a new binding through its informer, a moment later.
+      await rbac.bind(ns, 'sluice-kube-applier-secrets', 'sluice-kube-applier', { verb: 'get', resource: 'secrets', name: 'db' });
       await waitUntil(async () => Boolean(await applier.get({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'db' })), {
         message: 'the RoleBinding never took effect',
       });
@@ -159,19 +217,20 @@ describe('RBAC in deploy/rbac on a real kube-apiserver', () => {
 
   describe('sluice-commit-status', () => {
     let cs: KubeClient;
-    const secretName = `gh-token-${randomSuffix()}`;
+    /** The token Secret deploy/rbac names (COMMIT_STATUS_GITHUB_SECRET's default), and one it does not. */
+    const listed = 'sluice-github';
+    const unlisted = `gh-token-${randomSuffix()}`;
     before(async () => {
-      cs = await tokenClient(admin, 'sluice-commit-status');
-      await admin.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: secretName, namespace: SYSTEM_NS }, stringData: { token: 't' } });
+      cs = await rbac.client('sluice-commit-status');
+      for (const name of [listed, unlisted]) {
+        await admin.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: rbac.systemNamespace }, stringData: { token: name } });
+      }
       await admin.create({
         apiVersion: 'sluice.dev/v1alpha1',
         kind: 'GitRepo',
         metadata: { name: 'billing', namespace: ns },
-        spec: { provider: 'github', owner: 'acme', name: 'billing', secretRef: { name: secretName } },
+        spec: { provider: 'github', owner: 'acme', name: 'billing', secretRef: { name: listed } },
       });
-    });
-    after(async () => {
-      await admin.delete({ apiVersion: 'v1', kind: 'Secret', namespace: SYSTEM_NS, name: secretName });
     });
 
     it('manages CommitStatuses and their status, reads GitRepos', async () => {
@@ -195,14 +254,18 @@ describe('RBAC in deploy/rbac on a real kube-apiserver', () => {
       assert.equal(await cs.delete(ref), true);
     });
 
-    it('reads token Secrets only in sluice-system, by name, and may not change GitRepos', async () => {
-      const token = await cs.get<KubeObject & { data: Record<string, string> }>({ apiVersion: 'v1', kind: 'Secret', namespace: SYSTEM_NS, name: secretName });
-      assert.equal(Buffer.from(token.data.token!, 'base64').toString(), 't');
-      await forbidden(cs.list({ apiVersion: 'v1', kind: 'Secret', namespace: SYSTEM_NS }), 'list secrets in sluice-system');
+    it('reads only the token Secrets its Role names, in its own namespace; may not change GitRepos or escalate', async () => {
+      const token = await cs.get<KubeObject & { data: Record<string, string> }>({ apiVersion: 'v1', kind: 'Secret', namespace: rbac.systemNamespace, name: listed });
+      assert.equal(Buffer.from(token.data.token!, 'base64').toString(), listed);
+      await forbidden(cs.get({ apiVersion: 'v1', kind: 'Secret', namespace: rbac.systemNamespace, name: unlisted }), 'get a Secret not in resourceNames');
+      assert.equal(await rbac.allowed('sluice-commit-status', { verb: 'get', resource: 'secrets', namespace: rbac.systemNamespace, name: unlisted }), false);
+      await forbidden(cs.list({ apiVersion: 'v1', kind: 'Secret', namespace: rbac.systemNamespace }), 'list secrets in its namespace');
       await forbidden(cs.list({ apiVersion: 'v1', kind: 'Secret' }), 'list secrets cluster-wide');
-      await forbidden(cs.get({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'db' }), 'get secret outside sluice-system');
+      await forbidden(cs.get({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'db' }), 'get secret outside its namespace');
       await forbidden(mergePatch(cs, { apiVersion: 'sluice.dev/v1alpha1', kind: 'GitRepo', namespace: ns, name: 'billing' }, { spec: { owner: 'evil' } }), 'patch GitRepo');
       await forbidden(cs.list({ apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig' }), 'list DeployConfigs');
+      await forbidden(applyObject(cs, deployment(ns), { fieldManager: 'sluice-commit-status', force: true }), 'apply a Deployment');
+      await cannotEscalate(cs, [ns, rbac.systemNamespace, 'kube-system'], 'commit-status');
     });
   });
 });

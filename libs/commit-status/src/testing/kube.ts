@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyObject, KubeClient, withBearerToken, type KubeObject } from '@sluice/kube';
+import { serviceAccountMay } from '@sluice/kube/testing';
 import { parseAllDocuments } from 'yaml';
 
 /** Test-only helpers for the real kube-apiserver (not exported from the library). */
@@ -23,13 +25,20 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, wh
   }
 }
 
-/** The CRDs and RBAC as in deploy/ (additive changes of this service included), applied by the admin. */
+/** The Role of deploy/rbac that names the token Secrets commit-status may read: the operator's list, not the tests'. */
+const SECRETS_ROLE = 'sluice-commit-status-secrets';
+
+/**
+ * The CRDs and RBAC as in deploy/ (additive changes of this service included), applied by the
+ * admin — except the Secrets Role and its binding: a test grants the Secrets it made with
+ * grantSecrets, so no run narrows or widens the names another run relies on.
+ */
 export async function applyDeployManifests(admin: KubeClient): Promise<void> {
   const root = join(__dirname, '../../../..');
   for (const file of ['deploy/crds/sluice.dev_commitstatuses.yaml', 'deploy/crds/sluice.dev_gitrepos.yaml', 'deploy/rbac/commit-status.yaml']) {
     for (const doc of parseAllDocuments(readFileSync(join(root, file), 'utf8'))) {
       const obj = doc.toJS() as KubeObject | null;
-      if (obj) await applyObject(admin, obj, { fieldManager: 'sluice-deploy', force: true });
+      if (obj && obj.metadata.name !== SECRETS_ROLE) await applyObject(admin, obj, { fieldManager: 'sluice-deploy', force: true });
     }
   }
   // Wait until the CRD's new schema serves (status.scm kept, not pruned).
@@ -45,3 +54,31 @@ export async function serviceAccountClient(admin: KubeClient): Promise<KubeClien
   return new KubeClient(withBearerToken(admin.config, res.status.token));
 }
 
+
+/**
+ * What the operator does for a GitRepo's token Secret (deploy/rbac/README.md): lets the
+ * ServiceAccount get these Secrets by name, with a Role of this test's own; waits until the
+ * API server's authorizer knows it.
+ */
+export async function grantSecrets(admin: KubeClient, names: string[]): Promise<void> {
+  const name = `${SECRETS_ROLE}-test-${randomBytes(4).toString('hex')}`;
+  await admin.create({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name, namespace: SYSTEM_NS },
+    rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: names, verbs: ['get'] }],
+  } as KubeObject);
+  await admin.create({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name, namespace: SYSTEM_NS },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [{ kind: 'ServiceAccount', name: 'sluice-commit-status', namespace: SYSTEM_NS }],
+  } as KubeObject);
+  for (const secret of names) {
+    await eventually(
+      () => serviceAccountMay(admin, { namespace: SYSTEM_NS, name: 'sluice-commit-status' }, { verb: 'get', resource: 'secrets', namespace: SYSTEM_NS, name: secret }),
+      `get on Secret ${secret} granted`,
+    );
+  }
+}

@@ -26,6 +26,7 @@ import {
 import { RenderError } from '../domain/errors';
 import { aggregateHealth, HEALTH_CHECKED_KINDS } from '../domain/health';
 import { decide, deployIdOf, isNewTarget, isUndeploy, statusChanged, type Decision, type PassResult } from '../domain/reconcile';
+import { inInventory, ownershipRefusal, passRefusal, type OwnershipRefusal } from '../domain/ownership';
 import { ownedObject } from '../domain/render';
 import { targetReason } from './kube-target';
 import { driftReverted, objectsPruned, reconcileDuration } from './metrics';
@@ -63,8 +64,8 @@ class Stalled extends Error {
 
 /**
  * One reconcile pass over one DeployConfig, from the cluster's state only (so a restart
- * resumes where the cluster is): server-side apply of every spec (forced, manager `sluice`),
- * prune what left the specs, judge health, report outcomes once, then write status if it
+ * resumes where the cluster is): server-side apply of every spec (forced, manager `sluice`) once
+ * none belongs to another config or to nobody (domain/ownership.ts), prune what left the specs, judge health, report outcomes once, then write status if it
  * changed. Transient API errors are thrown for the queue to back off; refusals stall.
  */
 export class DeployConfigReconciler {
@@ -167,6 +168,9 @@ export class DeployConfigReconciler {
       }
       return { kind: 'applied', inventory: desiredInventory, health: aggregateHealth(workloads), drifted: [] };
     }
+    // Every object is checked before any is applied (or named by the inventory), so a refused
+    // pass changes nothing in the cluster.
+    const before = await this.readAndCheckOwnership(desired, { config, inventory: previous, fresh }, caches);
     const inventoryBefore = union(previous, desiredInventory);
     if (fresh && inventoryBefore.length > previous.length) {
       // Record what is about to exist before creating it: a crash mid-apply must not leave
@@ -177,12 +181,12 @@ export class DeployConfigReconciler {
 
     const applied: KubeObject[] = [];
     const drifted: InventoryEntry[] = [];
-    for (const obj of desired) {
-      const ref = { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name! };
-      const before = fresh ? undefined : (caches.workloads(obj.kind)?.fresh(`${namespace}/${ref.name}`) ?? (await this.client.find(ref).catch(rethrowAsStalled)));
+    for (const [i, obj] of desired.entries()) {
       const after = await applyObject(this.client, obj, { fieldManager: FIELD_MANAGER, force: true }).catch(rethrowAsStalled);
       caches.workloads(obj.kind)?.wrote(after);
-      if (before && changedBy(before, after)) drifted.push(inventoryOf([obj])[0]!);
+      // Drift is judged on resyncs only: a fresh target is expected to change its objects.
+      const was = before[i];
+      if (!fresh && was && changedBy(was, after)) drifted.push(inventoryOf([obj])[0]!);
       applied.push(after);
     }
 
@@ -190,6 +194,36 @@ export class DeployConfigReconciler {
     if (this.lastFullApply.size > 10_000) this.lastFullApply.clear();
     this.lastFullApply.set(target, Date.now());
     return { kind: 'applied', inventory: desiredInventory, health: aggregateHealth(applied), drifted };
+  }
+
+  /**
+   * Reads each desired object as it is now (the watch cache where fresh, else a GET) and stalls
+   * the pass if any belongs to another config, or to nobody without the adopt annotation.
+   * A fresh target skips the read of what its inventory names (it applied those before, and each
+   * resync reads them again), so a new image costs no extra request.
+   */
+  private async readAndCheckOwnership(
+    desired: readonly KubeObject[],
+    us: { config: string; inventory: readonly InventoryEntry[]; fresh: boolean },
+    caches: ReconcileCaches,
+  ): Promise<Array<KubeObject | undefined>> {
+    const current: Array<KubeObject | undefined> = [];
+    const refusals: OwnershipRefusal[] = [];
+    for (const obj of desired) {
+      // Undefined for a cluster-scoped object its team's policy allows.
+      const namespace = obj.metadata.namespace;
+      const ref = { apiVersion: obj.apiVersion, kind: obj.kind, namespace, name: obj.metadata.name! };
+      const found =
+        us.fresh && inInventory(obj, us.inventory)
+          ? undefined
+          : (caches.workloads(obj.kind)?.fresh(`${namespace}/${ref.name}`) ?? (await this.client.find(ref).catch(rethrowAsStalled)));
+      current.push(found);
+      const refusal = ownershipRefusal(obj, found, us);
+      if (refusal) refusals.push(refusal);
+    }
+    const refused = passRefusal(refusals);
+    if (refused) throw new Stalled(refused.reason, refused.message);
+    return current;
   }
 
   /** Deletes what the previous inventory names and the specs no longer do, if it still carries our label. */

@@ -5,6 +5,8 @@ import type { INestApplication } from '@nestjs/common';
 import { parseEvent, Topics, type EventEnvelope } from '@sluice/contracts';
 import { EventStore, EventStoreModule } from '@sluice/event-store';
 import { MESSAGE_BUS, MessagingModule, type MessageBus, type MessageBusOptions } from '@sluice/messaging';
+import { KubeClient, withBearerToken } from '@sluice/kube';
+import { installRbacCopy, type RbacCopy } from '@sluice/kube/testing';
 import { configureApp, loadConfig } from '@sluice/platform';
 import { createTestDatabase, type TestDatabase } from '@sluice/testing';
 import { KubeApplierModule, type KubeApplierModuleOptions } from '../kube-applier.module';
@@ -115,3 +117,20 @@ export async function outcomesOf(store: EventStore, config: string, deployId: st
 }
 
 export const sha = (seed: string) => (seed.repeat(40) + '0'.repeat(40)).slice(0, 40).replace(/[^0-9a-f]/g, 'a');
+
+export interface ApplierAccess {
+  token: string;
+  client: KubeClient;
+  rbac: RbacCopy;
+}
+
+/**
+ * kube-applier's least privilege: the ServiceAccount of a private copy of deploy/rbac, with the
+ * RoleBinding the operator creates in each namespace a team may deploy to. `rbac.remove()` after.
+ */
+export async function applierAccess(admin: KubeClient, namespaces: readonly string[]): Promise<ApplierAccess> {
+  const rbac = await installRbacCopy(admin);
+  for (const ns of namespaces) await rbac.bind(ns, 'sluice-kube-applier-deployer', 'sluice-kube-applier', { verb: 'patch', group: 'apps', resource: 'deployments' });
+  const token = await rbac.token('sluice-kube-applier');
+  return { token, client: new KubeClient(withBearerToken(admin.config, token)), rbac };
+}

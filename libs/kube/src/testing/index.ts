@@ -2,3 +2,4 @@
 export * from './env';
 export * from './etcd';
 export * from './tcp-proxy';
+export * from './rbac';

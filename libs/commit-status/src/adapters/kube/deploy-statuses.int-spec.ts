@@ -8,7 +8,7 @@ import { errorFromResponse, KubeClient, loadKubeConfig, type RequestOptions } fr
 import { v7 as uuidv7 } from 'uuid';
 import { gitRepoNameFor } from '../../domain/naming';
 import { ADMIN, envelope, startCommitStatus, type App } from '../../testing/app';
-import { applyDeployManifests, eventually, requireKubeconfig, serviceAccountClient, SYSTEM_NS } from '../../testing/kube';
+import { applyDeployManifests, eventually, grantSecrets, requireKubeconfig, serviceAccountClient, SYSTEM_NS } from '../../testing/kube';
 import { API_VERSION, type CommitStatusObject, type GitRepoObject } from './kube-store';
 
 /*
@@ -54,6 +54,7 @@ describe('commit-status service on Kubernetes: Sluice-owned CommitStatus resourc
     a1 = gh.seed.commit(repo, { message: 'a1', files: { 'f.txt': '1' } });
     a2 = gh.seed.commit(repo, { message: 'a2', files: { 'f.txt': '2' } });
     await admin.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: secretName, namespace: SYSTEM_NS, labels }, stringData: { token: 'ghp_kube_owned' } });
+    await grantSecrets(admin, [secretName]);
     svc = await startCommitStatus(
       {
         COMMIT_STATUS_STORE: 'kubernetes',

@@ -8,7 +8,7 @@ import { Reconciler } from '../../application/reconciler';
 import { DefaultScmStatusProviders } from '../scm/providers';
 import { API_VERSION, KubeCommitStatusStore, type CommitStatusObject } from './kube-store';
 import { capturingLogger, settings, SHA1, SHA2 } from '../../testing/harness';
-import { applyDeployManifests, eventually, requireKubeconfig, serviceAccountClient, SYSTEM_NS } from '../../testing/kube';
+import { applyDeployManifests, eventually, grantSecrets, requireKubeconfig, serviceAccountClient, SYSTEM_NS } from '../../testing/kube';
 
 /*
  * CommitStatus and GitRepo resources on the real kube-apiserver. User-created CommitStatuses
@@ -41,6 +41,7 @@ describe('CommitStatus resources on a real kube-apiserver (service-account token
 
     await admin.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: secretName, namespace: SYSTEM_NS, labels: label }, stringData: { token: TOKEN } });
     created.push({ kind: 'Secret', name: secretName });
+    await grantSecrets(admin, [secretName]);
     await admin.create({
       apiVersion: API_VERSION,
       kind: 'GitRepo',
@@ -161,6 +162,7 @@ describe('CommitStatus resources on a real kube-apiserver (service-account token
         stringData: { appId: String(app.appId), privateKey: app.privateKey, installationId: '808' },
       });
       created.push({ kind: 'Secret', name: appSecret });
+      await grantSecrets(admin, [appSecret]);
       const appRepo = `app-${run}`;
       await admin.create({
         apiVersion: API_VERSION,
