@@ -17,6 +17,11 @@
 #   SLUICE_KAFKA_PORT=59192 SLUICE_KAFKA_CONTROLLER_PORT=59193 infra/kafka.sh up <dir>
 # (stop-broker/start-broker/down then take <dir>; the ports are read back from its server.properties).
 #
+# A private node may also open a SASL_PLAINTEXT listener (tests of Kafka authentication), with one
+# user for PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512; the PLAINTEXT listener stays for the readiness
+# check. Unset (the default, and the shared broker): no such listener.
+#   SLUICE_KAFKA_SASL_PORT=59194 SLUICE_KAFKA_SASL_USER=sluice SLUICE_KAFKA_SASL_PASSWORD=... infra/kafka.sh up <dir>
+#
 # The jars come from the Maven registry (infra/kafka/pom.xml), never from a release tarball.
 set -euo pipefail
 
@@ -27,6 +32,7 @@ source "$ROOT/infra/lib.sh"
 KAFKA_VERSION=${SLUICE_KAFKA_VERSION:-3.9.2}
 KAFKA_PORT=${SLUICE_KAFKA_PORT:-59092}
 CONTROLLER_PORT=${SLUICE_KAFKA_CONTROLLER_PORT:-59093}
+SASL_PORT=${SLUICE_KAFKA_SASL_PORT:-}
 HOST=127.0.0.1
 READY_TIMEOUT=${SLUICE_KAFKA_READY_TIMEOUT:-90}
 LIBS="$SLUICE_CACHE/kafka/$KAFKA_VERSION/libs"
@@ -77,7 +83,7 @@ cmd_fetch() {
 tool() { java $TOOL_JVM_OPTS -cp "$LIBS/*" "$@" </dev/null; }
 
 # The broker port of a node home, read back from its own configuration.
-broker_port() { sed -n 's/^advertised.listeners=PLAINTEXT:\/\/[^:]*:\([0-9]*\)$/\1/p' "$1/server.properties"; }
+broker_port() { sed -n 's/^advertised.listeners=PLAINTEXT:\/\/[^:]*:\([0-9]*\)\(,SASL_PLAINTEXT:.*\)\{0,1\}$/\1/p' "$1/server.properties"; }
 controller_port() { sed -n 's/^controller.quorum.voters=1@[^:]*:\([0-9]*\)$/\1/p' "$1/server.properties"; }
 
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
@@ -200,6 +206,36 @@ num.recovery.threads.per.data.dir=1
 log.retention.hours=1
 log.segment.bytes=16777216
 PROPS
+  [[ -n "$SASL_PORT" ]] && write_sasl_config "$home"
+  return 0
+}
+
+# The SASL_PLAINTEXT listener of a private node (SLUICE_KAFKA_SASL_PORT), beside PLAINTEXT.
+write_sasl_config() {
+  local home="$1" user="${SLUICE_KAFKA_SASL_USER:?SLUICE_KAFKA_SASL_USER is required with SLUICE_KAFKA_SASL_PORT}"
+  local password="${SLUICE_KAFKA_SASL_PASSWORD:?SLUICE_KAFKA_SASL_PASSWORD is required with SLUICE_KAFKA_SASL_PORT}"
+  sed -i \
+    -e "s|^listeners=.*|listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$CONTROLLER_PORT,SASL_PLAINTEXT://$HOST:$SASL_PORT|" \
+    -e "s|^advertised.listeners=.*|advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT,SASL_PLAINTEXT://$HOST:$SASL_PORT|" \
+    -e "s|^listener.security.protocol.map=.*|listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT|" \
+    "$home/server.properties"
+  cat >>"$home/server.properties" <<PROPS
+
+# SASL_PLAINTEXT (SLUICE_KAFKA_SASL_PORT); the SCRAM credentials are added by the format step.
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$user="$password";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+PROPS
+}
+
+# `--add-scram` arguments of the format step for the SASL user (none without SLUICE_KAFKA_SASL_PORT).
+scram_format_args() {
+  [[ -n "$SASL_PORT" ]] || return 0
+  local m
+  for m in SCRAM-SHA-256 SCRAM-SHA-512; do
+    printf '%s\n' --add-scram "$m=[name=$SLUICE_KAFKA_SASL_USER,password=$SLUICE_KAFKA_SASL_PASSWORD]"
+  done
 }
 
 write_env() {
@@ -227,7 +263,8 @@ cmd_up() {
   cluster_id=$(tool kafka.tools.StorageTool random-uuid | tail -n 1)
   [[ -n "$cluster_id" ]] || die "kafka-storage random-uuid printed nothing"
   echo "$cluster_id" >"$home/cluster.id"
-  tool kafka.tools.StorageTool format -t "$cluster_id" -c "$home/server.properties" >"$home/format.log" 2>&1 \
+  local scram=(); mapfile -t scram < <(scram_format_args)
+  tool kafka.tools.StorageTool format -t "$cluster_id" -c "$home/server.properties" "${scram[@]}" >"$home/format.log" 2>&1 \
     || { cat "$home/format.log" >&2; die "kafka-storage format failed"; }
   log "formatted $home/data (cluster $cluster_id); starting Kafka $KAFKA_VERSION"
   start_node "$home"

@@ -18,6 +18,7 @@ import {
   configureLogging,
   createLogger,
   HealthModule,
+  kafkaSecurityOf,
   mergeOpenApiDocuments,
   metricsRegistry,
   ReadinessRegistry,
@@ -86,6 +87,7 @@ export async function startAllInOne(loaded: AllInOneConfig, options: { port?: nu
     logger: createLogger('messaging'),
     topicPrefix: config.SLUICE_KAFKA_TOPIC_PREFIX,
     groupPrefix: config.SLUICE_KAFKA_TOPIC_PREFIX,
+    security: kafkaSecurityOf(config),
   });
 
   // One OpenAPI document for everything, served by the part `/api/docs-json` is routed to;

@@ -2,6 +2,22 @@ import { z } from 'zod';
 import { commonConfigSchema, httpUrlSetting, postgresUrlSetting } from '@sluice/platform';
 
 const positiveInt = (error: string) => z.string().regex(/^\d+$/, { error }).transform(Number).pipe(z.number().int().positive({ error }));
+/** `https://host[:port]` origins, comma-separated → their normalised origins. Never http: a token sent over http is readable on the way. */
+const httpsOriginList = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+  .refine((list) => list.length > 0 && list.every(isHttpsOrigin), { error: 'expected comma-separated https://host[:port] origins (no path, no credentials)' })
+  .transform((list) => [...new Set(list.map((x) => new URL(x).origin))]);
+
+function isHttpsOrigin(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'https:' && !u.username && !u.password && (u.pathname === '/' || u.pathname === '') && !u.search && !u.hash;
+  } catch {
+    return false;
+  }
+}
+
 const dnsName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'expected a DNS-1123 name' }).max(253);
 
 /** The common settings (ARCHITECTURE §8) plus commit-status's own. */
@@ -29,6 +45,11 @@ export const commitStatusConfigSchema = commonConfigSchema.extend({
   GITLAB_TOKEN: z.string().optional(),
   BITBUCKET_API_URL: httpUrlSetting.default('https://api.bitbucket.org/2.0'),
   BITBUCKET_TOKEN: z.string().optional(),
+  /**
+   * Trusted SCM API origins besides the three base URLs (GitHub Enterprise, self-managed
+   * GitLab): a GitRepo's `apiUrl` on any other origin is refused before a token is sent.
+   */
+  SLUICE_SCM_API_HOSTS: httpsOriginList.optional(),
 });
 
 export type CommitStatusConfig = z.output<typeof commitStatusConfigSchema>;

@@ -52,6 +52,7 @@ export function providerSettings(config: CommitStatusConfig): ProviderSettings {
     },
     gitlab: { apiUrl: config.GITLAB_API_URL, token: config.GITLAB_TOKEN },
     bitbucket: { apiUrl: config.BITBUCKET_API_URL, token: config.BITBUCKET_TOKEN },
+    apiOrigins: config.SLUICE_SCM_API_HOSTS ?? [],
   };
 }
 

@@ -4,6 +4,7 @@ export type { MessagingLogger } from './logger';
 export type { RetryOptions, RetryPolicy } from './retry-policy';
 export { InProcessMessageBus, type InProcessMessageBusOptions, type InProcessDeadLetter } from './in-process-bus';
 export { KafkaMessageBus, type KafkaMessageBusOptions } from './kafka-bus';
+export { kafkaSecurityConfig, KafkaSecurityFileError, type KafkaSecurityOptions } from './kafka-security';
 export type { KafkaConsumerTuning } from './kafka-subscription';
 export type { KafkaLogLevel } from './kafka-logging';
 export { createMessageBus, type MessageBusOptions } from './create-message-bus';

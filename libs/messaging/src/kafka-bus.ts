@@ -4,6 +4,7 @@ import { encodeEnvelope } from './envelope-codec';
 import { MessageBusClosedError } from './errors';
 import { envelopeHeaders } from './kafka-headers';
 import { KAFKAJS_LOG_LEVELS, kafkaLogCreator, type KafkaLogLevel } from './kafka-logging';
+import { kafkaSecurityConfig, type KafkaSecurityOptions } from './kafka-security';
 import { KafkaSubscription, type KafkaConsumerTuning } from './kafka-subscription';
 import { describeError, silentLogger, type MessagingLogger } from './logger';
 import type { MessageBus, Subscription, SubscriptionOptions } from './port';
@@ -41,6 +42,8 @@ export interface KafkaMessageBusOptions {
   readonly clientRetry?: KafkaRetryOptions;
   readonly connectionTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
+  /** TLS and SASL; absent: plaintext, unauthenticated. */
+  readonly security?: KafkaSecurityOptions;
 }
 
 /** A healthy acknowledged send takes milliseconds; one pending this long means the broker is not answering. */
@@ -84,6 +87,7 @@ export class KafkaMessageBus implements MessageBus {
       requestTimeout: options.requestTimeoutMs,
       logLevel: KAFKAJS_LOG_LEVELS[options.kafkaLogLevel ?? 'info'],
       logCreator: kafkaLogCreator(this.logger),
+      ...kafkaSecurityConfig(options.security),
     });
     this.producer = this.kafka.producer({
       idempotent: true,

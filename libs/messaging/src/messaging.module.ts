@@ -1,6 +1,12 @@
 import { Inject, Module, Optional, type DynamicModule, type FactoryProvider, type OnModuleDestroy } from '@nestjs/common';
+import { kafkaSecurityOf, SLUICE_CONFIG } from '@sluice/platform';
 import { createMessageBus, type MessageBusOptions } from './create-message-bus';
 import { MESSAGE_BUS, type MessageBus } from './port';
+
+function withConfiguredSecurity(options: MessageBusOptions, config: object | undefined): MessageBusOptions {
+  if (options.security !== undefined || config === undefined) return options;
+  return { ...options, security: kafkaSecurityOf(config) };
+}
 
 /** False when the bus is shared and closed by its owner (`forInstance`). */
 const BUS_OWNED = Symbol('MESSAGE_BUS_OWNED');
@@ -39,8 +45,16 @@ export class MessagingModule implements OnModuleDestroy {
     };
   }
 
+  /**
+   * Kafka TLS and SASL come from the loaded configuration (KAFKA_SSL*, KAFKA_SASL_*, provided
+   * by `bootstrapService`) unless `options.security` is given, so no service can forget them.
+   */
   static forRoot(options: MessageBusOptions = {}): DynamicModule {
-    return MessagingModule.withProvider({ provide: MESSAGE_BUS, useFactory: () => createMessageBus(options) });
+    return MessagingModule.withProvider({
+      provide: MESSAGE_BUS,
+      inject: [{ token: SLUICE_CONFIG, optional: true }],
+      useFactory: (config?: object) => createMessageBus(withConfiguredSecurity(options, config)),
+    });
   }
 
   /** For options that come from configuration (e.g. `@sluice/platform`'s config service). */
@@ -48,9 +62,13 @@ export class MessagingModule implements OnModuleDestroy {
     return {
       ...MessagingModule.withProvider({
         provide: MESSAGE_BUS,
-        inject: options.inject ?? [],
+        inject: [...(options.inject ?? []), { token: SLUICE_CONFIG, optional: true }],
         // Nest passes the resolved `inject` tokens in order; their types are the caller's business.
-        useFactory: async (...args: unknown[]) => createMessageBus(await (options.useFactory as (...injected: unknown[]) => MessageBusOptions | Promise<MessageBusOptions>)(...args)),
+        useFactory: async (...args: unknown[]) => {
+          const config = args.pop() as object | undefined;
+          const made = await (options.useFactory as (...injected: unknown[]) => MessageBusOptions | Promise<MessageBusOptions>)(...args);
+          return createMessageBus(withConfiguredSecurity(made, config));
+        },
       }),
       imports: options.imports ?? [],
     };

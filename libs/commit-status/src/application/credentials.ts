@@ -1,4 +1,6 @@
-import type { ProviderKind } from '../domain/model';
+import { ApiOriginPolicy } from '../domain/api-origins';
+import { GitRepoUnusableError } from '../domain/errors';
+import type { ProviderKind, RepoIdentity } from '../domain/model';
 import type { ScmCredentials } from './ports';
 
 /** Provider API bases and the credentials from configuration (PostgreSQL mode, and API-base defaults for GitRepos). */
@@ -6,6 +8,19 @@ export interface ProviderSettings {
   readonly github: { readonly apiUrl: string; readonly token?: string; readonly app?: { appId: string; privateKey: string; installationId?: number } };
   readonly gitlab: { readonly apiUrl: string; readonly token?: string };
   readonly bitbucket: { readonly apiUrl: string; readonly token?: string };
+  /** Further trusted API origins besides the three bases (`SLUICE_SCM_API_HOSTS`). */
+  readonly apiOrigins?: readonly string[];
+}
+
+/** The API origins a token may be sent to: the configured bases and the allow-list. */
+export function apiOriginPolicy(settings: ProviderSettings): ApiOriginPolicy {
+  return new ApiOriginPolicy([settings.github.apiUrl, settings.gitlab.apiUrl, settings.bitbucket.apiUrl], settings.apiOrigins ?? []);
+}
+
+/** Refuses a repository on an untrusted API origin before any credential is read or sent. */
+export function assertTrustedApi(policy: ApiOriginPolicy, identity: RepoIdentity, what: string): void {
+  const refusal = policy.refusal(identity.apiUrl);
+  if (refusal !== null) throw new GitRepoUnusableError(`${what}: ${refusal}`);
 }
 
 /** A GitHub App wins over a token: check runs are the richer API. */

@@ -36,8 +36,11 @@ export async function testDataSource(prefix: string): Promise<{ db: TestDatabase
   };
 }
 
-export function settings(over: { githubUrl?: string; token?: string; app?: ProviderSettings['github']['app']; gitlabUrl?: string; bitbucketUrl?: string } = {}): ProviderSettings {
+export function settings(
+  over: { githubUrl?: string; token?: string; app?: ProviderSettings['github']['app']; gitlabUrl?: string; bitbucketUrl?: string; apiOrigins?: string[] } = {},
+): ProviderSettings {
   return {
+    apiOrigins: over.apiOrigins,
     github: { apiUrl: over.githubUrl ?? 'http://127.0.0.1:1', token: over.token, app: over.app },
     gitlab: { apiUrl: over.gitlabUrl ?? 'http://127.0.0.1:1', token: 'glpat-test' },
     bitbucket: { apiUrl: over.bitbucketUrl ?? 'http://127.0.0.1:1', token: 'bb-test' },

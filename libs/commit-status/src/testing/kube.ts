@@ -3,6 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyObject, KubeClient, withBearerToken, type KubeObject } from '@sluice/kube';
 import { serviceAccountMay } from '@sluice/kube/testing';
+import type { Logger } from '@sluice/platform';
+import { CommitStatusRuntime } from '../application/commit-status-runtime';
+import type { ProviderSettings } from '../application/credentials';
+import { Reconciler } from '../application/reconciler';
+import { API_VERSION, KubeCommitStatusStore } from '../adapters/kube/kube-store';
+import { DefaultScmStatusProviders } from '../adapters/scm/providers';
 import { parseAllDocuments } from 'yaml';
 
 /** Test-only helpers for the real kube-apiserver (not exported from the library). */
@@ -80,5 +86,34 @@ export async function grantSecrets(admin: KubeClient, names: string[]): Promise<
       () => serviceAccountMay(admin, { namespace: SYSTEM_NS, name: 'sluice-commit-status' }, { verb: 'get', resource: 'secrets', namespace: SYSTEM_NS, name: secret }),
       `get on Secret ${secret} granted`,
     );
+  }
+}
+
+/**
+ * The store and runtime as the service runs them, under the service account's token, watching
+ * only the resources labelled `sluice.dev/test-run=<run>`; fast write pacing and backoff.
+ */
+export async function startTestRuntime(
+  admin: KubeClient,
+  opts: { run: string; providers: ProviderSettings; secretName: string; log: Logger },
+): Promise<{ store: KubeCommitStatusStore; runtime: CommitStatusRuntime }> {
+  const store = new KubeCommitStatusStore({
+    client: await serviceAccountClient(admin),
+    providers: opts.providers,
+    namespace: SYSTEM_NS,
+    watchNamespace: SYSTEM_NS,
+    labelSelector: `sluice.dev/test-run=${opts.run}`,
+    githubSecretName: opts.secretName,
+    logger: opts.log,
+  });
+  const runtime = new CommitStatusRuntime(store, new Reconciler(store, new DefaultScmStatusProviders({ minWriteIntervalMs: 20 }), null, opts.log), opts.log, { baseDelayMs: 100 });
+  await runtime.start();
+  return { store, runtime };
+}
+
+/** Deletes what a test created in SYSTEM_NS (Secrets and Sluice resources), newest first. */
+export async function deleteCreated(admin: KubeClient, created: Array<{ kind: string; name: string }>): Promise<void> {
+  for (const c of [...created].reverse()) {
+    await admin.delete({ apiVersion: c.kind === 'Secret' ? 'v1' : API_VERSION, kind: c.kind, namespace: SYSTEM_NS, name: c.name });
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { kafkaSecurityIssues, kafkaSecuritySettings } from './kafka-security';
 
 /**
  * Settings come from the environment, validated with zod at start (ARCHITECTURE §8).
@@ -127,6 +128,8 @@ export const commonConfigSchema = z.object({
   SLUICE_DATA_DIR: z.string().default('.sluice'),
   DATABASE_URL: postgresUrlSetting.optional(),
   KAFKA_BROKERS: brokerListSetting.optional(),
+  /** KAFKA_SSL*, KAFKA_SASL_* (kafka-security.ts). */
+  ...kafkaSecuritySettings,
   KUBECONFIG: z.string().optional(),
   /** Set by Kubernetes in every pod: the API server of the cluster the service runs in (used when KUBECONFIG is not set). */
   KUBERNETES_SERVICE_HOST: z.string().optional(),
@@ -155,7 +158,7 @@ export type CommonConfig = z.output<typeof commonConfigSchema>;
 /** For webhook-ingest: `commonConfigSchema.extend({ GITHUB_WEBHOOK_SECRET: requiredWebhookSecrets })`. */
 export const requiredWebhookSecrets = commaListSetting('expected one or more comma-separated secrets');
 
-/** Cross-field rules of the common settings: a GitHub App needs both its id and its key. */
+/** Cross-field rules of the common settings: a GitHub App needs both its id and its key; Kafka TLS/SASL settings go together. */
 export function withCommonChecks<S extends z.ZodType<CommonConfig>>(schema: S) {
   return schema.superRefine((config, ctx) => {
     if (config.GITHUB_APP_ID !== undefined && config.GITHUB_APP_PRIVATE_KEY === undefined) {
@@ -164,6 +167,7 @@ export function withCommonChecks<S extends z.ZodType<CommonConfig>>(schema: S) {
     if (config.GITHUB_APP_PRIVATE_KEY !== undefined && config.GITHUB_APP_ID === undefined) {
       ctx.addIssue({ code: 'custom', path: ['GITHUB_APP_ID'], message: 'required when GITHUB_APP_PRIVATE_KEY is set' });
     }
+    for (const issue of kafkaSecurityIssues(config)) ctx.addIssue({ code: 'custom', path: [issue.variable], message: issue.message });
   });
 }
 

@@ -1,2 +1,3 @@
 export * from './config';
 export * from './config.module';
+export { kafkaSecurityOf, KAFKA_SASL_MECHANISMS, type KafkaSaslMechanism, type KafkaSecurity } from './kafka-security';

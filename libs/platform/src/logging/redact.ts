@@ -29,6 +29,7 @@ const SECRET_KEYS = [
   'GITHUB_APP_PRIVATE_KEY',
   'GITHUB_WEBHOOK_SECRET',
   'SLUICE_ADMIN_TOKEN',
+  'KAFKA_SASL_PASSWORD',
 ];
 
 const SECRET_HEADERS = ['authorization', 'cookie', 'x-hub-signature', 'x-hub-signature-256', 'x-gitlab-token', 'x-slack-signature'];

@@ -3,12 +3,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createAppCredentials, FakeGitHub } from '@sluice/fake-scm';
 import { applyObject, KubeClient, loadKubeConfig } from '@sluice/kube';
-import { CommitStatusRuntime } from '../../application/commit-status-runtime';
-import { Reconciler } from '../../application/reconciler';
-import { DefaultScmStatusProviders } from '../scm/providers';
-import { API_VERSION, KubeCommitStatusStore, type CommitStatusObject } from './kube-store';
+import type { CommitStatusRuntime } from '../../application/commit-status-runtime';
+import { API_VERSION, type CommitStatusObject } from './kube-store';
 import { capturingLogger, settings, SHA1, SHA2 } from '../../testing/harness';
-import { applyDeployManifests, eventually, grantSecrets, requireKubeconfig, serviceAccountClient, SYSTEM_NS } from '../../testing/kube';
+import { applyDeployManifests, deleteCreated, eventually, grantSecrets, requireKubeconfig, startTestRuntime, SYSTEM_NS } from '../../testing/kube';
 
 /*
  * CommitStatus and GitRepo resources on the real kube-apiserver. User-created CommitStatuses
@@ -26,7 +24,9 @@ describe('CommitStatus resources on a real kube-apiserver (service-account token
   const repoName = `web-${run}`;
   let admin: KubeClient;
   let gh: FakeGitHub;
-  let store: KubeCommitStatusStore;
+  // A second GitHub (an Enterprise server, say) for the App test: trusted through the allow-list.
+  const app = createAppCredentials(31337);
+  let ghApp: FakeGitHub;
   let runtime: CommitStatusRuntime;
   const created: Array<{ kind: string; name: string }> = [];
 
@@ -38,6 +38,8 @@ describe('CommitStatus resources on a real kube-apiserver (service-account token
     gh.seed.repo({ owner: 'acme', name: 'web' });
     gh.seed.commit(REPO, { message: 'one', files: { 'a.txt': '1' }, sha: SHA1 });
     gh.seed.commit(REPO, { message: 'two', files: { 'a.txt': '2' }, sha: SHA2 });
+    ghApp = new FakeGitHub({ app: { appId: app.appId, publicKey: app.publicKey } });
+    await ghApp.start();
 
     await admin.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: secretName, namespace: SYSTEM_NS, labels: label }, stringData: { token: TOKEN } });
     created.push({ kind: 'Secret', name: secretName });
@@ -50,28 +52,14 @@ describe('CommitStatus resources on a real kube-apiserver (service-account token
     });
     created.push({ kind: 'GitRepo', name: repoName });
 
-    const client = await serviceAccountClient(admin);
-    const { log } = capturingLogger();
-    store = new KubeCommitStatusStore({
-      client,
-      providers: settings({ githubUrl: 'http://127.0.0.1:1' }),
-      namespace: SYSTEM_NS,
-      watchNamespace: SYSTEM_NS,
-      labelSelector: `sluice.dev/test-run=${run}`,
-      githubSecretName: secretName,
-      logger: log,
-    });
-    const reconciler = new Reconciler(store, new DefaultScmStatusProviders({ minWriteIntervalMs: 20 }), null, log);
-    runtime = new CommitStatusRuntime(store, reconciler, log, { baseDelayMs: 100 });
-    await runtime.start();
+    ({ runtime } = await startTestRuntime(admin, { run, providers: settings({ githubUrl: gh.url, apiOrigins: [ghApp.url] }), secretName, log: capturingLogger().log }));
   });
 
   after(async () => {
     await runtime?.stop();
-    for (const c of created.reverse()) {
-      await admin.delete({ apiVersion: c.kind === 'Secret' ? 'v1' : API_VERSION, kind: c.kind, namespace: SYSTEM_NS, name: c.name });
-    }
+    await deleteCreated(admin, created);
     await gh?.stop();
+    await ghApp?.stop();
   });
 
   const get = (name: string) => admin.get<CommitStatusObject>({ apiVersion: API_VERSION, kind: 'CommitStatus', namespace: SYSTEM_NS, name });
@@ -147,51 +135,44 @@ describe('CommitStatus resources on a real kube-apiserver (service-account token
   });
 
   it('a GitRepo whose Secret holds a GitHub App (appId, privateKey, installationId) reports check runs', async () => {
-    const app = createAppCredentials(31337);
-    const ghApp = new FakeGitHub({ app: { appId: app.appId, publicKey: app.publicKey } });
-    await ghApp.start();
-    try {
-      ghApp.seed.repo({ owner: 'acme', name: 'web' });
-      ghApp.seed.commit(REPO, { message: 'one', files: { 'a.txt': '1' }, sha: SHA1 });
-      ghApp.seed.installation({ id: 808, account: 'acme', repositories: [REPO] });
-      const appSecret = `cs-app-${run}`;
-      await admin.create({
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: appSecret, namespace: SYSTEM_NS, labels: label },
-        stringData: { appId: String(app.appId), privateKey: app.privateKey, installationId: '808' },
-      });
-      created.push({ kind: 'Secret', name: appSecret });
-      await grantSecrets(admin, [appSecret]);
-      const appRepo = `app-${run}`;
-      await admin.create({
-        apiVersion: API_VERSION,
-        kind: 'GitRepo',
-        metadata: { name: appRepo, namespace: SYSTEM_NS, labels: label },
-        spec: { provider: 'github', owner: 'acme', name: 'web', apiUrl: ghApp.url, secretRef: { name: appSecret } },
-      });
-      created.push({ kind: 'GitRepo', name: appRepo });
-      const name = `checks-${run}`;
-      await admin.create({
-        apiVersion: API_VERSION,
-        kind: 'CommitStatus',
-        metadata: { name, namespace: SYSTEM_NS, labels: label },
-        spec: { gitRepoRef: { name: appRepo }, sha: SHA1, name: 'e2e/checks', description: 'All green', phase: 'success', url: 'https://ci.example/7' },
-      });
-      created.push({ kind: 'CommitStatus', name });
-      const synced = await eventually(async () => {
-        const o = await get(name);
-        return o.status?.isSynced ? o : undefined;
-      }, 'check run synced');
-      const [checkRun] = ghApp.checkRuns(REPO, SHA1);
-      assert.equal(checkRun.name, 'e2e/checks');
-      assert.equal(checkRun.conclusion, 'success');
-      assert.equal(checkRun.output.summary, 'All green');
-      assert.equal(synced.status!.provider?.github?.checkRunId, checkRun.id);
-      assert.equal(ghApp.errors.length, 0);
-    } finally {
-      await ghApp.stop();
-    }
+    ghApp.seed.repo({ owner: 'acme', name: 'web' });
+    ghApp.seed.commit(REPO, { message: 'one', files: { 'a.txt': '1' }, sha: SHA1 });
+    ghApp.seed.installation({ id: 808, account: 'acme', repositories: [REPO] });
+    const appSecret = `cs-app-${run}`;
+    await admin.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: appSecret, namespace: SYSTEM_NS, labels: label },
+      stringData: { appId: String(app.appId), privateKey: app.privateKey, installationId: '808' },
+    });
+    created.push({ kind: 'Secret', name: appSecret });
+    await grantSecrets(admin, [appSecret]);
+    const appRepo = `app-${run}`;
+    await admin.create({
+      apiVersion: API_VERSION,
+      kind: 'GitRepo',
+      metadata: { name: appRepo, namespace: SYSTEM_NS, labels: label },
+      spec: { provider: 'github', owner: 'acme', name: 'web', apiUrl: ghApp.url, secretRef: { name: appSecret } },
+    });
+    created.push({ kind: 'GitRepo', name: appRepo });
+    const name = `checks-${run}`;
+    await admin.create({
+      apiVersion: API_VERSION,
+      kind: 'CommitStatus',
+      metadata: { name, namespace: SYSTEM_NS, labels: label },
+      spec: { gitRepoRef: { name: appRepo }, sha: SHA1, name: 'e2e/checks', description: 'All green', phase: 'success', url: 'https://ci.example/7' },
+    });
+    created.push({ kind: 'CommitStatus', name });
+    const synced = await eventually(async () => {
+      const o = await get(name);
+      return o.status?.isSynced ? o : undefined;
+    }, 'check run synced');
+    const [checkRun] = ghApp.checkRuns(REPO, SHA1);
+    assert.equal(checkRun.name, 'e2e/checks');
+    assert.equal(checkRun.conclusion, 'success');
+    assert.equal(checkRun.output.summary, 'All green');
+    assert.equal(synced.status!.provider?.github?.checkRunId, checkRun.id);
+    assert.equal(ghApp.errors.length, 0);
   });
 
   it('status writes by the controller do not trigger further SCM calls (no reconcile loop)', async () => {

@@ -3,7 +3,8 @@ import type { Logger } from '@sluice/platform';
 import { GitRepoUnusableError } from '../../domain/errors';
 import { sameRepo, type CommitStatusSpec, type ProviderKind, type RepoIdentity, type SyncStatus } from '../../domain/model';
 import { gitRepoNameFor } from '../../domain/naming';
-import { credentialsFromSecret, type ProviderSettings } from '../../application/credentials';
+import { apiOriginPolicy, assertTrustedApi, credentialsFromSecret, type ProviderSettings } from '../../application/credentials';
+import type { ApiOriginPolicy } from '../../domain/api-origins';
 import type { CommitStatusKey, CommitStatusQuery, CommitStatusRecord, CommitStatusStore, OwnedStatusInput, ResolvedRepo } from '../../application/ports';
 
 export const API_VERSION = 'sluice.dev/v1alpha1';
@@ -73,8 +74,11 @@ export class KubeCommitStatusStore implements CommitStatusStore {
   private timer: NodeJS.Timeout | null = null;
   private loops: Promise<void>[] = [];
   private readonly secrets = new Map<string, { secret: SecretObject; at: number }>();
+  private readonly apiOrigins: ApiOriginPolicy;
 
-  constructor(private readonly opts: KubeStoreOptions) {}
+  constructor(private readonly opts: KubeStoreOptions) {
+    this.apiOrigins = apiOriginPolicy(opts.providers);
+  }
 
   async get(key: CommitStatusKey): Promise<CommitStatusRecord | null> {
     const obj =
@@ -218,6 +222,9 @@ export class KubeCommitStatusStore implements CommitStatusStore {
 
   private async resolve(repo: GitRepoObject): Promise<ResolvedRepo> {
     const namespace = repo.metadata.namespace ?? '';
+    const identity = this.identityOf(repo);
+    // Before the Secret is even read: its token must never reach an untrusted host.
+    assertTrustedApi(this.apiOrigins, identity, `GitRepo ${namespace}/${repo.metadata.name}`);
     const ref = repo.spec.secretRef;
     let secret: SecretObject | undefined;
     try {
@@ -229,7 +236,7 @@ export class KubeCommitStatusStore implements CommitStatusStore {
     const data = Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
     const credentials = credentialsFromSecret(repo.spec.provider, data, ref.key ?? 'token');
     if (typeof credentials === 'string') throw new GitRepoUnusableError(`GitRepo ${namespace}/${repo.metadata.name}: Secret ${ref.name} ${credentials}`);
-    return { identity: this.identityOf(repo), credentials };
+    return { identity, credentials };
   }
 
   private async readSecret(namespace: string, name: string): Promise<SecretObject | undefined> {

@@ -2,7 +2,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { GitRepoUnusableError } from '../../domain/errors';
 import type { CommitStatusSpec, ProviderKind, RepoIdentity, SyncStatus } from '../../domain/model';
 import { gitRepoNameFor } from '../../domain/naming';
-import { configuredCredentials, type ProviderSettings } from '../../application/credentials';
+import { apiOriginPolicy, assertTrustedApi, configuredCredentials, type ProviderSettings } from '../../application/credentials';
+import type { ApiOriginPolicy } from '../../domain/api-origins';
 import type { CommitStatusKey, CommitStatusQuery, CommitStatusRecord, CommitStatusStore, OwnedStatusInput, ResolvedRepo } from '../../application/ports';
 
 export interface PgStoreOptions {
@@ -32,8 +33,10 @@ export class PgCommitStatusStore implements CommitStatusStore {
   private readonly schema: string;
   private timers: NodeJS.Timeout[] = [];
   private onChange: ((key: CommitStatusKey) => void) | null = null;
+  private readonly apiOrigins: ApiOriginPolicy;
 
   constructor(private readonly opts: PgStoreOptions) {
+    this.apiOrigins = apiOriginPolicy(opts.providers);
     const schema = (opts.dataSource.options as { schema?: string }).schema ?? 'commit_status';
     this.schema = `"${schema.replace(/"/g, '')}"`;
   }
@@ -59,12 +62,15 @@ export class PgCommitStatusStore implements CommitStatusStore {
     const row = rows[0];
     if (!row) throw new GitRepoUnusableError(`GitRepo ${namespace}/${gitRepoName} not found`);
     const identity: RepoIdentity = { provider: row.provider, fullName: row.full_name, apiUrl: row.api_url ?? this.opts.providers[row.provider].apiUrl };
+    assertTrustedApi(this.apiOrigins, identity, `GitRepo ${namespace}/${gitRepoName}`);
     const credentials = configuredCredentials(this.opts.providers, row.provider);
     if (!credentials) throw new GitRepoUnusableError(`no ${row.provider} credentials configured (${envHint(row.provider)})`);
     return { identity, credentials };
   }
 
   async credentialsFor(_namespace: string, identity: RepoIdentity): Promise<ResolvedRepo | null> {
+    // The identity comes from an earlier status: the allow-list may have shrunk since.
+    if (this.apiOrigins.refusal(identity.apiUrl) !== null) return null;
     const credentials = configuredCredentials(this.opts.providers, identity.provider);
     return credentials ? { identity, credentials } : null;
   }

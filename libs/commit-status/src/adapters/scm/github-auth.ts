@@ -3,7 +3,7 @@ import { request as octokitRequest } from '@octokit/request';
 import { GitRepoUnusableError } from '../../domain/errors';
 import type { ResolvedRepo } from '../../application/ports';
 import { ScmError } from '../../application/scm-errors';
-import { credentialKey } from './scm-http';
+import { credentialKey, providerMessage } from './scm-http';
 
 export interface GitHubAuth {
   /** Authorization header value. */
@@ -76,8 +76,13 @@ export function splitFullName(fullName: string): [string, string] {
   return [fullName.slice(0, i), fullName.slice(i + 1)];
 }
 
+/**
+ * An answer's error carries its status and the provider's `message` field only (octokit's own
+ * message may be the raw body); an error without an answer (network, signing) keeps its own.
+ */
 function toScmError(err: unknown, where: string): ScmError {
   const status = (err as { status?: number }).status;
-  const message = err instanceof Error ? err.message : String(err);
+  const answer = (err as { response?: { data?: unknown } }).response;
+  const message = answer ? providerMessage(answer.data) : err instanceof Error ? err.message : String(err);
   return new ScmError(`${where}: ${status ?? ''} ${message}`.trim(), status, status === undefined || status >= 500, { cause: err });
 }

@@ -54,22 +54,7 @@ export class ScmHttp {
     if (req.write) await this.opts.gate.beforeWrite(req.credential);
     else this.opts.gate.check(req.credential);
     const where = `${req.method} ${redactUrl(req.url)}`;
-    let res: Response;
-    try {
-      res = await this.fetchFn(req.url, {
-        method: req.method,
-        headers: {
-          Accept: 'application/json',
-          'User-Agent': this.userAgent,
-          ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-          ...req.headers,
-        },
-        body: req.body === undefined ? undefined : JSON.stringify(req.body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (err) {
-      throw new ScmError(`${where}: ${(err as Error).message}`, undefined, true, { cause: err });
-    }
+    const res = await this.send(req, where);
     const text = await res.text().catch(() => '');
     let body: unknown = text;
     if (text && (res.headers.get('content-type') ?? '').includes('json')) {
@@ -89,12 +74,63 @@ export class ScmHttp {
       }
     }
     if (failed) {
-      const detail = typeof body === 'object' && body !== null && 'message' in body ? String((body as { message: unknown }).message) : text.slice(0, 300);
       const retryable = res.status >= 500 || res.status === 408;
-      throw new ScmError(`${where}: ${res.status} ${detail}`.trim(), res.status, retryable);
+      throw new ScmError(`${where}: ${res.status} ${providerMessage(body)}`.trim(), res.status, retryable);
     }
     return { status: res.status, body: body as T, headers: res.headers };
   }
+
+  /**
+   * One request, following redirects only on the same origin: the trusted API host may move
+   * a renamed repository, but never hand the Authorization header on to another host.
+   */
+  private async send(req: ScmRequest, where: string): Promise<Response> {
+    let url = req.url;
+    for (let hop = 0; ; hop++) {
+      let res: Response;
+      try {
+        res = await this.fetchFn(url, {
+          method: req.method,
+          headers: {
+            Accept: 'application/json',
+            'User-Agent': this.userAgent,
+            ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+            ...req.headers,
+          },
+          body: req.body === undefined ? undefined : JSON.stringify(req.body),
+          redirect: 'manual',
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (err) {
+        throw new ScmError(`${where}: ${(err as Error).message}`, undefined, true, { cause: err });
+      }
+      const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+      if (location === null) return res;
+      await res.body?.cancel();
+      const next = new URL(location, url);
+      if (next.origin !== new URL(url).origin || hop >= MAX_REDIRECTS) {
+        throw new ScmError(`${where}: ${res.status} redirect to another origin (or too many redirects) not followed`, res.status, false);
+      }
+      url = next.href;
+    }
+  }
+}
+
+const MAX_REDIRECTS = 3;
+/** Longest provider error message kept in an error (and so in status and logs). */
+const MAX_MESSAGE = 200;
+
+/**
+ * What of a failed answer goes into the error: only the provider's own JSON `message` field
+ * (GitHub, GitLab and Bitbucket all explain a refusal there), one line, cut short; never the
+ * raw body. Requests only ever go to trusted API origins (ApiOriginPolicy), so this is the
+ * provider's wording, not an arbitrary server's page.
+ */
+export function providerMessage(body: unknown): string {
+  if (typeof body !== 'object' || body === null) return '';
+  const message = (body as { message?: unknown }).message;
+  if (typeof message !== 'string') return '';
+  return message.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, MAX_MESSAGE);
 }
 
 /** Query strings may carry tokens on some providers: never log them. */

@@ -1,0 +1,23 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from '@sluice/platform';
+import { commitStatusConfigSchema } from './commit-status.config';
+
+const BASE = { DATABASE_URL: 'postgres://u@127.0.0.1/db' };
+
+describe('SLUICE_SCM_API_HOSTS', () => {
+  it('is a list of https origins, normalised', () => {
+    const config = loadConfig(commitStatusConfigSchema, { ...BASE, SLUICE_SCM_API_HOSTS: 'https://GHE.acme.example, https://gitlab.acme.example:8443/' });
+    assert.deepEqual(config.SLUICE_SCM_API_HOSTS, ['https://ghe.acme.example', 'https://gitlab.acme.example:8443']);
+    assert.equal(loadConfig(commitStatusConfigSchema, BASE).SLUICE_SCM_API_HOSTS, undefined);
+  });
+
+  for (const bad of ['http://ghe.acme.example', 'https://ghe.acme.example/api/v3', 'https://u:p@ghe.acme.example', 'ghe.acme.example', 'https://ok.example,http://no.example']) {
+    it(`refuses ${bad} at start, naming the variable`, () => {
+      assert.throws(
+        () => loadConfig(commitStatusConfigSchema, { ...BASE, SLUICE_SCM_API_HOSTS: bad }),
+        (err: unknown) => err instanceof ConfigError && err.problems.length === 1 && err.problems[0].variable === 'SLUICE_SCM_API_HOSTS' && /https:\/\/host\[:port\]/.test(err.problems[0].message),
+      );
+    });
+  }
+});
