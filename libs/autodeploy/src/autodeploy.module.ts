@@ -3,7 +3,7 @@ import { BearerAuthGuard, resolveAdminToken, TOKEN_AUTHENTICATOR } from '@sluice
 import { EventStore, EventStoreModule, Inbox, Projection, SERVICE_DATA_SOURCE, type EventStoreModuleOptions } from '@sluice/event-store';
 import { MESSAGE_BUS, MessagingModule, type MessageBus, type Subscription } from '@sluice/messaging';
 import { HealthModule, createLogger, type CommonConfig } from '@sluice/platform';
-import { POLICY_GATE, PgTeamPolicyWriter, PolicyGate, TEAM_POLICY_WRITER, TeamPoliciesController } from '@sluice/team-policy';
+import { PgTeamPolicyWriter, TEAM_POLICY_WRITER, TeamPoliciesController, TeamPoliciesModule, POLICY_GATE, type PolicyGate } from '@sluice/team-policy';
 import type { DataSource } from 'typeorm';
 import { ConfigCommands } from './application/config-commands';
 import { DeployService } from './application/deploy-service';
@@ -66,7 +66,9 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
     const options: AutodeployModuleOptions = { ...overrides, adminToken: admin.token };
     return {
       module: AutodeployModule,
-      imports: [HealthModule],
+      // Its own projection of sluice.auth.v1 for the TeamPolicy objects kube-applier records (the
+      // admin API's policies it writes itself, in the same table).
+      imports: [HealthModule, TeamPoliciesModule.forRoot({ consumer: `${options.consumerGroup ?? 'autodeploy'}.policies`, sluiceNamespace: config.SLUICE_NAMESPACE ?? 'sluice-system' })],
       controllers: [ConfigsController, DeploysController, AdminController, TeamPoliciesController],
       providers: [
         { provide: OPTIONS, useValue: options },
@@ -78,11 +80,6 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
             new Projection(store, projectReadModels, { name: READ_MODEL_PROJECTION, pollIntervalMs: options.projectionPollMs ?? 100, logger: log }),
         },
         { provide: TEAM_POLICY_WRITER, inject: [SERVICE_DATA_SOURCE, EventStore], useFactory: (ds: DataSource, store: EventStore) => new PgTeamPolicyWriter(ds, store) },
-        {
-          provide: POLICY_GATE,
-          inject: [TEAM_POLICY_WRITER],
-          useFactory: (policies: PgTeamPolicyWriter) => new PolicyGate(policies, config.SLUICE_NAMESPACE ?? 'sluice-system'),
-        },
         {
           provide: ConfigCommands,
           inject: [EventStore, READ_MODEL_PROJECTION_INSTANCE, POLICY_GATE],
@@ -113,7 +110,7 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
         },
         BearerAuthGuard,
       ],
-      exports: [TOKEN_AUTHENTICATOR, BearerAuthGuard, POLICY_GATE],
+      exports: [TOKEN_AUTHENTICATOR, BearerAuthGuard],
     };
   }
 

@@ -1,6 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import { applyObject, mergePatch, type KubeClient, type KubeObject } from '@sluice/kube';
 import { adminClient, createTestNamespace, deleteTestNamespace } from '@sluice/kube/testing';
 import type { TeamPolicySpec } from '@sluice/team-policy';
@@ -43,6 +45,13 @@ describe('kube-applier enforces team policies before anything reaches the cluste
 
   before(async () => {
     admin = adminClient();
+    // The repository's TeamPolicy CRD (a long-lived developer cluster may predate it).
+    const crd = parseAllDocuments(readFileSync(new URL('../../../deploy/crds/sluice.dev_teampolicies.yaml', `file://${__filename}`), 'utf8'))[0]!.toJS() as KubeObject;
+    await applyObject(admin, crd, { fieldManager: 'sluice-tests', force: true });
+    await waitUntil(async () => {
+      const got = await admin.get<KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'teampolicies.sluice.dev' });
+      return !!got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+    }, { message: 'TeamPolicy CRD established' });
     team = await createTestNamespace(admin, 'team');
     victim = await createTestNamespace(admin, 'victim');
     put('escape', C1, { 'cm.yaml': cm('escape') });
@@ -56,6 +65,7 @@ describe('kube-applier enforces team policies before anything reaches the cluste
   after(async () => {
     await h?.close();
     await admin.delete({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: roleName }).catch(() => undefined);
+    if (team) await admin.delete({ apiVersion: 'sluice.dev/v1alpha1', kind: 'TeamPolicy', name: team }).catch(() => undefined);
     for (const ns of [team, victim]) if (ns) await deleteTestNamespace(admin, ns);
   });
 
@@ -132,5 +142,28 @@ describe('kube-applier enforces team policies before anything reaches the cluste
     const next = await publish(h.bus, request({ config: 'clusterwide', namespace: victim, team, artifactSha: null, configSha: C_NO_ROLE }));
     await outcome('clusterwide', next, 'deploy.applied');
     await waitUntil(async () => (await admin.find({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: roleName })) === undefined, { message: 'ClusterRole pruned' });
+  });
+
+  it("a TeamPolicy object is recorded in the log, wins over the admin API's policy, says it was accepted, and its deletion restores the API's", async () => {
+    const cluster = async () => (await h.store.dataSource.query(`SELECT policy FROM kube_applier.team_policies WHERE team = $1 AND source = 'cluster'`, [team])) as Array<{ policy: unknown }>;
+    await announcePolicy(team, { repositories: ['acme/*'], namespaces: [team], namespaceSelector: null, clusterKinds: [] });
+    const refused = await publish(h.bus, request({ config: 'escape', namespace: victim, team, artifactSha: null, configSha: C1 }));
+    assert.match(String((await outcome('escape', refused, 'deploy.failed')).data['message']), /the policy of team/);
+
+    await admin.create({ apiVersion: 'sluice.dev/v1alpha1', kind: 'TeamPolicy', metadata: { name: team }, spec: { repositories: ['acme/config'], namespaces: [victim] } });
+    await waitUntil(async () => (await cluster())[0]?.policy != null, { message: 'TeamPolicy recorded' });
+    const recorded = await h.store.readStream(`cluster-team-policy-${team}`);
+    assert.deepEqual(recorded.map((e) => [e.type, (e.data as { source: string }).source, (e.data as { setBy: string }).setBy]), [['team.policy.set', 'cluster', `TeamPolicy/${team}`]]);
+    await waitUntil(async () => {
+      const got = await admin.get<KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>({ apiVersion: 'sluice.dev/v1alpha1', kind: 'TeamPolicy', name: team });
+      return got.status?.conditions?.some((c) => c.type === 'Accepted' && c.status === 'True') ?? false;
+    }, { message: 'TeamPolicy Accepted' });
+    const allowed = await publish(h.bus, request({ config: 'escape', namespace: victim, team, artifactSha: null, configSha: C1 }));
+    await outcome('escape', allowed, 'deploy.applied');
+
+    await admin.delete({ apiVersion: 'sluice.dev/v1alpha1', kind: 'TeamPolicy', name: team });
+    await waitUntil(async () => (await cluster())[0]?.policy === null, { message: 'TeamPolicy removal recorded' });
+    const again = await publish(h.bus, request({ config: 'escape', namespace: victim, team, artifactSha: null, configSha: C1 }));
+    assert.match(String((await outcome('escape', again, 'deploy.failed')).data['message']), /NamespaceNotAllowed: .*the policy of team/);
   });
 });

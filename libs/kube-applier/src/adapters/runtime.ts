@@ -4,12 +4,13 @@ import { consumeEvents, EventStore, Inbox, SERVICE_DATA_SOURCE } from '@sluice/e
 import { KubeClient } from '@sluice/kube';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@sluice/messaging';
 import { createLogger, ReadinessRegistry } from '@sluice/platform';
-import { POLICY_GATE, type PolicyGate } from '@sluice/team-policy';
+import { PgTeamPolicyWriter, POLICY_GATE, type PolicyGate } from '@sluice/team-policy';
 import type { DataSource } from 'typeorm';
 import { HandleDeployRequest, type DeployRequest, type PreparedRequest } from '../application/handle-request';
 import { SPEC_SOURCE, type SpecSource } from '../application/ports';
 import { DeployConfigController } from './controller';
 import { ClusterDeployPolicy } from './deploy-policy';
+import { TeamPolicyMirror } from './team-policy-mirror';
 import { DryRunTarget, KubeDeployTarget } from './kube-target';
 import { OutcomeReporter } from './outcome-reporter';
 import { DeployConfigReconciler } from './reconciler';
@@ -37,6 +38,8 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
   private readonly logger = createLogger('kube-applier');
   private subscription: Subscription | undefined;
   readonly controller: DeployConfigController | undefined;
+  /** Records the cluster's TeamPolicy objects in the log (with a cluster only). */
+  private readonly teamPolicies: TeamPolicyMirror | undefined;
   readonly outcomes: OutcomeReporter;
   private readonly handler: HandleDeployRequest;
 
@@ -68,6 +71,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
         resyncMs: options.resyncMs,
         logger: this.logger,
       });
+      this.teamPolicies = new TeamPolicyMirror(kube, new PgTeamPolicyWriter(dataSource, store, 'cluster'), this.logger);
       this.controller = new DeployConfigController(kube, reconciler, {
         resyncMs: options.resyncMs,
         concurrency: options.concurrency,
@@ -87,6 +91,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
       this.readiness?.register('kube', () => ({ ok: this.controller!.synced, detail: this.controller!.synced ? 'DeployConfigs listed' : 'listing DeployConfigs' }));
       // Not awaited: the watcher retries until the API server answers; readiness says when.
       void this.controller.start();
+      this.teamPolicies?.start();
     }
     await this.bus.ensureTopics([Topics.deploy]);
     // Specs are read and the DeployConfig written outside any transaction; see HandleDeployRequest.
@@ -103,5 +108,6 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
   async onApplicationShutdown(): Promise<void> {
     await this.subscription?.stop();
     await this.controller?.stop();
+    await this.teamPolicies?.stop();
   }
 }
