@@ -119,8 +119,28 @@ async function provesTeamTokens(
   for (const url of everyRead) assert.equal((await call(url, payments.token)).status, 401, `still revoked at ${url}`);
 }
 
-/** Seeds one deploy per team into kube-applier through the bus, then runs the whole proof. */
+/** A config of `team` discovered by repo-sync: its repositories become the team's to read (SLUICE_CATALOGUE_VISIBILITY=team). */
+function configDiscovered(config: string, team: string): EventEnvelope {
+  const id = uuidv7();
+  return {
+    id,
+    type: 'repo.config.discovered',
+    version: latestVersion('repo.config.discovered'),
+    stream: 'repo-acme/deploy',
+    streamVersion: 1,
+    occurredAt: new Date().toISOString(),
+    correlationId: id,
+    causationId: null,
+    data: {
+      config: { name: config, team, namespace: team, artifact: { repo: 'acme/billing', image: 'ghcr.io/acme/billing', build: null }, track: { branch: 'main' }, autodeploy: false, configRepo: 'acme/deploy', path: `deploy/${config}` },
+      configSha: 'c'.repeat(40),
+    },
+  };
+}
+
+/** Seeds one config and one deploy per team through the bus, then runs the whole proof. */
 async function seedAndProve(bus: MessageBus, autodeploy: string, services: { repoSync: string; commitStatus: string; kubeApplier: string }): Promise<void> {
+  await bus.publish(Topics.repo, [configDiscovered('billing-api', 'payments'), configDiscovered('docs', 'web')]);
   const payments = undeployRequest('billing-api', 'payments');
   const web = undeployRequest('docs', 'web');
   await bus.publish(Topics.deploy, [payments, web]);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { catalogueVisibilitySetting } from '@sluice/auth';
 import { commonConfigSchema, httpUrlSetting, postgresUrlSetting } from '@sluice/platform';
 
 const positiveInt = (error: string) => z.string().regex(/^\d+$/, { error }).transform(Number).pipe(z.number().int().positive({ error }));
@@ -29,6 +30,8 @@ export const commitStatusConfigSchema = commonConfigSchema.extend({
   GITLAB_TOKEN: z.string().optional(),
   BITBUCKET_API_URL: httpUrlSetting.default('https://api.bitbucket.org/2.0'),
   BITBUCKET_TOKEN: z.string().optional(),
+  /** Whose commit statuses a team token reads: `team` (its configs' repositories) or `installation` (all). */
+  SLUICE_CATALOGUE_VISIBILITY: catalogueVisibilitySetting,
 });
 
 export type CommitStatusConfig = z.output<typeof commitStatusConfigSchema>;
