@@ -9,6 +9,7 @@ import { Topics, type DeployConfigRoot, type EventEnvelope } from '@sluice/contr
 import { waitUntil } from '@sluice/testing';
 import { v7 as uuidv7 } from 'uuid';
 import { ADMIN, envelope, startCommitStatus, type App } from '../../testing/app';
+import { deployRequestedData } from '../../testing/events';
 
 const SHA = 'a'.repeat(40);
 const CONFIG_SHA = 'c'.repeat(40);
@@ -51,25 +52,8 @@ describe('commit statuses visible to a team: its configs\' repositories, from sl
     svc = await startCommitStatus({ COMMIT_STATUS_STORE: 'postgres', GITHUB_TOKEN: 'unused' }, { kafka: true });
     await svc.bus.publish(Topics.repo, [first, discovered(root('docs', 'web', 'acme/web-deploy', null))]);
     // Sluice's own CommitStatus on the billing artifact commit.
-    const deployId = uuidv7();
     await svc.bus.publish(Topics.deploy, [
-      envelope('deploy.requested', 'config-billing-api', {
-        deployId,
-        config: 'billing-api',
-        team: 'payments',
-        namespace: 'payments',
-        configRepo: 'acme/deploy',
-        path: 'deploy/billing-api',
-        artifactRepo: 'acme/billing',
-        artifactImage: 'ghcr.io/acme/billing',
-        artifactSha: SHA,
-        configSha: CONFIG_SHA,
-        imageTag: 'main-aaaaaaa',
-        cause: 'manual',
-        requestedBy: 'admin',
-        reason: 'visibility test',
-        reappliedFrom: null,
-      }),
+      envelope('deploy.requested', 'config-billing-api', deployRequestedData({ deployId: uuidv7(), artifactSha: SHA, configSha: CONFIG_SHA })),
     ]);
     payments = await tokenOf(svc, 'payments');
     web = await tokenOf(svc, 'web');
