@@ -27,6 +27,8 @@ interface Rule {
   readonly access: Access;
   /** Path parameters, query and JSON body from the other team's objects. */
   readonly request?: (f: Fixture) => { params?: Record<string, string>; query?: string; body?: unknown };
+  /** Queries of the same operation that name the other team's objects: 403/404 for a team, like `owned`. */
+  readonly foreignQueries?: (f: Fixture) => string[];
 }
 
 const ROUTES: Record<string, Rule> = {
@@ -39,9 +41,13 @@ const ROUTES: Record<string, Rule> = {
   'POST /api/admin/sync': { access: 'admin' },
   'GET /api/admin/sync/{syncId}': { access: 'admin', request: (f) => ({ params: { syncId: f.syncId } }) },
   // commit-status
-  'GET /api/commit-statuses': { access: 'owned', request: (f) => ({ query: `repo=acme/tenantb-app&sha=${f.artifactSha}` }) },
+  'GET /api/commit-statuses': {
+    access: 'owned',
+    request: (f) => ({ query: `repo=acme/tenantb-app&sha=${f.artifactSha}` }),
+    foreignQueries: () => ['repo=acme/tenantb-config', 'repo=acme/tenantb-app'],
+  },
   // autodeploy
-  'GET /api/configs': { access: 'list' },
+  'GET /api/configs': { access: 'list', foreignQueries: () => [`team=${FOREIGN_TEAM}`] },
   'GET /api/configs/{name}': { access: 'owned', request: () => ({ params: { name: FOREIGN_CONFIG } }) },
   'GET /api/configs/{name}/deploys': { access: 'owned', request: () => ({ params: { name: FOREIGN_CONFIG } }) },
   'GET /api/configs/{name}/history': { access: 'owned', request: () => ({ params: { name: FOREIGN_CONFIG } }) },
@@ -217,25 +223,32 @@ async function walk(base: string, operations: readonly Operation[], f: Fixture):
       if (value === undefined) throw new Error(`${op.key}: the table gives no value for path parameter ${name}`);
       return encodeURIComponent(value);
     });
-    const url = `${base}${path}${request.query ? `?${request.query}` : ''}`;
-    for (const [label, authorization, kind] of credentials) {
-      const answer = await call(url, null, { method: op.method, body: request.body, authorization: authorization ?? undefined });
-      const where = `${op.key} with ${label}: ${answer.status} ${answer.text.slice(0, 200)}`;
-      if (answer.status >= 500) problems.push(`5xx: ${where}`);
-      else if (kind === 'unauthenticated') {
-        if (answer.status !== 401) problems.push(`expected 401: ${where}`);
-      } else if (rule.access === 'admin') {
-        if (answer.status !== 403) problems.push(`expected 403 (admin only): ${where}`);
-      } else if (rule.access === 'owned') {
-        if (answer.status !== 403 && answer.status !== 404) problems.push(`expected 403/404 (another team's object): ${where}`);
-      } else if (answer.status !== 200) problems.push(`expected 200 (a list): ${where}`);
-      else {
-        const leaked = FOREIGN_MARKS.filter((mark) => answer.text.includes(mark));
-        if (leaked.length > 0) problems.push(`another team's objects (${leaked.join(', ')}) in ${where}`);
+    const requests: Array<{ query: string | undefined; access: Access }> = [
+      { query: request.query, access: rule.access },
+      ...(rule.foreignQueries?.(f) ?? []).map((query) => ({ query, access: 'owned' as const })),
+    ];
+    for (const { query, access } of requests) {
+      const url = `${base}${path}${query ? `?${query}` : ''}`;
+      const key = `${op.key}${query ? `?${query}` : ''}`;
+      for (const [label, authorization, kind] of credentials) {
+        const answer = await call(url, null, { method: op.method, body: request.body, authorization: authorization ?? undefined });
+        const problem = judge(access, kind, answer);
+        if (problem) problems.push(`${problem}: ${key} with ${label}: ${answer.status} ${answer.text.slice(0, 200)}`);
       }
     }
   }
   return problems;
+}
+
+/** What is wrong with `answer` to a request with that kind of credential, or null. */
+function judge(access: Access, kind: 'unauthenticated' | 'foreign', answer: Answer): string | null {
+  if (answer.status >= 500) return '5xx';
+  if (kind === 'unauthenticated') return answer.status === 401 ? null : 'expected 401';
+  if (access === 'admin') return answer.status === 403 ? null : 'expected 403 (admin only)';
+  if (access === 'owned') return answer.status === 403 || answer.status === 404 ? null : "expected 403/404 (another team's object)";
+  if (answer.status !== 200) return 'expected 200 (a list)';
+  const leaked = FOREIGN_MARKS.filter((mark) => answer.text.includes(mark));
+  return leaked.length > 0 ? `another team's objects (${leaked.join(', ')}) in the list` : null;
 }
 
 /** The webhook is public but signature-guarded: unsigned, it is refused (never accepted, never a 5xx). */
