@@ -13,7 +13,7 @@ import { Test } from '@nestjs/testing';
 import { allInOneConfigSchema, startAllInOne, type AllInOne } from '@sluice/all-in-one';
 import { AutodeployModule, autodeployEventStoreOptions } from '@sluice/autodeploy';
 import { COMMIT_STATUS_SCHEMA, commitStatusConfigSchema, commitStatusMigrations, CommitStatusModule } from '@sluice/commit-status';
-import { latestVersion, Topics, type EventEnvelope } from '@sluice/contracts';
+import { latestVersion, Topics, type EventData, type EventEnvelope, type EventType } from '@sluice/contracts';
 import { EventStoreModule } from '@sluice/event-store';
 import { FakeGitHub } from '@sluice/fake-scm';
 import { InMemorySpecSource, KUBE_APPLIER_SCHEMA, kubeApplierConfigSchema, kubeApplierMigrations, KubeApplierModule } from '@sluice/kube-applier';
@@ -36,36 +36,31 @@ async function call(url: string, token: string | null, init: { method?: string; 
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
+/** The first event of `stream`, as a relay publishes it. */
+function envelopeOf<K extends EventType>(type: K, stream: string, data: EventData<K>): EventEnvelope {
+  const id = uuidv7();
+  return { id, type, version: latestVersion(type), stream, streamVersion: 1, occurredAt: new Date().toISOString(), correlationId: id, causationId: null, data };
+}
+
 /** An undeploy request as autodeploy publishes it: kube-applier records it (with its team) without reading specs. */
 function undeployRequest(config: string, team: string): EventEnvelope {
-  const id = uuidv7();
-  return {
-    id,
-    type: 'undeploy.requested',
-    version: latestVersion('undeploy.requested'),
-    stream: `config-${config}`,
-    streamVersion: 1,
-    occurredAt: new Date().toISOString(),
-    correlationId: id,
-    causationId: null,
-    data: {
-      deployId: uuidv7(),
-      config,
-      team,
-      namespace: team,
-      configRepo: 'acme/deploy',
-      path: `deploy/${config}`,
-      artifactRepo: null,
-      artifactImage: null,
-      artifactSha: null,
-      configSha: null,
-      imageTag: null,
-      cause: 'undeploy',
-      requestedBy: 'admin',
-      reason: 'e2e',
-      reappliedFrom: null,
-    },
-  };
+  return envelopeOf('undeploy.requested', `config-${config}`, {
+    deployId: uuidv7(),
+    config,
+    team,
+    namespace: team,
+    configRepo: 'acme/deploy',
+    path: `deploy/${config}`,
+    artifactRepo: null,
+    artifactImage: null,
+    artifactSha: null,
+    configSha: null,
+    imageTag: null,
+    cause: 'undeploy',
+    requestedBy: 'admin',
+    reason: 'e2e',
+    reappliedFrom: null,
+  });
 }
 
 /** The reads a team token is checked on, per service, given the deploys kube-applier recorded. */
@@ -119,8 +114,17 @@ async function provesTeamTokens(
   for (const url of everyRead) assert.equal((await call(url, payments.token)).status, 401, `still revoked at ${url}`);
 }
 
-/** Seeds one deploy per team into kube-applier through the bus, then runs the whole proof. */
+/** A config of `team` discovered by repo-sync: its repositories become the team's to read (SLUICE_CATALOGUE_VISIBILITY=team). */
+function configDiscovered(config: string, team: string): EventEnvelope {
+  return envelopeOf('repo.config.discovered', 'repo-acme/deploy', {
+    config: { name: config, team, namespace: team, artifact: { repo: 'acme/billing', image: 'ghcr.io/acme/billing', build: null }, track: { branch: 'main' }, autodeploy: false, configRepo: 'acme/deploy', path: `deploy/${config}` },
+    configSha: 'c'.repeat(40),
+  });
+}
+
+/** Seeds one config and one deploy per team through the bus, then runs the whole proof. */
 async function seedAndProve(bus: MessageBus, autodeploy: string, services: { repoSync: string; commitStatus: string; kubeApplier: string }): Promise<void> {
+  await bus.publish(Topics.repo, [configDiscovered('billing-api', 'payments'), configDiscovered('docs', 'web')]);
   const payments = undeployRequest('billing-api', 'payments');
   const web = undeployRequest('docs', 'web');
   await bus.publish(Topics.deploy, [payments, web]);

@@ -6,3 +6,4 @@ export * from './admin-token';
 export * from './token-events';
 export * from './team-token-projection';
 export * from './team-tokens.module';
+export * from './catalogue-visibility';

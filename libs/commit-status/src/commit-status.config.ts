@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { catalogueVisibilitySetting } from '@sluice/auth';
 import { commonConfigSchema, httpUrlSetting, postgresUrlSetting } from '@sluice/platform';
 
 const positiveInt = (error: string) => z.string().regex(/^\d+$/, { error }).transform(Number).pipe(z.number().int().positive({ error }));
@@ -50,6 +51,8 @@ export const commitStatusConfigSchema = commonConfigSchema.extend({
    * GitLab): a GitRepo's `apiUrl` on any other origin is refused before a token is sent.
    */
   SLUICE_SCM_API_HOSTS: httpsOriginList.optional(),
+  /** Whose commit statuses a team token reads: `team` (its configs' repositories) or `installation` (all). */
+  SLUICE_CATALOGUE_VISIBILITY: catalogueVisibilitySetting,
 });
 
 export type CommitStatusConfig = z.output<typeof commitStatusConfigSchema>;

@@ -153,6 +153,9 @@ describe('commit-status service: deploy lifecycle → GitHub statuses (PostgreSQ
   });
 
   it('GET /api/commit-statuses accepts a team token once announced on sluice.auth.v1, and refuses it (401) once revoked', async () => {
+    // The team reads the statuses of its configs' repositories (SLUICE_CATALOGUE_VISIBILITY=team, the default).
+    const config = { name: 'billing-api', team: 'payments', namespace: 'payments', artifact: { repo: ARTIFACT_REPO, image: 'ghcr.io/acme/billing', build: null }, track: { branch: 'main' }, autodeploy: true, configRepo: CONFIG_REPO, path: 'deploy/billing-api' };
+    await svc.bus.publish(Topics.repo, [envelope('repo.config.discovered', `repo-${CONFIG_REPO}`, { config, configSha: shas.c1! })]);
     const team = await announceTeamToken(svc.bus, 'payments');
     const get = () => request(svc.http).get('/api/commit-statuses').query({ repo: ARTIFACT_REPO, sha: shas.a3 }).set('Authorization', `Bearer ${team.token}`);
     await waitUntil(async () => (await get()).status === 200, { message: 'team token accepted' });

@@ -1,5 +1,5 @@
 import { Inject, Module, Optional, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { TeamTokensModule } from '@sluice/auth';
+import { CATALOGUE_VISIBILITY, TeamTokensModule } from '@sluice/auth';
 import { EventStore, Inbox, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { clusterSourceOf, KubeClient, loadKubeConfig, type KubeConfigSource } from '@sluice/kube';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@sluice/messaging';
@@ -13,10 +13,12 @@ import { Reconciler } from './application/reconciler';
 import { EventStoreSyncedSink } from './adapters/events/synced-event-sink';
 import { CommitStatusesController } from './adapters/http/commit-statuses.controller';
 import { KubeCommitStatusStore } from './adapters/kube/kube-store';
+import { consumeConfigEvents } from './adapters/messaging/config-events.consumer';
 import { COMMIT_STATUS_CONSUMER, consumeDeployEvents } from './adapters/messaging/deploy-events.consumer';
 import { PgDeployStatusStateRepository } from './adapters/postgres/deploy-state-repository';
 import { COMMIT_STATUS_SCHEMA } from './adapters/postgres/migrations';
 import { PgCommitStatusStore } from './adapters/postgres/pg-store';
+import { PgTeamRepos } from './adapters/postgres/team-repos';
 import { DefaultScmStatusProviders } from './adapters/scm/providers';
 import { GitHubDeploymentMirror } from './adapters/github-deployments/github-deployment-mirror';
 import type { CommitStatusConfig } from './commit-status.config';
@@ -75,6 +77,7 @@ export function storeKindOf(config: CommitStatusConfig): 'kubernetes' | 'postgre
 @Module({})
 export class CommitStatusModule implements OnApplicationBootstrap, OnApplicationShutdown {
   private subscription: Subscription | null = null;
+  private configSubscription: Subscription | null = null;
   private sweep: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
   private readonly log = createLogger('commit-status');
@@ -83,6 +86,7 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
     private readonly runtime: CommitStatusRuntime,
     private readonly projector: DeployStatusProjector,
     private readonly inbox: Inbox,
+    private readonly teamRepos: PgTeamRepos,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(COMMIT_STATUS_OPTIONS) private readonly options: CommitStatusModuleOptions,
     @Optional() private readonly readiness?: ReadinessRegistry,
@@ -98,6 +102,8 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
       controllers: [CommitStatusesController],
       providers: [
         { provide: COMMIT_STATUS_OPTIONS, useValue: options },
+        { provide: CATALOGUE_VISIBILITY, useValue: config.SLUICE_CATALOGUE_VISIBILITY },
+        { provide: PgTeamRepos, inject: [SERVICE_DATA_SOURCE], useFactory: (dataSource: DataSource) => new PgTeamRepos(dataSource, COMMIT_STATUS_SCHEMA) },
         {
           provide: COMMIT_STATUS_STORE,
           inject: [SERVICE_DATA_SOURCE],
@@ -181,6 +187,7 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
     this.sweep = setInterval(() => void this.sweepOwned(), this.options.ownedSweepMs ?? 5000);
     this.sweep.unref?.();
     this.subscription = await consumeDeployEvents(this.bus, this.inbox, this.projector, this.log, this.options.consumer);
+    this.configSubscription = await consumeConfigEvents(this.bus, this.inbox, this.teamRepos, `${this.options.consumer ?? COMMIT_STATUS_CONSUMER}.configs`);
   }
 
   private sweepOwned(): Promise<void> {
@@ -194,6 +201,7 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
   async onApplicationShutdown(): Promise<void> {
     if (this.sweep) clearInterval(this.sweep);
     await this.subscription?.stop();
+    await this.configSubscription?.stop();
     await this.sweeping;
     await this.projector.settle();
     await this.deployments?.stop();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { catalogueVisibilitySetting } from '@sluice/auth';
 import { commonConfigSchema } from '@sluice/platform';
 
 /** Repositories global sync reads at once by default (each up to 4 reads at a time). */
@@ -13,6 +14,8 @@ export const repoSyncConfigSchema = commonConfigSchema.extend({
     .transform(Number)
     .pipe(z.number().int().min(1).max(64))
     .default(DEFAULT_REPO_SYNC_CONCURRENCY),
+  /** What a team token reads of the catalogue: `team` (its configs' repositories) or `installation` (all). */
+  SLUICE_CATALOGUE_VISIBILITY: catalogueVisibilitySetting,
 });
 
 export type RepoSyncConfig = z.output<typeof repoSyncConfigSchema>;

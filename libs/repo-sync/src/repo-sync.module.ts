@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { TeamTokensModule } from '@sluice/auth';
+import { CATALOGUE_VISIBILITY, TeamTokensModule, type CatalogueVisibility } from '@sluice/auth';
 import { TeamPoliciesModule } from '@sluice/team-policy';
 import { EventStore, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
@@ -20,7 +20,7 @@ export const SCM_READER = Symbol('SCM_READER');
 export type RepoSyncModuleConfig = Pick<
   RepoSyncConfig,
   'GITHUB_API_URL' | 'GITHUB_TOKEN' | 'GITHUB_APP_ID' | 'GITHUB_APP_PRIVATE_KEY' | 'SLUICE_ADMIN_TOKEN'
-> & { readonly REPO_SYNC_CONCURRENCY?: number; readonly SLUICE_NAMESPACE?: string };
+> & { readonly REPO_SYNC_CONCURRENCY?: number; readonly SLUICE_CATALOGUE_VISIBILITY?: CatalogueVisibility; readonly SLUICE_NAMESPACE?: string };
 
 export interface RepoSyncModuleOptions {
   /** The SCM to read; default: GitHub from the config's credentials. */
@@ -57,6 +57,7 @@ export class RepoSyncModule {
           useFactory: (ds: DataSource, catalogue: Catalogue, reader: ConfigReader, scm: ScmReader) =>
             new GlobalSync(ds, catalogue, reader, scm, { concurrency: config.REPO_SYNC_CONCURRENCY ?? DEFAULT_REPO_SYNC_CONCURRENCY, logger }),
         },
+        { provide: CATALOGUE_VISIBILITY, useValue: config.SLUICE_CATALOGUE_VISIBILITY ?? 'team' },
         { provide: CatalogueQueries, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new CatalogueQueries(ds) },
         RepoSyncRuntime,
       ],

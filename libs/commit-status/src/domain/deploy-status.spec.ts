@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EventData } from '@sluice/contracts';
+import { deployRequestedData } from '../testing/events';
 import { evolveDeployStatus, type DeployStatusEvent, type DeployStatusState } from './deploy-status';
 
 const A = 'a'.repeat(40);
@@ -10,24 +11,7 @@ const D2 = '0190a0a0-0000-7000-8000-000000000002';
 
 const requested = (over: Partial<EventData<'deploy.requested'>> = {}): DeployStatusEvent => ({
   type: 'deploy.requested',
-  data: {
-    deployId: D1,
-    config: 'billing-api',
-    team: 'payments',
-    namespace: 'payments',
-    configRepo: 'acme/deploy',
-    path: 'deploy/billing-api',
-    artifactRepo: 'acme/billing',
-    artifactImage: 'ghcr.io/acme/billing',
-    artifactSha: A,
-    configSha: C,
-    imageTag: 'main-aaaaaaa',
-    cause: 'autodeploy',
-    requestedBy: 'autodeploy',
-    reason: 'build',
-    reappliedFrom: null,
-    ...over,
-  },
+  data: deployRequestedData({ deployId: D1, artifactSha: A, configSha: C, ...over }),
 });
 
 function run(events: DeployStatusEvent[], start: DeployStatusState | null = null) {

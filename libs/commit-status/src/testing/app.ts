@@ -5,7 +5,7 @@ import { EventStore, EventStoreModule, SERVICE_DATA_SOURCE } from '@sluice/event
 import type { KubeClient } from '@sluice/kube';
 import { MESSAGE_BUS, MessagingModule, type MessageBus } from '@sluice/messaging';
 import { configureApp, loadConfig } from '@sluice/platform';
-import { createTestDatabase, uniqueName, type TestDatabase } from '@sluice/testing';
+import { createTestDatabase, kafkaBrokers, uniqueName, type TestDatabase } from '@sluice/testing';
 import type { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { CommitStatusRuntime } from '../application/commit-status-runtime';
@@ -28,14 +28,18 @@ export interface App {
   close(): Promise<void>;
 }
 
-/** commit-status as a Nest app on a fresh database and the in-process bus. */
-export async function startCommitStatus(env: Record<string, string>, opts: { kubeClient?: KubeClient; labels?: Record<string, string> } = {}): Promise<App> {
+/** commit-status as a Nest app on a fresh database and the in-process bus (or, `kafka`, the test broker under a fresh topic prefix). */
+export async function startCommitStatus(env: Record<string, string>, opts: { kubeClient?: KubeClient; labels?: Record<string, string>; kafka?: boolean } = {}): Promise<App> {
   const database = await createTestDatabase('commit_status');
+  const prefix = `${uniqueName('commit-status')}.`;
   try {
     const config = loadConfig(commitStatusConfigSchema, { DATABASE_URL: database.url, SLUICE_ADMIN_TOKEN: ADMIN, COMMIT_STATUS_MIN_WRITE_INTERVAL_MS: '20', ...env });
     const moduleRef = await Test.createTestingModule({
       imports: [
-        MessagingModule.forRoot({ retry: { baseDelayMs: 10, maxDelayMs: 200 } }),
+        MessagingModule.forRoot({
+          retry: { baseDelayMs: 10, maxDelayMs: 200 },
+          ...(opts.kafka ? { brokers: kafkaBrokers(), topicPrefix: prefix, groupPrefix: prefix } : {}),
+        }),
         EventStoreModule.forRoot({ url: database.url, schema: COMMIT_STATUS_SCHEMA, migrations: commitStatusMigrations, relay: { pollIntervalMs: 50 } }),
         CommitStatusModule.forRoot(config, { consumer: uniqueName('commit-status'), pollIntervalMs: 100, retryBaseDelayMs: 100, deploymentsPollMs: 100, ownedSweepMs: 100, kubeClient: opts.kubeClient, labels: opts.labels }),
       ],

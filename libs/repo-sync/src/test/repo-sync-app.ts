@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import type { CatalogueVisibility } from '@sluice/auth';
 import { newEvent, Topics, type EventData, type EventEnvelope, type EventType } from '@sluice/contracts';
 import { EventStoreModule, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import type { FakeGitHub } from '@sluice/fake-scm';
@@ -33,7 +34,7 @@ export interface RepoSyncTestApp {
   close(): Promise<void>;
 }
 
-export async function startRepoSync(fake: FakeGitHub, options: { db?: TestDatabase; concurrency?: number } = {}): Promise<RepoSyncTestApp & { db: TestDatabase }> {
+export async function startRepoSync(fake: FakeGitHub, options: { db?: TestDatabase; concurrency?: number; visibility?: CatalogueVisibility } = {}): Promise<RepoSyncTestApp & { db: TestDatabase }> {
   const db = options.db ?? (await createTestDatabase('repo_sync'));
   const scm = new GitHubScm({ baseUrl: fake.url, credentials: { kind: 'token', token: 'test-token' }, maxRetries: 5 });
   const moduleRef = await Test.createTestingModule({
@@ -41,7 +42,7 @@ export async function startRepoSync(fake: FakeGitHub, options: { db?: TestDataba
       MessagingModule.forRoot({ retry: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 200 } }),
       EventStoreModule.forRoot({ url: db.url, schema: REPO_SYNC_SCHEMA, migrations: repoSyncMigrations, poolSize: 8, relay: { pollIntervalMs: 50 } }),
       RepoSyncModule.forRoot(
-        { GITHUB_API_URL: fake.url, SLUICE_ADMIN_TOKEN: ADMIN_TOKEN, REPO_SYNC_CONCURRENCY: options.concurrency ?? 4 },
+        { GITHUB_API_URL: fake.url, SLUICE_ADMIN_TOKEN: ADMIN_TOKEN, REPO_SYNC_CONCURRENCY: options.concurrency ?? 4, SLUICE_CATALOGUE_VISIBILITY: options.visibility },
         { scm },
       ),
     ],

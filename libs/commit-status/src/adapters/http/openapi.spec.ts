@@ -6,7 +6,7 @@ import { COMMIT_STATUS_OPENAPI, CommitStatusesController } from './commit-status
 describe('commit-status OpenAPI document', () => {
   it('lists GET /api/commit-statuses with its query and statuses, behind bearer auth', async () => {
     const doc = await openApiDocumentOf([CommitStatusesController], COMMIT_STATUS_OPENAPI);
-    assert.deepEqual(operationsOf(doc), ['GET /api/commit-statuses 200,400,401']);
+    assert.deepEqual(operationsOf(doc), ['GET /api/commit-statuses 200,400,401,404']);
     const list = doc.paths['/api/commit-statuses'].get!;
     assert.deepEqual(list.security, [{ bearer: [] }]);
     assert.deepEqual(list.parameters?.map((p) => 'name' in p && `${p.name} ${p.in} ${p.required}`).sort(), ['repo query true', 'sha query false']);

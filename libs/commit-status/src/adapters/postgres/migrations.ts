@@ -104,9 +104,34 @@ export class CommitStatusOwnedPending1764100000000 implements MigrationInterface
   }
 }
 
+/**
+ * Which team each config belongs to and its repositories (config repository, `artifact.repo`),
+ * projected from `sluice.repo.v1`: a team token reads the commit statuses of these
+ * repositories only (SLUICE_CATALOGUE_VISIBILITY=team).
+ */
+export class CommitStatusConfigRepos1764200000000 implements MigrationInterface {
+  name = 'CommitStatusConfigRepos1764200000000';
+  async up(q: QueryRunner): Promise<void> {
+    const s = schemaOf(q);
+    await q.query(`
+      CREATE TABLE ${s}.config_repos (
+        config        text PRIMARY KEY,
+        team          text NOT NULL,
+        config_repo   text NOT NULL,
+        artifact_repo text,
+        updated_at    timestamptz NOT NULL DEFAULT now()
+      )`);
+    await q.query(`CREATE INDEX config_repos_team ON ${s}.config_repos (team)`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE ${schemaOf(q)}.config_repos`);
+  }
+}
+
 export const commitStatusMigrations = [
   CommitStatusInit1732400000000,
   CommitStatusGitHubDeployments1732400000001,
   CommitStatusOwnedPending1764100000000,
+  CommitStatusConfigRepos1764200000000,
   ...teamTokenMigrations,
 ];

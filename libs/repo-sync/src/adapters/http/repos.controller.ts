@@ -1,6 +1,15 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AdminOnlyGuard, BearerAuthGuard, CurrentPrincipal, subjectOf, type Principal } from '@sluice/auth';
+import {
+  AdminOnlyGuard,
+  BearerAuthGuard,
+  CATALOGUE_VISIBILITY,
+  catalogueTeamOf,
+  CurrentPrincipal,
+  subjectOf,
+  type CatalogueVisibility,
+  type Principal,
+} from '@sluice/auth';
 import { errorResponse, NotFoundError, openApiSchema, parseOrThrow, type OpenApiInfo } from '@sluice/platform';
 import { z } from 'zod';
 import { POLICY_GATE, type PolicyGate } from '@sluice/team-policy';
@@ -24,7 +33,13 @@ const listQuery = z.object({
 });
 const syncParams = z.object({ syncId: z.uuid('a sync id (uuid)') });
 
-/** The repository catalogue (ARCHITECTURE §7): read by any valid token, the admin's or a team's. */
+/**
+ * The repository catalogue (ARCHITECTURE §7): the admin reads all of it; a team token reads the
+ * repositories of its own configs (their config repositories and `artifact.repo`s) and, in a
+ * config repository, only its own configs — unless SLUICE_CATALOGUE_VISIBILITY=installation.
+ * Another team's repository answers 404 exactly as an unknown one does, so a team cannot learn
+ * which repositories exist.
+ */
 @ApiTags('repos')
 @ApiBearerAuth()
 @ApiResponse({ status: 400, description: 'bad path or query parameter, naming the field', schema: errorResponse })
@@ -35,6 +50,7 @@ export class ReposController {
   constructor(
     private readonly queries: CatalogueQueries,
     @Inject(POLICY_GATE) private readonly policies: PolicyGate,
+    @Inject(CATALOGUE_VISIBILITY) private readonly visibility: CatalogueVisibility,
   ) {}
 
   @Get()
@@ -42,9 +58,9 @@ export class ReposController {
   @ApiQuery({ name: 'limit', required: false, description: '1-500, default 100' })
   @ApiQuery({ name: 'after', required: false, description: 'the next of the previous page (a repository full name)' })
   @ApiResponse({ status: 200, schema: openApiSchema(repoPageSchema) })
-  list(@Query() query: unknown) {
+  list(@CurrentPrincipal() principal: Principal, @Query() query: unknown) {
     const q = parseOrThrow(listQuery, query, 'query');
-    return this.queries.listRepos(q.limit, q.after ?? null);
+    return this.queries.listRepos(q.limit, q.after ?? null, this.teamOf(principal));
   }
 
   @Get(':owner/:name')
@@ -52,11 +68,11 @@ export class ReposController {
   @ApiParam({ name: 'owner' })
   @ApiParam({ name: 'name' })
   @ApiResponse({ status: 200, schema: openApiSchema(repoDetailSchema) })
-  @ApiResponse({ status: 404, description: 'repository not in the catalogue', schema: errorResponse })
-  async get(@Param() params: unknown) {
+  @ApiResponse({ status: 404, description: "repository not in the catalogue (or another team's)", schema: errorResponse })
+  async get(@CurrentPrincipal() principal: Principal, @Param() params: unknown) {
     const p = parseOrThrow(repoParams, params, 'param');
-    const repo = await this.queries.repo(`${p.owner}/${p.name}`);
-    if (!repo) throw new NotFoundError(`repository ${p.owner}/${p.name} is not in the catalogue`);
+    const repo = await this.queries.repo(`${p.owner}/${p.name}`, this.teamOf(principal));
+    if (!repo) throw notInCatalogue(`${p.owner}/${p.name}`);
     return repo;
   }
 
@@ -65,9 +81,9 @@ export class ReposController {
   @ApiParam({ name: 'owner' })
   @ApiParam({ name: 'name' })
   @ApiResponse({ status: 200, schema: openApiSchema(branchListSchema) })
-  @ApiResponse({ status: 404, description: 'repository not in the catalogue', schema: errorResponse })
-  async branches(@Param() params: unknown) {
-    const fullName = await this.known(params);
+  @ApiResponse({ status: 404, description: "repository not in the catalogue (or another team's)", schema: errorResponse })
+  async branches(@CurrentPrincipal() principal: Principal, @Param() params: unknown) {
+    const fullName = await this.known(principal, params);
     return { items: await this.queries.branches(fullName) };
   }
 
@@ -77,10 +93,10 @@ export class ReposController {
   @ApiParam({ name: 'name' })
   @ApiParam({ name: 'sha', description: '40-character lowercase hex commit SHA' })
   @ApiResponse({ status: 200, schema: openApiSchema(commitSchema) })
-  @ApiResponse({ status: 404, description: 'repository not in the catalogue, or commit not known', schema: errorResponse })
-  async commit(@Param() params: unknown) {
+  @ApiResponse({ status: 404, description: "repository not in the catalogue (or another team's), or commit not known", schema: errorResponse })
+  async commit(@CurrentPrincipal() principal: Principal, @Param() params: unknown) {
     const p = parseOrThrow(commitParams, params, 'param');
-    const fullName = await this.known(p);
+    const fullName = await this.known(principal, p);
     const commit = await this.queries.commit(fullName, p.sha);
     if (!commit) throw new NotFoundError(`commit ${p.sha} of ${fullName} is not known`);
     return commit;
@@ -94,18 +110,28 @@ export class ReposController {
   @ApiParam({ name: 'owner' })
   @ApiParam({ name: 'name' })
   @ApiResponse({ status: 200, schema: openApiSchema(repoConfigsSchema) })
-  @ApiResponse({ status: 404, description: 'repository not in the catalogue', schema: errorResponse })
-  async configs(@Param() params: unknown) {
-    const fullName = await this.known(params);
-    return withPolicyVerdicts(await this.queries.configs(fullName), this.policies);
+  @ApiResponse({ status: 404, description: "repository not in the catalogue (or another team's)", schema: errorResponse })
+  async configs(@CurrentPrincipal() principal: Principal, @Param() params: unknown) {
+    const fullName = await this.known(principal, params);
+    return withPolicyVerdicts(await this.queries.configs(fullName, this.teamOf(principal)), this.policies);
   }
 
-  private async known(params: unknown): Promise<string> {
+  /** The repository's full name, or 404 when it is not in the catalogue or not the principal's to read. */
+  private async known(principal: Principal, params: unknown): Promise<string> {
     const p = parseOrThrow(repoParams, params, 'param');
     const fullName = `${p.owner}/${p.name}`;
-    if (!(await this.queries.repo(fullName))) throw new NotFoundError(`repository ${fullName} is not in the catalogue`);
+    if (!(await this.queries.repo(fullName, this.teamOf(principal)))) throw notInCatalogue(fullName);
     return fullName;
   }
+
+  private teamOf(principal: Principal): string | null {
+    return catalogueTeamOf(principal, this.visibility);
+  }
+}
+
+/** The same answer for an unknown repository and another team's. */
+function notInCatalogue(fullName: string): NotFoundError {
+  return new NotFoundError(`repository ${fullName} is not in the catalogue`);
 }
 
 /** Global sync (admin; a team token gets 403). */

@@ -162,19 +162,20 @@ describe('repo-sync consuming sluice.scm.v1', () => {
   });
 
   it('a team token announced on sluice.auth.v1 may read the catalogue but not start a global sync (403); revoked, it gets 401, and a redelivered issue does not revive it', async () => {
-    const team = await announceTeamToken(t.bus, 'payments');
+    // web's config docs lives in acme/platform-config (billing-api of payments was removed above).
+    const team = await announceTeamToken(t.bus, 'web');
     await waitUntil(async () => (await t.api('/api/repos', { token: team.token })).status === 200, { message: 'team token accepted' });
-    assert.equal((await t.api('/api/repos/acme/billing/branches', { token: team.token })).status, 200);
+    assert.equal((await t.api('/api/repos/acme/platform-config/branches', { token: team.token })).status, 200);
     const sync = await t.api('/api/admin/sync', { method: 'POST', token: team.token });
     assert.equal(sync.status, 403);
-    assert.deepEqual(sync.body, { error: { code: 'forbidden', message: 'team:payments may not do this: an admin token is required' } });
+    assert.deepEqual(sync.body, { error: { code: 'forbidden', message: 'team:web may not do this: an admin token is required' } });
     const unknown = await t.api('/api/repos', { token: `sl_${'f'.repeat(16)}_${'a'.repeat(43)}` });
     assert.deepEqual([unknown.status, unknown.body.error.code], [401, 'unauthorized']);
 
     await announceRevocation(t.bus, team.id);
     await waitUntil(async () => (await t.api('/api/repos', { token: team.token })).status === 401, { message: 'revoked token refused' });
     await t.bus.publish(Topics.auth, [team.issued]);
-    const later = await announceTeamToken(t.bus, 'web'); // one in-process partition: handled after the redelivery
+    const later = await announceTeamToken(t.bus, 'payments'); // one in-process partition: handled after the redelivery
     await waitUntil(async () => (await t.api('/api/repos', { token: later.token })).status === 200, { message: 'later token accepted' });
     assert.equal((await t.api('/api/repos', { token: team.token })).status, 401);
     const [inbox] = await t.dataSource.query(`SELECT count(*)::int AS n FROM repo_sync.inbox WHERE event_id = $1`, [team.issued.id]);

@@ -4,29 +4,31 @@ import type { DataSource } from 'typeorm';
 export class CatalogueQueries {
   constructor(private readonly dataSource: DataSource) {}
 
-  async listRepos(limit: number, after: string | null) {
+  /** `team` null: every repository; otherwise only the team's repositories (`visibleRepo`), counting only its configs. */
+  async listRepos(limit: number, after: string | null, team: string | null = null) {
     const rows = await this.dataSource.query(
       `SELECT r.full_name, r.github_id, r.default_branch, r.private, r.updated_at,
               (SELECT count(*)::int FROM repo_sync.branches b WHERE b.repo = r.full_name) AS branches,
-              (SELECT count(*)::int FROM repo_sync.configs c WHERE c.config_repo = r.full_name) AS configs
+              (SELECT count(*)::int FROM repo_sync.configs c WHERE c.config_repo = r.full_name AND ${ownConfig('c', '$3')}) AS configs
          FROM repo_sync.repos r
-        WHERE ($2::text IS NULL OR r.full_name > $2)
+        WHERE ($2::text IS NULL OR r.full_name > $2) AND ${visibleRepo('r.full_name', '$3')}
         ORDER BY r.full_name LIMIT $1`,
-      [limit + 1, after],
+      [limit + 1, after, team],
     );
     const items = rows.slice(0, limit).map(toRepo);
     return { items, next: rows.length > limit ? items[items.length - 1].fullName : null };
   }
 
-  async repo(fullName: string) {
+  /** Null when the repository is not in the catalogue, or (`team` given) not one of the team's. */
+  async repo(fullName: string, team: string | null = null) {
     const [row] = await this.dataSource.query(
       `SELECT r.full_name, r.github_id, r.default_branch, r.private, r.updated_at,
               (SELECT count(*)::int FROM repo_sync.branches b WHERE b.repo = r.full_name) AS branches,
-              (SELECT count(*)::int FROM repo_sync.configs c WHERE c.config_repo = r.full_name) AS configs,
+              (SELECT count(*)::int FROM repo_sync.configs c WHERE c.config_repo = r.full_name AND ${ownConfig('c', '$2')}) AS configs,
               (SELECT count(*)::int FROM repo_sync.config_errors e WHERE e.config_repo = r.full_name) AS config_errors,
               (SELECT sha FROM repo_sync.config_scans s WHERE s.repo = r.full_name) AS config_sha
-         FROM repo_sync.repos r WHERE r.full_name = $1`,
-      [fullName],
+         FROM repo_sync.repos r WHERE r.full_name = $1 AND ${visibleRepo('r.full_name', '$2')}`,
+      [fullName, team],
     );
     if (!row) return null;
     return { ...toRepo(row), configErrors: row.config_errors, configSha: row.config_sha ?? null };
@@ -75,10 +77,11 @@ export class CatalogueQueries {
     };
   }
 
-  async configs(fullName: string) {
+  /** `team` given: only the team's configs (a config repository may hold several teams'); the errors are the repository's. */
+  async configs(fullName: string, team: string | null = null) {
     const configs = await this.dataSource.query(
-      `SELECT root, config_sha, updated_at FROM repo_sync.configs WHERE config_repo = $1 ORDER BY name`,
-      [fullName],
+      `SELECT root, config_sha, updated_at FROM repo_sync.configs c WHERE config_repo = $1 AND ${ownConfig('c', '$2')} ORDER BY name`,
+      [fullName, team],
     );
     const errors = await this.dataSource.query(
       `SELECT path, config_sha, errors, updated_at FROM repo_sync.config_errors WHERE config_repo = $1 ORDER BY path`,
@@ -89,6 +92,21 @@ export class CatalogueQueries {
       errors: errors.map((e: Record<string, unknown>) => ({ path: e.path, configSha: e.config_sha, errors: e.errors, updatedAt: iso(e.updated_at) })),
     };
   }
+}
+
+/**
+ * SQL: `repo` is one of the repositories of the team in parameter `team` (the config
+ * repository or `artifact.repo` of one of its configs), or `team` is null (every repository).
+ */
+function visibleRepo(repo: string, team: string): string {
+  return `(${team}::text IS NULL OR ${repo} IN (
+            SELECT t.config_repo FROM repo_sync.configs t WHERE t.root->>'team' = ${team}
+            UNION SELECT t.root->'artifact'->>'repo' FROM repo_sync.configs t WHERE t.root->>'team' = ${team}))`;
+}
+
+/** SQL: config row `alias` belongs to the team in parameter `team`, or `team` is null. */
+function ownConfig(alias: string, team: string): string {
+  return `(${team}::text IS NULL OR ${alias}.root->>'team' = ${team})`;
 }
 
 function iso(value: unknown): string | null {

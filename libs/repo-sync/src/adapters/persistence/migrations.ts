@@ -104,5 +104,16 @@ export class RepoSyncInit1732400100000 implements MigrationInterface {
   }
 }
 
+/** A team token reads the repositories of its team's configs (SLUICE_CATALOGUE_VISIBILITY=team): configs by team. */
+export class RepoSyncConfigTeam1764200000000 implements MigrationInterface {
+  name = 'RepoSyncConfigTeam1764200000000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE INDEX configs_team ON repo_sync.configs ((root->>'team'))`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX repo_sync.configs_team`);
+  }
+}
+
 /** With the projection of team tokens (`sluice.auth.v1`) that the read API verifies team tokens against. */
-export const repoSyncMigrations = [RepoSyncInit1732400100000, ...teamTokenMigrations, ...teamPolicyMigrations];
+export const repoSyncMigrations = [RepoSyncInit1732400100000, RepoSyncConfigTeam1764200000000, ...teamTokenMigrations, ...teamPolicyMigrations];

@@ -1,0 +1,43 @@
+import type { DeployConfigRoot } from '@sluice/contracts';
+import type { DataSource, EntityManager } from 'typeorm';
+
+/**
+ * The repositories of each team's configs (`config_repos`), kept from the config events of
+ * `sluice.repo.v1` in the consumer's inbox transaction; the read API asks it whether a team
+ * may read a repository's commit statuses.
+ */
+export class PgTeamRepos {
+  private readonly table: string;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    schema: string,
+  ) {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name "${schema}"`);
+    this.table = `"${schema}".config_repos`;
+  }
+
+  /** A config discovered or changed: its team and repositories as the config repository now says. */
+  async upsert(config: DeployConfigRoot, manager: EntityManager): Promise<void> {
+    await manager.query(
+      `INSERT INTO ${this.table} (config, team, config_repo, artifact_repo) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (config) DO UPDATE SET team = EXCLUDED.team, config_repo = EXCLUDED.config_repo,
+         artifact_repo = EXCLUDED.artifact_repo, updated_at = now()`,
+      [config.name, config.team, config.configRepo, config.artifact?.repo ?? null],
+    );
+  }
+
+  /** A config removed from its repository (a config of the same name in another repository is not this one). */
+  async remove(name: string, configRepo: string, manager: EntityManager): Promise<void> {
+    await manager.query(`DELETE FROM ${this.table} WHERE config = $1 AND config_repo = $2`, [name, configRepo]);
+  }
+
+  /** Whether one of `team`'s configs lives in `repo` or deploys an artifact built from it. */
+  async visible(team: string, repo: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM ${this.table} WHERE team = $1 AND (config_repo = $2 OR artifact_repo = $2) LIMIT 1`,
+      [team, repo],
+    );
+    return rows.length > 0;
+  }
+}
