@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, waitUntil, type TestDatabase } from '@sluice/testing';
+import { createTestNamespace } from '@sluice/kube/testing';
 import { SERVICES, startAllInOneApp, startDistributed, type AllInOneApp, type Distributed } from './support/sluice';
 import { deploymentYaml, startWorld, type World } from './support/world';
 
@@ -114,15 +115,19 @@ async function call(url: string, token: string | null, init: { method?: string; 
   return { status: res.status, text, json };
 }
 
-/** Two teams' config repositories and artifact repositories on the world's fake GitHub. */
-function seedTenants(world: World): { artifactSha: string; configSha: string } {
+/**
+ * Two teams' config repositories and artifact repositories on the world's fake GitHub; each
+ * team's config deploys into a namespace of its own name, which its default policy allows.
+ */
+async function seedTenants(world: World): Promise<{ artifactSha: string; configSha: string }> {
   const shas = { artifactSha: '', configSha: '' };
   for (const team of [OWN_TEAM, FOREIGN_TEAM]) {
+    const namespace = await createTestNamespace(world.kube, team);
     world.github.seed.repo({ owner: 'acme', name: `${team}-config`, defaultBranch: 'main' });
     const configSha = world.github.seed.commit(`acme/${team}-config`, {
       message: `${team}-svc`,
       files: {
-        [`deploy/${team}-svc/deploy.yaml`]: [`team: ${team}`, `namespace: ${world.namespace}`, 'artifact:', `  repo: acme/${team}-app`, `  image: ghcr.io/acme/${team}-app`, 'track:', '  branch: main'].join('\n'),
+        [`deploy/${team}-svc/deploy.yaml`]: [`team: ${team}`, `namespace: ${namespace}`, 'artifact:', `  repo: acme/${team}-app`, `  image: ghcr.io/acme/${team}-app`, 'track:', '  branch: main'].join('\n'),
         [`deploy/${team}-svc/deployment.yaml`]: deploymentYaml(`${team}-svc`, `ghcr.io/acme/${team}-app`),
       },
     });
@@ -135,7 +140,7 @@ function seedTenants(world: World): { artifactSha: string; configSha: string } {
 
 /** Through the API as the admin: a global sync, a deploy of the other team's config, three team tokens (one revoked). */
 async function prepare(world: World, target: Target): Promise<Fixture> {
-  const { artifactSha, configSha } = seedTenants(world);
+  const { artifactSha, configSha } = await seedTenants(world);
   const admin = (path: string, init?: { method?: string; body?: unknown }) => call(`${target.urlFor(path)}${path}`, target.admin, init);
 
   const sync = await admin('/api/admin/sync', { method: 'POST' });

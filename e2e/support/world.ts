@@ -67,7 +67,8 @@ spec:
 /** FakeGitHub with both repositories, a fresh namespace and its `sluice-github` Secret. */
 export async function startWorld(name: string): Promise<World> {
   const kube = adminClient();
-  const namespace = await createTestNamespace(kube, `e2e-${name}`);
+  // Named for team payments, whose default policy allows `payments-*`.
+  const namespace = await createTestNamespace(kube, `payments-e2e-${name}`);
   await kube.create({
     apiVersion: 'v1',
     kind: 'Secret',
