@@ -86,6 +86,22 @@ describe('POST /webhooks/github', () => {
     }
   });
 
+  it('verifies the exact bytes it stores: a body with bytes that are not UTF-8 is checked and kept as sent', async () => {
+    const id = randomUUID();
+    // 0xff 0xfe inside a commit message (a JSON string Sluice does not read, so the push still normalises).
+    const at = pushBody.indexOf('"message":"') + '"message":"'.length;
+    assert.ok(at > '"message":"'.length);
+    const raw = Buffer.concat([Buffer.from(pushBody.slice(0, at)), Buffer.from([0xff, 0xfe]), Buffer.from(pushBody.slice(at))]);
+    const reencoded = Buffer.from(raw.toString('utf8'), 'utf8');
+    assert.notDeepEqual(reencoded, raw);
+    const signedOverText = await postBytes(t.url, id, raw, sign(reencoded));
+    assert.equal(signedOverText.status, 401, 'a signature over the decoded text is not a signature over these bytes');
+    const signedOverBytes = await postBytes(t.url, id, raw, sign(raw));
+    assert.deepEqual([signedOverBytes.status, (signedOverBytes.body as { result?: string }).result], [202, 'accepted'], JSON.stringify(signedOverBytes.body));
+    const [row] = await t.dataSource.query(`SELECT raw FROM webhook_ingest.deliveries WHERE delivery_id = $1`, [id]);
+    assert.deepEqual(Buffer.from(row.raw), raw, 'stored byte for byte');
+  });
+
   it('answers 400 for each missing header, naming it', async () => {
     for (const [field, delivery] of [
       ['X-GitHub-Event', { event: '', id: randomUUID(), body: pushBody }],
@@ -207,6 +223,15 @@ describe('POST /webhooks/github', () => {
     }
   });
 });
+
+async function postBytes(baseUrl: string, id: string, body: Buffer, signature: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${baseUrl}/webhooks/github`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': id, 'x-hub-signature-256': signature },
+    body,
+  });
+  return { status: res.status, body: await res.json() };
+}
 
 /** A hand-driven request, for bodies fetch cannot send (lying Content-Length, endless streams). */
 function rawRequest(
