@@ -7,7 +7,7 @@ import { Topics, type EventEnvelope } from '@sluice/contracts';
 import { metricsRegistry } from '@sluice/platform';
 import { waitUntil } from '@sluice/testing';
 import { normaliseDelivery, NORMALISED_EVENTS } from '../../domain/normalise';
-import { collect, post, SECRETS, sign, startWebhookApp, type WebhookTestApp } from '../../test/webhook-app';
+import { collect, post, pushHeaders, SECRETS, sign, startWebhookApp, type WebhookTestApp } from '../../test/webhook-app';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const examples: Array<{ name: string; examples: Array<Record<string, unknown>> }> = require('@octokit/webhooks-examples');
 
@@ -227,7 +227,7 @@ describe('POST /webhooks/github', () => {
 async function postBytes(baseUrl: string, id: string, body: Buffer, signature: string): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${baseUrl}/webhooks/github`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': id, 'x-hub-signature-256': signature },
+    headers: pushHeaders(signature, { 'x-github-delivery': id }),
     body,
   });
   return { status: res.status, body: await res.json() };
@@ -243,13 +243,7 @@ function rawRequest(
     let answered = false;
     const req = request(`${baseUrl}/webhooks/github`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-github-event': 'push',
-        'x-github-delivery': randomUUID(),
-        'x-hub-signature-256': sign('x'),
-        ...headers,
-      },
+      headers: pushHeaders(sign('x'), headers),
     });
     req.on('response', (res) => {
       answered = true;
