@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ExecutionContext } from '@nestjs/common';
-import { ForbiddenError, UnauthorizedError } from '@sluice/platform';
+import { ConfigError, ForbiddenError, UnauthorizedError } from '@sluice/platform';
 import { resolveAdminToken } from './admin-token';
 import { AdminOnlyGuard, BearerAuthGuard, requireAdmin, requireTeam } from './bearer-auth.guard';
 import type { Principal } from './principal';
@@ -98,6 +98,20 @@ describe('resolveAdminToken', () => {
       const second = resolveAdminToken({ SLUICE_DATA_DIR: join(dir, 'data') });
       assert.deepEqual([second.source, second.token], ['file', first.token]);
       assert.equal(readFileSync(join(dir, 'data', 'admin-token'), 'utf8').trim(), first.token);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a weak token written into the data directory by hand, naming the file, not the token', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-admin-'));
+    try {
+      mkdirSync(join(dir, 'data'));
+      writeFileSync(join(dir, 'data', 'admin-token'), 'hunter2\n');
+      assert.throws(
+        () => resolveAdminToken({ SLUICE_DATA_DIR: join(dir, 'data') }),
+        (e: unknown) => e instanceof ConfigError && /SLUICE_ADMIN_TOKEN \(from .*admin-token\): too short/.test(e.message) && !e.message.includes('hunter2'),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
