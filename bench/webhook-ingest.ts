@@ -21,7 +21,7 @@ import { loadFromWorker, type LoadPhase, type LoadRequest, type LoadResult } fro
 
 const REQUESTS = Number(process.env.BENCH_WEBHOOK_REQUESTS ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_WEBHOOK_CONCURRENCY ?? 50);
-const SECRET = 'bench-secret';
+const SECRET = 'bench-webhook-secret-0123456789';
 const sign = (body: string, secret = SECRET) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
 /** A real push example grown to ~20 KB with more commits, for one of 50 repositories. */

@@ -24,7 +24,7 @@ import { GitHubScm } from '@sluice/scm';
 import { createTestDatabase, kafkaBrokers, uniqueName, waitUntil, type TestDatabase } from '@sluice/testing';
 import { v7 as uuidv7 } from 'uuid';
 
-const ADMIN = 'e2e-team-tokens-admin-token';
+const ADMIN = 'e2e-team-tokens-admin-token-0123456789';
 
 type Answer = { status: number; body: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -203,7 +203,7 @@ describe('team tokens across services, all-in-one (embedded PostgreSQL, in-proce
     const config = loadConfig(allInOneConfigSchema, {
       SLUICE_DATA_DIR: dataDir,
       SLUICE_ADMIN_TOKEN: ADMIN,
-      GITHUB_WEBHOOK_SECRET: 'e2e-secret',
+      GITHUB_WEBHOOK_SECRET: 'e2e-team-tokens-webhook-secret',
       KUBE_APPLIER_TARGET: 'dry-run',
       COMMIT_STATUS_STORE: 'postgres',
       LOG_LEVEL: 'warn',

@@ -14,8 +14,8 @@ export const ARTIFACT_REPO = 'acme/billing';
 export const CONFIG_NAME = 'billing-api';
 export const IMAGE = 'ghcr.io/acme/billing';
 export const GITHUB_TOKEN = 'ghp_e2e_token';
-export const WEBHOOK_SECRET = 'e2e-webhook-secret';
-export const ADMIN_TOKEN = 'e2e-admin-token';
+export const WEBHOOK_SECRET = 'e2e-webhook-secret-0123456789';
+export const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef0123';
 
 export interface World {
   readonly name: string;

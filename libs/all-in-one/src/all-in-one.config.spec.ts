@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { loadConfig } from '@sluice/platform';
 import { allInOneConfigSchema } from './all-in-one.config';
 
-const base = { GITHUB_WEBHOOK_SECRET: 's', SLUICE_ADMIN_TOKEN: 'a' };
+const base = { GITHUB_WEBHOOK_SECRET: 'all-in-one-webhook-secret-for-tests', SLUICE_ADMIN_TOKEN: 'all-in-one-admin-token-for-tests-0123' };
 
 describe('all-in-one config', () => {
   it('SLUICE_PUBLIC_URL defaults to the address the app listens on', () => {

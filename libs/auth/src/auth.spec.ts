@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ExecutionContext } from '@nestjs/common';
-import { ForbiddenError, UnauthorizedError } from '@sluice/platform';
+import { ConfigError, ForbiddenError, TooManyRequestsError, UnauthorizedError } from '@sluice/platform';
 import { resolveAdminToken } from './admin-token';
 import { AdminOnlyGuard, BearerAuthGuard, requireAdmin, requireTeam } from './bearer-auth.guard';
+import { FailedAuthLimiter } from './failed-auth-limiter';
 import type { Principal } from './principal';
 import { subjectOf } from './principal';
 import { tokenIssuedEvent, tokenRevokedEvent, tokenStream } from './token-events';
@@ -30,6 +31,29 @@ describe('BearerAuthGuard', () => {
     await assert.rejects(guard.canActivate(context({}).ctx), (e) => e instanceof UnauthorizedError && /missing bearer token/.test(e.message));
     await assert.rejects(guard.canActivate(context({ authorization: 'Basic good' }).ctx), /malformed Authorization header/);
     await assert.rejects(guard.canActivate(context({ authorization: 'Bearer bad' }).ctx), /invalid or revoked token/);
+  });
+
+  it('429 with retryAfterSeconds once an address failed too often, without asking the authenticator; a missing header does not count', async () => {
+    let asked = 0;
+    const limited = new BearerAuthGuard(
+      { authenticate: async (t) => (asked++, t === 'good' ? { kind: 'admin' } : null) },
+      new FailedAuthLimiter({ maxFailures: 2, windowMs: 60_000, blockMs: 30_000, maxClients: 10 }),
+    );
+    const from = (ip: string, headers: Record<string, string>) => {
+      const c = context(headers);
+      (c.request as { ip?: string }).ip = ip;
+      return c.ctx;
+    };
+    for (let i = 0; i < 3; i++) await assert.rejects(limited.canActivate(from('10.0.0.9', {})), UnauthorizedError);
+    await assert.rejects(limited.canActivate(from('10.0.0.9', { authorization: 'Basic x' })), UnauthorizedError);
+    await assert.rejects(limited.canActivate(from('10.0.0.9', { authorization: 'Bearer bad' })), UnauthorizedError);
+    const before = asked;
+    await assert.rejects(
+      limited.canActivate(from('10.0.0.9', { authorization: 'Bearer good' })),
+      (e: unknown) => e instanceof TooManyRequestsError && e.status === 429 && e.retryAfterSeconds === 30,
+    );
+    assert.equal(asked, before, 'the token of a blocked address is not checked');
+    assert.equal(await limited.canActivate(from('10.0.0.10', { authorization: 'Bearer good' })), true);
   });
 });
 
@@ -98,6 +122,20 @@ describe('resolveAdminToken', () => {
       const second = resolveAdminToken({ SLUICE_DATA_DIR: join(dir, 'data') });
       assert.deepEqual([second.source, second.token], ['file', first.token]);
       assert.equal(readFileSync(join(dir, 'data', 'admin-token'), 'utf8').trim(), first.token);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a weak token written into the data directory by hand, naming the file, not the token', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-admin-'));
+    try {
+      mkdirSync(join(dir, 'data'));
+      writeFileSync(join(dir, 'data', 'admin-token'), 'hunter2\n');
+      assert.throws(
+        () => resolveAdminToken({ SLUICE_DATA_DIR: join(dir, 'data') }),
+        (e: unknown) => e instanceof ConfigError && /SLUICE_ADMIN_TOKEN \(from .*admin-token\): too short/.test(e.message) && !e.message.includes('hunter2'),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

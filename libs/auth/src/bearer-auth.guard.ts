@@ -1,10 +1,20 @@
-import { createParamDecorator, Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { ForbiddenError, UnauthorizedError } from '@sluice/platform';
+import { createParamDecorator, Inject, Injectable, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '@sluice/platform';
+import { FailedAuthLimiter } from './failed-auth-limiter';
 import type { Principal } from './principal';
 import { subjectOf } from './principal';
 import { TOKEN_AUTHENTICATOR, type TokenAuthenticator } from './token-authenticator';
 
-type AuthenticatedRequest = { headers: Record<string, string | string[] | undefined>; principal?: Principal };
+type AuthenticatedRequest = {
+  headers: Record<string, string | string[] | undefined>;
+  principal?: Principal;
+  /** Express's client address (the socket's peer unless the app trusts a proxy). */
+  ip?: string;
+  socket?: { remoteAddress?: string };
+};
+
+/** Provide a `FailedAuthLimiter` under this token to change the limits (tests); else each guard keeps one with the defaults. */
+export const FAILED_AUTH_LIMITER = Symbol('FAILED_AUTH_LIMITER');
 
 const BEARER = /^Bearer +([\x21-\x7e]+)$/i;
 
@@ -12,19 +22,44 @@ const BEARER = /^Bearer +([\x21-\x7e]+)$/i;
  * `Authorization: Bearer <token>` (ARCHITECTURE §7): no or malformed header → 401, an
  * unknown token → 401; otherwise the principal is attached to the request for
  * `@CurrentPrincipal()`. Needs a `TOKEN_AUTHENTICATOR` provider.
+ *
+ * A client address that presented too many bad credentials (malformed header, unknown or
+ * revoked token) gets 429 with `Retry-After` for a while, its token not even checked. A
+ * request without any credentials is a plain 401 and does not count: it guesses nothing.
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
-  constructor(@Inject(TOKEN_AUTHENTICATOR) private readonly authenticator: TokenAuthenticator) {}
+  private readonly limiter: FailedAuthLimiter;
+
+  constructor(
+    @Inject(TOKEN_AUTHENTICATOR) private readonly authenticator: TokenAuthenticator,
+    @Optional() @Inject(FAILED_AUTH_LIMITER) limiter?: FailedAuthLimiter,
+  ) {
+    this.limiter = limiter ?? new FailedAuthLimiter();
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers['authorization'];
     if (header === undefined || header === '') throw new UnauthorizedError('missing bearer token: send Authorization: Bearer <token>');
+    const address = request.ip ?? request.socket?.remoteAddress;
+    const blockedMs = this.limiter.blockedFor(address);
+    if (blockedMs > 0) {
+      throw new TooManyRequestsError('too many failed authentications from this address; retry later', {
+        code: 'too_many_failed_authentications',
+        retryAfterSeconds: blockedMs / 1000,
+      });
+    }
     const match = typeof header === 'string' ? BEARER.exec(header.trim()) : null;
-    if (!match) throw new UnauthorizedError('malformed Authorization header: expected Bearer <token>');
+    if (!match) {
+      this.limiter.recordFailure(address);
+      throw new UnauthorizedError('malformed Authorization header: expected Bearer <token>');
+    }
     const principal = await this.authenticator.authenticate(match[1]!);
-    if (!principal) throw new UnauthorizedError('invalid or revoked token');
+    if (!principal) {
+      this.limiter.recordFailure(address);
+      throw new UnauthorizedError('invalid or revoked token');
+    }
     request.principal = principal;
     return true;
   }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { commonConfigSchema, requiredWebhookSecrets } from '@sluice/platform';
+import { MAX_WEBHOOK_BYTES } from './adapters/http/raw-body';
+import { DEFAULT_INFLIGHT_BYTES, DEFAULT_MAX_READERS } from './adapters/http/upload-budget';
 
 const wholeNumber = (min: number, max: number) =>
   z
@@ -19,6 +21,14 @@ export const webhookIngestConfigSchema = commonConfigSchema.extend({
   WEBHOOK_RECOVERY_INTERVAL_SECONDS: wholeNumber(0, 86_400).default(300),
   /** How far back recovery looks (GitHub keeps deliveries 3 days). */
   WEBHOOK_RECOVERY_LOOKBACK_HOURS: wholeNumber(1, 72).default(24),
+  /**
+   * Bytes of webhook bodies held before their signature is checked, all requests
+   * together; past it a request gets 503 + Retry-After. At least GitHub's 25 MB cap, so
+   * that any one delivery fits.
+   */
+  SLUICE_WEBHOOK_INFLIGHT_BYTES: wholeNumber(MAX_WEBHOOK_BYTES, Number.MAX_SAFE_INTEGER).default(DEFAULT_INFLIGHT_BYTES),
+  /** Webhook bodies read and checked at once; past it a request gets 503 + Retry-After. */
+  SLUICE_WEBHOOK_MAX_CONCURRENT: wholeNumber(1, 100_000).default(DEFAULT_MAX_READERS),
 });
 
 export type WebhookIngestConfig = z.output<typeof webhookIngestConfigSchema>;

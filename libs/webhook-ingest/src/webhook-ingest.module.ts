@@ -7,6 +7,7 @@ import { IngestDelivery } from './application/ingest-delivery';
 import { RecoverMissedDeliveries } from './application/recover-missed-deliveries';
 import { GithubWebhookController, WEBHOOK_BODY_LIMIT } from './adapters/http/github-webhook.controller';
 import { MAX_WEBHOOK_BYTES } from './adapters/http/raw-body';
+import { DEFAULT_INFLIGHT_BYTES, DEFAULT_MAX_READERS, DEFAULT_RETRY_AFTER_SECONDS, UploadBudget, type UploadBudgetLimits } from './adapters/http/upload-budget';
 import { ScmTopicBootstrap } from './adapters/messaging/topics.bootstrap';
 import { RECOVERY_SETTINGS, RecoveryScheduler, type RecoverySettings } from './adapters/scm/recovery.scheduler';
 import { SignatureVerifier } from './domain/signature';
@@ -15,6 +16,8 @@ import type { WebhookIngestConfig } from './webhook-ingest.config';
 export interface WebhookIngestModuleOptions {
   /** Body cap; GitHub's own limit by default. */
   readonly bodyLimitBytes?: number;
+  /** Bound on unverified webhook bodies; default: from the config (SLUICE_WEBHOOK_INFLIGHT_BYTES, SLUICE_WEBHOOK_MAX_CONCURRENT). */
+  readonly uploadBudget?: Partial<UploadBudgetLimits>;
   /** Missed-webhook recovery settings; default: from the config (off without credentials or hook). */
   readonly recovery?: { readonly hooks: ScmHookDeliveries; readonly hook: HookRef; readonly intervalMs: number; readonly lookbackMs?: number };
 }
@@ -61,16 +64,26 @@ function recoveryFromConfig(config: RecoveryConfig, options: WebhookIngestModule
 @Module({})
 export class WebhookIngestModule {
   static forRoot(
-    config: Pick<WebhookIngestConfig, 'GITHUB_WEBHOOK_SECRET'> & RecoveryConfig,
+    config: Pick<WebhookIngestConfig, 'GITHUB_WEBHOOK_SECRET'> & RecoveryConfig & Partial<Pick<WebhookIngestConfig, 'SLUICE_WEBHOOK_INFLIGHT_BYTES' | 'SLUICE_WEBHOOK_MAX_CONCURRENT'>>,
     options: WebhookIngestModuleOptions = {},
   ): DynamicModule {
     const recovery = recoveryFromConfig(config, options);
+    const bodyLimit = options.bodyLimitBytes ?? MAX_WEBHOOK_BYTES;
+    const limits: UploadBudgetLimits = {
+      maxBytes: options.uploadBudget?.maxBytes ?? config.SLUICE_WEBHOOK_INFLIGHT_BYTES ?? DEFAULT_INFLIGHT_BYTES,
+      maxReaders: options.uploadBudget?.maxReaders ?? config.SLUICE_WEBHOOK_MAX_CONCURRENT ?? DEFAULT_MAX_READERS,
+      retryAfterSeconds: options.uploadBudget?.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS,
+    };
+    // A budget smaller than one allowed body would refuse that body forever, Retry-After or not.
+    if (limits.maxBytes < bodyLimit) throw new Error(`WebhookIngestModule: the upload budget (${limits.maxBytes} bytes) is below the body limit (${bodyLimit})`);
     return {
       module: WebhookIngestModule,
       controllers: [GithubWebhookController],
       providers: [
         { provide: SignatureVerifier, useValue: new SignatureVerifier(config.GITHUB_WEBHOOK_SECRET) },
-        { provide: WEBHOOK_BODY_LIMIT, useValue: options.bodyLimitBytes ?? MAX_WEBHOOK_BYTES },
+        { provide: WEBHOOK_BODY_LIMIT, useValue: bodyLimit },
+        // One per app: the bound is on what this process holds.
+        { provide: UploadBudget, useValue: new UploadBudget(limits) },
         {
           provide: IngestDelivery,
           inject: [SERVICE_DATA_SOURCE, EventStore],

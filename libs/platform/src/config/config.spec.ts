@@ -29,12 +29,12 @@ describe('loadConfig', () => {
   it('splits comma lists and lets PORT win over SLUICE_PORT', () => {
     const config = loadConfig(commonConfigSchema, {
       KAFKA_BROKERS: 'kafka-0:9092, kafka-1:9092,',
-      GITHUB_WEBHOOK_SECRET: 'new-secret,old-secret',
+      GITHUB_WEBHOOK_SECRET: 'new-webhook-secret-0001, old-webhook-secret-0002',
       PORT: '3001',
       GITHUB_API_URL: 'http://127.0.0.1:9999/api/v3/',
     });
     assert.deepEqual(config.KAFKA_BROKERS, ['kafka-0:9092', 'kafka-1:9092']);
-    assert.deepEqual(config.GITHUB_WEBHOOK_SECRET, ['new-secret', 'old-secret']);
+    assert.deepEqual(config.GITHUB_WEBHOOK_SECRET, ['new-webhook-secret-0001', 'old-webhook-secret-0002']);
     assert.equal(httpPortOf(config), 3001);
     assert.equal(config.GITHUB_API_URL, 'http://127.0.0.1:9999/api/v3');
   });
@@ -60,6 +60,27 @@ describe('loadConfig', () => {
     assert.match(err.message, /LOG_LEVEL: expected one of/);
     assert.deepEqual(err.problems.map((p) => p.variable).sort(), ['DATABASE_URL', 'KAFKA_BROKERS', 'LOG_LEVEL', 'SLUICE_PORT']);
     assert.doesNotMatch(err.message, /hunter2/);
+  });
+
+  it('refuses weak secrets at start (admin token under 32 characters, a webhook secret under 20, one character repeated), naming the variable, never the value', () => {
+    const weak: Array<[Record<string, string>, string, RegExp]> = [
+      [{ SLUICE_ADMIN_TOKEN: 'hunter2-admin' }, 'SLUICE_ADMIN_TOKEN', /at least 32 characters/],
+      [{ SLUICE_ADMIN_TOKEN: 'h'.repeat(64) }, 'SLUICE_ADMIN_TOKEN', /one character repeated/],
+      [{ GITHUB_WEBHOOK_SECRET: 'devsecret' }, 'GITHUB_WEBHOOK_SECRET', /at least 20 characters/],
+      [{ GITHUB_WEBHOOK_SECRET: 'a-strong-enough-webhook-secret,hunter2' }, 'GITHUB_WEBHOOK_SECRET', /secret 2 of 2: too short/],
+      [{ GITHUB_WEBHOOK_SECRET: '!'.repeat(40) }, 'GITHUB_WEBHOOK_SECRET', /one character repeated/],
+    ];
+    for (const [env, variable, reason] of weak) {
+      const err = configError(() => loadConfig(commonConfigSchema, env));
+      assert.deepEqual(err.problems.map((p) => p.variable), [variable], JSON.stringify(err.problems));
+      assert.match(err.message, reason);
+      assert.doesNotMatch(err.message, /hunter2|devsecret|hhhh|!!!!/);
+    }
+    // The same rules where webhook-ingest requires the secrets.
+    const schema = commonConfigSchema.extend({ GITHUB_WEBHOOK_SECRET: requiredWebhookSecrets });
+    assert.match(configError(() => loadConfig(schema, { GITHUB_WEBHOOK_SECRET: 'devsecret' })).message, /GITHUB_WEBHOOK_SECRET: too short/);
+    const strong = loadConfig(schema, { GITHUB_WEBHOOK_SECRET: 'x'.repeat(19) + 'y', SLUICE_ADMIN_TOKEN: 'a1'.repeat(16) });
+    assert.deepEqual([strong.GITHUB_WEBHOOK_SECRET, strong.SLUICE_ADMIN_TOKEN], [['x'.repeat(19) + 'y'], 'a1'.repeat(16)]);
   });
 
   it('reports a required variable of a service schema as not set', () => {

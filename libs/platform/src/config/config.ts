@@ -109,6 +109,37 @@ export const privateKeySetting = z
   .transform((s) => s.replace(/\\n/g, '\n'))
   .refine((s) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(s), { error: 'expected a PEM private key' });
 
+/** Shortest admin token accepted at start: 32 characters (`openssl rand -hex 32` gives 64). */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+/** Shortest webhook secret accepted at start (each one, during a rotation). */
+export const MIN_WEBHOOK_SECRET_LENGTH = 20;
+
+/**
+ * Why `value` is too weak to be a shared secret, or null: shorter than `minLength`, or one
+ * character repeated. The reason never contains the value, nor its length.
+ */
+export function secretWeakness(value: string, minLength: number): string | null {
+  if (value.length < minLength) return `too short: at least ${minLength} characters are required (e.g. openssl rand -hex 32)`;
+  if (/^(.)\1*$/su.test(value)) return 'one character repeated is not a secret (e.g. openssl rand -hex 32)';
+  return null;
+}
+
+/** A bearer token anyone who knows it may use as the admin: a minimum strength, checked at start. */
+export const adminTokenSetting = z.string().superRefine((value, ctx) => {
+  const weakness = secretWeakness(value, MIN_ADMIN_TOKEN_LENGTH);
+  if (weakness) ctx.addIssue({ code: 'custom', message: weakness });
+});
+
+/** Comma-separated webhook secrets (several during a rotation), each of a minimum strength. */
+export function webhookSecretsSetting() {
+  return commaListSetting('expected one or more comma-separated secrets').superRefine((secrets, ctx) => {
+    secrets.forEach((secret, i) => {
+      const weakness = secretWeakness(secret, MIN_WEBHOOK_SECRET_LENGTH);
+      if (weakness) ctx.addIssue({ code: 'custom', message: secrets.length === 1 ? weakness : `secret ${i + 1} of ${secrets.length}: ${weakness}` });
+    });
+  });
+}
+
 /** Where the HTTP server listens; loopback by default, `0.0.0.0` in containers. */
 export const hostSetting = z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, { error: 'expected a host name or IP address' });
 
@@ -138,8 +169,8 @@ export const commonConfigSchema = z.object({
   GITHUB_TOKEN: z.string().optional(),
   GITHUB_APP_ID: z.string().regex(/^\d+$/, { error: 'expected a numeric GitHub App id' }).optional(),
   GITHUB_APP_PRIVATE_KEY: privateKeySetting.optional(),
-  GITHUB_WEBHOOK_SECRET: commaListSetting('expected one or more comma-separated secrets').optional(),
-  SLUICE_ADMIN_TOKEN: z.string().optional(),
+  GITHUB_WEBHOOK_SECRET: webhookSecretsSetting().optional(),
+  SLUICE_ADMIN_TOKEN: adminTokenSetting.optional(),
   /**
    * Prepended to every Kafka topic and consumer group name, so that several Sluice
    * installations (or concurrent test runs) can share one broker. Default: none.
@@ -156,7 +187,7 @@ export const commonConfigSchema = z.object({
 export type CommonConfig = z.output<typeof commonConfigSchema>;
 
 /** For webhook-ingest: `commonConfigSchema.extend({ GITHUB_WEBHOOK_SECRET: requiredWebhookSecrets })`. */
-export const requiredWebhookSecrets = commaListSetting('expected one or more comma-separated secrets');
+export const requiredWebhookSecrets = webhookSecretsSetting();
 
 /** Cross-field rules of the common settings: a GitHub App needs both its id and its key; Kafka TLS/SASL settings go together. */
 export function withCommonChecks<S extends z.ZodType<CommonConfig>>(schema: S) {

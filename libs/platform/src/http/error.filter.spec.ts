@@ -13,7 +13,9 @@ import {
   ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
+  ServiceUnavailableError,
   SluiceError,
+  TooManyRequestsError,
   UnauthorizedError,
   UnprocessableError,
 } from './errors';
@@ -28,6 +30,8 @@ const thrown: Record<string, () => SluiceError> = {
   conflict: () => new ConflictError('stream moved on', { code: 'concurrency' }),
   'too-large': () => new PayloadTooLargeError(),
   unprocessable: () => new UnprocessableError('artifactSha is not a build of this repo', { details: { field: 'body.artifactSha' } }),
+  'too-many': () => new TooManyRequestsError('too many failed authentications', { retryAfterSeconds: 29.2 }),
+  unavailable: () => new ServiceUnavailableError('too many uploads in flight', { code: 'busy', retryAfterSeconds: 5 }),
 };
 
 const createDeploy = z.object({ config: z.string().min(1), artifactSha: z.string().regex(/^[0-9a-f]{40}$/) });
@@ -82,6 +86,8 @@ describe('HttpErrorFilter', () => {
     ['conflict', 409, 'concurrency'],
     ['too-large', 413, 'payload_too_large'],
     ['unprocessable', 422, 'unprocessable'],
+    ['too-many', 429, 'too_many_requests'],
+    ['unavailable', 503, 'busy'],
   ];
   for (const [kind, status, code] of expected) {
     it(`maps ${thrown[kind]().constructor.name} to ${status} { error: { code: ${code} } }`, async () => {
@@ -94,6 +100,16 @@ describe('HttpErrorFilter', () => {
 
   it('asks for a bearer token on 401', async () => {
     await request(app.getHttpServer()).get('/t/sluice?kind=unauthorized').expect(401).expect('www-authenticate', 'Bearer');
+  });
+
+  it('sends Retry-After (whole seconds) with a 429 or 503 that says when to come back, and does not log it as a failure', async () => {
+    const before = logged.length;
+    await request(app.getHttpServer()).get('/t/sluice?kind=too-many').expect(429).expect('retry-after', '30');
+    await request(app.getHttpServer()).get('/t/sluice?kind=unavailable').expect(503).expect('retry-after', '5');
+    const lines = logged.slice(before).map((l) => JSON.parse(l) as { level: number | string; msg: string });
+    assert.ok(lines.every((l) => l.msg !== 'request failed'), JSON.stringify(lines));
+    const plain = await request(app.getHttpServer()).get('/t/sluice?kind=forbidden').expect(403);
+    assert.equal(plain.headers['retry-after'], undefined);
   });
 
   it("maps Nest's own HttpExceptions, including unknown routes", async () => {

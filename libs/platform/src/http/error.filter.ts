@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { createLogger } from '../logging/logger';
-import { codeForStatus, ErrorDetails, SluiceError } from './errors';
+import { codeForStatus, ErrorDetails, RetryLaterError, SluiceError } from './errors';
 
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly details?: ErrorDetails };
@@ -13,6 +13,8 @@ interface Mapped {
   readonly body: ErrorBody;
   /** Unexpected: log it with its stack at error level. */
   readonly unexpected: boolean;
+  /** `Retry-After` in seconds, for a 429 or 503 that says when to come back. */
+  readonly retryAfterSeconds?: number;
 }
 
 const INTERNAL: ErrorBody = { error: { code: 'internal', message: 'internal error' } };
@@ -50,6 +52,10 @@ export function mapError(exception: unknown): Mapped {
     const error = exception.details === undefined
       ? { code: exception.code, message: exception.message }
       : { code: exception.code, message: exception.message, details: exception.details };
+    if (exception instanceof RetryLaterError) {
+      // Shedding load on purpose is not a fault: no error line per refused request.
+      return { status: exception.status, body: { error }, unexpected: false, retryAfterSeconds: exception.retryAfterSeconds };
+    }
     return { status: exception.status, body: { error }, unexpected: exception.status >= 500 };
   }
   if (exception instanceof HttpException) {
@@ -99,6 +105,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     res.setHeader('content-type', 'application/json; charset=utf-8');
     res.setHeader('content-length', Buffer.byteLength(payload));
     if (mapped.status === 401) res.setHeader('www-authenticate', 'Bearer');
+    if (mapped.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(mapped.retryAfterSeconds));
     res.end(payload);
   }
 }

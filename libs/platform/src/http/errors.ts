@@ -1,6 +1,6 @@
 /**
  * Typed errors with their HTTP mapping (CONVENTIONS: 400/401/403/404/409/413/422 at the
- * edge, never a 500 for bad input). Domain and application code throws these (or its
+ * edge, never a 500 for bad input; 429/503 with `Retry-After` for bounds kept on purpose). Domain and application code throws these (or its
  * own subclasses); the global `HttpErrorFilter` turns them into
  * `{ error: { code, message, details? } }`.
  */
@@ -84,6 +84,39 @@ export class UnprocessableError extends SluiceError {
   readonly status = 422;
   constructor(message: string, options?: SluiceErrorOptions) {
     super(message, 'unprocessable', options);
+  }
+}
+
+export interface RetryLaterOptions extends SluiceErrorOptions {
+  /** Sent as `Retry-After` (whole seconds, at least 1). */
+  readonly retryAfterSeconds: number;
+}
+
+/** An answer that tells the client when to try again: the error filter sends `Retry-After`. */
+export abstract class RetryLaterError extends SluiceError {
+  readonly retryAfterSeconds: number;
+  protected constructor(message: string, defaultCode: string, options: RetryLaterOptions) {
+    super(message, defaultCode, options);
+    this.retryAfterSeconds = Math.max(1, Math.ceil(options.retryAfterSeconds));
+  }
+}
+
+/** 429: this client asked too often (e.g. failed authentications); it may try again after `Retry-After`. */
+export class TooManyRequestsError extends RetryLaterError {
+  readonly status = 429;
+  constructor(message: string, options: RetryLaterOptions) {
+    super(message, 'too_many_requests', options);
+  }
+}
+
+/**
+ * 503: the service is at a bound it keeps on purpose (load shedding), not broken; the
+ * client may try again after `Retry-After`. Not logged as a fault.
+ */
+export class ServiceUnavailableError extends RetryLaterError {
+  readonly status = 503;
+  constructor(message: string, options: RetryLaterOptions) {
+    super(message, 'unavailable', options);
   }
 }
 

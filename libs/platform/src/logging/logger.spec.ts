@@ -108,6 +108,29 @@ describe('scrubSecrets', () => {
     assert.ok(!scrubbed.includes('zzz'));
     assert.match(scrubbed, /a=1$/);
   });
+
+  it("censors the secret of Sluice's own team tokens and keeps their id, wherever they appear", () => {
+    const secret = 'Zq3_x-9AbCdEfGhIjKlMnOpQrStUvWxYz0123456789';
+    const token = `sl_0123456789abcdef_${secret}`;
+    const texts = [
+      `{"msg":"presented ${token}","n":1}`,
+      `token=${token} and more`,
+      `cut short: sl_0123456789abcdef_${secret.slice(0, 10)}`,
+    ];
+    for (const text of texts) {
+      const scrubbed = scrubSecrets(text);
+      assert.ok(!scrubbed.includes(secret.slice(0, 10)), scrubbed);
+      assert.ok(scrubbed.includes('sl_0123456789abcdef_[redacted]'), scrubbed);
+    }
+    // A line through the logger, where the token is neither under a secret key nor after "Bearer".
+    const out = capture();
+    createLogger('t', { destination: out.stream, level: 'info' }).info({ presented: token }, `rejected ${token}`);
+    const line = JSON.stringify(out.lines()[0]);
+    assert.ok(!line.includes(secret), line);
+    assert.equal(out.lines()[0].presented, 'sl_0123456789abcdef_[redacted]');
+    // Look-alikes that are not team tokens are left alone.
+    assert.equal(scrubSecrets('isl_0123456789abcdef_x sl_0123_x'), 'isl_0123456789abcdef_x sl_0123_x');
+  });
 });
 
 describe('NestLogger', () => {

@@ -61,6 +61,13 @@ const QUERY_SECRET = /([?&](?:access_token|token|client_secret|secret|password|s
 const BEARER = /(\b(?:Bearer|token|Basic)\s+)[A-Za-z0-9._~+/=-]{8,}/g;
 const PEM = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g;
 const GITHUB_TOKEN = /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g;
+/**
+ * Sluice's own team tokens, `sl_<16 hex id>_<secret>` (libs/auth token-hash.ts; the format
+ * is repeated here because platform may not depend on auth). The id stays: it names the
+ * token in the admin API without proving anything, so a line can still say which token
+ * was used. A truncated secret is censored too.
+ */
+const SLUICE_TOKEN = /(?<![A-Za-z0-9])(sl_[0-9a-f]{16}_)[A-Za-z0-9_-]+/g;
 
 /** Scrubs secrets embedded in a string (a serialized log line, an error message). */
 export function scrubSecrets(text: string): string {
@@ -70,5 +77,6 @@ export function scrubSecrets(text: string): string {
     .replace(QUERY_SECRET, `$1${REDACTED}`)
     .replace(BEARER, `$1${REDACTED}`)
     .replace(PEM, REDACTED)
-    .replace(GITHUB_TOKEN, REDACTED);
+    .replace(GITHUB_TOKEN, REDACTED)
+    .replace(SLUICE_TOKEN, `$1${REDACTED}`);
 }

@@ -1,5 +1,5 @@
 // Test-only helpers (not exported from index.ts): a webhook-ingest app on a fresh database and the in-process bus.
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
@@ -19,6 +19,11 @@ export function sign(body: string | Buffer, secret = SECRETS[0]): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
+/** The headers of a push delivery (a fresh delivery id unless `extra` gives one), for hand-driven requests. */
+export function pushHeaders(signature: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signature, ...extra };
+}
+
 export interface WebhookTestApp {
   readonly app: INestApplication;
   readonly url: string;
@@ -29,7 +34,9 @@ export interface WebhookTestApp {
   close(): Promise<void>;
 }
 
-export async function startWebhookApp(options: { bodyLimitBytes?: number; rawBodyParser?: boolean; secrets?: string[]; port?: number; recovery?: WebhookIngestModuleOptions['recovery'] } = {}): Promise<WebhookTestApp> {
+export async function startWebhookApp(
+  options: { bodyLimitBytes?: number; rawBodyParser?: boolean; secrets?: string[]; port?: number; recovery?: WebhookIngestModuleOptions['recovery']; uploadBudget?: WebhookIngestModuleOptions['uploadBudget'] } = {},
+): Promise<WebhookTestApp> {
   const db = await createTestDatabase('webhook_ingest');
   const moduleRef = await Test.createTestingModule({
     imports: [
@@ -41,7 +48,7 @@ export async function startWebhookApp(options: { bodyLimitBytes?: number; rawBod
         poolSize: 10,
         relay: { pollIntervalMs: 50 },
       }),
-      WebhookIngestModule.forRoot({ GITHUB_WEBHOOK_SECRET: options.secrets ?? SECRETS }, { bodyLimitBytes: options.bodyLimitBytes, recovery: options.recovery }),
+      WebhookIngestModule.forRoot({ GITHUB_WEBHOOK_SECRET: options.secrets ?? SECRETS }, { bodyLimitBytes: options.bodyLimitBytes, recovery: options.recovery, uploadBudget: options.uploadBudget }),
     ],
   }).compile();
   const app = options.rawBodyParser

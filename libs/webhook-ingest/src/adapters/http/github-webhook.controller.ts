@@ -7,6 +7,7 @@ import { IngestDelivery } from '../../application/ingest-delivery';
 import { normaliseDelivery } from '../../domain/normalise';
 import { SignatureVerifier } from '../../domain/signature';
 import { BodyTooLargeError, cutOffAfterResponse, MAX_WEBHOOK_BYTES, readRawBody } from './raw-body';
+import { UploadBudget, UploadBudgetExceededError, type UploadTicket } from './upload-budget';
 import { deliveriesCounter, type DeliveryOutcome } from './webhook-metrics';
 
 export interface WebhookAnswer {
@@ -51,6 +52,7 @@ export class GithubWebhookController {
   constructor(
     private readonly verifier: SignatureVerifier,
     private readonly ingest: IngestDelivery,
+    private readonly budget: UploadBudget,
     @Inject(WEBHOOK_BODY_LIMIT) private readonly bodyLimit: number = MAX_WEBHOOK_BYTES,
   ) {}
 
@@ -66,6 +68,12 @@ export class GithubWebhookController {
   @ApiResponse({ status: 401, description: 'the signature matches no configured webhook secret', schema: errorResponse })
   @ApiResponse({ status: 413, description: 'body over the limit (25 MB)', schema: errorResponse })
   @ApiResponse({ status: 415, description: 'content type is not application/json', schema: errorResponse })
+  @ApiResponse({
+    status: 503,
+    description: 'too many webhook bodies (or bytes) are being received and checked at once; retry after Retry-After seconds',
+    headers: { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } } },
+    schema: errorResponse,
+  })
   async receive(@Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<WebhookAnswer> {
     try {
       const answer = await this.handle(req, res);
@@ -93,25 +101,31 @@ export class GithubWebhookController {
       throw new UnsupportedMediaTypeException('webhooks must be sent with content type application/json');
     }
 
+    // Until the signature is checked the sender is anonymous: what its body holds counts
+    // against the upload budget, released on every way out of this block.
+    let ticket: UploadTicket | undefined;
     let raw: Buffer;
     try {
-      raw = await readRawBody(req as IncomingMessage & { rawBody?: Buffer }, this.bodyLimit);
+      ticket = this.budget.admit();
+      raw = await readRawBody(req as IncomingMessage & { rawBody?: Buffer }, this.bodyLimit, ticket);
+      if (!this.verifier.verify(raw, signature!)) {
+        // debug, not warn: a flood of forged requests must not become a flood of log lines (the metric counts them).
+        this.log.debug({ deliveryId, event }, 'webhook signature mismatch');
+        throw new UnauthorizedError('signature does not match any configured webhook secret', { code: 'bad_signature' });
+      }
     } catch (error) {
-      if (error instanceof BodyTooLargeError) {
+      if (error instanceof BodyTooLargeError || error instanceof UploadBudgetExceededError) {
+        // The rest of the body is discarded, not read into memory, and the connection closed.
         res.setHeader('Connection', 'close');
         cutOffAfterResponse(req, res);
       }
       throw error;
-    }
-    const text = raw.toString('utf8');
-    if (!(await this.verifier.verify(text, signature!))) {
-      // debug, not warn: a flood of forged requests must not become a flood of log lines (the metric counts them).
-      this.log.debug({ deliveryId, event }, 'webhook signature mismatch');
-      throw new UnauthorizedError('signature does not match any configured webhook secret', { code: 'bad_signature' });
+    } finally {
+      ticket?.release();
     }
     let payload: unknown;
     try {
-      payload = JSON.parse(text);
+      payload = JSON.parse(raw.toString('utf8'));
     } catch {
       throw new BadRequestError('body is not valid JSON', { code: 'bad_json' });
     }
@@ -133,6 +147,7 @@ export class GithubWebhookController {
 
 function outcomeOf(error: unknown): DeliveryOutcome {
   if (error instanceof BodyTooLargeError) return 'too_large';
+  if (error instanceof UploadBudgetExceededError) return 'busy';
   if (error instanceof UnauthorizedError) return 'bad_signature';
   if (error instanceof BadRequestError) return 'bad_request';
   if (error instanceof UnsupportedMediaTypeException) return 'unsupported_media_type';

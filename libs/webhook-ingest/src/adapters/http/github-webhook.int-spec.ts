@@ -7,7 +7,7 @@ import { Topics, type EventEnvelope } from '@sluice/contracts';
 import { metricsRegistry } from '@sluice/platform';
 import { waitUntil } from '@sluice/testing';
 import { normaliseDelivery, NORMALISED_EVENTS } from '../../domain/normalise';
-import { collect, post, SECRETS, sign, startWebhookApp, type WebhookTestApp } from '../../test/webhook-app';
+import { collect, post, pushHeaders, SECRETS, sign, startWebhookApp, type WebhookTestApp } from '../../test/webhook-app';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const examples: Array<{ name: string; examples: Array<Record<string, unknown>> }> = require('@octokit/webhooks-examples');
 
@@ -84,6 +84,22 @@ describe('POST /webhooks/github', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('verifies the exact bytes it stores: a body with bytes that are not UTF-8 is checked and kept as sent', async () => {
+    const id = randomUUID();
+    // 0xff 0xfe inside a commit message (a JSON string Sluice does not read, so the push still normalises).
+    const at = pushBody.indexOf('"message":"') + '"message":"'.length;
+    assert.ok(at > '"message":"'.length);
+    const raw = Buffer.concat([Buffer.from(pushBody.slice(0, at)), Buffer.from([0xff, 0xfe]), Buffer.from(pushBody.slice(at))]);
+    const reencoded = Buffer.from(raw.toString('utf8'), 'utf8');
+    assert.notDeepEqual(reencoded, raw);
+    const signedOverText = await postBytes(t.url, id, raw, sign(reencoded));
+    assert.equal(signedOverText.status, 401, 'a signature over the decoded text is not a signature over these bytes');
+    const signedOverBytes = await postBytes(t.url, id, raw, sign(raw));
+    assert.deepEqual([signedOverBytes.status, (signedOverBytes.body as { result?: string }).result], [202, 'accepted'], JSON.stringify(signedOverBytes.body));
+    const [row] = await t.dataSource.query(`SELECT raw FROM webhook_ingest.deliveries WHERE delivery_id = $1`, [id]);
+    assert.deepEqual(Buffer.from(row.raw), raw, 'stored byte for byte');
   });
 
   it('answers 400 for each missing header, naming it', async () => {
@@ -208,6 +224,15 @@ describe('POST /webhooks/github', () => {
   });
 });
 
+async function postBytes(baseUrl: string, id: string, body: Buffer, signature: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${baseUrl}/webhooks/github`, {
+    method: 'POST',
+    headers: pushHeaders(signature, { 'x-github-delivery': id }),
+    body,
+  });
+  return { status: res.status, body: await res.json() };
+}
+
 /** A hand-driven request, for bodies fetch cannot send (lying Content-Length, endless streams). */
 function rawRequest(
   baseUrl: string,
@@ -218,13 +243,7 @@ function rawRequest(
     let answered = false;
     const req = request(`${baseUrl}/webhooks/github`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-github-event': 'push',
-        'x-github-delivery': randomUUID(),
-        'x-hub-signature-256': sign('x'),
-        ...headers,
-      },
+      headers: pushHeaders(sign('x'), headers),
     });
     req.on('response', (res) => {
       answered = true;

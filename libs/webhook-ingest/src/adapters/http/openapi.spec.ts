@@ -6,7 +6,7 @@ import { GithubWebhookController, WEBHOOK_INGEST_OPENAPI } from './github-webhoo
 describe('webhook-ingest OpenAPI document', () => {
   it('lists POST /webhooks/github with its headers and statuses; signed, not bearer', async () => {
     const doc = await openApiDocumentOf([GithubWebhookController], WEBHOOK_INGEST_OPENAPI);
-    assert.deepEqual(operationsOf(doc), ['POST /webhooks/github 202,400,401,413,415']);
+    assert.deepEqual(operationsOf(doc), ['POST /webhooks/github 202,400,401,413,415,503']);
     const receive = doc.paths['/webhooks/github'].post!;
     assert.deepEqual(
       receive.parameters?.map((p) => 'name' in p && `${p.in} ${p.name}`).sort(),

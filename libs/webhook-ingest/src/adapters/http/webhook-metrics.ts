@@ -8,6 +8,7 @@ export type DeliveryOutcome =
   | 'bad_request'
   | 'unsupported_media_type'
   | 'too_large'
+  | 'busy'
   | 'bad_signature'
   | 'error';
 
