@@ -6,6 +6,7 @@
 // each operation owes a team that is not the owner; an operation of a document that is not
 // in the table (a new route) fails the test, and so does a table entry no document has.
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, waitUntil, type TestDatabase } from '@sluice/testing';
 import { createTestNamespace } from '@sluice/kube/testing';
@@ -99,20 +100,39 @@ interface Target {
 
 type Answer = { status: number; text: string; json: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** `token` is sent as `Bearer <token>`; `authorization` replaces the whole header. */
-async function call(url: string, token: string | null, init: { method?: string; body?: unknown; authorization?: string } = {}): Promise<Answer> {
+let nextAddress = 0;
+
+/**
+ * `token` is sent as `Bearer <token>`; `authorization` replaces the whole header. Each request
+ * comes from another loopback address (127.0.0.2-254): the walk sends hundreds of bad tokens,
+ * and failed authentication is rate limited per address (429 after 60 a minute), a limit
+ * proven on its own elsewhere (libs/autodeploy failed-auth.int-spec).
+ */
+function call(url: string, token: string | null, init: { method?: string; body?: unknown; authorization?: string } = {}): Promise<Answer> {
   const authorization = init.authorization ?? (token === null ? undefined : `Bearer ${token}`);
   const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
-  if (init.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(url, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    // not JSON (metrics); kept as text
-  }
-  return { status: res.status, text, json };
+  const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+  if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+  const localAddress = `127.0.0.${2 + (nextAddress++ % 253)}`;
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: init.method ?? 'GET', headers, localAddress }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown = null;
+        try {
+          json = text ? JSON.parse(text) : null;
+        } catch {
+          // not JSON (metrics); kept as text
+        }
+        resolve({ status: res.statusCode ?? 0, text, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /**
