@@ -60,16 +60,16 @@ export class ConfigCommands {
   }
 
   /** A deploy request carries the team policy's verdict on where the config deploys, so the decider stays pure. */
-  private async withPlacement(command: ConfigCommand, state: ConfigState): Promise<ConfigCommand> {
+  private async withPlacement(command: ConfigCommand, state: ConfigState, manager: EntityManager): Promise<ConfigCommand> {
     if (command.type !== 'RequestDeploy' || !state.root || isUndeployPair(command.pair)) return command;
     const { team, namespace, configRepo } = state.root;
-    const verdict = await this.policies.placement({ config: state.root.name, team, namespace, configRepo });
+    const verdict = await this.policies.placement({ config: state.root.name, team, namespace, configRepo }, manager);
     return { ...command, placement: verdict.allowed ? { allowed: true } : { allowed: false, reason: verdict.reason, message: verdict.message } };
   }
 
   private async attempt(name: string, build: CommandBuilder, manager: EntityManager, options: ExecuteOptions): Promise<Decision> {
     const { state, version } = await this.load(name, manager);
-    const command = await this.withPlacement(await build(state, manager), state);
+    const command = await this.withPlacement(await build(state, manager), state, manager);
     const decision = decide(command, state, name);
     if (decision.events.length > 0) {
       const correlationId = currentCorrelation()?.correlationId;

@@ -1,7 +1,7 @@
 import { teamPolicySpec, type SluiceEventOf } from '@sluice/contracts';
 import type { EventStore } from '@sluice/event-store';
 import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
-import type { TeamPolicyReader, TeamPolicyWriter } from '../application/ports';
+import type { Queryable, TeamPolicyReader, TeamPolicyWriter } from '../application/ports';
 import { teamPolicyRemovedEvent, teamPolicySetEvent, teamPolicyStream, type TeamPolicySource } from '../domain/events';
 import { defaultPolicy, type TeamPolicy, type TeamPolicySpec } from '../domain/policy';
 
@@ -87,8 +87,8 @@ export class PgTeamPolicies implements TeamPolicyReader {
     this.table = `${quoted(schema)}.team_policies`;
   }
 
-  async policyOf(team: string): Promise<TeamPolicy> {
-    const [row]: Array<{ team: string; source: TeamPolicySource; policy: unknown }> = await this.dataSource.query(IN_FORCE.replace('%t', this.table).replace('%w', 'AND team = $1'), [team]);
+  async policyOf(team: string, via: Queryable = this.dataSource): Promise<TeamPolicy> {
+    const [row] = (await via.query(IN_FORCE.replace('%t', this.table).replace('%w', 'AND team = $1'), [team])) as Array<{ team: string; source: TeamPolicySource; policy: unknown }>;
     return row ? inForce(row) : defaultPolicy(team);
   }
 

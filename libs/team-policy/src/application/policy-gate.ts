@@ -1,5 +1,5 @@
 import { checkPlacement, type Placement, type TeamPolicy, type Verdict } from '../domain/policy';
-import type { TeamPolicyReader } from './ports';
+import type { Queryable, TeamPolicyReader } from './ports';
 
 /**
  * Where every service asks the team policy: repo-sync (to report), autodeploy (to decide),
@@ -15,10 +15,10 @@ export class PolicyGate {
     return this.policies.policyOf(team);
   }
 
-  /** Whether the config may deploy where it says; `namespaceLabels` where the caller can read the namespace. */
-  async placement(p: Placement, namespaceLabels?: Readonly<Record<string, string>>): Promise<Verdict & { policy: TeamPolicy }> {
-    const policy = await this.policies.policyOf(p.team);
-    return { ...checkPlacement(p, policy, { sluiceNamespace: this.sluiceNamespace, namespaceLabels }), policy };
+  /** Whether the config may deploy where it says (`via`: the caller's transaction, if it has one open). */
+  async placement(p: Placement, via?: Queryable): Promise<Verdict & { policy: TeamPolicy }> {
+    const policy = await this.policies.policyOf(p.team, via);
+    return { ...checkPlacement(p, policy, { sluiceNamespace: this.sluiceNamespace }), policy };
   }
 
 }

@@ -1,8 +1,17 @@
 import type { TeamPolicy, TeamPolicySpec } from '../domain/policy';
 
+/**
+ * Where a read runs: by default the reader's own connection pool; inside a transaction, that
+ * transaction (the all-in-one's embedded database has one connection, which an open
+ * transaction holds: a read beside it would wait forever).
+ */
+export interface Queryable {
+  query(sql: string, parameters?: unknown[]): Promise<unknown>;
+}
+
 /** The policies as this service knows them: configured ones, else each team's default. */
 export interface TeamPolicyReader {
-  policyOf(team: string): Promise<TeamPolicy>;
+  policyOf(team: string, via?: Queryable): Promise<TeamPolicy>;
   /** Every configured policy, by team. */
   list(): Promise<TeamPolicy[]>;
 }
