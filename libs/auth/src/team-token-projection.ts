@@ -1,4 +1,5 @@
 import type { SluiceEventOf } from '@sluice/contracts';
+import { migrationSchema, schemaIdentifier } from '@sluice/event-store';
 import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
 import type { Principal } from './principal';
 import type { TokenAuthenticator } from './token-authenticator';
@@ -7,10 +8,6 @@ import { matchesHash, tokenId, tokensEqual } from './token-hash';
 export type TokenEvent = SluiceEventOf<'auth.token.issued'> | SluiceEventOf<'auth.token.revoked'>;
 export const TOKEN_EVENT_TYPES = ['auth.token.issued', 'auth.token.revoked'] as const;
 
-function quoted(schema: string): string {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name "${schema}"`);
-  return `"${schema}"`;
-}
 
 /**
  * `<schema>.team_tokens`: a service's projection of `sluice.auth.v1`. A revoked token keeps
@@ -21,7 +18,7 @@ function quoted(schema: string): string {
 export class TeamTokens1764000000000 implements MigrationInterface {
   name = 'TeamTokens1764000000000';
   async up(q: QueryRunner): Promise<void> {
-    const s = quoted((q.connection.options as { schema?: string }).schema ?? 'public');
+    const s = migrationSchema(q);
     await q.query(`
       CREATE TABLE ${s}.team_tokens (
         id          text PRIMARY KEY,
@@ -33,7 +30,7 @@ export class TeamTokens1764000000000 implements MigrationInterface {
       )`);
   }
   async down(q: QueryRunner): Promise<void> {
-    const s = quoted((q.connection.options as { schema?: string }).schema ?? 'public');
+    const s = migrationSchema(q);
     await q.query(`DROP TABLE ${s}.team_tokens`);
   }
 }
@@ -43,7 +40,7 @@ export const teamTokenMigrations = [TeamTokens1764000000000];
 
 /** Applies one token event inside the consumer's inbox transaction; repeating it changes nothing. */
 export async function applyTokenEvent(manager: EntityManager, schema: string, event: TokenEvent): Promise<void> {
-  const table = `${quoted(schema)}.team_tokens`;
+  const table = `${schemaIdentifier(schema)}.team_tokens`;
   if (event.type === 'auth.token.issued') {
     const d = event.data;
     await manager.query(
@@ -73,7 +70,7 @@ export class ProjectedTokenAuthenticator implements TokenAuthenticator {
     schema: string,
     private readonly adminToken: string | undefined,
   ) {
-    this.table = `${quoted(schema)}.team_tokens`;
+    this.table = `${schemaIdentifier(schema)}.team_tokens`;
   }
 
   async authenticate(token: string): Promise<Principal | null> {

@@ -11,3 +11,4 @@ export { eventStoreMigrations, preferLz4Compression } from './migrations';
 export * from './consume-events';
 export * from './nest/tokens';
 export * from './nest/event-store.module';
+export { schemaIdentifier, migrationSchema } from './sql-identifier';

@@ -14,3 +14,8 @@ export function qualifiedTable(name: string): string {
   if (parts.length !== 2) throw new Error(`invalid table name "${name}" (expected schema.table)`);
   return `${schemaIdentifier(parts[0])}.${plainIdentifier('table', parts[1])}`;
 }
+
+/** The quoted schema a migration runs in: its data source's (each service's own), else `fallback`. */
+export function migrationSchema(q: { connection: { options: object } }, fallback = 'public'): string {
+  return schemaIdentifier((q.connection.options as { schema?: string }).schema ?? fallback);
+}

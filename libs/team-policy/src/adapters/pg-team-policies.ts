@@ -1,5 +1,5 @@
 import { teamPolicySpec, type SluiceEventOf } from '@sluice/contracts';
-import type { EventStore } from '@sluice/event-store';
+import { migrationSchema, schemaIdentifier, type EventStore } from '@sluice/event-store';
 import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
 import type { Queryable, TeamPolicyReader, TeamPolicyWriter } from '../application/ports';
 import { teamPolicyRemovedEvent, teamPolicySetEvent, teamPolicyStream, type TeamPolicySource } from '../domain/events';
@@ -7,10 +7,6 @@ import { defaultPolicy, type TeamPolicy, type TeamPolicySpec } from '../domain/p
 
 export type TeamPolicyEvent = SluiceEventOf<'team.policy.set'> | SluiceEventOf<'team.policy.removed'>;
 
-function quoted(schema: string): string {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name "${schema}"`);
-  return `"${schema}"`;
-}
 
 /**
  * `<schema>.team_policies`: the policies of `sluice.auth.v1` in a service's own schema, one row
@@ -20,7 +16,7 @@ function quoted(schema: string): string {
 export class TeamPolicies1765000000000 implements MigrationInterface {
   name = 'TeamPolicies1765000000000';
   async up(q: QueryRunner): Promise<void> {
-    const s = quoted((q.connection.options as { schema?: string }).schema ?? 'public');
+    const s = migrationSchema(q);
     await q.query(`
       CREATE TABLE ${s}.team_policies (
         team        text NOT NULL,
@@ -33,7 +29,7 @@ export class TeamPolicies1765000000000 implements MigrationInterface {
       )`);
   }
   async down(q: QueryRunner): Promise<void> {
-    const s = quoted((q.connection.options as { schema?: string }).schema ?? 'public');
+    const s = migrationSchema(q);
     await q.query(`DROP TABLE ${s}.team_policies`);
   }
 }
@@ -64,7 +60,7 @@ interface PolicyRow {
 }
 
 async function upsert(manager: EntityManager, schema: string, row: PolicyRow): Promise<void> {
-  const table = `${quoted(schema)}.team_policies`;
+  const table = `${schemaIdentifier(schema)}.team_policies`;
   await manager.query(
     `INSERT INTO ${table} (team, source, policy, version, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (team, source) DO UPDATE SET policy = EXCLUDED.policy, version = EXCLUDED.version, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at
@@ -84,7 +80,7 @@ export class PgTeamPolicies implements TeamPolicyReader {
     protected readonly dataSource: DataSource,
     protected readonly schema: string,
   ) {
-    this.table = `${quoted(schema)}.team_policies`;
+    this.table = `${schemaIdentifier(schema)}.team_policies`;
   }
 
   async policyOf(team: string, via: Queryable = this.dataSource): Promise<TeamPolicy> {

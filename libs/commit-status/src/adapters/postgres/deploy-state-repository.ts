@@ -1,3 +1,4 @@
+import { schemaIdentifier } from '@sluice/event-store';
 import type { EntityManager } from 'typeorm';
 import type { DeployStatusState } from '../../domain/deploy-status';
 import type { DeployStatusStateRepository } from '../../application/deploy-status-projector';
@@ -6,8 +7,7 @@ export class PgDeployStatusStateRepository implements DeployStatusStateRepositor
   private readonly table: string;
 
   constructor(schema: string) {
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name "${schema}"`);
-    this.table = `"${schema}".deploy_statuses`;
+    this.table = `${schemaIdentifier(schema)}.deploy_statuses`;
   }
 
   async load(config: string, manager: EntityManager): Promise<DeployStatusState | null> {

@@ -1,13 +1,10 @@
+import { migrationSchema } from '@sluice/event-store';
 import { teamTokenMigrations } from '@sluice/auth';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 export const COMMIT_STATUS_SCHEMA = 'commit_status';
 
-function schemaOf(q: QueryRunner): string {
-  const schema = (q.connection.options as { schema?: string }).schema ?? COMMIT_STATUS_SCHEMA;
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name "${schema}"`);
-  return `"${schema}"`;
-}
+const schemaOf = (q: QueryRunner): string => migrationSchema(q, COMMIT_STATUS_SCHEMA);
 
 /** commit-status's own tables in its schema (the event store's come first). */
 export class CommitStatusInit1732400000000 implements MigrationInterface {

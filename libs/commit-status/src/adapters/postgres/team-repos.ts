@@ -1,3 +1,4 @@
+import { schemaIdentifier } from '@sluice/event-store';
 import type { DeployConfigRoot } from '@sluice/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
 
@@ -13,8 +14,7 @@ export class PgTeamRepos {
     private readonly dataSource: DataSource,
     schema: string,
   ) {
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name "${schema}"`);
-    this.table = `"${schema}".config_repos`;
+    this.table = `${schemaIdentifier(schema)}.config_repos`;
   }
 
   /** A config discovered or changed: its team and repositories as the config repository now says. */
