@@ -45,8 +45,8 @@ describe('sluice.dev CRDs on a real kube-apiserver', () => {
   }
   const fields = (err: KubeInvalidError) => err.causes.map((c) => c.field).join(',');
 
-  it('installs all three CRDs, established, with short names and the sluice category', async () => {
-    for (const name of ['deployconfigs.sluice.dev', 'commitstatuses.sluice.dev', 'gitrepos.sluice.dev']) {
+  it('installs all four CRDs, established, with short names and the sluice category', async () => {
+    for (const name of ['deployconfigs.sluice.dev', 'commitstatuses.sluice.dev', 'gitrepos.sluice.dev', 'teampolicies.sluice.dev']) {
       const crd = await client.get<KubeObject & { status: { conditions: Array<{ type: string; status: string }> } }>({
         apiVersion: 'apiextensions.k8s.io/v1',
         kind: 'CustomResourceDefinition',
@@ -66,7 +66,24 @@ describe('sluice.dev CRDs on a real kube-apiserver', () => {
       .map((r) => r.name)
       .filter((n) => n.endsWith('/status'))
       .sort();
-    assert.deepEqual(statusSubresources, ['commitstatuses/status', 'deployconfigs/status', 'gitrepos/status']);
+    assert.deepEqual(statusSubresources, ['commitstatuses/status', 'deployconfigs/status', 'gitrepos/status', 'teampolicies/status']);
+    const tp = await client.resource('sluice.dev/v1alpha1', 'TeamPolicy');
+    assert.deepEqual(tp.shortNames, ['stp']);
+    assert.equal(tp.namespaced, false, 'a TeamPolicy is cluster-scoped: only cluster admins write it');
+  });
+
+  it('refuses a TeamPolicy whose name is not a team (a DNS label) or whose namespaces are malformed', async () => {
+    for (const [name, spec] of [
+      ['payments.eu', { repositories: ['*'], namespaces: ['payments'] }],
+      ['payments', { repositories: ['*'], namespaces: ['Payments'] }],
+      ['payments', { repositories: ['../x'], namespaces: [] }],
+    ] as const) {
+      const err = await client.create({ apiVersion: 'sluice.dev/v1alpha1', kind: 'TeamPolicy', metadata: { name }, spec } as KubeObject).then(
+        () => assert.fail(`TeamPolicy ${name} ${JSON.stringify(spec)} accepted`),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof KubeInvalidError, `expected KubeInvalidError, got ${String(err)}`);
+    }
   });
 
   it('accepts a deployed DeployConfig and keeps the manifests in specs verbatim', async () => {
