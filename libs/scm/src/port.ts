@@ -85,6 +85,8 @@ export interface ScmReader {
   /** Every repository the configured credentials (App installations, or the token) can see. */
   listInstallationRepos(): Promise<ScmRepository[]>;
   listBranches(fullName: string): Promise<ScmBranch[]>;
+  /** One branch and its head; null when the repository has no such branch. */
+  getBranch(fullName: string, branch: string): Promise<ScmBranch | null>;
   getCommit(fullName: string, ref: string): Promise<ScmCommit>;
   getCombinedStatus(fullName: string, ref: string): Promise<ScmCombinedStatus>;
   listCheckRunsForRef(fullName: string, ref: string): Promise<ScmCheckRun[]>;

@@ -26,7 +26,10 @@ export const branchUpdatedV2 = branchUpdatedV1.extend({ forced: z.boolean() });
  * A push that would have moved a branch head somewhere other than forward (a replayed or
  * late push, or a rewrite GitHub did not report as forced): recorded, the head left at
  * `knownSha`. `relation` is how `pushedSha` relates to `knownSha` (GitHub's compare
- * status; `unrelated` when the histories share no commit or one is unknown to GitHub).
+ * status; `unrelated` when the histories share no commit or one is unknown to GitHub), or
+ * `still-exists` for a branch deletion (a `delete` delivery) while GitHub still has the
+ * branch — a replayed or late delivery; it carries no SHA, so `pushedSha` and `before` are
+ * the known head.
  */
 export const branchPushIgnoredV1 = z.object({
   repo: repoFullName,
@@ -37,7 +40,7 @@ export const branchPushIgnoredV1 = z.object({
   before: sha,
   deleted: z.boolean(),
   forced: z.boolean(),
-  relation: z.enum(['behind', 'identical', 'diverged', 'unrelated']),
+  relation: z.enum(['behind', 'identical', 'diverged', 'unrelated', 'still-exists']),
   deliveryId: z.string().min(1),
 });
 

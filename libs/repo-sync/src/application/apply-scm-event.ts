@@ -23,6 +23,8 @@ export function isDefaultBranchPush(event: SluiceEventOf<'scm.push.received'>): 
 export interface PreparedScmEvent {
   readonly move: { readonly known: string | null; readonly decision: BranchMove } | null;
   readonly scan: ConfigScan | null;
+  /** A `delete` delivery for a branch GitHub still has (replayed or late): its known head. */
+  readonly staleDelete?: string;
 }
 
 const NOTHING_PREPARED: PreparedScmEvent = { move: null, scan: null };
@@ -60,6 +62,7 @@ export class ApplyScmEvent {
   ) {}
 
   async prepare(event: SluiceEvent): Promise<PreparedScmEvent> {
+    if (event.type === 'scm.ref.deleted' && event.data.refType === 'branch') return this.prepareDelete(event.data);
     if (event.type !== 'scm.push.received' || event.data.refType !== 'branch') return NOTHING_PREPARED;
     const d = event.data;
     const known = await this.catalogue.branchHead(this.dataSource.manager, d.repo.fullName, d.name);
@@ -147,6 +150,14 @@ export class ApplyScmEvent {
         const d = event.data;
         if (d.refType !== 'branch') return;
         await this.catalogue.lockRepo(m, d.repo.fullName);
+        if (prepared.staleDelete !== undefined) {
+          if ((await this.catalogue.branchHead(m, d.repo.fullName, d.ref)) !== prepared.staleDelete) throw new BranchHeadMovedError(d.repo.fullName, d.ref);
+          const known = prepared.staleDelete;
+          const ignored = { repo: d.repo.fullName, branch: d.ref, knownSha: known, pushedSha: known, before: known, deleted: true, forced: false, relation: 'still-exists' as const, deliveryId: d.deliveryId };
+          this.log.warn(ignored, 'branch deletion ignored: GitHub still has the branch (a replayed or late delete delivery)');
+          await this.catalogue.append(m, d.repo.fullName, [newEvent('repo.branch.push-ignored', ignored)], meta);
+          return;
+        }
         const events = await this.catalogue.upsertRepo(m, d.repo);
         events.push(...(await this.catalogue.deleteBranch(m, d.repo.fullName, d.ref)));
         await this.catalogue.append(m, d.repo.fullName, events, meta);
@@ -155,6 +166,17 @@ export class ApplyScmEvent {
       default:
         return;
     }
+  }
+
+  /**
+   * A `delete` delivery carries no SHA, so it cannot be judged by ancestry: the branch is
+   * deleted only when GitHub no longer has it. A replayed delete of a branch that exists
+   * (or was created again) is recorded and ignored.
+   */
+  private async prepareDelete(d: { repo: { fullName: string }; ref: string }): Promise<PreparedScmEvent> {
+    const known = await this.catalogue.branchHead(this.dataSource.manager, d.repo.fullName, d.ref);
+    if (known === null) return NOTHING_PREPARED;
+    return (await this.scm.getBranch(d.repo.fullName, d.ref)) === null ? NOTHING_PREPARED : { ...NOTHING_PREPARED, staleDelete: known };
   }
 
   /** How `pushed` relates to `known`, from the SCM's compare API; GitHub answers 404 for histories with no common commit. */

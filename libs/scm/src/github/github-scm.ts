@@ -133,6 +133,18 @@ export class GitHubScm implements ScmReader, ScmHookDeliveries {
     return branches.map((b) => ({ name: b.name, sha: b.commit.sha }));
   }
 
+  async getBranch(fullName: string, branch: string): Promise<ScmBranch | null> {
+    const { owner, repo } = splitName(fullName);
+    const client = await this.clientFor(fullName);
+    try {
+      const res = await call(`branch ${branch} of ${fullName}`, () => client.rest.repos.getBranch({ owner, repo, branch }));
+      return { name: res.data.name, sha: res.data.commit.sha };
+    } catch (error) {
+      if (error instanceof ScmNotFoundError) return null;
+      throw error;
+    }
+  }
+
   async getCommit(fullName: string, ref: string): Promise<ScmCommit> {
     const { owner, repo } = splitName(fullName);
     const client = await this.clientFor(fullName);

@@ -12,6 +12,7 @@ const unconfigured: ScmReader = {
   getRepo: refuse,
   listInstallationRepos: refuse,
   listBranches: refuse,
+  getBranch: refuse,
   getCommit: refuse,
   getCombinedStatus: refuse,
   listCheckRunsForRef: refuse,
