@@ -7,6 +7,16 @@ import { createProjectGraphAsync } from 'nx/src/devkit-exports.js';
 // always enforces the boundaries, and sees projects added since the last nx command.
 await createProjectGraphAsync({ exitOnError: false });
 
+// Layering inside a library (docs/CONVENTIONS.md): domain/ is pure, application/ works through
+// ports, adapters/ do the I/O; and product code never imports a testing library. Tests,
+// test helpers and fakes are exempt (they compose everything).
+const testingImports = {
+  group: ['@sluice/testing', '@sluice/fake-scm', '@sluice/*/testing'],
+  message: 'product code does not import testing libraries (docs/CONVENTIONS.md)',
+};
+const notInProduct = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/testing/**', '**/test/**', '**/test-support.ts', 'libs/testing/**', 'libs/fake-scm/**'];
+const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns: [testingImports, ...patterns] }] });
+
 export default [
   { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', '**/tmp/**', '.sluice/**', '.sluice-test/**', 'docs/**'] },
   ...tseslint.configs.recommended,
@@ -40,6 +50,20 @@ export default [
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'error'
     }
+  },
+  { files: ['libs/**/*.ts', 'apps/**/*.ts'], ignores: notInProduct, rules: restrict() },
+  {
+    files: ['libs/*/src/**/application/**/*.ts'],
+    ignores: notInProduct,
+    rules: restrict({ group: ['**/adapters', '**/adapters/**'], message: 'application/ works through ports: it does not import adapters/ (docs/CONVENTIONS.md)' }),
+  },
+  {
+    files: ['libs/*/src/**/domain/**/*.ts'],
+    ignores: notInProduct,
+    rules: restrict({
+      group: ['**/application', '**/application/**', '**/adapters', '**/adapters/**'],
+      message: 'domain/ is pure: it imports neither application/ nor adapters/ (docs/CONVENTIONS.md)',
+    }),
   },
   {
     files: ['**/*.spec.ts', '**/*.int-spec.ts', 'bench/**/*.ts', 'e2e/**/*.ts', 'scripts/**', 'infra/**'],
