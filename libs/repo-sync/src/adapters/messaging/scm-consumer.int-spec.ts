@@ -76,8 +76,14 @@ describe('repo-sync consuming sluice.scm.v1', () => {
   it('builds started and completed are recorded per commit and build name', async () => {
     const sha = 'a'.repeat(40);
     const base = { deliveryId: 'd', repo: appRepo, sha, branch: 'feature/login', buildName: 'ci', source: 'workflow_run' as const };
-    await t.publishScm('scm.build.started', base);
-    await t.publishScm('scm.build.completed', { ...base, conclusion: 'success', url: 'https://ci.example.com/run/1' });
+    const run = { id: 1, attempt: 1, startedAt: '2026-01-01T10:00:00.000Z' };
+    await t.publishScm('scm.build.started', { ...base, run: { ...run, progress: 'in_progress', updatedAt: '2026-01-01T10:00:00.000Z' } });
+    await t.publishScm('scm.build.completed', {
+      ...base,
+      conclusion: 'success',
+      url: 'https://ci.example.com/run/1',
+      run: { ...run, progress: 'completed', updatedAt: '2026-01-01T10:05:00.000Z' },
+    });
     await waitUntil(() => eventsOf('repo.build.recorded', appRepo.fullName).length === 2, { timeoutMs: 10_000 });
     const c = await t.api(`/api/repos/acme/billing/commits/${sha}`);
     assert.deepEqual(
