@@ -6,6 +6,7 @@ export * from './json-schemas';
 export * from './events/common';
 export type { BuildConclusion, BuildProgress, BuildRun } from './events/scm';
 export * from './build-identity';
+export { unorderedRun } from './events/scm';
 export type { CommitStatusPhase } from './events/status';
 export { commitStatusPhase } from './events/status';
 export { teamName, teamPolicySpec, teamPolicySource, labelSelector, clusterKind } from './events/auth';

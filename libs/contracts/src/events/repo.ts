@@ -65,7 +65,8 @@ export const buildStaleIgnoredV1 = z.object({
   buildName: z.string().min(1),
   /** The name the delivery used. */
   observedName: z.string().min(1),
-  source: buildSource,
+  /** Which SCM feature reported it; null when global sync read it. */
+  source: buildSource.nullable(),
   observed: buildRun.extend({ conclusion: buildConclusion.nullable() }),
   known: buildRun.extend({ source: buildSource.nullable(), conclusion: buildConclusion.nullable() }),
   reason: z.enum(['older-attempt', 'older-run', 'behind', 'earlier-update']),
