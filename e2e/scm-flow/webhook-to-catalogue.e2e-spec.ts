@@ -257,4 +257,106 @@ describe('webhook → Kafka → catalogue', () => {
       assert.deepEqual(shas.slice(shas.indexOf(C)), [C, D], 'after C, only D');
     });
   });
+  describe('a build only moves forward, and is one build whatever the case of its name (GitHub example payloads)', () => {
+    type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const app = 'acme/builds-app';
+    let pg: Client;
+    const builds = async (sha: string) => {
+      const r = await fetch(`${syncUrl}/api/repos/${app}/commits/${sha}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      return r.status === 200 ? ((await r.json()) as { builds: Array<{ name: string; status: string; conclusion: string | null }> }).builds.map((b) => [b.name, b.status, b.conclusion]) : [];
+    };
+    const repoEvents = async (type: string, sha: string) =>
+      (await pg.query(`SELECT data FROM repo_sync.events WHERE stream = $1 AND type = $2 AND data->>'sha' = $3 ORDER BY global_position`, [`repo-${app}`, type, sha])).rows.map(
+        (r: { data: Obj }) => r.data,
+      );
+    /** A workflow_run delivery of run 4242 of workflow `CI` for `sha`: GitHub's example with the attempt and times set. */
+    const workflowRun = (sha: string, action: 'requested' | 'in_progress' | 'completed', run: Obj) => {
+      // GitHub's examples have no `in_progress` delivery: it is the `requested` one, running.
+      const p = fake.events.workflowRun(app, { sha, branch: 'main', name: 'CI', action: action === 'in_progress' ? 'requested' : action, id: 4242, conclusion: run.conclusion });
+      if (action === 'in_progress') Object.assign(p, { action });
+      Object.assign(p.workflow_run as Obj, run, action === 'in_progress' ? { status: 'in_progress' } : {});
+      return JSON.stringify(p);
+    };
+    const checkPayload = (event: 'check_run' | 'check_suite', index: number, sha: string) => {
+      const p = examplePayload<Obj>(event, undefined, index);
+      const block = p[event] as Obj;
+      Object.assign(block, { head_sha: sha, head_branch: 'main' });
+      if (block.check_suite) Object.assign(block.check_suite, { head_sha: sha, head_branch: 'main' });
+      p.repository = fake.events.workflowRun(app, { sha, branch: 'main' }).repository;
+      return JSON.stringify(p);
+    };
+
+    before(async () => {
+      pg = new Client({ connectionString: db.url });
+      await pg.connect();
+      fake.seed.repo({ owner: 'acme', name: 'builds-app', defaultBranch: 'main' });
+      fake.seed.repo({ owner: 'acme', name: 'builds-config', defaultBranch: 'main' });
+    });
+    after(async () => {
+      await pg?.end();
+    });
+
+    it('completed/success then the older requested of the same run: stays completed; a re-run that fails is not undone by the first attempt delivered late, and autodeploy never deploys it', async () => {
+      const config = fake.seed.commit('acme/builds-config', {
+        message: 'config',
+        // `build: ci` names the workflow GitHub calls `CI`: builds are matched without case.
+        files: { 'deploy/builds-app/deploy.yaml': 'team: payments\nnamespace: payments-e2e-builds\nartifact:\n  repo: acme/builds-app\n  image: ghcr.io/acme/builds-app\n  build: ci\nautodeploy: true\n' },
+      });
+      const S = fake.seed.commit(app, { message: 'S', files: { 's.txt': 's' } });
+      const store = autodeploy.get(EventStore);
+      const requested = async () =>
+        (await store.readStream('config-builds-app'))
+          .filter((e) => e.type === 'deploy.requested' || e.type === 'deploy.queued')
+          .map((e) => (e.data as { artifactSha: string }).artifactSha);
+      await post(ingestUrl, 'push', JSON.stringify(fake.events.push('acme/builds-config', { branch: 'main', before: '0'.repeat(40), after: config })));
+      await waitUntil(async () => (await store.readStream('config-builds-app')).length > 0, { timeoutMs: 60_000, intervalMs: 200, message: 'config registered' });
+      await post(ingestUrl, 'push', JSON.stringify(fake.events.push(app, { branch: 'main', before: '0'.repeat(40), after: S })));
+
+      // Example workflow_run #1 (completed, success, updated 16:33:49), then example #3 (requested, updated 16:33:24) of the same run and attempt.
+      await post(ingestUrl, 'workflow_run', workflowRun(S, 'completed', { conclusion: 'success' }));
+      await waitUntil(async () => (await requested()).includes(S), { timeoutMs: 60_000, intervalMs: 200, message: 'deploy of S requested' });
+      await post(ingestUrl, 'workflow_run', workflowRun(S, 'requested', {}));
+      await waitUntil(async () => (await repoEvents('repo.build.stale-ignored', S)).length === 1, { timeoutMs: 60_000, intervalMs: 200, message: 'requested ignored' });
+      assert.deepEqual(await builds(S), [['CI', 'completed', 'success']]);
+      assert.deepEqual((await repoEvents('repo.build.recorded', S)).map((e) => [e.status, e.conclusion]), [['completed', 'success']]);
+
+      // T: attempt 1 succeeded but its delivery is late; the re-run (attempt 2) failed and arrived first.
+      const T = fake.seed.commit(app, { message: 'T', files: { 't.txt': 't' } });
+      await post(ingestUrl, 'push', JSON.stringify(fake.events.push(app, { branch: 'main', before: S, after: T })));
+      const attempt2 = { run_attempt: 2, run_started_at: '2020-10-05T16:40:00Z' };
+      await post(ingestUrl, 'workflow_run', workflowRun(T, 'in_progress', { ...attempt2, updated_at: '2020-10-05T16:40:00Z' }));
+      await post(ingestUrl, 'workflow_run', workflowRun(T, 'completed', { ...attempt2, conclusion: 'failure', updated_at: '2020-10-05T16:45:00Z' }));
+      await waitUntil(async () => (await builds(T)).some((b) => b[2] === 'failure'), { timeoutMs: 60_000, intervalMs: 200, message: 'attempt 2 failed' });
+      await post(ingestUrl, 'workflow_run', workflowRun(T, 'completed', { conclusion: 'success' }));
+      await waitUntil(async () => (await repoEvents('repo.build.stale-ignored', T)).length === 1, { timeoutMs: 60_000, intervalMs: 200, message: 'attempt 1 ignored' });
+      assert.deepEqual(await builds(T), [['CI', 'completed', 'failure']]);
+      assert.equal((await repoEvents('repo.build.stale-ignored', T))[0].reason, 'older-attempt');
+
+      // A later green build shows autodeploy has handled everything repo-sync published before it (one key, in order).
+      const U = fake.seed.commit(app, { message: 'U', files: { 'u.txt': 'u' } });
+      await post(ingestUrl, 'push', JSON.stringify(fake.events.push(app, { branch: 'main', before: T, after: U })));
+      await post(ingestUrl, 'workflow_run', workflowRun(U, 'completed', { conclusion: 'success' }));
+      await waitUntil(async () => (await requested()).includes(U), { timeoutMs: 60_000, intervalMs: 200, message: 'deploy of U requested' });
+      assert.deepEqual(await requested(), [S, U], 'T, whose latest attempt failed, was never deployed');
+    });
+
+    it('check_run completed then created (examples #2, #0): stays completed; check_suite octocoders-linter and check_run Octocoders-linter are one build', async () => {
+      const V = fake.seed.commit(app, { message: 'V', branch: 'checks', files: { 'v.txt': 'v' } });
+      await post(ingestUrl, 'check_suite', checkPayload('check_suite', 4, V)); // requested, app octocoders-linter
+      await post(ingestUrl, 'check_run', checkPayload('check_run', 2, V)); // completed, success
+      await waitUntil(async () => (await builds(V)).some((b) => b[1] === 'completed'), { timeoutMs: 60_000, intervalMs: 200, message: 'check run completed' });
+      await post(ingestUrl, 'check_run', checkPayload('check_run', 0, V)); // created, delivered late
+      await post(ingestUrl, 'check_suite', checkPayload('check_suite', 0, V)); // completed, success
+      await waitUntil(async () => (await repoEvents('repo.build.stale-ignored', V)).length === 1, { timeoutMs: 60_000, intervalMs: 200, message: 'created ignored' });
+      // The suite's completion is the last delivery: once the build's source is the suite, everything before it was applied.
+      await waitUntil(async () => (await pg.query(`SELECT source FROM repo_sync.builds WHERE repo = $1 AND sha = $2`, [app, V])).rows[0]?.source === 'check_suite', {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+        message: 'suite completion applied',
+      });
+      assert.deepEqual(await builds(V), [['Octocoders-linter', 'completed', 'success']]);
+      const [stale] = await repoEvents('repo.build.stale-ignored', V);
+      assert.deepEqual([stale.observedName, stale.source, stale.reason], ['Octocoders-linter', 'check_run', 'behind']);
+    });
+  });
 });

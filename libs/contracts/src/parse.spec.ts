@@ -23,8 +23,16 @@ describe('parseEvent', () => {
     const event = parseEvent(envelope({}));
     assert.equal(event.type, 'scm.build.completed');
     assert.equal(event.version, latestVersion('scm.build.completed'));
-    assert.equal(event.version, 2);
+    assert.equal(event.version, 3);
     assert.deepEqual((event.data as { url: unknown }).url, null);
+    assert.deepEqual((event.data as { run: unknown }).run, { id: null, attempt: null, progress: 'completed', startedAt: null, updatedAt: null });
+  });
+
+  it('reads scm.build.started v1 as v2 with a run that says only how far it got (no attempt or time to order it by)', () => {
+    const { conclusion: _conclusion, ...started } = envelope({}).data;
+    const event = parseEvent(envelope({ type: 'scm.build.started', data: started }));
+    assert.equal(event.version, 2);
+    assert.deepEqual((event.data as { run: unknown }).run, { id: null, attempt: null, progress: 'in_progress', startedAt: null, updatedAt: null });
   });
 
   it('reads a repo.branch.updated v1 as v2, not forced (v1 heads only ever moved by the push or sync that set them)', () => {
@@ -40,8 +48,9 @@ describe('parseEvent', () => {
   });
 
   it('accepts the latest version as it is', () => {
-    const raw = envelope({ version: 2 });
+    const raw = envelope({ version: 3 });
     (raw.data as Record<string, unknown>).url = 'https://ci.example/run/1';
+    (raw.data as Record<string, unknown>).run = { id: 7, attempt: 2, progress: 'completed', startedAt: '2026-11-23T08:00:00.000Z', updatedAt: '2026-11-23T08:01:00Z' };
     const event = parseEvent(raw);
     assert.equal((event.data as { url: unknown }).url, 'https://ci.example/run/1');
   });
@@ -56,7 +65,7 @@ describe('parseEvent', () => {
   it('rejects an unknown version naming the latest', () => {
     assert.throws(
       () => parseEvent(envelope({ version: 9 })),
-      (e: unknown) => e instanceof EventParseError && e.failure === 'unknown-version' && /latest is 2/.test(e.message),
+      (e: unknown) => e instanceof EventParseError && e.failure === 'unknown-version' && /latest is 3/.test(e.message),
     );
   });
 

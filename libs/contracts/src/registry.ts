@@ -23,11 +23,18 @@ const defineEvent = <
 
 export const eventDefinitions = {
   'scm.push.received': defineEvent({ topic: Topics.scm, versions: [scm.pushReceivedV1] }),
-  'scm.build.started': defineEvent({ topic: Topics.scm, versions: [scm.buildStartedV1] }),
+  'scm.build.started': defineEvent({
+    topic: Topics.scm,
+    versions: [scm.buildStartedV1, scm.buildStartedV2],
+    upcasters: [(v1: z.infer<typeof scm.buildStartedV1>) => ({ ...v1, run: scm.unorderedRun('in_progress') })],
+  }),
   'scm.build.completed': defineEvent({
     topic: Topics.scm,
-    versions: [scm.buildCompletedV1, scm.buildCompletedV2],
-    upcasters: [(v1: z.infer<typeof scm.buildCompletedV1>) => ({ ...v1, url: null })],
+    versions: [scm.buildCompletedV1, scm.buildCompletedV2, scm.buildCompletedV3],
+    upcasters: [
+      (v1: z.infer<typeof scm.buildCompletedV1>) => ({ ...v1, url: null }),
+      (v2: z.infer<typeof scm.buildCompletedV2>) => ({ ...v2, run: scm.unorderedRun('completed') }),
+    ],
   }),
   'scm.pull-request.changed': defineEvent({ topic: Topics.scm, versions: [scm.pullRequestChangedV1] }),
   'scm.ref.created': defineEvent({ topic: Topics.scm, versions: [scm.refChangedV1] }),
@@ -42,6 +49,7 @@ export const eventDefinitions = {
   'repo.branch.push-ignored': defineEvent({ topic: Topics.repo, versions: [repo.branchPushIgnoredV1] }),
   'repo.branch.deleted': defineEvent({ topic: Topics.repo, versions: [repo.branchDeletedV1] }),
   'repo.build.recorded': defineEvent({ topic: Topics.repo, versions: [repo.buildRecordedV1] }),
+  'repo.build.stale-ignored': defineEvent({ topic: Topics.repo, versions: [repo.buildStaleIgnoredV1] }),
   'repo.config.discovered': defineEvent({ topic: Topics.repo, versions: [repo.configDiscoveredV1] }),
   'repo.config.changed': defineEvent({ topic: Topics.repo, versions: [repo.configChangedV1] }),
   'repo.config.removed': defineEvent({ topic: Topics.repo, versions: [repo.configRemovedV1] }),

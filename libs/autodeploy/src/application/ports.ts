@@ -23,7 +23,7 @@ export interface RepoKnowledge {
   markRouteRemoved(m: EntityManager, name: string): Promise<void>;
   /** Artifactless configs with autodeploy that track `branch` of config repository `repo` (rule 1). */
   configsForPush(m: EntityManager, repo: string, branch: string): Promise<string[]>;
-  /** Artifactful configs with autodeploy whose artifact repo is `repo`, tracking `branch`, built by `buildName` (rule 2). */
+  /** Artifactful configs with autodeploy whose artifact repo is `repo`, tracking `branch`, built by `buildName` — `artifact.build` compared without ASCII case (rule 2). */
   configsForBuild(m: EntityManager, repo: string, branch: string, buildName: string): Promise<Array<{ name: string; configRepo: string }>>;
 }
 

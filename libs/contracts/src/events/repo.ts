@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { buildConclusion } from './scm';
+import { buildConclusion, buildRun, buildSource } from './scm';
 import { commitSummary, deployConfigRoot, repoFullName, repoRef, sha } from './common';
 
 /** Events on `sluice.repo.v1`, emitted by repo-sync as its catalogue changes (stream `repo-<owner/name>`). */
@@ -54,6 +54,27 @@ export const buildRecordedV1 = z.object({
   status: z.enum(['in_progress', 'completed']),
   conclusion: buildConclusion.nullable(),
   url: z.string().nullable(),
+});
+
+/**
+ * A build delivery older than what the catalogue holds (an earlier attempt or run, or
+ * less far than the state already recorded): recorded, and no `repo.build.recorded`, so
+ * nothing acts on the older state.
+ */
+export const buildStaleIgnoredV1 = z.object({
+  repo: repoFullName,
+  sha,
+  /** The build's name as the catalogue shows it (its identity is the name without case: `buildKey`). */
+  buildName: z.string().min(1),
+  /** The name the delivery used. */
+  observedName: z.string().min(1),
+  /** Which SCM feature reported it; null when global sync read it. */
+  source: buildSource.nullable(),
+  observed: buildRun.extend({ conclusion: buildConclusion.nullable() }),
+  known: buildRun.extend({ source: buildSource.nullable(), conclusion: buildConclusion.nullable() }),
+  reason: z.enum(['older-attempt', 'older-run', 'behind', 'earlier-update']),
+  /** null when global sync read it from the SCM's API rather than a webhook. */
+  deliveryId: z.string().min(1).nullable(),
 });
 
 export const configDiscoveredV1 = z.object({ config: deployConfigRoot, configSha: sha });

@@ -140,6 +140,9 @@ export class ApplyScmEvent {
             status: event.type === 'scm.build.completed' ? 'completed' : 'in_progress',
             conclusion: event.type === 'scm.build.completed' ? event.data.conclusion : null,
             url: event.type === 'scm.build.completed' ? event.data.url : null,
+            source: d.source,
+            run: d.run,
+            deliveryId: d.deliveryId,
           })),
         );
         await this.catalogue.append(m, d.repo.fullName, events, meta);

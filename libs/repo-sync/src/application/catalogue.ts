@@ -1,7 +1,9 @@
-import type { BuildConclusion, CommitSummary, DeployConfigRoot, NewEvent, RepoRef } from '@sluice/contracts';
-import { newEvent } from '@sluice/contracts';
+import type { BuildConclusion, BuildRun, CommitSummary, DeployConfigRoot, NewEvent, RepoRef } from '@sluice/contracts';
+import { buildKey, newEvent } from '@sluice/contracts';
 import { ConcurrencyError, type EventStore } from '@sluice/event-store';
+import { createLogger } from '@sluice/platform';
 import type { DataSource, EntityManager } from 'typeorm';
+import { orderBuildObservation, type BuildObservation, type BuildSource } from '../domain/build-order';
 import { decideConfigs, type ConfigDecisions } from '../domain/config-diff';
 import type { ConfigFieldError, ParsedConfig } from '../domain/deploy-config';
 
@@ -12,6 +14,58 @@ export interface BuildFact {
   readonly status: 'in_progress' | 'completed';
   readonly conclusion: BuildConclusion | null;
   readonly url: string | null;
+  /** Which SCM feature reported it; null when not known. */
+  readonly source: BuildSource | null;
+  /** Which execution and when, to order reports (`orderBuildObservation`). */
+  readonly run: BuildRun;
+  /** The webhook delivery it came from; null for global sync's reads. */
+  readonly deliveryId: string | null;
+}
+
+/** A build as the catalogue holds it. */
+interface StoredBuild {
+  readonly name: string;
+  readonly branch: string | null;
+  readonly status: string;
+  readonly conclusion: BuildConclusion | null;
+  readonly url: string | null;
+  readonly observation: BuildObservation;
+}
+
+interface BuildRow {
+  sha: string;
+  build_key: string;
+  build_name: string;
+  branch: string | null;
+  status: string;
+  conclusion: BuildConclusion | null;
+  url: string | null;
+  source: BuildSource | null;
+  run_id: string | number | null;
+  attempt: number | null;
+  progress: BuildRun['progress'];
+  started_at: Date | string | null;
+  source_updated_at: Date | string | null;
+}
+
+const instant = (v: Date | string | null): string | null => (v === null ? null : new Date(v).toISOString());
+
+function storedBuild(r: BuildRow): StoredBuild {
+  return {
+    name: r.build_name,
+    branch: r.branch,
+    status: r.status,
+    conclusion: r.conclusion,
+    url: r.url,
+    observation: {
+      source: r.source,
+      id: r.run_id === null ? null : Number(r.run_id),
+      attempt: r.attempt,
+      progress: r.progress,
+      startedAt: instant(r.started_at),
+      updatedAt: instant(r.source_updated_at),
+    },
+  };
 }
 
 /** A branch head to record (`updateBranches`). */
@@ -46,6 +100,8 @@ export function repoStream(fullName: string): string {
  * transaction after `lockRepo`, then `append`.
  */
 export class Catalogue {
+  private readonly log = createLogger('repo-sync.builds');
+
   constructor(private readonly store: EventStore) {}
 
   /** Serialises writers of one repository (webhook consumer and global sync) until commit. */
@@ -156,8 +212,11 @@ export class Catalogue {
   }
 
   /**
-   * Records a build result by (sha, build name). A build that starts again after it
-   * completed is a re-run and replaces the result.
+   * Records a build report. A build is one per (sha, `buildKey` of its name), whatever
+   * source reports it; its state only moves forward (`orderBuildObservation`): an older
+   * report GitHub delivered late is recorded as `repo.build.stale-ignored` and changes
+   * nothing, so autodeploy and commit-status never act on it. A later attempt or run is a
+   * new state, even from completed back to running.
    */
   async recordBuild(m: EntityManager, fullName: string, fact: BuildFact): Promise<NewEvent[]> {
     return this.recordBuilds(m, fullName, [fact]);
@@ -169,44 +228,82 @@ export class Catalogue {
    */
   async recordBuilds(m: EntityManager, fullName: string, facts: readonly BuildFact[]): Promise<NewEvent[]> {
     if (facts.length === 0) return [];
-    type Row = { status: string; conclusion: string | null; url: string | null; branch: string | null };
-    const key = (sha: string, name: string) => `${sha}\n${name}`;
-    const rows: Array<Row & { sha: string; build_name: string }> = await m.query(
-      `SELECT b.sha, b.build_name, b.status, b.conclusion, b.url, b.branch
-         FROM repo_sync.builds b JOIN unnest($2::text[], $3::text[]) AS k(sha, build_name) USING (sha, build_name)
+    const key = (sha: string, name: string) => `${sha}\n${buildKey(name)}`;
+    const rows: BuildRow[] = await m.query(
+      `SELECT b.sha, b.build_key, b.build_name, b.branch, b.status, b.conclusion, b.url, b.source, b.run_id, b.attempt, b.progress,
+              b.started_at, b.source_updated_at
+         FROM repo_sync.builds b JOIN unnest($2::text[], $3::text[]) AS k(sha, build_key) USING (sha, build_key)
         WHERE b.repo = $1`,
-      [fullName, facts.map((f) => f.sha), facts.map((f) => f.buildName)],
+      [fullName, facts.map((f) => f.sha), facts.map((f) => buildKey(f.buildName))],
     );
-    const current = new Map<string, Row>(rows.map((r) => [key(r.sha, r.build_name), r]));
-    const changed = new Map<string, BuildFact & { branch: string | null; url: string | null }>();
+    const current = new Map<string, StoredBuild>(rows.map((r) => [`${r.sha}\n${r.build_key}`, storedBuild(r)]));
+    const changed = new Map<string, StoredBuild & { sha: string; key: string }>();
     const events: NewEvent[] = [];
     for (const fact of facts) {
       const k = key(fact.sha, fact.buildName);
-      const before = current.get(k);
-      const branch = fact.branch ?? before?.branch ?? null;
-      const url = fact.url ?? before?.url ?? null;
-      if (before && before.status === fact.status && before.conclusion === fact.conclusion && before.url === url && before.branch === branch) continue;
-      current.set(k, { status: fact.status, conclusion: fact.conclusion, url, branch });
-      changed.set(k, { ...fact, branch, url });
+      const before = current.get(k) ?? null;
+      const reported: BuildObservation = { ...fact.run, source: fact.source };
+      const order = orderBuildObservation(before?.observation ?? null, reported);
+      if (order.kind === 'stale') {
+        const ignored = {
+          repo: fullName,
+          sha: fact.sha,
+          buildName: before!.name,
+          observedName: fact.buildName,
+          source: fact.source,
+          observed: { ...fact.run, conclusion: fact.conclusion },
+          known: { ...before!.observation, conclusion: before!.conclusion },
+          reason: order.why,
+          deliveryId: fact.deliveryId,
+        };
+        this.log.info(ignored, 'build report older than the recorded state: ignored');
+        events.push(newEvent('repo.build.stale-ignored', ignored));
+        continue;
+      }
+      // A report with nothing to order it by (global sync's reads) keeps what orders the recorded state.
+      const observation = order.why === 'unordered' && before && reported.id === null ? before.observation : reported;
+      // A check suite is named for its app; a check run, workflow or status context by what people wrote: that name stays.
+      const name = before && fact.source === 'check_suite' && before.observation.source !== 'check_suite' ? before.name : fact.buildName;
+      const next: StoredBuild = {
+        name,
+        branch: fact.branch ?? before?.branch ?? null,
+        status: fact.status,
+        conclusion: fact.conclusion,
+        url: fact.url ?? before?.url ?? null,
+        observation,
+      };
+      current.set(k, next);
+      changed.set(k, { ...next, sha: fact.sha, key: buildKey(fact.buildName) });
+      const same = before && before.status === next.status && before.conclusion === next.conclusion && before.url === next.url && before.branch === next.branch;
+      if (same) continue;
       events.push(
-        newEvent('repo.build.recorded', { repo: fullName, sha: fact.sha, branch, buildName: fact.buildName, status: fact.status, conclusion: fact.conclusion, url }),
+        newEvent('repo.build.recorded', { repo: fullName, sha: fact.sha, branch: next.branch, buildName: name, status: fact.status, conclusion: fact.conclusion, url: next.url }),
       );
     }
     if (changed.size > 0) {
       const list = [...changed.values()];
       await m.query(
-        `INSERT INTO repo_sync.builds (repo, sha, build_name, branch, status, conclusion, url)
-         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-         ON CONFLICT (repo, sha, build_name) DO UPDATE SET branch = EXCLUDED.branch, status = EXCLUDED.status,
-           conclusion = EXCLUDED.conclusion, url = EXCLUDED.url, updated_at = now()`,
+        `INSERT INTO repo_sync.builds (repo, sha, build_key, build_name, branch, status, conclusion, url, source, run_id, attempt, progress, started_at, source_updated_at)
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                                  $10::bigint[], $11::int[], $12::text[], $13::timestamptz[], $14::timestamptz[])
+         ON CONFLICT (repo, sha, build_key) DO UPDATE SET build_name = EXCLUDED.build_name, branch = EXCLUDED.branch, status = EXCLUDED.status,
+           conclusion = EXCLUDED.conclusion, url = EXCLUDED.url, source = EXCLUDED.source, run_id = EXCLUDED.run_id, attempt = EXCLUDED.attempt,
+           progress = EXCLUDED.progress, started_at = EXCLUDED.started_at, source_updated_at = EXCLUDED.source_updated_at, updated_at = now()`,
         [
           fullName,
           list.map((b) => b.sha),
-          list.map((b) => b.buildName),
+          list.map((b) => b.key),
+          list.map((b) => b.name),
           list.map((b) => b.branch),
           list.map((b) => b.status),
           list.map((b) => b.conclusion),
           list.map((b) => b.url),
+          list.map((b) => b.observation.source),
+          list.map((b) => b.observation.id),
+          list.map((b) => b.observation.attempt),
+          list.map((b) => b.observation.progress),
+          list.map((b) => b.observation.startedAt),
+          list.map((b) => b.observation.updatedAt),
         ],
       );
     }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { BuildConclusion, NewEvent, RepoRef } from '@sluice/contracts';
+import { buildKey, unorderedRun, type BuildConclusion, type NewEvent, type RepoRef } from '@sluice/contracts';
 import type { ScmBranch, ScmCommit, ScmReader, ScmRepository } from '@sluice/scm';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { Catalogue, inTransactionWithRetry, type BuildFact, type ConfigScan } from './catalogue';
@@ -271,6 +271,9 @@ export class GlobalSync {
             status: s.state === 'pending' ? 'in_progress' : 'completed',
             conclusion: s.state === 'pending' ? null : s.state,
             url: s.targetUrl,
+            source: 'status',
+            run: unorderedRun(s.state === 'pending' ? 'in_progress' : 'completed'),
+            deliveryId: null,
           });
         }
       });
@@ -278,16 +281,27 @@ export class GlobalSync {
         const runs = await this.scm.listCheckRunsForRef(repo.fullName, sha);
         for (const r of runs) {
           const done = r.status === 'completed';
-          builds.push({ sha, branch, buildName: r.name, status: done ? 'completed' : 'in_progress', conclusion: done ? conclusionOf(r.conclusion) : null, url: r.htmlUrl });
+          builds.push({
+            sha,
+            branch,
+            buildName: r.name,
+            status: done ? 'completed' : 'in_progress',
+            conclusion: done ? conclusionOf(r.conclusion) : null,
+            url: r.htmlUrl,
+            source: 'check_run',
+            // The API's answer carries no times Sluice keeps: it cannot move a build back in progress (orderBuildObservation).
+            run: unorderedRun(done ? 'completed' : r.status === 'in_progress' ? 'in_progress' : 'queued'),
+            deliveryId: null,
+          });
         }
       });
     }
     await runPool(tasks, PER_REPO_CONCURRENCY);
-    // One result per (sha, build name) — a status context and a check run may share a
-    // name; a completed one wins — in a stable order, whatever order the answers came in.
+    // One result per build (sha, buildKey of its name) — a status context and a check run
+    // may share a name; a completed one wins — in a stable order, whatever order the answers came in.
     const unique = new Map<string, BuildFact>();
     for (const b of builds) {
-      const key = `${b.sha} ${b.buildName}`;
+      const key = `${b.sha} ${buildKey(b.buildName)}`;
       const seen = unique.get(key);
       if (!seen || (seen.status !== 'completed' && b.status === 'completed')) unique.set(key, b);
     }

@@ -38,10 +38,19 @@ export const pushPayload = z.object({
 });
 
 const conclusion = z.string().nullish();
+/** A GitHub id; large ones stay exact as numbers up to 2^53, far above any id GitHub has issued. */
+const id = z.number().int().nullish();
+/** A GitHub timestamp; one Sluice cannot read is left out of the ordering rather than failing the delivery. */
+const timestamp = z.string().nullish();
 
 export const workflowRunPayload = z.object({
   action: z.string(),
   workflow_run: z.object({
+    id,
+    run_attempt: z.number().int().positive().nullish(),
+    run_started_at: timestamp,
+    created_at: timestamp,
+    updated_at: timestamp,
     name: z.string().nullish(),
     head_sha: sha,
     head_branch: z.string().nullish(),
@@ -56,6 +65,9 @@ export const workflowRunPayload = z.object({
 export const checkSuitePayload = z.object({
   action: z.string(),
   check_suite: z.object({
+    id,
+    created_at: timestamp,
+    updated_at: timestamp,
     head_sha: sha,
     head_branch: z.string().nullish(),
     status: z.string().nullish(),
@@ -68,6 +80,9 @@ export const checkSuitePayload = z.object({
 export const checkRunPayload = z.object({
   action: z.string(),
   check_run: z.object({
+    id,
+    started_at: timestamp,
+    completed_at: timestamp,
     name: z.string().min(1),
     head_sha: sha,
     status: z.string().nullish(),
@@ -79,6 +94,9 @@ export const checkRunPayload = z.object({
 });
 
 export const statusPayload = z.object({
+  id,
+  created_at: timestamp,
+  updated_at: timestamp,
   sha,
   context: z.string().min(1),
   state: z.enum(['pending', 'success', 'failure', 'error']),

@@ -117,6 +117,30 @@ describe('normaliseDelivery over @octokit/webhooks-examples', () => {
     assert.deepEqual([...seen].sort(), ['scm.build.completed', 'scm.build.started']);
   });
 
+  it('workflow_run: the run carries its id, run_attempt, the attempt start and updated_at, so later deliveries can be ordered', () => {
+    const requested = eventsOf(run('workflow_run', examplesOf('workflow_run')[3]))[0];
+    const completed = eventsOf(run('workflow_run', examplesOf('workflow_run')[1]))[0];
+    assert.deepEqual(requested.data.run, { id: 289782451, attempt: 1, progress: 'queued', startedAt: '2020-10-05T16:33:49.000Z', updatedAt: '2020-10-05T16:33:24.000Z' });
+    assert.deepEqual(completed.data.run, { id: 289782451, attempt: 1, progress: 'completed', startedAt: '2020-10-05T16:33:49.000Z', updatedAt: '2020-10-05T16:33:49.000Z' });
+    const rerun = structuredClone(examplesOf('workflow_run')[3]) as { workflow_run: Record<string, unknown> };
+    Object.assign(rerun.workflow_run, { run_attempt: 2, status: 'in_progress' });
+    const second = eventsOf(run('workflow_run', { ...rerun, action: 'in_progress' }))[0];
+    assert.deepEqual([(second.data.run as { attempt: number }).attempt, (second.data.run as { progress: string }).progress], [2, 'in_progress']);
+  });
+
+  it('check_run and check_suite: ids and times of the execution; a check run created after it completed is still the same run', () => {
+    const created = eventsOf(run('check_run', examplesOf('check_run')[0]))[0];
+    const completed = eventsOf(run('check_run', examplesOf('check_run')[2]))[0];
+    assert.deepEqual(created.data.run, { id: 128620228, attempt: null, progress: 'queued', startedAt: '2019-05-15T15:21:12.000Z', updatedAt: '2019-05-15T15:21:12.000Z' });
+    assert.deepEqual(completed.data.run, { id: 128620228, attempt: null, progress: 'completed', startedAt: '2019-05-15T15:21:12.000Z', updatedAt: '2019-05-15T15:21:12.000Z' });
+    const suite = eventsOf(run('check_suite', examplesOf('check_suite')[0]))[0];
+    assert.deepEqual(suite.data.run, { id: 118578147, attempt: null, progress: 'completed', startedAt: '2019-05-15T15:20:31.000Z', updatedAt: '2019-05-15T15:21:14.000Z' });
+    // An unreadable timestamp leaves that instant unknown rather than failing the delivery.
+    const odd = structuredClone(examplesOf('check_run')[0]) as { check_run: Record<string, unknown> };
+    odd.check_run.started_at = 'yesterday';
+    assert.equal((eventsOf(run('check_run', odd))[0].data.run as { startedAt: unknown }).startedAt, null);
+  });
+
   it('status: pending starts, success/failure/error complete; ambiguous branches give no branch', () => {
     for (const p of examplesOf('status')) {
       const [e] = eventsOf(run('status', p));

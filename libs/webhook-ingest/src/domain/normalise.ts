@@ -1,4 +1,4 @@
-import { newEvent, type BuildConclusion, type CommitSummary, type NewEvent, type RepoRef } from '@sluice/contracts';
+import { newEvent, type BuildConclusion, type BuildProgress, type BuildRun, type CommitSummary, type NewEvent, type RepoRef } from '@sluice/contracts';
 import type { z } from 'zod';
 import {
   checkRunPayload,
@@ -163,6 +163,20 @@ interface BuildFacts {
   /** null while running; a conclusion once completed. */
   readonly conclusion: string | null;
   readonly url: string | null;
+  /** Which execution, and when; `progress` is that of a running build (a completed one is `completed`). */
+  readonly run: Omit<BuildRun, 'progress'> & { readonly progress: Exclude<BuildProgress, 'completed'> };
+}
+
+/** GitHub's timestamps in one form (ISO-8601, UTC, milliseconds) so they compare as instants; unreadable ones are unknown. */
+export function instantOf(value: string | null | undefined): string | null {
+  if (!value) return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+/** A payload's `status` of a build not completed: only `in_progress` is running, anything else is waiting. */
+function waitingOrRunning(status: string | null | undefined): Exclude<BuildProgress, 'completed'> {
+  return status === 'in_progress' ? 'in_progress' : 'queued';
 }
 
 function buildEvent(f: BuildFacts): Normalised {
@@ -174,9 +188,9 @@ function buildEvent(f: BuildFacts): Normalised {
     buildName: f.buildName,
     source: f.source,
   };
-  if (f.conclusion === null) return events(f.repo, f.action, [newEvent('scm.build.started', base)]);
+  if (f.conclusion === null) return events(f.repo, f.action, [newEvent('scm.build.started', { ...base, run: f.run })]);
   return events(f.repo, f.action, [
-    newEvent('scm.build.completed', { ...base, conclusion: conclusionOf(f.conclusion), url: f.url }),
+    newEvent('scm.build.completed', { ...base, conclusion: conclusionOf(f.conclusion), url: f.url, run: { ...f.run, progress: 'completed' } }),
   ]);
 }
 
@@ -195,6 +209,14 @@ function normaliseWorkflowRun(p: z.output<typeof workflowRunPayload>, input: Del
     source: 'workflow_run',
     conclusion: done ? run.conclusion! : null,
     url: run.html_url ?? null,
+    // One run id across re-runs; `run_attempt` counts them and `run_started_at` is the attempt's start.
+    run: {
+      id: run.id ?? null,
+      attempt: run.run_attempt ?? null,
+      progress: p.action === 'in_progress' ? 'in_progress' : waitingOrRunning(run.status),
+      startedAt: instantOf(run.run_started_at ?? run.created_at),
+      updatedAt: instantOf(run.updated_at),
+    },
   });
 }
 
@@ -212,6 +234,14 @@ function normaliseCheckSuite(p: z.output<typeof checkSuitePayload>, input: Deliv
     source: 'check_suite',
     conclusion: done ? suite.conclusion! : null,
     url: null,
+    // A re-requested suite keeps its id and says nothing new until it completes again (a later `updated_at`).
+    run: {
+      id: suite.id ?? null,
+      attempt: null,
+      progress: p.action === 'completed' ? 'in_progress' : waitingOrRunning(suite.status === 'completed' ? null : suite.status),
+      startedAt: instantOf(suite.created_at),
+      updatedAt: instantOf(suite.updated_at),
+    },
   });
 }
 
@@ -229,6 +259,14 @@ function normaliseCheckRun(p: z.output<typeof checkRunPayload>, input: DeliveryI
     source: 'check_run',
     conclusion: done ? run.conclusion! : null,
     url: run.html_url ?? null,
+    // A re-run is a new check run (a new id, a later `started_at`); check runs have no `updated_at`.
+    run: {
+      id: run.id ?? null,
+      attempt: null,
+      progress: waitingOrRunning(run.status === 'completed' ? null : run.status),
+      startedAt: instantOf(run.started_at),
+      updatedAt: instantOf(run.completed_at ?? run.started_at),
+    },
   });
 }
 
@@ -244,6 +282,14 @@ function normaliseStatus(p: z.output<typeof statusPayload>, input: DeliveryInput
     source: 'status',
     conclusion: p.state === 'pending' ? null : p.state,
     url: p.target_url ?? null,
+    // Every status is a new object (a new id): the latest created wins, as on GitHub.
+    run: {
+      id: p.id ?? null,
+      attempt: null,
+      progress: 'in_progress',
+      startedAt: instantOf(p.created_at),
+      updatedAt: instantOf(p.updated_at ?? p.created_at),
+    },
   });
 }
 

@@ -1,4 +1,4 @@
-import type { DeployConfigRoot } from '@sluice/contracts';
+import { buildMatches, type DeployConfigRoot } from '@sluice/contracts';
 import type { EntityManager } from 'typeorm';
 import type { RepoKnowledge } from '../../application/ports';
 
@@ -101,12 +101,12 @@ export class TypeOrmRepoKnowledge implements RepoKnowledge {
   }
 
   async configsForBuild(m: EntityManager, repo: string, branch: string, buildName: string): Promise<Array<{ name: string; configRepo: string }>> {
-    const rows: Array<{ name: string; config_repo: string }> = await m.query(
-      `SELECT name, config_repo FROM autodeploy.config_routes
-        WHERE artifact_repo = $1 AND track_branch = $2 AND autodeploy AND NOT removed
-          AND (artifact_build IS NULL OR artifact_build = $3) ORDER BY name`,
-      [repo, branch, buildName],
+    const rows: Array<{ name: string; config_repo: string; artifact_build: string | null }> = await m.query(
+      `SELECT name, config_repo, artifact_build FROM autodeploy.config_routes
+        WHERE artifact_repo = $1 AND track_branch = $2 AND autodeploy AND NOT removed ORDER BY name`,
+      [repo, branch],
     );
-    return rows.map((r) => ({ name: r.name, configRepo: r.config_repo }));
+    // One build identity for every service (buildMatches: the name without ASCII case).
+    return rows.filter((r) => buildMatches(r.artifact_build, buildName)).map((r) => ({ name: r.name, configRepo: r.config_repo }));
   }
 }

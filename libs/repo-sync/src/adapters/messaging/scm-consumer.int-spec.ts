@@ -76,8 +76,14 @@ describe('repo-sync consuming sluice.scm.v1', () => {
   it('builds started and completed are recorded per commit and build name', async () => {
     const sha = 'a'.repeat(40);
     const base = { deliveryId: 'd', repo: appRepo, sha, branch: 'feature/login', buildName: 'ci', source: 'workflow_run' as const };
-    await t.publishScm('scm.build.started', base);
-    await t.publishScm('scm.build.completed', { ...base, conclusion: 'success', url: 'https://ci.example.com/run/1' });
+    const run = { id: 1, attempt: 1, startedAt: '2026-01-01T10:00:00.000Z' };
+    await t.publishScm('scm.build.started', { ...base, run: { ...run, progress: 'in_progress', updatedAt: '2026-01-01T10:00:00.000Z' } });
+    await t.publishScm('scm.build.completed', {
+      ...base,
+      conclusion: 'success',
+      url: 'https://ci.example.com/run/1',
+      run: { ...run, progress: 'completed', updatedAt: '2026-01-01T10:05:00.000Z' },
+    });
     await waitUntil(() => eventsOf('repo.build.recorded', appRepo.fullName).length === 2, { timeoutMs: 10_000 });
     const c = await t.api(`/api/repos/acme/billing/commits/${sha}`);
     assert.deepEqual(
@@ -86,6 +92,82 @@ describe('repo-sync consuming sluice.scm.v1', () => {
     );
     const recorded = eventsOf('repo.build.recorded', appRepo.fullName).map((e) => (e.data as { status: string }).status);
     assert.deepEqual(recorded, ['in_progress', 'completed']);
+  });
+
+  describe('a build only moves forward, and is one build whatever the case of its name', () => {
+    // Ids, attempts and times as in GitHub's example payloads (@octokit/webhooks-examples).
+    const build = (sha: string, buildName: string, source: 'workflow_run' | 'check_run' | 'check_suite') => ({ deliveryId: 'd', repo: appRepo, sha, branch: 'main', buildName, source });
+    const builds = async (sha: string) =>
+      (await t.api(`/api/repos/acme/billing/commits/${sha}`)).body.builds.map((b: Record<string, unknown>) => [b.name, b.status, b.conclusion]);
+    const recordedFor = (sha: string) => eventsOf('repo.build.recorded', appRepo.fullName).filter((e) => (e.data as { sha: string }).sha === sha).map((e) => e.data as Record<string, unknown>);
+    const staleFor = (sha: string) => eventsOf('repo.build.stale-ignored', appRepo.fullName).filter((e) => (e.data as { sha: string }).sha === sha).map((e) => e.data as Record<string, unknown>);
+    const wfRun = { id: 289782451, startedAt: '2020-10-05T16:33:49.000Z' };
+
+    it('workflow_run completed/success, then the older requested of the same attempt: stays completed; the late one is recorded as stale-ignored', async () => {
+      const sha = '1c'.repeat(20);
+      await t.publishScm('scm.build.completed', {
+        ...build(sha, 'test', 'workflow_run'),
+        conclusion: 'success',
+        url: null,
+        run: { ...wfRun, attempt: 1, progress: 'completed', updatedAt: '2020-10-05T16:33:49.000Z' },
+      });
+      await t.publishScm('scm.build.started', { ...build(sha, 'test', 'workflow_run'), run: { ...wfRun, attempt: 1, progress: 'queued', updatedAt: '2020-10-05T16:33:24.000Z' } });
+      await waitUntil(() => staleFor(sha).length === 1, { timeoutMs: 10_000 });
+      assert.deepEqual(await builds(sha), [['test', 'completed', 'success']]);
+      assert.deepEqual(recordedFor(sha).map((e) => e.status), ['completed'], 'no repo.build.recorded of the older state');
+      const [stale] = staleFor(sha);
+      assert.deepEqual([stale.reason, (stale.observed as { progress: string }).progress, (stale.known as { progress: string }).progress], ['behind', 'queued', 'completed']);
+    });
+
+    it('a re-run (higher run_attempt) starts a new state from completed; a late delivery of the first attempt is then stale', async () => {
+      const sha = '1d'.repeat(20);
+      const first = { ...wfRun, attempt: 1 };
+      await t.publishScm('scm.build.completed', { ...build(sha, 'test', 'workflow_run'), conclusion: 'failure', url: null, run: { ...first, progress: 'completed', updatedAt: '2020-10-05T16:35:00.000Z' } });
+      await t.publishScm('scm.build.started', {
+        ...build(sha, 'test', 'workflow_run'),
+        run: { id: wfRun.id, attempt: 2, progress: 'in_progress', startedAt: '2020-10-05T16:40:00.000Z', updatedAt: '2020-10-05T16:40:00.000Z' },
+      });
+      await t.publishScm('scm.build.started', { ...build(sha, 'test', 'workflow_run'), run: { ...first, progress: 'in_progress', updatedAt: '2020-10-05T16:34:00.000Z' } });
+      await waitUntil(() => staleFor(sha).length === 1, { timeoutMs: 10_000 });
+      assert.deepEqual(await builds(sha), [['test', 'in_progress', null]]);
+      assert.deepEqual(recordedFor(sha).map((e) => [e.status, e.conclusion]), [['completed', 'failure'], ['in_progress', null]]);
+      assert.equal(staleFor(sha)[0].reason, 'older-attempt');
+    });
+
+    it('check_run completed, then its created: stays completed', async () => {
+      const sha = '1e'.repeat(20);
+      const run = { id: 128620228, attempt: null, startedAt: '2019-05-15T15:21:12.000Z', updatedAt: '2019-05-15T15:21:12.000Z' };
+      await t.publishScm('scm.build.completed', { ...build(sha, 'Octocoders-linter', 'check_run'), conclusion: 'success', url: null, run: { ...run, progress: 'completed' } });
+      await t.publishScm('scm.build.started', { ...build(sha, 'Octocoders-linter', 'check_run'), run: { ...run, progress: 'queued' } });
+      await waitUntil(() => staleFor(sha).length === 1, { timeoutMs: 10_000 });
+      assert.deepEqual(await builds(sha), [['Octocoders-linter', 'completed', 'success']]);
+      assert.deepEqual(recordedFor(sha).map((e) => e.status), ['completed']);
+    });
+
+    it('check_suite octocoders-linter and check_run Octocoders-linter on one commit are one build, shown under the check run name', async () => {
+      const sha = '1f'.repeat(20);
+      const suite = { id: 118578147, attempt: null, startedAt: '2019-05-15T15:20:31.000Z' };
+      const run = { id: 128620228, attempt: null, startedAt: '2019-05-15T15:21:12.000Z' };
+      await t.publishScm('scm.build.started', { ...build(sha, 'octocoders-linter', 'check_suite'), run: { ...suite, progress: 'queued', updatedAt: '2019-05-15T15:20:31.000Z' } });
+      await t.publishScm('scm.build.started', { ...build(sha, 'Octocoders-linter', 'check_run'), run: { ...run, progress: 'queued', updatedAt: '2019-05-15T15:21:12.000Z' } });
+      await t.publishScm('scm.build.completed', {
+        ...build(sha, 'Octocoders-linter', 'check_run'),
+        conclusion: 'success',
+        url: null,
+        run: { ...run, progress: 'completed', updatedAt: '2019-05-15T15:21:12.000Z' },
+      });
+      await t.publishScm('scm.build.completed', {
+        ...build(sha, 'octocoders-linter', 'check_suite'),
+        conclusion: 'success',
+        url: null,
+        run: { ...suite, progress: 'completed', updatedAt: '2019-05-15T15:21:14.000Z' },
+      });
+      await waitUntil(async () => (await builds(sha)).some((b: unknown[]) => b[1] === 'completed'), { timeoutMs: 10_000 });
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(await builds(sha), [['Octocoders-linter', 'completed', 'success']]);
+      const recorded = recordedFor(sha);
+      assert.deepEqual(recorded.map((e) => [e.buildName, e.status]), [['octocoders-linter', 'in_progress'], ['Octocoders-linter', 'completed']]);
+    });
   });
 
   it('a redelivered event (same id) changes nothing and emits nothing', async () => {

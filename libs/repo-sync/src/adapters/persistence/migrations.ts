@@ -1,3 +1,4 @@
+import { buildKeySql } from '@sluice/contracts';
 import { teamPolicyMigrations } from '@sluice/team-policy';
 import { teamTokenMigrations } from '@sluice/auth';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
@@ -115,5 +116,37 @@ export class RepoSyncConfigTeam1764200000000 implements MigrationInterface {
   }
 }
 
+/**
+ * One build per (repository, commit, name without ASCII case) — `buildKey` — and what
+ * orders its reports: the source, the SCM's id of the execution, its attempt, how far it
+ * got and the SCM's times. Builds already recorded twice under names differing in case
+ * keep the one updated last. Their `source_updated_at` is when Sluice recorded them (the
+ * SCM's time was not kept), so a re-run that began after that still starts a new state.
+ */
+export class RepoSyncBuildIdentity1766100000000 implements MigrationInterface {
+  name = 'RepoSyncBuildIdentity1766100000000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      ALTER TABLE repo_sync.builds
+        ADD COLUMN build_key text, ADD COLUMN source text, ADD COLUMN run_id bigint, ADD COLUMN attempt integer,
+        ADD COLUMN progress text, ADD COLUMN started_at timestamptz, ADD COLUMN source_updated_at timestamptz`);
+    await q.query(`UPDATE repo_sync.builds SET build_key = ${buildKeySql('build_name')}, progress = status, source_updated_at = updated_at`);
+    await q.query(`
+      DELETE FROM repo_sync.builds b USING repo_sync.builds o
+       WHERE b.repo = o.repo AND b.sha = o.sha AND b.build_key = o.build_key
+         AND (b.updated_at, b.build_name) < (o.updated_at, o.build_name)`);
+    await q.query(`ALTER TABLE repo_sync.builds ALTER COLUMN build_key SET NOT NULL, ALTER COLUMN progress SET NOT NULL`);
+    await q.query(`ALTER TABLE repo_sync.builds DROP CONSTRAINT builds_pkey`);
+    await q.query(`ALTER TABLE repo_sync.builds ADD PRIMARY KEY (repo, sha, build_key)`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE repo_sync.builds DROP CONSTRAINT builds_pkey`);
+    await q.query(`ALTER TABLE repo_sync.builds ADD PRIMARY KEY (repo, sha, build_name)`);
+    await q.query(`
+      ALTER TABLE repo_sync.builds DROP COLUMN build_key, DROP COLUMN source, DROP COLUMN run_id, DROP COLUMN attempt,
+        DROP COLUMN progress, DROP COLUMN started_at, DROP COLUMN source_updated_at`);
+  }
+}
+
 /** With the projection of team tokens (`sluice.auth.v1`) that the read API verifies team tokens against. */
-export const repoSyncMigrations = [RepoSyncInit1732400100000, RepoSyncConfigTeam1764200000000, ...teamTokenMigrations, ...teamPolicyMigrations];
+export const repoSyncMigrations = [RepoSyncInit1732400100000, RepoSyncConfigTeam1764200000000, RepoSyncBuildIdentity1766100000000, ...teamTokenMigrations, ...teamPolicyMigrations];
