@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { BuildConclusion, NewEvent, RepoRef } from '@sluice/contracts';
 import type { ScmBranch, ScmCommit, ScmReader, ScmRepository } from '@sluice/scm';
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { runExclusive } from '@sluice/event-store';
+import type { DataSource, EntityManager } from 'typeorm';
 import { Catalogue, inTransactionWithRetry, type BuildFact, type ConfigScan } from './catalogue';
 import type { ConfigReader } from './config-reader';
 import { DEFAULT_REPO_SYNC_CONCURRENCY } from '../repo-sync.config';
@@ -142,23 +143,12 @@ export class GlobalSync {
   }
 
   private async run(syncId: string): Promise<void> {
-    // One replica runs a sync: a session advisory lock on a dedicated connection.
-    const lock = this.dataSource.createQueryRunner();
-    await lock.connect();
-    try {
-      const [{ ok }] = await lock.query(`SELECT pg_try_advisory_lock(hashtext('repo-sync:sync:' || $1)) AS ok`, [syncId]);
-      if (!ok) return;
-      try {
-        await this.runLocked(syncId, lock);
-      } finally {
-        await lock.query(`SELECT pg_advisory_unlock(hashtext('repo-sync:sync:' || $1))`, [syncId]);
-      }
-    } finally {
-      await lock.release();
-    }
+    // One replica runs a sync. The job queries through the pool: on the embedded database
+    // the pool is one connection, which a lock connection held for the whole sync would take.
+    await runExclusive(this.dataSource, `repo-sync:sync:${syncId}`, () => this.runLocked(syncId));
   }
 
-  private async runLocked(syncId: string, _lock: QueryRunner): Promise<void> {
+  private async runLocked(syncId: string): Promise<void> {
     const log = this.options.logger;
     const [job]: Array<{ repos_total: number | null; state: string }> = await this.dataSource.query(
       `SELECT repos_total, state FROM repo_sync.syncs WHERE id = $1`,
