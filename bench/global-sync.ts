@@ -2,7 +2,7 @@
 // GitHub through the real stack (repo-sync module, PostgreSQL, outbox relay to Kafka),
 // with its ratio to a baseline in the same run: the same GitHub reads made with bare
 // fetch at the same concurrency and nothing stored — the floor the fake allows. The fake
-// runs in a worker thread (support/fake-github-thread.ts), off the measured event loop.
+// runs in a worker thread (startFakeGitHubThread of @sluice/fake-scm), off the measured event loop.
 import type { Server } from 'node:http';
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -13,7 +13,7 @@ import { DEFAULT_REPO_SYNC_CONCURRENCY, GlobalSync, REPO_SYNC_SCHEMA, repoSyncMi
 import { GitHubScm } from '@sluice/scm';
 import { createTestDatabase, kafkaBrokers, uniqueName } from '@sluice/testing';
 import { report } from './report';
-import { startFakeGitHubThread } from './support/fake-github-thread';
+import { startFakeGitHubThread } from '@sluice/fake-scm';
 
 const REPOS = Number(process.env.BENCH_SYNC_REPOS ?? 1_000);
 const BRANCHES = Number(process.env.BENCH_SYNC_BRANCHES ?? 10);

@@ -1,6 +1,7 @@
 // A local stand-in for GitHub for the README walkthrough: the fake GitHub of the tests,
 // seeded with a config repository (examples/deploy-configs) and an artifact repository.
-//   npx swc-node scripts/demo-github.ts   (see README: Five-minute walkthrough)
+//   node --require @swc-node/register scripts/demo-github.ts   (see README: Five-minute walkthrough)
+// Its port: DEMO_GITHUB_PORT (default 3333).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { FakeGitHub } from '@sluice/fake-scm';
@@ -26,11 +27,13 @@ async function main(): Promise<void> {
   github.seed.repo({ owner: 'acme', name: 'billing' });
   const first = github.seed.commit('acme/billing', { message: 'first release', files: { 'README.md': 'billing v1\n' } });
   const second = github.seed.commit('acme/billing', { message: 'second release', files: { 'README.md': 'billing v2\n' } });
+  // Comments and `export` lines only: the output can be sourced as it is (README walkthrough).
   process.stdout.write(
-    `fake GitHub on ${url}\n` +
-      `  acme/deploy-configs main = ${configSha}\n` +
-      `  acme/billing main = ${second} (previous ${first})\n` +
-      `export GITHUB_API_URL=${url} GITHUB_TOKEN=demo\n`,
+    `# fake GitHub on ${url}\n` +
+      `#   acme/deploy-configs main = ${configSha}\n` +
+      `#   acme/billing main = ${second} (previous ${first})\n` +
+      `export GITHUB_API_URL=${url} GITHUB_TOKEN=demo\n` +
+      `export CONFIG_SHA=${configSha} S1=${first} S2=${second}\n`,
   );
 }
 

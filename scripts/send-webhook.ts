@@ -1,16 +1,35 @@
 // Signs and sends a GitHub webhook to Sluice, built from a real payload GitHub sent
 // (@octokit/webhooks-examples) with the repository, branch and SHA you name.
-//   node --require @swc-node/register scripts/send-webhook.ts push --repo acme/deploy-configs --branch main --sha <sha>
-//   node --require @swc-node/register scripts/send-webhook.ts build --repo acme/billing --branch main --sha <sha> [--workflow ci] [--conclusion success]
-// Target and secret: --url (default http://127.0.0.1:8080/webhooks/github) and
-// --secret (default $GITHUB_WEBHOOK_SECRET).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { examplePayload, githubWebhookRequest } from '@sluice/fake-scm';
+
+const USAGE = `usage: node --require @swc-node/register scripts/send-webhook.ts <push|build> --repo owner/name --sha <40 hex> [options]
+
+  push    a push of --sha to --branch (event push)
+  build   a completed build of --sha on --branch (event workflow_run, action completed)
+
+options:
+  --repo owner/name     the repository (required)
+  --sha <sha>           the commit, 40 hex digits (required)
+  --branch <name>       default main
+  --before <sha>        push: the previous head (default 40 zeros: a new branch)
+  --workflow <name>     build: the workflow name (default ci)
+  --conclusion <c>      build: success, failure, cancelled, ... (default success)
+  --url <url>           default http://127.0.0.1:$SLUICE_PORT/webhooks/github (SLUICE_PORT default 8080)
+  --secret <secret>     default $GITHUB_WEBHOOK_SECRET, else the one the all-in-one generated
+                        in $SLUICE_DATA_DIR/webhook-secret (SLUICE_DATA_DIR default .sluice)
+  -h, --help            this text
+
+Prints the answer's status and body; exits 1 unless it is 2xx.
+`;
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
-    url: { type: 'string', default: 'http://127.0.0.1:8080/webhooks/github' },
+    help: { type: 'boolean', short: 'h', default: false },
+    url: { type: 'string', default: `http://127.0.0.1:${process.env.SLUICE_PORT || '8080'}/webhooks/github` },
     secret: { type: 'string', default: process.env.GITHUB_WEBHOOK_SECRET },
     repo: { type: 'string' },
     branch: { type: 'string', default: 'main' },
@@ -21,6 +40,15 @@ const { positionals, values } = parseArgs({
   },
 });
 
+/** The secret the all-in-one generated on first start, when none was given. */
+function generatedSecret(): string | undefined {
+  try {
+    return readFileSync(join(process.env.SLUICE_DATA_DIR || '.sluice', 'webhook-secret'), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 function repository(template: Json, fullName: string): Json {
@@ -30,7 +58,7 @@ function repository(template: Json, fullName: string): Json {
 
 function build(kind: string): { event: string; payload: Json } {
   const { repo, branch, sha } = values;
-  if (!repo || !sha || !/^[0-9a-f]{40}$/.test(sha)) throw new Error('--repo owner/name and --sha <40 hex> are required');
+  if (!repo || !sha || !/^[0-9a-f]{40}$/.test(sha)) throw new Error(`--repo owner/name and --sha <40 hex> are required\n\n${USAGE}`);
   if (kind === 'push') {
     const p = examplePayload<Json>('push');
     const commit = { ...(p.head_commit ?? p.commits?.[0] ?? {}), id: sha, tree_id: sha, message: 'pushed by send-webhook', timestamp: new Date().toISOString() };
@@ -44,13 +72,15 @@ function build(kind: string): { event: string; payload: Json } {
     const run = { ...p.workflow_run, name: values.workflow, head_sha: sha, head_branch: branch, status: 'completed', conclusion: values.conclusion, repository: repository(p.workflow_run.repository, repo), head_repository: repository(p.workflow_run.head_repository, repo) };
     return { event: 'workflow_run', payload: { ...p, action: 'completed', workflow_run: run, repository: repository(p.repository, repo) } };
   }
-  throw new Error(`unknown kind "${kind}": use push or build`);
+  throw new Error(`unknown kind "${kind}": use push or build\n\n${USAGE}`);
 }
 
 async function main(): Promise<void> {
-  if (!values.secret) throw new Error('--secret or GITHUB_WEBHOOK_SECRET is required');
+  if (values.help) return void process.stdout.write(USAGE);
+  const secret = values.secret ?? generatedSecret();
+  if (!secret) throw new Error(`--secret, GITHUB_WEBHOOK_SECRET or $SLUICE_DATA_DIR/webhook-secret is required\n\n${USAGE}`);
   const { event, payload } = build(positionals[0] ?? '');
-  const request = githubWebhookRequest({ event, payload, secret: values.secret });
+  const request = githubWebhookRequest({ event, payload, secret });
   const response = await fetch(values.url!, { method: 'POST', headers: request.headers, body: request.body });
   process.stdout.write(`${response.status} ${await response.text()}\n`);
   if (!response.ok) process.exitCode = 1;

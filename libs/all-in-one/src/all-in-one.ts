@@ -21,7 +21,9 @@ import {
   kafkaSecurityOf,
   mergeOpenApiDocuments,
   metricsRegistry,
+  MIN_WEBHOOK_SECRET_LENGTH,
   ReadinessRegistry,
+  secretInDataDir,
   setupOpenApi,
   SluiceConfigModule,
 } from '@sluice/platform';
@@ -58,6 +60,7 @@ export async function startAllInOne(loaded: AllInOneConfig, options: { port?: nu
   const admin = resolveAdminToken(loaded);
   if (admin.source === 'generated') log.info({ file: admin.path }, 'created the admin token on first start; read it from this file');
   else if (admin.path) log.info({ file: admin.path }, 'admin token');
+  const webhookSecrets = loaded.GITHUB_WEBHOOK_SECRET ?? [generatedWebhookSecret(loaded.SLUICE_DATA_DIR, log)];
 
   let embedded: EmbeddedDatabase | null = null;
   const databaseUrl = loaded.DATABASE_URL ?? (embedded = await startEmbeddedDatabase(loaded.SLUICE_DATA_DIR)).url;
@@ -66,6 +69,7 @@ export async function startAllInOne(loaded: AllInOneConfig, options: { port?: nu
     ...loaded,
     DATABASE_URL: databaseUrl,
     SLUICE_ADMIN_TOKEN: admin.token,
+    GITHUB_WEBHOOK_SECRET: webhookSecrets,
     KUBECONFIG: loaded.KUBECONFIG ?? defaultKubeconfig(),
     COMMIT_STATUS_STORE: loaded.COMMIT_STATUS_STORE ?? (loaded.KUBECONFIG || defaultKubeconfig() ? 'kubernetes' : 'postgres'),
   };
@@ -119,8 +123,13 @@ export async function startAllInOne(loaded: AllInOneConfig, options: { port?: nu
     adminToken: admin.token,
     bus,
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // New connections are refused and idle keep-alive ones closed now; one waiting on a
+      // response would keep `close` from ever calling back, so it is not awaited: once the
+      // parts are closed whatever is still open is cut.
+      server.close();
+      server.closeIdleConnections();
       await stopAll(running, dataSource, bus, embedded);
+      server.closeAllConnections();
     },
   };
 }
@@ -157,7 +166,9 @@ async function startPart(
     bufferLogs: true,
     bodyParser: part.bodyParser ?? true,
   });
-  configureApp(app);
+  // The all-in-one owns the signals (stopOnSignals): a part closing on its own would
+  // close the bus and database under the others.
+  configureApp(app, { shutdownHooks: false });
   if (openApi) setupOpenApi(app, openApi);
   await app.init();
   return { part, app, handler };
@@ -208,6 +219,14 @@ async function stopAll(running: RunningPart[], dataSource: DataSource, bus: Mess
   await bus.close().catch(() => undefined);
   if (dataSource.isInitialized) await dataSource.destroy();
   await embedded?.stop();
+}
+
+/** GITHUB_WEBHOOK_SECRET unset: the one in the data directory, generated on first start (ARCHITECTURE §8, as the admin token). */
+function generatedWebhookSecret(dataDir: string, log: ReturnType<typeof createLogger>): string {
+  const secret = secretInDataDir({ dataDir, file: 'webhook-secret', variable: 'GITHUB_WEBHOOK_SECRET', minLength: MIN_WEBHOOK_SECRET_LENGTH });
+  const what = secret.source === 'generated' ? 'created the webhook secret on first start; give it to GitHub as the webhook secret' : 'webhook secret';
+  log.info({ file: secret.path }, what);
+  return secret.value;
 }
 
 /** The kubeconfig lookup of ARCHITECTURE §8 when KUBECONFIG is unset: ~/.kube/config if present. */

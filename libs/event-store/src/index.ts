@@ -7,6 +7,7 @@ export * from './log-subscription';
 export * from './outbox-relay';
 export * from './log-listener';
 export * from './data-source';
+export * from './exclusive-job';
 export { eventStoreMigrations, preferLz4Compression } from './migrations';
 export * from './consume-events';
 export * from './nest/tokens';

@@ -6,6 +6,7 @@ export { FakeServer, type FakeServerOptions } from './common/fake-server';
 export { FakeGitHub, type FakeGitHubOptions } from './github/fake-github';
 export { githubError, GITHUB_DOCS } from './github/errors';
 export { GitHubOpenApi, ResponseSchemaError, GITHUB_OPENAPI_PATH, type OpenApiOperation, type SchemaIssue } from './github/openapi';
+export { startFakeGitHubThread, type FakeGitHubThread, type SyncFixture } from './github/fake-github-thread';
 export { GitHubSeeder, type SeedRepo, type SeedCommit } from './github/seed';
 export * from './github/state';
 export { GitObjects, isSha, type GitCommit, type GitTree, type GitBlob } from './github/git-model';

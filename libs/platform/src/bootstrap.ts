@@ -28,6 +28,11 @@ export interface HttpServerTimeouts {
 export interface ConfigureAppOptions extends HttpServerTimeouts {
   /** Limit of JSON and urlencoded bodies (e.g. `'25mb'` for webhooks); Nest's default is 100 kb. */
   readonly bodyLimit?: string;
+  /**
+   * Close the app on SIGTERM/SIGINT (default true). False where the caller owns the
+   * signals: the all-in-one closes its parts in order within one grace period.
+   */
+  readonly shutdownHooks?: boolean;
 }
 
 export interface BootstrapOptions<C extends CommonConfig = CommonConfig> extends ConfigureAppOptions {
@@ -77,7 +82,7 @@ export function configureApp(app: INestApplication, options: ConfigureAppOptions
   app.useLogger(new NestLogger());
   app.use(requestContextMiddleware, httpMetricsMiddleware);
   app.useGlobalFilters(new HttpErrorFilter());
-  app.enableShutdownHooks();
+  if (options.shutdownHooks !== false) app.enableShutdownHooks();
   const express = app as NestExpressApplication;
   if (typeof express.disable === 'function') express.disable('x-powered-by');
   if (options.bodyLimit !== undefined && typeof express.useBodyParser === 'function') {

@@ -24,7 +24,7 @@ function correlationIdOf(req: IncomingMessage, res: ServerResponse): string {
  * (not for probes) with method, url, user agent, status and time. No headers: they may
  * carry secrets, and a service logs the headers it needs in its own line. The level is
  * info, warn for a 4xx or a request closed before its response finished (the client went
- * away), error for a 5xx.
+ * away, or the server gave up on it: then no status, as none was sent), error for a 5xx.
  *
  * In place of nestjs-pino's pino-http middleware: its per-request child logger and its
  * request and response serializers took more CPU than verifying and rejecting a webhook.
@@ -40,8 +40,10 @@ function logWhenDone(req: IncomingMessage, res: ServerResponse, correlationId: s
   const started = process.hrtime.bigint();
   res.once('close', () => {
     const finished = res.writableFinished;
-    const status = res.statusCode;
-    const level = status >= 500 ? 'error' : !finished || status >= 400 ? 'warn' : 'info';
+    // Until headers are sent `statusCode` is only Node's default 200: a request the server
+    // gave up on (request timeout, shutdown) or the client left is logged without a status.
+    const status = res.headersSent ? res.statusCode : null;
+    const level = status !== null && status >= 500 ? 'error' : !finished || (status ?? 0) >= 400 ? 'warn' : 'info';
     const responseTime = Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
     rootLogger()[level](
       { correlationId, req: { method: req.method, url: req.url, userAgent: req.headers['user-agent'] }, res: { statusCode: status }, responseTime },

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { buildKey, unorderedRun, type BuildConclusion, type NewEvent, type RepoRef } from '@sluice/contracts';
 import type { ScmBranch, ScmCommit, ScmReader, ScmRepository } from '@sluice/scm';
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { isSingleConnection, runExclusive } from '@sluice/event-store';
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { DataSource, EntityManager } from 'typeorm';
 import { Catalogue, inTransactionWithRetry, type BuildFact, type ConfigScan } from './catalogue';
 import type { ConfigReader } from './config-reader';
 import { DEFAULT_REPO_SYNC_CONCURRENCY } from '../repo-sync.config';
@@ -65,6 +67,14 @@ export class GlobalSync {
   private readonly concurrency: number;
   private readonly running = new Map<string, Promise<void>>();
   private stopping = false;
+  /**
+   * The sync's database work, one statement or transaction at a time on a pool of ONE
+   * connection (the all-in-one's embedded database): the pool queues in arrival order, so
+   * many repositories' reads and transactions queued at once would put every request
+   * behind all of them. Through this gate a request waits for one at most. Null on a real
+   * pool, where the sync has connections enough beside the requests'.
+   */
+  private readonly db: LimitFunction | null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -74,6 +84,11 @@ export class GlobalSync {
     private readonly options: GlobalSyncOptions = {},
   ) {
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_REPO_SYNC_CONCURRENCY);
+    this.db = isSingleConnection(dataSource) ? pLimit(1) : null;
+  }
+
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    return this.db ? this.db(work) : work();
   }
 
   /** Starts a sync, or returns the one already running (one at a time). */
@@ -142,23 +157,12 @@ export class GlobalSync {
   }
 
   private async run(syncId: string): Promise<void> {
-    // One replica runs a sync: a session advisory lock on a dedicated connection.
-    const lock = this.dataSource.createQueryRunner();
-    await lock.connect();
-    try {
-      const [{ ok }] = await lock.query(`SELECT pg_try_advisory_lock(hashtext('repo-sync:sync:' || $1)) AS ok`, [syncId]);
-      if (!ok) return;
-      try {
-        await this.runLocked(syncId, lock);
-      } finally {
-        await lock.query(`SELECT pg_advisory_unlock(hashtext('repo-sync:sync:' || $1))`, [syncId]);
-      }
-    } finally {
-      await lock.release();
-    }
+    // One replica runs a sync. The job queries through the pool: on the embedded database
+    // the pool is one connection, which a lock connection held for the whole sync would take.
+    await runExclusive(this.dataSource, `repo-sync:sync:${syncId}`, () => this.runLocked(syncId));
   }
 
-  private async runLocked(syncId: string, _lock: QueryRunner): Promise<void> {
+  private async runLocked(syncId: string): Promise<void> {
     const log = this.options.logger;
     const [job]: Array<{ repos_total: number | null; state: string }> = await this.dataSource.query(
       `SELECT repos_total, state FROM repo_sync.syncs WHERE id = $1`,
@@ -208,7 +212,7 @@ export class GlobalSync {
   private async syncOne(syncId: string, repo: ScmRepository): Promise<void> {
     try {
       const snapshot = await this.snapshot(repo);
-      await inTransactionWithRetry(this.dataSource, async (m) => {
+      await this.inTurn(() => inTransactionWithRetry(this.dataSource, async (m) => {
         const counts = await this.record(m, snapshot, syncId);
         await m.query(`UPDATE repo_sync.sync_repos SET done = true WHERE sync_id = $1 AND repo = $2`, [syncId, repo.fullName]);
         await m.query(
@@ -216,11 +220,11 @@ export class GlobalSync {
            WHERE id = $1`,
           [syncId, counts.branches, counts.commits, counts.configs],
         );
-      });
+      }));
     } catch (error) {
       const message = (error as Error).message ?? String(error);
       this.options.logger?.warn({ syncId, repo: repo.fullName, err: error }, 'global sync: repository failed');
-      await this.dataSource.transaction(async (m) => {
+      await this.inTurn(() => this.dataSource.transaction(async (m) => {
         await m.query(`UPDATE repo_sync.sync_repos SET done = true, error = $3 WHERE sync_id = $1 AND repo = $2`, [syncId, repo.fullName, message]);
         await m.query(
           `UPDATE repo_sync.syncs SET repos_done = repos_done + 1,
@@ -228,7 +232,7 @@ export class GlobalSync {
            WHERE id = $1`,
           [syncId, JSON.stringify([{ repo: repo.fullName, message }])],
         );
-      });
+      }));
     }
   }
 
@@ -236,13 +240,17 @@ export class GlobalSync {
   private async snapshot(repo: ScmRepository): Promise<RepoSnapshot> {
     const ref: RepoRef = { fullName: repo.fullName, id: repo.id, defaultBranch: repo.defaultBranch, private: repo.private };
     const manager = this.dataSource.manager;
-    const [branches, known, lastScan, openBuilds] = await Promise.all([
+    const [branches, [known, lastScan, openBuilds]] = await Promise.all([
       this.scm.listBranches(repo.fullName),
-      this.catalogue.branchHeads(manager, repo.fullName),
-      this.catalogue.lastConfigScan(manager, repo.fullName),
-      manager.query(`SELECT DISTINCT sha FROM repo_sync.builds WHERE repo = $1 AND status = 'in_progress'`, [repo.fullName]) as Promise<
-        Array<{ sha: string }>
-      >,
+      this.inTurn(() =>
+        Promise.all([
+          this.catalogue.branchHeads(manager, repo.fullName),
+          this.catalogue.lastConfigScan(manager, repo.fullName),
+          manager.query(`SELECT DISTINCT sha FROM repo_sync.builds WHERE repo = $1 AND status = 'in_progress'`, [repo.fullName]) as Promise<
+            Array<{ sha: string }>
+          >,
+        ]),
+      ),
     ]);
     const present = new Set(branches.map((b) => b.name));
     const deletedBranches = [...known.keys()].filter((name) => !present.has(name));

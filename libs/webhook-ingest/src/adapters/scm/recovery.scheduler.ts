@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { SERVICE_DATA_SOURCE } from '@sluice/event-store';
+import { runExclusive, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
 import type { DataSource } from 'typeorm';
 import { RecoverMissedDeliveries } from '../../application/recover-missed-deliveries';
@@ -45,21 +45,15 @@ export class RecoveryScheduler implements OnApplicationBootstrap, OnApplicationS
   async runNow(): Promise<void> {
     const recovery = this.settings.recovery;
     if (!recovery) return;
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
     try {
-      const [{ ok }] = await runner.query(`SELECT pg_try_advisory_lock(hashtext('webhook-ingest:recovery')) AS ok`);
-      if (!ok) return;
-      try {
+      // Through the pool, not a lock connection held during GitHub calls: on the embedded
+      // database that would be the only connection, and every request would wait for it.
+      await runExclusive(this.dataSource, 'webhook-ingest:recovery', async () => {
         const result = await recovery.runOnce();
         if (result.redelivered > 0 || result.errors > 0) this.log.info({ ...result }, 'missed-webhook recovery run');
-      } finally {
-        await runner.query(`SELECT pg_advisory_unlock(hashtext('webhook-ingest:recovery'))`);
-      }
+      });
     } catch (err) {
       this.log.warn({ err }, 'missed-webhook recovery run failed; next run retries');
-    } finally {
-      await runner.release();
     }
   }
 

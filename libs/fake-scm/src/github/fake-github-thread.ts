@@ -1,11 +1,17 @@
-// The fake GitHub of the global-sync benchmark in a worker thread: it stands in for a
-// remote server, so its work must not run on the measured service's event loop.
+// A fake GitHub of many repositories in a worker thread (the global-sync benchmark and
+// e2e test): it stands in for a remote server, so its work must not run on the event loop
+// that measures.
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { FakeGitHub } from '@sluice/fake-scm';
+import { FakeGitHub } from './fake-github';
 
 export interface SyncFixture {
   readonly repos: number;
   readonly branches: number;
+}
+
+/** Marks this module's own worker: any other worker thread that loads the module runs nothing. */
+interface ThreadData extends SyncFixture {
+  readonly fakeGitHubThread: true;
 }
 
 /** `repos` repositories of `branches` branches each; every tenth has a deploy config. */
@@ -31,7 +37,7 @@ export interface FakeGitHubThread {
 }
 
 export function startFakeGitHubThread(fixture: SyncFixture): Promise<FakeGitHubThread> {
-  const worker = new Worker(__filename, { workerData: fixture });
+  const worker = new Worker(__filename, { workerData: { ...fixture, fakeGitHubThread: true } satisfies ThreadData });
   const ask = <T>(what: string) =>
     new Promise<T>((resolve) => {
       worker.once('message', resolve);
@@ -52,7 +58,7 @@ export function startFakeGitHubThread(fixture: SyncFixture): Promise<FakeGitHubT
   });
 }
 
-if (!isMainThread && parentPort) {
+if (!isMainThread && parentPort && (workerData as Partial<ThreadData> | null)?.fakeGitHubThread === true) {
   const port = parentPort;
   const fake = new FakeGitHub({ validateResponses: false, rateLimit: { limit: 10_000_000 } });
   void fake.start().then(() => {
