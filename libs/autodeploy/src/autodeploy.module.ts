@@ -12,6 +12,7 @@ import { REPO_KNOWLEDGE, type RepoKnowledge } from './application/ports';
 import { READ_MODELS } from './application/read-models';
 import { RepoEventsHandler } from './application/repo-events';
 import { AdminController } from './adapters/http/admin.controller';
+import { DeadLettersController } from './adapters/http/dead-letters.controller';
 import { ConfigsController } from './adapters/http/configs.controller';
 import { DeploysController } from './adapters/http/deploys.controller';
 import { DEPLOY_SERVICE, READ_MODEL_PROJECTION_INSTANCE, REPLAY_SERVICE, TOKEN_STORE } from './adapters/http/tokens';
@@ -69,7 +70,7 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
       // Its own projection of sluice.auth.v1 for the TeamPolicy objects kube-applier records (the
       // admin API's policies it writes itself, in the same table).
       imports: [HealthModule, TeamPoliciesModule.forRoot({ consumer: `${options.consumerGroup ?? 'autodeploy'}.policies`, sluiceNamespace: config.SLUICE_NAMESPACE ?? 'sluice-system' })],
-      controllers: [ConfigsController, DeploysController, AdminController, TeamPoliciesController],
+      controllers: [ConfigsController, DeploysController, AdminController, DeadLettersController, TeamPoliciesController],
       providers: [
         { provide: OPTIONS, useValue: options },
         { provide: REPO_KNOWLEDGE, useValue: new TypeOrmRepoKnowledge() },

@@ -30,13 +30,21 @@ export class Checkpoints {
     );
   }
 
-  /** Saves in one statement, creating the row if needed (a writer that needs no lock: the relay holds its own). */
-  async put(manager: EntityManager, name: string, position: LogPosition): Promise<void> {
-    await manager.query(
-      `INSERT INTO ${this.table} (name, transaction_id, global_position) VALUES ($1, $2::xid8, $3)
-       ON CONFLICT (name) DO UPDATE SET transaction_id = excluded.transaction_id, global_position = excluded.global_position, updated_at = now()`,
+  /**
+   * Saves in one statement, creating the row if needed (a writer that needs no lock: the relay
+   * holds its own). Never moves the checkpoint backwards: a write behind the stored position
+   * (from a relay that lost its leadership without noticing yet) is refused; returns whether
+   * it was saved.
+   */
+  async put(manager: EntityManager, name: string, position: LogPosition): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `INSERT INTO ${this.table} AS c (name, transaction_id, global_position) VALUES ($1, $2::xid8, $3)
+       ON CONFLICT (name) DO UPDATE SET transaction_id = excluded.transaction_id, global_position = excluded.global_position, updated_at = now()
+       WHERE (c.transaction_id, c.global_position) <= (excluded.transaction_id, excluded.global_position)
+       RETURNING 1`,
       [name, position.transactionId, position.globalPosition],
     );
+    return rows.length === 1;
   }
 
   async read(manager: EntityManager, name: string): Promise<LogPosition> {

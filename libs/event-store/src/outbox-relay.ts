@@ -40,42 +40,87 @@ export class OutboxRelay extends LogSubscription {
 
   async pollOnce(): Promise<number> {
     if (!(await this.isLeader())) return 0;
-    const manager = this.store.dataSource.manager;
+    const manager = this.leaderConnection?.manager ?? this.store.dataSource.manager;
     const after = this.position ?? (await this.checkpoints.read(manager, this.name));
     const events = await this.store.readAll(after, { limit: this.relayOptions.batchSize ?? 500, encodedData: true });
     if (events.length === 0) return 0;
     for (const [topic, envelopes] of groupByTopic(events, this.relayOptions.topicFor)) {
+      // A relay whose lock session died must stop at once: another one may lead by now.
+      if (!(await this.stillLeader())) return 0;
       await this.publisher.publish(topic, envelopes);
     }
-    // One statement: only one relay of a schema runs (the advisory lock), so there is nothing to lock against.
-    await this.checkpoints.put(manager, this.name, events[events.length - 1].position);
-    this.position = events[events.length - 1].position;
+    // Written on the session that holds the lock: if that session died meanwhile the write
+    // fails, so a relay that lost its leadership never moves the checkpoint; and `put` never
+    // moves it backwards, whoever writes.
+    const last = events[events.length - 1].position;
+    if (!(await this.checkpoints.put(this.leaderConnection?.manager ?? manager, this.name, last))) {
+      this.relayOptions.logger?.warn({ subscription: this.name }, 'checkpoint is ahead of this relay (another relay led meanwhile); re-reading it');
+      this.position = null;
+      return 0;
+    }
+    this.position = last;
     return events.length;
   }
 
   override async stop(): Promise<void> {
     await super.stop();
-    if (this.leaderConnection) {
-      await this.leaderConnection.release().catch(() => undefined);
-      this.leaderConnection = null;
-    }
+    await this.dropLeadership();
   }
 
   private async isLeader(): Promise<boolean> {
     if (!this.relayOptions.exclusive) return true;
-    if (this.leaderConnection) return true;
+    if (this.leaderConnection) return this.stillLeader();
     const runner = this.store.dataSource.createQueryRunner();
     await runner.connect();
-    const [row]: Array<{ ok: boolean }> = await runner.query('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [
-      `sluice-relay-${this.store.schema}-${this.name}`,
-    ]);
-    if (row?.ok) {
-      this.leaderConnection = runner;
-      this.position = null; // another relay may have led meanwhile
-      return true;
+    try {
+      const [row]: Array<{ ok: boolean }> = await runner.query('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [this.lockName]);
+      if (row?.ok) {
+        this.leaderConnection = runner;
+        this.position = null; // another relay may have led meanwhile
+        return true;
+      }
+    } catch (error) {
+      await runner.release().catch(() => undefined);
+      throw error;
     }
     await runner.release();
     return false;
+  }
+
+  /**
+   * The session holding the lock still exists and still holds it (an administrator or a
+   * network failure may have ended it; then the server released the lock and another relay
+   * may have taken it). On any doubt leadership is given up; the next poll tries again.
+   */
+  private async stillLeader(): Promise<boolean> {
+    if (!this.relayOptions.exclusive) return true;
+    const runner = this.leaderConnection;
+    if (!runner) return false;
+    try {
+      const [row]: Array<{ held: boolean }> = await runner.query(
+        `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+           AND objid = (hashtext($1)::bigint & 4294967295)::oid AND classid = ((hashtext($1)::bigint >> 32) & 4294967295)::oid) AS held`,
+        [this.lockName],
+      );
+      if (row?.held) return true;
+    } catch {
+      // the session is gone
+    }
+    this.relayOptions.logger?.warn({ subscription: this.name }, 'outbox relay lost its leadership (its lock session ended); it stops publishing');
+    await this.dropLeadership();
+    return false;
+  }
+
+  private get lockName(): string {
+    return `sluice-relay-${this.store.schema}-${this.name}`;
+  }
+
+  private async dropLeadership(): Promise<void> {
+    const runner = this.leaderConnection;
+    this.leaderConnection = null;
+    this.position = null;
+    // pg-pool destroys a released client that is no longer queryable (a terminated session).
+    if (runner) await runner.release().catch(() => undefined);
   }
 }
 

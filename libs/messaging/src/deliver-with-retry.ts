@@ -1,5 +1,6 @@
 import type { EventEnvelope } from '@sluice/contracts';
-import { isPermanentDeliveryError } from './errors';
+import type { ConsumerStatus } from './consumer-status';
+import { classifyFailure } from './failure-class';
 import { describeError, type MessagingLogger } from './logger';
 import { messageHandleDuration } from './metrics';
 import type { DeliveryContext, MessageHandler } from './port';
@@ -7,7 +8,7 @@ import { backoffDelayMs, type RetryPolicy } from './retry-policy';
 
 export type DeliveryOutcome =
   | { readonly kind: 'handled'; readonly attempts: number }
-  /** Every attempt failed: the caller dead-letters the message and moves on. */
+  /** A permanent failure, or `maxAttempts` unclassified ones: the caller dead-letters the message and moves on. */
   | { readonly kind: 'exhausted'; readonly attempts: number; readonly error: string }
   /** The subscription stopped first: the message must not be committed, so it is redelivered. */
   | { readonly kind: 'abandoned'; readonly attempts: number };
@@ -24,26 +25,43 @@ export interface DeliveryRequest {
   readonly signal: AbortSignal;
   /** How long a handler already running when `signal` aborts may still finish. */
   readonly graceMs: number;
-  /** Runs before each retry (Kafka: heartbeat, so a long backoff does not cost the group membership). */
-  readonly beforeRetry?: () => Promise<void>;
+  /**
+   * Runs before each retry (Kafka: heartbeat, so a long backoff does not cost the group
+   * membership); false abandons the message (the partition was taken away by a rebalance).
+   */
+  readonly beforeRetry?: () => Promise<boolean>;
+  /** Told about failures and recoveries, for `/metrics` and `/readyz`. */
+  readonly status?: ConsumerStatus;
 }
 
 /**
- * The retry loop both adapters share, so that "retry with backoff, then dead-letter" means
- * the same thing in both modes. Handler errors are caught here and never escape.
+ * The retry loop both adapters share, so that failures mean the same thing in both modes
+ * (see `classifyFailure`): a transient failure (an outage of the database, the SCM or the
+ * API server) is retried without limit, with capped exponential backoff and jitter, while
+ * the caller keeps the partition where it is (per-key order, nothing committed past it); a
+ * permanent one is dead-lettered at once; an unclassified one after `maxAttempts`. Handler
+ * errors are caught here and never escape.
  */
 export async function deliverWithRetry(request: DeliveryRequest): Promise<DeliveryOutcome> {
   const timer = messageHandleDuration.startTimer({ topic: request.context.topic, group: request.group });
-  const outcome = await attemptDelivery(request);
-  timer({ outcome: outcome.kind });
-  return outcome;
+  let failedBefore = false;
+  const onFailure = () => {
+    failedBefore = true;
+  };
+  try {
+    const outcome = await attemptDelivery(request, onFailure);
+    timer({ outcome: outcome.kind });
+    return outcome;
+  } finally {
+    if (failedBefore) request.status?.recovered(request.group, request.context.topic);
+  }
 }
 
-async function attemptDelivery(request: DeliveryRequest): Promise<DeliveryOutcome> {
-  const { envelope, context, handler, policy, logger, signal } = request;
+async function attemptDelivery(request: DeliveryRequest, onFailure: () => void): Promise<DeliveryOutcome> {
+  const { envelope, context, handler, policy, logger, signal, status, group } = request;
   const fields = { eventId: envelope.id, type: envelope.type, stream: envelope.stream, correlationId: envelope.correlationId, topic: context.topic, partition: context.partition, offset: context.offset };
-  let lastError = '';
-  for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
+  let unclassified = 0;
+  for (let attempt = 1; ; attempt++) {
     if (signal.aborted) return { kind: 'abandoned', attempts: attempt - 1 };
     try {
       // `then` turns a synchronous throw into a rejection like any other failure.
@@ -52,18 +70,24 @@ async function attemptDelivery(request: DeliveryRequest): Promise<DeliveryOutcom
         logger.warn({ ...fields, attempt }, 'handler still running at shutdown; message left uncommitted for redelivery');
         return { kind: 'abandoned', attempts: attempt };
       }
+      if (attempt > 1) logger.info({ ...fields, attempt }, 'message handled after retries');
       return { kind: 'handled', attempts: attempt };
     } catch (error) {
-      lastError = describeError(error);
-      logger.warn({ ...fields, attempt, maxAttempts: policy.maxAttempts, err: lastError }, 'message handler failed');
-      if (isPermanentDeliveryError(error)) return { kind: 'exhausted', attempts: attempt, error: lastError };
+      const failureClass = classifyFailure(error);
+      const described = describeError(error);
+      status?.failed(group, context.topic, error instanceof Error ? error : { name: typeof error }, failureClass, attempt === 1);
+      onFailure();
+      if (failureClass === 'unknown') unclassified++;
+      const exhausted = failureClass === 'permanent' || unclassified >= policy.maxAttempts;
+      // A long outage logs every attempt at first, then every tenth, so the log stays readable.
+      if (exhausted || attempt <= policy.maxAttempts || attempt % 10 === 0) {
+        logger.warn({ ...fields, attempt, failureClass, maxAttempts: policy.maxAttempts, err: described }, 'message handler failed');
+      }
+      if (exhausted) return { kind: 'exhausted', attempts: attempt, error: described };
     }
-    if (attempt < policy.maxAttempts) {
-      if (!(await sleep(backoffDelayMs(attempt, policy), signal))) return { kind: 'abandoned', attempts: attempt };
-      await request.beforeRetry?.();
-    }
+    if (!(await sleep(backoffDelayMs(attempt, policy), signal))) return { kind: 'abandoned', attempts: attempt };
+    if (request.beforeRetry && !(await request.beforeRetry())) return { kind: 'abandoned', attempts: attempt };
   }
-  return { kind: 'exhausted', attempts: policy.maxAttempts, error: lastError };
 }
 
 /** Resolves 'done' when the handler does, or 'abandoned' once `graceMs` passed after `signal` aborted. */

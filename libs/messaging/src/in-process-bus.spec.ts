@@ -4,6 +4,7 @@ import type { EventEnvelope } from '@sluice/contracts';
 import { createMessageBus } from './create-message-bus';
 import { PermanentDeliveryError } from './errors';
 import { InProcessMessageBus } from './in-process-bus';
+import { consumerReadiness } from './consumer-status';
 import { KafkaMessageBus } from './kafka-bus';
 import type { DeliveryContext } from './port';
 import { deferred, envelope, interleaved, recordingLogger, versionsByStream } from './test-support';
@@ -77,7 +78,7 @@ describe('InProcessMessageBus', () => {
     await bus.close();
   });
 
-  it('retries with backoff up to maxAttempts, then dead-letters to <topic>.dlq and moves on', async () => {
+  it('retries an unclassified failure up to maxAttempts, then dead-letters to <topic>.dlq and moves on', async () => {
     const logger = recordingLogger();
     const bus = newBus({ logger });
     const handled: number[] = [];
@@ -236,5 +237,98 @@ describe('createMessageBus', () => {
     assert.ok(kafka instanceof KafkaMessageBus);
     assert.equal(kafka.isReady(), false, 'not connected yet');
     await kafka.close();
+  });
+});
+
+describe('InProcessMessageBus through an outage', () => {
+  const outage = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+
+  it('retries a transient failure far beyond maxAttempts, holding the stream, and dead-letters nothing', async () => {
+    const bus = newBus();
+    const handled: number[] = [];
+    let failures = 0;
+    await bus.subscribe({
+      group: 'deploys',
+      topics: [TOPIC],
+      maxAttempts: 2,
+      handler: async (e) => {
+        if (e.streamVersion === 1 && failures < 20) {
+          failures++;
+          throw outage();
+        }
+        handled.push(e.streamVersion);
+      },
+    });
+    await bus.publish(TOPIC, [envelope('s', 1), envelope('s', 2)]);
+    await bus.drain();
+    assert.equal(failures, 20);
+    assert.deepEqual(handled, [1, 2], 'order kept: version 2 waited for version 1');
+    assert.deepEqual(bus.deadLetters, []);
+    await bus.close();
+  });
+
+  it('reports the group as retrying since its first failure while it fails', async () => {
+    const bus = newBus({ retry: { baseDelayMs: 5, maxDelayMs: 5 } });
+    const release = deferred<void>();
+    let down = true;
+    void release.promise.then(() => {
+      down = false;
+    });
+    await bus.subscribe({
+      group: 'deploys',
+      topics: [TOPIC],
+      handler: async () => {
+        if (down) throw outage();
+      },
+    });
+    const before = Date.now();
+    await bus.publish(TOPIC, [envelope('s', 1)]);
+    await new Promise((r) => setTimeout(r, 50));
+    const [retrying] = bus.retrying();
+    assert.equal(retrying?.group, 'deploys');
+    assert.equal(retrying?.topic, TOPIC);
+    assert.equal(retrying?.lastClass, 'transient');
+    assert.equal(retrying?.failing, 1);
+    assert.ok(retrying!.since >= before && retrying!.since <= Date.now());
+    release.resolve();
+    await bus.drain();
+    assert.equal(bus.retrying()[0]?.failing, 0, 'kept during the quiet period, with nothing failing');
+    await bus.close();
+  });
+
+  it('redrives dead letters back to their topic once, for every group (inboxes absorb the repeats)', async () => {
+    const bus = newBus();
+    const seen: number[] = [];
+    let broken = true;
+    await bus.subscribe({
+      group: 'deploys',
+      topics: [TOPIC],
+      handler: async (e) => {
+        if (broken) throw new PermanentDeliveryError('cannot yet');
+        seen.push(e.streamVersion);
+      },
+    });
+    await bus.publish(TOPIC, [envelope('s', 1), envelope('s', 2)]);
+    await bus.drain();
+    assert.equal(bus.deadLetters.length, 2);
+    broken = false;
+    assert.equal(await bus.redrive(TOPIC), 2);
+    await bus.drain();
+    assert.deepEqual(seen, [1, 2]);
+    assert.equal(await bus.redrive(TOPIC), 0, 'what was redriven is not sent again');
+    await assert.rejects(bus.redrive(`${TOPIC}.dlq`), RangeError);
+    await bus.close();
+  });
+});
+
+describe('consumerReadiness', () => {
+  it('is ready while nothing failed for longer than the threshold, and names who is stalled and why', () => {
+    const now = Date.parse('2024-05-01T12:00:00Z');
+    const retrying = [{ group: 'autodeploy', topic: 'sluice.scm.v1', since: now - 90_000, failing: 1, lastError: 'KubeNetworkError', lastClass: 'transient' as const }];
+    assert.deepEqual(consumerReadiness([], 60_000, now), { ok: true, detail: 'ok' });
+    assert.equal(consumerReadiness(retrying, 120_000, now).ok, true);
+    const stalled = consumerReadiness(retrying, 60_000, now);
+    assert.equal(stalled.ok, false);
+    assert.equal(stalled.detail, 'stalled: group autodeploy on sluice.scm.v1 retrying since 2024-05-01T11:58:30.000Z (90 s, transient KubeNetworkError)');
   });
 });

@@ -8,6 +8,7 @@ import { silentLogger, type MessagingLogger } from './logger';
 import type { DeadLetterInfo, MessageBus, Subscription, SubscriptionOptions } from './port';
 import { resolveRetryPolicy, type RetryOptions } from './retry-policy';
 import { isDeadLetterTopic } from './topic-names';
+import { consumerLag, ConsumerStatus, type RetryingConsumer } from './consumer-status';
 
 export interface InProcessMessageBusOptions {
   readonly logger?: MessagingLogger;
@@ -43,6 +44,9 @@ export class InProcessMessageBus implements MessageBus {
   private readonly subscriptions = new Set<Subscription>();
   private readonly deadLetterList: InProcessDeadLetter[] = [];
   private closed = false;
+  private readonly status = new ConsumerStatus();
+  /** Per topic, the `.dlq` offset up to which messages were redriven. */
+  private readonly redriven = new Map<string, number>();
 
   constructor(options: InProcessMessageBusOptions = {}) {
     this.logger = options.logger ?? silentLogger;
@@ -98,9 +102,28 @@ export class InProcessMessageBus implements MessageBus {
     return !this.closed;
   }
 
+  retrying(): readonly RetryingConsumer[] {
+    return this.status.retrying();
+  }
+
+  async redrive(topic: string): Promise<number> {
+    this.assertOpen();
+    if (isDeadLetterTopic(topic)) throw new RangeError(`redrive takes the original topic, not its dead-letter topic: ${topic}`);
+    const dlq = this.logOf(deadLetterTopic(topic));
+    const values: unknown[] = [];
+    for (let offset = Math.max(this.redriven.get(topic) ?? 0, dlq.startOffset); offset < dlq.endOffset; offset++) {
+      values.push(dlq.at(offset)?.value);
+    }
+    this.redriven.set(topic, dlq.endOffset);
+    for (const value of values) this.logOf(topic).append(value);
+    if (values.length > 0) this.afterAppend(topic);
+    return values.length;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    this.status.close();
   }
 
   /**
@@ -131,6 +154,7 @@ export class InProcessMessageBus implements MessageBus {
       logger: this.logger,
       signal: member.signal,
       graceMs: this.graceMs,
+      status: this.status,
     });
     if (outcome.kind === 'abandoned') return 'abandoned';
     if (outcome.kind === 'exhausted') this.deadLetter(cursor, entry, outcome.error, outcome.attempts);
@@ -147,6 +171,7 @@ export class InProcessMessageBus implements MessageBus {
       return;
     }
     this.logger.error(fields, 'message dead-lettered');
+    this.status.deadLettered(cursor.group, cursor.topic);
     const dlq = deadLetterTopic(cursor.topic);
     this.logOf(dlq).append(entry.value, info);
     this.afterAppend(dlq);
@@ -154,7 +179,14 @@ export class InProcessMessageBus implements MessageBus {
 
   private afterAppend(topic: string): void {
     this.trim(topic);
-    for (const cursor of this.cursorsOf(topic)) cursor.wake();
+    for (const cursor of this.cursorsOf(topic)) {
+      this.reportLag(cursor);
+      cursor.wake();
+    }
+  }
+
+  private reportLag(cursor: GroupCursor): void {
+    consumerLag.set({ group: cursor.group, topic: cursor.topic, partition: '0' }, this.logOf(cursor.topic).endOffset - cursor.position);
   }
 
   /** Keeps only what some group still needs (or a bounded backlog while no group exists). */
@@ -183,7 +215,11 @@ export class InProcessMessageBus implements MessageBus {
     let cursor = this.cursors.get(key);
     if (!cursor) {
       const deliver = (target: GroupCursor, entry: LogEntry, member: GroupMember) => this.deliverEntry(target, entry, member);
-      cursor = new GroupCursor(group, topic, this.logOf(topic), deliver, () => this.trim(topic), this.logger);
+      const advanced = () => {
+        this.trim(topic);
+        if (cursor) this.reportLag(cursor);
+      };
+      cursor = new GroupCursor(group, topic, this.logOf(topic), deliver, advanced, this.logger);
       this.cursors.set(key, cursor);
     }
     return cursor;

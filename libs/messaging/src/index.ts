@@ -1,5 +1,8 @@
 export * from './port';
 export { MessageBusClosedError, PermanentDeliveryError, isPermanentDeliveryError } from './errors';
+export { classifyFailure, classifyHttpStatus, type FailureClass } from './failure-class';
+export { consumerReadiness, type RetryingConsumer } from './consumer-status';
+export { CONSUMER_STALLED_AFTER_MS } from './messaging.module';
 export type { MessagingLogger } from './logger';
 export type { RetryOptions, RetryPolicy } from './retry-policy';
 export { InProcessMessageBus, type InProcessMessageBusOptions, type InProcessDeadLetter } from './in-process-bus';

@@ -6,6 +6,8 @@ import { envelopeHeaders } from './kafka-headers';
 import { KAFKAJS_LOG_LEVELS, kafkaLogCreator, type KafkaLogLevel } from './kafka-logging';
 import { kafkaSecurityConfig, type KafkaSecurityOptions } from './kafka-security';
 import { KafkaSubscription, type KafkaConsumerTuning } from './kafka-subscription';
+import { ConsumerStatus, type RetryingConsumer } from './consumer-status';
+import { redriveDeadLetters } from './kafka-redrive';
 import { describeError, silentLogger, type MessagingLogger } from './logger';
 import type { MessageBus, Subscription, SubscriptionOptions } from './port';
 import { resolveRetryPolicy, type RetryOptions } from './retry-policy';
@@ -72,6 +74,9 @@ export class KafkaMessageBus implements MessageBus {
   /** Start times of sends still waiting for the broker (kafkajs retries them silently). */
   private readonly pendingSends = new Set<{ readonly startedAt: number }>();
   private closing: Promise<void> | null = null;
+  private readonly status = new ConsumerStatus();
+  /** One redrive per topic at a time in this process (two would split the redrive group's partitions). */
+  private readonly redrives = new Map<string, Promise<number>>();
 
   constructor(private readonly options: KafkaMessageBusOptions) {
     if (options.brokers.length === 0) throw new RangeError('KafkaMessageBus needs at least one broker');
@@ -190,6 +195,7 @@ export class KafkaMessageBus implements MessageBus {
       clientRetry: this.clientRetry,
       policy: resolveRetryPolicy(this.options.retry, options.maxAttempts),
       graceMs: this.options.shutdownGraceMs ?? 5000,
+      status: this.status,
       send: (physicalTopic, message) => this.send(physicalTopic, [message]),
     });
     await subscription.start();
@@ -212,6 +218,33 @@ export class KafkaMessageBus implements MessageBus {
     return [...this.subscriptions].every((subscription) => subscription.ready);
   }
 
+  retrying(): readonly RetryingConsumer[] {
+    return this.status.retrying();
+  }
+
+  redrive(topic: string): Promise<number> {
+    if (this.closing) return Promise.reject(new MessageBusClosedError());
+    if (isDeadLetterTopic(topic)) return Promise.reject(new RangeError(`redrive takes the original topic, not its dead-letter topic: ${topic}`));
+    let running = this.redrives.get(topic);
+    if (!running) {
+      running = this.ensureTopics([topic])
+        .then(() =>
+          redriveDeadLetters(topic, {
+            kafka: this.kafka,
+            admin: this.admin,
+            names: this.names,
+            logger: this.logger,
+            groupId: `${this.options.groupPrefix ?? ''}sluice.redrive.${topic}`,
+            send: (physicalTopic, messages) => this.send(physicalTopic, messages),
+            timeoutMs: 120_000,
+          }),
+        )
+        .finally(() => this.redrives.delete(topic));
+      this.redrives.set(topic, running);
+    }
+    return running;
+  }
+
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -220,6 +253,8 @@ export class KafkaMessageBus implements MessageBus {
   private async shutdown(): Promise<void> {
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     this.subscriptions.clear();
+    await Promise.allSettled([...this.redrives.values()]);
+    this.status.close();
     const results = await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
     for (const result of results) {
       if (result.status === 'rejected') this.logger.warn({ err: describeError(result.reason) }, 'kafka client did not disconnect cleanly');

@@ -53,3 +53,9 @@ export function headerText(headers: IHeaders | undefined, name: string): string 
   if (single === undefined) return undefined;
   return Buffer.isBuffer(single) ? single.toString('utf8') : String(single);
 }
+
+/** The headers a message had before it was dead-lettered (for redriving it). */
+export function withoutDeadLetterHeaders(headers: IHeaders | undefined): IHeaders {
+  const dropped = new Set<string>(Object.values(DLQ));
+  return Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => !dropped.has(name)));
+}

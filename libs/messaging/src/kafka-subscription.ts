@@ -9,6 +9,7 @@ import type { DeadLetterInfo, Subscription, SubscriptionOptions } from './port';
 import { backoffDelayMs, type RetryPolicy } from './retry-policy';
 import { isDeadLetterTopic, type TopicNames } from './topic-names';
 import { messageWaitDuration } from './metrics';
+import { consumerLag, type ConsumerStatus } from './consumer-status';
 
 /** Consumer settings worth tuning (tests want them small; kafkajs defaults otherwise). */
 export interface KafkaConsumerTuning {
@@ -35,6 +36,7 @@ export interface KafkaSubscriptionDeps {
   readonly clientRetry: KafkaRetryOptions;
   readonly policy: RetryPolicy;
   readonly graceMs: number;
+  readonly status: ConsumerStatus;
   /** Publishes to a physical topic through the bus's producer. */
   readonly send: (physicalTopic: string, message: Message) => Promise<void>;
 }
@@ -205,11 +207,25 @@ export class KafkaSubscription implements Subscription {
     }
     const done = new Set<string>();
     const stopped = () => !isRunning() || isStale() || this.controller.signal.aborted;
+    const lagLabels = { group: this.options.group, topic: this.deps.names.logical(topic), partition: String(partition) };
+    const first = batch.messages[0]?.offset;
+    if (first !== undefined) consumerLag.set(lagLabels, Number(BigInt(batch.highWatermark) - BigInt(first)));
+    // A message retried through an outage keeps this batch (so the partition: kafkajs fetches
+    // it again only once the batch returns) where it is; the heartbeat keeps the membership,
+    // and a rebalance ends the wait (the new owner gets the message again).
+    const keepRetrying = async () => {
+      try {
+        await heartbeat();
+      } catch {
+        return false;
+      }
+      return !stopped();
+    };
     await Promise.all(
       [...byKey.values()].map(async (messages) => {
         for (const message of messages) {
           // A message left unhandled stops its key (order) and, below, the committed prefix.
-          if (stopped() || !(await this.limit(() => this.onMessage(topic, partition, message, heartbeat)))) return;
+          if (stopped() || !(await this.limit(() => this.onMessage(topic, partition, message, keepRetrying)))) return;
           done.add(message.offset);
           await heartbeat().catch(() => undefined); // throttled by kafkajs; a rebalance shows in isStale()/the commit
         }
@@ -224,11 +240,12 @@ export class KafkaSubscription implements Subscription {
     // kafkajs fetches the partition again from the last resolved offset: what was not handled comes back.
     resolveOffset(last);
     await commitAfter(consumer, topic, partition, last);
+    consumerLag.set(lagLabels, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
     await heartbeat().catch(() => undefined); // a rebalance in progress: the next fetch finds out
   }
 
   /** Handles one message; false when it was left unhandled (stopping), so it must not be committed. */
-  private async onMessage(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<boolean> {
+  private async onMessage(topic: string, partition: number, message: KafkaMessage, keepRetrying: () => Promise<boolean>): Promise<boolean> {
     if (this.controller.signal.aborted) return false;
     const logicalTopic = this.deps.names.logical(topic);
     const decoded = decodeEnvelope(message.value);
@@ -247,7 +264,8 @@ export class KafkaSubscription implements Subscription {
       logger: this.deps.logger,
       signal: this.controller.signal,
       graceMs: this.deps.graceMs,
-      beforeRetry: heartbeat,
+      beforeRetry: keepRetrying,
+      status: this.deps.status,
     });
     // Not committed: whoever owns the partition next gets the message again.
     if (outcome.kind === 'abandoned') return false;
@@ -266,6 +284,7 @@ export class KafkaSubscription implements Subscription {
       return;
     }
     this.deps.logger.error(fields, 'message dead-lettered');
+    this.deps.status.deadLettered(this.options.group, logicalTopic);
     // A failed send throws, so the offset is not committed and the message comes back.
     await this.deps.send(this.deps.names.physical(deadLetterTopic(logicalTopic)), {
       key: message.key,

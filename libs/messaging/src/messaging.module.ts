@@ -1,5 +1,6 @@
-import { Inject, Module, Optional, type DynamicModule, type FactoryProvider, type OnModuleDestroy } from '@nestjs/common';
-import { kafkaSecurityOf, SLUICE_CONFIG } from '@sluice/platform';
+import { Inject, Module, Optional, type DynamicModule, type FactoryProvider, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { kafkaSecurityOf, ReadinessRegistry, SLUICE_CONFIG } from '@sluice/platform';
+import { consumerReadiness } from './consumer-status';
 import { createMessageBus, type MessageBusOptions } from './create-message-bus';
 import { MESSAGE_BUS, type MessageBus } from './port';
 
@@ -22,12 +23,24 @@ export interface MessagingModuleAsyncOptions {
  * inject it) and closes it on shutdown: subscriptions stop, in-flight handlers get their
  * grace period, the producer disconnects.
  */
+/**
+ * A consumer group failing (retrying through an outage) for this long makes `/readyz` say
+ * so: long enough that a blip does not pull the instance out of its Service, short enough
+ * that an outage shows before anyone asks why nothing deploys.
+ */
+export const CONSUMER_STALLED_AFTER_MS = 60_000;
+
 @Module({})
-export class MessagingModule implements OnModuleDestroy {
+export class MessagingModule implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Optional() @Inject(BUS_OWNED) private readonly owned: boolean = true,
+    @Optional() private readonly readiness?: ReadinessRegistry,
   ) {}
+
+  onModuleInit(): void {
+    this.readiness?.register('consumers', () => consumerReadiness(this.bus.retrying(), CONSUMER_STALLED_AFTER_MS));
+  }
 
   /**
    * Provides a bus created elsewhere, e.g. one in-process bus shared by every service of

@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '@sluice/contracts';
+import type { RetryingConsumer } from './consumer-status';
 
 /**
  * The messaging port. Two adapters implement it with the same semantics: Kafka
@@ -38,9 +39,11 @@ export interface DeliveryContext {
 }
 
 /**
- * Handles one envelope. Resolve only after the effects (and the inbox row) committed;
- * a rejection is retried with backoff up to `maxAttempts`, then the message goes to
- * `<topic>.dlq` and the partition moves on.
+ * Handles one envelope. Resolve only after the effects (and the inbox row) committed. A
+ * rejection is classified (`classifyFailure`): transient failures (connection refused,
+ * timeouts, 5xx, 429, serialization failures) are retried with backoff for as long as they
+ * last, the partition waiting (per-key order); permanent ones (`PermanentDeliveryError`,
+ * validation, other 4xx) go to `<topic>.dlq` at once; unclassified ones after `maxAttempts`.
  */
 export type MessageHandler = (envelope: EventEnvelope, context: DeliveryContext) => Promise<void>;
 
@@ -53,7 +56,10 @@ export interface SubscriptionOptions {
   readonly group: string;
   readonly topics: readonly string[];
   readonly handler: MessageHandler;
-  /** Attempts before dead-lettering; default 5 (or the bus's `retry.maxAttempts`). */
+  /**
+   * Attempts before dead-lettering a message whose failure is not classified (transient
+   * failures are retried without limit); default 5 (or the bus's `retry.maxAttempts`).
+   */
   readonly maxAttempts?: number;
 }
 
@@ -76,6 +82,14 @@ export interface MessageBus extends MessagePublisher {
   subscribe(options: SubscriptionOptions): Promise<Subscription>;
   /** True while the bus can publish and consume. */
   isReady(): boolean;
+  /** Consumer groups failing now (or a moment ago), for readiness and operators. */
+  retrying(): readonly RetryingConsumer[];
+  /**
+   * Publishes the messages of `<topic>.dlq` not redriven before back to `<topic>` (consumers'
+   * inboxes skip what they had applied); resolves how many. Only what was dead-lettered
+   * before the call is redriven.
+   */
+  redrive(topic: string): Promise<number>;
   /** Stops every subscription, then disconnects. Idempotent. */
   close(): Promise<void>;
 }

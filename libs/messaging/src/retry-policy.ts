@@ -1,4 +1,8 @@
-/** How often and how patiently a failing handler is retried before dead-lettering. */
+/**
+ * How a failing handler is retried: backoff from `baseDelayMs` doubling up to `maxDelayMs`;
+ * `maxAttempts` bounds only failures `classifyFailure` cannot classify (transient ones are
+ * retried without limit, permanent ones not at all).
+ */
 export interface RetryPolicy {
   readonly maxAttempts: number;
   readonly baseDelayMs: number;
