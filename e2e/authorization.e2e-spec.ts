@@ -67,6 +67,7 @@ const ROUTES: Record<string, Rule> = {
   'GET /api/admin/tokens': { access: 'admin' },
   'DELETE /api/admin/tokens/{id}': { access: 'admin', request: (f) => ({ params: { id: f.foreignTokenId } }) },
   'GET /api/admin/teams': { access: 'admin' },
+  'POST /api/admin/dead-letters/{topic}/redrive': { access: 'admin', request: () => ({ params: { topic: 'sluice.deploy.v1' } }) },
   'GET /api/admin/teams/{team}/policy': { access: 'admin', request: () => ({ params: { team: OWN_TEAM } }) },
   'PUT /api/admin/teams/{team}/policy': { access: 'admin', request: () => ({ params: { team: OWN_TEAM }, body: { repositories: ['*'], namespaces: ['kube-system'] } }) },
   'DELETE /api/admin/teams/{team}/policy': { access: 'admin', request: () => ({ params: { team: OWN_TEAM } }) },
