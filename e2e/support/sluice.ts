@@ -19,7 +19,7 @@ export interface SluiceUnderTest {
 export const SERVICES = ['webhook-ingest', 'repo-sync', 'autodeploy', 'kube-applier', 'commit-status'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
-/** Which service answers a path (ARCHITECTURE §7). */
+/** Which service answers a path (docs/architecture.md §7). */
 export function serviceOf(path: string): ServiceName {
   if (path.startsWith('/webhooks/')) return 'webhook-ingest';
   if (path.startsWith('/api/repos') || path.startsWith('/api/admin/sync')) return 'repo-sync';
@@ -169,7 +169,7 @@ export async function startAllInOneApp(world: World, env: Record<string, string>
     await app.stop();
     throw error;
   }
-  // First start: the admin token was generated into the data dir (ARCHITECTURE §8).
+  // First start: the admin token was generated into the data dir (docs/architecture.md §9).
   const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
   return {
     adminToken,

@@ -7,7 +7,7 @@ import { httpUrlSetting, postgresUrlSetting, webhookSecretsSetting } from '@slui
 import type { z } from 'zod';
 
 /**
- * Every service's settings in one schema (ARCHITECTURE §8). Unlike the distributed
+ * Every service's settings in one schema (docs/architecture.md §9). Unlike the distributed
  * services, DATABASE_URL is optional: unset = the embedded database; SLUICE_PUBLIC_URL
  * unset = the address the app listens on (SLUICE_HOST, SLUICE_PORT); GITHUB_WEBHOOK_SECRET
  * unset = one generated on first start into `$SLUICE_DATA_DIR/webhook-secret`, so that

@@ -48,7 +48,7 @@ interface RunningPart {
 }
 
 /**
- * Every service in one process (ARCHITECTURE §6): each service is its own Nest
+ * Every service in one process (docs/architecture.md §6): each service is its own Nest
  * application (its own event store, inbox and relay on its own schema) on one shared
  * database connection and one message bus — in-process unless KAFKA_BROKERS is set —
  * behind one HTTP port that routes by path.
@@ -221,7 +221,7 @@ async function stopAll(running: RunningPart[], dataSource: DataSource, bus: Mess
   await embedded?.stop();
 }
 
-/** GITHUB_WEBHOOK_SECRET unset: the one in the data directory, generated on first start (ARCHITECTURE §8, as the admin token). */
+/** GITHUB_WEBHOOK_SECRET unset: the one in the data directory, generated on first start (docs/architecture.md §9, as the admin token). */
 function generatedWebhookSecret(dataDir: string, log: ReturnType<typeof createLogger>): string {
   const secret = secretInDataDir({ dataDir, file: 'webhook-secret', variable: 'GITHUB_WEBHOOK_SECRET', minLength: MIN_WEBHOOK_SECRET_LENGTH });
   const what = secret.source === 'generated' ? 'created the webhook secret on first start; give it to GitHub as the webhook secret' : 'webhook secret';
@@ -229,7 +229,7 @@ function generatedWebhookSecret(dataDir: string, log: ReturnType<typeof createLo
   return secret.value;
 }
 
-/** The kubeconfig lookup of ARCHITECTURE §8 when KUBECONFIG is unset: ~/.kube/config if present. */
+/** The kubeconfig lookup of docs/architecture.md §9 when KUBECONFIG is unset: ~/.kube/config if present. */
 function defaultKubeconfig(): string | undefined {
   const file = join(homedir(), '.kube', 'config');
   return existsSync(file) ? file : undefined;

@@ -1,7 +1,7 @@
 import { MIN_ADMIN_TOKEN_LENGTH, secretInDataDir } from '@sluice/platform';
 
 /**
- * The admin token (ARCHITECTURE §8): `SLUICE_ADMIN_TOKEN`, or — unset — the one kept in
+ * The admin token (docs/architecture.md §9): `SLUICE_ADMIN_TOKEN`, or — unset — the one kept in
  * `$SLUICE_DATA_DIR/admin-token`, generated (mode 0600) on first start. A token written
  * into that file by hand must be as strong as the variable's (the config schema checks
  * the variable), or the start fails naming the file.

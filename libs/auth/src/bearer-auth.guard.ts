@@ -19,7 +19,7 @@ export const FAILED_AUTH_LIMITER = Symbol('FAILED_AUTH_LIMITER');
 const BEARER = /^Bearer +([\x21-\x7e]+)$/i;
 
 /**
- * `Authorization: Bearer <token>` (ARCHITECTURE §7): no or malformed header → 401, an
+ * `Authorization: Bearer <token>` (docs/architecture.md §7): no or malformed header → 401, an
  * unknown token → 401; otherwise the principal is attached to the request for
  * `@CurrentPrincipal()`. Needs a `TOKEN_AUTHENTICATOR` provider.
  *

@@ -21,7 +21,7 @@ function isHttpsOrigin(s: string): boolean {
 
 const dnsName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'expected a DNS-1123 name' }).max(253);
 
-/** The common settings (ARCHITECTURE §8) plus commit-status's own. */
+/** The common settings (docs/architecture.md §9) plus commit-status's own. */
 export const commitStatusConfigSchema = commonConfigSchema.extend({
   /** The service keeps its inbox, events and (without a cluster) its records in PostgreSQL. */
   DATABASE_URL: postgresUrlSetting,

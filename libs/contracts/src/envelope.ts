@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The event envelope of ARCHITECTURE §3: one JSON Kafka message each, key = stream.
+ * The event envelope of docs/architecture.md §3: one JSON Kafka message each, key = stream.
  * `type` is a literal string and `version` an integer per type; published versions
  * are never edited (a breaking change is a new version plus an upcaster).
  */

@@ -1,4 +1,4 @@
-/** Kafka topics of ARCHITECTURE §3; each has a dead-letter topic `<topic>.dlq`. */
+/** Kafka topics of docs/architecture.md §3; each has a dead-letter topic `<topic>.dlq`. */
 export const Topics = {
   scm: 'sluice.scm.v1',
   repo: 'sluice.repo.v1',

@@ -40,7 +40,7 @@ export interface ConsumeEventsOptions<P = undefined> {
 }
 
 /**
- * The idempotent consumer of ARCHITECTURE §3: parse and upcast, skip ids seen before,
+ * The idempotent consumer of docs/architecture.md §3: parse and upcast, skip ids seen before,
  * apply effects and the inbox row in one transaction, within the event's correlation.
  * A message that is not a valid Sluice event is dead-lettered without retries.
  */

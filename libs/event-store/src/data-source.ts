@@ -4,7 +4,7 @@ import { schemaIdentifier } from './sql-identifier';
 
 export interface ServiceDataSourceOptions {
   url: string;
-  /** The service's own schema (one schema per service, ARCHITECTURE §4). */
+  /** The service's own schema (one schema per service, docs/architecture.md §4). */
   schema: string;
   /** The service's read-model migrations, run after the event store's. */
   migrations?: Array<new () => MigrationInterface>;

@@ -3,7 +3,7 @@ import { schemaIdentifier } from './sql-identifier';
 
 /**
  * Idempotent consumption: a consumer records each event id in its inbox in the same
- * transaction as its effects, and skips ids it has seen (ARCHITECTURE §3).
+ * transaction as its effects, and skips ids it has seen (docs/architecture.md §3).
  */
 export class Inbox {
   private readonly table: string;

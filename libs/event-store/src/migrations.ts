@@ -20,7 +20,7 @@ export async function preferLz4Compression(q: Pick<QueryRunner, 'query'>, table:
 
 /**
  * The event store's tables in one service's schema: the append-only `events` log,
- * the consumer `inbox` and projection `checkpoints` (ARCHITECTURE §4).
+ * the consumer `inbox` and projection `checkpoints` (docs/architecture.md §4).
  * `transaction_id` is the writing transaction's xid8; readers order by
  * (transaction_id, global_position) and stay below the oldest open transaction.
  */

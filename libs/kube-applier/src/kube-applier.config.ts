@@ -9,7 +9,7 @@ const seconds = (error: string) =>
     .pipe(z.number().positive({ error }));
 
 /**
- * kube-applier's settings on top of the common ones (ARCHITECTURE §8).
+ * kube-applier's settings on top of the common ones (docs/architecture.md §9).
  * - `KUBE_APPLIER_TARGET`: `auto` (default) applies to the cluster of `KUBECONFIG`, or the
  *   in-cluster service account, and falls back to the dry-run target when there is neither;
  *   `kube` requires a cluster; `dry-run` never touches one.

@@ -58,7 +58,7 @@ export class KubeApplierModule {
   }
 }
 
-/** The cluster to apply to, or undefined for the dry-run target (ARCHITECTURE §6, §8). */
+/** The cluster to apply to, or undefined for the dry-run target (docs/architecture.md §6, §9). */
 export function resolveKubeConfig(config: KubeApplierConfig): KubeCredentialsLike | undefined {
   if (config.KUBE_APPLIER_TARGET === 'dry-run') return undefined;
   const source = clusterSourceOf(config);

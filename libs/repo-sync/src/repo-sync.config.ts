@@ -5,7 +5,7 @@ import { commonConfigSchema } from '@sluice/platform';
 /** Repositories global sync reads at once by default (each up to 4 reads at a time). */
 export const DEFAULT_REPO_SYNC_CONCURRENCY = 16;
 
-/** The common settings (ARCHITECTURE §8) and repo-sync's own. */
+/** The common settings (docs/architecture.md §9) and repo-sync's own. */
 export const repoSyncConfigSchema = commonConfigSchema.extend({
   /** Repositories global sync reads at once. */
   REPO_SYNC_CONCURRENCY: z

@@ -10,7 +10,7 @@ const wholeNumber = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
-/** The common settings; the webhook secrets are required here (ARCHITECTURE §8). */
+/** The common settings; the webhook secrets are required here (docs/architecture.md §9). */
 export const webhookIngestConfigSchema = commonConfigSchema.extend({
   GITHUB_WEBHOOK_SECRET: requiredWebhookSecrets,
   /** Id of the repository webhook whose deliveries missed-webhook recovery checks. */

@@ -72,7 +72,7 @@ const ok = (events: readonly ConfigEvent[], deployId: string | null = null): Dec
 const refuse = (error: DomainError, events: readonly ConfigEvent[] = []): Decision => ({ events, deployId: null, error });
 const skip = (skipped: string): Decision => ({ events: [], deployId: null, error: null, skipped });
 
-/** decide(command, state) → events: every rule of ARCHITECTURE §1 for one config. Pure. */
+/** decide(command, state) → events: every rule of docs/architecture.md §1 for one config. Pure. */
 export function decide(command: ConfigCommand, state: ConfigState, name: string): Decision {
   switch (command.type) {
     case 'RegisterConfig':

@@ -4,7 +4,7 @@ import { imageTag, shortSha } from './image-tag';
 
 const SHA = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d';
 
-describe('imageTag (<branch>-<shortsha>, ARCHITECTURE §1)', () => {
+describe('imageTag (<branch>-<shortsha>, docs/architecture.md §1)', () => {
   it('is the branch and the first 7 characters of the SHA', () => {
     assert.equal(imageTag('main', SHA), 'main-1a2b3c4');
   });

@@ -3,7 +3,7 @@ const MAX_TAG_LENGTH = 128;
 const SHORT_SHA_LENGTH = 7;
 
 /**
- * The image tag of ARCHITECTURE §1: `<branch>-<shortsha>`, every character of the branch
+ * The image tag of docs/architecture.md §1: `<branch>-<shortsha>`, every character of the branch
  * outside `[A-Za-z0-9_.-]` replaced by `-`, shortsha = the first 7 characters of the SHA.
  * A branch so long that the tag would pass Docker's 128-character limit is cut (a
  * shortcut taken here: such branches would otherwise produce an unusable tag).

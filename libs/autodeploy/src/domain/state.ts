@@ -1,7 +1,7 @@
 import type { DeployCause, DeployConfigRoot, DeployPhase, EventData } from '@sluice/contracts';
 import type { ConfigEvent } from './config-events';
 
-/** The deployment state of a config: `(artifactSha, configSha)`, ARCHITECTURE §1. */
+/** The deployment state of a config: `(artifactSha, configSha)`, docs/architecture.md §1. */
 export interface StatePair {
   readonly artifactSha: string | null;
   readonly configSha: string | null;

@@ -26,7 +26,7 @@ export const repoRef = z.object({
 });
 export type RepoRef = z.infer<typeof repoRef>;
 
-/** Root fields of a deploy config (`deploy/<name>/deploy.yaml`), ARCHITECTURE §1. */
+/** Root fields of a deploy config (`deploy/<name>/deploy.yaml`), docs/architecture.md §1. */
 export const deployConfigRoot = z.object({
   name: configName,
   team: z.string().min(1),

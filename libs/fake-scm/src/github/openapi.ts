@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 /**
  * The subset of GitHub's official OpenAPI description (from @octokit/openapi, MIT) that
- * Sluice talks to — a copy of /work/shared/fixtures/github/api.github.com.subset.openapi.json
+ * Sluice talks to — copied from the shared API fixtures Sluice started from
  * kept in this lib so a fresh clone can run its tests. The fake answers with, and accepts,
  * exactly the shapes it describes.
  */

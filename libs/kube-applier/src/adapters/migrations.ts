@@ -5,7 +5,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 export const KUBE_APPLIER_SCHEMA = 'kube_applier';
 
 /**
- * kube-applier's read models (ARCHITECTURE §4), beside the event store's tables:
+ * kube-applier's read models (docs/architecture.md §4), beside the event store's tables:
  * - `deploys`: every request it handled, with what it rendered (the dry-run target's record,
  *   and the manifests API in both modes) and the correlation to report outcomes under;
  * - `outcomes`: one row per (deploy, slot) it reported. The primary key makes reporting

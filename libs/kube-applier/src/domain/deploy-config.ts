@@ -1,6 +1,6 @@
 import type { KubeObject } from '@sluice/kube';
 
-/** The DeployConfig custom resource (ARCHITECTURE §5, deploy/crds/sluice.dev_deployconfigs.yaml). */
+/** The DeployConfig custom resource (docs/architecture.md §5, deploy/crds/sluice.dev_deployconfigs.yaml). */
 export const DEPLOY_CONFIG_API_VERSION = 'sluice.dev/v1alpha1';
 export const DEPLOY_CONFIG_KIND = 'DeployConfig';
 

@@ -17,7 +17,7 @@ describe('image references', () => {
     assert.equal(retag('nginx:1.27', 'ghcr.io/acme/billing', 'x'), undefined);
   });
 
-  it('builds <branch>-<shortsha> tags (ARCHITECTURE §1)', () => {
+  it('builds <branch>-<shortsha> tags (docs/architecture.md §1)', () => {
     assert.equal(imageTagFor('feature/login', '1a2b3c4d5e6f'), 'feature-login-1a2b3c4');
   });
 });

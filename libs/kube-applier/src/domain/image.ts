@@ -10,7 +10,7 @@ export function imageRepository(image: string): string {
   return colon > withoutDigest.lastIndexOf('/') ? withoutDigest.slice(0, colon) : withoutDigest;
 }
 
-/** ARCHITECTURE §1: `<branch>-<shortsha>`, branch characters outside [A-Za-z0-9_.-] become `-`. */
+/** docs/architecture.md §1: `<branch>-<shortsha>`, branch characters outside [A-Za-z0-9_.-] become `-`. */
 export function imageTagFor(branch: string, sha: string): string {
   return `${branch.replace(/[^A-Za-z0-9_.-]/g, '-')}-${sha.slice(0, 7)}`;
 }

@@ -6,7 +6,7 @@ import { RenderError } from './errors';
 import { retag } from './image';
 
 /**
- * Rendering a deploy config's specs (ARCHITECTURE §1): pure, so the same (files, pair) always
+ * Rendering a deploy config's specs (docs/architecture.md §1): pure, so the same (files, pair) always
  * gives the same manifests, and every failure is terminal.
  */
 

@@ -14,7 +14,7 @@ function configError(fn: () => unknown): ConfigError {
 }
 
 describe('loadConfig', () => {
-  it('applies the documented defaults of ARCHITECTURE §8 to an empty environment', () => {
+  it('applies the documented defaults of docs/architecture.md §9 to an empty environment', () => {
     const config = loadConfig(commonConfigSchema, {});
     assert.equal(config.SLUICE_PORT, 8080);
     assert.equal(config.SLUICE_DATA_DIR, '.sluice');

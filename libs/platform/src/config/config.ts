@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { kafkaSecurityIssues, kafkaSecuritySettings } from './kafka-security';
 
 /**
- * Settings come from the environment, validated with zod at start (ARCHITECTURE §8).
+ * Settings come from the environment, validated with zod at start (docs/architecture.md §9).
  * This folder is the only place in the code base that reads `process.env`; every other
  * library takes an options object built from the loaded config.
  */
@@ -144,7 +144,7 @@ export function webhookSecretsSetting() {
 export const hostSetting = z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, { error: 'expected a host name or IP address' });
 
 /**
- * The settings every service shares (ARCHITECTURE §8). A plain object schema so that a
+ * The settings every service shares (docs/architecture.md §9). A plain object schema so that a
  * service can `.extend()` it with its own variables; apply `withCommonChecks` (or use
  * `loadServiceConfig`) to get the cross-field checks too.
  *

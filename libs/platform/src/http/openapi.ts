@@ -50,7 +50,7 @@ export function buildOpenApiDocument(app: INestApplication, info: OpenApiInfo): 
 }
 
 /**
- * Serves the OpenAPI document at `/api/docs-json` (ARCHITECTURE §7) and Swagger UI at
+ * Serves the OpenAPI document at `/api/docs-json` (docs/architecture.md §7) and Swagger UI at
  * `/api/docs`: the app's own document, or the one `document` returns (built on first
  * request). Call before `app.init()`/`listen()`: routes added later sit behind Nest's 404 handler.
  */

@@ -16,7 +16,7 @@ export type ParsedConfig =
 export const MAX_DEPLOY_YAML_BYTES = 64 * 1024;
 
 /**
- * The file's own shape (ARCHITECTURE §1). Unknown keys are refused so that a typo
+ * The file's own shape (docs/architecture.md §1). Unknown keys are refused so that a typo
  * (`autodeplooy: true`) is reported instead of silently meaning "off".
  */
 const deployYamlSchema = z.strictObject({

@@ -7,7 +7,7 @@ export interface GitHubSettings {
   readonly GITHUB_APP_PRIVATE_KEY?: string;
 }
 
-/** GitHub from the common settings (ARCHITECTURE §8): App credentials win over a token; null when neither is set. */
+/** GitHub from the common settings (docs/architecture.md §9): App credentials win over a token; null when neither is set. */
 export function githubScmFromSettings(settings: GitHubSettings, logger?: { warn(obj: object, msg: string): void }): GitHubScm | null {
   if (settings.GITHUB_APP_ID && settings.GITHUB_APP_PRIVATE_KEY) {
     return new GitHubScm({

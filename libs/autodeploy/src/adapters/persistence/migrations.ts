@@ -1,7 +1,7 @@
 import { teamPolicyMigrations } from '@sluice/team-policy';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** autodeploy's own schema (ARCHITECTURE §4). Tables are addressed unqualified: the data source's search path is the schema. */
+/** autodeploy's own schema (docs/architecture.md §4). Tables are addressed unqualified: the data source's search path is the schema. */
 export const AUTODEPLOY_SCHEMA = 'autodeploy';
 
 /**

@@ -34,7 +34,7 @@ const listQuery = z.object({
 const syncParams = z.object({ syncId: z.uuid('a sync id (uuid)') });
 
 /**
- * The repository catalogue (ARCHITECTURE §7): the admin reads all of it; a team token reads the
+ * The repository catalogue (docs/architecture.md §7): the admin reads all of it; a team token reads the
  * repositories of its own configs (their config repositories and `artifact.repo`s) and, in a
  * config repository, only its own configs — unless SLUICE_CATALOGUE_VISIBILITY=installation.
  * Another team's repository answers 404 exactly as an unknown one does, so a team cannot learn

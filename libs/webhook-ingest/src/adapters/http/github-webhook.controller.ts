@@ -40,7 +40,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 /**
- * `POST /webhooks/github` (ARCHITECTURE §7). Answers within milliseconds: verify on the
+ * `POST /webhooks/github` (docs/architecture.md §7). Answers within milliseconds: verify on the
  * raw bytes, normalise, store delivery + events in one transaction; everything heavier
  * happens downstream of the outbox relay.
  */
