@@ -3,5 +3,4 @@ export * from './autodeploy.module';
 export { AUTODEPLOY_OPENAPI } from './adapters/http/openapi';
 export { autodeployMigrations, AUTODEPLOY_SCHEMA } from './adapters/persistence/migrations';
 export { autodeployTopicFor } from './adapters/messaging/topic-for';
-export { imageTag } from './domain/image-tag';
 export type { ConfigView, DeployView } from './application/read-models';

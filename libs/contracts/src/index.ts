@@ -10,3 +10,5 @@ export { unorderedRun } from './events/scm';
 export type { CommitStatusPhase } from './events/status';
 export { commitStatusPhase } from './events/status';
 export { teamName, teamPolicySpec, teamPolicySource, labelSelector, clusterKind } from './events/auth';
+export * from './streams';
+export { imageTag } from './image-tag';

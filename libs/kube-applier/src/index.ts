@@ -6,7 +6,6 @@ export { InMemorySpecSource, CachingSpecSource } from './adapters/spec-sources';
 export { SpecSourceError, type SpecSource } from './application/ports';
 export type { SpecFile } from './domain/render';
 export { renderSpecs, FORBIDDEN_KINDS } from './domain/render';
-export { imageTagFor } from './domain/image';
 export * from './domain/deploy-config';
 export { outcomeStream } from './adapters/outcome-reporter';
 export { KUBE_APPLIER_OPENAPI } from './adapters/manifests.controller';

@@ -1,9 +1,9 @@
-import { parseEvent, newEvent, type EventData } from '@sluice/contracts';
+import { configStream, parseEvent, newEvent, type EventData } from '@sluice/contracts';
 import { backoffWithJitter, ConcurrencyError, type EventStore, type StoredEvent } from '@sluice/event-store';
 import { createLogger, currentCorrelation } from '@sluice/platform';
 import type { PolicyGate } from '@sluice/team-policy';
 import type { EntityManager } from 'typeorm';
-import { configStream, isConfigEventType, type ConfigEvent } from '../domain/config-events';
+import { isConfigEventType, type ConfigEvent } from '../domain/config-events';
 import { decide, type ConfigCommand, type Decision } from '../domain/decide';
 import { fold, initialState, isUndeployPair, type ConfigState } from '../domain/state';
 import { concurrencyRetries, recordedEvents } from './metrics';

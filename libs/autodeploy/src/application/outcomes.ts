@@ -1,10 +1,7 @@
-import type { SluiceEvent } from '@sluice/contracts';
+import { APPLIER_STREAM_PREFIX, type SluiceEvent } from '@sluice/contracts';
 import type { EntityManager } from 'typeorm';
 import { isOutcomeType, type OutcomeEvent } from '../domain/config-events';
 import type { ConfigCommands } from './config-commands';
-
-/** kube-applier writes its outcomes to streams `applier-<config>`. */
-export const APPLIER_STREAM_PREFIX = 'applier-';
 
 /**
  * Records kube-applier's outcomes in the config's stream (one stream holds a config's

@@ -1,4 +1,4 @@
-import type { EventData, EventType } from '@sluice/contracts';
+import { CONFIG_STREAM_PREFIX, type EventData, type EventType } from '@sluice/contracts';
 
 /** The event types of one config's stream (`config-<name>`): decisions and recorded outcomes. */
 export const CONFIG_EVENT_TYPES = [
@@ -40,11 +40,6 @@ export function isOutcomeType(type: string): type is OutcomeType {
   return outcomeTypes.has(type);
 }
 
-export const CONFIG_STREAM_PREFIX = 'config-';
-
-export function configStream(name: string): string {
-  return `${CONFIG_STREAM_PREFIX}${name}`;
-}
 
 export function configNameOfStream(stream: string): string | null {
   return stream.startsWith(CONFIG_STREAM_PREFIX) ? stream.slice(CONFIG_STREAM_PREFIX.length) : null;

@@ -1,4 +1,4 @@
-import type { DeployCause, DeployConfigRoot } from '@sluice/contracts';
+import { imageTag, type DeployCause, type DeployConfigRoot } from '@sluice/contracts';
 import type { ConfigEvent, OutcomeEvent } from './config-events';
 import {
   ConfigNameTakenError,
@@ -11,7 +11,7 @@ import {
   UnknownCommitError,
   type DomainError,
 } from './errors';
-import { imageTag, shortSha } from './image-tag';
+import { shortSha } from './image-tag';
 import { isUndeployPair, samePair, type ConfigState, type DeployTarget, type StatePair } from './state';
 
 /** What the application looked up about the requested SHAs (the decider stays pure). */

@@ -1,11 +1,12 @@
-import { newEvent, type NewEvent } from '@sluice/contracts';
+import { applierStream, newEvent, type NewEvent } from '@sluice/contracts';
 import { ConcurrencyError, type EventStore } from '@sluice/event-store';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { OutcomeCause, OutcomePort, ReportedOutcome } from '../application/ports';
 import { outcomesReported } from './metrics';
 
 /** kube-applier's outcome stream of one config (autodeploy records them in `config-<name>`). */
-export const outcomeStream = (config: string) => `applier-${config}`;
+/** kube-applier's outcomes of a config (`applierStream` of the contract). */
+export const outcomeStream = applierStream;
 
 const SLOT: Record<ReportedOutcome['type'], 'started' | 'applied' | 'result'> = {
   'deploy.started': 'started',

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { imageRepository, imageTagFor, retag } from './image';
+import { imageRepository, retag } from './image';
 
 describe('image references', () => {
   it('strips tag and digest but keeps a registry port', () => {
@@ -15,9 +15,5 @@ describe('image references', () => {
     assert.equal(retag('ghcr.io/acme/billing@sha256:abc', 'ghcr.io/acme/billing', 'main-1a2b3c4'), 'ghcr.io/acme/billing:main-1a2b3c4');
     assert.equal(retag('ghcr.io/acme/billing-worker:1', 'ghcr.io/acme/billing', 'main-1a2b3c4'), undefined);
     assert.equal(retag('nginx:1.27', 'ghcr.io/acme/billing', 'x'), undefined);
-  });
-
-  it('builds <branch>-<shortsha> tags (docs/architecture.md §1)', () => {
-    assert.equal(imageTagFor('feature/login', '1a2b3c4d5e6f'), 'feature-login-1a2b3c4');
   });
 });

@@ -10,10 +10,6 @@ export function imageRepository(image: string): string {
   return colon > withoutDigest.lastIndexOf('/') ? withoutDigest.slice(0, colon) : withoutDigest;
 }
 
-/** docs/architecture.md §1: `<branch>-<shortsha>`, branch characters outside [A-Za-z0-9_.-] become `-`. */
-export function imageTagFor(branch: string, sha: string): string {
-  return `${branch.replace(/[^A-Za-z0-9_.-]/g, '-')}-${sha.slice(0, 7)}`;
-}
 
 /** The image with `tag` when its repository is `repository`, else undefined (leave it alone). */
 export function retag(image: string, repository: string, tag: string): string | undefined {

@@ -1,5 +1,5 @@
 import type { BuildConclusion, BuildRun, CommitSummary, DeployConfigRoot, NewEvent, RepoRef } from '@sluice/contracts';
-import { buildKey, newEvent } from '@sluice/contracts';
+import { buildKey, newEvent, repoStream } from '@sluice/contracts';
 import { ConcurrencyError, type EventStore } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -89,9 +89,6 @@ export interface ConfigScan {
   readonly parsed: readonly ParsedConfig[];
 }
 
-export function repoStream(fullName: string): string {
-  return `repo-${fullName}`;
-}
 
 /**
  * The catalogue's writes, shared by the webhook consumer and global sync so both emit

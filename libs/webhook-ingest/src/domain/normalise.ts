@@ -1,4 +1,4 @@
-import { newEvent, type BuildConclusion, type BuildProgress, type BuildRun, type CommitSummary, type NewEvent, type RepoRef } from '@sluice/contracts';
+import { newEvent, repoStream, type BuildConclusion, type BuildProgress, type BuildRun, type CommitSummary, type NewEvent, type RepoRef } from '@sluice/contracts';
 import type { z } from 'zod';
 import {
   checkRunPayload,
@@ -29,10 +29,6 @@ export interface DeliveryInput {
   readonly payload: unknown;
 }
 
-/** The stream of everything about one repository, in webhook-ingest and repo-sync alike. */
-export function repoStream(fullName: string): string {
-  return `repo-${fullName}`;
-}
 
 /** The webhook events Sluice normalises; any other event is answered `ignored`. */
 export const NORMALISED_EVENTS = ['push', 'workflow_run', 'check_suite', 'check_run', 'status', 'pull_request', 'create', 'delete'] as const;
