@@ -48,28 +48,37 @@ after(async () => {
 });
 
 describe('KafkaMessageBus (real Kafka)', () => {
-  it('publishes key = stream, the envelope as JSON value, type/version/correlationId headers', { timeout: 60_000 }, async () => {
+  it('publishes key = messageKey(stream) (a config’s decisions and outcomes under its name, on one partition), the envelope as JSON value, type/version/correlationId headers', { timeout: 60_000 }, async () => {
     const { bus, prefix } = newBus();
     await bus.ensureTopics([TOPIC]);
     const sent = envelope('config-billing-api', 1, { image: 'billing:1.2.3' });
-    await bus.publish(TOPIC, [sent]);
+    const outcomes = ['billing-api', 'ledger', 'web', 'docs', 'shop', 'search'].flatMap((config, i) => [envelope(`config-${config}`, i + 2), envelope(`applier-${config}`, 1)]);
+    await bus.publish(TOPIC, [sent, ...outcomes]);
     assert.equal(bus.isReady(), true);
 
     const consumer = rawKafka().consumer({ groupId: uniqueName('raw'), sessionTimeout: 6000, heartbeatInterval: 1000, maxWaitTimeInMs: 100 });
     const got = deferred<{ key: string; value: unknown; headers: Record<string, string> }>();
+    const partitions = new Map<string, Set<number>>();
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [`${prefix}${TOPIC}`], fromBeginning: true });
       await consumer.run({
-        eachMessage: async ({ message }) => {
+        eachMessage: async ({ message, partition }) => {
+          const key = message.key!.toString();
+          partitions.set(key, new Set([...(partitions.get(key) ?? []), partition]));
+          const value = JSON.parse(message.value!.toString()) as EventEnvelope;
+          if (value.id !== sent.id) return;
           const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-          got.resolve({ key: message.key!.toString(), value: JSON.parse(message.value!.toString()), headers });
+          got.resolve({ key, value, headers });
         },
       });
       const message = await got.promise;
-      assert.equal(message.key, 'config-billing-api');
+      assert.equal(message.key, 'billing-api');
       assert.deepEqual(message.value, sent);
       assert.deepEqual(message.headers, { type: 'test.happened', version: '1', correlationId: sent.correlationId });
+      await waitUntil(() => [...partitions.keys()].length === 6, { message: 'every config key seen' });
+      for (const [key, seen] of partitions) assert.equal(seen.size, 1, `${key}: decisions and outcomes on one partition`);
+      assert.ok(new Set([...partitions.values()].map((p) => [...p][0])).size > 1, 'configs spread over partitions');
     } finally {
       await consumer.disconnect();
     }

@@ -1,4 +1,4 @@
-import { deadLetterTopic, TOPIC_SETTINGS, type EventEnvelope, type Topic } from '@sluice/contracts';
+import { deadLetterTopic, messageKey, TOPIC_SETTINGS, type EventEnvelope, type Topic } from '@sluice/contracts';
 import { Kafka, Partitioners, type Admin, type Message, type Producer, type RetryOptions as KafkaRetryOptions } from 'kafkajs';
 import { encodeEnvelope } from './envelope-codec';
 import { MessageBusClosedError } from './errors';
@@ -54,8 +54,9 @@ const STALLED_SEND_MS = 5000;
 const DEFAULT_CLIENT_RETRY: KafkaRetryOptions = { retries: 8, initialRetryTime: 300, maxRetryTime: 5000 };
 
 /**
- * The distributed transport. One message per envelope: key = `stream` (so a stream
- * stays on one partition and in order), value = the envelope's JSON, headers with
+ * The distributed transport. One message per envelope: key = `messageKey(stream)` (the
+ * stream, or for a config's decisions and outcomes the config's name, so they share one
+ * partition and stay in order), value = the envelope's JSON, headers with
  * type/version/correlationId. The producer is idempotent with one request in flight,
  * so retries neither duplicate nor reorder within a partition.
  */
@@ -124,7 +125,7 @@ export class KafkaMessageBus implements MessageBus {
     let chunk: Message[] = [];
     let bytes = 0;
     for (const envelope of envelopes) {
-      const message = { key: envelope.stream, value: encodeEnvelope(envelope), headers: envelopeHeaders(envelope) };
+      const message = { key: messageKey(envelope.stream), value: encodeEnvelope(envelope), headers: envelopeHeaders(envelope) };
       const size = Buffer.byteLength(message.value) + Buffer.byteLength(message.key) + 256;
       if (chunk.length > 0 && bytes + size > MAX_PRODUCE_BYTES) {
         await this.send(physical, chunk);

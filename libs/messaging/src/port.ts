@@ -4,7 +4,7 @@ import type { RetryingConsumer } from './consumer-status';
 /**
  * The messaging port. Two adapters implement it with the same semantics: Kafka
  * (distributed mode) and in-process (all-in-one mode). Delivery is at-least-once and
- * ordered per key (the envelope's `stream`); consumers deduplicate through the inbox.
+ * ordered per key (`messageKey` of the envelope's `stream`: a config's decisions and outcomes share its name); consumers deduplicate through the inbox.
  * Topic names are the logical ones from `@sluice/contracts` (`sluice.scm.v1`, ...);
  * an adapter may map them to physical names (a test prefix) but never shows those.
  */

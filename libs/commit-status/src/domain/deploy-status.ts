@@ -48,7 +48,10 @@ export function deployUrl(publicUrl: string, deployId: string): string {
   return `${publicUrl.replace(/\/+$/, '')}/api/deploys/${deployId}`;
 }
 
-/** Outcomes arrive twice (the applier's stream and the config's) and unordered between streams: never step back. */
+/**
+ * A config's requests and outcomes arrive in order (they share the config's Kafka key), but a
+ * restarted kube-applier may report an earlier step again under a new event id: never step back.
+ */
 const RANK: Record<Phase, number> = { queued: 0, in_progress: 1, success: 2, failure: 2, canceled: 2 };
 
 /**
