@@ -22,8 +22,10 @@ import {
   mergeOpenApiDocuments,
   metricsRegistry,
   MIN_WEBHOOK_SECRET_LENGTH,
+  noRouteError,
   ReadinessRegistry,
   secretInDataDir,
+  sendError,
   setupOpenApi,
   SluiceConfigModule,
 } from '@sluice/platform';
@@ -192,8 +194,15 @@ function mergedOpenApi(running: readonly RunningPart[]): OpenAPIObject {
   );
 }
 
+/** The methods of the paths the all-in-one answers itself. */
+const OWN_METHODS = ['GET', 'HEAD'];
+
 async function route(running: readonly RunningPart[], req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = req.url ?? '/';
+  const method = (req.method ?? 'GET').toUpperCase();
+  const own = [HEALTHZ, READYZ, METRICS].some((pattern) => pattern.test(path));
+  // The same 404/405 body and headers as every part's own error filter.
+  if (own && !OWN_METHODS.includes(method)) return sendError(res, noRouteError(method, path.split('?')[0], OWN_METHODS));
   if (HEALTHZ.test(path)) return json(res, 200, { status: 'ok' });
   if (READYZ.test(path)) {
     const reports = await Promise.all(running.map(async (r) => [r.part.name, await r.app.get(ReadinessRegistry).evaluate()] as const));
@@ -205,7 +214,7 @@ async function route(running: readonly RunningPart[], req: IncomingMessage, res:
     return void res.end(await metricsRegistry.metrics());
   }
   const target = running.find((r) => serves(r.part, path));
-  if (!target) return json(res, 404, { error: { code: 'not_found', message: `no route for ${req.method} ${path.split('?')[0]}` } });
+  if (!target) return sendError(res, noRouteError(method, path.split('?')[0], []));
   target.handler(req, res);
 }
 

@@ -10,6 +10,7 @@ import { SluiceConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
 import { httpMetricsMiddleware, metricsRegistry } from './health/metrics';
 import { HttpErrorFilter } from './http/error.filter';
+import { JsonBodyInterceptor } from './http/json-body.interceptor';
 import { configureLogging, createLogger, rootLogger } from './logging/logger';
 import { NestLogger } from './logging/nest-logger';
 import { requestContextMiddleware } from './logging/request-context';
@@ -75,13 +76,18 @@ export function applyServerTimeouts(server: Server, timeouts: HttpServerTimeouts
 /**
  * What every Sluice HTTP app gets, also for apps built by tests with
  * `@nestjs/testing`: Nest's logging through the Sluice logger, per request a correlation
- * id and context, a log line and the request metrics, the global error filter, shutdown
- * hooks, body limits and server timeouts.
+ * id and context, a log line and the request metrics, the global error filter (one error
+ * body for everything, 404/405 with `Allow` for a request no route took), 415 for a non-JSON
+ * body on a route that reads JSON, shutdown hooks, body limits and server timeouts.
+ *
+ * The order of answers: 404/405 (routing) first, then 401/403 (the route's guards), then 415
+ * (the body's type), then 400/422 (the body's content).
  */
 export function configureApp(app: INestApplication, options: ConfigureAppOptions = {}): INestApplication {
   app.useLogger(new NestLogger());
   app.use(requestContextMiddleware, httpMetricsMiddleware);
   app.useGlobalFilters(new HttpErrorFilter());
+  app.useGlobalInterceptors(new JsonBodyInterceptor());
   if (options.shutdownHooks !== false) app.enableShutdownHooks();
   const express = app as NestExpressApplication;
   if (typeof express.disable === 'function') express.disable('x-powered-by');

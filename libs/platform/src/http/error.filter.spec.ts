@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { Body, Controller, Get, INestApplication, NotFoundException, Post, Query } from '@nestjs/common';
+import { Body, CanActivate, Controller, Delete, Get, INestApplication, NotFoundException, Post, Query, UseGuards } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { z } from 'zod';
@@ -35,6 +35,24 @@ const thrown: Record<string, () => SluiceError> = {
 };
 
 const createDeploy = z.object({ config: z.string().min(1), artifactSha: z.string().regex(/^[0-9a-f]{40}$/) });
+const repoQuery = z.strictObject({
+  repo: z.union([z.string().regex(/^\w+\/\w+$/, 'an owner/name repository'), z.string().regex(/^\d+$/, 'a numeric repository id')]),
+});
+
+class AlwaysUnauthenticated implements CanActivate {
+  canActivate(): boolean {
+    throw new UnauthorizedError();
+  }
+}
+
+@Controller('guarded')
+@UseGuards(AlwaysUnauthenticated)
+class GuardedController {
+  @Post()
+  create(@Body() body: unknown): unknown {
+    return body;
+  }
+}
 
 @Controller('t')
 class ThrowingController {
@@ -55,6 +73,14 @@ class ThrowingController {
     throw err;
   }
 
+  @Get('repos')
+  repos(@Query(new ZodValidationPipe(repoQuery)) query: z.output<typeof repoQuery>): z.output<typeof repoQuery> {
+    return query;
+  }
+
+  @Delete('deploys/:id')
+  abandon(): void {}
+
   @Post('deploys')
   deploy(@Body(new ZodValidationPipe(createDeploy)) body: z.output<typeof createDeploy>): { ok: true; config: string } {
     return { ok: true, config: body.config };
@@ -66,7 +92,7 @@ describe('HttpErrorFilter', () => {
   const logged: string[] = [];
 
   before(async () => {
-    const moduleRef = await Test.createTestingModule({ controllers: [ThrowingController] }).compile();
+    const moduleRef = await Test.createTestingModule({ controllers: [ThrowingController, GuardedController] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     configureApp(app, { bodyLimit: '1kb' });
     const sink = new Writable({ write: (chunk, _e, cb) => { logged.push(String(chunk)); cb(); } });
@@ -119,6 +145,42 @@ describe('HttpErrorFilter', () => {
     assert.equal(noRoute.body.error.code, 'not_found');
   });
 
+  it('answers a path no route has with the one 404 body, not Nest\'s "Cannot GET"', async () => {
+    const res = await request(app.getHttpServer()).get('/no/such/route?x=1').expect(404).expect('content-type', /application\/json/);
+    assert.deepEqual(res.body, { error: { code: 'not_found', message: 'no route for GET /no/such/route' } });
+    const post = await request(app.getHttpServer()).post('/t/deploys/x/y').send({}).expect(404);
+    assert.deepEqual(post.body, { error: { code: 'not_found', message: 'no route for POST /t/deploys/x/y' } });
+  });
+
+  it('answers a method the path does not support with 405 and Allow listing the methods it does', async () => {
+    const del = await request(app.getHttpServer()).delete('/t/deploys').expect(405).expect('allow', 'POST');
+    assert.deepEqual(del.body, { error: { code: 'method_not_allowed', message: 'DELETE is not allowed on /t/deploys; allowed: POST', details: { allow: ['POST'] } } });
+    const post = await request(app.getHttpServer()).post('/t/sluice?kind=forbidden').send({}).expect(405).expect('allow', 'GET, HEAD');
+    assert.equal(post.body.error.code, 'method_not_allowed');
+    // A parameterised path: the route's own pattern decides, not a copy of it.
+    await request(app.getHttpServer()).get('/t/deploys/0190').expect(405).expect('allow', 'DELETE');
+    await request(app.getHttpServer()).delete('/t/deploys/0190').expect(200);
+  });
+
+  it('answers a body that is not JSON with 415 saying to send content-type: application/json', async () => {
+    const json = JSON.stringify({ config: 'billing-api', artifactSha: 'a'.repeat(40) });
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const res = await request(app.getHttpServer()).post('/t/deploys').set('content-type', type).send(json).expect(415);
+      assert.equal(res.body.error.code, 'unsupported_media_type');
+      assert.match(res.body.error.message, /content-type: application\/json/);
+      assert.match(res.body.error.message, new RegExp(`got content-type: ${type}`));
+    }
+    await request(app.getHttpServer()).post('/t/deploys').set('content-type', 'application/json; charset=utf-8').send(json).expect(201);
+    // No body at all: the schema answers that one is required.
+    const empty = await request(app.getHttpServer()).post('/t/deploys').expect(400);
+    assert.equal(empty.body.error.message, 'body: required');
+  });
+
+  it('authenticates before it looks at the body type: 401, not 415, on a guarded route', async () => {
+    await request(app.getHttpServer()).post('/guarded').set('content-type', 'text/plain').send('{}').expect(401);
+    await request(app.getHttpServer()).put('/guarded').set('content-type', 'text/plain').send('{}').expect(405).expect('allow', 'POST');
+  });
+
   it('answers invalid JSON with 400 and an oversized body with 413', async () => {
     const invalid = await request(app.getHttpServer()).post('/t/deploys').set('content-type', 'application/json').send('{"config": ').expect(400);
     assert.equal(invalid.body.error.code, 'bad_request');
@@ -142,5 +204,12 @@ describe('HttpErrorFilter', () => {
     assert.equal(res.body.error.details.field, 'body.config');
     const ok = await request(app.getHttpServer()).post('/t/deploys').send({ config: 'billing-api', artifactSha: 'a'.repeat(40) }).expect(201);
     assert.deepEqual(ok.body, { ok: true, config: 'billing-api' });
+  });
+
+  it('says what a union expects and names an unknown field, instead of "Invalid input" and "Unrecognized key"', async () => {
+    const bad = await request(app.getHttpServer()).get('/t/repos?repo=a%20b').expect(400);
+    assert.equal(bad.body.error.message, 'query.repo: an owner/name repository, or a numeric repository id');
+    const unknown = await request(app.getHttpServer()).get('/t/repos?repo=acme/billing&colour=red').expect(400);
+    assert.equal(unknown.body.error.message, 'query.colour: unknown field');
   });
 });

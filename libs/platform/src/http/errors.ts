@@ -1,6 +1,6 @@
 /**
  * Typed errors with their HTTP mapping (CONVENTIONS: 400/401/403/404/409/413/422 at the
- * edge, never a 500 for bad input; 429/503 with `Retry-After` for bounds kept on purpose). Domain and application code throws these (or its
+ * edge, 405/415 for a request of the wrong method or body type, never a 500 for bad input; 429/503 with `Retry-After` for bounds kept on purpose). Domain and application code throws these (or its
  * own subclasses); the global `HttpErrorFilter` turns them into
  * `{ error: { code, message, details? } }`.
  */
@@ -66,6 +66,16 @@ export class NotFoundError extends SluiceError {
   }
 }
 
+/** 405: the path exists, under other methods; the error filter sends them as `Allow`. */
+export class MethodNotAllowedError extends SluiceError {
+  readonly status = 405;
+  readonly allow: readonly string[];
+  constructor(message: string, allow: readonly string[], options?: SluiceErrorOptions) {
+    super(message, 'method_not_allowed', options);
+    this.allow = allow;
+  }
+}
+
 export class ConflictError extends SluiceError {
   readonly status = 409;
   constructor(message: string, options?: SluiceErrorOptions) {
@@ -77,6 +87,14 @@ export class PayloadTooLargeError extends SluiceError {
   readonly status = 413;
   constructor(message = 'payload too large', options?: SluiceErrorOptions) {
     super(message, 'payload_too_large', options);
+  }
+}
+
+/** 415: a body of a type the route does not read (every Sluice route reads JSON). */
+export class UnsupportedMediaTypeError extends SluiceError {
+  readonly status = 415;
+  constructor(message: string, options?: SluiceErrorOptions) {
+    super(message, 'unsupported_media_type', options);
   }
 }
 

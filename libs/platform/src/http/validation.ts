@@ -28,12 +28,21 @@ export function fieldPath(where: string, path: readonly PropertyKey[]): string {
 function issueMessage(issue: z.core.$ZodIssue): string {
   // zod does not echo the input by default; "received undefined" is a missing field.
   if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) return 'required';
+  if (issue.code === 'invalid_union' && issue.message === 'Invalid input') {
+    // zod's own message for a union says nothing of what it expects: its options do.
+    const options = [...new Set(issue.errors.map((option) => (option[0] ? issueMessage(option[0]) : '')).filter((m) => m !== '' && m !== 'Invalid input'))];
+    if (options.length > 0) return options.join(', or ');
+  }
   return issue.message;
 }
 
-/** Zod issues → the field-naming issues of an error response. */
+/** Zod issues → the field-naming issues of an error response; an unknown key is an issue of that key. */
 export function describeIssues(error: z.ZodError, where: string): FieldIssue[] {
-  return error.issues.map((issue) => ({ field: fieldPath(where, issue.path), message: issueMessage(issue) }));
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: fieldPath(where, [...issue.path, key]), message: 'unknown field' }))
+      : [{ field: fieldPath(where, issue.path), message: issueMessage(issue) }],
+  );
 }
 
 /**

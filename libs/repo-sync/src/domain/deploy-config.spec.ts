@@ -55,6 +55,15 @@ autodeploy: true
     assert.equal(errors.find((e) => e.path === 'team')!.message, 'required');
   });
 
+  it('refuses a team name that is not a DNS label, naming the field and the rule', () => {
+    for (const team of ['Pay!ments/../x', 'Payments', 'pay_ments', '-payments', 'a'.repeat(64)]) {
+      const errors = errorsOf(parse(`team: "${team}"\nnamespace: payments\n`));
+      assert.deepEqual(errors.map((e) => e.path), ['team'], team);
+      assert.match(errors[0].message, /DNS label|63/, team);
+    }
+    assert.equal(parse('team: payments-eu\nnamespace: payments\n').ok, true);
+  });
+
   it('refuses unknown fields (typos) instead of ignoring them', () => {
     const errors = errorsOf(parse('team: t\nnamespace: n\nautodeplooy: true\n'));
     assert.match(errors[0].message, /unknown field\(s\): autodeplooy/);

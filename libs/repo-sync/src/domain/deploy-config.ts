@@ -1,4 +1,4 @@
-import { configName, repoFullName, type DeployConfigRoot } from '@sluice/contracts';
+import { configName, repoFullName, teamName, type DeployConfigRoot } from '@sluice/contracts';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 
@@ -21,7 +21,8 @@ export const MAX_DEPLOY_YAML_BYTES = 64 * 1024;
  */
 const deployYamlSchema = z.strictObject({
   name: configName.optional(),
-  team: z.string().trim().min(1, 'required'),
+  // A DNS label (the rule team policies, tokens and namespaces prefixes use), never a path.
+  team: teamName,
   namespace: configName,
   artifact: z
     .strictObject({

@@ -364,6 +364,32 @@ describe('admin: events, tokens, replay, OpenAPI', () => {
     assert.equal(res.body.error.message, 'body.team: required');
   });
 
+  it('a team enters as a DNS label: POST /api/admin/tokens {team} and GET /api/configs?team= refuse anything else, naming the rule', async () => {
+    for (const team of ['Pay!ments/../x', 'Payments', 'pay ments']) {
+      const issued = await request(h.http).post('/api/admin/tokens').set(auth(ADMIN_TOKEN)).send({ team }).expect(400);
+      assert.match(issued.body.error.message, /^body\.team: a team name is a DNS label/, team);
+      const listed = await request(h.http).get('/api/configs').query({ team }).set(auth(ADMIN_TOKEN)).expect(400);
+      assert.match(listed.body.error.message, /^query\.team: a team name is a DNS label/, team);
+    }
+    assert.equal((await request(h.http).get('/api/configs?team=payments').set(auth(ADMIN_TOKEN)).expect(200)).body.configs.length > 0, true);
+  });
+
+  it('answers a JSON body sent without content-type: application/json with 415, after authentication', async () => {
+    const body = JSON.stringify({ team: 'payments' });
+    const res = await request(h.http).post('/api/admin/tokens').set(auth(ADMIN_TOKEN)).set('content-type', 'application/x-www-form-urlencoded').send(body).expect(415);
+    assert.equal(res.body.error.code, 'unsupported_media_type');
+    assert.match(res.body.error.message, /content-type: application\/json/);
+    await request(h.http).post('/api/admin/tokens').set('content-type', 'text/plain').send(body).expect(401);
+  });
+
+  it('answers a wrong method with 405 and Allow, before authentication', async () => {
+    const res = await request(h.http).put('/api/configs/billing-api').expect(405).expect('allow', 'GET, HEAD');
+    assert.equal(res.body.error.code, 'method_not_allowed');
+    await request(h.http).get('/api/deploys').expect(405).expect('allow', 'POST');
+    const missing = await request(h.http).get('/api/nothing-here').expect(404);
+    assert.deepEqual(missing.body, { error: { code: 'not_found', message: 'no route for GET /api/nothing-here' } });
+  });
+
   it('replay rebuilds the read models byte for byte, with progress', async () => {
     await projectionCaughtUp(h.dataSource);
     const live = await dumpReadModels(h.dataSource);

@@ -1,4 +1,4 @@
-import { configName, sha } from '@sluice/contracts';
+import { configName, sha, teamName } from '@sluice/contracts';
 import { z } from 'zod';
 
 /** Request shapes of the deploy API, validated at the edge (400 naming the field). */
@@ -14,14 +14,13 @@ export const createDeployBody = z.strictObject({
 
 export const reasonBody = z.strictObject({ reason }).default({ reason: '' });
 
-export const issueTokenBody = z.strictObject({
-  team: z.string().min(1, 'required').max(200, 'at most 200 characters').regex(/^\S+$/, 'no whitespace'),
-});
+/** A team enters here as everywhere else: a DNS label (the rule of `@sluice/contracts`). */
+export const issueTokenBody = z.strictObject({ team: teamName });
 
 export const configNameParam = configName;
 export const deployIdParam = z.uuid('a deploy id (UUID)');
 
-export const listConfigsQuery = z.object({ team: z.string().min(1).optional() });
+export const listConfigsQuery = z.object({ team: teamName.optional() });
 
 export const historyQuery = z.object({
   limit: z.coerce.number().int('an integer').min(1, 'at least 1').max(200, 'at most 200').default(50),

@@ -108,4 +108,12 @@ describe('commit statuses with SLUICE_CATALOGUE_VISIBILITY=installation', () => 
     await waitUntil(async () => (await statuses(svc, token, 'acme/billing')).status === 200, { timeoutMs: 30_000, message: 'team token accepted' });
     assert.deepEqual((await statuses(svc, token, 'acme/billing')).body, { items: [] });
   });
+
+  it('says what a bad ?repo= should be, and answers a wrong method with 405 and Allow', async () => {
+    const bad = await statuses(svc, ADMIN, 'not a repo');
+    assert.deepEqual(bad.body.error.message, 'query.repo: an owner/name repository path, e.g. acme/billing (GitLab: group/subgroup/name)');
+    assert.equal(bad.status, 400);
+    const post = await request(svc.http).post('/api/commit-statuses').expect(405).expect('allow', 'GET, HEAD');
+    assert.equal(post.body.error.code, 'method_not_allowed');
+  });
 });

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { BearerAuthGuard, CATALOGUE_VISIBILITY, catalogueTeamOf, CurrentPrincipal, type CatalogueVisibility, type Principal } from '@sluice/auth';
-import { repoFullName, sha } from '@sluice/contracts';
+import { sha } from '@sluice/contracts';
 import { errorResponse, NotFoundError, ZodValidationPipe, type OpenApiInfo } from '@sluice/platform';
 import { z } from 'zod';
 import { COMMIT_STATUS_STORE, type CommitStatusStore } from '../../application/ports';
@@ -9,8 +9,8 @@ import { PgTeamRepos } from '../postgres/team-repos';
 
 const querySchema = z
   .object({
-    /** `owner/name`; GitLab subgroup paths too. */
-    repo: z.union([repoFullName, z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/, 'an owner/name repository path')]),
+    /** `owner/name`; GitLab subgroup paths too (one rule: a union would answer zod's bare "Invalid input"). */
+    repo: z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/, 'an owner/name repository path, e.g. acme/billing (GitLab: group/subgroup/name)'),
     sha: sha.optional(),
   })
   .strict();

@@ -1,7 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Controller, HttpCode, Inject, Post, Req, Res, UnsupportedMediaTypeException } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiConsumes, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { BadRequestError, createLogger, errorResponse, openApiSchema, UnauthorizedError, type OpenApiInfo } from '@sluice/platform';
+import {
+  BadRequestError,
+  createLogger,
+  errorResponse,
+  isJsonContentType,
+  openApiSchema,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  type OpenApiInfo,
+} from '@sluice/platform';
 import { z } from 'zod';
 import { IngestDelivery } from '../../application/ingest-delivery';
 import { normaliseDelivery } from '../../domain/normalise';
@@ -32,7 +41,6 @@ export const WEBHOOK_BODY_LIMIT = Symbol('WEBHOOK_BODY_LIMIT');
 
 const DELIVERY_ID = /^[A-Za-z0-9-]{1,128}$/;
 const EVENT_NAME = /^[a-z_]{1,64}$/;
-const JSON_TYPE = /^application\/json\s*(;.*)?$/i;
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
@@ -97,8 +105,9 @@ export class GithubWebhookController {
     if (missing.length > 0) throw new BadRequestError(`missing header(s): ${missing.join(', ')}`, { code: 'missing_header' });
     if (!EVENT_NAME.test(event!)) throw new BadRequestError('X-GitHub-Event is not an event name', { code: 'bad_header' });
     if (!DELIVERY_ID.test(deliveryId!)) throw new BadRequestError('X-GitHub-Delivery is not a delivery id', { code: 'bad_header' });
-    if (!JSON_TYPE.test(header(req, 'content-type') ?? '')) {
-      throw new UnsupportedMediaTypeException('webhooks must be sent with content type application/json');
+    if (!isJsonContentType(header(req, 'content-type'))) {
+      // GitHub's other choice, application/x-www-form-urlencoded, is not read.
+      throw new UnsupportedMediaTypeError('webhooks must be sent with content-type: application/json (the webhook setting "Content type")');
     }
 
     // Until the signature is checked the sender is anonymous: what its body holds counts
@@ -150,6 +159,6 @@ function outcomeOf(error: unknown): DeliveryOutcome {
   if (error instanceof UploadBudgetExceededError) return 'busy';
   if (error instanceof UnauthorizedError) return 'bad_signature';
   if (error instanceof BadRequestError) return 'bad_request';
-  if (error instanceof UnsupportedMediaTypeException) return 'unsupported_media_type';
+  if (error instanceof UnsupportedMediaTypeError) return 'unsupported_media_type';
   return 'error';
 }
