@@ -8,3 +8,5 @@ export type { BuildConclusion } from './events/scm';
 export type { CommitStatusPhase } from './events/status';
 export { commitStatusPhase } from './events/status';
 export { teamName, teamPolicySpec, teamPolicySource, labelSelector, clusterKind } from './events/auth';
+export type { DeploySkipCode } from './events/deploy';
+export { deploySkipCode } from './events/deploy';
