@@ -142,6 +142,47 @@ describe('webhook → Kafka → catalogue', () => {
     ]);
   });
 
+  describe('a config added with autodeploy: true is deployed by the push that adds it (issue #16, fault 2)', () => {
+    const requestsOf = async (config: string) =>
+      (await autodeploy.get(EventStore).readStream(`config-${config}`))
+        .filter((e) => e.type === 'deploy.requested' || e.type === 'deploy.queued')
+        .map((e) => e.data as { artifactSha: string | null; configSha: string; cause: string });
+
+    it('artifactless: the push that adds it requests (null, that commit)', async () => {
+      fake.seed.repo({ owner: 'acme', name: 'docs-config', defaultBranch: 'main' });
+      const A = fake.seed.commit('acme/docs-config', { message: 'A', files: { 'README.md': 'configs\n' } });
+      await post(ingestUrl, 'push', JSON.stringify(fake.events.push('acme/docs-config', { before: '0'.repeat(40), after: A })));
+      const B = fake.seed.commit('acme/docs-config', {
+        message: 'add docs',
+        files: { 'deploy/docs/deploy.yaml': 'team: web\nnamespace: web\nautodeploy: true\n', 'deploy/docs/cm.yaml': 'kind: ConfigMap\n' },
+      });
+      await post(ingestUrl, 'push', JSON.stringify(fake.events.push('acme/docs-config', { before: A, after: B })));
+      await waitUntil(async () => (await requestsOf('docs')).length > 0, { timeoutMs: 60_000, intervalMs: 200, message: 'docs deployed by the push that added it' });
+      assert.deepEqual((await requestsOf('docs')).map((d) => [d.artifactSha, d.configSha, d.cause]), [[null, B, 'autodeploy']]);
+    });
+
+    it('artifactful whose tracked branch has a green build: the push that adds it requests (that build, that commit)', async () => {
+      fake.seed.repo({ owner: 'acme', name: 'shop', defaultBranch: 'main' });
+      const S = fake.seed.commit('acme/shop', { message: 'shop', files: { 'main.go': 'package main\n' } });
+      await post(ingestUrl, 'push', JSON.stringify(fake.events.push('acme/shop', { before: '0'.repeat(40), after: S })));
+      await post(ingestUrl, 'workflow_run', JSON.stringify(fake.events.workflowRun('acme/shop', { sha: S, branch: 'main', name: 'ci' })));
+      const buildRecorded = async () =>
+        (await autodeploy.get(EventStore).dataSource.query(`SELECT count(*)::int AS n FROM autodeploy.green_builds WHERE repo = 'acme/shop' AND sha = $1`, [S]))[0].n > 0;
+      await waitUntil(buildRecorded, { timeoutMs: 60_000, intervalMs: 200, message: 'green build of acme/shop known to autodeploy' });
+      fake.seed.repo({ owner: 'acme', name: 'shop-config', defaultBranch: 'main' });
+      const C = fake.seed.commit('acme/shop-config', {
+        message: 'add shop',
+        files: {
+          'deploy/shop/deploy.yaml': 'team: web\nnamespace: web\nartifact:\n  repo: acme/shop\n  image: ghcr.io/acme/shop\n  build: ci\nautodeploy: true\n',
+          'deploy/shop/deployment.yaml': 'kind: Deployment\n',
+        },
+      });
+      await post(ingestUrl, 'push', JSON.stringify(fake.events.push('acme/shop-config', { before: '0'.repeat(40), after: C })));
+      await waitUntil(async () => (await requestsOf('shop')).length > 0, { timeoutMs: 60_000, intervalMs: 200, message: 'shop deployed by the push that added it' });
+      assert.deepEqual((await requestsOf('shop')).map((d) => [d.artifactSha, d.configSha, d.cause]), [[S, C, 'autodeploy']]);
+    });
+  });
+
   describe('a branch head moves only forward', () => {
     const repoName = 'acme/forward';
     let pg: Client;

@@ -124,9 +124,17 @@ export function defineFlow(scenario: () => Scenario, options: FlowOptions = {}):
     assert.equal((await s.api.deploys()).filter((d) => d.artifactSha === shas['s3']).length, 0, 'no deploy of a build while pinned');
     assert.equal(imageOf(await s.deployment()), `ghcr.io/acme/billing:${tagOf(shas['s1']!)}`);
 
-    // Unpinned, the next green build moves it again.
+    const skipped = (await s.api.history()).find((h) => h.type === 'deploy.skipped');
+    assert.ok(skipped?.message?.startsWith('pinned by '), `the skipped build is in the history: ${JSON.stringify(skipped)}`);
+
+    // Unpinned, it moves at once to the newest green build of main (s3), then the next green build moves it again.
     await s.api.post(`/api/configs/billing-api/unpin`, { reason: 'e2e: rollback over' });
     await waitUntil(async () => (await s.api.config()).pin === null, { timeoutMs: 10_000, message: 'config unpinned' });
+    const toS3 = await s.waitForDeployOf(shas['s3']);
+    assert.equal(toS3.cause, 'autodeploy');
+    await s.waitForApplied(shas['s3']);
+    await s.rollOut();
+    await s.waitForPhase(toS3.id, 'succeeded');
     shas['s4'] = await s.pushArtifact('v4');
     const moved = await s.deployBuild(shas['s4']);
     assert.equal(moved.artifactSha, shas['s4']);
@@ -150,6 +158,7 @@ export function defineFlow(scenario: () => Scenario, options: FlowOptions = {}):
       [
         ['undeploy', null, 'succeeded'],
         ['deploy', short(shas['s4']!), 'succeeded'],
+        ['deploy', short(shas['s3']!), 'succeeded'],
         ['deploy', short(shas['s1']!), 'succeeded'],
         ['deploy', short(shas['s2']!), 'succeeded'],
         ['deploy', short(shas['s1']!), 'succeeded'],

@@ -33,6 +33,8 @@ export interface HistoryEntry {
   type: string;
   deployId: string | null;
   actor: string | null;
+  reason: string | null;
+  message: string | null;
 }
 
 export const short = (sha: string) => sha.slice(0, 7);

@@ -121,6 +121,11 @@ describe('autodeploy over Kafka', { timeout: 180_000 }, () => {
     assert.equal((await deploysOf('billing-api')).some((d) => d.artifactSha === S3), false, 'pinned config not redeployed');
 
     await request(h.http).post('/api/configs/billing-api/unpin').set(admin).send({ reason: 'done' }).expect(200);
+    // unpinning moves it at once to the newest green build of main, with the config head
+    const moved = await observed('deploy.requested', 'billing-api', (d) => d.artifactSha === S3);
+    assert.deepEqual([moved.configSha, moved.cause, moved.reason], [sha('5'), 'autodeploy', 'unpinned by admin: done']);
+    await publishOutcome(h.bus, 'deploy.succeeded', { deployId: moved.deployId as string, config: 'billing-api' });
+    await waitUntil(async () => (await eventsOf(h.store, 'config-billing-api')).filter((e) => e.type === 'deploy.succeeded').length === 3, { timeoutMs: 30_000 });
     // S4 pushed; the build of the older S2 finishes after that push: stale, not deployed
     await publishRepo(h.bus, 'repo.branch.updated', 'acme/billing', { repo: 'acme/billing', defaultBranch: 'main', branch: 'main', headSha: S4, previousSha: S3, headCommit: null, forced: false });
     const green = { repo: 'acme/billing', branch: 'main', buildName: 'ci', status: 'completed' as const, conclusion: 'success' as const, url: null };
@@ -130,7 +135,7 @@ describe('autodeploy over Kafka', { timeout: 180_000 }, () => {
     assert.equal((await deploysOf('billing-api')).some((d) => d.artifactSha === S2), false, 'stale build not deployed');
     assert.equal(next.configSha, sha('5'), 'configSha = head of the config repository default branch');
     await publishOutcome(h.bus, 'deploy.succeeded', { deployId: next.deployId as string, config: 'billing-api' });
-    await waitUntil(async () => (await eventsOf(h.store, 'config-billing-api')).filter((e) => e.type === 'deploy.succeeded').length === 3, { timeoutMs: 30_000 });
+    await waitUntil(async () => (await eventsOf(h.store, 'config-billing-api')).filter((e) => e.type === 'deploy.succeeded').length === 4, { timeoutMs: 30_000 });
   });
 
   it('re-apply of an older deploy recreates its exact pair', async () => {
@@ -141,7 +146,7 @@ describe('autodeploy over Kafka', { timeout: 180_000 }, () => {
     assert.equal(reapplied.cause, 'reapply');
     assert.equal(reapplied.reappliedFrom, firstDeploy);
     await publishOutcome(h.bus, 'deploy.succeeded', { deployId: res.body.deployId as string, config: 'billing-api' });
-    await waitUntil(async () => (await eventsOf(h.store, 'config-billing-api')).filter((e) => e.type === 'deploy.succeeded').length === 4, { timeoutMs: 30_000 });
+    await waitUntil(async () => (await eventsOf(h.store, 'config-billing-api')).filter((e) => e.type === 'deploy.succeeded').length === 5, { timeoutMs: 30_000 });
   });
 
   it('two deploy requests at the same instant: one in flight, the other queued or superseded, none lost', async () => {

@@ -12,3 +12,5 @@ export { commitStatusPhase } from './events/status';
 export { teamName, teamPolicySpec, teamPolicySource, labelSelector, clusterKind } from './events/auth';
 export * from './streams';
 export { imageTag } from './image-tag';
+export type { DeploySkipCode } from './events/deploy';
+export { deploySkipCode } from './events/deploy';

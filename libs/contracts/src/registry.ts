@@ -61,6 +61,7 @@ export const eventDefinitions = {
   'config.unpinned': defineEvent({ topic: Topics.deploy, versions: [deploy.configUnpinnedV1] }),
   'deploy.requested': defineEvent({ topic: Topics.deploy, versions: [deploy.deployRequestedV1] }),
   'deploy.rejected': defineEvent({ topic: Topics.deploy, versions: [deploy.deployRequestRejectedV1] }),
+  'deploy.skipped': defineEvent({ topic: Topics.deploy, versions: [deploy.deploySkippedV1] }),
   'deploy.queued': defineEvent({ topic: Topics.deploy, versions: [deploy.deployQueuedV1] }),
   'undeploy.requested': defineEvent({ topic: Topics.deploy, versions: [deploy.undeployRequestedV1] }),
   'deploy.superseded': defineEvent({ topic: Topics.deploy, versions: [deploy.deploySupersededV1] }),

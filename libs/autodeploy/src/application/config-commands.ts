@@ -84,7 +84,8 @@ export class ConfigCommands {
       for (const e of decision.events) {
         recordedEvents.inc({ type: e.type });
         const deployId = (e.data as { deployId?: string }).deployId;
-        this.log.info({ stream: configStream(name), type: e.type, ...(deployId ? { deployId } : {}), command: command.type }, 'recorded');
+        const skipped = e.type === 'deploy.skipped' ? { code: e.data.code, message: e.data.message } : {};
+        this.log.info({ stream: configStream(name), type: e.type, ...(deployId ? { deployId } : {}), ...skipped, command: command.type }, 'recorded');
       }
     }
     if (decision.skipped) this.log.debug({ stream: configStream(name), command: command.type, skipped: decision.skipped }, 'nothing to record');

@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { ALL_KNOWN, type CommitFacts, type Decision } from '../domain/decide';
 import { ConfigNotFoundError, DeployNotFoundError, ForbiddenTeamError, type DomainError } from '../domain/errors';
 import type { ConfigState, StatePair } from '../domain/state';
+import { AutodeployCatchUp } from './catch-up';
 import type { ConfigCommands } from './config-commands';
 import type { Actor, RepoKnowledge } from './ports';
 import type { ReadModels } from './read-models';
@@ -28,11 +29,15 @@ export function assertMayActOn(actor: Actor, team: string): void {
 
 /** The use cases behind the deploy API: deploy, re-apply, undeploy, pin, unpin. Every decision records who and why. */
 export class DeployService {
+  private readonly catchUp: AutodeployCatchUp;
+
   constructor(
     private readonly commands: ConfigCommands,
     private readonly knowledge: RepoKnowledge,
     private readonly reads: ReadModels,
-  ) {}
+  ) {
+    this.catchUp = new AutodeployCatchUp(commands, knowledge);
+  }
 
   /** A manual deploy of (artifactSha, configSha); (null, null) undeploys. Pins the config. */
   async deploy(actor: Actor, input: { config: string; pair: StatePair; reason: string }): Promise<DeployAccepted> {
@@ -94,12 +99,21 @@ export class DeployService {
     return this.deploy(actor, { config, pair: { artifactSha: null, configSha: null }, reason });
   }
 
+  /**
+   * Pins or unpins. An unpin hands the config back to autodeploy at once: it moves to the
+   * newest green build of its tracked branch with the config repository's head (artifactful)
+   * or to the head of its tracked branch (artifactless), unless it is there already — or
+   * records why it does not (`deploy.skipped`, e.g. autodeploy is off).
+   */
   async pin(actor: Actor, config: string, reason: string, pinned: boolean): Promise<void> {
     const decision = await this.commands.execute(config, (state) => {
       this.authorize(actor, config, state);
       return { type: pinned ? 'Pin' : 'Unpin', by: actor.subject, reason };
     });
     if (decision.error) throw new CommandRefused(decision.error);
+    if (pinned || !decision.events.some((e) => e.type === 'config.unpinned')) return;
+    const why = reason ? `: ${reason}` : '';
+    await this.catchUp.run(config, { reason: `unpinned by ${actor.subject}${why}`, catalogueSha: null });
   }
 
   private authorize(actor: Actor, config: string, state: ConfigState): void {

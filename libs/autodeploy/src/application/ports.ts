@@ -18,13 +18,25 @@ export interface RepoKnowledge {
   branchHead(m: EntityManager, repo: string, branch: string): Promise<string | null>;
   /** Head of the repository's default branch, null when not known yet. */
   defaultBranchHead(m: EntityManager, repo: string): Promise<string | null>;
+  /**
+   * Head of the default branch of config repository `repo`, or `catalogueSha` (the commit a
+   * config was just read at) when that is newer: its push has not been seen yet. Null when
+   * neither is known.
+   */
+  configRepoHead(m: EntityManager, repo: string, catalogueSha: string | null): Promise<string | null>;
+  /** Head of `branch` of `repo`; for the default branch as `configRepoHead` tells it. */
+  trackedHead(m: EntityManager, repo: string, branch: string, catalogueSha: string | null): Promise<string | null>;
+  /** A successful build of the head of `branch` (or of a branch whose head is not known): what rule 2 deploys. */
+  recordGreenBuild(m: EntityManager, input: { repo: string; branch: string; buildName: string; sha: string }): Promise<void>;
+  /** The commit of the newest green build recorded by `recordGreenBuild` (of `buildName`, or of any build when null). */
+  latestGreenBuild(m: EntityManager, repo: string, branch: string, buildName: string | null): Promise<string | null>;
 
   upsertRoute(m: EntityManager, root: DeployConfigRoot): Promise<void>;
   markRouteRemoved(m: EntityManager, name: string): Promise<void>;
-  /** Artifactless configs with autodeploy that track `branch` of config repository `repo` (rule 1). */
+  /** Artifactless configs that track `branch` of config repository `repo` (rule 1; autodeploy on or off: the decider says why it skips). */
   configsForPush(m: EntityManager, repo: string, branch: string): Promise<string[]>;
-  /** Artifactful configs with autodeploy whose artifact repo is `repo`, tracking `branch`, built by `buildName` — `artifact.build` compared without ASCII case (rule 2). */
-  configsForBuild(m: EntityManager, repo: string, branch: string, buildName: string): Promise<Array<{ name: string; configRepo: string }>>;
+  /** Artifactful configs whose artifact repo is `repo`, built by `buildName` (`artifact.build` compared without ASCII case), on any tracked branch, autodeploy on or off (rule 2). */
+  configsForBuild(m: EntityManager, repo: string, buildName: string): Promise<Array<{ name: string; configRepo: string; trackBranch: string }>>;
 }
 
 export const REPO_KNOWLEDGE = Symbol('REPO_KNOWLEDGE');

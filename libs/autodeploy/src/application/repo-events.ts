@@ -2,12 +2,14 @@ import type { SluiceEvent, SluiceEventOf } from '@sluice/contracts';
 import { createLogger } from '@sluice/platform';
 import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
+import type { AutodeployObstacle, ConfigCommand } from '../domain/decide';
 import { shortSha } from '../domain/image-tag';
+import { AUTODEPLOY_ACTOR, AutodeployCatchUp } from './catch-up';
 import type { ConfigCommands } from './config-commands';
 import { staleBuildsSkipped } from './metrics';
 import type { RepoKnowledge } from './ports';
 
-export const AUTODEPLOY_ACTOR = 'autodeploy';
+export { AUTODEPLOY_ACTOR } from './catch-up';
 
 /** The `sluice.repo.v1` types autodeploy consumes. */
 export const REPO_EVENT_TYPES = [
@@ -23,16 +25,22 @@ export const REPO_EVENT_TYPES = [
  * Keeps autodeploy's view of the repositories and applies the autodeploy rules of §1:
  * (1) a push to the tracked branch of an artifactless config's repository requests
  * (null, head); (2) a successful build of the tracked branch of `artifact.repo` requests
- * (S, head of the config repository's default branch); (5) a removed config is
- * undeployed. Runs inside the consumer's inbox transaction.
+ * (S, head of the config repository's default branch); a config discovered or changed with
+ * `autodeploy: true` is moved to what (1) and (2) would have run, whichever order its
+ * discovery and the push arrive in; (5) a removed config is undeployed. Every config a
+ * push or a green build concerns gets a decision: a deploy, or `deploy.skipped` with why.
+ * Runs inside the consumer's inbox transaction.
  */
 export class RepoEventsHandler {
   private readonly log = createLogger('autodeploy.repo-events');
+  private readonly catchUp: AutodeployCatchUp;
 
   constructor(
     private readonly commands: ConfigCommands,
     private readonly knowledge: RepoKnowledge,
-  ) {}
+  ) {
+    this.catchUp = new AutodeployCatchUp(commands, knowledge);
+  }
 
   async handle(event: SluiceEvent, m: EntityManager): Promise<void> {
     switch (event.type) {
@@ -56,9 +64,9 @@ export class RepoEventsHandler {
     const { repo, branch, headSha } = event.data;
     await this.knowledge.recordBranchHead(m, { ...event.data, at: event.occurredAt });
     for (const name of await this.knowledge.configsForPush(m, repo, branch)) {
-      await this.commands.execute(
+      await this.decide(
         name,
-        () => ({
+        {
           type: 'RequestDeploy',
           deployId: uuidv7(),
           pair: { artifactSha: null, configSha: headSha },
@@ -67,8 +75,9 @@ export class RepoEventsHandler {
           reason: `push to ${branch} of ${repo} (${shortSha(headSha)})`,
           reappliedFrom: null,
           facts: { artifactShaKnown: true, configShaKnown: true, artifactBranch: null },
-        }),
-        { manager: m, causationId: event.id },
+        },
+        m,
+        event.id,
       );
     }
   }
@@ -77,40 +86,45 @@ export class RepoEventsHandler {
     const { repo, sha, branch, buildName, status, conclusion } = event.data;
     await this.knowledge.recordCommit(m, repo, sha, branch);
     if (status !== 'completed' || conclusion !== 'success' || branch === null) return;
-    const configs = await this.knowledge.configsForBuild(m, repo, branch, buildName);
-    if (configs.length === 0) return;
     // Builds finish out of order: a build of a commit the branch has moved past (or a re-run
-    // of an old one) must not roll the config back. Unknown head: trust the build.
+    // of an old one) must not roll a config back. Unknown head: trust the build.
     const head = await this.knowledge.branchHead(m, repo, branch);
-    if (head !== null && head !== sha) {
+    const stale = head !== null && head !== sha;
+    // Kept even when no config tracks the branch yet: a config added later deploys it.
+    if (!stale) await this.knowledge.recordGreenBuild(m, { repo, branch, buildName, sha });
+    const configs = await this.knowledge.configsForBuild(m, repo, buildName);
+    if (configs.length === 0) return;
+    const reason = `build ${buildName} of ${repo}@${shortSha(sha)} on ${branch} succeeded`;
+    if (stale && configs.some((c) => c.trackBranch === branch)) {
       staleBuildsSkipped.inc();
       this.log.info({ repo, branch, sha, head, configs: configs.map((c) => c.name) }, 'build of a commit that is no longer the branch head: not deployed');
-      return;
     }
     for (const config of configs) {
-      const configHead = await this.knowledge.defaultBranchHead(m, config.configRepo);
-      const reason = `build ${buildName} of ${repo}@${shortSha(sha)} on ${branch} succeeded`;
-      await this.commands.execute(
+      const obstacle: AutodeployObstacle | undefined =
+        config.trackBranch !== branch
+          ? { code: 'other-branch', message: `${config.name} tracks ${config.trackBranch}, not ${branch}` }
+          : stale
+            ? { code: 'stale-build', message: `${branch} of ${repo} is at ${shortSha(head)} now: a build of an older commit is not deployed (autodeploy never rolls back)` }
+            : undefined;
+      const configHead = obstacle ? null : await this.knowledge.defaultBranchHead(m, config.configRepo);
+      const request: ConfigCommand = {
+        type: 'RequestDeploy',
+        deployId: uuidv7(),
+        pair: { artifactSha: sha, configSha: configHead },
+        cause: 'autodeploy',
+        requestedBy: AUTODEPLOY_ACTOR,
+        reason,
+        reappliedFrom: null,
+        facts: { artifactShaKnown: true, configShaKnown: true, artifactBranch: branch },
+        ...(obstacle ? { obstacle } : {}),
+      };
+      await this.decide(
         config.name,
-        () =>
-          configHead === null
-            ? {
-                type: 'RejectAutodeploy',
-                pair: { artifactSha: sha, configSha: null },
-                reason,
-                message: `the head of the default branch of ${config.configRepo} is not known yet`,
-              }
-            : {
-                type: 'RequestDeploy',
-                deployId: uuidv7(),
-                pair: { artifactSha: sha, configSha: configHead },
-                cause: 'autodeploy',
-                requestedBy: AUTODEPLOY_ACTOR,
-                reason,
-                reappliedFrom: null,
-                facts: { artifactShaKnown: true, configShaKnown: true, artifactBranch: branch },
-              },
-        { manager: m, causationId: event.id },
+        !obstacle && configHead === null
+          ? { type: 'RejectAutodeploy', pair: request.pair, reason, message: `the head of the default branch of ${config.configRepo} is not known yet` }
+          : request,
+        m,
+        event.id,
       );
     }
   }
@@ -126,7 +140,13 @@ export class RepoEventsHandler {
       this.log.warn({ config: root.name, err: decision.error.message }, 'config not registered');
       return;
     }
-    if (decision.events.some((e) => e.type === 'config.registered')) await this.knowledge.upsertRoute(m, root);
+    if (!decision.events.some((e) => e.type === 'config.registered')) return;
+    await this.knowledge.upsertRoute(m, root);
+    // The push that added or changed the config may have been handled before the config was
+    // known (repo-sync sends the push first), or may come after: deploy it now either way.
+    if (!root.autodeploy) return;
+    const what = event.type === 'repo.config.discovered' ? 'discovered' : 'changed';
+    await this.catchUp.run(root.name, { reason: `config ${what} in ${root.configRepo} at ${shortSha(configSha)}`, catalogueSha: configSha }, { manager: m, causationId: event.id });
   }
 
   private async onConfigRemoved(event: SluiceEventOf<'repo.config.removed'>, m: EntityManager): Promise<void> {
@@ -137,5 +157,9 @@ export class RepoEventsHandler {
       causationId: event.id,
     });
     if (decision.events.some((e) => e.type === 'config.removed')) await this.knowledge.markRouteRemoved(m, name);
+  }
+
+  private decide(name: string, command: ConfigCommand, m: EntityManager, causationId: string) {
+    return this.commands.execute(name, () => command, { manager: m, causationId });
   }
 }

@@ -11,6 +11,7 @@ export const CONFIG_EVENT_TYPES = [
   'undeploy.requested',
   'deploy.superseded',
   'deploy.rejected',
+  'deploy.skipped',
   'deploy.started',
   'deploy.applied',
   'deploy.succeeded',

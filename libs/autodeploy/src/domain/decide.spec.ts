@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DeployConfigRoot } from '@sluice/contracts';
+import type { DeployConfigRoot, DeploySkipCode } from '@sluice/contracts';
 import type { ConfigEvent } from './config-events';
 import { ALL_KNOWN, decide, type CommitFacts, type ConfigCommand, type Decision } from './decide';
 import { fold, type DeployTarget } from './state';
@@ -95,6 +95,10 @@ function given(...history: ConfigEvent[]) {
 const rejected = (artifactSha: string | null, configSha: string | null, message: string): ConfigEvent => ({
   type: 'deploy.rejected',
   data: { config: NAME, artifactSha, configSha, cause: 'manual', requestedBy: 'team:payments', reason: 'rollback', message },
+});
+const skippedEvent = (artifactSha: string | null, configSha: string | null, code: DeploySkipCode, message: string): ConfigEvent => ({
+  type: 'deploy.skipped',
+  data: { config: NAME, artifactSha, configSha, cause: 'autodeploy', requestedBy: 'autodeploy', reason: 'build', code, message },
 });
 const pinned: ConfigEvent = { type: 'config.pinned', data: { config: NAME, by: 'team:payments', reason: `manual deploy ${D(1)}: rollback` } };
 
@@ -226,10 +230,41 @@ describe('decide: autodeploy and pins (rules 1, 2, 4)', () => {
       .then([requested(target(D(1), S1, C1, { cause: 'manual', requestedBy: 'team:payments', reason: 'rollback' }))], D(1));
   });
 
-  it('autodeploy leaves a pinned config alone', () => {
-    const { decision } = given(registered(), pinned).when(request(D(2), S2, C1));
+  it('autodeploy leaves a pinned config alone and says so (deploy.skipped, pinned)', () => {
+    given(registered(), pinned)
+      .when(request(D(2), S2, C1))
+      .then([skippedEvent(S2, C1, 'pinned', `pinned by team:payments: manual deploy ${D(1)}: rollback; unpin to let autodeploy move it`)], null);
+  });
+
+  it('records why a stale build, or a build of another branch, is not deployed', () => {
+    const stale = { code: 'stale-build', message: 'main of acme/billing is at 3333333… now' } as const;
+    given(registered()).when(request(D(2), S2, null, { obstacle: stale })).then([skippedEvent(S2, null, 'stale-build', stale.message)], null);
+    const other = { code: 'other-branch', message: 'billing-api tracks main, not feature/x' } as const;
+    given(registered(), pinned).when(request(D(2), S2, null, { obstacle: other })).then([skippedEvent(S2, null, 'other-branch', other.message)], null);
+  });
+
+  it('records nothing for a build of another branch when the config does not autodeploy (it concerns nothing the config tracks)', () => {
+    const { decision } = given(registered({ ...artifactful, autodeploy: false })).when(
+      request(D(2), S2, null, { obstacle: { code: 'other-branch', message: 'billing-api tracks main, not feature/x' } }),
+    );
     assert.deepEqual(decision.events, []);
-    assert.equal(decision.skipped, 'pinned');
+    assert.equal(decision.error, null);
+  });
+
+  it('an obstacle is recorded before the pair is checked (no green build: no artifact to pair)', () => {
+    const none = { code: 'no-green-build', message: 'no successful build ci of acme/billing on main is known yet' } as const;
+    given(registered()).when(request(D(1), null, C1, { obstacle: none })).then([skippedEvent(null, C1, 'no-green-build', none.message)], null);
+  });
+
+  it('a team policy that refuses the namespace is a rejection, even for a pinned config', () => {
+    given(registered(), pinned)
+      .when(request(D(2), S2, C1, { placement: { allowed: false, reason: 'NamespaceNotAllowed', message: 'payments may not deploy into web' } }))
+      .thenRefused('forbidden', /./, [
+        {
+          type: 'deploy.rejected',
+          data: { config: NAME, artifactSha: S2, configSha: C1, cause: 'autodeploy', requestedBy: 'autodeploy', reason: 'build', message: 'NamespaceNotAllowed: payments may not deploy into web' },
+        },
+      ]);
   });
 
   it('autodeploy runs again once the config is unpinned', () => {
@@ -238,10 +273,16 @@ describe('decide: autodeploy and pins (rules 1, 2, 4)', () => {
       .then([requested(target(D(2), S2, C1))], D(2));
   });
 
-  it('autodeploy does nothing for a config with autodeploy: false', () => {
-    const { decision } = given(registered({ ...artifactful, autodeploy: false })).when(request(D(1), S1, C1));
-    assert.deepEqual(decision.events, []);
-    assert.equal(decision.skipped, 'autodeploy is off');
+  it('autodeploy deploys nothing for a config with autodeploy: false and says so', () => {
+    given(registered({ ...artifactful, autodeploy: false }))
+      .when(request(D(1), S1, C1))
+      .then([skippedEvent(S1, C1, 'autodeploy-off', 'autodeploy is off: deploy/billing-api/deploy.yaml at c1c1c1c… says autodeploy: false')], null);
+  });
+
+  it('a manual deploy of a config with autodeploy: false is not a skip', () => {
+    given(registered({ ...artifactful, autodeploy: false }))
+      .when(manual(D(1), S1, C1))
+      .then([pinned, requested(target(D(1), S1, C1, { cause: 'manual', requestedBy: 'team:payments', reason: 'rollback' }))], D(1));
   });
 
   it('autodeploy never pins', () => {

@@ -1,4 +1,4 @@
-import { imageTag, type DeployCause, type DeployConfigRoot } from '@sluice/contracts';
+import { imageTag, type DeployCause, type DeployConfigRoot, type DeploySkipCode } from '@sluice/contracts';
 import type { ConfigEvent, OutcomeEvent } from './config-events';
 import {
   ConfigNameTakenError,
@@ -31,6 +31,18 @@ export const ALL_KNOWN: CommitFacts = { artifactShaKnown: true, configShaKnown: 
 
 export type RequestCause = Exclude<DeployCause, 'undeploy'>;
 
+/**
+ * Why autodeploy cannot deploy what triggered it, as the application found it (the build is
+ * stale, ran on another branch, nothing green is known…). The decider records it as
+ * `deploy.skipped` — unless the config does not autodeploy and the trigger did not concern
+ * what it tracks (`other-branch`): then nothing is recorded, so feature-branch builds do not
+ * fill the history of configs that never deploy them.
+ */
+export interface AutodeployObstacle {
+  readonly code: Exclude<DeploySkipCode, 'pinned' | 'autodeploy-off'>;
+  readonly message: string;
+}
+
 export type ConfigCommand =
   | { readonly type: 'RegisterConfig'; readonly root: DeployConfigRoot; readonly configSha: string }
   | { readonly type: 'RemoveConfig'; readonly configRepo: string; readonly configSha: string; readonly deployId: string }
@@ -48,6 +60,8 @@ export type ConfigCommand =
       readonly imageTag?: string | null;
       /** The team policy's verdict on the config's namespace and repository (absent for an undeploy, which is always allowed). */
       readonly placement?: PlacementVerdict;
+      /** Autodeploy only: what stops it from deploying `pair` (recorded as `deploy.skipped`). */
+      readonly obstacle?: AutodeployObstacle;
     }
   | { readonly type: 'RejectAutodeploy'; readonly pair: StatePair; readonly reason: string; readonly message: string }
   | { readonly type: 'Pin'; readonly by: string; readonly reason: string }
@@ -180,6 +194,26 @@ function requestDeploy(command: Extract<ConfigCommand, { type: 'RequestDeploy' }
     data: { config: name, ...pair, cause: command.cause, requestedBy: command.requestedBy, reason: command.reason, message },
   });
 
+  // Rules 1, 2 and 4: whatever autodeploy does not deploy, it says why (deploy.skipped).
+  const skipped = (code: DeploySkipCode, message: string): Decision => ({
+    events: [
+      {
+        type: 'deploy.skipped',
+        data: { config: name, ...pair, cause: command.cause, requestedBy: command.requestedBy, reason: command.reason, code, message },
+      },
+    ],
+    deployId: null,
+    error: null,
+    skipped: code,
+  });
+  if (command.cause === 'autodeploy') {
+    if (!root.autodeploy) {
+      if (command.obstacle?.code === 'other-branch') return skip('autodeploy is off');
+      return skipped('autodeploy-off', `autodeploy is off: ${root.path}/deploy.yaml at ${shortSha(state.rootSha)} says autodeploy: false`);
+    }
+    if (command.obstacle) return skipped(command.obstacle.code, command.obstacle.message);
+  }
+
   const pairError = statePairError(name, root, pair);
   if (pairError) return refuse(new InvalidStatePairError(pairError), [rejected(pairError)]);
   // Checked before the pin: a config outside its team's policy is never deployed, by anyone.
@@ -196,9 +230,9 @@ function requestDeploy(command: Extract<ConfigCommand, { type: 'RequestDeploy' }
   }
 
   // Rule 4: autodeploy leaves a pinned config alone; only people pin.
-  if (command.cause === 'autodeploy') {
-    if (!root.autodeploy) return skip('autodeploy is off');
-    if (state.pin) return skip('pinned');
+  if (command.cause === 'autodeploy' && state.pin) {
+    const why = state.pin.reason ? `: ${state.pin.reason}` : '';
+    return skipped('pinned', `pinned by ${state.pin.by}${why}; unpin to let autodeploy move it`);
   }
   const pinEvents: ConfigEvent[] =
     command.cause !== 'autodeploy' && !state.pin

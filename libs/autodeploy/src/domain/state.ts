@@ -122,6 +122,7 @@ export function evolve(state: ConfigState, event: ConfigEvent): ConfigState {
       return next.queued === event.data.deployId ? { ...next, queued: null } : next;
     }
     case 'deploy.rejected':
+    case 'deploy.skipped':
       return state;
     case 'deploy.started':
       return withDeploy(state, event.data.deployId, (d) => ({ ...d, phase: 'applying', lastOutcome: event.type }));

@@ -76,6 +76,25 @@ export const deployRequestRejectedV1 = z.object({
   message: z.string().optional(),
 });
 
+/**
+ * Why autodeploy did not deploy what would otherwise have deployed the config:
+ * `pinned` (a person pinned it), `autodeploy-off` (a build or push of what it tracks, but
+ * `autodeploy: false`), `stale-build` (a build of a commit that is no longer the head of the
+ * tracked branch), `other-branch` (a green build of its build on a branch it does not track),
+ * `no-green-build` (nothing green to deploy yet), `unknown-head` (the tracked branch's head
+ * is not known yet).
+ */
+export const deploySkipCode = z.enum(['pinned', 'autodeploy-off', 'stale-build', 'other-branch', 'no-green-build', 'unknown-head']);
+export type DeploySkipCode = z.infer<typeof deploySkipCode>;
+
+/**
+ * A decision of autodeploy not to deploy (ARCHITECTURE §1 rules 1, 2 and 4): the pair it
+ * would have requested (null where it does not know one), what triggered it (`reason`) and
+ * why nothing was requested (`code`, `message`). Recorded only for configs the trigger
+ * concerns (their artifact repository's build, their config repository's push).
+ */
+export const deploySkippedV1 = deployRequestRejectedV1.extend({ code: deploySkipCode, message: z.string() });
+
 /** The config as autodeploy knows it (from discovery), recorded in its stream. */
 export const configRegisteredV1 = z.object({
   config: configName,

@@ -10,7 +10,7 @@ const stored = (type: string): StoredEvent =>
 
 describe('autodeployTopicFor (what the outbox relay publishes)', () => {
   it('publishes decisions on sluice.deploy.v1', () => {
-    for (const type of ['deploy.requested', 'deploy.queued', 'undeploy.requested', 'deploy.superseded', 'deploy.rejected', 'config.registered', 'config.removed', 'config.pinned', 'config.unpinned']) {
+    for (const type of ['deploy.requested', 'deploy.skipped', 'deploy.queued', 'undeploy.requested', 'deploy.superseded', 'deploy.rejected', 'config.registered', 'config.removed', 'config.pinned', 'config.unpinned']) {
       assert.equal(autodeployTopicFor(stored(type)), Topics.deploy, type);
     }
   });

@@ -175,4 +175,29 @@ export class AnnounceTeamTokens1764000000000 implements MigrationInterface {
   }
 }
 
-export const autodeployMigrations = [AutodeployInit1732400000000, AnnounceTeamTokens1764000000000, ...teamPolicyMigrations];
+/**
+ * The successful builds rule 2 would deploy (not stale), so that a config discovered, changed
+ * or unpinned later is moved to the newest of its tracked branch without waiting for the next build.
+ */
+export class AutodeployGreenBuilds1766100000000 implements MigrationInterface {
+  name = 'AutodeployGreenBuilds1766100000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    const s = `"${AUTODEPLOY_SCHEMA}"`;
+    await q.query(`
+      CREATE TABLE ${s}.green_builds (
+        seq        bigserial PRIMARY KEY,
+        repo       text NOT NULL,
+        branch     text NOT NULL,
+        build_name text NOT NULL,
+        sha        text NOT NULL
+      )`);
+    await q.query(`CREATE INDEX green_builds_branch ON ${s}.green_builds (repo, branch, seq DESC)`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE "${AUTODEPLOY_SCHEMA}".green_builds`);
+  }
+}
+
+export const autodeployMigrations = [AutodeployInit1732400000000, AnnounceTeamTokens1764000000000, ...teamPolicyMigrations, AutodeployGreenBuilds1766100000000];

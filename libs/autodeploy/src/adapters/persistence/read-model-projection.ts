@@ -134,6 +134,7 @@ async function apply(m: EntityManager, name: string, event: ConfigEvent, stored:
       await m.query(`UPDATE autodeploy.configs SET queued_deploy_id = NULL WHERE name = $1 AND queued_deploy_id = $2`, [name, event.data.deployId]);
       return touch();
     case 'deploy.rejected':
+    case 'deploy.skipped':
       return touch();
     case 'deploy.started':
       await m.query(`UPDATE autodeploy.deploys SET phase = 'applying', started_at = $2, updated_at = $2 WHERE id = $1`, [event.data.deployId, at]);

@@ -1,4 +1,4 @@
-import { buildMatches, type DeployConfigRoot } from '@sluice/contracts';
+import { buildKeySql, buildMatches, type DeployConfigRoot } from '@sluice/contracts';
 import type { EntityManager } from 'typeorm';
 import type { RepoKnowledge } from '../../application/ports';
 
@@ -77,6 +77,44 @@ export class TypeOrmRepoKnowledge implements RepoKnowledge {
     return seen?.sha ?? null;
   }
 
+  async configRepoHead(m: EntityManager, repo: string, catalogueSha: string | null): Promise<string | null> {
+    const head = await this.defaultBranchHead(m, repo);
+    if (catalogueSha === null || head === null || head === catalogueSha) return head ?? catalogueSha;
+    // Seen on the default branch before (as a head or a previous head): the head moved past it.
+    // Never seen there: the push that made it the head has not arrived yet, so it is newer.
+    const seen: unknown[] = await m.query(
+      `SELECT 1 FROM autodeploy.known_commits k JOIN autodeploy.repos r ON r.repo = k.repo AND r.default_branch = k.branch
+        WHERE k.repo = $1 AND k.sha = $2 LIMIT 1`,
+      [repo, catalogueSha],
+    );
+    return seen.length > 0 ? head : catalogueSha;
+  }
+
+  async trackedHead(m: EntityManager, repo: string, branch: string, catalogueSha: string | null): Promise<string | null> {
+    const [known]: Array<{ default_branch: string }> = await m.query(`SELECT default_branch FROM autodeploy.repos WHERE repo = $1`, [repo]);
+    // With no push seen, the only branch known is the one the catalogue is read from: the default.
+    if (!known || known.default_branch === branch) return this.configRepoHead(m, repo, catalogueSha);
+    return this.branchHead(m, repo, branch);
+  }
+
+  async recordGreenBuild(m: EntityManager, input: { repo: string; branch: string; buildName: string; sha: string }): Promise<void> {
+    await m.query(`INSERT INTO autodeploy.green_builds (repo, branch, build_name, sha) VALUES ($1, $2, $3, $4)`, [
+      input.repo,
+      input.branch,
+      input.buildName,
+      input.sha,
+    ]);
+  }
+
+  async latestGreenBuild(m: EntityManager, repo: string, branch: string, buildName: string | null): Promise<string | null> {
+    const [row]: Array<{ sha: string }> = await m.query(
+      // artifact.build names a build without ASCII case (buildMatches; the same fold in SQL).
+      `SELECT sha FROM autodeploy.green_builds WHERE repo = $1 AND branch = $2 AND ($3::text IS NULL OR ${buildKeySql('build_name')} = ${buildKeySql('$3')}) ORDER BY seq DESC LIMIT 1`,
+      [repo, branch, buildName],
+    );
+    return row?.sha ?? null;
+  }
+
   async upsertRoute(m: EntityManager, root: DeployConfigRoot): Promise<void> {
     await m.query(
       `INSERT INTO autodeploy.config_routes (name, config_repo, artifact_repo, artifact_build, track_branch, autodeploy, removed)
@@ -94,19 +132,19 @@ export class TypeOrmRepoKnowledge implements RepoKnowledge {
   async configsForPush(m: EntityManager, repo: string, branch: string): Promise<string[]> {
     const rows: Array<{ name: string }> = await m.query(
       `SELECT name FROM autodeploy.config_routes
-        WHERE config_repo = $1 AND track_branch = $2 AND artifact_repo IS NULL AND autodeploy AND NOT removed ORDER BY name`,
+        WHERE config_repo = $1 AND track_branch = $2 AND artifact_repo IS NULL AND NOT removed ORDER BY name`,
       [repo, branch],
     );
     return rows.map((r) => r.name);
   }
 
-  async configsForBuild(m: EntityManager, repo: string, branch: string, buildName: string): Promise<Array<{ name: string; configRepo: string }>> {
-    const rows: Array<{ name: string; config_repo: string; artifact_build: string | null }> = await m.query(
-      `SELECT name, config_repo, artifact_build FROM autodeploy.config_routes
-        WHERE artifact_repo = $1 AND track_branch = $2 AND autodeploy AND NOT removed ORDER BY name`,
-      [repo, branch],
+  async configsForBuild(m: EntityManager, repo: string, buildName: string): Promise<Array<{ name: string; configRepo: string; trackBranch: string }>> {
+    const rows: Array<{ name: string; config_repo: string; track_branch: string; artifact_build: string | null }> = await m.query(
+      `SELECT name, config_repo, track_branch, artifact_build FROM autodeploy.config_routes
+        WHERE artifact_repo = $1 AND NOT removed ORDER BY name`,
+      [repo],
     );
     // One build identity for every service (buildMatches: the name without ASCII case).
-    return rows.filter((r) => buildMatches(r.artifact_build, buildName)).map((r) => ({ name: r.name, configRepo: r.config_repo }));
+    return rows.filter((r) => buildMatches(r.artifact_build, buildName)).map((r) => ({ name: r.name, configRepo: r.config_repo, trackBranch: r.track_branch }));
   }
 }
