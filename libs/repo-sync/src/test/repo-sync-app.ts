@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { CatalogueVisibility } from '@sluice/auth';
-import { newEvent, Topics, type EventData, type EventEnvelope, type EventType } from '@sluice/contracts';
+import { newEvent, Topics, type EventData, type EventEnvelope, type EventType, type RepoRef } from '@sluice/contracts';
 import { EventStoreModule, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import type { FakeGitHub } from '@sluice/fake-scm';
 import { MESSAGE_BUS, MessagingModule, type MessageBus } from '@sluice/messaging';
@@ -95,5 +95,25 @@ export async function startRepoSync(fake: FakeGitHub, options: { db?: TestDataba
       await app.close();
       if (!options.db) await db.drop();
     },
+  };
+}
+
+/** The `scm.push.received` of a push creating `branch` at `sha` (one commit), as webhook-ingest normalises it. */
+export function branchCreatedPush(repo: RepoRef, branch: string, sha: string): EventData<'scm.push.received'> {
+  const commit = { sha, message: `head of ${branch}`, authorName: 'Ada', authorEmail: 'ada@example.com', timestamp: '2026-01-01T00:00:00Z' };
+  return {
+    deliveryId: `create-${branch}-${sha.slice(0, 7)}`,
+    repo,
+    ref: `refs/heads/${branch}`,
+    refType: 'branch',
+    name: branch,
+    before: '0'.repeat(40),
+    after: sha,
+    created: true,
+    deleted: false,
+    forced: false,
+    headCommit: commit,
+    commits: [commit],
+    pusher: 'ada',
   };
 }

@@ -4,9 +4,7 @@ import type { RepoRef } from '@sluice/contracts';
 import { FakeGitHub } from '@sluice/fake-scm';
 import { announceTeamPolicy } from '@sluice/team-policy/testing';
 import { waitUntil } from '@sluice/testing';
-import { startRepoSync, type RepoSyncTestApp } from '../../test/repo-sync-app';
-
-const ZERO = '0'.repeat(40);
+import { branchCreatedPush, startRepoSync, type RepoSyncTestApp } from '../../test/repo-sync-app';
 
 describe('GET /api/repos/{owner}/{name}/configs reports each config under its team policy', () => {
   const fake = new FakeGitHub();
@@ -27,22 +25,7 @@ describe('GET /api/repos/{owner}/{name}/configs reports each config under its te
       },
     });
     t = await startRepoSync(fake);
-    const commit = { sha: head, message: 'configs', authorName: 'Ada', authorEmail: 'ada@example.com', timestamp: '2026-01-01T00:00:00Z' };
-    await t.publishScm('scm.push.received', {
-      deliveryId: 'd',
-      repo,
-      ref: 'refs/heads/main',
-      refType: 'branch',
-      name: 'main',
-      before: ZERO,
-      after: head,
-      created: true,
-      deleted: false,
-      forced: false,
-      headCommit: commit,
-      commits: [commit],
-      pusher: 'ada',
-    });
+    await t.publishScm('scm.push.received', branchCreatedPush(repo, 'main', head));
     await waitUntil(async () => (await t.api('/api/repos/acme/team-configs/configs')).body.configs?.length === 4, { message: 'configs discovered' });
   });
   after(async () => {

@@ -3,9 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RepoRef } from '@sluice/contracts';
 import { FakeGitHub } from '@sluice/fake-scm';
 import { waitUntil } from '@sluice/testing';
-import { startRepoSync, type RepoSyncTestApp } from '../../test/repo-sync-app';
-
-const ZERO = '0'.repeat(40);
+import { branchCreatedPush, startRepoSync, type RepoSyncTestApp } from '../../test/repo-sync-app';
 
 describe('repo-sync: a branch deletion (`delete` delivery) removes the branch only when GitHub no longer has it', () => {
   const fake = new FakeGitHub();
@@ -26,22 +24,7 @@ describe('repo-sync: a branch deletion (`delete` delivery) removes the branch on
     head = fake.seed.commit('acme/svc', { message: 'feature', files: { 'b.txt': '2' } });
     fake.seed.branch('acme/svc', 'feature/x', head);
     t = await startRepoSync(fake);
-    const commit = { sha: head, message: 'feature', authorName: 'Ada', authorEmail: 'ada@example.com', timestamp: '2026-01-01T00:00:00Z' };
-    await t.publishScm('scm.push.received', {
-      deliveryId: 'create',
-      repo,
-      ref: 'refs/heads/feature/x',
-      refType: 'branch',
-      name: 'feature/x',
-      before: ZERO,
-      after: head,
-      created: true,
-      deleted: false,
-      forced: false,
-      headCommit: commit,
-      commits: [commit],
-      pusher: 'ada',
-    });
+    await t.publishScm('scm.push.received', branchCreatedPush(repo, 'feature/x', head));
     await waitUntil(branchKnown, { message: 'branch recorded' });
   });
   after(async () => {
