@@ -33,8 +33,9 @@ export type GitHubOctokit = InstanceType<typeof SluiceOctokit>;
 /**
  * plugin-throttling sends every read through one process-wide Bottleneck group of 10 at
  * once ("octokit-global"), whatever the credentials. Reads pass straight through instead;
- * the rate-limit gate (one per set of credentials) bounds how many are in flight. The
- * plugin still serialises writes, search and token requests, and waits out rate limits.
+ * the rate-limit gate (one per set of credentials) bounds how many are in flight and spaces
+ * writes (below). The plugin still serialises search and token requests, and waits out rate
+ * limits unless a call asks to fail fast (FAIL_FAST).
  */
 const unqueued = {
   key: () => ({
