@@ -4,6 +4,7 @@ import { EventStore, Inbox, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { clusterSourceOf, KubeClient, loadKubeConfig, type KubeConfigSource } from '@sluice/kube';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@sluice/messaging';
 import { ConfigError, createLogger, HealthModule, ReadinessRegistry } from '@sluice/platform';
+import { sharedScmClients } from '@sluice/scm';
 import type { DataSource } from 'typeorm';
 import { CommitStatusRuntime } from './application/commit-status-runtime';
 import type { ProviderSettings } from './application/credentials';
@@ -136,7 +137,15 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
             });
           },
         },
-        { provide: SCM_STATUS_PROVIDERS, useFactory: () => new DefaultScmStatusProviders({ minWriteIntervalMs: config.COMMIT_STATUS_MIN_WRITE_INTERVAL_MS }) },
+        {
+          provide: SCM_STATUS_PROVIDERS,
+          useFactory: () => {
+            // The process's clients: in the all-in-one, repo-sync's reads of the same credentials share their budget.
+            const clients = sharedScmClients();
+            clients.setMinWriteInterval(config.COMMIT_STATUS_MIN_WRITE_INTERVAL_MS);
+            return new DefaultScmStatusProviders(clients);
+          },
+        },
         { provide: SYNCED_EVENT_SINK, inject: [EventStore], useFactory: (store: EventStore) => new EventStoreSyncedSink(store, log) },
         {
           provide: Reconciler,
@@ -157,8 +166,7 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
               ? new GitHubDeploymentMirror({
                   dataSource,
                   store,
-                  http: providers.http,
-                  auth: providers.githubAuth,
+                  clients: providers.clients,
                   namespace: config.COMMIT_STATUS_NAMESPACE,
                   publicUrl: config.SLUICE_PUBLIC_URL,
                   logger: log,

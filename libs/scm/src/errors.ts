@@ -28,3 +28,17 @@ export class ScmRequestError extends Error {
     this.name = 'ScmRequestError';
   }
 }
+
+/**
+ * The credentials are rate limited (a 403/429 with retry-after, or an exhausted budget) and
+ * the caller asked not to wait: nothing is sent for them before `untilMs`.
+ */
+export class ScmRateLimitedError extends ScmRequestError {
+  constructor(
+    readonly untilMs: number,
+    message = `rate limited until ${new Date(untilMs).toISOString()}`,
+  ) {
+    super(429, message, true);
+    this.name = 'ScmRateLimitedError';
+  }
+}

@@ -1,6 +1,12 @@
 export * from './port';
+export * from './write-port';
 export * from './errors';
-export { RateLimitGate, type GateClock } from './github/rate-limit-gate';
+export { ScmClients, sharedScmClients, credentialsIdentity, type ScmClientsOptions, type ScmProvider } from './clients';
+export { RateLimitGate, type GateClock } from './http/rate-limit-gate';
+export { ProviderHttp, type RetryPolicy } from './http/provider-http';
 export { createGitHubOctokit, type GitHubClientOptions, type GitHubCredentials, type GitHubOctokit } from './github/github-client';
 export { GitHubScm } from './github/github-scm';
+export { GitHubWrites } from './github/github-writes';
 export { githubScmFromSettings, type GitHubSettings } from './github/from-settings';
+export { GitLabStatuses } from './gitlab/gitlab-statuses';
+export { BitbucketStatuses } from './bitbucket/bitbucket-statuses';

@@ -27,7 +27,7 @@ export const driftDetected = new Counter({
 
 export const rateLimited = new Counter({
   name: 'sluice_commit_status_rate_limited_total',
-  help: 'Responses that marked a credential rate limited (retry-after, exhausted budget)',
+  help: 'Reconciles put off because the credentials were rate limited (retry-after, exhausted budget)',
   labelNames: ['status'] as const,
   registers: [metricsRegistry],
 });

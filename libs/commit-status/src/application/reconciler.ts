@@ -1,11 +1,11 @@
 import type { Logger } from '@sluice/platform';
+import { ScmRateLimitedError } from '@sluice/scm';
 import { GitRepoUnusableError } from '../domain/errors';
 import { sameRepo, trackedRepo, type StatusFields, type SyncStatus } from '../domain/model';
 import { decide, statusAfter, type Decision, type ObservedStatus, type Outcome, type ReconcileInput } from '../domain/reconcile';
 import { keyString, type CommitStatusKey, type CommitStatusRecord, type CommitStatusStore, type ResolvedRepo, type ScmStatusProviders, type SyncedEventSink } from './ports';
-import { ScmError, ScmRateLimitedError } from './scm-errors';
 import type { ProcessResult } from './work-queue';
-import { driftDetected, reconcileDuration, scmWrites } from './metrics';
+import { driftDetected, rateLimited, reconcileDuration, scmWrites } from './metrics';
 
 export interface ReconcilerOptions {
   /** How long a CommitStatus whose GitRepo is unusable waits before it is tried again. Default 60 s. */
@@ -99,7 +99,7 @@ export class Reconciler {
         const status = statusAfter(input, decision, outcome, this.now());
         await this.store.writeStatus(key, status);
         await this.emit(record.status, status, repo);
-        if (err instanceof ScmRateLimitedError) return { requeueAfterMs: Math.max(1, err.untilMs - Date.now()) };
+        if (err instanceof ScmRateLimitedError) return this.limited(err);
         throw new ReconcileFailedError(describe(err), { cause: err });
       }
     } else if (decision.drift) {
@@ -144,8 +144,14 @@ export class Reconciler {
   private async failedBeforeDeciding(record: CommitStatusRecord, err: unknown, log: Logger): Promise<ProcessResult> {
     log.warn({ err: describe(err) }, 'reading the SCM failed');
     await this.recordFailure(record, describe(err));
-    if (err instanceof ScmRateLimitedError) return { requeueAfterMs: Math.max(1, err.untilMs - Date.now()) };
+    if (err instanceof ScmRateLimitedError) return this.limited(err);
     throw new ReconcileFailedError(describe(err), { cause: err });
+  }
+
+  /** Comes back once the credentials' rate limit has passed (libs/scm sent nothing meanwhile). */
+  private limited(err: ScmRateLimitedError): ProcessResult {
+    rateLimited.inc({ status: String(err.status) });
+    return { requeueAfterMs: Math.max(1, err.untilMs - Date.now()) };
   }
 
   private async recordFailure(record: CommitStatusRecord, message: string): Promise<void> {
@@ -170,7 +176,6 @@ export class Reconciler {
 }
 
 function describe(err: unknown): string {
-  if (err instanceof ScmError) return err.message;
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -10,6 +10,7 @@ import { Reconciler } from '../application/reconciler';
 import { API_VERSION, KubeCommitStatusStore } from '../adapters/kube/kube-store';
 import { DefaultScmStatusProviders } from '../adapters/scm/providers';
 import { parseAllDocuments } from 'yaml';
+import { ScmClients } from '@sluice/scm';
 
 /** Test-only helpers for the real kube-apiserver (not exported from the library). */
 
@@ -106,7 +107,7 @@ export async function startTestRuntime(
     githubSecretName: opts.secretName,
     logger: opts.log,
   });
-  const runtime = new CommitStatusRuntime(store, new Reconciler(store, new DefaultScmStatusProviders({ minWriteIntervalMs: 20 }), null, opts.log), opts.log, { baseDelayMs: 100 });
+  const runtime = new CommitStatusRuntime(store, new Reconciler(store, new DefaultScmStatusProviders(new ScmClients({ minWriteIntervalMs: 20 })), null, opts.log), opts.log, { baseDelayMs: 100 });
   await runtime.start();
   return { store, runtime };
 }

@@ -2,11 +2,18 @@ import { createAppAuth } from '@octokit/auth-app';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
-import { RateLimitGate } from './rate-limit-gate';
+import { sameOriginFetch } from '../http/provider-fetch';
+import { RateLimitGate } from '../http/rate-limit-gate';
 
 export type GitHubCredentials =
   | { readonly kind: 'token'; readonly token: string }
   | { readonly kind: 'app'; readonly appId: string; readonly privateKey: string };
+
+/**
+ * A request option of Sluice's (`request: { [FAIL_FAST]: true }`): on a rate limit the call
+ * fails (ScmRateLimitedError) instead of being waited out — for callers that come back later.
+ */
+export const FAIL_FAST = 'sluiceFailFast';
 
 export interface GitHubClientOptions {
   /** REST base, e.g. `https://api.github.com` or a GitHub Enterprise / test server. */
@@ -26,8 +33,9 @@ export type GitHubOctokit = InstanceType<typeof SluiceOctokit>;
 /**
  * plugin-throttling sends every read through one process-wide Bottleneck group of 10 at
  * once ("octokit-global"), whatever the credentials. Reads pass straight through instead;
- * the rate-limit gate (one per set of credentials) bounds how many are in flight. The
- * plugin still serialises writes, search and token requests, and waits out rate limits.
+ * the rate-limit gate (one per set of credentials) bounds how many are in flight and spaces
+ * writes (below). The plugin still serialises search and token requests, and waits out rate
+ * limits unless a call asks to fail fast (FAIL_FAST).
  */
 const unqueued = {
   key: () => ({
@@ -82,7 +90,7 @@ export function createGitHubOctokit(options: GitHubClientOptions, installationId
     await gate.acquire();
     let response: Response | undefined;
     try {
-      response = await fetch(input, init);
+      response = await sameOriginFetch(input, init);
       return response;
     } finally {
       gate.release(response?.status ?? 0, (name) => response?.headers.get(name));
@@ -100,9 +108,21 @@ export function createGitHubOctokit(options: GitHubClientOptions, installationId
             ...(installationId !== undefined ? { installationId } : {}),
           },
         };
-  const onLimit = (kind: string) => (retryAfter: number, req: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
-    log?.warn({ retryAfter, method: req.method, url: req.url, retryCount }, `GitHub ${kind} rate limit; waiting`);
-    return retryCount < maxRetries;
+  const onLimit =
+    (kind: string) => (retryAfter: number, req: { method: string; url: string; request?: Record<string, unknown> }, _octokit: unknown, retryCount: number) => {
+      if (req.request?.[FAIL_FAST]) return false;
+      log?.warn({ retryAfter, method: req.method, url: req.url, retryCount }, `GitHub ${kind} rate limit; waiting`);
+      return retryCount < maxRetries;
+    };
+  // Writes are spaced by the credentials' gate (shared with every client of them), not by the
+  // plugin's process-wide write group.
+  const paced = {
+    key: () => ({
+      schedule: async <A extends unknown[], R>(_job: unknown, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => {
+        await gate.writeSlot();
+        return fn(...args);
+      },
+    }),
   };
   return new SluiceOctokit({
     ...auth,
@@ -118,7 +138,7 @@ export function createGitHubOctokit(options: GitHubClientOptions, installationId
     retry: { retries: maxRetries },
     throttle: {
       // `global` is read by the plugin (it replaces its group) though its options type omits it.
-      ...({ global: unqueued } as object),
+      ...({ global: unqueued, write: paced } as object),
       onRateLimit: onLimit('primary'),
       onSecondaryRateLimit: onLimit('secondary'),
     },

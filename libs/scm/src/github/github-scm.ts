@@ -16,7 +16,7 @@ import type {
   ScmStatusState,
 } from '../port';
 import { createGitHubOctokit, GitHubClients, type GitHubClientOptions, type GitHubOctokit } from './github-client';
-import { RateLimitGate } from './rate-limit-gate';
+import { RateLimitGate } from '../http/rate-limit-gate';
 
 const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 const BLOB_CONCURRENCY = 4;
@@ -311,6 +311,16 @@ export class GitHubScm implements ScmReader, ScmHookDeliveries {
       this.installationClients.set(installationId, clients);
     }
     return clients.next();
+  }
+
+  /**
+   * A client of these credentials for a repository (for GitHubWrites, which shares this
+   * object's clients and gate): App credentials act as `installationId` when given, else as
+   * the installation found for the repository.
+   */
+  clientForRepo(fullName: string, installationId?: number): Promise<GitHubOctokit> {
+    if (installationId !== undefined && !this.tokenClients) this.installationOfRepo.set(fullName.toLowerCase(), installationId);
+    return this.clientFor(fullName);
   }
 
   private async clientFor(fullName: string): Promise<GitHubOctokit> {

@@ -4,15 +4,14 @@ import { deploymentStateOf, type DeploymentState } from '../../domain/deployment
 import type { DeployStatusState } from '../../domain/deploy-status';
 import { gitRepoNameFor } from '../../domain/naming';
 import type { CommitStatusStore } from '../../application/ports';
-import { ScmError, ScmRateLimitedError } from '../../application/scm-errors';
-import type { GitHubAuthProvider } from '../scm/github-auth';
-import type { ScmHttp } from '../scm/scm-http';
+import { ScmRateLimitedError, type ScmClients } from '@sluice/scm';
+import { githubWritesFor } from '../scm/github-target';
 
 export interface DeploymentMirrorOptions {
   dataSource: DataSource;
   store: CommitStatusStore;
-  http: ScmHttp;
-  auth: GitHubAuthProvider;
+  /** The process's SCM clients: the deployments draw on the same rate budget as every other call of the credentials. */
+  clients: ScmClients;
   /** Where the GitRepos of Sluice's own statuses live (their credentials are used). */
   namespace: string;
   /** `environment_url` of each status: the config in Sluice's API (`<SLUICE_PUBLIC_URL>/api/configs/<config>`). */
@@ -35,8 +34,6 @@ interface Row {
   synced_state: DeploymentState | null;
   attempts: number;
 }
-
-const HEADERS = { Accept: 'application/vnd.github+json', 'X-GitHub-Api-Version': '2022-11-28' };
 
 /**
  * The optional GitHub Deployments mirror of Sluice's deploys: one GitHub deployment per deploy
@@ -99,7 +96,7 @@ export class GitHubDeploymentMirror {
       } catch (err) {
         const limited = err instanceof ScmRateLimitedError ? err.untilMs : undefined;
         const delayMs = limited !== undefined ? Math.max(0, limited - Date.now()) : Math.round(500 + this.random() * Math.min(300_000, 1000 * 2 ** row.attempts));
-        const message = err instanceof ScmError || err instanceof Error ? err.message : String(err);
+        const message = err instanceof Error ? err.message : String(err);
         this.opts.logger.warn({ deployId: row.deploy_id, config: row.config, err: message, delayMs }, 'github deployment sync failed; retrying');
         await this.opts.dataSource.query(
           `UPDATE ${this.table} SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + ($3 || ' milliseconds')::interval WHERE deploy_id = $1`,
@@ -112,9 +109,7 @@ export class GitHubDeploymentMirror {
   private async sync(row: Row): Promise<void> {
     const repo = await this.opts.store.resolveGitRepo(this.opts.namespace, gitRepoNameFor('github', row.repo));
     if (repo.identity.provider !== 'github') return;
-    const { header, credential } = await this.opts.auth.authFor(repo);
-    const headers = { ...HEADERS, Authorization: header };
-    const base = `${repo.identity.apiUrl}/repos/${row.repo}/deployments`;
+    const { writes, ref } = githubWritesFor(this.opts.clients, repo);
 
     let deploymentId = row.deployment_id;
     if (!deploymentId && row.desired_state === 'inactive') {
@@ -123,47 +118,31 @@ export class GitHubDeploymentMirror {
       return;
     }
     if (!deploymentId) {
-      const q = new URLSearchParams({ sha: row.sha, environment: row.environment, per_page: '100' });
-      const existing = await this.opts.http.request<Array<{ id: number; payload?: { sluiceDeployId?: string } }>>({ method: 'GET', url: `${base}?${q}`, credential, headers });
-      const adopted = existing.body.find((d) => d.payload?.sluiceDeployId === row.deploy_id);
+      const existing = await writes.listDeployments(ref, { sha: row.sha, environment: row.environment });
+      const adopted = existing.find((d) => (d.payload as { sluiceDeployId?: string } | undefined)?.sluiceDeployId === row.deploy_id);
       if (adopted) deploymentId = String(adopted.id);
       else {
-        const created = await this.opts.http.request<{ id: number }>({
-          method: 'POST',
-          url: base,
-          credential,
-          headers,
-          write: true,
-          body: {
-            ref: row.sha,
-            environment: row.environment,
-            description: `Sluice deploy of ${row.config}`,
-            auto_merge: false,
-            // Sluice decides what deploys; GitHub's required-status gate must not refuse it.
-            required_contexts: [],
-            payload: { sluiceDeployId: row.deploy_id, config: row.config },
-          },
+        const created = await writes.createDeployment(ref, {
+          ref: row.sha,
+          environment: row.environment,
+          description: `Sluice deploy of ${row.config}`,
+          auto_merge: false,
+          // Sluice decides what deploys; GitHub's required-status gate must not refuse it.
+          required_contexts: [],
+          payload: { sluiceDeployId: row.deploy_id, config: row.config },
         });
-        deploymentId = String(created.body.id);
+        deploymentId = String(created.id);
       }
       await this.opts.dataSource.query(`UPDATE ${this.table} SET deployment_id = $2 WHERE deploy_id = $1`, [row.deploy_id, deploymentId]);
     }
 
-    const latest = await this.opts.http.request<Array<{ state: string }>>({ method: 'GET', url: `${base}/${deploymentId}/statuses?per_page=1`, credential, headers });
-    if (latest.body[0]?.state !== row.desired_state) {
-      await this.opts.http.request({
-        method: 'POST',
-        url: `${base}/${deploymentId}/statuses`,
-        credential,
-        headers,
-        write: true,
-        body: {
-          state: row.desired_state,
-          description: row.description.slice(0, 140),
-          ...(row.log_url ? { log_url: row.log_url } : {}),
-          environment_url: `${this.opts.publicUrl.replace(/\/+$/, '')}/api/configs/${row.config}`,
-          auto_inactive: true,
-        },
+    if ((await writes.latestDeploymentState(ref, Number(deploymentId))) !== row.desired_state) {
+      await writes.createDeploymentStatus(ref, Number(deploymentId), {
+        state: row.desired_state,
+        description: row.description.slice(0, 140),
+        ...(row.log_url ? { log_url: row.log_url } : {}),
+        environment_url: `${this.opts.publicUrl.replace(/\/+$/, '')}/api/configs/${row.config}`,
+        auto_inactive: true,
       });
     }
     await this.opts.dataSource.query(

@@ -7,6 +7,7 @@ import type { CommitStatusKey, SyncedEventSink } from '../../application/ports';
 import { DefaultScmStatusProviders } from '../scm/providers';
 import { PgCommitStatusStore } from './pg-store';
 import { capturingLogger, settings, SHA1, SHA2, testDataSource } from '../../testing/harness';
+import { ScmClients } from '@sluice/scm';
 
 /*
  * The reconciler on PostgreSQL records against the shared fake GitHub (validated against
@@ -43,7 +44,7 @@ describe('reconcile against fake GitHub (PostgreSQL store)', () => {
 
   function setup(opts: { minWriteIntervalMs?: number } = {}) {
     const store = new PgCommitStatusStore({ dataSource: env.dataSource, providers: settings({ githubUrl: gh.url, token: TOKEN }), namespace: 'sluice' });
-    const providers = new DefaultScmStatusProviders({ minWriteIntervalMs: opts.minWriteIntervalMs ?? 20 });
+    const providers = new DefaultScmStatusProviders(new ScmClients({ minWriteIntervalMs: opts.minWriteIntervalMs ?? 20 }));
     const { log, lines } = capturingLogger();
     const reconciler = new Reconciler(store, providers, sink, log);
     return { store, reconciler, lines, providers };
@@ -237,7 +238,7 @@ describe('reconcile against fake GitHub as a GitHub App (check runs)', () => {
       namespace: 'sluice',
     });
     const { log } = capturingLogger();
-    const reconciler = new Reconciler(store, new DefaultScmStatusProviders({ minWriteIntervalMs: 10 }), null, log);
+    const reconciler = new Reconciler(store, new DefaultScmStatusProviders(new ScmClients({ minWriteIntervalMs: 10 })), null, log);
     const key = { namespace: 'team', name: 'checks' };
     const base: CommitStatusSpec = { gitRepoRef: { name: 'app' }, sha: SHA1, name: 'sluice/app', description: 'Deploying', phase: 'in_progress', url: 'https://sluice.example/api/deploys/1' };
     await store.putRecord(key, base, { provider: 'github', fullName: REPO });

@@ -8,6 +8,7 @@ import type { ProviderSettings } from '../../application/credentials';
 import { PgCommitStatusStore } from '../postgres/pg-store';
 import { DefaultScmStatusProviders } from './providers';
 import { capturingLogger, SHA1, testDataSource } from '../../testing/harness';
+import { ScmClients } from '@sluice/scm';
 
 /*
  * Every phase × provider against the fakes (libs/fake-scm): what the SCM holds after each
@@ -62,7 +63,7 @@ describe('every phase × provider against the fake SCMs', () => {
     };
     const store = new PgCommitStatusStore({ dataSource: env.dataSource, providers, namespace: 'sluice' });
     const { log } = capturingLogger();
-    return { store, reconciler: new Reconciler(store, new DefaultScmStatusProviders({ minWriteIntervalMs: 10 }), null, log) };
+    return { store, reconciler: new Reconciler(store, new DefaultScmStatusProviders(new ScmClients({ minWriteIntervalMs: 10 })), null, log) };
   }
 
   const name = (label: string) => `matrix/${label.replace(/\W+/g, '-').toLowerCase()}`;

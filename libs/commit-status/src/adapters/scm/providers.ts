@@ -1,39 +1,27 @@
+import { sharedScmClients, type ScmClients } from '@sluice/scm';
 import type { ResolvedRepo, ScmStatusProvider, ScmStatusProviders } from '../../application/ports';
 import { BitbucketStatusesProvider } from './bitbucket-statuses';
-import { GitHubAuthProvider } from './github-auth';
 import { GitHubCheckRunsProvider } from './github-check-runs';
 import { GitHubStatusesProvider } from './github-statuses';
 import { GitLabStatusesProvider } from './gitlab-statuses';
-import { RateGate, type RateGateOptions } from './rate-gate';
-import { ScmHttp } from './scm-http';
-
-export interface ScmProvidersOptions extends RateGateOptions {
-  timeoutMs?: number;
-  fetch?: typeof fetch;
-}
 
 /**
  * Picks the provider API for a repository: GitHub check runs when authenticated as a GitHub
- * App, GitHub commit statuses with a token, GitLab, Bitbucket. One rate gate for all.
+ * App, GitHub commit statuses with a token, GitLab, Bitbucket. The transport is libs/scm's:
+ * the clients and rate budget of each set of credentials come from the process's registry,
+ * shared with every other caller of the process (repo-sync's reads in the all-in-one).
  */
 export class DefaultScmStatusProviders implements ScmStatusProviders {
-  readonly gate: RateGate;
-  /** Shared with the GitHub Deployments mirror: one rate gate and one token cache per process. */
-  readonly http: ScmHttp;
-  readonly githubAuth: GitHubAuthProvider;
   private readonly checkRuns: GitHubCheckRunsProvider;
   private readonly statuses: GitHubStatusesProvider;
   private readonly gitlab: GitLabStatusesProvider;
   private readonly bitbucket: BitbucketStatusesProvider;
 
-  constructor(opts: ScmProvidersOptions = {}) {
-    this.gate = new RateGate(opts);
-    const http = (this.http = new ScmHttp({ gate: this.gate, timeoutMs: opts.timeoutMs, fetch: opts.fetch }));
-    const auth = (this.githubAuth = new GitHubAuthProvider());
-    this.checkRuns = new GitHubCheckRunsProvider(http, auth);
-    this.statuses = new GitHubStatusesProvider(http, auth);
-    this.gitlab = new GitLabStatusesProvider(http);
-    this.bitbucket = new BitbucketStatusesProvider(http);
+  constructor(readonly clients: ScmClients = sharedScmClients()) {
+    this.checkRuns = new GitHubCheckRunsProvider(clients);
+    this.statuses = new GitHubStatusesProvider(clients);
+    this.gitlab = new GitLabStatusesProvider(clients);
+    this.bitbucket = new BitbucketStatusesProvider(clients);
   }
 
   forRepo(repo: ResolvedRepo): ScmStatusProvider {

@@ -86,4 +86,46 @@ describe('RateLimitGate', () => {
     assert.equal(third, true, 'it goes as soon as one answers');
     assert.equal(clock.t, 1_000_000, 'without waiting for any reset');
   });
+
+  it('spaces writes of the credentials by the write interval, in the order they asked', async () => {
+    const clock = fakeClock();
+    const gate = new RateLimitGate(clock, 0, 10, 1000);
+    await gate.writeSlot();
+    await gate.writeSlot();
+    await gate.writeSlot();
+    assert.equal(clock.t, 1_000_000 + 2000);
+  });
+
+  it('reads limits from retry-after as seconds or an HTTP date, and from GitLab\'s ratelimit-* headers', async () => {
+    const clock = fakeClock(Date.parse('2026-01-01T00:00:00Z'));
+    const gate = new RateLimitGate(clock, 0);
+    await gate.acquire();
+    gate.release(403, headers({ 'retry-after': 'Thu, 01 Jan 2026 00:00:10 GMT' }));
+    assert.equal(gate.blockedUntil(), clock.t + 10_000);
+    const gitlab = new RateLimitGate(clock, 0);
+    await gitlab.acquire();
+    gitlab.release(429, headers({ 'ratelimit-remaining': '0', 'ratelimit-reset': String(clock.t / 1000 + 30) }));
+    assert.equal(gitlab.blockedUntil(), clock.t + 30_000);
+  });
+
+  it('a bare 429 limits for a minute; a plain 403 is a permission error, not a limit', async () => {
+    const clock = fakeClock();
+    const gate = new RateLimitGate(clock, 0);
+    await gate.acquire();
+    gate.release(403);
+    assert.equal(gate.blockedUntil(), null);
+    await gate.acquire();
+    gate.release(429);
+    assert.equal(gate.blockedUntil(), clock.t + 60_000);
+  });
+
+  it('blockedUntil tells an exhausted budget before any refusal, and nothing once the window rolled over', async () => {
+    const clock = fakeClock();
+    const gate = new RateLimitGate(clock, 0);
+    await gate.acquire();
+    gate.release(200, headers({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(clock.t / 1000 + 5) }));
+    assert.equal(gate.blockedUntil(), clock.t + 5000);
+    clock.t += 5000;
+    assert.equal(gate.blockedUntil(), null);
+  });
 });

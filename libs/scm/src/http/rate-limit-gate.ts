@@ -1,10 +1,14 @@
 /**
- * Keeps a GitHub client from sending anything while it is rate limited. It tracks the
- * primary budget from `x-ratelimit-remaining`/`x-ratelimit-reset` (reserving budget for
- * requests in flight, so concurrent calls never overdraw it) and secondary limits from
- * `retry-after` on 403/429, and keeps at most `maxInFlight` requests of the credentials
- * in flight at once (GitHub's secondary limits allow 100 concurrent requests). Every
- * HTTP call passes `acquire()` first and reports its response headers to `release()`.
+ * The rate budget of one set of credentials on one provider API, shared by every client of
+ * those credentials in the process (see ScmClients). It keeps a client from sending anything
+ * while the credentials are rate limited: it tracks the primary budget from
+ * `x-ratelimit-remaining`/`x-ratelimit-reset` (GitHub, Bitbucket) or
+ * `ratelimit-remaining`/`ratelimit-reset` (GitLab), reserving budget for requests in flight
+ * so concurrent calls never overdraw it, and limits from `retry-after` on 403/429/503; it
+ * keeps at most `maxInFlight` requests in flight at once (GitHub's secondary limits allow
+ * 100 concurrent requests) and spaces writes by `minWriteIntervalMs` (GitHub's guidance for
+ * content-creating requests). Every HTTP call passes `acquire()` first and reports its
+ * response headers to `release()`.
  */
 export interface GateClock {
   now(): number;
@@ -15,6 +19,8 @@ const realClock: GateClock = { now: () => Date.now(), sleep: (ms) => new Promise
 
 /** Requests of one set of credentials in flight at once by default, well under GitHub's 100. */
 export const DEFAULT_MAX_IN_FLIGHT = 64;
+/** GitHub's guidance: at least a second between content-creating requests of one set of credentials. */
+export const DEFAULT_MIN_WRITE_INTERVAL_MS = 1000;
 
 type HeaderGetter = (name: string) => string | null | undefined;
 
@@ -23,6 +29,7 @@ export class RateLimitGate {
   private resetAtMs = 0;
   private limitedUntilMs = 0;
   private inFlight = 0;
+  private nextWriteAtMs = 0;
   /** The server sends no budget headers: nothing to reserve. */
   private unmetered = false;
   private waiters: Array<() => void> = [];
@@ -35,7 +42,28 @@ export class RateLimitGate {
     private readonly marginMs = 250,
     /** Requests in flight at once; GitHub's secondary limits allow 100 concurrent requests. */
     private readonly maxInFlight = DEFAULT_MAX_IN_FLIGHT,
+    /** Minimum time between two writes of the credentials, queued in order. */
+    public minWriteIntervalMs = DEFAULT_MIN_WRITE_INTERVAL_MS,
   ) {}
+
+  /** Waits for the credentials' next write slot and reserves it (writes go out in the order they asked). */
+  async writeSlot(): Promise<void> {
+    const now = this.clock.now();
+    const slot = Math.max(now, this.nextWriteAtMs);
+    this.nextWriteAtMs = slot + this.minWriteIntervalMs;
+    if (slot > now) await this.clock.sleep(slot - now);
+  }
+
+  /**
+   * Until when a request sent now would be held for a rate limit (epoch ms), or null when
+   * it would not. Callers that would rather come back later than wait (a controller with a
+   * work queue) ask this instead of waiting in `acquire()`.
+   */
+  blockedUntil(): number | null {
+    const now = this.clock.now();
+    const until = Math.max(this.limitedUntilMs, this.remaining !== null && this.remaining - this.inFlight <= 0 && this.resetAtMs > now ? this.resetAtMs : 0);
+    return until > now ? until : null;
+  }
 
   /** Resolves when a request may be sent; the caller must call `release` afterwards. */
   async acquire(): Promise<void> {
@@ -86,10 +114,12 @@ export class RateLimitGate {
 
   private observe(status: number, header: HeaderGetter): void {
     const now = this.clock.now();
-    const remaining = Number(header('x-ratelimit-remaining'));
-    const reset = Number(header('x-ratelimit-reset'));
-    if (status > 0 && header('x-ratelimit-remaining') == null) this.unmetered = true;
-    if (header('x-ratelimit-remaining') != null && Number.isFinite(remaining)) {
+    const remainingText = header('x-ratelimit-remaining') ?? header('ratelimit-remaining');
+    const resetText = header('x-ratelimit-reset') ?? header('ratelimit-reset');
+    const remaining = Number(remainingText);
+    const reset = Number(resetText);
+    if (status > 0 && remainingText == null) this.unmetered = true;
+    if (remainingText != null && Number.isFinite(remaining)) {
       this.unmetered = false;
       const resetAtMs = Number.isFinite(reset) && reset > 0 ? reset * 1000 + this.marginMs : now + 60_000;
       if (resetAtMs > this.resetAtMs + this.marginMs) {
@@ -103,10 +133,11 @@ export class RateLimitGate {
       }
       if (remaining === 0) this.limitedUntilMs = Math.max(this.limitedUntilMs, this.resetAtMs);
     }
-    if (status === 403 || status === 429) {
-      const retryAfter = Number(header('retry-after'));
-      if (header('retry-after') != null && Number.isFinite(retryAfter)) {
-        this.limitedUntilMs = Math.max(this.limitedUntilMs, now + retryAfter * 1000 + this.marginMs);
+    if (status === 403 || status === 429 || status === 503) {
+      const retryAfter = retryAfterMs(header('retry-after'), now);
+      if (retryAfter !== null) {
+        // A duration (or a date) the server asks for: no margin of our own on top.
+        this.limitedUntilMs = Math.max(this.limitedUntilMs, now + retryAfter);
       } else if (remaining === 0) {
         this.limitedUntilMs = Math.max(this.limitedUntilMs, this.resetAtMs);
       } else if (status === 429) {
@@ -125,3 +156,12 @@ export class RateLimitGate {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 }
+
+/** `retry-after` in seconds or as an HTTP date, as milliseconds from now; null when absent or unreadable. */
+function retryAfterMs(value: string | null | undefined, now: number): number | null {
+  if (value == null) return null;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, date - now);
+}
+
