@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TeamTokensModule } from '@sluice/auth';
 import { clusterSourceOf, KubeClient, loadKubeConfig, type KubeCredentialsLike } from '@sluice/kube';
 import { ConfigError, createLogger } from '@sluice/platform';
-import { GitHubScm } from '@sluice/scm';
+import { githubScmFromSettings } from '@sluice/scm';
 import { TeamPoliciesModule } from '@sluice/team-policy';
 import { SPEC_SOURCE, type SpecSource } from './application/ports';
 import { ManifestsController } from './adapters/manifests.controller';
@@ -75,16 +75,12 @@ export function resolveKubeConfig(config: KubeApplierConfig): KubeCredentialsLik
   }
 }
 
-/** GitHub (token or App) from the common settings; without credentials every deploy with specs fails, saying why. */
+/**
+ * GitHub (token or App) from the common settings, from the process's client registry (one rate
+ * budget per set of credentials, shared with the other services of an all-in-one); without
+ * credentials every deploy with specs fails, saying why.
+ */
 export function scmSpecSource(config: KubeApplierConfig): SpecSource {
-  const logger = createLogger('github');
-  if (config.GITHUB_APP_ID && config.GITHUB_APP_PRIVATE_KEY) {
-    return new ScmSpecSource(
-      new GitHubScm({ baseUrl: config.GITHUB_API_URL, credentials: { kind: 'app', appId: config.GITHUB_APP_ID, privateKey: config.GITHUB_APP_PRIVATE_KEY }, logger, userAgent: 'sluice-kube-applier' }),
-    );
-  }
-  if (config.GITHUB_TOKEN) {
-    return new ScmSpecSource(new GitHubScm({ baseUrl: config.GITHUB_API_URL, credentials: { kind: 'token', token: config.GITHUB_TOKEN }, logger, userAgent: 'sluice-kube-applier' }));
-  }
-  return new UnconfiguredSpecSource();
+  const scm = githubScmFromSettings(config, createLogger('github'));
+  return scm ? new ScmSpecSource(scm) : new UnconfiguredSpecSource();
 }
