@@ -72,6 +72,10 @@ describe('README: the five-minute walkthrough, run as written', { timeout: 600_0
     assert.match(out, /"pin":\{"by"/, 'step 5: and pinned');
     assert.match(out, /payments reads billing-api: 200/, 'step 6: its own team reads it');
     assert.match(out, /shipping reads billing-api: 403/, "step 6: another team's token gets 403");
+    assert.match(out, /logged in to http:\/\/127\.0\.0\.1:\d+: 1 configs visible/, 'step 7: the CLI logs in');
+    assert.match(out, /NAME\s+TEAM\s+NAMESPACE\s+PHASE[^\n]*\n\s*billing-api\s+payments/, 'step 7: the CLI lists the config');
+    assert.match(out, new RegExp(`billing-api at artifact ${s1.slice(0, 7)}, config [0-9a-f]{7}: deploy \\S+\\n(.*\\n)*?\\S+: succeeded`), 'step 7: the CLI deploys S1 and waits for it');
+    assert.match(out, /WHEN\s+EVENT\s+DEPLOY\s+BY\s+WHY/, 'step 7: the CLI shows the history');
   });
 
   it('send-webhook --help prints its usage', () => {

@@ -3,6 +3,7 @@
 // through the same small interface, so the scenario is written once.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SERVICE_NAMES, serviceForPath, type ServiceName } from '@sluice/contracts';
 import { createTestDatabase, freePort, kafkaBrokers, requireEnv, uniqueName, type TestDatabase } from '@sluice/testing';
 import { ServiceProcess } from './process';
 import { ADMIN_TOKEN, GITHUB_TOKEN, WEBHOOK_SECRET, type World } from './world';
@@ -16,17 +17,10 @@ export interface SluiceUnderTest {
   stop(): Promise<void>;
 }
 
-export const SERVICES = ['webhook-ingest', 'repo-sync', 'autodeploy', 'kube-applier', 'commit-status'] as const;
-export type ServiceName = (typeof SERVICES)[number];
-
+export const SERVICES = SERVICE_NAMES;
+export type { ServiceName };
 /** Which service answers a path (docs/architecture.md §7). */
-export function serviceOf(path: string): ServiceName {
-  if (path.startsWith('/webhooks/')) return 'webhook-ingest';
-  if (path.startsWith('/api/repos') || path.startsWith('/api/admin/sync')) return 'repo-sync';
-  if (path.startsWith('/api/commit-statuses')) return 'commit-status';
-  if (/^\/api\/(deploys|configs)\/[^/]+\/manifests/.test(path)) return 'kube-applier';
-  return 'autodeploy';
-}
+export const serviceOf = serviceForPath;
 
 export interface Distributed extends SluiceUnderTest {
   readonly services: Record<ServiceName, ServiceProcess>;

@@ -14,3 +14,4 @@ export * from './streams';
 export { imageTag } from './image-tag';
 export type { DeploySkipCode } from './events/deploy';
 export { deploySkipCode } from './events/deploy';
+export { SERVICE_NAMES, serviceForPath, type ServiceName } from './routes';

@@ -1,0 +1,15 @@
+/** The services of a distributed deployment (docs/architecture.md §2). */
+export const SERVICE_NAMES = ['webhook-ingest', 'repo-sync', 'autodeploy', 'kube-applier', 'commit-status'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/**
+ * Which service answers a request path (docs/architecture.md §2, §7): what a gateway in front
+ * of a distributed deployment routes by, and what a client without one asks.
+ */
+export function serviceForPath(path: string): ServiceName {
+  if (path.startsWith('/webhooks/')) return 'webhook-ingest';
+  if (path.startsWith('/api/repos') || path.startsWith('/api/admin/sync')) return 'repo-sync';
+  if (path.startsWith('/api/commit-statuses')) return 'commit-status';
+  if (/^\/api\/(deploys|configs)\/[^/]+\/manifests/.test(path)) return 'kube-applier';
+  return 'autodeploy';
+}
