@@ -3,21 +3,15 @@
 // kube-apiserver, the fake GitHub), plus the check that docs/openapi.json, from which the
 // CLI's client is generated, is the document the app serves.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '@sluice/testing';
+import { runCli, type CliRun } from './support/cli';
 import { ROOT } from './support/process';
 import { ARTIFACT_REPO, CONFIG_NAME, Scenario, waitFor } from './support/scenario';
 import { startAllInOneApp, type AllInOneApp } from './support/sluice';
 import { startWorld, type World } from './support/world';
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 describe('the sluice CLI against the all-in-one app', { timeout: 420_000 }, () => {
   let world: World;
@@ -26,23 +20,9 @@ describe('the sluice CLI against the all-in-one app', { timeout: 420_000 }, () =
   let home: string;
   let firstArtifact: string;
 
-  /** `apps/cli/src/main.ts <args>` as a process of its own, from the checkout's root. */
-  const cli = (args: readonly string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(join(ROOT, 'apps/cli/src/main.ts'), args, {
-        cwd: ROOT,
-        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, SLUICE_URL: sluice.process.url, SWC_NODE_PROJECT: join(ROOT, 'tsconfig.base.json'), ...options.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.once('error', reject);
-      child.once('exit', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(options.stdin ?? '');
-    });
-  const json = <T>(run: Run): T => {
+  const cli = (args: readonly string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliRun> =>
+    runCli(args, { home, url: sluice.process.url, ...options });
+  const json = <T>(run: CliRun): T => {
     assert.equal(run.code, 0, run.stderr);
     return JSON.parse(run.stdout) as T;
   };

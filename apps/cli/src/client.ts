@@ -11,7 +11,7 @@ export type SluiceClient = Client<paths>;
  * A client for the settings: bearer token on every request; with per-service URLs, each
  * request goes to the service that answers its path (contracts' serviceForPath).
  */
-export function sluiceClient(settings: Settings): SluiceClient {
+export function sluiceClient(settings: Settings, options: { anonymous?: boolean } = {}): SluiceClient {
   const client = createClient<paths>({
     baseUrl: settings.url,
     fetch: async (request: Request) => {
@@ -27,6 +27,8 @@ export function sluiceClient(settings: Settings): SluiceClient {
   });
   client.use({
     onRequest({ request }) {
+      if (settings.team) request.headers.set('x-sluice-team', settings.team);
+      if (options.anonymous) return request;
       if (!settings.token) throw new UsageError('no token: run `sluice login --token <token>`, or set SLUICE_TOKEN');
       request.headers.set('authorization', `Bearer ${settings.token}`);
       return request;

@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { ok, sluiceClient } from './client';
 import { registerCommands, type Context } from './commands';
 import { ApiError, CommandFailed, EXIT, UsageError } from './errors';
+import { personOf } from './id-token';
+import { signInWithOidc } from './oidc-login';
 import { output } from './output';
 import { readSavedSettings, resolveSettings, saveSettings, settingsFile } from './settings';
 
@@ -18,6 +20,7 @@ export interface CliIo {
 interface GlobalFlags {
   readonly url?: string;
   readonly token?: string;
+  readonly team?: string;
   readonly json?: boolean;
 }
 
@@ -27,6 +30,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .description('Sluice from the command line: configs, deploys, history, events, sync and tokens')
     .option('--url <url>', 'Sluice’s URL (default: $SLUICE_URL, the saved login, else http://127.0.0.1:8080)')
     .option('--token <token>', 'a bearer token (default: $SLUICE_TOKEN, else the saved login)')
+    .option('--team <team>', 'signed in with OpenID Connect and in several teams: the team to act for (default: $SLUICE_TEAM, else the saved login)')
     .option('--json', 'print JSON for scripts instead of tables')
     .exitOverride()
     .showHelpAfterError('(run `sluice --help` for the commands)')
@@ -55,17 +59,25 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   program
     .command('login')
-    .description('check a token against Sluice and save the URL and token for later commands (0600)')
+    .description('sign in — with a token, or as a person with OpenID Connect (--oidc) — and save it for later commands (0600)')
+    .option('--oidc', 'sign in with the OpenID Connect provider Sluice names: open the address printed in a browser')
     .addHelpText('after', '\nThe token may also come from $SLUICE_TOKEN, or from standard input with --token -.')
-    .action(async () => {
+    .action(async (own: { oidc?: boolean }) => {
       const given = flags();
-      const token = given.token === '-' ? (await io.readStdin()).trim() : (given.token ?? io.env['SLUICE_TOKEN']);
-      if (!token) throw new UsageError('login needs a token: --token <token>, --token - (from standard input) or $SLUICE_TOKEN');
+      const file = settingsFile(io.env);
+      let token: string | undefined;
+      if (own.oidc) {
+        token = await signInWithOidc(resolveSettings(given, io.env), (text) => io.stderr(text));
+      } else {
+        token = given.token === '-' ? (await io.readStdin()).trim() : (given.token ?? io.env['SLUICE_TOKEN']);
+        if (!token) throw new UsageError('login needs a token: --token <token>, --token - (from standard input), $SLUICE_TOKEN, or --oidc');
+      }
       const settings = resolveSettings({ ...given, token }, io.env);
       const { configs } = await ok(sluiceClient(settings).GET('/api/configs', { params: { query: {} } }));
-      const file = settingsFile(io.env);
-      saveSettings(file, { ...readSavedSettings(file), url: settings.url, token });
-      output(Boolean(given.json), io.stdout).result({ url: settings.url, file, configs: configs.length }, () => `logged in to ${settings.url}: ${configs.length} configs visible; saved to ${file}`);
+      const saved = readSavedSettings(file);
+      saveSettings(file, { ...saved, url: settings.url, token, ...(given.team ? { team: given.team } : {}) });
+      const who = own.oidc ? ` as ${personOf(token)}` : '';
+      output(Boolean(given.json), io.stdout).result({ url: settings.url, file, configs: configs.length }, () => `logged in to ${settings.url}${who}: ${configs.length} configs visible; saved to ${file}`);
     });
 
   registerCommands(program, context);

@@ -10,6 +10,8 @@ export interface Settings {
   /** The all-in-one app, or a gateway in front of the services. */
   readonly url: string;
   readonly token: string | null;
+  /** For a person in several teams (signed in with OpenID Connect): the team to act for. */
+  readonly team: string | null;
   /** Per-service base URLs of a distributed deployment without a gateway. */
   readonly serviceUrls: Partial<Record<ServiceName, string>>;
 }
@@ -20,6 +22,7 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }
 const savedSettings = z.object({
   url: httpUrl.optional(),
   token: z.string().min(1).optional(),
+  team: z.string().min(1).optional(),
   serviceUrls: z.partialRecord(z.enum(SERVICE_NAMES), httpUrl).optional(),
 });
 export type SavedSettings = z.infer<typeof savedSettings>;
@@ -69,7 +72,7 @@ function parseServiceUrls(value: string): Partial<Record<ServiceName, string>> {
 }
 
 /** Flags win over the environment, which wins over the saved file. */
-export function resolveSettings(flags: { url?: string; token?: string }, env: NodeJS.ProcessEnv): Settings {
+export function resolveSettings(flags: { url?: string; token?: string; team?: string }, env: NodeJS.ProcessEnv): Settings {
   const saved = readSavedSettings(settingsFile(env));
   const rawUrl = flags.url ?? env['SLUICE_URL'] ?? saved.url ?? DEFAULT_URL;
   const url = httpUrl.safeParse(rawUrl);
@@ -77,6 +80,7 @@ export function resolveSettings(flags: { url?: string; token?: string }, env: No
   return {
     url: url.data,
     token: flags.token ?? env['SLUICE_TOKEN'] ?? saved.token ?? null,
+    team: flags.team ?? env['SLUICE_TEAM'] ?? saved.team ?? null,
     serviceUrls: env['SLUICE_SERVICE_URLS'] ? parseServiceUrls(env['SLUICE_SERVICE_URLS']) : (saved.serviceUrls ?? {}),
   };
 }

@@ -1,6 +1,7 @@
 import { createParamDecorator, Inject, Injectable, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '@sluice/platform';
+import { ForbiddenError, ServiceUnavailableError, TooManyRequestsError, UnauthorizedError } from '@sluice/platform';
 import { FailedAuthLimiter } from './failed-auth-limiter';
+import { OIDC_VERIFIER, type OidcVerifier } from './oidc';
 import type { Principal } from './principal';
 import { subjectOf } from './principal';
 import { TOKEN_AUTHENTICATOR, type TokenAuthenticator } from './token-authenticator';
@@ -18,6 +19,9 @@ export const FAILED_AUTH_LIMITER = Symbol('FAILED_AUTH_LIMITER');
 
 const BEARER = /^Bearer +([\x21-\x7e]+)$/i;
 
+/** The team a person who belongs to several acts for on this request. */
+export const TEAM_HEADER = 'x-sluice-team';
+
 /**
  * `Authorization: Bearer <token>` (docs/architecture.md §7): no or malformed header → 401, an
  * unknown token → 401; otherwise the principal is attached to the request for
@@ -26,6 +30,10 @@ const BEARER = /^Bearer +([\x21-\x7e]+)$/i;
  * A client address that presented too many bad credentials (malformed header, unknown or
  * revoked token) gets 429 with `Retry-After` for a while, its token not even checked. A
  * request without any credentials is a plain 401 and does not count: it guesses nothing.
+ *
+ * With an `OIDC_VERIFIER` provided, an OpenID Connect ID token is accepted too: the person acts
+ * as the admin (an admin group), or for their one team, or — member of several — for the team
+ * the `X-Sluice-Team` header names. A person in no team gets 403.
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
@@ -34,6 +42,7 @@ export class BearerAuthGuard implements CanActivate {
   constructor(
     @Inject(TOKEN_AUTHENTICATOR) private readonly authenticator: TokenAuthenticator,
     @Optional() @Inject(FAILED_AUTH_LIMITER) limiter?: FailedAuthLimiter,
+    @Optional() @Inject(OIDC_VERIFIER) private readonly oidc?: OidcVerifier | null,
   ) {
     this.limiter = limiter ?? new FailedAuthLimiter();
   }
@@ -55,13 +64,35 @@ export class BearerAuthGuard implements CanActivate {
       this.limiter.recordFailure(address);
       throw new UnauthorizedError('malformed Authorization header: expected Bearer <token>');
     }
-    const principal = await this.authenticator.authenticate(match[1]!);
+    const token = match[1]!;
+    const principal = this.oidc?.handles(token) ? await this.personOf(this.oidc, token, request) : await this.authenticator.authenticate(token);
     if (!principal) {
       this.limiter.recordFailure(address);
-      throw new UnauthorizedError('invalid or revoked token');
+      throw new UnauthorizedError(this.oidc?.handles(token) ? 'invalid or expired ID token' : 'invalid or revoked token');
     }
     request.principal = principal;
     return true;
+  }
+
+  private async personOf(oidc: OidcVerifier, token: string, request: AuthenticatedRequest): Promise<Principal | null> {
+    let identity;
+    try {
+      identity = await oidc.verify(token);
+    } catch (error) {
+      throw new ServiceUnavailableError(`cannot check the ID token: ${(error as Error).message}`, { code: 'oidc_unavailable', retryAfterSeconds: 5 });
+    }
+    if (!identity) return null;
+    const { person, teams, admin } = identity;
+    if (admin) return { kind: 'admin', person };
+    const claim = oidc.settings.teamsClaim;
+    if (teams.length === 0) throw new ForbiddenError(`user:${person} is in no Sluice team: none of the groups in the "${claim}" claim maps to a team`, { code: 'no_team' });
+    const chosen = request.headers[TEAM_HEADER];
+    if (typeof chosen === 'string' && chosen !== '') {
+      if (!teams.includes(chosen)) throw new ForbiddenError(`user:${person} is not a member of team "${chosen}" (member of: ${teams.join(', ')})`, { code: 'not_a_member' });
+      return { kind: 'team', team: chosen, person };
+    }
+    if (teams.length > 1) throw new ForbiddenError(`user:${person} is a member of teams ${teams.join(', ')}: name the one to act for in the X-Sluice-Team header`, { code: 'team_required' });
+    return { kind: 'team', team: teams[0]!, person };
   }
 }
 

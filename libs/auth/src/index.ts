@@ -8,3 +8,5 @@ export * from './token-events';
 export * from './team-token-projection';
 export * from './team-tokens.module';
 export * from './catalogue-visibility';
+export * from './oidc';
+export * from './oidc-config.controller';

@@ -1,8 +1,12 @@
-/** Who a bearer token belongs to: the admin (every team) or one team. */
-export type Principal = { readonly kind: 'admin' } | { readonly kind: 'team'; readonly team: string };
+/**
+ * Who a request acts for: the admin (every team) or one team — by a Sluice token, or as a
+ * person signed in with OpenID Connect (`person`: the username claim of their ID token).
+ */
+export type Principal = { readonly kind: 'admin'; readonly person?: string } | { readonly kind: 'team'; readonly team: string; readonly person?: string };
 
-/** The subject recorded as `requestedBy`/`by`: `admin` or `team:<team>`. */
+/** The subject recorded as `requestedBy`/`by`: `user:<person>` for a signed-in person, else `admin` or `team:<team>`. */
 export function subjectOf(principal: Principal): string {
+  if (principal.person) return `user:${principal.person}`;
   return principal.kind === 'admin' ? 'admin' : `team:${principal.team}`;
 }
 

@@ -6,12 +6,15 @@ import type { DataSource } from 'typeorm';
 import { AdminOnlyGuard, BearerAuthGuard } from './bearer-auth.guard';
 import { applyTokenEvent, ProjectedTokenAuthenticator, TOKEN_EVENT_TYPES, type TokenEvent } from './team-token-projection';
 import { TOKEN_AUTHENTICATOR } from './token-authenticator';
+import { OIDC_VERIFIER, OidcVerifier, type OidcSettings } from './oidc';
 
 export interface TeamTokensModuleOptions {
   /** The admin bearer token (SLUICE_ADMIN_TOKEN); unset: only team tokens are accepted. */
   readonly adminToken?: string;
   /** Consumer group and inbox name of the `sluice.auth.v1` consumer, e.g. `repo-sync.tokens`. */
   readonly consumer: string;
+  /** Sign-in with OpenID Connect (`oidcSettingsOf(config)`); null: Sluice tokens only. */
+  readonly oidc?: OidcSettings | null;
 }
 
 const OPTIONS = Symbol('TEAM_TOKENS_OPTIONS');
@@ -44,10 +47,11 @@ export class TeamTokensModule implements OnApplicationBootstrap, OnModuleDestroy
           inject: [SERVICE_DATA_SOURCE, EventStore],
           useFactory: (ds: DataSource, store: EventStore) => new ProjectedTokenAuthenticator(ds, store.schema, options.adminToken),
         },
+        { provide: OIDC_VERIFIER, useValue: options.oidc ? new OidcVerifier(options.oidc) : null },
         BearerAuthGuard,
         AdminOnlyGuard,
       ],
-      exports: [TOKEN_AUTHENTICATOR, BearerAuthGuard, AdminOnlyGuard],
+      exports: [TOKEN_AUTHENTICATOR, OIDC_VERIFIER, BearerAuthGuard, AdminOnlyGuard],
     };
   }
 

@@ -1,5 +1,5 @@
 import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { BearerAuthGuard, resolveAdminToken, TOKEN_AUTHENTICATOR } from '@sluice/auth';
+import { BearerAuthGuard, OIDC_VERIFIER, OidcConfigController, OidcVerifier, oidcSettingsOf, resolveAdminToken, TOKEN_AUTHENTICATOR, type OidcSettings } from '@sluice/auth';
 import { EventStore, EventStoreModule, Inbox, Projection, SERVICE_DATA_SOURCE, type EventStoreModuleOptions } from '@sluice/event-store';
 import { MESSAGE_BUS, MessagingModule, type MessageBus, type Subscription } from '@sluice/messaging';
 import { HealthModule, createLogger, type CommonConfig } from '@sluice/platform';
@@ -32,6 +32,8 @@ export interface AutodeployModuleOptions {
   readonly consumerGroup?: string;
   /** Fallback polling of the read-model projection; default 100 ms (API commands wake it at once). */
   readonly projectionPollMs?: number;
+  /** Sign-in with OpenID Connect; default: from the config's SLUICE_OIDC_* (none when unset). */
+  readonly oidc?: OidcSettings | null;
 }
 
 const OPTIONS = Symbol('AUTODEPLOY_OPTIONS');
@@ -61,16 +63,16 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
     private readonly outcomes: OutcomesHandler,
   ) {}
 
-  static forRoot(config: Pick<CommonConfig, 'SLUICE_ADMIN_TOKEN' | 'SLUICE_DATA_DIR'> & Partial<Pick<CommonConfig, 'SLUICE_NAMESPACE'>>, overrides: Partial<AutodeployModuleOptions> = {}): DynamicModule {
+  static forRoot(config: Pick<CommonConfig, 'SLUICE_ADMIN_TOKEN' | 'SLUICE_DATA_DIR'> & Partial<CommonConfig>, overrides: Partial<AutodeployModuleOptions> = {}): DynamicModule {
     const admin = overrides.adminToken ? { token: overrides.adminToken, source: 'options' } : resolveAdminToken(config);
     if (admin.source === 'generated') log.warn({ path: (admin as { path?: string }).path }, 'SLUICE_ADMIN_TOKEN unset: generated an admin token into the data directory');
-    const options: AutodeployModuleOptions = { ...overrides, adminToken: admin.token };
+    const options: AutodeployModuleOptions = { oidc: oidcSettingsOf(config), ...overrides, adminToken: admin.token };
     return {
       module: AutodeployModule,
       // Its own projection of sluice.auth.v1 for the TeamPolicy objects kube-applier records (the
       // admin API's policies it writes itself, in the same table).
       imports: [HealthModule, TeamPoliciesModule.forRoot({ consumer: `${options.consumerGroup ?? 'autodeploy'}.policies`, sluiceNamespace: config.SLUICE_NAMESPACE ?? 'sluice-system' })],
-      controllers: [ConfigsController, DeploysController, AdminController, DeadLettersController, TeamPoliciesController],
+      controllers: [ConfigsController, DeploysController, AdminController, DeadLettersController, TeamPoliciesController, OidcConfigController],
       providers: [
         { provide: OPTIONS, useValue: options },
         { provide: REPO_KNOWLEDGE, useValue: new TypeOrmRepoKnowledge() },
@@ -104,6 +106,7 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
           useFactory: (ds: DataSource, store: EventStore) => new TypeOrmTokenStore(ds, store, options.adminToken),
         },
         { provide: TOKEN_AUTHENTICATOR, useExisting: TOKEN_STORE },
+        { provide: OIDC_VERIFIER, useValue: options.oidc ? new OidcVerifier(options.oidc) : null },
         {
           provide: REPLAY_SERVICE,
           inject: [SERVICE_DATA_SOURCE, READ_MODEL_PROJECTION_INSTANCE],

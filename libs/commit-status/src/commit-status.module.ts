@@ -1,5 +1,5 @@
 import { Inject, Module, Optional, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { CATALOGUE_VISIBILITY, TeamTokensModule } from '@sluice/auth';
+import { CATALOGUE_VISIBILITY, oidcSettingsOf, TeamTokensModule } from '@sluice/auth';
 import { EventStore, Inbox, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { clusterSourceOf, KubeClient, loadKubeConfig, type KubeConfigSource } from '@sluice/kube';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@sluice/messaging';
@@ -99,7 +99,7 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
     const settings = providerSettings(config);
     return {
       module: CommitStatusModule,
-      imports: [HealthModule, TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, consumer: `${options.consumer ?? COMMIT_STATUS_CONSUMER}.tokens` })],
+      imports: [HealthModule, TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config), consumer: `${options.consumer ?? COMMIT_STATUS_CONSUMER}.tokens` })],
       controllers: [CommitStatusesController],
       providers: [
         { provide: COMMIT_STATUS_OPTIONS, useValue: options },

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { TeamTokensModule } from '@sluice/auth';
+import { oidcSettingsOf, TeamTokensModule } from '@sluice/auth';
 import { clusterSourceOf, KubeClient, loadKubeConfig, type KubeCredentialsLike } from '@sluice/kube';
 import { ConfigError, createLogger } from '@sluice/platform';
 import { githubScmFromSettings } from '@sluice/scm';
@@ -44,7 +44,7 @@ export class KubeApplierModule {
     return {
       module: KubeApplierModule,
       imports: [
-        TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, consumer: `${runtime.consumerGroup}.tokens` }),
+        TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config), consumer: `${runtime.consumerGroup}.tokens` }),
         TeamPoliciesModule.forRoot({ consumer: `${runtime.consumerGroup}.policies`, sluiceNamespace: config.SLUICE_NAMESPACE }),
       ],
       controllers: [ManifestsController],

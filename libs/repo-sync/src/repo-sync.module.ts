@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { CATALOGUE_VISIBILITY, TeamTokensModule, type CatalogueVisibility } from '@sluice/auth';
+import { CATALOGUE_VISIBILITY, oidcSettingsOf, TeamTokensModule, type OidcConfigKey, type CatalogueVisibility } from '@sluice/auth';
 import { TeamPoliciesModule } from '@sluice/team-policy';
 import { EventStore, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
@@ -20,7 +20,8 @@ export const SCM_READER = Symbol('SCM_READER');
 export type RepoSyncModuleConfig = Pick<
   RepoSyncConfig,
   'GITHUB_API_URL' | 'GITHUB_TOKEN' | 'GITHUB_APP_ID' | 'GITHUB_APP_PRIVATE_KEY' | 'SLUICE_ADMIN_TOKEN'
-> & { readonly REPO_SYNC_CONCURRENCY?: number; readonly SLUICE_CATALOGUE_VISIBILITY?: CatalogueVisibility; readonly SLUICE_NAMESPACE?: string };
+> &
+  Partial<Pick<RepoSyncConfig, OidcConfigKey>> & { readonly REPO_SYNC_CONCURRENCY?: number; readonly SLUICE_CATALOGUE_VISIBILITY?: CatalogueVisibility; readonly SLUICE_NAMESPACE?: string };
 
 export interface RepoSyncModuleOptions {
   /** The SCM to read; default: GitHub from the config's credentials. */
@@ -38,7 +39,7 @@ export class RepoSyncModule {
     return {
       module: RepoSyncModule,
       imports: [
-        TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, consumer: `${REPO_SYNC_CONSUMER}.tokens` }),
+        TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config), consumer: `${REPO_SYNC_CONSUMER}.tokens` }),
         TeamPoliciesModule.forRoot({ consumer: `${REPO_SYNC_CONSUMER}.policies`, sluiceNamespace: config.SLUICE_NAMESPACE ?? 'sluice-system' }),
       ],
       controllers: [ReposController, SyncController],

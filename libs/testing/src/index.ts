@@ -5,3 +5,4 @@ export * from './wait';
 export * from './kafka-node';
 export * from './openapi';
 export * from './ports';
+export * from './oidc-provider';

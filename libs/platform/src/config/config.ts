@@ -177,6 +177,20 @@ export const commonConfigSchema = z.object({
    */
   SLUICE_KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, { error: 'expected letters, digits, ".", "_" or "-"' }).optional(),
   LOG_LEVEL: logLevelSetting.default('info'),
+  /**
+   * Sign-in with OpenID Connect (docs/architecture.md §8): the API also accepts ID tokens of
+   * this issuer whose audience is SLUICE_OIDC_CLIENT_ID. Unset: only Sluice's own tokens.
+   */
+  SLUICE_OIDC_ISSUER: z.url({ protocol: /^https?$/, error: 'expected the issuer URL, exactly as its tokens name it' }).optional(),
+  SLUICE_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  /** The claim that lists a person's groups (default `groups`). */
+  SLUICE_OIDC_TEAMS_CLAIM: z.string().min(1).default('groups'),
+  /** `group=team,…`: which group makes a person a member of which team; unset: a group named like a team is that team. */
+  SLUICE_OIDC_GROUP_TEAMS: commaListSetting('expected group=team pairs, comma-separated').optional(),
+  /** Groups whose members act as the admin. */
+  SLUICE_OIDC_ADMIN_GROUPS: commaListSetting('expected comma-separated group names').optional(),
+  /** The claim recorded as who asked (`user:<value>`); default `email`, falling back to `sub`. */
+  SLUICE_OIDC_USERNAME_CLAIM: z.string().min(1).default('email'),
   /** The namespace Sluice runs in: no config may deploy there, whatever its team's policy says. */
   SLUICE_NAMESPACE: z
     .string()
@@ -197,6 +211,15 @@ export function withCommonChecks<S extends z.ZodType<CommonConfig>>(schema: S) {
     }
     if (config.GITHUB_APP_PRIVATE_KEY !== undefined && config.GITHUB_APP_ID === undefined) {
       ctx.addIssue({ code: 'custom', path: ['GITHUB_APP_ID'], message: 'required when GITHUB_APP_PRIVATE_KEY is set' });
+    }
+    if ((config.SLUICE_OIDC_ISSUER === undefined) !== (config.SLUICE_OIDC_CLIENT_ID === undefined)) {
+      const missing = config.SLUICE_OIDC_ISSUER === undefined ? 'SLUICE_OIDC_ISSUER' : 'SLUICE_OIDC_CLIENT_ID';
+      ctx.addIssue({ code: 'custom', path: [missing], message: `required when ${missing === 'SLUICE_OIDC_ISSUER' ? 'SLUICE_OIDC_CLIENT_ID' : 'SLUICE_OIDC_ISSUER'} is set` });
+    }
+    for (const pair of config.SLUICE_OIDC_GROUP_TEAMS ?? []) {
+      if (!/^[^=\s]+=[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(pair)) {
+        ctx.addIssue({ code: 'custom', path: ['SLUICE_OIDC_GROUP_TEAMS'], message: `"${pair}": expected group=team, the team a DNS label` });
+      }
     }
     for (const issue of kafkaSecurityIssues(config)) ctx.addIssue({ code: 'custom', path: [issue.variable], message: issue.message });
   });
