@@ -24,6 +24,8 @@ import { ReplayService } from './adapters/persistence/replay';
 import { TypeOrmReadModels } from './adapters/persistence/typeorm-read-models';
 import { TypeOrmRepoKnowledge } from './adapters/persistence/typeorm-repo-knowledge';
 import { TypeOrmTokenStore } from './adapters/persistence/typeorm-token-store';
+import { TypeOrmDoraRecords } from './adapters/persistence/typeorm-dora-records';
+import { DORA_RECORDS, DoraController, registerDoraGauges, type DoraRecords } from '@sluice/dora';
 
 export interface AutodeployModuleOptions {
   /** The admin bearer token (SLUICE_ADMIN_TOKEN, or generated into SLUICE_DATA_DIR). */
@@ -61,7 +63,10 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
     private readonly inbox: Inbox,
     private readonly repoEvents: RepoEventsHandler,
     private readonly outcomes: OutcomesHandler,
+    @Inject(DORA_RECORDS) private readonly dora: DoraRecords,
   ) {}
+
+  private unregisterDoraGauges: () => void = () => undefined;
 
   static forRoot(config: Pick<CommonConfig, 'SLUICE_ADMIN_TOKEN' | 'SLUICE_DATA_DIR'> & Partial<CommonConfig>, overrides: Partial<AutodeployModuleOptions> = {}): DynamicModule {
     const admin = overrides.adminToken ? { token: overrides.adminToken, source: 'options' } : resolveAdminToken(config);
@@ -72,7 +77,7 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
       // Its own projection of sluice.auth.v1 for the TeamPolicy objects kube-applier records (the
       // admin API's policies it writes itself, in the same table).
       imports: [HealthModule, TeamPoliciesModule.forRoot({ consumer: `${options.consumerGroup ?? 'autodeploy'}.policies`, sluiceNamespace: config.SLUICE_NAMESPACE ?? 'sluice-system' })],
-      controllers: [ConfigsController, DeploysController, AdminController, DeadLettersController, TeamPoliciesController, OidcConfigController],
+      controllers: [ConfigsController, DeploysController, AdminController, DeadLettersController, TeamPoliciesController, OidcConfigController, DoraController],
       providers: [
         { provide: OPTIONS, useValue: options },
         { provide: REPO_KNOWLEDGE, useValue: new TypeOrmRepoKnowledge() },
@@ -89,6 +94,7 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
           useFactory: (store: EventStore, projection: Projection, gate: PolicyGate) => new ConfigCommands(store, gate, () => projection.wake()),
         },
         { provide: READ_MODELS, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new TypeOrmReadModels(ds) },
+        { provide: DORA_RECORDS, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new TypeOrmDoraRecords(ds) },
         {
           provide: DEPLOY_SERVICE,
           inject: [ConfigCommands, REPO_KNOWLEDGE, READ_MODELS],
@@ -119,6 +125,7 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    this.unregisterDoraGauges = registerDoraGauges(this.dora);
     this.projection.start();
     this.subscription = await startAutodeployConsumer(
       this.bus,
@@ -132,6 +139,7 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
     await this.subscription?.stop();
     this.subscription = null;
     await this.projection.stop();
+    this.unregisterDoraGauges();
   }
 }
 

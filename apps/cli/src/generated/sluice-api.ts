@@ -584,6 +584,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/metrics/dora": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Deployment frequency, lead time for changes, change failure rate and time to restore, per config or team, over a window (default the last 30 days); a team token measures its own team */
+        get: operations["DoraController_measure"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3309,6 +3326,52 @@ export interface operations {
                         } | null;
                     };
                 };
+            };
+        };
+    };
+    DoraController_measure: {
+        parameters: {
+            query?: {
+                /** @description ISO 8601; default: now */
+                to?: unknown;
+                /** @description ISO 8601; default: 30 days before to */
+                from?: unknown;
+                team?: unknown;
+                config?: unknown;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the measures; rates and times are null where the window holds nothing to measure */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description bad input, naming the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description another team's deploys */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -6,7 +6,11 @@ import type { EntityManager } from 'typeorm';
  * services do not share tables). Every call runs in the caller's transaction.
  */
 export interface RepoKnowledge {
-  recordBranchHead(m: EntityManager, input: { repo: string; defaultBranch: string; branch: string; headSha: string; previousSha: string | null; at: string }): Promise<void>;
+  /** `headCommit.timestamp`, when known, is kept as the head commit's time (lead time for changes, libs/dora). */
+  recordBranchHead(
+    m: EntityManager,
+    input: { repo: string; defaultBranch: string; branch: string; headSha: string; previousSha: string | null; at: string; headCommit?: { timestamp: string | null } | null },
+  ): Promise<void>;
   deleteBranch(m: EntityManager, repo: string, branch: string): Promise<void>;
   recordCommit(m: EntityManager, repo: string, sha: string, branch: string | null): Promise<void>;
   /** A config-repository commit of the default branch (root fields are read there); heads the branch only if no head is known. */

@@ -200,4 +200,23 @@ export class AutodeployGreenBuilds1766100000000 implements MigrationInterface {
   }
 }
 
-export const autodeployMigrations = [AutodeployInit1732400000000, AnnounceTeamTokens1764000000000, ...teamPolicyMigrations, AutodeployGreenBuilds1766100000000];
+/** When each branch head was committed, as the push said: the start of its lead time (libs/dora). */
+export class AutodeployCommitTimes1766200000000 implements MigrationInterface {
+  name = 'AutodeployCommitTimes1766200000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE "${AUTODEPLOY_SCHEMA}".commit_times (
+        repo         text NOT NULL,
+        sha          text NOT NULL,
+        committed_at timestamptz NOT NULL,
+        PRIMARY KEY (sha, repo)
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE "${AUTODEPLOY_SCHEMA}".commit_times`);
+  }
+}
+
+export const autodeployMigrations = [AutodeployInit1732400000000, AnnounceTeamTokens1764000000000, ...teamPolicyMigrations, AutodeployGreenBuilds1766100000000, AutodeployCommitTimes1766200000000];

@@ -6,8 +6,11 @@ import type { RepoKnowledge } from '../../application/ports';
 export class TypeOrmRepoKnowledge implements RepoKnowledge {
   async recordBranchHead(
     m: EntityManager,
-    input: { repo: string; defaultBranch: string; branch: string; headSha: string; previousSha: string | null; at: string },
+    input: { repo: string; defaultBranch: string; branch: string; headSha: string; previousSha: string | null; at: string; headCommit?: { timestamp: string | null } | null },
   ): Promise<void> {
+    if (input.headCommit?.timestamp) {
+      await m.query(`INSERT INTO autodeploy.commit_times (repo, sha, committed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [input.repo, input.headSha, input.headCommit.timestamp]);
+    }
     await m.query(
       `INSERT INTO autodeploy.repos (repo, default_branch) VALUES ($1, $2)
        ON CONFLICT (repo) DO UPDATE SET default_branch = EXCLUDED.default_branch`,
