@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Real Kubernetes control plane for integration tests: etcd + kube-apiserver on loopback.
+# Real Kubernetes control plane for integration tests: etcd + kube-apiserver +
+# kube-controller-manager on loopback.
 #
 #   infra/kube.sh build          build (or reuse) the cached binaries
-#   infra/kube.sh up <rundir>    start etcd + kube-apiserver, install CRDs and RBAC,
-#                                write <rundir>/kube.env (idempotent)
-#   infra/kube.sh down <rundir>  stop both processes (SIGTERM, then SIGKILL)
+#   infra/kube.sh up <rundir>    start etcd, kube-apiserver and kube-controller-manager,
+#                                install CRDs and RBAC, write <rundir>/kube.env (idempotent)
+#   infra/kube.sh down <rundir>  stop the three processes (SIGTERM, then SIGKILL)
+#
+# kube-controller-manager runs only the controllers the tests need (KCM_CONTROLLERS): Jobs,
+# owner-reference garbage collection, namespace deletion and the default ServiceAccount.
+# Never the Deployment or ReplicaSet controllers: tests play those (and the node: no
+# kubelet or scheduler runs here) by patching status.
 #
 # Binaries are built from the Go module proxy into $SLUICE_CACHE/bin/<version>/ and never
 # committed. kube-apiserver comes from k8s.io/kubernetes used as a dependency of a throwaway
@@ -26,6 +32,7 @@ ETCD_PEER_PORT=${SLUICE_ETCD_PEER_PORT:-52380}
 APISERVER_PORT=${SLUICE_APISERVER_PORT:-56443}
 
 KUBE_BIN="$SLUICE_CACHE/bin/kube-apiserver-$KUBE_VERSION"
+KCM_CONTROLLERS=${SLUICE_KCM_CONTROLLERS:-job-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller}
 ETCD_BIN="$SLUICE_CACHE/bin/etcd-$ETCD_VERSION"
 SRC="$SLUICE_CACHE/src"
 
@@ -67,6 +74,20 @@ build_kube_apiserver() {
   mv "$KUBE_BIN/kube-apiserver.tmp" "$KUBE_BIN/kube-apiserver"
 }
 
+# Same throwaway module as kube-apiserver (build_kube_apiserver writes it), another command.
+build_kube_controller_manager() {
+  [[ -x "$KUBE_BIN/kube-controller-manager" ]] && return 0
+  go_env
+  local dir="$SRC/kube-apiserver-$KUBE_VERSION" minor=${KUBE_VERSION#v1.}
+  [[ -f "$dir/go.mod" ]] || die "build kube-apiserver first: $dir/go.mod is missing"
+  log "building kube-controller-manager $KUBE_VERSION"
+  local pkg=k8s.io/component-base/version
+  local ldflags="-s -w -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=${minor%%.*}"
+  ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  (cd "$dir" && go build -trimpath -ldflags="$ldflags" -o "$KUBE_BIN/kube-controller-manager.tmp" k8s.io/kubernetes/cmd/kube-controller-manager)
+  mv "$KUBE_BIN/kube-controller-manager.tmp" "$KUBE_BIN/kube-controller-manager"
+}
+
 build_etcd() {
   [[ -x "$ETCD_BIN/etcd" ]] && return 0
   go_env
@@ -106,8 +127,9 @@ cmd_build() {
   local start=$SECONDS
   build_etcd
   build_kube_apiserver
+  build_kube_controller_manager
   flock -u 9
-  log "binaries ready in $((SECONDS - start))s: $ETCD_BIN/etcd $KUBE_BIN/kube-apiserver"
+  log "binaries ready in $((SECONDS - start))s: $ETCD_BIN/etcd $KUBE_BIN/kube-apiserver $KUBE_BIN/kube-controller-manager"
 }
 
 KUBE_DIR() { echo "$1/kube"; }
@@ -269,6 +291,28 @@ start_apiserver() {
   fi
 }
 
+kcm_healthy() {
+  pid_alive "$1/kube-controller-manager.pid" "$2" && grep -q 'Started controller\|Starting controller\|"Started' "$1/kube-controller-manager.log" 2>/dev/null
+}
+
+start_controller_manager() {
+  local rundir=$1 kd=$2
+  log "starting kube-controller-manager ($KCM_CONTROLLERS)"
+  # --secure-port=0: no serving endpoint (nothing scrapes it); --leader-elect=false: one instance.
+  setsid "$KUBE_BIN/kube-controller-manager" \
+    --kubeconfig="$kd/admin.kubeconfig" \
+    --controllers="$KCM_CONTROLLERS" \
+    --leader-elect=false --secure-port=0 \
+    --use-service-account-credentials=false \
+    --root-ca-file="$kd/pki/ca.crt" \
+    --concurrent-job-syncs=5 --concurrent-gc-syncs=10 \
+    --profiling=false \
+    >"$kd/kube-controller-manager.log" 2>&1 </dev/null &
+  echo $! >"$kd/kube-controller-manager.pid"
+  wait_for 60 "kube-controller-manager" kcm_healthy "$kd" "$rundir" ||
+    fail_with_log "$kd/kube-controller-manager.log" "kube-controller-manager did not start its controllers"
+}
+
 cmd_up() {
   local rundir=${1:-}
   [[ -n "$rundir" ]] || die "usage: $0 up <rundir>"
@@ -284,14 +328,17 @@ cmd_up() {
 
   if pid_alive "$kd/etcd.pid" "$rundir" && pid_alive "$kd/kube-apiserver.pid" "$rundir" && readyz "$kd"; then
     log "already running (rundir $rundir)"
+    write_kubeconfig "$kd"
   else
     # Whatever is left of a previous run goes first, apiserver before its store.
+    stop_pid "$kd/kube-controller-manager.pid" "$rundir" kube-controller-manager
     stop_pid "$kd/kube-apiserver.pid" "$rundir" kube-apiserver
     stop_pid "$kd/etcd.pid" "$rundir" etcd
     start_etcd "$rundir" "$kd"
     start_apiserver "$rundir" "$kd"
+    write_kubeconfig "$kd"
   fi
-  write_kubeconfig "$kd"
+  pid_alive "$kd/kube-controller-manager.pid" "$rundir" || start_controller_manager "$rundir" "$kd"
 
   log "installing CRDs and RBAC"
   command -v node >/dev/null || die "node is required to install the CRDs and RBAC"
@@ -317,6 +364,7 @@ cmd_down() {
   rundir=$(cd "$rundir" && pwd)
   local kd
   kd=$(KUBE_DIR "$rundir")
+  stop_pid "$kd/kube-controller-manager.pid" "$rundir" kube-controller-manager
   stop_pid "$kd/kube-apiserver.pid" "$rundir" kube-apiserver
   stop_pid "$kd/etcd.pid" "$rundir" etcd
   rm -rf "$kd/etcd-data"

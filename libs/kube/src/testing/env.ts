@@ -29,9 +29,9 @@ export function randomSuffix(): string {
 }
 
 /**
- * Creates a namespace with a random suffix, so test files can run concurrently. The test
- * control plane has no namespace controller, so deleting it only marks it Terminating; the
- * whole etcd store is thrown away by infra/kube.sh down.
+ * Creates a namespace with a random suffix, so test files can run concurrently. Deleting it
+ * deletes what is in it (the test control plane runs the namespace controller); the whole
+ * etcd store is thrown away by infra/kube.sh down anyway.
  */
 export async function createTestNamespace(client: KubeClient, prefix: string): Promise<string> {
   const name = `${prefix}-${randomSuffix()}`;
