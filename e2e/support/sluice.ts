@@ -38,6 +38,8 @@ export interface DistributedOptions {
    * the repository root) instead of through @swc-node/register: what a benchmark measures.
    */
   readonly compiledDir?: string;
+  /** The services' DATABASE_URL from the test database's (e.g. through a proxy the test can cut). */
+  readonly databaseUrl?: (url: string) => string;
 }
 
 /** Starts the five services as child processes on one fresh database and a fresh Kafka topic prefix. */
@@ -47,7 +49,7 @@ export async function startDistributed(world: World, options: DistributedOptions
   const dataDir = join(world.runDir, 'data');
   mkdirSync(dataDir, { recursive: true });
   const common: Record<string, string> = {
-    DATABASE_URL: db.url,
+    DATABASE_URL: options.databaseUrl ? options.databaseUrl(db.url) : db.url,
     KAFKA_BROKERS: kafkaBrokers().join(','),
     SLUICE_KAFKA_TOPIC_PREFIX: topicPrefix,
     KUBECONFIG: requireEnv('KUBECONFIG'),

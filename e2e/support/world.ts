@@ -96,8 +96,8 @@ export async function startWorld(name: string): Promise<World> {
     namespace,
     runDir,
     configSha,
-    // The test control plane has no namespace controller: the namespace stays Terminating
-    // until infra/kube.sh throws the store away, so it is not deleted here (nothing would go).
+    // The namespace is left for the files' logs and for looking at after a failure; infra/kube.sh
+    // throws the whole store away at the end of the run.
     stop: async () => {
       await github.stop();
     },

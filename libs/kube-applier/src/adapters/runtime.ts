@@ -14,6 +14,7 @@ import { TeamPolicyMirror } from './team-policy-mirror';
 import { DryRunTarget, KubeDeployTarget } from './kube-target';
 import { OutcomeReporter } from './outcome-reporter';
 import { DeployConfigReconciler } from './reconciler';
+import { ApiServerReachability } from './api-server-reachability';
 
 export const KUBE_APPLIER_OPTIONS = Symbol('KUBE_APPLIER_OPTIONS');
 
@@ -88,7 +89,8 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
   async onApplicationBootstrap(): Promise<void> {
     this.logger.info({ target: this.dryRun ? 'dry-run' : 'kube', server: this.options.kube?.server }, 'kube-applier starting');
     if (this.controller) {
-      this.readiness?.register('kube', () => ({ ok: this.controller!.synced, detail: this.controller!.synced ? 'DeployConfigs listed' : 'listing DeployConfigs' }));
+      const reachability = new ApiServerReachability(this.options.kube!);
+      this.readiness?.register('kube', async () => (this.controller!.synced ? reachability.check() : { ok: false, detail: 'listing DeployConfigs' }));
       // Not awaited: the watcher retries until the API server answers; readiness says when.
       void this.controller.start();
       this.teamPolicies?.start();
