@@ -14,7 +14,7 @@ import { SERVICES, startAllInOneApp, startDistributed, type AllInOneApp, type Di
 import { deploymentYaml, startWorld, type World } from './support/world';
 
 /** Public by design: answered without a token. The webhook is guarded by its HMAC signature instead. */
-const PUBLIC = new Set(['POST /webhooks/github', 'GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /api/docs', 'GET /api/docs-json', 'GET /api/auth/oidc']);
+const PUBLIC = new Set(['POST /webhooks/{provider}', 'GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /api/docs', 'GET /api/docs-json', 'GET /api/auth/oidc']);
 
 /**
  * What another team's valid token gets:
