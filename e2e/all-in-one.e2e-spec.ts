@@ -29,7 +29,7 @@ describe('Sluice all-in-one, end to end', { timeout: 420_000 }, () => {
     const res = await fetch(`${sluice.urlFor('/api/docs-json')}/api/docs-json`);
     assert.equal(res.status, 200);
     const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
-    for (const path of ['/api/repos', '/api/admin/sync', '/api/configs', '/api/deploys', '/api/commit-statuses', '/webhooks/github', '/api/deploys/{id}/manifests', '/api/configs/{name}/manifests']) {
+    for (const path of ['/api/repos', '/api/admin/sync', '/api/configs', '/api/deploys', '/api/commit-statuses', '/webhooks/{provider}', '/api/deploys/{id}/manifests', '/api/configs/{name}/manifests']) {
       assert.ok(doc.paths[path], `OpenAPI path ${path}`);
     }
     assert.match(doc.openapi, /^3\./);

@@ -14,7 +14,7 @@ import { SERVICES, startAllInOneApp, startDistributed, type AllInOneApp, type Di
 import { deploymentYaml, startWorld, type World } from './support/world';
 
 /** Public by design: answered without a token. The webhook is guarded by its HMAC signature instead. */
-const PUBLIC = new Set(['POST /webhooks/github', 'GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /api/docs', 'GET /api/docs-json', 'GET /api/auth/oidc']);
+const PUBLIC = new Set(['POST /webhooks/{provider}', 'GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /api/docs', 'GET /api/docs-json', 'GET /api/auth/oidc']);
 
 /**
  * What another team's valid token gets:
@@ -61,6 +61,7 @@ const ROUTES: Record<string, Rule> = {
   'POST /api/deploys/{id}/reapply': { access: 'owned', request: (f) => ({ params: { id: f.deployId }, body: { reason: 'authz walk' } }) },
   'POST /api/deploys/{id}/abandon': { access: 'owned', request: (f) => ({ params: { id: f.deployId }, body: { reason: 'authz walk' } }) },
   'GET /api/events': { access: 'admin' },
+  'GET /api/metrics/dora': { access: 'list', foreignQueries: () => [`team=${FOREIGN_TEAM}`] },
   'POST /api/admin/replay': { access: 'admin' },
   'GET /api/admin/replay/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
   'POST /api/admin/tokens': { access: 'admin', request: () => ({ body: { team: OWN_TEAM } }) },

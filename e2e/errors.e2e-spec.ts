@@ -60,7 +60,7 @@ describe('errors a user can act on, through the all-in-one app', () => {
   });
 
   it('answers every unknown path with the one 404 body, whichever service or the router itself takes it', async () => {
-    for (const path of ['/nothing', '/api/nothing', '/api/repos/acme/billing/nothing', '/api/docs/nothing.css', '/webhooks/gitlab']) {
+    for (const path of ['/nothing', '/api/nothing', '/api/repos/acme/billing/nothing', '/api/docs/nothing.css', '/webhooks/github/nothing']) {
       const res = await call(`${sluice.process.url}${path}?x=1`);
       assert.equal(res.status, 404, path);
       assert.match(res.contentType ?? '', /^application\/json/, path);

@@ -10,3 +10,8 @@ export { GitHubWrites } from './github/github-writes';
 export { githubScmFromSettings, type GitHubSettings } from './github/from-settings';
 export { GitLabStatuses } from './gitlab/gitlab-statuses';
 export { BitbucketStatuses } from './bitbucket/bitbucket-statuses';
+export type { DeliveryHeaders, DeliveryInput, HeaderReading, Normalised, WebhookProvider } from './webhooks/provider';
+export { webhookProviders, type WebhookProviders } from './webhooks/registry';
+export { GitHubWebhooks } from './github/webhooks/github-webhooks';
+export { normaliseDelivery, NORMALISED_EVENTS } from './github/webhooks/normalise';
+export { SignatureVerifier } from './github/webhooks/signature';

@@ -1,16 +1,15 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { EventStore, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
-import { githubScmFromSettings, type HookRef, type ScmHookDeliveries } from '@sluice/scm';
+import { githubScmFromSettings, webhookProviders, type HookRef, type ScmHookDeliveries } from '@sluice/scm';
 import type { DataSource } from 'typeorm';
 import { IngestDelivery } from './application/ingest-delivery';
 import { RecoverMissedDeliveries } from './application/recover-missed-deliveries';
-import { GithubWebhookController, WEBHOOK_BODY_LIMIT } from './adapters/http/github-webhook.controller';
+import { WebhookController, WEBHOOK_BODY_LIMIT, WEBHOOK_PROVIDERS } from './adapters/http/webhook.controller';
 import { MAX_WEBHOOK_BYTES } from './adapters/http/raw-body';
 import { DEFAULT_INFLIGHT_BYTES, DEFAULT_MAX_READERS, DEFAULT_RETRY_AFTER_SECONDS, UploadBudget, type UploadBudgetLimits } from './adapters/http/upload-budget';
 import { ScmTopicBootstrap } from './adapters/messaging/topics.bootstrap';
 import { RECOVERY_SETTINGS, RecoveryScheduler, type RecoverySettings } from './adapters/scm/recovery.scheduler';
-import { SignatureVerifier } from './domain/signature';
 import type { WebhookIngestConfig } from './webhook-ingest.config';
 
 export interface WebhookIngestModuleOptions {
@@ -78,9 +77,9 @@ export class WebhookIngestModule {
     if (limits.maxBytes < bodyLimit) throw new Error(`WebhookIngestModule: the upload budget (${limits.maxBytes} bytes) is below the body limit (${bodyLimit})`);
     return {
       module: WebhookIngestModule,
-      controllers: [GithubWebhookController],
+      controllers: [WebhookController],
       providers: [
-        { provide: SignatureVerifier, useValue: new SignatureVerifier(config.GITHUB_WEBHOOK_SECRET) },
+        { provide: WEBHOOK_PROVIDERS, useValue: webhookProviders({ github: config.GITHUB_WEBHOOK_SECRET }) },
         { provide: WEBHOOK_BODY_LIMIT, useValue: bodyLimit },
         // One per app: the bound is on what this process holds.
         { provide: UploadBudget, useValue: new UploadBudget(limits) },

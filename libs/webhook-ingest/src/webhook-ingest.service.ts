@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { EventStoreModule } from '@sluice/event-store';
 import { MessagingModule } from '@sluice/messaging';
 import { ConfigError, setupOpenApi, type BootstrapOptions } from '@sluice/platform';
-import { WEBHOOK_INGEST_OPENAPI } from './adapters/http/github-webhook.controller';
+import { WEBHOOK_INGEST_OPENAPI } from './adapters/http/webhook.controller';
 import { WEBHOOK_INGEST_SCHEMA, webhookIngestMigrations } from './adapters/persistence/migrations';
 import { webhookIngestConfigSchema, type WebhookIngestConfig } from './webhook-ingest.config';
 import { WebhookIngestModule } from './webhook-ingest.module';

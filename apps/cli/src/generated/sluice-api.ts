@@ -48,7 +48,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/webhooks/github": {
+    "/webhooks/{provider}": {
         parameters: {
             query?: never;
             header?: never;
@@ -57,8 +57,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A GitHub webhook delivery: verified, normalised and stored with its events in one transaction */
-        post: operations["GithubWebhookController_receive"];
+        /** A webhook delivery of a source-control provider: verified, normalised and stored with its events in one transaction */
+        post: operations["WebhookController_receive"];
         delete?: never;
         options?: never;
         head?: never;
@@ -664,16 +664,21 @@ export interface operations {
             };
         };
     };
-    GithubWebhookController_receive: {
+    WebhookController_receive: {
         parameters: {
             query?: never;
             header: {
-                /** @description sha256=<HMAC of the raw body with the webhook secret> */
+                /** @description github: sha256=<HMAC of the raw body with the webhook secret> */
                 "X-Hub-Signature-256": string;
+                /** @description github */
                 "X-GitHub-Delivery": string;
+                /** @description github */
                 "X-GitHub-Event": string;
             };
-            path?: never;
+            path: {
+                /** @description the provider: github */
+                provider: "github";
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -712,6 +717,23 @@ export interface operations {
             };
             /** @description the signature matches no configured webhook secret */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description no such provider, or none configured (no webhook secret) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

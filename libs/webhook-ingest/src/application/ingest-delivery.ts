@@ -1,7 +1,7 @@
 import type { NewEvent } from '@sluice/contracts';
 import { ConcurrencyError, EventStore, type StreamAppend } from '@sluice/event-store';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { Normalised } from '../domain/normalise';
+import type { Normalised } from '@sluice/scm';
 
 export type IngestResult = 'accepted' | 'duplicate';
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseEvent } from '@sluice/contracts';
-import { normaliseDelivery, NORMALISED_EVENTS, type Normalised } from './normalise';
+import type { Normalised } from '../../webhooks/provider';
+import { normaliseDelivery, NORMALISED_EVENTS } from './normalise';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const examples: Array<{ name: string; examples: Array<Record<string, unknown>> }> = require('@octokit/webhooks-examples');
 

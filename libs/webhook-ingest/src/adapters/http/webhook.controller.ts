@@ -1,20 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
-import { ApiConsumes, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiConsumes, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   BadRequestError,
   createLogger,
   errorResponse,
   isJsonContentType,
+  NotFoundError,
   openApiSchema,
   UnauthorizedError,
   UnsupportedMediaTypeError,
   type OpenApiInfo,
 } from '@sluice/platform';
+import type { WebhookProvider, WebhookProviders } from '@sluice/scm';
 import { z } from 'zod';
 import { IngestDelivery } from '../../application/ingest-delivery';
-import { normaliseDelivery } from '../../domain/normalise';
-import { SignatureVerifier } from '../../domain/signature';
 import { BodyTooLargeError, cutOffAfterResponse, MAX_WEBHOOK_BYTES, readRawBody } from './raw-body';
 import { UploadBudget, UploadBudgetExceededError, type UploadTicket } from './upload-budget';
 import { deliveriesCounter, type DeliveryOutcome } from './webhook-metrics';
@@ -38,9 +38,8 @@ const webhookAnswerSchema = z.object({
 });
 
 export const WEBHOOK_BODY_LIMIT = Symbol('WEBHOOK_BODY_LIMIT');
-
-const DELIVERY_ID = /^[A-Za-z0-9-]{1,128}$/;
-const EVENT_NAME = /^[a-z_]{1,64}$/;
+/** The `WebhookProviders` (libs/scm) this service takes deliveries of. */
+export const WEBHOOK_PROVIDERS = Symbol('WEBHOOK_PROVIDERS');
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
@@ -48,32 +47,36 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 /**
- * `POST /webhooks/github` (docs/architecture.md §7). Answers within milliseconds: verify on the
- * raw bytes, normalise, store delivery + events in one transaction; everything heavier
- * happens downstream of the outbox relay.
+ * `POST /webhooks/:provider` (docs/architecture.md §7), e.g. `/webhooks/github`. Answers within
+ * milliseconds: the provider (libs/scm) reads its headers and verifies the raw bytes; the delivery
+ * is normalised and stored with its events in one transaction; everything heavier happens
+ * downstream of the outbox relay. Size limits, the upload budget and idempotency are the same
+ * for every provider.
  */
 @ApiTags('webhooks')
 @Controller('webhooks')
-export class GithubWebhookController {
+export class WebhookController {
   private readonly log = createLogger('webhook-ingest');
 
   constructor(
-    private readonly verifier: SignatureVerifier,
+    @Inject(WEBHOOK_PROVIDERS) private readonly providers: WebhookProviders,
     private readonly ingest: IngestDelivery,
     private readonly budget: UploadBudget,
     @Inject(WEBHOOK_BODY_LIMIT) private readonly bodyLimit: number = MAX_WEBHOOK_BYTES,
   ) {}
 
-  @Post('github')
+  @Post(':provider')
   @HttpCode(202)
-  @ApiOperation({ summary: 'A GitHub webhook delivery: verified, normalised and stored with its events in one transaction' })
+  @ApiOperation({ summary: "A webhook delivery of a source-control provider: verified, normalised and stored with its events in one transaction" })
+  @ApiParam({ name: 'provider', description: 'the provider: github', schema: { type: 'string', enum: ['github'] } })
   @ApiConsumes('application/json')
-  @ApiHeader({ name: 'X-GitHub-Event', required: true })
-  @ApiHeader({ name: 'X-GitHub-Delivery', required: true })
-  @ApiHeader({ name: 'X-Hub-Signature-256', required: true, description: 'sha256=<HMAC of the raw body with the webhook secret>' })
+  @ApiHeader({ name: 'X-GitHub-Event', required: true, description: 'github' })
+  @ApiHeader({ name: 'X-GitHub-Delivery', required: true, description: 'github' })
+  @ApiHeader({ name: 'X-Hub-Signature-256', required: true, description: 'github: sha256=<HMAC of the raw body with the webhook secret>' })
   @ApiResponse({ status: 202, description: 'stored (accepted), seen before (duplicate) or not an event Sluice uses (ignored)', schema: openApiSchema(webhookAnswerSchema) })
   @ApiResponse({ status: 400, description: 'missing or bad header, or a body that is not JSON', schema: errorResponse })
   @ApiResponse({ status: 401, description: 'the signature matches no configured webhook secret', schema: errorResponse })
+  @ApiResponse({ status: 404, description: 'no such provider, or none configured (no webhook secret)', schema: errorResponse })
   @ApiResponse({ status: 413, description: 'body over the limit (25 MB)', schema: errorResponse })
   @ApiResponse({ status: 415, description: 'content type is not application/json', schema: errorResponse })
   @ApiResponse({
@@ -82,9 +85,11 @@ export class GithubWebhookController {
     headers: { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } } },
     schema: errorResponse,
   })
-  async receive(@Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<WebhookAnswer> {
+  async receive(@Param('provider') name: string, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<WebhookAnswer> {
     try {
-      const answer = await this.handle(req, res);
+      const provider = this.providers.get(name);
+      if (!provider) throw new NotFoundError(`no webhook provider "${name}" (configured: ${[...this.providers.keys()].join(', ') || 'none'})`, { code: 'unknown_provider' });
+      const answer = await this.handle(provider, req, res);
       this.count(answer.result);
       return answer;
     } catch (error) {
@@ -93,18 +98,13 @@ export class GithubWebhookController {
     }
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<WebhookAnswer> {
-    const event = header(req, 'x-github-event');
-    const deliveryId = header(req, 'x-github-delivery');
-    const signature = header(req, 'x-hub-signature-256');
-    const missing = [
-      !event && 'X-GitHub-Event',
-      !deliveryId && 'X-GitHub-Delivery',
-      !signature && 'X-Hub-Signature-256',
-    ].filter(Boolean);
-    if (missing.length > 0) throw new BadRequestError(`missing header(s): ${missing.join(', ')}`, { code: 'missing_header' });
-    if (!EVENT_NAME.test(event!)) throw new BadRequestError('X-GitHub-Event is not an event name', { code: 'bad_header' });
-    if (!DELIVERY_ID.test(deliveryId!)) throw new BadRequestError('X-GitHub-Delivery is not a delivery id', { code: 'bad_header' });
+  private async handle(provider: WebhookProvider, req: IncomingMessage, res: ServerResponse): Promise<WebhookAnswer> {
+    const reading = provider.read((name) => header(req, name));
+    if (!reading.ok) {
+      if ('missing' in reading) throw new BadRequestError(`missing header(s): ${reading.missing.join(', ')}`, { code: 'missing_header' });
+      throw new BadRequestError(reading.bad, { code: 'bad_header' });
+    }
+    const { event, deliveryId } = reading.headers;
     if (!isJsonContentType(header(req, 'content-type'))) {
       // GitHub's other choice, application/x-www-form-urlencoded, is not read.
       throw new UnsupportedMediaTypeError('webhooks must be sent with content-type: application/json (the webhook setting "Content type")');
@@ -117,9 +117,9 @@ export class GithubWebhookController {
     try {
       ticket = this.budget.admit();
       raw = await readRawBody(req as IncomingMessage & { rawBody?: Buffer }, this.bodyLimit, ticket);
-      if (!this.verifier.verify(raw, signature!)) {
+      if (!provider.verify(raw, reading.headers)) {
         // debug, not warn: a flood of forged requests must not become a flood of log lines (the metric counts them).
-        this.log.debug({ deliveryId, event }, 'webhook signature mismatch');
+        this.log.debug({ provider: provider.name, deliveryId, event }, 'webhook signature mismatch');
         throw new UnauthorizedError('signature does not match any configured webhook secret', { code: 'bad_signature' });
       }
     } catch (error) {
@@ -139,14 +139,14 @@ export class GithubWebhookController {
       throw new BadRequestError('body is not valid JSON', { code: 'bad_json' });
     }
 
-    const normalised = normaliseDelivery({ event: event!, deliveryId: deliveryId!, payload });
+    const normalised = provider.normalise({ event, deliveryId, payload });
     if (normalised.kind === 'ignored') {
-      this.log.debug({ deliveryId, event, reason: normalised.reason }, 'webhook ignored');
-      return { deliveryId: deliveryId!, result: 'ignored', reason: normalised.reason };
+      this.log.debug({ provider: provider.name, deliveryId, event, reason: normalised.reason }, 'webhook ignored');
+      return { deliveryId, result: 'ignored', reason: normalised.reason };
     }
-    const result = await this.ingest.execute({ deliveryId: deliveryId!, event: event!, signature: signature!, raw, normalised });
-    this.log.info({ deliveryId, event, result, stream: normalised.stream, events: normalised.events.length }, 'webhook received');
-    return { deliveryId: deliveryId!, result };
+    const result = await this.ingest.execute({ deliveryId, event, signature: reading.headers.credential, raw, normalised });
+    this.log.info({ provider: provider.name, deliveryId, event, result, stream: normalised.stream, events: normalised.events.length }, 'webhook received');
+    return { deliveryId, result };
   }
 
   private count(result: DeliveryOutcome): void {

@@ -1,5 +1,6 @@
 import { newEvent, repoStream, type BuildConclusion, type BuildProgress, type BuildRun, type CommitSummary, type NewEvent, type RepoRef } from '@sluice/contracts';
 import type { z } from 'zod';
+import type { DeliveryInput, Normalised } from '../../webhooks/provider';
 import {
   checkRunPayload,
   checkSuitePayload,
@@ -11,24 +12,6 @@ import {
   statusPayload,
   workflowRunPayload,
 } from './github-payloads';
-
-/** What one verified delivery becomes: events on the repository's stream, or nothing (and why). */
-export type Normalised =
-  | { readonly kind: 'ignored'; readonly reason: string }
-  | {
-      readonly kind: 'events';
-      readonly repo: string;
-      readonly stream: string;
-      readonly action: string | null;
-      readonly events: readonly NewEvent[];
-    };
-
-export interface DeliveryInput {
-  readonly event: string;
-  readonly deliveryId: string;
-  readonly payload: unknown;
-}
-
 
 /** The webhook events Sluice normalises; any other event is answered `ignored`. */
 export const NORMALISED_EVENTS = ['push', 'workflow_run', 'check_suite', 'check_run', 'status', 'pull_request', 'create', 'delete'] as const;

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { Topics, type EventEnvelope } from '@sluice/contracts';
 import { metricsRegistry } from '@sluice/platform';
 import { waitUntil } from '@sluice/testing';
-import { normaliseDelivery, NORMALISED_EVENTS } from '../../domain/normalise';
+import { normaliseDelivery, NORMALISED_EVENTS } from '@sluice/scm';
 import { collect, post, pushHeaders, SECRETS, sign, startWebhookApp, type WebhookTestApp } from '../../test/webhook-app';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const examples: Array<{ name: string; examples: Array<Record<string, unknown>> }> = require('@octokit/webhooks-examples');
@@ -14,7 +14,7 @@ const examples: Array<{ name: string; examples: Array<Record<string, unknown>> }
 const examplesOf = (name: string) => examples.find((e) => e.name === name)!.examples;
 const pushBody = JSON.stringify(examplesOf('push').find((p) => p.ref === 'refs/heads/master'));
 
-describe('POST /webhooks/github', () => {
+describe('POST /webhooks/:provider (github)', () => {
   let t: WebhookTestApp;
   let published: EventEnvelope[];
 
@@ -114,6 +114,15 @@ describe('POST /webhooks/github', () => {
     }
     const badId = await post(t.url, { event: 'push', id: 'not a guid!', body: pushBody });
     assert.equal(badId.status, 400);
+  });
+
+  it('answers 404 for a provider Sluice does not take webhooks of, naming the configured ones, storing nothing', async () => {
+    const id = randomUUID();
+    const body = JSON.stringify({ zen: 'x' });
+    const res = await fetch(`${t.url}/webhooks/gitlab`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'ping', 'x-github-delivery': id, 'x-hub-signature-256': sign(body) }, body });
+    assert.equal(res.status, 404);
+    assert.deepEqual(((await res.json()) as { error: unknown }).error, { code: 'unknown_provider', message: 'no webhook provider "gitlab" (configured: github)' });
+    assert.equal(await storedDeliveries(id), 0);
   });
 
   it('answers 415 for a non-JSON content type (form-encoded webhooks)', async () => {
