@@ -13,3 +13,4 @@ export * from './consume-events';
 export * from './nest/tokens';
 export * from './nest/event-store.module';
 export { schemaIdentifier, migrationSchema } from './sql-identifier';
+export * from './retry-on-concurrency';

@@ -1,5 +1,5 @@
 import { configStream, parseEvent, newEvent, type EventData } from '@sluice/contracts';
-import { backoffWithJitter, ConcurrencyError, type EventStore, type StoredEvent } from '@sluice/event-store';
+import { transactWithRetry, type EventStore, type StoredEvent } from '@sluice/event-store';
 import { createLogger, currentCorrelation } from '@sluice/platform';
 import type { PolicyGate } from '@sluice/team-policy';
 import type { EntityManager } from 'typeorm';
@@ -18,13 +18,10 @@ export interface ExecuteOptions {
 /** Builds the command from the loaded state (e.g. to check the team, or look up facts in the same transaction). */
 export type CommandBuilder = (state: ConfigState, manager: EntityManager) => Promise<ConfigCommand> | ConfigCommand;
 
-/** Attempts of a load → decide → append cycle that lost a race to another writer of the stream. */
-const MAX_ATTEMPTS = 8;
-
 /**
  * The application side of the aggregate: load the config's stream, decide, append with
  * the expected version in one transaction; on a ConcurrencyError reload and retry
- * (bounded, with jittered backoff) so two simultaneous requests are both decided, one
+ * (event-store's CONCURRENCY_RETRY) so two simultaneous requests are both decided, one
  * after the other, and none is lost.
  */
 export class ConfigCommands {
@@ -45,18 +42,14 @@ export class ConfigCommands {
 
   async execute(name: string, build: CommandBuilder, options: ExecuteOptions = {}): Promise<Decision> {
     if (options.manager) return this.attempt(name, build, options.manager, options);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const decision = await this.store.dataSource.transaction((manager) => this.attempt(name, build, manager, options));
-        if (decision.events.length > 0) this.afterCommit();
-        return decision;
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
+    const decision = await transactWithRetry(this.store.dataSource, (manager) => this.attempt(name, build, manager, options), {
+      onRetry: (attempt) => {
         concurrencyRetries.inc();
         this.log.debug({ stream: configStream(name), attempt }, 'stream moved on; reloading and deciding again');
-        await new Promise((resolve) => setTimeout(resolve, backoffWithJitter(attempt, 10, 500)));
-      }
-    }
+      },
+    });
+    if (decision.events.length > 0) this.afterCommit();
+    return decision;
   }
 
   /** A deploy request carries the team policy's verdict on where the config deploys, so the decider stays pure. */

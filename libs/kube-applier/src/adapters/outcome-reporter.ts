@@ -1,5 +1,5 @@
 import { applierStream, newEvent, type NewEvent } from '@sluice/contracts';
-import { ConcurrencyError, type EventStore } from '@sluice/event-store';
+import { transactWithRetry, type EventStore } from '@sluice/event-store';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { OutcomeCause, OutcomePort, ReportedOutcome } from '../application/ports';
 import { outcomesReported } from './metrics';
@@ -36,19 +36,8 @@ export class OutcomeReporter implements OutcomePort {
     const key = `${deployId}/${SLOT[outcome.type]}`;
     if (this.reported.has(key)) return false;
     const run = (m: EntityManager) => this.reportIn(m, deployId, config, outcome, cause);
-    let emitted: boolean;
-    if (manager) emitted = await run(manager);
-    else {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          emitted = await this.dataSource.transaction(run);
-          break;
-        } catch (err) {
-          // 'any' appends only conflict with a newer concurrent transaction on the stream: retry.
-          if (!(err instanceof ConcurrencyError) || attempt >= 5) throw err;
-        }
-      }
-    }
+    // 'any' appends only conflict with a newer concurrent transaction on the stream: retried.
+    const emitted = manager ? await run(manager) : await transactWithRetry(this.dataSource, run);
     // In a caller's transaction the row is not committed yet: do not cache it.
     if (!manager) {
       if (this.reported.size > 10_000) this.reported.clear();

@@ -1,8 +1,8 @@
 import type { BuildConclusion, BuildRun, CommitSummary, DeployConfigRoot, NewEvent, RepoRef } from '@sluice/contracts';
 import { buildKey, newEvent, repoStream } from '@sluice/contracts';
-import { ConcurrencyError, type EventStore } from '@sluice/event-store';
+import type { EventStore } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { orderBuildObservation, type BuildObservation, type BuildSource } from '../domain/build-order';
 import { decideConfigs, type ConfigDecisions } from '../domain/config-diff';
 import type { ConfigFieldError, ParsedConfig } from '../domain/deploy-config';
@@ -387,14 +387,3 @@ export class Catalogue {
   }
 }
 
-/** Runs `work` in a transaction, again (with jittered backoff) when a concurrent append moved the stream. */
-export async function inTransactionWithRetry<T>(dataSource: DataSource, work: (m: EntityManager) => Promise<T>, attempts = 6): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await dataSource.transaction(work);
-    } catch (error) {
-      if (!(error instanceof ConcurrencyError) || attempt >= attempts) throw error;
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(500, 10 * 2 ** attempt)));
-    }
-  }
-}

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { buildKey, unorderedRun, type BuildConclusion, type NewEvent, type RepoRef } from '@sluice/contracts';
 import type { ScmBranch, ScmCommit, ScmReader, ScmRepository } from '@sluice/scm';
-import { isSingleConnection, runExclusive } from '@sluice/event-store';
+import { isSingleConnection, runExclusive, transactWithRetry } from '@sluice/event-store';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { DataSource, EntityManager } from 'typeorm';
-import { Catalogue, inTransactionWithRetry, type BuildFact, type ConfigScan } from './catalogue';
+import { Catalogue, type BuildFact, type ConfigScan } from './catalogue';
 import type { ConfigReader } from './config-reader';
 import { DEFAULT_REPO_SYNC_CONCURRENCY } from '../repo-sync.config';
 
@@ -212,7 +212,7 @@ export class GlobalSync {
   private async syncOne(syncId: string, repo: ScmRepository): Promise<void> {
     try {
       const snapshot = await this.snapshot(repo);
-      await this.inTurn(() => inTransactionWithRetry(this.dataSource, async (m) => {
+      await this.inTurn(() => transactWithRetry(this.dataSource, async (m) => {
         const counts = await this.record(m, snapshot, syncId);
         await m.query(`UPDATE repo_sync.sync_repos SET done = true WHERE sync_id = $1 AND repo = $2`, [syncId, repo.fullName]);
         await m.query(

@@ -1,5 +1,5 @@
 import type { NewEvent } from '@sluice/contracts';
-import { ConcurrencyError, EventStore, type StreamAppend } from '@sluice/event-store';
+import { EventStore, transactWithRetry, type StreamAppend } from '@sluice/event-store';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Normalised } from '@sluice/scm';
 
@@ -19,7 +19,6 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
-const MAX_ATTEMPTS = 8;
 const DELIVERY_COLUMNS = 7;
 
 /**
@@ -81,15 +80,7 @@ export class IngestDelivery {
   }
 
   private async withRetries(deliveries: VerifiedDelivery[]): Promise<IngestResult[]> {
-    const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.dataSource.transaction((manager) => this.write(manager, deliveries));
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
-        await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
-      }
-    }
+    return transactWithRetry(this.dataSource, (manager) => this.write(manager, deliveries), { sleep: this.options.sleep });
   }
 
   private async write(manager: EntityManager, deliveries: VerifiedDelivery[]): Promise<IngestResult[]> {

@@ -1,5 +1,5 @@
 import { newEvent, repoFullName } from '@sluice/contracts';
-import { ConcurrencyError, type EventStore } from '@sluice/event-store';
+import { retryOnConcurrency, type EventStore } from '@sluice/event-store';
 import type { Logger } from '@sluice/platform';
 import type { SyncedEventSink } from '../../application/ports';
 
@@ -28,14 +28,7 @@ export class EventStoreSyncedSink implements SyncedEventSink {
       isSynced: data.isSynced,
       syncFailure: data.syncFailure === null ? null : data.syncFailure.slice(0, 2000),
     });
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.store.append(`repo-${data.repo.fullName}`, 'any', [event]);
-        return;
-      } catch (err) {
-        // 'any' conflicts only with a concurrent append to the same stream: append again.
-        if (!(err instanceof ConcurrencyError) || attempt >= 5) throw err;
-      }
-    }
+    // 'any' conflicts only with a concurrent append to the same stream: appended again.
+    await retryOnConcurrency(() => this.store.append(`repo-${data.repo.fullName}`, 'any', [event]));
   }
 }
