@@ -71,14 +71,13 @@ describe('sign-in with OpenID Connect, all-in-one', { timeout: 300_000 }, () => 
     const list = await ask('/api/configs', token);
     assert.equal(list.status, 200, JSON.stringify(list.body));
     assert.deepEqual((list.body['configs'] as Array<{ name: string }>).map((c) => c.name), [CONFIG_NAME]);
-    const config = (await ask(`/api/configs/${CONFIG_NAME}`, token)).body as { current: { configSha: string } };
     const second = await scenario.pushArtifact('second');
     await scenario.buildCompleted(second, 'failure'); // known to Sluice, not deployed by autodeploy
     await scenario.waitForBuildKnown(artifact);
     let deploy = { status: 0, body: {} as Record<string, unknown> };
     for (let i = 0; i < 50 && deploy.status !== 202; i++) {
       // 422 until the catalogue knows the pushed commit (reads are eventually consistent)
-      deploy = await ask('/api/deploys', token, { method: 'POST', body: JSON.stringify({ config: CONFIG_NAME, artifactSha: second, configSha: config.current.configSha, reason: 'signed in' }) });
+      deploy = await ask('/api/deploys', token, { method: 'POST', body: JSON.stringify({ config: CONFIG_NAME, artifactSha: second, configSha: world.configSha, reason: 'signed in' }) });
       if (deploy.status !== 202) await new Promise((r) => setTimeout(r, 200));
     }
     assert.equal(deploy.status, 202, JSON.stringify(deploy.body));
