@@ -66,7 +66,7 @@ describe('sluice.dev CRDs on a real kube-apiserver', () => {
       .map((r) => r.name)
       .filter((n) => n.endsWith('/status'))
       .sort();
-    assert.deepEqual(statusSubresources, ['commitstatuses/status', 'deployconfigs/status', 'gitrepos/status', 'teampolicies/status']);
+    assert.deepEqual(statusSubresources, ['buildruns/status', 'commitstatuses/status', 'deployconfigs/status', 'gitrepos/status', 'teampolicies/status']);
     const tp = await client.resource('sluice.dev/v1alpha1', 'TeamPolicy');
     assert.deepEqual(tp.shortNames, ['stp']);
     assert.equal(tp.namespaced, false, 'a TeamPolicy is cluster-scoped: only cluster admins write it');
@@ -84,6 +84,71 @@ describe('sluice.dev CRDs on a real kube-apiserver', () => {
       );
       assert.ok(err instanceof KubeInvalidError, `expected KubeInvalidError, got ${String(err)}`);
     }
+  });
+
+  const buildRun = (name: string, spec: Record<string, unknown>): KubeObject => ({
+    apiVersion: 'sluice.dev/v1alpha1',
+    kind: 'BuildRun',
+    metadata: { name, namespace: ns },
+    spec: {
+      config: 'billing-api',
+      target: 'staging',
+      repo: 'acme/billing',
+      ref: 'main',
+      commitSha: SHA_B,
+      image: 'ghcr.io/acme/builder:1.2',
+      command: ['make', 'image'],
+      timeoutSeconds: 600,
+      ...spec,
+    },
+  });
+
+  it('BuildRun: accepts a build, moves its phase through the status subresource, and keeps its spec immutable', async () => {
+    const created = await client.create(buildRun('billing-api-staging-1', {}));
+    assert.equal((created.spec as { commitSha: string }).commitSha, SHA_B);
+    const updated = await patchStatus(client, { apiVersion: 'sluice.dev/v1alpha1', kind: 'BuildRun', namespace: ns, name: 'billing-api-staging-1' }, { phase: 'Running', jobName: 'billing-api-staging-1' });
+    assert.equal((updated['status'] as { phase: string }).phase, 'Running');
+    const err = await client
+      .request({
+        method: 'PATCH',
+        path: `/apis/sluice.dev/v1alpha1/namespaces/${ns}/buildruns/billing-api-staging-1`,
+        contentType: 'application/merge-patch+json',
+        body: { spec: { commitSha: SHA_A } },
+      })
+      .then(() => assert.fail('a BuildRun spec was changed'), (e: unknown) => e);
+    assert.ok(err instanceof KubeInvalidError && /immutable/.test(err.message), String(err));
+    const bad = await patchStatus(client, { apiVersion: 'sluice.dev/v1alpha1', kind: 'BuildRun', namespace: ns, name: 'billing-api-staging-1' }, { phase: 'Done' }).then(
+      () => assert.fail('an unknown phase was accepted'),
+      (e: unknown) => e,
+    );
+    assert.ok(bad instanceof KubeInvalidError, String(bad));
+  });
+
+  it('BuildRun: refuses what one object can tell is wrong (CEL and schema), with the rule\'s message', async () => {
+    for (const [spec, message] of [
+      [{ commitSha: 'abc123' }, /commitSha must be 40 lowercase hex characters/],
+      [{ timeoutSeconds: 5 }, /timeoutSeconds must be between 30 and 21600/],
+      [{ timeoutSeconds: 86_400 }, /timeoutSeconds must be between 30 and 21600/],
+      [{ image: 'ghcr.io/acme/builder' }, /image must be a lowercase image reference with a tag or a sha256 digest/],
+      [{ image: 'GHCR.io/Acme/builder:1' }, /image must be a lowercase image reference/],
+      [{ command: [] }, /command/],
+      [{ target: 'Production' }, /target/],
+    ] as const) {
+      const err = await client.create(buildRun(`bad-${Math.random().toString(16).slice(2, 8)}`, spec)).then(
+        () => assert.fail(`BuildRun ${JSON.stringify(spec)} accepted`),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof KubeInvalidError, `${JSON.stringify(spec)}: ${String(err)}`);
+      assert.match(err.message, message, JSON.stringify(spec));
+    }
+    const digest = await client.create(buildRun('by-digest', { image: `ghcr.io/acme/builder@sha256:${'c'.repeat(64)}` }));
+    assert.ok(digest.metadata.uid);
+  });
+
+  it('DeployConfig status maps each target to its running BuildRun', async () => {
+    await client.create(deployConfig('with-builds', validSpec));
+    const status = await patchStatus(client, { apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig', namespace: ns, name: 'with-builds' }, { currentBuilds: { staging: 'with-builds-staging-1' } });
+    assert.deepEqual((status['status'] as { currentBuilds: unknown }).currentBuilds, { staging: 'with-builds-staging-1' });
   });
 
   it('accepts a deployed DeployConfig and keeps the manifests in specs verbatim', async () => {
