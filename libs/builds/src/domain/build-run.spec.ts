@@ -30,7 +30,7 @@ describe('statusFor: a BuildRun phase from its Job (pure, level-triggered)', () 
   });
 
   it('the Job is owned by the BuildRun, with its deadline and no retries', () => {
-    const job = jobFor(run()) as { metadata: { ownerReferences: Array<{ uid: string; controller: boolean }> }; spec: { activeDeadlineSeconds: number; backoffLimit: number } };
+    const job = jobFor(run()) as unknown as { metadata: { ownerReferences: Array<{ uid: string; controller: boolean }> }; spec: { activeDeadlineSeconds: number; backoffLimit: number } };
     assert.deepEqual([job.metadata.ownerReferences[0]!.uid, job.metadata.ownerReferences[0]!.controller, job.spec.activeDeadlineSeconds, job.spec.backoffLimit], ['u-1', true, 600, 0]);
   });
 });
