@@ -105,7 +105,7 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
           inject: [ConfigCommands, REPO_KNOWLEDGE],
           useFactory: (commands: ConfigCommands, knowledge: RepoKnowledge) => new RepoEventsHandler(commands, knowledge),
         },
-        { provide: OutcomesHandler, inject: [ConfigCommands], useFactory: (commands: ConfigCommands) => new OutcomesHandler(commands) },
+        { provide: OutcomesHandler, inject: [ConfigCommands, REPO_KNOWLEDGE], useFactory: (commands: ConfigCommands, knowledge: RepoKnowledge) => new OutcomesHandler(commands, knowledge) },
         {
           provide: TOKEN_STORE,
           inject: [SERVICE_DATA_SOURCE, EventStore],

@@ -15,3 +15,4 @@ export { imageTag } from './image-tag';
 export type { DeploySkipCode } from './events/deploy';
 export { deploySkipCode } from './events/deploy';
 export { SERVICE_NAMES, serviceForPath, type ServiceName } from './routes';
+export type { BuildFinalPhase } from './events/deploy';

@@ -54,6 +54,7 @@ export const eventDefinitions = {
   'repo.config.changed': defineEvent({ topic: Topics.repo, versions: [repo.configChangedV1] }),
   'repo.config.removed': defineEvent({ topic: Topics.repo, versions: [repo.configRemovedV1] }),
   'repo.config.invalid': defineEvent({ topic: Topics.repo, versions: [repo.configInvalidV1] }),
+  'repo.tag.pushed': defineEvent({ topic: Topics.repo, versions: [repo.tagPushedV1] }),
 
   'config.registered': defineEvent({ topic: Topics.deploy, versions: [deploy.configRegisteredV1] }),
   'config.removed': defineEvent({ topic: Topics.deploy, versions: [deploy.configRemovedFromRepoV1] }),
@@ -70,6 +71,10 @@ export const eventDefinitions = {
   'deploy.succeeded': defineEvent({ topic: Topics.deploy, versions: [deploy.deploySucceededV1] }),
   'deploy.failed': defineEvent({ topic: Topics.deploy, versions: [deploy.deployFailedV1] }),
   'deploy.undeployed': defineEvent({ topic: Topics.deploy, versions: [deploy.undeployedV1] }),
+  'build.requested': defineEvent({ topic: Topics.deploy, versions: [deploy.buildRequestedV1] }),
+  'build.scheduled': defineEvent({ topic: Topics.deploy, versions: [deploy.buildScheduledV1] }),
+  'build.started': defineEvent({ topic: Topics.deploy, versions: [deploy.buildStartedV1] }),
+  'build.finished': defineEvent({ topic: Topics.deploy, versions: [deploy.buildFinishedV1] }),
 
   'commit-status.synced': defineEvent({ topic: Topics.status, versions: [status.commitStatusSyncedV1] }),
 

@@ -54,7 +54,12 @@ export class ConfigCommands {
 
   /** A deploy request carries the team policy's verdict on where the config deploys, so the decider stays pure. */
   private async withPlacement(command: ConfigCommand, state: ConfigState, manager: EntityManager): Promise<ConfigCommand> {
-    if (command.type !== 'RequestDeploy' || !state.root || isUndeployPair(command.pair)) return command;
+    if (!state.root) return command;
+    const needsPlacement =
+      (command.type === 'RequestDeploy' && !isUndeployPair(command.pair)) ||
+      command.type === 'RequestBuild' ||
+      (command.type === 'RecordBuildReport' && command.report.type === 'build.finished' && command.report.data.phase === 'Succeeded');
+    if (!needsPlacement) return command;
     const { team, namespace, configRepo } = state.root;
     const verdict = await this.policies.placement({ config: state.root.name, team, namespace, configRepo }, manager);
     return { ...command, placement: verdict.allowed ? { allowed: true } : { allowed: false, reason: verdict.reason, message: verdict.message } };

@@ -1,18 +1,39 @@
 import { APPLIER_STREAM_PREFIX, type SluiceEvent } from '@sluice/contracts';
 import type { EntityManager } from 'typeorm';
-import { isOutcomeType, type OutcomeEvent } from '../domain/config-events';
+import { v7 as uuidv7 } from 'uuid';
+import { isBuildReportType, isOutcomeType, type BuildReport, type OutcomeEvent } from '../domain/config-events';
 import type { ConfigCommands } from './config-commands';
+import type { RepoKnowledge } from './ports';
 
 /**
- * Records kube-applier's outcomes in the config's stream (one stream holds a config's
- * whole history) and, when the deploy in flight ended, requests the queued one.
+ * Records kube-applier's reports in the config's stream (one stream holds a config's whole
+ * history): deploy outcomes — when one ends the deploy in flight, the queued one is requested
+ * next — and build reports — a build that succeeded deploys its image (§1 "Builds").
  */
 export class OutcomesHandler {
-  constructor(private readonly commands: ConfigCommands) {}
+  constructor(
+    private readonly commands: ConfigCommands,
+    private readonly knowledge: RepoKnowledge,
+  ) {}
 
   async handle(event: SluiceEvent, m: EntityManager): Promise<void> {
-    if (!isOutcomeType(event.type) || !event.stream.startsWith(APPLIER_STREAM_PREFIX)) return;
-    const outcome = { type: event.type, data: event.data } as OutcomeEvent;
-    await this.commands.execute(outcome.data.config, () => ({ type: 'RecordOutcome', outcome }), { manager: m, causationId: event.id });
+    if (!event.stream.startsWith(APPLIER_STREAM_PREFIX)) return;
+    if (isOutcomeType(event.type)) {
+      const outcome = { type: event.type, data: event.data } as OutcomeEvent;
+      await this.commands.execute(outcome.data.config, () => ({ type: 'RecordOutcome', outcome }), { manager: m, causationId: event.id });
+      return;
+    }
+    if (!isBuildReportType(event.type)) return;
+    const report = { type: event.type, data: event.data } as BuildReport;
+    await this.commands.execute(
+      report.data.config,
+      async (state, manager) => ({
+        type: 'RecordBuildReport',
+        report,
+        configHead: state.root ? await this.knowledge.defaultBranchHead(manager, state.root.configRepo) : null,
+        deployId: uuidv7(),
+      }),
+      { manager: m, causationId: event.id },
+    );
   }
 }

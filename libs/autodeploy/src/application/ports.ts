@@ -41,6 +41,15 @@ export interface RepoKnowledge {
   configsForPush(m: EntityManager, repo: string, branch: string): Promise<string[]>;
   /** Artifactful configs whose artifact repo is `repo`, built by `buildName` (`artifact.build` compared without ASCII case), on any tracked branch, autodeploy on or off (rule 2). */
   configsForBuild(m: EntityManager, repo: string, buildName: string): Promise<Array<{ name: string; configRepo: string; trackBranch: string }>>;
+  /** Configs with a `build:` whose artifact repo is `repo` (docs/architecture.md §1 "Builds"), autodeploy on or off. */
+  configsThatBuild(m: EntityManager, repo: string): Promise<BuildingConfig[]>;
+}
+
+export interface BuildingConfig {
+  readonly name: string;
+  readonly trackBranch: string;
+  /** The `track.tags` glob, or null. */
+  readonly trackTags: string | null;
 }
 
 export const REPO_KNOWLEDGE = Symbol('REPO_KNOWLEDGE');

@@ -1,4 +1,5 @@
-import type { SluiceEvent, SluiceEventOf } from '@sluice/contracts';
+import type { BuildTarget, SluiceEvent, SluiceEventOf } from '@sluice/contracts';
+import picomatch from 'picomatch';
 import { createLogger } from '@sluice/platform';
 import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
@@ -19,6 +20,7 @@ export const REPO_EVENT_TYPES = [
   'repo.config.discovered',
   'repo.config.changed',
   'repo.config.removed',
+  'repo.tag.pushed',
 ] as const;
 
 /**
@@ -55,6 +57,8 @@ export class RepoEventsHandler {
         return this.onConfig(event, m);
       case 'repo.config.removed':
         return this.onConfigRemoved(event, m);
+      case 'repo.tag.pushed':
+        return this.onTag(event, m);
       default:
         return;
     }
@@ -63,6 +67,7 @@ export class RepoEventsHandler {
   private async onPush(event: SluiceEventOf<'repo.branch.updated'>, m: EntityManager): Promise<void> {
     const { repo, branch, headSha } = event.data;
     await this.knowledge.recordBranchHead(m, { ...event.data, at: event.occurredAt });
+    await this.requestBranchBuilds(event, m);
     for (const name of await this.knowledge.configsForPush(m, repo, branch)) {
       await this.decide(
         name,
@@ -80,6 +85,29 @@ export class RepoEventsHandler {
         event.id,
       );
     }
+  }
+
+  /** Builds (§1 "Builds"): a push to the tracked branch of the artifact repository builds for staging. */
+  private async requestBranchBuilds(event: SluiceEventOf<'repo.branch.updated'>, m: EntityManager): Promise<void> {
+    const { repo, branch, headSha } = event.data;
+    for (const config of await this.knowledge.configsThatBuild(m, repo)) {
+      if (config.trackBranch !== branch) continue;
+      await this.requestBuild(config.name, { target: 'staging', ref: branch, commitSha: headSha, reason: `push to ${branch} of ${repo} (${shortSha(headSha)})` }, m, event.id);
+    }
+  }
+
+  /** A pushed tag matching `track.tags` builds for production. */
+  private async onTag(event: SluiceEventOf<'repo.tag.pushed'>, m: EntityManager): Promise<void> {
+    const { repo, tag, sha } = event.data;
+    await this.knowledge.recordCommit(m, repo, sha, null);
+    for (const config of await this.knowledge.configsThatBuild(m, repo)) {
+      if (config.trackTags === null || !picomatch.isMatch(tag, config.trackTags)) continue;
+      await this.requestBuild(config.name, { target: 'production', ref: tag, commitSha: sha, reason: `tag ${tag} of ${repo} pushed (${shortSha(sha)})` }, m, event.id);
+    }
+  }
+
+  private requestBuild(name: string, build: { target: BuildTarget; ref: string; commitSha: string; reason: string }, m: EntityManager, causationId: string) {
+    return this.decide(name, { type: 'RequestBuild', buildId: uuidv7(), requestedBy: AUTODEPLOY_ACTOR, ...build }, m, causationId);
   }
 
   private async onBuild(event: SluiceEventOf<'repo.build.recorded'>, m: EntityManager): Promise<void> {

@@ -17,6 +17,10 @@ export const CONFIG_EVENT_TYPES = [
   'deploy.succeeded',
   'deploy.failed',
   'deploy.undeployed',
+  'build.requested',
+  'build.scheduled',
+  'build.started',
+  'build.finished',
 ] as const satisfies readonly EventType[];
 
 export type ConfigEventType = (typeof CONFIG_EVENT_TYPES)[number];
@@ -30,8 +34,18 @@ export const OUTCOME_TYPES = ['deploy.started', 'deploy.applied', 'deploy.succee
 export type OutcomeType = (typeof OUTCOME_TYPES)[number];
 export type OutcomeEvent = ConfigEventOf<OutcomeType>;
 
+/** How kube-applier's build goes (stream `applier-<config>`); autodeploy records them in the config's stream. */
+export const BUILD_REPORT_TYPES = ['build.scheduled', 'build.started', 'build.finished'] as const satisfies readonly ConfigEventType[];
+export type BuildReportType = (typeof BUILD_REPORT_TYPES)[number];
+export type BuildReport = ConfigEventOf<BuildReportType>;
+
 const configTypes = new Set<string>(CONFIG_EVENT_TYPES);
 const outcomeTypes = new Set<string>(OUTCOME_TYPES);
+const buildReportTypes = new Set<string>(BUILD_REPORT_TYPES);
+
+export function isBuildReportType(type: string): type is BuildReportType {
+  return buildReportTypes.has(type);
+}
 
 export function isConfigEventType(type: string): type is ConfigEventType {
   return configTypes.has(type);

@@ -514,3 +514,81 @@ describe('evolve', () => {
     assert.deepEqual(state.current, { artifactSha: null, configSha: null });
   });
 });
+
+describe('decide: builds (docs/architecture.md §1 "Builds")', () => {
+  const building: DeployConfigRoot = {
+    ...artifactful,
+    artifact: { repo: 'acme/billing', image: 'ghcr.io/acme/billing', build: null },
+    track: { branch: 'main', tags: 'v*' },
+    build: { image: 'ghcr.io/acme/builder:1', command: ['make', 'image'], timeoutSeconds: 600 },
+  };
+  const B = (n: number) => `00000000-0000-7000-9000-${String(n).padStart(12, '0')}`;
+  const requestBuild = (buildId: string, commitSha: string, target: 'staging' | 'production' = 'staging', ref = 'main'): ConfigCommand => ({
+    type: 'RequestBuild',
+    buildId,
+    target,
+    ref,
+    commitSha,
+    requestedBy: 'autodeploy',
+    reason: 'push',
+  });
+  const report = (event: Extract<ConfigEvent, { type: 'build.scheduled' | 'build.started' | 'build.finished' }>, deployId = D(9)): ConfigCommand => ({
+    type: 'RecordBuildReport',
+    report: event,
+    configHead: C1,
+    deployId,
+  });
+  const finished = (buildId: string, commitSha: string, phase: 'Succeeded' | 'Failed' | 'TimedOut' | 'Canceled', target: 'staging' | 'production' = 'staging') =>
+    ({ type: 'build.finished', data: { buildId, config: NAME, target, commitSha, phase, message: phase, finishedAt: null } }) as const;
+
+  function run(events: ConfigEvent[], command: ConfigCommand): { decision: Decision; events: ConfigEvent[] } {
+    const decision = decide(command, fold(events), NAME);
+    return { decision, events: [...events, ...decision.events] };
+  }
+
+  it('a push builds the image <branch>-<sha7> of artifact.image with the config’s builder; the same push again builds nothing', () => {
+    const first = run([registered(building)], requestBuild(B(1), S1));
+    assert.deepEqual(first.decision.events.map((e) => e.type), ['build.requested']);
+    const data = first.decision.events[0]!.data as Record<string, unknown>;
+    assert.deepEqual(
+      [data['target'], data['ref'], data['imageTag'], data['artifactImage'], (data['builder'] as { image: string }).image],
+      ['staging', 'main', 'main-1111111', 'ghcr.io/acme/billing:main-1111111', 'ghcr.io/acme/builder:1'],
+    );
+    assert.deepEqual(run(first.events, requestBuild(B(2), S1)).decision.events, []);
+  });
+
+  it('a succeeded build deploys (S, C) with the build’s tag; a tag builds and deploys <tag>-<sha7>', () => {
+    let events = run([registered(building)], requestBuild(B(1), S1, 'production', 'v1.2.0')).events;
+    events = run(events, report({ type: 'build.scheduled', data: { buildId: B(1), config: NAME, target: 'production', commitSha: S1, buildRun: 'x', namespace: 'payments' } })).events;
+    const done = run(events, report(finished(B(1), S1, 'Succeeded', 'production')));
+    assert.deepEqual(done.decision.events.map((e) => e.type), ['build.finished', 'deploy.requested']);
+    const deploy = done.decision.events[1]!.data as DeployTarget;
+    assert.deepEqual([deploy.artifactSha, deploy.configSha, deploy.imageTag, deploy.cause], [S1, C1, 'v1.2.0-1111111', 'autodeploy']);
+    // Redelivered: recorded once, deployed once.
+    assert.deepEqual(run(done.events, report(finished(B(1), S1, 'Succeeded', 'production'))).decision.events, []);
+  });
+
+  it('a failed or timed-out build deploys nothing; a late report never moves a build back', () => {
+    let events = run([registered(building)], requestBuild(B(1), S1)).events;
+    events = run(events, report(finished(B(1), S1, 'TimedOut'))).events;
+    assert.deepEqual(events.slice(-1).map((e) => e.type), ['build.finished']);
+    const late = run(events, report({ type: 'build.started', data: { buildId: B(1), config: NAME, target: 'staging', commitSha: S1, startedAt: null } }));
+    assert.deepEqual(late.decision.events, []);
+  });
+
+  it('a build superseded by a newer push does not deploy even if it succeeds', () => {
+    let events = run([registered(building)], requestBuild(B(1), S1)).events;
+    events = run(events, requestBuild(B(2), S2)).events;
+    const old = run(events, report(finished(B(1), S1, 'Succeeded')));
+    assert.deepEqual(old.decision.events.map((e) => e.type), ['build.finished', 'deploy.skipped']);
+    assert.equal((old.decision.events[1]!.data as { code: DeploySkipCode }).code, 'stale-build');
+  });
+
+  it('builds nothing for a config without a builder or with autodeploy off, and refuses one outside the team policy', () => {
+    assert.deepEqual(run([registered()], requestBuild(B(1), S1)).decision.events, []);
+    assert.deepEqual(run([registered({ ...building, autodeploy: false })], requestBuild(B(1), S1)).decision.events, []);
+    const denied = run([registered(building)], { ...(requestBuild(B(1), S1) as Extract<ConfigCommand, { type: 'RequestBuild' }>), placement: { allowed: false, reason: 'NamespaceNotAllowed', message: 'payments may not use kube-system' } });
+    assert.deepEqual(denied.decision.events.map((e) => e.type), ['deploy.rejected']);
+    assert.match((denied.decision.events[0]!.data as { message: string }).message, /^build refused: NamespaceNotAllowed/);
+  });
+});

@@ -1,5 +1,5 @@
-import { imageTag, type DeployCause, type DeployConfigRoot, type DeploySkipCode } from '@sluice/contracts';
-import type { ConfigEvent, OutcomeEvent } from './config-events';
+import { imageTag, type BuildTarget, type DeployCause, type DeployConfigRoot, type DeploySkipCode } from '@sluice/contracts';
+import type { BuildReport, ConfigEvent, OutcomeEvent } from './config-events';
 import {
   ConfigNameTakenError,
   ConfigNotFoundError,
@@ -12,7 +12,7 @@ import {
   type DomainError,
 } from './errors';
 import { shortSha } from './image-tag';
-import { isUndeployPair, samePair, type ConfigState, type DeployTarget, type StatePair } from './state';
+import { BUILD_PROGRESS, evolve, isUndeployPair, samePair, type BuildState, type ConfigState, type DeployTarget, type StatePair } from './state';
 
 /** What the application looked up about the requested SHAs (the decider stays pure). */
 export interface CommitFacts {
@@ -67,6 +67,30 @@ export type ConfigCommand =
   | { readonly type: 'Pin'; readonly by: string; readonly reason: string }
   | { readonly type: 'Unpin'; readonly by: string; readonly reason: string }
   | { readonly type: 'RecordOutcome'; readonly outcome: OutcomeEvent }
+  /** A tracked branch moved or a tracked tag was pushed, and the config builds its own image. */
+  | {
+      readonly type: 'RequestBuild';
+      readonly buildId: string;
+      readonly target: BuildTarget;
+      readonly ref: string;
+      readonly commitSha: string;
+      readonly requestedBy: string;
+      readonly reason: string;
+      readonly placement?: PlacementVerdict;
+    }
+  /**
+   * kube-applier's report of a build. A build that succeeded is a green build: the config is
+   * then deployed `(commitSha, configHead)` with the build's image tag (rule 2).
+   */
+  | {
+      readonly type: 'RecordBuildReport';
+      readonly report: BuildReport;
+      /** The head of the config repository's default branch (C), null when not known. */
+      readonly configHead: string | null;
+      /** For the deploy after a green build. */
+      readonly deployId: string;
+      readonly placement?: PlacementVerdict;
+    }
   /** The escape hatch for a deploy whose outcome never comes: record it failed so the queue moves on. */
   | { readonly type: 'AbandonDeploy'; readonly deployId: string; readonly by: string; readonly reason: string };
 
@@ -121,6 +145,10 @@ export function decide(command: ConfigCommand, state: ConfigState, name: string)
       return ok([{ type: 'config.unpinned', data: { config: name, by: command.by, reason: command.reason } }]);
     case 'RecordOutcome':
       return recordOutcome(command.outcome, state);
+    case 'RequestBuild':
+      return requestBuild(command, state, name);
+    case 'RecordBuildReport':
+      return recordBuildReport(command, state, name);
     case 'AbandonDeploy': {
       const deploy = state.deploys[command.deployId];
       if (!deploy) return refuse(new DeployNotFoundError(command.deployId));
@@ -339,6 +367,92 @@ function recordOutcome(outcome: OutcomeEvent, state: ConfigState): Decision {
     if (next) events.push({ type: next.kind === 'undeploy' ? 'undeploy.requested' : 'deploy.requested', data: next.target });
   }
   return ok(events, deploy.deployId);
+}
+
+/**
+ * A build of `(target, ref, commit)` once: a push or tag seen again, or a commit already built
+ * green for that target, requests nothing; a newer commit for the target is a new build (the
+ * one running is canceled by kube-applier: one build per target).
+ */
+function requestBuild(command: Extract<ConfigCommand, { type: 'RequestBuild' }>, state: ConfigState, name: string): Decision {
+  if (state.status !== 'active' || !state.root) return skip('not active');
+  const { root } = state;
+  if (!root.build || !root.artifact) return skip('builds nothing');
+  if (!root.autodeploy) return skip('autodeploy is off');
+  const current = state.currentBuilds[command.target];
+  const seen = Object.values(state.builds).some(
+    (b) => b.target === command.target && b.ref === command.ref && b.commitSha === command.commitSha && (b.phase === 'Succeeded' || b.buildId === current),
+  );
+  if (seen) return skip('already built or building');
+  if (command.placement && !command.placement.allowed) {
+    const message = `build refused: ${command.placement.reason}: ${command.placement.message}`;
+    return refuse(new PolicyDeniedError(command.placement.reason, command.placement.message), [
+      {
+        type: 'deploy.rejected',
+        data: { config: name, artifactSha: command.commitSha, configSha: null, cause: 'autodeploy', requestedBy: command.requestedBy, reason: command.reason, message },
+      },
+    ]);
+  }
+  const tag = imageTag(command.ref, command.commitSha);
+  return ok([
+    {
+      type: 'build.requested',
+      data: {
+        buildId: command.buildId,
+        config: name,
+        team: root.team,
+        namespace: root.namespace,
+        target: command.target,
+        repo: root.artifact.repo,
+        ref: command.ref,
+        commitSha: command.commitSha,
+        artifactImage: `${root.artifact.image}:${tag}`,
+        imageTag: tag,
+        builder: root.build,
+        requestedBy: command.requestedBy,
+        reason: command.reason,
+      },
+    },
+  ]);
+}
+
+function reportedPhase(report: BuildReport): BuildState['phase'] {
+  if (report.type === 'build.scheduled') return 'scheduled';
+  if (report.type === 'build.started') return 'running';
+  return report.data.phase;
+}
+
+function recordBuildReport(command: Extract<ConfigCommand, { type: 'RecordBuildReport' }>, state: ConfigState, name: string): Decision {
+  const { report } = command;
+  const build = state.builds[report.data.buildId];
+  if (!build) return skip('unknown build');
+  if (BUILD_PROGRESS[reportedPhase(report)] <= BUILD_PROGRESS[build.phase]) return skip('already recorded');
+  const recorded: ConfigEvent[] = [report];
+  if (report.type !== 'build.finished' || report.data.phase !== 'Succeeded') return ok(recorded);
+
+  // A green build of the commit: rule 2, with the image the build pushed.
+  const superseded = state.currentBuilds[build.target] !== build.buildId;
+  const after = evolve(state, report);
+  const pair = { artifactSha: build.commitSha, configSha: command.configHead };
+  const reason = `build ${build.imageTag} (${build.target}) succeeded`;
+  const deploy: Extract<ConfigCommand, { type: 'RequestDeploy' }> = {
+    type: 'RequestDeploy',
+    deployId: command.deployId,
+    pair,
+    cause: 'autodeploy',
+    requestedBy: AUTODEPLOY,
+    reason,
+    reappliedFrom: null,
+    facts: ALL_KNOWN,
+    imageTag: build.imageTag,
+    ...(command.placement ? { placement: command.placement } : {}),
+    ...(superseded ? { obstacle: { code: 'stale-build' as const, message: `a newer build for ${build.target} was requested: ${build.imageTag} is not deployed` } } : {}),
+  };
+  const decision =
+    command.configHead === null && !superseded
+      ? decide({ type: 'RejectAutodeploy', pair, reason, message: `the head of the default branch of ${state.root?.configRepo} is not known yet` }, after, name)
+      : requestDeploy(deploy, after, name);
+  return { ...decision, events: [...recorded, ...decision.events] };
 }
 
 const PROGRESS: Readonly<Record<string, number>> = { 'deploy.started': 1, 'deploy.applied': 2, applying: 1, applied: 2, succeeded: 3 };

@@ -1,4 +1,4 @@
-import type { DeployCause, DeployConfigRoot, DeployPhase, EventData } from '@sluice/contracts';
+import type { BuildFinalPhase, BuildTarget, DeployCause, DeployConfigRoot, DeployPhase, EventData } from '@sluice/contracts';
 import type { ConfigEvent } from './config-events';
 
 /** The deployment state of a config: `(artifactSha, configSha)`, docs/architecture.md §1. */
@@ -31,6 +31,27 @@ export interface DeployState {
   readonly target: DeployTarget;
 }
 
+/** A build decided for this config (docs/architecture.md §1 "Builds"), as far as kube-applier reported it. */
+export interface BuildState {
+  readonly buildId: string;
+  readonly target: BuildTarget;
+  readonly ref: string;
+  readonly commitSha: string;
+  readonly imageTag: string;
+  readonly phase: 'requested' | 'scheduled' | 'running' | BuildFinalPhase;
+}
+
+/** How far a build got: a report never moves it back. */
+export const BUILD_PROGRESS: Readonly<Record<BuildState['phase'], number>> = {
+  requested: 0,
+  scheduled: 1,
+  running: 2,
+  Succeeded: 3,
+  Failed: 3,
+  TimedOut: 3,
+  Canceled: 3,
+};
+
 export interface Pin {
   readonly by: string;
   readonly reason: string;
@@ -50,6 +71,9 @@ export interface ConfigState {
   readonly current: StatePair;
   readonly currentDeployId: string | null;
   readonly pin: Pin | null;
+  readonly builds: Readonly<Record<string, BuildState>>;
+  /** Per target, the build requested last that has not ended. */
+  readonly currentBuilds: Readonly<Partial<Record<BuildTarget, string>>>;
 }
 
 export const initialState: ConfigState = {
@@ -62,6 +86,8 @@ export const initialState: ConfigState = {
   current: UNDEPLOYED,
   currentDeployId: null,
   pin: null,
+  builds: {},
+  currentBuilds: {},
 };
 
 function withDeploy(state: ConfigState, deployId: string, change: (d: DeployState) => DeployState): ConfigState {
@@ -142,11 +168,33 @@ export function evolve(state: ConfigState, event: ConfigEvent): ConfigState {
       const next = withDeploy(state, event.data.deployId, (d) => ({ ...d, phase: 'failed', lastOutcome: event.type }));
       return endIfInFlight(next, event.data.deployId);
     }
+    case 'build.requested': {
+      const d = event.data;
+      const build: BuildState = { buildId: d.buildId, target: d.target, ref: d.ref, commitSha: d.commitSha, imageTag: d.imageTag, phase: 'requested' };
+      return { ...state, builds: { ...state.builds, [d.buildId]: build }, currentBuilds: { ...state.currentBuilds, [d.target]: d.buildId } };
+    }
+    case 'build.scheduled':
+      return withBuild(state, event.data.buildId, 'scheduled');
+    case 'build.started':
+      return withBuild(state, event.data.buildId, 'running');
+    case 'build.finished': {
+      const next = withBuild(state, event.data.buildId, event.data.phase);
+      if (next.currentBuilds[event.data.target] !== event.data.buildId) return next;
+      const currentBuilds = { ...next.currentBuilds };
+      delete currentBuilds[event.data.target];
+      return { ...next, currentBuilds };
+    }
     default: {
       const unknown: never = event;
       return unknown;
     }
   }
+}
+
+function withBuild(state: ConfigState, buildId: string, phase: BuildState['phase']): ConfigState {
+  const build = state.builds[buildId];
+  if (!build || BUILD_PROGRESS[phase] <= BUILD_PROGRESS[build.phase]) return state;
+  return { ...state, builds: { ...state.builds, [buildId]: { ...build, phase } } };
 }
 
 /**

@@ -26,6 +26,26 @@ export const repoRef = z.object({
 });
 export type RepoRef = z.infer<typeof repoRef>;
 
+/**
+ * The builder of a config that builds its own image (docs/architecture.md §1 "Builds"): a
+ * Kubernetes Job that turns a commit into `<artifact.image>:<ref>-<shortsha>`.
+ */
+export const builderSpec = z.object({
+  image: z
+    .string()
+    .regex(/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$/, 'a builder image reference with a tag or a sha256 digest, e.g. ghcr.io/acme/builder:1.2'),
+  command: z.array(z.string().max(4096)).min(1).max(64),
+  args: z.array(z.string().max(4096)).max(256).optional(),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string()).optional(),
+  timeoutSeconds: z.number().int().min(30).max(21_600),
+  serviceAccount: z.string().min(1).max(253).optional(),
+});
+export type BuilderSpec = z.infer<typeof builderSpec>;
+
+/** What a build is for: `staging` follows `track.branch`, `production` the tags matching `track.tags`. */
+export const buildTarget = z.enum(['staging', 'production']);
+export type BuildTarget = z.infer<typeof buildTarget>;
+
 /** Root fields of a deploy config (`deploy/<name>/deploy.yaml`), docs/architecture.md §1. */
 export const deployConfigRoot = z.object({
   name: configName,
@@ -38,8 +58,11 @@ export const deployConfigRoot = z.object({
       build: z.string().min(1).nullable(),
     })
     .nullable(),
-  track: z.object({ branch: z.string().min(1) }),
+  /** `tags`: a glob (`v*`) of the tags that build and deploy (production); absent = tags do nothing. */
+  track: z.object({ branch: z.string().min(1), tags: z.string().min(1).optional() }),
   autodeploy: z.boolean(),
+  /** Present when Sluice builds the image itself (absent = external CI builds it). */
+  build: builderSpec.optional(),
   /** `owner/name` of the config repository and folder path, e.g. `deploy/billing-api`. */
   configRepo: repoFullName,
   path: z.string().min(1),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { configName, deployCause, repoFullName, sha } from './common';
+import { builderSpec, buildTarget, configName, deployCause, repoFullName, sha } from './common';
 
 /**
  * Events on `sluice.deploy.v1` (key: config name). Decisions come from autodeploy
@@ -102,3 +102,47 @@ export const configRegisteredV1 = z.object({
   configSha: z.string(),
 });
 export const configRemovedFromRepoV1 = z.object({ config: configName, configSha: z.string() });
+
+/**
+ * Builds (docs/architecture.md §1 "Builds"): autodeploy decides a build (`build.requested`, in the
+ * config's stream); kube-applier runs it as a BuildRun and its Job and reports how it goes
+ * (`build.scheduled`, `build.started`, `build.finished`, stream `applier-<config>`), which
+ * autodeploy records in the config's stream. A build that succeeded is a green build of its
+ * commit: autodeploy then requests `(commitSha, C)` with `imageTag`.
+ */
+export const buildRequestedV1 = z.object({
+  buildId: z.uuid(),
+  config: configName,
+  team: z.string().min(1),
+  namespace: configName,
+  target: buildTarget,
+  repo: repoFullName,
+  /** The branch or tag built. */
+  ref: z.string().min(1),
+  commitSha: sha,
+  /** The image the build must push: `<artifact.image>:<imageTag>`. */
+  artifactImage: z.string().min(1),
+  /** `<ref>-<shortsha>`. */
+  imageTag: z.string().min(1),
+  builder: builderSpec,
+  requestedBy: z.string().min(1),
+  reason: z.string(),
+});
+
+const buildRef = z.object({ buildId: z.uuid(), config: configName, target: buildTarget, commitSha: sha });
+
+/** The BuildRun and its Job exist. */
+export const buildScheduledV1 = buildRef.extend({ buildRun: z.string().min(1), namespace: configName });
+
+/** The build's Pod runs. */
+export const buildStartedV1 = buildRef.extend({ startedAt: z.string().nullable() });
+
+export const buildFinalPhase = z.enum(['Succeeded', 'Failed', 'TimedOut', 'Canceled']);
+export type BuildFinalPhase = z.infer<typeof buildFinalPhase>;
+
+/** The build ended; `Canceled` also when it was refused before it ran (policy, invalid spec). */
+export const buildFinishedV1 = buildRef.extend({
+  phase: buildFinalPhase,
+  message: z.string(),
+  finishedAt: z.string().nullable(),
+});

@@ -86,3 +86,12 @@ export const configInvalidV1 = z.object({
   configSha: sha,
   errors: z.array(z.object({ path: z.string(), message: z.string() })),
 });
+
+/** A tag was pushed (created or moved) to `sha`; deleted tags are not reported. */
+export const tagPushedV1 = z.object({
+  repo: repoFullName,
+  tag: z.string().min(1),
+  sha,
+  previousSha: sha.nullable(),
+  pusher: z.string().nullable(),
+});

@@ -124,6 +124,12 @@ export class ApplyScmEvent {
         if (d.headCommit) {
           await this.catalogue.recordCommits(m, d.repo.fullName, [d.headCommit]);
         }
+        // A pushed tag is what a config tracking `track.tags` builds (docs/architecture.md §1 "Builds").
+        if (!d.deleted) {
+          const previousSha = d.created || /^0+$/.test(d.before) ? null : d.before;
+          // An annotated tag's `after` is the tag object; the commit it names is the head commit.
+          events.push(newEvent('repo.tag.pushed', { repo: d.repo.fullName, tag: d.name, sha: d.headCommit?.sha ?? d.after, previousSha, pusher: d.pusher }));
+        }
         await this.catalogue.append(m, d.repo.fullName, events, meta);
         return;
       }

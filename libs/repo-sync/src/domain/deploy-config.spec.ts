@@ -39,6 +39,42 @@ autodeploy: true
     });
   });
 
+  it('reads a builder and a tag pattern (docs/architecture.md §1 "Builds")', () => {
+    const result = parse(`
+team: payments
+namespace: payments-prod
+artifact:
+  repo: acme/billing
+  image: ghcr.io/acme/billing
+track:
+  tags: "v*"
+build:
+  image: gcr.io/kaniko-project/executor:v1.23.2
+  command: [/kaniko/executor]
+  args: ["--destination=$(SLUICE_IMAGE)"]
+  env: { DOCKER_CONFIG: /kaniko/.docker }
+  timeoutSeconds: 900
+autodeploy: true
+`);
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.deepEqual(result.config.track, { branch: 'main', tags: 'v*' });
+    assert.deepEqual(result.config.build, {
+      image: 'gcr.io/kaniko-project/executor:v1.23.2',
+      command: ['/kaniko/executor'],
+      args: ['--destination=$(SLUICE_IMAGE)'],
+      env: { DOCKER_CONFIG: '/kaniko/.docker' },
+      timeoutSeconds: 900,
+    });
+  });
+
+  it('refuses a builder without an artifact, a builder image without a tag, a timeout out of range and unknown builder fields', () => {
+    const errors = errorsOf(parse('team: payments\nnamespace: payments\ntrack: { tags: "v*" }\nbuild: { image: ghcr.io/acme/builder, command: [make], timeoutSeconds: 5, cache: true }\n'));
+    const paths = errors.map((e) => e.path).sort();
+    assert.deepEqual(paths, ['build', 'build.image', 'build.timeoutSeconds']);
+    const ok = errorsOf(parse('team: payments\nnamespace: payments\ntrack: { tags: "v*" }\nbuild: { image: ghcr.io/acme/builder:1, command: [make], timeoutSeconds: 60 }\n'));
+    assert.deepEqual(ok.map((e) => e.path).sort(), ['build', 'track.tags']);
+  });
+
   it('applies the defaults: name = folder, track.branch = default branch, autodeploy false, no artifact', () => {
     const result = parse('team: payments\nnamespace: payments\n', 'deploy/worker');
     assert.ok(result.ok);

@@ -1,4 +1,4 @@
-import { configName, repoFullName, teamName, type DeployConfigRoot } from '@sluice/contracts';
+import { builderSpec, configName, repoFullName, teamName, type DeployConfigRoot } from '@sluice/contracts';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 
@@ -35,8 +35,9 @@ const deployYamlSchema = z.strictObject({
     })
     .nullable()
     .optional(),
-  track: z.strictObject({ branch: z.string().min(1).optional() }).nullable().optional(),
+  track: z.strictObject({ branch: z.string().min(1).optional(), tags: z.string().min(1).max(255).optional() }).nullable().optional(),
   autodeploy: z.boolean().default(false),
+  build: builderSpec.strict().optional(),
 });
 
 /** `deploy/<name>/deploy.yaml` → `deploy/<name>`, or null for any other path. */
@@ -89,6 +90,12 @@ export function parseDeployConfig(input: {
   if (parsed.success && parsed.data.name === undefined && !configName.safeParse(folderName).success) {
     errors.push({ path: 'name', message: `the folder name "${folderName}" is not a valid config name (a DNS label); set name` });
   }
+  if (parsed.success && parsed.data.build && !parsed.data.artifact) {
+    errors.push({ path: 'build', message: 'a build makes the image of artifact.image: set artifact (repo and image)' });
+  }
+  if (parsed.success && parsed.data.track?.tags !== undefined && !parsed.data.artifact) {
+    errors.push({ path: 'track.tags', message: 'tags deploy the image built from a tag: set artifact (repo and image)' });
+  }
   if (!parsed.success || errors.length > 0) return fail(errors);
   const file = parsed.data;
   return {
@@ -98,8 +105,10 @@ export function parseDeployConfig(input: {
       team: file.team,
       namespace: file.namespace,
       artifact: file.artifact ? { repo: file.artifact.repo, image: file.artifact.image, build: file.artifact.build ?? null } : null,
-      track: { branch: file.track?.branch ?? input.defaultBranch },
+      // Optional fields only when set, so a config written before they existed compares equal.
+      track: { branch: file.track?.branch ?? input.defaultBranch, ...(file.track?.tags !== undefined ? { tags: file.track.tags } : {}) },
       autodeploy: file.autodeploy,
+      ...(file.build ? { build: file.build } : {}),
       configRepo: input.configRepo,
       path: input.folder,
     },

@@ -3,7 +3,7 @@ import { consumeEvents, type Inbox } from '@sluice/event-store';
 import type { MessageBus, Subscription } from '@sluice/messaging';
 import type { OutcomesHandler } from '../../application/outcomes';
 import { REPO_EVENT_TYPES, type RepoEventsHandler } from '../../application/repo-events';
-import { OUTCOME_TYPES, isOutcomeType } from '../../domain/config-events';
+import { BUILD_REPORT_TYPES, OUTCOME_TYPES, isBuildReportType, isOutcomeType } from '../../domain/config-events';
 
 /**
  * autodeploy's one consumer group: `sluice.repo.v1` (catalogue, pushes, builds → autodeploy
@@ -21,10 +21,11 @@ export async function startAutodeployConsumer(
   return consumeEvents(bus, inbox, {
     consumer: group,
     topics: [Topics.repo, Topics.deploy],
-    types: [...REPO_EVENT_TYPES, ...OUTCOME_TYPES] as EventType[],
+    types: [...REPO_EVENT_TYPES, ...OUTCOME_TYPES, ...BUILD_REPORT_TYPES] as EventType[],
     // A lost race with an API request on the same config stream rolls the transaction
     // back; redelivery decides again on the reloaded stream.
     maxAttempts: 10,
-    handle: (event, manager) => (isOutcomeType(event.type) ? handlers.outcomes.handle(event, manager) : handlers.repo.handle(event, manager)),
+    handle: (event, manager) =>
+      isOutcomeType(event.type) || isBuildReportType(event.type) ? handlers.outcomes.handle(event, manager) : handlers.repo.handle(event, manager),
   });
 }

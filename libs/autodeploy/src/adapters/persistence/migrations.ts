@@ -219,4 +219,25 @@ export class AutodeployCommitTimes1766200000000 implements MigrationInterface {
   }
 }
 
-export const autodeployMigrations = [AutodeployInit1732400000000, AnnounceTeamTokens1764000000000, ...teamPolicyMigrations, AutodeployGreenBuilds1766100000000, AutodeployCommitTimes1766200000000];
+/** Which configs build their own image, and the tags they track (docs/architecture.md §1 "Builds"). */
+export class AutodeployBuildRoutes1766300000000 implements MigrationInterface {
+  name = 'AutodeployBuildRoutes1766300000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    const s = `"${AUTODEPLOY_SCHEMA}"`;
+    await q.query(`ALTER TABLE ${s}.config_routes ADD COLUMN builds boolean NOT NULL DEFAULT false, ADD COLUMN track_tags text`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "${AUTODEPLOY_SCHEMA}".config_routes DROP COLUMN builds, DROP COLUMN track_tags`);
+  }
+}
+
+export const autodeployMigrations = [
+  AutodeployInit1732400000000,
+  AnnounceTeamTokens1764000000000,
+  ...teamPolicyMigrations,
+  AutodeployGreenBuilds1766100000000,
+  AutodeployCommitTimes1766200000000,
+  AutodeployBuildRoutes1766300000000,
+];

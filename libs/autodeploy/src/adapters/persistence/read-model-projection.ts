@@ -135,6 +135,10 @@ async function apply(m: EntityManager, name: string, event: ConfigEvent, stored:
       return touch();
     case 'deploy.rejected':
     case 'deploy.skipped':
+    case 'build.requested':
+    case 'build.scheduled':
+    case 'build.started':
+    case 'build.finished':
       return touch();
     case 'deploy.started':
       await m.query(`UPDATE autodeploy.deploys SET phase = 'applying', started_at = $2, updated_at = $2 WHERE id = $1`, [event.data.deployId, at]);

@@ -1,6 +1,6 @@
 import { buildKeySql, buildMatches, type DeployConfigRoot } from '@sluice/contracts';
 import type { EntityManager } from 'typeorm';
-import type { RepoKnowledge } from '../../application/ports';
+import type { BuildingConfig, RepoKnowledge } from '../../application/ports';
 
 /** RepoKnowledge on autodeploy's tables `repos`, `branches`, `known_commits`, `config_routes`. */
 export class TypeOrmRepoKnowledge implements RepoKnowledge {
@@ -120,11 +120,12 @@ export class TypeOrmRepoKnowledge implements RepoKnowledge {
 
   async upsertRoute(m: EntityManager, root: DeployConfigRoot): Promise<void> {
     await m.query(
-      `INSERT INTO autodeploy.config_routes (name, config_repo, artifact_repo, artifact_build, track_branch, autodeploy, removed)
-       VALUES ($1, $2, $3, $4, $5, $6, false)
+      `INSERT INTO autodeploy.config_routes (name, config_repo, artifact_repo, artifact_build, track_branch, autodeploy, removed, builds, track_tags)
+       VALUES ($1, $2, $3, $4, $5, $6, false, $7, $8)
        ON CONFLICT (name) DO UPDATE SET config_repo = EXCLUDED.config_repo, artifact_repo = EXCLUDED.artifact_repo,
-         artifact_build = EXCLUDED.artifact_build, track_branch = EXCLUDED.track_branch, autodeploy = EXCLUDED.autodeploy, removed = false`,
-      [root.name, root.configRepo, root.artifact?.repo ?? null, root.artifact?.build ?? null, root.track.branch, root.autodeploy],
+         artifact_build = EXCLUDED.artifact_build, track_branch = EXCLUDED.track_branch, autodeploy = EXCLUDED.autodeploy, removed = false,
+         builds = EXCLUDED.builds, track_tags = EXCLUDED.track_tags`,
+      [root.name, root.configRepo, root.artifact?.repo ?? null, root.artifact?.build ?? null, root.track.branch, root.autodeploy, root.build !== undefined, root.track.tags ?? null],
     );
   }
 
@@ -149,5 +150,13 @@ export class TypeOrmRepoKnowledge implements RepoKnowledge {
     );
     // One build identity for every service (buildMatches: the name without ASCII case).
     return rows.filter((r) => buildMatches(r.artifact_build, buildName)).map((r) => ({ name: r.name, configRepo: r.config_repo, trackBranch: r.track_branch }));
+  }
+
+  async configsThatBuild(m: EntityManager, repo: string): Promise<BuildingConfig[]> {
+    const rows: Array<{ name: string; track_branch: string; track_tags: string | null }> = await m.query(
+      `SELECT name, track_branch, track_tags FROM autodeploy.config_routes WHERE artifact_repo = $1 AND builds AND NOT removed ORDER BY name`,
+      [repo],
+    );
+    return rows.map((r) => ({ name: r.name, trackBranch: r.track_branch, trackTags: r.track_tags }));
   }
 }
