@@ -25,6 +25,13 @@ export const kubeApplierConfigSchema = commonConfigSchema.extend({
   KUBE_APPLIER_CONCURRENCY: z.string().regex(/^[1-9]\d*$/, { error: 'expected a positive integer' }).transform(Number).default(8),
   /** Reconcile DeployConfigs of this namespace only; default all the credentials may watch. */
   KUBE_APPLIER_WATCH_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'expected a DNS-1123 namespace name' }).max(63).optional(),
+  /**
+   * The BuildRun admission webhook (docs/architecture.md §5) is served over HTTPS when both PEM
+   * files are set, on `SLUICE_ADMISSION_PORT` (9443).
+   */
+  SLUICE_ADMISSION_TLS_CERT_FILE: z.string().min(1).optional(),
+  SLUICE_ADMISSION_TLS_KEY_FILE: z.string().min(1).optional(),
+  SLUICE_ADMISSION_PORT: z.string().regex(/^\d+$/, { error: 'expected a port number' }).transform(Number).pipe(z.number().int().min(0).max(65535)).default(9443),
 });
 
 export type KubeApplierConfig = z.output<typeof kubeApplierConfigSchema>;

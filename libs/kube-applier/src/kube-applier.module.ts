@@ -40,6 +40,7 @@ export class KubeApplierModule {
       healthPollMs: config.KUBE_APPLIER_HEALTH_POLL_SECONDS * 1000,
       concurrency: config.KUBE_APPLIER_CONCURRENCY,
       watchNamespace: options.watchNamespace ?? config.KUBE_APPLIER_WATCH_NAMESPACE,
+      admission: admissionOf(config),
     };
     return {
       module: KubeApplierModule,
@@ -83,4 +84,16 @@ export function resolveKubeConfig(config: KubeApplierConfig): KubeCredentialsLik
 export function scmSpecSource(config: KubeApplierConfig): SpecSource {
   const scm = githubScmFromSettings(config, createLogger('github'));
   return scm ? new ScmSpecSource(scm) : new UnconfiguredSpecSource();
+}
+
+/** The BuildRun admission webhook's serving settings, or undefined when not configured. */
+function admissionOf(config: KubeApplierConfig): KubeApplierRuntimeOptions['admission'] {
+  const cert = config.SLUICE_ADMISSION_TLS_CERT_FILE;
+  const key = config.SLUICE_ADMISSION_TLS_KEY_FILE;
+  if (!cert && !key) return undefined;
+  if (!cert || !key) {
+    const missing = cert ? 'SLUICE_ADMISSION_TLS_KEY_FILE' : 'SLUICE_ADMISSION_TLS_CERT_FILE';
+    throw new ConfigError([{ variable: missing, message: 'the admission webhook needs both the certificate and the key file' }]);
+  }
+  return { certFile: cert, keyFile: key, port: config.SLUICE_ADMISSION_PORT };
 }

@@ -8,8 +8,10 @@ import {
   statusFor,
   TERMINAL_PHASES,
   type BuildRunObject,
+  type BuildRunStatus,
   type JobStatus,
 } from '../domain/build-run';
+import { BUILDS_FIELD_MANAGER } from './build-requests';
 
 export interface BuildRunControllerOptions {
   readonly logger: KubeLogger;
@@ -17,9 +19,14 @@ export interface BuildRunControllerOptions {
   readonly namespace?: string;
   /** Every BuildRun is looked at again at least this often (default 30 s): level-triggered. */
   readonly resyncMs?: number;
+  /**
+   * Called after every pass with the BuildRun's status (e.g. to write the build's reports into the
+   * log); it must be idempotent. A failure retries the pass.
+   */
+  readonly onStatus?: (run: BuildRunObject, status: BuildRunStatus) => Promise<void>;
 }
 
-const FIELD_MANAGER = 'sluice-build-controller';
+const FIELD_MANAGER = BUILDS_FIELD_MANAGER;
 
 /**
  * Turns BuildRuns into Jobs and follows them (docs/architecture.md §5): a BuildRun without its
@@ -122,10 +129,12 @@ export class BuildRunController {
     }
     const next = statusFor(run, job);
     if (!sameStatus(next, run.status ?? {})) {
-      await patchStatus(this.client, { apiVersion: BUILD_RUN_API_VERSION, kind: BUILD_RUN_KIND, namespace, name }, { ...next }, { fieldManager: FIELD_MANAGER });
+      // At the version read: a cancel written meanwhile is not overwritten (the conflict retries the pass).
+      await patchStatus(this.client, { apiVersion: BUILD_RUN_API_VERSION, kind: BUILD_RUN_KIND, namespace, name }, { ...next }, { fieldManager: FIELD_MANAGER, resourceVersion: run.metadata.resourceVersion });
       this.opts.logger.info({ buildRun: key, phase: next.phase, message: next.message }, 'BuildRun phase');
     }
     if (next.phase && TERMINAL_PHASES.has(next.phase)) await this.releaseTarget(run);
+    await this.opts.onStatus?.(run, next);
   }
 
   /** The DeployConfig's `status.currentBuilds[target]` no longer names this BuildRun once it ended. */

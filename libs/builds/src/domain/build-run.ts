@@ -1,9 +1,18 @@
+import type { EventData } from '@sluice/contracts';
 import type { KubeObject } from '@sluice/kube';
 
 export const BUILD_RUN_API_VERSION = 'sluice.dev/v1alpha1';
 export const BUILD_RUN_KIND = 'BuildRun';
 /** On the Job (and so its Pods): which BuildRun it runs. */
 export const BUILD_RUN_LABEL = 'sluice.dev/buildrun';
+/** On a BuildRun Sluice created: the build of the log it runs (`build.requested`'s `buildId`). */
+export const BUILD_ID_LABEL = 'sluice.dev/build-id';
+export const CONFIG_LABEL = 'sluice.dev/config';
+export const TARGET_LABEL = 'sluice.dev/target';
+/** The request's correlation id, carried by every build report. */
+export const CORRELATION_ANNOTATION = 'sluice.dev/correlation-id';
+
+export type BuildRequest = EventData<'build.requested'>;
 
 export type BuildPhase = 'Pending' | 'Scheduled' | 'Running' | 'Succeeded' | 'Failed' | 'TimedOut' | 'Canceled';
 export const TERMINAL_PHASES: ReadonlySet<BuildPhase> = new Set(['Succeeded', 'Failed', 'TimedOut', 'Canceled']);
@@ -17,8 +26,11 @@ export interface BuildRunSpec {
   readonly image: string;
   readonly command: readonly string[];
   readonly args?: readonly string[];
+  readonly env?: ReadonlyArray<{ readonly name: string; readonly value: string }>;
   readonly timeoutSeconds: number;
   readonly serviceAccount?: string;
+  /** The image the build pushes, `<artifact.image>:<ref>-<shortsha>` (`SLUICE_IMAGE` in the Job). */
+  readonly artifactImage?: string;
 }
 
 export interface BuildRunStatus {
@@ -69,6 +81,8 @@ export function jobFor(run: BuildRunObject): KubeObject {
               command: [...spec.command],
               ...(spec.args ? { args: [...spec.args] } : {}),
               env: [
+                ...(spec.env ?? []).map((e) => ({ name: e.name, value: e.value })),
+                ...(spec.artifactImage ? [{ name: 'SLUICE_IMAGE', value: spec.artifactImage }] : []),
                 { name: 'SLUICE_REPO', value: spec.repo },
                 { name: 'SLUICE_REF', value: spec.ref },
                 { name: 'SLUICE_COMMIT_SHA', value: spec.commitSha },
@@ -111,3 +125,70 @@ export function statusFor(run: BuildRunObject, job: { status?: JobStatus } | und
 }
 
 export const sameStatus = (a: BuildRunStatus, b: BuildRunStatus): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * A BuildRun's name: short enough for the `job-name` label of its Pods (63 characters), unique per
+ * build (the build id's last characters), readable (`billing-api-staging-1a2b3c4-5f6e7d`).
+ */
+export function buildRunName(request: Pick<BuildRequest, 'config' | 'target' | 'commitSha' | 'buildId'>): string {
+  const config = request.config.slice(0, 32).replace(/-+$/, '');
+  return `${config}-${request.target}-${request.commitSha.slice(0, 7)}-${request.buildId.replace(/-/g, '').slice(-6)}`;
+}
+
+/** The BuildRun of a `build.requested`, owned by its DeployConfig (collected with it). */
+export function buildRunFor(request: BuildRequest, owner: { name: string; uid: string }, correlationId: string): BuildRunObject {
+  const b = request.builder;
+  return {
+    apiVersion: BUILD_RUN_API_VERSION,
+    kind: BUILD_RUN_KIND,
+    metadata: {
+      name: buildRunName(request),
+      namespace: request.namespace,
+      labels: { [CONFIG_LABEL]: request.config, [TARGET_LABEL]: request.target, [BUILD_ID_LABEL]: request.buildId },
+      annotations: { [CORRELATION_ANNOTATION]: correlationId },
+      ownerReferences: [{ apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig', name: owner.name, uid: owner.uid, blockOwnerDeletion: true }],
+    },
+    spec: {
+      config: request.config,
+      target: request.target,
+      repo: request.repo,
+      ref: request.ref,
+      commitSha: request.commitSha,
+      image: b.image,
+      command: [...b.command],
+      ...(b.args ? { args: [...b.args] } : {}),
+      ...(b.env ? { env: Object.entries(b.env).map(([name, value]) => ({ name, value })) } : {}),
+      timeoutSeconds: b.timeoutSeconds,
+      ...(b.serviceAccount ? { serviceAccount: b.serviceAccount } : {}),
+      artifactImage: request.artifactImage,
+    },
+  } as BuildRunObject;
+}
+
+export const isTerminal = (run: { status?: BuildRunStatus }): boolean => run.status?.phase !== undefined && TERMINAL_PHASES.has(run.status.phase);
+
+/**
+ * The admission rules that need other objects (docs/architecture.md §5; one object's own rules
+ * are the CRD's CEL): a BuildRun names its DeployConfig as owner and that DeployConfig exists;
+ * no other BuildRun of the same config and target has not ended. Pure.
+ */
+export function admitBuildRun(
+  run: BuildRunObject,
+  facts: { readonly owner: KubeObject | undefined; readonly others: readonly BuildRunObject[] },
+): { readonly allowed: true } | { readonly allowed: false; readonly message: string } {
+  const ref = run.metadata.ownerReferences?.find((o) => o.kind === 'DeployConfig' && o.apiVersion.startsWith('sluice.dev/'));
+  if (!ref) return { allowed: false, message: `a BuildRun must have an owner reference to its DeployConfig "${run.spec.config}"` };
+  if (ref.name !== run.spec.config) return { allowed: false, message: `the owner reference names DeployConfig "${ref.name}", but spec.config is "${run.spec.config}"` };
+  if (!facts.owner || facts.owner.metadata.deletionTimestamp) return { allowed: false, message: `DeployConfig "${ref.name}" does not exist in namespace ${run.metadata.namespace}` };
+  if (ref.uid !== facts.owner.metadata.uid) return { allowed: false, message: `the owner reference's uid is not DeployConfig "${ref.name}"'s (${facts.owner.metadata.uid})` };
+  const busy = facts.others.find(
+    (o) => o.metadata.name !== run.metadata.name && o.spec.config === run.spec.config && o.spec.target === run.spec.target && !isTerminal(o) && !o.metadata.deletionTimestamp,
+  );
+  if (busy) {
+    return {
+      allowed: false,
+      message: `target ${run.spec.target} of ${run.spec.config} is busy: BuildRun ${busy.metadata.name} (${busy.status?.phase ?? 'Pending'}) has not ended; a newer build supersedes it through Sluice, or cancel it first`,
+    };
+  }
+  return { allowed: true };
+}

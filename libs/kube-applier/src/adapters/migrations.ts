@@ -1,3 +1,4 @@
+import { buildReportMigrations } from '@sluice/builds';
 import { teamPolicyMigrations } from '@sluice/team-policy';
 import { teamTokenMigrations } from '@sluice/auth';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
@@ -62,4 +63,4 @@ export class KubeApplierDeployTeam1764000000001 implements MigrationInterface {
 }
 
 /** With the projection of team tokens (`sluice.auth.v1`) that the manifests API verifies team tokens against. */
-export const kubeApplierMigrations = [KubeApplierInit1732400000000, KubeApplierDeployTeam1764000000001, ...teamTokenMigrations, ...teamPolicyMigrations];
+export const kubeApplierMigrations = [KubeApplierInit1732400000000, KubeApplierDeployTeam1764000000001, ...teamTokenMigrations, ...teamPolicyMigrations, ...buildReportMigrations];

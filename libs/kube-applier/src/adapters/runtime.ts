@@ -1,7 +1,8 @@
 import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { Topics } from '@sluice/contracts';
+import { Topics, type SluiceEventOf } from '@sluice/contracts';
+import { BuildReporter, BuildRequests, BuildRunController, startAdmissionServer, type AdmissionServer } from '@sluice/builds';
 import { consumeEvents, EventStore, Inbox, SERVICE_DATA_SOURCE } from '@sluice/event-store';
-import { KubeClient } from '@sluice/kube';
+import { KubeClient, KubeConflictError, type KubeObject } from '@sluice/kube';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@sluice/messaging';
 import { createLogger, ReadinessRegistry } from '@sluice/platform';
 import { PgTeamPolicyWriter, POLICY_GATE, type PolicyGate } from '@sluice/team-policy';
@@ -15,6 +16,7 @@ import { DryRunTarget, KubeDeployTarget } from './kube-target';
 import { OutcomeReporter } from './outcome-reporter';
 import { DeployConfigReconciler } from './reconciler';
 import { ApiServerReachability } from './api-server-reachability';
+import { DEPLOY_CONFIG_API_VERSION, DEPLOY_CONFIG_KIND, deployConfigManifest, FIELD_MANAGER } from '../domain/deploy-config';
 
 export const KUBE_APPLIER_OPTIONS = Symbol('KUBE_APPLIER_OPTIONS');
 
@@ -28,6 +30,8 @@ export interface KubeApplierRuntimeOptions {
   concurrency: number;
   /** Reconcile DeployConfigs of this namespace only (tests); default all namespaces. */
   watchNamespace?: string;
+  /** Serve the BuildRun admission webhook (HTTPS) with these PEM files. */
+  admission?: { certFile: string; keyFile: string; port: number; host?: string };
 }
 
 /**
@@ -43,6 +47,12 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
   private readonly teamPolicies: TeamPolicyMirror | undefined;
   readonly outcomes: OutcomeReporter;
   private readonly handler: HandleDeployRequest;
+  /** Builds (docs/architecture.md §1 "Builds"): BuildRuns from `build.requested`, their Jobs, their reports. */
+  private readonly buildReporter: BuildReporter;
+  private readonly buildRequests: BuildRequests | undefined;
+  readonly buildController: BuildRunController | undefined;
+  private buildSubscription: Subscription | undefined;
+  private admission: AdmissionServer | undefined;
 
   constructor(
     @Inject(KUBE_APPLIER_OPTIONS) private readonly options: KubeApplierRuntimeOptions,
@@ -80,6 +90,23 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
         namespace: options.watchNamespace,
       });
     }
+    this.buildReporter = new BuildReporter(store);
+    if (kube) {
+      this.buildController = new BuildRunController(kube, {
+        logger: this.logger,
+        namespace: options.watchNamespace,
+        resyncMs: options.resyncMs,
+        onStatus: (run, status) => this.buildReporter.reportStatus(run, status),
+      });
+      this.buildRequests = new BuildRequests({
+        kube,
+        reporter: this.buildReporter,
+        logger: this.logger,
+        // The repository a build reads is the artifact repository: the team's policy must allow it and the namespace.
+        placement: async (request) => policy.placement({ config: request.config, team: request.team, namespace: request.namespace, configRepo: request.repo }, await policy.policyOf(request.team)),
+        ensureOwner: (request) => ensureDeployConfig(kube, request),
+      });
+    }
   }
 
   get dryRun(): boolean {
@@ -105,11 +132,55 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
       external: (event, prepared) => this.handler.external(event as DeployRequest, prepared),
       handle: (event, manager, prepared) => this.handler.handle(event as DeployRequest, manager, prepared),
     });
+    await this.startBuilds();
+  }
+
+  private async startBuilds(): Promise<void> {
+    if (this.buildController) void this.buildController.start();
+    if (this.options.admission && this.options.kube) {
+      this.admission = await startAdmissionServer({ kube: this.options.kube, logger: this.logger, ...this.options.admission });
+    }
+    // The BuildRun is written outside the inbox transaction (no transaction open across API calls), idempotently.
+    this.buildSubscription = await consumeEvents(this.bus, this.inbox, {
+      consumer: `${this.options.consumerGroup}.builds`,
+      topics: [Topics.deploy],
+      types: ['build.requested'],
+      external: async (event) => {
+        const request = (event as SluiceEventOf<'build.requested'>).data;
+        await this.buildRequests?.handle(request, event.correlationId);
+      },
+      handle: async (event, manager) => {
+        if (this.buildRequests) return;
+        const request = (event as SluiceEventOf<'build.requested'>).data;
+        await this.buildReporter.reportRefused(request, 'no cluster: builds run as Kubernetes Jobs, and kube-applier runs with the dry-run target', { correlationId: event.correlationId, manager });
+      },
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.subscription?.stop();
+    await this.buildSubscription?.stop();
+    await this.buildController?.stop();
+    await this.admission?.close();
     await this.controller?.stop();
     await this.teamPolicies?.stop();
+  }
+}
+
+/**
+ * The BuildRun's owner: the config's DeployConfig, created undeployed (no specs, no deploy) when
+ * the config was never deployed; the first deploy then server-side-applies over it.
+ */
+async function ensureDeployConfig(kube: KubeClient, request: SluiceEventOf<'build.requested'>['data']): Promise<KubeObject> {
+  const ref = { apiVersion: DEPLOY_CONFIG_API_VERSION, kind: DEPLOY_CONFIG_KIND, namespace: request.namespace, name: request.config };
+  const found = await kube.find(ref);
+  if (found) return found;
+  const bare = deployConfigManifest({ config: request.config, namespace: request.namespace, team: request.team, deployId: '', artifactSha: null, configSha: null, imageTag: null, specs: [] });
+  delete bare.metadata.annotations;
+  try {
+    return await kube.create(bare, { fieldManager: FIELD_MANAGER });
+  } catch (error) {
+    if (error instanceof KubeConflictError) return kube.get(ref);
+    throw error;
   }
 }
