@@ -142,7 +142,8 @@ export class BuildRunController {
     const ref = { apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig', namespace: run.metadata.namespace, name: run.spec.config };
     const config = await this.client.find<KubeObject & { status?: { currentBuilds?: Record<string, string> } }>(ref);
     if (config?.status?.currentBuilds?.[run.spec.target] !== run.metadata.name) return;
-    await patchStatus(this.client, ref, { currentBuilds: { [run.spec.target]: null } }, { fieldManager: FIELD_MANAGER });
+    // At the version read: a newer build named meanwhile (by the request that canceled this one) is kept.
+    await patchStatus(this.client, ref, { currentBuilds: { [run.spec.target]: null } }, { fieldManager: FIELD_MANAGER, resourceVersion: config!.metadata.resourceVersion });
   }
 }
 

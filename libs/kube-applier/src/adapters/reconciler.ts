@@ -291,11 +291,13 @@ export class DeployConfigReconciler {
   }
 
   private async writeStatus(dc: DeployConfigObject, status: DeployConfigStatus, caches: ReconcileCaches): Promise<void> {
+    // `currentBuilds` is the build controller's: a copy of it read earlier must not be written back.
+    const { currentBuilds: _builds, ...own } = status as DeployConfigStatus & { currentBuilds?: unknown };
     try {
       const written = await patchStatus(
         this.client,
         { apiVersion: DEPLOY_CONFIG_API_VERSION, kind: DEPLOY_CONFIG_KIND, namespace: dc.metadata.namespace, name: dc.metadata.name! },
-        status as Record<string, unknown>,
+        own as Record<string, unknown>,
         { fieldManager: FIELD_MANAGER },
       );
       caches.deployConfigs.wrote(written);
