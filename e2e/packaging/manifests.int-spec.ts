@@ -94,6 +94,13 @@ describe('deploy/kustomization.yaml on a real kube-apiserver (server-side apply,
     }
   });
 
+  it('accepts the BuildRun admission webhook (admission/buildrun-webhook.yaml)', async () => {
+    for (const obj of parseManifests(readRepoFile('deploy', 'admission', 'buildrun-webhook.yaml'), 'admission/buildrun-webhook.yaml')) {
+      const applied = await dryRunApply(obj);
+      assert.equal(applied.kind, 'ValidatingWebhookConfiguration');
+    }
+  });
+
   it('the check bites: a misspelled field is rejected, not dropped', async () => {
     const broken = structuredClone(deployment('autodeploy'));
     const c = (broken.spec.template.spec['containers'] as Record<string, unknown>[])[0]!;

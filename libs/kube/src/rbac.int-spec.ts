@@ -192,6 +192,20 @@ describe('RBAC in deploy/rbac on a real kube-apiserver', () => {
       }
     });
 
+    it('runs builds only where it may deploy: BuildRuns and their Jobs in a bound namespace, their status and reads anywhere', async () => {
+      await listAndWatch(applier, { apiVersion: 'sluice.dev/v1alpha1', kind: 'BuildRun' });
+      for (const verb of ['create', 'delete']) {
+        assert.equal(await canI({ verb, group: 'sluice.dev', resource: 'buildruns', namespace: ns }), true, `${verb} buildruns in ${ns}`);
+        assert.equal(await canI({ verb, group: 'batch', resource: 'jobs', namespace: ns }), true, `${verb} jobs in ${ns}`);
+        for (const namespace of unbound) {
+          assert.equal(await canI({ verb, group: 'sluice.dev', resource: 'buildruns', namespace }), false, `${verb} buildruns in ${namespace}`);
+          assert.equal(await canI({ verb, group: 'batch', resource: 'jobs', namespace }), false, `${verb} jobs in ${namespace}`);
+        }
+      }
+      assert.equal(await canI({ verb: 'patch', group: 'sluice.dev', resource: 'buildruns', subresource: 'status', namespace: other }), true, 'patch buildruns/status anywhere');
+      assert.equal(await canI({ verb: 'patch', group: 'sluice.dev', resource: 'buildruns', namespace: ns }), false, 'a BuildRun spec is never changed');
+    });
+
     it('may not write workload status, RBAC, namespaces, or Secrets unless a namespace opts in to Secrets', async () => {
       const d = deployment(ns);
       await applyObject(applier, d, { fieldManager: 'sluice' });
