@@ -175,6 +175,11 @@ export class RepoEventsHandler {
     if (!root.autodeploy) return;
     const what = event.type === 'repo.config.discovered' ? 'discovered' : 'changed';
     await this.catchUp.run(root.name, { reason: `config ${what} in ${root.configRepo} at ${shortSha(configSha)}`, catalogueSha: configSha }, { manager: m, causationId: event.id });
+    // A config that builds its own image builds the head of its tracked branch, when known (once per commit).
+    const head = root.build && root.artifact ? await this.knowledge.branchHead(m, root.artifact.repo, root.track.branch) : null;
+    if (head) {
+      await this.requestBuild(root.name, { target: 'staging', ref: root.track.branch, commitSha: head, reason: `config ${what} in ${root.configRepo} at ${shortSha(configSha)}` }, m, event.id);
+    }
   }
 
   private async onConfigRemoved(event: SluiceEventOf<'repo.config.removed'>, m: EntityManager): Promise<void> {
