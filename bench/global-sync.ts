@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { EventStoreModule } from '@sluice/event-store';
+import { EventStoreModule, startSluiceConsumers } from '@sluice/event-store';
 import { MessagingModule } from '@sluice/messaging';
 import { configureApp, configureLogging } from '@sluice/platform';
 import { DEFAULT_REPO_SYNC_CONCURRENCY, GlobalSync, REPO_SYNC_SCHEMA, repoSyncMigrations, RepoSyncModule } from '@sluice/repo-sync';
@@ -69,6 +69,8 @@ export async function benchGlobalSync(): Promise<boolean> {
     { logger: false, abortOnError: false },
   );
   configureApp(app);
+  await app.init();
+  await startSluiceConsumers(app);
   await app.listen(0, '127.0.0.1');
   try {
     const floor = await baseline(fake.url);

@@ -14,7 +14,7 @@ import { allInOneConfigSchema, startAllInOne, type AllInOne } from '@sluice/all-
 import { AutodeployModule, autodeployEventStoreOptions } from '@sluice/autodeploy';
 import { COMMIT_STATUS_SCHEMA, commitStatusConfigSchema, commitStatusMigrations, CommitStatusModule } from '@sluice/commit-status';
 import { latestVersion, Topics, type EventData, type EventEnvelope, type EventType } from '@sluice/contracts';
-import { EventStoreModule } from '@sluice/event-store';
+import { EventStoreModule, startSluiceConsumers } from '@sluice/event-store';
 import { FakeGitHub } from '@sluice/fake-scm';
 import { InMemorySpecSource, KUBE_APPLIER_SCHEMA, kubeApplierConfigSchema, kubeApplierMigrations, KubeApplierModule } from '@sluice/kube-applier';
 import { MESSAGE_BUS, MessagingModule, type MessageBus } from '@sluice/messaging';
@@ -157,6 +157,8 @@ describe('team tokens across services, distributed (a database each, Kafka)', ()
     const ref = await Test.createTestingModule({ imports: [messaging, ...imports(db)] }).compile();
     const app = configureApp(ref.createNestApplication({ logger: false }));
     apps.push(app);
+    await app.init();
+    await startSluiceConsumers(app);
     await app.listen(0, '127.0.0.1');
     urls[name] = `http://127.0.0.1:${((app.getHttpServer() as Server).address() as AddressInfo).port}`;
     return app;

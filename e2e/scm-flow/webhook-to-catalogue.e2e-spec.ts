@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AutodeployModule, autodeployEventStoreOptions } from '@sluice/autodeploy';
-import { EventStore, EventStoreModule } from '@sluice/event-store';
+import { EventStore, EventStoreModule, startSluiceConsumers } from '@sluice/event-store';
 import { examplePayload, FakeGitHub, signWebhook } from '@sluice/fake-scm';
 import { MessagingModule } from '@sluice/messaging';
 import { configureApp } from '@sluice/platform';
@@ -22,6 +22,8 @@ const SECRET = 'e2e-webhook-secret';
 const ADMIN = 'e2e-admin-token';
 
 async function listen(app: INestApplication): Promise<string> {
+  await app.init();
+  await startSluiceConsumers(app);
   await app.listen(0, '127.0.0.1');
   return `http://127.0.0.1:${((app.getHttpServer() as Server).address() as AddressInfo).port}`;
 }
@@ -82,6 +84,7 @@ describe('webhook → Kafka → catalogue', () => {
     }).compile();
     autodeploy = configureApp(autodeployRef.createNestApplication({ logger: false }));
     await autodeploy.init();
+    await startSluiceConsumers(autodeploy);
   });
 
   after(async () => {

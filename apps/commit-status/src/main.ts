@@ -1,4 +1,4 @@
-import { EventStoreModule } from '@sluice/event-store';
+import { EventStoreModule, startSluiceConsumers } from '@sluice/event-store';
 import { MessagingModule } from '@sluice/messaging';
 import { bootstrapService, exitOnBootFailure, setupOpenApi } from '@sluice/platform';
 import {
@@ -22,4 +22,5 @@ bootstrapService<CommitStatusConfig>({
     ],
   }),
   configure: (app) => setupOpenApi(app, COMMIT_STATUS_OPENAPI),
+  start: startSluiceConsumers,
 }).catch(exitOnBootFailure);

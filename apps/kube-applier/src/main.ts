@@ -1,4 +1,4 @@
-import { EventStoreModule } from '@sluice/event-store';
+import { EventStoreModule, startSluiceConsumers } from '@sluice/event-store';
 import { MessagingModule } from '@sluice/messaging';
 import { bootstrapService, ConfigError, exitOnBootFailure, setupOpenApi } from '@sluice/platform';
 import {
@@ -25,4 +25,5 @@ bootstrapService<KubeApplierConfig>({
     };
   },
   configure: (app) => setupOpenApi(app, KUBE_APPLIER_OPENAPI),
+  start: startSluiceConsumers,
 }).catch(exitOnBootFailure);

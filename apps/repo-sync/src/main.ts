@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { EventStoreModule } from '@sluice/event-store';
+import { EventStoreModule, startSluiceConsumers } from '@sluice/event-store';
 import { MessagingModule } from '@sluice/messaging';
 import { bootstrapService, ConfigError, exitOnBootFailure, setupOpenApi } from '@sluice/platform';
 import { REPO_SYNC_OPENAPI, REPO_SYNC_SCHEMA, repoSyncConfigSchema, RepoSyncConfig, repoSyncMigrations, RepoSyncModule } from '@sluice/repo-sync';
@@ -21,4 +21,5 @@ bootstrapService<RepoSyncConfig>({
     };
   },
   configure: (app) => setupOpenApi(app, REPO_SYNC_OPENAPI),
+  start: startSluiceConsumers,
 }).catch(exitOnBootFailure);

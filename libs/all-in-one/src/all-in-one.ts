@@ -9,7 +9,7 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { resolveAdminToken } from '@sluice/auth';
-import { EventStoreModule, migrateServiceSchema } from '@sluice/event-store';
+import { EventStoreModule, migrateServiceSchema, startSluiceConsumers } from '@sluice/event-store';
 import { createMessageBus, MessagingModule, type MessageBus } from '@sluice/messaging';
 import {
   applyServerTimeouts,
@@ -173,6 +173,7 @@ async function startPart(
   configureApp(app, { shutdownHooks: false });
   if (openApi) setupOpenApi(app, openApi);
   await app.init();
+  await startSluiceConsumers(app);
   return { part, app, handler };
 }
 

@@ -1,7 +1,7 @@
-import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Controller, Module, type DynamicModule } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { Topics } from '@sluice/contracts';
-import { consumeEvents, EventStore, Inbox, SERVICE_DATA_SOURCE } from '@sluice/event-store';
-import { MESSAGE_BUS, type MessageBus, type Subscription } from '@sluice/messaging';
+import { EventStore, OnSluiceEvent, SERVICE_DATA_SOURCE, SluiceEventContext } from '@sluice/event-store';
 import type { DataSource } from 'typeorm';
 import { AdminOnlyGuard, BearerAuthGuard } from './bearer-auth.guard';
 import { applyTokenEvent, ProjectedTokenAuthenticator, TOKEN_EVENT_TYPES, type TokenEvent } from './team-token-projection';
@@ -11,37 +11,37 @@ import { OIDC_VERIFIER, OidcVerifier, type OidcSettings } from './oidc';
 export interface TeamTokensModuleOptions {
   /** The admin bearer token (SLUICE_ADMIN_TOKEN); unset: only team tokens are accepted. */
   readonly adminToken?: string;
-  /** Consumer group and inbox name of the `sluice.auth.v1` consumer, e.g. `repo-sync.tokens`. */
-  readonly consumer: string;
   /** Sign-in with OpenID Connect (`oidcSettingsOf(config)`); null: Sluice tokens only. */
   readonly oidc?: OidcSettings | null;
 }
 
-const OPTIONS = Symbol('TEAM_TOKENS_OPTIONS');
 
 /**
  * Bearer auth for a service that does not issue tokens: keeps the `team_tokens`
- * projection of `sluice.auth.v1` in the service's own schema (inbox-idempotent) and
+ * projection of `sluice.auth.v1` in the service's own schema (inbox-idempotent, served by
+ * `startSluiceConsumers`) and
  * provides `TOKEN_AUTHENTICATOR`, `BearerAuthGuard` and `AdminOnlyGuard` on it. Needs
  * `EventStoreModule.forRoot` (with `teamTokenMigrations` among the service's migrations)
  * and `MessagingModule` in the application.
  */
+/** The `sluice.auth.v1` token events → `team_tokens`; consumer `<service>.tokens` (e.g. `repo-sync.tokens`). */
+@Controller()
+export class TeamTokenEventsConsumer {
+  constructor(private readonly store: EventStore) {}
+
+  @OnSluiceEvent('tokens', { topics: [Topics.auth], types: TOKEN_EVENT_TYPES })
+  handle(@Payload() event: TokenEvent, @Ctx() ctx: SluiceEventContext): Promise<void> {
+    return applyTokenEvent(ctx.manager, this.store.schema, event);
+  }
+}
+
 @Module({})
-export class TeamTokensModule implements OnApplicationBootstrap, OnModuleDestroy {
-  private subscription: Subscription | null = null;
-
-  constructor(
-    @Inject(OPTIONS) private readonly options: TeamTokensModuleOptions,
-    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
-    private readonly inbox: Inbox,
-    private readonly store: EventStore,
-  ) {}
-
+export class TeamTokensModule {
   static forRoot(options: TeamTokensModuleOptions): DynamicModule {
     return {
       module: TeamTokensModule,
+      controllers: [TeamTokenEventsConsumer],
       providers: [
-        { provide: OPTIONS, useValue: options },
         {
           provide: TOKEN_AUTHENTICATOR,
           inject: [SERVICE_DATA_SOURCE, EventStore],
@@ -53,20 +53,5 @@ export class TeamTokensModule implements OnApplicationBootstrap, OnModuleDestroy
       ],
       exports: [TOKEN_AUTHENTICATOR, OIDC_VERIFIER, BearerAuthGuard, AdminOnlyGuard],
     };
-  }
-
-  async onApplicationBootstrap(): Promise<void> {
-    const schema = this.store.schema;
-    this.subscription = await consumeEvents(this.bus, this.inbox, {
-      consumer: this.options.consumer,
-      topics: [Topics.auth],
-      types: TOKEN_EVENT_TYPES,
-      handle: (event, manager) => applyTokenEvent(manager, schema, event as TokenEvent),
-    });
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.subscription?.stop();
-    this.subscription = null;
   }
 }

@@ -1,7 +1,8 @@
+import { Topics } from '@sluice/contracts';
 import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { BearerAuthGuard, OIDC_VERIFIER, OidcConfigController, OidcVerifier, oidcSettingsOf, resolveAdminToken, TOKEN_AUTHENTICATOR, type OidcSettings } from '@sluice/auth';
-import { EventStore, EventStoreModule, Inbox, Projection, SERVICE_DATA_SOURCE, type EventStoreModuleOptions } from '@sluice/event-store';
-import { MESSAGE_BUS, MessagingModule, type MessageBus, type Subscription } from '@sluice/messaging';
+import { EventStore, EventStoreModule, Projection, SERVICE_CONSUMER_GROUP, SERVICE_DATA_SOURCE, type EventStoreModuleOptions } from '@sluice/event-store';
+import { MESSAGE_BUS, MessagingModule, type MessageBus } from '@sluice/messaging';
 import { HealthModule, createLogger, type CommonConfig } from '@sluice/platform';
 import { PgTeamPolicyWriter, TEAM_POLICY_WRITER, TeamPoliciesController, TeamPoliciesModule, POLICY_GATE, type PolicyGate } from '@sluice/team-policy';
 import type { DataSource } from 'typeorm';
@@ -16,7 +17,7 @@ import { DeadLettersController } from './adapters/http/dead-letters.controller';
 import { ConfigsController } from './adapters/http/configs.controller';
 import { DeploysController } from './adapters/http/deploys.controller';
 import { DEPLOY_SERVICE, READ_MODEL_PROJECTION_INSTANCE, REPLAY_SERVICE, TOKEN_STORE } from './adapters/http/tokens';
-import { startAutodeployConsumer } from './adapters/messaging/autodeploy-consumer';
+import { AutodeployEventsConsumer } from './adapters/messaging/autodeploy-consumer';
 import { autodeployTopicFor } from './adapters/messaging/topic-for';
 import { AUTODEPLOY_SCHEMA, autodeployMigrations } from './adapters/persistence/migrations';
 import { projectReadModels, READ_MODEL_PROJECTION } from './adapters/persistence/read-model-projection';
@@ -54,15 +55,10 @@ export function autodeployEventStoreOptions(url: string, extra: Partial<EventSto
  */
 @Module({})
 export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy {
-  private subscription: Subscription | null = null;
-
   constructor(
     @Inject(OPTIONS) private readonly options: AutodeployModuleOptions,
     @Inject(READ_MODEL_PROJECTION_INSTANCE) private readonly projection: Projection,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
-    private readonly inbox: Inbox,
-    private readonly repoEvents: RepoEventsHandler,
-    private readonly outcomes: OutcomesHandler,
     @Inject(DORA_RECORDS) private readonly dora: DoraRecords,
   ) {}
 
@@ -76,10 +72,11 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
       module: AutodeployModule,
       // Its own projection of sluice.auth.v1 for the TeamPolicy objects kube-applier records (the
       // admin API's policies it writes itself, in the same table).
-      imports: [HealthModule, TeamPoliciesModule.forRoot({ consumer: `${options.consumerGroup ?? 'autodeploy'}.policies`, sluiceNamespace: config.SLUICE_NAMESPACE ?? 'sluice-system' })],
-      controllers: [ConfigsController, DeploysController, AdminController, DeadLettersController, TeamPoliciesController, OidcConfigController, DoraController],
+      imports: [HealthModule, TeamPoliciesModule.forRoot({ sluiceNamespace: config.SLUICE_NAMESPACE ?? 'sluice-system' })],
+      controllers: [ConfigsController, DeploysController, AdminController, DeadLettersController, TeamPoliciesController, OidcConfigController, DoraController, AutodeployEventsConsumer],
       providers: [
         { provide: OPTIONS, useValue: options },
+        { provide: SERVICE_CONSUMER_GROUP, useValue: options.consumerGroup ?? 'autodeploy' },
         { provide: REPO_KNOWLEDGE, useValue: new TypeOrmRepoKnowledge() },
         {
           provide: READ_MODEL_PROJECTION_INSTANCE,
@@ -127,17 +124,11 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
   async onApplicationBootstrap(): Promise<void> {
     this.unregisterDoraGauges = registerDoraGauges(this.dora);
     this.projection.start();
-    this.subscription = await startAutodeployConsumer(
-      this.bus,
-      this.inbox,
-      { repo: this.repoEvents, outcomes: this.outcomes },
-      this.options.consumerGroup ?? 'autodeploy',
-    );
+    // sluice.auth.v1 is only published to (token events), but auto-creation is off on the broker.
+    await this.bus.ensureTopics([Topics.repo, Topics.deploy, Topics.auth]);
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.subscription?.stop();
-    this.subscription = null;
     await this.projection.stop();
     this.unregisterDoraGauges();
   }

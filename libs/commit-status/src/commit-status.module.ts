@@ -1,8 +1,7 @@
 import { Inject, Module, Optional, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CATALOGUE_VISIBILITY, oidcSettingsOf, TeamTokensModule } from '@sluice/auth';
-import { EventStore, Inbox, SERVICE_DATA_SOURCE } from '@sluice/event-store';
+import { EventStore, SERVICE_CONSUMER_GROUP, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { clusterSourceOf, KubeClient, loadKubeConfig, type KubeConfigSource } from '@sluice/kube';
-import { MESSAGE_BUS, type MessageBus, type Subscription } from '@sluice/messaging';
 import { ConfigError, createLogger, HealthModule, ReadinessRegistry } from '@sluice/platform';
 import { sharedScmClients } from '@sluice/scm';
 import type { DataSource } from 'typeorm';
@@ -14,8 +13,7 @@ import { Reconciler } from './application/reconciler';
 import { EventStoreSyncedSink } from './adapters/events/synced-event-sink';
 import { CommitStatusesController } from './adapters/http/commit-statuses.controller';
 import { KubeCommitStatusStore } from './adapters/kube/kube-store';
-import { consumeConfigEvents } from './adapters/messaging/config-events.consumer';
-import { COMMIT_STATUS_CONSUMER, consumeDeployEvents } from './adapters/messaging/deploy-events.consumer';
+import { COMMIT_STATUS_CONSUMER, CommitStatusEventsConsumer } from './adapters/messaging/deploy-events.consumer';
 import { PgDeployStatusStateRepository } from './adapters/postgres/deploy-state-repository';
 import { COMMIT_STATUS_SCHEMA } from './adapters/postgres/migrations';
 import { PgCommitStatusStore } from './adapters/postgres/pg-store';
@@ -77,8 +75,6 @@ export function storeKindOf(config: CommitStatusConfig): 'kubernetes' | 'postgre
  */
 @Module({})
 export class CommitStatusModule implements OnApplicationBootstrap, OnApplicationShutdown {
-  private subscription: Subscription | null = null;
-  private configSubscription: Subscription | null = null;
   private sweep: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
   private readonly log = createLogger('commit-status');
@@ -86,9 +82,6 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
   constructor(
     private readonly runtime: CommitStatusRuntime,
     private readonly projector: DeployStatusProjector,
-    private readonly inbox: Inbox,
-    private readonly teamRepos: PgTeamRepos,
-    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(COMMIT_STATUS_OPTIONS) private readonly options: CommitStatusModuleOptions,
     @Optional() private readonly readiness?: ReadinessRegistry,
     @Optional() @Inject(GitHubDeploymentMirror) private readonly deployments?: GitHubDeploymentMirror | null,
@@ -99,10 +92,11 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
     const settings = providerSettings(config);
     return {
       module: CommitStatusModule,
-      imports: [HealthModule, TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config), consumer: `${options.consumer ?? COMMIT_STATUS_CONSUMER}.tokens` })],
-      controllers: [CommitStatusesController],
+      imports: [HealthModule, TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config) })],
+      controllers: [CommitStatusesController, CommitStatusEventsConsumer],
       providers: [
         { provide: COMMIT_STATUS_OPTIONS, useValue: options },
+        { provide: SERVICE_CONSUMER_GROUP, useValue: options.consumer ?? COMMIT_STATUS_CONSUMER },
         { provide: CATALOGUE_VISIBILITY, useValue: config.SLUICE_CATALOGUE_VISIBILITY },
         { provide: PgTeamRepos, inject: [SERVICE_DATA_SOURCE], useFactory: (dataSource: DataSource) => new PgTeamRepos(dataSource, COMMIT_STATUS_SCHEMA) },
         {
@@ -194,8 +188,6 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
     await this.sweepOwned();
     this.sweep = setInterval(() => void this.sweepOwned(), this.options.ownedSweepMs ?? 5000);
     this.sweep.unref?.();
-    this.subscription = await consumeDeployEvents(this.bus, this.inbox, this.projector, this.log, this.options.consumer);
-    this.configSubscription = await consumeConfigEvents(this.bus, this.inbox, this.teamRepos, `${this.options.consumer ?? COMMIT_STATUS_CONSUMER}.configs`);
   }
 
   private sweepOwned(): Promise<void> {
@@ -208,8 +200,6 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
 
   async onApplicationShutdown(): Promise<void> {
     if (this.sweep) clearInterval(this.sweep);
-    await this.subscription?.stop();
-    await this.configSubscription?.stop();
     await this.sweeping;
     await this.projector.settle();
     await this.deployments?.stop();

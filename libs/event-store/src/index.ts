@@ -14,3 +14,4 @@ export * from './nest/tokens';
 export * from './nest/event-store.module';
 export { schemaIdentifier, migrationSchema } from './sql-identifier';
 export * from './retry-on-concurrency';
+export * from './nest/sluice-events.transport';

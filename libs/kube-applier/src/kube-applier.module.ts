@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { SERVICE_CONSUMER_GROUP } from '@sluice/event-store';
 import { oidcSettingsOf, TeamTokensModule } from '@sluice/auth';
 import { clusterSourceOf, KubeClient, loadKubeConfig, type KubeCredentialsLike } from '@sluice/kube';
 import { ConfigError, createLogger } from '@sluice/platform';
@@ -6,7 +7,7 @@ import { githubScmFromSettings } from '@sluice/scm';
 import { TeamPoliciesModule } from '@sluice/team-policy';
 import { SPEC_SOURCE, type SpecSource } from './application/ports';
 import { ManifestsController } from './adapters/manifests.controller';
-import { KUBE_APPLIER_OPTIONS, KubeApplierRuntime, type KubeApplierRuntimeOptions } from './adapters/runtime';
+import { KUBE_APPLIER_OPTIONS, KubeApplierEventsConsumer, KubeApplierRuntime, type KubeApplierRuntimeOptions } from './adapters/runtime';
 import { CachingSpecSource, UnconfiguredSpecSource } from './adapters/spec-sources';
 import { ScmSpecSource } from './adapters/scm-spec-source';
 import type { KubeApplierConfig } from './kube-applier.config';
@@ -45,12 +46,13 @@ export class KubeApplierModule {
     return {
       module: KubeApplierModule,
       imports: [
-        TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config), consumer: `${runtime.consumerGroup}.tokens` }),
-        TeamPoliciesModule.forRoot({ consumer: `${runtime.consumerGroup}.policies`, sluiceNamespace: config.SLUICE_NAMESPACE }),
+        TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config) }),
+        TeamPoliciesModule.forRoot({ sluiceNamespace: config.SLUICE_NAMESPACE }),
       ],
-      controllers: [ManifestsController],
+      controllers: [ManifestsController, KubeApplierEventsConsumer],
       providers: [
         { provide: KUBE_APPLIER_OPTIONS, useValue: runtime },
+        { provide: SERVICE_CONSUMER_GROUP, useValue: runtime.consumerGroup },
         { provide: SPEC_SOURCE, useValue: new CachingSpecSource(options.specSource ?? scmSpecSource(config)) },
         KubeApplierRuntime,
       ],

@@ -63,6 +63,11 @@ export interface BootstrapOptions<C extends CommonConfig = CommonConfig> extends
    * routes added after listening would sit behind Nest's 404 handler.
    */
   readonly configure?: (app: INestApplication) => void | Promise<void>;
+  /**
+   * Runs once the application is initialised (providers ready, modules bootstrapped) and before it
+   * listens: e.g. `startSluiceConsumers`, which serves the service's `@OnSluiceEvent` handlers.
+   */
+  readonly start?: (app: INestApplication) => Promise<unknown>;
 }
 
 /** Applies server timeouts so slow clients cannot hold sockets open. */
@@ -129,6 +134,8 @@ export async function bootstrapService<C extends CommonConfig = CommonConfig>(op
   });
   configureApp(app, options);
   await options.configure?.(app);
+  await app.init();
+  await options.start?.(app);
 
   const port = options.port ?? httpPortOf(config);
   const host = options.host ?? config.SLUICE_HOST;

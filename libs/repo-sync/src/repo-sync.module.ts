@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { CATALOGUE_VISIBILITY, oidcSettingsOf, TeamTokensModule, type OidcConfigKey, type CatalogueVisibility } from '@sluice/auth';
 import { TeamPoliciesModule } from '@sluice/team-policy';
-import { EventStore, SERVICE_DATA_SOURCE } from '@sluice/event-store';
+import { EventStore, SERVICE_CONSUMER_GROUP, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
 import type { ScmReader } from '@sluice/scm';
 import type { DataSource } from 'typeorm';
@@ -10,7 +10,7 @@ import { Catalogue } from './application/catalogue';
 import { ConfigReader } from './application/config-reader';
 import { GlobalSync } from './application/global-sync';
 import { ReposController, SyncController } from './adapters/http/repos.controller';
-import { REPO_SYNC_CONSUMER, RepoSyncRuntime } from './adapters/messaging/repo-sync.runtime';
+import { REPO_SYNC_CONSUMER, RepoSyncRuntime, ScmEventsConsumer } from './adapters/messaging/repo-sync.runtime';
 import { CatalogueQueries } from './adapters/persistence/catalogue-queries';
 import { scmFromConfig } from './adapters/scm/scm-from-config';
 import { DEFAULT_REPO_SYNC_CONCURRENCY, type RepoSyncConfig } from './repo-sync.config';
@@ -39,11 +39,12 @@ export class RepoSyncModule {
     return {
       module: RepoSyncModule,
       imports: [
-        TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config), consumer: `${REPO_SYNC_CONSUMER}.tokens` }),
-        TeamPoliciesModule.forRoot({ consumer: `${REPO_SYNC_CONSUMER}.policies`, sluiceNamespace: config.SLUICE_NAMESPACE ?? 'sluice-system' }),
+        TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config) }),
+        TeamPoliciesModule.forRoot({ sluiceNamespace: config.SLUICE_NAMESPACE ?? 'sluice-system' }),
       ],
-      controllers: [ReposController, SyncController],
+      controllers: [ReposController, SyncController, ScmEventsConsumer],
       providers: [
+        { provide: SERVICE_CONSUMER_GROUP, useValue: REPO_SYNC_CONSUMER },
         { provide: SCM_READER, useFactory: () => options.scm ?? scmFromConfig(config, logger) },
         { provide: Catalogue, inject: [EventStore], useFactory: (store: EventStore) => new Catalogue(store) },
         { provide: ConfigReader, inject: [SCM_READER], useFactory: (scm: ScmReader) => new ConfigReader(scm) },

@@ -2,7 +2,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { latestVersion, Topics, type EventData, type EventEnvelope, type EventType } from '@sluice/contracts';
-import { EventStore, EventStoreModule, SERVICE_DATA_SOURCE } from '@sluice/event-store';
+import { EventStore, EventStoreModule, SERVICE_DATA_SOURCE, startSluiceConsumers } from '@sluice/event-store';
 import { MESSAGE_BUS, MessagingModule, type MessageBus } from '@sluice/messaging';
 import { configureApp, configureLogging, setupOpenApi } from '@sluice/platform';
 import { createTestDatabase, kafkaBrokers, uniqueName, waitUntil, type TestDatabase } from '@sluice/testing';
@@ -48,6 +48,7 @@ export async function startAutodeploy(options: { kafka?: boolean } = {}): Promis
     configureApp(app);
     setupOpenApi(app, AUTODEPLOY_OPENAPI);
     await app.init();
+    await startSluiceConsumers(app);
     return {
       app,
       http: app.getHttpServer(),

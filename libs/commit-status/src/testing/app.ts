@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { latestVersion, type EventData, type EventEnvelope, type EventType } from '@sluice/contracts';
-import { EventStore, EventStoreModule, SERVICE_DATA_SOURCE } from '@sluice/event-store';
+import { EventStore, EventStoreModule, SERVICE_DATA_SOURCE, startSluiceConsumers } from '@sluice/event-store';
 import type { KubeClient } from '@sluice/kube';
 import { MESSAGE_BUS, MessagingModule, type MessageBus } from '@sluice/messaging';
 import { configureApp, loadConfig } from '@sluice/platform';
@@ -47,6 +47,7 @@ export async function startCommitStatus(env: Record<string, string>, opts: { kub
     const app = moduleRef.createNestApplication({ logger: false });
     configureApp(app);
     await app.init();
+    await startSluiceConsumers(app);
     return {
       app,
       http: app.getHttpServer(),

@@ -1,9 +1,10 @@
-import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Controller, Inject, Injectable, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { Topics, type SluiceEventOf } from '@sluice/contracts';
 import { BuildReporter, BuildRequests, BuildRunController, startAdmissionServer, type AdmissionServer } from '@sluice/builds';
-import { consumeEvents, EventStore, Inbox, SERVICE_DATA_SOURCE } from '@sluice/event-store';
+import { EventStore, OnSluiceEvent, SERVICE_DATA_SOURCE, SluiceEventContext } from '@sluice/event-store';
 import { KubeClient, KubeConflictError, type KubeObject } from '@sluice/kube';
-import { MESSAGE_BUS, type MessageBus, type Subscription } from '@sluice/messaging';
+import { MESSAGE_BUS, type MessageBus } from '@sluice/messaging';
 import { createLogger, ReadinessRegistry } from '@sluice/platform';
 import { PgTeamPolicyWriter, POLICY_GATE, type PolicyGate } from '@sluice/team-policy';
 import type { DataSource } from 'typeorm';
@@ -41,17 +42,15 @@ export interface KubeApplierRuntimeOptions {
 @Injectable()
 export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = createLogger('kube-applier');
-  private subscription: Subscription | undefined;
   readonly controller: DeployConfigController | undefined;
   /** Records the cluster's TeamPolicy objects in the log (with a cluster only). */
   private readonly teamPolicies: TeamPolicyMirror | undefined;
   readonly outcomes: OutcomeReporter;
-  private readonly handler: HandleDeployRequest;
+  readonly handler: HandleDeployRequest;
   /** Builds (docs/architecture.md §1 "Builds"): BuildRuns from `build.requested`, their Jobs, their reports. */
-  private readonly buildReporter: BuildReporter;
-  private readonly buildRequests: BuildRequests | undefined;
+  readonly buildReporter: BuildReporter;
+  readonly buildRequests: BuildRequests | undefined;
   readonly buildController: BuildRunController | undefined;
-  private buildSubscription: Subscription | undefined;
   private admission: AdmissionServer | undefined;
 
   constructor(
@@ -59,7 +58,6 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
     @Inject(SPEC_SOURCE) specs: SpecSource,
     @Inject(SERVICE_DATA_SOURCE) dataSource: DataSource,
     store: EventStore,
-    private readonly inbox: Inbox,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(POLICY_GATE) policies: PolicyGate,
     @Optional() private readonly readiness?: ReadinessRegistry,
@@ -123,43 +121,13 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
       this.teamPolicies?.start();
     }
     await this.bus.ensureTopics([Topics.deploy]);
-    // Specs are read and the DeployConfig written outside any transaction; see HandleDeployRequest.
-    this.subscription = await consumeEvents<PreparedRequest>(this.bus, this.inbox, {
-      consumer: this.options.consumerGroup,
-      topics: [Topics.deploy],
-      types: ['deploy.requested', 'undeploy.requested'],
-      prepare: (event) => this.handler.prepare(event as DeployRequest),
-      external: (event, prepared) => this.handler.external(event as DeployRequest, prepared),
-      handle: (event, manager, prepared) => this.handler.handle(event as DeployRequest, manager, prepared),
-    });
-    await this.startBuilds();
-  }
-
-  private async startBuilds(): Promise<void> {
     if (this.buildController) void this.buildController.start();
     if (this.options.admission && this.options.kube) {
       this.admission = await startAdmissionServer({ kube: this.options.kube, logger: this.logger, ...this.options.admission });
     }
-    // The BuildRun is written outside the inbox transaction (no transaction open across API calls), idempotently.
-    this.buildSubscription = await consumeEvents(this.bus, this.inbox, {
-      consumer: `${this.options.consumerGroup}.builds`,
-      topics: [Topics.deploy],
-      types: ['build.requested'],
-      external: async (event) => {
-        const request = (event as SluiceEventOf<'build.requested'>).data;
-        await this.buildRequests?.handle(request, event.correlationId);
-      },
-      handle: async (event, manager) => {
-        if (this.buildRequests) return;
-        const request = (event as SluiceEventOf<'build.requested'>).data;
-        await this.buildReporter.reportRefused(request, 'no cluster: builds run as Kubernetes Jobs, and kube-applier runs with the dry-run target', { correlationId: event.correlationId, manager });
-      },
-    });
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.subscription?.stop();
-    await this.buildSubscription?.stop();
     await this.buildController?.stop();
     await this.admission?.close();
     await this.controller?.stop();
@@ -182,5 +150,46 @@ async function ensureDeployConfig(kube: KubeClient, request: SluiceEventOf<'buil
   } catch (error) {
     if (error instanceof KubeConflictError) return kube.get(ref);
     throw error;
+  }
+}
+
+/**
+ * kube-applier's consumers of `sluice.deploy.v1`. Deploy and undeploy requests (group
+ * `kube-applier`): specs read (`prepare`) and the DeployConfig written (`external`) outside any
+ * transaction, then the request recorded in the inbox transaction; see HandleDeployRequest. Build
+ * requests (group `kube-applier.builds`): the BuildRun written outside the inbox transaction
+ * (idempotently); without a cluster the build ends Canceled, saying why.
+ */
+@Controller()
+export class KubeApplierEventsConsumer {
+  constructor(private readonly runtime: KubeApplierRuntime) {}
+
+  @OnSluiceEvent('', { phase: 'prepare' })
+  prepareDeploy(@Payload() event: DeployRequest): Promise<PreparedRequest> {
+    return this.runtime.handler.prepare(event);
+  }
+
+  @OnSluiceEvent('', { phase: 'external' })
+  writeDeploy(@Payload() event: DeployRequest, @Ctx() ctx: SluiceEventContext<PreparedRequest>): Promise<PreparedRequest> {
+    return this.runtime.handler.external(event, ctx.prepared);
+  }
+
+  @OnSluiceEvent('', { topics: [Topics.deploy], types: ['deploy.requested', 'undeploy.requested'] })
+  recordDeploy(@Payload() event: DeployRequest, @Ctx() ctx: SluiceEventContext<PreparedRequest>): Promise<void> {
+    return this.runtime.handler.handle(event, ctx.manager, ctx.prepared);
+  }
+
+  @OnSluiceEvent('builds', { phase: 'external' })
+  async writeBuild(@Payload() event: SluiceEventOf<'build.requested'>): Promise<void> {
+    await this.runtime.buildRequests?.handle(event.data, event.correlationId);
+  }
+
+  @OnSluiceEvent('builds', { topics: [Topics.deploy], types: ['build.requested'] })
+  async recordBuild(@Payload() event: SluiceEventOf<'build.requested'>, @Ctx() ctx: SluiceEventContext): Promise<void> {
+    if (this.runtime.buildRequests) return;
+    await this.runtime.buildReporter.reportRefused(event.data, 'no cluster: builds run as Kubernetes Jobs, and kube-applier runs with the dry-run target', {
+      correlationId: event.correlationId,
+      manager: ctx.manager,
+    });
   }
 }

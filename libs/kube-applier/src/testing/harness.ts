@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Test } from '@nestjs/testing';
 import type { INestApplication } from '@nestjs/common';
 import { parseEvent, Topics, type EventEnvelope } from '@sluice/contracts';
-import { EventStore, EventStoreModule } from '@sluice/event-store';
+import { EventStore, EventStoreModule, startSluiceConsumers } from '@sluice/event-store';
 import { MESSAGE_BUS, MessagingModule, type MessageBus, type MessageBusOptions } from '@sluice/messaging';
 import { KubeClient, withBearerToken } from '@sluice/kube';
 import { installRbacCopy, type RbacCopy } from '@sluice/kube/testing';
@@ -40,8 +40,9 @@ export async function startKubeApplier(opts: {
     ],
   }).compile();
   const app = configureApp(moduleRef.createNestApplication({ logger: false }));
+  await app.init();
+  await startSluiceConsumers(app);
   if (opts.http) await app.listen(0, '127.0.0.1');
-  else await app.init();
   return {
     app,
     db,

@@ -6,7 +6,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { CatalogueVisibility } from '@sluice/auth';
 import { newEvent, Topics, type EventData, type EventEnvelope, type EventType, type RepoRef } from '@sluice/contracts';
-import { EventStoreModule, SERVICE_DATA_SOURCE } from '@sluice/event-store';
+import { EventStoreModule, SERVICE_DATA_SOURCE, startSluiceConsumers } from '@sluice/event-store';
 import type { FakeGitHub } from '@sluice/fake-scm';
 import { MESSAGE_BUS, MessagingModule, type MessageBus } from '@sluice/messaging';
 import { configureApp } from '@sluice/platform';
@@ -49,6 +49,8 @@ export async function startRepoSync(fake: FakeGitHub, options: { db?: TestDataba
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   configureApp(app);
+  await app.init();
+  await startSluiceConsumers(app);
   await app.listen(0, '127.0.0.1');
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

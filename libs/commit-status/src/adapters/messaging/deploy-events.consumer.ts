@@ -1,41 +1,55 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { Topics, type SluiceEvent } from '@sluice/contracts';
-import { consumeEvents, type Inbox } from '@sluice/event-store';
-import type { MessageBus, Subscription } from '@sluice/messaging';
-import type { Logger } from '@sluice/platform';
-import type { EntityManager } from 'typeorm';
+import { OnSluiceEvent, SluiceEventContext } from '@sluice/event-store';
+import { createLogger } from '@sluice/platform';
 import { DEPLOY_STATUS_EVENT_TYPES, type DeployStatusEvent } from '../../domain/deploy-status';
-import type { DeployStatusProjector } from '../../application/deploy-status-projector';
+import { DeployStatusProjector } from '../../application/deploy-status-projector';
+import { PgTeamRepos } from '../postgres/team-repos';
 
 export const COMMIT_STATUS_CONSUMER = 'commit-status';
 
+const CONFIG_EVENT_TYPES = ['repo.config.discovered', 'repo.config.changed', 'repo.config.removed'] as const;
+
 /**
- * Deploy decisions and outcomes (sluice.deploy.v1) → the configs' CommitStatuses: the state in
- * the inbox transaction, the CommitStatus resource (an API server call) after the commit, in the
- * background: the committed state is marked pending until written, the projector writes one
- * config at a time (a burst of events of one config ends in one write of its latest state), and a
- * failed or interrupted write stays pending for the projector's sweep (a retry of the message
- * would find it in the inbox and do nothing). So the consumer moves on without waiting for the
- * API server.
+ * commit-status's consumers.
+ *
+ * Deploy decisions and outcomes (`sluice.deploy.v1`, group `commit-status`) → the configs'
+ * CommitStatuses: the state in the inbox transaction, the CommitStatus resource (an API server
+ * call) after the commit, in the background: the committed state is marked pending until written,
+ * the projector writes one config at a time (a burst of events of one config ends in one write of
+ * its latest state), and a failed or interrupted write stays pending for the projector's sweep (a
+ * retry of the message would find it in the inbox and do nothing). So the consumer moves on
+ * without waiting for the API server.
+ *
+ * Config events of `sluice.repo.v1` (group `commit-status.configs`) → which repositories each
+ * team's configs use (`PgTeamRepos`).
  */
-export function consumeDeployEvents(
-  bus: MessageBus,
-  inbox: Inbox,
-  projector: DeployStatusProjector,
-  logger: Logger,
-  consumer = COMMIT_STATUS_CONSUMER,
-): Promise<Subscription> {
-  return consumeEvents(bus, inbox, {
-    consumer,
-    topics: [Topics.deploy],
-    types: DEPLOY_STATUS_EVENT_TYPES,
-    handle: async (event: SluiceEvent, manager: EntityManager) => {
-      await projector.apply(event as DeployStatusEvent, manager);
-    },
-    afterCommit: async (event: SluiceEvent) => {
-      const config = (event as DeployStatusEvent).data.config;
-      void projector.writeOwned(config).catch((err: unknown) =>
-        logger.warn({ config, eventId: event.id, err: err instanceof Error ? err.message : String(err) }, 'CommitStatus write failed; the sweep retries it'),
-      );
-    },
-  });
+@Controller()
+export class CommitStatusEventsConsumer {
+  private readonly log = createLogger('commit-status');
+
+  constructor(
+    private readonly projector: DeployStatusProjector,
+    private readonly teamRepos: PgTeamRepos,
+  ) {}
+
+  @OnSluiceEvent('', { topics: [Topics.deploy], types: DEPLOY_STATUS_EVENT_TYPES })
+  async deployEvent(@Payload() event: DeployStatusEvent, @Ctx() ctx: SluiceEventContext): Promise<void> {
+    await this.projector.apply(event, ctx.manager);
+  }
+
+  @OnSluiceEvent('', { phase: 'afterCommit' })
+  deployEventCommitted(@Payload() event: SluiceEvent): void {
+    const config = (event as DeployStatusEvent).data.config;
+    void this.projector.writeOwned(config).catch((err: unknown) =>
+      this.log.warn({ config, eventId: event.id, err: err instanceof Error ? err.message : String(err) }, 'CommitStatus write failed; the sweep retries it'),
+    );
+  }
+
+  @OnSluiceEvent('configs', { topics: [Topics.repo], types: CONFIG_EVENT_TYPES })
+  async configEvent(@Payload() event: SluiceEvent, @Ctx() ctx: SluiceEventContext): Promise<void> {
+    if (event.type === 'repo.config.discovered' || event.type === 'repo.config.changed') await this.teamRepos.upsert(event.data.config, ctx.manager);
+    else if (event.type === 'repo.config.removed') await this.teamRepos.remove(event.data.name, event.data.configRepo, ctx.manager);
+  }
 }
