@@ -1,5 +1,5 @@
 import { Catch, type INestApplication, type RpcExceptionFilter } from '@nestjs/common';
-import { BaseRpcContext, EventPattern, Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import { BaseRpcContext, EventPattern, NestMicroservice, Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import type { EventType, SluiceEvent } from '@sluice/contracts';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@sluice/messaging';
 import { isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
@@ -175,8 +175,13 @@ export async function startSluiceConsumers(app: INestApplication): Promise<Sluic
     // A service without consumers (webhook-ingest) provides no group.
     group: () => app.get<string>(SERVICE_CONSUMER_GROUP, { strict: false }),
   });
-  const microservice = app.connectMicroservice({ strategy: transport }, { inheritAppConfig: false });
+  // Deferred, so that the filter is in place before the handlers are wrapped; then registered
+  // by hand, as Nest does for a hybrid app, without running the modules' init hooks again.
+  const microservice = app.connectMicroservice({ strategy: transport }, { inheritAppConfig: false, deferInitialization: true }) as unknown as NestMicroservice;
   microservice.useGlobalFilters(new RethrowToTransport());
+  microservice.registerListeners();
+  microservice.setIsInitialized(true);
+  microservice.setIsInitHookCalled(true);
   await app.startAllMicroservices();
   // Nest closes connected transports after the modules' destroy hooks; the consumers stop first,
   // as a consumer must, while everything their handlers use is still there.
