@@ -15,6 +15,7 @@ import { examplePayload } from '@sluice/fake-scm';
 import { bootstrapService, loadConfig } from '@sluice/platform';
 import { createTestDatabase, kafkaBrokers, uniqueName } from '@sluice/testing';
 import { webhookIngestConfigSchema, webhookIngestService } from '@sluice/webhook-ingest';
+import { serviceBootstrap } from '@sluice/event-store';
 import { report } from './report';
 import { cpuSeconds, infraCpu, machineBusySeconds, mainThreadCpuSeconds } from './support/cpu';
 import { loadFromWorker, type LoadPhase, type LoadRequest, type LoadResult } from './support/http-load';
@@ -85,7 +86,7 @@ export async function benchWebhookIngest(): Promise<boolean> {
     WEBHOOK_RECOVERY_INTERVAL_SECONDS: '0',
   });
   const app: INestApplication = await bootstrapService({
-    ...webhookIngestService(),
+    ...serviceBootstrap(webhookIngestService),
     config,
     port: 0,
     host: '127.0.0.1',

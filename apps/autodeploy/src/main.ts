@@ -1,11 +1,5 @@
-import { startSluiceConsumers } from '@sluice/event-store';
-import { bootstrapService, exitOnBootFailure, setupOpenApi } from '@sluice/platform';
-import { AUTODEPLOY_OPENAPI, autodeployConfigSchema, AutodeployConfig, autodeployServiceModule } from '@sluice/autodeploy';
+import { serviceBootstrap } from '@sluice/event-store';
+import { bootstrapService, exitOnBootFailure } from '@sluice/platform';
+import { autodeployService } from '@sluice/autodeploy';
 
-bootstrapService<AutodeployConfig>({
-  name: 'autodeploy',
-  schema: autodeployConfigSchema,
-  module: (config) => autodeployServiceModule(config),
-  configure: (app) => setupOpenApi(app, AUTODEPLOY_OPENAPI),
-  start: startSluiceConsumers,
-}).catch(exitOnBootFailure);
+bootstrapService(serviceBootstrap(autodeployService)).catch(exitOnBootFailure);

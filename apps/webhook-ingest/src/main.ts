@@ -1,4 +1,5 @@
+import { serviceBootstrap } from '@sluice/event-store';
 import { bootstrapService, exitOnBootFailure } from '@sluice/platform';
 import { webhookIngestService } from '@sluice/webhook-ingest';
 
-bootstrapService(webhookIngestService()).catch(exitOnBootFailure);
+bootstrapService(serviceBootstrap(webhookIngestService)).catch(exitOnBootFailure);

@@ -47,6 +47,16 @@ interface RunningPart {
   readonly part: ServicePart;
   readonly app: INestApplication;
   readonly handler: express.Express;
+  /** Its OpenAPI document: its routes, from its controllers. */
+  readonly document: OpenAPIObject;
+}
+
+/** A path a part serves, from its OpenAPI document (`/api/configs/{name}/history`). */
+interface Route {
+  readonly running: RunningPart;
+  readonly pattern: RegExp;
+  /** Literal segments: the most specific route of all parts wins (`/api/deploys/{id}/manifests` over `/api/deploys/{id}`). */
+  readonly literals: number;
 }
 
 /**
@@ -83,7 +93,7 @@ export async function startAllInOne(loaded: AllInOneConfig, options: { port?: nu
   // The embedded database takes one connection at a time: migrate each schema in turn on
   // its own short-lived connection, then share one pool for everything.
   for (const part of SERVICE_PARTS) {
-    await migrateServiceSchema({ url: databaseUrl, schema: part.schema, migrations: part.migrations, poolSize: 1 });
+    await migrateServiceSchema({ url: databaseUrl, schema: part.databaseSchema, migrations: [...part.migrations], poolSize: 1 });
   }
   const dataSource = new DataSource({ type: 'postgres', url: databaseUrl, poolSize, applicationName: 'sluice' });
   await dataSource.initialize();
@@ -96,10 +106,10 @@ export async function startAllInOne(loaded: AllInOneConfig, options: { port?: nu
     security: kafkaSecurityOf(config),
   });
 
-  // One OpenAPI document for everything, served by the part `/api/docs-json` is routed to;
-  // merged once every part is up (a path and method declared twice fails the start).
+  // One OpenAPI document for everything, served by the last part (autodeploy); merged once every
+  // part is up (a path and method declared twice fails the start).
   let openApi: OpenAPIObject | undefined;
-  const docsHost = SERVICE_PARTS.find((part) => serves(part, '/api/docs-json'));
+  const docsHost = SERVICE_PARTS.at(-1);
   const running: RunningPart[] = [];
   try {
     for (const part of SERVICE_PARTS) {
@@ -110,8 +120,10 @@ export async function startAllInOne(loaded: AllInOneConfig, options: { port?: nu
     await stopAll(running, dataSource, bus, embedded);
     throw error;
   }
+  const routes = routesOf(running);
+  const docs = running.find((r) => r.part === docsHost)!;
 
-  const server = createServer((req, res) => route(running, req, res));
+  const server = createServer((req, res) => route(running, routes, docs, req, res));
   applyServerTimeouts(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -155,7 +167,7 @@ async function startPart(
       EventStoreModule.forRoot({
         url: config.DATABASE_URL,
         dataSource,
-        schema: part.schema,
+        schema: part.databaseSchema,
         poolSize,
         // The in-process bus keeps nothing across a restart: republish the log, inboxes dedupe.
         relay: { topicFor: part.relayTopicFor, republishOnStart: !config.KAFKA_BROKERS?.length },
@@ -174,31 +186,45 @@ async function startPart(
   if (openApi) setupOpenApi(app, openApi);
   await app.init();
   await startSluiceConsumers(app);
-  return { part, app, handler };
+  return { part, app, handler, document: buildOpenApiDocument(app, part.openApi) };
 }
 
 /** Paths the all-in-one answers itself, before any part. */
 const HEALTHZ = /^\/healthz\/?(\?|$)/;
 const READYZ = /^\/readyz\/?(\?|$)/;
 const METRICS = /^\/metrics\/?(\?|$)/;
+const DOCS = /^\/api\/docs(-json|\/.*)?\/?$/;
 
-function serves(part: ServicePart, path: string): boolean {
-  return part.routes.some((pattern) => pattern.test(path));
-}
+const isOwnPath = (path: string): boolean => [HEALTHZ, READYZ, METRICS].some((pattern) => pattern.test(path));
 
 /** The paths and schemas of every part's document in one; every part serves the health paths alike. */
 function mergedOpenApi(running: readonly RunningPart[]): OpenAPIObject {
   return mergeOpenApiDocuments(
     { title: 'Sluice', description: 'Sluice REST API: every service of the all-in-one app' },
-    running.map((r) => ({ name: r.part.name, document: buildOpenApiDocument(r.app, r.part.openApi) })),
-    { shared: (path) => [HEALTHZ, READYZ, METRICS].some((pattern) => pattern.test(path)) },
+    running.map((r) => ({ name: r.part.name, document: r.document })),
+    { shared: isOwnPath },
   );
+}
+
+/** Every part's routes, from its OpenAPI document (so from its controllers), most specific first. */
+function routesOf(running: readonly RunningPart[]): Route[] {
+  const routes: Route[] = [];
+  for (const r of running) {
+    for (const path of Object.keys(r.document.paths)) {
+      if (isOwnPath(path)) continue;
+      const segments = path.split('/').filter(Boolean);
+      const pattern = new RegExp(`^/${segments.map((s) => (/^\{.+\}$/.test(s) ? '[^/]+' : s.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))).join('/')}/?$`);
+      routes.push({ running: r, pattern, literals: segments.filter((s) => !s.startsWith('{')).length });
+    }
+  }
+  // Stable: between equally specific routes, the part started first.
+  return routes.sort((a, b) => b.literals - a.literals);
 }
 
 /** The methods of the paths the all-in-one answers itself. */
 const OWN_METHODS = ['GET', 'HEAD'];
 
-async function route(running: readonly RunningPart[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(running: readonly RunningPart[], routes: readonly Route[], docs: RunningPart, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = req.url ?? '/';
   const method = (req.method ?? 'GET').toUpperCase();
   const own = [HEALTHZ, READYZ, METRICS].some((pattern) => pattern.test(path));
@@ -214,8 +240,10 @@ async function route(running: readonly RunningPart[], req: IncomingMessage, res:
     res.writeHead(200, { 'content-type': metricsRegistry.contentType, 'cache-control': 'no-store' });
     return void res.end(await metricsRegistry.metrics());
   }
-  const target = running.find((r) => serves(r.part, path));
-  if (!target) return sendError(res, noRouteError(method, path.split('?')[0], []));
+  const pathname = path.split('?')[0]!;
+  // The OpenAPI document and Swagger UI are served by one part for all.
+  const target = DOCS.test(pathname) ? docs : routes.find((r) => r.pattern.test(pathname))?.running;
+  if (!target) return sendError(res, noRouteError(method, pathname, []));
   target.handler(req, res);
 }
 

@@ -1,8 +1,8 @@
 import { Topics } from '@sluice/contracts';
 import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { BearerAuthGuard, OIDC_VERIFIER, OidcConfigController, OidcVerifier, oidcSettingsOf, resolveAdminToken, TOKEN_AUTHENTICATOR, type OidcSettings } from '@sluice/auth';
-import { EventStore, EventStoreModule, Projection, SERVICE_CONSUMER_GROUP, SERVICE_DATA_SOURCE, type EventStoreModuleOptions } from '@sluice/event-store';
-import { MESSAGE_BUS, MessagingModule, type MessageBus } from '@sluice/messaging';
+import { EventStore, Projection, SERVICE_CONSUMER_GROUP, SERVICE_DATA_SOURCE, type EventStoreModuleOptions } from '@sluice/event-store';
+import { MESSAGE_BUS, type MessageBus } from '@sluice/messaging';
 import { HealthModule, createLogger, type CommonConfig } from '@sluice/platform';
 import { PgTeamPolicyWriter, TEAM_POLICY_WRITER, TeamPoliciesController, TeamPoliciesModule, POLICY_GATE, type PolicyGate } from '@sluice/team-policy';
 import type { DataSource } from 'typeorm';
@@ -51,7 +51,7 @@ export function autodeployEventStoreOptions(url: string, extra: Partial<EventSto
  * autodeploy: the deployment aggregate (one stream per config), the autodeploy rules on
  * `sluice.repo.v1`, kube-applier's outcomes, the read models and the deploy API. Needs
  * `EventStoreModule.forRoot(autodeployEventStoreOptions(url))` and `MessagingModule.forRoot`
- * in the application (`autodeployServiceModule` composes all three).
+ * in the application (`serviceBootstrap(autodeployService)` composes all three).
  */
 @Module({})
 export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy {
@@ -134,24 +134,3 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
   }
 }
 
-/** The distributed autodeploy service: its event store on DATABASE_URL, Kafka (or the in-process bus), the module. */
-export function autodeployServiceModule(
-  config: Pick<CommonConfig, 'SLUICE_ADMIN_TOKEN' | 'SLUICE_DATA_DIR' | 'KAFKA_BROKERS' | 'SLUICE_KAFKA_TOPIC_PREFIX'> & { DATABASE_URL: string },
-): DynamicModule {
-  @Module({})
-  class AutodeployServiceModule {}
-  return {
-    module: AutodeployServiceModule,
-    imports: [
-      MessagingModule.forRoot({
-        brokers: config.KAFKA_BROKERS,
-        clientId: 'autodeploy',
-        logger: createLogger('messaging'),
-        topicPrefix: config.SLUICE_KAFKA_TOPIC_PREFIX,
-        groupPrefix: config.SLUICE_KAFKA_TOPIC_PREFIX,
-      }),
-      EventStoreModule.forRoot(autodeployEventStoreOptions(config.DATABASE_URL)),
-      AutodeployModule.forRoot(config),
-    ],
-  };
-}

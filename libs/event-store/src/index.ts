@@ -15,3 +15,4 @@ export * from './nest/event-store.module';
 export { schemaIdentifier, migrationSchema } from './sql-identifier';
 export * from './retry-on-concurrency';
 export * from './nest/sluice-events.transport';
+export * from './nest/sluice-service';

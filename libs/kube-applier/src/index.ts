@@ -9,3 +9,4 @@ export { renderSpecs, FORBIDDEN_KINDS } from './domain/render';
 export * from './domain/deploy-config';
 export { outcomeStream } from './adapters/outcome-reporter';
 export { KUBE_APPLIER_OPENAPI } from './adapters/manifests.controller';
+export * from './kube-applier.service';
