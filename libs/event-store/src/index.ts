@@ -16,3 +16,4 @@ export { schemaIdentifier, migrationSchema } from './sql-identifier';
 export * from './retry-on-concurrency';
 export * from './nest/sluice-events.transport';
 export * from './nest/sluice-service';
+export * from './handle-command';

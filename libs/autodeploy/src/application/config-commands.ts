@@ -1,5 +1,5 @@
 import { configStream, parseEvent, newEvent, type EventData } from '@sluice/contracts';
-import { transactWithRetry, type EventStore, type StoredEvent } from '@sluice/event-store';
+import { handleCommand, type EventStore, type StoredEvent } from '@sluice/event-store';
 import { createLogger, currentCorrelation } from '@sluice/platform';
 import type { PolicyGate } from '@sluice/team-policy';
 import type { EntityManager } from 'typeorm';
@@ -19,10 +19,10 @@ export interface ExecuteOptions {
 export type CommandBuilder = (state: ConfigState, manager: EntityManager) => Promise<ConfigCommand> | ConfigCommand;
 
 /**
- * The application side of the aggregate: load the config's stream, decide, append with
- * the expected version in one transaction; on a ConcurrencyError reload and retry
- * (event-store's CONCURRENCY_RETRY) so two simultaneous requests are both decided, one
- * after the other, and none is lost.
+ * The application side of the aggregate, on event-store's `handleCommand`: load the config's
+ * stream, decide, append with the expected version in one transaction; on a ConcurrencyError
+ * reload and retry (CONCURRENCY_RETRY) so two simultaneous requests are both decided, one after
+ * the other, and none is lost.
  */
 export class ConfigCommands {
   private readonly log = createLogger('autodeploy.commands');
@@ -35,20 +35,29 @@ export class ConfigCommands {
     private readonly afterCommit: () => void = () => undefined,
   ) {}
 
-  async load(name: string, manager?: EntityManager): Promise<{ state: ConfigState; version: number }> {
-    const stored = await this.store.readStream(configStream(name), { manager });
-    return { state: fold(stored.map(toConfigEvent).filter((e): e is ConfigEvent => e !== null), initialState), version: stored.at(-1)?.streamVersion ?? 0 };
-  }
-
   async execute(name: string, build: CommandBuilder, options: ExecuteOptions = {}): Promise<Decision> {
-    if (options.manager) return this.attempt(name, build, options.manager, options);
-    const decision = await transactWithRetry(this.store.dataSource, (manager) => this.attempt(name, build, manager, options), {
-      onRetry: (attempt) => {
-        concurrencyRetries.inc();
-        this.log.debug({ stream: configStream(name), attempt }, 'stream moved on; reloading and deciding again');
+    const correlationId = currentCorrelation()?.correlationId;
+    const meta = { causationId: options.causationId ?? null, ...(correlationId ? { correlationId } : {}) };
+    let command: ConfigCommand | undefined;
+    const { decision } = await handleCommand(
+      this.store,
+      configStream(name),
+      foldConfig,
+      async (state, manager) => {
+        command = await this.withPlacement(await build(state, manager), state, manager);
+        const decision = decide(command, state, name);
+        return { decision, events: decision.events.map((e) => newEvent(e.type, e.data as EventData<typeof e.type>, meta)) };
       },
-    });
-    if (decision.events.length > 0) this.afterCommit();
+      {
+        manager: options.manager,
+        onRetry: (attempt) => {
+          concurrencyRetries.inc();
+          this.log.debug({ stream: configStream(name), attempt }, 'stream moved on; reloading and deciding again');
+        },
+      },
+    );
+    this.recorded(name, command!, decision);
+    if (!options.manager && decision.events.length > 0) this.afterCommit();
     return decision;
   }
 
@@ -65,30 +74,20 @@ export class ConfigCommands {
     return { ...command, placement: verdict.allowed ? { allowed: true } : { allowed: false, reason: verdict.reason, message: verdict.message } };
   }
 
-  private async attempt(name: string, build: CommandBuilder, manager: EntityManager, options: ExecuteOptions): Promise<Decision> {
-    const { state, version } = await this.load(name, manager);
-    const command = await this.withPlacement(await build(state, manager), state, manager);
-    const decision = decide(command, state, name);
-    if (decision.events.length > 0) {
-      const correlationId = currentCorrelation()?.correlationId;
-      await this.store.append(
-        configStream(name),
-        version,
-        decision.events.map((e) =>
-          newEvent(e.type, e.data as EventData<typeof e.type>, { causationId: options.causationId ?? null, ...(correlationId ? { correlationId } : {}) }),
-        ),
-        { manager },
-      );
-      for (const e of decision.events) {
-        recordedEvents.inc({ type: e.type });
-        const deployId = (e.data as { deployId?: string }).deployId;
-        const skipped = e.type === 'deploy.skipped' ? { code: e.data.code, message: e.data.message } : {};
-        this.log.info({ stream: configStream(name), type: e.type, ...(deployId ? { deployId } : {}), ...skipped, command: command.type }, 'recorded');
-      }
+  private recorded(name: string, command: ConfigCommand, decision: Decision): void {
+    for (const e of decision.events) {
+      recordedEvents.inc({ type: e.type });
+      const deployId = (e.data as { deployId?: string }).deployId;
+      const skipped = e.type === 'deploy.skipped' ? { code: e.data.code, message: e.data.message } : {};
+      this.log.info({ stream: configStream(name), type: e.type, ...(deployId ? { deployId } : {}), ...skipped, command: command.type }, 'recorded');
     }
     if (decision.skipped) this.log.debug({ stream: configStream(name), command: command.type, skipped: decision.skipped }, 'nothing to record');
-    return decision;
   }
+}
+
+/** A config's state from its stream. */
+export function foldConfig(stored: readonly StoredEvent[]): ConfigState {
+  return fold(stored.map(toConfigEvent).filter((e): e is ConfigEvent => e !== null), initialState);
 }
 
 /** A stored event of a config stream, validated and upcast; null for anything else. */
