@@ -9,6 +9,10 @@ import { freePort } from '@sluice/testing';
 import { KubeError, patchStatus, type KubeObject } from '@sluice/kube';
 import { BUILD_RUN_LABEL, type BuildRunObject } from '@sluice/builds';
 import { registerBuildRunWebhook, selfSignedCertificate } from '@sluice/builds/testing';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './support/cli';
 import { Scenario, short, waitFor, type DeployView } from './support/scenario';
 import { startAllInOneApp, type AllInOneApp } from './support/sluice';
 import { ARTIFACT_REPO, CONFIG_NAME, CONFIG_REPO, IMAGE, deploymentYaml, newArtifactCommit, startWorld, type World } from './support/world';
@@ -202,5 +206,23 @@ describe('Builds as Jobs: push → BuildRun → Job → staging deploy; tag → 
     );
     const runs = (await kube().list<BuildRunObject>({ apiVersion: 'sluice.dev/v1alpha1', kind: 'BuildRun', namespace: world.namespace })).items.filter((r) => r.spec.commitSha === sha);
     assert.equal(runs.length, 1, 'one BuildRun for the tag');
+  });
+
+  it('lists the builds with their phases, newest first, in the API and the CLI', async () => {
+    type Build = { target: string; imageTag: string; phase: string; message: string | null; buildRun: string | null };
+    let builds: Build[] = [];
+    await waitFor(
+      async () => (builds = (await scenario.api.get<{ builds: Build[] }>(`/api/configs/${CONFIG_NAME}/builds`)).builds).length >= 4 && builds[0]!.phase === 'Succeeded',
+      () => `four builds, the newest Succeeded (${JSON.stringify(builds.map((b) => [b.imageTag, b.phase]))})`,
+    );
+    assert.deepEqual(
+      builds.map((b) => [b.target, b.phase]),
+      [['production', 'Succeeded'], ['staging', 'TimedOut'], ['staging', 'Canceled'], ['staging', 'Succeeded']],
+    );
+    assert.match(builds[0]!.imageTag, /^v1\.0\.0-[0-9a-f]{7}$/);
+    const home = mkdtempSync(join(tmpdir(), 'sluice-cli-builds-'));
+    const cli = await runCli(['builds', CONFIG_NAME, '--json'], { home, url: sluice.urlFor('/api/configs'), env: { SLUICE_TOKEN: sluice.adminToken } });
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.deepEqual((JSON.parse(cli.stdout) as { builds: Build[] }).builds.map((b) => b.phase), builds.map((b) => b.phase));
   });
 });

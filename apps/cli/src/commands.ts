@@ -149,6 +149,27 @@ export function registerCommands(program: Command, context: () => Context): void
       );
     });
 
+  program
+    .command('builds <config>')
+    .description('the builds Sluice ran for a config (deploy.yaml build:), newest first')
+    .option('--limit <n>', 'how many builds', positiveInt('--limit'), 20)
+    .action(async (name: string, flags: { limit: number }) => {
+      const ctx = context();
+      const page = await ok(ctx.client.GET('/api/configs/{name}/builds', { params: { path: { name }, query: { limit: flags.limit } } }));
+      ctx.out.table(
+        page.builds,
+        [
+          ['REQUESTED', (b) => b.timestamps.requestedAt],
+          ['TARGET', (b) => b.target],
+          ['IMAGE TAG', (b) => b.imageTag],
+          ['PHASE', (b) => b.phase],
+          ['BUILDRUN', (b) => b.buildRun],
+          ['MESSAGE', (b) => b.message],
+        ],
+        page,
+      );
+    });
+
   withWait(program.command('reapply <deploy>').description('deploy the same pair as an earlier deploy again (pins)').option('--reason <text>', 'why', '')).action(
     async (id: string, flags: WaitFlags & { reason: string }) => {
       const ctx = context();

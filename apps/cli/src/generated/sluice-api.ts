@@ -286,6 +286,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/configs/{name}/builds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The builds Sluice ran for the config (deploy.yaml build:), newest first, with their phases */
+        get: operations["ConfigsController_builds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/configs/{name}/history": {
         parameters: {
             query?: never;
@@ -1989,6 +2006,119 @@ export interface operations {
                             };
                         }[];
                         next: string | null;
+                    };
+                };
+            };
+            /** @description bad input, naming the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description no or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description another team's config */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description unknown config */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+    };
+    ConfigsController_builds: {
+        parameters: {
+            query?: {
+                /** @description 1-200, default 50 */
+                limit?: unknown;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        builds: {
+                            id: string;
+                            config: string;
+                            /** @enum {string} */
+                            target: "staging" | "production";
+                            ref: string;
+                            commitSha: string;
+                            imageTag: string;
+                            phase: string;
+                            message: string | null;
+                            buildRun: string | null;
+                            requestedBy: string;
+                            reason: string;
+                            timestamps: {
+                                requestedAt: string;
+                                scheduledAt: string | null;
+                                startedAt: string | null;
+                                finishedAt: string | null;
+                            };
+                        }[];
                     };
                 };
             };

@@ -67,8 +67,27 @@ export interface HistoryEntry {
   occurredAt: string;
 }
 
+/** A build Sluice ran for the config (docs/architecture.md §1 "Builds"), as its reports tell. */
+export interface BuildView {
+  id: string;
+  config: string;
+  target: 'staging' | 'production';
+  ref: string;
+  commitSha: string;
+  imageTag: string;
+  /** `requested`, `scheduled`, `running`, then `Succeeded`, `Failed`, `TimedOut` or `Canceled`. */
+  phase: string;
+  message: string | null;
+  buildRun: string | null;
+  requestedBy: string;
+  reason: string;
+  timestamps: { requestedAt: string; scheduledAt: string | null; startedAt: string | null; finishedAt: string | null };
+}
+
 /** The read side: projections of the config streams. Eventually consistent with the log. */
 export interface ReadModels {
+  /** Newest first. */
+  buildsOf(config: string, limit: number): Promise<BuildView[]>;
   listConfigs(team: string | null): Promise<ConfigView[]>;
   getConfig(name: string): Promise<ConfigView | null>;
   /** Newest first; `before` = a deploy id of this config (exclusive). */

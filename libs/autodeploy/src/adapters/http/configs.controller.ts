@@ -2,12 +2,12 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards,
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { BadRequestError, NotFoundError, ZodValidationPipe } from '@sluice/platform';
 import type { DeployService } from '../../application/deploy-service';
-import { READ_MODELS, type ConfigView, type DeployView, type HistoryEntry, type ReadModels } from '../../application/read-models';
+import { READ_MODELS, type BuildView, type ConfigView, type DeployView, type HistoryEntry, type ReadModels } from '../../application/read-models';
 import { BearerAuthGuard, CurrentPrincipal, requireTeam, subjectOf, teamOf, type Principal } from '@sluice/auth';
 import { DomainErrorsInterceptor } from './domain-errors.interceptor';
-import { configNameParam, eventHistoryQuery, historyQuery, listConfigsQuery, openApiSchema, reasonBody } from './schemas';
+import { buildsQuery, configNameParam, eventHistoryQuery, historyQuery, listConfigsQuery, openApiSchema, reasonBody } from './schemas';
 import { DEPLOY_SERVICE } from './tokens';
-import { configListSchema, configViewSchema, deployAcceptedSchema, deployPageSchema, errorSchema, historyPageSchema } from './response-schemas';
+import { buildListSchema, configListSchema, configViewSchema, deployAcceptedSchema, deployPageSchema, errorSchema, historyPageSchema } from './response-schemas';
 import type { z } from 'zod';
 
 @ApiTags('configs')
@@ -62,6 +62,20 @@ export class ConfigsController {
       throw new BadRequestError(`query.before: ${query.before} is not a deploy of config "${name}"`, { details: { field: 'query.before' } });
     }
     return { deploys: page, next: page.length === query.limit ? (page.at(-1)?.id ?? null) : null };
+  }
+
+  @Get(':name/builds')
+  @ApiOperation({ summary: 'The builds Sluice ran for the config (deploy.yaml build:), newest first, with their phases' })
+  @ApiParam({ name: 'name' })
+  @ApiQuery({ name: 'limit', required: false, description: '1-200, default 50' })
+  @ApiResponse({ status: 200, schema: openApiSchema(buildListSchema) })
+  async builds(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name', new ZodValidationPipe(configNameParam)) name: string,
+    @Query(new ZodValidationPipe(buildsQuery)) query: z.output<typeof buildsQuery>,
+  ): Promise<{ builds: BuildView[] }> {
+    await this.visibleConfig(principal, name);
+    return { builds: await this.reads.buildsOf(name, query.limit) };
   }
 
   @Get(':name/history')

@@ -1,6 +1,6 @@
 import { deployCause, deployPhase } from '@sluice/contracts';
 import { z } from 'zod';
-import type { ConfigView, DeployView, HistoryEntry } from '../../application/read-models';
+import type { BuildView, ConfigView, DeployView, HistoryEntry } from '../../application/read-models';
 
 /**
  * Response shapes for the OpenAPI document. The int-spec validates live responses against
@@ -72,6 +72,22 @@ export const historyEntrySchema = z.object({
   occurredAt: z.string(),
 });
 
+export const buildViewSchema = z.object({
+  id: z.string(),
+  config: z.string(),
+  target: z.enum(['staging', 'production']),
+  ref: z.string(),
+  commitSha: z.string(),
+  imageTag: z.string(),
+  phase: z.string(),
+  message: z.string().nullable(),
+  buildRun: z.string().nullable(),
+  requestedBy: z.string(),
+  reason: z.string(),
+  timestamps: z.object({ requestedAt: z.string(), scheduledAt: z.string().nullable(), startedAt: z.string().nullable(), finishedAt: z.string().nullable() }),
+});
+export const buildListSchema = z.object({ builds: z.array(buildViewSchema) });
+
 export const configListSchema = z.object({ configs: z.array(configViewSchema) });
 export const deployPageSchema = z.object({ deploys: z.array(deployViewSchema), next: z.string().nullable() });
 export const historyPageSchema = z.object({ history: z.array(historyEntrySchema), next: z.number().int().nullable() });
@@ -80,9 +96,10 @@ export const deployAcceptedSchema = z.object({ deployId: z.string(), created: z.
 export { errorResponseSchema as errorSchema } from '@sluice/platform';
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const inStep: [Same<z.infer<typeof configViewSchema>, ConfigView>, Same<z.infer<typeof deployViewSchema>, DeployView>, Same<z.infer<typeof historyEntrySchema>, HistoryEntry>] = [
-  true,
-  true,
-  true,
-];
+const inStep: [
+  Same<z.infer<typeof configViewSchema>, ConfigView>,
+  Same<z.infer<typeof deployViewSchema>, DeployView>,
+  Same<z.infer<typeof historyEntrySchema>, HistoryEntry>,
+  Same<z.infer<typeof buildViewSchema>, BuildView>,
+] = [true, true, true, true];
 void inStep;

@@ -27,6 +27,8 @@ export const historyQuery = z.object({
   before: z.uuid('a deploy id (UUID)').optional(),
 });
 
+export const buildsQuery = historyQuery.pick({ limit: true });
+
 export const eventHistoryQuery = z.object({
   limit: z.coerce.number().int('an integer').min(1, 'at least 1').max(500, 'at most 500').default(100),
   before: z.coerce.number().int('an integer').min(1, 'at least 1').optional(),

@@ -233,6 +233,39 @@ export class AutodeployBuildRoutes1766300000000 implements MigrationInterface {
   }
 }
 
+/** The builds read model (`GET /api/configs/{name}/builds`), projected from the config streams. */
+export class AutodeployBuildsReadModel1766300000002 implements MigrationInterface {
+  name = 'AutodeployBuildsReadModel1766300000002';
+
+  async up(q: QueryRunner): Promise<void> {
+    const s = `"${AUTODEPLOY_SCHEMA}"`;
+    await q.query(`
+      CREATE TABLE ${s}.builds (
+        id            uuid PRIMARY KEY,
+        config        text NOT NULL,
+        seq           bigint NOT NULL,
+        target        text NOT NULL,
+        ref           text NOT NULL,
+        commit_sha    text NOT NULL,
+        image_tag     text NOT NULL,
+        phase         text NOT NULL,
+        message       text,
+        build_run     text,
+        requested_by  text NOT NULL,
+        reason        text NOT NULL,
+        requested_at  timestamptz NOT NULL,
+        scheduled_at  timestamptz,
+        started_at    timestamptz,
+        finished_at   timestamptz
+      )`);
+    await q.query(`CREATE INDEX builds_config ON ${s}.builds (config, seq DESC)`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE "${AUTODEPLOY_SCHEMA}".builds`);
+  }
+}
+
 export const autodeployMigrations = [
   AutodeployInit1732400000000,
   AnnounceTeamTokens1764000000000,
@@ -240,4 +273,5 @@ export const autodeployMigrations = [
   AutodeployGreenBuilds1766100000000,
   AutodeployCommitTimes1766200000000,
   AutodeployBuildRoutes1766300000000,
+  AutodeployBuildsReadModel1766300000002,
 ];

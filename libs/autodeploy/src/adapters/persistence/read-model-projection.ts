@@ -7,7 +7,7 @@ import { toConfigEvent } from '../../application/config-commands';
 import { configNameOfStream, type ConfigEvent } from '../../domain/config-events';
 
 export const READ_MODEL_PROJECTION = 'autodeploy.read-models';
-export const READ_MODEL_TABLES = ['configs', 'deploys', 'config_history'] as const;
+export const READ_MODEL_TABLES = ['configs', 'deploys', 'config_history', 'builds'] as const;
 
 const log = createLogger('autodeploy.projection');
 
@@ -135,10 +135,30 @@ async function apply(m: EntityManager, name: string, event: ConfigEvent, stored:
       return touch();
     case 'deploy.rejected':
     case 'deploy.skipped':
-    case 'build.requested':
+      return touch();
+    case 'build.requested': {
+      const d = event.data;
+      await m.query(
+        `INSERT INTO autodeploy.builds (id, config, seq, target, ref, commit_sha, image_tag, phase, requested_by, reason, requested_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
+        [d.buildId, name, stored.position.globalPosition, d.target, d.ref, d.commitSha, d.imageTag, d.requestedBy, d.reason, at],
+      );
+      return touch();
+    }
     case 'build.scheduled':
+      await m.query(`UPDATE autodeploy.builds SET phase = 'scheduled', build_run = $2, scheduled_at = $3 WHERE id = $1`, [event.data.buildId, event.data.buildRun, at]);
+      return touch();
     case 'build.started':
+      await m.query(`UPDATE autodeploy.builds SET phase = 'running', started_at = COALESCE($2::timestamptz, $3::timestamptz) WHERE id = $1`, [event.data.buildId, event.data.startedAt, at]);
+      return touch();
     case 'build.finished':
+      await m.query(`UPDATE autodeploy.builds SET phase = $2, message = $3, finished_at = COALESCE($4::timestamptz, $5::timestamptz) WHERE id = $1`, [
+        event.data.buildId,
+        event.data.phase,
+        event.data.message,
+        event.data.finishedAt,
+        at,
+      ]);
       return touch();
     case 'deploy.started':
       await m.query(`UPDATE autodeploy.deploys SET phase = 'applying', started_at = $2, updated_at = $2 WHERE id = $1`, [event.data.deployId, at]);

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { ConfigView, DeployView, HistoryEntry, ReadModels } from '../../application/read-models';
+import type { BuildView, ConfigView, DeployView, HistoryEntry, ReadModels } from '../../application/read-models';
 
 type Row = Record<string, unknown>;
 
@@ -99,6 +99,24 @@ export class TypeOrmReadModels implements ReadModels {
   async getDeploy(id: string): Promise<DeployView | null> {
     const [row]: Row[] = await this.dataSource.query(`SELECT * FROM autodeploy.deploys WHERE id = $1`, [id]);
     return row ? toDeployView(row) : null;
+  }
+
+  async buildsOf(config: string, limit: number): Promise<BuildView[]> {
+    const rows: Row[] = await this.dataSource.query(`SELECT * FROM autodeploy.builds WHERE config = $1 ORDER BY seq DESC LIMIT $2`, [config, limit]);
+    return rows.map((r) => ({
+      id: r.id as string,
+      config: r.config as string,
+      target: r.target as BuildView['target'],
+      ref: r.ref as string,
+      commitSha: r.commit_sha as string,
+      imageTag: r.image_tag as string,
+      phase: r.phase as string,
+      message: (r.message as string | null) ?? null,
+      buildRun: (r.build_run as string | null) ?? null,
+      requestedBy: r.requested_by as string,
+      reason: r.reason as string,
+      timestamps: { requestedAt: iso(r.requested_at)!, scheduledAt: iso(r.scheduled_at), startedAt: iso(r.started_at), finishedAt: iso(r.finished_at) },
+    }));
   }
 
   async historyOf(config: string, limit: number, before: number | null): Promise<HistoryEntry[]> {
