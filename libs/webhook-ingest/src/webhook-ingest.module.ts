@@ -3,8 +3,9 @@ import { EventStore, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
 import { githubScmFromSettings, webhookProviders, type HookRef, type ScmHookDeliveries } from '@sluice/scm';
 import type { DataSource } from 'typeorm';
-import { IngestDelivery } from './application/ingest-delivery';
+import { IngestDelivery } from './adapters/persistence/ingest-delivery';
 import { RecoverMissedDeliveries } from './application/recover-missed-deliveries';
+import { PgDeliveryLedger } from './adapters/persistence/pg-delivery-ledger';
 import { WebhookController, WEBHOOK_BODY_LIMIT, WEBHOOK_PROVIDERS } from './adapters/http/webhook.controller';
 import { MAX_WEBHOOK_BYTES } from './adapters/http/raw-body';
 import { DEFAULT_INFLIGHT_BYTES, DEFAULT_MAX_READERS, DEFAULT_RETRY_AFTER_SECONDS, UploadBudget, type UploadBudgetLimits } from './adapters/http/upload-budget';
@@ -93,7 +94,7 @@ export class WebhookIngestModule {
           inject: [SERVICE_DATA_SOURCE],
           useFactory: (dataSource: DataSource): RecoverySettings => ({
             recovery: recovery
-              ? new RecoverMissedDeliveries(dataSource, recovery.hooks, {
+              ? new RecoverMissedDeliveries(new PgDeliveryLedger(dataSource), recovery.hooks, {
                   hook: recovery.hook,
                   lookbackMs: recovery.lookbackMs,
                   logger: createLogger('webhook-recovery'),

@@ -1,5 +1,4 @@
 import type { HookRef, ScmHookDeliveries, ScmHookDelivery } from '@sluice/scm';
-import type { DataSource } from 'typeorm';
 
 export interface RecoveryResult {
   readonly listed: number;
@@ -24,9 +23,19 @@ const ok = (d: ScmHookDelivery) => d.statusCode >= 200 && d.statusCode < 300;
  * never stored (a delivery GitHub counted as failed — a timeout — may still have been
  * stored). Each delivery is redelivered at most once (recorded in `redeliveries`).
  */
+/** What webhook-ingest knows of deliveries and of the redeliveries it asked for (PgDeliveryLedger). */
+export interface DeliveryLedger {
+  /** Of these delivery ids, the ones stored or already asked to be redelivered. */
+  known(guids: readonly string[]): Promise<Set<string>>;
+  /** Records that this delivery is being asked for; false when another run (or replica) already did. */
+  claimRedelivery(guid: string, githubId: number, event: string): Promise<boolean>;
+  /** Forgets a claim whose request failed, so the next run asks again. */
+  releaseRedelivery(guid: string): Promise<void>;
+}
+
 export class RecoverMissedDeliveries {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly ledger: DeliveryLedger,
     private readonly hooks: ScmHookDeliveries,
     private readonly options: RecoveryOptions,
   ) {}
@@ -42,24 +51,14 @@ export class RecoverMissedDeliveries {
     if (failed.length === 0) return { listed: deliveries.length, failed: 0, redelivered: 0, errors: 0 };
 
     const guids = failed.map(([guid]) => guid);
-    const seen: Array<{ guid: string }> = await this.dataSource.query(
-      `SELECT delivery_id AS guid FROM webhook_ingest.deliveries WHERE delivery_id = ANY($1)
-       UNION SELECT guid FROM webhook_ingest.redeliveries WHERE guid = ANY($1)`,
-      [guids],
-    );
-    const skip = new Set(seen.map((r) => r.guid));
+    const skip = await this.ledger.known(guids);
     let redelivered = 0;
     let errors = 0;
     for (const [guid, attempts] of failed) {
       if (skip.has(guid)) continue;
       const latest = attempts[0];
       // Claim first, so two replicas never both ask.
-      const claimed: unknown[] = await this.dataSource.query(
-        `INSERT INTO webhook_ingest.redeliveries (guid, github_id, event, outcome) VALUES ($1, $2, $3, 'requested')
-         ON CONFLICT (guid) DO NOTHING RETURNING 1`,
-        [guid, latest.id, latest.event],
-      );
-      if (claimed.length === 0) continue;
+      if (!(await this.ledger.claimRedelivery(guid, latest.id, latest.event))) continue;
       try {
         await this.hooks.redeliver(this.options.hook, latest.id);
         redelivered++;
@@ -67,7 +66,7 @@ export class RecoverMissedDeliveries {
       } catch (error) {
         errors++;
         // Released, so the next run tries again (the delivery stays listed for 3 days).
-        await this.dataSource.query(`DELETE FROM webhook_ingest.redeliveries WHERE guid = $1`, [guid]);
+        await this.ledger.releaseRedelivery(guid);
         this.options.logger?.warn({ deliveryId: guid, err: error }, 'redelivery request failed; retried next run');
       }
     }

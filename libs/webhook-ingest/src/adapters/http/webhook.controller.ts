@@ -14,7 +14,7 @@ import {
 } from '@sluice/platform';
 import type { WebhookProvider, WebhookProviders } from '@sluice/scm';
 import { z } from 'zod';
-import { IngestDelivery } from '../../application/ingest-delivery';
+import { IngestDelivery } from '../persistence/ingest-delivery';
 import { BodyTooLargeError, cutOffAfterResponse, MAX_WEBHOOK_BYTES, readRawBody } from './raw-body';
 import { UploadBudget, UploadBudgetExceededError, type UploadTicket } from './upload-budget';
 import { deliveriesCounter, type DeliveryOutcome } from './webhook-metrics';

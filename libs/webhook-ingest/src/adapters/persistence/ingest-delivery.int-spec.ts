@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { EventStore, openServiceDataSource } from '@sluice/event-store';
 import { createTestDatabase, type TestDatabase } from '@sluice/testing';
 import type { DataSource } from 'typeorm';
-import { WEBHOOK_INGEST_SCHEMA, webhookIngestMigrations } from '../adapters/persistence/migrations';
+import { WEBHOOK_INGEST_SCHEMA, webhookIngestMigrations } from './migrations';
 import { IngestDelivery, type VerifiedDelivery } from './ingest-delivery';
 
 const delivery = (id: string, repo: string, eventVersion = 1): VerifiedDelivery => ({
