@@ -15,6 +15,7 @@ import { ClusterDeployPolicy } from './deploy-policy';
 import { TeamPolicyMirror } from './team-policy-mirror';
 import { DryRunTarget, KubeDeployTarget } from './kube-target';
 import { OutcomeReporter } from './outcome-reporter';
+import { PgDeployRecords } from './pg-deploy-records';
 import { DeployConfigReconciler } from './reconciler';
 import { ApiServerReachability } from './api-server-reachability';
 import { DEPLOY_CONFIG_API_VERSION, DEPLOY_CONFIG_KIND, deployConfigManifest, FIELD_MANAGER } from '../domain/deploy-config';
@@ -72,6 +73,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
       (work) => dataSource.transaction(work),
       this.logger,
       policy,
+      new PgDeployRecords(),
     );
     if (kube) {
       const reconciler = new DeployConfigReconciler(kube, this.outcomes, policy, {

@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { deployConfigManifest, inventoryOf } from '../domain/deploy-config';
 import { RenderError } from '../domain/errors';
 import { renderSpecs } from '../domain/render';
-import { DeployTargetError, SpecSourceError, type DeployPolicy, type DeployTarget, type OutcomePort, type SpecSource } from './ports';
+import { DeployTargetError, SpecSourceError, type DeployPolicy, type DeployRecords, type DeployTarget, type OutcomePort, type SpecSource } from './ports';
 
 export type DeployRequest = SluiceEventOf<'deploy.requested'> | SluiceEventOf<'undeploy.requested'>;
 
@@ -62,6 +62,7 @@ export class HandleDeployRequest {
     private readonly transact: Transact,
     private readonly logger: RequestLogger,
     private readonly policy: DeployPolicy,
+    private readonly records: DeployRecords,
   ) {}
 
   async prepare(event: DeployRequest): Promise<PreparedRequest> {
@@ -96,27 +97,21 @@ export class HandleDeployRequest {
     const { manifests, renderError } = prepared;
     const cause = causeOf(event);
     await this.transact(async (manager) => {
-      await manager.query(
-        `INSERT INTO kube_applier.deploys
-           (deploy_id, config, namespace, kind, artifact_sha, config_sha, image_tag, dry_run, manifests, render_error, correlation_id, causation_id, team)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-         ON CONFLICT (deploy_id) DO NOTHING`,
-        [
-          d.deployId,
-          d.config,
-          d.namespace,
-          undeploy ? 'undeploy' : 'deploy',
-          d.artifactSha,
-          d.configSha,
-          d.imageTag,
-          this.target.dryRun,
-          renderError ? null : JSON.stringify(manifests),
-          renderError ? JSON.stringify({ reason: renderError.reason, message: renderError.message }) : null,
-          event.correlationId,
-          event.id,
-          d.team,
-        ],
-      );
+      await this.records.record(manager, {
+        deployId: d.deployId,
+        config: d.config,
+        namespace: d.namespace,
+        kind: undeploy ? 'undeploy' : 'deploy',
+        artifactSha: d.artifactSha,
+        configSha: d.configSha,
+        imageTag: d.imageTag,
+        dryRun: this.target.dryRun,
+        manifests: renderError ? null : manifests,
+        renderError: renderError ? { reason: renderError.reason, message: renderError.message } : null,
+        correlationId: event.correlationId,
+        causationId: event.id,
+        team: d.team,
+      });
       await this.outcomes.report(d.deployId, d.config, { type: 'deploy.started' }, { manager, cause });
       if (renderError) {
         await this.outcomes.report(d.deployId, d.config, { type: 'deploy.failed', reason: renderError.reason, message: renderError.message, terminal: true }, { manager, cause });

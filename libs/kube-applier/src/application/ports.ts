@@ -1,3 +1,4 @@
+import type { KubeObject } from '@sluice/kube';
 import type { TeamPolicy, Verdict } from '@sluice/team-policy';
 import type { EntityManager } from 'typeorm';
 import type { SpecFile } from '../domain/render';
@@ -67,4 +68,27 @@ export interface DeployPolicy {
   policyOf(team: string): Promise<TeamPolicy>;
   /** The repository is checked when given (a request names it; a DeployConfig does not). */
   placement(target: { config: string; team: string; namespace: string; configRepo?: string }, policy: TeamPolicy): Promise<Verdict>;
+}
+
+/** A request kube-applier handled, as it records it (the manifests API and the outcomes read it). */
+export interface DeployRecord {
+  readonly deployId: string;
+  readonly config: string;
+  readonly namespace: string;
+  readonly kind: 'deploy' | 'undeploy';
+  readonly artifactSha: string | null;
+  readonly configSha: string | null;
+  readonly imageTag: string | null;
+  readonly dryRun: boolean;
+  /** The rendered specs; null when they did not render. */
+  readonly manifests: readonly KubeObject[] | null;
+  readonly renderError: { readonly reason: string; readonly message: string } | null;
+  readonly correlationId: string;
+  readonly causationId: string;
+  readonly team: string;
+}
+
+/** Where requests are recorded, once each (a redelivery records nothing new). */
+export interface DeployRecords {
+  record(manager: EntityManager, record: DeployRecord): Promise<void>;
 }
