@@ -12,6 +12,7 @@ import { GlobalSync } from './application/global-sync';
 import { ReposController, SyncController } from './adapters/http/repos.controller';
 import { REPO_SYNC_CONSUMER, RepoSyncRuntime, ScmEventsConsumer } from './adapters/messaging/repo-sync.runtime';
 import { CatalogueQueries } from './adapters/persistence/catalogue-queries';
+import { PgSyncRuns } from './adapters/persistence/pg-sync-runs';
 import { scmFromConfig } from './adapters/scm/scm-from-config';
 import { DEFAULT_REPO_SYNC_CONCURRENCY, type RepoSyncConfig } from './repo-sync.config';
 
@@ -57,7 +58,7 @@ export class RepoSyncModule {
           provide: GlobalSync,
           inject: [SERVICE_DATA_SOURCE, Catalogue, ConfigReader, SCM_READER],
           useFactory: (ds: DataSource, catalogue: Catalogue, reader: ConfigReader, scm: ScmReader) =>
-            new GlobalSync(ds, catalogue, reader, scm, { concurrency: config.REPO_SYNC_CONCURRENCY ?? DEFAULT_REPO_SYNC_CONCURRENCY, logger }),
+            new GlobalSync(ds, catalogue, new PgSyncRuns(ds), reader, scm, { concurrency: config.REPO_SYNC_CONCURRENCY ?? DEFAULT_REPO_SYNC_CONCURRENCY, logger }),
         },
         { provide: CATALOGUE_VISIBILITY, useValue: config.SLUICE_CATALOGUE_VISIBILITY ?? 'team' },
         { provide: CatalogueQueries, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new CatalogueQueries(ds) },

@@ -308,6 +308,12 @@ export class Catalogue {
   }
 
   /** The default-branch commit whose configs were last read, to skip re-reading it. */
+  /** Commits with a build still in progress: global sync reads their builds again. */
+  async openBuildShas(m: EntityManager, fullName: string): Promise<string[]> {
+    const rows: Array<{ sha: string }> = await m.query(`SELECT DISTINCT sha FROM repo_sync.builds WHERE repo = $1 AND status = 'in_progress'`, [fullName]);
+    return rows.map((r) => r.sha);
+  }
+
   async lastConfigScan(m: EntityManager, fullName: string): Promise<string | null> {
     const [row]: Array<{ sha: string }> = await m.query(`SELECT sha FROM repo_sync.config_scans WHERE repo = $1`, [fullName]);
     return row?.sha ?? null;

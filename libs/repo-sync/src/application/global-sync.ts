@@ -20,13 +20,31 @@ export interface SyncProgress {
   readonly errors: ReadonlyArray<{ readonly repo: string | null; readonly message: string }>;
 }
 
+/** The sync jobs and their per-repository cursor (PgSyncRuns), so a restart resumes where it stopped. */
+export interface SyncRuns {
+  /** A new running job; false while another one runs. */
+  create(id: string, requestedBy: string): Promise<boolean>;
+  /** The ids of the jobs running. */
+  running(): Promise<string[]>;
+  progress(id: string): Promise<SyncProgress | null>;
+  job(id: string): Promise<{ readonly state: string; readonly reposTotal: number | null } | null>;
+  fail(id: string, message: string): Promise<void>;
+  /** The repositories to sync (listed once per job). */
+  listRepos(id: string, repos: readonly ScmRepository[]): Promise<void>;
+  /** Those not done yet, in name order. */
+  pending(id: string): Promise<ScmRepository[]>;
+  complete(id: string): Promise<void>;
+  /** In the transaction that recorded the repository. */
+  repoDone(manager: EntityManager, id: string, repo: string, counts: { branches: number; commits: number; configs: number }): Promise<void>;
+  repoFailed(id: string, repo: string, message: string): Promise<void>;
+}
+
 export interface GlobalSyncOptions {
   /** Repositories synchronised at once; default DEFAULT_REPO_SYNC_CONCURRENCY. */
   readonly concurrency?: number;
   readonly logger?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
-const MAX_RECORDED_ERRORS = 100;
 const PER_REPO_CONCURRENCY = 4;
 
 async function runPool(tasks: ReadonlyArray<() => Promise<void>>, concurrency: number): Promise<void> {
@@ -79,6 +97,7 @@ export class GlobalSync {
   constructor(
     private readonly dataSource: DataSource,
     private readonly catalogue: Catalogue,
+    private readonly runs: SyncRuns,
     private readonly configs: ConfigReader,
     private readonly scm: ScmReader,
     private readonly options: GlobalSyncOptions = {},
@@ -94,16 +113,11 @@ export class GlobalSync {
   /** Starts a sync, or returns the one already running (one at a time). */
   async start(requestedBy: string): Promise<{ syncId: string; started: boolean }> {
     const id = randomUUID();
-    const inserted: Array<{ id: string }> = await this.dataSource.query(
-      `INSERT INTO repo_sync.syncs (id, state, requested_by) VALUES ($1, 'running', $2)
-       ON CONFLICT DO NOTHING RETURNING id`,
-      [id, requestedBy],
-    );
-    if (inserted.length === 0) {
-      const [running]: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM repo_sync.syncs WHERE state = 'running'`);
+    if (!(await this.runs.create(id, requestedBy))) {
+      const [running] = await this.runs.running();
       if (running) {
-        this.launch(running.id);
-        return { syncId: running.id, started: false };
+        this.launch(running);
+        return { syncId: running, started: false };
       }
       return this.start(requestedBy);
     }
@@ -111,30 +125,13 @@ export class GlobalSync {
     return { syncId: id, started: true };
   }
 
-  async progress(syncId: string): Promise<SyncProgress | null> {
-    const [row] = await this.dataSource.query(
-      `SELECT id, state, started_at, finished_at, repos_total, repos_done, branches, commits, configs, errors
-         FROM repo_sync.syncs WHERE id = $1`,
-      [syncId],
-    );
-    if (!row) return null;
-    return {
-      syncId: row.id,
-      state: row.state,
-      startedAt: new Date(row.started_at).toISOString(),
-      finishedAt: row.finished_at ? new Date(row.finished_at).toISOString() : null,
-      repos: { done: row.repos_done, total: row.repos_total },
-      branches: row.branches,
-      commits: row.commits,
-      configs: row.configs,
-      errors: row.errors,
-    };
+  progress(syncId: string): Promise<SyncProgress | null> {
+    return this.runs.progress(syncId);
   }
 
   /** After a restart: continue every sync that was running. */
   async resumeRunning(): Promise<void> {
-    const rows: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM repo_sync.syncs WHERE state = 'running'`);
-    for (const { id } of rows) this.launch(id);
+    for (const id of await this.runs.running()) this.launch(id);
   }
 
   /** Lets repositories in progress finish, starts no more; the job stays `running` to resume later. */
@@ -164,48 +161,29 @@ export class GlobalSync {
 
   private async runLocked(syncId: string): Promise<void> {
     const log = this.options.logger;
-    const [job]: Array<{ repos_total: number | null; state: string }> = await this.dataSource.query(
-      `SELECT repos_total, state FROM repo_sync.syncs WHERE id = $1`,
-      [syncId],
-    );
+    const job = await this.runs.job(syncId);
     if (!job || job.state !== 'running') return;
-    if (job.repos_total === null) {
+    if (job.reposTotal === null) {
       let repos: ScmRepository[];
       try {
         repos = await this.scm.listInstallationRepos();
       } catch (error) {
-        await this.dataSource.query(
-          `UPDATE repo_sync.syncs SET state = 'failed', finished_at = now(), errors = errors || $2::jsonb WHERE id = $1`,
-          [syncId, JSON.stringify([{ repo: null, message: `listing repositories failed: ${(error as Error).message}` }])],
-        );
+        await this.runs.fail(syncId, `listing repositories failed: ${(error as Error).message}`);
         return;
       }
-      await this.dataSource.transaction(async (m) => {
-        await m.query(
-          `INSERT INTO repo_sync.sync_repos (sync_id, repo, repo_ref)
-           SELECT $1, * FROM unnest($2::text[], $3::jsonb[]) ON CONFLICT DO NOTHING`,
-          [syncId, repos.map((r) => r.fullName), repos.map((r) => JSON.stringify(r))],
-        );
-        await m.query(`UPDATE repo_sync.syncs SET repos_total = $2 WHERE id = $1`, [syncId, repos.length]);
-      });
+      await this.runs.listRepos(syncId, repos);
       log?.info({ syncId, repos: repos.length }, 'global sync: repositories listed');
     }
-    const pending: Array<{ repo: string; repo_ref: ScmRepository }> = await this.dataSource.query(
-      `SELECT repo, repo_ref FROM repo_sync.sync_repos WHERE sync_id = $1 AND NOT done ORDER BY repo`,
-      [syncId],
-    );
+    const pending = await this.runs.pending(syncId);
     let next = 0;
     const worker = async () => {
       while (!this.stopping && next < pending.length) {
-        const item = pending[next++];
-        await this.syncOne(syncId, item.repo_ref);
+        await this.syncOne(syncId, pending[next++]!);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, pending.length) }, worker));
     if (this.stopping) return;
-    await this.dataSource.query(`UPDATE repo_sync.syncs SET state = 'completed', finished_at = now() WHERE id = $1 AND state = 'running'`, [
-      syncId,
-    ]);
+    await this.runs.complete(syncId);
     log?.info({ syncId }, 'global sync completed');
   }
 
@@ -214,25 +192,12 @@ export class GlobalSync {
       const snapshot = await this.snapshot(repo);
       await this.inTurn(() => transactWithRetry(this.dataSource, async (m) => {
         const counts = await this.record(m, snapshot, syncId);
-        await m.query(`UPDATE repo_sync.sync_repos SET done = true WHERE sync_id = $1 AND repo = $2`, [syncId, repo.fullName]);
-        await m.query(
-          `UPDATE repo_sync.syncs SET repos_done = repos_done + 1, branches = branches + $2, commits = commits + $3, configs = configs + $4
-           WHERE id = $1`,
-          [syncId, counts.branches, counts.commits, counts.configs],
-        );
+        await this.runs.repoDone(m, syncId, repo.fullName, counts);
       }));
     } catch (error) {
       const message = (error as Error).message ?? String(error);
       this.options.logger?.warn({ syncId, repo: repo.fullName, err: error }, 'global sync: repository failed');
-      await this.inTurn(() => this.dataSource.transaction(async (m) => {
-        await m.query(`UPDATE repo_sync.sync_repos SET done = true, error = $3 WHERE sync_id = $1 AND repo = $2`, [syncId, repo.fullName, message]);
-        await m.query(
-          `UPDATE repo_sync.syncs SET repos_done = repos_done + 1,
-             errors = CASE WHEN jsonb_array_length(errors) < ${MAX_RECORDED_ERRORS} THEN errors || $2::jsonb ELSE errors END
-           WHERE id = $1`,
-          [syncId, JSON.stringify([{ repo: repo.fullName, message }])],
-        );
-      }));
+      await this.inTurn(() => this.runs.repoFailed(syncId, repo.fullName, message));
     }
   }
 
@@ -246,9 +211,7 @@ export class GlobalSync {
         Promise.all([
           this.catalogue.branchHeads(manager, repo.fullName),
           this.catalogue.lastConfigScan(manager, repo.fullName),
-          manager.query(`SELECT DISTINCT sha FROM repo_sync.builds WHERE repo = $1 AND status = 'in_progress'`, [repo.fullName]) as Promise<
-            Array<{ sha: string }>
-          >,
+          this.catalogue.openBuildShas(manager, repo.fullName),
         ]),
       ),
     ]);
@@ -256,7 +219,7 @@ export class GlobalSync {
     const deletedBranches = [...known.keys()].filter((name) => !present.has(name));
     const changed = branches.filter((b) => known.get(b.name) !== b.sha);
     // Builds are re-read for moved heads and for heads with builds still running.
-    const open = new Set(openBuilds.map((r) => r.sha));
+    const open = new Set(openBuilds);
     const buildShas = new Map<string, string>();
     for (const b of branches) {
       if ((known.get(b.name) !== b.sha || open.has(b.sha)) && !buildShas.has(b.sha)) buildShas.set(b.sha, b.name);
