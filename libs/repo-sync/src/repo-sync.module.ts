@@ -6,7 +6,8 @@ import { createLogger } from '@sluice/platform';
 import type { ScmReader } from '@sluice/scm';
 import type { DataSource } from 'typeorm';
 import { ApplyScmEvent } from './application/apply-scm-event';
-import { Catalogue } from './application/catalogue';
+import { CATALOGUE, type Catalogue } from './application/catalogue';
+import { PgCatalogue } from './adapters/persistence/pg-catalogue';
 import { ConfigReader } from './application/config-reader';
 import { GlobalSync } from './application/global-sync';
 import { ReposController, SyncController } from './adapters/http/repos.controller';
@@ -47,16 +48,16 @@ export class RepoSyncModule {
       providers: [
         { provide: SERVICE_CONSUMER_GROUP, useValue: REPO_SYNC_CONSUMER },
         { provide: SCM_READER, useFactory: () => options.scm ?? scmFromConfig(config, logger) },
-        { provide: Catalogue, inject: [EventStore], useFactory: (store: EventStore) => new Catalogue(store) },
+        { provide: CATALOGUE, inject: [EventStore], useFactory: (store: EventStore) => new PgCatalogue(store) },
         { provide: ConfigReader, inject: [SCM_READER], useFactory: (scm: ScmReader) => new ConfigReader(scm) },
         {
           provide: ApplyScmEvent,
-          inject: [Catalogue, ConfigReader, SCM_READER, SERVICE_DATA_SOURCE],
+          inject: [CATALOGUE, ConfigReader, SCM_READER, SERVICE_DATA_SOURCE],
           useFactory: (catalogue: Catalogue, reader: ConfigReader, scm: ScmReader, ds: DataSource) => new ApplyScmEvent(catalogue, reader, scm, ds),
         },
         {
           provide: GlobalSync,
-          inject: [SERVICE_DATA_SOURCE, Catalogue, ConfigReader, SCM_READER],
+          inject: [SERVICE_DATA_SOURCE, CATALOGUE, ConfigReader, SCM_READER],
           useFactory: (ds: DataSource, catalogue: Catalogue, reader: ConfigReader, scm: ScmReader) =>
             new GlobalSync(ds, catalogue, new PgSyncRuns(ds), reader, scm, { concurrency: config.REPO_SYNC_CONCURRENCY ?? DEFAULT_REPO_SYNC_CONCURRENCY, logger }),
         },
@@ -64,7 +65,7 @@ export class RepoSyncModule {
         { provide: CatalogueQueries, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new CatalogueQueries(ds) },
         RepoSyncRuntime,
       ],
-      exports: [GlobalSync, Catalogue],
+      exports: [GlobalSync, CATALOGUE],
     };
   }
 }

@@ -1,11 +1,8 @@
-import type { BuildConclusion, BuildRun, CommitSummary, DeployConfigRoot, NewEvent, RepoRef } from '@sluice/contracts';
-import { buildKey, newEvent, repoStream } from '@sluice/contracts';
-import type { EventStore } from '@sluice/event-store';
-import { createLogger } from '@sluice/platform';
+import type { BuildConclusion, BuildRun, CommitSummary, NewEvent, RepoRef } from '@sluice/contracts';
 import type { EntityManager } from 'typeorm';
-import { orderBuildObservation, type BuildObservation, type BuildSource } from '../domain/build-order';
-import { decideConfigs, type ConfigDecisions } from '../domain/config-diff';
-import type { ConfigFieldError, ParsedConfig } from '../domain/deploy-config';
+import type { BuildSource } from '../domain/build-order';
+import type { ConfigDecisions } from '../domain/config-diff';
+import type { ParsedConfig } from '../domain/deploy-config';
 
 export interface BuildFact {
   readonly sha: string;
@@ -20,52 +17,6 @@ export interface BuildFact {
   readonly run: BuildRun;
   /** The webhook delivery it came from; null for global sync's reads. */
   readonly deliveryId: string | null;
-}
-
-/** A build as the catalogue holds it. */
-interface StoredBuild {
-  readonly name: string;
-  readonly branch: string | null;
-  readonly status: string;
-  readonly conclusion: BuildConclusion | null;
-  readonly url: string | null;
-  readonly observation: BuildObservation;
-}
-
-interface BuildRow {
-  sha: string;
-  build_key: string;
-  build_name: string;
-  branch: string | null;
-  status: string;
-  conclusion: BuildConclusion | null;
-  url: string | null;
-  source: BuildSource | null;
-  run_id: string | number | null;
-  attempt: number | null;
-  progress: BuildRun['progress'];
-  started_at: Date | string | null;
-  source_updated_at: Date | string | null;
-}
-
-const instant = (v: Date | string | null): string | null => (v === null ? null : new Date(v).toISOString());
-
-function storedBuild(r: BuildRow): StoredBuild {
-  return {
-    name: r.build_name,
-    branch: r.branch,
-    status: r.status,
-    conclusion: r.conclusion,
-    url: r.url,
-    observation: {
-      source: r.source,
-      id: r.run_id === null ? null : Number(r.run_id),
-      attempt: r.attempt,
-      progress: r.progress,
-      startedAt: instant(r.started_at),
-      updatedAt: instant(r.source_updated_at),
-    },
-  };
 }
 
 /** A branch head to record (`updateBranches`). */
@@ -89,307 +40,31 @@ export interface ConfigScan {
   readonly parsed: readonly ParsedConfig[];
 }
 
-
 /**
- * The catalogue's writes, shared by the webhook consumer and global sync so both emit
- * the same events. Each method compares with what is stored and returns the events of
- * what changed — nothing when nothing changed (idempotent). Callers run them in one
- * transaction after `lockRepo`, then `append`.
+ * The catalogue's writes, shared by the webhook consumer and global sync so both emit the same
+ * events (PgCatalogue). Each compares with what is stored and returns the events of what changed —
+ * nothing when nothing changed (idempotent). Callers run them in one transaction after `lockRepo`,
+ * then `append`.
  */
-export class Catalogue {
-  private readonly log = createLogger('repo-sync.builds');
-
-  constructor(private readonly store: EventStore) {}
-
+export interface Catalogue {
   /** Serialises writers of one repository (webhook consumer and global sync) until commit. */
-  async lockRepo(m: EntityManager, fullName: string): Promise<void> {
-    await m.query(`SELECT pg_advisory_xact_lock(hashtext('repo-sync:' || $1))`, [fullName]);
-  }
-
-  async upsertRepo(m: EntityManager, repo: RepoRef): Promise<NewEvent[]> {
-    const [before]: Array<{ github_id: string | null; default_branch: string; private: boolean }> = await m.query(
-      `SELECT github_id, default_branch, private FROM repo_sync.repos WHERE full_name = $1`,
-      [repo.fullName],
-    );
-    const same = before && before.default_branch === repo.defaultBranch && before.private === repo.private &&
-      (before.github_id === null ? null : Number(before.github_id)) === repo.id;
-    if (same) return [];
-    await m.query(
-      `INSERT INTO repo_sync.repos (full_name, github_id, default_branch, private) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (full_name) DO UPDATE SET github_id = EXCLUDED.github_id, default_branch = EXCLUDED.default_branch,
-         private = EXCLUDED.private, updated_at = now()`,
-      [repo.fullName, repo.id, repo.defaultBranch, repo.private],
-    );
-    return [newEvent('repo.upserted', { repo })];
-  }
-
-  async branchHeads(m: EntityManager, fullName: string): Promise<Map<string, string>> {
-    const rows: Array<{ name: string; head_sha: string }> = await m.query(
-      `SELECT name, head_sha FROM repo_sync.branches WHERE repo = $1`,
-      [fullName],
-    );
-    return new Map(rows.map((r) => [r.name, r.head_sha]));
-  }
-
-  /** The stored head of one branch; null when the branch is unknown. */
-  async branchHead(m: EntityManager, fullName: string, branch: string): Promise<string | null> {
-    const [row]: Array<{ head_sha: string }> = await m.query(`SELECT head_sha FROM repo_sync.branches WHERE repo = $1 AND name = $2`, [
-      fullName,
-      branch,
-    ]);
-    return row?.head_sha ?? null;
-  }
-
-  async updateBranch(m: EntityManager, repo: RepoRef, head: BranchHead): Promise<NewEvent[]> {
-    return this.updateBranches(m, repo, [head]);
-  }
-
-  /**
-   * `updateBranch` for several branches of one repository in two statements (one read,
-   * one upsert); the events are those the calls one by one would give, in the same order.
-   */
-  async updateBranches(m: EntityManager, repo: RepoRef, heads: readonly BranchHead[]): Promise<NewEvent[]> {
-    if (heads.length === 0) return [];
-    const rows: Array<{ name: string; head_sha: string }> = await m.query(
-      `SELECT name, head_sha FROM repo_sync.branches WHERE repo = $1 AND name = ANY($2::text[])`,
-      [repo.fullName, heads.map((h) => h.branch)],
-    );
-    const current = new Map(rows.map((r) => [r.name, r.head_sha]));
-    const changed = new Set<string>();
-    const events: NewEvent[] = [];
-    for (const { branch, headSha, headCommit, forced = false, expectedSha } of heads) {
-      const previousSha = current.get(branch) ?? null;
-      if (previousSha === headSha) continue;
-      if (expectedSha !== undefined && previousSha !== expectedSha) continue;
-      current.set(branch, headSha);
-      changed.add(branch);
-      events.push(
-        newEvent('repo.branch.updated', { repo: repo.fullName, defaultBranch: repo.defaultBranch, branch, headSha, previousSha, headCommit, forced }),
-      );
-    }
-    if (changed.size > 0) {
-      const names = [...changed];
-      await m.query(
-        `INSERT INTO repo_sync.branches (repo, name, head_sha) SELECT $1, * FROM unnest($2::text[], $3::text[])
-         ON CONFLICT (repo, name) DO UPDATE SET head_sha = EXCLUDED.head_sha, updated_at = now()`,
-        [repo.fullName, names, names.map((n) => current.get(n)!)],
-      );
-    }
-    return events;
-  }
-
-  /** Deletes a branch; with `expectedSha`, only while its stored head is still that one. */
-  async deleteBranch(m: EntityManager, fullName: string, branch: string, expectedSha?: string): Promise<NewEvent[]> {
-    const deleted: unknown[] =
-      expectedSha === undefined
-        ? await m.query(`DELETE FROM repo_sync.branches WHERE repo = $1 AND name = $2 RETURNING 1`, [fullName, branch])
-        : await m.query(`DELETE FROM repo_sync.branches WHERE repo = $1 AND name = $2 AND head_sha = $3 RETURNING 1`, [fullName, branch, expectedSha]);
-    // TypeORM returns [rows, count] for DELETE ... RETURNING on postgres.
-    const count = Array.isArray(deleted[0]) ? (deleted[0] as unknown[]).length : deleted.length;
-    return count > 0 ? [newEvent('repo.branch.deleted', { repo: fullName, branch })] : [];
-  }
-
-  /** Stores commits not seen before; returns how many were new. No events: branch and build events carry them. */
-  async recordCommits(m: EntityManager, fullName: string, commits: readonly CommitSummary[]): Promise<number> {
-    if (commits.length === 0) return 0;
-    const rows: unknown[] = await m.query(
-      `INSERT INTO repo_sync.commits (repo, sha, message, author_name, author_email, timestamp)
-       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-       ON CONFLICT (repo, sha) DO NOTHING RETURNING 1`,
-      [
-        fullName,
-        commits.map((c) => c.sha),
-        commits.map((c) => c.message),
-        commits.map((c) => c.authorName),
-        commits.map((c) => c.authorEmail),
-        commits.map((c) => c.timestamp),
-      ],
-    );
-    return rows.length;
-  }
-
-  /**
-   * Records a build report. A build is one per (sha, `buildKey` of its name), whatever
-   * source reports it; its state only moves forward (`orderBuildObservation`): an older
-   * report GitHub delivered late is recorded as `repo.build.stale-ignored` and changes
-   * nothing, so autodeploy and commit-status never act on it. A later attempt or run is a
-   * new state, even from completed back to running.
-   */
-  async recordBuild(m: EntityManager, fullName: string, fact: BuildFact): Promise<NewEvent[]> {
-    return this.recordBuilds(m, fullName, [fact]);
-  }
-
-  /**
-   * `recordBuild` for several builds of one repository in two statements (one read, one
-   * upsert); the events are those the calls one by one would give, in the same order.
-   */
-  async recordBuilds(m: EntityManager, fullName: string, facts: readonly BuildFact[]): Promise<NewEvent[]> {
-    if (facts.length === 0) return [];
-    const key = (sha: string, name: string) => `${sha}\n${buildKey(name)}`;
-    const rows: BuildRow[] = await m.query(
-      `SELECT b.sha, b.build_key, b.build_name, b.branch, b.status, b.conclusion, b.url, b.source, b.run_id, b.attempt, b.progress,
-              b.started_at, b.source_updated_at
-         FROM repo_sync.builds b JOIN unnest($2::text[], $3::text[]) AS k(sha, build_key) USING (sha, build_key)
-        WHERE b.repo = $1`,
-      [fullName, facts.map((f) => f.sha), facts.map((f) => buildKey(f.buildName))],
-    );
-    const current = new Map<string, StoredBuild>(rows.map((r) => [`${r.sha}\n${r.build_key}`, storedBuild(r)]));
-    const changed = new Map<string, StoredBuild & { sha: string; key: string }>();
-    const events: NewEvent[] = [];
-    for (const fact of facts) {
-      const k = key(fact.sha, fact.buildName);
-      const before = current.get(k) ?? null;
-      const reported: BuildObservation = { ...fact.run, source: fact.source };
-      const order = orderBuildObservation(before?.observation ?? null, reported);
-      if (order.kind === 'stale') {
-        const ignored = {
-          repo: fullName,
-          sha: fact.sha,
-          buildName: before!.name,
-          observedName: fact.buildName,
-          source: fact.source,
-          observed: { ...fact.run, conclusion: fact.conclusion },
-          known: { ...before!.observation, conclusion: before!.conclusion },
-          reason: order.why,
-          deliveryId: fact.deliveryId,
-        };
-        this.log.info(ignored, 'build report older than the recorded state: ignored');
-        events.push(newEvent('repo.build.stale-ignored', ignored));
-        continue;
-      }
-      // A report with nothing to order it by (global sync's reads) keeps what orders the recorded state.
-      const observation = order.why === 'unordered' && before && reported.id === null ? before.observation : reported;
-      // A check suite is named for its app; a check run, workflow or status context by what people wrote: that name stays.
-      const name = before && fact.source === 'check_suite' && before.observation.source !== 'check_suite' ? before.name : fact.buildName;
-      const next: StoredBuild = {
-        name,
-        branch: fact.branch ?? before?.branch ?? null,
-        status: fact.status,
-        conclusion: fact.conclusion,
-        url: fact.url ?? before?.url ?? null,
-        observation,
-      };
-      current.set(k, next);
-      changed.set(k, { ...next, sha: fact.sha, key: buildKey(fact.buildName) });
-      const same = before && before.status === next.status && before.conclusion === next.conclusion && before.url === next.url && before.branch === next.branch;
-      if (same) continue;
-      events.push(
-        newEvent('repo.build.recorded', { repo: fullName, sha: fact.sha, branch: next.branch, buildName: name, status: fact.status, conclusion: fact.conclusion, url: next.url }),
-      );
-    }
-    if (changed.size > 0) {
-      const list = [...changed.values()];
-      await m.query(
-        `INSERT INTO repo_sync.builds (repo, sha, build_key, build_name, branch, status, conclusion, url, source, run_id, attempt, progress, started_at, source_updated_at)
-         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                                  $10::bigint[], $11::int[], $12::text[], $13::timestamptz[], $14::timestamptz[])
-         ON CONFLICT (repo, sha, build_key) DO UPDATE SET build_name = EXCLUDED.build_name, branch = EXCLUDED.branch, status = EXCLUDED.status,
-           conclusion = EXCLUDED.conclusion, url = EXCLUDED.url, source = EXCLUDED.source, run_id = EXCLUDED.run_id, attempt = EXCLUDED.attempt,
-           progress = EXCLUDED.progress, started_at = EXCLUDED.started_at, source_updated_at = EXCLUDED.source_updated_at, updated_at = now()`,
-        [
-          fullName,
-          list.map((b) => b.sha),
-          list.map((b) => b.key),
-          list.map((b) => b.name),
-          list.map((b) => b.branch),
-          list.map((b) => b.status),
-          list.map((b) => b.conclusion),
-          list.map((b) => b.url),
-          list.map((b) => b.observation.source),
-          list.map((b) => b.observation.id),
-          list.map((b) => b.observation.attempt),
-          list.map((b) => b.observation.progress),
-          list.map((b) => b.observation.startedAt),
-          list.map((b) => b.observation.updatedAt),
-        ],
-      );
-    }
-    return events;
-  }
-
-  /** The default-branch commit whose configs were last read, to skip re-reading it. */
+  lockRepo(m: EntityManager, fullName: string): Promise<void>;
+  upsertRepo(m: EntityManager, repo: RepoRef): Promise<NewEvent[]>;
+  branchHeads(m: EntityManager, fullName: string): Promise<Map<string, string>>;
+  branchHead(m: EntityManager, fullName: string, branch: string): Promise<string | null>;
+  updateBranch(m: EntityManager, repo: RepoRef, head: BranchHead): Promise<NewEvent[]>;
+  updateBranches(m: EntityManager, repo: RepoRef, heads: readonly BranchHead[]): Promise<NewEvent[]>;
+  deleteBranch(m: EntityManager, fullName: string, branch: string, expectedSha?: string): Promise<NewEvent[]>;
+  /** How many of the commits were new. */
+  recordCommits(m: EntityManager, fullName: string, commits: readonly CommitSummary[]): Promise<number>;
+  recordBuild(m: EntityManager, fullName: string, fact: BuildFact): Promise<NewEvent[]>;
+  recordBuilds(m: EntityManager, fullName: string, facts: readonly BuildFact[]): Promise<NewEvent[]>;
   /** Commits with a build still in progress: global sync reads their builds again. */
-  async openBuildShas(m: EntityManager, fullName: string): Promise<string[]> {
-    const rows: Array<{ sha: string }> = await m.query(`SELECT DISTINCT sha FROM repo_sync.builds WHERE repo = $1 AND status = 'in_progress'`, [fullName]);
-    return rows.map((r) => r.sha);
-  }
-
-  async lastConfigScan(m: EntityManager, fullName: string): Promise<string | null> {
-    const [row]: Array<{ sha: string }> = await m.query(`SELECT sha FROM repo_sync.config_scans WHERE repo = $1`, [fullName]);
-    return row?.sha ?? null;
-  }
-
-  async applyConfigScan(m: EntityManager, repo: RepoRef, scan: ConfigScan): Promise<{ events: NewEvent[]; decisions: ConfigDecisions }> {
-    const known = await this.knownConfigs(m, repo.fullName);
-    const decisions = decideConfigs(known, scan.parsed);
-    const events: NewEvent[] = [];
-    const upsert = async (c: DeployConfigRoot) =>
-      m.query(
-        `INSERT INTO repo_sync.configs (name, config_repo, path, root, config_sha) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (name) DO UPDATE SET path = EXCLUDED.path, root = EXCLUDED.root,
-           config_sha = EXCLUDED.config_sha, updated_at = now()
-         WHERE repo_sync.configs.config_repo = EXCLUDED.config_repo`,
-        [c.name, c.configRepo, c.path, JSON.stringify(c), scan.sha],
-      );
-    for (const c of decisions.discovered) {
-      await upsert(c);
-      events.push(newEvent('repo.config.discovered', { config: c, configSha: scan.sha }));
-    }
-    for (const c of decisions.changed) {
-      await upsert(c);
-      events.push(newEvent('repo.config.changed', { config: c, configSha: scan.sha }));
-    }
-    for (const c of decisions.removed) {
-      await m.query(`DELETE FROM repo_sync.configs WHERE name = $1 AND config_repo = $2`, [c.name, repo.fullName]);
-      events.push(newEvent('repo.config.removed', { name: c.name, configRepo: repo.fullName, configSha: scan.sha }));
-    }
-    // The recorded errors become exactly the current ones.
-    await m.query(`DELETE FROM repo_sync.config_errors WHERE config_repo = $1`, [repo.fullName]);
-    for (const [path, errors] of decisions.allErrors) {
-      await m.query(
-        `INSERT INTO repo_sync.config_errors (config_repo, path, config_sha, errors) VALUES ($1, $2, $3, $4)`,
-        [repo.fullName, path, scan.sha, JSON.stringify(errors)],
-      );
-    }
-    for (const { path, errors } of decisions.invalid) {
-      events.push(newEvent('repo.config.invalid', { configRepo: repo.fullName, path, configSha: scan.sha, errors: [...errors] }));
-    }
-    await m.query(
-      `INSERT INTO repo_sync.config_scans (repo, sha) VALUES ($1, $2)
-       ON CONFLICT (repo) DO UPDATE SET sha = EXCLUDED.sha, scanned_at = now()`,
-      [repo.fullName, scan.sha],
-    );
-    return { events, decisions };
-  }
-
-  async append(m: EntityManager, fullName: string, events: readonly NewEvent[], meta: { correlationId: string; causationId: string | null }): Promise<void> {
-    if (events.length === 0) return;
-    await this.store.append(
-      repoStream(fullName),
-      'any',
-      events.map((e) => ({ ...e, correlationId: meta.correlationId, causationId: meta.causationId })),
-      { manager: m },
-    );
-  }
-
-  private async knownConfigs(m: EntityManager, fullName: string) {
-    const mine: Array<{ name: string; root: DeployConfigRoot }> = await m.query(
-      `SELECT name, root FROM repo_sync.configs WHERE config_repo = $1`,
-      [fullName],
-    );
-    const errors: Array<{ path: string; errors: ConfigFieldError[] }> = await m.query(
-      `SELECT path, errors FROM repo_sync.config_errors WHERE config_repo = $1`,
-      [fullName],
-    );
-    const elsewhere: Array<{ name: string; config_repo: string }> = await m.query(
-      `SELECT name, config_repo FROM repo_sync.configs WHERE config_repo <> $1`,
-      [fullName],
-    );
-    return {
-      configs: new Map(mine.map((r) => [r.name, r.root])),
-      errors: new Map(errors.map((r) => [r.path, r.errors])),
-      namesElsewhere: new Map(elsewhere.map((r) => [r.name, r.config_repo])),
-    };
-  }
+  openBuildShas(m: EntityManager, fullName: string): Promise<string[]>;
+  /** The default-branch commit configs were last read at. */
+  lastConfigScan(m: EntityManager, fullName: string): Promise<string | null>;
+  applyConfigScan(m: EntityManager, repo: RepoRef, scan: ConfigScan): Promise<{ events: NewEvent[]; decisions: ConfigDecisions }>;
+  append(m: EntityManager, fullName: string, events: readonly NewEvent[], meta: { correlationId: string; causationId: string | null }): Promise<void>;
 }
 
+export const CATALOGUE = Symbol('CATALOGUE');

@@ -4,7 +4,7 @@ import type { ScmBranch, ScmCommit, ScmReader, ScmRepository } from '@sluice/scm
 import { isSingleConnection, runExclusive, transactWithRetry } from '@sluice/event-store';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { DataSource, EntityManager } from 'typeorm';
-import { Catalogue, type BuildFact, type ConfigScan } from './catalogue';
+import type { BuildFact, Catalogue, ConfigScan } from './catalogue';
 import type { ConfigReader } from './config-reader';
 import { DEFAULT_REPO_SYNC_CONCURRENCY } from '../repo-sync.config';
 
