@@ -53,6 +53,7 @@ const ROUTES: Record<string, Rule> = {
   'GET /api/configs/{name}': { access: 'owned', request: () => ({ params: { name: FOREIGN_CONFIG } }) },
   'GET /api/configs/{name}/deploys': { access: 'owned', request: () => ({ params: { name: FOREIGN_CONFIG } }) },
   'GET /api/configs/{name}/history': { access: 'owned', request: () => ({ params: { name: FOREIGN_CONFIG } }) },
+  'GET /api/configs/{name}/builds': { access: 'owned', request: () => ({ params: { name: FOREIGN_CONFIG } }) },
   'POST /api/configs/{name}/undeploy': { access: 'owned', request: () => ({ params: { name: FOREIGN_CONFIG }, body: { reason: 'authz walk' } }) },
   'POST /api/configs/{name}/pin': { access: 'owned', request: () => ({ params: { name: FOREIGN_CONFIG }, body: { reason: 'authz walk' } }) },
   'POST /api/configs/{name}/unpin': { access: 'owned', request: () => ({ params: { name: FOREIGN_CONFIG }, body: { reason: 'authz walk' } }) },
