@@ -1,0 +1,2 @@
+export * from './slack/request-verification';
+export * from './domain/deploy-command';
