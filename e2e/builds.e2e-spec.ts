@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '@sluice/testing';
-import { KubeError, patchStatus, type KubeObject } from '@sluice/kube';
-import { BUILD_RUN_LABEL, type BuildRunObject } from '@sluice/builds';
-import { registerBuildRunWebhook, selfSignedCertificate } from '@sluice/builds/testing';
+import { KubeError, type KubeObject } from '@sluice/kube';
+import type { BuildRunObject } from '@sluice/builds';
+import { playNode, podOfBuildRun, registerBuildRunWebhook, selfSignedCertificate } from '@sluice/builds/testing';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,17 +88,8 @@ describe('Builds as Jobs: push → BuildRun → Job → staging deploy; tag → 
     await waitFor(async () => (last = (await phaseOf(name))?.phase) === phase, () => `BuildRun ${name} ${phase} (last: ${last})`, timeoutMs);
     return phaseOf(name);
   };
-  const podOf = async (run: string): Promise<KubeObject> => {
-    let pod: KubeObject | undefined;
-    await waitFor(
-      async () => (pod = (await kube().list({ apiVersion: 'v1', kind: 'Pod', namespace: world.namespace }, { labelSelector: `${BUILD_RUN_LABEL}=${run}` })).items[0]) !== undefined,
-      () => `the Pod of ${run}`,
-    );
-    return pod!;
-  };
-  /** What a kubelet would report. */
-  const node = (pod: KubeObject, phase: 'Running' | 'Succeeded') =>
-    patchStatus(kube(), { apiVersion: 'v1', kind: 'Pod', namespace: world.namespace, name: pod.metadata.name! }, { phase, conditions: [{ type: 'Ready', status: phase === 'Running' ? 'True' : 'False' }] });
+  const podOf = (run: string) => podOfBuildRun(kube(), world.namespace, run);
+  const node = (pod: KubeObject, phase: 'Running' | 'Succeeded') => playNode(kube(), pod, phase);
   const history = async () => scenario.api.history();
   const deploysOf = async (sha: string): Promise<DeployView[]> => (await scenario.api.deploys()).filter((d) => d.artifactSha === sha);
 

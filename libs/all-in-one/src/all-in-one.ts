@@ -227,7 +227,7 @@ const OWN_METHODS = ['GET', 'HEAD'];
 async function route(running: readonly RunningPart[], routes: readonly Route[], docs: RunningPart, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = req.url ?? '/';
   const method = (req.method ?? 'GET').toUpperCase();
-  const own = [HEALTHZ, READYZ, METRICS].some((pattern) => pattern.test(path));
+  const own = isOwnPath(path);
   // The same 404/405 body and headers as every part's own error filter.
   if (own && !OWN_METHODS.includes(method)) return sendError(res, noRouteError(method, path.split('?')[0], OWN_METHODS));
   if (HEALTHZ.test(path)) return json(res, 200, { status: 'ok' });

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { patchStatus, type KubeClient, type KubeObject } from '@sluice/kube';
 import { adminClient, createTestNamespace, deleteTestNamespace, eventually } from '@sluice/kube/testing';
 import { BuildRunController, BUILD_RUN_LABEL, type BuildRunObject } from './index';
+import { playNode, podOfBuildRun } from './testing';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -41,15 +42,8 @@ describe('BuildRunController on kube-apiserver + kube-controller-manager', { tim
   const phaseOf = async (name: string) => (await kube.get<BuildRunObject>({ apiVersion: 'sluice.dev/v1alpha1', kind: 'BuildRun', namespace, name })).status;
   const waitPhase = (name: string, phase: string, timeoutMs = 60_000) =>
     eventually(async () => ((await phaseOf(name))?.phase === phase ? phaseOf(name) : undefined), timeoutMs, `BuildRun ${name} ${phase}`);
-  const podOf = (run: string) =>
-    eventually(async () => (await kube.list<KubeObject>({ apiVersion: 'v1', kind: 'Pod', namespace }, { labelSelector: `${BUILD_RUN_LABEL}=${run}` })).items[0], 60_000, `the Pod of ${run}`);
-  /** What a kubelet would report. */
-  const node = async (pod: KubeObject, phase: 'Running' | 'Succeeded' | 'Failed') =>
-    patchStatus(kube, { apiVersion: 'v1', kind: 'Pod', namespace, name: pod.metadata.name! }, {
-      phase,
-      conditions: [{ type: 'Ready', status: phase === 'Running' ? 'True' : 'False' }],
-      ...(phase === 'Failed' ? { containerStatuses: [{ name: 'build', ready: false, restartCount: 0, image: 'ghcr.io/acme/builder:1', imageID: '', state: { terminated: { exitCode: 2, reason: 'Error' } } }] } : {}),
-    });
+  const podOf = (run: string) => podOfBuildRun(kube, namespace, run);
+  const node = (pod: KubeObject, phase: 'Running' | 'Succeeded' | 'Failed') => playNode(kube, pod, phase);
 
   it('push → BuildRun → Job (owned, deadline = timeout) → Running → Succeeded, and the target is released', async () => {
     const config = await deployConfig('billing-api');

@@ -8,6 +8,7 @@ import { adminClient, createTestNamespace, deleteTestNamespace } from '@sluice/k
 import type { TeamPolicySpec } from '@sluice/team-policy';
 import { announceTeamPolicy } from '@sluice/team-policy/testing';
 import { waitUntil } from '@sluice/testing';
+import { Topics, type EventEnvelope } from '@sluice/contracts';
 import { InMemorySpecSource } from './adapters/spec-sources';
 import type { DeployConfigObject } from './domain/deploy-config';
 import { outcomesOf, publish, request, sha, startKubeApplier, type Harness } from './testing/harness';
@@ -142,6 +143,57 @@ describe('kube-applier enforces team policies before anything reaches the cluste
     const next = await publish(h.bus, request({ config: 'clusterwide', namespace: victim, team, artifactSha: null, configSha: C_NO_ROLE }));
     await outcome('clusterwide', next, 'deploy.applied');
     await waitUntil(async () => (await admin.find({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: roleName })) === undefined, { message: 'ClusterRole pruned' });
+  });
+
+  it('builds go where deploys may: the namespace is checked again before a BuildRun, the artifact repository is not mistaken for a config repository', async () => {
+    // The policy of the test above: configs from acme/config only, into the victim namespace only.
+    await announcePolicy(team, { repositories: ['acme/config'], namespaces: [victim], namespaceSelector: null, clusterKinds: [] });
+    const build = (namespace: string, commitSha: string): EventEnvelope => {
+      const id = randomUUID();
+      return {
+        id,
+        type: 'build.requested',
+        version: 1,
+        stream: 'config-builder',
+        streamVersion: 1,
+        occurredAt: new Date().toISOString(),
+        correlationId: id,
+        causationId: null,
+        data: {
+          buildId: randomUUID(),
+          config: 'builder',
+          team,
+          namespace,
+          target: 'staging',
+          repo: 'acme/billing',
+          ref: 'main',
+          commitSha,
+          artifactImage: `ghcr.io/acme/billing:main-${commitSha.slice(0, 7)}`,
+          imageTag: `main-${commitSha.slice(0, 7)}`,
+          builder: { image: 'ghcr.io/acme/builder:1', command: ['make'], timeoutSeconds: 60 },
+          requestedBy: 'autodeploy',
+          reason: 'push',
+        },
+      };
+    };
+    const runsIn = async (namespace: string) => (await admin.list<KubeObject & { spec: { commitSha: string } }>({ apiVersion: 'sluice.dev/v1alpha1', kind: 'BuildRun', namespace })).items;
+
+    // Allowed namespace, artifact repository outside the config-repository list: built.
+    await h.bus.publish(Topics.deploy, [build(victim, sha('e'))]);
+    await waitUntil(async () => (await runsIn(victim)).some((r) => r.spec.commitSha === sha('e')), { message: 'the BuildRun in the allowed namespace' });
+
+    // A namespace outside the policy: refused before anything is written, and recorded.
+    const refused = build(team, sha('f'));
+    await h.bus.publish(Topics.deploy, [refused]);
+    const buildId = (refused.data as { buildId: string }).buildId;
+    await waitUntil(async () => (await h.store.readStream('applier-builder')).some((e) => e.type === 'build.finished' && (e.data as { buildId: string }).buildId === buildId), {
+      message: 'build.finished for the refused build',
+    });
+    const finished = (await h.store.readStream('applier-builder')).find((e) => e.type === 'build.finished' && (e.data as { buildId: string }).buildId === buildId)!;
+    assert.equal((finished.data as { phase: string }).phase, 'Canceled');
+    assert.match((finished.data as { message: string }).message, /^refused by the team policy: NamespaceNotAllowed: /);
+    assert.deepEqual(await runsIn(team), []);
+    await absent({ apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig', namespace: team, name: 'builder' });
   });
 
   it("a TeamPolicy object is recorded in the log, wins over the admin API's policy, says it was accepted, and its deletion restores the API's", async () => {

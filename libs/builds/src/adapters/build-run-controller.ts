@@ -6,7 +6,7 @@ import {
   jobFor,
   sameStatus,
   statusFor,
-  TERMINAL_PHASES,
+  isTerminal,
   type BuildRunObject,
   type BuildRunStatus,
   type JobStatus,
@@ -117,8 +117,7 @@ export class BuildRunController {
     if (!run || run.metadata.deletionTimestamp) return; // its Job goes with it (owner reference)
     const ref = { apiVersion: 'batch/v1', kind: 'Job', namespace, name };
     let job = await this.client.find<KubeObject & { status?: JobStatus }>(ref);
-    const terminal = run.status?.phase !== undefined && TERMINAL_PHASES.has(run.status.phase);
-    if (!job && !terminal) {
+    if (!job && !isTerminal(run)) {
       try {
         job = await this.client.create(jobFor(run), { fieldManager: FIELD_MANAGER });
         this.opts.logger.info({ buildRun: key, commit: run.spec.commitSha, target: run.spec.target }, 'build Job created');
@@ -133,7 +132,7 @@ export class BuildRunController {
       await patchStatus(this.client, { apiVersion: BUILD_RUN_API_VERSION, kind: BUILD_RUN_KIND, namespace, name }, { ...next }, { fieldManager: FIELD_MANAGER, resourceVersion: run.metadata.resourceVersion });
       this.opts.logger.info({ buildRun: key, phase: next.phase, message: next.message }, 'BuildRun phase');
     }
-    if (next.phase && TERMINAL_PHASES.has(next.phase)) await this.releaseTarget(run);
+    if (isTerminal({ status: next })) await this.releaseTarget(run);
     await this.opts.onStatus?.(run, next);
   }
 

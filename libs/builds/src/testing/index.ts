@@ -1,11 +1,13 @@
 // Test support for builds (not exported from the library's index: test code only): a serving
-// certificate for the admission webhook and its registration with the test API server.
+// certificate for the admission webhook, its registration with the test API server, and the node's
+// part for build Pods.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KubeClient, KubeObject } from '@sluice/kube';
+import { patchStatus, type KubeClient, type KubeObject } from '@sluice/kube';
 import { BUILD_RUN_ADMISSION_PATH } from '../adapters/admission-server';
+import { BUILD_RUN_LABEL } from '../domain/build-run';
 
 export interface ServingCertificate {
   readonly certFile: string;
@@ -48,4 +50,24 @@ export async function registerBuildRunWebhook(kube: KubeClient, options: { name:
   return async () => {
     await kube.delete({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', name: options.name });
   };
+}
+
+/** The Pod the Job controller made for a BuildRun (no kubelet runs here: it never starts by itself). */
+export async function podOfBuildRun(kube: KubeClient, namespace: string, run: string, timeoutMs = 60_000): Promise<KubeObject> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [pod] = (await kube.list<KubeObject>({ apiVersion: 'v1', kind: 'Pod', namespace }, { labelSelector: `${BUILD_RUN_LABEL}=${run}` })).items;
+    if (pod) return pod;
+    if (Date.now() > deadline) throw new Error(`no Pod of BuildRun ${namespace}/${run} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** What a kubelet would report for the build Pod; the Job controller does the rest. */
+export function playNode(kube: KubeClient, pod: KubeObject, phase: 'Running' | 'Succeeded' | 'Failed'): Promise<KubeObject> {
+  return patchStatus(kube, { apiVersion: 'v1', kind: 'Pod', namespace: pod.metadata.namespace!, name: pod.metadata.name! }, {
+    phase,
+    conditions: [{ type: 'Ready', status: phase === 'Running' ? 'True' : 'False' }],
+    ...(phase === 'Failed' ? { containerStatuses: [{ name: 'build', ready: false, restartCount: 0, image: 'ghcr.io/acme/builder:1', imageID: '', state: { terminated: { exitCode: 2, reason: 'Error' } } }] } : {}),
+  });
 }

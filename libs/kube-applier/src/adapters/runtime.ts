@@ -102,8 +102,10 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
         kube,
         reporter: this.buildReporter,
         logger: this.logger,
-        // The repository a build reads is the artifact repository: the team's policy must allow it and the namespace.
-        placement: async (request) => policy.placement({ config: request.config, team: request.team, namespace: request.namespace, configRepo: request.repo }, await policy.policyOf(request.team)),
+        // The team policy's repositories are config repositories: autodeploy checked the config's
+        // (and the namespace) when it decided the build; here the namespace is checked again, with
+        // its labels, as for every DeployConfig — `repo` is the artifact repository, not a config's.
+        placement: async (request) => policy.placement({ config: request.config, team: request.team, namespace: request.namespace }, await policy.policyOf(request.team)),
         ensureOwner: (request) => ensureDeployConfig(kube, request),
       });
     }
