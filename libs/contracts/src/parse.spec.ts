@@ -23,15 +23,16 @@ describe('parseEvent', () => {
     const event = parseEvent(envelope({}));
     assert.equal(event.type, 'scm.build.completed');
     assert.equal(event.version, latestVersion('scm.build.completed'));
-    assert.equal(event.version, 3);
+    assert.equal(event.version, 4);
     assert.deepEqual((event.data as { url: unknown }).url, null);
+    assert.equal((event.data as { repo: { provider: unknown } }).repo.provider, 'github', 'every repository before v4 was GitHub’s');
     assert.deepEqual((event.data as { run: unknown }).run, { id: null, attempt: null, progress: 'completed', startedAt: null, updatedAt: null });
   });
 
   it('reads scm.build.started v1 as v2 with a run that says only how far it got (no attempt or time to order it by)', () => {
     const { conclusion: _conclusion, ...started } = envelope({}).data;
     const event = parseEvent(envelope({ type: 'scm.build.started', data: started }));
-    assert.equal(event.version, 2);
+    assert.equal(event.version, 3);
     assert.deepEqual((event.data as { run: unknown }).run, { id: null, attempt: null, progress: 'in_progress', startedAt: null, updatedAt: null });
   });
 
@@ -65,7 +66,7 @@ describe('parseEvent', () => {
   it('rejects an unknown version naming the latest', () => {
     assert.throws(
       () => parseEvent(envelope({ version: 9 })),
-      (e: unknown) => e instanceof EventParseError && e.failure === 'unknown-version' && /latest is 3/.test(e.message),
+      (e: unknown) => e instanceof EventParseError && e.failure === 'unknown-version' && /latest is 4/.test(e.message),
     );
   });
 

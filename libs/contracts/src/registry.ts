@@ -4,6 +4,7 @@ import * as deploy from './events/deploy';
 import * as repo from './events/repo';
 import * as scm from './events/scm';
 import * as status from './events/status';
+import { withGithubRepo } from './events/common';
 import { Topics, type Topic } from './topics';
 
 /**
@@ -22,25 +23,28 @@ const defineEvent = <
 }) => definition;
 
 export const eventDefinitions = {
-  'scm.push.received': defineEvent({ topic: Topics.scm, versions: [scm.pushReceivedV1] }),
+  'scm.push.received': defineEvent({ topic: Topics.scm, versions: [scm.pushReceivedV1, scm.pushReceivedV2], upcasters: [withGithubRepo] }),
   'scm.build.started': defineEvent({
     topic: Topics.scm,
-    versions: [scm.buildStartedV1, scm.buildStartedV2],
-    upcasters: [(v1: z.infer<typeof scm.buildStartedV1>) => ({ ...v1, run: scm.unorderedRun('in_progress') })],
+    versions: [scm.buildStartedV1, scm.buildStartedV2, scm.buildStartedV3],
+    upcasters: [(v1: z.infer<typeof scm.buildStartedV1>) => ({ ...v1, run: scm.unorderedRun('in_progress') }), withGithubRepo],
   }),
   'scm.build.completed': defineEvent({
     topic: Topics.scm,
-    versions: [scm.buildCompletedV1, scm.buildCompletedV2, scm.buildCompletedV3],
+    versions: [scm.buildCompletedV1, scm.buildCompletedV2, scm.buildCompletedV3, scm.buildCompletedV4],
     upcasters: [
       (v1: z.infer<typeof scm.buildCompletedV1>) => ({ ...v1, url: null }),
       (v2: z.infer<typeof scm.buildCompletedV2>) => ({ ...v2, run: scm.unorderedRun('completed') }),
+      withGithubRepo,
     ],
   }),
-  'scm.pull-request.changed': defineEvent({ topic: Topics.scm, versions: [scm.pullRequestChangedV1] }),
-  'scm.ref.created': defineEvent({ topic: Topics.scm, versions: [scm.refChangedV1] }),
-  'scm.ref.deleted': defineEvent({ topic: Topics.scm, versions: [scm.refChangedV1] }),
+  'scm.pull-request.changed': defineEvent({ topic: Topics.scm, versions: [scm.pullRequestChangedV1, scm.pullRequestChangedV2], upcasters: [withGithubRepo] }),
+  'scm.ref.created': defineEvent({ topic: Topics.scm, versions: [scm.refChangedV1, scm.refChangedV2], upcasters: [withGithubRepo] }),
+  'scm.ref.deleted': defineEvent({ topic: Topics.scm, versions: [scm.refChangedV1, scm.refChangedV2], upcasters: [withGithubRepo] }),
+  'scm.repository.renamed': defineEvent({ topic: Topics.scm, versions: [scm.repositoryRenamedV1] }),
 
-  'repo.upserted': defineEvent({ topic: Topics.repo, versions: [repo.repoUpsertedV1] }),
+  'repo.upserted': defineEvent({ topic: Topics.repo, versions: [repo.repoUpsertedV1, repo.repoUpsertedV2], upcasters: [withGithubRepo] }),
+  'repo.renamed': defineEvent({ topic: Topics.repo, versions: [repo.repoRenamedV1] }),
   'repo.branch.updated': defineEvent({
     topic: Topics.repo,
     versions: [repo.branchUpdatedV1, repo.branchUpdatedV2],

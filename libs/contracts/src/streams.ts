@@ -3,9 +3,15 @@
  * reads them, and the Kafka key they travel under (`messageKey`).
  */
 
-/** Everything about one repository: `repo-<owner/name>` (webhook-ingest and repo-sync alike). */
-export function repoStream(fullName: string): string {
-  return `repo-${fullName}`;
+/**
+ * Everything about one repository (webhook-ingest and repo-sync alike), keyed by its identity so
+ * a rename or transfer keeps one stream, one Kafka key and one order: `repo-<provider>-<id>`;
+ * `repo-<owner/name>` for a GitHub repository whose id is not known (events written before ids
+ * were recorded), `repo-<provider>-<owner/name>` for another provider's.
+ */
+export function repoStream(repo: { readonly provider: string; readonly id: number | null; readonly fullName: string }): string {
+  if (repo.id !== null) return `repo-${repo.provider}-${repo.id}`;
+  return repo.provider === 'github' ? `repo-${repo.fullName}` : `repo-${repo.provider}-${repo.fullName}`;
 }
 
 export const CONFIG_STREAM_PREFIX = 'config-';

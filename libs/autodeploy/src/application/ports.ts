@@ -43,6 +43,11 @@ export interface RepoKnowledge {
   configsForBuild(m: EntityManager, repo: string, buildName: string): Promise<Array<{ name: string; configRepo: string; trackBranch: string }>>;
   /** Configs with a `build:` whose artifact repo is `repo` (docs/architecture.md §1 "Builds"), autodeploy on or off. */
   configsThatBuild(m: EntityManager, repo: string): Promise<BuildingConfig[]>;
+  /**
+   * The repository `from` is now `to` (`repo.renamed`, docs/architecture.md §2): its heads, commits,
+   * green builds and routes follow. Returns the configs that named `from`.
+   */
+  renameRepo(m: EntityManager, from: string, to: string): Promise<string[]>;
 }
 
 export interface BuildingConfig {

@@ -21,6 +21,7 @@ export const REPO_EVENT_TYPES = [
   'repo.config.changed',
   'repo.config.removed',
   'repo.tag.pushed',
+  'repo.renamed',
 ] as const;
 
 /**
@@ -59,6 +60,8 @@ export class RepoEventsHandler {
         return this.onConfigRemoved(event, m);
       case 'repo.tag.pushed':
         return this.onTag(event, m);
+      case 'repo.renamed':
+        return this.onRename(event, m);
       default:
         return;
     }
@@ -190,6 +193,14 @@ export class RepoEventsHandler {
       causationId: event.id,
     });
     if (decision.events.some((e) => e.type === 'config.removed')) await this.knowledge.markRouteRemoved(m, name);
+  }
+
+  /** A renamed repository (docs/architecture.md §2): what autodeploy knows follows it, and each config that named it is registered under the new name. */
+  private async onRename(event: SluiceEventOf<'repo.renamed'>, m: EntityManager): Promise<void> {
+    const { from, to } = event.data;
+    for (const name of await this.knowledge.renameRepo(m, from, to)) {
+      await this.decide(name, { type: 'FollowRepoRename', from, to }, m, event.id);
+    }
   }
 
   private decide(name: string, command: ConfigCommand, m: EntityManager, causationId: string) {

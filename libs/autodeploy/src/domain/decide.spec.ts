@@ -129,6 +129,24 @@ describe('decide: registration', () => {
       .thenRefused('conflict', 'config "billing-api" is already defined by acme/config/deploy/billing-api; other/config/deploy/billing-api cannot define it too');
   });
 
+  it('follows a renamed repository: the config repository or the artifact repository, at the same config commit', () => {
+    given(registered())
+      .when({ type: 'FollowRepoRename', from: 'acme/billing', to: 'payments/ledger' })
+      .then([{ type: 'config.registered', data: { config: NAME, root: { ...artifactful, artifact: { ...artifactful.artifact!, repo: 'payments/ledger' } }, configSha: C1 } }]);
+    given(registered())
+      .when({ type: 'FollowRepoRename', from: 'acme/config', to: 'acme/deployments' })
+      .then([{ type: 'config.registered', data: { config: NAME, root: { ...artifactful, configRepo: 'acme/deployments' }, configSha: C1 } }]);
+    // Afterwards the config repository under its new name may register the config again.
+    given(registered(), { type: 'config.registered', data: { config: NAME, root: { ...artifactful, configRepo: 'acme/deployments' }, configSha: C1 } })
+      .when({ type: 'RegisterConfig', root: { ...artifactful, configRepo: 'acme/deployments' }, configSha: C2 })
+      .then([]);
+  });
+
+  it('records nothing for a rename of a repository the config does not name, or a config not active', () => {
+    given(registered()).when({ type: 'FollowRepoRename', from: 'acme/other', to: 'acme/else' }).then([]);
+    given().when({ type: 'FollowRepoRename', from: 'acme/billing', to: 'payments/ledger' }).then([]);
+  });
+
   it('registers a removed config that is discovered again', () => {
     given(registered(), { type: 'config.removed', data: { config: NAME, configSha: C2 } })
       .when({ type: 'RegisterConfig', root: artifactful, configSha: C2 })

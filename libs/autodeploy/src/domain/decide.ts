@@ -45,6 +45,8 @@ export interface AutodeployObstacle {
 
 export type ConfigCommand =
   | { readonly type: 'RegisterConfig'; readonly root: DeployConfigRoot; readonly configSha: string }
+  /** The repository `from` was renamed or transferred to `to`: a root that names it follows. */
+  | { readonly type: 'FollowRepoRename'; readonly from: string; readonly to: string }
   | { readonly type: 'RemoveConfig'; readonly configRepo: string; readonly configSha: string; readonly deployId: string }
   | {
       readonly type: 'RequestDeploy';
@@ -115,6 +117,8 @@ export function decide(command: ConfigCommand, state: ConfigState, name: string)
   switch (command.type) {
     case 'RegisterConfig':
       return register(command, state, name);
+    case 'FollowRepoRename':
+      return followRename(command, state, name);
     case 'RemoveConfig':
       return remove(command, state, name);
     case 'RequestDeploy':
@@ -178,6 +182,15 @@ function register(command: Extract<ConfigCommand, { type: 'RegisterConfig' }>, s
   }
   if (state.status === 'active' && canonicalJson(state.root) === canonicalJson(root)) return skip('unchanged');
   return ok([{ type: 'config.registered', data: { config: name, root: { ...root }, configSha: command.configSha } }]);
+}
+
+function followRename(command: Extract<ConfigCommand, { type: 'FollowRepoRename' }>, state: ConfigState, name: string): Decision {
+  const { root, rootSha } = state;
+  if (state.status !== 'active' || !root || !rootSha) return skip('not active');
+  const moved = (repo: string) => (repo === command.from ? command.to : repo);
+  const renamed: DeployConfigRoot = { ...root, configRepo: moved(root.configRepo), artifact: root.artifact && { ...root.artifact, repo: moved(root.artifact.repo) } };
+  if (canonicalJson(renamed) === canonicalJson(root)) return skip('names neither repository');
+  return ok([{ type: 'config.registered', data: { config: name, root: renamed, configSha: rootSha } }]);
 }
 
 /** Rule 5: a removed config is undeployed, then marked removed; its history stays. */

@@ -18,13 +18,29 @@ export const commitSummary = z.object({
 });
 export type CommitSummary = z.infer<typeof commitSummary>;
 
-export const repoRef = z.object({
+/** The source-control providers Sluice reads and writes. */
+export const scmProvider = z.enum(['github', 'gitlab', 'bitbucket']);
+export type ScmProvider = z.infer<typeof scmProvider>;
+
+export const repoRefV1 = z.object({
   fullName: repoFullName,
   id: z.number().int().nullable(),
   defaultBranch: z.string().min(1),
   private: z.boolean(),
 });
+
+/**
+ * A repository (docs/architecture.md §2 "Repository identity"): its identity is the provider and
+ * the provider's id; `fullName` is its current name, which a rename or transfer changes. `id` is
+ * null only when the provider did not say (events written before ids were recorded).
+ */
+export const repoRef = repoRefV1.extend({ provider: scmProvider });
 export type RepoRef = z.infer<typeof repoRef>;
+
+/** Lifts an event whose `repo` predates `provider`: every such event came from GitHub. */
+export function withGithubRepo<T extends { repo: z.infer<typeof repoRefV1> }>(data: T): Omit<T, 'repo'> & { repo: RepoRef } {
+  return { ...data, repo: { ...data.repo, provider: 'github' } };
+}
 
 /**
  * The builder of a config that builds its own image (docs/architecture.md §1 "Builds"): a

@@ -1,10 +1,24 @@
 import { z } from 'zod';
 import { buildConclusion, buildRun, buildSource } from './scm';
-import { commitSummary, deployConfigRoot, repoFullName, repoRef, sha } from './common';
+import { commitSummary, deployConfigRoot, repoFullName, repoRef, repoRefV1, scmProvider, sha } from './common';
 
 /** Events on `sluice.repo.v1`, emitted by repo-sync as its catalogue changes (stream `repo-<owner/name>`). */
 
-export const repoUpsertedV1 = z.object({ repo: repoRef });
+export const repoUpsertedV1 = z.object({ repo: repoRefV1 });
+/** v2: `repo.provider`. */
+export const repoUpsertedV2 = z.object({ repo: repoRef });
+
+/**
+ * The catalogue's repository `(provider, id)` now has the name `to` (a rename or transfer, seen
+ * in a webhook or by global sync). Every read model keyed by name follows it; configs that still
+ * name `from` keep pointing at this repository.
+ */
+export const repoRenamedV1 = z.object({
+  provider: scmProvider,
+  id: z.number().int(),
+  from: repoFullName,
+  to: repoFullName,
+});
 
 export const branchUpdatedV1 = z.object({
   repo: repoFullName,

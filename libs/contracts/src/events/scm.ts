@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { commitSummary, repoRef, sha } from './common';
+import { commitSummary, repoFullName, repoRef, repoRefV1, sha } from './common';
 
 /** Events on `sluice.scm.v1`, normalised from SCM webhooks by webhook-ingest (stream `repo-<owner/name>`). */
 
 export const pushReceivedV1 = z.object({
   deliveryId: z.string().min(1),
-  repo: repoRef,
+  repo: repoRefV1,
   ref: z.string().min(1),
   refType: z.enum(['branch', 'tag']),
   /** Branch or tag name without `refs/heads/` / `refs/tags/`. */
@@ -24,7 +24,7 @@ export const buildSource = z.enum(['workflow_run', 'check_suite', 'check_run', '
 
 export const buildStartedV1 = z.object({
   deliveryId: z.string().min(1),
-  repo: repoRef,
+  repo: repoRefV1,
   sha,
   branch: z.string().nullable(),
   buildName: z.string().min(1),
@@ -82,7 +82,7 @@ export function unorderedRun(progress: BuildProgress): BuildRun {
 
 export const pullRequestChangedV1 = z.object({
   deliveryId: z.string().min(1),
-  repo: repoRef,
+  repo: repoRefV1,
   action: z.enum(['opened', 'synchronize', 'closed', 'reopened']),
   number: z.number().int().positive(),
   headSha: sha,
@@ -93,7 +93,25 @@ export const pullRequestChangedV1 = z.object({
 
 export const refChangedV1 = z.object({
   deliveryId: z.string().min(1),
-  repo: repoRef,
+  repo: repoRefV1,
   refType: z.enum(['branch', 'tag']),
   ref: z.string().min(1),
+});
+
+/** v2 of the events that carry a repository: `repo.provider` (docs/architecture.md §2). */
+export const pushReceivedV2 = pushReceivedV1.extend({ repo: repoRef });
+export const buildStartedV3 = buildStartedV2.extend({ repo: repoRef });
+export const buildCompletedV4 = buildCompletedV3.extend({ repo: repoRef });
+export const pullRequestChangedV2 = pullRequestChangedV1.extend({ repo: repoRef });
+export const refChangedV2 = refChangedV1.extend({ repo: repoRef });
+
+/**
+ * The provider renamed or transferred a repository (GitHub's `repository` event, actions
+ * `renamed` and `transferred`): `repo` carries the new name, `previousFullName` the old one.
+ */
+export const repositoryRenamedV1 = z.object({
+  deliveryId: z.string().min(1),
+  repo: repoRef,
+  previousFullName: repoFullName,
+  action: z.enum(['renamed', 'transferred']),
 });

@@ -127,6 +127,20 @@ export class GitHubEventPayloads {
     return p;
   }
 
+  /**
+   * The `repository` event GitHub sends after `seed.rename`: `renamed` when only the name
+   * changed, `transferred` when the owner did.
+   */
+  repositoryRenamed(repoName: string, previousFullName: string): Obj {
+    const repo = this.repo(repoName);
+    const [previousOwner, previousName] = previousFullName.split('/') as [string, string];
+    const action = previousOwner === repo.owner ? 'renamed' : 'transferred';
+    const p = examplePayload<Obj>('repository', action);
+    p.repository = this.repository(repo, p.repository as Obj, false);
+    p.changes = action === 'renamed' ? { repository: { name: { from: previousName } } } : { owner: { from: { user: { ...((p.changes as { owner: { from: { user: Obj } } }).owner.from.user), login: previousOwner } } } };
+    return p;
+  }
+
   /** A `status` event (a commit status changed). */
   status(repoName: string, options: { sha: string; state: 'pending' | 'success' | 'failure' | 'error'; context?: string; description?: string | null; target_url?: string | null }): Obj {
     const repo = this.repo(repoName);

@@ -76,6 +76,20 @@ export class GitHubSeeder {
     return fullName;
   }
 
+  /**
+   * Renames or transfers a repository, as GitHub does: same id, commits and history under the
+   * new `owner/name`; the old name is gone. Returns the new full name.
+   */
+  rename(fullName: string, to: string): string {
+    const repo = this.state.requireRepo(fullName);
+    const [owner, name] = to.split('/') as [string, string];
+    if (this.state.repo(to)) throw new Error(`fake GitHub: repository ${to} already exists`);
+    this.state.repos.delete(fullName.toLowerCase());
+    Object.assign(repo, { owner, name, fullName: to });
+    this.state.repos.set(to.toLowerCase(), repo);
+    return to;
+  }
+
   /** A commit; moves `branch` to it and returns its SHA. */
   commit(repoName: string, input: SeedCommit): string {
     const repo = this.state.requireRepo(repoName);

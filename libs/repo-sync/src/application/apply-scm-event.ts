@@ -1,4 +1,4 @@
-import { newEvent, type SluiceEvent, type SluiceEventOf } from '@sluice/contracts';
+import { newEvent, type RepoRef, type SluiceEvent, type SluiceEventOf } from '@sluice/contracts';
 import { createLogger } from '@sluice/platform';
 import { ScmNotFoundError, type ScmReader } from '@sluice/scm';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -11,6 +11,7 @@ export const SCM_EVENT_TYPES = [
   'scm.build.started',
   'scm.build.completed',
   'scm.ref.deleted',
+  'scm.repository.renamed',
 ] as const;
 
 /** A push to the default branch (not its deletion) is when configs are read. */
@@ -61,7 +62,8 @@ export class ApplyScmEvent {
     private readonly dataSource: DataSource,
   ) {}
 
-  async prepare(event: SluiceEvent): Promise<PreparedScmEvent> {
+  async prepare(received: SluiceEvent): Promise<PreparedScmEvent> {
+    const event = await this.current(received, this.dataSource.manager);
     if (event.type === 'scm.ref.deleted' && event.data.refType === 'branch') return this.prepareDelete(event.data);
     if (event.type !== 'scm.push.received' || event.data.refType !== 'branch') return NOTHING_PREPARED;
     const d = event.data;
@@ -78,9 +80,17 @@ export class ApplyScmEvent {
     }
   }
 
-  async apply(event: SluiceEvent, m: EntityManager, prepared: PreparedScmEvent): Promise<void> {
-    const meta = { correlationId: event.correlationId, causationId: event.id };
+  async apply(received: SluiceEvent, m: EntityManager, prepared: PreparedScmEvent): Promise<void> {
+    const meta = { correlationId: received.correlationId, causationId: received.id };
+    const event = await this.current(received, m);
     switch (event.type) {
+      case 'scm.repository.renamed': {
+        const d = event.data;
+        await this.catalogue.lockRepo(m, d.previousFullName);
+        await this.catalogue.lockRepo(m, d.repo.fullName);
+        await this.catalogue.append(m, d.repo, await this.catalogue.renameRepo(m, d.repo, d.previousFullName), meta);
+        return;
+      }
       case 'scm.push.received': {
         const d = event.data;
         await this.catalogue.lockRepo(m, d.repo.fullName);
@@ -101,7 +111,7 @@ export class ApplyScmEvent {
               deliveryId: d.deliveryId,
             };
             this.log.warn(ignored, 'push ignored: it would not move the branch head forward');
-            await this.catalogue.append(m, d.repo.fullName, [newEvent('repo.branch.push-ignored', ignored)], meta);
+            await this.catalogue.append(m, d.repo, [newEvent('repo.branch.push-ignored', ignored)], meta);
             return;
           }
           const events = await this.catalogue.upsertRepo(m, d.repo);
@@ -117,7 +127,7 @@ export class ApplyScmEvent {
             }
             if (prepared.scan) events.push(...(await this.catalogue.applyConfigScan(m, d.repo, prepared.scan)).events);
           }
-          await this.catalogue.append(m, d.repo.fullName, events, meta);
+          await this.catalogue.append(m, d.repo, events, meta);
           return;
         }
         const events = await this.catalogue.upsertRepo(m, d.repo);
@@ -130,7 +140,7 @@ export class ApplyScmEvent {
           // An annotated tag's `after` is the tag object; the commit it names is the head commit.
           events.push(newEvent('repo.tag.pushed', { repo: d.repo.fullName, tag: d.name, sha: d.headCommit?.sha ?? d.after, previousSha, pusher: d.pusher }));
         }
-        await this.catalogue.append(m, d.repo.fullName, events, meta);
+        await this.catalogue.append(m, d.repo, events, meta);
         return;
       }
       case 'scm.build.started':
@@ -151,7 +161,7 @@ export class ApplyScmEvent {
             deliveryId: d.deliveryId,
           })),
         );
-        await this.catalogue.append(m, d.repo.fullName, events, meta);
+        await this.catalogue.append(m, d.repo, events, meta);
         return;
       }
       case 'scm.ref.deleted': {
@@ -164,17 +174,25 @@ export class ApplyScmEvent {
           const known = prepared.staleDelete;
           const ignored = { repo: d.repo.fullName, branch: d.ref, knownSha: known, pushedSha: known, before: known, deleted: true, forced: false, relation: 'still-exists' as const, deliveryId: d.deliveryId };
           this.log.warn(ignored, 'branch deletion ignored: GitHub still has the branch (a replayed or late delete delivery)');
-          await this.catalogue.append(m, d.repo.fullName, [newEvent('repo.branch.push-ignored', ignored)], meta);
+          await this.catalogue.append(m, d.repo, [newEvent('repo.branch.push-ignored', ignored)], meta);
           return;
         }
         const events = await this.catalogue.upsertRepo(m, d.repo);
         events.push(...(await this.catalogue.deleteBranch(m, d.repo.fullName, d.ref)));
-        await this.catalogue.append(m, d.repo.fullName, events, meta);
+        await this.catalogue.append(m, d.repo, events, meta);
         return;
       }
       default:
         return;
     }
+  }
+
+  /** An event that names its repository by a name it had before a rename is about the repository under its current name. */
+  private async current(event: SluiceEvent, m: EntityManager): Promise<SluiceEvent> {
+    if (event.type === 'scm.repository.renamed' || !event.type.startsWith('scm.')) return event;
+    const d = event.data as { repo: RepoRef };
+    const repo = await this.catalogue.currentRef(m, d.repo);
+    return repo === d.repo ? event : ({ ...event, data: { ...d, repo } } as SluiceEvent);
   }
 
   /**

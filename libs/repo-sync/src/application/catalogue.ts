@@ -49,7 +49,15 @@ export interface ConfigScan {
 export interface Catalogue {
   /** Serialises writers of one repository (webhook consumer and global sync) until commit. */
   lockRepo(m: EntityManager, fullName: string): Promise<void>;
+  /** Records the repository; the same provider id under a new name is followed as a rename (`repo.renamed`). */
   upsertRepo(m: EntityManager, repo: RepoRef): Promise<NewEvent[]>;
+  /**
+   * The repository under its current name when `repo` names it by a name it had before a rename
+   * (a late or redelivered event): such an event is about the renamed repository, never a rename back.
+   */
+  currentRef(m: EntityManager, repo: RepoRef): Promise<RepoRef>;
+  /** The provider renamed or transferred the repository (docs/architecture.md §2): the catalogue follows it. */
+  renameRepo(m: EntityManager, repo: RepoRef, previousFullName: string): Promise<NewEvent[]>;
   branchHeads(m: EntityManager, fullName: string): Promise<Map<string, string>>;
   branchHead(m: EntityManager, fullName: string, branch: string): Promise<string | null>;
   updateBranch(m: EntityManager, repo: RepoRef, head: BranchHead): Promise<NewEvent[]>;
@@ -64,7 +72,8 @@ export interface Catalogue {
   /** The default-branch commit configs were last read at. */
   lastConfigScan(m: EntityManager, fullName: string): Promise<string | null>;
   applyConfigScan(m: EntityManager, repo: RepoRef, scan: ConfigScan): Promise<{ events: NewEvent[]; decisions: ConfigDecisions }>;
-  append(m: EntityManager, fullName: string, events: readonly NewEvent[], meta: { correlationId: string; causationId: string | null }): Promise<void>;
+  /** Appends to the repository's stream (`repoStream`: by identity, looked up when given a name). */
+  append(m: EntityManager, repo: RepoRef | string, events: readonly NewEvent[], meta: { correlationId: string; causationId: string | null }): Promise<void>;
 }
 
 export const CATALOGUE = Symbol('CATALOGUE');

@@ -203,7 +203,8 @@ export class GlobalSync {
 
   /** Everything read from the SCM for one repository, before any transaction. */
   private async snapshot(repo: ScmRepository): Promise<RepoSnapshot> {
-    const ref: RepoRef = { fullName: repo.fullName, id: repo.id, defaultBranch: repo.defaultBranch, private: repo.private };
+    // Global sync reads the GitHub App's installation: every repository it lists is GitHub's.
+    const ref: RepoRef = { fullName: repo.fullName, id: repo.id, defaultBranch: repo.defaultBranch, private: repo.private, provider: 'github' };
     const manager = this.dataSource.manager;
     const [branches, [known, lastScan, openBuilds]] = await Promise.all([
       this.scm.listBranches(repo.fullName),
@@ -300,7 +301,7 @@ export class GlobalSync {
       events.push(...(await this.catalogue.applyConfigScan(m, ref, s.scan)).events);
       configs = s.scan.parsed.length;
     }
-    await this.catalogue.append(m, ref.fullName, events, { correlationId: syncId, causationId: null });
+    await this.catalogue.append(m, ref, events, { correlationId: syncId, causationId: null });
     return { branches: s.branchCount, commits: newCommits, configs };
   }
 }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { CatalogueVisibility } from '@sluice/auth';
-import { newEvent, Topics, type EventData, type EventEnvelope, type EventType, type RepoRef } from '@sluice/contracts';
+import { newEvent, repoStream, Topics, type EventData, type EventEnvelope, type EventType, type RepoRef } from '@sluice/contracts';
 import { EventStoreModule, SERVICE_DATA_SOURCE, startSluiceConsumers } from '@sluice/event-store';
 import type { FakeGitHub } from '@sluice/fake-scm';
 import { MESSAGE_BUS, MessagingModule, type MessageBus } from '@sluice/messaging';
@@ -77,13 +77,13 @@ export async function startRepoSync(fake: FakeGitHub, options: { db?: TestDataba
     },
     async publishScm(type, data, id = uuidv7()) {
       const e = newEvent(type, data);
-      const repo = (data as { repo: { fullName: string } }).repo.fullName;
+      const repo = (data as { repo: RepoRef }).repo;
       await bus.publish(Topics.scm, [
         {
           id,
           type: e.type,
           version: e.version,
-          stream: `repo-${repo}`,
+          stream: repoStream(repo),
           streamVersion: 1,
           occurredAt: new Date().toISOString(),
           correlationId: `delivery-${id}`,

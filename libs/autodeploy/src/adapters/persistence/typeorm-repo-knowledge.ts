@@ -159,4 +159,20 @@ export class TypeOrmRepoKnowledge implements RepoKnowledge {
     );
     return rows.map((r) => ({ name: r.name, trackBranch: r.track_branch, trackTags: r.track_tags }));
   }
+
+  async renameRepo(m: EntityManager, from: string, to: string): Promise<string[]> {
+    const configs: Array<{ name: string }> = await m.query(
+      `SELECT name FROM autodeploy.config_routes WHERE config_repo = $1 OR artifact_repo = $1 ORDER BY name`,
+      [from],
+    );
+    // A row already under the new name is an older repository of that name: the renamed one replaces it.
+    for (const [table, keys] of [['repos', 'true'], ['branches', 'branch'], ['known_commits', 'sha, branch'], ['commit_times', 'sha']] as const) {
+      await m.query(`DELETE FROM autodeploy.${table} WHERE repo = $2 AND (${keys}) IN (SELECT ${keys} FROM autodeploy.${table} WHERE repo = $1)`, [from, to]);
+      await m.query(`UPDATE autodeploy.${table} SET repo = $2 WHERE repo = $1`, [from, to]);
+    }
+    await m.query(`UPDATE autodeploy.green_builds SET repo = $2 WHERE repo = $1`, [from, to]);
+    await m.query(`UPDATE autodeploy.config_routes SET config_repo = $2 WHERE config_repo = $1`, [from, to]);
+    await m.query(`UPDATE autodeploy.config_routes SET artifact_repo = $2 WHERE artifact_repo = $1`, [from, to]);
+    return configs.map((c) => c.name);
+  }
 }

@@ -1,11 +1,11 @@
-import { newEvent, repoFullName } from '@sluice/contracts';
+import { newEvent, repoFullName, repoStream } from '@sluice/contracts';
 import { retryOnConcurrency, type EventStore } from '@sluice/event-store';
 import type { Logger } from '@sluice/platform';
 import type { SyncedEventSink } from '../../application/ports';
 
 /**
- * `commit-status.synced` on `sluice.status.v1`, appended to the event store (stream
- * `repo-<owner/name>`) and published by the outbox relay. Repositories whose path is not
+ * `commit-status.synced` on `sluice.status.v1`, appended to the event store (the repository's
+ * stream by name — `repoStream` without an id: commit-status knows repositories by name only) and published by the outbox relay. Repositories whose path is not
  * `owner/name` (GitLab subgroups) are not expressible in the v1 event and are skipped.
  */
 export class EventStoreSyncedSink implements SyncedEventSink {
@@ -29,6 +29,6 @@ export class EventStoreSyncedSink implements SyncedEventSink {
       syncFailure: data.syncFailure === null ? null : data.syncFailure.slice(0, 2000),
     });
     // 'any' conflicts only with a concurrent append to the same stream: appended again.
-    await retryOnConcurrency(() => this.store.append(`repo-${data.repo.fullName}`, 'any', [event]));
+    await retryOnConcurrency(() => this.store.append(repoStream({ provider: data.repo.provider, id: null, fullName: data.repo.fullName }), 'any', [event]));
   }
 }

@@ -9,7 +9,7 @@ import { PgTeamRepos } from '../postgres/team-repos';
 
 export const COMMIT_STATUS_CONSUMER = 'commit-status';
 
-const CONFIG_EVENT_TYPES = ['repo.config.discovered', 'repo.config.changed', 'repo.config.removed'] as const;
+const CONFIG_EVENT_TYPES = ['repo.config.discovered', 'repo.config.changed', 'repo.config.removed', 'repo.renamed'] as const;
 
 /**
  * commit-status's consumers.
@@ -22,8 +22,8 @@ const CONFIG_EVENT_TYPES = ['repo.config.discovered', 'repo.config.changed', 're
  * retry of the message would find it in the inbox and do nothing). So the consumer moves on
  * without waiting for the API server.
  *
- * Config events of `sluice.repo.v1` (group `commit-status.configs`) → which repositories each
- * team's configs use (`PgTeamRepos`).
+ * Config events and renames of `sluice.repo.v1` (group `commit-status.configs`) → which
+ * repositories each team's configs use (`PgTeamRepos`).
  */
 @Controller()
 export class CommitStatusEventsConsumer {
@@ -51,5 +51,6 @@ export class CommitStatusEventsConsumer {
   async configEvent(@Payload() event: SluiceEvent, @Ctx() ctx: SluiceEventContext): Promise<void> {
     if (event.type === 'repo.config.discovered' || event.type === 'repo.config.changed') await this.teamRepos.upsert(event.data.config, ctx.manager);
     else if (event.type === 'repo.config.removed') await this.teamRepos.remove(event.data.name, event.data.configRepo, ctx.manager);
+    else if (event.type === 'repo.renamed') await this.teamRepos.rename(event.data.from, event.data.to, ctx.manager);
   }
 }

@@ -32,6 +32,12 @@ export class PgTeamRepos {
     await manager.query(`DELETE FROM ${this.table} WHERE config = $1 AND config_repo = $2`, [name, configRepo]);
   }
 
+  /** A repository renamed or transferred (`repo.renamed`): the configs that named it name it by its new name. */
+  async rename(from: string, to: string, manager: EntityManager): Promise<void> {
+    await manager.query(`UPDATE ${this.table} SET config_repo = $2, updated_at = now() WHERE config_repo = $1`, [from, to]);
+    await manager.query(`UPDATE ${this.table} SET artifact_repo = $2, updated_at = now() WHERE artifact_repo = $1`, [from, to]);
+  }
+
   /** Whether one of `team`'s configs lives in `repo` or deploys an artifact built from it. */
   async visible(team: string, repo: string): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query(

@@ -9,7 +9,7 @@ import { branchCreatedPush, startRepoSync, type RepoSyncTestApp } from '../../te
 describe('GET /api/repos/{owner}/{name}/configs reports each config under its team policy', () => {
   const fake = new FakeGitHub();
   let t: RepoSyncTestApp;
-  const repo: RepoRef = { fullName: 'acme/team-configs', id: 7, defaultBranch: 'main', private: true };
+  const repo: RepoRef = { fullName: 'acme/team-configs', id: 7, defaultBranch: 'main', private: true, provider: 'github' };
   let head: string;
 
   before(async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { announceRevocation, announceTeamToken } from '@sluice/auth/testing';
-import { Topics, type RepoRef } from '@sluice/contracts';
+import { repoStream, Topics, type RepoRef } from '@sluice/contracts';
 import { FakeGitHub } from '@sluice/fake-scm';
 import { waitUntil } from '@sluice/testing';
 import { startRepoSync, type RepoSyncTestApp } from '../../test/repo-sync-app';
@@ -11,8 +11,8 @@ const ZERO = '0'.repeat(40);
 describe('repo-sync consuming sluice.scm.v1', () => {
   const fake = new FakeGitHub();
   let t: RepoSyncTestApp;
-  const configRepo: RepoRef = { fullName: 'acme/platform-config', id: 1, defaultBranch: 'main', private: true };
-  const appRepo: RepoRef = { fullName: 'acme/billing', id: 2, defaultBranch: 'main', private: false };
+  const configRepo: RepoRef = { fullName: 'acme/platform-config', id: 1, defaultBranch: 'main', private: true, provider: 'github' };
+  const appRepo: RepoRef = { fullName: 'acme/billing', id: 2, defaultBranch: 'main', private: false, provider: 'github' };
   let first: string;
 
   before(async () => {
@@ -52,8 +52,9 @@ describe('repo-sync consuming sluice.scm.v1', () => {
     commits: extra.deleted ? [] : [commit(after, `head of ${branch}`)],
     pusher: 'ada',
   });
+  const streamOf = (fullName: string) => repoStream([configRepo, appRepo].find((r) => r.fullName === fullName)!);
   const eventsOf = (type: string, repo?: string) =>
-    t.published.filter((e) => e.type === type && (!repo || e.stream === `repo-${repo}`));
+    t.published.filter((e) => e.type === type && (!repo || e.stream === streamOf(repo)));
 
   it('a push updates the catalogue (repo, branch head, commits) and emits repo events', async () => {
     const sha = 'a'.repeat(40);
@@ -262,5 +263,44 @@ describe('repo-sync consuming sluice.scm.v1', () => {
     assert.equal((await t.api('/api/repos', { token: team.token })).status, 401);
     const [inbox] = await t.dataSource.query(`SELECT count(*)::int AS n FROM repo_sync.inbox WHERE event_id = $1`, [team.issued.id]);
     assert.equal(inbox.n, 1, 'the redelivered event was recorded once');
+  });
+
+  it('a repository is its provider id: an explicit rename, a push under a new name (a rename whose webhook was lost), and a late push under an old name', async () => {
+    const old: RepoRef = { fullName: 'acme/ledger', id: 77, defaultBranch: 'main', private: false, provider: 'github' };
+    const a = '7a'.repeat(20);
+    const b = '7b'.repeat(20);
+    const c = '7c'.repeat(20);
+    await t.publishScm('scm.push.received', push(old, 'main', ZERO, a));
+    const branchesOf = async (fullName: string) => (await t.api(`/api/repos/${fullName}/branches`)).body.items?.map((x: { headSha: string }) => x.headSha);
+    await waitUntil(async () => (await branchesOf('acme/ledger'))?.[0] === a, { message: 'acme/ledger recorded' });
+
+    const renamed = { ...old, fullName: 'payments/ledger' };
+    await t.publishScm('scm.repository.renamed', { deliveryId: 'r1', repo: renamed, previousFullName: 'acme/ledger', action: 'transferred' });
+    await waitUntil(async () => (await branchesOf('payments/ledger'))?.[0] === a, { message: 'the branch follows the rename' });
+    assert.equal((await t.api('/api/repos/acme/ledger')).status, 404);
+    const renames = () => t.published.filter((e) => e.type === 'repo.renamed');
+    await waitUntil(() => renames().length === 1, { message: 'repo.renamed published' });
+    const [event] = renames();
+    assert.deepEqual(event?.data, { provider: 'github', id: 77, from: 'acme/ledger', to: 'payments/ledger' });
+    assert.equal(event?.stream, 'repo-github-77', 'the stream is the repository’s identity, the same before and after');
+
+    // Redelivered: nothing more.
+    await t.publishScm('scm.repository.renamed', { deliveryId: 'r1', repo: renamed, previousFullName: 'acme/ledger', action: 'transferred' });
+    // A late push still naming acme/ledger is about payments/ledger — never a rename back.
+    await t.publishScm('scm.push.received', push(old, 'main', a, b));
+    await waitUntil(async () => (await branchesOf('payments/ledger'))?.[0] === b, { message: 'the late push moved the renamed repository' });
+    assert.equal((await t.api('/api/repos/acme/ledger')).status, 404);
+
+    // Renamed again, the webhook lost: the next push under the new name follows the id.
+    await t.publishScm('scm.push.received', push({ ...old, fullName: 'payments/general-ledger' }, 'main', b, c));
+    await waitUntil(async () => (await branchesOf('payments/general-ledger'))?.[0] === c, { message: 'the push under a new name renamed the repository' });
+    assert.equal((await t.api('/api/repos/payments/ledger')).status, 404);
+    await waitUntil(() => renames().length === 2, { message: 'the second repo.renamed published' });
+    assert.deepEqual(
+      renames().map((e) => [(e.data as { from: string }).from, (e.data as { to: string }).to]),
+      [['acme/ledger', 'payments/ledger'], ['payments/ledger', 'payments/general-ledger']],
+    );
+    const [ids] = await t.dataSource.query(`SELECT count(*)::int AS n FROM repo_sync.repos WHERE github_id = 77`);
+    assert.equal(ids.n, 1, 'one repository per provider id');
   });
 });

@@ -8,7 +8,7 @@ import { branchCreatedPush, startRepoSync, type RepoSyncTestApp } from '../../te
 describe('repo-sync: a branch deletion (`delete` delivery) removes the branch only when GitHub no longer has it', () => {
   const fake = new FakeGitHub();
   let t: RepoSyncTestApp;
-  const repo: RepoRef = { fullName: 'acme/svc', id: 11, defaultBranch: 'main', private: false };
+  const repo: RepoRef = { fullName: 'acme/svc', id: 11, defaultBranch: 'main', private: false, provider: 'github' };
   let head: string;
 
   const branchKnown = async () => {

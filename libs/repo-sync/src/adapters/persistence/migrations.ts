@@ -148,5 +148,46 @@ export class RepoSyncBuildIdentity1766100000000 implements MigrationInterface {
   }
 }
 
+/**
+ * Repository identity (docs/architecture.md §2): a repository is `(provider, github_id)` — one
+ * row per provider id (when two names claimed one id, the one updated last keeps it) — and its
+ * name follows renames: the rows keyed by name move with it (`ON UPDATE CASCADE`), and the names
+ * it had are kept in `repo_names` so configs that still name them point at it.
+ */
+export class RepoSyncRepositoryIdentity1767500000000 implements MigrationInterface {
+  name = 'RepoSyncRepositoryIdentity1767500000000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE repo_sync.repos ADD COLUMN provider text NOT NULL DEFAULT 'github'`);
+    await q.query(`
+      UPDATE repo_sync.repos r SET github_id = NULL
+        FROM repo_sync.repos o
+       WHERE r.github_id = o.github_id AND r.provider = o.provider AND (r.updated_at, r.full_name) < (o.updated_at, o.full_name)`);
+    await q.query(`CREATE UNIQUE INDEX repos_identity ON repo_sync.repos (provider, github_id) WHERE github_id IS NOT NULL`);
+    for (const table of ['branches', 'commits', 'builds']) {
+      await q.query(`ALTER TABLE repo_sync.${table} DROP CONSTRAINT ${table}_repo_fkey`);
+      await q.query(`
+        ALTER TABLE repo_sync.${table} ADD CONSTRAINT ${table}_repo_fkey
+          FOREIGN KEY (repo) REFERENCES repo_sync.repos (full_name) ON DELETE CASCADE ON UPDATE CASCADE`);
+    }
+    await q.query(`
+      CREATE TABLE repo_sync.repo_names (
+        provider    text NOT NULL,
+        full_name   text NOT NULL,
+        github_id   bigint NOT NULL,
+        renamed_at  timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (provider, full_name)
+      )`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE repo_sync.repo_names`);
+    for (const table of ['branches', 'commits', 'builds']) {
+      await q.query(`ALTER TABLE repo_sync.${table} DROP CONSTRAINT ${table}_repo_fkey`);
+      await q.query(`ALTER TABLE repo_sync.${table} ADD CONSTRAINT ${table}_repo_fkey FOREIGN KEY (repo) REFERENCES repo_sync.repos (full_name) ON DELETE CASCADE`);
+    }
+    await q.query(`DROP INDEX repo_sync.repos_identity`);
+    await q.query(`ALTER TABLE repo_sync.repos DROP COLUMN provider`);
+  }
+}
+
 /** With the projection of team tokens (`sluice.auth.v1`) that the read API verifies team tokens against. */
-export const repoSyncMigrations = [RepoSyncInit1732400100000, RepoSyncConfigTeam1764200000000, RepoSyncBuildIdentity1766100000000, ...teamTokenMigrations, ...teamPolicyMigrations];
+export const repoSyncMigrations = [RepoSyncInit1732400100000, RepoSyncConfigTeam1764200000000, RepoSyncBuildIdentity1766100000000, RepoSyncRepositoryIdentity1767500000000, ...teamTokenMigrations, ...teamPolicyMigrations];

@@ -6,7 +6,7 @@ import type { EntityManager } from 'typeorm';
 import type { BranchHead, BuildFact, Catalogue, ConfigScan } from '../../application/catalogue';
 import { orderBuildObservation, type BuildObservation, type BuildSource } from '../../domain/build-order';
 import { decideConfigs, type ConfigDecisions } from '../../domain/config-diff';
-import type { ConfigFieldError } from '../../domain/deploy-config';
+import type { ConfigFieldError, ParsedConfig } from '../../domain/deploy-config';
 
 /** A build as the catalogue holds it. */
 interface StoredBuild {
@@ -71,20 +71,95 @@ export class PgCatalogue implements Catalogue {
   }
 
   async upsertRepo(m: EntityManager, repo: RepoRef): Promise<NewEvent[]> {
+    // The provider's id is the identity: the same id under another name is that repository renamed.
+    const renamed = await this.followRename(m, repo, null);
     const [before]: Array<{ github_id: string | null; default_branch: string; private: boolean }> = await m.query(
       `SELECT github_id, default_branch, private FROM repo_sync.repos WHERE full_name = $1`,
       [repo.fullName],
     );
     const same = before && before.default_branch === repo.defaultBranch && before.private === repo.private &&
       (before.github_id === null ? null : Number(before.github_id)) === repo.id;
-    if (same) return [];
+    if (same) return renamed;
     await m.query(
-      `INSERT INTO repo_sync.repos (full_name, github_id, default_branch, private) VALUES ($1, $2, $3, $4)
+      `INSERT INTO repo_sync.repos (full_name, github_id, default_branch, private, provider) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (full_name) DO UPDATE SET github_id = EXCLUDED.github_id, default_branch = EXCLUDED.default_branch,
-         private = EXCLUDED.private, updated_at = now()`,
-      [repo.fullName, repo.id, repo.defaultBranch, repo.private],
+         private = EXCLUDED.private, provider = EXCLUDED.provider, updated_at = now()`,
+      [repo.fullName, repo.id, repo.defaultBranch, repo.private, repo.provider],
     );
-    return [newEvent('repo.upserted', { repo })];
+    return [...renamed, newEvent('repo.upserted', { repo })];
+  }
+
+  async renameRepo(m: EntityManager, repo: RepoRef, previousFullName: string): Promise<NewEvent[]> {
+    const renamed = await this.followRename(m, repo, previousFullName);
+    return [...renamed, ...(await this.upsertRepo(m, repo))];
+  }
+
+  /**
+   * Moves the repository `(provider, id)` — or, when no row has that id yet, the one named
+   * `previousFullName` — to `repo.fullName`: every row keyed by its name follows (the foreign
+   * keys cascade; configs, errors and scans are moved here), and the old name is kept in
+   * `repo_names` so configs that still name it point here. Nothing when it already has that name.
+   */
+  private async followRename(m: EntityManager, repo: RepoRef, previousFullName: string | null): Promise<NewEvent[]> {
+    if (repo.id === null) return [];
+    const [row]: Array<{ full_name: string }> = await m.query(
+      `SELECT full_name FROM repo_sync.repos WHERE provider = $1 AND github_id = $2
+       UNION ALL SELECT full_name FROM repo_sync.repos WHERE full_name = $3 AND github_id IS NULL AND provider = $1`,
+      [repo.provider, repo.id, previousFullName],
+    );
+    const from = row?.full_name ?? previousFullName;
+    if (from === null || from === repo.fullName) return [];
+    await m.query(
+      `INSERT INTO repo_sync.repo_names (provider, full_name, github_id) VALUES ($1, $2, $3)
+       ON CONFLICT (provider, full_name) DO UPDATE SET github_id = EXCLUDED.github_id, renamed_at = now()`,
+      [repo.provider, from, repo.id],
+    );
+    // The new name is a live name again, no longer an alias.
+    await m.query(`DELETE FROM repo_sync.repo_names WHERE provider = $1 AND full_name = $2`, [repo.provider, repo.fullName]);
+    if (row) {
+      // A row still under the new name is another, older repository of that name (deleted since): it gives way.
+      const taken: unknown[] = await m.query(`SELECT 1 FROM repo_sync.repos WHERE full_name = $1`, [repo.fullName]);
+      await m.query(`DELETE FROM repo_sync.repos WHERE full_name = $1`, [repo.fullName]);
+      if (taken.length > 0) this.log.warn({ repo: repo.fullName, previous: from }, 'a repository row under the new name was replaced by the renamed repository');
+      await m.query(`UPDATE repo_sync.repos SET full_name = $2, updated_at = now() WHERE full_name = $1`, [from, repo.fullName]);
+    }
+    await m.query(`UPDATE repo_sync.config_errors SET config_repo = $2 WHERE config_repo = $1`, [from, repo.fullName]);
+    await m.query(`UPDATE repo_sync.config_scans SET repo = $2 WHERE repo = $1`, [from, repo.fullName]);
+    await m.query(
+      `UPDATE repo_sync.configs SET
+         config_repo = CASE WHEN config_repo = $1 THEN $2 ELSE config_repo END,
+         root = CASE WHEN root->>'configRepo' = $1 THEN jsonb_set(root, '{configRepo}', to_jsonb($2::text)) ELSE root END
+       WHERE config_repo = $1 OR root->>'configRepo' = $1`,
+      [from, repo.fullName],
+    );
+    await m.query(
+      `UPDATE repo_sync.configs SET root = jsonb_set(root, '{artifact,repo}', to_jsonb($2::text)) WHERE root->'artifact'->>'repo' = $1`,
+      [from, repo.fullName],
+    );
+    this.log.info({ provider: repo.provider, id: repo.id, from, to: repo.fullName }, 'repository renamed: the catalogue follows it');
+    return [newEvent('repo.renamed', { provider: repo.provider, id: repo.id, from, to: repo.fullName })];
+  }
+
+  async currentRef(m: EntityManager, repo: RepoRef): Promise<RepoRef> {
+    if (repo.id === null) return repo;
+    const [row]: Array<{ full_name: string }> = await m.query(
+      `SELECT r.full_name FROM repo_sync.repo_names n JOIN repo_sync.repos r ON r.provider = n.provider AND r.github_id = n.github_id
+        WHERE n.provider = $1 AND n.full_name = $2 AND n.github_id = $3`,
+      [repo.provider, repo.fullName, repo.id],
+    );
+    return row ? { ...repo, fullName: row.full_name } : repo;
+  }
+
+  /** The current name of each repository in `names` a rename left behind (docs/architecture.md §2); others are absent. */
+  async currentNames(m: EntityManager, provider: string, names: readonly string[]): Promise<Map<string, string>> {
+    if (names.length === 0) return new Map();
+    const rows: Array<{ alias: string; full_name: string }> = await m.query(
+      `SELECT n.full_name AS alias, r.full_name FROM repo_sync.repo_names n
+         JOIN repo_sync.repos r ON r.provider = n.provider AND r.github_id = n.github_id
+        WHERE n.provider = $1 AND n.full_name = ANY($2)`,
+      [provider, names],
+    );
+    return new Map(rows.map((r) => [r.alias, r.full_name]));
   }
 
   async branchHeads(m: EntityManager, fullName: string): Promise<Map<string, string>> {
@@ -285,7 +360,7 @@ export class PgCatalogue implements Catalogue {
 
   async applyConfigScan(m: EntityManager, repo: RepoRef, scan: ConfigScan): Promise<{ events: NewEvent[]; decisions: ConfigDecisions }> {
     const known = await this.knownConfigs(m, repo.fullName);
-    const decisions = decideConfigs(known, scan.parsed);
+    const decisions = decideConfigs(known, await this.followingRenames(m, repo.provider, scan.parsed));
     const events: NewEvent[] = [];
     const upsert = async (c: DeployConfigRoot) =>
       m.query(
@@ -326,14 +401,33 @@ export class PgCatalogue implements Catalogue {
     return { events, decisions };
   }
 
-  async append(m: EntityManager, fullName: string, events: readonly NewEvent[], meta: { correlationId: string; causationId: string | null }): Promise<void> {
+  /** A config that names a repository by a name it had before a rename points at the repository under its current name. */
+  private async followingRenames(m: EntityManager, provider: string, parsed: readonly ParsedConfig[]): Promise<ParsedConfig[]> {
+    const named = parsed.flatMap((p) => (p.ok && p.config.artifact ? [p.config.artifact.repo] : []));
+    const current = await this.currentNames(m, provider, named);
+    return parsed.map((p) => {
+      const to = p.ok && p.config.artifact ? current.get(p.config.artifact.repo) : undefined;
+      return p.ok && p.config.artifact && to ? { ...p, config: { ...p.config, artifact: { ...p.config.artifact, repo: to } } } : p;
+    });
+  }
+
+  async append(m: EntityManager, repo: RepoRef | string, events: readonly NewEvent[], meta: { correlationId: string; causationId: string | null }): Promise<void> {
     if (events.length === 0) return;
     await this.store.append(
-      repoStream(fullName),
+      repoStream(typeof repo === 'string' ? await this.identity(m, repo) : repo),
       'any',
       events.map((e) => ({ ...e, correlationId: meta.correlationId, causationId: meta.causationId })),
       { manager: m },
     );
+  }
+
+  /** The identity of a catalogued repository (its stream); a GitHub repository of unknown id when not catalogued. */
+  private async identity(m: EntityManager, fullName: string): Promise<{ provider: string; id: number | null; fullName: string }> {
+    const [row]: Array<{ provider: string; github_id: string | null }> = await m.query(
+      `SELECT provider, github_id FROM repo_sync.repos WHERE full_name = $1`,
+      [fullName],
+    );
+    return { provider: row?.provider ?? 'github', id: row?.github_id == null ? null : Number(row.github_id), fullName };
   }
 
   private async knownConfigs(m: EntityManager, fullName: string) {

@@ -121,3 +121,17 @@ export const refPayload = z.object({
   ref_type: z.string(),
   repository: repositoryPayload,
 });
+
+const login = z.object({ login: z.string().min(1) });
+
+/** `repository` with action `renamed` (`changes.repository.name.from`) or `transferred` (`changes.owner.from.user|organization`). */
+export const repositoryChangedPayload = z.object({
+  action: z.string(),
+  repository: repositoryPayload,
+  changes: z
+    .object({
+      repository: z.object({ name: z.object({ from: z.string().min(1) }) }).optional(),
+      owner: z.object({ from: z.object({ user: login.optional(), organization: login.optional() }) }).optional(),
+    })
+    .optional(),
+});

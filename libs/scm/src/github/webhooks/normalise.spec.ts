@@ -193,11 +193,29 @@ describe('normaliseDelivery over @octokit/webhooks-examples', () => {
     assert.equal(run('create', { ...examplesOf('create')[0], ref_type: 'repository' }).kind, 'ignored');
   });
 
+  it('repository renamed and transferred: the same id under its new name, with the previous one', () => {
+    const renamed = examplesOf('repository').find((p) => p.action === 'renamed')!;
+    const [r] = eventsOf(run('repository', { ...renamed, changes: { repository: { name: { from: 'Old-World' } } } }));
+    assert.equal(r.type, 'scm.repository.renamed');
+    assert.deepEqual(
+      { action: r.data.action, previousFullName: r.data.previousFullName, repo: r.data.repo },
+      { action: 'renamed', previousFullName: 'Octocoders/Old-World', repo: { fullName: 'Octocoders/Hello-World', id: 186853261, defaultBranch: 'master', private: false, provider: 'github' } },
+    );
+    const transferred = examplesOf('repository').find((p) => p.action === 'transferred')!;
+    const [t] = eventsOf(run('repository', transferred));
+    assert.equal(t.data.previousFullName, 'octocat/Hello-World');
+    assert.equal(t.data.action, 'transferred');
+    const edited = run('repository', examplesOf('repository').find((p) => p.action === 'edited'));
+    assert.equal(edited.kind, 'ignored');
+    const noChanges = run('repository', { ...renamed, changes: undefined });
+    assert.match(noChanges.kind === 'ignored' ? noChanges.reason : '', /previous name is missing/);
+  });
+
   it('events go to the repository stream and carry the delivery id', () => {
     const result = run('push', examplesOf('push')[0], 'abc-123');
     assert.equal(result.kind, 'events');
     if (result.kind !== 'events') return;
-    assert.equal(result.stream, 'repo-Codertocat/Hello-World');
+    assert.equal(result.stream, `repo-github-${(examplesOf('push')[0].repository as { id: number }).id}`);
     assert.equal((result.events[0].data as { deliveryId: string }).deliveryId, 'abc-123');
   });
 

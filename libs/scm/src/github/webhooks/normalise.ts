@@ -8,13 +8,14 @@ import {
   pushPayload,
   pushCommitPayload,
   refPayload,
+  repositoryChangedPayload,
   repositoryPayload,
   statusPayload,
   workflowRunPayload,
 } from './github-payloads';
 
 /** The webhook events Sluice normalises; any other event is answered `ignored`. */
-export const NORMALISED_EVENTS = ['push', 'workflow_run', 'check_suite', 'check_run', 'status', 'pull_request', 'create', 'delete'] as const;
+export const NORMALISED_EVENTS = ['push', 'workflow_run', 'check_suite', 'check_run', 'status', 'pull_request', 'create', 'delete', 'repository'] as const;
 
 const ignored = (reason: string): Normalised => ({ kind: 'ignored', reason });
 
@@ -40,6 +41,8 @@ export function normaliseDelivery(input: DeliveryInput): Normalised {
     case 'create':
     case 'delete':
       return withShape(refPayload, input, normaliseRef);
+    case 'repository':
+      return withShape(repositoryChangedPayload, input, normaliseRepositoryChange);
     default:
       return ignored(`event "${input.event}" is not used by Sluice`);
   }
@@ -64,11 +67,23 @@ function repoRefOf(repository: z.output<typeof repositoryPayload>): RepoRef {
     id: repository.id,
     defaultBranch: repository.default_branch,
     private: repository.private,
+    provider: 'github',
   };
 }
 
 function events(repo: RepoRef, action: string | null, list: NewEvent[]): Normalised {
-  return { kind: 'events', repo: repo.fullName, stream: repoStream(repo.fullName), action, events: list };
+  return { kind: 'events', repo: repo.fullName, stream: repoStream(repo), action, events: list };
+}
+
+/** A rename or transfer (docs/architecture.md §2): the repository's id stays, its name changes. */
+function normaliseRepositoryChange(p: z.output<typeof repositoryChangedPayload>, input: DeliveryInput): Normalised {
+  if (p.action !== 'renamed' && p.action !== 'transferred') return ignored(`repository action "${p.action}" is not used by Sluice`);
+  const repo = repoRefOf(p.repository);
+  const [owner, name] = repo.fullName.split('/') as [string, string];
+  const from = p.action === 'renamed' ? p.changes?.repository?.name.from : p.changes?.owner?.from.organization?.login ?? p.changes?.owner?.from.user?.login;
+  if (!from) return ignored(`"repository" ${p.action} payload not understood: changes: the previous ${p.action === 'renamed' ? 'name' : 'owner'} is missing`);
+  const previousFullName = p.action === 'renamed' ? `${owner}/${from}` : `${from}/${name}`;
+  return events(repo, p.action, [newEvent('scm.repository.renamed', { deliveryId: input.deliveryId, repo, previousFullName, action: p.action })]);
 }
 
 /**

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { Topics, type EventEnvelope } from '@sluice/contracts';
+import { repoStream, Topics, type EventEnvelope, type RepoRef } from '@sluice/contracts';
 import { metricsRegistry } from '@sluice/platform';
 import { waitUntil } from '@sluice/testing';
 import { normaliseDelivery, NORMALISED_EVENTS } from '@sluice/scm';
@@ -54,11 +54,11 @@ describe('POST /webhooks/:provider (github)', () => {
     const ours = published.filter((e) => ids.includes((e.data as { deliveryId: string }).deliveryId));
     assert.equal(ours.length, expectedEvents);
     const types = new Set(ours.map((e) => e.type));
-    for (const type of ['scm.push.received', 'scm.build.started', 'scm.build.completed', 'scm.pull-request.changed', 'scm.ref.created', 'scm.ref.deleted']) {
+    for (const type of ['scm.push.received', 'scm.build.started', 'scm.build.completed', 'scm.pull-request.changed', 'scm.ref.created', 'scm.ref.deleted', 'scm.repository.renamed']) {
       assert.ok(types.has(type), type);
     }
     for (const e of ours) {
-      assert.equal(e.stream, `repo-${(e.data as { repo: { fullName: string } }).repo.fullName}`);
+      assert.equal(e.stream, repoStream((e.data as { repo: RepoRef }).repo), 'the repository’s stream, by its identity');
       assert.equal(e.correlationId, (e.data as { deliveryId: string }).deliveryId, 'the delivery id correlates the events');
     }
   });
