@@ -55,14 +55,17 @@ export default [
   {
     files: ['libs/*/src/**/application/**/*.ts'],
     ignores: notInProduct,
-    rules: restrict({ group: ['**/adapters', '**/adapters/**'], message: 'application/ works through ports: it does not import adapters/ (docs/CONVENTIONS.md)' }),
+    rules: restrict(
+      { group: ['**/adapters', '**/adapters/**'], message: 'application/ works through ports: it does not import adapters/ (docs/CONVENTIONS.md)' },
+      { group: ['typeorm', 'pg', '@electric-sql/*', 'kafkajs', '@kubernetes/*'], message: 'application/ works through ports: the database, broker and cluster are adapters\' business (a Transaction, not an EntityManager; docs/architecture.md §4)' },
+    ),
   },
   {
     files: ['libs/*/src/**/domain/**/*.ts'],
     ignores: notInProduct,
     rules: restrict({
-      group: ['**/application', '**/application/**', '**/adapters', '**/adapters/**'],
-      message: 'domain/ is pure: it imports neither application/ nor adapters/ (docs/CONVENTIONS.md)',
+      group: ['**/application', '**/application/**', '**/adapters', '**/adapters/**', 'typeorm', 'pg', 'kafkajs', '@kubernetes/*'],
+      message: 'domain/ is pure: it imports neither application/ nor adapters/, nor any I/O library (docs/CONVENTIONS.md)',
     }),
   },
   {

@@ -4,13 +4,14 @@ import { v7 as uuidv7 } from 'uuid';
 import { ConcurrencyError, isUniqueViolation } from './errors';
 import { schemaIdentifier } from './sql-identifier';
 import { EVENT_COLUMNS, EVENT_COLUMNS_DATA_AS_TEXT, START, toStoredEvent, type EventRow, type LogPosition, type StoredEvent } from './stored-event';
+import { managerOf, type Transaction } from './transaction';
 
 /** `number`: the stream must be exactly at this version (0 = it must not exist). `'any'`: append at the end. */
 export type ExpectedVersion = number | 'any';
 
 export interface AppendOptions {
   /** Append inside the caller's transaction (with its read-model and inbox writes). */
-  manager?: EntityManager;
+  manager?: Transaction;
   /** Default correlation id for events that carry none. */
   correlationId?: string;
 }
@@ -78,7 +79,7 @@ export class EventStore {
     const ids = events.map((e) => e.id);
     let rows: Array<{ stream: string; current: number; newer: boolean; ok: boolean; id: string | null; stream_version: number | null; global_position: string | null; transaction_id: string | null }>;
     try {
-      rows = await (options.manager ?? this.dataSource.manager).query(
+      rows = await this.manager(options.manager).query(
         `WITH wanted AS (
            SELECT * FROM unnest($1::text[], $2::int[]) AS w(stream, expected)
          ), head AS (
@@ -160,8 +161,12 @@ export class EventStore {
     });
   }
 
-  async readStream(stream: string, options: { fromVersion?: number; manager?: EntityManager } = {}): Promise<StoredEvent[]> {
-    const rows: EventRow[] = await (options.manager ?? this.dataSource.manager).query(
+  private manager(tx: Transaction | undefined): EntityManager {
+    return tx ? managerOf(tx) : this.dataSource.manager;
+  }
+
+  async readStream(stream: string, options: { fromVersion?: number; manager?: Transaction } = {}): Promise<StoredEvent[]> {
+    const rows: EventRow[] = await this.manager(options.manager).query(
       `SELECT ${EVENT_COLUMNS} FROM ${this.table} WHERE stream = $1 AND stream_version >= $2 ORDER BY stream_version`,
       [stream, options.fromVersion ?? 1],
     );
@@ -176,7 +181,7 @@ export class EventStore {
     after: LogPosition = START,
     options: {
       limit?: number;
-      manager?: EntityManager;
+      manager?: Transaction;
       stream?: string;
       /** `data` as its stored JSON text (EncodedJson), for a reader that only passes it on (the relay). */
       encodedData?: boolean;
@@ -185,7 +190,7 @@ export class EventStore {
     const params: unknown[] = [after.transactionId, after.globalPosition, options.limit ?? 1000];
     const streamFilter = options.stream ? `AND e.stream = $4` : '';
     if (options.stream) params.push(options.stream);
-    const rows: EventRow[] = await (options.manager ?? this.dataSource.manager).query(
+    const rows: EventRow[] = await this.manager(options.manager).query(
       // Qualified with `e.`: the select list's `transaction_id` is its text rendering, and
       // ordering or comparing by that would sort 10 before 9 and miss the index.
       `SELECT ${options.encodedData ? EVENT_COLUMNS_DATA_AS_TEXT : EVENT_COLUMNS} FROM ${this.table} e
@@ -200,8 +205,8 @@ export class EventStore {
   }
 
   /** The last version of a stream, 0 when it does not exist. */
-  async streamVersion(stream: string, manager?: EntityManager): Promise<number> {
-    const [row]: Array<{ v: number | null }> = await (manager ?? this.dataSource.manager).query(
+  async streamVersion(stream: string, manager?: Transaction): Promise<number> {
+    const [row]: Array<{ v: number | null }> = await this.manager(manager).query(
       `SELECT max(stream_version) AS v FROM ${this.table} WHERE stream = $1`,
       [stream],
     );

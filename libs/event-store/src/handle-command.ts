@@ -1,8 +1,8 @@
 import type { NewEvent } from '@sluice/contracts';
-import type { EntityManager } from 'typeorm';
 import type { EventStore } from './event-store';
 import { transactWithRetry, type ConcurrencyRetryOptions } from './retry-on-concurrency';
 import type { StoredEvent } from './stored-event';
+import type { Transaction } from './transaction';
 
 /** What a decision yields: the events to append (and whatever else the caller wants back). */
 export interface Decided {
@@ -14,7 +14,7 @@ export interface HandleCommandOptions extends ConcurrencyRetryOptions {
    * Run inside the caller's transaction (a consumer's inbox transaction): no retry here, a
    * ConcurrencyError propagates and the redelivery decides again.
    */
-  readonly manager?: EntityManager;
+  readonly manager?: Transaction;
 }
 
 /**
@@ -28,14 +28,14 @@ export async function handleCommand<State, Result extends Decided>(
   store: EventStore,
   stream: string,
   fold: (events: readonly StoredEvent[]) => State,
-  decide: (state: State, manager: EntityManager) => Promise<Result> | Result,
+  decide: (state: State, tx: Transaction) => Promise<Result> | Result,
   options: HandleCommandOptions = {},
 ): Promise<Result> {
-  const cycle = async (manager: EntityManager): Promise<Result> => {
+  const cycle = async (manager: Transaction): Promise<Result> => {
     const stored = await store.readStream(stream, { manager });
     const result = await decide(fold(stored), manager);
     if (result.events.length > 0) await store.append(stream, stored.at(-1)?.streamVersion ?? 0, result.events, { manager });
     return result;
   };
-  return options.manager ? cycle(options.manager) : transactWithRetry(store.dataSource, cycle, options);
+  return options.manager ? cycle(options.manager) : transactWithRetry(store.dataSource, (manager) => cycle(manager), options);
 }

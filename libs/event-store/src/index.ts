@@ -17,3 +17,4 @@ export * from './retry-on-concurrency';
 export * from './nest/sluice-events.transport';
 export * from './nest/sluice-service';
 export * from './handle-command';
+export * from './transaction';

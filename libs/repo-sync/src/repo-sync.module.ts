@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { CATALOGUE_VISIBILITY, oidcSettingsOf, TeamTokensModule, type OidcConfigKey, type CatalogueVisibility } from '@sluice/auth';
 import { TeamPoliciesModule } from '@sluice/team-policy';
-import { EventStore, SERVICE_CONSUMER_GROUP, SERVICE_DATA_SOURCE } from '@sluice/event-store';
+import { EventStore, SERVICE_CONSUMER_GROUP, SERVICE_DATA_SOURCE, unitOfWorkOf } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
 import type { ScmReader } from '@sluice/scm';
 import type { DataSource } from 'typeorm';
@@ -53,13 +53,13 @@ export class RepoSyncModule {
         {
           provide: ApplyScmEvent,
           inject: [CATALOGUE, ConfigReader, SCM_READER, SERVICE_DATA_SOURCE],
-          useFactory: (catalogue: Catalogue, reader: ConfigReader, scm: ScmReader, ds: DataSource) => new ApplyScmEvent(catalogue, reader, scm, ds),
+          useFactory: (catalogue: Catalogue, reader: ConfigReader, scm: ScmReader, ds: DataSource) => new ApplyScmEvent(catalogue, reader, scm, unitOfWorkOf(ds)),
         },
         {
           provide: GlobalSync,
           inject: [SERVICE_DATA_SOURCE, CATALOGUE, ConfigReader, SCM_READER],
           useFactory: (ds: DataSource, catalogue: Catalogue, reader: ConfigReader, scm: ScmReader) =>
-            new GlobalSync(ds, catalogue, new PgSyncRuns(ds), reader, scm, { concurrency: config.REPO_SYNC_CONCURRENCY ?? DEFAULT_REPO_SYNC_CONCURRENCY, logger }),
+            new GlobalSync(unitOfWorkOf(ds), catalogue, new PgSyncRuns(ds), reader, scm, { concurrency: config.REPO_SYNC_CONCURRENCY ?? DEFAULT_REPO_SYNC_CONCURRENCY, logger }),
         },
         { provide: CATALOGUE_VISIBILITY, useValue: config.SLUICE_CATALOGUE_VISIBILITY ?? 'team' },
         { provide: CatalogueQueries, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new CatalogueQueries(ds) },

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { Transaction } from '@sluice/event-store';
 import { v7 as uuidv7 } from 'uuid';
 import type { ConfigCommand, Decision } from '../domain/decide';
 import type { ConfigState } from '../domain/state';
@@ -28,7 +28,7 @@ export class AutodeployCatchUp {
     return this.commands.execute(name, (state, m) => this.command(state, m, input), options);
   }
 
-  private async command(state: ConfigState, m: EntityManager, input: { reason: string; catalogueSha: string | null }): Promise<ConfigCommand> {
+  private async command(state: ConfigState, m: Transaction, input: { reason: string; catalogueSha: string | null }): Promise<ConfigCommand> {
     const base = {
       type: 'RequestDeploy',
       deployId: uuidv7(),

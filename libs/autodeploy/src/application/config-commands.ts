@@ -2,7 +2,7 @@ import { configStream, parseEvent, newEvent, type EventData } from '@sluice/cont
 import { handleCommand, type EventStore, type StoredEvent } from '@sluice/event-store';
 import { createLogger, currentCorrelation } from '@sluice/platform';
 import type { PolicyGate } from '@sluice/team-policy';
-import type { EntityManager } from 'typeorm';
+import type { Transaction } from '@sluice/event-store';
 import { isConfigEventType, type ConfigEvent } from '../domain/config-events';
 import { decide, type ConfigCommand, type Decision } from '../domain/decide';
 import { fold, initialState, isUndeployPair, type ConfigState } from '../domain/state';
@@ -10,13 +10,13 @@ import { concurrencyRetries, recordedEvents } from './metrics';
 
 export interface ExecuteOptions {
   /** Run inside the caller's transaction (a consumer's inbox transaction); a ConcurrencyError then propagates (redelivery retries). */
-  manager?: EntityManager;
+  manager?: Transaction;
   /** The event that caused this command, when a consumed event did. */
   causationId?: string | null;
 }
 
 /** Builds the command from the loaded state (e.g. to check the team, or look up facts in the same transaction). */
-export type CommandBuilder = (state: ConfigState, manager: EntityManager) => Promise<ConfigCommand> | ConfigCommand;
+export type CommandBuilder = (state: ConfigState, manager: Transaction) => Promise<ConfigCommand> | ConfigCommand;
 
 /**
  * The application side of the aggregate, on event-store's `handleCommand`: load the config's
@@ -62,7 +62,7 @@ export class ConfigCommands {
   }
 
   /** A deploy request carries the team policy's verdict on where the config deploys, so the decider stays pure. */
-  private async withPlacement(command: ConfigCommand, state: ConfigState, manager: EntityManager): Promise<ConfigCommand> {
+  private async withPlacement(command: ConfigCommand, state: ConfigState, manager: Transaction): Promise<ConfigCommand> {
     if (!state.root) return command;
     const needsPlacement =
       (command.type === 'RequestDeploy' && !isUndeployPair(command.pair)) ||

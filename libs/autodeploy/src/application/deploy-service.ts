@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { Transaction } from '@sluice/event-store';
 import { v7 as uuidv7 } from 'uuid';
 import { ALL_KNOWN, type CommitFacts, type Decision } from '../domain/decide';
 import { ConfigNotFoundError, DeployNotFoundError, ForbiddenTeamError, type DomainError } from '../domain/errors';
@@ -122,7 +122,7 @@ export class DeployService {
   }
 
   /** Whether the SHAs are known commits of the right repositories, and the branch of the artifact commit for its image tag. */
-  private async facts(m: EntityManager, state: ConfigState, pair: StatePair): Promise<CommitFacts> {
+  private async facts(m: Transaction, state: ConfigState, pair: StatePair): Promise<CommitFacts> {
     const root = state.root!;
     const artifactRepo = root.artifact?.repo ?? null;
     const artifactShaKnown = pair.artifactSha === null || artifactRepo === null || (await this.knowledge.isKnownCommit(m, artifactRepo, pair.artifactSha));

@@ -1,5 +1,5 @@
 import { APPLIER_STREAM_PREFIX, type SluiceEvent } from '@sluice/contracts';
-import type { EntityManager } from 'typeorm';
+import type { Transaction } from '@sluice/event-store';
 import { v7 as uuidv7 } from 'uuid';
 import { isBuildReportType, isOutcomeType, type BuildReport, type OutcomeEvent } from '../domain/config-events';
 import type { ConfigCommands } from './config-commands';
@@ -16,7 +16,7 @@ export class OutcomesHandler {
     private readonly knowledge: RepoKnowledge,
   ) {}
 
-  async handle(event: SluiceEvent, m: EntityManager): Promise<void> {
+  async handle(event: SluiceEvent, m: Transaction): Promise<void> {
     if (!event.stream.startsWith(APPLIER_STREAM_PREFIX)) return;
     if (isOutcomeType(event.type)) {
       const outcome = { type: event.type, data: event.data } as OutcomeEvent;

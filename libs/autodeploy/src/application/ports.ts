@@ -1,5 +1,5 @@
 import type { DeployConfigRoot } from '@sluice/contracts';
-import type { EntityManager } from 'typeorm';
+import type { Transaction } from '@sluice/event-store';
 
 /**
  * What autodeploy knows of the repositories, from `sluice.repo.v1` (its own projection;
@@ -8,46 +8,46 @@ import type { EntityManager } from 'typeorm';
 export interface RepoKnowledge {
   /** `headCommit.timestamp`, when known, is kept as the head commit's time (lead time for changes, libs/dora). */
   recordBranchHead(
-    m: EntityManager,
+    m: Transaction,
     input: { repo: string; defaultBranch: string; branch: string; headSha: string; previousSha: string | null; at: string; headCommit?: { timestamp: string | null } | null },
   ): Promise<void>;
-  deleteBranch(m: EntityManager, repo: string, branch: string): Promise<void>;
-  recordCommit(m: EntityManager, repo: string, sha: string, branch: string | null): Promise<void>;
+  deleteBranch(m: Transaction, repo: string, branch: string): Promise<void>;
+  recordCommit(m: Transaction, repo: string, sha: string, branch: string | null): Promise<void>;
   /** A config-repository commit of the default branch (root fields are read there); heads the branch only if no head is known. */
-  recordConfigCommit(m: EntityManager, repo: string, sha: string): Promise<void>;
-  isKnownCommit(m: EntityManager, repo: string, sha: string): Promise<boolean>;
+  recordConfigCommit(m: Transaction, repo: string, sha: string): Promise<void>;
+  isKnownCommit(m: Transaction, repo: string, sha: string): Promise<boolean>;
   /** Branches the commit was seen on, first seen first. */
-  branchesOf(m: EntityManager, repo: string, sha: string): Promise<string[]>;
+  branchesOf(m: Transaction, repo: string, sha: string): Promise<string[]>;
   /** Head of a branch, null when not known. */
-  branchHead(m: EntityManager, repo: string, branch: string): Promise<string | null>;
+  branchHead(m: Transaction, repo: string, branch: string): Promise<string | null>;
   /** Head of the repository's default branch, null when not known yet. */
-  defaultBranchHead(m: EntityManager, repo: string): Promise<string | null>;
+  defaultBranchHead(m: Transaction, repo: string): Promise<string | null>;
   /**
    * Head of the default branch of config repository `repo`, or `catalogueSha` (the commit a
    * config was just read at) when that is newer: its push has not been seen yet. Null when
    * neither is known.
    */
-  configRepoHead(m: EntityManager, repo: string, catalogueSha: string | null): Promise<string | null>;
+  configRepoHead(m: Transaction, repo: string, catalogueSha: string | null): Promise<string | null>;
   /** Head of `branch` of `repo`; for the default branch as `configRepoHead` tells it. */
-  trackedHead(m: EntityManager, repo: string, branch: string, catalogueSha: string | null): Promise<string | null>;
+  trackedHead(m: Transaction, repo: string, branch: string, catalogueSha: string | null): Promise<string | null>;
   /** A successful build of the head of `branch` (or of a branch whose head is not known): what rule 2 deploys. */
-  recordGreenBuild(m: EntityManager, input: { repo: string; branch: string; buildName: string; sha: string }): Promise<void>;
+  recordGreenBuild(m: Transaction, input: { repo: string; branch: string; buildName: string; sha: string }): Promise<void>;
   /** The commit of the newest green build recorded by `recordGreenBuild` (of `buildName`, or of any build when null). */
-  latestGreenBuild(m: EntityManager, repo: string, branch: string, buildName: string | null): Promise<string | null>;
+  latestGreenBuild(m: Transaction, repo: string, branch: string, buildName: string | null): Promise<string | null>;
 
-  upsertRoute(m: EntityManager, root: DeployConfigRoot): Promise<void>;
-  markRouteRemoved(m: EntityManager, name: string): Promise<void>;
+  upsertRoute(m: Transaction, root: DeployConfigRoot): Promise<void>;
+  markRouteRemoved(m: Transaction, name: string): Promise<void>;
   /** Artifactless configs that track `branch` of config repository `repo` (rule 1; autodeploy on or off: the decider says why it skips). */
-  configsForPush(m: EntityManager, repo: string, branch: string): Promise<string[]>;
+  configsForPush(m: Transaction, repo: string, branch: string): Promise<string[]>;
   /** Artifactful configs whose artifact repo is `repo`, built by `buildName` (`artifact.build` compared without ASCII case), on any tracked branch, autodeploy on or off (rule 2). */
-  configsForBuild(m: EntityManager, repo: string, buildName: string): Promise<Array<{ name: string; configRepo: string; trackBranch: string }>>;
+  configsForBuild(m: Transaction, repo: string, buildName: string): Promise<Array<{ name: string; configRepo: string; trackBranch: string }>>;
   /** Configs with a `build:` whose artifact repo is `repo` (docs/architecture.md §1 "Builds"), autodeploy on or off. */
-  configsThatBuild(m: EntityManager, repo: string): Promise<BuildingConfig[]>;
+  configsThatBuild(m: Transaction, repo: string): Promise<BuildingConfig[]>;
   /**
    * The repository `from` is now `to` (`repo.renamed`, docs/architecture.md §2): its heads, commits,
    * green builds and routes follow. Returns the configs that named `from`.
    */
-  renameRepo(m: EntityManager, from: string, to: string): Promise<string[]>;
+  renameRepo(m: Transaction, from: string, to: string): Promise<string[]>;
 }
 
 export interface BuildingConfig {

@@ -1,7 +1,7 @@
 import type { BuildTarget, SluiceEvent, SluiceEventOf } from '@sluice/contracts';
 import picomatch from 'picomatch';
 import { createLogger } from '@sluice/platform';
-import type { EntityManager } from 'typeorm';
+import type { Transaction } from '@sluice/event-store';
 import { v7 as uuidv7 } from 'uuid';
 import type { AutodeployObstacle, ConfigCommand } from '../domain/decide';
 import { shortSha } from '../domain/image-tag';
@@ -45,7 +45,7 @@ export class RepoEventsHandler {
     this.catchUp = new AutodeployCatchUp(commands, knowledge);
   }
 
-  async handle(event: SluiceEvent, m: EntityManager): Promise<void> {
+  async handle(event: SluiceEvent, m: Transaction): Promise<void> {
     switch (event.type) {
       case 'repo.branch.updated':
         return this.onPush(event, m);
@@ -67,7 +67,7 @@ export class RepoEventsHandler {
     }
   }
 
-  private async onPush(event: SluiceEventOf<'repo.branch.updated'>, m: EntityManager): Promise<void> {
+  private async onPush(event: SluiceEventOf<'repo.branch.updated'>, m: Transaction): Promise<void> {
     const { repo, branch, headSha } = event.data;
     await this.knowledge.recordBranchHead(m, { ...event.data, at: event.occurredAt });
     await this.requestBranchBuilds(event, m);
@@ -91,7 +91,7 @@ export class RepoEventsHandler {
   }
 
   /** Builds (§1 "Builds"): a push to the tracked branch of the artifact repository builds for staging. */
-  private async requestBranchBuilds(event: SluiceEventOf<'repo.branch.updated'>, m: EntityManager): Promise<void> {
+  private async requestBranchBuilds(event: SluiceEventOf<'repo.branch.updated'>, m: Transaction): Promise<void> {
     const { repo, branch, headSha } = event.data;
     for (const config of await this.knowledge.configsThatBuild(m, repo)) {
       if (config.trackBranch !== branch) continue;
@@ -100,7 +100,7 @@ export class RepoEventsHandler {
   }
 
   /** A pushed tag matching `track.tags` builds for production. */
-  private async onTag(event: SluiceEventOf<'repo.tag.pushed'>, m: EntityManager): Promise<void> {
+  private async onTag(event: SluiceEventOf<'repo.tag.pushed'>, m: Transaction): Promise<void> {
     const { repo, tag, sha } = event.data;
     await this.knowledge.recordCommit(m, repo, sha, null);
     for (const config of await this.knowledge.configsThatBuild(m, repo)) {
@@ -109,11 +109,11 @@ export class RepoEventsHandler {
     }
   }
 
-  private requestBuild(name: string, build: { target: BuildTarget; ref: string; commitSha: string; reason: string }, m: EntityManager, causationId: string) {
+  private requestBuild(name: string, build: { target: BuildTarget; ref: string; commitSha: string; reason: string }, m: Transaction, causationId: string) {
     return this.decide(name, { type: 'RequestBuild', buildId: uuidv7(), requestedBy: AUTODEPLOY_ACTOR, ...build }, m, causationId);
   }
 
-  private async onBuild(event: SluiceEventOf<'repo.build.recorded'>, m: EntityManager): Promise<void> {
+  private async onBuild(event: SluiceEventOf<'repo.build.recorded'>, m: Transaction): Promise<void> {
     const { repo, sha, branch, buildName, status, conclusion } = event.data;
     await this.knowledge.recordCommit(m, repo, sha, branch);
     if (status !== 'completed' || conclusion !== 'success' || branch === null) return;
@@ -160,7 +160,7 @@ export class RepoEventsHandler {
     }
   }
 
-  private async onConfig(event: SluiceEventOf<'repo.config.discovered' | 'repo.config.changed'>, m: EntityManager): Promise<void> {
+  private async onConfig(event: SluiceEventOf<'repo.config.discovered' | 'repo.config.changed'>, m: Transaction): Promise<void> {
     const { config: root, configSha } = event.data;
     await this.knowledge.recordConfigCommit(m, root.configRepo, configSha);
     const decision = await this.commands.execute(root.name, () => ({ type: 'RegisterConfig', root, configSha }), {
@@ -185,7 +185,7 @@ export class RepoEventsHandler {
     }
   }
 
-  private async onConfigRemoved(event: SluiceEventOf<'repo.config.removed'>, m: EntityManager): Promise<void> {
+  private async onConfigRemoved(event: SluiceEventOf<'repo.config.removed'>, m: Transaction): Promise<void> {
     const { name, configRepo, configSha } = event.data;
     await this.knowledge.recordConfigCommit(m, configRepo, configSha);
     const decision = await this.commands.execute(name, () => ({ type: 'RemoveConfig', configRepo, configSha, deployId: uuidv7() }), {
@@ -196,14 +196,14 @@ export class RepoEventsHandler {
   }
 
   /** A renamed repository (docs/architecture.md §2): what autodeploy knows follows it, and each config that named it is registered under the new name. */
-  private async onRename(event: SluiceEventOf<'repo.renamed'>, m: EntityManager): Promise<void> {
+  private async onRename(event: SluiceEventOf<'repo.renamed'>, m: Transaction): Promise<void> {
     const { from, to } = event.data;
     for (const name of await this.knowledge.renameRepo(m, from, to)) {
       await this.decide(name, { type: 'FollowRepoRename', from, to }, m, event.id);
     }
   }
 
-  private decide(name: string, command: ConfigCommand, m: EntityManager, causationId: string) {
+  private decide(name: string, command: ConfigCommand, m: Transaction, causationId: string) {
     return this.commands.execute(name, () => command, { manager: m, causationId });
   }
 }

@@ -1,25 +1,25 @@
 import pLimit from 'p-limit';
-import type { EntityManager } from 'typeorm';
+import type { Transaction } from '@sluice/event-store';
 import { deployUrl, evolveDeployStatus, statusNameOf, type DeployStatusEvent, type DeployStatusState } from '../domain/deploy-status';
 import type { CommitStatusStore, OwnedStatusInput } from './ports';
 
 /** Each config's current deploy and the phase reported for it. */
 export interface DeployStatusStateRepository {
   /** Loads and locks the config's state (in the consumer's transaction). */
-  load(config: string, manager: EntityManager): Promise<DeployStatusState | null>;
+  load(config: string, manager: Transaction): Promise<DeployStatusState | null>;
   /** Saves it; `ownedPending`: its CommitStatus is still to be written (after the commit). */
-  save(state: DeployStatusState, manager: EntityManager, options?: { ownedPending?: boolean }): Promise<void>;
+  save(state: DeployStatusState, manager: Transaction, options?: { ownedPending?: boolean }): Promise<void>;
   /** The committed state and whether its CommitStatus is still to be written. */
-  read(config: string, manager: EntityManager): Promise<{ state: DeployStatusState; ownedPending: boolean } | null>;
+  read(config: string, manager: Transaction): Promise<{ state: DeployStatusState; ownedPending: boolean } | null>;
   /** Clears the pending mark if the state is still `state`; false when a newer one committed meanwhile. */
-  markOwnedWritten(state: DeployStatusState, manager: EntityManager): Promise<boolean>;
+  markOwnedWritten(state: DeployStatusState, manager: Transaction): Promise<boolean>;
   /** Configs whose CommitStatus is still to be written, oldest first. */
-  pendingOwned(manager: EntityManager, limit: number): Promise<string[]>;
+  pendingOwned(manager: Transaction, limit: number): Promise<string[]>;
 }
 
 /** Optional mirror of deploys elsewhere (GitHub Deployments), recorded in the same transaction. */
 export interface DeployMirror {
-  record(state: DeployStatusState, url: string, manager: EntityManager): Promise<void>;
+  record(state: DeployStatusState, url: string, manager: Transaction): Promise<void>;
 }
 
 export interface OwnedWriteLogger {
@@ -50,10 +50,10 @@ export class DeployStatusProjector {
     private readonly publicUrl: string,
     private readonly mirror: DeployMirror | null = null,
     /** Queries outside any transaction (the data source's manager); needed for the Kubernetes store. */
-    private readonly db: EntityManager | null = null,
+    private readonly db: Transaction | null = null,
   ) {}
 
-  async apply(event: DeployStatusEvent, manager: EntityManager): Promise<DeployStatusState | null> {
+  async apply(event: DeployStatusEvent, manager: Transaction): Promise<DeployStatusState | null> {
     const config = event.data.config;
     const current = await this.states.load(config, manager);
     const next = evolveDeployStatus(current, event);
@@ -114,7 +114,7 @@ export class DeployStatusProjector {
     return { config: state.config, repo: state.repo, sha: state.sha, fields: { name: statusNameOf(state.config), description: state.description, phase: state.phase, url } };
   }
 
-  private requireDb(): EntityManager {
+  private requireDb(): Transaction {
     if (!this.db) throw new Error('DeployStatusProjector needs an entity manager outside transactions for a non-transactional store');
     return this.db;
   }

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { Transaction } from '@sluice/event-store';
 import type { CommitStatusSpec, ProviderIds, RepoIdentity, StatusFields, SyncStatus } from '../domain/model';
 import type { ObservedStatus } from '../domain/reconcile';
 
@@ -61,7 +61,7 @@ export interface CommitStatusStore {
    */
   readonly transactionalOwnedWrites: boolean;
   /** Creates or updates the spec of a config's status (and its GitRepo when missing). */
-  upsertOwned(input: OwnedStatusInput, manager?: EntityManager): Promise<CommitStatusKey>;
+  upsertOwned(input: OwnedStatusInput, manager?: Transaction): Promise<CommitStatusKey>;
   /** Records whose spec or SCM target is on a commit of `repo`. */
   query(query: CommitStatusQuery): Promise<CommitStatusRecord[]>;
   /** Starts telling `onChange` which records need a reconcile (watch or poll, plus periodic resync). */

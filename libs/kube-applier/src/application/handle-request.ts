@@ -1,6 +1,6 @@
 import type { SluiceEventOf } from '@sluice/contracts';
 import type { KubeObject } from '@sluice/kube';
-import type { EntityManager } from 'typeorm';
+import type { Transaction } from '@sluice/event-store';
 import { deployConfigManifest, inventoryOf } from '../domain/deploy-config';
 import { RenderError } from '../domain/errors';
 import { renderSpecs } from '../domain/render';
@@ -22,7 +22,7 @@ export interface PreparedRequest {
 }
 
 /** Runs `work` in a short transaction of its own. */
-export type Transact = (work: (manager: EntityManager) => Promise<void>) => Promise<void>;
+export type Transact = (work: (manager: Transaction) => Promise<void>) => Promise<void>;
 
 /**
  * Handles a deploy or undeploy request in three steps, none of which holds a transaction open
@@ -143,7 +143,7 @@ export class HandleDeployRequest {
     return prepared;
   }
 
-  async handle(event: DeployRequest, manager: EntityManager, prepared: PreparedRequest): Promise<void> {
+  async handle(event: DeployRequest, manager: Transaction, prepared: PreparedRequest): Promise<void> {
     const d = event.data;
     const cause = causeOf(event);
     const { targetError, renderError } = prepared;

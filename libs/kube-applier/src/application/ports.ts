@@ -1,6 +1,6 @@
 import type { KubeObject } from '@sluice/kube';
 import type { TeamPolicy, Verdict } from '@sluice/team-policy';
-import type { EntityManager } from 'typeorm';
+import type { Transaction } from '@sluice/event-store';
 import type { SpecFile } from '../domain/render';
 import type { DeployConfigObject, InventoryEntry } from '../domain/deploy-config';
 
@@ -56,7 +56,7 @@ export interface OutcomeCause {
 /** Reports outcomes once per (deploy, slot); see OutcomeReporter. */
 export interface OutcomePort {
   /** Without `cause`, it is looked up in the request's record. */
-  report(deployId: string, config: string, outcome: ReportedOutcome, options?: { manager?: EntityManager; cause?: OutcomeCause }): Promise<boolean>;
+  report(deployId: string, config: string, outcome: ReportedOutcome, options?: { manager?: Transaction; cause?: OutcomeCause }): Promise<boolean>;
 }
 
 /**
@@ -90,5 +90,5 @@ export interface DeployRecord {
 
 /** Where requests are recorded, once each (a redelivery records nothing new). */
 export interface DeployRecords {
-  record(manager: EntityManager, record: DeployRecord): Promise<void>;
+  record(manager: Transaction, record: DeployRecord): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { newEvent, type RepoRef, type SluiceEvent, type SluiceEventOf } from '@sluice/contracts';
 import { createLogger } from '@sluice/platform';
 import { ScmNotFoundError, type ScmReader } from '@sluice/scm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { Transaction, UnitOfWork } from '@sluice/event-store';
 import { decideBranchMove, pushedHeadOf, type BranchMove, type HeadRelation } from '../domain/branch-move';
 import type { Catalogue, ConfigScan } from './catalogue';
 import type { ConfigReader } from './config-reader';
@@ -59,15 +59,15 @@ export class ApplyScmEvent {
     private readonly catalogue: Catalogue,
     private readonly configs: ConfigReader,
     private readonly scm: ScmReader,
-    private readonly dataSource: DataSource,
+    private readonly db: UnitOfWork,
   ) {}
 
   async prepare(received: SluiceEvent): Promise<PreparedScmEvent> {
-    const event = await this.current(received, this.dataSource.manager);
+    const event = await this.current(received, this.db.reads);
     if (event.type === 'scm.ref.deleted' && event.data.refType === 'branch') return this.prepareDelete(event.data);
     if (event.type !== 'scm.push.received' || event.data.refType !== 'branch') return NOTHING_PREPARED;
     const d = event.data;
-    const known = await this.catalogue.branchHead(this.dataSource.manager, d.repo.fullName, d.name);
+    const known = await this.catalogue.branchHead(this.db.reads, d.repo.fullName, d.name);
     const decision = decideBranchMove(known, d) ?? decideBranchMove(known, d, await this.relation(d.repo.fullName, known!, pushedHeadOf(d)))!;
     const move = { known, decision };
     if (decision.kind !== 'move' || !isDefaultBranchPush(event)) return { move, scan: null };
@@ -80,7 +80,7 @@ export class ApplyScmEvent {
     }
   }
 
-  async apply(received: SluiceEvent, m: EntityManager, prepared: PreparedScmEvent): Promise<void> {
+  async apply(received: SluiceEvent, m: Transaction, prepared: PreparedScmEvent): Promise<void> {
     const meta = { correlationId: received.correlationId, causationId: received.id };
     const event = await this.current(received, m);
     switch (event.type) {
@@ -188,7 +188,7 @@ export class ApplyScmEvent {
   }
 
   /** An event that names its repository by a name it had before a rename is about the repository under its current name. */
-  private async current(event: SluiceEvent, m: EntityManager): Promise<SluiceEvent> {
+  private async current(event: SluiceEvent, m: Transaction): Promise<SluiceEvent> {
     if (event.type === 'scm.repository.renamed' || !event.type.startsWith('scm.')) return event;
     const d = event.data as { repo: RepoRef };
     const repo = await this.catalogue.currentRef(m, d.repo);
@@ -201,7 +201,7 @@ export class ApplyScmEvent {
    * (or was created again) is recorded and ignored.
    */
   private async prepareDelete(d: { repo: { fullName: string }; ref: string }): Promise<PreparedScmEvent> {
-    const known = await this.catalogue.branchHead(this.dataSource.manager, d.repo.fullName, d.ref);
+    const known = await this.catalogue.branchHead(this.db.reads, d.repo.fullName, d.ref);
     if (known === null) return NOTHING_PREPARED;
     return (await this.scm.getBranch(d.repo.fullName, d.ref)) === null ? NOTHING_PREPARED : { ...NOTHING_PREPARED, staleDelete: known };
   }

@@ -1,5 +1,5 @@
 import type { BuildConclusion, BuildRun, CommitSummary, NewEvent, RepoRef } from '@sluice/contracts';
-import type { EntityManager } from 'typeorm';
+import type { Transaction } from '@sluice/event-store';
 import type { BuildSource } from '../domain/build-order';
 import type { ConfigDecisions } from '../domain/config-diff';
 import type { ParsedConfig } from '../domain/deploy-config';
@@ -48,32 +48,32 @@ export interface ConfigScan {
  */
 export interface Catalogue {
   /** Serialises writers of one repository (webhook consumer and global sync) until commit. */
-  lockRepo(m: EntityManager, fullName: string): Promise<void>;
+  lockRepo(m: Transaction, fullName: string): Promise<void>;
   /** Records the repository; the same provider id under a new name is followed as a rename (`repo.renamed`). */
-  upsertRepo(m: EntityManager, repo: RepoRef): Promise<NewEvent[]>;
+  upsertRepo(m: Transaction, repo: RepoRef): Promise<NewEvent[]>;
   /**
    * The repository under its current name when `repo` names it by a name it had before a rename
    * (a late or redelivered event): such an event is about the renamed repository, never a rename back.
    */
-  currentRef(m: EntityManager, repo: RepoRef): Promise<RepoRef>;
+  currentRef(m: Transaction, repo: RepoRef): Promise<RepoRef>;
   /** The provider renamed or transferred the repository (docs/architecture.md §2): the catalogue follows it. */
-  renameRepo(m: EntityManager, repo: RepoRef, previousFullName: string): Promise<NewEvent[]>;
-  branchHeads(m: EntityManager, fullName: string): Promise<Map<string, string>>;
-  branchHead(m: EntityManager, fullName: string, branch: string): Promise<string | null>;
-  updateBranch(m: EntityManager, repo: RepoRef, head: BranchHead): Promise<NewEvent[]>;
-  updateBranches(m: EntityManager, repo: RepoRef, heads: readonly BranchHead[]): Promise<NewEvent[]>;
-  deleteBranch(m: EntityManager, fullName: string, branch: string, expectedSha?: string): Promise<NewEvent[]>;
+  renameRepo(m: Transaction, repo: RepoRef, previousFullName: string): Promise<NewEvent[]>;
+  branchHeads(m: Transaction, fullName: string): Promise<Map<string, string>>;
+  branchHead(m: Transaction, fullName: string, branch: string): Promise<string | null>;
+  updateBranch(m: Transaction, repo: RepoRef, head: BranchHead): Promise<NewEvent[]>;
+  updateBranches(m: Transaction, repo: RepoRef, heads: readonly BranchHead[]): Promise<NewEvent[]>;
+  deleteBranch(m: Transaction, fullName: string, branch: string, expectedSha?: string): Promise<NewEvent[]>;
   /** How many of the commits were new. */
-  recordCommits(m: EntityManager, fullName: string, commits: readonly CommitSummary[]): Promise<number>;
-  recordBuild(m: EntityManager, fullName: string, fact: BuildFact): Promise<NewEvent[]>;
-  recordBuilds(m: EntityManager, fullName: string, facts: readonly BuildFact[]): Promise<NewEvent[]>;
+  recordCommits(m: Transaction, fullName: string, commits: readonly CommitSummary[]): Promise<number>;
+  recordBuild(m: Transaction, fullName: string, fact: BuildFact): Promise<NewEvent[]>;
+  recordBuilds(m: Transaction, fullName: string, facts: readonly BuildFact[]): Promise<NewEvent[]>;
   /** Commits with a build still in progress: global sync reads their builds again. */
-  openBuildShas(m: EntityManager, fullName: string): Promise<string[]>;
+  openBuildShas(m: Transaction, fullName: string): Promise<string[]>;
   /** The default-branch commit configs were last read at. */
-  lastConfigScan(m: EntityManager, fullName: string): Promise<string | null>;
-  applyConfigScan(m: EntityManager, repo: RepoRef, scan: ConfigScan): Promise<{ events: NewEvent[]; decisions: ConfigDecisions }>;
+  lastConfigScan(m: Transaction, fullName: string): Promise<string | null>;
+  applyConfigScan(m: Transaction, repo: RepoRef, scan: ConfigScan): Promise<{ events: NewEvent[]; decisions: ConfigDecisions }>;
   /** Appends to the repository's stream (`repoStream`: by identity, looked up when given a name). */
-  append(m: EntityManager, repo: RepoRef | string, events: readonly NewEvent[], meta: { correlationId: string; causationId: string | null }): Promise<void>;
+  append(m: Transaction, repo: RepoRef | string, events: readonly NewEvent[], meta: { correlationId: string; causationId: string | null }): Promise<void>;
 }
 
 export const CATALOGUE = Symbol('CATALOGUE');

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { buildKey, unorderedRun, type BuildConclusion, type NewEvent, type RepoRef } from '@sluice/contracts';
 import type { ScmBranch, ScmCommit, ScmReader, ScmRepository } from '@sluice/scm';
-import { isSingleConnection, runExclusive, transactWithRetry } from '@sluice/event-store';
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { Transaction, UnitOfWork } from '@sluice/event-store';
 import type { BuildFact, Catalogue, ConfigScan } from './catalogue';
 import type { ConfigReader } from './config-reader';
 import { DEFAULT_REPO_SYNC_CONCURRENCY } from '../repo-sync.config';
@@ -35,7 +34,7 @@ export interface SyncRuns {
   pending(id: string): Promise<ScmRepository[]>;
   complete(id: string): Promise<void>;
   /** In the transaction that recorded the repository. */
-  repoDone(manager: EntityManager, id: string, repo: string, counts: { branches: number; commits: number; configs: number }): Promise<void>;
+  repoDone(manager: Transaction, id: string, repo: string, counts: { branches: number; commits: number; configs: number }): Promise<void>;
   repoFailed(id: string, repo: string, message: string): Promise<void>;
 }
 
@@ -95,7 +94,7 @@ export class GlobalSync {
   private readonly db: LimitFunction | null;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly database: UnitOfWork,
     private readonly catalogue: Catalogue,
     private readonly runs: SyncRuns,
     private readonly configs: ConfigReader,
@@ -103,7 +102,7 @@ export class GlobalSync {
     private readonly options: GlobalSyncOptions = {},
   ) {
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_REPO_SYNC_CONCURRENCY);
-    this.db = isSingleConnection(dataSource) ? pLimit(1) : null;
+    this.db = database.singleConnection ? pLimit(1) : null;
   }
 
   private inTurn<T>(work: () => Promise<T>): Promise<T> {
@@ -156,7 +155,7 @@ export class GlobalSync {
   private async run(syncId: string): Promise<void> {
     // One replica runs a sync. The job queries through the pool: on the embedded database
     // the pool is one connection, which a lock connection held for the whole sync would take.
-    await runExclusive(this.dataSource, `repo-sync:sync:${syncId}`, () => this.runLocked(syncId));
+    await this.database.exclusive(`repo-sync:sync:${syncId}`, () => this.runLocked(syncId));
   }
 
   private async runLocked(syncId: string): Promise<void> {
@@ -190,7 +189,7 @@ export class GlobalSync {
   private async syncOne(syncId: string, repo: ScmRepository): Promise<void> {
     try {
       const snapshot = await this.snapshot(repo);
-      await this.inTurn(() => transactWithRetry(this.dataSource, async (m) => {
+      await this.inTurn(() => this.database.transact(async (m) => {
         const counts = await this.record(m, snapshot, syncId);
         await this.runs.repoDone(m, syncId, repo.fullName, counts);
       }));
@@ -205,7 +204,7 @@ export class GlobalSync {
   private async snapshot(repo: ScmRepository): Promise<RepoSnapshot> {
     // Global sync reads the GitHub App's installation: every repository it lists is GitHub's.
     const ref: RepoRef = { fullName: repo.fullName, id: repo.id, defaultBranch: repo.defaultBranch, private: repo.private, provider: 'github' };
-    const manager = this.dataSource.manager;
+    const manager = this.database.reads;
     const [branches, [known, lastScan, openBuilds]] = await Promise.all([
       this.scm.listBranches(repo.fullName),
       this.inTurn(() =>
@@ -283,7 +282,7 @@ export class GlobalSync {
     return { ref, branches: changed, branchCount: branches.length, known, deletedBranches, commits, builds: buildList, scan };
   }
 
-  private async record(m: EntityManager, s: RepoSnapshot, syncId: string) {
+  private async record(m: Transaction, s: RepoSnapshot, syncId: string) {
     const { ref } = s;
     await this.catalogue.lockRepo(m, ref.fullName);
     const events: NewEvent[] = await this.catalogue.upsertRepo(m, ref);

@@ -1,7 +1,7 @@
 import { teamPolicySpec, type SluiceEventOf } from '@sluice/contracts';
-import { migrationSchema, schemaIdentifier, type EventStore } from '@sluice/event-store';
+import { managerOf, migrationSchema, schemaIdentifier, type EventStore, type Transaction } from '@sluice/event-store';
 import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
-import type { Queryable, TeamPolicyReader, TeamPolicyWriter } from '../application/ports';
+import type { TeamPolicyReader, TeamPolicyWriter } from '../application/ports';
 import { teamPolicyRemovedEvent, teamPolicySetEvent, teamPolicyStream, type TeamPolicySource } from '../domain/events';
 import { defaultPolicy, type TeamPolicy, type TeamPolicySpec } from '../domain/policy';
 
@@ -83,8 +83,8 @@ export class PgTeamPolicies implements TeamPolicyReader {
     this.table = `${schemaIdentifier(schema)}.team_policies`;
   }
 
-  async policyOf(team: string, via: Queryable = this.dataSource): Promise<TeamPolicy> {
-    const [row] = (await via.query(IN_FORCE.replace('%t', this.table).replace('%w', 'AND team = $1'), [team])) as Array<{ team: string; source: TeamPolicySource; policy: unknown }>;
+  async policyOf(team: string, via?: Transaction): Promise<TeamPolicy> {
+    const [row] = (await (via ? managerOf(via) : this.dataSource).query(IN_FORCE.replace('%t', this.table).replace('%w', 'AND team = $1'), [team])) as Array<{ team: string; source: TeamPolicySource; policy: unknown }>;
     return row ? inForce(row) : defaultPolicy(team);
   }
 

@@ -1,5 +1,6 @@
 import { checkPlacement, type Placement, type TeamPolicy, type Verdict } from '../domain/policy';
-import type { Queryable, TeamPolicyReader } from './ports';
+import type { Transaction } from '@sluice/event-store';
+import type { TeamPolicyReader } from './ports';
 
 /**
  * Where every service asks the team policy: repo-sync (to report), autodeploy (to decide),
@@ -16,7 +17,7 @@ export class PolicyGate {
   }
 
   /** Whether the config may deploy where it says (`via`: the caller's transaction, if it has one open). */
-  async placement(p: Placement, via?: Queryable): Promise<Verdict & { policy: TeamPolicy }> {
+  async placement(p: Placement, via?: Transaction): Promise<Verdict & { policy: TeamPolicy }> {
     const policy = await this.policies.policyOf(p.team, via);
     return { ...checkPlacement(p, policy, { sluiceNamespace: this.sluiceNamespace }), policy };
   }

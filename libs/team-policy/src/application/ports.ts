@@ -1,17 +1,13 @@
+import type { Transaction } from '@sluice/event-store';
 import type { TeamPolicy, TeamPolicySpec } from '../domain/policy';
-
-/**
- * Where a read runs: by default the reader's own connection pool; inside a transaction, that
- * transaction (the all-in-one's embedded database has one connection, which an open
- * transaction holds: a read beside it would wait forever).
- */
-export interface Queryable {
-  query(sql: string, parameters?: unknown[]): Promise<unknown>;
-}
 
 /** The policies as this service knows them: configured ones, else each team's default. */
 export interface TeamPolicyReader {
-  policyOf(team: string, via?: Queryable): Promise<TeamPolicy>;
+  /**
+   * `via`: the caller's transaction, when it has one (the all-in-one's embedded database has one
+   * connection, which an open transaction holds: a read beside it would wait forever).
+   */
+  policyOf(team: string, via?: Transaction): Promise<TeamPolicy>;
   /** Every configured policy, by team. */
   list(): Promise<TeamPolicy[]>;
 }
