@@ -248,19 +248,28 @@ start_etcd() {
   local rundir=$1 kd=$2
   port_free "$ETCD_CLIENT_PORT" && port_free "$ETCD_PEER_PORT" ||
     die "etcd ports $ETCD_CLIENT_PORT/$ETCD_PEER_PORT are taken by a process not recorded in $kd (another rundir? stop it with infra/kube.sh down <that rundir>): $(port_holder "$ETCD_CLIENT_PORT")"
-  # A fresh store every start: tests must not depend on leftovers.
-  rm -rf "$kd/etcd-data"
-  log "starting etcd $ETCD_VERSION on 127.0.0.1:$ETCD_CLIENT_PORT"
-  setsid "$ETCD_BIN/etcd" --name sluice-test --data-dir "$kd/etcd-data" \
-    --listen-client-urls "http://127.0.0.1:$ETCD_CLIENT_PORT" \
-    --advertise-client-urls "http://127.0.0.1:$ETCD_CLIENT_PORT" \
-    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
-    --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
-    --initial-cluster "sluice-test=http://127.0.0.1:$ETCD_PEER_PORT" \
-    --unsafe-no-fsync --log-level warn \
-    >"$kd/etcd.log" 2>&1 </dev/null &
-  echo $! >"$kd/etcd.pid"
-  wait_for 60 "etcd /health" etcd_healthy || fail_with_log "$kd/etcd.log" "etcd did not become healthy"
+  local attempt
+  for attempt in 1 2 3; do
+    # A fresh store every start: tests must not depend on leftovers.
+    rm -rf "$kd/etcd-data"
+    log "starting etcd $ETCD_VERSION on 127.0.0.1:$ETCD_CLIENT_PORT"
+    setsid "$ETCD_BIN/etcd" --name sluice-test --data-dir "$kd/etcd-data" \
+      --listen-client-urls "http://127.0.0.1:$ETCD_CLIENT_PORT" \
+      --advertise-client-urls "http://127.0.0.1:$ETCD_CLIENT_PORT" \
+      --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+      --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+      --initial-cluster "sluice-test=http://127.0.0.1:$ETCD_PEER_PORT" \
+      --unsafe-no-fsync --log-level warn \
+      >"$kd/etcd.log" 2>&1 </dev/null &
+    echo $! >"$kd/etcd.pid"
+    wait_for 60 "etcd /health" etcd_healthy && return 0
+    # The ports are in the kernel's ephemeral range: an outgoing connection of another process
+    # may hold one for a moment (seen once in CI). Not listening, so port_free cannot tell.
+    grep -q 'address already in use' "$kd/etcd.log" && [ "$attempt" -lt 3 ] || break
+    log "etcd: a port was in use by an outgoing connection; starting again in 2 s"
+    sleep 2
+  done
+  fail_with_log "$kd/etcd.log" "etcd did not become healthy"
 }
 
 start_apiserver() {

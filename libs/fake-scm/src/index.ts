@@ -17,3 +17,5 @@ export { combineStatuses } from './github/routes';
 export { GitHubEventPayloads } from './github/events';
 export { FakeGitLab, type FakeGitLabOptions, type GitLabCommitStatus, type GitLabStatusState } from './gitlab/fake-gitlab';
 export { FakeBitbucket, type FakeBitbucketOptions, type BitbucketBuildStatus, type BitbucketBuildState } from './bitbucket/fake-bitbucket';
+export { FakeSlack, type FakeSlackOptions, type SlackMessage, type SlackEphemeral, type SlackSignedRequest } from './slack/fake-slack';
+export { SlackApiDescription, SlackSchemaError, SLACK_SWAGGER_PATH } from './slack/slack-api';
