@@ -179,6 +179,7 @@ async function startPart(
   const app = await NestFactory.create<NestExpressApplication>(root, new ExpressAdapter(handler), {
     bufferLogs: true,
     bodyParser: part.bodyParser ?? true,
+    rawBody: part.rawBody ?? false,
   });
   // The all-in-one owns the signals (stopOnSignals): a part closing on its own would
   // close the bus and database under the others.

@@ -27,6 +27,8 @@ import { TypeOrmRepoKnowledge } from './adapters/persistence/typeorm-repo-knowle
 import { TypeOrmTokenStore } from './adapters/persistence/typeorm-token-store';
 import { TypeOrmDoraRecords } from './adapters/persistence/typeorm-dora-records';
 import { DORA_RECORDS, DoraController, registerDoraGauges, type DoraRecords } from '@sluice/dora';
+import { CHAT_CATALOGUE, CHAT_DEPLOYS, chatOpsParts, type ChatOpsSettings } from '@sluice/chat-ops';
+import { AutodeployChatCatalogue, AutodeployChatDeploys } from './adapters/chat/chat-ports';
 
 export interface AutodeployModuleOptions {
   /** The admin bearer token (SLUICE_ADMIN_TOKEN, or generated into SLUICE_DATA_DIR). */
@@ -64,16 +66,21 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
 
   private unregisterDoraGauges: () => void = () => undefined;
 
-  static forRoot(config: Pick<CommonConfig, 'SLUICE_ADMIN_TOKEN' | 'SLUICE_DATA_DIR'> & Partial<CommonConfig>, overrides: Partial<AutodeployModuleOptions> = {}): DynamicModule {
+  static forRoot(
+    config: Pick<CommonConfig, 'SLUICE_ADMIN_TOKEN' | 'SLUICE_DATA_DIR'> & Partial<CommonConfig> & Partial<ChatOpsSettings>,
+    overrides: Partial<AutodeployModuleOptions> = {},
+  ): DynamicModule {
     const admin = overrides.adminToken ? { token: overrides.adminToken, source: 'options' } : resolveAdminToken(config);
     if (admin.source === 'generated') log.warn({ path: (admin as { path?: string }).path }, 'SLUICE_ADMIN_TOKEN unset: generated an admin token into the data directory');
     const options: AutodeployModuleOptions = { oidc: oidcSettingsOf(config), ...overrides, adminToken: admin.token };
+    // Chat-ops (README "Chat-ops") lives here: it deploys through this service's deploy service.
+    const chat = chatOpsParts({ ...config, GITHUB_API_URL: config.GITHUB_API_URL ?? 'https://api.github.com' }, AUTODEPLOY_SCHEMA);
     return {
       module: AutodeployModule,
       // Its own projection of sluice.auth.v1 for the TeamPolicy objects kube-applier records (the
       // admin API's policies it writes itself, in the same table).
       imports: [HealthModule, TeamPoliciesModule.forRoot({ sluiceNamespace: config.SLUICE_NAMESPACE ?? 'sluice-system' })],
-      controllers: [ConfigsController, DeploysController, AdminController, DeadLettersController, TeamPoliciesController, OidcConfigController, DoraController, AutodeployEventsConsumer],
+      controllers: [ConfigsController, DeploysController, AdminController, DeadLettersController, TeamPoliciesController, OidcConfigController, DoraController, AutodeployEventsConsumer, ...chat.controllers],
       providers: [
         { provide: OPTIONS, useValue: options },
         { provide: SERVICE_CONSUMER_GROUP, useValue: options.consumerGroup ?? 'autodeploy' },
@@ -115,6 +122,13 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
           inject: [SERVICE_DATA_SOURCE, READ_MODEL_PROJECTION_INSTANCE],
           useFactory: (ds: DataSource, projection: Projection) => new ReplayService(ds, projection),
         },
+        {
+          provide: CHAT_CATALOGUE,
+          inject: [SERVICE_DATA_SOURCE, READ_MODELS, REPO_KNOWLEDGE],
+          useFactory: (ds: DataSource, reads: TypeOrmReadModels, knowledge: RepoKnowledge) => new AutodeployChatCatalogue(ds, reads, knowledge),
+        },
+        { provide: CHAT_DEPLOYS, inject: [DEPLOY_SERVICE], useFactory: (service: DeployService) => new AutodeployChatDeploys(service) },
+        ...chat.providers,
         BearerAuthGuard,
       ],
       exports: [TOKEN_AUTHENTICATOR, BearerAuthGuard],

@@ -14,4 +14,6 @@ export const autodeployService: SluiceService<AutodeployConfig> = {
   relayTopicFor: autodeployTopicFor,
   module: (config) => AutodeployModule.forRoot(config),
   openApi: AUTODEPLOY_OPENAPI,
+  // Slack's requests are verified against their raw bytes (chat-ops).
+  rawBody: true,
 };

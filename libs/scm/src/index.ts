@@ -7,7 +7,7 @@ export { ProviderHttp, type RetryPolicy } from './http/provider-http';
 export { createGitHubOctokit, type GitHubClientOptions, type GitHubCredentials, type GitHubOctokit } from './github/github-client';
 export { GitHubScm } from './github/github-scm';
 export { GitHubWrites } from './github/github-writes';
-export { githubScmFromSettings, type GitHubSettings } from './github/from-settings';
+export { githubScmFromSettings, scmReaderFromSettings, type GitHubSettings } from './github/from-settings';
 export { GitLabStatuses } from './gitlab/gitlab-statuses';
 export { BitbucketStatuses } from './bitbucket/bitbucket-statuses';
 export type { DeliveryHeaders, DeliveryInput, HeaderReading, Normalised, WebhookProvider } from './webhooks/provider';

@@ -80,6 +80,15 @@ export interface ReadTreeOptions {
   readonly maxFileBytes?: number;
 }
 
+export interface ScmPullRequest {
+  readonly number: number;
+  readonly state: 'open' | 'closed';
+  readonly headRef: string;
+  readonly headSha: string;
+  /** `owner/name` the head branch lives in (a fork's, for a PR from a fork); null when the fork is gone. */
+  readonly headRepo: string | null;
+}
+
 export interface ScmReader {
   getRepo(fullName: string): Promise<ScmRepository>;
   /** Every repository the configured credentials (App installations, or the token) can see. */
@@ -88,6 +97,8 @@ export interface ScmReader {
   /** One branch and its head; null when the repository has no such branch. */
   getBranch(fullName: string, branch: string): Promise<ScmBranch | null>;
   getCommit(fullName: string, ref: string): Promise<ScmCommit>;
+  /** One pull request; null when the repository has no such pull request. */
+  getPullRequest(fullName: string, number: number): Promise<ScmPullRequest | null>;
   getCombinedStatus(fullName: string, ref: string): Promise<ScmCombinedStatus>;
   listCheckRunsForRef(fullName: string, ref: string): Promise<ScmCheckRun[]>;
   /**

@@ -39,8 +39,11 @@ export class DeployService {
     this.catchUp = new AutodeployCatchUp(commands, knowledge);
   }
 
-  /** A manual deploy of (artifactSha, configSha); (null, null) undeploys. Pins the config. */
-  async deploy(actor: Actor, input: { config: string; pair: StatePair; reason: string }): Promise<DeployAccepted> {
+  /**
+   * A manual deploy of (artifactSha, configSha); (null, null) undeploys. Pins the config. `branch`:
+   * the branch the person named (chat), whose name the image tag carries when the commit is on it.
+   */
+  async deploy(actor: Actor, input: { config: string; pair: StatePair; reason: string; branch?: string | null }): Promise<DeployAccepted> {
     const deployId = uuidv7();
     const decision = await this.commands.execute(input.config, async (state, m) => {
       this.authorize(actor, input.config, state);
@@ -52,7 +55,7 @@ export class DeployService {
         requestedBy: actor.subject,
         reason: input.reason,
         reappliedFrom: null,
-        facts: await this.facts(m, state, input.pair),
+        facts: await this.facts(m, state, input.pair, input.branch ?? null),
       };
     });
     return accepted(decision, deployId);
@@ -122,7 +125,7 @@ export class DeployService {
   }
 
   /** Whether the SHAs are known commits of the right repositories, and the branch of the artifact commit for its image tag. */
-  private async facts(m: Transaction, state: ConfigState, pair: StatePair): Promise<CommitFacts> {
+  private async facts(m: Transaction, state: ConfigState, pair: StatePair, named: string | null): Promise<CommitFacts> {
     const root = state.root!;
     const artifactRepo = root.artifact?.repo ?? null;
     const artifactShaKnown = pair.artifactSha === null || artifactRepo === null || (await this.knowledge.isKnownCommit(m, artifactRepo, pair.artifactSha));
@@ -130,7 +133,8 @@ export class DeployService {
     let artifactBranch: string | null = null;
     if (pair.artifactSha !== null && artifactRepo !== null) {
       const branches = await this.knowledge.branchesOf(m, artifactRepo, pair.artifactSha);
-      artifactBranch = branches.includes(root.track.branch) ? root.track.branch : (branches[0] ?? null);
+      const preferred = [named, root.track.branch].find((b) => b !== null && branches.includes(b));
+      artifactBranch = preferred ?? branches[0] ?? null;
     }
     return { artifactShaKnown, configShaKnown, artifactBranch };
   }

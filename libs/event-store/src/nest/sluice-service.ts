@@ -30,6 +30,8 @@ export interface SluiceService<C extends CommonConfig = CommonConfig> {
   readonly openApi: OpenApiInfo;
   /** False: it reads request bodies itself (webhook-ingest verifies signatures on the raw bytes). */
   readonly bodyParser?: boolean;
+  /** True: the body parsers also keep the raw bytes (`req.rawBody`), e.g. to verify Slack's signatures. */
+  readonly rawBody?: boolean;
 }
 
 /**
@@ -41,6 +43,7 @@ export function serviceBootstrap<C extends CommonConfig & { DATABASE_URL?: strin
     name: service.name,
     schema: service.configSchema,
     bodyParser: service.bodyParser,
+    rawBody: service.rawBody,
     module: (config) => {
       if (!config.DATABASE_URL) throw new ConfigError([{ variable: 'DATABASE_URL', message: `required by ${service.name}` }]);
       @Module({})

@@ -1,4 +1,6 @@
 import { sharedScmClients, type ScmClients } from '../clients';
+import { ScmAuthError } from '../errors';
+import type { ScmReader } from '../port';
 import type { GitHubScm } from './github-scm';
 
 export interface GitHubSettings {
@@ -19,4 +21,28 @@ export function githubScmFromSettings(settings: GitHubSettings, logger?: { warn(
   }
   if (settings.GITHUB_TOKEN) return clients.githubScm(settings.GITHUB_API_URL, { kind: 'token', token: settings.GITHUB_TOKEN }, logger);
   return null;
+}
+
+const refuse = async (): Promise<never> => {
+  throw new ScmAuthError(401, 'no GitHub credentials configured (GITHUB_TOKEN or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY)');
+};
+
+/** Without credentials: every read fails with a clear error (webhooks still flow). */
+const unconfigured: ScmReader = {
+  getRepo: refuse,
+  listInstallationRepos: refuse,
+  listBranches: refuse,
+  getBranch: refuse,
+  getCommit: refuse,
+  getPullRequest: refuse,
+  getCombinedStatus: refuse,
+  listCheckRunsForRef: refuse,
+  readTree: refuse,
+  readFile: refuse,
+  compareCommits: refuse,
+};
+
+/** The GitHub reader of the settings, or one whose every read fails with "no GitHub credentials configured". */
+export function scmReaderFromSettings(settings: GitHubSettings, logger?: { warn(obj: object, msg: string): void }): ScmReader {
+  return githubScmFromSettings(settings, logger) ?? unconfigured;
 }

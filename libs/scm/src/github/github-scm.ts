@@ -11,6 +11,7 @@ import type {
   ScmFile,
   ScmHookDeliveries,
   ScmHookDelivery,
+  ScmPullRequest,
   ScmReader,
   ScmRepository,
   ScmStatusState,
@@ -139,6 +140,18 @@ export class GitHubScm implements ScmReader, ScmHookDeliveries {
     try {
       const res = await call(`branch ${branch} of ${fullName}`, () => client.rest.repos.getBranch({ owner, repo, branch }));
       return { name: res.data.name, sha: res.data.commit.sha };
+    } catch (error) {
+      if (error instanceof ScmNotFoundError) return null;
+      throw error;
+    }
+  }
+
+  async getPullRequest(fullName: string, number: number): Promise<ScmPullRequest | null> {
+    const { owner, repo } = splitName(fullName);
+    const client = await this.clientFor(fullName);
+    try {
+      const { data } = await call(`pull request #${number} of ${fullName}`, () => client.rest.pulls.get({ owner, repo, pull_number: number }));
+      return { number: data.number, state: data.state === 'open' ? 'open' : 'closed', headRef: data.head.ref, headSha: data.head.sha, headRepo: data.head.repo?.full_name ?? null };
     } catch (error) {
       if (error instanceof ScmNotFoundError) return null;
       throw error;

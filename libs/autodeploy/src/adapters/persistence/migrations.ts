@@ -1,3 +1,4 @@
+import { chatOpsMigrations } from '@sluice/chat-ops';
 import { teamPolicyMigrations } from '@sluice/team-policy';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
@@ -274,4 +275,5 @@ export const autodeployMigrations = [
   AutodeployCommitTimes1766200000000,
   AutodeployBuildRoutes1766300000000,
   AutodeployBuildsReadModel1766300000002,
+  ...chatOpsMigrations,
 ];
