@@ -13,8 +13,11 @@ import { createTestNamespace } from '@sluice/kube/testing';
 import { SERVICES, startAllInOneApp, startDistributed, type AllInOneApp, type Distributed } from './support/sluice';
 import { deploymentYaml, startWorld, type World } from './support/world';
 
-/** Public by design: answered without a token. The webhook is guarded by its HMAC signature instead. */
-const PUBLIC = new Set(['POST /webhooks/{provider}', 'GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /api/docs', 'GET /api/docs-json', 'GET /api/auth/oidc']);
+/**
+ * Public by design: answered without a token. The webhook is guarded by its HMAC signature instead,
+ * Slack's requests by Slack's signature (e2e/chat-ops: 401 without it).
+ */
+const PUBLIC = new Set(['POST /webhooks/{provider}', 'POST /chat/slack/commands', 'POST /chat/slack/interactions', 'GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /api/docs', 'GET /api/docs-json', 'GET /api/auth/oidc']);
 
 /**
  * What another team's valid token gets:

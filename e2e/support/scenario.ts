@@ -25,6 +25,7 @@ export interface DeployView {
   imageTag: string | null;
   cause: string;
   requestedBy: string;
+  reason: string;
   reappliedFrom: string | null;
   phase: string;
 }
