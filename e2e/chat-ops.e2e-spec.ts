@@ -169,4 +169,21 @@ describe('Slack deploy bot, all-in-one', { timeout: 400_000 }, () => {
     await waitForEphemeral(BOB, /no config `billing-api` you may deploy/);
     assert.equal((await deploys()).length, before + 1);
   });
+
+  it('a Slack outage never holds a deploy: the message catches up to its last state when Slack is back', async () => {
+    // Every message write fails for a while (past the client's own retries); the deploy goes on.
+    const known = new Set((await deploys()).map((d) => d.id));
+    slack.injectFailure({ status: 503, times: 40, path: /chat\.(postMessage|update)$/ });
+    await command(ALICE, 'billing-api #7');
+    const deploy = await s.waitForDeployOf(shas['pr']!, (d) => !known.has(d.id));
+    await waitFor(async () => imageOf(await s.deployment()) === `ghcr.io/acme/billing:${imageTag('feature/signup', shas['pr']!)}`, () => 'Deployment runs the PR tag', 90_000);
+    await s.rollOut();
+    await s.waitForPhase(deploy.id, 'succeeded');
+    await waitFor(
+      () => messagesOf(deploy.id).some((m) => m.text.endsWith(': healthy')),
+      () => `the message of ${deploy.id} caught up (messages: ${JSON.stringify(slack.messages(CHANNEL).map((m) => m.text))})`,
+      90_000,
+    );
+    assert.equal(messagesOf(deploy.id).length, 1, 'still one message');
+  });
 });
