@@ -29,7 +29,7 @@ const sign = (body: string, secret = SECRET) => `sha256=${createHmac('sha256', s
 function pushBody(i: number): string {
   const p = examplePayload<Record<string, any>>('push', undefined, 4); // eslint-disable-line @typescript-eslint/no-explicit-any
   const commit = p.head_commit;
-  p.repository = { ...p.repository, full_name: `bench/repo-${i % 50}`, name: `repo-${i % 50}` };
+  p.repository = { ...p.repository, id: 900_000 + (i % 50), full_name: `bench/repo-${i % 50}`, name: `repo-${i % 50}` };
   p.commits = Array.from({ length: 16 }, (_, n) => ({ ...commit, id: (n.toString(16) + 'a'.repeat(40)).slice(0, 40), message: `change ${n} ${'x'.repeat(400)}` }));
   return JSON.stringify(p);
 }

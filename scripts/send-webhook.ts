@@ -1,5 +1,6 @@
 // Signs and sends a GitHub webhook to Sluice, built from a real payload GitHub sent
 // (@octokit/webhooks-examples) with the repository, branch and SHA you name.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -51,9 +52,15 @@ function generatedSecret(): string | undefined {
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/**
+ * The example's repository under `fullName`, with an id of its own: Sluice knows a repository by
+ * GitHub's id (docs/architecture.md §2), so two names sharing the example's id would be one
+ * repository renamed. The same name always gets the same id.
+ */
 function repository(template: Json, fullName: string): Json {
   const [owner, name] = fullName.split('/');
-  return { ...template, name, full_name: fullName, default_branch: 'main', owner: { ...template.owner, login: owner, name: owner } };
+  const id = parseInt(createHash('sha256').update(fullName.toLowerCase()).digest('hex').slice(0, 8), 16);
+  return { ...template, id, node_id: Buffer.from(`010:Repository${id}`).toString('base64'), name, full_name: fullName, default_branch: 'main', owner: { ...template.owner, login: owner, name: owner } };
 }
 
 function build(kind: string): { event: string; payload: Json } {

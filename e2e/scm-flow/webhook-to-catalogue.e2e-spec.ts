@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AutodeployModule, autodeployEventStoreOptions } from '@sluice/autodeploy';
+import { repoStream } from '@sluice/contracts';
 import { EventStore, EventStoreModule, startSluiceConsumers } from '@sluice/event-store';
 import { examplePayload, FakeGitHub, signWebhook } from '@sluice/fake-scm';
 import { MessagingModule } from '@sluice/messaging';
@@ -41,6 +42,8 @@ async function post(ingestUrl: string, event: string, body: string): Promise<str
 
 describe('webhook → Kafka → catalogue', () => {
   const fake = new FakeGitHub();
+  /** The repository's stream: by GitHub's id (docs/architecture.md §3). */
+  const streamOf = (fullName: string) => repoStream({ provider: 'github', id: fake.state.requireRepo(fullName).id, fullName });
   const topicPrefix = uniqueName('e2e-scm');
   let db: TestDatabase;
   let ingest: INestApplication;
@@ -190,7 +193,7 @@ describe('webhook → Kafka → catalogue', () => {
     const repoName = 'acme/forward';
     let pg: Client;
     const events = async (type: string) =>
-      (await pg.query(`SELECT data FROM repo_sync.events WHERE stream = $1 AND type = $2 ORDER BY global_position`, [`repo-${repoName}`, type])).rows.map(
+      (await pg.query(`SELECT data FROM repo_sync.events WHERE stream = $1 AND type = $2 ORDER BY global_position`, [streamOf(repoName), type])).rows.map(
         (r: { data: Record<string, unknown> }) => r.data,
       );
     const head = async (branch: string) => {
@@ -290,7 +293,8 @@ describe('webhook → Kafka → catalogue', () => {
       await waitUntil(async () => (await requested()).includes(C), { timeoutMs: 60_000, intervalMs: 200, message: 'deploy of C requested' });
       await post(ingestUrl, 'push', aToB);
       await post(ingestUrl, 'push', aToB);
-      const ignoredFor = async () => (await pg.query(`SELECT count(*)::int AS n FROM repo_sync.events WHERE stream = 'repo-acme/site-config' AND type = 'repo.branch.push-ignored'`)).rows[0].n;
+      const ignoredFor = async () =>
+        (await pg.query(`SELECT count(*)::int AS n FROM repo_sync.events WHERE stream = $1 AND type = 'repo.branch.push-ignored'`, [streamOf('acme/site-config')])).rows[0].n;
       await waitUntil(async () => (await ignoredFor()) === 2, { timeoutMs: 60_000, intervalMs: 200, message: 'both older pushes recorded' });
       // A later push shows autodeploy has handled everything repo-sync published before it (one key, in order).
       const D = fake.seed.commit('acme/site-config', { message: 'D', files: { 'deploy/site/cm.yaml': 'kind: ConfigMap\n# d\n' } });
@@ -310,7 +314,7 @@ describe('webhook → Kafka → catalogue', () => {
       return r.status === 200 ? ((await r.json()) as { builds: Array<{ name: string; status: string; conclusion: string | null }> }).builds.map((b) => [b.name, b.status, b.conclusion]) : [];
     };
     const repoEvents = async (type: string, sha: string) =>
-      (await pg.query(`SELECT data FROM repo_sync.events WHERE stream = $1 AND type = $2 AND data->>'sha' = $3 ORDER BY global_position`, [`repo-${app}`, type, sha])).rows.map(
+      (await pg.query(`SELECT data FROM repo_sync.events WHERE stream = $1 AND type = $2 AND data->>'sha' = $3 ORDER BY global_position`, [streamOf(app), type, sha])).rows.map(
         (r: { data: Obj }) => r.data,
       );
     /** A workflow_run delivery of run 4242 of workflow `CI` for `sha`: GitHub's example with the attempt and times set. */
