@@ -94,6 +94,38 @@ export interface GitHubDeploymentWrites {
   createDeploymentStatus(repo: GitHubRepoRef, deploymentId: number, input: GitHubDeploymentStatusInput): Promise<void>;
 }
 
+/** One file of a branch as the contents API gives it: its text and its blob SHA (what an update must name). */
+export interface GitHubFile {
+  readonly content: string;
+  readonly sha: string;
+}
+
+export interface GitHubFileCommitInput {
+  readonly path: string;
+  readonly branch: string;
+  readonly content: string;
+  /** The blob SHA the change is made on top of (GitHub refuses with 409 when the file moved since). */
+  readonly sha: string;
+  readonly message: string;
+  readonly committer: { readonly name: string; readonly email: string };
+}
+
+/** The file changed under the writer (a 409, or 422 naming the sha): read it again and redo the change. */
+export class ScmFileConflictError extends Error {
+  constructor(readonly path: string, message: string) {
+    super(message);
+    this.name = 'ScmFileConflictError';
+  }
+}
+
+/** File commits through the contents API (GitOps write-back). */
+export interface GitHubFileWrites {
+  /** The file at the head of `branch`; null when absent. */
+  readFile(repo: GitHubRepoRef, path: string, branch: string): Promise<GitHubFile | null>;
+  /** One commit changing one file; its commit SHA. `ScmFileConflictError` when the file is no longer at `sha`. */
+  commitFile(repo: GitHubRepoRef, input: GitHubFileCommitInput): Promise<{ readonly commitSha: string }>;
+}
+
 export interface GitLabCommitStatus {
   readonly id: number;
   readonly status: string;

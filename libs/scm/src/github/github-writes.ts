@@ -9,9 +9,13 @@ import type {
   GitHubDeploymentInput,
   GitHubDeploymentStatusInput,
   GitHubDeploymentWrites,
+  GitHubFile,
+  GitHubFileCommitInput,
+  GitHubFileWrites,
   GitHubRepoRef,
   GitHubStatusWrites,
 } from '../write-port';
+import { ScmFileConflictError } from '../write-port';
 import { FAIL_FAST, type GitHubOctokit } from './github-client';
 import type { GitHubScm } from './github-scm';
 
@@ -26,7 +30,7 @@ const FAIL_FAST_REQUEST = { request: { retries: 0, [FAIL_FAST]: true } };
  * GitHub writes (commit statuses, check runs, deployments) through the same clients and
  * rate-limit gate as a GitHubScm's reads: one budget per set of credentials.
  */
-export class GitHubWrites implements GitHubStatusWrites, GitHubDeploymentWrites {
+export class GitHubWrites implements GitHubStatusWrites, GitHubDeploymentWrites, GitHubFileWrites {
   constructor(private readonly scm: GitHubScm) {}
 
   listCommitStatuses(repo: GitHubRepoRef, sha: string, page: number): Promise<GitHubCommitStatus[]> {
@@ -92,6 +96,45 @@ export class GitHubWrites implements GitHubStatusWrites, GitHubDeploymentWrites 
     });
   }
 
+  readFile(repo: GitHubRepoRef, path: string, branch: string): Promise<GitHubFile | null> {
+    return this.call(repo, async (c, owner, name) => {
+      try {
+        const res = await c.rest.repos.getContent({ owner, repo: name, path, ref: branch, ...FAIL_FAST_REQUEST });
+        const file = res.data as { type?: string; content?: string; encoding?: string; sha: string };
+        if (Array.isArray(res.data) || file.type !== 'file' || file.content === undefined) throw new ScmRequestError(422, `${repo.fullName}/${path} is not a file`, false);
+        return { content: Buffer.from(file.content, (file.encoding ?? 'base64') as BufferEncoding).toString('utf8'), sha: file.sha };
+      } catch (error) {
+        if ((error as { status?: number }).status === 404) return null;
+        throw error;
+      }
+    });
+  }
+
+  commitFile(repo: GitHubRepoRef, input: GitHubFileCommitInput): Promise<{ readonly commitSha: string }> {
+    return this.call(repo, async (c, owner, name) => {
+      try {
+        const res = await c.rest.repos.createOrUpdateFileContents({
+          owner,
+          repo: name,
+          path: input.path,
+          branch: input.branch,
+          sha: input.sha,
+          message: input.message,
+          content: Buffer.from(input.content, 'utf8').toString('base64'),
+          committer: input.committer,
+          author: input.committer,
+          ...FAIL_FAST_REQUEST,
+        });
+        return { commitSha: res.data.commit.sha! };
+      } catch (error) {
+        const status = (error as { status?: number }).status;
+        const text = String((error as { message?: string }).message ?? '');
+        if (status === 409 || (status === 422 && /sha/i.test(text))) throw new ScmFileConflictError(input.path, `${repo.fullName}/${input.path} changed on ${input.branch} since it was read`);
+        throw error;
+      }
+    });
+  }
+
   private async call<T>(repo: GitHubRepoRef, fn: (client: GitHubOctokit, owner: string, name: string) => Promise<T>): Promise<T> {
     const gate = this.scm.rateLimitGate;
     const until = gate.blockedUntil();
@@ -112,7 +155,7 @@ export class GitHubWrites implements GitHubStatusWrites, GitHubDeploymentWrites 
  * redirect keeps its own error; a limited answer becomes ScmRateLimitedError.
  */
 function writeError(error: unknown, blockedUntil: number | null): Error {
-  if (error instanceof ScmRequestError) return error;
+  if (error instanceof ScmRequestError || error instanceof ScmFileConflictError) return error;
   const e = error as { status?: number; cause?: unknown; request?: { method?: string; url?: string }; response?: { data?: unknown } };
   if (e.cause instanceof ScmRequestError) return e.cause;
   const method = e.request?.method ?? 'GET';

@@ -1,0 +1,76 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ScmFileConflictError, type GitHubFileWrites, type GitHubRepoRef } from '@sluice/scm';
+import { gitOpsCommitMessage } from '../domain/deploy-trailer';
+import { setYamlValue } from '../domain/yaml-value';
+
+/** Where a config's image tag lives in its GitOps repository (`target.gitops` of deploy.yaml). */
+export interface GitOpsTarget {
+  readonly repo: string;
+  readonly branch: string;
+  /** The YAML file, e.g. `apps/billing/values.yaml`. */
+  readonly path: string;
+  /** The dotted key of the tag in it, e.g. `image.tag`. */
+  readonly key: string;
+}
+
+export interface GitOpsWrite {
+  readonly deployId: string;
+  readonly config: string;
+  readonly value: string;
+  readonly requestedBy: string;
+}
+
+/** The GitOps file cannot take the deploy (absent, not YAML, the key holds a mapping): the deploy fails with this message. */
+export class GitOpsTargetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GitOpsTargetError';
+  }
+}
+
+/** Who GitOps commits are by. */
+export const SLUICE_COMMITTER = { name: 'Sluice', email: 'sluice@users.noreply.github.com' } as const;
+
+/**
+ * Writes a deploy's tag into its GitOps file (issue #18 §2): one commit per deploy through the
+ * contents API, the deploy id in its message and trailer, the file's comments and layout kept.
+ * Idempotent: when the value is there already (a redelivered request, or a commit made before a
+ * crash) nothing is committed. A concurrent commit to the file (the contents API refuses the stale
+ * blob SHA) is read again and the change redone on top of it, with backoff and jitter.
+ */
+export class GitOpsWriter {
+  constructor(
+    private readonly files: GitHubFileWrites,
+    private readonly options: { readonly attempts?: number; readonly backoffMs?: number } = {},
+  ) {}
+
+  async write(target: GitOpsTarget, write: GitOpsWrite): Promise<{ readonly commitSha: string | null }> {
+    const repo: GitHubRepoRef = { fullName: target.repo };
+    const attempts = this.options.attempts ?? 5;
+    for (let attempt = 1; ; attempt++) {
+      const file = await this.files.readFile(repo, target.path, target.branch);
+      if (!file) throw new GitOpsTargetError(`${target.repo}:${target.branch}/${target.path} does not exist`);
+      let next: { text: string; changed: boolean };
+      try {
+        next = setYamlValue(file.content, target.key, write.value);
+      } catch (error) {
+        throw new GitOpsTargetError(`${target.repo}:${target.branch}/${target.path}: ${(error as Error).message}`);
+      }
+      if (!next.changed) return { commitSha: null };
+      try {
+        return await this.files.commitFile(repo, {
+          path: target.path,
+          branch: target.branch,
+          content: next.text,
+          sha: file.sha,
+          message: gitOpsCommitMessage({ config: write.config, key: target.key, value: write.value, deployId: write.deployId, requestedBy: write.requestedBy }),
+          committer: SLUICE_COMMITTER,
+        });
+      } catch (error) {
+        if (!(error instanceof ScmFileConflictError) || attempt >= attempts) throw error;
+        const base = (this.options.backoffMs ?? 200) * 2 ** (attempt - 1);
+        await sleep(base / 2 + Math.random() * base);
+      }
+    }
+  }
+}
