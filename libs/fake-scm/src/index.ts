@@ -19,3 +19,4 @@ export { FakeGitLab, type FakeGitLabOptions, type GitLabCommitStatus, type GitLa
 export { FakeBitbucket, type FakeBitbucketOptions, type BitbucketBuildStatus, type BitbucketBuildState } from './bitbucket/fake-bitbucket';
 export { FakeSlack, type FakeSlackOptions, type SlackMessage, type SlackEphemeral, type SlackSignedRequest } from './slack/fake-slack';
 export { SlackApiDescription, SlackSchemaError, SLACK_SWAGGER_PATH } from './slack/slack-api';
+export { FakeArgoCd, ARGOCD_SWAGGER_PATH, type FakeArgoCdOptions, type SyncOutcome } from './argocd/fake-argocd';
