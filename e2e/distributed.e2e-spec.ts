@@ -1,8 +1,10 @@
 // Issue 8, "Prove it", distributed mode: the five services as processes (as main.ts starts
 // them), real Kafka, real PostgreSQL, the real kube-apiserver, and the fake GitHub.
-import { after, before, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { FakeSlack } from '@sluice/fake-scm';
 import { defineFlow } from './support/flow';
-import { Scenario } from './support/scenario';
+import { CONFIG_NAME, Scenario, waitFor } from './support/scenario';
 import { startDistributed, type Distributed } from './support/sluice';
 import { startWorld, type World } from './support/world';
 
@@ -10,15 +12,29 @@ describe('Sluice distributed, end to end', { timeout: 420_000 }, () => {
   let world: World;
   let sluice: Distributed;
   let scenario: Scenario;
+  // Chat-ops runs inside the distributed autodeploy too (README "Chat-ops").
+  const slack = new FakeSlack({ tokens: ['xoxb-distributed-0123'] });
+  const SIGNING_SECRET = 'distributed-slack-signing-secret';
 
   before(async () => {
     world = await startWorld('distributed');
-    sluice = await startDistributed(world);
+    await slack.start();
+    sluice = await startDistributed(world, {
+      env: {
+        autodeploy: {
+          SLACK_BOT_TOKEN: 'xoxb-distributed-0123',
+          SLACK_SIGNING_SECRETS: SIGNING_SECRET,
+          SLACK_API_URL: `${slack.url}/api/`,
+          SLACK_USER_TEAMS: JSON.stringify({ U0ALICE01: ['payments'] }),
+        },
+      },
+    });
     scenario = new Scenario(world, sluice);
   });
 
   after(async () => {
     await sluice?.stop();
+    await slack.stop();
     await world?.stop();
   });
 
@@ -26,5 +42,22 @@ describe('Sluice distributed, end to end', { timeout: 420_000 }, () => {
     // kube-applier dies while it holds the deploy (requested, maybe applied, not reported):
     // its inbox and the DeployConfig let the restarted process finish the job exactly once.
     crashDuringDeploy: () => sluice.crashAndRestart('kube-applier'),
+  });
+
+  it('chat-ops in the distributed autodeploy: a signed /deploy status is answered through Slack, a forged one is 401', async () => {
+    const url = `${sluice.urlFor('/chat/slack/commands')}/chat/slack/commands`;
+    const send = (secret: string) => {
+      const req = slack.slashCommand({ text: `status ${CONFIG_NAME}`, userId: 'U0ALICE01', channelId: 'C0DEPLOYS1' }, secret);
+      return fetch(url, { method: 'POST', headers: req.headers, body: req.body });
+    };
+    assert.equal((await send('forged-secret')).status, 401);
+    const res = await send(SIGNING_SECRET);
+    assert.equal(res.status, 200);
+    assert.match(((await res.json()) as { text: string }).text, /Looking up `billing-api`/);
+    await waitFor(
+      () => slack.ephemerals('U0ALICE01').some((e) => e.text.startsWith('`billing-api` (team payments):')),
+      () => `the status answer (got ${JSON.stringify(slack.ephemerals('U0ALICE01'))})`,
+      30_000,
+    );
   });
 });
