@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonConfigSchema } from '@sluice/platform';
+import { commonConfigSchema, httpUrlSetting } from '@sluice/platform';
 
 const seconds = (error: string) =>
   z
@@ -31,6 +31,9 @@ export const kubeApplierConfigSchema = commonConfigSchema.extend({
    */
   SLUICE_ADMISSION_TLS_CERT_FILE: z.string().min(1).optional(),
   SLUICE_ADMISSION_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** Argo CD (GitOps targets, docs/architecture.md §1): its URL and an API token (never logged). */
+  ARGOCD_URL: httpUrlSetting.optional(),
+  ARGOCD_TOKEN: z.string().min(1).optional(),
   SLUICE_ADMISSION_PORT: z.string().regex(/^\d+$/, { error: 'expected a port number' }).transform(Number).pipe(z.number().int().min(0).max(65535)).default(9443),
 });
 

@@ -7,6 +7,7 @@ import { githubScmFromSettings } from '@sluice/scm';
 import { TeamPoliciesModule } from '@sluice/team-policy';
 import { SPEC_SOURCE, type SpecSource } from './application/ports';
 import { ManifestsController } from './adapters/manifests.controller';
+import { gitOpsPortOf } from './adapters/gitops-target';
 import { KUBE_APPLIER_OPTIONS, KubeApplierEventsConsumer, KubeApplierRuntime, type KubeApplierRuntimeOptions } from './adapters/runtime';
 import { CachingSpecSource, UnconfiguredSpecSource } from './adapters/spec-sources';
 import { ScmSpecSource } from './adapters/scm-spec-source';
@@ -42,6 +43,7 @@ export class KubeApplierModule {
       concurrency: config.KUBE_APPLIER_CONCURRENCY,
       watchNamespace: options.watchNamespace ?? config.KUBE_APPLIER_WATCH_NAMESPACE,
       admission: admissionOf(config),
+      gitops: gitOpsPortOf(config, { pollMs: config.KUBE_APPLIER_HEALTH_POLL_SECONDS * 1000, timeoutMs: config.KUBE_APPLIER_PROGRESS_DEADLINE_SECONDS * 1000 }),
     };
     return {
       module: KubeApplierModule,

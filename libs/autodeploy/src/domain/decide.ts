@@ -353,6 +353,7 @@ function targetOf(state: ConfigState, name: string, request: ScheduleRequest): D
       artifact && request.pair.artifactSha !== null
         ? (request.imageTag ?? imageTag(request.facts.artifactBranch ?? root.track.branch, request.pair.artifactSha))
         : null,
+    ...(root.target ? { gitops: root.target.gitops } : {}),
     cause: request.cause,
     requestedBy: request.requestedBy,
     reason: request.reason,

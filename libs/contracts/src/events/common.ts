@@ -58,6 +58,24 @@ export const builderSpec = z.object({
 });
 export type BuilderSpec = z.infer<typeof builderSpec>;
 
+/**
+ * A GitOps target (docs/architecture.md §1 "GitOps target"): instead of applying to the cluster,
+ * a deploy commits its image tag at `key` of the YAML file `path` on `branch` of `repo`, and
+ * Argo CD application `argocd.app` (when set) is synced to that commit and followed.
+ */
+export const gitOpsTarget = z.object({
+  repo: repoFullName,
+  branch: z.string().min(1).max(255),
+  path: z
+    .string()
+    .regex(/^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9_.\/-]+\.ya?ml$/, 'a relative path of a .yaml file in the repository, e.g. apps/billing/values.yaml'),
+  key: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated mapping keys, e.g. image.tag'),
+  argocd: z
+    .object({ app: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'an Argo CD application name').max(253) })
+    .nullable(),
+});
+export type GitOpsTarget = z.infer<typeof gitOpsTarget>;
+
 /** What a build is for: `staging` follows `track.branch`, `production` the tags matching `track.tags`. */
 export const buildTarget = z.enum(['staging', 'production']);
 export type BuildTarget = z.infer<typeof buildTarget>;
@@ -79,6 +97,8 @@ export const deployConfigRoot = z.object({
   autodeploy: z.boolean(),
   /** Present when Sluice builds the image itself (absent = external CI builds it). */
   build: builderSpec.optional(),
+  /** Present when deploys go through a GitOps repository instead of the cluster (absent = kube-applier applies). */
+  target: z.object({ gitops: gitOpsTarget }).optional(),
   /** `owner/name` of the config repository and folder path, e.g. `deploy/billing-api`. */
   configRepo: repoFullName,
   path: z.string().min(1),

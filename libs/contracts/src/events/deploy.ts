@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { builderSpec, buildTarget, configName, deployCause, repoFullName, sha } from './common';
+import { builderSpec, buildTarget, configName, deployCause, gitOpsTarget, repoFullName, sha } from './common';
 
 /**
  * Events on `sluice.deploy.v1` (key: config name). Decisions come from autodeploy
@@ -21,6 +21,8 @@ const deployTarget = z.object({
   configSha: sha.nullable(),
   /** `<branch>-<shortsha>`; null for artifactless configs. */
   imageTag: z.string().nullable(),
+  /** Where the deploy goes when it is not the cluster: the config's GitOps target (absent = kube-applier applies). */
+  gitops: gitOpsTarget.optional(),
 });
 
 export const deployRequestedV1 = deployTarget.extend({

@@ -1,4 +1,5 @@
 import { ProviderHttp, RateLimitGate, ScmRequestError, type RetryPolicy } from '@sluice/scm';
+import { ArgoCdAuthError, type ArgoApplications } from '../application/argo-sync';
 import type { ArgoAppState } from '../domain/argo-verdict';
 
 interface ApplicationBody {
@@ -9,20 +10,12 @@ interface ApplicationBody {
   };
 }
 
-/** Argo CD refused Sluice's token (401/403): not retried; the deploy fails with this message. */
-export class ArgoCdAuthError extends Error {
-  constructor(status: number) {
-    super(`Argo CD refused Sluice's API token (${status}): check the token and its RBAC (applications, get and sync)`);
-    this.name = 'ArgoCdAuthError';
-  }
-}
-
 /**
  * Argo CD's REST API (`/api/v1/applications`) with a bearer token: 5xx, timeouts and network
  * failures retried with backoff and full jitter (`ProviderHttp`); 401/403 are `ArgoCdAuthError`.
  * The token is sent in the Authorization header only and never logged.
  */
-export class ArgoCdClient {
+export class ArgoCdClient implements ArgoApplications {
   private readonly http: ProviderHttp;
 
   constructor(

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeArgoCd } from '@sluice/fake-scm';
-import { ArgoCdAuthError, ArgoCdClient } from '../adapters/argocd-client';
-import { ArgoSync } from './argo-sync';
+import { ArgoCdClient } from '../adapters/argocd-client';
+import { ArgoCdAuthError, ArgoSync } from './argo-sync';
 
 const REV = (n: number) => String(n).repeat(40).slice(0, 40);
 

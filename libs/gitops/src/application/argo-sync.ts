@@ -1,6 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { argoVerdict, type ArgoAppState, type ArgoVerdict } from '../domain/argo-verdict';
 
+/** Argo CD refused Sluice's token (401/403): not retried; the deploy fails with this message. */
+export class ArgoCdAuthError extends Error {
+  constructor(status: number) {
+    super(`Argo CD refused Sluice's API token (${status}): check the token and its RBAC (applications, get and sync)`);
+    this.name = 'ArgoCdAuthError';
+  }
+}
+
 /** Argo CD as the deploy needs it (ArgoCdClient). */
 export interface ArgoApplications {
   refresh(app: string): Promise<ArgoAppState>;

@@ -1,17 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { GitOpsTarget } from '@sluice/contracts';
 import { ScmFileConflictError, type GitHubFileWrites, type GitHubRepoRef } from '@sluice/scm';
 import { gitOpsCommitMessage } from '../domain/deploy-trailer';
 import { setYamlValue } from '../domain/yaml-value';
 
-/** Where a config's image tag lives in its GitOps repository (`target.gitops` of deploy.yaml). */
-export interface GitOpsTarget {
-  readonly repo: string;
-  readonly branch: string;
-  /** The YAML file, e.g. `apps/billing/values.yaml`. */
-  readonly path: string;
-  /** The dotted key of the tag in it, e.g. `image.tag`. */
-  readonly key: string;
-}
+/** Where a config's image tag lives in its GitOps repository (`target.gitops` of deploy.yaml): repo, branch, the YAML file, the dotted key. */
+export type GitOpsFile = Pick<GitOpsTarget, 'repo' | 'branch' | 'path' | 'key'>;
 
 export interface GitOpsWrite {
   readonly deployId: string;
@@ -44,7 +38,11 @@ export class GitOpsWriter {
     private readonly options: { readonly attempts?: number; readonly backoffMs?: number } = {},
   ) {}
 
-  async write(target: GitOpsTarget, write: GitOpsWrite): Promise<{ readonly commitSha: string | null }> {
+  /**
+   * The tag in the file; `commitSha` of the commit made, null when it was there already.
+   * `revision`: the commit that holds it — what Argo CD syncs to.
+   */
+  async write(target: GitOpsFile, write: GitOpsWrite): Promise<{ readonly commitSha: string | null; readonly revision: string }> {
     const repo: GitHubRepoRef = { fullName: target.repo };
     const attempts = this.options.attempts ?? 5;
     for (let attempt = 1; ; attempt++) {
@@ -56,9 +54,13 @@ export class GitOpsWriter {
       } catch (error) {
         throw new GitOpsTargetError(`${target.repo}:${target.branch}/${target.path}: ${(error as Error).message}`);
       }
-      if (!next.changed) return { commitSha: null };
+      if (!next.changed) {
+        const head = await this.files.branchHead(repo, target.branch);
+        if (!head) throw new GitOpsTargetError(`${target.repo} has no branch ${target.branch}`);
+        return { commitSha: null, revision: head };
+      }
       try {
-        return await this.files.commitFile(repo, {
+        const { commitSha } = await this.files.commitFile(repo, {
           path: target.path,
           branch: target.branch,
           content: next.text,
@@ -66,6 +68,7 @@ export class GitOpsWriter {
           message: gitOpsCommitMessage({ config: write.config, key: target.key, value: write.value, deployId: write.deployId, requestedBy: write.requestedBy }),
           committer: SLUICE_COMMITTER,
         });
+        return { commitSha, revision: commitSha };
       } catch (error) {
         if (!(error instanceof ScmFileConflictError) || attempt >= attempts) throw error;
         const base = (this.options.backoffMs ?? 200) * 2 ** (attempt - 1);

@@ -9,7 +9,7 @@ import { createLogger, ReadinessRegistry } from '@sluice/platform';
 import { PgTeamPolicyWriter, POLICY_GATE, type PolicyGate } from '@sluice/team-policy';
 import type { DataSource } from 'typeorm';
 import { HandleDeployRequest, type DeployRequest, type PreparedRequest } from '../application/handle-request';
-import { SPEC_SOURCE, type SpecSource } from '../application/ports';
+import { SPEC_SOURCE, type GitOpsPort, type SpecSource } from '../application/ports';
 import { DeployConfigController } from './controller';
 import { ClusterDeployPolicy } from './deploy-policy';
 import { TeamPolicyMirror } from './team-policy-mirror';
@@ -34,6 +34,8 @@ export interface KubeApplierRuntimeOptions {
   watchNamespace?: string;
   /** Serve the BuildRun admission webhook (HTTPS) with these PEM files. */
   admission?: { certFile: string; keyFile: string; port: number; host?: string };
+  /** Deploys to GitOps targets (libs/gitops); null without GitHub credentials. */
+  gitops?: GitOpsPort | null;
 }
 
 /**
@@ -74,6 +76,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
       this.logger,
       policy,
       new PgDeployRecords(),
+      options.gitops ?? null,
     );
     if (kube) {
       const reconciler = new DeployConfigReconciler(kube, this.outcomes, policy, {

@@ -4,7 +4,7 @@ import type { Transaction } from '@sluice/event-store';
 import { deployConfigManifest, inventoryOf } from '../domain/deploy-config';
 import { RenderError } from '../domain/errors';
 import { renderSpecs } from '../domain/render';
-import { DeployTargetError, SpecSourceError, type DeployPolicy, type DeployRecords, type DeployTarget, type OutcomePort, type SpecSource } from './ports';
+import { DeployTargetError, SpecSourceError, type DeployPolicy, type DeployRecords, type DeployTarget, type GitOpsPort, type OutcomePort, type SpecSource } from './ports';
 
 export type DeployRequest = SluiceEventOf<'deploy.requested'> | SluiceEventOf<'undeploy.requested'>;
 
@@ -63,17 +63,30 @@ export class HandleDeployRequest {
     private readonly logger: RequestLogger,
     private readonly policy: DeployPolicy,
     private readonly records: DeployRecords,
+    /** Deploys to GitOps targets; null without GitHub credentials (such deploys then fail, saying so). */
+    private readonly gitops: GitOpsPort | null = null,
   ) {}
 
   async prepare(event: DeployRequest): Promise<PreparedRequest> {
     const d = event.data;
-    // An undeploy only removes what the config made: never refused by a policy.
-    if (isUndeploy(event)) return { manifests: [] };
+    if (isUndeploy(event)) {
+      if (d.gitops) return { manifests: [], renderError: new RenderError('GitOpsTargetInvalid', `${d.config} deploys through ${d.gitops.repo}: Sluice does not undeploy a GitOps target; remove or change its application there`) };
+      // An undeploy only removes what the config made: never refused by a policy.
+      return { manifests: [] };
+    }
     // autodeploy checked the policy when it decided; it may have changed since, and the
     // cluster (namespace labels) is known only here. A refusal writes nothing to the cluster.
     const policy = await this.policy.policyOf(d.team);
     const placement = await this.policy.placement({ config: d.config, team: d.team, namespace: d.namespace, configRepo: d.configRepo }, policy);
     if (!placement.allowed) return { manifests: [], renderError: new RenderError('PolicyDenied', `${placement.reason}: ${placement.message}`) };
+    if (d.gitops) {
+      // A GitOps commit acts in a repository: the team's policy must allow that repository too.
+      const repo = await this.policy.placement({ config: d.config, team: d.team, namespace: d.namespace, configRepo: d.gitops.repo }, policy);
+      if (!repo.allowed) return { manifests: [], renderError: new RenderError('PolicyDenied', `GitOps repository ${d.gitops.repo}: ${repo.reason}: ${repo.message}`) };
+      if (!this.gitops) return { manifests: [], renderError: new RenderError('GitOpsTargetInvalid', 'no GitHub credentials to commit to the GitOps repository (GITHUB_TOKEN or a GitHub App)') };
+      if (!d.imageTag) return { manifests: [], renderError: new RenderError('GitOpsTargetInvalid', 'a GitOps deploy writes an image tag, and this request has none') };
+      return { manifests: [] };
+    }
     try {
       const files = await this.readSpecs(d.configRepo, d.configSha!, d.path);
       const manifests = renderSpecs(files, {
@@ -121,6 +134,7 @@ export class HandleDeployRequest {
       this.logger.warn({ ...logFields(event), reason: renderError.reason, err: renderError.message }, 'specs do not render; deploy failed');
       return prepared;
     }
+    if (d.gitops) return this.deployThroughGitOps(event as SluiceEventOf<'deploy.requested'>, prepared);
 
     const desired = deployConfigManifest({
       config: d.config,
@@ -147,7 +161,7 @@ export class HandleDeployRequest {
     const d = event.data;
     const cause = causeOf(event);
     const { targetError, renderError } = prepared;
-    if (renderError) return; // failed in `external`, with the record
+    if (renderError || d.gitops) return; // reported in `external`
     if (targetError) {
       this.logger.warn({ ...logFields(event), reason: targetError.reason, err: targetError.message }, 'DeployConfig refused; deploy failed');
       await this.outcomes.report(d.deployId, d.config, { type: 'deploy.failed', reason: targetError.reason, message: targetError.message, terminal: true }, { manager, cause });
@@ -162,6 +176,38 @@ export class HandleDeployRequest {
         await this.outcomes.report(d.deployId, d.config, { type: 'deploy.succeeded' }, { manager, cause });
       }
     }
+  }
+
+  /**
+   * A GitOps target: the tag committed to the GitOps file (`deploy.applied`), then Argo CD's verdict
+   * on that commit (`deploy.succeeded` / `deploy.failed` with Argo's message). Each step is
+   * idempotent (no second commit when the tag is there, one sync per revision, one outcome per
+   * slot), so a redelivered request — after a crash anywhere — finishes the same deploy. The
+   * request's partition waits while Argo CD syncs (bounded by the follow's timeout).
+   */
+  private async deployThroughGitOps(event: SluiceEventOf<'deploy.requested'>, prepared: PreparedRequest): Promise<PreparedRequest> {
+    const d = event.data;
+    const target = d.gitops!;
+    const cause = causeOf(event);
+    const fail = async (reason: string, message: string) => {
+      this.logger.warn({ ...logFields(event), reason, err: message }, 'GitOps deploy failed');
+      await this.outcomes.report(d.deployId, d.config, { type: 'deploy.failed', reason, message, terminal: true }, { cause });
+      return prepared;
+    };
+    let revision: string;
+    try {
+      const commit = await this.gitops!.commit(target, { deployId: d.deployId, config: d.config, value: d.imageTag!, requestedBy: d.requestedBy });
+      revision = commit.revision;
+      this.logger.info({ ...logFields(event), repo: target.repo, path: target.path, commit: commit.commitSha, revision }, commit.commitSha ? 'GitOps commit made' : 'GitOps file already holds the tag');
+    } catch (error) {
+      if (this.gitops!.isTerminal(error)) return fail('GitOpsTargetInvalid', (error as Error).message);
+      throw error;
+    }
+    await this.outcomes.report(d.deployId, d.config, { type: 'deploy.applied', dryRun: false, inventory: [] }, { cause });
+    const verdict = await this.gitops!.verdict(target, revision);
+    if (!verdict.ok) return fail(verdict.reason, verdict.message);
+    await this.outcomes.report(d.deployId, d.config, { type: 'deploy.succeeded' }, { cause });
+    return prepared;
   }
 
   private async readSpecs(repo: string, sha: string, path: string) {

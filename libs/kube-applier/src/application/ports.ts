@@ -1,3 +1,4 @@
+import type { GitOpsTarget } from '@sluice/contracts';
 import type { KubeObject } from '@sluice/kube';
 import type { TeamPolicy, Verdict } from '@sluice/team-policy';
 import type { Transaction } from '@sluice/event-store';
@@ -91,4 +92,19 @@ export interface DeployRecord {
 /** Where requests are recorded, once each (a redelivery records nothing new). */
 export interface DeployRecords {
   record(manager: Transaction, record: DeployRecord): Promise<void>;
+}
+
+/**
+ * Deploys to a GitOps target (docs/architecture.md §1 "GitOps target"; libs/gitops): the tag committed
+ * to the GitOps repository, then Argo CD's verdict on that commit. Errors it throws as `terminal` fail
+ * the deploy; any other error is retried by the consumer.
+ */
+export interface GitOpsPort {
+  commit(
+    target: GitOpsTarget,
+    write: { readonly deployId: string; readonly config: string; readonly value: string; readonly requestedBy: string },
+  ): Promise<{ readonly commitSha: string | null; readonly revision: string }>;
+  verdict(target: GitOpsTarget, revision: string): Promise<{ readonly ok: true } | { readonly ok: false; readonly reason: string; readonly message: string }>;
+  /** Whether an error of `commit` fails the deploy for good (the file or key cannot take the tag, the credentials are refused). */
+  isTerminal(error: unknown): boolean;
 }

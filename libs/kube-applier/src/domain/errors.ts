@@ -10,7 +10,9 @@ export type RenderFailureReason =
   | 'DuplicateObject'
   | 'SpecsUnavailable'
   /** The team policy does not allow the config where it deploys (namespace, repository). */
-  | 'PolicyDenied';
+  | 'PolicyDenied'
+  /** A GitOps target (docs/architecture.md §1 "GitOps target") cannot take this deploy. */
+  | 'GitOpsTargetInvalid';
 
 export class RenderError extends Error {
   override readonly name = 'RenderError';

@@ -75,6 +75,22 @@ autodeploy: true
     assert.deepEqual(ok.map((e) => e.path).sort(), ['build', 'track.tags']);
   });
 
+  it('reads a GitOps target (docs/architecture.md §1 "GitOps target"), argocd optional', () => {
+    const artifact = 'artifact: { repo: acme/billing, image: ghcr.io/acme/billing, build: ci }\n';
+    const result = parse(`team: payments\nnamespace: payments\n${artifact}target:\n  gitops: { repo: acme/gitops, branch: main, path: apps/billing/values.yaml, key: image.tag, argocd: { app: billing } }\n`);
+    assert.ok(result.ok);
+    assert.deepEqual(result.ok && result.config.target, { gitops: { repo: 'acme/gitops', branch: 'main', path: 'apps/billing/values.yaml', key: 'image.tag', argocd: { app: 'billing' } } });
+    const noArgo = parse(`team: payments\nnamespace: payments\n${artifact}target: { gitops: { repo: acme/gitops, branch: main, path: values.yml, key: tag } }\n`);
+    assert.deepEqual(noArgo.ok && noArgo.config.target?.gitops.argocd, null);
+  });
+
+  it('refuses a GitOps target without an artifact, outside the repository, with a bad key or unknown fields', () => {
+    const errors = errorsOf(parse('team: payments\nnamespace: payments\ntarget: { gitops: { repo: acme/gitops, branch: main, path: ../etc/values.yaml, key: "image..tag", argocd: { app: billing, server: x } } }\n'));
+    assert.deepEqual(errors.map((e) => e.path).sort(), ['target.gitops.argocd', 'target.gitops.key', 'target.gitops.path']);
+    const noArtifact = errorsOf(parse('team: payments\nnamespace: payments\ntarget: { gitops: { repo: acme/gitops, branch: main, path: values.yaml, key: image.tag } }\n'));
+    assert.deepEqual(noArtifact.map((e) => e.path), ['target.gitops']);
+  });
+
   it('applies the defaults: name = folder, track.branch = default branch, autodeploy false, no artifact', () => {
     const result = parse('team: payments\nnamespace: payments\n', 'deploy/worker');
     assert.ok(result.ok);

@@ -1,4 +1,4 @@
-import { builderSpec, configName, repoFullName, teamName, type DeployConfigRoot } from '@sluice/contracts';
+import { builderSpec, configName, gitOpsTarget, repoFullName, teamName, type DeployConfigRoot } from '@sluice/contracts';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 
@@ -38,6 +38,7 @@ const deployYamlSchema = z.strictObject({
   track: z.strictObject({ branch: z.string().min(1).optional(), tags: z.string().min(1).max(255).optional() }).nullable().optional(),
   autodeploy: z.boolean().default(false),
   build: builderSpec.strict().optional(),
+  target: z.strictObject({ gitops: gitOpsTarget.extend({ argocd: gitOpsTarget.shape.argocd.unwrap().strict().nullable().optional() }).strict() }).optional(),
 });
 
 /** `deploy/<name>/deploy.yaml` → `deploy/<name>`, or null for any other path. */
@@ -96,6 +97,9 @@ export function parseDeployConfig(input: {
   if (parsed.success && parsed.data.track?.tags !== undefined && !parsed.data.artifact) {
     errors.push({ path: 'track.tags', message: 'tags deploy the image built from a tag: set artifact (repo and image)' });
   }
+  if (parsed.success && parsed.data.target && !parsed.data.artifact) {
+    errors.push({ path: 'target.gitops', message: 'a GitOps target commits the image tag of artifact.image: set artifact (repo and image)' });
+  }
   if (!parsed.success || errors.length > 0) return fail(errors);
   const file = parsed.data;
   return {
@@ -109,6 +113,7 @@ export function parseDeployConfig(input: {
       track: { branch: file.track?.branch ?? input.defaultBranch, ...(file.track?.tags !== undefined ? { tags: file.track.tags } : {}) },
       autodeploy: file.autodeploy,
       ...(file.build ? { build: file.build } : {}),
+      ...(file.target ? { target: { gitops: { ...file.target.gitops, argocd: file.target.gitops.argocd ?? null } } } : {}),
       configRepo: input.configRepo,
       path: input.folder,
     },
