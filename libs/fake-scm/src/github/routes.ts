@@ -403,7 +403,7 @@ export function registerGitHubRoutes(router: Router, gh: FakeGitHub): string[] {
 
   route('PUT', '/repos/{owner}/{repo}/contents/{path+}', 'repos/create-or-update-file-contents', (req) => {
     const repo = gh.repoFor(req);
-    const body = req.body as { message: string; content: string; sha?: string; branch?: string };
+    const body = req.body as { message: string; content: string; sha?: string; branch?: string; author?: { name: string; email: string }; committer?: { name: string; email: string } };
     const branch = body.branch ?? repo.defaultBranch;
     const path = req.params.path.replace(/^\/+|\/+$/g, '');
     const head = repo.branches.get(branch);
@@ -414,7 +414,8 @@ export function registerGitHubRoutes(router: Router, gh: FakeGitHub): string[] {
     if (existing && body.sha !== existing.sha) throw githubError(409, `${path} does not match ${body.sha}`);
     if (!existing && body.sha !== undefined) throw githubError(409, `${path} does not match ${body.sha}`);
     const content = Buffer.from(body.content, 'base64');
-    const sha = gh.seed.commit(repo.fullName, { message: body.message, files: { [path]: content }, branch });
+    const author = body.author ?? body.committer;
+    const sha = gh.seed.commit(repo.fullName, { message: body.message, files: { [path]: content }, branch, ...(author ? { author: { name: author.name, email: author.email } } : {}) });
     const c = repo.git.commits.get(sha)!;
     const blob = repo.git.lookup(c.tree, path)!;
     return ok(views.fileCommit(repo, path, blob.sha, content.length, c, branch), existing ? 200 : 201);

@@ -1,0 +1,97 @@
+// Issue 18 §2, a GitOps target: a config whose deploy.yaml names `target.gitops` is deployed by
+// committing its image tag into the GitOps repository (fake GitHub's contents API) and syncing its
+// Argo CD application at that commit (fake Argo CD, from Argo CD's API description). The deploy's
+// outcome is Argo's: Synced + Healthy succeeds, a failed sync fails the deploy with Argo's message.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { imageTag } from '@sluice/contracts';
+import { FakeArgoCd } from '@sluice/fake-scm';
+import { deployIdOf } from '@sluice/gitops';
+import { CONFIG_NAME, Scenario, waitFor } from './support/scenario';
+import { startAllInOneApp, type AllInOneApp } from './support/sluice';
+import { CONFIG_REPO, deployYaml, startWorld, type World } from './support/world';
+
+const GITOPS_REPO = 'acme/gitops';
+const VALUES_PATH = 'apps/billing/values.yaml';
+const VALUES = '# billing-api, synced by Argo CD\nreplicaCount: 2\nimage:\n  repository: ghcr.io/acme/billing\n  tag: main-0000000 # Sluice writes this\n';
+const ARGO_TOKEN = 'argocd-e2e-token-0123456789';
+
+describe('GitOps target with Argo CD, all-in-one', { timeout: 300_000 }, () => {
+  let world: World;
+  let argo: FakeArgoCd;
+  let sluice: AllInOneApp;
+  let s: Scenario;
+
+  const gitopsRepo = () => world.github.state.requireRepo(GITOPS_REPO);
+  const valuesAtHead = () => {
+    const repo = gitopsRepo();
+    const commit = repo.git.commits.get(repo.branches.get('main')!)!;
+    const blob = repo.git.lookup(commit.tree, VALUES_PATH);
+    return blob?.type === 'blob' ? repo.git.blobs.get(blob.sha)!.content.toString('utf8') : null;
+  };
+  const sluiceCommits = () => [...gitopsRepo().git.commits.values()].filter((c) => deployIdOf(c.message) !== null);
+
+  before(async () => {
+    world = await startWorld('gitops');
+    argo = new FakeArgoCd({ tokens: [ARGO_TOKEN], syncDurationMs: 200 });
+    await argo.start();
+    argo.application('billing', { repoURL: `https://github.com/${GITOPS_REPO}`, path: 'apps/billing', namespace: world.namespace });
+    world.github.seed.repo({ owner: 'acme', name: 'gitops', defaultBranch: 'main' });
+    world.github.seed.commit(GITOPS_REPO, { message: 'billing values', files: { [VALUES_PATH]: VALUES } });
+    // The config deploys through the GitOps repository instead of the cluster.
+    const target = `target:\n  gitops:\n    repo: ${GITOPS_REPO}\n    branch: main\n    path: ${VALUES_PATH}\n    key: image.tag\n    argocd: { app: billing }\n`;
+    world.github.seed.commit(CONFIG_REPO, { message: 'billing-api: deploy through GitOps', files: { 'deploy/billing-api/deploy.yaml': deployYaml(world.namespace, target) } });
+    sluice = await startAllInOneApp(world, { ARGOCD_URL: argo.url, ARGOCD_TOKEN: ARGO_TOKEN });
+    s = new Scenario(world, sluice);
+    await s.pushConfigRepo();
+    await s.waitForVirtualConfig();
+  });
+
+  after(async () => {
+    await sluice?.stop();
+    await argo?.stop();
+    await world?.stop();
+  });
+
+  it('a green build commits its tag into the GitOps file (one commit, by Sluice, with the deploy id) and Argo CD syncs that commit once → succeeded', async () => {
+    const sha = await s.pushArtifact('v1');
+    await s.buildCompleted(sha);
+    const deploy = await s.waitForDeployOf(sha, (d) => d.phase === 'succeeded' || d.phase === 'failed');
+    assert.equal(deploy.phase, 'succeeded', JSON.stringify(deploy));
+    const tag = imageTag('main', sha);
+    assert.equal(valuesAtHead(), VALUES.replace('main-0000000', tag), 'only the tag changed; comments and layout kept');
+    const commits = sluiceCommits();
+    assert.equal(commits.length, 1, 'one commit for the deploy');
+    assert.equal(deployIdOf(commits[0]!.message), deploy.id);
+    assert.equal(commits[0]!.author.name, 'Sluice');
+    assert.deepEqual(argo.syncs, [{ app: 'billing', revision: commits[0]!.sha }], 'one Argo sync, at that commit');
+    assert.ok(argo.refreshes.includes('billing'), 'a hard refresh first: Argo does not wait for its next poll');
+    assert.equal(await s.deployConfig(), undefined, 'nothing applied to the cluster by Sluice');
+  });
+
+  it('Argo CD’s failed sync becomes the deploy’s failure, with Argo’s message', async () => {
+    argo.nextSync('billing', { phase: 'Failed', message: 'one or more objects failed to apply: Deployment.apps "billing-api" is invalid' });
+    const sha = await s.pushArtifact('v2');
+    await s.buildCompleted(sha);
+    const deploy = await s.waitForDeployOf(sha, (d) => d.phase === 'failed' || d.phase === 'succeeded');
+    assert.equal(deploy.phase, 'failed');
+    const view = (await s.api.request<{ failure: { reason: string; message: string } }>('GET', `/api/deploys/${deploy.id}`)).body;
+    assert.equal(view.failure.reason, 'ArgoCdSyncFailed');
+    assert.match(view.failure.message, /Argo CD sync failed: one or more objects failed to apply: Deployment\.apps "billing-api" is invalid/);
+    assert.equal(sluiceCommits().length, 2, 'the commit was made; Argo refused it');
+    assert.equal(argo.syncs.length, 2);
+    const { history } = (await s.api.request<{ history: Array<{ type: string; deployId: string | null }> }>('GET', `/api/configs/${CONFIG_NAME}/history`)).body;
+    assert.ok(history.some((h) => h.type === 'deploy.failed' && h.deployId === deploy.id), 'in the config history');
+  });
+
+  it('a person’s push to the GitOps repository triggers no Argo sync', async () => {
+    const before = argo.syncs.length;
+    const human = world.github.seed.commit(GITOPS_REPO, { message: 'more replicas', files: { [VALUES_PATH]: valuesAtHead()!.replace('replicaCount: 2', 'replicaCount: 3') } });
+    await s.webhook('push', world.github.events.push(GITOPS_REPO, { branch: 'main' }));
+    await waitFor(async () => {
+      const res = await s.api.request<{ items: Array<{ name: string; headSha: string }> }>('GET', `/api/repos/${GITOPS_REPO}/branches`, undefined, [200, 404]);
+      return res.status === 200 && res.body.items.some((b) => b.headSha === human);
+    }, () => `the push of ${human} recorded`, 60_000);
+    assert.equal(argo.syncs.length, before, 'a push that is not Sluice’s is never forwarded to Argo CD');
+  });
+});
