@@ -29,6 +29,7 @@ describe('GitOps target with Argo CD, all-in-one', { timeout: 300_000 }, () => {
     const blob = repo.git.lookup(commit.tree, VALUES_PATH);
     return blob?.type === 'blob' ? repo.git.blobs.get(blob.sha)!.content.toString('utf8') : null;
   };
+  const config = async () => (await s.api.request<{ drift: { sha: string; found: string | null; expected: string; pusher: string | null; at: string } | null }>('GET', `/api/configs/${CONFIG_NAME}`)).body;
   const sluiceCommits = () => [...gitopsRepo().git.commits.values()].filter((c) => deployIdOf(c.message) !== null);
 
   before(async () => {
@@ -93,5 +94,26 @@ describe('GitOps target with Argo CD, all-in-one', { timeout: 300_000 }, () => {
       return res.status === 200 && res.body.items.some((b) => b.headSha === human);
     }, () => `the push of ${human} recorded`, 60_000);
     assert.equal(argo.syncs.length, before, 'a push that is not Sluice’s is never forwarded to Argo CD');
+    // It did not touch the tag: no drift.
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.equal((await config()).drift, null);
+  });
+
+  it('a person’s commit that changes the tag is recorded on the config as drift, until the next deploy writes the tag again', async () => {
+    const expected = valuesAtHead()!.match(/tag: (\S+)/)![1]!;
+    const hotfix = world.github.seed.commit(GITOPS_REPO, { message: 'hotfix by hand', files: { [VALUES_PATH]: valuesAtHead()!.replace(`tag: ${expected}`, 'tag: hotfix-1') } });
+    await s.webhook('push', world.github.events.push(GITOPS_REPO, { branch: 'main' }));
+    await waitFor(async () => (await config()).drift !== null, () => 'drift recorded on billing-api', 60_000);
+    const { drift } = await config();
+    assert.deepEqual({ ...drift, at: undefined, pusher: undefined }, { sha: hotfix, found: 'hotfix-1', expected, at: undefined, pusher: undefined });
+    const { history } = (await s.api.request<{ history: Array<{ type: string }> }>('GET', `/api/configs/${CONFIG_NAME}/history`)).body;
+    assert.equal(history[0]?.type, 'gitops.drift.detected', 'in the history');
+    assert.equal(argo.syncs.length, 2, 'and not forwarded to Argo CD');
+
+    const sha = await s.pushArtifact('v3');
+    await s.buildCompleted(sha);
+    await s.waitForDeployOf(sha, (d) => d.phase === 'succeeded');
+    await waitFor(async () => (await config()).drift === null, () => 'drift cleared by the deploy', 30_000);
+    assert.equal(valuesAtHead()!.match(/tag: (\S+)/)![1], imageTag('main', sha));
   });
 });

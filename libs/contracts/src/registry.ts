@@ -79,6 +79,7 @@ export const eventDefinitions = {
   'build.scheduled': defineEvent({ topic: Topics.deploy, versions: [deploy.buildScheduledV1] }),
   'build.started': defineEvent({ topic: Topics.deploy, versions: [deploy.buildStartedV1] }),
   'build.finished': defineEvent({ topic: Topics.deploy, versions: [deploy.buildFinishedV1] }),
+  'gitops.drift.detected': defineEvent({ topic: Topics.deploy, versions: [deploy.gitOpsDriftDetectedV1] }),
 
   'commit-status.synced': defineEvent({ topic: Topics.status, versions: [status.commitStatusSyncedV1] }),
 

@@ -1,4 +1,4 @@
-export { setYamlValue, keyPath, YamlKeyError } from './domain/yaml-value';
+export { setYamlValue, getYamlValue, keyPath, YamlKeyError } from './domain/yaml-value';
 export { DEPLOY_TRAILER, deployIdOf, gitOpsCommitMessage } from './domain/deploy-trailer';
 export { GitOpsWriter, GitOpsTargetError, SLUICE_COMMITTER, type GitOpsFile, type GitOpsWrite } from './application/gitops-writer';
 export { argoVerdict, type ArgoAppState, type ArgoVerdict } from './domain/argo-verdict';

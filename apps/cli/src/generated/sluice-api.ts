@@ -1779,6 +1779,14 @@ export interface operations {
                                 reason: string;
                                 at: string;
                             } | null;
+                            /** @description the GitOps target changed by a commit that is not Sluice’s since the last deploy that succeeded */
+                            drift: {
+                                sha: string;
+                                found: string | null;
+                                expected: string;
+                                pusher: string | null;
+                                at: string;
+                            } | null;
                             registeredAt: string;
                             updatedAt: string;
                             streamVersion: number;
@@ -1903,6 +1911,14 @@ export interface operations {
                         pin: {
                             by: string;
                             reason: string;
+                            at: string;
+                        } | null;
+                        /** @description the GitOps target changed by a commit that is not Sluice’s since the last deploy that succeeded */
+                        drift: {
+                            sha: string;
+                            found: string | null;
+                            expected: string;
+                            pusher: string | null;
                             at: string;
                         } | null;
                         registeredAt: string;

@@ -1,14 +1,15 @@
 import { APPLIER_STREAM_PREFIX, type SluiceEvent } from '@sluice/contracts';
 import type { Transaction } from '@sluice/event-store';
 import { v7 as uuidv7 } from 'uuid';
-import { isBuildReportType, isOutcomeType, type BuildReport, type OutcomeEvent } from '../domain/config-events';
+import { DRIFT_TYPE, isBuildReportType, isOutcomeType, type BuildReport, type DriftReport, type OutcomeEvent } from '../domain/config-events';
 import type { ConfigCommands } from './config-commands';
 import type { RepoKnowledge } from './ports';
 
 /**
  * Records kube-applier's reports in the config's stream (one stream holds a config's whole
  * history): deploy outcomes — when one ends the deploy in flight, the queued one is requested
- * next — and build reports — a build that succeeded deploys its image (§1 "Builds").
+ * next —, build reports — a build that succeeded deploys its image (§1 "Builds") — and drift of a
+ * GitOps target (§1 "GitOps target").
  */
 export class OutcomesHandler {
   constructor(
@@ -21,6 +22,11 @@ export class OutcomesHandler {
     if (isOutcomeType(event.type)) {
       const outcome = { type: event.type, data: event.data } as OutcomeEvent;
       await this.commands.execute(outcome.data.config, () => ({ type: 'RecordOutcome', outcome }), { manager: m, causationId: event.id });
+      return;
+    }
+    if (event.type === DRIFT_TYPE) {
+      const report = { type: event.type, data: event.data } as DriftReport;
+      await this.commands.execute(report.data.config, () => ({ type: 'RecordDrift', report }), { manager: m, causationId: event.id });
       return;
     }
     if (!isBuildReportType(event.type)) return;

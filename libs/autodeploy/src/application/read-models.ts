@@ -20,6 +20,12 @@ export interface ConfigView {
   inFlightDeployId: string | null;
   queuedDeployId: string | null;
   pin: { by: string; reason: string; at: string } | null;
+  /**
+   * A GitOps target changed by a commit that is not Sluice's (docs/architecture.md §1 "GitOps
+   * target"): the commit, the value found at the key (null: gone), the tag Sluice wrote, who pushed,
+   * when. Null when none since the last deploy that succeeded.
+   */
+  drift: { sha: string; found: string | null; expected: string; pusher: string | null; at: string } | null;
   registeredAt: string;
   updatedAt: string;
   streamVersion: number;

@@ -21,6 +21,7 @@ export const CONFIG_EVENT_TYPES = [
   'build.scheduled',
   'build.started',
   'build.finished',
+  'gitops.drift.detected',
 ] as const satisfies readonly EventType[];
 
 export type ConfigEventType = (typeof CONFIG_EVENT_TYPES)[number];
@@ -38,6 +39,10 @@ export type OutcomeEvent = ConfigEventOf<OutcomeType>;
 export const BUILD_REPORT_TYPES = ['build.scheduled', 'build.started', 'build.finished'] as const satisfies readonly ConfigEventType[];
 export type BuildReportType = (typeof BUILD_REPORT_TYPES)[number];
 export type BuildReport = ConfigEventOf<BuildReportType>;
+
+/** kube-applier's report of a change to a config's GitOps target that is not Sluice's; recorded in the config's stream. */
+export const DRIFT_TYPE = 'gitops.drift.detected' as const satisfies ConfigEventType;
+export type DriftReport = ConfigEventOf<typeof DRIFT_TYPE>;
 
 const configTypes = new Set<string>(CONFIG_EVENT_TYPES);
 const outcomeTypes = new Set<string>(OUTCOME_TYPES);

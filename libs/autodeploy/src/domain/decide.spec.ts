@@ -610,3 +610,23 @@ describe('decide: builds (docs/architecture.md §1 "Builds")', () => {
     assert.match((denied.decision.events[0]!.data as { message: string }).message, /^build refused: NamespaceNotAllowed/);
   });
 });
+
+describe('decide: drift of a GitOps target', () => {
+  const drift = (sha: string): Extract<ConfigEvent, { type: 'gitops.drift.detected' }> => ({
+    type: 'gitops.drift.detected',
+    data: { config: NAME, repo: 'acme/gitops', branch: 'main', sha, path: 'apps/billing/values.yaml', key: 'image.tag', found: 'hotfix-1', expected: 'main-1111111', pusher: 'Ada' },
+  });
+
+  it('records a drift once per commit, and only for an active config', () => {
+    given(registered()).when({ type: 'RecordDrift', report: drift(S1) }).then([drift(S1)]);
+    given(registered(), drift(S1)).when({ type: 'RecordDrift', report: drift(S1) }).then([]);
+    given(registered(), drift(S1)).when({ type: 'RecordDrift', report: drift(S2) }).then([drift(S2)]);
+    given().when({ type: 'RecordDrift', report: drift(S1) }).then([]);
+  });
+
+  it('a deploy that succeeds clears it (it wrote its own tag again)', () => {
+    const t = target(D(1), S1, C1);
+    assert.deepEqual(fold([registered(), drift(S2)]).drift, { sha: S2, found: 'hotfix-1', expected: 'main-1111111' });
+    assert.equal(fold([registered(), drift(S2), requested(t), succeeded(D(1))]).drift, null);
+  });
+});

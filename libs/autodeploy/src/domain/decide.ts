@@ -1,5 +1,5 @@
 import { imageTag, type BuildTarget, type DeployCause, type DeployConfigRoot, type DeploySkipCode } from '@sluice/contracts';
-import type { BuildReport, ConfigEvent, OutcomeEvent } from './config-events';
+import type { BuildReport, ConfigEvent, DriftReport, OutcomeEvent } from './config-events';
 import {
   ConfigNameTakenError,
   ConfigNotFoundError,
@@ -45,6 +45,8 @@ export interface AutodeployObstacle {
 
 export type ConfigCommand =
   | { readonly type: 'RegisterConfig'; readonly root: DeployConfigRoot; readonly configSha: string }
+  /** kube-applier saw a commit that is not Sluice's change the config's GitOps target. */
+  | { readonly type: 'RecordDrift'; readonly report: DriftReport }
   /** The repository `from` was renamed or transferred to `to`: a root that names it follows. */
   | { readonly type: 'FollowRepoRename'; readonly from: string; readonly to: string }
   | { readonly type: 'RemoveConfig'; readonly configRepo: string; readonly configSha: string; readonly deployId: string }
@@ -119,6 +121,10 @@ export function decide(command: ConfigCommand, state: ConfigState, name: string)
       return register(command, state, name);
     case 'FollowRepoRename':
       return followRename(command, state, name);
+    case 'RecordDrift':
+      // Once per commit; a config no longer active keeps no drift.
+      if (state.status !== 'active' || state.drift?.sha === command.report.data.sha) return skip('nothing new');
+      return ok([command.report]);
     case 'RemoveConfig':
       return remove(command, state, name);
     case 'RequestDeploy':

@@ -74,6 +74,8 @@ export interface ConfigState {
   readonly builds: Readonly<Record<string, BuildState>>;
   /** Per target, the build requested last that has not ended. */
   readonly currentBuilds: Readonly<Partial<Record<BuildTarget, string>>>;
+  /** The GitOps target changed by a commit that is not Sluice's, since the last deploy that succeeded; null when none. */
+  readonly drift: { readonly sha: string; readonly found: string | null; readonly expected: string } | null;
 }
 
 export const initialState: ConfigState = {
@@ -88,6 +90,7 @@ export const initialState: ConfigState = {
   pin: null,
   builds: {},
   currentBuilds: {},
+  drift: null,
 };
 
 function withDeploy(state: ConfigState, deployId: string, change: (d: DeployState) => DeployState): ConfigState {
@@ -157,9 +160,12 @@ export function evolve(state: ConfigState, event: ConfigEvent): ConfigState {
       return becomesCurrent(next, event.data.deployId);
     }
     case 'deploy.succeeded': {
-      const next = withDeploy(state, event.data.deployId, (d) => ({ ...d, phase: 'succeeded', lastOutcome: event.type }));
+      // A deploy that succeeded wrote its own tag: whatever drifted before is overwritten.
+      const next = withDeploy({ ...state, drift: null }, event.data.deployId, (d) => ({ ...d, phase: 'succeeded', lastOutcome: event.type }));
       return endIfInFlight(becomesCurrent(next, event.data.deployId), event.data.deployId);
     }
+    case 'gitops.drift.detected':
+      return { ...state, drift: { sha: event.data.sha, found: event.data.found, expected: event.data.expected } };
     case 'deploy.undeployed': {
       const next = withDeploy(state, event.data.deployId, (d) => ({ ...d, phase: 'succeeded', lastOutcome: event.type }));
       return endIfInFlight(becomesCurrent(next, event.data.deployId), event.data.deployId);

@@ -148,3 +148,22 @@ export const buildFinishedV1 = buildRef.extend({
   message: z.string(),
   finishedAt: z.string().nullable(),
 });
+
+/**
+ * A commit that is not Sluice's changed the tag of a config's GitOps target (docs/architecture.md §1
+ * "GitOps target"): kube-applier's report (stream `applier-<config>`), recorded by autodeploy in the
+ * config's stream. `found` is the value at `key` now (null: the key is gone), `expected` the tag
+ * Sluice last wrote. The next deploy writes the tag again.
+ */
+export const gitOpsDriftDetectedV1 = z.object({
+  config: configName,
+  repo: repoFullName,
+  branch: z.string().min(1),
+  /** The commit that made the change (the pushed head). */
+  sha,
+  path: z.string().min(1),
+  key: z.string().min(1),
+  found: z.string().nullable(),
+  expected: z.string().min(1),
+  pusher: z.string().nullable(),
+});

@@ -22,6 +22,10 @@ export class GitOpsDeploys {
     return this.writer.write(target, write);
   }
 
+  valueAt(target: Pick<GitOpsTarget, 'repo' | 'path' | 'key'>, ref: string): Promise<string | null> {
+    return this.writer.valueAt(target, ref);
+  }
+
   async verdict(target: GitOpsTarget, revision: string): Promise<GitOpsVerdict> {
     if (!target.argocd) return { ok: true };
     if (!this.argo) return { ok: false, reason: 'ArgoCdNotConfigured', message: `the config syncs Argo CD application ${target.argocd.app}, but Sluice has no Argo CD (set ARGOCD_URL and ARGOCD_TOKEN)` };

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { GitOpsTarget } from '@sluice/contracts';
 import { ScmFileConflictError, type GitHubFileWrites, type GitHubRepoRef } from '@sluice/scm';
 import { gitOpsCommitMessage } from '../domain/deploy-trailer';
-import { setYamlValue } from '../domain/yaml-value';
+import { getYamlValue, setYamlValue } from '../domain/yaml-value';
 
 /** Where a config's image tag lives in its GitOps repository (`target.gitops` of deploy.yaml): repo, branch, the YAML file, the dotted key. */
 export type GitOpsFile = Pick<GitOpsTarget, 'repo' | 'branch' | 'path' | 'key'>;
@@ -37,6 +37,12 @@ export class GitOpsWriter {
     private readonly files: GitHubFileWrites,
     private readonly options: { readonly attempts?: number; readonly backoffMs?: number } = {},
   ) {}
+
+  /** The value at `key` of the file at commit (or branch) `ref`; null when the file or the key is absent. */
+  async valueAt(target: Pick<GitOpsFile, 'repo' | 'path' | 'key'>, ref: string): Promise<string | null> {
+    const file = await this.files.readFile({ fullName: target.repo }, target.path, ref);
+    return file ? getYamlValue(file.content, target.key) : null;
+  }
 
   /**
    * The tag in the file; `commitSha` of the commit made, null when it was there already.

@@ -45,3 +45,11 @@ export function setYamlValue(text: string, key: string, value: string): { text: 
   doc.setIn(path, value);
   return { text: doc.toString(), changed: true };
 }
+
+/** Pure: the scalar at `key` as a string; null when the file is not YAML, or the key is absent or not a value. */
+export function getYamlValue(text: string, key: string): string | null {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) return null;
+  const node = doc.getIn(keyPath(key), true);
+  return isScalar(node) && node.value !== null ? String(node.value) : null;
+}

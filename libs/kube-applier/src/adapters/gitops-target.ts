@@ -16,6 +16,7 @@ export function gitOpsPortOf(
   return {
     commit: (target, write) => deploys.commit(target, write),
     verdict: (target, revision) => deploys.verdict(target, revision),
+    valueAt: (target, ref) => deploys.valueAt(target, ref),
     isTerminal: (error) =>
       error instanceof GitOpsTargetError || error instanceof ScmAuthError || error instanceof ScmNotFoundError || (error instanceof ScmRequestError && !error.transient),
   };

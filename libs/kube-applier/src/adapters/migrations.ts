@@ -63,4 +63,33 @@ export class KubeApplierDeployTeam1764000000001 implements MigrationInterface {
 }
 
 /** With the projection of team tokens (`sluice.auth.v1`) that the manifests API verifies team tokens against. */
-export const kubeApplierMigrations = [KubeApplierInit1732400000000, KubeApplierDeployTeam1764000000001, ...teamTokenMigrations, ...teamPolicyMigrations, ...buildReportMigrations];
+/** The tag last written into each config's GitOps target (docs/architecture.md §1 "GitOps target"): what pushes are compared with. */
+export class KubeApplierGitOpsTargets1767700000001 implements MigrationInterface {
+  name = 'KubeApplierGitOpsTargets1767700000001';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE kube_applier.gitops_targets (
+        config      text PRIMARY KEY,
+        repo        text NOT NULL,
+        branch      text NOT NULL,
+        path        text NOT NULL,
+        key         text NOT NULL,
+        tag         text NOT NULL,
+        deploy_id   uuid NOT NULL,
+        updated_at  timestamptz NOT NULL DEFAULT now()
+      )`);
+    await q.query(`CREATE INDEX gitops_targets_branch ON kube_applier.gitops_targets (repo, branch)`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE kube_applier.gitops_targets`);
+  }
+}
+
+export const kubeApplierMigrations = [
+  KubeApplierInit1732400000000,
+  KubeApplierDeployTeam1764000000001,
+  ...teamTokenMigrations,
+  ...teamPolicyMigrations,
+  ...buildReportMigrations,
+  KubeApplierGitOpsTargets1767700000001,
+];

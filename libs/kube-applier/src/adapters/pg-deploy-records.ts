@@ -1,8 +1,30 @@
 import type { EntityManager } from 'typeorm';
-import type { DeployRecord, DeployRecords } from '../application/ports';
+import { managerOf, type Transaction } from '@sluice/event-store';
+import type { DataSource } from 'typeorm';
+import type { DeployRecord, DeployRecords, GitOpsWritten } from '../application/ports';
 
 /** The requests kube-applier handled, in `kube_applier.deploys` (one row per deploy id). */
 export class PgDeployRecords implements DeployRecords {
+  constructor(private readonly dataSource?: DataSource) {}
+
+  async gitOpsWritten(tx: Transaction, w: GitOpsWritten): Promise<void> {
+    await managerOf(tx).query(
+      `INSERT INTO kube_applier.gitops_targets (config, repo, branch, path, key, tag, deploy_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (config) DO UPDATE SET repo = EXCLUDED.repo, branch = EXCLUDED.branch, path = EXCLUDED.path, key = EXCLUDED.key,
+         tag = EXCLUDED.tag, deploy_id = EXCLUDED.deploy_id, updated_at = now()`,
+      [w.config, w.repo, w.branch, w.path, w.key, w.tag, w.deployId],
+    );
+  }
+
+  async gitOpsTargetsOn(repo: string, branch: string): Promise<GitOpsWritten[]> {
+    if (!this.dataSource) return [];
+    const rows: Array<{ config: string; repo: string; branch: string; path: string; key: string; tag: string; deploy_id: string }> = await this.dataSource.query(
+      `SELECT config, repo, branch, path, key, tag, deploy_id FROM kube_applier.gitops_targets WHERE repo = $1 AND branch = $2 ORDER BY config`,
+      [repo, branch],
+    );
+    return rows.map((r) => ({ config: r.config, repo: r.repo, branch: r.branch, path: r.path, key: r.key, tag: r.tag, deployId: r.deploy_id }));
+  }
+
   async record(manager: EntityManager, r: DeployRecord): Promise<void> {
     await manager.query(
       `INSERT INTO kube_applier.deploys

@@ -9,7 +9,9 @@ import { createLogger, ReadinessRegistry } from '@sluice/platform';
 import { PgTeamPolicyWriter, POLICY_GATE, type PolicyGate } from '@sluice/team-policy';
 import type { DataSource } from 'typeorm';
 import { HandleDeployRequest, type DeployRequest, type PreparedRequest } from '../application/handle-request';
-import { SPEC_SOURCE, type GitOpsPort, type SpecSource } from '../application/ports';
+import { SPEC_SOURCE, type GitOpsDrift, type GitOpsPort, type SpecSource } from '../application/ports';
+import { GitOpsDriftWatch, type BranchUpdated } from '../application/gitops-drift-watch';
+import { EventStoreDriftReports } from './drift-reports';
 import { DeployConfigController } from './controller';
 import { ClusterDeployPolicy } from './deploy-policy';
 import { TeamPolicyMirror } from './team-policy-mirror';
@@ -50,6 +52,8 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
   private readonly teamPolicies: TeamPolicyMirror | undefined;
   readonly outcomes: OutcomeReporter;
   readonly handler: HandleDeployRequest;
+  /** Pushes to GitOps targets that are not Sluice's: drift (docs/architecture.md §1 "GitOps target"). */
+  readonly driftWatch: GitOpsDriftWatch;
   /** Builds (docs/architecture.md §1 "Builds"): BuildRuns from `build.requested`, their Jobs, their reports. */
   readonly buildReporter: BuildReporter;
   readonly buildRequests: BuildRequests | undefined;
@@ -68,6 +72,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
     this.outcomes = new OutcomeReporter(dataSource, store);
     const kube = options.kube;
     const policy = new ClusterDeployPolicy(policies, kube);
+    const records = new PgDeployRecords(dataSource);
     this.handler = new HandleDeployRequest(
       specs,
       kube ? new KubeDeployTarget(kube) : new DryRunTarget(),
@@ -75,9 +80,10 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
       (work) => dataSource.transaction(work),
       this.logger,
       policy,
-      new PgDeployRecords(),
+      records,
       options.gitops ?? null,
     );
+    this.driftWatch = new GitOpsDriftWatch(records, options.gitops ?? null, new EventStoreDriftReports(store));
     if (kube) {
       const reconciler = new DeployConfigReconciler(kube, this.outcomes, policy, {
         progressDeadlineMs: options.progressDeadlineMs,
@@ -127,7 +133,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
       void this.controller.start();
       this.teamPolicies?.start();
     }
-    await this.bus.ensureTopics([Topics.deploy]);
+    await this.bus.ensureTopics([Topics.deploy, Topics.repo]);
     if (this.buildController) void this.buildController.start();
     if (this.options.admission && this.options.kube) {
       this.admission = await startAdmissionServer({ kube: this.options.kube, logger: this.logger, ...this.options.admission });
@@ -184,6 +190,16 @@ export class KubeApplierEventsConsumer {
   @OnSluiceEvent('', { topics: [Topics.deploy], types: ['deploy.requested', 'undeploy.requested'] })
   recordDeploy(@Payload() event: DeployRequest, @Ctx() ctx: SluiceEventContext<PreparedRequest>): Promise<void> {
     return this.runtime.handler.handle(event, ctx.manager, ctx.prepared);
+  }
+
+  @OnSluiceEvent('gitops', { phase: 'prepare' })
+  prepareDrift(@Payload() event: BranchUpdated): Promise<GitOpsDrift[]> {
+    return this.runtime.driftWatch.prepare(event);
+  }
+
+  @OnSluiceEvent('gitops', { topics: [Topics.repo], types: ['repo.branch.updated'] })
+  recordDrift(@Payload() event: BranchUpdated, @Ctx() ctx: SluiceEventContext<GitOpsDrift[]>): Promise<void> {
+    return this.runtime.driftWatch.handle(event, ctx.manager, ctx.prepared);
   }
 
   @OnSluiceEvent('builds', { phase: 'external' })

@@ -203,6 +203,8 @@ export class HandleDeployRequest {
       if (this.gitops!.isTerminal(error)) return fail('GitOpsTargetInvalid', (error as Error).message);
       throw error;
     }
+    // What a later push to the target is compared with (GitOpsDriftWatch).
+    await this.transact((m) => this.records.gitOpsWritten(m, { config: d.config, repo: target.repo, branch: target.branch, path: target.path, key: target.key, tag: d.imageTag!, deployId: d.deployId }));
     await this.outcomes.report(d.deployId, d.config, { type: 'deploy.applied', dryRun: false, inventory: [] }, { cause });
     const verdict = await this.gitops!.verdict(target, revision);
     if (!verdict.ok) return fail(verdict.reason, verdict.message);

@@ -92,6 +92,38 @@ export interface DeployRecord {
 /** Where requests are recorded, once each (a redelivery records nothing new). */
 export interface DeployRecords {
   record(manager: Transaction, record: DeployRecord): Promise<void>;
+  /** The tag kube-applier last wrote into a config's GitOps target (what a later push is compared with). */
+  gitOpsWritten(manager: Transaction, written: GitOpsWritten): Promise<void>;
+  /** The GitOps targets on `branch` of `repo`, with the tag written last into each. */
+  gitOpsTargetsOn(repo: string, branch: string): Promise<GitOpsWritten[]>;
+}
+
+export interface GitOpsWritten {
+  readonly config: string;
+  readonly repo: string;
+  readonly branch: string;
+  readonly path: string;
+  readonly key: string;
+  readonly tag: string;
+  readonly deployId: string;
+}
+
+/** A change to a GitOps target that is not Sluice's (`gitops.drift.detected`). */
+export interface GitOpsDrift {
+  readonly config: string;
+  readonly repo: string;
+  readonly branch: string;
+  readonly sha: string;
+  readonly path: string;
+  readonly key: string;
+  readonly found: string | null;
+  readonly expected: string;
+  readonly pusher: string | null;
+}
+
+/** Where drift is reported: the config's applier stream, in the consumer's transaction. */
+export interface DriftReports {
+  report(manager: Transaction, drift: GitOpsDrift, cause: { correlationId: string; causationId: string }): Promise<void>;
 }
 
 /**
@@ -105,6 +137,8 @@ export interface GitOpsPort {
     write: { readonly deployId: string; readonly config: string; readonly value: string; readonly requestedBy: string },
   ): Promise<{ readonly commitSha: string | null; readonly revision: string }>;
   verdict(target: GitOpsTarget, revision: string): Promise<{ readonly ok: true } | { readonly ok: false; readonly reason: string; readonly message: string }>;
+  /** The value at `key` of the file at commit `ref`; null when the file or the key is absent. */
+  valueAt(target: Pick<GitOpsTarget, 'repo' | 'path' | 'key'>, ref: string): Promise<string | null>;
   /** Whether an error of `commit` fails the deploy for good (the file or key cannot take the tag, the credentials are refused). */
   isTerminal(error: unknown): boolean;
 }

@@ -26,6 +26,10 @@ export const configViewSchema = z.object({
   inFlightDeployId: z.string().nullable(),
   queuedDeployId: z.string().nullable(),
   pin: z.object({ by: z.string(), reason: z.string(), at: z.string() }).nullable(),
+  drift: z
+    .object({ sha: z.string(), found: z.string().nullable(), expected: z.string(), pusher: z.string().nullable(), at: z.string() })
+    .nullable()
+    .describe('the GitOps target changed by a commit that is not Sluice’s since the last deploy that succeeded'),
   registeredAt: z.string(),
   updatedAt: z.string(),
   streamVersion: z.number().int(),

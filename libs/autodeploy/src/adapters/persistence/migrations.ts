@@ -267,6 +267,17 @@ export class AutodeployBuildsReadModel1766300000002 implements MigrationInterfac
   }
 }
 
+/** The drift of a config's GitOps target (docs/architecture.md §1 "GitOps target") on the configs read model. */
+export class AutodeployGitOpsDrift1767700000000 implements MigrationInterface {
+  name = 'AutodeployGitOpsDrift1767700000000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "${AUTODEPLOY_SCHEMA}".configs ADD COLUMN drift jsonb`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "${AUTODEPLOY_SCHEMA}".configs DROP COLUMN drift`);
+  }
+}
+
 export const autodeployMigrations = [
   AutodeployInit1732400000000,
   AnnounceTeamTokens1764000000000,
@@ -276,4 +287,5 @@ export const autodeployMigrations = [
   AutodeployBuildRoutes1766300000000,
   AutodeployBuildsReadModel1766300000002,
   ...chatOpsMigrations,
+  AutodeployGitOpsDrift1767700000000,
 ];

@@ -172,8 +172,15 @@ async function apply(m: EntityManager, name: string, event: ConfigEvent, stored:
       await becomesCurrent(m, name, event.data.deployId);
       await refreshPhase(m, name);
       return touch();
+    case 'gitops.drift.detected': {
+      const { sha, found, expected, pusher } = event.data;
+      await m.query(`UPDATE autodeploy.configs SET drift = $2::jsonb WHERE name = $1`, [name, JSON.stringify({ sha, found, expected, pusher, at })]);
+      return touch();
+    }
     case 'deploy.succeeded':
     case 'deploy.undeployed':
+      // A deploy that succeeded wrote its own tag again.
+      if (event.type === 'deploy.succeeded') await m.query(`UPDATE autodeploy.configs SET drift = NULL WHERE name = $1 AND drift IS NOT NULL`, [name]);
       await m.query(
         `UPDATE autodeploy.deploys SET phase = 'succeeded', ${event.type === 'deploy.undeployed' ? 'undeployed_at' : 'succeeded_at'} = $2, updated_at = $2 WHERE id = $1`,
         [event.data.deployId, at],

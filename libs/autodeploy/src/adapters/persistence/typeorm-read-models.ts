@@ -27,6 +27,7 @@ export function toConfigView(r: Row): ConfigView {
     inFlightDeployId: (r.in_flight_deploy_id as string | null) ?? null,
     queuedDeployId: (r.queued_deploy_id as string | null) ?? null,
     pin: r.pinned ? { by: r.pinned_by as string, reason: r.pin_reason as string, at: iso(r.pinned_at)! } : null,
+    drift: (r.drift as ConfigView['drift'] | null | undefined) ?? null,
     registeredAt: iso(r.registered_at)!,
     updatedAt: iso(r.updated_at)!,
     streamVersion: r.stream_version as number,
