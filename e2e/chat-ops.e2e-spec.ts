@@ -17,6 +17,8 @@ const CHANNEL = 'C0DEPLOYS1';
 const ALICE = 'U0ALICE01'; // team payments, which owns billing-api
 const BOB = 'U0BOB0001'; // team web
 const MALLORY = 'U0MALLORY1'; // not mapped
+const CAROL = 'U0CAROL01'; // in the user group mapped to payments
+const PAYMENTS_GROUP = 'S0PAYTEAM1';
 
 describe('Slack deploy bot, all-in-one', { timeout: 400_000 }, () => {
   let world: World;
@@ -56,11 +58,12 @@ describe('Slack deploy bot, all-in-one', { timeout: 400_000 }, () => {
     world = await startWorld('chat');
     slack = new FakeSlack({ tokens: [BOT_TOKEN] });
     await slack.start();
+    slack.userGroup(PAYMENTS_GROUP, [CAROL, 'U0OTHER01']);
     sluice = await startAllInOneApp(world, {
       SLACK_BOT_TOKEN: BOT_TOKEN,
       SLACK_SIGNING_SECRETS: `old-rotated-secret-00000000,${SIGNING_SECRET}`,
       SLACK_API_URL: `${slack.url}/api/`,
-      SLACK_USER_TEAMS: JSON.stringify({ [ALICE]: ['payments'], [BOB]: ['web'] }),
+      SLACK_USER_TEAMS: JSON.stringify({ [ALICE]: ['payments'], [BOB]: ['web'], [PAYMENTS_GROUP]: ['payments'] }),
     });
     s = new Scenario(world, sluice);
     await s.pushConfigRepo();
@@ -99,10 +102,11 @@ describe('Slack deploy bot, all-in-one', { timeout: 400_000 }, () => {
   });
 
   it('answers each refusal precisely and deploys nothing: unmapped user, another team’s config, bad arguments, unknown branch or PR, no green build', async () => {
+    // With user groups mapped, membership is asked of Slack after the answer.
     const unmapped = await command(MALLORY, 'billing-api main');
     assert.equal(unmapped.status, 200);
     assert.equal(unmapped.body?.response_type, 'ephemeral');
-    assert.match(unmapped.body!.text!, /not mapped to a Sluice team.*U0MALLORY1/);
+    await waitForEphemeral(MALLORY, /not mapped to a Sluice team.*U0MALLORY1/);
 
     assert.match((await command(ALICE, '')).body!.text!, /say which config to deploy\nusage: \/deploy/);
     assert.match((await command(ALICE, 'billing-api #abc')).body!.text!, /"#abc" is not a pull request number/);
@@ -142,6 +146,11 @@ describe('Slack deploy bot, all-in-one', { timeout: 400_000 }, () => {
     await command(ALICE, 'billing-api #7');
     const deploy = await deployedAndHealthy(shas['pr']!, imageTag('feature/signup', shas['pr']!));
     assert.match(deploy.reason, /#7 \(feature\/signup\)/);
+  });
+
+  it('a member of a user group mapped to a team acts for that team (usergroups.users.list)', async () => {
+    await command(CAROL, 'status billing-api');
+    await waitForEphemeral(CAROL, /`billing-api` \(team payments\):/);
   });
 
   it('/deploy status and history answer from the read models', async () => {

@@ -1,12 +1,13 @@
 import { commaListSetting, ConfigError, httpUrlSetting } from '@sluice/platform';
 import { z } from 'zod';
 
-const slackUserId = /^[UW][A-Z0-9]{2,}$/;
+const slackMemberId = /^[UWS][A-Z0-9]{2,}$/;
 const teamName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
- * Who may deploy from Slack: a Slack user id → the Sluice teams whose configs they deploy, as JSON
- * (`{"U012ABCDEF": ["payments"], "U034GHIJKL": ["payments", "web"]}`). Users not listed are refused.
+ * Who may deploy from Slack: a Slack user id, or a user-group id (every member of the group) → the
+ * Sluice teams whose configs they deploy, as JSON (`{"U012ABCDEF": ["payments"], "S0PLATFORM": ["web"]}`).
+ * Users neither listed nor in a listed group are refused.
  */
 export const slackUserTeamsSetting = z
   .string()
@@ -20,7 +21,7 @@ export const slackUserTeamsSetting = z
   })
   .pipe(
     z.record(
-      z.string().regex(slackUserId, { error: 'keys are Slack user ids (U… or W…)' }),
+      z.string().regex(slackMemberId, { error: 'keys are Slack user ids (U…, W…) or user-group ids (S…)' }),
       z.array(z.string().regex(teamName, { error: 'teams are DNS labels' })).min(1, { error: 'each user needs at least one team' }),
     ),
   );

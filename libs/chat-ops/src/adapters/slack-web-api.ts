@@ -43,4 +43,8 @@ export class SlackWebApiMessenger implements ChatMessenger {
   async update(channel: string, ts: string, message: ChatMessage): Promise<void> {
     await this.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks as never });
   }
+
+  async groupMembers(groupId: string): Promise<string[]> {
+    return (await this.client.usergroups.users.list({ usergroup: groupId })).users ?? [];
+  }
 }

@@ -82,6 +82,8 @@ export interface ChatMessenger {
   /** Posts a message; its `ts`. */
   post(channel: string, message: ChatMessage): Promise<string>;
   update(channel: string, ts: string, message: ChatMessage): Promise<void>;
+  /** The members of a user group (`S…`). */
+  groupMembers(groupId: string): Promise<string[]>;
 }
 
 /** A deploy's chat message: where it is and what it last said. */

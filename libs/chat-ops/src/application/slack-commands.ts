@@ -47,8 +47,13 @@ interface Resolved {
  * in the channel. A deploy goes through autodeploy's deploy service like one from the REST API:
  * manual (it pins), `requestedBy: slack:<workspace>/<user>`, for a team of the user's only.
  */
+/** How long a user group's members are trusted before Slack is asked again. */
+const GROUP_TTL_MS = 60_000;
+
 export class SlackCommands {
   private readonly log = createLogger('chat-ops.slack');
+  private readonly groupIds: string[];
+  private readonly groupCache = new Map<string, { readonly members: ReadonlySet<string>; readonly at: number }>();
 
   constructor(
     private readonly catalogue: ChatCatalogue,
@@ -58,41 +63,60 @@ export class SlackCommands {
     private readonly messages: DeployMessages,
     private readonly sync: DeployMessageSync,
     private readonly userTeams: Readonly<Record<string, readonly string[]>>,
-  ) {}
+  ) {
+    this.groupIds = Object.keys(userTeams).filter((id) => id.startsWith('S'));
+  }
 
   command(cmd: SlashCommand): Acknowledgement {
-    const actor = this.actorOf(cmd.workspace, cmd.user);
-    if (!actor) return { text: this.unmapped(cmd.user), later: null };
+    if (!this.mayBeMapped(cmd.user)) return { text: this.unmapped(cmd.user), later: null };
     const parsed = parseDeployCommand(cmd.text);
     if (!parsed.ok) return { text: parsed.error, later: null };
     const c = parsed.command;
     const ack = c.kind === 'deploy' ? `Working on \`${cmd.command} ${cmd.text.trim()}\`…` : `Looking up \`${c.config}\`…`;
-    return { text: ack, later: () => this.settle(cmd, actor, () => this.run(cmd, actor, c)) };
+    return { text: ack, later: () => this.settle(cmd, async (actor) => this.run(cmd, actor, c)) };
   }
 
   press(p: ButtonPress): Acknowledgement {
-    const actor = this.actorOf(p.workspace, p.user);
-    if (!actor) return { text: this.unmapped(p.user), later: null };
+    if (!this.mayBeMapped(p.user)) return { text: this.unmapped(p.user), later: null };
     if (p.actionId !== 'rollback') return { text: `unknown action ${p.actionId}`, later: null };
-    return { text: 'Rolling back…', later: () => this.settle(p, actor, () => this.rollback(p, actor)) };
+    return { text: 'Rolling back…', later: () => this.settle(p, (actor) => this.rollback(p, actor)) };
   }
 
-  private actorOf(workspace: string, user: string): ChatActor | null {
-    const teams = this.userTeams[user];
-    return teams && teams.length > 0 ? { subject: `slack:${workspace}/${user}`, teams } : null;
+  /** Known without asking Slack: mapped by id, or possibly through a group (decided after the answer). */
+  private mayBeMapped(user: string): boolean {
+    return (this.userTeams[user]?.length ?? 0) > 0 || this.groupIds.length > 0;
+  }
+
+  /** The user's teams: mapped by their id, and through every mapped group they are in. */
+  private async actorOf(workspace: string, user: string): Promise<ChatActor | null> {
+    const teams = new Set(this.userTeams[user] ?? []);
+    for (const group of this.groupIds) {
+      if ((await this.membersOf(group)).has(user)) for (const team of this.userTeams[group] ?? []) teams.add(team);
+    }
+    return teams.size > 0 ? { subject: `slack:${workspace}/${user}`, teams: [...teams].sort() } : null;
+  }
+
+  private async membersOf(group: string): Promise<ReadonlySet<string>> {
+    const cached = this.groupCache.get(group);
+    if (cached && Date.now() - cached.at < GROUP_TTL_MS) return cached.members;
+    const members = new Set(await this.messenger.groupMembers(group));
+    this.groupCache.set(group, { members, at: Date.now() });
+    return members;
   }
 
   private unmapped(user: string): string {
-    return `You are not mapped to a Sluice team, so you cannot deploy from Slack. Ask an admin to add your Slack user id ${user} to SLACK_USER_TEAMS.`;
+    return `You are not mapped to a Sluice team, so you cannot deploy from Slack. Ask an admin to add your Slack user id ${user} (or a user group you are in) to SLACK_USER_TEAMS.`;
   }
 
-  /** Runs the work after the answer: a refusal becomes an ephemeral message; nothing escapes. */
-  private async settle(where: { channel: string; user: string }, actor: ChatActor, work: () => Promise<void>): Promise<void> {
+  /** Runs the work after the answer, as the user's teams allow: a refusal becomes an ephemeral message; nothing escapes. */
+  private async settle(where: { workspace: string; channel: string; user: string }, work: (actor: ChatActor) => Promise<void>): Promise<void> {
     try {
-      await work();
+      const actor = await this.actorOf(where.workspace, where.user);
+      if (!actor) throw new Refusal(this.unmapped(where.user));
+      await work(actor);
     } catch (error) {
       const refused = error instanceof Refusal || error instanceof ChatDeployRefused;
-      if (!refused) this.log.error({ actor: actor.subject, err: (error as Error).message }, 'chat command failed');
+      if (!refused) this.log.error({ user: where.user, err: (error as Error).message }, 'chat command failed');
       const text = refused ? (error as Error).message : `Sluice could not do that: ${(error as Error).message}`;
       await this.messenger.postEphemeral(where.channel, where.user, text).catch((e: Error) => this.log.warn({ err: e.message }, 'ephemeral answer not delivered'));
     }

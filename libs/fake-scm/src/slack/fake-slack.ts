@@ -40,7 +40,7 @@ const BOT_ID = 'B0SLUICEBOT1';
 
 /**
  * Slack's Web API as a bot sees it (auth.test, chat.postMessage, chat.update, chat.postEphemeral,
- * conversations.replies, reactions.add): form or JSON bodies with a bearer bot token, Slack's
+ * conversations.replies, reactions.add, and usergroups.users.list as Slack documents it): form or JSON bodies with a bearer bot token, Slack's
  * `{ ok, error }` answers (HTTP 200 even for errors), 429 + `Retry-After` on a channel's message
  * rate or an injected limit. Every request is checked against, and every answer validated by,
  * Slack's own API description (`SlackApiDescription`). It also builds signed slash commands and
@@ -51,6 +51,7 @@ export class FakeSlack extends FakeServer {
   private readonly channels = new Map<string, SlackMessage[]>();
   private readonly ephemeralLog: SlackEphemeral[] = [];
   private readonly recentPosts = new Map<string, number[]>();
+  private readonly groups = new Map<string, string[]>();
   private tsCounter = 0;
   readonly team: { readonly id: string; readonly domain: string };
 
@@ -62,6 +63,11 @@ export class FakeSlack extends FakeServer {
       // Slack takes either verb for every method.
       this.router.add(method.httpMethod === 'GET' ? 'POST' : 'GET', `/api/${method.name}`, (req) => this.call(method, req), method.name);
     }
+  }
+
+  /** A user group (`S…`) and its members. */
+  userGroup(id: string, users: readonly string[]): void {
+    this.groups.set(id, [...users]);
   }
 
   /** Messages of a channel, oldest first. */
@@ -212,6 +218,10 @@ export class FakeSlack extends FakeServer {
         const parent = messages.find((m) => m.ts === String(args['ts']));
         if (!parent) return { ok: false, error: 'thread_not_found' };
         return { ok: true, has_more: false, messages: [{ type: 'message', text: parent.text, ts: parent.ts, user: BOT_USER, bot_id: BOT_ID }] };
+      }
+      case 'usergroups.users.list': {
+        const users = this.groups.get(String(args['usergroup']));
+        return users ? { ok: true, users } : { ok: false, error: 'no_such_subteam' };
       }
       case 'reactions.add':
         if (!this.messages(String(args['channel'])).some((m) => m.ts === String(args['timestamp']))) return { ok: false, error: 'message_not_found' };

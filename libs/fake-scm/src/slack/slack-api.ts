@@ -33,6 +33,44 @@ export class SlackSchemaError extends Error {
   }
 }
 
+/**
+ * A method the fixture leaves out, described as Slack documents it (api.slack.com/methods/usergroups.users.list,
+ * in the shape of Slack's own description): who is in a user group, so a group can be mapped to Sluice teams.
+ */
+const SUPPLEMENTARY_PATHS = {
+  '/usergroups.users.list': {
+    get: {
+      parameters: [
+        { name: 'token', in: 'header', required: true, type: 'string' },
+        { name: 'usergroup', in: 'query', required: true, type: 'string' },
+        { name: 'include_disabled', in: 'query', required: false, type: 'boolean' },
+        { name: 'team_id', in: 'query', required: false, type: 'string' },
+      ],
+      responses: {
+        '200': {
+          schema: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['ok', 'users'],
+            properties: { ok: { $ref: '#/definitions/defs_ok_true' }, users: { type: 'array', items: { $ref: '#/definitions/defs_user_id' } } },
+          },
+        },
+        default: {
+          schema: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['ok', 'error'],
+            properties: {
+              ok: { $ref: '#/definitions/defs_ok_false' },
+              error: { type: 'string', enum: ['no_such_subteam', 'missing_scope', 'not_authed', 'invalid_auth', 'account_inactive', 'token_revoked', 'invalid_arg_name', 'invalid_form_data', 'ratelimited', 'fatal_error'] },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
 export class SlackApiDescription {
   readonly methods = new Map<string, SlackMethod>();
   private readonly success = new Map<string, ValidateFunction>();
@@ -48,7 +86,7 @@ export class SlackApiDescription {
     addFormats(ajv);
     ajv.addSchema({ $id: 'slack', definitions: doc.definitions });
     const withRefs = (schema: object) => JSON.parse(JSON.stringify(schema).replaceAll('"#/definitions/', '"slack#/definitions/')) as object;
-    for (const [path, operations] of Object.entries(doc.paths)) {
+    for (const [path, operations] of Object.entries({ ...doc.paths, ...(SUPPLEMENTARY_PATHS as unknown as typeof doc.paths) })) {
       for (const [httpMethod, op] of Object.entries(operations)) {
         const name = path.slice(1);
         this.methods.set(name, { name, httpMethod: httpMethod.toUpperCase() as 'GET' | 'POST', parameters: op.parameters ?? [] });
