@@ -16,6 +16,27 @@ const VALUES_PATH = 'apps/billing/values.yaml';
 const VALUES = '# billing-api, synced by Argo CD\nreplicaCount: 2\nimage:\n  repository: ghcr.io/acme/billing\n  tag: main-0000000 # Sluice writes this\n';
 const ARGO_TOKEN = 'argocd-e2e-token-0123456789';
 
+/**
+ * A world whose config billing-api deploys through `GITOPS_REPO` (application `billing` of a fake
+ * Argo CD), the all-in-one started with `pushWaitSeconds`, the config discovered.
+ */
+async function startGitOps(name: string, pushWaitSeconds: number): Promise<{ world: World; argo: FakeArgoCd; sluice: AllInOneApp; s: Scenario }> {
+  const world = await startWorld(name);
+  const argo = new FakeArgoCd({ tokens: [ARGO_TOKEN], syncDurationMs: 200 });
+  await argo.start();
+  argo.application('billing', { repoURL: `https://github.com/${GITOPS_REPO}`, path: 'apps/billing', namespace: world.namespace });
+  world.github.seed.repo({ owner: 'acme', name: 'gitops', defaultBranch: 'main' });
+  world.github.seed.commit(GITOPS_REPO, { message: 'billing values', files: { [VALUES_PATH]: VALUES } });
+  // The config deploys through the GitOps repository instead of the cluster.
+  const target = `target:\n  gitops:\n    repo: ${GITOPS_REPO}\n    branch: main\n    path: ${VALUES_PATH}\n    key: image.tag\n    argocd: { app: billing }\n`;
+  world.github.seed.commit(CONFIG_REPO, { message: 'billing-api: deploy through GitOps', files: { 'deploy/billing-api/deploy.yaml': deployYaml(world.namespace, target) } });
+  const sluice = await startAllInOneApp(world, { ARGOCD_URL: argo.url, ARGOCD_TOKEN: ARGO_TOKEN, KUBE_APPLIER_GITOPS_PUSH_WAIT_SECONDS: String(pushWaitSeconds) });
+  const s = new Scenario(world, sluice);
+  await s.pushConfigRepo();
+  await s.waitForVirtualConfig();
+  return { world, argo, sluice, s };
+}
+
 describe('GitOps target with Argo CD, all-in-one', { timeout: 300_000 }, () => {
   let world: World;
   let argo: FakeArgoCd;
@@ -30,22 +51,19 @@ describe('GitOps target with Argo CD, all-in-one', { timeout: 300_000 }, () => {
     return blob?.type === 'blob' ? repo.git.blobs.get(blob.sha)!.content.toString('utf8') : null;
   };
   const config = async () => (await s.api.request<{ drift: { sha: string; found: string | null; expected: string; pusher: string | null; at: string } | null }>('GET', `/api/configs/${CONFIG_NAME}`)).body;
+  /** GitHub delivers the push of Sluice's `n`th commit to the GitOps repository; Argo CD has not been asked before it. */
+  const deliverSluicePush = async (n: number) => {
+    await waitFor(() => sluiceCommits().length === n, () => `Sluice's commit #${n} in ${GITOPS_REPO}`, 60_000);
+    const syncs = argo.syncs.length;
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(argo.syncs.length, syncs, 'Argo CD is not synced before the push arrives');
+    await s.webhook('push', world.github.events.push(GITOPS_REPO, { branch: 'main' }));
+  };
   const sluiceCommits = () => [...gitopsRepo().git.commits.values()].filter((c) => deployIdOf(c.message) !== null);
 
   before(async () => {
-    world = await startWorld('gitops');
-    argo = new FakeArgoCd({ tokens: [ARGO_TOKEN], syncDurationMs: 200 });
-    await argo.start();
-    argo.application('billing', { repoURL: `https://github.com/${GITOPS_REPO}`, path: 'apps/billing', namespace: world.namespace });
-    world.github.seed.repo({ owner: 'acme', name: 'gitops', defaultBranch: 'main' });
-    world.github.seed.commit(GITOPS_REPO, { message: 'billing values', files: { [VALUES_PATH]: VALUES } });
-    // The config deploys through the GitOps repository instead of the cluster.
-    const target = `target:\n  gitops:\n    repo: ${GITOPS_REPO}\n    branch: main\n    path: ${VALUES_PATH}\n    key: image.tag\n    argocd: { app: billing }\n`;
-    world.github.seed.commit(CONFIG_REPO, { message: 'billing-api: deploy through GitOps', files: { 'deploy/billing-api/deploy.yaml': deployYaml(world.namespace, target) } });
-    sluice = await startAllInOneApp(world, { ARGOCD_URL: argo.url, ARGOCD_TOKEN: ARGO_TOKEN });
-    s = new Scenario(world, sluice);
-    await s.pushConfigRepo();
-    await s.waitForVirtualConfig();
+    // A long wait for the push: every sync in these tests is the one the push webhook triggered.
+    ({ world, argo, sluice, s } = await startGitOps('gitops', 120));
   });
 
   after(async () => {
@@ -54,9 +72,10 @@ describe('GitOps target with Argo CD, all-in-one', { timeout: 300_000 }, () => {
     await world?.stop();
   });
 
-  it('a green build commits its tag into the GitOps file (one commit, by Sluice, with the deploy id) and Argo CD syncs that commit once → succeeded', async () => {
+  it('a green build commits its tag into the GitOps file (one commit, by Sluice, with the deploy id); its push webhook makes Argo CD sync that commit once → succeeded', async () => {
     const sha = await s.pushArtifact('v1');
     await s.buildCompleted(sha);
+    await deliverSluicePush(1);
     const deploy = await s.waitForDeployOf(sha, (d) => d.phase === 'succeeded' || d.phase === 'failed');
     assert.equal(deploy.phase, 'succeeded', JSON.stringify(deploy));
     const tag = imageTag('main', sha);
@@ -74,6 +93,7 @@ describe('GitOps target with Argo CD, all-in-one', { timeout: 300_000 }, () => {
     argo.nextSync('billing', { phase: 'Failed', message: 'one or more objects failed to apply: Deployment.apps "billing-api" is invalid' });
     const sha = await s.pushArtifact('v2');
     await s.buildCompleted(sha);
+    await deliverSluicePush(2);
     const deploy = await s.waitForDeployOf(sha, (d) => d.phase === 'failed' || d.phase === 'succeeded');
     assert.equal(deploy.phase, 'failed');
     const view = (await s.api.request<{ failure: { reason: string; message: string } }>('GET', `/api/deploys/${deploy.id}`)).body;
@@ -112,8 +132,31 @@ describe('GitOps target with Argo CD, all-in-one', { timeout: 300_000 }, () => {
 
     const sha = await s.pushArtifact('v3');
     await s.buildCompleted(sha);
+    await deliverSluicePush(3);
     await s.waitForDeployOf(sha, (d) => d.phase === 'succeeded');
     await waitFor(async () => (await config()).drift === null, () => 'drift cleared by the deploy', 30_000);
     assert.equal(valuesAtHead()!.match(/tag: (\S+)/)![1], imageTag('main', sha));
+  });
+});
+
+describe('GitOps target, the push webhook of Sluice’s commit lost', { timeout: 200_000 }, () => {
+  let world: World;
+  let argo: FakeArgoCd;
+  let sluice: AllInOneApp;
+
+  after(async () => {
+    await sluice?.stop();
+    await argo?.stop();
+    await world?.stop();
+  });
+
+  it('Argo CD still syncs the commit, after KUBE_APPLIER_GITOPS_PUSH_WAIT_SECONDS', async () => {
+    let s: Scenario;
+    ({ world, argo, sluice, s } = await startGitOps('gitops-lost', 1));
+    const sha = await s.pushArtifact('v1');
+    await s.buildCompleted(sha);
+    const deploy = await s.waitForDeployOf(sha, (d) => d.phase === 'succeeded' || d.phase === 'failed');
+    assert.equal(deploy.phase, 'succeeded');
+    assert.equal(argo.syncs.length, 1, 'synced once, without the webhook');
   });
 });

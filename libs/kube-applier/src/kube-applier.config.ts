@@ -31,6 +31,8 @@ export const kubeApplierConfigSchema = commonConfigSchema.extend({
    */
   SLUICE_ADMISSION_TLS_CERT_FILE: z.string().min(1).optional(),
   SLUICE_ADMISSION_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** How long a GitOps deploy waits for its commit's push webhook before Argo CD syncs it anyway. */
+  KUBE_APPLIER_GITOPS_PUSH_WAIT_SECONDS: seconds('expected a positive number of seconds').default(30),
   /** Argo CD (GitOps targets, docs/architecture.md §1): its URL and an API token (never logged). */
   ARGOCD_URL: httpUrlSetting.optional(),
   ARGOCD_TOKEN: z.string().min(1).optional(),

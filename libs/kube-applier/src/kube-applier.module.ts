@@ -43,6 +43,7 @@ export class KubeApplierModule {
       concurrency: config.KUBE_APPLIER_CONCURRENCY,
       watchNamespace: options.watchNamespace ?? config.KUBE_APPLIER_WATCH_NAMESPACE,
       admission: admissionOf(config),
+      gitopsPushWaitMs: config.KUBE_APPLIER_GITOPS_PUSH_WAIT_SECONDS * 1000,
       gitops: gitOpsPortOf(config, { pollMs: config.KUBE_APPLIER_HEALTH_POLL_SECONDS * 1000, timeoutMs: config.KUBE_APPLIER_PROGRESS_DEADLINE_SECONDS * 1000 }),
     };
     return {

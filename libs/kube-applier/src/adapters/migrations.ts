@@ -63,7 +63,10 @@ export class KubeApplierDeployTeam1764000000001 implements MigrationInterface {
 }
 
 /** With the projection of team tokens (`sluice.auth.v1`) that the manifests API verifies team tokens against. */
-/** The tag last written into each config's GitOps target (docs/architecture.md §1 "GitOps target"): what pushes are compared with. */
+/**
+ * The tag last written into each config's GitOps target (docs/architecture.md §1 "GitOps target"):
+ * what pushes are compared with; `pushed_sha` once the push of Sluice's commit arrived.
+ */
 export class KubeApplierGitOpsTargets1767700000001 implements MigrationInterface {
   name = 'KubeApplierGitOpsTargets1767700000001';
   async up(q: QueryRunner): Promise<void> {
@@ -76,6 +79,7 @@ export class KubeApplierGitOpsTargets1767700000001 implements MigrationInterface
         key         text NOT NULL,
         tag         text NOT NULL,
         deploy_id   uuid NOT NULL,
+        pushed_sha  text,
         updated_at  timestamptz NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE INDEX gitops_targets_branch ON kube_applier.gitops_targets (repo, branch)`);

@@ -11,9 +11,20 @@ export class PgDeployRecords implements DeployRecords {
     await managerOf(tx).query(
       `INSERT INTO kube_applier.gitops_targets (config, repo, branch, path, key, tag, deploy_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (config) DO UPDATE SET repo = EXCLUDED.repo, branch = EXCLUDED.branch, path = EXCLUDED.path, key = EXCLUDED.key,
-         tag = EXCLUDED.tag, deploy_id = EXCLUDED.deploy_id, updated_at = now()`,
+         tag = EXCLUDED.tag, deploy_id = EXCLUDED.deploy_id, updated_at = now(),
+         pushed_sha = CASE WHEN kube_applier.gitops_targets.deploy_id = EXCLUDED.deploy_id THEN kube_applier.gitops_targets.pushed_sha END`,
       [w.config, w.repo, w.branch, w.path, w.key, w.tag, w.deployId],
     );
+  }
+
+  async gitOpsPushed(tx: Transaction, deployId: string, sha: string): Promise<void> {
+    await managerOf(tx).query(`UPDATE kube_applier.gitops_targets SET pushed_sha = $2 WHERE deploy_id = $1`, [deployId, sha]);
+  }
+
+  async gitOpsPushSeen(deployId: string): Promise<boolean> {
+    if (!this.dataSource) return false;
+    const rows: unknown[] = await this.dataSource.query(`SELECT 1 FROM kube_applier.gitops_targets WHERE deploy_id = $1 AND pushed_sha IS NOT NULL`, [deployId]);
+    return rows.length > 0;
   }
 
   async gitOpsTargetsOn(repo: string, branch: string): Promise<GitOpsWritten[]> {

@@ -9,8 +9,8 @@ import { createLogger, ReadinessRegistry } from '@sluice/platform';
 import { PgTeamPolicyWriter, POLICY_GATE, type PolicyGate } from '@sluice/team-policy';
 import type { DataSource } from 'typeorm';
 import { HandleDeployRequest, type DeployRequest, type PreparedRequest } from '../application/handle-request';
-import { SPEC_SOURCE, type GitOpsDrift, type GitOpsPort, type SpecSource } from '../application/ports';
-import { GitOpsDriftWatch, type BranchUpdated } from '../application/gitops-drift-watch';
+import { SPEC_SOURCE, type GitOpsPort, type SpecSource } from '../application/ports';
+import { GitOpsDriftWatch, type BranchUpdated, type PushSeen } from '../application/gitops-drift-watch';
 import { EventStoreDriftReports } from './drift-reports';
 import { DeployConfigController } from './controller';
 import { ClusterDeployPolicy } from './deploy-policy';
@@ -38,6 +38,8 @@ export interface KubeApplierRuntimeOptions {
   admission?: { certFile: string; keyFile: string; port: number; host?: string };
   /** Deploys to GitOps targets (libs/gitops); null without GitHub credentials. */
   gitops?: GitOpsPort | null;
+  /** How long a GitOps deploy waits for its commit's push webhook before Argo CD syncs it anyway. */
+  gitopsPushWaitMs?: number;
 }
 
 /**
@@ -82,6 +84,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
       policy,
       records,
       options.gitops ?? null,
+      options.gitopsPushWaitMs,
     );
     this.driftWatch = new GitOpsDriftWatch(records, options.gitops ?? null, new EventStoreDriftReports(store));
     if (kube) {
@@ -193,12 +196,12 @@ export class KubeApplierEventsConsumer {
   }
 
   @OnSluiceEvent('gitops', { phase: 'prepare' })
-  prepareDrift(@Payload() event: BranchUpdated): Promise<GitOpsDrift[]> {
+  prepareDrift(@Payload() event: BranchUpdated): Promise<PushSeen> {
     return this.runtime.driftWatch.prepare(event);
   }
 
   @OnSluiceEvent('gitops', { topics: [Topics.repo], types: ['repo.branch.updated'] })
-  recordDrift(@Payload() event: BranchUpdated, @Ctx() ctx: SluiceEventContext<GitOpsDrift[]>): Promise<void> {
+  recordDrift(@Payload() event: BranchUpdated, @Ctx() ctx: SluiceEventContext<PushSeen>): Promise<void> {
     return this.runtime.driftWatch.handle(event, ctx.manager, ctx.prepared);
   }
 

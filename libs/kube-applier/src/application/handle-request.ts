@@ -65,6 +65,8 @@ export class HandleDeployRequest {
     private readonly records: DeployRecords,
     /** Deploys to GitOps targets; null without GitHub credentials (such deploys then fail, saying so). */
     private readonly gitops: GitOpsPort | null = null,
+    /** How long Argo CD's sync waits for the GitOps commit's push webhook before it goes ahead without it. */
+    private readonly gitopsPushWaitMs = 30_000,
   ) {}
 
   async prepare(event: DeployRequest): Promise<PreparedRequest> {
@@ -179,7 +181,8 @@ export class HandleDeployRequest {
   }
 
   /**
-   * A GitOps target: the tag committed to the GitOps file (`deploy.applied`), then Argo CD's verdict
+   * A GitOps target: the tag committed to the GitOps file (`deploy.applied`); once that commit's push
+   * arrives by webhook (or `gitopsPushWaitMs` passed without it), Argo CD syncs it and its verdict
    * on that commit (`deploy.succeeded` / `deploy.failed` with Argo's message). Each step is
    * idempotent (no second commit when the tag is there, one sync per revision, one outcome per
    * slot), so a redelivered request — after a crash anywhere — finishes the same deploy. The
@@ -206,10 +209,24 @@ export class HandleDeployRequest {
     // What a later push to the target is compared with (GitOpsDriftWatch).
     await this.transact((m) => this.records.gitOpsWritten(m, { config: d.config, repo: target.repo, branch: target.branch, path: target.path, key: target.key, tag: d.imageTag!, deployId: d.deployId }));
     await this.outcomes.report(d.deployId, d.config, { type: 'deploy.applied', dryRun: false, inventory: [] }, { cause });
+    if (target.argocd) {
+      // The commit's push webhook (GitOpsDriftWatch) is what hands it to Argo CD; a lost webhook delays it, never stops it.
+      const pushed = await this.waitForPush(d.deployId);
+      this.logger.info({ ...logFields(event), revision, app: target.argocd.app }, pushed ? 'GitOps push arrived: Argo CD syncs it' : 'no push webhook of the GitOps commit in time: Argo CD syncs it anyway');
+    }
     const verdict = await this.gitops!.verdict(target, revision);
     if (!verdict.ok) return fail(verdict.reason, verdict.message);
     await this.outcomes.report(d.deployId, d.config, { type: 'deploy.succeeded' }, { cause });
     return prepared;
+  }
+
+  private async waitForPush(deployId: string): Promise<boolean> {
+    const deadline = Date.now() + this.gitopsPushWaitMs;
+    for (;;) {
+      if (await this.records.gitOpsPushSeen(deployId)) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   private async readSpecs(repo: string, sha: string, path: string) {

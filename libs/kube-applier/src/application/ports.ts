@@ -96,6 +96,10 @@ export interface DeployRecords {
   gitOpsWritten(manager: Transaction, written: GitOpsWritten): Promise<void>;
   /** The GitOps targets on `branch` of `repo`, with the tag written last into each. */
   gitOpsTargetsOn(repo: string, branch: string): Promise<GitOpsWritten[]>;
+  /** The GitOps repository's push of the commit made for `deployId` arrived (its head is `sha`). */
+  gitOpsPushed(manager: Transaction, deployId: string, sha: string): Promise<void>;
+  /** Whether the push of the commit made for `deployId` arrived. */
+  gitOpsPushSeen(deployId: string): Promise<boolean>;
 }
 
 export interface GitOpsWritten {
