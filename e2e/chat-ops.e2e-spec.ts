@@ -195,4 +195,20 @@ describe('Slack deploy bot, all-in-one', { timeout: 400_000 }, () => {
     );
     assert.equal(messagesOf(deploy.id).length, 1, 'still one message');
   });
+
+  it('a restart while the deploy is under way keeps its one message, which still ends healthy', async () => {
+    const known = new Set((await deploys()).map((d) => d.id));
+    await command(ALICE, 'billing-api feature/login');
+    const deploy = await s.waitForDeployOf(shas['feature']!, (d) => !known.has(d.id));
+    await waitFor(() => messagesOf(deploy.id).length === 1, () => `the message of ${deploy.id}`, 30_000);
+    // Applied and waiting for the rollout: stop Sluice and start it again (its log is replayed, events are redelivered).
+    await waitFor(async () => imageOf(await s.deployment()) === `ghcr.io/acme/billing:${imageTag('feature/login', shas['feature']!)}`, () => 'applied', 90_000);
+    await sluice.process.stop();
+    sluice.process.start();
+    await sluice.process.waitReady(180_000);
+    await s.rollOut();
+    await s.waitForPhase(deploy.id, 'succeeded');
+    await waitFor(() => messagesOf(deploy.id).some((m) => m.text.endsWith(': healthy')), () => `the message of ${deploy.id} says healthy`, 60_000);
+    assert.equal(messagesOf(deploy.id).length, 1, 'never a second message for the deploy');
+  });
 });
