@@ -137,6 +137,20 @@ describe('GitOps target with Argo CD, all-in-one', { timeout: 300_000 }, () => {
     await waitFor(async () => (await config()).drift === null, () => 'drift cleared by the deploy', 30_000);
     assert.equal(valuesAtHead()!.match(/tag: (\S+)/)![1], imageTag('main', sha));
   });
+
+  it('a GitOps repository the team’s policy does not allow gets no commit: the deploy fails PolicyDenied', async () => {
+    await s.api.request('PUT', '/api/admin/teams/payments/policy', { repositories: [CONFIG_REPO], namespaces: ['payments', 'payments-*'] }, [200]);
+    const before = sluiceCommits().length;
+    const sha = await s.pushArtifact('v4');
+    await s.buildCompleted(sha);
+    const deploy = await s.waitForDeployOf(sha, (d) => d.phase === 'failed' || d.phase === 'succeeded');
+    assert.equal(deploy.phase, 'failed');
+    const view = (await s.api.request<{ failure: { reason: string; message: string } }>('GET', `/api/deploys/${deploy.id}`)).body;
+    assert.equal(view.failure.reason, 'PolicyDenied');
+    assert.match(view.failure.message, /GitOps repository acme\/gitops: RepositoryNotAllowed/);
+    assert.equal(sluiceCommits().length, before, 'nothing committed to the GitOps repository');
+    await s.api.request('DELETE', '/api/admin/teams/payments/policy', undefined, [200, 204]);
+  });
 });
 
 describe('GitOps target, the push webhook of Sluice’s commit lost', { timeout: 200_000 }, () => {

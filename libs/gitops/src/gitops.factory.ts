@@ -12,5 +12,5 @@ export function gitOpsDeploysFromSettings(
   const scm = githubScmFromSettings(settings);
   if (!scm) return null;
   const argo = settings.ARGOCD_URL && settings.ARGOCD_TOKEN ? new ArgoSync(new ArgoCdClient(settings.ARGOCD_URL, settings.ARGOCD_TOKEN), options) : null;
-  return new GitOpsDeploys(new GitOpsWriter(new GitHubWrites(scm)), argo);
+  return new GitOpsDeploys(new GitOpsWriter(new GitHubWrites(scm), scm), argo);
 }

@@ -124,8 +124,6 @@ export interface GitHubFileWrites {
   readFile(repo: GitHubRepoRef, path: string, branch: string): Promise<GitHubFile | null>;
   /** One commit changing one file; its commit SHA. `ScmFileConflictError` when the file is no longer at `sha`. */
   commitFile(repo: GitHubRepoRef, input: GitHubFileCommitInput): Promise<{ readonly commitSha: string }>;
-  /** The commit at the head of `branch`; null when there is no such branch. */
-  branchHead(repo: GitHubRepoRef, branch: string): Promise<string | null>;
 }
 
 export interface GitLabCommitStatus {

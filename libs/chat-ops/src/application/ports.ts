@@ -1,3 +1,4 @@
+import type { DeployDetail } from '../domain/deploy-message';
 import type { Transaction } from '@sluice/event-store';
 
 /** Who acts from Slack: `slack:<workspace>/<user>`, and the Sluice teams that user deploys for. */
@@ -100,14 +101,7 @@ export interface TrackedMessage {
   readonly syncedVersion: number;
 }
 
-export interface DeployDetail {
-  readonly imageTag: string | null;
-  readonly artifactSha: string | null;
-  readonly configSha: string | null;
-  readonly requestedBy: string | null;
-  readonly reason: string | null;
-  readonly failure: string | null;
-}
+export type { DeployDetail };
 
 /** The deploy messages chat-ops keeps (one per deploy started from chat). */
 export interface DeployMessages {

@@ -10,16 +10,20 @@ export const PHASE_WORDS: Readonly<Record<string, { word: string; emoji: string 
   superseded: { word: 'superseded', emoji: ':fast_forward:' },
 };
 
-export interface DeployMessageInput {
-  readonly deployId: string;
-  readonly config: string;
-  readonly phase: string;
+/** What a deploy's events said about it so far (image tag, commit, who, why, failure). */
+export interface DeployDetail {
   readonly imageTag: string | null;
   readonly artifactSha: string | null;
   readonly configSha: string | null;
   readonly requestedBy: string | null;
   readonly reason: string | null;
   readonly failure: string | null;
+}
+
+export interface DeployMessageInput extends DeployDetail {
+  readonly deployId: string;
+  readonly config: string;
+  readonly phase: string;
   /** `<public url>/api/deploys/<id>`, or null. */
   readonly link: string | null;
 }

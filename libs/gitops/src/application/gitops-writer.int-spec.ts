@@ -19,7 +19,7 @@ describe('GitOpsWriter against the fake GitHub contents API', () => {
     gh.seed.repo({ owner: 'acme', name: 'gitops' });
     gh.seed.commit(target.repo, { message: 'values', files: { [target.path]: VALUES } });
     const scm = new ScmClients().githubScm(gh.url, { kind: 'token', token: 't' });
-    writer = new GitOpsWriter(new GitHubWrites(scm), { backoffMs: 5 });
+    writer = new GitOpsWriter(new GitHubWrites(scm), scm, { backoffMs: 5 });
   });
   after(() => gh.stop());
 
@@ -46,12 +46,12 @@ describe('GitOpsWriter against the fake GitHub contents API', () => {
   });
 
   it('a concurrent human commit to the file (stale blob SHA: 409) is read again and the change redone on top of it', async () => {
-    const files = new GitHubWrites(new ScmClients().githubScm(gh.url, { kind: 'token', token: 't' }));
+    const scm = new ScmClients().githubScm(gh.url, { kind: 'token', token: 't' });
+    const files = new GitHubWrites(scm);
     let raced = false;
     const racing = new GitOpsWriter(
       {
         readFile: (repo, path, branch) => files.readFile(repo, path, branch),
-        branchHead: (repo, branch) => files.branchHead(repo, branch),
         commitFile: async (repo, input) => {
           if (!raced) {
             raced = true; // a person commits between Sluice's read and its write
@@ -61,6 +61,7 @@ describe('GitOpsWriter against the fake GitHub contents API', () => {
           return files.commitFile(repo, input);
         },
       },
+      scm,
       { backoffMs: 5 },
     );
     const d = deploy(3);

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GitOpsTarget } from '@sluice/contracts';
-import { ScmFileConflictError, type GitHubFileWrites, type GitHubRepoRef } from '@sluice/scm';
+import { ScmFileConflictError, type GitHubFileWrites, type GitHubRepoRef, type ScmReader } from '@sluice/scm';
 import { gitOpsCommitMessage } from '../domain/deploy-trailer';
 import { getYamlValue, setYamlValue } from '../domain/yaml-value';
 
@@ -35,6 +35,8 @@ export const SLUICE_COMMITTER = { name: 'Sluice', email: 'sluice@users.noreply.g
 export class GitOpsWriter {
   constructor(
     private readonly files: GitHubFileWrites,
+    /** Branch heads: the SCM reader the process already has. */
+    private readonly heads: Pick<ScmReader, 'getBranch'>,
     private readonly options: { readonly attempts?: number; readonly backoffMs?: number } = {},
   ) {}
 
@@ -61,7 +63,7 @@ export class GitOpsWriter {
         throw new GitOpsTargetError(`${target.repo}:${target.branch}/${target.path}: ${(error as Error).message}`);
       }
       if (!next.changed) {
-        const head = await this.files.branchHead(repo, target.branch);
+        const head = (await this.heads.getBranch(target.repo, target.branch))?.sha;
         if (!head) throw new GitOpsTargetError(`${target.repo} has no branch ${target.branch}`);
         return { commitSha: null, revision: head };
       }

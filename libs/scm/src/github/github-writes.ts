@@ -135,17 +135,6 @@ export class GitHubWrites implements GitHubStatusWrites, GitHubDeploymentWrites,
     });
   }
 
-  branchHead(repo: GitHubRepoRef, branch: string): Promise<string | null> {
-    return this.call(repo, async (c, owner, name) => {
-      try {
-        return (await c.rest.repos.getBranch({ owner, repo: name, branch, ...FAIL_FAST_REQUEST })).data.commit.sha;
-      } catch (error) {
-        if ((error as { status?: number }).status === 404) return null;
-        throw error;
-      }
-    });
-  }
-
   private async call<T>(repo: GitHubRepoRef, fn: (client: GitHubOctokit, owner: string, name: string) => Promise<T>): Promise<T> {
     const gate = this.scm.rateLimitGate;
     const until = gate.blockedUntil();
