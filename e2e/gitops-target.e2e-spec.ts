@@ -5,70 +5,48 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { imageTag } from '@sluice/contracts';
-import { FakeArgoCd } from '@sluice/fake-scm';
 import { deployIdOf } from '@sluice/gitops';
-import { CONFIG_NAME, Scenario, waitFor } from './support/scenario';
+import { GitOpsSide, GITOPS_REPO, VALUES, VALUES_PATH } from './support/gitops';
+import { CONFIG_NAME, CONFIG_REPO, Scenario, waitFor } from './support/scenario';
 import { startAllInOneApp, type AllInOneApp } from './support/sluice';
-import { CONFIG_REPO, deployYaml, startWorld, type World } from './support/world';
-
-const GITOPS_REPO = 'acme/gitops';
-const VALUES_PATH = 'apps/billing/values.yaml';
-const VALUES = '# billing-api, synced by Argo CD\nreplicaCount: 2\nimage:\n  repository: ghcr.io/acme/billing\n  tag: main-0000000 # Sluice writes this\n';
-const ARGO_TOKEN = 'argocd-e2e-token-0123456789';
+import { startWorld, type World } from './support/world';
 
 /**
- * A world whose config billing-api deploys through `GITOPS_REPO` (application `billing` of a fake
- * Argo CD), the all-in-one started with `pushWaitSeconds`, the config discovered.
+ * A world whose config billing-api deploys through the GitOps repository (application `billing`
+ * of a fake Argo CD), the all-in-one started with `pushWaitSeconds`, the config discovered.
  */
-async function startGitOps(name: string, pushWaitSeconds: number): Promise<{ world: World; argo: FakeArgoCd; sluice: AllInOneApp; s: Scenario }> {
+async function startGitOps(name: string, pushWaitSeconds: number): Promise<{ world: World; gitops: GitOpsSide; sluice: AllInOneApp; s: Scenario }> {
   const world = await startWorld(name);
-  const argo = new FakeArgoCd({ tokens: [ARGO_TOKEN], syncDurationMs: 200 });
-  await argo.start();
-  argo.application('billing', { repoURL: `https://github.com/${GITOPS_REPO}`, path: 'apps/billing', namespace: world.namespace });
-  world.github.seed.repo({ owner: 'acme', name: 'gitops', defaultBranch: 'main' });
-  world.github.seed.commit(GITOPS_REPO, { message: 'billing values', files: { [VALUES_PATH]: VALUES } });
-  // The config deploys through the GitOps repository instead of the cluster.
-  const target = `target:\n  gitops:\n    repo: ${GITOPS_REPO}\n    branch: main\n    path: ${VALUES_PATH}\n    key: image.tag\n    argocd: { app: billing }\n`;
-  world.github.seed.commit(CONFIG_REPO, { message: 'billing-api: deploy through GitOps', files: { 'deploy/billing-api/deploy.yaml': deployYaml(world.namespace, target) } });
-  const sluice = await startAllInOneApp(world, { ARGOCD_URL: argo.url, ARGOCD_TOKEN: ARGO_TOKEN, KUBE_APPLIER_GITOPS_PUSH_WAIT_SECONDS: String(pushWaitSeconds) });
+  const gitops = new GitOpsSide(world);
+  const argoSettings = await gitops.start();
+  gitops.commitGitOpsConfig();
+  const sluice = await startAllInOneApp(world, { ...argoSettings, KUBE_APPLIER_GITOPS_PUSH_WAIT_SECONDS: String(pushWaitSeconds) });
   const s = new Scenario(world, sluice);
   await s.pushConfigRepo();
   await s.waitForVirtualConfig();
-  return { world, argo, sluice, s };
+  return { world, gitops, sluice, s };
 }
 
 describe('GitOps target with Argo CD, all-in-one', { timeout: 300_000 }, () => {
   let world: World;
-  let argo: FakeArgoCd;
+  let gitops: GitOpsSide;
   let sluice: AllInOneApp;
   let s: Scenario;
 
-  const gitopsRepo = () => world.github.state.requireRepo(GITOPS_REPO);
-  const valuesAtHead = () => {
-    const repo = gitopsRepo();
-    const commit = repo.git.commits.get(repo.branches.get('main')!)!;
-    const blob = repo.git.lookup(commit.tree, VALUES_PATH);
-    return blob?.type === 'blob' ? repo.git.blobs.get(blob.sha)!.content.toString('utf8') : null;
-  };
   const config = async () => (await s.api.request<{ drift: { sha: string; found: string | null; expected: string; pusher: string | null; at: string } | null }>('GET', `/api/configs/${CONFIG_NAME}`)).body;
-  /** GitHub delivers the push of Sluice's `n`th commit to the GitOps repository; Argo CD has not been asked before it. */
-  const deliverSluicePush = async (n: number) => {
-    await waitFor(() => sluiceCommits().length === n, () => `Sluice's commit #${n} in ${GITOPS_REPO}`, 60_000);
-    const syncs = argo.syncs.length;
-    await new Promise((r) => setTimeout(r, 500));
-    assert.equal(argo.syncs.length, syncs, 'Argo CD is not synced before the push arrives');
-    await s.webhook('push', world.github.events.push(GITOPS_REPO, { branch: 'main' }));
-  };
-  const sluiceCommits = () => [...gitopsRepo().git.commits.values()].filter((c) => deployIdOf(c.message) !== null);
+  const valuesAtHead = () => gitops.valuesAtHead();
+  const sluiceCommits = () => gitops.sluiceCommits();
+  const deliverSluicePush = (n: number) => gitops.deliverSluicePush(s, n);
+  const argo = () => gitops.argo;
 
   before(async () => {
     // A long wait for the push: every sync in these tests is the one the push webhook triggered.
-    ({ world, argo, sluice, s } = await startGitOps('gitops', 120));
+    ({ world, gitops, sluice, s } = await startGitOps('gitops', 120));
   });
 
   after(async () => {
     await sluice?.stop();
-    await argo?.stop();
+    await gitops?.stop();
     await world?.stop();
   });
 
@@ -84,13 +62,13 @@ describe('GitOps target with Argo CD, all-in-one', { timeout: 300_000 }, () => {
     assert.equal(commits.length, 1, 'one commit for the deploy');
     assert.equal(deployIdOf(commits[0]!.message), deploy.id);
     assert.equal(commits[0]!.author.name, 'Sluice');
-    assert.deepEqual(argo.syncs, [{ app: 'billing', revision: commits[0]!.sha }], 'one Argo sync, at that commit');
-    assert.ok(argo.refreshes.includes('billing'), 'a hard refresh first: Argo does not wait for its next poll');
+    assert.deepEqual(argo().syncs, [{ app: 'billing', revision: commits[0]!.sha }], 'one Argo sync, at that commit');
+    assert.ok(argo().refreshes.includes('billing'), 'a hard refresh first: Argo does not wait for its next poll');
     assert.equal(await s.deployConfig(), undefined, 'nothing applied to the cluster by Sluice');
   });
 
   it('Argo CD’s failed sync becomes the deploy’s failure, with Argo’s message', async () => {
-    argo.nextSync('billing', { phase: 'Failed', message: 'one or more objects failed to apply: Deployment.apps "billing-api" is invalid' });
+    argo().nextSync('billing', { phase: 'Failed', message: 'one or more objects failed to apply: Deployment.apps "billing-api" is invalid' });
     const sha = await s.pushArtifact('v2');
     await s.buildCompleted(sha);
     await deliverSluicePush(2);
@@ -100,20 +78,20 @@ describe('GitOps target with Argo CD, all-in-one', { timeout: 300_000 }, () => {
     assert.equal(view.failure.reason, 'ArgoCdSyncFailed');
     assert.match(view.failure.message, /Argo CD sync failed: one or more objects failed to apply: Deployment\.apps "billing-api" is invalid/);
     assert.equal(sluiceCommits().length, 2, 'the commit was made; Argo refused it');
-    assert.equal(argo.syncs.length, 2);
+    assert.equal(argo().syncs.length, 2);
     const { history } = (await s.api.request<{ history: Array<{ type: string; deployId: string | null }> }>('GET', `/api/configs/${CONFIG_NAME}/history`)).body;
     assert.ok(history.some((h) => h.type === 'deploy.failed' && h.deployId === deploy.id), 'in the config history');
   });
 
   it('a person’s push to the GitOps repository triggers no Argo sync', async () => {
-    const before = argo.syncs.length;
+    const before = argo().syncs.length;
     const human = world.github.seed.commit(GITOPS_REPO, { message: 'more replicas', files: { [VALUES_PATH]: valuesAtHead()!.replace('replicaCount: 2', 'replicaCount: 3') } });
     await s.webhook('push', world.github.events.push(GITOPS_REPO, { branch: 'main' }));
     await waitFor(async () => {
       const res = await s.api.request<{ items: Array<{ name: string; headSha: string }> }>('GET', `/api/repos/${GITOPS_REPO}/branches`, undefined, [200, 404]);
       return res.status === 200 && res.body.items.some((b) => b.headSha === human);
     }, () => `the push of ${human} recorded`, 60_000);
-    assert.equal(argo.syncs.length, before, 'a push that is not Sluice’s is never forwarded to Argo CD');
+    assert.equal(argo().syncs.length, before, 'a push that is not Sluice’s is never forwarded to Argo CD');
     // It did not touch the tag: no drift.
     await new Promise((r) => setTimeout(r, 1_000));
     assert.equal((await config()).drift, null);
@@ -128,7 +106,7 @@ describe('GitOps target with Argo CD, all-in-one', { timeout: 300_000 }, () => {
     assert.deepEqual({ ...drift, at: undefined, pusher: undefined }, { sha: hotfix, found: 'hotfix-1', expected, at: undefined, pusher: undefined });
     const { history } = (await s.api.request<{ history: Array<{ type: string }> }>('GET', `/api/configs/${CONFIG_NAME}/history`)).body;
     assert.equal(history[0]?.type, 'gitops.drift.detected', 'in the history');
-    assert.equal(argo.syncs.length, 2, 'and not forwarded to Argo CD');
+    assert.equal(argo().syncs.length, 2, 'and not forwarded to Argo CD');
 
     const sha = await s.pushArtifact('v3');
     await s.buildCompleted(sha);
@@ -155,22 +133,22 @@ describe('GitOps target with Argo CD, all-in-one', { timeout: 300_000 }, () => {
 
 describe('GitOps target, the push webhook of Sluice’s commit lost', { timeout: 200_000 }, () => {
   let world: World;
-  let argo: FakeArgoCd;
+  let gitops: GitOpsSide;
   let sluice: AllInOneApp;
 
   after(async () => {
     await sluice?.stop();
-    await argo?.stop();
+    await gitops?.stop();
     await world?.stop();
   });
 
   it('Argo CD still syncs the commit, after KUBE_APPLIER_GITOPS_PUSH_WAIT_SECONDS', async () => {
     let s: Scenario;
-    ({ world, argo, sluice, s } = await startGitOps('gitops-lost', 1));
+    ({ world, gitops, sluice, s } = await startGitOps('gitops-lost', 1));
     const sha = await s.pushArtifact('v1');
     await s.buildCompleted(sha);
     const deploy = await s.waitForDeployOf(sha, (d) => d.phase === 'succeeded' || d.phase === 'failed');
     assert.equal(deploy.phase, 'succeeded');
-    assert.equal(argo.syncs.length, 1, 'synced once, without the webhook');
+    assert.equal(gitops.argo.syncs.length, 1, 'synced once, without the webhook');
   });
 });
