@@ -2,22 +2,9 @@
 // seeded with a config repository (examples/deploy-configs) and an artifact repository.
 //   node --require @swc-node/register scripts/demo-github.ts   (see README: Five-minute walkthrough)
 // Its port: DEMO_GITHUB_PORT (default 3333).
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { FakeGitHub } from '@sluice/fake-scm';
-
-function filesUnder(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const path = join(d, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else out[relative(dir, path)] = readFileSync(path, 'utf8');
-    }
-  };
-  walk(dir);
-  return out;
-}
+import { filesUnder, runScript } from './script-support';
 
 async function main(): Promise<void> {
   const github = new FakeGitHub({ port: Number(process.env.DEMO_GITHUB_PORT ?? 3333) });
@@ -37,7 +24,4 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(1);
-});
+runScript(main, { stack: true });

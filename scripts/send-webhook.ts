@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { examplePayload, githubWebhookRequest } from '@sluice/fake-scm';
+import { postAndPrint, runScript } from './script-support';
 
 const USAGE = `usage: node --require @swc-node/register scripts/send-webhook.ts <push|build> --repo owner/name --sha <40 hex> [options]
 
@@ -22,6 +23,8 @@ options:
   --secret <secret>     default $GITHUB_WEBHOOK_SECRET, else the one the all-in-one generated
                         in $SLUICE_DATA_DIR/webhook-secret (SLUICE_DATA_DIR default .sluice)
   -h, --help            this text
+
+A push carries the commit's message, author and time read from $GITHUB_API_URL when it is set.
 
 Prints the answer's status and body; exits 1 unless it is 2xx.
 `;
@@ -63,12 +66,28 @@ function repository(template: Json, fullName: string): Json {
   return { ...template, id, node_id: Buffer.from(`010:Repository${id}`).toString('base64'), name, full_name: fullName, default_branch: 'main', owner: { ...template.owner, login: owner, name: owner } };
 }
 
-function build(kind: string): { event: string; payload: Json } {
+/**
+ * The pushed commit's message, author and time as GitHub puts them in a push, read from the GitHub
+ * API at $GITHUB_API_URL (the fake's or a real one) when it is set; otherwise a fixed message.
+ */
+async function headCommit(repo: string, sha: string): Promise<Json> {
+  const fallback = { message: 'pushed by send-webhook', timestamp: new Date().toISOString() };
+  const api = process.env.GITHUB_API_URL;
+  if (!api) return fallback;
+  const token = process.env.GITHUB_TOKEN;
+  const res = await fetch(`${api.replace(/\/$/, '')}/repos/${repo}/commits/${sha}`, { headers: token ? { authorization: `token ${token}` } : {} });
+  if (!res.ok) return fallback;
+  const { commit } = (await res.json()) as { commit: { message: string; author: { name: string; email: string; date: string } } };
+  const author = { name: commit.author.name, email: commit.author.email, username: null };
+  return { message: commit.message, timestamp: commit.author.date, author, committer: author };
+}
+
+async function build(kind: string): Promise<{ event: string; payload: Json }> {
   const { repo, branch, sha } = values;
   if (!repo || !sha || !/^[0-9a-f]{40}$/.test(sha)) throw new Error(`--repo owner/name and --sha <40 hex> are required\n\n${USAGE}`);
   if (kind === 'push') {
     const p = examplePayload<Json>('push');
-    const commit = { ...(p.head_commit ?? p.commits?.[0] ?? {}), id: sha, tree_id: sha, message: 'pushed by send-webhook', timestamp: new Date().toISOString() };
+    const commit = { ...(p.head_commit ?? p.commits?.[0] ?? {}), id: sha, tree_id: sha, ...(await headCommit(repo, sha)) };
     return {
       event: 'push',
       payload: { ...p, ref: `refs/heads/${branch}`, before: values.before, after: sha, created: false, deleted: false, forced: false, head_commit: commit, commits: [commit], repository: repository(p.repository, repo) },
@@ -86,14 +105,9 @@ async function main(): Promise<void> {
   if (values.help) return void process.stdout.write(USAGE);
   const secret = values.secret ?? generatedSecret();
   if (!secret) throw new Error(`--secret, GITHUB_WEBHOOK_SECRET or $SLUICE_DATA_DIR/webhook-secret is required\n\n${USAGE}`);
-  const { event, payload } = build(positionals[0] ?? '');
+  const { event, payload } = await build(positionals[0] ?? '');
   const request = githubWebhookRequest({ event, payload, secret });
-  const response = await fetch(values.url!, { method: 'POST', headers: request.headers, body: request.body });
-  process.stdout.write(`${response.status} ${await response.text()}\n`);
-  if (!response.ok) process.exitCode = 1;
+  await postAndPrint(values.url!, request);
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+runScript(main);

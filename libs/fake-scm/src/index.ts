@@ -17,6 +17,6 @@ export { combineStatuses } from './github/routes';
 export { GitHubEventPayloads } from './github/events';
 export { FakeGitLab, type FakeGitLabOptions, type GitLabCommitStatus, type GitLabStatusState } from './gitlab/fake-gitlab';
 export { FakeBitbucket, type FakeBitbucketOptions, type BitbucketBuildStatus, type BitbucketBuildState } from './bitbucket/fake-bitbucket';
-export { FakeSlack, type FakeSlackOptions, type SlackMessage, type SlackEphemeral, type SlackSignedRequest } from './slack/fake-slack';
+export { FakeSlack, slackSlashCommand, type FakeSlackOptions, type SlackMessage, type SlackEphemeral, type SlackSignedRequest, type SlashCommandInput } from './slack/fake-slack';
 export { SlackApiDescription, SlackSchemaError, SLACK_SWAGGER_PATH } from './slack/slack-api';
 export { FakeArgoCd, ARGOCD_SWAGGER_PATH, type FakeArgoCdOptions, type SyncOutcome } from './argocd/fake-argocd';

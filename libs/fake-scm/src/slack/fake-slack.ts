@@ -35,6 +35,49 @@ export interface SlackSignedRequest {
   readonly body: string;
 }
 
+export interface SlashCommandInput {
+  readonly command?: string;
+  readonly text: string;
+  readonly userId: string;
+  readonly userName?: string;
+  readonly channelId: string;
+  readonly teamId?: string;
+}
+
+/** A form body signed as Slack signs what it sends to an app: `v0=` HMAC-SHA256 of `v0:{timestamp}:{body}`. */
+function slackSigned(body: string, secret: string, timestamp: number): SlackSignedRequest {
+  const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+  return {
+    body,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': signature },
+  };
+}
+
+/** A `/command` as Slack posts it to an app's request URL (every field Slack sends), signed with `signingSecret`. */
+export function slackSlashCommand(
+  input: SlashCommandInput & { readonly teamDomain?: string },
+  signingSecret: string,
+  timestamp = Math.floor(Date.now() / 1000),
+): SlackSignedRequest {
+  const teamId = input.teamId ?? 'T0SLUICE01';
+  const form = new URLSearchParams({
+    token: 'gIkuvaNzQIHg97ATvDxqgjtO', // Slack's deprecated verification token: sent, never to be trusted
+    team_id: teamId,
+    team_domain: input.teamDomain ?? 'acme',
+    channel_id: input.channelId,
+    channel_name: 'deploys',
+    user_id: input.userId,
+    user_name: input.userName ?? input.userId.toLowerCase(),
+    command: input.command ?? '/deploy',
+    text: input.text,
+    api_app_id: 'A0SLUICE01',
+    is_enterprise_install: 'false',
+    response_url: `https://hooks.slack.com/commands/${teamId}/1/${randomUUID()}`,
+    trigger_id: `${Date.now()}.1.${randomUUID().slice(0, 8)}`,
+  });
+  return slackSigned(form.toString(), signingSecret, timestamp);
+}
+
 const BOT_USER = 'U0SLUICEBOT';
 const BOT_ID = 'B0SLUICEBOT1';
 
@@ -81,27 +124,8 @@ export class FakeSlack extends FakeServer {
   }
 
   /** A `/command` as Slack posts it to the app's request URL, signed with `signingSecret` at `timestamp` (seconds). */
-  slashCommand(
-    input: { command?: string; text: string; userId: string; userName?: string; channelId: string; teamId?: string },
-    signingSecret: string,
-    timestamp = Math.floor(this.nowMs() / 1000),
-  ): SlackSignedRequest {
-    const form = new URLSearchParams({
-      token: 'gIkuvaNzQIHg97ATvDxqgjtO', // Slack's deprecated verification token: sent, never to be trusted
-      team_id: input.teamId ?? this.team.id,
-      team_domain: this.team.domain,
-      channel_id: input.channelId,
-      channel_name: 'deploys',
-      user_id: input.userId,
-      user_name: input.userName ?? input.userId.toLowerCase(),
-      command: input.command ?? '/deploy',
-      text: input.text,
-      api_app_id: 'A0SLUICE01',
-      is_enterprise_install: 'false',
-      response_url: `https://hooks.slack.com/commands/${this.team.id}/1/${randomUUID()}`,
-      trigger_id: `${Date.now()}.1.${randomUUID().slice(0, 8)}`,
-    });
-    return this.signed(form.toString(), signingSecret, timestamp);
+  slashCommand(input: SlashCommandInput, signingSecret: string, timestamp = Math.floor(this.nowMs() / 1000)): SlackSignedRequest {
+    return slackSlashCommand({ ...input, teamId: input.teamId ?? this.team.id, teamDomain: this.team.domain }, signingSecret, timestamp);
   }
 
   /** A `block_actions` interaction (a button press on a message the bot posted). */
@@ -123,15 +147,7 @@ export class FakeSlack extends FakeServer {
       response_url: `https://hooks.slack.com/actions/${this.team.id}/1/${randomUUID()}`,
       actions: [{ action_id: input.actionId, block_id: 'actions', type: 'button', value: input.value, action_ts: String(this.nowMs() / 1000) }],
     };
-    return this.signed(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), signingSecret, timestamp);
-  }
-
-  private signed(body: string, secret: string, timestamp: number): SlackSignedRequest {
-    const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
-    return {
-      body,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': signature },
-    };
+    return slackSigned(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), signingSecret, timestamp);
   }
 
   private nextTs(): string {
