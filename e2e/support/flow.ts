@@ -48,6 +48,15 @@ export function defineFlow(scenario: () => Scenario, options: FlowOptions = {}):
     const config = await s.api.config();
     assert.deepEqual(config.current, { artifactSha: shas['s1'], configSha: s.world.configSha, deployId: done.id });
     assert.equal(config.phase, 'succeeded');
+    // The deploy as a flow of steps (§1 "Steps"), each with its times.
+    const { steps } = await s.api.get<{ steps: Array<{ name: string; state: string; result: string | null; startedAt: string | null; endedAt: string | null }> }>(`/api/deploys/${done.id}`);
+    assert.deepEqual(
+      steps.map((x) => `${x.name}:${x.state}`),
+      ['resolve:done', 'check-image:skipped', 'render:done', 'apply:done', 'wait-healthy:done', 'test:skipped'],
+      JSON.stringify(steps),
+    );
+    for (const x of steps.filter((y) => y.state === 'done')) assert.ok(x.startedAt && x.endedAt && x.startedAt <= x.endedAt, `${x.name}: ${x.startedAt} → ${x.endedAt}`);
+    assert.match(steps.find((x) => x.name === 'render')!.result ?? '', /^\d+ objects? rendered$/);
   });
 
   it('3. commit statuses on GitHub: queued → in progress → success, no duplicates', async () => {

@@ -6,7 +6,7 @@ import { announceRevocation, announceTeamToken } from '@sluice/auth/testing';
 import { Topics } from '@sluice/contracts';
 import { waitUntil } from '@sluice/testing';
 import { InMemorySpecSource } from './adapters/spec-sources';
-import { outcomesOf, publish, request, sha, startKubeApplier, type Harness } from './testing/harness';
+import { outcomesOf, publish, request, sha, startKubeApplier, stepsOf, type Harness } from './testing/harness';
 
 /*
  * The dry-run target (no cluster): requests are rendered and recorded in PostgreSQL,
@@ -64,6 +64,7 @@ describe('kube-applier dry-run target', () => {
     const outcomes = await waitFor(id, 'deploy.succeeded');
     assert.deepEqual(outcomes.map((o) => o.type), ['deploy.started', 'deploy.applied', 'deploy.succeeded']);
     assert.equal(outcomes[1]!.data['dryRun'], true);
+    assert.deepEqual(await stepsOf(h.store, 'web', id), ['check-image:skipped', 'render:done'], 'the steps before apply, reported with deploy.started');
 
     const { status, body } = await get(`/api/deploys/${id}/manifests`);
     assert.equal(status, 200);

@@ -261,7 +261,7 @@ describe('kube-applier on a real kube-apiserver (least-privilege RBAC)', () => {
   it('reports each outcome once however often it reconciles', async () => {
     await new Promise((r) => setTimeout(r, 2500)); // two resync periods
     const events = await h.store.readStream(`applier-${CONFIG}`);
-    const keys = events.map((e) => `${(e.data as { deployId: string }).deployId}/${e.type}`);
+    const keys = events.map((e) => `${(e.data as { deployId: string }).deployId}/${e.type}${e.type === 'deploy.step' ? `/${(e.data as { step: string }).step}` : ''}`);
     assert.equal(new Set(keys).size, keys.length, `duplicates in ${keys.join(', ')}`);
   });
 });

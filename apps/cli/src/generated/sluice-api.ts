@@ -2043,6 +2043,21 @@ export interface operations {
                                 message: string;
                                 terminal: boolean;
                             } | null;
+                            /** @description the deploy as a flow of named steps, in order: resolve, check-image, render, apply, wait-healthy, test (an undeploy: resolve, apply); a failed step fails the deploy and the steps after it are skipped */
+                            steps: {
+                                /** @enum {string} */
+                                name: "resolve" | "check-image" | "render" | "apply" | "wait-healthy" | "test";
+                                /** @enum {string} */
+                                state: "pending" | "started" | "done" | "failed" | "skipped";
+                                result: string | null;
+                                error: {
+                                    reason: string;
+                                    message: string;
+                                } | null;
+                                childId: string | null;
+                                startedAt: string | null;
+                                endedAt: string | null;
+                            }[];
                             timestamps: {
                                 queuedAt: string | null;
                                 requestedAt: string | null;
@@ -2826,6 +2841,21 @@ export interface operations {
                             message: string;
                             terminal: boolean;
                         } | null;
+                        /** @description the deploy as a flow of named steps, in order: resolve, check-image, render, apply, wait-healthy, test (an undeploy: resolve, apply); a failed step fails the deploy and the steps after it are skipped */
+                        steps: {
+                            /** @enum {string} */
+                            name: "resolve" | "check-image" | "render" | "apply" | "wait-healthy" | "test";
+                            /** @enum {string} */
+                            state: "pending" | "started" | "done" | "failed" | "skipped";
+                            result: string | null;
+                            error: {
+                                reason: string;
+                                message: string;
+                            } | null;
+                            childId: string | null;
+                            startedAt: string | null;
+                            endedAt: string | null;
+                        }[];
                         timestamps: {
                             queuedAt: string | null;
                             requestedAt: string | null;

@@ -1,13 +1,13 @@
 import { APPLIER_STREAM_PREFIX, type SluiceEvent } from '@sluice/contracts';
 import type { Transaction } from '@sluice/event-store';
 import { v7 as uuidv7 } from 'uuid';
-import { DRIFT_TYPE, isBuildReportType, isOutcomeType, type BuildReport, type DriftReport, type OutcomeEvent } from '../domain/config-events';
+import { DRIFT_TYPE, STEP_TYPE, isBuildReportType, isOutcomeType, type BuildReport, type DriftReport, type OutcomeEvent, type StepReport } from '../domain/config-events';
 import type { ConfigCommands } from './config-commands';
 import type { RepoKnowledge } from './ports';
 
 /**
  * Records kube-applier's reports in the config's stream (one stream holds a config's whole
- * history): deploy outcomes — when one ends the deploy in flight, the queued one is requested
+ * history): deploy outcomes and steps — when one ends the deploy in flight, the queued one is requested
  * next —, build reports — a build that succeeded deploys its image (§1 "Builds") — and drift of a
  * GitOps target (§1 "GitOps target").
  */
@@ -22,6 +22,11 @@ export class OutcomesHandler {
     if (isOutcomeType(event.type)) {
       const outcome = { type: event.type, data: event.data } as OutcomeEvent;
       await this.commands.execute(outcome.data.config, () => ({ type: 'RecordOutcome', outcome }), { manager: m, causationId: event.id });
+      return;
+    }
+    if (event.type === STEP_TYPE) {
+      const report = { type: event.type, data: event.data } as StepReport;
+      await this.commands.execute(report.data.config, () => ({ type: 'RecordStep', report }), { manager: m, causationId: event.id });
       return;
     }
     if (event.type === DRIFT_TYPE) {

@@ -1,4 +1,5 @@
 import type { DeployCause, DeployPhase } from '@sluice/contracts';
+import type { DeployStep } from '../domain/deploy-steps';
 
 /** A config as the read model shows it (GET /api/configs, /api/configs/{name}). */
 export interface ConfigView {
@@ -48,6 +49,8 @@ export interface DeployView {
   dryRun: boolean | null;
   inventory: unknown[] | null;
   failure: { reason: string; message: string; terminal: boolean } | null;
+  /** The deploy's steps in order (§1 "Steps"); empty for a deploy recorded before steps existed until a replay. */
+  steps: DeployStep[];
   timestamps: {
     queuedAt: string | null;
     requestedAt: string | null;

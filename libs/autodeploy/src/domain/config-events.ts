@@ -13,6 +13,7 @@ export const CONFIG_EVENT_TYPES = [
   'deploy.rejected',
   'deploy.skipped',
   'deploy.started',
+  'deploy.step',
   'deploy.applied',
   'deploy.succeeded',
   'deploy.failed',
@@ -44,6 +45,10 @@ export type BuildReport = ConfigEventOf<BuildReportType>;
 export const DRIFT_TYPE = 'gitops.drift.detected' as const satisfies ConfigEventType;
 export type DriftReport = ConfigEventOf<typeof DRIFT_TYPE>;
 
+/** kube-applier's report of one step of a deploy (§1 "Steps"); recorded in the config's stream. */
+export const STEP_TYPE = 'deploy.step' as const satisfies ConfigEventType;
+export type StepReport = ConfigEventOf<typeof STEP_TYPE>;
+
 const configTypes = new Set<string>(CONFIG_EVENT_TYPES);
 const outcomeTypes = new Set<string>(OUTCOME_TYPES);
 const buildReportTypes = new Set<string>(BUILD_REPORT_TYPES);
@@ -58,6 +63,13 @@ export function isConfigEventType(type: string): type is ConfigEventType {
 
 export function isOutcomeType(type: string): type is OutcomeType {
   return outcomeTypes.has(type);
+}
+
+/** What kube-applier reports on its stream and autodeploy records in the config's: outcomes, steps, build reports, drift. */
+export const APPLIER_REPORT_TYPES = [...OUTCOME_TYPES, STEP_TYPE, ...BUILD_REPORT_TYPES, DRIFT_TYPE] as const satisfies readonly ConfigEventType[];
+
+export function isApplierReportType(type: string): boolean {
+  return isOutcomeType(type) || isBuildReportType(type) || type === STEP_TYPE || type === DRIFT_TYPE;
 }
 
 

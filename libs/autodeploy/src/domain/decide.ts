@@ -1,5 +1,5 @@
 import { imageTag, type BuildTarget, type DeployCause, type DeployConfigRoot, type DeploySkipCode } from '@sluice/contracts';
-import type { BuildReport, ConfigEvent, DriftReport, OutcomeEvent } from './config-events';
+import type { BuildReport, ConfigEvent, DriftReport, OutcomeEvent, StepReport } from './config-events';
 import {
   ConfigNameTakenError,
   ConfigNotFoundError,
@@ -71,6 +71,8 @@ export type ConfigCommand =
   | { readonly type: 'Pin'; readonly by: string; readonly reason: string }
   | { readonly type: 'Unpin'; readonly by: string; readonly reason: string }
   | { readonly type: 'RecordOutcome'; readonly outcome: OutcomeEvent }
+  /** kube-applier's report of one step of a deploy, recorded once per (deploy, step). */
+  | { readonly type: 'RecordStep'; readonly report: StepReport }
   /** A tracked branch moved or a tracked tag was pushed, and the config builds its own image. */
   | {
       readonly type: 'RequestBuild';
@@ -155,6 +157,12 @@ export function decide(command: ConfigCommand, state: ConfigState, name: string)
       return ok([{ type: 'config.unpinned', data: { config: name, by: command.by, reason: command.reason } }]);
     case 'RecordOutcome':
       return recordOutcome(command.outcome, state);
+    case 'RecordStep': {
+      const deploy = state.deploys[command.report.data.deployId];
+      if (!deploy) return skip('unknown deploy');
+      if (deploy.reportedSteps.includes(command.report.data.step)) return skip('step already recorded');
+      return ok([command.report], deploy.deployId);
+    }
     case 'RequestBuild':
       return requestBuild(command, state, name);
     case 'RecordBuildReport':

@@ -28,6 +28,8 @@ export interface DeployState {
   readonly phase: DeployPhase;
   /** The outcome type recorded last, so a repeated report of the same outcome is not recorded twice. */
   readonly lastOutcome: string | null;
+  /** The steps kube-applier reported (§1 "Steps"), each recorded once. */
+  readonly reportedSteps: readonly string[];
   readonly target: DeployTarget;
 }
 
@@ -108,6 +110,7 @@ function deployFrom(target: DeployTarget, phase: DeployPhase): DeployState {
     cause: target.cause,
     phase,
     lastOutcome: null,
+    reportedSteps: [],
     target,
   };
 }
@@ -153,6 +156,8 @@ export function evolve(state: ConfigState, event: ConfigEvent): ConfigState {
     case 'deploy.rejected':
     case 'deploy.skipped':
       return state;
+    case 'deploy.step':
+      return withDeploy(state, event.data.deployId, (d) => ({ ...d, reportedSteps: [...d.reportedSteps, event.data.step] }));
     case 'deploy.started':
       return withDeploy(state, event.data.deployId, (d) => ({ ...d, phase: 'applying', lastOutcome: event.type }));
     case 'deploy.applied': {

@@ -109,4 +109,15 @@ export const deployCause = z.enum(['manual', 'autodeploy', 'reapply', 'undeploy'
 export type DeployCause = z.infer<typeof deployCause>;
 
 export const deployPhase = z.enum(['queued', 'applying', 'applied', 'succeeded', 'failed', 'superseded']);
+
+/**
+ * The steps of a deploy, in order (docs/architecture.md §1 "Steps"): resolve the pair and tag
+ * (autodeploy), check the image in its registry, render the specs, apply them (or commit the tag
+ * to a GitOps target), wait until healthy (or Argo CD's verdict), run the config's tests.
+ */
+export const DEPLOY_STEPS = ['resolve', 'check-image', 'render', 'apply', 'wait-healthy', 'test'] as const;
+export const deployStepName = z.enum(DEPLOY_STEPS);
+export type DeployStepName = z.infer<typeof deployStepName>;
+export const deployStepState = z.enum(['pending', 'started', 'done', 'failed', 'skipped']);
+export type DeployStepState = z.infer<typeof deployStepState>;
 export type DeployPhase = z.infer<typeof deployPhase>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { builderSpec, buildTarget, configName, deployCause, gitOpsTarget, repoFullName, sha } from './common';
+import { builderSpec, buildTarget, configName, deployCause, deployStepName, deployStepState, gitOpsTarget, repoFullName, sha } from './common';
 
 /**
  * Events on `sluice.deploy.v1` (key: config name). Decisions come from autodeploy
@@ -50,6 +50,25 @@ export const deployAppliedV1 = z.object({
   config: configName,
   dryRun: z.boolean(),
   inventory: z.array(z.object({ apiVersion: z.string(), kind: z.string(), namespace: z.string().nullable(), name: z.string() })),
+});
+
+/**
+ * One step of a deploy reached a state (kube-applier: check-image, render, apply of a GitOps
+ * target, test). The steps the other outcomes imply (apply started at `deploy.started`, done at
+ * `deploy.applied`, …) are not reported twice. At most one report per (deploy, step).
+ */
+export const deployStepV1 = z.object({
+  deployId: z.uuid(),
+  config: configName,
+  step: deployStepName,
+  state: deployStepState.exclude(['pending']),
+  /** What the step found or did, for people: `digest sha256:…`, `3 objects`, `commit 1a2b3c4`. */
+  result: z.string().nullable(),
+  error: z.object({ reason: z.string().min(1), message: z.string() }).nullable(),
+  /** What the step started, when it started something: a BuildRun, a test run. */
+  childId: z.string().nullable(),
+  startedAt: z.iso.datetime().nullable(),
+  endedAt: z.iso.datetime().nullable(),
 });
 
 export const deploySucceededV1 = z.object({ deployId: z.uuid(), config: configName });

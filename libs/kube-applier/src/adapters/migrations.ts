@@ -89,6 +89,20 @@ export class KubeApplierGitOpsTargets1767700000001 implements MigrationInterface
   }
 }
 
+/** Step reports (docs/architecture.md §1 "Steps") take one outcome slot each: `step-<name>`. */
+export class KubeApplierStepSlots1767800000001 implements MigrationInterface {
+  name = 'KubeApplierStepSlots1767800000001';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE kube_applier.outcomes DROP CONSTRAINT outcomes_slot_check`);
+    await q.query(`ALTER TABLE kube_applier.outcomes ADD CONSTRAINT outcomes_slot_check CHECK (slot IN ('started', 'applied', 'result') OR slot LIKE 'step-%')`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DELETE FROM kube_applier.outcomes WHERE slot LIKE 'step-%'`);
+    await q.query(`ALTER TABLE kube_applier.outcomes DROP CONSTRAINT outcomes_slot_check`);
+    await q.query(`ALTER TABLE kube_applier.outcomes ADD CONSTRAINT outcomes_slot_check CHECK (slot IN ('started', 'applied', 'result'))`);
+  }
+}
+
 export const kubeApplierMigrations = [
   KubeApplierInit1732400000000,
   KubeApplierDeployTeam1764000000001,
@@ -96,4 +110,5 @@ export const kubeApplierMigrations = [
   ...teamPolicyMigrations,
   ...buildReportMigrations,
   KubeApplierGitOpsTargets1767700000001,
+  KubeApplierStepSlots1767800000001,
 ];

@@ -8,13 +8,18 @@ import { outcomesReported } from './metrics';
 /** kube-applier's outcomes of a config (`applierStream` of the contract). */
 export const outcomeStream = applierStream;
 
-const SLOT: Record<ReportedOutcome['type'], 'started' | 'applied' | 'result'> = {
+const SLOT: Record<Exclude<ReportedOutcome['type'], 'deploy.step'>, 'started' | 'applied' | 'result'> = {
   'deploy.started': 'started',
   'deploy.applied': 'applied',
   'deploy.succeeded': 'result',
   'deploy.failed': 'result',
   'deploy.undeployed': 'result',
 };
+
+/** One report per slot of a deploy: its start, its apply, its result, and each step (`step-<name>`). */
+function slotOf(outcome: ReportedOutcome): string {
+  return outcome.type === 'deploy.step' ? `step-${outcome.step}` : SLOT[outcome.type];
+}
 
 /**
  * Appends outcome events through the transactional outbox, at most once per (deploy, slot):
@@ -33,7 +38,7 @@ export class OutcomeReporter implements OutcomePort {
 
   async report(deployId: string, config: string, outcome: ReportedOutcome, options: { manager?: EntityManager; cause?: OutcomeCause } = {}): Promise<boolean> {
     const { manager, cause } = options;
-    const key = `${deployId}/${SLOT[outcome.type]}`;
+    const key = `${deployId}/${slotOf(outcome)}`;
     if (this.reported.has(key)) return false;
     const run = (m: EntityManager) => this.reportIn(m, deployId, config, outcome, cause);
     // 'any' appends only conflict with a newer concurrent transaction on the stream: retried.
@@ -61,7 +66,7 @@ export class OutcomeReporter implements OutcomePort {
     const inserted: unknown[] = await manager.query(
       `INSERT INTO kube_applier.outcomes (deploy_id, slot, type, event_id)
        VALUES ($1, $2, $3, gen_random_uuid()) ON CONFLICT DO NOTHING RETURNING 1`,
-      [deployId, SLOT[outcome.type], outcome.type],
+      [deployId, slotOf(outcome), outcome.type],
     );
     if (inserted.length === 0) return false;
     if (outcome.type === 'deploy.started') {
@@ -74,7 +79,7 @@ export class OutcomeReporter implements OutcomePort {
       if (later.length > 0) return false;
     }
     const [stored] = await this.store.append(outcomeStream(config), 'any', [event], { manager });
-    await manager.query(`UPDATE kube_applier.outcomes SET event_id = $3 WHERE deploy_id = $1 AND slot = $2`, [deployId, SLOT[outcome.type], stored!.id]);
+    await manager.query(`UPDATE kube_applier.outcomes SET event_id = $3 WHERE deploy_id = $1 AND slot = $2`, [deployId, slotOf(outcome), stored!.id]);
     return true;
   }
 }
@@ -100,5 +105,9 @@ function toEvent(deployId: string, config: string, outcome: ReportedOutcome, met
       return newEvent('deploy.failed', { deployId, config, reason: outcome.reason, message: outcome.message, terminal: outcome.terminal }, meta);
     case 'deploy.undeployed':
       return newEvent('deploy.undeployed', { deployId, config }, meta);
+    case 'deploy.step': {
+      const { step, state, result, error, childId, startedAt, endedAt } = outcome;
+      return newEvent('deploy.step', { deployId, config, step, state, result, error, childId, startedAt, endedAt }, meta);
+    }
   }
 }

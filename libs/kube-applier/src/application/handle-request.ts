@@ -2,9 +2,20 @@ import type { SluiceEventOf } from '@sluice/contracts';
 import type { KubeObject } from '@sluice/kube';
 import type { Transaction } from '@sluice/event-store';
 import { deployConfigManifest, inventoryOf } from '../domain/deploy-config';
-import { RenderError } from '../domain/errors';
+import { RenderError, stepOfFailure } from '../domain/errors';
 import { renderSpecs } from '../domain/render';
-import { DeployTargetError, SpecSourceError, type DeployPolicy, type DeployRecords, type DeployTarget, type GitOpsPort, type OutcomePort, type SpecSource } from './ports';
+import {
+  DeployTargetError,
+  SpecSourceError,
+  type DeployPolicy,
+  type DeployRecords,
+  type DeployTarget,
+  type GitOpsPort,
+  type ImageCheck,
+  type OutcomePort,
+  type SpecSource,
+  type StepOutcome,
+} from './ports';
 
 export type DeployRequest = SluiceEventOf<'deploy.requested'> | SluiceEventOf<'undeploy.requested'>;
 
@@ -17,6 +28,8 @@ export interface RequestLogger {
 export interface PreparedRequest {
   manifests: KubeObject[];
   renderError?: RenderError;
+  /** The steps done while preparing (check-image, render), reported with `deploy.started`. */
+  steps?: StepOutcome[];
   /** Set once the DeployConfig was written: the target's terminal refusal, if any. */
   targetError?: DeployTargetError;
 }
@@ -67,9 +80,21 @@ export class HandleDeployRequest {
     private readonly gitops: GitOpsPort | null = null,
     /** How long Argo CD's sync waits for the GitOps commit's push webhook before it goes ahead without it. */
     private readonly gitopsPushWaitMs = 30_000,
+    /** Asks the image registry for the deploy's image before anything is applied (step check-image). */
+    private readonly images: ImageCheck | null = null,
   ) {}
 
+  /** The request's steps up to render (§1 "Steps"): a refusal is the failure of the step it belongs to. */
   async prepare(event: DeployRequest): Promise<PreparedRequest> {
+    const startedAt = new Date().toISOString();
+    const prepared = await this.prepareSteps(event);
+    const { renderError } = prepared;
+    if (!renderError) return prepared;
+    const failed: StepOutcome = { step: stepOfFailure(renderError.reason), state: 'failed', result: null, error: { reason: renderError.reason, message: renderError.message }, childId: null, startedAt, endedAt: new Date().toISOString() };
+    return { ...prepared, steps: [...(prepared.steps ?? []).filter((s) => s.step !== failed.step), failed] };
+  }
+
+  private async prepareSteps(event: DeployRequest): Promise<PreparedRequest> {
     const d = event.data;
     if (isUndeploy(event)) {
       if (d.gitops) return { manifests: [], renderError: new RenderError('GitOpsTargetInvalid', `${d.config} deploys through ${d.gitops.repo}: Sluice does not undeploy a GitOps target; remove or change its application there`) };
@@ -87,8 +112,14 @@ export class HandleDeployRequest {
       if (!repo.allowed) return { manifests: [], renderError: new RenderError('PolicyDenied', `GitOps repository ${d.gitops.repo}: ${repo.reason}: ${repo.message}`) };
       if (!this.gitops) return { manifests: [], renderError: new RenderError('GitOpsTargetInvalid', 'no GitHub credentials to commit to the GitOps repository (GITHUB_TOKEN or a GitHub App)') };
       if (!d.imageTag) return { manifests: [], renderError: new RenderError('GitOpsTargetInvalid', 'a GitOps deploy writes an image tag, and this request has none') };
-      return { manifests: [] };
     }
+    const imageStep = await this.checkImage(d.artifactSha ? d.artifactImage : null, d.imageTag);
+    if (imageStep.state === 'failed') return { manifests: [], steps: [imageStep], renderError: new RenderError(imageStep.error!.reason as 'ImageNotFound', imageStep.error!.message) };
+    if (d.gitops) {
+      const now = new Date().toISOString();
+      return { manifests: [], steps: [imageStep, { step: 'render', state: 'skipped', result: `GitOps target: Argo CD renders ${d.gitops.repo}`, error: null, childId: null, startedAt: null, endedAt: now }] };
+    }
+    const renderStartedAt = new Date().toISOString();
     try {
       const files = await this.readSpecs(d.configRepo, d.configSha!, d.path);
       const manifests = renderSpecs(files, {
@@ -99,10 +130,30 @@ export class HandleDeployRequest {
         imageTag: d.artifactSha ? d.imageTag : null,
         policy,
       });
-      return { manifests };
+      const render: StepOutcome = { step: 'render', state: 'done', result: `${manifests.length} object${manifests.length === 1 ? '' : 's'} rendered`, error: null, childId: null, startedAt: renderStartedAt, endedAt: new Date().toISOString() };
+      return { manifests, steps: [imageStep, render] };
     } catch (err) {
       if (!(err instanceof RenderError)) throw err;
-      return { manifests: [], renderError: err };
+      return { manifests: [], steps: [imageStep], renderError: err };
+    }
+  }
+
+  /** Step check-image: is `<image>:<tag>` in its registry? A missing image fails here, not as a Pod in ImagePullBackOff. */
+  private async checkImage(image: string | null, tag: string | null): Promise<StepOutcome> {
+    const startedAt = new Date().toISOString();
+    const step = (state: StepOutcome['state'], result: string | null, error: StepOutcome['error'] = null): StepOutcome => ({ step: 'check-image', state, result, error, childId: null, startedAt, endedAt: new Date().toISOString() });
+    if (!image || !tag) return step('skipped', 'no image: an artifactless config');
+    if (!this.images) return step('skipped', 'image check off');
+    const verdict = await this.images.check(image, tag);
+    switch (verdict.kind) {
+      case 'found':
+        return step('done', `${image}:${tag} is ${verdict.digest}`);
+      case 'unchecked':
+        return step('skipped', verdict.why);
+      case 'missing':
+        return step('failed', null, { reason: 'ImageNotFound', message: verdict.message });
+      case 'error':
+        return step('failed', null, { reason: 'ImageCheckFailed', message: verdict.message });
     }
   }
 
@@ -127,6 +178,7 @@ export class HandleDeployRequest {
         causationId: event.id,
         team: d.team,
       });
+      for (const step of prepared.steps ?? []) await this.outcomes.report(d.deployId, d.config, { type: 'deploy.step', ...step }, { manager, cause });
       await this.outcomes.report(d.deployId, d.config, { type: 'deploy.started' }, { manager, cause });
       if (renderError) {
         await this.outcomes.report(d.deployId, d.config, { type: 'deploy.failed', reason: renderError.reason, message: renderError.message, terminal: true }, { manager, cause });
@@ -198,9 +250,11 @@ export class HandleDeployRequest {
       return prepared;
     };
     let revision: string;
+    let commitSha: string | null;
     try {
       const commit = await this.gitops!.commit(target, { deployId: d.deployId, config: d.config, value: d.imageTag!, requestedBy: d.requestedBy });
       revision = commit.revision;
+      commitSha = commit.commitSha;
       this.logger.info({ ...logFields(event), repo: target.repo, path: target.path, commit: commit.commitSha, revision }, commit.commitSha ? 'GitOps commit made' : 'GitOps file already holds the tag');
     } catch (error) {
       if (this.gitops!.isTerminal(error)) return fail('GitOpsTargetInvalid', (error as Error).message);
@@ -208,6 +262,9 @@ export class HandleDeployRequest {
     }
     // What a later push to the target is compared with (GitOpsDriftWatch).
     await this.transact((m) => this.records.gitOpsWritten(m, { config: d.config, repo: target.repo, branch: target.branch, path: target.path, key: target.key, tag: d.imageTag!, deployId: d.deployId }));
+    const committed = commitSha ? `committed ${commitSha.slice(0, 7)}` : `already at ${revision.slice(0, 7)}`;
+    const at = new Date().toISOString();
+    await this.outcomes.report(d.deployId, d.config, { type: 'deploy.step', step: 'apply', state: 'done', result: `${committed}: ${target.key} = ${d.imageTag} in ${target.repo}/${target.path}`, error: null, childId: null, startedAt: null, endedAt: at }, { cause });
     await this.outcomes.report(d.deployId, d.config, { type: 'deploy.applied', dryRun: false, inventory: [] }, { cause });
     if (target.argocd) {
       // The commit's push webhook (GitOpsDriftWatch) is what hands it to Argo CD; a lost webhook delays it, never stops it.

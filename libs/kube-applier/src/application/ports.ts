@@ -1,4 +1,4 @@
-import type { GitOpsTarget } from '@sluice/contracts';
+import type { DeployStepName, GitOpsTarget } from '@sluice/contracts';
 import type { KubeObject } from '@sluice/kube';
 import type { TeamPolicy, Verdict } from '@sluice/team-policy';
 import type { Transaction } from '@sluice/event-store';
@@ -46,7 +46,31 @@ export type ReportedOutcome =
   | { type: 'deploy.applied'; inventory: InventoryEntry[]; dryRun: boolean }
   | { type: 'deploy.succeeded' }
   | { type: 'deploy.failed'; reason: string; message: string; terminal: boolean }
-  | { type: 'deploy.undeployed' };
+  | { type: 'deploy.undeployed' }
+  | ({ type: 'deploy.step' } & StepOutcome);
+
+/** What the image registry says of `<image>:<tag>` before a deploy applies it (step check-image). */
+export type ImageVerdict =
+  | { kind: 'found'; digest: string }
+  | { kind: 'missing'; message: string }
+  /** The registry is not one Sluice checks (KUBE_APPLIER_IMAGE_CHECK). */
+  | { kind: 'unchecked'; why: string }
+  | { kind: 'error'; message: string };
+
+export interface ImageCheck {
+  check(image: string, tag: string): Promise<ImageVerdict>;
+}
+
+/** One step of a deploy as kube-applier reports it (§1 "Steps"), once per (deploy, step). */
+export interface StepOutcome {
+  step: DeployStepName;
+  state: 'started' | 'done' | 'failed' | 'skipped';
+  result: string | null;
+  error: { reason: string; message: string } | null;
+  childId: string | null;
+  startedAt: string | null;
+  endedAt: string | null;
+}
 
 /** The request an outcome answers: its correlation id and event id (the outcome's causation). */
 export interface OutcomeCause {

@@ -1,3 +1,5 @@
+import type { DeployStepName } from '@sluice/contracts';
+
 /**
  * Why a deploy cannot be applied as requested. Terminal: retrying the same (artifactSha,
  * configSha) gives the same answer, so the deploy fails (and the DeployConfig stalls) with
@@ -12,7 +14,18 @@ export type RenderFailureReason =
   /** The team policy does not allow the config where it deploys (namespace, repository). */
   | 'PolicyDenied'
   /** A GitOps target (docs/architecture.md §1 "GitOps target") cannot take this deploy. */
-  | 'GitOpsTargetInvalid';
+  | 'GitOpsTargetInvalid'
+  /** The image registry has no manifest for `<image>:<tag>` (step check-image). */
+  | 'ImageNotFound'
+  /** The image registry could not tell: credentials refused, or unreachable after retries (step check-image). */
+  | 'ImageCheckFailed';
+
+/** The step a refusal fails (§1 "Steps"): the image check, the team policy and GitOps target at apply, the rest at render. */
+export function stepOfFailure(reason: RenderFailureReason): DeployStepName {
+  if (reason === 'ImageNotFound' || reason === 'ImageCheckFailed') return 'check-image';
+  if (reason === 'PolicyDenied' || reason === 'GitOpsTargetInvalid') return 'apply';
+  return 'render';
+}
 
 export class RenderError extends Error {
   override readonly name = 'RenderError';

@@ -109,12 +109,23 @@ export async function publish(bus: MessageBus, envelope: EventEnvelope): Promise
   return (envelope.data as { deployId: string }).deployId;
 }
 
-/** The outcomes kube-applier appended for one deploy, in order. */
-export async function outcomesOf(store: EventStore, config: string, deployId: string): Promise<Array<{ type: string; data: Record<string, unknown>; correlationId: string }>> {
+type Reported = { type: string; data: Record<string, unknown>; correlationId: string };
+
+async function reportsOf(store: EventStore, config: string, deployId: string): Promise<Reported[]> {
   const events = await store.readStream(outcomeStream(config));
   return events
     .filter((e) => (e.data as { deployId?: string }).deployId === deployId)
     .map((e) => ({ type: e.type, data: e.data as Record<string, unknown>, correlationId: e.correlationId }));
+}
+
+/** The outcomes kube-applier appended for one deploy, in order (its step reports aside: `stepsOf`). */
+export async function outcomesOf(store: EventStore, config: string, deployId: string): Promise<Reported[]> {
+  return (await reportsOf(store, config, deployId)).filter((e) => e.type !== 'deploy.step');
+}
+
+/** The steps kube-applier reported for one deploy, in order: `<step>:<state>`. */
+export async function stepsOf(store: EventStore, config: string, deployId: string): Promise<string[]> {
+  return (await reportsOf(store, config, deployId)).filter((e) => e.type === 'deploy.step').map((e) => `${e.data['step']}:${e.data['state']}`);
 }
 
 export const sha = (seed: string) => (seed.repeat(40) + '0'.repeat(40)).slice(0, 40).replace(/[^0-9a-f]/g, 'a');

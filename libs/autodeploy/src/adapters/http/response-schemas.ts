@@ -1,4 +1,4 @@
-import { deployCause, deployPhase } from '@sluice/contracts';
+import { deployCause, deployPhase, deployStepName, deployStepState } from '@sluice/contracts';
 import { z } from 'zod';
 import type { BuildView, ConfigView, DeployView, HistoryEntry } from '../../application/read-models';
 
@@ -52,6 +52,19 @@ export const deployViewSchema = z.object({
   dryRun: z.boolean().nullable(),
   inventory: z.array(z.unknown()).nullable(),
   failure: z.object({ reason: z.string(), message: z.string(), terminal: z.boolean() }).nullable(),
+  steps: z
+    .array(
+      z.object({
+        name: deployStepName,
+        state: deployStepState,
+        result: z.string().nullable(),
+        error: z.object({ reason: z.string(), message: z.string() }).nullable(),
+        childId: z.string().nullable(),
+        startedAt: timestamp,
+        endedAt: timestamp,
+      }),
+    )
+    .describe('the deploy as a flow of named steps, in order: resolve, check-image, render, apply, wait-healthy, test (an undeploy: resolve, apply); a failed step fails the deploy and the steps after it are skipped'),
   timestamps: z.object({
     queuedAt: timestamp,
     requestedAt: timestamp,

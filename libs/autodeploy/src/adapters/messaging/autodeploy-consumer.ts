@@ -4,7 +4,7 @@ import { Topics, type EventType, type SluiceEvent } from '@sluice/contracts';
 import { OnSluiceEvent, SluiceEventContext } from '@sluice/event-store';
 import { OutcomesHandler } from '../../application/outcomes';
 import { REPO_EVENT_TYPES, RepoEventsHandler } from '../../application/repo-events';
-import { BUILD_REPORT_TYPES, DRIFT_TYPE, OUTCOME_TYPES, isBuildReportType, isOutcomeType } from '../../domain/config-events';
+import { APPLIER_REPORT_TYPES, isApplierReportType } from '../../domain/config-events';
 
 /**
  * autodeploy's one consumer (group `autodeploy`): `sluice.repo.v1` (catalogue, pushes, tags,
@@ -20,8 +20,8 @@ export class AutodeployEventsConsumer {
 
   // A lost race with an API request on the same config stream rolls the transaction back;
   // redelivery decides again on the reloaded stream.
-  @OnSluiceEvent('', { topics: [Topics.repo, Topics.deploy], types: [...REPO_EVENT_TYPES, ...OUTCOME_TYPES, ...BUILD_REPORT_TYPES, DRIFT_TYPE] as EventType[], maxAttempts: 10 })
+  @OnSluiceEvent('', { topics: [Topics.repo, Topics.deploy], types: [...REPO_EVENT_TYPES, ...APPLIER_REPORT_TYPES] as EventType[], maxAttempts: 10 })
   handle(@Payload() event: SluiceEvent, @Ctx() ctx: SluiceEventContext): Promise<void> {
-    return isOutcomeType(event.type) || isBuildReportType(event.type) || event.type === DRIFT_TYPE ? this.outcomes.handle(event, ctx.manager) : this.repo.handle(event, ctx.manager);
+    return isApplierReportType(event.type) ? this.outcomes.handle(event, ctx.manager) : this.repo.handle(event, ctx.manager);
   }
 }

@@ -1,12 +1,12 @@
 import { isEventType, topicOf } from '@sluice/contracts';
 import type { StoredEvent } from '@sluice/event-store';
-import { DRIFT_TYPE, isBuildReportType, isOutcomeType } from '../../domain/config-events';
+import { isApplierReportType } from '../../domain/config-events';
 
 /**
  * What the outbox relay publishes: autodeploy's decisions go to `sluice.deploy.v1`; the
  * outcomes, build reports and drift reports it recorded from kube-applier are already on that topic and are not published again.
  */
 export function autodeployTopicFor(event: StoredEvent): string | null {
-  if (isOutcomeType(event.type) || isBuildReportType(event.type) || event.type === DRIFT_TYPE || !isEventType(event.type)) return null;
+  if (isApplierReportType(event.type) || !isEventType(event.type)) return null;
   return topicOf(event.type);
 }

@@ -278,6 +278,17 @@ export class AutodeployGitOpsDrift1767700000000 implements MigrationInterface {
   }
 }
 
+/** The steps of each deploy (docs/architecture.md §1 "Steps"); a replay fills them for deploys older than this. */
+export class AutodeployDeploySteps1767800000000 implements MigrationInterface {
+  name = 'AutodeployDeploySteps1767800000000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "${AUTODEPLOY_SCHEMA}".deploys ADD COLUMN steps jsonb NOT NULL DEFAULT '[]'`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "${AUTODEPLOY_SCHEMA}".deploys DROP COLUMN steps`);
+  }
+}
+
 export const autodeployMigrations = [
   AutodeployInit1732400000000,
   AnnounceTeamTokens1764000000000,
@@ -288,4 +299,5 @@ export const autodeployMigrations = [
   AutodeployBuildsReadModel1766300000002,
   ...chatOpsMigrations,
   AutodeployGitOpsDrift1767700000000,
+  AutodeployDeploySteps1767800000000,
 ];

@@ -5,6 +5,7 @@ import { createLogger } from '@sluice/platform';
 import type { EntityManager } from 'typeorm';
 import { toConfigEvent } from '../../application/config-commands';
 import { configNameOfStream, type ConfigEvent } from '../../domain/config-events';
+import { foldDeploySteps, type DeployStep } from '../../domain/deploy-steps';
 
 export const READ_MODEL_PROJECTION = 'autodeploy.read-models';
 export const READ_MODEL_TABLES = ['configs', 'deploys', 'config_history', 'builds'] as const;
@@ -30,7 +31,30 @@ export async function projectReadModels(events: readonly StoredEvent[], m: Entit
     }
     if (!event) continue;
     await apply(m, name, event, stored);
+    await foldSteps(m, event, stored.occurredAt);
   }
+}
+
+const STEP_EVENTS = new Set<ConfigEvent['type']>([
+  'deploy.queued',
+  'deploy.requested',
+  'undeploy.requested',
+  'deploy.step',
+  'deploy.started',
+  'deploy.applied',
+  'deploy.succeeded',
+  'deploy.undeployed',
+  'deploy.failed',
+  'deploy.superseded',
+]);
+
+/** A deploy's `steps` after the event (`foldDeploySteps`, §1 "Steps"). */
+async function foldSteps(m: EntityManager, event: ConfigEvent, at: string): Promise<void> {
+  if (!STEP_EVENTS.has(event.type)) return;
+  const { deployId } = event.data as { deployId: string };
+  const [row]: Array<{ steps: DeployStep[] }> = await m.query(`SELECT steps FROM autodeploy.deploys WHERE id = $1`, [deployId]);
+  if (!row) return;
+  await m.query(`UPDATE autodeploy.deploys SET steps = $2::jsonb WHERE id = $1`, [deployId, JSON.stringify(foldDeploySteps(row.steps, event, at))]);
 }
 
 async function apply(m: EntityManager, name: string, event: ConfigEvent, stored: StoredEvent): Promise<void> {
@@ -135,6 +159,7 @@ async function apply(m: EntityManager, name: string, event: ConfigEvent, stored:
       return touch();
     case 'deploy.rejected':
     case 'deploy.skipped':
+    case 'deploy.step':
       return touch();
     case 'build.requested': {
       const d = event.data;

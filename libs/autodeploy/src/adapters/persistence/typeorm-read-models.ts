@@ -54,6 +54,7 @@ export function toDeployView(r: Row): DeployView {
     failure: r.failure_reason
       ? { reason: r.failure_reason as string, message: (r.failure_message as string) ?? '', terminal: Boolean(r.failure_terminal) }
       : null,
+    steps: (r.steps as DeployView['steps'] | null | undefined) ?? [],
     timestamps: {
       queuedAt: iso(r.queued_at),
       requestedAt: iso(r.requested_at),

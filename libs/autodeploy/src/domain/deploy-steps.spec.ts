@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { EventData } from '@sluice/contracts';
+import type { ConfigEvent } from './config-events';
+import { foldDeploySteps, type DeployStep } from './deploy-steps';
+
+const ID = '01890000-0000-7000-8000-000000000001';
+const A = 'a'.repeat(40);
+const C = 'c'.repeat(40);
+const requested: EventData<'deploy.requested'> = {
+  deployId: ID,
+  config: 'billing-api',
+  team: 'payments',
+  namespace: 'payments',
+  configRepo: 'acme/deploy-configs',
+  path: 'deploy/billing-api',
+  artifactRepo: 'acme/billing',
+  artifactImage: 'ghcr.io/acme/billing',
+  artifactSha: A,
+  configSha: C,
+  imageTag: 'main-aaaaaaa',
+  cause: 'autodeploy',
+  requestedBy: 'autodeploy',
+  reason: 'green build',
+  reappliedFrom: null,
+};
+const step = (data: Partial<EventData<'deploy.step'>> & Pick<EventData<'deploy.step'>, 'step' | 'state'>): ConfigEvent => ({
+  type: 'deploy.step',
+  data: { deployId: ID, config: 'billing-api', result: null, error: null, childId: null, startedAt: null, endedAt: null, ...data },
+});
+
+/** Folds `events` (one second apart) from no steps; the states in order, by name. */
+function fold(events: ConfigEvent[]): DeployStep[] {
+  return events.reduce<DeployStep[]>((steps, e, i) => foldDeploySteps(steps, e, `2026-12-04T07:00:0${i}.000Z`), []);
+}
+const states = (steps: DeployStep[]) => Object.fromEntries(steps.map((s) => [s.name, s.state]));
+
+describe('foldDeploySteps', () => {
+  it('a deploy that succeeds: resolve, check-image and render as reported, apply from started to applied, wait-healthy to succeeded, no tests', () => {
+    const steps = fold([
+      { type: 'deploy.requested', data: requested },
+      step({ step: 'check-image', state: 'done', result: 'ghcr.io/acme/billing:main-aaaaaaa is sha256:1', startedAt: '2026-12-04T06:59:59.000Z', endedAt: '2026-12-04T07:00:00.500Z' }),
+      step({ step: 'render', state: 'done', result: '2 objects rendered' }),
+      { type: 'deploy.started', data: { deployId: ID, config: 'billing-api' } },
+      { type: 'deploy.applied', data: { deployId: ID, config: 'billing-api', dryRun: false, inventory: [{ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'payments', name: 'billing-api' }] } },
+      { type: 'deploy.succeeded', data: { deployId: ID, config: 'billing-api' } },
+    ]);
+    assert.deepEqual(states(steps), { resolve: 'done', 'check-image': 'done', render: 'done', apply: 'done', 'wait-healthy': 'done', test: 'skipped' });
+    const byName = Object.fromEntries(steps.map((s) => [s.name, s]));
+    assert.equal(byName['resolve']!.result, 'main-aaaaaaa from config ccccccc');
+    assert.deepEqual([byName['check-image']!.startedAt, byName['check-image']!.endedAt], ['2026-12-04T06:59:59.000Z', '2026-12-04T07:00:00.500Z'], 'the reported times');
+    assert.deepEqual([byName['apply']!.startedAt, byName['apply']!.endedAt, byName['apply']!.result], ['2026-12-04T07:00:03.000Z', '2026-12-04T07:00:04.000Z', '1 object applied']);
+    assert.deepEqual([byName['wait-healthy']!.startedAt, byName['wait-healthy']!.endedAt, byName['wait-healthy']!.result], ['2026-12-04T07:00:04.000Z', '2026-12-04T07:00:05.000Z', 'healthy']);
+    assert.equal(byName['test']!.result, 'no tests declared');
+  });
+
+  it('a missing image fails check-image with its error; every step that did not run is skipped, and the deploy’s failure changes nothing more', () => {
+    const error = { reason: 'ImageNotFound', message: 'ghcr.io/acme/billing:main-aaaaaaa is not in the registry' };
+    const steps = fold([
+      { type: 'deploy.requested', data: requested },
+      step({ step: 'check-image', state: 'failed', error }),
+      { type: 'deploy.started', data: { deployId: ID, config: 'billing-api' } },
+      { type: 'deploy.failed', data: { deployId: ID, config: 'billing-api', ...error, terminal: true } },
+    ]);
+    assert.deepEqual(states(steps), { resolve: 'done', 'check-image': 'failed', render: 'skipped', apply: 'skipped', 'wait-healthy': 'skipped', test: 'skipped' });
+    assert.deepEqual(steps[1]!.error, error);
+    assert.equal(steps[2]!.result, 'not run: check-image failed');
+  });
+
+  it('a deploy that never becomes healthy fails at wait-healthy with the failure’s reason and message', () => {
+    const steps = fold([
+      { type: 'deploy.requested', data: requested },
+      step({ step: 'check-image', state: 'skipped', result: 'image check off' }),
+      step({ step: 'render', state: 'done', result: '1 object rendered' }),
+      { type: 'deploy.started', data: { deployId: ID, config: 'billing-api' } },
+      { type: 'deploy.applied', data: { deployId: ID, config: 'billing-api', dryRun: false, inventory: [] } },
+      { type: 'deploy.failed', data: { deployId: ID, config: 'billing-api', reason: 'ProgressDeadlineExceeded', message: 'not ready after 600 s', terminal: true } },
+    ]);
+    assert.deepEqual(states(steps), { resolve: 'done', 'check-image': 'skipped', render: 'done', apply: 'done', 'wait-healthy': 'failed', test: 'skipped' });
+    assert.deepEqual(steps[4]!.error, { reason: 'ProgressDeadlineExceeded', message: 'not ready after 600 s' });
+  });
+
+  it('a step report arriving twice, or after the step ended, changes nothing; a superseded deploy skips what it did not run', () => {
+    const once = fold([{ type: 'deploy.requested', data: requested }, step({ step: 'render', state: 'done', result: '1 object rendered' })]);
+    const again = foldDeploySteps(once, step({ step: 'render', state: 'failed', error: { reason: 'X', message: 'late' } }), '2026-12-04T07:01:00.000Z');
+    assert.deepEqual(again, once);
+    const superseded = foldDeploySteps(once, { type: 'deploy.superseded', data: { deployId: ID, config: 'billing-api', supersededBy: 'other' } }, '2026-12-04T07:01:00.000Z');
+    assert.equal(superseded.find((s) => s.name === 'apply')!.result, 'superseded by deploy other');
+  });
+
+  it('an undeploy has two steps; a deploy recorded before steps existed fills the steps its outcomes imply', () => {
+    const undeploy = fold([
+      { type: 'undeploy.requested', data: { ...requested, artifactSha: null, configSha: null, imageTag: null } },
+      { type: 'deploy.started', data: { deployId: ID, config: 'billing-api' } },
+      { type: 'deploy.undeployed', data: { deployId: ID, config: 'billing-api' } },
+    ]);
+    assert.deepEqual(states(undeploy), { resolve: 'done', apply: 'done' });
+    const old = fold([
+      { type: 'deploy.requested', data: requested },
+      { type: 'deploy.started', data: { deployId: ID, config: 'billing-api' } },
+      { type: 'deploy.applied', data: { deployId: ID, config: 'billing-api', dryRun: true, inventory: [] } },
+      { type: 'deploy.succeeded', data: { deployId: ID, config: 'billing-api' } },
+    ]);
+    assert.deepEqual(states(old), { resolve: 'done', 'check-image': 'skipped', render: 'skipped', apply: 'done', 'wait-healthy': 'done', test: 'skipped' });
+    assert.equal(old[1]!.result, 'not recorded');
+  });
+});
