@@ -29,6 +29,7 @@ import { TypeOrmDoraRecords } from './adapters/persistence/typeorm-dora-records'
 import { DORA_RECORDS, DoraController, registerDoraGauges, type DoraRecords } from '@sluice/dora';
 import { CHAT_CATALOGUE, CHAT_DEPLOYS, chatOpsParts, type ChatOpsSettings } from '@sluice/chat-ops';
 import { AutodeployChatCatalogue, AutodeployChatDeploys } from './adapters/chat/chat-ports';
+import { StepDeadlines } from './application/step-deadlines';
 
 export interface AutodeployModuleOptions {
   /** The admin bearer token (SLUICE_ADMIN_TOKEN, or generated into SLUICE_DATA_DIR). */
@@ -39,6 +40,8 @@ export interface AutodeployModuleOptions {
   readonly projectionPollMs?: number;
   /** Sign-in with OpenID Connect; default: from the config's SLUICE_OIDC_* (none when unset). */
   readonly oidc?: OidcSettings | null;
+  /** AUTODEPLOY_STEP_DEADLINE_SECONDS (§1 "Steps"); default 1800 s. */
+  readonly stepDeadlineSeconds?: number;
 }
 
 const OPTIONS = Symbol('AUTODEPLOY_OPTIONS');
@@ -62,17 +65,18 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(READ_MODEL_PROJECTION_INSTANCE) private readonly projection: Projection,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(DORA_RECORDS) private readonly dora: DoraRecords,
+    @Inject(StepDeadlines) private readonly deadlines: StepDeadlines,
   ) {}
 
   private unregisterDoraGauges: () => void = () => undefined;
 
   static forRoot(
-    config: Pick<CommonConfig, 'SLUICE_ADMIN_TOKEN' | 'SLUICE_DATA_DIR'> & Partial<CommonConfig> & Partial<ChatOpsSettings>,
+    config: Pick<CommonConfig, 'SLUICE_ADMIN_TOKEN' | 'SLUICE_DATA_DIR'> & Partial<CommonConfig> & Partial<ChatOpsSettings> & { AUTODEPLOY_STEP_DEADLINE_SECONDS?: number },
     overrides: Partial<AutodeployModuleOptions> = {},
   ): DynamicModule {
     const admin = overrides.adminToken ? { token: overrides.adminToken, source: 'options' } : resolveAdminToken(config);
     if (admin.source === 'generated') log.warn({ path: (admin as { path?: string }).path }, 'SLUICE_ADMIN_TOKEN unset: generated an admin token into the data directory');
-    const options: AutodeployModuleOptions = { oidc: oidcSettingsOf(config), ...overrides, adminToken: admin.token };
+    const options: AutodeployModuleOptions = { oidc: oidcSettingsOf(config), stepDeadlineSeconds: config.AUTODEPLOY_STEP_DEADLINE_SECONDS, ...overrides, adminToken: admin.token };
     // Chat-ops (README "Chat-ops") lives here: it deploys through this service's deploy service.
     const chat = chatOpsParts({ ...config, GITHUB_API_URL: config.GITHUB_API_URL ?? 'https://api.github.com' }, AUTODEPLOY_SCHEMA);
     return {
@@ -109,6 +113,11 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
           inject: [ConfigCommands, REPO_KNOWLEDGE],
           useFactory: (commands: ConfigCommands, knowledge: RepoKnowledge) => new RepoEventsHandler(commands, knowledge),
         },
+        {
+          provide: StepDeadlines,
+          inject: [ConfigCommands, READ_MODELS],
+          useFactory: (commands: ConfigCommands, reads: TypeOrmReadModels) => new StepDeadlines(commands, reads, (options.stepDeadlineSeconds ?? 1800) * 1000, log),
+        },
         { provide: OutcomesHandler, inject: [ConfigCommands, REPO_KNOWLEDGE], useFactory: (commands: ConfigCommands, knowledge: RepoKnowledge) => new OutcomesHandler(commands, knowledge) },
         {
           provide: TOKEN_STORE,
@@ -138,11 +147,13 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
   async onApplicationBootstrap(): Promise<void> {
     this.unregisterDoraGauges = registerDoraGauges(this.dora);
     this.projection.start();
+    this.deadlines.start(Math.min(30_000, ((this.options.stepDeadlineSeconds ?? 1800) * 1000) / 4));
     // sluice.auth.v1 is only published to (token events), but auto-creation is off on the broker.
     await this.bus.ensureTopics([Topics.repo, Topics.deploy, Topics.auth]);
   }
 
   async onModuleDestroy(): Promise<void> {
+    await this.deadlines.stop();
     await this.projection.stop();
     this.unregisterDoraGauges();
   }

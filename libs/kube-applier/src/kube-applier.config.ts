@@ -1,12 +1,5 @@
 import { z } from 'zod';
-import { commonConfigSchema, httpUrlSetting } from '@sluice/platform';
-
-const seconds = (error: string) =>
-  z
-    .string()
-    .regex(/^\d+(\.\d+)?$/, { error })
-    .transform(Number)
-    .pipe(z.number().positive({ error }));
+import { commonConfigSchema, httpUrlSetting, secondsSetting } from '@sluice/platform';
 
 /**
  * kube-applier's settings on top of the common ones (docs/architecture.md §9).
@@ -19,9 +12,9 @@ const seconds = (error: string) =>
  */
 export const kubeApplierConfigSchema = commonConfigSchema.extend({
   KUBE_APPLIER_TARGET: z.enum(['auto', 'kube', 'dry-run'], { error: 'expected auto, kube or dry-run' }).default('auto'),
-  KUBE_APPLIER_PROGRESS_DEADLINE_SECONDS: seconds('expected a positive number of seconds').default(300),
-  KUBE_APPLIER_RESYNC_SECONDS: seconds('expected a positive number of seconds').default(60),
-  KUBE_APPLIER_HEALTH_POLL_SECONDS: seconds('expected a positive number of seconds').default(5),
+  KUBE_APPLIER_PROGRESS_DEADLINE_SECONDS: secondsSetting.default(300),
+  KUBE_APPLIER_RESYNC_SECONDS: secondsSetting.default(60),
+  KUBE_APPLIER_HEALTH_POLL_SECONDS: secondsSetting.default(5),
   KUBE_APPLIER_CONCURRENCY: z.string().regex(/^[1-9]\d*$/, { error: 'expected a positive integer' }).transform(Number).default(8),
   /** Reconcile DeployConfigs of this namespace only; default all the credentials may watch. */
   KUBE_APPLIER_WATCH_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'expected a DNS-1123 namespace name' }).max(63).optional(),
@@ -32,7 +25,7 @@ export const kubeApplierConfigSchema = commonConfigSchema.extend({
   SLUICE_ADMISSION_TLS_CERT_FILE: z.string().min(1).optional(),
   SLUICE_ADMISSION_TLS_KEY_FILE: z.string().min(1).optional(),
   /** How long a GitOps deploy waits for its commit's push webhook before Argo CD syncs it anyway. */
-  KUBE_APPLIER_GITOPS_PUSH_WAIT_SECONDS: seconds('expected a positive number of seconds').default(30),
+  KUBE_APPLIER_GITOPS_PUSH_WAIT_SECONDS: secondsSetting.default(30),
   /** Argo CD (GitOps targets, docs/architecture.md §1): its URL and an API token (never logged). */
   ARGOCD_URL: httpUrlSetting.optional(),
   ARGOCD_TOKEN: z.string().min(1).optional(),

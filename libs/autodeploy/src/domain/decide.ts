@@ -98,7 +98,9 @@ export type ConfigCommand =
       readonly placement?: PlacementVerdict;
     }
   /** The escape hatch for a deploy whose outcome never comes: record it failed so the queue moves on. */
-  | { readonly type: 'AbandonDeploy'; readonly deployId: string; readonly by: string; readonly reason: string };
+  | { readonly type: 'AbandonDeploy'; readonly deployId: string; readonly by: string; readonly reason: string }
+  /** The deploy in flight has been in `step` since `since`, past the step deadline (§1 "Steps"): it fails. */
+  | { readonly type: 'ExpireStep'; readonly deployId: string; readonly step: string; readonly since: string; readonly deadlineSeconds: number };
 
 export interface Decision {
   readonly events: readonly ConfigEvent[];
@@ -181,6 +183,12 @@ export function decide(command: ConfigCommand, state: ConfigState, name: string)
         },
         state,
       );
+    }
+    case 'ExpireStep': {
+      // It ended while the sweep looked: nothing to expire.
+      if (state.inFlight !== command.deployId) return skip('no longer in flight');
+      const message = `stuck in step ${command.step} since ${command.since}, past the step deadline of ${command.deadlineSeconds} s (AUTODEPLOY_STEP_DEADLINE_SECONDS)`;
+      return recordOutcome({ type: 'deploy.failed', data: { deployId: command.deployId, config: name, reason: 'StepDeadlineExceeded', message, terminal: true } }, state);
     }
     default: {
       const unknown: never = command;

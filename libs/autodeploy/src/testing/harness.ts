@@ -10,7 +10,7 @@ import type { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { AUTODEPLOY_OPENAPI } from '../adapters/http/openapi';
 import { READ_MODEL_PROJECTION } from '../adapters/persistence/read-model-projection';
-import { AutodeployModule, autodeployEventStoreOptions } from '../autodeploy.module';
+import { AutodeployModule, autodeployEventStoreOptions, type AutodeployModuleOptions } from '../autodeploy.module';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
 
@@ -25,7 +25,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startAutodeploy(options: { kafka?: boolean } = {}): Promise<Harness> {
+export async function startAutodeploy(options: { kafka?: boolean; module?: Partial<AutodeployModuleOptions> } = {}): Promise<Harness> {
   configureLogging({ level: 'warn', service: 'autodeploy-test' });
   const database = await createTestDatabase('autodeploy');
   const topicPrefix = `${uniqueName('ad')}.`;
@@ -41,6 +41,7 @@ export async function startAutodeploy(options: { kafka?: boolean } = {}): Promis
         AutodeployModule.forRoot({ SLUICE_DATA_DIR: '/nonexistent', SLUICE_ADMIN_TOKEN: ADMIN_TOKEN }, {
           consumerGroup: uniqueName('autodeploy'),
           projectionPollMs: 50,
+          ...options.module,
         }),
       ],
     }).compile();
@@ -84,7 +85,7 @@ export async function publishRepo<K extends EventType>(bus: MessageBus, type: K,
   return e;
 }
 
-export async function publishOutcome<K extends 'deploy.started' | 'deploy.applied' | 'deploy.succeeded' | 'deploy.failed' | 'deploy.undeployed'>(
+export async function publishOutcome<K extends 'deploy.started' | 'deploy.step' | 'deploy.applied' | 'deploy.succeeded' | 'deploy.failed' | 'deploy.undeployed'>(
   bus: MessageBus,
   type: K,
   data: EventData<K>,

@@ -72,6 +72,13 @@ export const brokerListSetting = z
     error: 'expected host:port[,host:port]',
   });
 
+/** A positive number of seconds, e.g. `30` or `0.5`. */
+export const secondsSetting = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/, { error: 'expected a positive number of seconds' })
+  .transform(Number)
+  .pipe(z.number().positive({ error: 'expected a positive number of seconds' }));
+
 /** An absolute http(s) URL; a trailing slash is dropped so paths can be appended. */
 export const httpUrlSetting = z
   .string()

@@ -1,5 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { BuildView, ConfigView, DeployView, HistoryEntry, ReadModels } from '../../application/read-models';
+import type { InFlightDeploy, InFlightDeploys } from '../../application/step-deadlines';
+import type { DeployStep } from '../../domain/deploy-steps';
 
 type Row = Record<string, unknown>;
 
@@ -69,7 +71,7 @@ export function toDeployView(r: Row): DeployView {
   };
 }
 
-export class TypeOrmReadModels implements ReadModels {
+export class TypeOrmReadModels implements ReadModels, InFlightDeploys {
   constructor(private readonly dataSource: DataSource) {}
 
   async listConfigs(team: string | null): Promise<ConfigView[]> {
@@ -101,6 +103,15 @@ export class TypeOrmReadModels implements ReadModels {
   async getDeploy(id: string): Promise<DeployView | null> {
     const [row]: Row[] = await this.dataSource.query(`SELECT * FROM autodeploy.deploys WHERE id = $1`, [id]);
     return row ? toDeployView(row) : null;
+  }
+
+  /** The deploys in flight (one per config at most), for the step deadlines. */
+  async inFlight(): Promise<InFlightDeploy[]> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT d.id, d.config, d.steps, d.updated_at FROM autodeploy.configs c JOIN autodeploy.deploys d ON d.id = c.in_flight_deploy_id
+        WHERE d.phase IN ('applying', 'applied')`,
+    );
+    return rows.map((r) => ({ deployId: r.id as string, config: r.config as string, steps: (r.steps as DeployStep[] | null) ?? [], updatedAt: iso(r.updated_at)! }));
   }
 
   async buildsOf(config: string, limit: number): Promise<BuildView[]> {
