@@ -62,6 +62,7 @@ const ROUTES: Record<string, Rule> = {
   'POST /api/configs/{name}/unpin': { access: 'owned', request: () => ({ params: { name: FOREIGN_CONFIG }, body: { reason: 'authz walk' } }) },
   'POST /api/deploys': { access: 'owned', request: (f) => ({ body: { config: FOREIGN_CONFIG, artifactSha: f.artifactSha, configSha: f.configSha, reason: 'authz walk' } }) },
   'GET /api/deploys/{id}': { access: 'owned', request: (f) => ({ params: { id: f.deployId } }) },
+  'GET /api/deploys/{id}/logs': { access: 'owned', request: (f) => ({ params: { id: f.deployId }, query: 'follow=false' }) },
   'POST /api/deploys/{id}/reapply': { access: 'owned', request: (f) => ({ params: { id: f.deployId }, body: { reason: 'authz walk' } }) },
   'POST /api/deploys/{id}/abandon': { access: 'owned', request: (f) => ({ params: { id: f.deployId }, body: { reason: 'authz walk' } }) },
   'GET /api/events': { access: 'admin' },

@@ -53,7 +53,7 @@ describe('the sluice CLI against the all-in-one app', { timeout: 420_000 }, () =
   it('prints its usage, and exits 2 on bad usage and without a token', async () => {
     const help = await cli(['--help']);
     assert.equal(help.code, 0);
-    for (const command of ['login', 'configs', 'config', 'deploy', 'history', 'reapply', 'pin', 'unpin', 'undeploy', 'events', 'sync', 'tokens']) {
+    for (const command of ['login', 'configs', 'config', 'deploy', 'history', 'logs', 'reapply', 'pin', 'unpin', 'undeploy', 'events', 'sync', 'tokens']) {
       assert.match(help.stdout, new RegExp(`\\n  ${command}\\b`), `--help lists ${command}`);
     }
     const missing = await cli(['deploy']);
@@ -113,6 +113,13 @@ describe('the sluice CLI against the all-in-one app', { timeout: 420_000 }, () =
     const history = await cli(['history', CONFIG_NAME, '--limit', '50']);
     assert.equal(history.code, 0, history.stderr);
     assert.match(history.stdout, new RegExp(`deploy\\.requested\\s+${deployId}`));
+    // Its log: the steps in order, as text, and followed (it has ended: the whole log, then exit 0).
+    const logs = await cli(['logs', deployId]);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /requested by \S+ \(manual\): from the cli\n(.*\n)*.* step apply done: \d+ objects? applied\n(.*\n)*.* step wait-healthy done: healthy\n(.*\n)*.* deploy succeeded\n$/);
+    const followed = await cli(['logs', '-f', deployId]);
+    assert.equal(followed.code, 0, followed.stderr);
+    assert.equal(followed.stdout, logs.stdout, 'following an ended deploy prints the same log');
     const unpin = await cli(['unpin', CONFIG_NAME]);
     assert.equal(unpin.code, 0, unpin.stderr);
     assert.equal(json<{ config: { pin: unknown } }>(await cli(['--json', 'config', CONFIG_NAME])).config.pin, null);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ok, type SluiceClient } from './client';
 import { CommandFailed, UsageError } from './errors';
 import { short, type Output } from './output';
+import { followDeployLog } from './deploy-log';
 import { commitOf, defaultHeadOf } from './resolve';
 
 /** What every command gets: the typed client, the output, and how to pause between polls. */
@@ -147,6 +148,22 @@ export function registerCommands(program: Command, context: () => Context): void
         ],
         page,
       );
+    });
+
+  program
+    .command('logs <deploy>')
+    .description("a deploy's steps and log lines; -f follows it until it ends (a failed deploy fails the command)")
+    .option('-f, --follow', 'follow the deploy until it ends')
+    .action(async (id: string, flags: { follow?: boolean }) => {
+      const ctx = context();
+      const path = { id };
+      if (!flags.follow) {
+        ctx.out.write(await ok(ctx.client.GET('/api/deploys/{id}/logs', { params: { path, query: { follow: 'false' } }, parseAs: 'text' })));
+        return;
+      }
+      const body = await ok(ctx.client.GET('/api/deploys/{id}/logs', { params: { path }, parseAs: 'stream' }));
+      if (!body) throw new CommandFailed(`deploy ${id}: the log stream had no body`);
+      await followDeployLog(id, body, (text) => ctx.out.write(text));
     });
 
   program

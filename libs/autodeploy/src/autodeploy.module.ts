@@ -16,7 +16,7 @@ import { AdminController } from './adapters/http/admin.controller';
 import { DeadLettersController } from './adapters/http/dead-letters.controller';
 import { ConfigsController } from './adapters/http/configs.controller';
 import { DeploysController } from './adapters/http/deploys.controller';
-import { DEPLOY_SERVICE, READ_MODEL_PROJECTION_INSTANCE, REPLAY_SERVICE, TOKEN_STORE } from './adapters/http/tokens';
+import { DEPLOY_EVENTS, DEPLOY_SERVICE, READ_MODEL_PROJECTION_INSTANCE, REPLAY_SERVICE, TOKEN_STORE } from './adapters/http/tokens';
 import { AutodeployEventsConsumer } from './adapters/messaging/autodeploy-consumer';
 import { autodeployTopicFor } from './adapters/messaging/topic-for';
 import { AUTODEPLOY_SCHEMA, autodeployMigrations } from './adapters/persistence/migrations';
@@ -30,6 +30,8 @@ import { DORA_RECORDS, DoraController, registerDoraGauges, type DoraRecords } fr
 import { CHAT_CATALOGUE, CHAT_DEPLOYS, chatOpsParts, type ChatOpsSettings } from '@sluice/chat-ops';
 import { AutodeployChatCatalogue, AutodeployChatDeploys } from './adapters/chat/chat-ports';
 import { StepDeadlines } from './application/step-deadlines';
+import { DeployLogsController } from './adapters/http/deploy-logs.controller';
+import { EventStoreDeployEvents } from './adapters/persistence/event-store-deploy-events';
 
 export interface AutodeployModuleOptions {
   /** The admin bearer token (SLUICE_ADMIN_TOKEN, or generated into SLUICE_DATA_DIR). */
@@ -84,7 +86,7 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
       // Its own projection of sluice.auth.v1 for the TeamPolicy objects kube-applier records (the
       // admin API's policies it writes itself, in the same table).
       imports: [HealthModule, TeamPoliciesModule.forRoot({ sluiceNamespace: config.SLUICE_NAMESPACE ?? 'sluice-system' })],
-      controllers: [ConfigsController, DeploysController, AdminController, DeadLettersController, TeamPoliciesController, OidcConfigController, DoraController, AutodeployEventsConsumer, ...chat.controllers],
+      controllers: [ConfigsController, DeploysController, DeployLogsController, AdminController, DeadLettersController, TeamPoliciesController, OidcConfigController, DoraController, AutodeployEventsConsumer, ...chat.controllers],
       providers: [
         { provide: OPTIONS, useValue: options },
         { provide: SERVICE_CONSUMER_GROUP, useValue: options.consumerGroup ?? 'autodeploy' },
@@ -113,6 +115,7 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
           inject: [ConfigCommands, REPO_KNOWLEDGE],
           useFactory: (commands: ConfigCommands, knowledge: RepoKnowledge) => new RepoEventsHandler(commands, knowledge),
         },
+        { provide: DEPLOY_EVENTS, inject: [SERVICE_DATA_SOURCE, EventStore], useFactory: (ds: DataSource, store: EventStore) => new EventStoreDeployEvents(ds, store) },
         {
           provide: StepDeadlines,
           inject: [ConfigCommands, READ_MODELS],

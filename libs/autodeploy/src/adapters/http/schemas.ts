@@ -27,6 +27,13 @@ export const historyQuery = z.object({
   before: z.uuid('a deploy id (UUID)').optional(),
 });
 
+export const deployLogsQuery = z.object({
+  follow: z.enum(['true', 'false'], { error: 'follow: expected true or false' }).default('true').transform((v) => v === 'true'),
+});
+
+/** A log entry id a reader resumes after (`Last-Event-ID`): `<stream version>.<index>`. */
+export const lastEventId = z.string().regex(/^\d{1,12}\.\d{1,6}$/, { error: 'Last-Event-ID: expected an entry id like 12.0' });
+
 export const buildsQuery = historyQuery.pick({ limit: true });
 
 export const eventHistoryQuery = z.object({
