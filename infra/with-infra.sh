@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs a command with PostgreSQL, Kafka and kube-apiserver + etcd started on loopback
+# Runs a command with PostgreSQL, Kafka, kube-apiserver + etcd and an OCI image registry
+# (with its token server) started on loopback
 # (in parallel; the first run on a machine builds/downloads them), their variables
 # exported, and everything stopped afterwards. Any piece that fails to start fails the
 # run with its reason. Used by `npm test` and `npm run bench`.
@@ -10,7 +11,7 @@ root="$(cd "$here/.." && pwd)"
 export SLUICE_TEST_RUN_DIR="${SLUICE_TEST_RUN_DIR:-$root/.sluice-test/run}"
 mkdir -p "$SLUICE_TEST_RUN_DIR"
 
-pieces=(postgres kafka kube)
+pieces=(postgres kafka kube registry)
 down() {
   for p in "${pieces[@]}"; do bash "$here/$p.sh" down "$SLUICE_TEST_RUN_DIR" || true; done
 }
