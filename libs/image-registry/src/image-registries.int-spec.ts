@@ -1,11 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { parseChallenges } from './challenge';
 import { RegistryCredentialsError, RegistryRequestError } from './errors';
 import { ImageRegistries, MANIFEST_MEDIA_TYPES, type ImageRegistriesOptions } from './image-registries';
+import { sha256, TestRegistry } from './testing';
 
 /*
  * Against the real registry of the test infrastructure (infra/registry.sh: the CNCF
@@ -13,65 +13,13 @@ import { ImageRegistries, MANIFEST_MEDIA_TYPES, type ImageRegistriesOptions } fr
  * `docker push` does: blob uploads, then manifests.
  */
 
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run under infra/with-infra.sh (npm test), or bash infra/test-env.sh && source /tmp/dev-infra/env`);
-  return value;
-}
-
-const registryUrl = new URL(requiredEnv('SLUICE_REGISTRY_URL'));
-const user = requiredEnv('SLUICE_REGISTRY_USER');
-const password = requiredEnv('SLUICE_REGISTRY_PASSWORD');
-const host = registryUrl.host;
+const registry = new TestRegistry();
+const { user, password, host, credentials } = registry;
 const repository = `acme/billing-${randomBytes(4).toString('hex')}`;
 const imageRef = `${host}/${repository}`;
-const credentials = { [host]: { username: user, password } };
-
-const sha256 = (bytes: Buffer | string) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-
-/** A push token from the realm the registry names, as a docker client gets one. */
-async function pushToken(): Promise<string> {
-  const probe = await fetch(new URL('/v2/', registryUrl));
-  await probe.body?.cancel();
-  const challenge = parseChallenges(probe.headers.get('www-authenticate'))[0];
-  assert.equal(challenge?.scheme, 'bearer', 'the registry challenges for a Bearer token');
-  const realm = new URL(challenge.params.realm);
-  realm.searchParams.set('service', challenge.params.service);
-  realm.searchParams.set('scope', `repository:${repository}:pull,push`);
-  const res = await fetch(realm, { headers: { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } });
-  assert.equal(res.status, 200, 'the token server issues a push token');
-  return ((await res.json()) as { token: string }).token;
-}
-
-async function uploadBlob(token: string, bytes: Buffer): Promise<{ digest: string; size: number }> {
-  const digest = sha256(bytes);
-  const start = await fetch(new URL(`/v2/${repository}/blobs/uploads/`, registryUrl), { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
-  await start.body?.cancel();
-  assert.equal(start.status, 202, 'blob upload started');
-  const location = new URL(start.headers.get('location')!, registryUrl);
-  location.searchParams.set('digest', digest);
-  const done = await fetch(location, {
-    method: 'PUT',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/octet-stream', 'Content-Length': String(bytes.length) },
-    body: bytes,
-  });
-  await done.body?.cancel();
-  assert.equal(done.status, 201, 'blob upload finished');
-  return { digest, size: bytes.length };
-}
-
-async function putManifest(token: string, tag: string, mediaType: string, manifest: object): Promise<{ digest: string; size: number }> {
-  const body = JSON.stringify(manifest);
-  const res = await fetch(new URL(`/v2/${repository}/manifests/${tag}`, registryUrl), {
-    method: 'PUT',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': mediaType },
-    body,
-  });
-  const text = await res.text();
-  assert.equal(res.status, 201, `manifest ${tag} pushed: ${text}`);
-  assert.equal(res.headers.get('docker-content-digest'), sha256(body));
-  return { digest: sha256(body), size: Buffer.byteLength(body) };
-}
+const pushToken = () => registry.pushToken(repository);
+const uploadBlob = (token: string, bytes: Buffer) => registry.uploadBlob(repository, token, bytes);
+const putManifest = (token: string, tag: string, mediaType: string, manifest: object) => registry.putManifest(repository, token, tag, mediaType, manifest);
 
 /** A port nobody listens on (connections are refused). */
 async function closedPort(): Promise<number> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { commonConfigSchema, httpUrlSetting, secondsSetting } from '@sluice/platform';
+import { commaListSetting, commonConfigSchema, httpUrlSetting, secondsSetting } from '@sluice/platform';
+import { imageRegistrySettings } from '@sluice/image-registry';
 
 /**
  * kube-applier's settings on top of the common ones (docs/architecture.md §9).
@@ -29,6 +30,13 @@ export const kubeApplierConfigSchema = commonConfigSchema.extend({
   /** Argo CD (GitOps targets, docs/architecture.md §1): its URL and an API token (never logged). */
   ARGOCD_URL: httpUrlSetting.optional(),
   ARGOCD_TOKEN: z.string().min(1).optional(),
+  /** The test-server pool (docs/architecture.md §1 "Steps", step `test`): how many test runs at once. */
+  KUBE_APPLIER_TEST_SLOTS: z.string().regex(/^[1-9]\d*$/, { error: 'expected a positive integer' }).transform(Number).default(2),
+  /** How long a test slot's lease lasts unless its runner renews it: a crashed runner's runs are taken over after it. */
+  KUBE_APPLIER_TEST_LEASE_SECONDS: secondsSetting.default(30),
+  /** Step check-image: the registries (as image references name them, e.g. `ghcr.io`) asked before a deploy applies; `*` for all; default none. */
+  KUBE_APPLIER_IMAGE_CHECK: commaListSetting('expected registry hosts (host[:port]) or *, comma-separated').optional(),
+  ...imageRegistrySettings,
   SLUICE_ADMISSION_PORT: z.string().regex(/^\d+$/, { error: 'expected a port number' }).transform(Number).pipe(z.number().int().min(0).max(65535)).default(9443),
 });
 

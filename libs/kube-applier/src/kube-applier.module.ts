@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { SERVICE_CONSUMER_GROUP } from '@sluice/event-store';
+import { SERVICE_CONSUMER_GROUP, SERVICE_DATA_SOURCE, unitOfWorkOf } from '@sluice/event-store';
 import { oidcSettingsOf, TeamTokensModule } from '@sluice/auth';
 import { clusterSourceOf, KubeClient, loadKubeConfig, type KubeCredentialsLike } from '@sluice/kube';
 import { ConfigError, createLogger } from '@sluice/platform';
@@ -12,6 +12,10 @@ import { KUBE_APPLIER_OPTIONS, KubeApplierEventsConsumer, KubeApplierRuntime, ty
 import { CachingSpecSource, UnconfiguredSpecSource } from './adapters/spec-sources';
 import { ScmSpecSource } from './adapters/scm-spec-source';
 import type { KubeApplierConfig } from './kube-applier.config';
+import { PgTestRunStore, TEST_POOL_SIZE, TEST_RUN_STORE, TestRunsController } from '@sluice/test-runs';
+import type { DataSource } from 'typeorm';
+import { KUBE_APPLIER_SCHEMA } from './adapters/migrations';
+import { RegistryImageCheck } from './adapters/registry-image-check';
 
 export interface KubeApplierModuleOptions {
   /** Reads specs at a commit (the SCM client). Cached by (repo, sha, path). */
@@ -44,6 +48,9 @@ export class KubeApplierModule {
       watchNamespace: options.watchNamespace ?? config.KUBE_APPLIER_WATCH_NAMESPACE,
       admission: admissionOf(config),
       gitopsPushWaitMs: config.KUBE_APPLIER_GITOPS_PUSH_WAIT_SECONDS * 1000,
+      images: RegistryImageCheck.fromSettings(config),
+      testSlots: config.KUBE_APPLIER_TEST_SLOTS,
+      testLeaseMs: config.KUBE_APPLIER_TEST_LEASE_SECONDS * 1000,
       gitops: gitOpsPortOf(config, { pollMs: config.KUBE_APPLIER_HEALTH_POLL_SECONDS * 1000, timeoutMs: config.KUBE_APPLIER_PROGRESS_DEADLINE_SECONDS * 1000 }),
     };
     return {
@@ -52,9 +59,11 @@ export class KubeApplierModule {
         TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config) }),
         TeamPoliciesModule.forRoot({ sluiceNamespace: config.SLUICE_NAMESPACE }),
       ],
-      controllers: [ManifestsController, KubeApplierEventsConsumer],
+      controllers: [ManifestsController, TestRunsController, KubeApplierEventsConsumer],
       providers: [
         { provide: KUBE_APPLIER_OPTIONS, useValue: runtime },
+        { provide: TEST_RUN_STORE, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new PgTestRunStore(unitOfWorkOf(ds), KUBE_APPLIER_SCHEMA) },
+        { provide: TEST_POOL_SIZE, useValue: runtime.testSlots },
         { provide: SERVICE_CONSUMER_GROUP, useValue: runtime.consumerGroup },
         { provide: SPEC_SOURCE, useValue: new CachingSpecSource(options.specSource ?? scmSpecSource(config)) },
         KubeApplierRuntime,

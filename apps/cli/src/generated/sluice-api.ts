@@ -99,6 +99,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/test-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The test-server pool: running test runs and the queue with positions (a team sees its own) */
+        get: operations["TestRunsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/repos": {
         parameters: {
             query?: never;
@@ -1074,6 +1091,82 @@ export interface operations {
             };
             /** @description no deploy of this config reached kube-applier */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+    };
+    TestRunsController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        slots: number;
+                        running: {
+                            id: string;
+                            deployId: string;
+                            config: string;
+                            team: string;
+                            namespace: string;
+                            deployedImage: string | null;
+                            tests: {
+                                image: string;
+                                command: string[];
+                                timeoutSeconds: number;
+                            };
+                            /** @enum {string} */
+                            state: "queued" | "running";
+                            /** @description place in the queue, 1 = next; null once running */
+                            position: number | null;
+                            queuedAt: string;
+                            startedAt: string | null;
+                        }[];
+                        queued: {
+                            id: string;
+                            deployId: string;
+                            config: string;
+                            team: string;
+                            namespace: string;
+                            deployedImage: string | null;
+                            tests: {
+                                image: string;
+                                command: string[];
+                                timeoutSeconds: number;
+                            };
+                            /** @enum {string} */
+                            state: "queued" | "running";
+                            /** @description place in the queue, 1 = next; null once running */
+                            position: number | null;
+                            queuedAt: string;
+                            startedAt: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description no or invalid bearer token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

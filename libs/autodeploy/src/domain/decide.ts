@@ -162,7 +162,7 @@ export function decide(command: ConfigCommand, state: ConfigState, name: string)
     case 'RecordStep': {
       const deploy = state.deploys[command.report.data.deployId];
       if (!deploy) return skip('unknown deploy');
-      if (deploy.reportedSteps.includes(command.report.data.step)) return skip('step already recorded');
+      if (deploy.reportedSteps.includes(`${command.report.data.step}:${command.report.data.state}`)) return skip('step already recorded');
       return ok([command.report], deploy.deployId);
     }
     case 'RequestBuild':
@@ -376,6 +376,7 @@ function targetOf(state: ConfigState, name: string, request: ScheduleRequest): D
         ? (request.imageTag ?? imageTag(request.facts.artifactBranch ?? root.track.branch, request.pair.artifactSha))
         : null,
     ...(root.target ? { gitops: root.target.gitops } : {}),
+    ...(root.tests ? { tests: root.tests } : {}),
     cause: request.cause,
     requestedBy: request.requestedBy,
     reason: request.reason,

@@ -28,7 +28,7 @@ export interface DeployState {
   readonly phase: DeployPhase;
   /** The outcome type recorded last, so a repeated report of the same outcome is not recorded twice. */
   readonly lastOutcome: string | null;
-  /** The steps kube-applier reported (§1 "Steps"), each recorded once. */
+  /** The step states kube-applier reported (`<step>:<state>`, §1 "Steps"), each recorded once. */
   readonly reportedSteps: readonly string[];
   readonly target: DeployTarget;
 }
@@ -157,7 +157,7 @@ export function evolve(state: ConfigState, event: ConfigEvent): ConfigState {
     case 'deploy.skipped':
       return state;
     case 'deploy.step':
-      return withDeploy(state, event.data.deployId, (d) => ({ ...d, reportedSteps: [...d.reportedSteps, event.data.step] }));
+      return withDeploy(state, event.data.deployId, (d) => ({ ...d, reportedSteps: [...d.reportedSteps, `${event.data.step}:${event.data.state}`] }));
     case 'deploy.started':
       return withDeploy(state, event.data.deployId, (d) => ({ ...d, phase: 'applying', lastOutcome: event.type }));
     case 'deploy.applied': {

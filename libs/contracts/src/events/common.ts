@@ -76,6 +76,18 @@ export const gitOpsTarget = z.object({
 });
 export type GitOpsTarget = z.infer<typeof gitOpsTarget>;
 
+/**
+ * A config's post-deploy tests (docs/architecture.md §1 "Steps"): after a healthy apply, Sluice runs
+ * `command` in `image` as a Job in the config's namespace, on a bounded pool of test slots; the
+ * result is the deploy's `test` step.
+ */
+export const testsSpec = z.object({
+  image: z.string().min(1).regex(/^[^\s]+$/, 'an image reference, e.g. ghcr.io/acme/billing-tests:1.4'),
+  command: z.array(z.string().min(1)).min(1).max(64),
+  timeoutSeconds: z.number().int().min(1).max(3600),
+});
+export type TestsSpec = z.infer<typeof testsSpec>;
+
 /** What a build is for: `staging` follows `track.branch`, `production` the tags matching `track.tags`. */
 export const buildTarget = z.enum(['staging', 'production']);
 export type BuildTarget = z.infer<typeof buildTarget>;
@@ -99,6 +111,8 @@ export const deployConfigRoot = z.object({
   build: builderSpec.optional(),
   /** Present when deploys go through a GitOps repository instead of the cluster (absent = kube-applier applies). */
   target: z.object({ gitops: gitOpsTarget }).optional(),
+  /** Present when the config declares post-deploy tests. */
+  tests: testsSpec.optional(),
   /** `owner/name` of the config repository and folder path, e.g. `deploy/billing-api`. */
   configRepo: repoFullName,
   path: z.string().min(1),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { builderSpec, buildTarget, configName, deployCause, deployStepName, deployStepState, gitOpsTarget, repoFullName, sha } from './common';
+import { builderSpec, buildTarget, configName, deployCause, deployStepName, deployStepState, gitOpsTarget, repoFullName, sha, testsSpec } from './common';
 
 /**
  * Events on `sluice.deploy.v1` (key: config name). Decisions come from autodeploy
@@ -23,6 +23,8 @@ const deployTarget = z.object({
   imageTag: z.string().nullable(),
   /** Where the deploy goes when it is not the cluster: the config's GitOps target (absent = kube-applier applies). */
   gitops: gitOpsTarget.optional(),
+  /** The config's post-deploy tests (absent = none): the deploy's `test` step runs them. */
+  tests: testsSpec.optional(),
 });
 
 export const deployRequestedV1 = deployTarget.extend({
@@ -55,7 +57,7 @@ export const deployAppliedV1 = z.object({
 /**
  * One step of a deploy reached a state (kube-applier: check-image, render, apply of a GitOps
  * target, test). The steps the other outcomes imply (apply started at `deploy.started`, done at
- * `deploy.applied`, …) are not reported twice. At most one report per (deploy, step).
+ * `deploy.applied`, …) are not reported twice. At most one report per (deploy, step, state).
  */
 export const deployStepV1 = z.object({
   deployId: z.uuid(),

@@ -1,3 +1,4 @@
+import { testRunMigrations } from '@sluice/test-runs';
 import { buildReportMigrations } from '@sluice/builds';
 import { teamPolicyMigrations } from '@sluice/team-policy';
 import { teamTokenMigrations } from '@sluice/auth';
@@ -89,7 +90,7 @@ export class KubeApplierGitOpsTargets1767700000001 implements MigrationInterface
   }
 }
 
-/** Step reports (docs/architecture.md §1 "Steps") take one outcome slot each: `step-<name>`. */
+/** Step reports (docs/architecture.md §1 "Steps") take one outcome slot per step and state: `step-<name>-<state>`. */
 export class KubeApplierStepSlots1767800000001 implements MigrationInterface {
   name = 'KubeApplierStepSlots1767800000001';
   async up(q: QueryRunner): Promise<void> {
@@ -103,6 +104,17 @@ export class KubeApplierStepSlots1767800000001 implements MigrationInterface {
   }
 }
 
+/** A deploy's tests and the image it rolls out (docs/architecture.md §1 "Steps", step `test`). */
+export class KubeApplierDeployTests1767900000001 implements MigrationInterface {
+  name = 'KubeApplierDeployTests1767900000001';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE kube_applier.deploys ADD COLUMN tests jsonb, ADD COLUMN deployed_image text`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE kube_applier.deploys DROP COLUMN tests, DROP COLUMN deployed_image`);
+  }
+}
+
 export const kubeApplierMigrations = [
   KubeApplierInit1732400000000,
   KubeApplierDeployTeam1764000000001,
@@ -111,4 +123,6 @@ export const kubeApplierMigrations = [
   ...buildReportMigrations,
   KubeApplierGitOpsTargets1767700000001,
   KubeApplierStepSlots1767800000001,
+  KubeApplierDeployTests1767900000001,
+  ...testRunMigrations('kube_applier'),
 ];

@@ -16,9 +16,9 @@ const SLOT: Record<Exclude<ReportedOutcome['type'], 'deploy.step'>, 'started' | 
   'deploy.undeployed': 'result',
 };
 
-/** One report per slot of a deploy: its start, its apply, its result, and each step (`step-<name>`). */
+/** One report per slot of a deploy: its start, its apply, its result, and each state of each step (`step-<name>-<state>`). */
 function slotOf(outcome: ReportedOutcome): string {
-  return outcome.type === 'deploy.step' ? `step-${outcome.step}` : SLOT[outcome.type];
+  return outcome.type === 'deploy.step' ? `step-${outcome.step}-${outcome.state}` : SLOT[outcome.type];
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import { managerOf, type Transaction } from '@sluice/event-store';
 import type { DataSource } from 'typeorm';
-import type { DeployRecord, DeployRecords, GitOpsWritten } from '../application/ports';
+import type { DeployRecord, DeployRecords, DeployUnderTest, GitOpsWritten } from '../application/ports';
+import type { TestsSpec } from '@sluice/contracts';
 
 /** The requests kube-applier handled, in `kube_applier.deploys` (one row per deploy id). */
 export class PgDeployRecords implements DeployRecords {
@@ -39,8 +40,8 @@ export class PgDeployRecords implements DeployRecords {
   async record(manager: EntityManager, r: DeployRecord): Promise<void> {
     await manager.query(
       `INSERT INTO kube_applier.deploys
-         (deploy_id, config, namespace, kind, artifact_sha, config_sha, image_tag, dry_run, manifests, render_error, correlation_id, causation_id, team)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         (deploy_id, config, namespace, kind, artifact_sha, config_sha, image_tag, dry_run, manifests, render_error, correlation_id, causation_id, team, tests, deployed_image)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
        ON CONFLICT (deploy_id) DO NOTHING`,
       [
         r.deployId,
@@ -56,7 +57,19 @@ export class PgDeployRecords implements DeployRecords {
         r.correlationId,
         r.causationId,
         r.team,
+        r.tests ? JSON.stringify(r.tests) : null,
+        r.deployedImage,
       ],
     );
+  }
+
+  async testsOf(deployId: string): Promise<DeployUnderTest | null> {
+    if (!this.dataSource) return null;
+    const [row]: Array<{ config: string; team: string; namespace: string; tests: TestsSpec | null; deployed_image: string | null }> = await this.dataSource.query(
+      `SELECT config, team, namespace, tests, deployed_image FROM kube_applier.deploys WHERE deploy_id = $1`,
+      [deployId],
+    );
+    if (!row?.tests) return null;
+    return { deployId, config: row.config, team: row.team, namespace: row.namespace, tests: row.tests, deployedImage: row.deployed_image };
   }
 }

@@ -2,14 +2,14 @@ import { Controller, Inject, Injectable, Optional, type OnApplicationBootstrap, 
 import { Ctx, Payload } from '@nestjs/microservices';
 import { Topics, type SluiceEventOf } from '@sluice/contracts';
 import { BuildReporter, BuildRequests, BuildRunController, startAdmissionServer, type AdmissionServer } from '@sluice/builds';
-import { EventStore, OnSluiceEvent, SERVICE_DATA_SOURCE, SluiceEventContext } from '@sluice/event-store';
+import { EventStore, OnSluiceEvent, SERVICE_DATA_SOURCE, SluiceEventContext, unitOfWorkOf } from '@sluice/event-store';
 import { KubeClient, KubeConflictError, type KubeObject } from '@sluice/kube';
 import { MESSAGE_BUS, type MessageBus } from '@sluice/messaging';
 import { createLogger, ReadinessRegistry } from '@sluice/platform';
 import { PgTeamPolicyWriter, POLICY_GATE, type PolicyGate } from '@sluice/team-policy';
 import type { DataSource } from 'typeorm';
 import { HandleDeployRequest, type DeployRequest, type PreparedRequest } from '../application/handle-request';
-import { SPEC_SOURCE, type GitOpsPort, type SpecSource } from '../application/ports';
+import { SPEC_SOURCE, type GitOpsPort, type ImageCheck, type SpecSource } from '../application/ports';
 import { GitOpsDriftWatch, type BranchUpdated, type PushSeen } from '../application/gitops-drift-watch';
 import { EventStoreDriftReports } from './drift-reports';
 import { DeployConfigController } from './controller';
@@ -21,6 +21,9 @@ import { PgDeployRecords } from './pg-deploy-records';
 import { DeployConfigReconciler } from './reconciler';
 import { ApiServerReachability } from './api-server-reachability';
 import { DEPLOY_CONFIG_API_VERSION, DEPLOY_CONFIG_KIND, deployConfigManifest, FIELD_MANAGER } from '../domain/deploy-config';
+import { hostname } from 'node:os';
+import { KubeTestJobs, TestPool, TEST_RUN_STORE, type TestRunStore } from '@sluice/test-runs';
+import { TestGate, TestRunOutcomes } from './test-gate';
 
 export const KUBE_APPLIER_OPTIONS = Symbol('KUBE_APPLIER_OPTIONS');
 
@@ -40,6 +43,14 @@ export interface KubeApplierRuntimeOptions {
   gitops?: GitOpsPort | null;
   /** How long a GitOps deploy waits for its commit's push webhook before Argo CD syncs it anyway. */
   gitopsPushWaitMs?: number;
+  /** Step check-image: asks the image registry before a deploy applies; null: not checked. */
+  images?: ImageCheck | null;
+  /** The test-server pool's size (KUBE_APPLIER_TEST_SLOTS); default 2. */
+  testSlots?: number;
+  /** A test slot's lease (KUBE_APPLIER_TEST_LEASE_SECONDS); default 30 s. */
+  testLeaseMs?: number;
+  /** How often the test pool looks at its runs; default 1 s. */
+  testPollMs?: number;
 }
 
 /**
@@ -61,6 +72,8 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
   readonly buildRequests: BuildRequests | undefined;
   readonly buildController: BuildRunController | undefined;
   private admission: AdmissionServer | undefined;
+  /** Post-deploy tests on the test-server pool (with a cluster only). */
+  readonly testPool: TestPool | undefined;
 
   constructor(
     @Inject(KUBE_APPLIER_OPTIONS) private readonly options: KubeApplierRuntimeOptions,
@@ -69,26 +82,31 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
     store: EventStore,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(POLICY_GATE) policies: PolicyGate,
+    @Inject(TEST_RUN_STORE) testRuns: TestRunStore,
     @Optional() private readonly readiness?: ReadinessRegistry,
   ) {
     this.outcomes = new OutcomeReporter(dataSource, store);
     const kube = options.kube;
     const policy = new ClusterDeployPolicy(policies, kube);
     const records = new PgDeployRecords(dataSource);
+    const uow = unitOfWorkOf(dataSource);
+    // A healthy deploy whose config declares tests is reported by the test pool, once its tests end.
+    const gated = new TestGate(this.outcomes, records, testRuns, uow, kube === null);
     this.handler = new HandleDeployRequest(
       specs,
       kube ? new KubeDeployTarget(kube) : new DryRunTarget(),
-      this.outcomes,
+      gated,
       (work) => dataSource.transaction(work),
       this.logger,
       policy,
       records,
       options.gitops ?? null,
       options.gitopsPushWaitMs,
+      options.images ?? null,
     );
     this.driftWatch = new GitOpsDriftWatch(records, options.gitops ?? null, new EventStoreDriftReports(store));
     if (kube) {
-      const reconciler = new DeployConfigReconciler(kube, this.outcomes, policy, {
+      const reconciler = new DeployConfigReconciler(kube, gated, policy, {
         progressDeadlineMs: options.progressDeadlineMs,
         healthPollMs: options.healthPollMs,
         resyncMs: options.resyncMs,
@@ -101,6 +119,14 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
         logger: this.logger,
         namespace: options.watchNamespace,
       });
+    }
+    if (kube) {
+      this.testPool = new TestPool(testRuns, new KubeTestJobs(kube), new TestRunOutcomes(this.outcomes), uow, {
+        size: options.testSlots ?? 2,
+        owner: `${hostname()}/${process.pid}`,
+        leaseMs: options.testLeaseMs ?? 30_000,
+        graceMs: 30_000,
+      }, this.logger);
     }
     this.buildReporter = new BuildReporter(store);
     if (kube) {
@@ -138,12 +164,14 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
     }
     await this.bus.ensureTopics([Topics.deploy, Topics.repo]);
     if (this.buildController) void this.buildController.start();
+    this.testPool?.start(this.options.testPollMs ?? 1000);
     if (this.options.admission && this.options.kube) {
       this.admission = await startAdmissionServer({ kube: this.options.kube, logger: this.logger, ...this.options.admission });
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.testPool?.stop();
     await this.buildController?.stop();
     await this.admission?.close();
     await this.controller?.stop();

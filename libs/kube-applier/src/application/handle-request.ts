@@ -177,6 +177,8 @@ export class HandleDeployRequest {
         correlationId: event.correlationId,
         causationId: event.id,
         team: d.team,
+        tests: undeploy ? null : (d.tests ?? null),
+        deployedImage: !undeploy && d.artifactImage && d.imageTag && d.artifactSha ? `${d.artifactImage}:${d.imageTag}` : null,
       });
       for (const step of prepared.steps ?? []) await this.outcomes.report(d.deployId, d.config, { type: 'deploy.step', ...step }, { manager, cause });
       await this.outcomes.report(d.deployId, d.config, { type: 'deploy.started' }, { manager, cause });

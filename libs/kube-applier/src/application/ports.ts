@@ -1,4 +1,4 @@
-import type { DeployStepName, GitOpsTarget } from '@sluice/contracts';
+import type { DeployStepName, GitOpsTarget, TestsSpec } from '@sluice/contracts';
 import type { KubeObject } from '@sluice/kube';
 import type { TeamPolicy, Verdict } from '@sluice/team-policy';
 import type { Transaction } from '@sluice/event-store';
@@ -111,6 +111,20 @@ export interface DeployRecord {
   readonly correlationId: string;
   readonly causationId: string;
   readonly team: string;
+  /** The config's post-deploy tests, run once the deploy is healthy (absent = none). */
+  readonly tests: TestsSpec | null;
+  /** `<artifact image>:<tag>` the deploy rolls out; null for an artifactless config. */
+  readonly deployedImage: string | null;
+}
+
+/** A deploy whose tests run once it is healthy. */
+export interface DeployUnderTest {
+  readonly deployId: string;
+  readonly config: string;
+  readonly team: string;
+  readonly namespace: string;
+  readonly tests: TestsSpec;
+  readonly deployedImage: string | null;
 }
 
 /** Where requests are recorded, once each (a redelivery records nothing new). */
@@ -124,6 +138,8 @@ export interface DeployRecords {
   gitOpsPushed(manager: Transaction, deployId: string, sha: string): Promise<void>;
   /** Whether the push of the commit made for `deployId` arrived. */
   gitOpsPushSeen(deployId: string): Promise<boolean>;
+  /** The deploy's tests, when its config declared some. */
+  testsOf(deployId: string): Promise<DeployUnderTest | null>;
 }
 
 export interface GitOpsWritten {

@@ -1,4 +1,4 @@
-import { builderSpec, configName, gitOpsTarget, repoFullName, teamName, type DeployConfigRoot } from '@sluice/contracts';
+import { builderSpec, configName, gitOpsTarget, repoFullName, teamName, testsSpec, type DeployConfigRoot } from '@sluice/contracts';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 
@@ -39,6 +39,14 @@ const deployYamlSchema = z.strictObject({
   autodeploy: z.boolean().default(false),
   build: builderSpec.strict().optional(),
   target: z.strictObject({ gitops: gitOpsTarget.extend({ argocd: gitOpsTarget.shape.argocd.unwrap().strict().nullable().optional() }).strict() }).optional(),
+  tests: testsSpec
+    .extend({
+      // A command line is split on spaces; a list is taken as it is.
+      command: z.union([z.string().min(1).transform((s) => s.trim().split(/\s+/)), testsSpec.shape.command]),
+      timeoutSeconds: testsSpec.shape.timeoutSeconds.default(600),
+    })
+    .strict()
+    .optional(),
 });
 
 /** `deploy/<name>/deploy.yaml` → `deploy/<name>`, or null for any other path. */
@@ -97,6 +105,9 @@ export function parseDeployConfig(input: {
   if (parsed.success && parsed.data.track?.tags !== undefined && !parsed.data.artifact) {
     errors.push({ path: 'track.tags', message: 'tags deploy the image built from a tag: set artifact (repo and image)' });
   }
+  if (parsed.success && parsed.data.target && parsed.data.tests) {
+    errors.push({ path: 'tests', message: 'tests run in the cluster Sluice applies to; a GitOps target is deployed by Argo CD: remove tests or target' });
+  }
   if (parsed.success && parsed.data.target && !parsed.data.artifact) {
     errors.push({ path: 'target.gitops', message: 'a GitOps target commits the image tag of artifact.image: set artifact (repo and image)' });
   }
@@ -114,6 +125,7 @@ export function parseDeployConfig(input: {
       autodeploy: file.autodeploy,
       ...(file.build ? { build: file.build } : {}),
       ...(file.target ? { target: { gitops: { ...file.target.gitops, argocd: file.target.gitops.argocd ?? null } } } : {}),
+      ...(file.tests ? { tests: file.tests } : {}),
       configRepo: input.configRepo,
       path: input.folder,
     },
