@@ -66,6 +66,7 @@ const ROUTES: Record<string, Rule> = {
   'POST /api/deploys/{id}/reapply': { access: 'owned', request: (f) => ({ params: { id: f.deployId }, body: { reason: 'authz walk' } }) },
   'POST /api/deploys/{id}/abandon': { access: 'owned', request: (f) => ({ params: { id: f.deployId }, body: { reason: 'authz walk' } }) },
   'GET /api/events': { access: 'admin' },
+  'GET /api/test-runs': { access: 'list' },
   'GET /api/metrics/dora': { access: 'list', foreignQueries: () => [`team=${FOREIGN_TEAM}`] },
   'POST /api/admin/replay': { access: 'admin' },
   'GET /api/admin/replay/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },

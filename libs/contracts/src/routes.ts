@@ -10,6 +10,6 @@ export function serviceForPath(path: string): ServiceName {
   if (path.startsWith('/webhooks/')) return 'webhook-ingest';
   if (path.startsWith('/api/repos') || path.startsWith('/api/admin/sync')) return 'repo-sync';
   if (path.startsWith('/api/commit-statuses')) return 'commit-status';
-  if (/^\/api\/(deploys|configs)\/[^/]+\/manifests/.test(path)) return 'kube-applier';
+  if (/^\/api\/(deploys|configs)\/[^/]+\/manifests/.test(path) || path.startsWith('/api/test-runs')) return 'kube-applier';
   return 'autodeploy';
 }

@@ -1,13 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
-import { applyObject, mergePatch, patchStatus, type KubeClient, type KubeObject } from '@sluice/kube';
+import { mergePatch, patchStatus, type KubeClient } from '@sluice/kube';
 import { adminClient, createTestNamespace, deleteTestNamespace } from '@sluice/kube/testing';
 import { waitUntil } from '@sluice/testing';
 import { InMemorySpecSource } from './adapters/spec-sources';
 import type { DeployConfigObject } from './domain/deploy-config';
-import { applierAccess, outcomesOf, publish, request, sha, startKubeApplier, type ApplierAccess, type Harness, type Target } from './testing/harness';
+import { applierAccess, installCrd, outcomesOf, publish, request, sha, startKubeApplier, type ApplierAccess, type Harness, type Target } from './testing/harness';
 
 /*
  * kube-applier against the real kube-apiserver of the test infrastructure, with the
@@ -15,7 +13,6 @@ import { applierAccess, outcomesOf, publish, request, sha, startKubeApplier, typ
  * patches workload status to play the Deployment controller, and nothing cascades.
  */
 
-const CRD = new URL('../../../deploy/crds/sluice.dev_deployconfigs.yaml', `file://${__filename}`);
 const CONFIG = 'web';
 const S1 = sha('1');
 const S2 = sha('2');
@@ -48,20 +45,6 @@ const specs = new InMemorySpecSource()
   .put('acme/config', C2, files({ 'deploy.yaml': 'team: payments', 'deployment.yaml': deployment, 'service.yaml': service }))
   .put('acme/config', CBAD, files({ 'deploy.yaml': 'team: payments', 'deployment.yaml': deployment, 'broken.yaml': 'kind: ConfigMap\nmetadata: [oops' }))
   .put('acme/config', CFORBIDDEN, files({ 'deployment.yaml': deployment, 'role.yaml': 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: { name: x }\nrules: []\n' }));
-
-/** Applies the repository's DeployConfig CRD (it may be newer than the one the infra installed). */
-async function installCrd(admin: KubeClient): Promise<void> {
-  const [doc] = parseAllDocuments(readFileSync(CRD, 'utf8')) as unknown as Array<{ toJS(): KubeObject }>;
-  await applyObject(admin, doc!.toJS(), { fieldManager: 'sluice-tests', force: true });
-  await waitUntil(async () => {
-    const crd = await admin.get<KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>({
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      name: 'deployconfigs.sluice.dev',
-    });
-    return !!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-  });
-}
 
 describe('kube-applier on a real kube-apiserver (least-privilege RBAC)', () => {
   let admin: KubeClient;

@@ -1,14 +1,16 @@
 // Test support for this library's integration specs; not exported from index.ts.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import { Test } from '@nestjs/testing';
 import type { INestApplication } from '@nestjs/common';
 import { parseEvent, Topics, type EventEnvelope } from '@sluice/contracts';
 import { EventStore, EventStoreModule, startSluiceConsumers } from '@sluice/event-store';
 import { MESSAGE_BUS, MessagingModule, type MessageBus, type MessageBusOptions } from '@sluice/messaging';
-import { KubeClient, withBearerToken } from '@sluice/kube';
+import { applyObject, KubeClient, withBearerToken, type KubeObject } from '@sluice/kube';
 import { installRbacCopy, type RbacCopy } from '@sluice/kube/testing';
 import { configureApp, loadConfig } from '@sluice/platform';
-import { createTestDatabase, type TestDatabase } from '@sluice/testing';
+import { createTestDatabase, waitUntil, type TestDatabase } from '@sluice/testing';
 import { KubeApplierModule, type KubeApplierModuleOptions } from '../kube-applier.module';
 import { kubeApplierConfigSchema } from '../kube-applier.config';
 import { KUBE_APPLIER_SCHEMA, kubeApplierMigrations } from '../adapters/migrations';
@@ -146,3 +148,20 @@ export async function applierAccess(admin: KubeClient, namespaces: readonly stri
   const token = await rbac.token('sluice-kube-applier');
   return { token, client: new KubeClient(withBearerToken(admin.config, token)), rbac };
 }
+
+const CRD = new URL('../../../../deploy/crds/sluice.dev_deployconfigs.yaml', `file://${__filename}`);
+
+/** Applies the repository's DeployConfig CRD (it may be newer than the one the infra installed). */
+export async function installCrd(admin: KubeClient): Promise<void> {
+  const [doc] = parseAllDocuments(readFileSync(CRD, 'utf8')) as unknown as Array<{ toJS(): KubeObject }>;
+  await applyObject(admin, doc!.toJS(), { fieldManager: 'sluice-tests', force: true });
+  await waitUntil(async () => {
+    const crd = await admin.get<KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      name: 'deployconfigs.sluice.dev',
+    });
+    return !!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+  });
+}
+

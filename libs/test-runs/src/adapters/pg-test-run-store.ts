@@ -4,6 +4,12 @@ import type { TestRunStore, TestRunView } from '../application/ports';
 import type { TestRun, TestRunState } from '../domain/test-run';
 
 type Row = Record<string, unknown>;
+
+/** The rows of an `UPDATE … RETURNING` (TypeORM answers `[rows, affected]` for an UPDATE on PostgreSQL). */
+function returned(result: unknown): Row[] {
+  const r = result as unknown[];
+  return Array.isArray(r[0]) ? (r[0] as Row[]) : (r as Row[]);
+}
 const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
 
 function toRun(r: Row): TestRun {
@@ -49,32 +55,32 @@ export class PgTestRunStore implements TestRunStore {
       const [{ running }]: Array<{ running: string }> = await m.query(`SELECT count(*) AS running FROM "${this.schema}".test_runs WHERE state = 'running'`);
       const free = size - Number(running);
       if (free <= 0) return [];
-      const rows: Row[] = await m.query(
+      const rows = returned(await m.query(
         `UPDATE "${this.schema}".test_runs SET state = 'running', lease_owner = $1, lease_until = now() + $2 * interval '1 millisecond', started_at = now()
           WHERE id IN (SELECT id FROM "${this.schema}".test_runs WHERE state = 'queued' ORDER BY seq LIMIT $3)
           RETURNING *`,
         [owner, leaseMs, free],
-      );
+      ));
       return rows.map(toRun).sort((a, b) => a.queuedAt.localeCompare(b.queuedAt));
     });
   }
 
   async leaseRunning(owner: string, leaseMs: number): Promise<TestRun[]> {
-    const rows: Row[] = await managerOf(this.uow.reads).query(
+    const rows = returned(await managerOf(this.uow.reads).query(
       `UPDATE "${this.schema}".test_runs SET lease_owner = $1, lease_until = now() + $2 * interval '1 millisecond'
         WHERE state = 'running' AND (lease_owner = $1 OR lease_until < now())
         RETURNING *`,
       [owner, leaseMs],
-    );
+    ));
     return rows.map(toRun);
   }
 
   async finish(tx: Transaction, id: string, state: 'passed' | 'failed' | 'timed-out', message: string): Promise<boolean> {
-    const rows: unknown[] = await managerOf(tx).query(
+    const rows = returned(await managerOf(tx).query(
       `UPDATE "${this.schema}".test_runs SET state = $2, message = $3, ended_at = now(), lease_owner = NULL, lease_until = NULL
-        WHERE id = $1 AND state = 'running' RETURNING 1`,
+        WHERE id = $1 AND state = 'running' RETURNING id`,
       [id, state, message],
-    );
+    ));
     return rows.length > 0;
   }
 

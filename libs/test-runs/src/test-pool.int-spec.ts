@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { unitOfWorkOf, type Transaction } from '@sluice/event-store';
+import type { KubeClient, KubeObject } from '@sluice/kube';
+import { adminClient, createTestNamespace, deleteTestNamespace } from '@sluice/kube/testing';
+import { createTestDatabase, waitUntil, type TestDatabase } from '@sluice/testing';
+import { DataSource } from 'typeorm';
+import { KubeTestJobs } from './adapters/kube-test-jobs';
+import { finishTestPod } from './testing';
+import { testRunMigrations } from './adapters/migrations';
+import { PgTestRunStore } from './adapters/pg-test-run-store';
+import type { TestReports } from './application/ports';
+import { TestPool } from './application/test-pool';
+import type { TestRun } from './domain/test-run';
+
+/**
+ * The test-server pool on real PostgreSQL and a real kube-apiserver with its Job controller
+ * (kube-controller-manager): the test plays the node, finishing each test Pod.
+ */
+const SCHEMA = 'pool';
+const quiet = { info: () => undefined, warn: () => undefined };
+
+describe('the test-server pool', { timeout: 180_000 }, () => {
+  let database: TestDatabase;
+  let ds: DataSource;
+  let kube: KubeClient;
+  let ns: string;
+  let store: PgTestRunStore;
+  const reported: string[] = [];
+  const reports: TestReports = {
+    started: async (run) => void reported.push(`${run.config}:started`),
+    ended: async (_tx: Transaction, run, state) => void reported.push(`${run.config}:${state}`),
+  };
+  const pool = (owner: string, leaseMs = 60_000) => new TestPool(store, new KubeTestJobs(kube), reports, unitOfWorkOf(ds), { size: 2, owner, leaseMs, graceMs: 30_000 }, quiet);
+  const enqueue = (config: string) =>
+    unitOfWorkOf(ds).transact((tx) =>
+      store.enqueue(tx, { id: randomUUID(), deployId: randomUUID(), config, team: 'payments', namespace: ns, deployedImage: `ghcr.io/acme/${config}:main-1234567`, tests: { image: 'ghcr.io/acme/tests:1', command: ['npm', 'test'], timeoutSeconds: 120 } }),
+    );
+  const runOf = async (config: string): Promise<TestRun> => (await store.open(null)).find((r) => r.config === config)!;
+
+
+
+  before(async () => {
+    database = await createTestDatabase('pool');
+    ds = new DataSource({ type: 'postgres', url: database.url, migrations: testRunMigrations(SCHEMA) });
+    await ds.initialize();
+    await ds.query(`CREATE SCHEMA ${SCHEMA}`);
+    await ds.runMigrations();
+    store = new PgTestRunStore(unitOfWorkOf(ds), SCHEMA);
+    kube = adminClient();
+    ns = await createTestNamespace(kube, 'tests');
+  });
+
+  after(async () => {
+    if (ns) await deleteTestNamespace(kube, ns);
+    await ds?.destroy();
+    await database?.drop();
+  });
+
+  it('2 slots, 5 runs queued in order: two run, three wait with their positions; each end starts the next, in order', async () => {
+    for (const config of ['t1', 't2', 't3', 't4', 't5']) await enqueue(config);
+    const runner = pool('runner-a');
+    await runner.tick();
+    const open = await store.open(null);
+    assert.deepEqual(open.map((r) => [r.config, r.state, r.position]), [
+      ['t1', 'running', null],
+      ['t2', 'running', null],
+      ['t3', 'queued', 1],
+      ['t4', 'queued', 2],
+      ['t5', 'queued', 3],
+    ]);
+    const jobs = await kube.list<KubeObject>({ apiVersion: 'batch/v1', kind: 'Job', namespace: ns });
+    assert.equal(jobs.items.length, 2, 'a Job per running test run');
+    const job = jobs.items.find((j) => j.metadata.labels?.['sluice.dev/config'] === 't1') as KubeObject & { spec: { activeDeadlineSeconds: number; template: { spec: { containers: Array<{ command: string[]; env: Array<{ name: string; value: string }> }> } } } };
+    assert.equal(job.spec.activeDeadlineSeconds, 120);
+    assert.deepEqual(job.spec.template.spec.containers[0]!.command, ['npm', 'test']);
+    assert.ok(job.spec.template.spec.containers[0]!.env.some((e) => e.name === 'SLUICE_IMAGE' && e.value === 'ghcr.io/acme/t1:main-1234567'));
+
+    // t1 passes, t2 fails: t3 and t4 take their slots, in queue order.
+    await finishTestPod(kube, ns, (await runOf('t1')).id, 'Succeeded');
+    await finishTestPod(kube, ns, (await runOf('t2')).id, 'Failed');
+    await waitUntil(
+      async () => {
+        await runner.tick();
+        return reported.includes('t1:passed') && reported.includes('t2:failed');
+      },
+      { timeoutMs: 60_000, message: 't1 and t2 ended' },
+    );
+    await runner.tick();
+    assert.deepEqual((await store.open(null)).map((r) => [r.config, r.state, r.position]), [
+      ['t3', 'running', null],
+      ['t4', 'running', null],
+      ['t5', 'queued', 1],
+    ]);
+    for (const config of ['t3', 't4']) await finishTestPod(kube, ns, (await runOf(config)).id, 'Succeeded');
+    await waitUntil(
+      async () => {
+        await runner.tick();
+        return reported.includes('t5:started');
+      },
+      { timeoutMs: 60_000, message: 't5 started' },
+    );
+    await finishTestPod(kube, ns, (await runOf('t5')).id, 'Succeeded');
+    await waitUntil(
+      async () => {
+        await runner.tick();
+        return reported.includes('t5:passed');
+      },
+      { timeoutMs: 60_000, message: 't5 passed' },
+    );
+    assert.deepEqual(reported.filter((r) => r.endsWith(':started')), ['t1:started', 't2:started', 't3:started', 't4:started', 't5:started'], 'first in, first run');
+    assert.deepEqual(await store.open(null), [], 'every slot free again');
+  });
+
+  it('a runner that dies holding a slot leaks nothing: after its lease another takes the run over, follows the same Job, ends it', async () => {
+    reported.length = 0;
+    await enqueue('c1');
+    await pool('dies', 1_000).tick(); // takes the slot and starts the Job, then is never heard of again
+    const survivor = pool('survivor', 60_000);
+    await survivor.tick();
+    assert.equal((await store.open(null)).find((r) => r.config === 'c1')?.state, 'running', 'the dead runner still holds it until its lease expires');
+    await new Promise((r) => setTimeout(r, 1_200));
+    await finishTestPod(kube, ns, (await runOf('c1')).id, 'Succeeded');
+    await waitUntil(
+      async () => {
+        await survivor.tick();
+        return reported.includes('c1:passed');
+      },
+      { timeoutMs: 60_000, message: 'the survivor ends c1' },
+    );
+    const jobs = (await kube.list<KubeObject>({ apiVersion: 'batch/v1', kind: 'Job', namespace: ns })).items.filter((j) => j.metadata.labels?.['sluice.dev/config'] === 'c1');
+    assert.equal(jobs.length, 1, 'the same Job, not a second one');
+    assert.deepEqual(reported, ['c1:started', 'c1:passed']);
+  });
+});
