@@ -104,4 +104,15 @@ describe('foldDeploySteps', () => {
     assert.deepEqual(states(old), { resolve: 'done', 'check-image': 'skipped', render: 'skipped', apply: 'done', 'wait-healthy': 'done', test: 'skipped' });
     assert.equal(old[1]!.result, 'not recorded');
   });
+
+  it('a step ended by kube-applier’s clock a little before autodeploy recorded its start still ends after it starts', () => {
+    const steps = fold([
+      { type: 'deploy.requested', data: requested },
+      { type: 'deploy.started', data: { deployId: ID, config: 'billing-api' } },
+      { type: 'deploy.applied', data: { deployId: ID, config: 'billing-api', dryRun: false, inventory: [] } },
+      step({ step: 'wait-healthy', state: 'done', result: 'healthy', endedAt: '2026-12-04T07:00:01.500Z' }),
+    ]);
+    const waited = steps.find((x) => x.name === 'wait-healthy')!;
+    assert.deepEqual([waited.state, waited.startedAt, waited.endedAt], ['done', '2026-12-04T07:00:02.000Z', '2026-12-04T07:00:02.000Z']);
+  });
 });

@@ -45,15 +45,10 @@ export function foldDeploySteps(steps: readonly DeployStep[], event: ConfigEvent
       const d = event.data;
       const current = steps.find((s) => s.name === d.step);
       if (current && ENDED.has(current.state)) return [...steps];
-      const reported: DeployStep = {
-        name: d.step,
-        state: d.state,
-        result: d.result,
-        error: d.error,
-        childId: d.childId,
-        startedAt: d.startedAt ?? at,
-        endedAt: d.endedAt ?? (ENDED.has(d.state) ? at : null),
-      };
+      // kube-applier's clock for what it reports; a step it only ends keeps the start recorded here.
+      const startedAt = d.startedAt ?? current?.startedAt ?? at;
+      const endedAt = d.endedAt ?? (ENDED.has(d.state) ? at : null);
+      const reported: DeployStep = { name: d.step, state: d.state, result: d.result, error: d.error, childId: d.childId, startedAt, endedAt: endedAt && later(endedAt, startedAt) };
       const next = current ? steps.map((s) => (s === current ? reported : s)) : [...steps, reported];
       return d.state === 'failed' ? skipAfterFailure(next, `${d.step} failed`, at) : next;
     }
@@ -84,12 +79,17 @@ export function foldDeploySteps(steps: readonly DeployStep[], event: ConfigEvent
   }
 }
 
+/** The later of two ISO times: a step never ends before it started, whichever clock recorded each. */
+function later(a: string, b: string): string {
+  return a >= b ? a : b;
+}
+
 function start(steps: readonly DeployStep[], name: DeployStepName, at: string): DeployStep[] {
   return steps.map((s) => (s.name === name && s.state === 'pending' ? { ...s, state: 'started', startedAt: at } : s));
 }
 
 function end(steps: readonly DeployStep[], name: DeployStepName, state: DeployStepState, result: string | null, at: string): DeployStep[] {
-  return steps.map((s) => (s.name === name && !ENDED.has(s.state) ? { ...s, state, result, startedAt: s.startedAt ?? at, endedAt: at } : s));
+  return steps.map((s) => (s.name === name && !ENDED.has(s.state) ? { ...s, state, result, startedAt: s.startedAt ?? at, endedAt: later(at, s.startedAt ?? at) } : s));
 }
 
 /** Every step before `name` that has not ended ends as `state`. */

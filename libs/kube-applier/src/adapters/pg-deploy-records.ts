@@ -63,9 +63,11 @@ export class PgDeployRecords implements DeployRecords {
     );
   }
 
-  async testsOf(deployId: string): Promise<DeployUnderTest | null> {
-    if (!this.dataSource) return null;
-    const [row]: Array<{ config: string; team: string; namespace: string; tests: TestsSpec | null; deployed_image: string | null }> = await this.dataSource.query(
+  async testsOf(deployId: string, tx?: Transaction): Promise<DeployUnderTest | null> {
+    // Inside the caller's transaction when there is one: the embedded database has one connection.
+    const db = tx ? managerOf(tx) : this.dataSource;
+    if (!db) return null;
+    const [row]: Array<{ config: string; team: string; namespace: string; tests: TestsSpec | null; deployed_image: string | null }> = await db.query(
       `SELECT config, team, namespace, tests, deployed_image FROM kube_applier.deploys WHERE deploy_id = $1`,
       [deployId],
     );

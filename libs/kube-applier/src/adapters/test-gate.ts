@@ -23,7 +23,7 @@ export class TestGate implements OutcomePort {
 
   async report(deployId: string, config: string, outcome: ReportedOutcome, options: { manager?: Transaction; cause?: OutcomeCause } = {}): Promise<boolean> {
     if (outcome.type !== 'deploy.succeeded') return this.inner.report(deployId, config, outcome, options);
-    const deploy = await this.records.testsOf(deployId);
+    const deploy = await this.records.testsOf(deployId, options.manager);
     if (!deploy) return this.inner.report(deployId, config, outcome, options);
     const step = (state: 'done' | 'skipped', name: 'wait-healthy' | 'test', result: string): ReportedOutcome => ({ type: 'deploy.step', step: name, state, result, error: null, childId: null, startedAt: null, endedAt: at() });
     if (this.dryRun) {

@@ -138,8 +138,8 @@ export interface DeployRecords {
   gitOpsPushed(manager: Transaction, deployId: string, sha: string): Promise<void>;
   /** Whether the push of the commit made for `deployId` arrived. */
   gitOpsPushSeen(deployId: string): Promise<boolean>;
-  /** The deploy's tests, when its config declared some. */
-  testsOf(deployId: string): Promise<DeployUnderTest | null>;
+  /** The deploy's tests, when its config declared some (read in `tx` when given). */
+  testsOf(deployId: string, tx?: Transaction): Promise<DeployUnderTest | null>;
 }
 
 export interface GitOpsWritten {
