@@ -17,6 +17,9 @@ down() {
 }
 trap down EXIT
 
+# The dashboard's browser test drives Debian's Chromium: installed here on a cold machine.
+bash "$here/chromium.sh" install || exit 1
+
 declare -A pids=()
 for p in "${pieces[@]}"; do
   bash "$here/$p.sh" up "$SLUICE_TEST_RUN_DIR" > "$SLUICE_TEST_RUN_DIR/$p.up.log" 2>&1 &

@@ -32,6 +32,7 @@ import {
 import express from 'express';
 import { DataSource } from 'typeorm';
 import type { AllInOneConfig, ResolvedConfig } from './all-in-one.config';
+import { dashboardHandler, isDashboardPath } from './dashboard';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database';
 import { SERVICE_PARTS, type ServicePart } from './service-parts';
 
@@ -123,7 +124,8 @@ export async function startAllInOne(loaded: AllInOneConfig, options: { port?: nu
   const routes = routesOf(running);
   const docs = running.find((r) => r.part === docsHost)!;
 
-  const server = createServer((req, res) => route(running, routes, docs, req, res));
+  const dashboard = dashboardHandler();
+  const server = createServer((req, res) => route(running, routes, docs, dashboard, req, res));
   applyServerTimeouts(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -225,7 +227,9 @@ function routesOf(running: readonly RunningPart[]): Route[] {
 /** The methods of the paths the all-in-one answers itself. */
 const OWN_METHODS = ['GET', 'HEAD'];
 
-async function route(running: readonly RunningPart[], routes: readonly Route[], docs: RunningPart, req: IncomingMessage, res: ServerResponse): Promise<void> {
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+async function route(running: readonly RunningPart[], routes: readonly Route[], docs: RunningPart, dashboard: Handler, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = req.url ?? '/';
   const method = (req.method ?? 'GET').toUpperCase();
   const own = isOwnPath(path);
@@ -244,7 +248,11 @@ async function route(running: readonly RunningPart[], routes: readonly Route[], 
   const pathname = path.split('?')[0]!;
   // The OpenAPI document and Swagger UI are served by one part for all.
   const target = DOCS.test(pathname) ? docs : routes.find((r) => r.pattern.test(pathname))?.running;
-  if (!target) return sendError(res, noRouteError(method, pathname, []));
+  if (!target) {
+    // Everything else that is not an API path is the dashboard (issue #21) or its single-page app's routes.
+    if (isDashboardPath(method, pathname)) return dashboard(req, res);
+    return sendError(res, noRouteError(method, pathname, []));
+  }
   target.handler(req, res);
 }
 

@@ -1,0 +1,157 @@
+// The Sluice REST API as the dashboard uses it (docs/openapi.json): the token from sessionStorage
+// as `Authorization: Bearer`, and an error answer ({"error":{"code","message"}}) turned into an
+// ApiError that carries the API's message as written.
+import { useCallback, useEffect, useRef, useState } from 'react';
+
+const TOKEN_KEY = 'sluice.token';
+
+export const tokenStore = {
+  get: (): string | null => sessionStorage.getItem(TOKEN_KEY),
+  set: (token: string): void => sessionStorage.setItem(TOKEN_KEY, token),
+  clear: (): void => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+/** A refusal or failure: the API's `error` ({code, message}) with the HTTP status (0: no answer). */
+export class ApiError extends Error {
+  readonly code: string;
+  constructor(
+    readonly status: number,
+    error: { readonly code: string; readonly message: string },
+  ) {
+    super(error.message);
+    this.code = error.code;
+  }
+}
+
+/** Anything thrown while talking to the API, as an ApiError to show. */
+export const asApiError = (error: unknown): ApiError => (error instanceof ApiError ? error : new ApiError(0, { code: 'client', message: (error as Error).message }));
+
+export async function api<T>(path: string, init: { method?: string; body?: unknown; token?: string; signal?: AbortSignal } = {}): Promise<T> {
+  const token = init.token ?? tokenStore.get();
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (token) headers['authorization'] = `Bearer ${token}`;
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(path, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), signal: init.signal });
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    throw new ApiError(0, { code: 'unreachable', message: `Sluice is unreachable: ${(error as Error).message}` });
+  }
+  const text = await res.text();
+  let body: unknown = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (!res.ok) {
+    const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
+    throw new ApiError(res.status, { code: error?.code ?? `http_${res.status}`, message: error?.message ?? (text.trim() || res.statusText) });
+  }
+  return body as T;
+}
+
+export interface Poll<T> {
+  readonly data: T | undefined;
+  readonly error: ApiError | undefined;
+  /** Load again now (after a command), without waiting for the next tick. */
+  readonly refresh: () => void;
+}
+
+/** Polls `load` every `intervalMs` while mounted: pages follow Sluice without a reload. The last good data stays on an error. */
+export function usePoll<T>(load: (signal: AbortSignal) => Promise<T>, deps: readonly unknown[], intervalMs = 2000): Poll<T> {
+  const [data, setData] = useState<T>();
+  const [error, setError] = useState<ApiError>();
+  const [tick, setTick] = useState(0);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  useEffect(() => {
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const run = async (): Promise<void> => {
+      try {
+        const value = await loadRef.current(controller.signal);
+        if (controller.signal.aborted) return;
+        setData(value);
+        setError(undefined);
+      } catch (e) {
+        if (controller.signal.aborted) return;
+        setError(asApiError(e));
+      }
+      timer = setTimeout(run, intervalMs);
+    };
+    void run();
+    return () => {
+      controller.abort();
+      clearTimeout(timer);
+    };
+  }, [...deps, tick, intervalMs]);
+  const refresh = useCallback(() => setTick((t) => t + 1), []);
+  return { data, error, refresh };
+}
+
+export interface Pin {
+  readonly by: string;
+  readonly reason: string;
+  readonly at: string;
+}
+
+export interface Config {
+  readonly name: string;
+  readonly team: string;
+  readonly namespace: string;
+  readonly configRepo: string;
+  readonly path: string;
+  readonly artifact: { readonly repo: string; readonly image: string; readonly build: string | null } | null;
+  readonly track: { readonly branch: string };
+  readonly autodeploy: boolean;
+  readonly status: 'active' | 'removed';
+  readonly current: { readonly artifactSha: string | null; readonly configSha: string | null; readonly deployId: string | null };
+  readonly phase: string | null;
+  readonly inFlightDeployId: string | null;
+  readonly pin: Pin | null;
+  readonly updatedAt: string;
+}
+
+export interface Step {
+  readonly name: string;
+  readonly state: 'pending' | 'started' | 'done' | 'failed' | 'skipped';
+  readonly result: string | null;
+  readonly error: { readonly reason: string; readonly message: string } | null;
+  readonly startedAt: string | null;
+  readonly endedAt: string | null;
+}
+
+export interface Deploy {
+  readonly id: string;
+  readonly config: string;
+  readonly team: string;
+  readonly kind: 'deploy' | 'undeploy';
+  readonly artifactSha: string | null;
+  readonly configSha: string | null;
+  readonly imageTag: string | null;
+  readonly cause: string;
+  readonly requestedBy: string;
+  readonly reason: string;
+  readonly reappliedFrom: string | null;
+  readonly phase: string;
+  readonly failure: { readonly reason: string; readonly message: string } | null;
+  readonly steps: readonly Step[];
+  readonly timestamps: { readonly requestedAt: string | null; readonly queuedAt: string | null; readonly updatedAt: string };
+}
+
+export interface HistoryEntry {
+  readonly streamVersion: number;
+  readonly eventId: string;
+  readonly type: string;
+  readonly deployId: string | null;
+  readonly actor: string | null;
+  readonly reason: string | null;
+  readonly message: string | null;
+  readonly occurredAt: string;
+}
+
+export const short = (sha: string | null | undefined): string => (sha ? sha.slice(0, 7) : '—');
+export const when = (iso: string | null | undefined): string => (iso ? new Date(iso).toLocaleString() : '—');
+export const configPath = (name: string): string => `/api/configs/${encodeURIComponent(name)}`;

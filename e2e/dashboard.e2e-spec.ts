@@ -1,0 +1,233 @@
+// Issue 21, web dashboard: the React app (apps/dashboard) built as `npm run build:dashboard`
+// builds it, served by the all-in-one app at `/`, driven in a real browser (Debian's Chromium
+// through playwright-core) against real data: the real kube-apiserver and the fake GitHub, a
+// config discovered and builds deployed as in every e2e file. Screenshots of the main pages go to
+// .sluice-test/e2e/dashboard/.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ROOT } from './support/process';
+import { CONFIG_NAME, Scenario, short, tagOf } from './support/scenario';
+import { startAllInOneApp, type AllInOneApp } from './support/sluice';
+import { startWorld, type World } from './support/world';
+
+const SHOTS = join(ROOT, '.sluice-test', 'e2e', 'dashboard');
+const UI_TIMEOUT = 30_000;
+
+const DASHBOARD = join(ROOT, 'apps', 'dashboard');
+
+/** Built after its last change: the sources, its build settings and the installed packages are older than dist/index.html. */
+function dashboardUpToDate(): boolean {
+  const built = statSync(join(DASHBOARD, 'dist', 'index.html'), { throwIfNoEntry: false })?.mtimeMs;
+  if (built === undefined) return false;
+  const sources = [join(DASHBOARD, 'index.html'), join(DASHBOARD, 'vite.config.mts'), join(ROOT, 'package-lock.json')];
+  for (const entry of readdirSync(join(DASHBOARD, 'src'), { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) sources.push(join(entry.parentPath, entry.name));
+  }
+  return sources.every((f) => statSync(f).mtimeMs < built);
+}
+
+/** `npm run build:dashboard` unless it is up to date, and Debian's Chromium when it is missing (infra/chromium.sh). */
+function prepare(): string {
+  if (!dashboardUpToDate()) {
+    const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'apps/dashboard/vite.config.mts', '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(build.status, 0, `vite build failed:\n${build.stdout}\n${build.stderr}`);
+  }
+  const install = spawnSync('bash', [join(ROOT, 'infra', 'chromium.sh'), 'install'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(install.status, 0, `infra/chromium.sh install failed:\n${install.stderr}`);
+  return spawnSync('bash', [join(ROOT, 'infra', 'chromium.sh'), 'path'], { encoding: 'utf8' }).stdout.trim();
+}
+
+describe('the web dashboard in a real browser against the all-in-one app', { timeout: 480_000 }, () => {
+  let world: World;
+  let sluice: AllInOneApp;
+  let scenario: Scenario;
+  let browser: Browser;
+  let page: Page;
+  let firstArtifact: string;
+  let secondArtifact: string;
+  let secondDeploy: string;
+
+  const shot = (name: string, on: Page = page) => on.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const apiError = async (path: string, token: string): Promise<{ status: number; message: string }> => {
+    const res = await fetch(`${sluice.process.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    return { status: res.status, message: ((await res.json()) as { error: { message: string } }).error.message };
+  };
+  const signIn = async (on: Page, token: string) => {
+    await on.goto(`${sluice.process.url}/`);
+    await on.getByLabel('Token').fill(token);
+    // The keyboard submits the form.
+    await on.getByLabel('Token').press('Enter');
+  };
+
+  before(async () => {
+    const executablePath = prepare();
+    mkdirSync(SHOTS, { recursive: true });
+    world = await startWorld('dashboard');
+    sluice = await startAllInOneApp(world);
+    scenario = new Scenario(world, sluice);
+    await scenario.pushConfigRepo();
+    await scenario.waitForVirtualConfig();
+    firstArtifact = await scenario.pushArtifact('first');
+    await scenario.deployBuild(firstArtifact);
+    const root = process.getuid?.() === 0;
+    browser = await chromium.launch({ executablePath, headless: true, args: [...(root ? ['--no-sandbox'] : []), '--disable-dev-shm-usage'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.setDefaultTimeout(UI_TIMEOUT);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await sluice?.stop();
+    await world?.stop();
+  });
+
+  it('is served at / with its pages falling back to the app, while unknown and API paths keep the JSON 404', async () => {
+    for (const path of ['/', `/configs/${CONFIG_NAME}`, '/deploys/some-id', '/events']) {
+      const res = await fetch(`${sluice.process.url}${path}`);
+      assert.equal(res.status, 200, path);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/html/, path);
+      assert.match(await res.text(), /<div id="root"><\/div>/, path);
+    }
+    for (const path of ['/nothing', '/api/nothing', '/webhooks/github/nothing', '/configs']) {
+      const res = await fetch(`${sluice.process.url}${path}`);
+      assert.equal(res.status, 404, path);
+      assert.deepEqual(await res.json(), { error: { code: 'not_found', message: `no route for GET ${path}` } }, path);
+    }
+    const asset = await fetch(`${sluice.process.url}/assets/no-such-bundle.js`);
+    assert.equal(asset.status, 404, 'a missing asset is not the app');
+    const health = await fetch(`${sluice.process.url}/healthz`);
+    assert.deepEqual(await health.json(), { status: 'ok' });
+  });
+
+  it('refuses an unknown token with the API’s 401 message, signs in with the admin token and lists the config', async () => {
+    const refused = await apiError('/api/configs', 'not-a-token');
+    assert.equal(refused.status, 401);
+    await signIn(page, 'not-a-token');
+    await page.getByRole('alert').filter({ hasText: refused.message }).waitFor();
+    await page.getByLabel('Token').fill(sluice.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Configs' }).waitFor();
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: CONFIG_NAME }) });
+    await row.waitFor();
+    const cells = await row.getByRole('cell').allTextContents();
+    assert.deepEqual(cells, [CONFIG_NAME, 'payments', world.namespace, 'succeeded', short(firstArtifact), 'no', 'on (main)']);
+    assert.equal(await page.evaluate('sessionStorage.getItem("sluice.token")'), sluice.adminToken, 'the token is kept for the session only');
+    // The team filter and the search box.
+    await page.getByLabel('Team').selectOption('payments');
+    await row.waitFor();
+    await page.getByLabel('Search').fill('no-such-config');
+    await page.getByText('No configs match.').waitFor();
+    await page.getByLabel('Search').fill('billing');
+    await row.waitFor();
+    await shot('configs');
+  });
+
+  it('opens the config and shows a new deploy arriving without a reload, with who and why in the history', async () => {
+    await page.getByRole('link', { name: CONFIG_NAME }).click();
+    await page.getByRole('heading', { name: CONFIG_NAME, level: 1 }).waitFor();
+    await page.getByRole('row').filter({ hasText: tagOf(firstArtifact) }).filter({ hasText: 'succeeded' }).waitFor();
+    assert.equal(await page.getByTestId('pin').textContent(), 'not pinned');
+    // A marker on the window: gone if the page reloads. (Browser code as strings: the e2e files have no DOM types.)
+    await page.evaluate('window.sluiceNoReload = true');
+    secondArtifact = await scenario.pushArtifact('second');
+    secondDeploy = (await scenario.deployBuild(secondArtifact)).id;
+    const row = page.getByRole('row').filter({ hasText: tagOf(secondArtifact) });
+    await row.filter({ hasText: 'succeeded' }).waitFor();
+    assert.match((await row.textContent()) ?? '', /autodeploy/);
+    assert.equal(await page.evaluate('window.sluiceNoReload'), true, 'the page was not reloaded');
+    const deploys = await page.locator('tr[data-deploy]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-deploy')));
+    assert.equal(deploys[0], secondDeploy, 'newest first');
+    const history = page.getByRole('list').filter({ has: page.getByRole('listitem') }).getByRole('listitem');
+    assert.ok((await history.count()) > 2, 'the config’s history');
+    assert.match((await history.first().textContent()) ?? '', /deploy/, 'newest first');
+    await shot('config');
+  });
+
+  it('shows a deploy’s steps with their results', async () => {
+    await page.getByRole('link', { name: secondDeploy }).first().click();
+    await page.getByRole('heading', { name: `Deploy ${secondDeploy}` }).waitFor();
+    for (const step of ['resolve', 'apply', 'wait-healthy']) {
+      const row = page.locator(`tr[data-step="${step}"]`);
+      await row.filter({ hasText: 'done' }).waitFor();
+    }
+    assert.match((await page.locator('tr[data-step="apply"]').textContent()) ?? '', /applied/);
+    assert.match((await page.locator('tr[data-step="wait-healthy"]').textContent()) ?? '', /healthy/);
+    await shot('deploy');
+  });
+
+  it('re-applies the older deploy through the confirmation dialog, follows it, and shows the pin; unpin lets go', async () => {
+    await page.getByRole('link', { name: `← ${CONFIG_NAME}` }).click();
+    await page.getByRole('button', { name: `Re-apply ${tagOf(firstArtifact)}` }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    // Cancel leaves everything as it was.
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: `Re-apply ${tagOf(firstArtifact)}` }).click();
+    await dialog.getByLabel('Reason').fill('rollback from the dashboard');
+    await shot('reapply-dialog');
+    await dialog.getByRole('button', { name: 'Re-apply' }).click();
+    // The new deploy's page, live: applied to the cluster, then rolled out.
+    await page.getByRole('heading', { name: /^Deploy / }).waitFor();
+    await scenario.waitForApplied(firstArtifact);
+    await scenario.rollOut();
+    await page.locator('dd').filter({ hasText: 'succeeded' }).first().waitFor({ timeout: 60_000 });
+    await page.getByText(/rollback from the dashboard/).first().waitFor();
+    await page.getByRole('link', { name: `← ${CONFIG_NAME}` }).click();
+    await page.getByTestId('pin').filter({ hasText: /^pinned by .*rollback from the dashboard/ }).waitFor();
+    const config = await scenario.api.config();
+    assert.equal(config.current.artifactSha, firstArtifact);
+    await shot('config-pinned');
+    await page.getByRole('button', { name: 'Unpin' }).click();
+    await dialog.getByLabel('Reason').fill('done');
+    await dialog.getByRole('button', { name: 'Unpin' }).click();
+    await page.getByTestId('pin').filter({ hasText: 'not pinned' }).waitFor();
+    assert.equal((await scenario.api.config()).pin, null);
+  });
+
+  it('shows the event log to the admin', async () => {
+    await page.getByRole('link', { name: 'Event log' }).click();
+    await page.getByRole('heading', { name: 'Event log' }).waitFor();
+    await page.getByRole('row').filter({ hasText: `config-${CONFIG_NAME}` }).first().waitFor();
+    await shot('events');
+  });
+
+  it('is usable at a phone width: no horizontal scrolling, every row readable', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('link', { name: 'Configs', exact: true }).click();
+    await page.getByRole('link', { name: CONFIG_NAME }).click();
+    await page.getByRole('row').filter({ hasText: tagOf(secondArtifact) }).first().waitFor();
+    const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+    assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
+    await shot('config-phone');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('shows another team’s token the API’s 403 message for the config, as written', async () => {
+    const { token } = await scenario.api.post<{ token: string }>('/api/admin/tokens', { team: 'web' });
+    const forbidden = await apiError(`/api/configs/${CONFIG_NAME}`, token);
+    assert.equal(forbidden.status, 403);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const other = await context.newPage();
+      other.setDefaultTimeout(UI_TIMEOUT);
+      await signIn(other, token);
+      await other.getByText('No configs visible to this token.').waitFor();
+      // A link to the config, opened directly (the all-in-one answers it with the app).
+      await other.goto(`${sluice.process.url}/configs/${CONFIG_NAME}`);
+      const alert = other.getByRole('alert');
+      await alert.waitFor();
+      assert.match((await alert.textContent()) ?? '', new RegExp(`^${forbidden.message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(403 `));
+      await shot('forbidden', other);
+      const event = await apiError('/api/events', token);
+      await other.getByRole('link', { name: 'Event log' }).click();
+      await other.getByRole('alert').filter({ hasText: event.message }).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+});
