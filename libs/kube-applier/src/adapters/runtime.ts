@@ -91,7 +91,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
     const records = new PgDeployRecords(dataSource);
     const uow = unitOfWorkOf(dataSource);
     // A healthy deploy whose config declares tests is reported by the test pool, once its tests end.
-    const gated = new TestGate(this.outcomes, records, testRuns, uow, kube === null);
+    const gated = new TestGate(this.outcomes, records, testRuns, uow, kube === null, async (d) => policy.placement({ config: d.config, team: d.team, namespace: d.namespace }, await policy.policyOf(d.team)));
     this.handler = new HandleDeployRequest(
       specs,
       kube ? new KubeDeployTarget(kube) : new DryRunTarget(),

@@ -1,7 +1,8 @@
 import type { Transaction, UnitOfWork } from '@sluice/event-store';
 import type { TestReports, TestRun, TestRunStore } from '@sluice/test-runs';
 import { v7 as uuidv7 } from 'uuid';
-import type { DeployRecords, OutcomeCause, OutcomePort, ReportedOutcome } from '../application/ports';
+import type { Verdict } from '@sluice/team-policy';
+import type { DeployRecords, DeployUnderTest, OutcomeCause, OutcomePort, ReportedOutcome } from '../application/ports';
 
 const at = () => new Date().toISOString();
 
@@ -10,7 +11,9 @@ const at = () => new Date().toISOString();
  * config declares tests is not reported succeeded when it is healthy; its wait-healthy step is
  * reported done and a test run queued in the same transaction, and the test pool reports the
  * result when the tests end. Without a cluster (dry-run) there is nothing to test against: the
- * step is skipped, saying so. Everything else passes through.
+ * step is skipped, saying so. The test Job acts for the config's team: the team policy must still
+ * allow the namespace when the tests are due, or the step fails, PolicyDenied. Everything else
+ * passes through.
  */
 export class TestGate implements OutcomePort {
   constructor(
@@ -19,6 +22,8 @@ export class TestGate implements OutcomePort {
     private readonly runs: TestRunStore,
     private readonly uow: UnitOfWork,
     private readonly dryRun: boolean,
+    /** The team policy's verdict on the deploy's namespace, now. */
+    private readonly placement: (deploy: DeployUnderTest) => Promise<Verdict>,
   ) {}
 
   async report(deployId: string, config: string, outcome: ReportedOutcome, options: { manager?: Transaction; cause?: OutcomeCause } = {}): Promise<boolean> {
@@ -29,6 +34,13 @@ export class TestGate implements OutcomePort {
     if (this.dryRun) {
       await this.inner.report(deployId, config, step('skipped', 'test', 'dry run: no cluster to run the tests in'), options);
       return this.inner.report(deployId, config, outcome, options);
+    }
+    const verdict = await this.placement(deploy);
+    if (!verdict.allowed) {
+      const error = { reason: 'PolicyDenied', message: `tests in ${deploy.namespace}: ${verdict.reason}: ${verdict.message}` };
+      await this.inner.report(deployId, config, step('done', 'wait-healthy', 'healthy'), options);
+      await this.inner.report(deployId, config, { type: 'deploy.step', step: 'test', state: 'failed', result: null, error, childId: null, startedAt: null, endedAt: at() }, options);
+      return this.inner.report(deployId, config, { type: 'deploy.failed', ...error, terminal: true }, options);
     }
     const queue = async (tx: Transaction) => {
       await this.runs.enqueue(tx, { id: uuidv7(), deployId, config, team: deploy.team, namespace: deploy.namespace, deployedImage: deploy.deployedImage, tests: deploy.tests });
