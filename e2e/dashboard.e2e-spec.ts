@@ -156,6 +156,11 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
     }
     assert.match((await page.locator('tr[data-step="apply"]').textContent()) ?? '', /applied/);
     assert.match((await page.locator('tr[data-step="wait-healthy"]').textContent()) ?? '', /healthy/);
+    // Its log, from the Server-Sent Events of GET /api/deploys/{id}/logs: the whole of an ended deploy.
+    const log = page.locator('pre.log');
+    await log.filter({ hasText: /step apply done: \d+ objects? applied/ }).waitFor();
+    await log.filter({ hasText: /deploy succeeded$/ }).waitFor();
+    await page.getByRole('heading', { name: 'Log', exact: true }).waitFor();
     await shot('deploy');
   });
 
@@ -174,7 +179,12 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
     // The new deploy's page, live: applied to the cluster, then rolled out.
     await page.getByRole('heading', { name: /^Deploy / }).waitFor();
     await scenario.waitForApplied(firstArtifact);
+    // The log follows the deploy live: waiting for the rollout, then its end.
+    const log = page.locator('pre.log');
+    await log.filter({ hasText: /step wait-healthy started/ }).waitFor();
+    await page.getByRole('heading', { name: 'Log (live)' }).waitFor();
     await scenario.rollOut();
+    await log.filter({ hasText: /step wait-healthy done: healthy\n(.*\n)*.*deploy succeeded$/ }).waitFor();
     await page.locator('dd').filter({ hasText: 'succeeded' }).first().waitFor({ timeout: 60_000 });
     await page.getByText(/rollback from the dashboard/).first().waitFor();
     await page.getByRole('link', { name: `← ${CONFIG_NAME}` }).click();

@@ -38,18 +38,21 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
     if ((error as Error).name === 'AbortError') throw error;
     throw new ApiError(0, { code: 'unreachable', message: `Sluice is unreachable: ${(error as Error).message}` });
   }
+  if (!res.ok) throw await refusalOf(res);
   const text = await res.text();
-  let body: unknown = null;
+  return (text ? JSON.parse(text) : null) as T;
+}
+
+/** An answer that is not a success, as an ApiError: the API's {"error":{"code","message"}}, else its text. */
+export async function refusalOf(res: Response): Promise<ApiError> {
+  const text = await res.text();
+  let error: { code?: string; message?: string } | undefined;
   try {
-    body = text ? JSON.parse(text) : null;
+    error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
   } catch {
-    body = null;
+    error = undefined;
   }
-  if (!res.ok) {
-    const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
-    throw new ApiError(res.status, { code: error?.code ?? `http_${res.status}`, message: error?.message ?? (text.trim() || res.statusText) });
-  }
-  return body as T;
+  return new ApiError(res.status, { code: error?.code ?? `http_${res.status}`, message: error?.message ?? (text.trim() || res.statusText) });
 }
 
 export interface Poll<T> {

@@ -2,6 +2,7 @@
 // deploy (its steps) and the event log (admin). Each polls the API every 2 s while open.
 import { useMemo, useState } from 'react';
 import { api, configPath, short, usePoll, when, type Config, type Deploy, type HistoryEntry, type Step } from './api';
+import { useDeployLog } from './deploy-log';
 import { ConfirmDialog, ErrorMessage, Phase, Table, type Column, type Confirmation } from './components';
 import { configUrl, deployUrl, Link, navigate } from './router';
 
@@ -169,6 +170,19 @@ export function ConfigPage({ name }: { name: string }) {
   );
 }
 
+function DeployLog({ id }: { id: string }) {
+  const log = useDeployLog(id);
+  return (
+    <>
+      <h2 id="log-title">Log{log.ended ? '' : ' (live)'}</h2>
+      <ErrorMessage error={log.error} />
+      <pre className="log" aria-labelledby="log-title" aria-live="polite" tabIndex={0}>
+        {log.lines.join('\n')}
+      </pre>
+    </>
+  );
+}
+
 const STEP_COLUMNS: readonly Column<Step>[] = [
   { label: 'Step', cell: (s) => s.name },
   { label: 'State', cell: (s) => <span className={`state state-${s.state}`}>{s.state}</span> },
@@ -226,6 +240,7 @@ export function DeployPage({ id }: { id: string }) {
           </dl>
           <h2 id="steps-title">Steps</h2>
           <Table rows={d.steps} columns={STEP_COLUMNS} rowKey={(st) => st.name} rowData={(st) => ({ 'data-step': st.name })} labelledBy="steps-title" />
+          <DeployLog id={id} />
         </>
       ) : null}
     </section>
