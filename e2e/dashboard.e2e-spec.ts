@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ROOT } from './support/process';
-import { CONFIG_NAME, Scenario, short, tagOf } from './support/scenario';
+import { ARTIFACT_REPO, CONFIG_NAME, Scenario, short, tagOf } from './support/scenario';
 import { startAllInOneApp, type AllInOneApp } from './support/sluice';
 import { startWorld, type World } from './support/world';
 
@@ -147,8 +147,11 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
     await shot('config');
   });
 
-  it('shows a deploy’s steps with their results', async () => {
-    await page.getByRole('link', { name: secondDeploy }).first().click();
+  it('shows a deploy’s steps with their results — the page its commit status on GitHub links to', async () => {
+    // The link of Sluice's commit status on the build's commit opens this page, not the API's 401.
+    const link = world.github.statuses(ARTIFACT_REPO, secondArtifact).find((x) => x.state === 'success' && x.context === `sluice/${CONFIG_NAME}`)?.target_url;
+    assert.equal(link, `${sluice.urlFor('/')}/deploys/${secondDeploy}`);
+    await page.goto(link!);
     await page.getByRole('heading', { name: `Deploy ${secondDeploy}` }).waitFor();
     for (const step of ['resolve', 'apply', 'wait-healthy']) {
       const row = page.locator(`tr[data-step="${step}"]`);

@@ -37,7 +37,7 @@ export const commitStatusConfigSchema = commonConfigSchema.extend({
   COMMIT_STATUS_RESYNC_SECONDS: positiveInt('expected a number of seconds').default(600),
   /** At most one SCM write per this interval per installation/token. */
   COMMIT_STATUS_MIN_WRITE_INTERVAL_MS: positiveInt('expected milliseconds').default(1000),
-  /** Links in Sluice's own statuses: `<SLUICE_PUBLIC_URL>/api/deploys/<id>`. */
+  /** Links in Sluice's own statuses: the deploy's page in the dashboard, `<SLUICE_PUBLIC_URL>/deploys/<id>`. */
   SLUICE_PUBLIC_URL: httpUrlSetting.default('http://127.0.0.1:8080'),
   /** Also mirror Sluice's deploys as GitHub deployments + deployment statuses (environment = config name). */
   COMMIT_STATUS_GITHUB_DEPLOYMENTS: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false').transform((v) => v === 'true'),

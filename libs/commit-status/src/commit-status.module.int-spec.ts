@@ -105,7 +105,7 @@ describe('commit-status service: deploy lifecycle → GitHub statuses (PostgreSQ
     ]);
     assert.equal(gh.statuses(CONFIG_REPO, shas.c1).length, 0, 'artifactful: nothing on the config commit');
     const urls = new Set(gh.statuses(ARTIFACT_REPO, shas.a3).map((s) => s.target_url));
-    assert.deepEqual([...urls], [`${PUBLIC}/api/deploys/${d3}`]);
+    assert.deepEqual([...urls], [`${PUBLIC}/deploys/${d3}`]);
 
     // commit-status.synced went to the outbox, on the repository's stream.
     const synced = await svc.events.readStream(`repo-${ARTIFACT_REPO}`);
@@ -221,7 +221,7 @@ describe('commit-status service: GitHub Deployments mirror (COMMIT_STATUS_GITHUB
     await publish(['deploy.succeeded', stream, { deployId: d1, config }]);
     await waitUntil(async () => states(d1)[0]?.states.length === 3, { message: 'success' });
     assert.deepEqual(states(d1), [{ sha: a1, environment: config, states: ['queued', 'in_progress', 'success'] }]);
-    assert.equal(gh.deployments(repo)[0].statuses[0].log_url, `${PUBLIC}/api/deploys/${d1}`);
+    assert.equal(gh.deployments(repo)[0].statuses[0].log_url, `${PUBLIC}/deploys/${d1}`);
     assert.equal(gh.deployments(repo)[0].statuses[0].environment_url, `${PUBLIC}/api/configs/${config}`);
 
     // A deployment created just before a crash (id never saved): adopted, not duplicated.

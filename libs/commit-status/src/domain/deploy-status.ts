@@ -44,8 +44,9 @@ export function resourceNameOf(config: string): string {
   return `sluice-${config}`;
 }
 
+/** Where a status links: the deploy's page in the dashboard (a browser has no token for the API). */
 export function deployUrl(publicUrl: string, deployId: string): string {
-  return `${publicUrl.replace(/\/+$/, '')}/api/deploys/${deployId}`;
+  return `${publicUrl.replace(/\/+$/, '')}/deploys/${deployId}`;
 }
 
 /**

@@ -102,7 +102,7 @@ describe('commit-status service on Kubernetes: Sluice-owned CommitStatus resourc
     const created = await eventually(async () => (await resource())?.status?.isSynced && (await resource()), 'CommitStatus synced');
     assert.equal(created.spec.sha, a1);
     assert.equal(created.spec.name, `sluice/${config}`);
-    assert.equal(created.spec.url, `https://sluice.example/api/deploys/${d1}`);
+    assert.equal(created.spec.url, `https://sluice.example/deploys/${d1}`);
     assert.equal(created.metadata.labels?.['app.kubernetes.io/managed-by'], 'sluice');
     const gitRepo = await admin.get<GitRepoObject>({ apiVersion: API_VERSION, kind: 'GitRepo', namespace: SYSTEM_NS, name: created.spec.gitRepoRef.name });
     assert.deepEqual(gitRepo.spec, { provider: 'github', owner: 'acme', name: `billing-${run}`, secretRef: { name: secretName, key: 'token' } });
@@ -136,7 +136,7 @@ describe('commit-status service on Kubernetes: Sluice-owned CommitStatus resourc
     assert.equal((await resource())!.spec.sha, before.spec.sha, 'the CommitStatus did not move');
     client.refuse = false;
     const moved = await eventually(async () => ((await resource())?.spec.sha === a1 ? await resource() : undefined), 'written by the sweep');
-    assert.equal(moved.spec.url, `https://sluice.example/api/deploys/${d3}`);
+    assert.equal(moved.spec.url, `https://sluice.example/deploys/${d3}`);
     await eventually(async () => (await pending()).owned_pending === false, 'pending mark cleared');
   });
 });
