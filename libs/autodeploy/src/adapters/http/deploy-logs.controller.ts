@@ -1,8 +1,8 @@
-import { Controller, Get, Headers, Inject, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Param, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { BearerAuthGuard, CurrentPrincipal, requireTeam, type Principal } from '@sluice/auth';
 import { BadRequestError, NotFoundError, ZodValidationPipe } from '@sluice/platform';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { once } from 'node:events';
 import type { z } from 'zod';
 import { formatLogEntry, streamDeployLog, type DeployEvents, type DeployLogEntry, type DeployLogSink } from '../../application/deploy-log';
@@ -44,7 +44,6 @@ export class DeployLogsController {
     @Param('id', new ZodValidationPipe(deployIdParam)) id: string,
     @Query(new ZodValidationPipe(deployLogsQuery)) query: z.output<typeof deployLogsQuery>,
     @Headers('last-event-id') lastId: string | undefined,
-    @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
     const after = lastId === undefined ? null : lastEventId.safeParse(lastId);
@@ -61,7 +60,7 @@ export class DeployLogsController {
     }
     res.status(200).set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.flushHeaders();
-    await streamDeployLog(this.events, { id, config: deploy.config }, options, new ResponseSink(req, res));
+    await streamDeployLog(this.events, { id, config: deploy.config }, options, new ResponseSink(res));
     res.end();
   }
 }
@@ -71,11 +70,9 @@ class ResponseSink implements DeployLogSink {
   private gone = false;
   private lastWrite = Date.now();
 
-  constructor(
-    req: Request,
-    private readonly res: Response,
-  ) {
-    req.on('close', () => (this.gone = true));
+  constructor(private readonly res: Response) {
+    // The response closes before it ended only when the reader went away (a request's own
+    // 'close' may come as soon as its body was read).
     res.on('close', () => (this.gone = true));
   }
 
