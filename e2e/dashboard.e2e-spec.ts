@@ -48,6 +48,7 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
   let browser: Browser;
   let page: Page;
   let firstArtifact: string;
+  let firstDeploy: string;
   let secondArtifact: string;
   let secondDeploy: string;
 
@@ -72,7 +73,7 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
     await scenario.pushConfigRepo();
     await scenario.waitForVirtualConfig();
     firstArtifact = await scenario.pushArtifact('first');
-    await scenario.deployBuild(firstArtifact);
+    firstDeploy = (await scenario.deployBuild(firstArtifact)).id;
     const root = process.getuid?.() === 0;
     browser = await chromium.launch({ executablePath, headless: true, args: [...(root ? ['--no-sandbox'] : []), '--disable-dev-shm-usage'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -167,6 +168,30 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
     await shot('deploy');
   });
 
+  it('opens the statuses of a deploy’s artifact commit from its page: sluice/<config> success, and the form for another commit', async () => {
+    await page.getByRole('link', { name: `statuses of commit ${short(secondArtifact)}` }).click();
+    await page.getByRole('heading', { name: 'Commit statuses' }).waitFor();
+    assert.equal(await page.getByLabel('Repository', { exact: true }).inputValue(), ARTIFACT_REPO);
+    assert.equal(await page.getByLabel('Commit', { exact: true }).inputValue(), secondArtifact);
+    const row = page.getByRole('row').filter({ has: page.getByRole('cell', { name: `sluice/${CONFIG_NAME}`, exact: true }) });
+    await row.filter({ hasText: 'success' }).waitFor();
+    const cells = await row.getByRole('cell').allTextContents();
+    assert.deepEqual(cells.slice(0, 3), [`sluice/${CONFIG_NAME}`, short(secondArtifact), 'success']);
+    assert.equal(cells[4], `${sluice.urlFor('/')}/deploys/${secondDeploy}`, 'the link GitHub shows');
+    await shot('commit-statuses');
+    // The form, with the keyboard: a commit without statuses, then a refusal shown as the API wrote it.
+    await page.getByLabel('Commit', { exact: true }).fill('0'.repeat(40));
+    await page.getByLabel('Commit', { exact: true }).press('Enter');
+    await page.getByText('No statuses on this commit.').waitFor();
+    const refused = await apiError(`/api/commit-statuses?repo=${ARTIFACT_REPO}&sha=not-a-sha`, sluice.adminToken);
+    assert.equal(refused.status, 400);
+    await page.getByLabel('Commit', { exact: true }).fill('not-a-sha');
+    await page.getByLabel('Commit', { exact: true }).press('Enter');
+    await page.getByRole('alert').filter({ hasText: refused.message }).waitFor();
+    await page.goto(`${sluice.process.url}/deploys/${secondDeploy}`);
+    await page.getByRole('heading', { name: `Deploy ${secondDeploy}` }).waitFor();
+  });
+
   it('re-applies the older deploy through the confirmation dialog, follows it, and shows the pin; unpin lets go', async () => {
     await page.getByRole('link', { name: `← ${CONFIG_NAME}` }).click();
     await page.getByRole('button', { name: `Re-apply ${tagOf(firstArtifact)}` }).click();
@@ -200,6 +225,28 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
     await dialog.getByRole('button', { name: 'Unpin' }).click();
     await page.getByTestId('pin').filter({ hasText: 'not pinned' }).waitFor();
     assert.equal((await scenario.api.config()).pin, null);
+  });
+
+  it('diffs the manifests two deploys rendered: the image tag line removed and added, nothing for a re-apply of the same build', async () => {
+    await page.getByRole('heading', { name: 'Compare manifests' }).waitFor();
+    await page.getByLabel('From', { exact: true }).selectOption(firstDeploy);
+    await page.getByLabel('To', { exact: true }).selectOption(secondDeploy);
+    await page.getByRole('button', { name: 'Compare', exact: true }).click();
+    const diff = page.getByLabel('Manifests diff');
+    await diff.waitFor();
+    const lines = ((await diff.textContent()) ?? '').split('\n');
+    const changed = (sign: '-' | '+', sha: string) => lines.filter((l) => new RegExp(`^\\${sign}\\s+(- )?image: \\S+:${tagOf(sha)}$`).test(l));
+    assert.equal(changed('-', firstArtifact).length, 1, `the old image line removed in:\n${lines.join('\n')}`);
+    assert.equal(changed('+', secondArtifact).length, 1, `the new image line added in:\n${lines.join('\n')}`);
+    assert.ok(!lines.some((l) => /^[-+]\s/.test(l) && l.includes('namespace:')), 'only what changed is marked');
+    await shot('diff');
+    // The re-apply of the first build rendered what the first deploy did.
+    const firstBuild = await page.locator('tr[data-deploy]').filter({ hasText: tagOf(firstArtifact) }).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-deploy')));
+    const reapplied = firstBuild.find((id) => id !== firstDeploy);
+    assert.ok(reapplied, 'the re-apply is listed');
+    await page.getByLabel('To', { exact: true }).selectOption(reapplied);
+    await page.getByRole('button', { name: 'Compare', exact: true }).click();
+    await page.getByText('The two deploys rendered the same manifests.').waitFor();
   });
 
   it('shows the event log to the admin', async () => {

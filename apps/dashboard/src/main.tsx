@@ -1,8 +1,10 @@
 // The Sluice dashboard (issue #21): sign in with a token (admin or team), then the configs, a
-// config's deploys and history, a deploy's steps and the event log, all following Sluice live.
+// config's deploys and history (and a diff of two deploys' manifests), a deploy's steps, a
+// commit's statuses and the event log, all following Sluice live.
 import { StrictMode, useState, type FormEvent } from 'react';
 import { createRoot } from 'react-dom/client';
 import { api, asApiError, type ApiError, tokenStore } from './api';
+import { CommitStatusesPage } from './commit-statuses';
 import { ErrorMessage } from './components';
 import { ConfigPage, ConfigsPage, DeployPage, EventsPage } from './pages';
 import { Link, useRoute } from './router';
@@ -53,6 +55,8 @@ function Page() {
       return <DeployPage key={route.id} id={route.id} />;
     case 'events':
       return <EventsPage />;
+    case 'commit-statuses':
+      return <CommitStatusesPage key={`${route.repo}@${route.sha}`} repo={route.repo} sha={route.sha} />;
     case 'not-found':
       return (
         <section>
@@ -84,6 +88,7 @@ function App() {
             Sluice
           </Link>
           <Link to="/">Configs</Link>
+          <Link to="/commit-statuses">Commit statuses</Link>
           <Link to="/events">Event log</Link>
         </nav>
         <button

@@ -1,10 +1,12 @@
-// The dashboard's pages: configs, one config (its deploys and history, pin/unpin, re-apply), one
-// deploy (its steps) and the event log (admin). Each polls the API every 2 s while open.
+// The dashboard's pages: configs, one config (its deploys and history, pin/unpin, re-apply, a diff
+// of two deploys' manifests), one deploy (its steps, its log, a link to its commit's statuses) and
+// the event log (admin). Each polls the API every 2 s while open.
 import { useMemo, useState } from 'react';
 import { api, configPath, short, usePoll, when, type Config, type Deploy, type HistoryEntry, type Step } from './api';
 import { useDeployLog } from './deploy-log';
 import { ConfirmDialog, ErrorMessage, Phase, Table, type Column, type Confirmation } from './components';
-import { configUrl, deployUrl, Link, navigate } from './router';
+import { ManifestsDiff } from './manifests-diff';
+import { commitStatusesUrl, configUrl, deployUrl, Link, navigate } from './router';
 
 export function ConfigsPage() {
   const { data, error } = usePoll((signal) => api<{ configs: Config[] }>('/api/configs', { signal }), []);
@@ -146,6 +148,7 @@ export function ConfigPage({ name }: { name: string }) {
         <>
           <h2 id="deploys-title">Deploys</h2>
           <Table rows={poll.data.deploys} columns={deployColumns} rowKey={(d) => d.id} rowData={(d) => ({ 'data-deploy': d.id })} labelledBy="deploys-title" />
+          {poll.data.deploys.length > 1 ? <ManifestsDiff deploys={poll.data.deploys} /> : null}
           <h2 id="history-title">History</h2>
           <ol className="history" aria-labelledby="history-title">
             {poll.data.history.map((h) => (
@@ -192,7 +195,16 @@ const STEP_COLUMNS: readonly Column<Step>[] = [
 ];
 
 export function DeployPage({ id }: { id: string }) {
-  const { data: d, error } = usePoll((signal) => api<Deploy>(`/api/deploys/${encodeURIComponent(id)}`, { signal }), [id]);
+  const { data, error } = usePoll(
+    async (signal) => {
+      const deploy = await api<Deploy>(`/api/deploys/${encodeURIComponent(id)}`, { signal });
+      // For the link to its commit's statuses only: a config gone since must not hide the deploy.
+      const config = await api<Config>(configPath(deploy.config), { signal }).catch(() => null);
+      return { deploy, artifactRepo: config?.artifact?.repo ?? null };
+    },
+    [id],
+  );
+  const d = data?.deploy;
   return (
     <section aria-labelledby="deploy-title">
       {d ? (
@@ -216,6 +228,12 @@ export function DeployPage({ id }: { id: string }) {
             <dt>Artifact / config</dt>
             <dd>
               <code>{short(d.artifactSha)}</code> / <code>{short(d.configSha)}</code>
+              {d.artifactSha && data.artifactRepo ? (
+                <>
+                  {' '}
+                  (<Link to={commitStatusesUrl(data.artifactRepo, d.artifactSha)}>statuses of commit {short(d.artifactSha)}</Link>)
+                </>
+              ) : null}
             </dd>
             <dt>Requested</dt>
             <dd>

@@ -1,15 +1,21 @@
-// Path routing with the History API: `/`, `/configs/<name>`, `/deploys/<id>`, `/events`. The
-// all-in-one answers any such path with index.html (SPA fallback), so a link can be reloaded.
+// Path routing with the History API: `/`, `/configs/<name>`, `/deploys/<id>`, `/events`,
+// `/commit-statuses?repo=&sha=`. The all-in-one answers such paths with index.html (SPA
+// fallback), so a link can be reloaded; a known gap: not yet `/commit-statuses`
+// (libs/all-in-one/src/dashboard.ts), which is reached through the app's links.
 import { useEffect, useState, type MouseEvent, type ReactNode } from 'react';
 
-export type Route = { page: 'configs' } | { page: 'config'; name: string } | { page: 'deploy'; id: string } | { page: 'events' } | { page: 'not-found'; path: string };
+export type Route = { page: 'configs' } | { page: 'config'; name: string } | { page: 'deploy'; id: string } | { page: 'events' } | { page: 'commit-statuses'; repo: string; sha: string } | { page: 'not-found'; path: string };
 
-export function routeOf(pathname: string): Route {
+export function routeOf(pathname: string, search = ''): Route {
   const [first, second, ...rest] = pathname.split('/').filter(Boolean).map(decodeURIComponent);
   if (!first) return { page: 'configs' };
   if (first === 'configs' && second && rest.length === 0) return { page: 'config', name: second };
   if (first === 'deploys' && second && rest.length === 0) return { page: 'deploy', id: second };
   if (first === 'events' && !second) return { page: 'events' };
+  if (first === 'commit-statuses' && !second) {
+    const query = new URLSearchParams(search);
+    return { page: 'commit-statuses', repo: query.get('repo') ?? '', sha: query.get('sha') ?? '' };
+  }
   return { page: 'not-found', path: pathname };
 }
 
@@ -21,9 +27,9 @@ export function navigate(path: string): void {
 }
 
 export function useRoute(): Route {
-  const [route, setRoute] = useState(() => routeOf(window.location.pathname));
+  const [route, setRoute] = useState(() => routeOf(window.location.pathname, window.location.search));
   useEffect(() => {
-    const update = (): void => setRoute(routeOf(window.location.pathname));
+    const update = (): void => setRoute(routeOf(window.location.pathname, window.location.search));
     listeners.add(update);
     window.addEventListener('popstate', update);
     return () => {
@@ -50,3 +56,4 @@ export function Link({ to, children, className }: { to: string; children: ReactN
 
 export const configUrl = (name: string): string => `/configs/${encodeURIComponent(name)}`;
 export const deployUrl = (id: string): string => `/deploys/${encodeURIComponent(id)}`;
+export const commitStatusesUrl = (repo: string, sha: string): string => `/commit-statuses?${new URLSearchParams(sha ? { repo, sha } : { repo }).toString()}`;
