@@ -5,7 +5,7 @@
 // .sluice-test/e2e/dashboard/.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -17,25 +17,11 @@ import { startWorld, type World } from './support/world';
 const SHOTS = join(ROOT, '.sluice-test', 'e2e', 'dashboard');
 const UI_TIMEOUT = 30_000;
 
-const DASHBOARD = join(ROOT, 'apps', 'dashboard');
-
-/** Built after its last change: the sources, its build settings and the installed packages are older than dist/index.html. */
-function dashboardUpToDate(): boolean {
-  const built = statSync(join(DASHBOARD, 'dist', 'index.html'), { throwIfNoEntry: false })?.mtimeMs;
-  if (built === undefined) return false;
-  const sources = [join(DASHBOARD, 'index.html'), join(DASHBOARD, 'vite.config.mts'), join(ROOT, 'package-lock.json')];
-  for (const entry of readdirSync(join(DASHBOARD, 'src'), { recursive: true, withFileTypes: true })) {
-    if (entry.isFile()) sources.push(join(entry.parentPath, entry.name));
-  }
-  return sources.every((f) => statSync(f).mtimeMs < built);
-}
-
-/** `npm run build:dashboard` unless it is up to date, and Debian's Chromium when it is missing (infra/chromium.sh). */
+/** The dashboard built unless it is up to date (scripts/build-dashboard.mjs, as `npm start` does), and Debian's Chromium when it is missing (infra/chromium.sh). */
 function prepare(): string {
-  if (!dashboardUpToDate()) {
-    const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'apps/dashboard/vite.config.mts', '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8' });
-    assert.equal(build.status, 0, `vite build failed:\n${build.stdout}\n${build.stderr}`);
-  }
+  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-dashboard.mjs')], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(build.status, 0, `scripts/build-dashboard.mjs failed:\n${build.stderr}`);
+  assert.match(build.stderr, /^dashboard: (built|up to date)$/m, 'the dashboard is built');
   const install = spawnSync('bash', [join(ROOT, 'infra', 'chromium.sh'), 'install'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(install.status, 0, `infra/chromium.sh install failed:\n${install.stderr}`);
   return spawnSync('bash', [join(ROOT, 'infra', 'chromium.sh'), 'path'], { encoding: 'utf8' }).stdout.trim();
@@ -87,7 +73,7 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
   });
 
   it('is served at / with its pages falling back to the app, while unknown and API paths keep the JSON 404', async () => {
-    for (const path of ['/', `/configs/${CONFIG_NAME}`, '/deploys/some-id', '/events']) {
+    for (const path of ['/', `/configs/${CONFIG_NAME}`, '/deploys/some-id', '/events', '/commit-statuses']) {
       const res = await fetch(`${sluice.process.url}${path}`);
       assert.equal(res.status, 200, path);
       assert.match(res.headers.get('content-type') ?? '', /^text\/html/, path);

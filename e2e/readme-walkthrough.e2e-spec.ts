@@ -95,6 +95,7 @@ describe('README: the five-minute walkthrough, run as written', { timeout: 600_0
     assert.match(out, /NAME\s+TEAM\s+NAMESPACE\s+PHASE[^\n]*\n\s*billing-api\s+payments/, 'step 7: the CLI lists the config');
     assert.match(out, new RegExp(`billing-api at artifact ${s1.slice(0, 7)}, config [0-9a-f]{7}: deploy \\S+\\n(.*\\n)*?\\S+: succeeded`), 'step 7: the CLI deploys S1 and waits for it');
     assert.match(out, /WHEN\s+EVENT\s+DEPLOY\s+BY\s+WHY/, 'step 7: the CLI shows the history');
+    assert.match(out, /<title>Sluice<\/title>/, 'step 8: npm start built and serves the dashboard');
   });
 
   it('send-webhook --help prints its usage', () => {

@@ -1,7 +1,6 @@
 // Path routing with the History API: `/`, `/configs/<name>`, `/deploys/<id>`, `/events`,
 // `/commit-statuses?repo=&sha=`. The all-in-one answers such paths with index.html (SPA
-// fallback), so a link can be reloaded; a known gap: not yet `/commit-statuses`
-// (libs/all-in-one/src/dashboard.ts), which is reached through the app's links.
+// fallback, libs/all-in-one/src/dashboard.ts), so a link can be reloaded.
 import { useEffect, useState, type MouseEvent, type ReactNode } from 'react';
 
 export type Route = { page: 'configs' } | { page: 'config'; name: string } | { page: 'deploy'; id: string } | { page: 'events' } | { page: 'commit-statuses'; repo: string; sha: string } | { page: 'not-found'; path: string };
