@@ -23,7 +23,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 
 FROM deps AS build
 COPY tsconfig.base.json tsconfig.json ./
-COPY scripts/build-dist.mjs scripts/build-dist.mjs
+COPY scripts/build-dist.mjs scripts/build-dashboard.mjs scripts/
 COPY apps apps
 COPY libs libs
 RUN node scripts/build-dist.mjs --out dist

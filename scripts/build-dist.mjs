@@ -4,12 +4,14 @@
 // tsconfig.base.json and @swc-node/core's SWC options (decorator metadata for NestJS, class
 // fields, interop) — with the `@sluice/*` path aliases rewritten to relative requires, so that
 // the production image runs plain `node dist/apps/<service>/src/main.js` — no compiler, no
-// dev dependencies at run time. Test files and test-only folders are left out.
+// dev dependencies at run time. Test files and test-only folders are left out. The web dashboard
+// is built (scripts/build-dashboard.mjs) and copied beside them.
 //
 //   node scripts/build-dist.mjs [--out dist]
-import { readdirSync, readFileSync, mkdirSync, writeFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, mkdirSync, writeFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
+import { buildDashboard } from './build-dashboard.mjs';
 
 const require = createRequire(import.meta.url);
 const { readDefaultTsConfig, tsCompilerOptionsToSwcConfig } = require('@swc-node/register/read-default-tsconfig');
@@ -60,4 +62,8 @@ for (const file of sources) {
   writeFileSync(target, `${code}\n//# sourceMappingURL=${target.split('/').pop()}.map\n`);
   if (map) writeFileSync(`${target}.map`, map);
 }
-process.stdout.write(`build-dist: ${sources.length} files → ${relative(root, outDir) || '.'}\n`);
+// The web dashboard, where the compiled all-in-one looks for it (libs/all-in-one/src/dashboard.ts).
+const dashboard = buildDashboard();
+if (dashboard !== 'up to date' && dashboard !== 'built') throw new Error(`build-dist: the dashboard is ${dashboard}`);
+cpSync(join(root, 'apps', 'dashboard', 'dist'), join(outDir, 'apps', 'dashboard', 'dist'), { recursive: true });
+process.stdout.write(`build-dist: ${sources.length} files and the dashboard → ${relative(root, outDir) || '.'}\n`);

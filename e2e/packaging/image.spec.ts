@@ -179,12 +179,15 @@ describe('scripts/build-dist.mjs (what the image runs)', () => {
     return acc;
   }
 
-  it('compiles every service to CommonJS with the @sluice/* aliases resolved and no tests inside', () => {
+  it('compiles every service to CommonJS with the @sluice/* aliases resolved and no tests inside, and carries the built dashboard', () => {
     const res = spawnSync(process.execPath, [repoPath('scripts', 'build-dist.mjs'), '--out', out], { encoding: 'utf8' });
     assert.equal(res.status, 0, res.stderr);
     for (const s of SERVICES) assert.ok(existsSync(join(out, 'apps', s, 'src', 'main.js')), `${s}: main.js`);
     const all = files(out);
-    const js = all.filter((f) => f.endsWith('.js'));
+    // The web dashboard is copied beside the services, built for browsers (not CommonJS).
+    const dashboard = join(out, 'apps', 'dashboard', 'dist');
+    assert.ok(existsSync(join(dashboard, 'index.html')), 'the dashboard is in the distribution');
+    const js = all.filter((f) => f.endsWith('.js') && !f.startsWith(dashboard));
     assert.ok(js.length > 50);
     assert.deepEqual(all.filter((f) => /\.(spec|int-spec|e2e-spec)\.js$/.test(f) || /\/(testing|test|fixtures)\/|test-support\.js$/.test(relative(out, f))), []);
     const missing: string[] = [];

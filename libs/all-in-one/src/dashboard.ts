@@ -5,8 +5,8 @@ import express from 'express';
 
 /**
  * Where `npm run build:dashboard` writes the dashboard (apps/dashboard, issue #21). Found from this
- * file, so `npm start` serves it whatever the working directory. A known shortcut: the compiled
- * distribution (scripts/build-dist.mjs) does not carry it, so there `/` answers how to build it.
+ * file, so `npm start` serves it whatever the working directory, and so does the compiled
+ * distribution (scripts/build-dist.mjs copies it to the same place relative to this file).
  */
 export const DASHBOARD_DIR = resolve(__dirname, '..', '..', '..', 'apps', 'dashboard', 'dist');
 
