@@ -143,7 +143,8 @@ describe('kube-applier converges through API server faults and its own restart',
           blocked = rows[0]?.pid;
           return blocked !== undefined;
         },
-        { message: 'the inbox insert waits on the lock' },
+        // Under a loaded CI machine the request can take a while to reach its inbox transaction.
+        { timeoutMs: 30_000, message: 'the inbox insert waits on the lock' },
       );
       assert.deepEqual((await outcomesOf(h!.store, CONFIG, id)).map((o) => o.type).slice(0, 1), ['deploy.started'], 'started committed before the write');
       await pg.query('SELECT pg_terminate_backend($1)', [blocked]);
