@@ -11,6 +11,14 @@ export const tokenStore = {
   clear: (): void => sessionStorage.removeItem(TOKEN_KEY),
 };
 
+const unauthorizedListeners = new Set<(error: ApiError) => void>();
+
+/** Called when the API refuses the signed-in token (401), e.g. an expired ID token; returns the unsubscribe. */
+export function onUnauthorized(listener: (error: ApiError) => void): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
 /** A refusal or failure: the API's `error` ({code, message}) with the HTTP status (0: no answer). */
 export class ApiError extends Error {
   readonly code: string;
@@ -38,7 +46,12 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
     if ((error as Error).name === 'AbortError') throw error;
     throw new ApiError(0, { code: 'unreachable', message: `Sluice is unreachable: ${(error as Error).message}` });
   }
-  if (!res.ok) throw await refusalOf(res);
+  if (!res.ok) {
+    const refusal = await refusalOf(res);
+    // The stored token no longer works: the app goes back to sign-in (a token being tried is not the stored one).
+    if (res.status === 401 && init.token === undefined && token) unauthorizedListeners.forEach((l) => l(refusal));
+    throw refusal;
+  }
   const text = await res.text();
   return (text ? JSON.parse(text) : null) as T;
 }

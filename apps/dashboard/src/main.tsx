@@ -1,19 +1,43 @@
-// The Sluice dashboard (issue #21): sign in with a token (admin or team), then the configs, a
+// The Sluice dashboard (issue #21): sign in with a token (admin or team) or with the OpenID Connect
+// provider Sluice names (oidc.ts), then the configs, a
 // config's deploys and history (and a diff of two deploys' manifests), a deploy's steps, a
 // commit's statuses and the event log, all following Sluice live.
-import { StrictMode, useState, type FormEvent } from 'react';
+import { StrictMode, useEffect, useState, type FormEvent } from 'react';
 import { createRoot } from 'react-dom/client';
-import { api, asApiError, type ApiError, tokenStore } from './api';
+import { api, ApiError, asApiError, onUnauthorized, tokenStore } from './api';
 import { CommitStatusesPage } from './commit-statuses';
 import { ErrorMessage } from './components';
 import { ConfigPage, ConfigsPage, DeployPage, EventsPage } from './pages';
+import { CALLBACK_PATH, finishOidcSignIn, identityOf, issuerHost, startOidcSignIn, type OidcSettings } from './oidc';
 import { Link, useRoute } from './router';
 import './styles.css';
 
-function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) {
+/** The provider to offer (GET /api/auth/oidc), or null when Sluice names none. */
+function useOidcSettings(): OidcSettings | null {
+  const [settings, setSettings] = useState<OidcSettings | null>(null);
+  useEffect(() => {
+    api<{ oidc: OidcSettings | null }>('/api/auth/oidc', { token: '' })
+      .then((answer) => setSettings(answer.oidc))
+      .catch(() => setSettings(null)); // the token form still works
+  }, []);
+  return settings;
+}
+
+function SignIn({ onSignedIn, notice }: { onSignedIn: (token: string) => void; notice?: ApiError | undefined }) {
   const [token, setToken] = useState('');
-  const [error, setError] = useState<ApiError>();
+  const [error, setError] = useState<ApiError | undefined>(notice);
   const [busy, setBusy] = useState(false);
+  const oidc = useOidcSettings();
+  const withProvider = async (settings: OidcSettings): Promise<void> => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await startOidcSignIn(settings); // leaves the page
+    } catch (err) {
+      setError(asApiError(err));
+      setBusy(false);
+    }
+  };
   const submit = async (e: FormEvent): Promise<void> => {
     e.preventDefault();
     setBusy(true);
@@ -31,6 +55,13 @@ function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) {
   return (
     <main className="sign-in">
       <h1>Sluice</h1>
+      {oidc ? (
+        <p>
+          <button type="button" className="primary" disabled={busy} onClick={() => void withProvider(oidc)}>
+            Sign in with {issuerHost(oidc.issuer)}
+          </button>
+        </p>
+      ) : null}
       <form onSubmit={(e) => void submit(e)}>
         <label htmlFor="token">Token</label>
         <input id="token" type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} required autoFocus />
@@ -69,17 +100,73 @@ function Page() {
   }
 }
 
+// The code and the verifier can be used once only: one exchange per page load, whatever renders it.
+let exchange: Promise<string> | undefined;
+
+/** Where the provider sends the browser back: the code exchanged for the ID token, then the configs. */
+function Callback({ onSignedIn }: { onSignedIn: (token: string) => void }) {
+  const [error, setError] = useState<ApiError>();
+  useEffect(() => {
+    let current = true;
+    exchange ??= finishOidcSignIn(new URL(window.location.href));
+    exchange
+      .then((idToken) => {
+        if (!current) return;
+        window.history.replaceState(null, '', '/');
+        onSignedIn(idToken);
+      })
+      .catch((err: unknown) => current && setError(asApiError(err)));
+    return () => {
+      current = false;
+    };
+  }, []);
+  return (
+    <main className="sign-in">
+      <h1>Sluice</h1>
+      {error ? (
+        <>
+          <ErrorMessage error={error} />
+          <p>
+            <a href="/">Back to sign-in</a>
+          </p>
+        </>
+      ) : (
+        <p>Signing in…</p>
+      )}
+    </main>
+  );
+}
+
+const expiredNotice = (who: string, refusal?: ApiError): ApiError =>
+  new ApiError(401, { code: 'signed_out', message: `The sign-in of ${who} has expired: sign in again.${refusal ? ` (Sluice: ${refusal.message})` : ''}` });
+
 function App() {
   const [token, setToken] = useState(tokenStore.get());
-  if (!token)
-    return (
-      <SignIn
-        onSignedIn={(t) => {
-          tokenStore.set(t);
-          setToken(t);
-        }}
-      />
-    );
+  const [notice, setNotice] = useState<ApiError>();
+  const identity = token ? identityOf(token) : null;
+  const signOut = (why?: ApiError): void => {
+    tokenStore.clear();
+    setNotice(why);
+    setToken(null);
+  };
+  // A person's ID token ends: back to sign-in, saying so, when it expires or when the API refuses it.
+  useEffect(() => {
+    if (!identity) return;
+    const unsubscribe = onUnauthorized((refusal) => signOut(expiredNotice(identity.who, refusal)));
+    const left = identity.expiresAt === null ? null : identity.expiresAt - Date.now();
+    const timer = left === null ? undefined : setTimeout(() => signOut(expiredNotice(identity.who)), Math.max(0, Math.min(left, 2 ** 31 - 1)));
+    return () => {
+      unsubscribe();
+      clearTimeout(timer);
+    };
+  }, [token]);
+  const signIn = (t: string): void => {
+    tokenStore.set(t);
+    setNotice(undefined);
+    setToken(t);
+  };
+  if (window.location.pathname === CALLBACK_PATH) return <Callback onSignedIn={signIn} />;
+  if (!token) return <SignIn key={notice?.message ?? ''} notice={notice} onSignedIn={signIn} />;
   return (
     <>
       <header>
@@ -91,13 +178,10 @@ function App() {
           <Link to="/commit-statuses">Commit statuses</Link>
           <Link to="/events">Event log</Link>
         </nav>
-        <button
-          type="button"
-          onClick={() => {
-            tokenStore.clear();
-            setToken(null);
-          }}
-        >
+        <span className="signed-in" data-testid="signed-in">
+          {identity ? `Signed in as ${identity.who} (${issuerHost(identity.issuer)})` : 'Signed in with a token'}
+        </span>
+        <button type="button" onClick={() => signOut()}>
           Sign out
         </button>
       </header>

@@ -14,9 +14,9 @@ describe('the dashboard the all-in-one serves at /', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('takes the app’s pages and files only: the API, webhooks, chat, health paths and unknown paths stay the API’s', () => {
-    for (const path of ['/', '/index.html', '/assets/index-abc.js', '/configs/billing-api', '/deploys/0193-x', '/events', '/commit-statuses']) assert.ok(isDashboardPath('GET', path), path);
+    for (const path of ['/', '/index.html', '/assets/index-abc.js', '/configs/billing-api', '/deploys/0193-x', '/events', '/commit-statuses', '/auth/callback']) assert.ok(isDashboardPath('GET', path), path);
     assert.ok(isDashboardPath('HEAD', '/'));
-    for (const path of ['/api/configs', '/api', '/webhooks/github', '/chat/slack', '/healthz', '/readyz', '/metrics', '/nothing', '/configs', '/configs/a/b']) assert.ok(!isDashboardPath('GET', path), path);
+    for (const path of ['/api/configs', '/api', '/webhooks/github', '/chat/slack', '/healthz', '/readyz', '/metrics', '/nothing', '/configs', '/configs/a/b', '/auth', '/auth/other']) assert.ok(!isDashboardPath('GET', path), path);
     assert.ok(!isDashboardPath('POST', '/'), 'only reads');
   });
 

@@ -15,14 +15,17 @@ export const DASHBOARD_DIR = resolve(__dirname, '..', '..', '..', 'apps', 'dashb
  * index.html, so `/api/*`, `/webhooks/*`, `/chat/*`, the health paths and any other unknown path
  * keep the one JSON 404 of the API (e2e/errors.e2e-spec.ts).
  */
-const DASHBOARD_PATH = /^\/(index\.html|favicon\.ico|assets\/[^/]+|configs\/[^/]+|deploys\/[^/]+|events|commit-statuses)?\/?$/;
+const DASHBOARD_PATH = /^\/(index\.html|favicon\.ico|assets\/[^/]+|configs\/[^/]+|deploys\/[^/]+|events|commit-statuses|auth\/callback)?\/?$/;
 
 export const isDashboardPath = (method: string, pathname: string): boolean => (method === 'GET' || method === 'HEAD') && DASHBOARD_PATH.test(pathname);
 
 // The built app has no inline script or style: everything comes from this origin, and the API is
-// only called with fetch from it.
+// only called with fetch from it. The one exception is sign-in with OpenID Connect: the browser
+// reads the provider's discovery document and exchanges the code at its token endpoint, so fetch
+// may reach https origins (and http on this machine, a development provider). Known shortcut: any
+// https origin, because this handler is not told the provider; naming its origins is tighter.
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'content-security-policy': "default-src 'self'; connect-src 'self' https: http://127.0.0.1:* http://localhost:*; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };
