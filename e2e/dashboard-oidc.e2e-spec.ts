@@ -9,8 +9,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { startOidcProvider, type TestOidcProvider } from '@sluice/testing';
 import { dashboardBrowser } from './support/browser';
-import { startBrowserOidcProvider, type BrowserOidcProvider } from './support/browser-oidc-provider';
 import { ROOT } from './support/process';
 import { CONFIG_NAME, Scenario } from './support/scenario';
 import { startAllInOneApp, type AllInOneApp } from './support/sluice';
@@ -23,7 +23,7 @@ describe('the dashboard signs people in with OpenID Connect', { timeout: 300_000
   let world: World;
   let sluice: AllInOneApp;
   let scenario: Scenario;
-  let provider: BrowserOidcProvider;
+  let provider: TestOidcProvider;
   let browser: Browser;
   let host: string;
 
@@ -60,7 +60,10 @@ describe('the dashboard signs people in with OpenID Connect', { timeout: 300_000
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    provider = await startBrowserOidcProvider({ alice: { groups: ['payments'] }, walt: { groups: ['web'] } }, '/auth/callback');
+    provider = await startOidcProvider(
+      { alice: { groups: ['payments'] }, walt: { groups: ['web'] } },
+      { clientId: 'sluice-dashboard', extraRedirectUris: ['http://127.0.0.1/auth/callback'], corsOrigins: /^http:\/\/127\.0\.0\.1:\d+$/ },
+    );
     host = new URL(provider.issuer).host;
     world = await startWorld('dashboard-oidc');
     sluice = await startAllInOneApp(world, {

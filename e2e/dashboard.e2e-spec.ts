@@ -4,11 +4,11 @@
 // config discovered and builds deployed as in every e2e file. Screenshots of the main pages go to
 // .sluice-test/e2e/dashboard/.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { dashboardBrowser } from './support/browser';
 import { ROOT } from './support/process';
 import { ARTIFACT_REPO, CONFIG_NAME, Scenario, short, tagOf } from './support/scenario';
 import { startAllInOneApp, type AllInOneApp } from './support/sluice';
@@ -17,15 +17,6 @@ import { startWorld, type World } from './support/world';
 const SHOTS = join(ROOT, '.sluice-test', 'e2e', 'dashboard');
 const UI_TIMEOUT = 30_000;
 
-/** The dashboard built unless it is up to date (scripts/build-dashboard.mjs, as `npm start` does), and Debian's Chromium when it is missing (infra/chromium.sh). */
-function prepare(): string {
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-dashboard.mjs')], { cwd: ROOT, encoding: 'utf8' });
-  assert.equal(build.status, 0, `scripts/build-dashboard.mjs failed:\n${build.stderr}`);
-  assert.match(build.stderr, /^dashboard: (built|up to date)$/m, 'the dashboard is built');
-  const install = spawnSync('bash', [join(ROOT, 'infra', 'chromium.sh'), 'install'], { cwd: ROOT, encoding: 'utf8' });
-  assert.equal(install.status, 0, `infra/chromium.sh install failed:\n${install.stderr}`);
-  return spawnSync('bash', [join(ROOT, 'infra', 'chromium.sh'), 'path'], { encoding: 'utf8' }).stdout.trim();
-}
 
 describe('the web dashboard in a real browser against the all-in-one app', { timeout: 480_000 }, () => {
   let world: World;
@@ -51,7 +42,6 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
   };
 
   before(async () => {
-    const executablePath = prepare();
     mkdirSync(SHOTS, { recursive: true });
     world = await startWorld('dashboard');
     sluice = await startAllInOneApp(world);
@@ -60,8 +50,7 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
     await scenario.waitForVirtualConfig();
     firstArtifact = await scenario.pushArtifact('first');
     firstDeploy = (await scenario.deployBuild(firstArtifact)).id;
-    const root = process.getuid?.() === 0;
-    browser = await chromium.launch({ executablePath, headless: true, args: [...(root ? ['--no-sandbox'] : []), '--disable-dev-shm-usage'] });
+    browser = await dashboardBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.setDefaultTimeout(UI_TIMEOUT);
   });

@@ -32,7 +32,7 @@ import {
 import express from 'express';
 import { DataSource } from 'typeorm';
 import type { AllInOneConfig, ResolvedConfig } from './all-in-one.config';
-import { dashboardHandler, isDashboardPath } from './dashboard';
+import { DASHBOARD_DIR, dashboardHandler, isDashboardPath } from './dashboard';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database';
 import { SERVICE_PARTS, type ServicePart } from './service-parts';
 
@@ -124,7 +124,7 @@ export async function startAllInOne(loaded: AllInOneConfig, options: { port?: nu
   const routes = routesOf(running);
   const docs = running.find((r) => r.part === docsHost)!;
 
-  const dashboard = dashboardHandler();
+  const dashboard = dashboardHandler(DASHBOARD_DIR, { oidcIssuer: config.SLUICE_OIDC_ISSUER });
   const server = createServer((req, res) => route(running, routes, docs, dashboard, req, res));
   applyServerTimeouts(server);
   await new Promise<void>((resolve, reject) => {

@@ -34,7 +34,7 @@ describe('the dashboard the all-in-one serves at /', () => {
     const index = await request(app).get('/');
     assert.equal(index.status, 200);
     assert.equal(index.text, '<div id="root"></div>');
-    assert.match(index.headers['content-security-policy'] ?? '', /default-src 'self'/);
+    assert.match(index.headers['content-security-policy'] ?? '', /default-src 'self'; connect-src 'self';/, 'nothing but this origin without OpenID Connect');
     assert.equal(index.headers['cache-control'], 'no-cache');
     const page = await request(app).get('/configs/billing-api');
     assert.equal(page.status, 200);
@@ -43,5 +43,11 @@ describe('the dashboard the all-in-one serves at /', () => {
     assert.equal(asset.status, 200);
     assert.match(asset.headers['cache-control'] ?? '', /immutable/);
     assert.equal((await request(app).get('/assets/gone.js')).status, 404, 'a missing asset is not the app');
+  });
+
+  it('lets the browser reach the OpenID Connect provider only when sign-in through it is set up', async () => {
+    const app = dashboardHandler(dir, { oidcIssuer: 'https://login.acme.dev/realms/acme' });
+    const csp = (await request(app).get('/')).headers['content-security-policy'] ?? '';
+    assert.match(csp, /connect-src 'self' https:\/\/login\.acme\.dev https:;/);
   });
 });

@@ -19,16 +19,21 @@ const DASHBOARD_PATH = /^\/(index\.html|favicon\.ico|assets\/[^/]+|configs\/[^/]
 
 export const isDashboardPath = (method: string, pathname: string): boolean => (method === 'GET' || method === 'HEAD') && DASHBOARD_PATH.test(pathname);
 
-// The built app has no inline script or style: everything comes from this origin, and the API is
-// only called with fetch from it. The one exception is sign-in with OpenID Connect: the browser
-// reads the provider's discovery document and exchanges the code at its token endpoint, so fetch
-// may reach https origins (and http on this machine, a development provider). Known shortcut: any
-// https origin, because this handler is not told the provider; naming its origins is tighter.
-const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; connect-src 'self' https: http://127.0.0.1:* http://localhost:*; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-};
+/**
+ * The built app has no inline script or style: everything comes from this origin, and the API is
+ * only called with fetch from it. With sign-in through OpenID Connect, the browser also calls the
+ * provider (discovery at the issuer, then its token endpoint, which may live on another https
+ * origin, as Google's does): the issuer's origin and https origins may then be fetched; without
+ * it, nothing but this origin.
+ */
+function securityHeaders(oidcIssuer: string | undefined): Record<string, string> {
+  const connect = oidcIssuer ? ` ${new URL(oidcIssuer).origin} https:` : '';
+  return {
+    'content-security-policy': `default-src 'self'; connect-src 'self'${connect}; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  };
+}
 
 const NOT_BUILT = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sluice</title></head>
@@ -43,11 +48,12 @@ const NOT_BUILT = `<!doctype html>
  * a build, a short page saying how to build it. Checked per request, so a build made while Sluice
  * runs is served without a restart.
  */
-export function dashboardHandler(dir: string = DASHBOARD_DIR): (req: IncomingMessage, res: ServerResponse) => void {
+export function dashboardHandler(dir: string = DASHBOARD_DIR, options: { oidcIssuer?: string } = {}): (req: IncomingMessage, res: ServerResponse) => void {
+  const headers = securityHeaders(options.oidcIssuer);
   const app = express();
   app.disable('x-powered-by');
   app.use((_req, res, next) => {
-    res.set(SECURITY_HEADERS);
+    res.set(headers);
     next();
   });
   app.use((_req, res, next) => {

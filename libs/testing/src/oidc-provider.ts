@@ -27,9 +27,14 @@ const REDIRECT_URI = 'http://127.0.0.1/callback';
  * A real OpenID Connect provider (the `oidc-provider` package, certified) on a loopback port:
  * a public client `clientId` using the authorization code flow with PKCE, its development
  * login form (any password), first-party grants without a consent screen, and the
- * `groups` claim in ID tokens. `extraRedirectUris`: where the dashboard or the CLI listen.
+ * `groups` claim in ID tokens. `extraRedirectUris`: where the dashboard or the CLI listen
+ * (loopback URIs match any port, RFC 8252 §7.3). `corsOrigins`: the browser origins that may call
+ * the token endpoint with fetch (a single-page app such as the dashboard); none by default.
  */
-export async function startOidcProvider(people: OidcPeople, options: { clientId?: string; extraRedirectUris?: readonly string[] } = {}): Promise<TestOidcProvider> {
+export async function startOidcProvider(
+  people: OidcPeople,
+  options: { clientId?: string; extraRedirectUris?: readonly string[]; corsOrigins?: RegExp } = {},
+): Promise<TestOidcProvider> {
   const clientId = options.clientId ?? 'sluice';
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -45,6 +50,7 @@ export async function startOidcProvider(people: OidcPeople, options: { clientId?
         response_types: ['code'],
       },
     ],
+    clientBasedCORS: (_ctx, origin, client) => client.clientId === clientId && options.corsOrigins !== undefined && options.corsOrigins.test(origin),
     claims: { openid: ['sub'], email: ['email', 'email_verified'], groups: ['groups'] },
     scopes: ['openid', 'email', 'groups', 'offline_access'],
     conformIdTokenClaims: false,
