@@ -228,6 +228,16 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
     await page.getByRole('link', { name: 'Event log' }).click();
     await page.getByRole('heading', { name: 'Event log' }).waitFor();
     await page.getByRole('row').filter({ hasText: `config-${CONFIG_NAME}` }).first().waitFor();
+    // Filtered by config, type and who: the manual re-apply (the admin's), and nothing else.
+    await page.getByLabel('Config').fill(CONFIG_NAME);
+    await page.getByLabel('Type').fill('deploy.requested');
+    await page.getByLabel('Who').fill('admin');
+    await page.getByRole('row').filter({ hasText: 'deploy.requested' }).first().waitFor();
+    const rows = await page.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.textContent ?? ''));
+    assert.ok(rows.length > 0 && rows.every((r) => r.includes('deploy.requested') && r.includes('admin')), JSON.stringify(rows));
+    await page.getByLabel('Who').fill('nobody-at-all');
+    await page.locator('tbody tr').first().waitFor({ state: 'detached' });
+    await page.getByLabel('Who').fill('');
     await shot('events');
   });
 

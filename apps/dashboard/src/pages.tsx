@@ -276,10 +276,24 @@ interface LoggedEvent {
 
 const EVENTS_KEPT = 500;
 
+/** The config an event is about (its stream, or the `config` it names), and who asked for it. */
+function configOf(e: LoggedEvent): string | null {
+  const named = (e.data as { config?: unknown } | null)?.config;
+  if (typeof named === 'string') return named;
+  const stream = /^(?:config|applier)-(.+)$/.exec(e.stream);
+  return stream ? stream[1]! : null;
+}
+function whoOf(e: LoggedEvent): string | null {
+  const data = (e.data ?? {}) as { requestedBy?: unknown; by?: unknown };
+  const who = data.requestedBy ?? data.by;
+  return typeof who === 'string' ? who : null;
+}
+
 const EVENT_COLUMNS: readonly Column<LoggedEvent>[] = [
   { label: 'When', cell: (e) => when(e.occurredAt) },
   { label: 'Type', cell: (e) => e.type },
   { label: 'Stream', cell: (e) => e.stream },
+  { label: 'Who', cell: (e) => whoOf(e) },
   { label: 'Data', cell: (e) => <code className="data">{JSON.stringify(e.data)}</code> },
 ];
 
@@ -300,11 +314,25 @@ export function EventsPage() {
     },
     [state],
   );
+  const [filter, setFilter] = useState({ config: '', type: '', who: '' });
+  const has = (value: string | null, wanted: string) => !wanted.trim() || (value ?? '').toLowerCase().includes(wanted.trim().toLowerCase());
+  const shown = state.events.filter((e) => has(configOf(e), filter.config) && has(e.type, filter.type) && has(whoOf(e), filter.who)).reverse();
+  const input = (key: keyof typeof filter, label: string, placeholder: string) => (
+    <label>
+      {label}
+      <input type="search" value={filter[key]} onChange={(e) => setFilter({ ...filter, [key]: e.target.value })} placeholder={placeholder} />
+    </label>
+  );
   return (
     <section aria-labelledby="events-title">
       <h1 id="events-title">Event log</h1>
+      <div className="filters">
+        {input('config', 'Config', 'billing-api')}
+        {input('type', 'Type', 'deploy.failed')}
+        {input('who', 'Who', 'user:alice@example.com')}
+      </div>
       <ErrorMessage error={error} />
-      <Table rows={[...state.events].reverse()} columns={EVENT_COLUMNS} rowKey={(e) => e.id} labelledBy="events-title" />
+      <Table rows={shown} columns={EVENT_COLUMNS} rowKey={(e) => e.id} labelledBy="events-title" />
     </section>
   );
 }
