@@ -5,6 +5,7 @@ import type { Subscription } from '@sluice/messaging';
 import { uniqueName, waitUntil } from '@sluice/testing';
 import request from 'supertest';
 import { ADMIN_TOKEN, dumpReadModels, eventsOf, projectionCaughtUp, publishOutcome, publishRepo, sha, startAutodeploy, type Harness } from './testing/harness';
+import { BILLING_ROOT } from './testing/fixtures';
 
 /**
  * The autodeploy rules end to end over real Kafka and PostgreSQL: repo events published
@@ -17,16 +18,7 @@ const S4 = sha('4');
 const C1 = sha('c');
 const C2 = sha('d');
 
-const billing: DeployConfigRoot = {
-  name: 'billing-api',
-  team: 'payments',
-  namespace: 'payments',
-  artifact: { repo: 'acme/billing', image: 'ghcr.io/acme/billing', build: 'ci' },
-  track: { branch: 'main' },
-  autodeploy: true,
-  configRepo: 'acme/config',
-  path: 'deploy/billing-api',
-};
+const billing = BILLING_ROOT;
 const docs: DeployConfigRoot = { ...billing, name: 'docs-site', team: 'web', namespace: 'web', artifact: null, path: 'deploy/docs-site' };
 const ledger: DeployConfigRoot = { ...billing, name: 'ledger', autodeploy: false, path: 'deploy/ledger' };
 

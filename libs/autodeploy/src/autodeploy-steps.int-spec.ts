@@ -1,26 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { DeployConfigRoot } from '@sluice/contracts';
 import { waitUntil } from '@sluice/testing';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { ADMIN_TOKEN, eventsOf, publishOutcome, publishRepo, sha, startAutodeploy, type Harness } from './testing/harness';
+import { BILLING_ROOT } from './testing/fixtures';
 
 /**
  * Deploys as step flows (docs/architecture.md §1 "Steps") on real PostgreSQL: kube-applier's step
  * reports and outcomes (published as it would) become the deploy's `steps`, and a deploy stuck in
  * a step past AUTODEPLOY_STEP_DEADLINE_SECONDS fails there.
  */
-const root: DeployConfigRoot = {
-  name: 'billing-api',
-  team: 'payments',
-  namespace: 'payments',
-  artifact: { repo: 'acme/billing', image: 'ghcr.io/acme/billing', build: 'ci' },
-  track: { branch: 'main' },
-  autodeploy: true,
-  configRepo: 'acme/config',
-  path: 'deploy/billing-api',
-};
+const root = BILLING_ROOT;
 const C1 = sha('c');
 
 interface Step {

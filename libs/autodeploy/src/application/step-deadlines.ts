@@ -1,3 +1,4 @@
+import { PeriodicTask } from '@sluice/platform';
 import type { DeployStep } from '../domain/deploy-steps';
 import type { ConfigCommands } from './config-commands';
 
@@ -25,8 +26,10 @@ interface Logger {
  * (a rollout's progress deadline, Argo CD's follow) come first; this one is the last word.
  */
 export class StepDeadlines {
-  private timer: NodeJS.Timeout | null = null;
-  private sweeping: Promise<void> | null = null;
+  private readonly task = new PeriodicTask(
+    () => this.sweep(),
+    (e) => this.log.warn({ err: e.message }, 'step deadline sweep failed'),
+  );
 
   constructor(
     private readonly commands: ConfigCommands,
@@ -47,19 +50,10 @@ export class StepDeadlines {
   }
 
   start(intervalMs: number): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      if (this.sweeping) return;
-      this.sweeping = this.sweep()
-        .catch((e: Error) => this.log.warn({ err: e.message }, 'step deadline sweep failed'))
-        .finally(() => (this.sweeping = null));
-    }, intervalMs);
-    this.timer.unref();
+    this.task.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.sweeping;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 }

@@ -4,6 +4,7 @@ import type { DeployConfigRoot, DeploySkipCode } from '@sluice/contracts';
 import type { ConfigEvent } from './config-events';
 import { ALL_KNOWN, decide, type CommitFacts, type ConfigCommand, type Decision } from './decide';
 import { fold, type DeployTarget } from './state';
+import { BILLING_ROOT } from '../testing/fixtures';
 
 const NAME = 'billing-api';
 const S1 = '1111111111111111111111111111111111111111';
@@ -13,16 +14,7 @@ const C1 = 'c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1';
 const C2 = 'c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2';
 const D = (n: number) => `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`;
 
-const artifactful: DeployConfigRoot = {
-  name: NAME,
-  team: 'payments',
-  namespace: 'payments',
-  artifact: { repo: 'acme/billing', image: 'ghcr.io/acme/billing', build: 'ci' },
-  track: { branch: 'main' },
-  autodeploy: true,
-  configRepo: 'acme/config',
-  path: 'deploy/billing-api',
-};
+const artifactful: DeployConfigRoot = { ...BILLING_ROOT, name: NAME };
 const artifactless: DeployConfigRoot = { ...artifactful, artifact: null };
 
 const registered = (root: DeployConfigRoot = artifactful): ConfigEvent => ({

@@ -1,4 +1,4 @@
-import { createLogger } from '@sluice/platform';
+import { createLogger, PeriodicTask } from '@sluice/platform';
 import { renderDeployMessage } from '../domain/deploy-message';
 import type { ChatMessenger, DeployMessages } from './ports';
 
@@ -12,7 +12,10 @@ import type { ChatMessenger, DeployMessages } from './ports';
 export class DeployMessageSync {
   private readonly log = createLogger('chat-ops.messages');
   private readonly running = new Map<string, Promise<void>>();
-  private timer: NodeJS.Timeout | null = null;
+  private readonly sweeps = new PeriodicTask(
+    () => this.sweep(),
+    (e) => this.log.warn({ err: e.message }, 'chat message sweep failed'),
+  );
 
   constructor(
     private readonly messages: DeployMessages,
@@ -39,14 +42,11 @@ export class DeployMessageSync {
   }
 
   start(intervalMs: number): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.sweep().catch((e: Error) => this.log.warn({ err: e.message }, 'chat message sweep failed')), intervalMs);
-    this.timer.unref();
+    this.sweeps.start(intervalMs);
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    await this.sweeps.stop();
     await Promise.allSettled([...this.running.values()]);
   }
 

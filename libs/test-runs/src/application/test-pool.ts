@@ -1,4 +1,5 @@
 import type { UnitOfWork } from '@sluice/event-store';
+import { PeriodicTask } from '@sluice/platform';
 import { verdictOf, type TestRun } from '../domain/test-run';
 import type { TestJobs, TestReports, TestRunStore } from './ports';
 
@@ -26,8 +27,10 @@ interface Logger {
  * are written in one transaction.
  */
 export class TestPool {
-  private timer: NodeJS.Timeout | null = null;
-  private ticking: Promise<void> | null = null;
+  private readonly task = new PeriodicTask(
+    () => this.tick(),
+    (e) => this.log.warn({ err: e.message }, 'test pool pass failed; the next one retries'),
+  );
 
   constructor(
     private readonly store: TestRunStore,
@@ -66,19 +69,10 @@ export class TestPool {
   }
 
   start(intervalMs: number): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      if (this.ticking) return;
-      this.ticking = this.tick()
-        .catch((e: Error) => this.log.warn({ err: e.message }, 'test pool pass failed; the next one retries'))
-        .finally(() => (this.ticking = null));
-    }, intervalMs);
-    this.timer.unref();
+    this.task.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.ticking;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 }

@@ -9,6 +9,7 @@ import { toConfigEvent } from '../../application/config-commands';
 import Ajv from 'ajv';
 import request from 'supertest';
 import { ADMIN_TOKEN, dumpReadModels, eventsOf, projectionCaughtUp, publishOutcome, publishRepo, sha, startAutodeploy, type Harness } from '../../testing/harness';
+import { BILLING_ROOT } from '../../testing/fixtures';
 
 const S1 = sha('1');
 const S2 = sha('2');
@@ -17,16 +18,7 @@ const C1 = sha('c');
 const C2 = sha('d');
 const UNKNOWN = sha('e');
 
-const billing: DeployConfigRoot = {
-  name: 'billing-api',
-  team: 'payments',
-  namespace: 'payments',
-  artifact: { repo: 'acme/billing', image: 'ghcr.io/acme/billing', build: 'ci' },
-  track: { branch: 'main' },
-  autodeploy: false,
-  configRepo: 'acme/config',
-  path: 'deploy/billing-api',
-};
+const billing: DeployConfigRoot = { ...BILLING_ROOT, autodeploy: false };
 const docs: DeployConfigRoot = { ...billing, name: 'docs-site', team: 'web', namespace: 'web', artifact: null, path: 'deploy/docs-site' };
 const ledger: DeployConfigRoot = { ...billing, name: 'ledger', path: 'deploy/ledger' };
 
