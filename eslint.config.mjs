@@ -43,7 +43,8 @@ export default [
             { sourceTag: 'scope:repo-sync', onlyDependOnLibsWithTags: ['scope:shared', 'scope:repo-sync'] },
             { sourceTag: 'scope:autodeploy', onlyDependOnLibsWithTags: ['scope:shared', 'scope:autodeploy'] },
             { sourceTag: 'scope:kube-applier', onlyDependOnLibsWithTags: ['scope:shared', 'scope:kube-applier'] },
-            { sourceTag: 'scope:commit-status', onlyDependOnLibsWithTags: ['scope:shared', 'scope:commit-status'] }
+            { sourceTag: 'scope:commit-status', onlyDependOnLibsWithTags: ['scope:shared', 'scope:commit-status'] },
+            { sourceTag: 'scope:dashboard', onlyDependOnLibsWithTags: ['scope:shared', 'scope:dashboard'] }
           ]
         }
       ],

@@ -62,7 +62,7 @@ for (const file of sources) {
   writeFileSync(target, `${code}\n//# sourceMappingURL=${target.split('/').pop()}.map\n`);
   if (map) writeFileSync(`${target}.map`, map);
 }
-// The web dashboard, where the compiled all-in-one looks for it (libs/all-in-one/src/dashboard.ts).
+// The web dashboard, where the compiled all-in-one looks for it (libs/dashboard-server/src/dashboard.ts).
 const dashboard = buildDashboard();
 if (dashboard !== 'up to date' && dashboard !== 'built') throw new Error(`build-dist: the dashboard is ${dashboard}`);
 cpSync(join(root, 'apps', 'dashboard', 'dist'), join(outDir, 'apps', 'dashboard', 'dist'), { recursive: true });

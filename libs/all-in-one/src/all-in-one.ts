@@ -32,7 +32,7 @@ import {
 import express from 'express';
 import { DataSource } from 'typeorm';
 import type { AllInOneConfig, ResolvedConfig } from './all-in-one.config';
-import { DASHBOARD_DIR, dashboardHandler, isDashboardPath } from './dashboard';
+import { DASHBOARD_DIR, dashboardHandler, isDashboardPath } from '@sluice/dashboard-server';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database';
 import { SERVICE_PARTS, type ServicePart } from './service-parts';
 
