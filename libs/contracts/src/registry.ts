@@ -81,6 +81,9 @@ export const eventDefinitions = {
   'build.started': defineEvent({ topic: Topics.deploy, versions: [deploy.buildStartedV1] }),
   'build.finished': defineEvent({ topic: Topics.deploy, versions: [deploy.buildFinishedV1] }),
   'gitops.drift.detected': defineEvent({ topic: Topics.deploy, versions: [deploy.gitOpsDriftDetectedV1] }),
+  'preview.deployed': defineEvent({ topic: Topics.deploy, versions: [deploy.previewDeployedV1] }),
+  'preview.released': defineEvent({ topic: Topics.deploy, versions: [deploy.previewReleasedV1] }),
+  'preview.applied': defineEvent({ topic: Topics.deploy, versions: [deploy.previewAppliedV1] }),
 
   'commit-status.synced': defineEvent({ topic: Topics.status, versions: [status.commitStatusSyncedV1] }),
 

@@ -28,14 +28,22 @@ export function applierStream(config: string): string {
   return `${APPLIER_STREAM_PREFIX}${config}`;
 }
 
+export const PREVIEW_STREAM_PREFIX = 'preview-';
+
+/** The preview environments of a config (docs/architecture.md §1 "Previews"), decided by autodeploy: `preview-<name>`. */
+export function previewStream(config: string): string {
+  return `${PREVIEW_STREAM_PREFIX}${config}`;
+}
+
 /**
  * The Kafka key of a message of `stream`: a config's name for everything about that config —
- * autodeploy's decisions (`config-<name>`) and kube-applier's outcomes (`applier-<name>`) share
- * one key, hence one partition, so every consumer sees a config's requests and outcomes in the
+ * autodeploy's decisions (`config-<name>`), its previews (`preview-<name>`) and kube-applier's
+ * outcomes (`applier-<name>`) share one key, hence one partition, so every consumer sees a config's requests and outcomes in the
  * order they happened; the stream itself for every other stream.
  */
 export function messageKey(stream: string): string {
   if (stream.startsWith(CONFIG_STREAM_PREFIX)) return stream.slice(CONFIG_STREAM_PREFIX.length);
   if (stream.startsWith(APPLIER_STREAM_PREFIX)) return stream.slice(APPLIER_STREAM_PREFIX.length);
+  if (stream.startsWith(PREVIEW_STREAM_PREFIX)) return stream.slice(PREVIEW_STREAM_PREFIX.length);
   return stream;
 }

@@ -88,6 +88,24 @@ export const testsSpec = z.object({
 });
 export type TestsSpec = z.infer<typeof testsSpec>;
 
+/**
+ * A config's pull-request preview environments (docs/architecture.md §1 "Previews"): a pull request
+ * on `artifact.repo` with a green build of its head is deployed into one of `slots` slots, as
+ * `<config>-pr-<n>` in `namespace`, until `ttlSeconds` after its last push or until it closes.
+ * `host` names its URL, `{pr}` replaced by the pull request's number (null: no URL).
+ */
+export const previewsSpec = z.object({
+  slots: z.number().int().min(1).max(50),
+  ttlSeconds: z.number().int().min(60).max(30 * 86_400),
+  namespace: configName,
+  host: z
+    .string()
+    .max(253)
+    .regex(/^(?=.*\{pr\})[a-z0-9{}.-]+$/, 'a host name with {pr} for the pull request number, e.g. pr-{pr}.billing.preview.example.com')
+    .nullable(),
+});
+export type PreviewsSpec = z.infer<typeof previewsSpec>;
+
 /** What a build is for: `staging` follows `track.branch`, `production` the tags matching `track.tags`. */
 export const buildTarget = z.enum(['staging', 'production']);
 export type BuildTarget = z.infer<typeof buildTarget>;
@@ -113,6 +131,8 @@ export const deployConfigRoot = z.object({
   target: z.object({ gitops: gitOpsTarget }).optional(),
   /** Present when the config declares post-deploy tests. */
   tests: testsSpec.optional(),
+  /** Present when pull requests on `artifact.repo` get preview environments. */
+  previews: previewsSpec.optional(),
   /** `owner/name` of the config repository and folder path, e.g. `deploy/billing-api`. */
   configRepo: repoFullName,
   path: z.string().min(1),

@@ -188,3 +188,53 @@ export const gitOpsDriftDetectedV1 = z.object({
   expected: z.string().min(1),
   pusher: z.string().nullable(),
 });
+
+/**
+ * Preview environments (docs/architecture.md §1 "Previews"): autodeploy's previews decide
+ * (stream `preview-<config>`); kube-applier applies and removes them and reports
+ * `preview.applied` (stream `applier-<config>`); commit-status shows them on the pull request. A
+ * preview never touches the config's deploy state.
+ */
+const previewRef = z.object({
+  /** One id per deploy into the slot (a new push is a new preview id in the same slot). */
+  previewId: z.uuid(),
+  config: configName,
+  team: z.string().min(1),
+  /** The artifact repository and the pull request's number there. */
+  repo: repoFullName,
+  pr: z.number().int().positive(),
+  headSha: sha,
+  namespace: configName,
+  /** `<config>-pr-<n>`: the suffix of the preview's object names and its label. */
+  name: configName,
+  slot: z.number().int().min(1),
+});
+
+/** A pull request's head is deployed into a slot, until `expiresAt`. */
+export const previewDeployedV1 = previewRef.extend({
+  headRef: z.string().min(1),
+  configRepo: repoFullName,
+  path: z.string().min(1),
+  /** The config repository commit rendered (the config's latest known). */
+  configSha: sha,
+  artifactImage: z.string().min(1),
+  /** `<headRef>-<shortsha>`. */
+  imageTag: z.string().min(1),
+  url: z.string().nullable(),
+  expiresAt: z.iso.datetime(),
+  requestedBy: z.string().min(1),
+});
+
+export const previewReleaseReason = z.enum(['closed', 'merged', 'expired', 'evicted', 'config-removed']);
+export type PreviewReleaseReason = z.infer<typeof previewReleaseReason>;
+
+/** The slot is given up: the preview's objects are removed. */
+export const previewReleasedV1 = previewRef.extend({ reason: previewReleaseReason });
+
+/** kube-applier applied a preview (`ok`) or could not (`message` says why). */
+export const previewAppliedV1 = previewRef.extend({
+  ok: z.boolean(),
+  message: z.string(),
+  url: z.string().nullable(),
+  objects: z.number().int().min(0),
+});

@@ -91,6 +91,27 @@ autodeploy: true
     assert.deepEqual(noArtifact.map((e) => e.path), ['target.gitops']);
   });
 
+  it('reads previews (docs/architecture.md §1 "Previews"): ttl in minutes, hours or days; slots, ttl and namespace defaulted', () => {
+    const base = 'team: payments\nnamespace: payments\nartifact: { repo: acme/billing, image: ghcr.io/acme/billing }\n';
+    const full = parse(`${base}previews: { slots: 2, ttl: 90m, namespace: payments-pr, host: "pr-{pr}.billing.preview.example.com" }\n`);
+    assert.deepEqual(full.ok && full.config.previews, { slots: 2, ttlSeconds: 5400, namespace: 'payments-pr', host: 'pr-{pr}.billing.preview.example.com' });
+    const defaults = parse(`${base}previews: {}\n`);
+    assert.deepEqual(defaults.ok && defaults.config.previews, { slots: 3, ttlSeconds: 48 * 3600, namespace: 'payments-preview', host: null });
+    const none = parse(base);
+    assert.equal(none.ok && 'previews' in none.config, false, 'absent unless declared');
+  });
+
+  it('refuses previews without an artifact, with a GitOps target, a bad ttl, a host without {pr} or too many slots', () => {
+    assert.deepEqual(errorsOf(parse('team: payments\nnamespace: payments\npreviews: {}\n')).map((e) => e.path), ['previews']);
+    const base = 'team: payments\nnamespace: payments\nartifact: { repo: acme/billing, image: ghcr.io/acme/billing }\n';
+    const gitops = 'target: { gitops: { repo: acme/gitops, branch: main, path: values.yaml, key: image.tag } }\n';
+    assert.match(errorsOf(parse(`${base}${gitops}previews: {}\n`))[0]!.message, /GitOps target/);
+    assert.deepEqual(errorsOf(parse(`${base}previews: { ttl: 2w }\n`)).map((e) => e.path), ['previews.ttl']);
+    assert.deepEqual(errorsOf(parse(`${base}previews: { host: preview.example.com }\n`)).map((e) => e.path), ['previews.host']);
+    assert.deepEqual(errorsOf(parse(`${base}previews: { slots: 51 }\n`)).map((e) => e.path), ['previews.slots']);
+    assert.deepEqual(errorsOf(parse(`${base}previews: { ttl: 31d }\n`)).map((e) => e.path), ['previews.ttl']);
+  });
+
   it('applies the defaults: name = folder, track.branch = default branch, autodeploy false, no artifact', () => {
     const result = parse('team: payments\nnamespace: payments\n', 'deploy/worker');
     assert.ok(result.ok);

@@ -1,4 +1,4 @@
-import { builderSpec, configName, gitOpsTarget, repoFullName, teamName, testsSpec, type DeployConfigRoot } from '@sluice/contracts';
+import { builderSpec, configName, gitOpsTarget, previewsSpec, repoFullName, teamName, testsSpec, type DeployConfigRoot } from '@sluice/contracts';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 
@@ -46,6 +46,20 @@ const deployYamlSchema = z.strictObject({
       timeoutSeconds: testsSpec.shape.timeoutSeconds.default(600),
     })
     .strict()
+    .optional(),
+  previews: z
+    .strictObject({
+      slots: previewsSpec.shape.slots.default(3),
+      // `90m`, `48h`, `7d`: how long a preview lives after its pull request's last push.
+      ttl: z
+        .string()
+        .regex(/^[1-9][0-9]{0,5}[mhd]$/, 'a duration in minutes, hours or days, e.g. 90m, 48h, 7d')
+        .default('48h')
+        .transform((ttl) => Number(ttl.slice(0, -1)) * { m: 60, h: 3600, d: 86_400 }[ttl.slice(-1) as 'm' | 'h' | 'd'])
+        .pipe(previewsSpec.shape.ttlSeconds),
+      namespace: configName.optional(),
+      host: previewsSpec.shape.host.unwrap().optional(),
+    })
     .optional(),
 });
 
@@ -108,6 +122,15 @@ export function parseDeployConfig(input: {
   if (parsed.success && parsed.data.target && parsed.data.tests) {
     errors.push({ path: 'tests', message: 'tests run in the cluster Sluice applies to; a GitOps target is deployed by Argo CD: remove tests or target' });
   }
+  if (parsed.success && parsed.data.previews && !parsed.data.artifact) {
+    errors.push({ path: 'previews', message: 'a preview deploys the image built for a pull request on artifact.repo: set artifact (repo and image)' });
+  }
+  if (parsed.success && parsed.data.previews && parsed.data.target) {
+    errors.push({ path: 'previews', message: 'previews are applied to the cluster; a GitOps target is deployed by Argo CD: remove previews or target' });
+  }
+  if (parsed.success && parsed.data.previews && !parsed.data.previews.namespace && !configName.safeParse(`${parsed.data.namespace}-preview`).success) {
+    errors.push({ path: 'previews.namespace', message: `"${parsed.data.namespace}-preview" is too long for a namespace; set previews.namespace` });
+  }
   if (parsed.success && parsed.data.target && !parsed.data.artifact) {
     errors.push({ path: 'target.gitops', message: 'a GitOps target commits the image tag of artifact.image: set artifact (repo and image)' });
   }
@@ -126,6 +149,9 @@ export function parseDeployConfig(input: {
       ...(file.build ? { build: file.build } : {}),
       ...(file.target ? { target: { gitops: { ...file.target.gitops, argocd: file.target.gitops.argocd ?? null } } } : {}),
       ...(file.tests ? { tests: file.tests } : {}),
+      ...(file.previews
+        ? { previews: { slots: file.previews.slots, ttlSeconds: file.previews.ttl, namespace: file.previews.namespace ?? `${file.namespace}-preview`, host: file.previews.host ?? null } }
+        : {}),
       configRepo: input.configRepo,
       path: input.folder,
     },
