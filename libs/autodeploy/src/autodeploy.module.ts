@@ -27,6 +27,7 @@ import { TypeOrmRepoKnowledge } from './adapters/persistence/typeorm-repo-knowle
 import { TypeOrmTokenStore } from './adapters/persistence/typeorm-token-store';
 import { TypeOrmDoraRecords } from './adapters/persistence/typeorm-dora-records';
 import { DORA_RECORDS, DoraController, registerDoraGauges, type DoraRecords } from '@sluice/dora';
+import { previewsParts } from '@sluice/previews';
 import { CHAT_CATALOGUE, CHAT_DEPLOYS, chatOpsParts, type ChatOpsSettings } from '@sluice/chat-ops';
 import { AutodeployChatCatalogue, AutodeployChatDeploys } from './adapters/chat/chat-ports';
 import { StepDeadlines } from './application/step-deadlines';
@@ -73,7 +74,7 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
   private unregisterDoraGauges: () => void = () => undefined;
 
   static forRoot(
-    config: Pick<CommonConfig, 'SLUICE_ADMIN_TOKEN' | 'SLUICE_DATA_DIR'> & Partial<CommonConfig> & Partial<ChatOpsSettings> & { AUTODEPLOY_STEP_DEADLINE_SECONDS?: number },
+    config: Pick<CommonConfig, 'SLUICE_ADMIN_TOKEN' | 'SLUICE_DATA_DIR'> & Partial<CommonConfig> & Partial<ChatOpsSettings> & { AUTODEPLOY_STEP_DEADLINE_SECONDS?: number; AUTODEPLOY_PREVIEW_SWEEP_SECONDS?: number },
     overrides: Partial<AutodeployModuleOptions> = {},
   ): DynamicModule {
     const admin = overrides.adminToken ? { token: overrides.adminToken, source: 'options' } : resolveAdminToken(config);
@@ -81,12 +82,14 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
     const options: AutodeployModuleOptions = { oidc: oidcSettingsOf(config), stepDeadlineSeconds: config.AUTODEPLOY_STEP_DEADLINE_SECONDS, ...overrides, adminToken: admin.token };
     // Chat-ops (README "Chat-ops") lives here: it deploys through this service's deploy service.
     const chat = chatOpsParts({ ...config, GITHUB_API_URL: config.GITHUB_API_URL ?? 'https://api.github.com' }, AUTODEPLOY_SCHEMA);
+    // Preview environments (README "Preview environments") are decided here, beside the configs' decisions.
+    const previews = previewsParts(AUTODEPLOY_SCHEMA, { sweepIntervalMs: (config.AUTODEPLOY_PREVIEW_SWEEP_SECONDS ?? 30) * 1000 });
     return {
       module: AutodeployModule,
       // Its own projection of sluice.auth.v1 for the TeamPolicy objects kube-applier records (the
       // admin API's policies it writes itself, in the same table).
       imports: [HealthModule, TeamPoliciesModule.forRoot({ sluiceNamespace: config.SLUICE_NAMESPACE ?? 'sluice-system' })],
-      controllers: [ConfigsController, DeploysController, DeployLogsController, AdminController, DeadLettersController, TeamPoliciesController, OidcConfigController, DoraController, AutodeployEventsConsumer, ...chat.controllers],
+      controllers: [ConfigsController, DeploysController, DeployLogsController, AdminController, DeadLettersController, TeamPoliciesController, OidcConfigController, DoraController, AutodeployEventsConsumer, ...chat.controllers, ...previews.controllers],
       providers: [
         { provide: OPTIONS, useValue: options },
         { provide: SERVICE_CONSUMER_GROUP, useValue: options.consumerGroup ?? 'autodeploy' },
@@ -141,6 +144,7 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
         },
         { provide: CHAT_DEPLOYS, inject: [DEPLOY_SERVICE], useFactory: (service: DeployService) => new AutodeployChatDeploys(service) },
         ...chat.providers,
+        ...previews.providers,
         BearerAuthGuard,
       ],
       exports: [TOKEN_AUTHENTICATOR, BearerAuthGuard],
@@ -152,7 +156,7 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
     this.projection.start();
     this.deadlines.start(Math.min(30_000, ((this.options.stepDeadlineSeconds ?? 1800) * 1000) / 4));
     // sluice.auth.v1 is only published to (token events), but auto-creation is off on the broker.
-    await this.bus.ensureTopics([Topics.repo, Topics.deploy, Topics.auth]);
+    await this.bus.ensureTopics([Topics.scm, Topics.repo, Topics.deploy, Topics.auth]);
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -12,7 +12,7 @@ export { commitStatusPhase } from './events/status';
 export { teamName, teamPolicySpec, teamPolicySource, labelSelector, clusterKind } from './events/auth';
 export * from './streams';
 export { imageTag } from './image-tag';
-export type { DeploySkipCode } from './events/deploy';
+export type { DeploySkipCode, PreviewReleaseReason } from './events/deploy';
 export { deploySkipCode } from './events/deploy';
 export { SERVICE_NAMES, serviceForPath, type ServiceName } from './routes';
 export type { BuildFinalPhase } from './events/deploy';

@@ -128,6 +128,34 @@ export class GitHubEventPayloads {
   }
 
   /**
+   * A `pull_request` event for a pull request seeded with `seed.pull` (its head, base, state and
+   * merged flag as seeded): `opened`, `synchronize` (its head moved), `reopened` or `closed`.
+   */
+  pullRequest(repoName: string, number: number, action: 'opened' | 'synchronize' | 'reopened' | 'closed'): Obj {
+    const repo = this.repo(repoName);
+    const pull = repo.pulls.get(number);
+    if (!pull) throw new Error(`no pull request #${number} in ${repoName}: seed.pull it first`);
+    const p = examplePayload<Obj>('pull_request', action);
+    const template = p.pull_request as Obj;
+    const side = (t: unknown, ref: string, sha: string): Obj => ({ ...(t as Obj), ref, sha, label: `${repo.owner}:${ref}`, repo: this.repository(repo, (t as Obj).repo as Obj, false) });
+    Object.assign(template, {
+      id: pull.id,
+      number,
+      title: pull.title,
+      body: pull.body,
+      state: pull.state,
+      merged: pull.merged,
+      url: `https://api.github.com/repos/${repo.fullName}/pulls/${number}`,
+      html_url: `https://github.com/${repo.fullName}/pull/${number}`,
+      head: side(template.head, pull.head.ref, pull.head.sha),
+      base: side(template.base, pull.base.ref, pull.base.sha),
+    });
+    Object.assign(p, { action, number, repository: this.repository(repo, p.repository as Obj, false) });
+    if (action === 'synchronize') p.after = pull.head.sha;
+    return p;
+  }
+
+  /**
    * The `repository` event GitHub sends after `seed.rename`: `renamed` when only the name
    * changed, `transferred` when the owner did.
    */

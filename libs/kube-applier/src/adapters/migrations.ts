@@ -1,3 +1,4 @@
+import { KubeApplierPreviews1768000000001 } from './preview-applier';
 import { testRunMigrations } from '@sluice/test-runs';
 import { buildReportMigrations } from '@sluice/builds';
 import { teamPolicyMigrations } from '@sluice/team-policy';
@@ -125,4 +126,5 @@ export const kubeApplierMigrations = [
   KubeApplierStepSlots1767800000001,
   KubeApplierDeployTests1767900000001,
   ...testRunMigrations('kube_applier'),
+  KubeApplierPreviews1768000000001,
 ];

@@ -24,6 +24,7 @@ import { DEPLOY_CONFIG_API_VERSION, DEPLOY_CONFIG_KIND, deployConfigManifest, FI
 import { hostname } from 'node:os';
 import { KubeTestJobs, TestPool, TEST_RUN_STORE, type TestRunStore } from '@sluice/test-runs';
 import { TestGate, TestRunOutcomes } from './test-gate';
+import { PreviewApplier, type PreviewDeployed, type PreviewReleased, type PreviewWork } from './preview-applier';
 
 export const KUBE_APPLIER_OPTIONS = Symbol('KUBE_APPLIER_OPTIONS');
 
@@ -74,6 +75,8 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
   private admission: AdmissionServer | undefined;
   /** Post-deploy tests on the test-server pool (with a cluster only). */
   readonly testPool: TestPool | undefined;
+  /** Pull-request preview environments (docs/architecture.md §1 "Previews"). */
+  readonly previews: PreviewApplier;
 
   constructor(
     @Inject(KUBE_APPLIER_OPTIONS) private readonly options: KubeApplierRuntimeOptions,
@@ -128,6 +131,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
         graceMs: 30_000,
       }, this.logger);
     }
+    this.previews = new PreviewApplier(kube, specs, policy, dataSource, store, this.logger);
     this.buildReporter = new BuildReporter(store);
     if (kube) {
       this.buildController = new BuildRunController(kube, {
@@ -202,7 +206,9 @@ async function ensureDeployConfig(kube: KubeClient, request: SluiceEventOf<'buil
  * `kube-applier`): specs read (`prepare`) and the DeployConfig written (`external`) outside any
  * transaction, then the request recorded in the inbox transaction; see HandleDeployRequest. Build
  * requests (group `kube-applier.builds`): the BuildRun written outside the inbox transaction
- * (idempotently); without a cluster the build ends Canceled, saying why.
+ * (idempotently); without a cluster the build ends Canceled, saying why. Previews (group
+ * `kube-applier.previews`): applied or removed outside the inbox transaction, then the inventory
+ * and `preview.applied` recorded in it (PreviewApplier).
  */
 @Controller()
 export class KubeApplierEventsConsumer {
@@ -231,6 +237,16 @@ export class KubeApplierEventsConsumer {
   @OnSluiceEvent('gitops', { topics: [Topics.repo], types: ['repo.branch.updated'] })
   recordDrift(@Payload() event: BranchUpdated, @Ctx() ctx: SluiceEventContext<PushSeen>): Promise<void> {
     return this.runtime.driftWatch.handle(event, ctx.manager, ctx.prepared);
+  }
+
+  @OnSluiceEvent('previews', { phase: 'external' })
+  writePreview(@Payload() event: PreviewDeployed | PreviewReleased): Promise<PreviewWork> {
+    return event.type === 'preview.deployed' ? this.runtime.previews.deploy(event) : this.runtime.previews.release(event);
+  }
+
+  @OnSluiceEvent('previews', { topics: [Topics.deploy], types: ['preview.deployed', 'preview.released'] })
+  recordPreview(@Payload() event: PreviewDeployed | PreviewReleased, @Ctx() ctx: SluiceEventContext<PreviewWork>): Promise<void> {
+    return this.runtime.previews.record(ctx.manager, event, ctx.prepared);
   }
 
   @OnSluiceEvent('builds', { phase: 'external' })

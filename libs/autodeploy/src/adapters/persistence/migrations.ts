@@ -1,4 +1,5 @@
 import { chatOpsMigrations } from '@sluice/chat-ops';
+import { previewsMigrations } from '@sluice/previews';
 import { teamPolicyMigrations } from '@sluice/team-policy';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
@@ -300,4 +301,5 @@ export const autodeployMigrations = [
   ...chatOpsMigrations,
   AutodeployGitOpsDrift1767700000000,
   AutodeployDeploySteps1767800000000,
+  ...previewsMigrations,
 ];

@@ -1,0 +1,148 @@
+// Issue 20, "PR preview environments": a config declaring `previews` gets one preview per pull
+// request on its artifact repository with a green build of its head, in the all-in-one app on the
+// real kube-apiserver with the fake GitHub: opened → preview in slot 1 (its own object names in the
+// previews namespace, the PR's image tag, the preview's label on the Service selector); pushed →
+// the same slot, a later expiry, the new tag; slots full → the preview that expires first is
+// evicted; closed → released at once; expired → released by the sweeper. The config's own deploy
+// state is never touched.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { KubeObject } from '@sluice/kube';
+import { createTestNamespace } from '@sluice/kube/testing';
+import { ARTIFACT_REPO, CONFIG_NAME, CONFIG_REPO, Scenario, short, waitFor } from './support/scenario';
+import { startAllInOneApp, type AllInOneApp } from './support/sluice';
+import { deployYaml, deploymentYaml, startWorld, type World } from './support/world';
+
+interface StoredEvent {
+  readonly type: string;
+  readonly data: Record<string, unknown> & { pr: number; slot: number; previewId: string };
+}
+
+const SERVICE_YAML = `apiVersion: v1
+kind: Service
+metadata:
+  name: ${CONFIG_NAME}
+spec:
+  selector: { app: ${CONFIG_NAME} }
+  ports: [{ port: 80, targetPort: 8080 }]
+`;
+
+describe('pull-request preview environments (all-in-one, real kube-apiserver, fake GitHub)', { timeout: 420_000 }, () => {
+  let world: World;
+  let sluice: AllInOneApp;
+  let scenario: Scenario;
+  let previewNamespace: string;
+  const heads = new Map<number, string>();
+
+  const previewEvents = async (): Promise<StoredEvent[]> =>
+    (await scenario.api.get<{ events: StoredEvent[] }>(`/api/events?stream=preview-${CONFIG_NAME}&limit=1000`)).events;
+  const deploymentOf = (pr: number) =>
+    world.kube.find({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: previewNamespace, name: `${CONFIG_NAME}-pr-${pr}` });
+  const serviceOf = (pr: number) => world.kube.find({ apiVersion: 'v1', kind: 'Service', namespace: previewNamespace, name: `${CONFIG_NAME}-pr-${pr}` });
+  const imageOf = (d: KubeObject | undefined) => (d as { spec?: { template: { spec: { containers: Array<{ image: string }> } } } } | undefined)?.spec?.template.spec.containers[0]?.image;
+
+  /** A commit on the PR's branch, the PR seeded at it, its green build, then the pull_request event. */
+  async function pushPullRequest(pr: number, action: 'opened' | 'synchronize'): Promise<string> {
+    const branch = `feature-${pr}`;
+    const sha = world.github.seed.commit(ARTIFACT_REPO, { message: `feature ${pr}: ${action}`, files: { 'VERSION': `${pr}-${action}-${Date.now()}\n` }, branch });
+    heads.set(pr, sha);
+    world.github.seed.pull(ARTIFACT_REPO, { number: pr, head: { ref: branch, sha } });
+    // The pull request first, its build after: nothing is deployed before the head is green.
+    await scenario.webhook('pull_request', world.github.events.pullRequest(ARTIFACT_REPO, pr, action));
+    await scenario.webhook('workflow_run', world.github.events.workflowRun(ARTIFACT_REPO, { sha, name: 'ci', branch }));
+    return sha;
+  }
+
+  async function waitForImage(pr: number, sha: string): Promise<KubeObject> {
+    const want = `ghcr.io/acme/billing:feature-${pr}-${short(sha)}`;
+    let found: KubeObject | undefined;
+    await waitFor(async () => imageOf((found = await deploymentOf(pr))) === want, () => `Deployment ${CONFIG_NAME}-pr-${pr} at ${want} (has ${imageOf(found)})`, 60_000);
+    return found!;
+  }
+
+  async function waitForGone(pr: number): Promise<void> {
+    await waitFor(async () => (await deploymentOf(pr)) === undefined && (await serviceOf(pr)) === undefined, () => `preview of PR ${pr} removed`, 90_000);
+  }
+
+  before(async () => {
+    world = await startWorld('previews');
+    previewNamespace = await createTestNamespace(world.kube, 'payments-e2e-pv');
+    world.github.seed.commit(CONFIG_REPO, {
+      message: 'billing-api: previews',
+      files: {
+        'deploy/billing-api/deploy.yaml': deployYaml(world.namespace, `previews: { slots: 2, ttl: 1m, namespace: ${previewNamespace}, host: "pr-{pr}.billing.preview.example.com" }\n`).replace('autodeploy: true', 'autodeploy: false'),
+        'deploy/billing-api/deployment.yaml': deploymentYaml(CONFIG_NAME),
+        'deploy/billing-api/service.yaml': SERVICE_YAML,
+      },
+    });
+    sluice = await startAllInOneApp(world, { AUTODEPLOY_PREVIEW_SWEEP_SECONDS: '1' });
+    scenario = new Scenario(world, sluice);
+    await scenario.pushConfigRepo();
+    await scenario.waitForVirtualConfig();
+  });
+
+  after(async () => {
+    await sluice?.stop();
+    await world?.stop();
+  });
+
+  it('a pull request with a green head gets a preview in slot 1: its own names in the previews namespace, the PR’s tag, the Service selecting only its pods', async () => {
+    const sha = await pushPullRequest(7, 'opened');
+    const deployment = await waitForImage(7, sha);
+    assert.equal(deployment.metadata.labels?.['sluice.dev/preview'], `${CONFIG_NAME}-pr-7`);
+    assert.deepEqual((deployment as { spec?: { selector: unknown } }).spec?.selector, { matchLabels: { app: CONFIG_NAME, 'sluice.dev/preview': `${CONFIG_NAME}-pr-7` } });
+    const service = await serviceOf(7);
+    assert.deepEqual((service as { spec?: { selector: unknown } } | undefined)?.spec?.selector, { app: CONFIG_NAME, 'sluice.dev/preview': `${CONFIG_NAME}-pr-7` });
+    const [deployed] = (await previewEvents()).filter((e) => e.type === 'preview.deployed');
+    assert.equal(deployed?.data.slot, 1);
+    assert.equal(deployed?.data['url'], 'https://pr-7.billing.preview.example.com');
+    assert.equal(deployed?.data['headSha'], sha);
+    // A preview never deploys the config itself.
+    const config = await scenario.api.config();
+    assert.equal((config as unknown as { current: { deployId: string | null } }).current.deployId, null, 'the config has no deploy');
+    assert.equal(await scenario.world.kube.find({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: world.namespace, name: CONFIG_NAME }), undefined);
+  });
+
+  it('a push to the pull request redeploys into the same slot with the new tag and a later expiry; a redelivered event changes nothing', async () => {
+    const before = (await previewEvents()).filter((e) => e.type === 'preview.deployed');
+    const sha = await pushPullRequest(7, 'synchronize');
+    await waitForImage(7, sha);
+    const deployed = (await previewEvents()).filter((e) => e.type === 'preview.deployed');
+    assert.equal(deployed.length, before.length + 1);
+    const [first, second] = [before.at(-1)!, deployed.at(-1)!];
+    assert.equal(second.data.slot, first.data.slot, 'same slot');
+    assert.notEqual(second.data.previewId, first.data.previewId);
+    assert.ok(String(second.data['expiresAt']) > String(first.data['expiresAt']), 'a later expiry');
+    // The same build again (a redelivery with a new delivery id): the same head is not deployed twice.
+    await scenario.webhook('workflow_run', world.github.events.workflowRun(ARTIFACT_REPO, { sha, name: 'ci', branch: 'feature-7' }));
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal((await previewEvents()).filter((e) => e.type === 'preview.deployed').length, deployed.length);
+  });
+
+  it('with both slots taken, a third pull request evicts the preview that expires first', async () => {
+    const sha8 = await pushPullRequest(8, 'opened');
+    await waitForImage(8, sha8);
+    // PR 7 was deployed and pushed before PR 8: it expires first.
+    const sha9 = await pushPullRequest(9, 'opened');
+    await waitForImage(9, sha9);
+    await waitForGone(7);
+    const events = await previewEvents();
+    const evicted = events.find((e) => e.type === 'preview.released' && e.data.pr === 7);
+    assert.equal(evicted?.data['reason'], 'evicted');
+    const ninth = events.find((e) => e.type === 'preview.deployed' && e.data.pr === 9);
+    assert.equal(ninth?.data.slot, evicted?.data.slot, 'PR 9 takes PR 7’s slot');
+    assert.ok(await deploymentOf(8), 'PR 8 keeps its preview');
+  });
+
+  it('a merged pull request releases its slot at once; an expired preview is released by the sweeper', async () => {
+    world.github.seed.pull(ARTIFACT_REPO, { number: 8, head: { ref: 'feature-8', sha: heads.get(8)! }, state: 'closed', merged: true });
+    await scenario.webhook('pull_request', world.github.events.pullRequest(ARTIFACT_REPO, 8, 'closed'));
+    await waitForGone(8);
+    const merged = (await previewEvents()).find((e) => e.type === 'preview.released' && e.data.pr === 8);
+    assert.equal(merged?.data['reason'], 'merged');
+    // PR 9's preview lives one minute (ttl: 1m) after its last push.
+    await waitForGone(9);
+    const expired = (await previewEvents()).find((e) => e.type === 'preview.released' && e.data.pr === 9);
+    assert.equal(expired?.data['reason'], 'expired');
+  });
+});
