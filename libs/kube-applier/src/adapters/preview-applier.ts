@@ -4,9 +4,9 @@ import { applyObject, KubeBadRequestError, KubeForbiddenError, KubeInvalidError,
 import type { Logger } from '@sluice/platform';
 import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import type { DeployPolicy, SpecSource } from '../application/ports';
-import type { InventoryEntry } from '../domain/deploy-config';
+import { inventoryOf, type InventoryEntry } from '../domain/deploy-config';
 import { RenderError } from '../domain/errors';
-import { inventoryOf, previewManifests, prunedEntries } from '../domain/preview';
+import { previewManifests, prunedEntries } from '../domain/preview';
 import { renderSpecs } from '../domain/render';
 
 export type PreviewDeployed = SluiceEventOf<'preview.deployed'>;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubeObject } from '@sluice/kube';
-import { inventoryOf, previewManifests, prunedEntries, PREVIEW_LABEL } from './preview';
+import { inventoryOf } from './deploy-config';
+import { previewManifests, prunedEntries, PREVIEW_LABEL } from './preview';
 
 /** Any JSON value, indexable as the test reads it. */
 type Json = { readonly [key: string]: Json } & { readonly [index: number]: Json } & { readonly length: number };

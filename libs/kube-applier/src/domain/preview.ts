@@ -1,6 +1,6 @@
 import type { KubeObject } from '@sluice/kube';
-import type { InventoryEntry } from './deploy-config';
-import { CLUSTER_SCOPED_KINDS, groupOf } from './render';
+import { inventoryKey, type InventoryEntry } from './deploy-config';
+import { CLUSTER_SCOPED_KINDS } from './render';
 
 /**
  * A config's rendered manifests made into one pull request's preview (docs/architecture.md §1
@@ -75,15 +75,10 @@ export function previewManifests(rendered: readonly KubeObject[], target: Previe
   return { objects, skipped };
 }
 
-export function inventoryOf(objects: readonly KubeObject[]): InventoryEntry[] {
-  return objects.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name ?? '' }));
-}
-
 /** The objects of `before` that `after` no longer holds (pruned when a preview is redeployed). */
 export function prunedEntries(before: readonly InventoryEntry[], after: readonly InventoryEntry[]): InventoryEntry[] {
-  const key = (e: InventoryEntry) => `${groupOf(e.apiVersion)}/${e.kind}/${e.namespace ?? ''}/${e.name}`;
-  const kept = new Set(after.map(key));
-  return before.filter((e) => !kept.has(key(e)));
+  const kept = new Set(after.map(inventoryKey));
+  return before.filter((e) => !kept.has(inventoryKey(e)));
 }
 
 type Ref = (kind: string, name: unknown) => unknown;
