@@ -118,14 +118,43 @@ describe('deploy steps through the API: check-image, render, apply, wait-healthy
     assert.equal(d.failure?.reason, 'TestsFailed');
     assert.deepEqual(states(d), ['resolve:done', 'check-image:done', 'render:done', 'apply:done', 'wait-healthy:done', 'test:failed']);
     assert.match(testStep(d).error!.message, /^the tests failed: /);
+    // The API server reads a Pod's log from its node's kubelet; this cluster has none (the test plays the node).
+    const log = await (await fetch(`${sluice.process.url}/api/deploys/${d.id}/logs?follow=false`, { headers: { authorization: `Bearer ${sluice.adminToken}` } })).text();
+    assert.match(log, /job: the test Job's log is not available: Pod [^:]+: /, log);
+    assert.ok(log.indexOf("job: the test Job's log") < log.indexOf('step test failed'), 'the Job’s log comes before its result');
   });
 
-  it('a rollout that never becomes ready fails at wait-healthy (the progress deadline); its tests never run', async () => {
+  it('a rollout that never becomes ready fails at wait-healthy (the progress deadline); its tests never run; the Kubernetes Events of its Pods are in its log', async () => {
     const { sha, deployOf } = await build('unhealthy');
     await registry.pushImage(repository, tagOf(sha));
-    const d = await deployOf();
+    // What the kubelet reports about the Deployment's Pod while the rollout hangs (no kubelet here:
+    // the test writes the Event as it would), and one about a Pod of something else.
+    const ended = deployOf();
+    await waitFor(async () => imageOf(await s.deployment()) === `${image}:${tagOf(sha)}`, () => 'applied', 60_000);
+    const pod = `${CONFIG_NAME}-5d8c7b9f4-x2x7q`;
+    const now = () => new Date().toISOString();
+    const kubeEvent = (name: string, object: string, count: number) => ({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace: world.namespace },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: object, namespace: world.namespace },
+      reason: 'BackOff',
+      message: `Back-off pulling image "${image}:${tagOf(sha)}"`,
+      type: 'Warning',
+      count,
+      firstTimestamp: now(),
+      lastTimestamp: now(),
+      source: { component: 'kubelet' },
+    });
+    await world.kube.create(kubeEvent(`${pod}.backoff`, pod, 1));
+    await world.kube.create(kubeEvent('someone-else.backoff', 'someone-else-6f9d-abcde', 1));
+    const d = await ended;
     assert.equal(d.phase, 'failed');
     assert.equal(d.failure?.reason, 'ProgressDeadlineExceeded');
     assert.deepEqual(states(d), ['resolve:done', 'check-image:done', 'render:done', 'apply:done', 'wait-healthy:failed', 'test:skipped']);
+    const log = await (await fetch(`${sluice.process.url}/api/deploys/${d.id}/logs?follow=false`, { headers: { authorization: `Bearer ${sluice.adminToken}` } })).text();
+    assert.match(log, new RegExp(`kubernetes: Warning BackOff Pod/${pod}: Back-off pulling image`), log);
+    assert.doesNotMatch(log, /someone-else/, 'only the Events of the deploy’s objects');
+    assert.ok(log.indexOf('kubernetes: Warning BackOff') < log.indexOf('deploy failed'), 'the Event comes before the end');
   });
 });

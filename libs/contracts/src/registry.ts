@@ -73,6 +73,7 @@ export const eventDefinitions = {
   'deploy.started': defineEvent({ topic: Topics.deploy, versions: [deploy.deployStartedV1] }),
   'deploy.applied': defineEvent({ topic: Topics.deploy, versions: [deploy.deployAppliedV1] }),
   'deploy.step': defineEvent({ topic: Topics.deploy, versions: [deploy.deployStepV1] }),
+  'deploy.log': defineEvent({ topic: Topics.deploy, versions: [deploy.deployLogV1] }),
   'deploy.succeeded': defineEvent({ topic: Topics.deploy, versions: [deploy.deploySucceededV1] }),
   'deploy.failed': defineEvent({ topic: Topics.deploy, versions: [deploy.deployFailedV1] }),
   'deploy.undeployed': defineEvent({ topic: Topics.deploy, versions: [deploy.undeployedV1] }),

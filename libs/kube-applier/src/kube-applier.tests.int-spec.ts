@@ -70,7 +70,10 @@ describe('kube-applier runs a deploy’s tests on the test-server pool', { timeo
     assert.deepEqual(job.spec.template.spec.containers[0]!.command, TESTS.command);
     await finishTestPod(admin, ns, run!.id, 'Succeeded');
     const outcomes = await ended(id);
-    assert.deepEqual(outcomes.map((o) => o.type), ['deploy.started', 'deploy.applied', 'deploy.succeeded']);
+    assert.deepEqual(outcomes.map((o) => o.type), ['deploy.started', 'deploy.applied', 'deploy.log', 'deploy.succeeded']);
+    // The Job's Pod log, where a kubelet serves it: this cluster has no node, so it says why not.
+    assert.equal(outcomes[2]!.data['source'], 'job');
+    assert.match((outcomes[2]!.data['lines'] as Array<{ text: string }>)[0]!.text, /^the test Job's log is not available: Pod sluice-test-/);
     assert.deepEqual(await stepsOf(h.store, 'web', id), ['check-image:skipped', 'render:done', 'wait-healthy:done', 'test:started', 'test:done']);
   });
 
@@ -80,9 +83,9 @@ describe('kube-applier runs a deploy’s tests on the test-server pool', { timeo
     await waitUntil(async () => (run = (await testRunOf(id)).run) !== undefined, { timeoutMs: 30_000, message: 'the test run holds the slot' });
     await finishTestPod(admin, ns, run!.id, 'Failed');
     const outcomes = await ended(id);
-    assert.deepEqual(outcomes.map((o) => o.type), ['deploy.started', 'deploy.applied', 'deploy.failed']);
-    assert.equal(outcomes[2]!.data['reason'], 'TestsFailed');
-    assert.match(outcomes[2]!.data['message'] as string, /^the tests failed: /);
+    assert.deepEqual(outcomes.map((o) => o.type), ['deploy.started', 'deploy.applied', 'deploy.log', 'deploy.failed']);
+    assert.equal(outcomes[3]!.data['reason'], 'TestsFailed');
+    assert.match(outcomes[3]!.data['message'] as string, /^the tests failed: /);
     assert.deepEqual((await stepsOf(h.store, 'web', id)).slice(-2), ['test:started', 'test:failed']);
     const { body } = await testRunOf(id);
     assert.deepEqual([body.slots, body.running.length, body.queued.length], [1, 0, 0]);

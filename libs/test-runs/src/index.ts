@@ -1,5 +1,5 @@
 export * from './domain/test-run';
-export type { TestJobs, TestReports, TestRunStore, TestRunView } from './application/ports';
+export type { JobLog, TestJobs, TestReports, TestRunStore, TestRunView } from './application/ports';
 export { TestPool, type TestPoolOptions } from './application/test-pool';
 export { PgTestRunStore } from './adapters/pg-test-run-store';
 export { KubeTestJobs, testJobFor, TEST_RUN_LABEL } from './adapters/kube-test-jobs';

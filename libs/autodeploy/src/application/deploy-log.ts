@@ -72,6 +72,10 @@ export class DeployLog {
       case 'deploy.failed':
         line(`failed: ${event.data.reason}: ${event.data.message}`);
         break;
+      case 'deploy.log':
+        // The cluster's own clock where it gave one.
+        for (const l of event.data.lines) out.push({ kind: 'line', at: l.at ?? at, text: `${event.data.source}: ${l.text}` });
+        break;
       default:
         break;
     }

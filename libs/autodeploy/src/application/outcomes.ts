@@ -1,7 +1,7 @@
 import { APPLIER_STREAM_PREFIX, type SluiceEvent } from '@sluice/contracts';
 import type { Transaction } from '@sluice/event-store';
 import { v7 as uuidv7 } from 'uuid';
-import { DRIFT_TYPE, STEP_TYPE, isBuildReportType, isOutcomeType, type BuildReport, type DriftReport, type OutcomeEvent, type StepReport } from '../domain/config-events';
+import { DRIFT_TYPE, LOG_TYPE, STEP_TYPE, isBuildReportType, isOutcomeType, type BuildReport, type DriftReport, type LogReport, type OutcomeEvent, type StepReport } from '../domain/config-events';
 import type { ConfigCommands } from './config-commands';
 import type { RepoKnowledge } from './ports';
 
@@ -27,6 +27,11 @@ export class OutcomesHandler {
     if (event.type === STEP_TYPE) {
       const report = { type: event.type, data: event.data } as StepReport;
       await this.commands.execute(report.data.config, () => ({ type: 'RecordStep', report }), { manager: m, causationId: event.id });
+      return;
+    }
+    if (event.type === LOG_TYPE) {
+      const report = { type: event.type, data: event.data } as LogReport;
+      await this.commands.execute(report.data.config, () => ({ type: 'RecordLog', report }), { manager: m, causationId: event.id });
       return;
     }
     if (event.type === DRIFT_TYPE) {

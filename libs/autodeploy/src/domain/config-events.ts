@@ -14,6 +14,7 @@ export const CONFIG_EVENT_TYPES = [
   'deploy.skipped',
   'deploy.started',
   'deploy.step',
+  'deploy.log',
   'deploy.applied',
   'deploy.succeeded',
   'deploy.failed',
@@ -45,6 +46,10 @@ export type BuildReport = ConfigEventOf<BuildReportType>;
 export const DRIFT_TYPE = 'gitops.drift.detected' as const satisfies ConfigEventType;
 export type DriftReport = ConfigEventOf<typeof DRIFT_TYPE>;
 
+/** Lines for a deploy's log from the cluster (Kubernetes Events, a Job's log); recorded in the config's stream. */
+export const LOG_TYPE = 'deploy.log' as const satisfies ConfigEventType;
+export type LogReport = ConfigEventOf<typeof LOG_TYPE>;
+
 /** kube-applier's report of one step of a deploy (§1 "Steps"); recorded in the config's stream. */
 export const STEP_TYPE = 'deploy.step' as const satisfies ConfigEventType;
 export type StepReport = ConfigEventOf<typeof STEP_TYPE>;
@@ -66,10 +71,10 @@ export function isOutcomeType(type: string): type is OutcomeType {
 }
 
 /** What kube-applier reports on its stream and autodeploy records in the config's: outcomes, steps, build reports, drift. */
-export const APPLIER_REPORT_TYPES = [...OUTCOME_TYPES, STEP_TYPE, ...BUILD_REPORT_TYPES, DRIFT_TYPE] as const satisfies readonly ConfigEventType[];
+export const APPLIER_REPORT_TYPES = [...OUTCOME_TYPES, STEP_TYPE, LOG_TYPE, ...BUILD_REPORT_TYPES, DRIFT_TYPE] as const satisfies readonly ConfigEventType[];
 
 export function isApplierReportType(type: string): boolean {
-  return isOutcomeType(type) || isBuildReportType(type) || type === STEP_TYPE || type === DRIFT_TYPE;
+  return isOutcomeType(type) || isBuildReportType(type) || type === STEP_TYPE || type === LOG_TYPE || type === DRIFT_TYPE;
 }
 
 

@@ -1,5 +1,5 @@
 import { imageTag, type BuildTarget, type DeployCause, type DeployConfigRoot, type DeploySkipCode } from '@sluice/contracts';
-import type { BuildReport, ConfigEvent, DriftReport, OutcomeEvent, StepReport } from './config-events';
+import type { BuildReport, ConfigEvent, DriftReport, LogReport, OutcomeEvent, StepReport } from './config-events';
 import {
   ConfigNameTakenError,
   ConfigNotFoundError,
@@ -73,6 +73,8 @@ export type ConfigCommand =
   | { readonly type: 'RecordOutcome'; readonly outcome: OutcomeEvent }
   /** kube-applier's report of one step of a deploy, recorded once per (deploy, step). */
   | { readonly type: 'RecordStep'; readonly report: StepReport }
+  /** Lines for a deploy's log from the cluster (kube-applier reports each once). */
+  | { readonly type: 'RecordLog'; readonly report: LogReport }
   /** A tracked branch moved or a tracked tag was pushed, and the config builds its own image. */
   | {
       readonly type: 'RequestBuild';
@@ -165,6 +167,8 @@ export function decide(command: ConfigCommand, state: ConfigState, name: string)
       if (deploy.reportedSteps.includes(`${command.report.data.step}:${command.report.data.state}`)) return skip('step already recorded');
       return ok([command.report], deploy.deployId);
     }
+    case 'RecordLog':
+      return state.deploys[command.report.data.deployId] ? ok([command.report], command.report.data.deployId) : skip('unknown deploy');
     case 'RequestBuild':
       return requestBuild(command, state, name);
     case 'RecordBuildReport':

@@ -155,6 +155,7 @@ export function evolve(state: ConfigState, event: ConfigEvent): ConfigState {
     }
     case 'deploy.rejected':
     case 'deploy.skipped':
+    case 'deploy.log':
       return state;
     case 'deploy.step':
       return withDeploy(state, event.data.deployId, (d) => ({ ...d, reportedSteps: [...d.reportedSteps, `${event.data.step}:${event.data.state}`] }));

@@ -73,6 +73,19 @@ export const deployStepV1 = z.object({
   endedAt: z.iso.datetime().nullable(),
 });
 
+/**
+ * Lines for a deploy's log from outside Sluice, reported by kube-applier while the deploy is under
+ * way: the Kubernetes Events of its objects and of the Pods and ReplicaSets they make
+ * (`kubernetes`), a Job's Pod log (`job`). Recorded in the config's stream; `GET
+ * /api/deploys/{id}/logs` shows them. Each Kubernetes Event is reported once per count it reaches.
+ */
+export const deployLogV1 = z.object({
+  deployId: z.uuid(),
+  config: configName,
+  source: z.enum(['kubernetes', 'job']),
+  lines: z.array(z.object({ at: z.iso.datetime().nullable(), text: z.string().min(1).max(4000) })).min(1).max(50),
+});
+
 export const deploySucceededV1 = z.object({ deployId: z.uuid(), config: configName });
 
 export const deployFailedV1 = z.object({

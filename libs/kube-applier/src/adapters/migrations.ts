@@ -1,3 +1,4 @@
+import { KubeApplierDeployKubeEvents1768000000002 } from './deploy-kube-events';
 import { KubeApplierPreviews1768000000001 } from './preview-applier';
 import { testRunMigrations } from '@sluice/test-runs';
 import { buildReportMigrations } from '@sluice/builds';
@@ -127,4 +128,5 @@ export const kubeApplierMigrations = [
   KubeApplierDeployTests1767900000001,
   ...testRunMigrations('kube_applier'),
   KubeApplierPreviews1768000000001,
+  KubeApplierDeployKubeEvents1768000000002,
 ];

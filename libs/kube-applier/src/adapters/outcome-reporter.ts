@@ -16,6 +16,8 @@ const SLOT: Record<Exclude<ReportedOutcome['type'], 'deploy.step'>, 'started' | 
   'deploy.undeployed': 'result',
 };
 
+const LOG_LINES_PER_EVENT = 50;
+
 /** One report per slot of a deploy: its start, its apply, its result, and each state of each step (`step-<name>-<state>`). */
 function slotOf(outcome: ReportedOutcome): string {
   return outcome.type === 'deploy.step' ? `step-${outcome.step}-${outcome.state}` : SLOT[outcome.type];
@@ -52,16 +54,32 @@ export class OutcomeReporter implements OutcomePort {
     return emitted;
   }
 
-  private async reportIn(manager: EntityManager, deployId: string, config: string, outcome: ReportedOutcome, cause?: OutcomeCause): Promise<boolean> {
-    let meta = cause;
-    if (!meta) {
-      const [request]: Array<{ correlation_id: string; causation_id: string | null }> = await manager.query(
-        `SELECT correlation_id, causation_id FROM kube_applier.deploys WHERE deploy_id = $1`,
-        [deployId],
-      );
-      // A DeployConfig written by hand names no request: the deploy id correlates.
-      meta = { correlationId: request?.correlation_id ?? deployId, causationId: request?.causation_id ?? null };
+  /**
+   * Lines for the deploy's log (`deploy.log`: the Kubernetes Events of its objects, a test Job's
+   * log), in the caller's transaction, 50 lines per event. The caller reports each line once.
+   */
+  async log(manager: EntityManager, deployId: string, config: string, source: 'kubernetes' | 'job', lines: ReadonlyArray<{ at: string | null; text: string }>, cause?: OutcomeCause): Promise<void> {
+    if (lines.length === 0) return;
+    const meta = await this.causeOf(manager, deployId, cause);
+    const events: NewEvent[] = [];
+    for (let i = 0; i < lines.length; i += LOG_LINES_PER_EVENT) {
+      events.push(newEvent('deploy.log', { deployId, config, source, lines: lines.slice(i, i + LOG_LINES_PER_EVENT).map((l) => ({ at: l.at, text: l.text.slice(0, 4000) || ' ' })) }, meta));
     }
+    await this.store.append(outcomeStream(config), 'any', events, { manager });
+  }
+
+  /** The request's correlation (a DeployConfig written by hand names no request: the deploy id correlates). */
+  private async causeOf(manager: EntityManager, deployId: string, cause?: OutcomeCause): Promise<OutcomeCause> {
+    if (cause) return cause;
+    const [request]: Array<{ correlation_id: string; causation_id: string | null }> = await manager.query(
+      `SELECT correlation_id, causation_id FROM kube_applier.deploys WHERE deploy_id = $1`,
+      [deployId],
+    );
+    return { correlationId: request?.correlation_id ?? deployId, causationId: request?.causation_id ?? null };
+  }
+
+  private async reportIn(manager: EntityManager, deployId: string, config: string, outcome: ReportedOutcome, cause?: OutcomeCause): Promise<boolean> {
+    const meta = await this.causeOf(manager, deployId, cause);
     const event = toEvent(deployId, config, outcome, meta);
     const inserted: unknown[] = await manager.query(
       `INSERT INTO kube_applier.outcomes (deploy_id, slot, type, event_id)

@@ -9,7 +9,7 @@ import {
   type KubeObject,
   type ObjectCache,
 } from '@sluice/kube';
-import type { DeployPolicy, OutcomePort } from '../application/ports';
+import type { DeployPolicy, OutcomeCause, OutcomePort } from '../application/ports';
 import {
   CAUSATION_ANNOTATION,
   CONFIG_LABEL,
@@ -41,6 +41,10 @@ export interface ReconcilerOptions {
   resyncMs?: number;
   logger: KubeLogger;
   now?: () => Date;
+  /** Reports the Kubernetes Events of a deploy under way to its log (DeployKubeEvents). */
+  kubeEvents?: {
+    collect(input: { deployId: string; config: string; namespace: string; inventory: readonly InventoryEntry[]; since: string | null; cause?: OutcomeCause }): Promise<number>;
+  };
 }
 
 /** The controller's watch caches, read instead of the API server where they are fresh. */
@@ -139,8 +143,24 @@ export class DeployConfigReconciler {
         if (emitted) this.opts.logger.info({ ...log, type: outcome.type }, 'deploy outcome reported');
       }
     }
+    if (deployId) await this.reportKubeEvents(dc, deployId, result, decision, cause, log);
     if (statusChanged(dc.status, decision.status)) await this.writeStatus(dc, decision.status, caches);
     return { decision, result: result.kind };
+  }
+
+  /**
+   * While a deploy is under way (and on the pass that ends it), the Kubernetes Events of its objects
+   * go to its log. A failure to read them is logged and never fails the pass.
+   */
+  private async reportKubeEvents(dc: DeployConfigObject, deployId: string, result: PassResult, decision: Decision, cause: OutcomeCause | undefined, log: Record<string, unknown>): Promise<void> {
+    const before = dc.status;
+    const ended = before?.deployId === deployId && (before.phase === 'Succeeded' || before.phase === 'Failed' || before.phase === 'Undeployed');
+    if (!this.opts.kubeEvents || ended) return;
+    const inventory = result.kind === 'applied' ? result.inventory : (before?.inventory ?? []);
+    const since = decision.status.progressStartedAt ?? before?.progressStartedAt ?? null;
+    await this.opts.kubeEvents
+      .collect({ deployId, config: dc.metadata.name!, namespace: dc.metadata.namespace!, inventory, since, cause })
+      .catch((err: unknown) => this.opts.logger.warn({ ...log, err: (err as Error).message }, 'could not read the Kubernetes Events of the deploy'));
   }
 
   private async pass(dc: DeployConfigObject, caches: ReconcileCaches): Promise<PassResult> {

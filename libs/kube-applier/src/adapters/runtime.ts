@@ -24,6 +24,7 @@ import { DEPLOY_CONFIG_API_VERSION, DEPLOY_CONFIG_KIND, deployConfigManifest, FI
 import { hostname } from 'node:os';
 import { KubeTestJobs, TestPool, TEST_RUN_STORE, type TestRunStore } from '@sluice/test-runs';
 import { TestGate, TestRunOutcomes } from './test-gate';
+import { DeployKubeEvents } from './deploy-kube-events';
 import { PreviewApplier, type PreviewDeployed, type PreviewReleased, type PreviewWork } from './preview-applier';
 
 export const KUBE_APPLIER_OPTIONS = Symbol('KUBE_APPLIER_OPTIONS');
@@ -114,6 +115,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
         healthPollMs: options.healthPollMs,
         resyncMs: options.resyncMs,
         logger: this.logger,
+        kubeEvents: new DeployKubeEvents(kube, dataSource, this.outcomes),
       });
       this.teamPolicies = new TeamPolicyMirror(kube, new PgTeamPolicyWriter(dataSource, store, 'cluster'), this.logger);
       this.controller = new DeployConfigController(kube, reconciler, {

@@ -1,5 +1,5 @@
 import type { Transaction, UnitOfWork } from '@sluice/event-store';
-import type { TestReports, TestRun, TestRunStore } from '@sluice/test-runs';
+import type { JobLog, TestReports, TestRun, TestRunStore } from '@sluice/test-runs';
 import { v7 as uuidv7 } from 'uuid';
 import type { Verdict } from '@sluice/team-policy';
 import type { DeployRecords, DeployUnderTest, OutcomeCause, OutcomePort, ReportedOutcome } from '../application/ports';
@@ -50,6 +50,10 @@ export class TestGate implements OutcomePort {
     else await this.uow.transact(queue);
     return false;
   }
+
+  log(...args: Parameters<OutcomePort['log']>): Promise<void> {
+    return this.inner.log(...args);
+  }
 }
 
 /** A test run's progress as the deploy's `test` step, then its result (in the run's ending transaction). */
@@ -60,7 +64,10 @@ export class TestRunOutcomes implements TestReports {
     await this.outcomes.report(run.deployId, run.config, { type: 'deploy.step', step: 'test', state: 'started', result: `${run.tests.image}: ${run.tests.command.join(' ')}`, error: null, childId: run.id, startedAt: at(), endedAt: null });
   }
 
-  async ended(tx: Transaction, run: TestRun, state: 'passed' | 'failed' | 'timed-out', message: string): Promise<void> {
+  async ended(tx: Transaction, run: TestRun, state: 'passed' | 'failed' | 'timed-out', message: string, log: JobLog): Promise<void> {
+    // The Job's Pod log first, so the deploy's log shows the tests' output before their result.
+    const lines = 'lines' in log ? log.lines.map((text) => ({ at: null, text })) : [{ at: null, text: `the test Job's log is not available: ${log.unavailable}` }];
+    await this.outcomes.log(tx, run.deployId, run.config, 'job', lines);
     const passed = state === 'passed';
     const reason = state === 'timed-out' ? 'TestsTimedOut' : 'TestsFailed';
     await this.outcomes.report(

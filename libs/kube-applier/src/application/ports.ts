@@ -82,6 +82,8 @@ export interface OutcomeCause {
 export interface OutcomePort {
   /** Without `cause`, it is looked up in the request's record. */
   report(deployId: string, config: string, outcome: ReportedOutcome, options?: { manager?: Transaction; cause?: OutcomeCause }): Promise<boolean>;
+  /** Lines for the deploy's log (`deploy.log`), in the caller's transaction; each reported once by the caller. */
+  log(manager: Transaction, deployId: string, config: string, source: 'kubernetes' | 'job', lines: ReadonlyArray<{ at: string | null; text: string }>, cause?: OutcomeCause): Promise<void>;
 }
 
 /**

@@ -27,10 +27,15 @@ export interface TestJobs {
   start(run: TestRun): Promise<void>;
   /** The run's Job, or undefined when there is none. */
   find(run: TestRun): Promise<{ status?: TestJobStatus } | undefined>;
+  /** The end of the log of the run's Pod, where a kubelet serves it; else why not. */
+  logs(run: TestRun): Promise<JobLog>;
 }
+
+/** A test Job's Pod log (its last lines), or why it could not be read. */
+export type JobLog = { readonly lines: readonly string[] } | { readonly unavailable: string };
 
 /** Where a test run's progress goes: the deploy's `test` step and, at the end, its result. */
 export interface TestReports {
   started(run: TestRun): Promise<void>;
-  ended(tx: Transaction, run: TestRun, state: 'passed' | 'failed' | 'timed-out', message: string): Promise<void>;
+  ended(tx: Transaction, run: TestRun, state: 'passed' | 'failed' | 'timed-out', message: string, log: JobLog): Promise<void>;
 }

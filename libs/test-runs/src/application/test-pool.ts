@@ -1,7 +1,7 @@
 import type { UnitOfWork } from '@sluice/event-store';
 import { PeriodicTask } from '@sluice/platform';
 import { verdictOf, type TestRun } from '../domain/test-run';
-import type { TestJobs, TestReports, TestRunStore } from './ports';
+import type { JobLog, TestJobs, TestReports, TestRunStore } from './ports';
 
 export interface TestPoolOptions {
   /** How many test runs may hold a slot at once (KUBE_APPLIER_TEST_SLOTS). */
@@ -62,8 +62,10 @@ export class TestPool {
       if (!job) await this.begin(run);
       return;
     }
+    // Read before the transaction (the API server may be slow); a log that cannot be read never holds the result back.
+    const log = await this.jobs.logs(run).catch((error: Error): JobLog => ({ unavailable: error.message }));
     await this.uow.transact(async (tx) => {
-      if (await this.store.finish(tx, run.id, verdict.state, verdict.message)) await this.reports.ended(tx, run, verdict.state, verdict.message);
+      if (await this.store.finish(tx, run.id, verdict.state, verdict.message)) await this.reports.ended(tx, run, verdict.state, verdict.message, log);
     });
     this.log.info({ testRun: run.id, deployId: run.deployId, config: run.config, state: verdict.state }, 'test run ended');
   }

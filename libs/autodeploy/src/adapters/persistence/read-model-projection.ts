@@ -61,7 +61,8 @@ async function apply(m: EntityManager, name: string, event: ConfigEvent, stored:
   const at = stored.occurredAt;
   const touch = () =>
     m.query(`UPDATE autodeploy.configs SET updated_at = $2, stream_version = $3 WHERE name = $1`, [name, at, stored.streamVersion]);
-  await history(m, name, event, stored);
+  // The cluster's log lines belong to the deploy's log (GET /api/deploys/{id}/logs), not the config's history.
+  if (event.type !== 'deploy.log') await history(m, name, event, stored);
   switch (event.type) {
     case 'config.registered': {
       const root = event.data.root as DeployConfigRoot;
@@ -160,6 +161,7 @@ async function apply(m: EntityManager, name: string, event: ConfigEvent, stored:
     case 'deploy.rejected':
     case 'deploy.skipped':
     case 'deploy.step':
+    case 'deploy.log':
       return touch();
     case 'build.requested': {
       const d = event.data;
