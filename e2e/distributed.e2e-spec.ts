@@ -1,17 +1,22 @@
 // Issue 8, "Prove it", distributed mode: the five services as processes (as main.ts starts
 // them), real Kafka, real PostgreSQL, the real kube-apiserver, and the fake GitHub; chat-ops
-// (fake Slack) and a GitOps target (fake Argo CD) in the same services.
+// (fake Slack) and a GitOps target (fake Argo CD) in the same services; the web dashboard
+// through the dashboard server (apps/dashboard-server) in a real browser.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeSlack } from '@sluice/fake-scm';
 import { imageTag } from '@sluice/contracts';
+import { freePort } from '@sluice/testing';
+import { dashboardBrowser } from './support/browser';
 import { defineFlow } from './support/flow';
 import { GitOpsSide, VALUES } from './support/gitops';
+import { ServiceProcess } from './support/process';
 import { CONFIG_NAME, Scenario, waitFor, type DeployView } from './support/scenario';
-import { startDistributed, type Distributed } from './support/sluice';
+import { SERVICES, startDistributed, type Distributed } from './support/sluice';
 import { startWorld, type World } from './support/world';
 
-describe('Sluice distributed, end to end', { timeout: 420_000 }, () => {
+describe('Sluice distributed, end to end', { timeout: 600_000 }, () => {
   let world: World;
   let sluice: Distributed;
   let scenario: Scenario;
@@ -84,5 +89,80 @@ describe('Sluice distributed, end to end', { timeout: 420_000 }, () => {
     const commits = gitops.sluiceCommits();
     assert.equal(commits.length, 1, 'one commit');
     assert.deepEqual(gitops.argo.syncs, [{ app: 'billing', revision: commits[0]!.sha }], 'one sync, at that commit');
+  });
+
+  it('the dashboard server (apps/dashboard-server) serves the dashboard and reaches each service’s API by the path’s owner: sign in, configs, a deploy’s steps; errors passed through unchanged', { timeout: 240_000 }, async () => {
+    // A deploy to look at: the flow's, or one made here when this case runs alone.
+    let deploys = await scenario.api.deploys().catch(() => [] as DeployView[]);
+    if (deploys.length === 0) {
+      await scenario.pushConfigRepo();
+      await scenario.waitForVirtualConfig();
+      await scenario.deployBuild(await scenario.pushArtifact('dashboard-server'));
+      deploys = await scenario.api.deploys();
+    }
+    const deploy = deploys.find((d) => d.kind === 'deploy' && d.phase === 'succeeded') ?? deploys[0]!;
+    const browser = await dashboardBrowser();
+    const port = await freePort();
+    const dashboard = new ServiceProcess({
+      name: 'dashboard-server',
+      main: 'apps/dashboard-server/src/main.ts',
+      port,
+      env: {
+        PORT: String(port),
+        SLUICE_SERVICE_URLS: SERVICES.map((s) => `${s}=${sluice.services[s].url}`).join(','),
+        LOG_LEVEL: process.env['SLUICE_E2E_LOG_LEVEL'] ?? 'info',
+      },
+      logFile: join(world.runDir, 'dashboard-server.log'),
+    });
+    let issued: { id: string; token: string } | null = null;
+    try {
+      dashboard.start();
+      await dashboard.waitReady(120_000);
+      const admin = { authorization: `Bearer ${sluice.adminToken}` };
+      // The same answer through the dashboard server as from the service that owns the path.
+      const both = async (path: string, headers: Record<string, string>) => {
+        const [via, direct] = await Promise.all([fetch(`${dashboard.url}${path}`, { headers }), fetch(`${sluice.urlFor(path)}${path}`, { headers })]);
+        return { via: { status: via.status, type: via.headers.get('content-type'), body: await via.text() }, direct: { status: direct.status, type: direct.headers.get('content-type'), body: await direct.text() } };
+      };
+      const log = await both(`/api/deploys/${deploy.id}/logs?follow=false`, admin);
+      assert.equal(log.via.status, 200, log.via.body);
+      assert.match(log.via.type ?? '', /^text\/plain/);
+      assert.deepEqual(log.via, log.direct, 'the log as autodeploy answers it');
+      assert.match(log.via.body, /deploy (succeeded|failed|superseded)/);
+      const manifests = await both(`/api/deploys/${deploy.id}/manifests`, admin);
+      assert.deepEqual(manifests.via, manifests.direct, 'kube-applier’s answer');
+      const unknownToken = await both('/api/repos', { authorization: 'Bearer not-a-token' });
+      assert.equal(unknownToken.via.status, 401);
+      assert.deepEqual(unknownToken.via, unknownToken.direct, 'repo-sync’s 401, as it wrote it');
+
+      // A POST body through it (autodeploy issues team tokens), then another team's token is refused with autodeploy's 403.
+      const res = await fetch(`${dashboard.url}/api/admin/tokens`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ team: 'dashboard-other' }) });
+      assert.equal(res.status, 201, await res.clone().text());
+      issued = (await res.json()) as { id: string; token: string };
+      const refused = await both(`/api/deploys/${deploy.id}/logs?follow=false`, { authorization: `Bearer ${issued.token}` });
+      assert.equal(refused.via.status, 403, refused.via.body);
+      assert.deepEqual(refused.via, refused.direct, 'autodeploy’s 403, as it wrote it');
+      const missing = await fetch(`${dashboard.url}/nothing`);
+      assert.deepEqual([missing.status, await missing.json()], [404, { error: { code: 'not_found', message: 'no route for GET /nothing' } }]);
+
+      // The dashboard in Chromium, from the dashboard server only.
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      page.setDefaultTimeout(30_000);
+      await page.goto(`${dashboard.url}/`);
+      await page.getByLabel('Token').fill(sluice.adminToken);
+      await page.getByLabel('Token').press('Enter');
+      await page.getByRole('heading', { name: 'Configs' }).waitFor();
+      await page.getByRole('row').filter({ has: page.getByRole('link', { name: CONFIG_NAME }) }).waitFor();
+      await page.goto(`${dashboard.url}/deploys/${deploy.id}`);
+      await page.getByRole('heading', { name: `Deploy ${deploy.id}` }).waitFor();
+      await page.locator('tr[data-step="resolve"]').filter({ hasText: 'done' }).waitFor();
+      // Its log from the Server-Sent Events of GET /api/deploys/{id}/logs, through the proxy: the same last line.
+      const last = log.via.body.trimEnd().split('\n').at(-1)!.replace(/^\S+ /, '');
+      await page.locator('pre.log').filter({ hasText: last }).waitFor();
+    } finally {
+      if (issued) await fetch(`${sluice.urlFor('/api/admin/tokens')}/api/admin/tokens/${issued.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${sluice.adminToken}` } }).catch(() => undefined);
+      await browser.close();
+      await dashboard.stop();
+    }
   });
 });

@@ -1,13 +1,13 @@
 #!/bin/sh
-# Starts one Sluice service: the first argument, else $SLUICE_SERVICE (the SERVICE build arg).
+# Starts one Sluice service, or the dashboard server: the first argument, else $SLUICE_SERVICE (the SERVICE build arg).
 # exec: node replaces the shell as the container's main process, so SIGTERM reaches the graceful
 # shutdown of the service (consumers commit, the outbox relay stops, HTTP drains).
 set -eu
 service="${1:-${SLUICE_SERVICE:-}}"
 case "$service" in
-  webhook-ingest | repo-sync | autodeploy | kube-applier | commit-status) ;;
+  webhook-ingest | repo-sync | autodeploy | kube-applier | commit-status | dashboard-server) ;;
   *)
-    echo "usage: <image> webhook-ingest|repo-sync|autodeploy|kube-applier|commit-status (or set SLUICE_SERVICE); got '${service}'" >&2
+    echo "usage: <image> webhook-ingest|repo-sync|autodeploy|kube-applier|commit-status|dashboard-server (or set SLUICE_SERVICE); got '${service}'" >&2
     exit 64
     ;;
 esac
