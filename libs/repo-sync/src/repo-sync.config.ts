@@ -14,6 +14,12 @@ export const repoSyncConfigSchema = commonConfigSchema.extend({
     .transform(Number)
     .pipe(z.number().int().min(1).max(64))
     .default(DEFAULT_REPO_SYNC_CONCURRENCY),
+  /** Git polling (README "Git polling"): seconds between polls of each config and artifact repository; 0 turns it off. */
+  REPO_SYNC_POLL_SECONDS: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { error: 'expected a number of seconds (0: no polling)' })
+    .transform(Number)
+    .default(180),
   /** What a team token reads of the catalogue: `team` (its configs' repositories) or `installation` (all). */
   SLUICE_CATALOGUE_VISIBILITY: catalogueVisibilitySetting,
 });

@@ -10,6 +10,8 @@ import { CATALOGUE, type Catalogue } from './application/catalogue';
 import { PgCatalogue } from './adapters/persistence/pg-catalogue';
 import { ConfigReader } from './application/config-reader';
 import { GlobalSync } from './application/global-sync';
+import { RepoPoller, type RepoPolls } from './application/repo-poller';
+import { PgRepoPolls } from './adapters/persistence/pg-repo-polls';
 import { ReposController, SyncController } from './adapters/http/repos.controller';
 import { REPO_SYNC_CONSUMER, RepoSyncRuntime, ScmEventsConsumer } from './adapters/messaging/repo-sync.runtime';
 import { CatalogueQueries } from './adapters/persistence/catalogue-queries';
@@ -18,12 +20,13 @@ import { scmFromConfig } from './adapters/scm/scm-from-config';
 import { DEFAULT_REPO_SYNC_CONCURRENCY, type RepoSyncConfig } from './repo-sync.config';
 
 export const SCM_READER = Symbol('SCM_READER');
+const REPO_POLLS = Symbol('REPO_POLLS');
 
 export type RepoSyncModuleConfig = Pick<
   RepoSyncConfig,
   'GITHUB_API_URL' | 'GITHUB_TOKEN' | 'GITHUB_APP_ID' | 'GITHUB_APP_PRIVATE_KEY' | 'SLUICE_ADMIN_TOKEN'
 > &
-  Partial<Pick<RepoSyncConfig, OidcConfigKey>> & { readonly REPO_SYNC_CONCURRENCY?: number; readonly SLUICE_CATALOGUE_VISIBILITY?: CatalogueVisibility; readonly SLUICE_NAMESPACE?: string };
+  Partial<Pick<RepoSyncConfig, OidcConfigKey>> & { readonly REPO_SYNC_CONCURRENCY?: number; readonly REPO_SYNC_POLL_SECONDS?: number; readonly SLUICE_CATALOGUE_VISIBILITY?: CatalogueVisibility; readonly SLUICE_NAMESPACE?: string };
 
 export interface RepoSyncModuleOptions {
   /** The SCM to read; default: GitHub from the config's credentials. */
@@ -50,10 +53,19 @@ export class RepoSyncModule {
         { provide: SCM_READER, useFactory: () => options.scm ?? scmFromConfig(config, logger) },
         { provide: CATALOGUE, inject: [EventStore], useFactory: (store: EventStore) => new PgCatalogue(store) },
         { provide: ConfigReader, inject: [SCM_READER], useFactory: (scm: ScmReader) => new ConfigReader(scm) },
+        { provide: REPO_POLLS, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new PgRepoPolls(ds) },
         {
           provide: ApplyScmEvent,
-          inject: [CATALOGUE, ConfigReader, SCM_READER, SERVICE_DATA_SOURCE],
-          useFactory: (catalogue: Catalogue, reader: ConfigReader, scm: ScmReader, ds: DataSource) => new ApplyScmEvent(catalogue, reader, scm, unitOfWorkOf(ds)),
+          inject: [CATALOGUE, ConfigReader, SCM_READER, SERVICE_DATA_SOURCE, REPO_POLLS],
+          useFactory: (catalogue: Catalogue, reader: ConfigReader, scm: ScmReader, ds: DataSource, polls: RepoPolls) => new ApplyScmEvent(catalogue, reader, scm, unitOfWorkOf(ds), polls),
+        },
+        {
+          provide: RepoPoller,
+          inject: [REPO_POLLS, SCM_READER, GlobalSync],
+          useFactory: (polls: RepoPolls, scm: ScmReader, sync: GlobalSync) => {
+            const seconds = config.REPO_SYNC_POLL_SECONDS ?? 180;
+            return seconds > 0 ? new RepoPoller(polls, scm, sync, { intervalMs: seconds * 1000, logger }) : null;
+          },
         },
         {
           provide: GlobalSync,

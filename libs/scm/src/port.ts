@@ -89,11 +89,19 @@ export interface ScmPullRequest {
   readonly headRepo: string | null;
 }
 
+/** The branches of a repository read with a conditional request. */
+export type ScmBranchesAnswer = { readonly changed: false } | { readonly changed: true; readonly branches: ScmBranch[]; readonly etag: string | null };
+
 export interface ScmReader {
   getRepo(fullName: string): Promise<ScmRepository>;
   /** Every repository the configured credentials (App installations, or the token) can see. */
   listInstallationRepos(): Promise<ScmRepository[]>;
   listBranches(fullName: string): Promise<ScmBranch[]>;
+  /**
+   * The branches unless they are as they were when the provider answered with `etag` (a
+   * conditional request: an unchanged answer costs no rate limit on GitHub); null etag = always.
+   */
+  listBranchesIfChanged(fullName: string, etag: string | null): Promise<ScmBranchesAnswer>;
   /** One branch and its head; null when the repository has no such branch. */
   getBranch(fullName: string, branch: string): Promise<ScmBranch | null>;
   getCommit(fullName: string, ref: string): Promise<ScmCommit>;

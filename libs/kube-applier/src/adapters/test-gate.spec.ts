@@ -17,6 +17,7 @@ function gate(options: { tests?: DeployUnderTest | null; verdict?: Verdict; dryR
       reported.push(o.type === 'deploy.step' ? `${o.step}:${o.state}${o.error ? `:${o.error.reason}` : ''}` : o.type);
       return true;
     },
+    log: async (_m, _id, _config, source) => void reported.push(`log:${source}`),
   };
   const records = { testsOf: async () => (options.tests === undefined ? underTest : options.tests) } as unknown as DeployRecords;
   const runs = { enqueue: async (_tx: Transaction, run: { deployId: string }) => void queued.push(run.deployId) } as unknown as TestRunStore;

@@ -1,3 +1,4 @@
+import type { RepoPolls } from './repo-poller';
 import { newEvent, type RepoRef, type SluiceEvent, type SluiceEventOf } from '@sluice/contracts';
 import { createLogger } from '@sluice/platform';
 import { ScmNotFoundError, type ScmReader } from '@sluice/scm';
@@ -60,6 +61,8 @@ export class ApplyScmEvent {
     private readonly configs: ConfigReader,
     private readonly scm: ScmReader,
     private readonly db: UnitOfWork,
+    /** Git polling: a repository whose webhooks arrive is polled less often. */
+    private readonly polls?: Pick<RepoPolls, 'webhookSeen'>,
   ) {}
 
   async prepare(received: SluiceEvent): Promise<PreparedScmEvent> {
@@ -83,6 +86,8 @@ export class ApplyScmEvent {
   async apply(received: SluiceEvent, m: Transaction, prepared: PreparedScmEvent): Promise<void> {
     const meta = { correlationId: received.correlationId, causationId: received.id };
     const event = await this.current(received, m);
+    const webhookOf = (event.data as { repo?: { fullName?: string } }).repo?.fullName;
+    if (webhookOf) await this.polls?.webhookSeen(m, webhookOf);
     switch (event.type) {
       case 'scm.repository.renamed': {
         const d = event.data;

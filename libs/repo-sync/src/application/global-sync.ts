@@ -186,6 +186,16 @@ export class GlobalSync {
     log?.info({ syncId }, 'global sync completed');
   }
 
+  /**
+   * One repository read and recorded now, outside any sync job (Git polling): `branches` when the
+   * caller already read them, `buildsOf` commits whose builds are read again besides those of moved
+   * heads and builds in progress.
+   */
+  async syncRepository(repo: ScmRepository, options: { branches?: ScmBranch[] | 'unchanged'; buildsOf?: readonly string[]; correlationId: string }): Promise<void> {
+    const snapshot = await this.snapshot(repo, options);
+    await this.inTurn(() => this.database.transact((m) => this.record(m, snapshot, options.correlationId)));
+  }
+
   private async syncOne(syncId: string, repo: ScmRepository): Promise<void> {
     try {
       const snapshot = await this.snapshot(repo);
@@ -201,12 +211,13 @@ export class GlobalSync {
   }
 
   /** Everything read from the SCM for one repository, before any transaction. */
-  private async snapshot(repo: ScmRepository): Promise<RepoSnapshot> {
+  private async snapshot(repo: ScmRepository, given: { branches?: ScmBranch[] | 'unchanged'; buildsOf?: readonly string[] } = {}): Promise<RepoSnapshot> {
     // Global sync reads the GitHub App's installation: every repository it lists is GitHub's.
     const ref: RepoRef = { fullName: repo.fullName, id: repo.id, defaultBranch: repo.defaultBranch, private: repo.private, provider: 'github' };
     const manager = this.database.reads;
-    const [branches, [known, lastScan, openBuilds]] = await Promise.all([
-      this.scm.listBranches(repo.fullName),
+    const [listed, [known, lastScan, openBuilds]] = await Promise.all([
+      // 'unchanged': the provider said the branches are as recorded (a 304): they are not read again.
+      given.branches === 'unchanged' ? null : (given.branches ?? this.scm.listBranches(repo.fullName)),
       this.inTurn(() =>
         Promise.all([
           this.catalogue.branchHeads(manager, repo.fullName),
@@ -215,11 +226,12 @@ export class GlobalSync {
         ]),
       ),
     ]);
+    const branches = listed ?? [...known].map(([name, sha]) => ({ name, sha }));
     const present = new Set(branches.map((b) => b.name));
     const deletedBranches = [...known.keys()].filter((name) => !present.has(name));
     const changed = branches.filter((b) => known.get(b.name) !== b.sha);
     // Builds are re-read for moved heads and for heads with builds still running.
-    const open = new Set(openBuilds);
+    const open = new Set([...openBuilds, ...(given.buildsOf ?? [])]);
     const buildShas = new Map<string, string>();
     for (const b of branches) {
       if ((known.get(b.name) !== b.sha || open.has(b.sha)) && !buildShas.has(b.sha)) buildShas.set(b.sha, b.name);
@@ -282,7 +294,8 @@ export class GlobalSync {
     return { ref, branches: changed, branchCount: branches.length, known, deletedBranches, commits, builds: buildList, scan };
   }
 
-  private async record(m: Transaction, s: RepoSnapshot, syncId: string) {
+  /** Records a snapshot; `correlationId` is the sync job's id (or the poll's). */
+  private async record(m: Transaction, s: RepoSnapshot, correlationId: string) {
     const { ref } = s;
     await this.catalogue.lockRepo(m, ref.fullName);
     const events: NewEvent[] = await this.catalogue.upsertRepo(m, ref);
@@ -300,7 +313,7 @@ export class GlobalSync {
       events.push(...(await this.catalogue.applyConfigScan(m, ref, s.scan)).events);
       configs = s.scan.parsed.length;
     }
-    await this.catalogue.append(m, ref, events, { correlationId: syncId, causationId: null });
+    await this.catalogue.append(m, ref, events, { correlationId, causationId: null });
     return { branches: s.branchCount, commits: newCommits, configs };
   }
 }

@@ -42,7 +42,8 @@ export async function startRepoSync(fake: FakeGitHub, options: { db?: TestDataba
       MessagingModule.forRoot({ retry: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 200 } }),
       EventStoreModule.forRoot({ url: db.url, schema: REPO_SYNC_SCHEMA, migrations: repoSyncMigrations, poolSize: 8, relay: { pollIntervalMs: 50 } }),
       RepoSyncModule.forRoot(
-        { GITHUB_API_URL: fake.url, SLUICE_ADMIN_TOKEN: ADMIN_TOKEN, REPO_SYNC_CONCURRENCY: options.concurrency ?? 4, SLUICE_CATALOGUE_VISIBILITY: options.visibility },
+        // No polling timer unless a test asks for it (a poll spec drives RepoPoller.pass itself).
+        { GITHUB_API_URL: fake.url, SLUICE_ADMIN_TOKEN: ADMIN_TOKEN, REPO_SYNC_CONCURRENCY: options.concurrency ?? 4, SLUICE_CATALOGUE_VISIBILITY: options.visibility, REPO_SYNC_POLL_SECONDS: 0 },
         { scm },
       ),
     ],

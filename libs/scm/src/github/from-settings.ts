@@ -32,6 +32,7 @@ const unconfigured: ScmReader = {
   getRepo: refuse,
   listInstallationRepos: refuse,
   listBranches: refuse,
+  listBranchesIfChanged: refuse,
   getBranch: refuse,
   getCommit: refuse,
   getPullRequest: refuse,

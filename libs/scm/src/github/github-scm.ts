@@ -3,6 +3,7 @@ import type {
   HookRef,
   ReadTreeOptions,
   ScmBranch,
+  ScmBranchesAnswer,
   ScmCheckRun,
   ScmCombinedStatus,
   ScmCommit,
@@ -132,6 +133,22 @@ export class GitHubScm implements ScmReader, ScmHookDeliveries {
     const client = await this.clientFor(fullName);
     const branches = await call(`branches of ${fullName}`, () => client.paginate(client.rest.repos.listBranches, { owner, repo, per_page: 100 }));
     return branches.map((b) => ({ name: b.name, sha: b.commit.sha }));
+  }
+
+  async listBranchesIfChanged(fullName: string, etag: string | null): Promise<ScmBranchesAnswer> {
+    const { owner, repo } = splitName(fullName);
+    const client = await this.clientFor(fullName);
+    try {
+      const first = await client.rest.repos.listBranches({ owner, repo, per_page: 100, headers: etag ? { 'if-none-match': etag } : {} });
+      // More than one page: every page is read and no ETag kept (it would speak for the first page only).
+      const branches = first.headers.link?.includes('rel="next"')
+        ? await call(`branches of ${fullName}`, () => client.paginate(client.rest.repos.listBranches, { owner, repo, per_page: 100 }))
+        : first.data;
+      return { changed: true, branches: branches.map((b) => ({ name: b.name, sha: b.commit.sha })), etag: first.headers.link?.includes('rel="next"') ? null : (first.headers.etag ?? null) };
+    } catch (error) {
+      if ((error as { status?: unknown }).status === 304) return { changed: false };
+      throw toScmError(error, `branches of ${fullName}`);
+    }
   }
 
   async getBranch(fullName: string, branch: string): Promise<ScmBranch | null> {

@@ -1,3 +1,4 @@
+import { RepoSyncPolls1768000000100 } from './pg-repo-polls';
 import { buildKeySql } from '@sluice/contracts';
 import { teamPolicyMigrations } from '@sluice/team-policy';
 import { teamTokenMigrations } from '@sluice/auth';
@@ -190,4 +191,4 @@ export class RepoSyncRepositoryIdentity1767500000000 implements MigrationInterfa
 }
 
 /** With the projection of team tokens (`sluice.auth.v1`) that the read API verifies team tokens against. */
-export const repoSyncMigrations = [RepoSyncInit1732400100000, RepoSyncConfigTeam1764200000000, RepoSyncBuildIdentity1766100000000, RepoSyncRepositoryIdentity1767500000000, ...teamTokenMigrations, ...teamPolicyMigrations];
+export const repoSyncMigrations = [RepoSyncInit1732400100000, RepoSyncConfigTeam1764200000000, RepoSyncBuildIdentity1766100000000, RepoSyncRepositoryIdentity1767500000000, ...teamTokenMigrations, ...teamPolicyMigrations, RepoSyncPolls1768000000100];

@@ -1,0 +1,116 @@
+import type { ScmReader, ScmRepository } from '@sluice/scm';
+import type { Transaction } from '@sluice/event-store';
+import pLimit from 'p-limit';
+import type { GlobalSync } from './global-sync';
+
+/** A repository Sluice polls, and what the last poll and webhook left. */
+export interface PollTarget {
+  readonly fullName: string;
+  /** Null when the catalogue has not recorded it yet (an artifact repository no webhook came from). */
+  readonly repo: ScmRepository | null;
+  readonly etag: string | null;
+  readonly polledAt: string | null;
+  readonly lastWebhookAt: string | null;
+}
+
+/** The polls' own state (PgRepoPolls). */
+export interface RepoPolls {
+  /** Every config repository and artifact repository of the known configs (GitHub's). */
+  targets(): Promise<PollTarget[]>;
+  polled(fullName: string, etag: string | null): Promise<void>;
+  /** A webhook of the repository was applied (in its transaction): it is healthy, polled less often. */
+  webhookSeen(m: Transaction, fullName: string): Promise<void>;
+  /** Heads of the branches configs track in this (artifact) repository, moved since `since`, with no completed build yet: their builds may still come. */
+  headsAwaitingBuilds(fullName: string, since: string): Promise<string[]>;
+}
+
+export interface RepoPollerOptions {
+  readonly intervalMs: number;
+  /** A repository with a webhook in the last `healthyWindowMs` is polled `healthyFactor` times less often. */
+  readonly healthyFactor?: number;
+  readonly healthyWindowMs?: number;
+  /** How long after a head moved its builds are still looked for. */
+  readonly buildWindowMs?: number;
+  readonly concurrency?: number;
+  readonly now?: () => number;
+  readonly logger?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
+}
+
+export interface PollPass {
+  readonly polled: number;
+  /** Answered "not modified": nothing read beyond the conditional request. */
+  readonly unchanged: number;
+  readonly synced: number;
+  readonly failed: number;
+}
+
+/**
+ * Git polling (docs/architecture.md §2, "Git polling"): each config and artifact repository is
+ * polled at `intervalMs` — its branches with a conditional request (an unchanged repository costs
+ * one 304 and no rate limit), and, when they moved or a recent head still waits for its build,
+ * the same per-repository read and record as global sync, which produce the same events a webhook
+ * would and nothing twice (a webhook arriving later finds the heads where they are). A
+ * repository whose webhooks are healthy is polled `healthyFactor` times less often. For when
+ * webhooks are lost and missed-webhook recovery cannot help (no App, no hook access).
+ */
+export class RepoPoller {
+  constructor(
+    private readonly polls: RepoPolls,
+    private readonly scm: ScmReader,
+    private readonly sync: GlobalSync,
+    private readonly options: RepoPollerOptions,
+  ) {}
+
+  get intervalMs(): number {
+    return this.options.intervalMs;
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  /** One pass over the repositories that are due. */
+  async pass(): Promise<PollPass> {
+    const counts = { polled: 0, unchanged: 0, synced: 0, failed: 0 };
+    const limit = pLimit(this.options.concurrency ?? 4);
+    const due = (await this.polls.targets()).filter((t) => this.isDue(t));
+    await Promise.all(
+      due.map((target) =>
+        limit(async () => {
+          counts.polled++;
+          try {
+            const outcome = await this.pollOne(target);
+            counts[outcome]++;
+          } catch (error) {
+            counts.failed++;
+            this.options.logger?.warn({ repo: target.fullName, err: (error as Error).message }, 'polling the repository failed; the next pass tries again');
+          }
+        }),
+      ),
+    );
+    if (counts.polled > 0) this.options.logger?.debug({ ...counts }, 'poll pass');
+    return counts;
+  }
+
+  private isDue(t: PollTarget): boolean {
+    if (!t.polledAt) return true;
+    const healthy = t.lastWebhookAt !== null && this.now() - Date.parse(t.lastWebhookAt) < (this.options.healthyWindowMs ?? 3_600_000);
+    const interval = this.options.intervalMs * (healthy ? (this.options.healthyFactor ?? 4) : 1);
+    return this.now() - Date.parse(t.polledAt) >= interval;
+  }
+
+  private async pollOne(target: PollTarget): Promise<'unchanged' | 'synced'> {
+    const answer = await this.scm.listBranchesIfChanged(target.fullName, target.repo ? target.etag : null);
+    const since = new Date(this.now() - (this.options.buildWindowMs ?? 3_600_000)).toISOString();
+    const awaiting = await this.polls.headsAwaitingBuilds(target.fullName, since);
+    if (!answer.changed && awaiting.length === 0) {
+      await this.polls.polled(target.fullName, target.etag);
+      return 'unchanged';
+    }
+    const repo = target.repo ?? (await this.scm.getRepo(target.fullName));
+    await this.sync.syncRepository(repo, { branches: answer.changed ? answer.branches : 'unchanged', buildsOf: awaiting, correlationId: `poll-${target.fullName}-${this.now()}` });
+    await this.polls.polled(target.fullName, answer.changed ? answer.etag : target.etag);
+    this.options.logger?.info({ repo: target.fullName, moved: answer.changed, awaitingBuilds: awaiting.length }, 'polled: repository read and recorded');
+    return 'synced';
+  }
+}
