@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Ajv from 'ajv';
 import { DCLinter } from 'dclint';
-import { isSecretName, interpolate, parseYaml, readRepoFile, repoPath, SERVICES, type ServiceName } from './support';
+import { isSecretName, interpolate, parseYaml, PROCESSES, readRepoFile, repoPath, SERVICES, type ServiceName } from './support';
 import { knownVariables, loadServiceEnv } from './service-configs';
 
 /*
@@ -96,12 +96,12 @@ describe('docker-compose.yml', () => {
     assert.ok(postgres.volumes?.some((v) => typeof v === 'string' && v.endsWith(':/var/lib/postgresql/data')), 'data on a volume');
   });
 
-  it('runs the five services from the one image, each naming itself as the command', () => {
+  it('runs the five services and the dashboard server from the one image, each naming itself as the command', () => {
     const sluiceServices = Object.keys(compose.services).filter((s) => s !== 'kafka' && s !== 'postgres').sort();
-    assert.deepEqual(sluiceServices, [...SERVICES].sort());
-    const images = new Set(SERVICES.map((s) => compose.services[s]!.image));
-    assert.equal(images.size, 1, 'one image for all services');
-    for (const s of SERVICES) {
+    assert.deepEqual(sluiceServices, [...PROCESSES].sort());
+    const images = new Set(PROCESSES.map((s) => compose.services[s]!.image));
+    assert.equal(images.size, 1, 'one image for all of them');
+    for (const s of PROCESSES) {
       const service = compose.services[s]!;
       assert.deepEqual(service.command, [s], `${s}: command`);
       assert.deepEqual(service.build, { context: '.', target: 'runtime' }, `${s}: built from the root Dockerfile`);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { DockerfileParser, type Dockerfile } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
-import { readRepoFile, repoPath, SERVICES } from './support';
+import { PROCESSES, readRepoFile, repoPath, SERVICES } from './support';
 
 /*
  * The image cannot be built here (no Docker engine). What can be checked is: the Dockerfile
@@ -114,18 +114,18 @@ describe('Dockerfile', () => {
 });
 
 describe('deploy/docker/entrypoint.sh', () => {
-  it('starts exactly the five services', () => {
+  it('starts exactly the five services and the dashboard server', () => {
     const script = readRepoFile('deploy', 'docker', 'entrypoint.sh');
     const choices = /^\s*([a-z-]+(?:\s*\|\s*[a-z-]+)*)\)\s*;;/m.exec(script);
     assert.ok(choices);
-    assert.deepEqual(choices[1]!.split('|').map((s) => s.trim()).sort(), [...SERVICES].sort());
+    assert.deepEqual(choices[1]!.split('|').map((s) => s.trim()).sort(), [...PROCESSES].sort());
     assert.match(script, /exec node --require "\$\{app_dir\}\/node_modules\/reflect-metadata" "\$\{app_dir\}\/dist\/apps\/\$\{service\}\/src\/main\.js"/);
   });
 
   it('refuses an unknown service with a usage message (exit 64)', () => {
     const res = spawnSync('sh', [repoPath('deploy', 'docker', 'entrypoint.sh'), 'billing'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
     assert.equal(res.status, 64);
-    assert.match(res.stderr, /usage: .*webhook-ingest\|repo-sync\|autodeploy\|kube-applier\|commit-status.*got 'billing'/);
+    assert.match(res.stderr, /usage: .*webhook-ingest\|repo-sync\|autodeploy\|kube-applier\|commit-status\|dashboard-server.*got 'billing'/);
     const none = spawnSync('sh', [repoPath('deploy', 'docker', 'entrypoint.sh')], { encoding: 'utf8', env: { PATH: process.env.PATH } });
     assert.equal(none.status, 64);
   });

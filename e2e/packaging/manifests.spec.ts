@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { isSecretName, loadKustomization, parseManifests, readRepoFile, repoPath, SERVICES, type KubeManifest, type ServiceName } from './support';
+import { isSecretName, loadKustomization, parseManifests, PROCESSES, readRepoFile, repoPath, SERVICES, type KubeManifest, type ServiceName } from './support';
 import { knownVariables, loadServiceEnv } from './service-configs';
 
 /*
@@ -90,7 +90,7 @@ describe('deploy/kustomization.yaml', () => {
 
 describe('deploy/k8s Deployments and Services', () => {
   it('has one Deployment and one Service per service, the Service selecting exactly its pods', () => {
-    assert.deepEqual(all.filter((m) => m.kind === 'Deployment').map((m) => m.metadata.name).sort(), SERVICES.map((s) => `sluice-${s}`).sort());
+    assert.deepEqual(all.filter((m) => m.kind === 'Deployment').map((m) => m.metadata.name).sort(), PROCESSES.map((s) => `sluice-${s}`).sort());
     for (const s of SERVICES) {
       const d = deployment(s);
       const svc = find<Service>('Service', `sluice-${s}`);

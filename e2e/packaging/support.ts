@@ -13,6 +13,8 @@ export const readRepoFile = (...parts: string[]): string => readFileSync(repoPat
 
 export const SERVICES = ['webhook-ingest', 'repo-sync', 'autodeploy', 'kube-applier', 'commit-status'] as const;
 export type ServiceName = (typeof SERVICES)[number];
+/** What the one image runs: the five services and the dashboard server (distributed mode's dashboard, README "Dashboard"). */
+export const PROCESSES = [...SERVICES, 'dashboard-server'] as const;
 
 /** Settings whose value is the name of a Kubernetes Secret, not a secret. */
 const NAMES_OF_SECRETS = new Set(['COMMIT_STATUS_GITHUB_SECRET']);
