@@ -17,6 +17,26 @@ export { combineStatuses } from './github/routes';
 export { GitHubEventPayloads } from './github/events';
 export { FakeGitLab, type FakeGitLabOptions, type GitLabCommitStatus, type GitLabStatusState } from './gitlab/fake-gitlab';
 export { FakeBitbucket, type FakeBitbucketOptions, type BitbucketBuildStatus, type BitbucketBuildState } from './bitbucket/fake-bitbucket';
+export {
+  gitlabExamplePayload,
+  gitlabWebhookRequest,
+  GitLabEventPayloads,
+  GITLAB_EXAMPLE_FILES,
+  type GitLabExampleEvent,
+  type GitLabWebhookRequest,
+  type GitLabProjectRef,
+  type GitLabCommitInput,
+} from './gitlab/webhooks';
+export {
+  bitbucketExamplePayload,
+  bitbucketWebhookRequest,
+  BitbucketEventPayloads,
+  BITBUCKET_EXAMPLE_FILES,
+  type BitbucketExampleEvent,
+  type BitbucketWebhookRequest,
+  type BitbucketRepoRef,
+  type BitbucketCommitInput,
+} from './bitbucket/webhooks';
 export { FakeSlack, slackSlashCommand, type FakeSlackOptions, type SlackMessage, type SlackEphemeral, type SlackSignedRequest, type SlashCommandInput } from './slack/fake-slack';
 export { SlackApiDescription, SlackSchemaError, SLACK_SWAGGER_PATH } from './slack/slack-api';
 export { FakeArgoCd, ARGOCD_SWAGGER_PATH, type FakeArgoCdOptions, type SyncOutcome } from './argocd/fake-argocd';

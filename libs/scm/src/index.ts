@@ -11,7 +11,11 @@ export { githubScmFromSettings, scmReaderFromSettings, type GitHubSettings } fro
 export { GitLabStatuses } from './gitlab/gitlab-statuses';
 export { BitbucketStatuses } from './bitbucket/bitbucket-statuses';
 export type { DeliveryHeaders, DeliveryInput, HeaderReading, Normalised, WebhookProvider } from './webhooks/provider';
-export { webhookProviders, type WebhookProviders } from './webhooks/registry';
+export { webhookProviders, type WebhookProviders, type WebhookSecrets } from './webhooks/registry';
 export { GitHubWebhooks } from './github/webhooks/github-webhooks';
 export { normaliseDelivery, NORMALISED_EVENTS } from './github/webhooks/normalise';
 export { SignatureVerifier } from './github/webhooks/signature';
+export { GitLabWebhooks } from './gitlab/webhooks/gitlab-webhooks';
+export { normaliseGitLab, GITLAB_EVENTS } from './gitlab/webhooks/normalise';
+export { BitbucketWebhooks } from './bitbucket/webhooks/bitbucket-webhooks';
+export { normaliseBitbucket, BITBUCKET_EVENTS, ASSUMED_MAIN_BRANCH } from './bitbucket/webhooks/normalise';

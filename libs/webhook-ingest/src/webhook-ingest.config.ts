@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonConfigSchema, requiredWebhookSecrets } from '@sluice/platform';
+import { commonConfigSchema, requiredWebhookSecrets, webhookSecretsSetting } from '@sluice/platform';
 import { MAX_WEBHOOK_BYTES } from './adapters/http/raw-body';
 import { DEFAULT_INFLIGHT_BYTES, DEFAULT_MAX_READERS } from './adapters/http/upload-budget';
 
@@ -13,6 +13,16 @@ const wholeNumber = (min: number, max: number) =>
 /** The common settings; the webhook secrets are required here (docs/architecture.md §9). */
 export const webhookIngestConfigSchema = commonConfigSchema.extend({
   GITHUB_WEBHOOK_SECRET: requiredWebhookSecrets,
+  /**
+   * The secret tokens of GitLab webhooks (X-Gitlab-Token), comma-separated during a rotation;
+   * unset = POST /webhooks/gitlab answers 404.
+   */
+  GITLAB_WEBHOOK_TOKEN: webhookSecretsSetting().optional(),
+  /**
+   * The secrets of Bitbucket Cloud webhooks (X-Hub-Signature, HMAC-SHA256), comma-separated
+   * during a rotation; unset = POST /webhooks/bitbucket answers 404.
+   */
+  BITBUCKET_WEBHOOK_SECRET: webhookSecretsSetting().optional(),
   /** Id of the repository webhook whose deliveries missed-webhook recovery checks. */
   GITHUB_WEBHOOK_HOOK_ID: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
   /** `owner/name` of the repository that hook belongs to; unset = the GitHub App's hook. */

@@ -64,7 +64,9 @@ function recoveryFromConfig(config: RecoveryConfig, options: WebhookIngestModule
 @Module({})
 export class WebhookIngestModule {
   static forRoot(
-    config: Pick<WebhookIngestConfig, 'GITHUB_WEBHOOK_SECRET'> & RecoveryConfig & Partial<Pick<WebhookIngestConfig, 'SLUICE_WEBHOOK_INFLIGHT_BYTES' | 'SLUICE_WEBHOOK_MAX_CONCURRENT'>>,
+    config: Pick<WebhookIngestConfig, 'GITHUB_WEBHOOK_SECRET'> &
+      RecoveryConfig &
+      Partial<Pick<WebhookIngestConfig, 'GITLAB_WEBHOOK_TOKEN' | 'BITBUCKET_WEBHOOK_SECRET' | 'SLUICE_WEBHOOK_INFLIGHT_BYTES' | 'SLUICE_WEBHOOK_MAX_CONCURRENT'>>,
     options: WebhookIngestModuleOptions = {},
   ): DynamicModule {
     const recovery = recoveryFromConfig(config, options);
@@ -80,7 +82,10 @@ export class WebhookIngestModule {
       module: WebhookIngestModule,
       controllers: [WebhookController],
       providers: [
-        { provide: WEBHOOK_PROVIDERS, useValue: webhookProviders({ github: config.GITHUB_WEBHOOK_SECRET }) },
+        {
+          provide: WEBHOOK_PROVIDERS,
+          useValue: webhookProviders({ github: config.GITHUB_WEBHOOK_SECRET, gitlab: config.GITLAB_WEBHOOK_TOKEN, bitbucket: config.BITBUCKET_WEBHOOK_SECRET }),
+        },
         { provide: WEBHOOK_BODY_LIMIT, useValue: bodyLimit },
         // One per app: the bound is on what this process holds.
         { provide: UploadBudget, useValue: new UploadBudget(limits) },

@@ -755,17 +755,31 @@ export interface operations {
     WebhookController_receive: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
+                /** @description bitbucket: sha256=<HMAC of the raw body with the webhook secret> */
+                "X-Hub-Signature"?: string;
+                /** @description bitbucket: the delivery id */
+                "X-Request-UUID"?: string;
+                /** @description bitbucket: the event (repo:push, repo:commit_status_*, pullrequest:*) */
+                "X-Event-Key"?: string;
+                /** @description gitlab: the webhook's secret token */
+                "X-Gitlab-Token"?: string;
+                /** @description gitlab: the delivery id when X-Gitlab-Event-UUID is absent */
+                "Idempotency-Key"?: string;
+                /** @description gitlab: the delivery id (else Idempotency-Key) */
+                "X-Gitlab-Event-UUID"?: string;
+                /** @description gitlab: the event (Push Hook, Tag Push Hook, Pipeline Hook, Merge Request Hook) */
+                "X-Gitlab-Event"?: string;
                 /** @description github: sha256=<HMAC of the raw body with the webhook secret> */
-                "X-Hub-Signature-256": string;
-                /** @description github */
-                "X-GitHub-Delivery": string;
-                /** @description github */
-                "X-GitHub-Event": string;
+                "X-Hub-Signature-256"?: string;
+                /** @description github: the delivery id */
+                "X-GitHub-Delivery"?: string;
+                /** @description github: the event */
+                "X-GitHub-Event"?: string;
             };
             path: {
-                /** @description the provider: github */
-                provider: "github";
+                /** @description the provider (one with a configured webhook secret) */
+                provider: "github" | "gitlab" | "bitbucket";
             };
             cookie?: never;
         };
@@ -803,7 +817,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description the signature matches no configured webhook secret */
+            /** @description the signature (or GitLab token) matches no configured webhook secret */
             401: {
                 headers: {
                     [name: string]: unknown;

@@ -35,7 +35,18 @@ export interface WebhookTestApp {
 }
 
 export async function startWebhookApp(
-  options: { bodyLimitBytes?: number; rawBodyParser?: boolean; secrets?: string[]; port?: number; recovery?: WebhookIngestModuleOptions['recovery']; uploadBudget?: WebhookIngestModuleOptions['uploadBudget'] } = {},
+  options: {
+    bodyLimitBytes?: number;
+    rawBodyParser?: boolean;
+    secrets?: string[];
+    /** GITLAB_WEBHOOK_TOKEN; unset = no GitLab webhooks. */
+    gitlabTokens?: string[];
+    /** BITBUCKET_WEBHOOK_SECRET; unset = no Bitbucket webhooks. */
+    bitbucketSecrets?: string[];
+    port?: number;
+    recovery?: WebhookIngestModuleOptions['recovery'];
+    uploadBudget?: WebhookIngestModuleOptions['uploadBudget'];
+  } = {},
 ): Promise<WebhookTestApp> {
   const db = await createTestDatabase('webhook_ingest');
   const moduleRef = await Test.createTestingModule({
@@ -48,7 +59,10 @@ export async function startWebhookApp(
         poolSize: 10,
         relay: { pollIntervalMs: 50 },
       }),
-      WebhookIngestModule.forRoot({ GITHUB_WEBHOOK_SECRET: options.secrets ?? SECRETS }, { bodyLimitBytes: options.bodyLimitBytes, recovery: options.recovery, uploadBudget: options.uploadBudget }),
+      WebhookIngestModule.forRoot(
+        { GITHUB_WEBHOOK_SECRET: options.secrets ?? SECRETS, GITLAB_WEBHOOK_TOKEN: options.gitlabTokens, BITBUCKET_WEBHOOK_SECRET: options.bitbucketSecrets },
+        { bodyLimitBytes: options.bodyLimitBytes, recovery: options.recovery, uploadBudget: options.uploadBudget },
+      ),
     ],
   }).compile();
   const app = options.rawBodyParser

@@ -10,7 +10,19 @@ describe('webhook-ingest OpenAPI document', () => {
     const receive = doc.paths['/webhooks/{provider}'].post!;
     assert.deepEqual(
       receive.parameters?.map((p) => 'name' in p && `${p.in} ${p.name}`).sort(),
-      ['header X-GitHub-Delivery', 'header X-GitHub-Event', 'header X-Hub-Signature-256', 'path provider'],
+      [
+        'header Idempotency-Key',
+        'header X-Event-Key',
+        'header X-GitHub-Delivery',
+        'header X-GitHub-Event',
+        'header X-Gitlab-Event',
+        'header X-Gitlab-Event-UUID',
+        'header X-Gitlab-Token',
+        'header X-Hub-Signature',
+        'header X-Hub-Signature-256',
+        'header X-Request-UUID',
+        'path provider',
+      ],
     );
     assert.equal(receive.security, undefined, 'a webhook is verified by its signature');
     assert.ok(doc.components?.securitySchemes?.bearer, 'the document still declares bearer auth');

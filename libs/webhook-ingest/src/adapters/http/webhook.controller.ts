@@ -28,7 +28,8 @@ export interface WebhookAnswer {
 /** Webhook-ingest's OpenAPI document (served at `/api/docs-json` with `setupOpenApi` from `@sluice/platform`). */
 export const WEBHOOK_INGEST_OPENAPI: OpenApiInfo = {
   title: 'Sluice webhook-ingest',
-  description: 'GitHub webhook deliveries, verified with the webhook secret (X-Hub-Signature-256), not a bearer token',
+  description:
+    'Webhook deliveries of GitHub, GitLab and Bitbucket Cloud, verified with the webhook secret (X-Hub-Signature-256, X-Gitlab-Token, X-Hub-Signature), not a bearer token',
 };
 
 const webhookAnswerSchema = z.object({
@@ -68,14 +69,21 @@ export class WebhookController {
   @Post(':provider')
   @HttpCode(202)
   @ApiOperation({ summary: "A webhook delivery of a source-control provider: verified, normalised and stored with its events in one transaction" })
-  @ApiParam({ name: 'provider', description: 'the provider: github', schema: { type: 'string', enum: ['github'] } })
+  @ApiParam({ name: 'provider', description: 'the provider (one with a configured webhook secret)', schema: { type: 'string', enum: ['github', 'gitlab', 'bitbucket'] } })
   @ApiConsumes('application/json')
-  @ApiHeader({ name: 'X-GitHub-Event', required: true, description: 'github' })
-  @ApiHeader({ name: 'X-GitHub-Delivery', required: true, description: 'github' })
-  @ApiHeader({ name: 'X-Hub-Signature-256', required: true, description: 'github: sha256=<HMAC of the raw body with the webhook secret>' })
+  @ApiHeader({ name: 'X-GitHub-Event', required: false, description: 'github: the event' })
+  @ApiHeader({ name: 'X-GitHub-Delivery', required: false, description: 'github: the delivery id' })
+  @ApiHeader({ name: 'X-Hub-Signature-256', required: false, description: 'github: sha256=<HMAC of the raw body with the webhook secret>' })
+  @ApiHeader({ name: 'X-Gitlab-Event', required: false, description: 'gitlab: the event (Push Hook, Tag Push Hook, Pipeline Hook, Merge Request Hook)' })
+  @ApiHeader({ name: 'X-Gitlab-Event-UUID', required: false, description: 'gitlab: the delivery id (else Idempotency-Key)' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'gitlab: the delivery id when X-Gitlab-Event-UUID is absent' })
+  @ApiHeader({ name: 'X-Gitlab-Token', required: false, description: "gitlab: the webhook's secret token" })
+  @ApiHeader({ name: 'X-Event-Key', required: false, description: 'bitbucket: the event (repo:push, repo:commit_status_*, pullrequest:*)' })
+  @ApiHeader({ name: 'X-Request-UUID', required: false, description: 'bitbucket: the delivery id' })
+  @ApiHeader({ name: 'X-Hub-Signature', required: false, description: 'bitbucket: sha256=<HMAC of the raw body with the webhook secret>' })
   @ApiResponse({ status: 202, description: 'stored (accepted), seen before (duplicate) or not an event Sluice uses (ignored)', schema: openApiSchema(webhookAnswerSchema) })
   @ApiResponse({ status: 400, description: 'missing or bad header, or a body that is not JSON', schema: errorResponse })
-  @ApiResponse({ status: 401, description: 'the signature matches no configured webhook secret', schema: errorResponse })
+  @ApiResponse({ status: 401, description: 'the signature (or GitLab token) matches no configured webhook secret', schema: errorResponse })
   @ApiResponse({ status: 404, description: 'no such provider, or none configured (no webhook secret)', schema: errorResponse })
   @ApiResponse({ status: 413, description: 'body over the limit (25 MB)', schema: errorResponse })
   @ApiResponse({ status: 415, description: 'content type is not application/json', schema: errorResponse })
