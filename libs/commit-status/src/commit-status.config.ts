@@ -41,6 +41,11 @@ export const commitStatusConfigSchema = commonConfigSchema.extend({
   SLUICE_PUBLIC_URL: httpUrlSetting.default('http://127.0.0.1:8080'),
   /** Also mirror Sluice's deploys as GitHub deployments + deployment statuses (environment = config name). */
   COMMIT_STATUS_GITHUB_DEPLOYMENTS: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false').transform((v) => v === 'true'),
+  /**
+   * Show preview environments on their pull request (GitHub): a deployment per preview in
+   * `preview/<config>/pr-<n>` and one comment per (config, pull request), edited in place.
+   */
+  COMMIT_STATUS_PREVIEWS: z.enum(['true', 'false'], { error: 'expected true or false' }).default('true').transform((v) => v === 'true'),
   GITHUB_APP_INSTALLATION_ID: positiveInt('expected a numeric installation id').optional(),
   GITLAB_API_URL: httpUrlSetting.default('https://gitlab.com/api/v4'),
   GITLAB_TOKEN: z.string().optional(),

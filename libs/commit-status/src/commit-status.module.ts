@@ -20,6 +20,8 @@ import { PgCommitStatusStore } from './adapters/postgres/pg-store';
 import { PgTeamRepos } from './adapters/postgres/team-repos';
 import { DefaultScmStatusProviders } from './adapters/scm/providers';
 import { GitHubDeploymentMirror } from './adapters/github-deployments/github-deployment-mirror';
+import { PreviewEventsConsumer } from './adapters/messaging/preview-events.consumer';
+import { PreviewPullRequests } from './adapters/previews/preview-pull-requests';
 import type { CommitStatusConfig } from './commit-status.config';
 
 export const COMMIT_STATUS_OPTIONS = Symbol('COMMIT_STATUS_OPTIONS');
@@ -33,7 +35,7 @@ export interface CommitStatusModuleOptions {
   pollIntervalMs?: number;
   /** Backoff of failed reconciles. */
   retryBaseDelayMs?: number;
-  /** Poll interval of the GitHub Deployments mirror. Default 1 s. */
+  /** Poll interval of the GitHub Deployments mirror and of the preview comments. Default 1 s. */
   deploymentsPollMs?: number;
   /** Kubernetes store: how often CommitStatuses still to be written after a failed write are retried. Default 5 s. */
   ownedSweepMs?: number;
@@ -85,6 +87,7 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
     @Inject(COMMIT_STATUS_OPTIONS) private readonly options: CommitStatusModuleOptions,
     @Optional() private readonly readiness?: ReadinessRegistry,
     @Optional() @Inject(GitHubDeploymentMirror) private readonly deployments?: GitHubDeploymentMirror | null,
+    @Optional() @Inject(PreviewPullRequests) private readonly previews?: PreviewPullRequests | null,
   ) {}
 
   static forRoot(config: CommitStatusConfig, options: CommitStatusModuleOptions = {}): DynamicModule {
@@ -93,7 +96,7 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
     return {
       module: CommitStatusModule,
       imports: [HealthModule, TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config) })],
-      controllers: [CommitStatusesController, CommitStatusEventsConsumer],
+      controllers: [CommitStatusesController, CommitStatusEventsConsumer, PreviewEventsConsumer],
       providers: [
         { provide: COMMIT_STATUS_OPTIONS, useValue: options },
         { provide: SERVICE_CONSUMER_GROUP, useValue: options.consumer ?? COMMIT_STATUS_CONSUMER },
@@ -155,8 +158,9 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
         {
           provide: GitHubDeploymentMirror,
           inject: [SERVICE_DATA_SOURCE, COMMIT_STATUS_STORE, SCM_STATUS_PROVIDERS],
+          // Deploys (COMMIT_STATUS_GITHUB_DEPLOYMENTS) and previews (COMMIT_STATUS_PREVIEWS) share the loop.
           useFactory: (dataSource: DataSource, store: CommitStatusStore, providers: DefaultScmStatusProviders) =>
-            config.COMMIT_STATUS_GITHUB_DEPLOYMENTS
+            config.COMMIT_STATUS_GITHUB_DEPLOYMENTS || config.COMMIT_STATUS_PREVIEWS
               ? new GitHubDeploymentMirror({
                   dataSource,
                   store,
@@ -169,10 +173,33 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
               : null,
         },
         {
+          provide: PreviewPullRequests,
+          inject: [SERVICE_DATA_SOURCE, COMMIT_STATUS_STORE, SCM_STATUS_PROVIDERS, GitHubDeploymentMirror],
+          useFactory: (dataSource: DataSource, store: CommitStatusStore, providers: DefaultScmStatusProviders, mirror: GitHubDeploymentMirror | null) =>
+            config.COMMIT_STATUS_PREVIEWS && mirror
+              ? new PreviewPullRequests({
+                  dataSource,
+                  schema: COMMIT_STATUS_SCHEMA,
+                  store,
+                  clients: providers.clients,
+                  deployments: mirror,
+                  namespace: config.COMMIT_STATUS_NAMESPACE,
+                  logger: log,
+                  pollIntervalMs: options.deploymentsPollMs,
+                })
+              : null,
+        },
+        {
           provide: DeployStatusProjector,
           inject: [COMMIT_STATUS_STORE, GitHubDeploymentMirror, SERVICE_DATA_SOURCE],
           useFactory: (store: CommitStatusStore, mirror: GitHubDeploymentMirror | null, dataSource: DataSource) =>
-            new DeployStatusProjector(store, new PgDeployStatusStateRepository(COMMIT_STATUS_SCHEMA), config.SLUICE_PUBLIC_URL, mirror, dataSource.manager),
+            new DeployStatusProjector(
+              store,
+              new PgDeployStatusStateRepository(COMMIT_STATUS_SCHEMA),
+              config.SLUICE_PUBLIC_URL,
+              config.COMMIT_STATUS_GITHUB_DEPLOYMENTS ? mirror : null,
+              dataSource.manager,
+            ),
         },
       ],
       exports: [CommitStatusRuntime, COMMIT_STATUS_STORE, SCM_STATUS_PROVIDERS],
@@ -184,6 +211,7 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
     this.readiness?.register('commit-status-controller', () => ({ ok: this.runtime.isStarted, detail: this.runtime.isStarted ? 'started' : 'starting' }));
     await this.runtime.start();
     this.deployments?.start();
+    this.previews?.start();
     // CommitStatuses whose write did not happen after their commit (a crash, a failed call).
     await this.sweepOwned();
     this.sweep = setInterval(() => void this.sweepOwned(), this.options.ownedSweepMs ?? 5000);
@@ -202,6 +230,7 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
     if (this.sweep) clearInterval(this.sweep);
     await this.sweeping;
     await this.projector.settle();
+    await this.previews?.stop();
     await this.deployments?.stop();
     await this.runtime.stop();
   }

@@ -73,6 +73,9 @@ export interface GitHubDeploymentInput {
   readonly auto_merge: boolean;
   readonly required_contexts: string[];
   readonly payload: Record<string, unknown>;
+  /** An environment that goes away (a preview): GitHub shows its `inactive` deployment as destroyed. */
+  readonly transient_environment?: boolean;
+  readonly production_environment?: boolean;
 }
 
 export type GitHubDeploymentState = 'error' | 'failure' | 'inactive' | 'in_progress' | 'queued' | 'pending' | 'success';
@@ -92,6 +95,21 @@ export interface GitHubDeploymentWrites {
   /** The state of a deployment's latest status; null when it has none. */
   latestDeploymentState(repo: GitHubRepoRef, deploymentId: number): Promise<string | null>;
   createDeploymentStatus(repo: GitHubRepoRef, deploymentId: number, input: GitHubDeploymentStatusInput): Promise<void>;
+}
+
+/** A comment on an issue or pull request (every pull request is an issue). */
+export interface GitHubIssueComment {
+  readonly id: number;
+  readonly body: string;
+}
+
+/** Issue and pull request comments (`/repos/{o}/{r}/issues/{n}/comments`, `/repos/{o}/{r}/issues/comments/{id}`). */
+export interface GitHubIssueCommentWrites {
+  /** One page (100, oldest first: GitHub orders them by ascending id) of an issue's comments. */
+  listIssueComments(repo: GitHubRepoRef, issueNumber: number, page: number): Promise<GitHubIssueComment[]>;
+  createIssueComment(repo: GitHubRepoRef, issueNumber: number, body: string): Promise<GitHubIssueComment>;
+  /** Replaces a comment's body; `ScmRequestError` 404 when the comment is gone. */
+  updateIssueComment(repo: GitHubRepoRef, commentId: number, body: string): Promise<GitHubIssueComment>;
 }
 
 /** One file of a branch as the contents API gives it: its text and its blob SHA (what an update must name). */

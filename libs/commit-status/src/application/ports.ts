@@ -60,6 +60,12 @@ export interface CommitStatusStore {
    * Kubernetes API server) it is a network call, made after the consumer's transaction commits.
    */
   readonly transactionalOwnedWrites: boolean;
+  /**
+   * Sluice's GitRepo of a GitHub repository (`owner/name`), created when missing, as
+   * `upsertOwned` creates it; its name. For writes on a repository no deploy has reported on
+   * yet (a preview's pull request). A network call in Kubernetes: never inside a transaction.
+   */
+  ensureOwnedGitRepo(repo: string): Promise<string>;
   /** Creates or updates the spec of a config's status (and its GitRepo when missing). */
   upsertOwned(input: OwnedStatusInput, manager?: Transaction): Promise<CommitStatusKey>;
   /** Records whose spec or SCM target is on a commit of `repo`. */

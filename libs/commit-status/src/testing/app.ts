@@ -25,13 +25,28 @@ export interface App {
   runtime: CommitStatusRuntime;
   dataSource: DataSource;
   database: TestDatabase;
+  /** Kafka topic prefix and consumer group (what a restart reuses). */
+  prefix: string;
+  consumer: string;
+  /** Stops the app and keeps the database (a restart follows; the caller drops it). */
+  stop(): Promise<void>;
   close(): Promise<void>;
 }
 
+export interface StartOptions {
+  kubeClient?: KubeClient;
+  labels?: Record<string, string>;
+  kafka?: boolean;
+  /** A restart: the database of an earlier start (the caller drops it), its topic prefix and consumer group. */
+  restartOf?: { database: TestDatabase; prefix: string; consumer: string };
+}
+
 /** commit-status as a Nest app on a fresh database and the in-process bus (or, `kafka`, the test broker under a fresh topic prefix). */
-export async function startCommitStatus(env: Record<string, string>, opts: { kubeClient?: KubeClient; labels?: Record<string, string>; kafka?: boolean } = {}): Promise<App> {
-  const database = await createTestDatabase('commit_status');
-  const prefix = `${uniqueName('commit-status')}.`;
+export async function startCommitStatus(env: Record<string, string>, opts: StartOptions = {}): Promise<App> {
+  const owned = !opts.restartOf;
+  const database = opts.restartOf?.database ?? (await createTestDatabase('commit_status'));
+  const prefix = opts.restartOf?.prefix ?? `${uniqueName('commit-status')}.`;
+  const consumer = opts.restartOf?.consumer ?? uniqueName('commit-status');
   try {
     const config = loadConfig(commitStatusConfigSchema, { DATABASE_URL: database.url, SLUICE_ADMIN_TOKEN: ADMIN, COMMIT_STATUS_MIN_WRITE_INTERVAL_MS: '20', ...env });
     const moduleRef = await Test.createTestingModule({
@@ -41,7 +56,7 @@ export async function startCommitStatus(env: Record<string, string>, opts: { kub
           ...(opts.kafka ? { brokers: kafkaBrokers(), topicPrefix: prefix, groupPrefix: prefix } : {}),
         }),
         EventStoreModule.forRoot({ url: database.url, schema: COMMIT_STATUS_SCHEMA, migrations: commitStatusMigrations, relay: { pollIntervalMs: 50 } }),
-        CommitStatusModule.forRoot(config, { consumer: uniqueName('commit-status'), pollIntervalMs: 100, retryBaseDelayMs: 100, deploymentsPollMs: 100, ownedSweepMs: 100, kubeClient: opts.kubeClient, labels: opts.labels }),
+        CommitStatusModule.forRoot(config, { consumer, pollIntervalMs: 100, retryBaseDelayMs: 100, deploymentsPollMs: 100, ownedSweepMs: 100, kubeClient: opts.kubeClient, labels: opts.labels }),
       ],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
@@ -57,13 +72,16 @@ export async function startCommitStatus(env: Record<string, string>, opts: { kub
       runtime: app.get(CommitStatusRuntime),
       dataSource: app.get<DataSource>(SERVICE_DATA_SOURCE),
       database,
+      prefix,
+      consumer,
+      stop: () => app.close(),
       async close() {
         await app.close();
-        await database.drop();
+        if (owned) await database.drop();
       },
     };
   } catch (error) {
-    await database.drop();
+    if (owned) await database.drop();
     throw error;
   }
 }

@@ -29,7 +29,8 @@ describe('FakeGitHub endpoints (responses validated against the fixture)', () =>
 
   it('serves every operation of the fixture, plus the App hook deliveries and the commit comparison it leaves out', () => {
     const ops = GitHubOpenApi.load().operations;
-    assert.equal(ops.filter((o) => !o.supplementary).length, 32);
+    // 32 from the shared fixture, plus issues/list-comments and issues/update-comment from GitHub's REST description.
+    assert.equal(ops.filter((o) => !o.supplementary).length, 34);
     assert.deepEqual([...gh.implementedOperations].sort(), ops.map((o) => o.operationId).sort());
     assert.deepEqual(ops.filter((o) => o.supplementary).map((o) => o.operationId).sort(), [
       'apps/list-webhook-deliveries',
@@ -119,6 +120,31 @@ describe('FakeGitHub endpoints (responses validated against the fixture)', () =>
     assert.equal((await call('POST', `/repos/acme/billing/deployments/${d.body.id}/statuses`, { state: 'great' })).status, 422);
   });
 
+  it('transient deployments (previews): environment_url, inactive, and auto_inactive as GitHub documents it', async () => {
+    const env = 'preview/billing-api/pr-3';
+    const create = (transient: boolean) => call('POST', '/repos/acme/billing/deployments', { ref: head, environment: env, required_contexts: [], transient_environment: transient, payload: { n: 1 } });
+    const first = await create(true);
+    assert.equal(first.status, 201);
+    assert.deepEqual([first.body.transient_environment, first.body.production_environment], [true, false]);
+    const status = (id: number, body: object) => call('POST', `/repos/acme/billing/deployments/${id}/statuses`, body);
+    const s = await status(first.body.id, { state: 'success', environment_url: 'https://pr-3.preview.example' });
+    assert.equal(s.body.environment_url, 'https://pr-3.preview.example');
+    // A later success in the environment leaves a transient one alone (its owner retires it) …
+    const second = await create(true);
+    await status(second.body.id, { state: 'success' });
+    assert.equal(gh.deployments('acme/billing').find((d) => d.id === first.body.id)!.statuses.at(-1)!.state, 'success');
+    assert.equal((await status(first.body.id, { state: 'inactive' })).body.state, 'inactive');
+    // … and retires an earlier successful non-transient one.
+    const third = await create(false);
+    await status(third.body.id, { state: 'success' });
+    const fourth = await create(false);
+    await status(fourth.body.id, { state: 'success', auto_inactive: true });
+    assert.deepEqual(gh.deployments('acme/billing').find((d) => d.id === third.body.id)!.statuses.map((x) => x.state), ['success', 'inactive']);
+    const listed = await call('GET', `/repos/acme/billing/deployments?sha=${head}&environment=${encodeURIComponent(env)}`);
+    assert.deepEqual(listed.body.map((d: any) => d.id), [fourth.body.id, third.body.id, second.body.id, first.body.id]);
+    assert.equal((await call('GET', '/repos/acme/billing/deployments?environment=production')).body.every((d: any) => d.production_environment), true);
+  });
+
   it('pull requests and issue comments', async () => {
     gh.seed.pull('acme/billing', { number: 5, head: { ref: 'feature/x', sha: head } });
     const p = await call('GET', '/repos/acme/billing/pulls/5');
@@ -129,6 +155,26 @@ describe('FakeGitHub endpoints (responses validated against the fixture)', () =>
     assert.equal(c.status, 201);
     assert.deepEqual(gh.comments('acme/billing', 5).map((x) => x.body), ['Deployed to staging']);
     assert.equal((await call('POST', '/repos/acme/billing/issues/5/comments', {})).status, 422);
+  });
+
+  it('issue comments: listed oldest first and paged, edited in place', async () => {
+    const ids: number[] = [];
+    for (const body of ['one', 'two', 'three']) ids.push((await call('POST', '/repos/acme/billing/issues/8/comments', { body })).body.id);
+    await call('POST', '/repos/acme/billing/issues/9/comments', { body: 'elsewhere' });
+    const page1 = await call('GET', '/repos/acme/billing/issues/8/comments?per_page=2');
+    assert.equal(page1.status, 200);
+    assert.deepEqual(page1.body.map((c: any) => c.body), ['one', 'two']);
+    assert.match(page1.headers.get('link') ?? '', /rel="next"/);
+    assert.deepEqual((await call('GET', '/repos/acme/billing/issues/8/comments?per_page=2&page=2')).body.map((c: any) => c.id), [ids[2]]);
+    const edited = await call('PATCH', `/repos/acme/billing/issues/comments/${ids[1]}`, { body: 'two, edited' });
+    assert.equal(edited.status, 200);
+    assert.equal(edited.body.id, ids[1]);
+    assert.equal(edited.body.body, 'two, edited');
+    assert.deepEqual(gh.comments('acme/billing', 8).map((c) => c.body), ['one', 'two, edited', 'three']);
+    assert.deepEqual(gh.comments('acme/billing', 8)[1].edits, ['two']);
+    assert.equal((await call('PATCH', `/repos/acme/billing/issues/comments/${ids[1]}`, {})).status, 422);
+    assert.equal((await call('PATCH', '/repos/acme/billing/issues/comments/1', { body: 'x' })).status, 404);
+    assert.deepEqual((await call('GET', '/repos/acme/billing/issues/7/comments')).body, []);
   });
 
   it('creates and updates a file through contents, which moves the branch', async () => {

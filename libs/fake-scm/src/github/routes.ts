@@ -537,7 +537,15 @@ export function registerGitHubRoutes(router: Router, gh: FakeGitHub): string[] {
 
   route('POST', '/repos/{owner}/{repo}/deployments', 'repos/create-deployment', (req) => {
     const repo = gh.repoFor(req);
-    const body = req.body as { ref: string; task?: string; environment?: string; description?: string | null; payload?: unknown };
+    const body = req.body as {
+      ref: string;
+      task?: string;
+      environment?: string;
+      description?: string | null;
+      payload?: unknown;
+      transient_environment?: boolean;
+      production_environment?: boolean;
+    };
     const c = state.resolveRef(repo, body.ref);
     if (!c) throw githubError(422, `No ref found for: ${body.ref}`);
     const at = iso(gh.nowMs());
@@ -549,14 +557,17 @@ export function registerGitHubRoutes(router: Router, gh: FakeGitHub): string[] {
         throw githubError(422, 'Validation Failed', { errors: [{ resource: 'Deployment', field: 'payload', code: 'invalid' }] });
       }
     }
+    const environment = body.environment ?? 'production';
     const d = {
       id: state.id(),
       sha: c.sha,
       ref: body.ref,
       task: body.task ?? 'deploy',
-      environment: body.environment ?? 'production',
+      environment,
       description: body.description ?? null,
       payload,
+      transient_environment: body.transient_environment ?? false,
+      production_environment: body.production_environment ?? environment === 'production',
       created_at: at,
       updated_at: at,
       statuses: [],
@@ -580,7 +591,15 @@ export function registerGitHubRoutes(router: Router, gh: FakeGitHub): string[] {
   route('POST', '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses', 'repos/create-deployment-status', (req) => {
     const repo = gh.repoFor(req);
     const d = deploymentOr404(repo, req.params.deployment_id);
-    const body = req.body as { state: string; description?: string; environment?: string; target_url?: string; log_url?: string; environment_url?: string };
+    const body = req.body as {
+      state: string;
+      description?: string;
+      environment?: string;
+      target_url?: string;
+      log_url?: string;
+      environment_url?: string;
+      auto_inactive?: boolean;
+    };
     const at = iso(gh.nowMs());
     // GitHub answers "" for an unset target/log URL, but the description says `format: uri`:
     // the deployment's page stands in so the answer matches the fixture.
@@ -598,6 +617,17 @@ export function registerGitHubRoutes(router: Router, gh: FakeGitHub): string[] {
     };
     d.statuses.push(s);
     d.updated_at = at;
+    // auto_inactive (default true): a successful deployment retires the environment's earlier
+    // successful ones that are neither transient nor production — an `inactive` status on each,
+    // as GitHub documents it. Transient ones (previews) are retired by whoever made them.
+    if (body.state === 'success' && body.auto_inactive !== false) {
+      for (const prior of repo.deployments) {
+        if (prior.id >= d.id || prior.environment !== s.environment || prior.production_environment || prior.transient_environment) continue;
+        if (prior.statuses.at(-1)?.state !== 'success') continue;
+        prior.statuses.push({ ...s, id: state.id(), state: 'inactive', description: '', environment_url: '', created_at: at, updated_at: at });
+        prior.updated_at = at;
+      }
+    }
     return ok(views.deploymentStatus(repo, d, s), 201);
   });
 
@@ -614,9 +644,31 @@ export function registerGitHubRoutes(router: Router, gh: FakeGitHub): string[] {
     const number = Number(req.params.issue_number);
     // Known shortcut: issues are not modelled, so any positive number is an issue.
     if (!Number.isInteger(number) || number < 1) throw githubError(404, 'Not Found');
-    const c = { id: state.id(), issue_number: number, body: (req.body as { body: string }).body, created_at: iso(gh.nowMs()) };
+    const at = iso(gh.nowMs());
+    const c = { id: state.id(), issue_number: number, body: (req.body as { body: string }).body, created_at: at, updated_at: at, edits: [] };
     repo.comments.push(c);
     return ok(views.issueComment(repo, c), 201);
+  });
+
+  route('GET', '/repos/{owner}/{repo}/issues/{issue_number}/comments', 'issues/list-comments', (req) => {
+    const repo = gh.repoFor(req);
+    const number = Number(req.params.issue_number);
+    if (!Number.isInteger(number) || number < 1) throw githubError(404, 'Not Found');
+    // Ascending id, as GitHub orders them; `since` filters on updated_at.
+    const since = req.query.get('since');
+    const all = repo.comments.filter((c) => c.issue_number === number && (!since || c.updated_at >= since)).sort((a, b) => a.id - b.id);
+    return list(req, all, (c) => views.issueComment(repo, c));
+  });
+
+  route('PATCH', '/repos/{owner}/{repo}/issues/comments/{comment_id}', 'issues/update-comment', (req) => {
+    const repo = gh.repoFor(req);
+    const c = repo.comments.find((x) => x.id === Number(req.params.comment_id));
+    // GitHub documents no 404 for this operation, yet answers one for a comment that is not there.
+    if (!c) throw githubError(404, 'Not Found');
+    c.edits.push(c.body);
+    c.body = (req.body as { body: string }).body;
+    c.updated_at = iso(gh.nowMs());
+    return ok(views.issueComment(repo, c));
   });
 
   // ---- Rate limit -------------------------------------------------------------------

@@ -90,6 +90,10 @@ export interface DeploymentRecord {
   environment: string;
   description: string | null;
   payload: unknown;
+  /** A preview and the like: GitHub shows its `inactive` state as destroyed. */
+  transient_environment: boolean;
+  /** Default: true for `production`, false otherwise (as GitHub). */
+  production_environment: boolean;
   created_at: string;
   updated_at: string;
   statuses: DeploymentStatusRecord[];
@@ -123,6 +127,10 @@ export interface CommentRecord {
   issue_number: number;
   body: string;
   created_at: string;
+  /** Moves on every edit (PATCH). */
+  updated_at: string;
+  /** The bodies the comment had before its edits, oldest first (tests read what a PR showed over time). */
+  edits: string[];
 }
 
 export interface RepoState {

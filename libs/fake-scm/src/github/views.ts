@@ -460,6 +460,8 @@ export class GitHubViews {
       original_environment: d.environment,
       environment: d.environment,
       description: d.description,
+      transient_environment: d.transient_environment,
+      production_environment: d.production_environment,
       creator: this.owner('sluice-bot', 2),
       created_at: d.created_at,
       updated_at: d.updated_at,
@@ -488,6 +490,8 @@ export class GitHubViews {
       environment_url: s.environment_url,
       log_url: s.log_url,
     });
+    // No environment URL given: GitHub's "" is no `uri`, and the field is optional — left out.
+    if (!s.environment_url) delete t.environment_url;
     return t;
   }
 
@@ -529,7 +533,7 @@ export class GitHubViews {
       body: c.body,
       user: this.owner('sluice-bot', 2),
       created_at: c.created_at,
-      updated_at: c.created_at,
+      updated_at: c.updated_at,
       issue_url: `${url}/issues/${c.issue_number}`,
     });
     return t;

@@ -12,6 +12,8 @@ import type {
   GitHubFile,
   GitHubFileCommitInput,
   GitHubFileWrites,
+  GitHubIssueComment,
+  GitHubIssueCommentWrites,
   GitHubRepoRef,
   GitHubStatusWrites,
 } from '../write-port';
@@ -30,7 +32,7 @@ const FAIL_FAST_REQUEST = { request: { retries: 0, [FAIL_FAST]: true } };
  * GitHub writes (commit statuses, check runs, deployments) through the same clients and
  * rate-limit gate as a GitHubScm's reads: one budget per set of credentials.
  */
-export class GitHubWrites implements GitHubStatusWrites, GitHubDeploymentWrites, GitHubFileWrites {
+export class GitHubWrites implements GitHubStatusWrites, GitHubDeploymentWrites, GitHubFileWrites, GitHubIssueCommentWrites {
   constructor(private readonly scm: GitHubScm) {}
 
   listCommitStatuses(repo: GitHubRepoRef, sha: string, page: number): Promise<GitHubCommitStatus[]> {
@@ -94,6 +96,21 @@ export class GitHubWrites implements GitHubStatusWrites, GitHubDeploymentWrites,
     return this.call(repo, async (c, owner, name) => {
       await c.rest.repos.createDeploymentStatus({ owner, repo: name, deployment_id: deploymentId, ...input, ...FAIL_FAST_REQUEST });
     });
+  }
+
+  listIssueComments(repo: GitHubRepoRef, issueNumber: number, page: number): Promise<GitHubIssueComment[]> {
+    return this.call(repo, async (c, owner, name) => {
+      const res = await c.rest.issues.listComments({ owner, repo: name, issue_number: issueNumber, per_page: 100, page, ...FAIL_FAST_REQUEST });
+      return res.data.map(toComment);
+    });
+  }
+
+  createIssueComment(repo: GitHubRepoRef, issueNumber: number, body: string): Promise<GitHubIssueComment> {
+    return this.call(repo, async (c, owner, name) => toComment((await c.rest.issues.createComment({ owner, repo: name, issue_number: issueNumber, body, ...FAIL_FAST_REQUEST })).data));
+  }
+
+  updateIssueComment(repo: GitHubRepoRef, commentId: number, body: string): Promise<GitHubIssueComment> {
+    return this.call(repo, async (c, owner, name) => toComment((await c.rest.issues.updateComment({ owner, repo: name, comment_id: commentId, body, ...FAIL_FAST_REQUEST })).data));
   }
 
   readFile(repo: GitHubRepoRef, path: string, branch: string): Promise<GitHubFile | null> {
@@ -169,6 +186,10 @@ function writeError(error: unknown, blockedUntil: number | null): Error {
     return new ScmRateLimitedError(blockedUntil, `${method} ${redactUrl(url)}: ${e.status} rate limited until ${new Date(blockedUntil).toISOString()}`);
   }
   return new ScmRequestError(e.status, failureMessage(method, url, e.status, e.response.data), e.status >= 500 || e.status === 408);
+}
+
+function toComment(c: { id: number; body?: string }): GitHubIssueComment {
+  return { id: c.id, body: c.body ?? '' };
 }
 
 function toStatus(s: { state: string; context: string; description?: string | null; target_url?: string | null }): GitHubCommitStatus {

@@ -4,8 +4,9 @@ import { deploymentStateOf, type DeploymentState } from '../../domain/deployment
 import type { DeployStatusState } from '../../domain/deploy-status';
 import { gitRepoNameFor } from '../../domain/naming';
 import type { CommitStatusStore } from '../../application/ports';
-import { ScmRateLimitedError, type ScmClients } from '@sluice/scm';
+import type { ScmClients } from '@sluice/scm';
 import { githubWritesFor } from '../scm/github-target';
+import { syncPendingRows } from './pending-rows';
 
 export interface DeploymentMirrorOptions {
   dataSource: DataSource;
@@ -21,8 +22,26 @@ export interface DeploymentMirrorOptions {
   random?: () => number;
 }
 
+/** One deployment the mirror keeps on GitHub: a deploy's, or a preview's (transient, its own environment URL). */
+export interface MirroredDeployment {
+  /** The deploy id or the preview id: `payload.sluiceDeployId` / `payload.sluicePreviewId`, what a deployment made before a crash is found by. */
+  readonly id: string;
+  readonly kind: 'deploy' | 'preview';
+  readonly config: string;
+  readonly repo: string;
+  readonly sha: string;
+  readonly environment: string;
+  readonly state: DeploymentState;
+  readonly description: string;
+  readonly logUrl: string | null;
+  /** Previews: the preview's URL (none: no `environment_url`). Deploys: the config in Sluice's API. */
+  readonly environmentUrl: string | null;
+}
+
 interface Row {
   deploy_id: string;
+  kind: 'deploy' | 'preview';
+  environment_url: string | null;
   config: string;
   repo: string;
   sha: string;
@@ -56,12 +75,43 @@ export class GitHubDeploymentMirror {
 
   /** Records the deploy's desired deployment state (inside the consumer's transaction). */
   async record(state: DeployStatusState, logUrl: string, manager: EntityManager): Promise<void> {
+    await this.recordDeployment(
+      {
+        id: state.deployId,
+        kind: 'deploy',
+        config: state.config,
+        repo: state.repo,
+        sha: state.sha,
+        environment: state.config,
+        state: deploymentStateOf(state.phase),
+        description: state.description,
+        logUrl,
+        environmentUrl: `${this.opts.publicUrl.replace(/\/+$/, '')}/api/configs/${state.config}`,
+      },
+      manager,
+    );
+  }
+
+  /** Records a deployment's desired state (inside the consumer's transaction); the poll loop writes it. */
+  async recordDeployment(d: MirroredDeployment, manager: EntityManager): Promise<void> {
     await manager.query(
-      `INSERT INTO ${this.table} (deploy_id, config, repo, sha, environment, desired_state, description, log_url)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      `INSERT INTO ${this.table} (deploy_id, kind, config, repo, sha, environment, desired_state, description, log_url, environment_url)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (deploy_id) DO UPDATE SET desired_state = EXCLUDED.desired_state, description = EXCLUDED.description,
-         attempts = 0, next_attempt_at = now(), updated_at = now()`,
-      [state.deployId, state.config, state.repo, state.sha, state.config, deploymentStateOf(state.phase), state.description, logUrl],
+         environment_url = EXCLUDED.environment_url, attempts = 0, next_attempt_at = now(), updated_at = now()`,
+      [d.id, d.kind, d.config, d.repo, d.sha, d.environment, d.state, d.description, d.logUrl, d.environmentUrl],
+    );
+  }
+
+  /**
+   * Retires the environment's other deployments (a preview's earlier pushes): `inactive`, except
+   * where the wanted state already is (inside the consumer's transaction).
+   */
+  async retireOthers(repo: string, environment: string, keepId: string, description: string, manager: EntityManager): Promise<void> {
+    await manager.query(
+      `UPDATE ${this.table} SET desired_state = 'inactive', description = $4, attempts = 0, next_attempt_at = now(), updated_at = now()
+        WHERE repo = $1 AND environment = $2 AND deploy_id <> $3 AND kind = 'preview' AND desired_state <> 'inactive'`,
+      [repo, environment, keepId, description],
     );
   }
 
@@ -80,56 +130,52 @@ export class GitHubDeploymentMirror {
   }
 
   /** One pass over deployments whose GitHub state is behind (oldest first). */
-  async syncPending(): Promise<void> {
-    let rows: Row[];
-    try {
-      rows = await this.opts.dataSource.query(
-        `SELECT * FROM ${this.table} WHERE synced_state IS DISTINCT FROM desired_state AND next_attempt_at <= now() ORDER BY created_at LIMIT 20`,
-      );
-    } catch (err) {
-      this.opts.logger.warn({ err: (err as Error).message }, 'github deployments: cannot read pending rows');
-      return;
-    }
-    for (const row of rows) {
-      try {
-        await this.sync(row);
-      } catch (err) {
-        const limited = err instanceof ScmRateLimitedError ? err.untilMs : undefined;
-        const delayMs = limited !== undefined ? Math.max(0, limited - Date.now()) : Math.round(500 + this.random() * Math.min(300_000, 1000 * 2 ** row.attempts));
-        const message = err instanceof Error ? err.message : String(err);
-        this.opts.logger.warn({ deployId: row.deploy_id, config: row.config, err: message, delayMs }, 'github deployment sync failed; retrying');
+  syncPending(): Promise<void> {
+    return syncPendingRows<Row>({
+      dataSource: this.opts.dataSource,
+      logger: this.opts.logger,
+      random: this.random,
+      what: 'github deployment',
+      select: `SELECT * FROM ${this.table} WHERE synced_state IS DISTINCT FROM desired_state AND next_attempt_at <= now() ORDER BY created_at LIMIT 20`,
+      sync: (row) => this.sync(row),
+      describe: (row) => ({ deployId: row.deploy_id, kind: row.kind, config: row.config }),
+      failed: async (row, message, delayMs) => {
         await this.opts.dataSource.query(
           `UPDATE ${this.table} SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + ($3 || ' milliseconds')::interval WHERE deploy_id = $1`,
-          [row.deploy_id, message.slice(0, 2000), String(delayMs)],
+          [row.deploy_id, message, String(delayMs)],
         );
-      }
-    }
+      },
+    });
   }
 
   private async sync(row: Row): Promise<void> {
-    const repo = await this.opts.store.resolveGitRepo(this.opts.namespace, gitRepoNameFor('github', row.repo));
+    const gitRepo = row.kind === 'preview' ? await this.opts.store.ensureOwnedGitRepo(row.repo) : gitRepoNameFor('github', row.repo);
+    const repo = await this.opts.store.resolveGitRepo(this.opts.namespace, gitRepo);
     if (repo.identity.provider !== 'github') return;
     const { writes, ref } = githubWritesFor(this.opts.clients, repo);
 
     let deploymentId = row.deployment_id;
     if (!deploymentId && row.desired_state === 'inactive') {
-      // Superseded before it was ever mirrored: no deployment to create just to retire it.
+      // Superseded (or a preview released) before it was ever mirrored: no deployment to create just to retire it.
       await this.opts.dataSource.query(`UPDATE ${this.table} SET synced_state = desired_state, updated_at = now() WHERE deploy_id = $1 AND desired_state = 'inactive'`, [row.deploy_id]);
       return;
     }
     if (!deploymentId) {
+      const idKey = row.kind === 'preview' ? 'sluicePreviewId' : 'sluiceDeployId';
       const existing = await writes.listDeployments(ref, { sha: row.sha, environment: row.environment });
-      const adopted = existing.find((d) => (d.payload as { sluiceDeployId?: string } | undefined)?.sluiceDeployId === row.deploy_id);
+      const adopted = existing.find((d) => (d.payload as Record<string, unknown> | undefined)?.[idKey] === row.deploy_id);
       if (adopted) deploymentId = String(adopted.id);
       else {
         const created = await writes.createDeployment(ref, {
           ref: row.sha,
           environment: row.environment,
-          description: `Sluice deploy of ${row.config}`,
+          description: row.kind === 'preview' ? `Sluice preview of ${row.config}` : `Sluice deploy of ${row.config}`,
           auto_merge: false,
           // Sluice decides what deploys; GitHub's required-status gate must not refuse it.
           required_contexts: [],
-          payload: { sluiceDeployId: row.deploy_id, config: row.config },
+          payload: { [idKey]: row.deploy_id, config: row.config },
+          // A preview goes away: GitHub shows it destroyed once inactive.
+          ...(row.kind === 'preview' ? { transient_environment: true, production_environment: false } : {}),
         });
         deploymentId = String(created.id);
       }
@@ -141,8 +187,10 @@ export class GitHubDeploymentMirror {
         state: row.desired_state,
         description: row.description.slice(0, 140),
         ...(row.log_url ? { log_url: row.log_url } : {}),
-        environment_url: `${this.opts.publicUrl.replace(/\/+$/, '')}/api/configs/${row.config}`,
-        auto_inactive: true,
+        ...(row.environment_url ? { environment_url: row.environment_url } : {}),
+        ...(row.kind === 'deploy' && !row.environment_url ? { environment_url: `${this.opts.publicUrl.replace(/\/+$/, '')}/api/configs/${row.config}` } : {}),
+        // Deploys: GitHub retires the environment's previous one. Previews retire their earlier pushes themselves.
+        auto_inactive: row.kind === 'deploy',
       });
     }
     await this.opts.dataSource.query(

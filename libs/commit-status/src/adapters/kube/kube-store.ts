@@ -128,10 +128,15 @@ export class KubeCommitStatusStore implements CommitStatusStore {
     return null;
   }
 
+  async ensureOwnedGitRepo(repo: string): Promise<string> {
+    const gitRepo = gitRepoNameFor('github', repo);
+    await this.ensureGitRepo(this.opts.namespace, gitRepo, repo);
+    return gitRepo;
+  }
+
   async upsertOwned(input: OwnedStatusInput): Promise<CommitStatusKey> {
     const namespace = this.opts.namespace;
-    const gitRepo = gitRepoNameFor('github', input.repo);
-    await this.ensureGitRepo(namespace, gitRepo, input.repo);
+    const gitRepo = await this.ensureOwnedGitRepo(input.repo);
     const name = `sluice-${input.config}`;
     // Null removes a url the previous phase had (a merge patch keeps keys it is not given).
     const spec = { gitRepoRef: { name: gitRepo }, sha: input.sha, name: input.fields.name, description: input.fields.description, phase: input.fields.phase, url: input.fields.url ?? null };

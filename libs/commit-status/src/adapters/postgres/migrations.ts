@@ -125,10 +125,52 @@ export class CommitStatusConfigRepos1764200000000 implements MigrationInterface 
   }
 }
 
+/**
+ * Preview environments on the pull request (#20): the Deployments mirror's table also holds one
+ * row per preview (`kind = 'preview'`, `deploy_id` = the preview id, its own `environment_url`),
+ * and `preview_pull_requests` the state of each (config, pull request) with its comment — the
+ * body wanted (`comment_version`), the body written (`comment_synced`), the comment's id.
+ */
+export class CommitStatusPreviews1764900000000 implements MigrationInterface {
+  name = 'CommitStatusPreviews1764900000000';
+  async up(q: QueryRunner): Promise<void> {
+    const s = schemaOf(q);
+    await q.query(`ALTER TABLE ${s}.github_deployments ADD COLUMN kind text NOT NULL DEFAULT 'deploy' CHECK (kind IN ('deploy', 'preview'))`);
+    await q.query(`ALTER TABLE ${s}.github_deployments ADD COLUMN environment_url text`);
+    await q.query(`CREATE INDEX github_deployments_environment ON ${s}.github_deployments (repo, environment) WHERE kind = 'preview'`);
+    await q.query(`
+      CREATE TABLE ${s}.preview_pull_requests (
+        config          text NOT NULL,
+        pr              integer NOT NULL,
+        repo            text NOT NULL,
+        state           jsonb NOT NULL,
+        comment_body    text NOT NULL,
+        comment_version integer NOT NULL DEFAULT 1,
+        comment_synced  integer NOT NULL DEFAULT 0,
+        comment_id      bigint,
+        attempts        integer NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz NOT NULL DEFAULT now(),
+        last_error      text,
+        created_at      timestamptz NOT NULL DEFAULT now(),
+        updated_at      timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (config, pr)
+      )`);
+    await q.query(`CREATE INDEX preview_pull_requests_pending ON ${s}.preview_pull_requests (next_attempt_at) WHERE comment_synced < comment_version`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    const s = schemaOf(q);
+    await q.query(`DROP TABLE ${s}.preview_pull_requests`);
+    await q.query(`DROP INDEX ${s}.github_deployments_environment`);
+    await q.query(`ALTER TABLE ${s}.github_deployments DROP COLUMN environment_url`);
+    await q.query(`ALTER TABLE ${s}.github_deployments DROP COLUMN kind`);
+  }
+}
+
 export const commitStatusMigrations = [
   CommitStatusInit1732400000000,
   CommitStatusGitHubDeployments1732400000001,
   CommitStatusOwnedPending1764100000000,
   CommitStatusConfigRepos1764200000000,
+  CommitStatusPreviews1764900000000,
   ...teamTokenMigrations,
 ];

@@ -75,14 +75,19 @@ export class PgCommitStatusStore implements CommitStatusStore {
     return credentials ? { identity, credentials } : null;
   }
 
+  async ensureOwnedGitRepo(repo: string, manager?: EntityManager): Promise<string> {
+    const gitRepo = gitRepoNameFor('github', repo);
+    await (manager ?? this.opts.dataSource.manager).query(
+      `INSERT INTO ${this.schema}.git_repos (namespace, name, provider, full_name) VALUES ($1, $2, 'github', $3) ON CONFLICT (namespace, name) DO NOTHING`,
+      [this.opts.namespace, gitRepo, repo],
+    );
+    return gitRepo;
+  }
+
   async upsertOwned(input: OwnedStatusInput, manager?: EntityManager): Promise<CommitStatusKey> {
     const m = manager ?? this.opts.dataSource.manager;
-    const gitRepo = gitRepoNameFor('github', input.repo);
+    const gitRepo = await this.ensureOwnedGitRepo(input.repo, m);
     const key = { namespace: this.opts.namespace, name: `sluice-${input.config}` };
-    await m.query(
-      `INSERT INTO ${this.schema}.git_repos (namespace, name, provider, full_name) VALUES ($1, $2, 'github', $3) ON CONFLICT (namespace, name) DO NOTHING`,
-      [key.namespace, gitRepo, input.repo],
-    );
     const spec: CommitStatusSpec = { gitRepoRef: { name: gitRepo }, sha: input.sha, ...input.fields };
     await m.query(
       `INSERT INTO ${this.schema}.commit_statuses AS c (namespace, name, spec, owned_by_sluice) VALUES ($1, $2, $3, true)
