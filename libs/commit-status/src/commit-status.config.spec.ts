@@ -21,3 +21,14 @@ describe('SLUICE_SCM_API_HOSTS', () => {
     });
   }
 });
+
+describe('COMMIT_STATUS_PREVIEWS', () => {
+  it('is on unless set to false; anything but true/false is refused at start', () => {
+    assert.equal(loadConfig(commitStatusConfigSchema, BASE).COMMIT_STATUS_PREVIEWS, true);
+    assert.equal(loadConfig(commitStatusConfigSchema, { ...BASE, COMMIT_STATUS_PREVIEWS: 'false' }).COMMIT_STATUS_PREVIEWS, false);
+    assert.throws(
+      () => loadConfig(commitStatusConfigSchema, { ...BASE, COMMIT_STATUS_PREVIEWS: 'yes' }),
+      (err: unknown) => err instanceof ConfigError && err.problems[0].variable === 'COMMIT_STATUS_PREVIEWS' && /true or false/.test(err.problems[0].message),
+    );
+  });
+});

@@ -57,7 +57,8 @@ interface Row {
 /**
  * The optional GitHub Deployments mirror of Sluice's deploys: one GitHub deployment per deploy
  * (environment = config name, ref = the deploy's commit, payload.sluiceDeployId) and its
- * deployment statuses. The desired state is recorded in the deploy consumer's transaction;
+ * deployment statuses. Previews use the same rows and loop (`kind = 'preview'`: transient,
+ * environment `preview/<config>/pr-<n>`, payload.sluicePreviewId; PreviewPullRequests records them). The desired state is recorded in the deploy consumer's transaction;
  * a poll loop converges GitHub to it — adopting a deployment created before a crash instead of
  * creating a second one, posting a status only when the latest differs.
  */
