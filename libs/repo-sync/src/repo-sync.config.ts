@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { catalogueVisibilitySetting } from '@sluice/auth';
-import { commonConfigSchema } from '@sluice/platform';
+import { commonConfigSchema, httpUrlSetting } from '@sluice/platform';
 
 /** Repositories global sync reads at once by default (each up to 4 reads at a time). */
 export const DEFAULT_REPO_SYNC_CONCURRENCY = 16;
@@ -22,6 +22,13 @@ export const repoSyncConfigSchema = commonConfigSchema.extend({
     .default(180),
   /** What a team token reads of the catalogue: `team` (its configs' repositories) or `installation` (all). */
   SLUICE_CATALOGUE_VISIBILITY: catalogueVisibilitySetting,
+  /** GitLab's API, to read the configs of GitLab-hosted repositories (with GITLAB_TOKEN; the same settings commit-status writes with). */
+  GITLAB_API_URL: httpUrlSetting.default('https://gitlab.com/api/v4'),
+  /** Unset: GitLab repositories are followed by webhook, their configs are not read. */
+  GITLAB_TOKEN: z.string().optional(),
+  /** Bitbucket Cloud's API (BITBUCKET_TOKEN); reading its repositories is not implemented yet. */
+  BITBUCKET_API_URL: httpUrlSetting.default('https://api.bitbucket.org/2.0'),
+  BITBUCKET_TOKEN: z.string().optional(),
 });
 
 export type RepoSyncConfig = z.output<typeof repoSyncConfigSchema>;

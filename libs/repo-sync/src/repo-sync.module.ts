@@ -8,7 +8,7 @@ import type { DataSource } from 'typeorm';
 import { ApplyScmEvent } from './application/apply-scm-event';
 import { CATALOGUE, type Catalogue } from './application/catalogue';
 import { PgCatalogue } from './adapters/persistence/pg-catalogue';
-import { ConfigReader } from './application/config-reader';
+import { ConfigReader, readersOf, type ScmReaderFor } from './application/config-reader';
 import { GlobalSync } from './application/global-sync';
 import { RepoPoller, type RepoPolls } from './application/repo-poller';
 import { PgRepoPolls } from './adapters/persistence/pg-repo-polls';
@@ -16,21 +16,26 @@ import { ReposController, SyncController } from './adapters/http/repos.controlle
 import { REPO_SYNC_CONSUMER, RepoSyncRuntime, ScmEventsConsumer } from './adapters/messaging/repo-sync.runtime';
 import { CatalogueQueries } from './adapters/persistence/catalogue-queries';
 import { PgSyncRuns } from './adapters/persistence/pg-sync-runs';
-import { scmFromConfig } from './adapters/scm/scm-from-config';
+import { providerReadersFromConfig, scmFromConfig } from './adapters/scm/scm-from-config';
 import { DEFAULT_REPO_SYNC_CONCURRENCY, type RepoSyncConfig } from './repo-sync.config';
 
 export const SCM_READER = Symbol('SCM_READER');
+/** The reader of each provider's repositories (`ScmReaderFor`). */
+const SCM_READERS = Symbol('SCM_READERS');
 const REPO_POLLS = Symbol('REPO_POLLS');
 
 export type RepoSyncModuleConfig = Pick<
   RepoSyncConfig,
   'GITHUB_API_URL' | 'GITHUB_TOKEN' | 'GITHUB_APP_ID' | 'GITHUB_APP_PRIVATE_KEY' | 'SLUICE_ADMIN_TOKEN'
 > &
+  Partial<Pick<RepoSyncConfig, 'GITLAB_API_URL' | 'GITLAB_TOKEN'>> &
   Partial<Pick<RepoSyncConfig, OidcConfigKey>> & { readonly REPO_SYNC_CONCURRENCY?: number; readonly REPO_SYNC_POLL_SECONDS?: number; readonly SLUICE_CATALOGUE_VISIBILITY?: CatalogueVisibility; readonly SLUICE_NAMESPACE?: string };
 
 export interface RepoSyncModuleOptions {
   /** The SCM to read; default: GitHub from the config's credentials. */
   readonly scm?: ScmReader;
+  /** The readers of other providers' repositories; default: from the config's credentials (GITLAB_TOKEN). */
+  readonly readers?: { readonly gitlab?: ScmReader; readonly bitbucket?: ScmReader };
 }
 
 /**
@@ -52,12 +57,13 @@ export class RepoSyncModule {
         { provide: SERVICE_CONSUMER_GROUP, useValue: REPO_SYNC_CONSUMER },
         { provide: SCM_READER, useFactory: () => options.scm ?? scmFromConfig(config, logger) },
         { provide: CATALOGUE, inject: [EventStore], useFactory: (store: EventStore) => new PgCatalogue(store) },
-        { provide: ConfigReader, inject: [SCM_READER], useFactory: (scm: ScmReader) => new ConfigReader(scm) },
+        { provide: SCM_READERS, inject: [SCM_READER], useFactory: (scm: ScmReader) => readersOf(scm, options.readers ?? providerReadersFromConfig(config)) },
+        { provide: ConfigReader, inject: [SCM_READERS], useFactory: (readers: ScmReaderFor) => new ConfigReader(readers) },
         { provide: REPO_POLLS, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new PgRepoPolls(ds) },
         {
           provide: ApplyScmEvent,
-          inject: [CATALOGUE, ConfigReader, SCM_READER, SERVICE_DATA_SOURCE, REPO_POLLS],
-          useFactory: (catalogue: Catalogue, reader: ConfigReader, scm: ScmReader, ds: DataSource, polls: RepoPolls) => new ApplyScmEvent(catalogue, reader, scm, unitOfWorkOf(ds), polls),
+          inject: [CATALOGUE, ConfigReader, SCM_READERS, SERVICE_DATA_SOURCE, REPO_POLLS],
+          useFactory: (catalogue: Catalogue, reader: ConfigReader, readers: ScmReaderFor, ds: DataSource, polls: RepoPolls) => new ApplyScmEvent(catalogue, reader, readers, unitOfWorkOf(ds), polls),
         },
         {
           provide: RepoPoller,

@@ -3,6 +3,7 @@ import { BitbucketStatuses } from './bitbucket/bitbucket-statuses';
 import type { GitHubCredentials } from './github/github-client';
 import { GitHubScm } from './github/github-scm';
 import { GitHubWrites } from './github/github-writes';
+import { GitLabScm } from './gitlab/gitlab-scm';
 import { GitLabStatuses } from './gitlab/gitlab-statuses';
 import { ProviderHttp, type RetryPolicy } from './http/provider-http';
 import { DEFAULT_MIN_WRITE_INTERVAL_MS, RateLimitGate } from './http/rate-limit-gate';
@@ -63,6 +64,11 @@ export class ScmClients {
 
   gitlabStatuses(apiUrl: string, token: string): GitLabStatuses {
     return new GitLabStatuses(this.http('gitlab', apiUrl, token), normaliseBase(apiUrl), token);
+  }
+
+  /** GitLab reads (the parts of ScmReader config discovery uses) with this token: the same client and gate as `gitlabStatuses`. */
+  gitlabScm(apiUrl: string, token: string): GitLabScm {
+    return new GitLabScm(this.http('gitlab', apiUrl, token), normaliseBase(apiUrl), token);
   }
 
   bitbucketStatuses(apiUrl: string, token: string): BitbucketStatuses {

@@ -9,6 +9,7 @@ export { GitHubScm } from './github/github-scm';
 export { GitHubWrites } from './github/github-writes';
 export { githubScmFromSettings, scmReaderFromSettings, type GitHubSettings } from './github/from-settings';
 export { GitLabStatuses } from './gitlab/gitlab-statuses';
+export { GitLabScm } from './gitlab/gitlab-scm';
 export { BitbucketStatuses } from './bitbucket/bitbucket-statuses';
 export type { DeliveryHeaders, DeliveryInput, HeaderReading, Normalised, WebhookProvider } from './webhooks/provider';
 export { webhookProviders, type WebhookProviders, type WebhookSecrets } from './webhooks/registry';

@@ -3,6 +3,7 @@ import type { RateLimitInjection } from '../common/faults';
 import { linkHeader, paginate, readPage } from '../common/pagination';
 import { RateBudget, type RateBudgetOptions } from '../common/rate-budget';
 import { FakeHttpError, type FakeRequest, type FakeResponse } from '../common/types';
+import { gitlabPageHeaders, gitlabRepositoryRoutes, GitLabProjectRepo } from './repository';
 
 export type GitLabStatusState = 'pending' | 'running' | 'success' | 'failed' | 'canceled' | 'skipped';
 const STATES: readonly string[] = ['pending', 'running', 'success', 'failed', 'canceled', 'skipped'];
@@ -30,6 +31,10 @@ interface Project {
   defaultBranch: string;
   commits: Map<string, string | null>;
   statuses: GitLabCommitStatus[];
+  /** Commits, trees and branches (seed.push), for the repository endpoints. */
+  repo: GitLabProjectRepo;
+  /** 0 private, 10 internal, 20 public. */
+  visibility: 0 | 10 | 20;
 }
 
 export interface FakeGitLabOptions extends FakeServerOptions {
@@ -74,14 +79,37 @@ export class FakeGitLab extends FakeServer {
     this.budget = new RateBudget(options.rateLimit ?? {}, this.now, { limit: 2000, windowSeconds: 60 });
     this.router.add('POST', '/api/v4/projects/:id/statuses/:sha', (req) => this.createStatus(req));
     this.router.add('GET', '/api/v4/projects/:id/repository/commits/:sha/statuses', (req) => this.listStatuses(req));
+    const repo = gitlabRepositoryRoutes((req) => {
+      const p = this.findProject(req.params.id);
+      if (!p) throw glError(404, '404 Project Not Found');
+      return { repo: p.repo, webUrl: this.webUrl(p), defaultBranch: p.defaultBranch };
+    });
+    this.router.add('GET', '/api/v4/projects/:id', (req) => this.getProject(req));
+    this.router.add('GET', '/api/v4/projects/:id/repository/branches', (req) => repo.branches(req));
+    this.router.add('GET', '/api/v4/projects/:id/repository/branches/:branch', (req) => repo.branch(req));
+    this.router.add('GET', '/api/v4/projects/:id/repository/commits/:sha', (req) => repo.commit(req));
+    this.router.add('GET', '/api/v4/projects/:id/repository/tree', (req) => repo.tree(req));
+    this.router.add('GET', '/api/v4/projects/:id/repository/files/:file_path', (req) => repo.file(req));
+    this.router.add('GET', '/api/v4/projects/:id/repository/compare', (req) => repo.compare(req));
   }
 
   readonly seed = {
     /** A project; `id` numeric, `path` like `group/project`. */
-    project: (input: { id: number; path: string; defaultBranch?: string; commits?: readonly string[] }): void => {
+    project: (input: { id: number; path: string; defaultBranch?: string; commits?: readonly string[]; visibility?: 0 | 10 | 20 }): void => {
       const commits = new Map<string, string | null>();
       for (const sha of input.commits ?? []) commits.set(sha, input.defaultBranch ?? 'main');
-      this.projects.set(input.id, { id: input.id, path: input.path, defaultBranch: input.defaultBranch ?? 'main', commits, statuses: [] });
+      this.projects.set(input.id, { id: input.id, path: input.path, defaultBranch: input.defaultBranch ?? 'main', commits, statuses: [], repo: new GitLabProjectRepo(), visibility: input.visibility ?? 0 });
+    },
+    /**
+     * A commit on `branch` (default: the default branch) with the branch head's files and `files`
+     * applied (null deletes one), moving the branch; returns its sha. Statuses can be set on it.
+     */
+    push: (project: number | string, input: { branch?: string; files: Readonly<Record<string, string | null>>; message?: string }): string => {
+      const p = this.project(project);
+      const branch = input.branch ?? p.defaultBranch;
+      const sha = p.repo.commit({ branch, files: input.files, message: input.message, at: this.iso() });
+      p.commits.set(sha, branch);
+      return sha;
     },
     /** A commit of a project (on `ref`, default the default branch). */
     commit: (project: number | string, sha: string, ref?: string): void => {
@@ -108,6 +136,35 @@ export class FakeGitLab extends FakeServer {
   private findProject(idOrPath: string): Project | undefined {
     if (/^\d+$/.test(idOrPath)) return this.projects.get(Number(idOrPath));
     return [...this.projects.values()].find((p) => p.path.toLowerCase() === idOrPath.toLowerCase());
+  }
+
+  /** The project's web address on the fake (what GitLab names `web_url`). */
+  webUrl(p: { path: string }): string {
+    return `${this.url}/${p.path}`;
+  }
+
+  private getProject(req: FakeRequest): FakeResponse {
+    const p = this.findProject(req.params.id);
+    if (!p) throw glError(404, '404 Project Not Found');
+    const [name] = p.path.split('/').slice(-1);
+    return {
+      status: 200,
+      body: {
+        id: p.id,
+        name,
+        path: name,
+        path_with_namespace: p.path,
+        name_with_namespace: p.path.split('/').join(' / '),
+        default_branch: p.defaultBranch,
+        visibility: p.visibility === 20 ? 'public' : p.visibility === 10 ? 'internal' : 'private',
+        archived: false,
+        empty_repo: p.repo.branches.size === 0,
+        web_url: this.webUrl(p),
+        http_url_to_repo: `${this.webUrl(p)}.git`,
+        created_at: new Date(0).toISOString(),
+        last_activity_at: this.iso(),
+      },
+    };
   }
 
   private iso(): string {
@@ -190,14 +247,7 @@ export class FakeGitLab extends FakeServer {
       all = [...latest.values()];
     }
     const page = paginate(all, readPage(req.query, { defaultPerPage: 20, maxPerPage: 100 }));
-    const headers: Record<string, string> = {
-      'x-page': String(page.page),
-      'x-per-page': String(page.perPage),
-      'x-next-page': page.page < page.lastPage ? String(page.page + 1) : '',
-      'x-prev-page': page.page > 1 ? String(page.page - 1) : '',
-      'x-total': String(page.total),
-      'x-total-pages': String(page.lastPage),
-    };
+    const headers = gitlabPageHeaders(page);
     const link = linkHeader(req.url, page);
     if (link) headers.link = link;
     return { status: 200, headers, body: page.items.map((s) => this.render(s)) };

@@ -1,11 +1,11 @@
 import type { RepoPolls } from './repo-poller';
 import { newEvent, type RepoRef, type SluiceEvent, type SluiceEventOf } from '@sluice/contracts';
 import { createLogger } from '@sluice/platform';
-import { ScmNotFoundError, type ScmReader } from '@sluice/scm';
+import { ScmNotFoundError } from '@sluice/scm';
 import type { Transaction, UnitOfWork } from '@sluice/event-store';
 import { decideBranchMove, pushedHeadOf, type BranchMove, type HeadRelation } from '../domain/branch-move';
 import type { Catalogue, ConfigScan } from './catalogue';
-import type { ConfigReader } from './config-reader';
+import type { ConfigReader, ScmReaderFor } from './config-reader';
 
 export const SCM_EVENT_TYPES = [
   'scm.push.received',
@@ -59,7 +59,8 @@ export class ApplyScmEvent {
   constructor(
     private readonly catalogue: Catalogue,
     private readonly configs: ConfigReader,
-    private readonly scm: ScmReader,
+    /** The reader of each provider's repositories (GitHub's always; others when configured). */
+    private readonly scm: ScmReaderFor,
     private readonly db: UnitOfWork,
     /** Git polling: a repository whose webhooks arrive is polled less often. */
     private readonly polls?: Pick<RepoPolls, 'webhookSeen'>,
@@ -71,11 +72,12 @@ export class ApplyScmEvent {
     if (event.type !== 'scm.push.received' || event.data.refType !== 'branch') return NOTHING_PREPARED;
     const d = event.data;
     const known = await this.catalogue.branchHead(this.db.reads, d.repo.fullName, d.name);
-    const decision = decideBranchMove(known, d) ?? decideBranchMove(known, d, await this.relation(d.repo.fullName, known!, pushedHeadOf(d)))!;
+    const decision = decideBranchMove(known, d) ?? decideBranchMove(known, d, await this.relation(d.repo, known!, pushedHeadOf(d)))!;
     const move = { known, decision };
-    if (decision.kind !== 'move' || !isDefaultBranchPush(event)) return { move, scan: null };
+    // A provider whose credentials are not configured is followed by webhook; its configs are not read.
+    if (decision.kind !== 'move' || !isDefaultBranchPush(event) || !this.configs.reads(d.repo.provider)) return { move, scan: null };
     try {
-      return { move, scan: await this.configs.readAt(d.repo.fullName, d.after, d.repo.defaultBranch) };
+      return { move, scan: await this.configs.readAt(d.repo.fullName, d.after, d.repo.defaultBranch, d.repo.provider) };
     } catch (error) {
       // The commit or repository is gone (force-pushed away, deleted): a later push rescans.
       if (error instanceof ScmNotFoundError) return { move, scan: null };
@@ -205,16 +207,21 @@ export class ApplyScmEvent {
    * deleted only when GitHub no longer has it. A replayed delete of a branch that exists
    * (or was created again) is recorded and ignored.
    */
-  private async prepareDelete(d: { repo: { fullName: string }; ref: string }): Promise<PreparedScmEvent> {
+  private async prepareDelete(d: { repo: RepoRef; ref: string }): Promise<PreparedScmEvent> {
     const known = await this.catalogue.branchHead(this.db.reads, d.repo.fullName, d.ref);
-    if (known === null) return NOTHING_PREPARED;
-    return (await this.scm.getBranch(d.repo.fullName, d.ref)) === null ? NOTHING_PREPARED : { ...NOTHING_PREPARED, staleDelete: known };
+    const scm = this.scm(d.repo.provider);
+    // Without a reader of the provider the delivery is taken at its word.
+    if (known === null || !scm) return NOTHING_PREPARED;
+    return (await scm.getBranch(d.repo.fullName, d.ref)) === null ? NOTHING_PREPARED : { ...NOTHING_PREPARED, staleDelete: known };
   }
 
   /** How `pushed` relates to `known`, from the SCM's compare API; GitHub answers 404 for histories with no common commit. */
-  private async relation(fullName: string, known: string, pushed: string): Promise<HeadRelation> {
+  private async relation(repo: RepoRef, known: string, pushed: string): Promise<HeadRelation> {
+    const scm = this.scm(repo.provider);
+    // Without a reader of the provider, a push that does not follow the known head is not taken (never backwards).
+    if (!scm) return 'unrelated';
     try {
-      return (await this.scm.compareCommits(fullName, known, pushed)).status;
+      return (await scm.compareCommits(repo.fullName, known, pushed)).status;
     } catch (error) {
       if (error instanceof ScmNotFoundError) return 'unrelated';
       throw error;

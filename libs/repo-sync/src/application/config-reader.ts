@@ -1,6 +1,15 @@
+import type { ScmProvider } from '@sluice/contracts';
 import type { ScmReader } from '@sluice/scm';
 import { configFolderOf, MAX_DEPLOY_YAML_BYTES, parseDeployConfig, type ParsedConfig } from '../domain/deploy-config';
 import type { ConfigScan } from './catalogue';
+
+/** The reader of a provider's repositories; null when its credentials are not configured. */
+export type ScmReaderFor = (provider: ScmProvider) => ScmReader | null;
+
+/** GitHub's reader, and the other providers' that are configured. */
+export function readersOf(github: ScmReader, others: Partial<Record<Exclude<ScmProvider, 'github'>, ScmReader>> = {}): ScmReaderFor {
+  return (provider) => (provider === 'github' ? github : (others[provider] ?? null));
+}
 
 /**
  * Reads the deploy configs of a repository at a commit through the SCM port (git trees
@@ -8,10 +17,18 @@ import type { ConfigScan } from './catalogue';
  * Only reads; the caller decides in a transaction afterwards.
  */
 export class ConfigReader {
-  constructor(private readonly scm: ScmReader) {}
+  constructor(private readonly readerFor: ScmReaderFor) {}
 
-  async readAt(fullName: string, sha: string, defaultBranch: string): Promise<ConfigScan> {
-    const files = await this.scm.readTree(fullName, sha, 'deploy', {
+  /** Whether the configs of this provider's repositories can be read (its credentials are configured). */
+  reads(provider: ScmProvider): boolean {
+    return this.readerFor(provider) !== null;
+  }
+
+  /** Through the repository's provider's API (`reads(provider)` first: a provider without a reader throws). */
+  async readAt(fullName: string, sha: string, defaultBranch: string, provider: ScmProvider = 'github'): Promise<ConfigScan> {
+    const scm = this.readerFor(provider);
+    if (!scm) throw new Error(`no ${provider} credentials: the configs of ${fullName} cannot be read`);
+    const files = await scm.readTree(fullName, sha, 'deploy', {
       include: (path) => configFolderOf(path) !== null,
       maxFileBytes: MAX_DEPLOY_YAML_BYTES,
     });

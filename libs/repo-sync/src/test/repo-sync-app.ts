@@ -10,7 +10,7 @@ import { EventStoreModule, SERVICE_DATA_SOURCE, startSluiceConsumers } from '@sl
 import type { FakeGitHub } from '@sluice/fake-scm';
 import { MESSAGE_BUS, MessagingModule, type MessageBus } from '@sluice/messaging';
 import { configureApp } from '@sluice/platform';
-import { GitHubScm } from '@sluice/scm';
+import { GitHubScm, type ScmReader } from '@sluice/scm';
 import { createTestDatabase, type TestDatabase } from '@sluice/testing';
 import type { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
@@ -34,7 +34,7 @@ export interface RepoSyncTestApp {
   close(): Promise<void>;
 }
 
-export async function startRepoSync(fake: FakeGitHub, options: { db?: TestDatabase; concurrency?: number; visibility?: CatalogueVisibility } = {}): Promise<RepoSyncTestApp & { db: TestDatabase }> {
+export async function startRepoSync(fake: FakeGitHub, options: { db?: TestDatabase; concurrency?: number; visibility?: CatalogueVisibility; readers?: { gitlab?: ScmReader; bitbucket?: ScmReader } } = {}): Promise<RepoSyncTestApp & { db: TestDatabase }> {
   const db = options.db ?? (await createTestDatabase('repo_sync'));
   const scm = new GitHubScm({ baseUrl: fake.url, credentials: { kind: 'token', token: 'test-token' }, maxRetries: 5 });
   const moduleRef = await Test.createTestingModule({
@@ -44,7 +44,7 @@ export async function startRepoSync(fake: FakeGitHub, options: { db?: TestDataba
       RepoSyncModule.forRoot(
         // No polling timer unless a test asks for it (a poll spec drives RepoPoller.pass itself).
         { GITHUB_API_URL: fake.url, SLUICE_ADMIN_TOKEN: ADMIN_TOKEN, REPO_SYNC_CONCURRENCY: options.concurrency ?? 4, SLUICE_CATALOGUE_VISIBILITY: options.visibility, REPO_SYNC_POLL_SECONDS: 0 },
-        { scm },
+        { scm, readers: options.readers ?? {} },
       ),
     ],
   }).compile();

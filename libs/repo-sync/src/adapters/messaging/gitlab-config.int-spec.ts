@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { repoStream, type EventData, type EventType, type RepoRef } from '@sluice/contracts';
+import { BitbucketEventPayloads, FakeGitHub, FakeGitLab, GitLabEventPayloads } from '@sluice/fake-scm';
+import { normaliseBitbucket, normaliseGitLab, ScmClients, type Normalised } from '@sluice/scm';
+import { waitUntil } from '@sluice/testing';
+import { startRepoSync, type RepoSyncTestApp } from '../../test/repo-sync-app';
+
+const ZERO = '0'.repeat(40);
+
+describe('repo-sync: a GitLab-hosted config repository', () => {
+  const github = new FakeGitHub();
+  const gitlab = new FakeGitLab({ tokens: ['gl-read-token'] });
+  const project = { id: 9001, path: 'acme/gitlab-config', defaultBranch: 'main' };
+  const repo: RepoRef = { provider: 'gitlab', id: 9001, fullName: 'acme/gitlab-config', defaultBranch: 'main', private: true };
+  let t: RepoSyncTestApp;
+  let sha: string;
+
+  before(async () => {
+    await Promise.all([github.start(), gitlab.start()]);
+    gitlab.seed.project(project);
+    sha = gitlab.seed.push(9001, {
+      message: 'configs',
+      files: {
+        'deploy/orders/deploy.yaml': 'team: orders\nnamespace: orders\nartifact:\n  repo: acme/orders\n  image: registry.gitlab.com/acme/orders\n  build: pipeline\nautodeploy: true\n',
+        'deploy/orders/deployment.yaml': 'apiVersion: apps/v1\nkind: Deployment\n',
+        'README.md': 'configs on GitLab',
+      },
+    });
+    t = await startRepoSync(github, { readers: { gitlab: new ScmClients().gitlabScm(`${gitlab.url}/api/v4`, 'gl-read-token') } });
+  });
+  after(async () => {
+    await t?.close();
+    await Promise.all([github.stop(), gitlab.stop()]);
+  });
+
+  /** What webhook-ingest publishes for a delivery: the normaliser's events, each on the bus. */
+  const deliver = async (normalised: Normalised) => {
+    assert.equal(normalised.kind, 'events', normalised.kind === 'ignored' ? normalised.reason : '');
+    if (normalised.kind !== 'events') return;
+    for (const e of normalised.events) await t.publishScm(e.type as EventType, e.data as EventData<EventType>);
+  };
+  const ofStream = (type: string, stream: string) => t.published.filter((e) => e.type === type && e.stream === stream);
+
+  it('a push webhook to its default branch discovers its configs, read through the GitLab API', async () => {
+    const { event, payload } = new GitLabEventPayloads().push(project, { branch: 'main', before: ZERO, after: sha, commits: [{ sha, message: 'configs' }] });
+    await deliver(normaliseGitLab({ event, deliveryId: 'gl-1', payload }));
+    await waitUntil(() => ofStream('repo.config.discovered', repoStream(repo)).length === 1, { timeoutMs: 10_000, message: 'repo.config.discovered' });
+    const [discovered] = ofStream('repo.config.discovered', 'repo-gitlab-9001').map((e) => e.data as { config: Record<string, unknown>; configSha: string });
+    assert.equal(discovered!.configSha, sha);
+    assert.equal(discovered!.config.name, 'orders');
+    assert.equal(discovered!.config.configRepo, 'acme/gitlab-config');
+    assert.deepEqual(discovered!.config.artifact, { repo: 'acme/orders', image: 'registry.gitlab.com/acme/orders', build: 'pipeline' });
+    const configs = await t.api('/api/repos/acme/gitlab-config/configs');
+    assert.deepEqual(configs.body.configs.map((c: { name: string }) => c.name), ['orders']);
+  });
+
+  it('a later push that removes the config folder is read through GitLab too', async () => {
+    const next = gitlab.seed.push(9001, { message: 'drop orders', files: { 'deploy/orders/deploy.yaml': null, 'deploy/orders/deployment.yaml': null } });
+    const { event, payload } = new GitLabEventPayloads().push(project, { branch: 'main', before: sha, after: next, commits: [{ sha: next }] });
+    await deliver(normaliseGitLab({ event, deliveryId: 'gl-2', payload }));
+    await waitUntil(() => ofStream('repo.config.removed', repoStream(repo)).length === 1, { timeoutMs: 10_000, message: 'repo.config.removed' });
+  });
+
+  it('a provider without a reader (Bitbucket here) is followed by webhook: its branch moves, its configs are not read', async () => {
+    const bb = { fullName: 'acme/bb-config', mainBranch: 'main' };
+    const { payload } = new BitbucketEventPayloads().push(bb, { branch: 'main', before: null, after: { sha: 'b'.repeat(40) } });
+    await deliver(normaliseBitbucket({ event: 'repo:push', deliveryId: 'bb-1', payload }));
+    const stream = 'repo-bitbucket-acme/bb-config';
+    await waitUntil(() => t.published.some((e) => e.stream === stream && e.type === 'repo.branch.updated'), { timeoutMs: 10_000, message: 'repo.branch.updated' });
+    assert.equal(ofStream('repo.config.discovered', stream).length, 0);
+  });
+});
