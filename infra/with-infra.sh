@@ -19,6 +19,8 @@ trap down EXIT
 
 # The dashboard's browser test drives Debian's Chromium: installed here on a cold machine.
 bash "$here/chromium.sh" install || exit 1
+# helm and kustomize, pinned, for the Helm and Kustomize configs' tests: built once into ~/.cache/sluice/bin.
+bash "$here/render-tools.sh" build || exit 1
 
 declare -A pids=()
 for p in "${pieces[@]}"; do

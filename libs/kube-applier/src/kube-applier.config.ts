@@ -37,6 +37,19 @@ export const kubeApplierConfigSchema = commonConfigSchema.extend({
   /** Step check-image: the registries (as image references name them, e.g. `ghcr.io`) asked before a deploy applies; `*` for all; default none. */
   KUBE_APPLIER_IMAGE_CHECK: commaListSetting('expected registry hosts (host[:port]) or *, comma-separated').optional(),
   ...imageRegistrySettings,
+  /**
+   * Helm and Kustomize configs (docs/architecture.md §1 "Helm and Kustomize"): the binaries (default
+   * the pinned ones infra/render-tools.sh builds into ~/.cache/sluice/bin, else `helm`/`kustomize` on
+   * PATH), the chart repository hosts a `helm.repo` may name (host or host:port; default none), and
+   * the limits of one render: its time and the bytes it may write (and a chart archive may have).
+   */
+  KUBE_APPLIER_HELM_BIN: z.string().min(1).optional(),
+  KUBE_APPLIER_KUSTOMIZE_BIN: z.string().min(1).optional(),
+  KUBE_APPLIER_HELM_REPOS: commaListSetting('expected chart repository hosts (host or host:port), comma-separated')
+    .pipe(z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:\d{1,5})?$/, { error: 'expected host or host:port, without a scheme or path' })))
+    .optional(),
+  KUBE_APPLIER_RENDER_TIMEOUT_SECONDS: secondsSetting.default(30),
+  KUBE_APPLIER_RENDER_MAX_BYTES: z.string().regex(/^[1-9]\d*$/, { error: 'expected a positive number of bytes' }).transform(Number).default(8 * 1024 * 1024),
   SLUICE_ADMISSION_PORT: z.string().regex(/^\d+$/, { error: 'expected a port number' }).transform(Number).pipe(z.number().int().min(0).max(65535)).default(9443),
 });
 

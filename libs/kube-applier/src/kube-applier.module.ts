@@ -16,6 +16,7 @@ import { PgTestRunStore, TEST_POOL_SIZE, TEST_RUN_STORE, TestRunsController } fr
 import type { DataSource } from 'typeorm';
 import { KUBE_APPLIER_SCHEMA } from './adapters/migrations';
 import { RegistryImageCheck } from './adapters/registry-image-check';
+import { RenderTools } from './adapters/render-tools';
 
 export interface KubeApplierModuleOptions {
   /** Reads specs at a commit (the SCM client). Cached by (repo, sha, path). */
@@ -49,6 +50,7 @@ export class KubeApplierModule {
       admission: admissionOf(config),
       gitopsPushWaitMs: config.KUBE_APPLIER_GITOPS_PUSH_WAIT_SECONDS * 1000,
       images: RegistryImageCheck.fromSettings(config),
+      tools: RenderTools.fromSettings(config),
       testSlots: config.KUBE_APPLIER_TEST_SLOTS,
       testLeaseMs: config.KUBE_APPLIER_TEST_LEASE_SECONDS * 1000,
       gitops: gitOpsPortOf(config, { pollMs: config.KUBE_APPLIER_HEALTH_POLL_SECONDS * 1000, timeoutMs: config.KUBE_APPLIER_PROGRESS_DEADLINE_SECONDS * 1000 }),

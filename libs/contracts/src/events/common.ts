@@ -110,6 +110,41 @@ export type PreviewsSpec = z.infer<typeof previewsSpec>;
 export const buildTarget = z.enum(['staging', 'production']);
 export type BuildTarget = z.infer<typeof buildTarget>;
 
+/** A path relative to the config's folder and inside it: no leading `/`, no `.` or `..` segment. */
+const folderRelativePath = z
+  .string()
+  .max(255)
+  .regex(/^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9_.\/-]+$/, "a relative path inside the config's folder, without . or .. segments");
+
+/**
+ * A Helm chart a config renders (docs/architecture.md §1 "Helm and Kustomize"): `chart` is the
+ * chart's name; it is either in the config's folder (`path`) or in the chart repository `repo`
+ * (an http(s) URL whose host kube-applier allows) at `version`; `values` are values files in the
+ * folder, applied in order. `checkHelmSpec` holds the rules between the fields.
+ */
+export const helmSpec = z.object({
+  chart: z.string().max(100).regex(/^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/, 'a chart name, e.g. billing-api'),
+  path: folderRelativePath.optional(),
+  repo: z
+    .string()
+    .max(2048)
+    .regex(/^https?:\/\/[^\s/?#@]+(\/[^\s?#]*)?$/, 'a chart repository URL, http(s)://host[:port]/path, without credentials, query or fragment')
+    .optional(),
+  version: z.string().max(100).regex(/^[A-Za-z0-9][A-Za-z0-9.+_-]*$/, 'a chart version, e.g. 1.4.2').optional(),
+  values: z.array(folderRelativePath.regex(/\.ya?ml$/, 'a .yaml or .yml values file')).max(20).optional(),
+});
+export type HelmSpec = z.infer<typeof helmSpec>;
+
+/** The rules between a helm block's fields: exactly one of `path` and `repo`; `version` with `repo`. Each problem names its field. */
+export function checkHelmSpec(spec: HelmSpec): Array<{ path: string; message: string }> {
+  const problems: Array<{ path: string; message: string }> = [];
+  if ((spec.path === undefined) === (spec.repo === undefined)) {
+    problems.push({ path: spec.path === undefined ? 'path' : 'repo', message: 'exactly one of path (a chart in the folder) and repo (a chart repository URL)' });
+  }
+  if (spec.repo !== undefined && spec.version === undefined) problems.push({ path: 'version', message: 'required with repo: the chart version to render, pinned' });
+  return problems;
+}
+
 /** Root fields of a deploy config (`deploy/<name>/deploy.yaml`), docs/architecture.md §1. */
 export const deployConfigRoot = z.object({
   name: configName,
@@ -133,6 +168,8 @@ export const deployConfigRoot = z.object({
   tests: testsSpec.optional(),
   /** Present when pull requests on `artifact.repo` get preview environments. */
   previews: previewsSpec.optional(),
+  /** Present when the config renders a Helm chart (docs/architecture.md §1 "Helm and Kustomize"). */
+  helm: helmSpec.optional(),
   /** `owner/name` of the config repository and folder path, e.g. `deploy/billing-api`. */
   configRepo: repoFullName,
   path: z.string().min(1),

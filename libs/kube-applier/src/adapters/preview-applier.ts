@@ -7,7 +7,7 @@ import type { DeployPolicy, SpecSource } from '../application/ports';
 import { inventoryOf, type InventoryEntry } from '../domain/deploy-config';
 import { RenderError } from '../domain/errors';
 import { previewManifests, prunedEntries } from '../domain/preview';
-import { renderSpecs } from '../domain/render';
+import { NO_MANIFEST_TOOLS, renderConfig, type ManifestTools } from '../application/render-config';
 
 export type PreviewDeployed = SluiceEventOf<'preview.deployed'>;
 export type PreviewReleased = SluiceEventOf<'preview.released'>;
@@ -60,6 +60,8 @@ export class PreviewApplier {
     private readonly dataSource: DataSource,
     private readonly store: EventStore,
     private readonly logger: Logger,
+    /** Helm and Kustomize configs render as their deploys do. */
+    private readonly tools: ManifestTools = NO_MANIFEST_TOOLS,
   ) {}
 
   async deploy(event: PreviewDeployed): Promise<PreviewWork> {
@@ -70,7 +72,7 @@ export class PreviewApplier {
       const placement = await this.policy.placement({ config: d.config, team: d.team, namespace: d.namespace, configRepo: d.configRepo }, policy);
       if (!placement.allowed) return { ok: false, message: `${placement.reason}: ${placement.message}`, inventory: before };
       const files = await this.specs.read(d.configRepo, d.configSha, d.path);
-      const rendered = renderSpecs(files, { config: d.config, namespace: d.namespace, folder: d.path, artifactImage: d.artifactImage, imageTag: d.imageTag, policy });
+      const rendered = await renderConfig(this.tools, files, { config: d.config, namespace: d.namespace, folder: d.path, artifactImage: d.artifactImage, imageTag: d.imageTag, policy });
       const { objects, skipped } = previewManifests(rendered, { name: d.name, pr: d.pr, namespace: d.namespace, url: d.url });
       const inventory = inventoryOf(objects);
       const left = skipped.length > 0 ? `; left out: ${skipped.join(', ')}` : '';

@@ -10,6 +10,7 @@ import { PgTeamPolicyWriter, POLICY_GATE, type PolicyGate } from '@sluice/team-p
 import type { DataSource } from 'typeorm';
 import { HandleDeployRequest, type DeployRequest, type PreparedRequest } from '../application/handle-request';
 import { SPEC_SOURCE, type GitOpsPort, type ImageCheck, type SpecSource } from '../application/ports';
+import type { ManifestTools } from '../application/render-config';
 import { GitOpsDriftWatch, type BranchUpdated, type PushSeen } from '../application/gitops-drift-watch';
 import { EventStoreDriftReports } from './drift-reports';
 import { DeployConfigController } from './controller';
@@ -53,6 +54,8 @@ export interface KubeApplierRuntimeOptions {
   testLeaseMs?: number;
   /** How often the test pool looks at its runs; default 1 s. */
   testPollMs?: number;
+  /** Helm and Kustomize (docs/architecture.md §1 "Helm and Kustomize"); default none (such configs fail at render). */
+  tools?: ManifestTools;
 }
 
 /**
@@ -107,6 +110,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
       options.gitops ?? null,
       options.gitopsPushWaitMs,
       options.images ?? null,
+      options.tools,
     );
     this.driftWatch = new GitOpsDriftWatch(records, options.gitops ?? null, new EventStoreDriftReports(store));
     if (kube) {
@@ -133,7 +137,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
         graceMs: 30_000,
       }, this.logger);
     }
-    this.previews = new PreviewApplier(kube, specs, policy, dataSource, store, this.logger);
+    this.previews = new PreviewApplier(kube, specs, policy, dataSource, store, this.logger, options.tools);
     this.buildReporter = new BuildReporter(store);
     if (kube) {
       this.buildController = new BuildRunController(kube, {

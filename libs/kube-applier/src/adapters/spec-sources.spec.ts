@@ -50,6 +50,13 @@ describe('ScmSpecSource on (fake) GitHub', () => {
         'deploy/web/README.md': '# no',
         'deploy/web/sub/deep.yaml': 'kind: C',
         'deploy/webby/other.yaml': 'kind: D',
+        'deploy/kust/kustomization.yaml': 'resources: [base]',
+        'deploy/kust/app.properties': 'mode=live',
+        'deploy/kust/base/kustomization.yaml': 'resources: [d.yaml]',
+        'deploy/kust/base/d.yaml': 'kind: E',
+        'deploy/chart/deploy.yaml': 'team: x\nhelm: { chart: c, path: c }',
+        'deploy/chart/c/Chart.yaml': 'name: c',
+        'deploy/chart/c/templates/_helpers.tpl': '{{/* */}}',
       },
     });
     source = new ScmSpecSource(new GitHubScm({ baseUrl: github.url, credentials: { kind: 'token', token: 't0ken' } }));
@@ -60,6 +67,14 @@ describe('ScmSpecSource on (fake) GitHub', () => {
     const files = await source.read('acme/config', sha, 'deploy/web');
     assert.deepEqual(files.map((f) => f.path).sort(), ['deploy/web/app.yaml', 'deploy/web/deploy.yaml', 'deploy/web/svc.yml']);
     assert.equal(files.find((f) => f.path.endsWith('app.yaml'))!.content, 'kind: A');
+  });
+
+  it("reads a Kustomize or Helm config's whole folder, subfolders and every file type included", async () => {
+    const kust = await source.read('acme/config', sha, 'deploy/kust');
+    assert.deepEqual(kust.map((f) => f.path).sort(), ['deploy/kust/app.properties', 'deploy/kust/base/d.yaml', 'deploy/kust/base/kustomization.yaml', 'deploy/kust/kustomization.yaml']);
+    const chart = await source.read('acme/config', sha, 'deploy/chart');
+    assert.deepEqual(chart.map((f) => f.path).sort(), ['deploy/chart/c/Chart.yaml', 'deploy/chart/c/templates/_helpers.tpl', 'deploy/chart/deploy.yaml']);
+    assert.equal(chart.find((f) => f.path.endsWith('_helpers.tpl'))!.content, '{{/* */}}');
   });
 
   it('a missing folder, commit or repository is a SpecSourceError', async () => {

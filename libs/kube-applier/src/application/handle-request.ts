@@ -3,7 +3,6 @@ import type { KubeObject } from '@sluice/kube';
 import type { Transaction } from '@sluice/event-store';
 import { deployConfigManifest, inventoryOf } from '../domain/deploy-config';
 import { RenderError, stepOfFailure } from '../domain/errors';
-import { renderSpecs } from '../domain/render';
 import {
   DeployTargetError,
   SpecSourceError,
@@ -16,6 +15,7 @@ import {
   type SpecSource,
   type StepOutcome,
 } from './ports';
+import { NO_MANIFEST_TOOLS, renderConfig, type ManifestTools } from './render-config';
 
 export type DeployRequest = SluiceEventOf<'deploy.requested'> | SluiceEventOf<'undeploy.requested'>;
 
@@ -82,6 +82,8 @@ export class HandleDeployRequest {
     private readonly gitopsPushWaitMs = 30_000,
     /** Asks the image registry for the deploy's image before anything is applied (step check-image). */
     private readonly images: ImageCheck | null = null,
+    /** Helm and Kustomize (docs/architecture.md §1 "Helm and Kustomize"); without them such a config fails at render, saying so. */
+    private readonly tools: ManifestTools = NO_MANIFEST_TOOLS,
   ) {}
 
   /** The request's steps up to render (§1 "Steps"): a refusal is the failure of the step it belongs to. */
@@ -122,7 +124,7 @@ export class HandleDeployRequest {
     const renderStartedAt = new Date().toISOString();
     try {
       const files = await this.readSpecs(d.configRepo, d.configSha!, d.path);
-      const manifests = renderSpecs(files, {
+      const manifests = await renderConfig(this.tools, files, {
         config: d.config,
         namespace: d.namespace,
         folder: d.path,

@@ -11,6 +11,14 @@ export type RenderFailureReason =
   | 'ForeignNamespace'
   | 'DuplicateObject'
   | 'SpecsUnavailable'
+  /** Helm or Kustomize failed on the config's files (the message names the file and line where the tool does). */
+  | 'RenderFailed'
+  /** The renderer a config needs (helm, kustomize) is not installed where kube-applier looks. */
+  | 'RenderToolMissing'
+  /** A render ran past KUBE_APPLIER_RENDER_TIMEOUT_SECONDS or wrote more than KUBE_APPLIER_RENDER_MAX_BYTES. */
+  | 'RenderLimitExceeded'
+  /** A chart repository whose host is not in KUBE_APPLIER_HELM_REPOS, or that does not serve the chart. */
+  | 'ChartUnavailable'
   /** The team policy does not allow the config where it deploys (namespace, repository). */
   | 'PolicyDenied'
   /** A GitOps target (docs/architecture.md §1 "GitOps target") cannot take this deploy. */

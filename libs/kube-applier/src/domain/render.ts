@@ -210,7 +210,19 @@ export function setImageTag(object: KubeObject, image: string, tag: string): num
  * holds: image tag set, namespace forced, `sluice.dev/config` label. Throws RenderError.
  */
 export function renderSpecs(files: readonly SpecFile[], input: RenderInput): KubeObject[] {
-  const parsed = parseSpecs(specFilesOf(input.folder, files));
+  return placeParsed(parseSpecs(specFilesOf(input.folder, files)), input);
+}
+
+/**
+ * The output of a renderer (`kustomize build`, `helm template`) through the same rules as plain
+ * specs: namespace placed, forbidden kinds refused, labelled, image tag set. `source` names what
+ * rendered it in errors, e.g. `deploy/billing-api/kustomization.yaml (kustomize build)`.
+ */
+export function renderOutput(output: string, source: string, input: RenderInput): KubeObject[] {
+  return placeParsed(parseSpecs([{ path: source, content: output }]), input);
+}
+
+function placeParsed(parsed: Array<{ object: KubeObject; source: string }>, input: RenderInput): KubeObject[] {
   const seen = new Map<string, string>();
   return parsed.map(({ object, source }) => {
     const copy = structuredClone(object);

@@ -165,6 +165,30 @@ autodeploy: true
     const errors = errorsOf(parse('team: t\nnamespace: n\nartifact:\n  repo: a/b\n  image: ghcr.io/a/b:latest\n'));
     assert.equal(errors[0].path, 'artifact.image');
   });
+
+  it('reads a helm block (docs/architecture.md §1 "Helm and Kustomize"): a chart in the folder or in a chart repository', () => {
+    const local = parse('team: t\nnamespace: n\nhelm:\n  chart: billing\n  path: chart\n  values: [values.yaml, values-prod.yaml]\n');
+    assert.ok(local.ok, JSON.stringify(local));
+    assert.deepEqual(local.config.helm, { chart: 'billing', path: 'chart', values: ['values.yaml', 'values-prod.yaml'] });
+    const remote = parse('team: t\nnamespace: n\nhelm: { chart: redis, repo: "https://charts.example.com/stable", version: 1.4.2 }\n');
+    assert.ok(remote.ok, JSON.stringify(remote));
+    assert.deepEqual(remote.config.helm, { chart: 'redis', repo: 'https://charts.example.com/stable', version: '1.4.2' });
+  });
+
+  it('names each wrong field of a helm block', () => {
+    const paths = (yaml: string) => errorsOf(parse(`team: t\nnamespace: n\nhelm:\n${yaml}`)).map((e) => e.path);
+    assert.deepEqual(paths('  chart: a\n'), ['helm.path']);
+    assert.deepEqual(paths('  chart: a\n  path: chart\n  repo: https://charts.example.com\n  version: "1"\n'), ['helm.repo']);
+    assert.deepEqual(paths('  chart: a\n  repo: https://charts.example.com\n'), ['helm.version']);
+    assert.deepEqual(paths('  chart: a\n  path: ../other\n'), ['helm.path']);
+    assert.deepEqual(paths('  chart: a\n  path: /etc\n'), ['helm.path']);
+    assert.deepEqual(paths('  chart: a\n  path: chart\n  values: [../secrets.yaml]\n'), ['helm.values.0']);
+    assert.deepEqual(paths('  chart: a\n  path: chart\n  values: [values.json]\n'), ['helm.values.0']);
+    assert.deepEqual(paths('  chart: a\n  repo: "ftp://charts.example.com"\n  version: "1"\n'), ['helm.repo']);
+    assert.deepEqual(paths('  chart: a\n  repo: "https://user:pw@charts.example.com"\n  version: "1"\n'), ['helm.repo']);
+    assert.deepEqual(paths('  chart: a\n  path: chart\n  release: x\n'), ['helm']);
+    assert.deepEqual(paths('  chart: "a b"\n  path: chart\n'), ['helm.chart']);
+  });
 });
 
 describe('configFolderOf', () => {

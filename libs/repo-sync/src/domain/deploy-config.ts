@@ -1,4 +1,4 @@
-import { builderSpec, configName, gitOpsTarget, previewsSpec, repoFullName, teamName, testsSpec, type DeployConfigRoot } from '@sluice/contracts';
+import { builderSpec, checkHelmSpec, configName, gitOpsTarget, helmSpec, previewsSpec, repoFullName, teamName, testsSpec, type DeployConfigRoot } from '@sluice/contracts';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 
@@ -61,6 +61,8 @@ const deployYamlSchema = z.strictObject({
       host: previewsSpec.shape.host.unwrap().optional(),
     })
     .optional(),
+  // A Helm chart rendered instead of the folder's plain specs (docs/architecture.md §1 "Helm and Kustomize").
+  helm: helmSpec.strict().optional(),
 });
 
 /** `deploy/<name>/deploy.yaml` → `deploy/<name>`, or null for any other path. */
@@ -134,6 +136,10 @@ export function parseDeployConfig(input: {
   if (parsed.success && parsed.data.target && !parsed.data.artifact) {
     errors.push({ path: 'target.gitops', message: 'a GitOps target commits the image tag of artifact.image: set artifact (repo and image)' });
   }
+  if (parsed.success && parsed.data.helm) {
+    for (const problem of checkHelmSpec(parsed.data.helm)) errors.push({ path: `helm.${problem.path}`, message: problem.message });
+    if (parsed.data.target) errors.push({ path: 'helm', message: 'a GitOps target is rendered by Argo CD from the GitOps repository: remove helm or target' });
+  }
   if (!parsed.success || errors.length > 0) return fail(errors);
   const file = parsed.data;
   return {
@@ -152,6 +158,7 @@ export function parseDeployConfig(input: {
       ...(file.previews
         ? { previews: { slots: file.previews.slots, ttlSeconds: file.previews.ttl, namespace: file.previews.namespace ?? `${file.namespace}-preview`, host: file.previews.host ?? null } }
         : {}),
+      ...(file.helm ? { helm: file.helm } : {}),
       configRepo: input.configRepo,
       path: input.folder,
     },
