@@ -4,7 +4,9 @@
 // previews namespace, the PR's image tag, the preview's label on the Service selector); pushed →
 // the same slot, a later expiry, the new tag; slots full → the preview that expires first is
 // evicted; closed → released at once; expired → released by the sweeper. The config's own deploy
-// state is never touched.
+// state is never touched. The pull request shows it: a transient GitHub deployment per push of
+// environment preview/<config>/pr-<n> (success with the URL, then inactive) and one
+// comment, edited in place.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeObject } from '@sluice/kube';
@@ -39,6 +41,13 @@ describe('pull-request preview environments (all-in-one, real kube-apiserver, fa
   const deploymentOf = (pr: number) =>
     world.kube.find({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: previewNamespace, name: `${CONFIG_NAME}-pr-${pr}` });
   const serviceOf = (pr: number) => world.kube.find({ apiVersion: 'v1', kind: 'Service', namespace: previewNamespace, name: `${CONFIG_NAME}-pr-${pr}` });
+  /** What the pull request shows: the deployments of its preview environment (oldest first) and Sluice's comments. */
+  const onPullRequest = (pr: number) => ({
+    deployments: world.github.deployments(ARTIFACT_REPO).filter((d) => d.environment === `preview/${CONFIG_NAME}/pr-${pr}`),
+    comments: world.github.comments(ARTIFACT_REPO, pr),
+  });
+  /** Each deployment's latest status (commit-status converges on the latest state: a quick one may skip in_progress). */
+  const statesOf = (pr: number) => onPullRequest(pr).deployments.map((d) => d.statuses.at(-1)?.state ?? 'none');
   const imageOf = (d: KubeObject | undefined) => (d as { spec?: { template: { spec: { containers: Array<{ image: string }> } } } } | undefined)?.spec?.template.spec.containers[0]?.image;
 
   /** A commit on the PR's branch, the PR seeded at it, its green build, then the pull_request event. */
@@ -95,6 +104,14 @@ describe('pull-request preview environments (all-in-one, real kube-apiserver, fa
     assert.deepEqual((service as { spec?: { selector: unknown } } | undefined)?.spec?.selector, { app: CONFIG_NAME, 'sluice.dev/preview': `${CONFIG_NAME}-pr-7` });
     const [deployed] = (await previewEvents()).filter((e) => e.type === 'preview.deployed');
     assert.equal(deployed?.data.slot, 1);
+    // The URL on the pull request: a transient deployment of its environment, in progress then success with the URL, and one comment.
+    await waitFor(() => statesOf(7).join() === 'success', () => `deployment statuses of PR 7 (${JSON.stringify(statesOf(7))})`, 30_000);
+    const { deployments, comments } = onPullRequest(7);
+    assert.equal(deployments[0]!.sha, sha);
+    assert.equal(deployments[0]!.transient_environment, true);
+    assert.equal(deployments[0]!.statuses.at(-1)!.environment_url, 'https://pr-7.billing.preview.example.com');
+    assert.equal(comments.length, 1, 'one comment');
+    assert.match(comments[0]!.body, /https:\/\/pr-7\.billing\.preview\.example\.com/);
     assert.equal(deployed?.data['url'], 'https://pr-7.billing.preview.example.com');
     assert.equal(deployed?.data['headSha'], sha);
     // A preview never deploys the config itself.
@@ -113,6 +130,11 @@ describe('pull-request preview environments (all-in-one, real kube-apiserver, fa
     assert.equal(second.data.slot, first.data.slot, 'same slot');
     assert.notEqual(second.data.previewId, first.data.previewId);
     assert.ok(String(second.data['expiresAt']) > String(first.data['expiresAt']), 'a later expiry');
+    // A new deployment for the push, the previous one retired; still one comment, edited in place, naming the new head.
+    await waitFor(() => statesOf(7).join() === 'inactive,success', () => `deployment statuses of PR 7 (${JSON.stringify(statesOf(7))})`, 30_000);
+    await waitFor(() => onPullRequest(7).comments[0]?.body.includes(sha.slice(0, 7)) ?? false, () => `the comment names ${sha.slice(0, 7)}`, 30_000);
+    assert.equal(onPullRequest(7).comments.length, 1, 'still one comment, edited');
+    assert.ok(onPullRequest(7).comments[0]!.edits.length >= 1, 'edited in place');
     // The same build again (a redelivery with a new delivery id): the same head is not deployed twice.
     await scenario.webhook('workflow_run', world.github.events.workflowRun(ARTIFACT_REPO, { sha, name: 'ci', branch: 'feature-7' }));
     await new Promise((r) => setTimeout(r, 1500));
@@ -129,6 +151,8 @@ describe('pull-request preview environments (all-in-one, real kube-apiserver, fa
     const events = await previewEvents();
     const evicted = events.find((e) => e.type === 'preview.released' && e.data.pr === 7);
     assert.equal(evicted?.data['reason'], 'evicted');
+    await waitFor(() => statesOf(7).at(-1) === 'inactive', () => `PR 7's deployment inactive (${JSON.stringify(statesOf(7))})`, 30_000);
+    await waitFor(() => /evicted/i.test(onPullRequest(7).comments[0]?.body ?? ''), () => `PR 7's comment says evicted: ${onPullRequest(7).comments[0]?.body}`, 30_000);
     const ninth = events.find((e) => e.type === 'preview.deployed' && e.data.pr === 9);
     assert.equal(ninth?.data.slot, evicted?.data.slot, 'PR 9 takes PR 7’s slot');
     assert.ok(await deploymentOf(8), 'PR 8 keeps its preview');
@@ -140,9 +164,26 @@ describe('pull-request preview environments (all-in-one, real kube-apiserver, fa
     await waitForGone(8);
     const merged = (await previewEvents()).find((e) => e.type === 'preview.released' && e.data.pr === 8);
     assert.equal(merged?.data['reason'], 'merged');
+    await waitFor(() => statesOf(8).join() === 'inactive', () => `PR 8's deployment inactive (${JSON.stringify(statesOf(8))})`, 30_000);
+    assert.equal(onPullRequest(8).comments.length, 1);
     // PR 9's preview lives one minute (ttl: 1m) after its last push.
     await waitForGone(9);
     const expired = (await previewEvents()).find((e) => e.type === 'preview.released' && e.data.pr === 9);
     assert.equal(expired?.data['reason'], 'expired');
+    await waitFor(() => statesOf(9).at(-1) === 'inactive' && /expired/i.test(onPullRequest(9).comments[0]?.body ?? ''), () => `PR 9 inactive, its comment says expired (${JSON.stringify(statesOf(9))})`, 30_000);
+  });
+
+  it('a previews namespace the team policy does not allow: nothing is created, the pull request shows the failure with the policy’s reason', async () => {
+    const configSha = world.github.seed.commit(CONFIG_REPO, {
+      message: 'billing-api: previews in kube-system',
+      files: { 'deploy/billing-api/deploy.yaml': deployYaml(world.namespace, 'previews: { slots: 2, ttl: 1m, namespace: kube-system }\n').replace('autodeploy: true', 'autodeploy: false') },
+    });
+    await scenario.pushConfigRepo();
+    await waitFor(async () => (await scenario.api.get<{ rootSha: string }>(`/api/configs/${CONFIG_NAME}`)).rootSha === configSha, () => 'the config at its new commit', 60_000);
+    await pushPullRequest(10, 'opened');
+    await waitFor(() => statesOf(10).join() === 'failure', () => `PR 10's deployment failed (${JSON.stringify(statesOf(10))})`, 60_000);
+    const failure = onPullRequest(10).deployments[0]!.statuses.at(-1)!;
+    assert.match(failure.description, /kube-system/);
+    assert.equal(await world.kube.find({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'kube-system', name: `${CONFIG_NAME}-pr-10` }), undefined, 'nothing in kube-system');
   });
 });
