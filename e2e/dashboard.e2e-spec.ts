@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { DoraMetrics } from '@sluice/dora';
 import type { Browser, Page } from 'playwright-core';
 import { dashboardBrowser } from './support/browser';
 import { ROOT } from './support/process';
@@ -40,6 +41,20 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
     // The keyboard submits the form.
     await on.getByLabel('Token').press('Enter');
   };
+  /** A browser signed in with a new token of team web (it sees none of the configs), closed after `use`. */
+  const asWebTeam = async (use: (other: Page, token: string) => Promise<void>) => {
+    const { token } = await scenario.api.post<{ token: string }>('/api/admin/tokens', { team: 'web' });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const other = await context.newPage();
+      other.setDefaultTimeout(UI_TIMEOUT);
+      await signIn(other, token);
+      await other.getByText('No configs visible to this token.').waitFor();
+      await use(other, token);
+    } finally {
+      await context.close();
+    }
+  };
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -62,7 +77,7 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
   });
 
   it('is served at / with its pages falling back to the app, while unknown and API paths keep the JSON 404', async () => {
-    for (const path of ['/', `/configs/${CONFIG_NAME}`, '/deploys/some-id', '/events', '/commit-statuses']) {
+    for (const path of ['/', `/configs/${CONFIG_NAME}`, '/deploys/some-id', '/events', '/commit-statuses', '/dora']) {
       const res = await fetch(`${sluice.process.url}${path}`);
       assert.equal(res.status, 200, path);
       assert.match(res.headers.get('content-type') ?? '', /^text\/html/, path);
@@ -241,6 +256,114 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
     await shot('events');
   });
 
+  it('shows the DORA measures GET /api/metrics/dora answers for the same window, with recharts charts and their tables, filtered, at a phone width too', async () => {
+    // Anything the content security policy blocks (recharts draws with the DOM only) is a failure.
+    const blocked: string[] = [];
+    const onConsole = (m: { type(): string; text(): string }) => m.type() === 'error' && /Content Security Policy/i.test(m.text()) && blocked.push(m.text());
+    page.on('console', onConsole);
+    await page.getByRole('link', { name: 'Delivery metrics' }).click();
+    await page.getByRole('heading', { name: 'Delivery metrics (DORA)', level: 1 }).waitFor();
+    const scope = page.getByTestId('dora-scope');
+    await scope.waitFor();
+    // What the page shows and the window it asked for, read at one moment (it polls, and its window ends now).
+    const read = async (): Promise<{ from: string; to: string; scope: string; figures: Record<string, { value: unknown; text: string; hint: string }> }> =>
+      JSON.parse(
+        String(
+          await page.evaluate(`JSON.stringify({
+            from: document.querySelectorAll('[data-testid="dora-scope"] time')[0].getAttribute('datetime'),
+            to: document.querySelectorAll('[data-testid="dora-scope"] time')[1].getAttribute('datetime'),
+            scope: document.querySelector('[data-testid="dora-scope"]').textContent,
+            figures: Object.fromEntries([...document.querySelectorAll('dd[data-value]')].map((dd) => [dd.dataset.testid, { value: JSON.parse(dd.dataset.value), text: dd.textContent, hint: dd.nextElementSibling.textContent }])),
+          })`),
+        ),
+      );
+    const measured = async (query: string) => {
+      const res = await fetch(`${sluice.process.url}/api/metrics/dora?${query}`, { headers: { authorization: `Bearer ${sluice.adminToken}` } });
+      assert.equal(res.status, 200, query);
+      return (await res.json()) as { config: string | null; team: string | null } & DoraMetrics;
+    };
+    const assertSame = (shown: Awaited<ReturnType<typeof read>>, dora: Awaited<ReturnType<typeof measured>>) => {
+      const f = shown.figures;
+      assert.deepEqual(
+        Object.fromEntries(Object.entries(f).map(([k, v]) => [k, v.value])),
+        { 'dora-frequency': dora.deployments.perDay, 'dora-lead-time': dora.leadTimeSeconds.p50, 'dora-failure-rate': dora.changeFailureRate, 'dora-restore': dora.timeToRestoreSeconds.p50 },
+        JSON.stringify({ shown, dora }),
+      );
+      assert.match(f['dora-frequency']!.text, new RegExp(`^${Math.round(dora.deployments.perDay * 100) / 100} / day$`));
+      assert.match(f['dora-frequency']!.hint, new RegExp(`^${dora.deployments.succeeded} deploys? succeeded, ${dora.deployments.failed} failed$`));
+      assert.equal(f['dora-failure-rate']!.text, dora.changeFailureRate === null ? '—' : `${Math.round(dora.changeFailureRate * 1000) / 10} %`);
+      assert.match(f['dora-failure-rate']!.hint, new RegExp(`^${dora.deployments.failed} failed and ${dora.deployments.rolledBack} rolled back of `));
+      assert.match(f['dora-restore']!.hint, new RegExp(`of ${dora.timeToRestoreSeconds.samples} restores?; ${dora.timeToRestoreSeconds.unrestored} not restored yet$`));
+      assert.match(f['dora-lead-time']!.hint, new RegExp(`of ${dora.leadTimeSeconds.samples} deploys?$`));
+    };
+
+    // All teams, the last 30 days: the page's figures are the API's for its window.
+    const all = await read();
+    const dora = await measured(new URLSearchParams({ from: all.from, to: all.to }).toString());
+    assertSame(all, dora);
+    assert.ok(dora.deployments.succeeded >= 3 && dora.deployments.rolledBack >= 1, 'the deploys and the re-apply of this file are measured');
+    assert.match(all.scope, /^All teams, from .* \(\d+(\.\d+)? days\)\.$/);
+
+    // The charts, drawn by recharts: a bar for each day with deploys, a dot for each day with a lead time.
+    const deploysChart = page.getByTestId('dora-deploys-chart');
+    const leadChart = page.getByTestId('dora-lead-time-chart');
+    await deploysChart.locator('.recharts-wrapper > svg.recharts-surface').first().waitFor();
+    await leadChart.locator('.recharts-wrapper > svg.recharts-surface').first().waitFor();
+    await deploysChart.locator('.recharts-bar-rectangle path').first().waitFor();
+    const bars = await deploysChart.locator('.recharts-bar-rectangle path').count();
+    assert.equal(bars, dora.daily.filter((d) => d.succeeded > 0).length + dora.daily.filter((d) => d.failed > 0).length, 'one bar per day and outcome with deploys');
+    assert.equal(await leadChart.locator('.recharts-line-dots circle').count(), dora.daily.filter((d) => d.leadTimeP50 !== null).length, 'one dot per day with a lead time');
+    await page.getByRole('figure', { name: 'Deploys per day' }).waitFor();
+    await shot('dora');
+
+    // The charts' text alternative, opened with the keyboard: the API's days as table rows.
+    await deploysChart.getByText('Deploys per day as a table').focus();
+    await page.keyboard.press('Enter');
+    const rows = deploysChart.locator('tbody tr');
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), dora.daily.length);
+    const cells = await rows.evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    assert.deepEqual(cells.map((c) => [Number(c[1]), Number(c[2])]), dora.daily.map((d) => [d.succeeded, d.failed]));
+
+    // Filtered: the last 7 days of the config (its team chosen first), as the URL says.
+    await page.getByLabel('Team').selectOption('payments');
+    await page.getByLabel('Config').selectOption(CONFIG_NAME);
+    await page.getByLabel('Window').selectOption('7');
+    await page.waitForURL(`${sluice.process.url}/dora?days=7&team=payments&config=${CONFIG_NAME}`);
+    await scope.filter({ hasText: new RegExp(`^Config ${CONFIG_NAME}, from .* \\(([0-6](\\.\\d+)?|7) days\\)\\.$`) }).waitFor();
+    const filtered = await read();
+    assertSame(filtered, await measured(new URLSearchParams({ config: CONFIG_NAME, team: 'payments', from: filtered.from, to: filtered.to }).toString()));
+    assert.ok(Date.parse(filtered.to) - Date.parse(filtered.from) <= 7 * 86_400_000);
+
+    // A phone: figures and charts fit without scrolling sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    // The charts follow their box's width (ResizeObserver): once they have, nothing is wider than the screen.
+    // (Polled in the page by an expression: waitForFunction would need the eval the dashboard's CSP forbids.)
+    await page.evaluate(`new Promise((resolve) => {
+      const until = Date.now() + 10000;
+      const check = () => [...document.querySelectorAll('.recharts-wrapper > svg.recharts-surface')].every((svg) => Number(svg.getAttribute('width')) <= 390) || Date.now() > until ? resolve(true) : requestAnimationFrame(check);
+      check();
+    })`);
+    const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+    assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
+    const width = Number(await deploysChart.locator('.recharts-wrapper > svg.recharts-surface').first().getAttribute('width'));
+    assert.ok(width > 200 && width <= 390, `the chart is ${width}px wide`);
+    await shot('dora-phone');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    page.off('console', onConsole);
+    assert.deepEqual(blocked, []);
+
+    // Another team's token asking for payments: the API's 403, as written; its own team by default.
+    await asWebTeam(async (other, token) => {
+      const forbidden = await apiError('/api/metrics/dora?team=payments', token);
+      assert.equal(forbidden.status, 403);
+      await other.goto(`${sluice.process.url}/dora?team=payments`);
+      await other.getByRole('alert').filter({ hasText: forbidden.message }).waitFor();
+      await other.getByLabel('Team').selectOption('');
+      await other.getByTestId('dora-scope').filter({ hasText: /^Team web, / }).waitFor();
+    });
+  });
+
   it('is usable at a phone width: no horizontal scrolling, every row readable', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('link', { name: 'Configs', exact: true }).click();
@@ -253,15 +376,9 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
   });
 
   it('shows another team’s token the API’s 403 message for the config, as written', async () => {
-    const { token } = await scenario.api.post<{ token: string }>('/api/admin/tokens', { team: 'web' });
-    const forbidden = await apiError(`/api/configs/${CONFIG_NAME}`, token);
-    assert.equal(forbidden.status, 403);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    try {
-      const other = await context.newPage();
-      other.setDefaultTimeout(UI_TIMEOUT);
-      await signIn(other, token);
-      await other.getByText('No configs visible to this token.').waitFor();
+    await asWebTeam(async (other, token) => {
+      const forbidden = await apiError(`/api/configs/${CONFIG_NAME}`, token);
+      assert.equal(forbidden.status, 403);
       // A link to the config, opened directly (the all-in-one answers it with the app).
       await other.goto(`${sluice.process.url}/configs/${CONFIG_NAME}`);
       const alert = other.getByRole('alert');
@@ -271,8 +388,6 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
       const event = await apiError('/api/events', token);
       await other.getByRole('link', { name: 'Event log' }).click();
       await other.getByRole('alert').filter({ hasText: event.message }).waitFor();
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

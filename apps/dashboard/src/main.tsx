@@ -1,12 +1,13 @@
 // The Sluice dashboard (issue #21): sign in with a token (admin or team) or with the OpenID Connect
 // provider Sluice names (oidc.ts), then the configs, a
 // config's deploys and history (and a diff of two deploys' manifests), a deploy's steps, a
-// commit's statuses and the event log, all following Sluice live.
+// commit's statuses, the DORA measures and the event log, all following Sluice live.
 import { StrictMode, useEffect, useState, type FormEvent } from 'react';
 import { createRoot } from 'react-dom/client';
 import { api, ApiError, asApiError, onUnauthorized, tokenStore } from './api';
 import { CommitStatusesPage } from './commit-statuses';
 import { ErrorMessage } from './components';
+import { DoraPage } from './dora';
 import { ConfigPage, ConfigsPage, DeployPage, EventsPage } from './pages';
 import { CALLBACK_PATH, finishOidcSignIn, identityOf, issuerHost, startOidcSignIn, type OidcSettings } from './oidc';
 import { Link, useRoute } from './router';
@@ -86,6 +87,8 @@ function Page() {
       return <DeployPage key={route.id} id={route.id} />;
     case 'events':
       return <EventsPage />;
+    case 'dora':
+      return <DoraPage days={route.days} team={route.team} config={route.config} />;
     case 'commit-statuses':
       return <CommitStatusesPage key={`${route.repo}@${route.sha}`} repo={route.repo} sha={route.sha} />;
     case 'not-found':
@@ -176,6 +179,7 @@ function App() {
           </Link>
           <Link to="/">Configs</Link>
           <Link to="/commit-statuses">Commit statuses</Link>
+          <Link to="/dora">Delivery metrics</Link>
           <Link to="/events">Event log</Link>
         </nav>
         <span className="signed-in" data-testid="signed-in">

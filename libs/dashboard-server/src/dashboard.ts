@@ -15,7 +15,7 @@ export const DASHBOARD_DIR = resolve(__dirname, '..', '..', '..', 'apps', 'dashb
  * index.html, so `/api/*`, `/webhooks/*`, `/chat/*`, the health paths and any other unknown path
  * keep the one JSON 404 of the API (e2e/errors.e2e-spec.ts).
  */
-const DASHBOARD_PATH = /^\/(index\.html|favicon\.ico|assets\/[^/]+|configs\/[^/]+|deploys\/[^/]+|events|commit-statuses|auth\/callback)?\/?$/;
+const DASHBOARD_PATH = /^\/(index\.html|favicon\.ico|assets\/[^/]+|configs\/[^/]+|deploys\/[^/]+|events|commit-statuses|dora|auth\/callback)?\/?$/;
 
 export const isDashboardPath = (method: string, pathname: string): boolean => (method === 'GET' || method === 'HEAD') && DASHBOARD_PATH.test(pathname);
 

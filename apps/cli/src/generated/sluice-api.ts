@@ -3833,7 +3833,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the measures; rates and times are null where the window holds nothing to measure */
+            /** @description the measures; rates and times are null where the window holds nothing to measure; `daily`: the same window day by day from its start (succeeded, failed, median lead time) */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -46,7 +46,7 @@ export class DoraController {
   @ApiQuery({ name: 'team', required: false })
   @ApiQuery({ name: 'from', required: false, description: 'ISO 8601; default: 30 days before to' })
   @ApiQuery({ name: 'to', required: false, description: 'ISO 8601; default: now' })
-  @ApiOkResponse({ description: 'the measures; rates and times are null where the window holds nothing to measure' })
+  @ApiOkResponse({ description: 'the measures; rates and times are null where the window holds nothing to measure; `daily`: the same window day by day from its start (succeeded, failed, median lead time)' })
   async measure(@CurrentPrincipal() principal: Principal, @Query(new ZodValidationPipe(doraQuery)) q: z.output<typeof doraQuery>): Promise<{ config: string | null; team: string | null } & DoraMetrics> {
     if (q.team !== null) requireTeam(principal, q.team);
     const team = q.team ?? teamOf(principal);

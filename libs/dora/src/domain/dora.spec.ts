@@ -65,6 +65,24 @@ describe('doraMetrics on a scripted history', () => {
     assert.equal(broken.changeFailureRate, 1);
   });
 
+  it('daily: each day of the window from its start, its succeeded and failed deploys and their median lead time', () => {
+    const m = doraMetrics(history, window);
+    assert.equal(m.daily.length, 10);
+    assert.deepEqual(m.daily.slice(0, 3), [
+      { from: '2026-11-01T00:00:00.000Z', succeeded: 1, failed: 0, leadTimeP50: 9000 }, // a
+      { from: '2026-11-02T00:00:00.000Z', succeeded: 1, failed: 1, leadTimeP50: 16200 }, // b failed at 31 h, c (4.5 h) at 35 h
+      { from: '2026-11-03T00:00:00.000Z', succeeded: 2, failed: 0, leadTimeP50: 5400 }, // d (1.5 h) and e (30.5 h): the lower median
+    ]);
+    assert.deepEqual(m.daily.slice(3).map((d) => [d.succeeded, d.failed, d.leadTimeP50]), Array(7).fill([0, 0, null]));
+    assert.equal(m.daily.reduce((sum, d) => sum + d.succeeded, 0), m.deployments.succeeded);
+    // A window that is not whole days ends with a shorter day.
+    const partial = doraMetrics(history, { from: at(0), to: at(36) });
+    assert.deepEqual(partial.daily.map((d) => [d.from, d.succeeded, d.failed]), [
+      ['2026-11-01T00:00:00.000Z', 1, 0],
+      ['2026-11-02T00:00:00.000Z', 1, 1],
+    ]);
+  });
+
   it('re-applying the deploy itself is not a rollback of it', () => {
     const m = doraMetrics(
       [deploy('y', { id: 'y1', requested: 1, succeeded: 2 }), deploy('y', { id: 'y2', requested: 3, cause: 'reapply', reappliedFrom: 'y1', succeeded: 4 })],

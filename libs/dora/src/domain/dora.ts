@@ -10,6 +10,9 @@
  *   were rolled back (a later re-apply of an earlier deploy of the same config replaced them).
  * - Time to restore: from a failure (the failed deploy's end, or the rolled-back deploy's
  *   replacement request) to the next deploy of that config that succeeded (median).
+ *
+ * `daily` splits the window into days from its start (the dashboard's charts): each day's
+ * succeeded and failed deploys and the median lead time of its succeeded ones.
  */
 export interface DeployRecord {
   readonly id: string;
@@ -40,6 +43,15 @@ export interface DoraMetrics {
   readonly changeFailureRate: number | null;
   /** Seconds; null when no failure in the window was restored. */
   readonly timeToRestoreSeconds: { readonly p50: number | null; readonly samples: number; readonly unrestored: number };
+  /** The window in 24 h steps from its start (the last one may be shorter); lead time in seconds, null for a day without one. */
+  readonly daily: readonly DoraDay[];
+}
+
+export interface DoraDay {
+  readonly from: string;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly leadTimeP50: number | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -75,7 +87,8 @@ export function doraMetrics(records: readonly DeployRecord[], window: Window): D
   const failed = deploys.filter((r) => within(r.failedAt, window));
   const rolledBack = succeeded.filter((r) => rolledBackAt.has(r.id));
 
-  const leadTimes = succeeded.filter((r) => r.commitAt).map((r) => seconds(r.commitAt!, r.appliedAt ?? r.succeededAt!));
+  const leadTime = (r: DeployRecord): number | null => (r.commitAt ? seconds(r.commitAt, r.appliedAt ?? r.succeededAt!) : null);
+  const leadTimes = succeeded.map(leadTime).filter((s) => s !== null);
 
   const restores: number[] = [];
   let unrestored = 0;
@@ -98,5 +111,21 @@ export function doraMetrics(records: readonly DeployRecord[], window: Window): D
     leadTimeSeconds: { p50: percentile(leadTimes, 50), p90: percentile(leadTimes, 90), samples: leadTimes.length },
     changeFailureRate: ended ? Math.round(((failed.length + rolledBack.length) / ended) * 1000) / 1000 : null,
     timeToRestoreSeconds: { p50: percentile(restores, 50), samples: restores.length, unrestored },
+    daily: dailyOf(succeeded, failed, window, leadTime),
   };
+}
+
+function dailyOf(succeeded: readonly DeployRecord[], failed: readonly DeployRecord[], window: Window, leadTime: (r: DeployRecord) => number | null): DoraDay[] {
+  const days: DoraDay[] = [];
+  for (let start = window.from.getTime(); start < window.to.getTime(); start += DAY_MS) {
+    const day = { from: new Date(start), to: new Date(Math.min(start + DAY_MS, window.to.getTime())) };
+    const ok = succeeded.filter((r) => within(r.succeededAt, day));
+    days.push({
+      from: day.from.toISOString(),
+      succeeded: ok.length,
+      failed: failed.filter((r) => within(r.failedAt, day)).length,
+      leadTimeP50: percentile(ok.map(leadTime).filter((s) => s !== null), 50),
+    });
+  }
+  return days;
 }
