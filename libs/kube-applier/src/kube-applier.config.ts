@@ -49,6 +49,8 @@ export const kubeApplierConfigSchema = commonConfigSchema.extend({
     .pipe(z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:\d{1,5})?$/, { error: 'expected host or host:port, without a scheme or path' })))
     .optional(),
   KUBE_APPLIER_RENDER_TIMEOUT_SECONDS: secondsSetting.default(30),
+  /** Where helm and kustomize are looked up when their settings (or the cache) name no path: the process's PATH. */
+  PATH: z.string().optional(),
   KUBE_APPLIER_RENDER_MAX_BYTES: z.string().regex(/^[1-9]\d*$/, { error: 'expected a positive number of bytes' }).transform(Number).default(8 * 1024 * 1024),
   SLUICE_ADMISSION_PORT: z.string().regex(/^\d+$/, { error: 'expected a port number' }).transform(Number).pipe(z.number().int().min(0).max(65535)).default(9443),
 });

@@ -18,7 +18,9 @@ import type { RenderInput, SpecFile } from './domain/render';
  * binaries (infra/render-tools.sh) and a chart repository served by this file on loopback.
  */
 
-const bins = renderToolBins();
+// The binaries the test setup built (infra/render-tools.sh path: helm, then kustomize).
+const [helmBin, kustomizeBin] = execFileSync('bash', [join(__dirname, '../../../infra/render-tools.sh'), 'path'], { encoding: 'utf8' }).trim().split('\n');
+const bins = renderToolBins({ KUBE_APPLIER_HELM_BIN: helmBin, KUBE_APPLIER_KUSTOMIZE_BIN: kustomizeBin });
 const LIMITS = { timeoutMs: 30_000, maxBytes: 8 * 1024 * 1024 };
 const input = (folder: string, extra: Partial<RenderInput> = {}): RenderInput => ({
   config: 'billing-api',
@@ -209,6 +211,9 @@ describe('Helm and Kustomize configs on the real tools', () => {
     assert.match(template.message, /^helm: parse error at \(deploy\/billing-api\/chart\/templates\/configmap\.yaml:5\): function "nope" not defined$/);
     assert.doesNotMatch(template.message, /sluice-render-|\/tmp\//);
 
+    const pinned = await renderError(renderConfig(tools, files(folder, { ...chart, 'deploy.yaml': 'team: payments\nnamespace: payments\nhelm: { chart: billing, path: chart, version: 0.4.0 }\n' }), input(folder)));
+    assert.equal(pinned.message, 'deploy/billing-api/deploy.yaml: helm.version is "0.4.0" but deploy/billing-api/chart/Chart.yaml is version "0.3.0"');
+
     const values = await renderError(renderConfig(tools, files(folder, { ...chart, 'chart/values.yaml': 'replicas: [\n' }), input(folder)));
     assert.equal(values.reason, 'RenderFailed');
     assert.match(values.message, /deploy\/billing-api\/chart\/values\.yaml/);
@@ -254,6 +259,11 @@ describe('Helm and Kustomize configs on the real tools', () => {
     );
     assert.equal(bigArchive.reason, 'RenderLimitExceeded');
     assert.match(bigArchive.message, /more than 200 bytes \(KUBE_APPLIER_RENDER_MAX_BYTES\)/);
+
+    // A binary named without a path is looked up on the PATH setting, and only there.
+    const onPath = (PATH: string) => RenderTools.fromSettings({ KUBE_APPLIER_HELM_BIN: 'helm', KUBE_APPLIER_RENDER_TIMEOUT_SECONDS: 30, KUBE_APPLIER_RENDER_MAX_BYTES: LIMITS.maxBytes, PATH });
+    assert.equal((await renderConfig(onPath(`/nowhere:${dirname(bins.helm)}`), chart, input(folder))).length, 2);
+    assert.equal((await renderError(renderConfig(onPath('/nowhere'), chart, input(folder)))).message, 'helm was not found on PATH (KUBE_APPLIER_HELM_BIN; infra/render-tools.sh build installs it)');
 
     const absent = await renderError(renderConfig(new RenderTools({ helm: '/nowhere/helm', kustomize: bins.kustomize }, LIMITS), chart, input(folder)));
     assert.equal(absent.reason, 'RenderToolMissing');

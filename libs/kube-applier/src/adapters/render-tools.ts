@@ -21,6 +21,8 @@ export interface RenderToolSettings {
   KUBE_APPLIER_HELM_REPOS?: readonly string[];
   KUBE_APPLIER_RENDER_TIMEOUT_SECONDS: number;
   KUBE_APPLIER_RENDER_MAX_BYTES: number;
+  /** Where a binary named without a path is looked up. */
+  PATH?: string;
 }
 
 /** At most this much of a tool's stderr is kept for the error message. */
@@ -42,6 +44,8 @@ export class RenderTools implements ManifestTools {
     private readonly bins: { helm: string; kustomize: string },
     private readonly limits: { timeoutMs: number; maxBytes: number },
     allowedRepos: readonly string[] = [],
+    /** Where a binary named without a path (`helm`) is looked up: the PATH setting. */
+    private readonly searchPath = '',
   ) {
     this.charts = new ChartRepositories(allowedRepos, limits);
   }
@@ -51,6 +55,7 @@ export class RenderTools implements ManifestTools {
       renderToolBins(settings),
       { timeoutMs: settings.KUBE_APPLIER_RENDER_TIMEOUT_SECONDS * 1000, maxBytes: settings.KUBE_APPLIER_RENDER_MAX_BYTES },
       settings.KUBE_APPLIER_HELM_REPOS ?? [],
+      settings.PATH ?? '',
     );
   }
 
@@ -72,8 +77,9 @@ export class RenderTools implements ManifestTools {
     if (helm.path !== undefined) {
       const chartFile = input.files.find((f) => f.path === `${folder}/${helm.path}/Chart.yaml`);
       if (!chartFile) throw new RenderError('RenderFailed', `helm.path: ${folder}/${helm.path} holds no Chart.yaml`, deployYaml);
-      const name = chartNameOf(chartFile);
+      const { name, version } = chartOf(chartFile);
       if (name !== helm.chart) throw new RenderError('RenderFailed', `helm.chart is "${helm.chart}" but ${chartFile.path} names the chart "${name ?? '(nothing)'}"`, deployYaml);
+      if (helm.version !== undefined && version !== helm.version) throw new RenderError('RenderFailed', `helm.version is "${helm.version}" but ${chartFile.path} is version "${version ?? '(none)'}"`, deployYaml);
       chartDir = helm.path;
       chartLabel = `${folder}/${helm.path}/`;
     } else {
@@ -137,8 +143,11 @@ export class RenderTools implements ManifestTools {
       ALL_PROXY: 'http://127.0.0.1:9',
       NO_PROXY: '',
     };
-    const executable = resolveBin(bin);
-    if (!executable) return Promise.reject(new RenderError('RenderToolMissing', `${tool} is not installed at ${bin} (KUBE_APPLIER_${tool.toUpperCase()}_BIN; infra/render-tools.sh build installs it)`));
+    const executable = resolveBin(bin, this.searchPath);
+    if (!executable) {
+      const where = bin.includes('/') ? `is not installed at ${bin}` : `was not found on PATH`;
+      return Promise.reject(new RenderError('RenderToolMissing', `${tool} ${where} (KUBE_APPLIER_${tool.toUpperCase()}_BIN; infra/render-tools.sh build installs it)`));
+    }
     return new Promise<string>((resolve, reject) => {
       const child = spawn(executable, args, { cwd: dir.root, env, stdio: ['ignore', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
@@ -188,30 +197,32 @@ export function renderToolBins(settings: Partial<RenderToolSettings> = {}): { he
   return { helm: settings.KUBE_APPLIER_HELM_BIN ?? defaultBin('helm', HELM_VERSION), kustomize: settings.KUBE_APPLIER_KUSTOMIZE_BIN ?? defaultBin('kustomize', KUSTOMIZE_VERSION) };
 }
 
-/** The pinned binary in the cache infra/render-tools.sh fills, when it is there; else the name, looked up on PATH. */
+/** The pinned binary in the cache infra/render-tools.sh fills (its default SLUICE_CACHE), when it is there; else the name, looked up on PATH. */
 function defaultBin(tool: string, version: string): string {
-  const cache = process.env['SLUICE_CACHE'] ?? join(homedir(), '.cache', 'sluice');
-  const pinned = join(cache, 'bin', `${tool}-${version}`, tool);
+  const pinned = join(homedir(), '.cache', 'sluice', 'bin', `${tool}-${version}`, tool);
   return existsSync(pinned) ? pinned : tool;
 }
 
-/** An absolute path, or the first match on PATH; undefined when there is none. */
-function resolveBin(bin: string): string | undefined {
+/** A path, or the first match on `searchPath`; undefined when there is none. */
+function resolveBin(bin: string, searchPath: string): string | undefined {
   if (bin.includes('/')) return existsSync(bin) ? bin : undefined;
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+  for (const dir of searchPath.split(delimiter)) {
     if (dir && existsSync(join(dir, bin))) return join(dir, bin);
   }
   return undefined;
 }
 
-function chartNameOf(file: SpecFile): string | undefined {
+/** The `name` and `version` of a Chart.yaml. */
+function chartOf(file: SpecFile): { name?: string; version?: string } {
+  let doc: unknown;
   try {
-    const doc: unknown = parseYaml(file.content, { maxAliasCount: 50 });
-    const name = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>)['name'] : undefined;
-    return typeof name === 'string' ? name : undefined;
+    doc = parseYaml(file.content, { maxAliasCount: 50 });
   } catch {
     throw new RenderError('RenderFailed', 'Chart.yaml does not parse', file.path);
   }
+  const fields = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>) : {};
+  const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+  return { name: text(fields['name']), version: text(fields['version']) };
 }
 
 function firstLines(text: string, n: number): string {
