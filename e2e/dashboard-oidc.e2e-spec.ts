@@ -61,7 +61,7 @@ describe('the dashboard signs people in with OpenID Connect', { timeout: 300_000
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     provider = await startOidcProvider(
-      { alice: { groups: ['payments'] }, walt: { groups: ['web'] } },
+      { alice: { groups: ['payments'] }, walt: { groups: ['web'] }, bob: { groups: ['payments', 'web'] } },
       { clientId: 'sluice-dashboard', extraRedirectUris: ['http://127.0.0.1/auth/callback'], corsOrigins: /^http:\/\/127\.0\.0\.1:\d+$/ },
     );
     host = new URL(provider.issuer).host;
@@ -136,6 +136,27 @@ describe('the dashboard signs people in with OpenID Connect', { timeout: 300_000
     await page.goto(`${sluice.process.url}/configs/${CONFIG_NAME}`);
     await page.getByRole('alert').filter({ hasText: refusal }).waitFor();
     await page.getByTestId('signed-in').filter({ hasText: 'walt@example.com' }).waitFor();
+    await page.context().close();
+  });
+
+  it('a person in two teams chooses the team to act for; their pages and actions are that team’s', async () => {
+    const page = await newPage();
+    await signIn(page, 'bob');
+    // The API asks which team (403 team_required, with the teams): the dashboard offers them.
+    await page.getByRole('status').filter({ hasText: 'You are a member of teams payments, web: choose the team to act for' }).waitFor();
+    const choice = page.getByLabel('Act for team');
+    assert.deepEqual(await choice.locator('option').allInnerTexts(), ['Choose…', 'payments', 'web']);
+    await choice.selectOption('web');
+    await page.getByText('No configs visible to this token.').waitFor();
+    await choice.selectOption('payments');
+    await page.getByRole('link', { name: CONFIG_NAME }).click();
+    await page.getByRole('heading', { name: CONFIG_NAME }).waitFor();
+    await page.getByRole('button', { name: 'Unpin', exact: true }).or(page.getByRole('button', { name: 'Pin', exact: true })).waitFor();
+    assert.equal(await page.evaluate('sessionStorage.getItem("sluice.team")'), 'payments', 'kept for the session');
+    await shot(page, 'team-choice');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: `Sign in with ${host}` }).waitFor();
+    assert.equal(await page.evaluate('sessionStorage.getItem("sluice.team")'), null, 'forgotten at sign-out');
     await page.context().close();
   });
 

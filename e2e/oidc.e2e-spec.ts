@@ -92,7 +92,10 @@ describe('sign-in with OpenID Connect, all-in-one', { timeout: 300_000 }, () => 
     const bob = await provider.idTokenFor('bob');
     const unnamed = await ask('/api/configs', bob);
     assert.equal(unnamed.status, 403);
-    assert.deepEqual(message(unnamed.body), { code: 'team_required', message: 'user:bob@example.com is a member of teams payments, web: name the one to act for in the X-Sluice-Team header' });
+    // The teams to choose from come with the refusal (the dashboard offers them).
+    assert.deepEqual(unnamed.body, {
+      error: { code: 'team_required', message: 'user:bob@example.com is a member of teams payments, web: name the one to act for in the X-Sluice-Team header', details: { teams: ['payments', 'web'] } },
+    });
     const asWeb = await ask('/api/configs', bob, { team: 'web' });
     assert.equal(asWeb.status, 200);
     assert.deepEqual(asWeb.body['configs'], [], 'team web has no configs');

@@ -4,12 +4,30 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 
 const TOKEN_KEY = 'sluice.token';
+const TEAM_KEY = 'sluice.team';
 
 export const tokenStore = {
   get: (): string | null => sessionStorage.getItem(TOKEN_KEY),
   set: (token: string): void => sessionStorage.setItem(TOKEN_KEY, token),
-  clear: (): void => sessionStorage.removeItem(TOKEN_KEY),
+  clear: (): void => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(TEAM_KEY);
+  },
 };
+
+/** The team a person in several teams acts for (sent as `X-Sluice-Team`); none until they choose. */
+export const teamStore = {
+  get: (): string | null => sessionStorage.getItem(TEAM_KEY),
+  set: (team: string): void => sessionStorage.setItem(TEAM_KEY, team),
+};
+
+const teamChoiceListeners = new Set<(teams: readonly string[]) => void>();
+
+/** Called when the API asks which team the signed-in person acts for (403 `team_required`, with their teams); returns the unsubscribe. */
+export function onTeamChoice(listener: (teams: readonly string[]) => void): () => void {
+  teamChoiceListeners.add(listener);
+  return () => teamChoiceListeners.delete(listener);
+}
 
 const unauthorizedListeners = new Set<(error: ApiError) => void>();
 
@@ -22,12 +40,14 @@ export function onUnauthorized(listener: (error: ApiError) => void): () => void 
 /** A refusal or failure: the API's `error` ({code, message}) with the HTTP status (0: no answer). */
 export class ApiError extends Error {
   readonly code: string;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
   constructor(
     readonly status: number,
-    error: { readonly code: string; readonly message: string },
+    error: { readonly code: string; readonly message: string; readonly details?: Readonly<Record<string, unknown>> },
   ) {
     super(error.message);
     this.code = error.code;
+    this.details = error.details;
   }
 }
 
@@ -38,6 +58,8 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   const token = init.token ?? tokenStore.get();
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token) headers['authorization'] = `Bearer ${token}`;
+  const team = init.token === undefined ? teamStore.get() : null;
+  if (team) headers['x-sluice-team'] = team;
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
@@ -50,6 +72,9 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
     const refusal = await refusalOf(res);
     // The stored token no longer works: the app goes back to sign-in (a token being tried is not the stored one).
     if (res.status === 401 && init.token === undefined && token) unauthorizedListeners.forEach((l) => l(refusal));
+    // A person in several teams: the dashboard asks which one they act for.
+    const teams = refusal.details?.['teams'];
+    if (res.status === 403 && (refusal.code === 'team_required' || refusal.code === 'not_a_member') && Array.isArray(teams)) teamChoiceListeners.forEach((l) => l(teams as string[]));
     throw refusal;
   }
   const text = await res.text();
@@ -59,13 +84,13 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
 /** An answer that is not a success, as an ApiError: the API's {"error":{"code","message"}}, else its text. */
 export async function refusalOf(res: Response): Promise<ApiError> {
   const text = await res.text();
-  let error: { code?: string; message?: string } | undefined;
+  let error: { code?: string; message?: string; details?: Record<string, unknown> } | undefined;
   try {
-    error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+    error = (JSON.parse(text) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } }).error;
   } catch {
     error = undefined;
   }
-  return new ApiError(res.status, { code: error?.code ?? `http_${res.status}`, message: error?.message ?? (text.trim() || res.statusText) });
+  return new ApiError(res.status, { code: error?.code ?? `http_${res.status}`, message: error?.message ?? (text.trim() || res.statusText), details: error?.details });
 }
 
 export interface Poll<T> {

@@ -2,7 +2,7 @@
 // the Authorization header, so the stream is read with fetch; after a dropped connection it
 // reconnects with Last-Event-ID, and the server sends what was missed and nothing twice.
 import { useEffect, useState } from 'react';
-import { ApiError, asApiError, refusalOf, tokenStore } from './api';
+import { ApiError, asApiError, refusalOf, teamStore, tokenStore } from './api';
 
 interface Message {
   readonly id: string | null;
@@ -66,6 +66,8 @@ export function useDeployLog(deployId: string): { lines: readonly string[]; ende
         try {
           const headers: Record<string, string> = { accept: 'text/event-stream', authorization: `Bearer ${tokenStore.get() ?? ''}` };
           if (lastId) headers['last-event-id'] = lastId;
+          const team = teamStore.get();
+          if (team) headers['x-sluice-team'] = team;
           const res = await fetch(`/api/deploys/${encodeURIComponent(deployId)}/logs`, { headers, signal: controller.signal });
           if (!res.ok) throw await refusalOf(res);
           if (!res.body) throw new ApiError(0, { code: 'client', message: 'the log stream has no body' });

@@ -4,7 +4,7 @@
 // commit's statuses, the DORA measures and the event log, all following Sluice live.
 import { StrictMode, useEffect, useState, type FormEvent } from 'react';
 import { createRoot } from 'react-dom/client';
-import { api, ApiError, asApiError, onUnauthorized, tokenStore } from './api';
+import { api, ApiError, asApiError, onTeamChoice, onUnauthorized, teamStore, tokenStore } from './api';
 import { CommitStatusesPage } from './commit-statuses';
 import { ErrorMessage } from './components';
 import { DoraPage } from './dora';
@@ -143,12 +143,41 @@ function Callback({ onSignedIn }: { onSignedIn: (token: string) => void }) {
 const expiredNotice = (who: string, refusal?: ApiError): ApiError =>
   new ApiError(401, { code: 'signed_out', message: `The sign-in of ${who} has expired: sign in again.${refusal ? ` (Sluice: ${refusal.message})` : ''}` });
 
+/**
+ * A person in several teams acts for one at a time (`X-Sluice-Team`): offered when the API asks
+ * (403 `team_required`, with the person's teams), kept for the session, changeable in the header.
+ */
+function TeamChoice({ teams, team, onChoose }: { teams: readonly string[]; team: string | null; onChoose: (team: string) => void }) {
+  return (
+    <label className="team-choice">
+      Act for team{' '}
+      <select value={team ?? ''} onChange={(e) => e.target.value && onChoose(e.target.value)}>
+        {team ? null : <option value="">Choose…</option>}
+        {teams.map((t) => (
+          <option key={t} value={t}>
+            {t}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function App() {
   const [token, setToken] = useState(tokenStore.get());
   const [notice, setNotice] = useState<ApiError>();
+  const [teams, setTeams] = useState<readonly string[]>([]);
+  const [team, setTeam] = useState(teamStore.get());
+  useEffect(() => onTeamChoice((offered) => setTeams(offered)), []);
+  const chooseTeam = (chosen: string): void => {
+    teamStore.set(chosen);
+    setTeam(chosen);
+  };
   const identity = token ? identityOf(token) : null;
   const signOut = (why?: ApiError): void => {
     tokenStore.clear();
+    setTeams([]);
+    setTeam(null);
     setNotice(why);
     setToken(null);
   };
@@ -182,6 +211,7 @@ function App() {
           <Link to="/dora">Delivery metrics</Link>
           <Link to="/events">Event log</Link>
         </nav>
+        {teams.length > 1 ? <TeamChoice teams={teams} team={team} onChoose={chooseTeam} /> : null}
         <span className="signed-in" data-testid="signed-in">
           {identity ? `Signed in as ${identity.who} (${issuerHost(identity.issuer)})` : 'Signed in with a token'}
         </span>
@@ -190,7 +220,13 @@ function App() {
         </button>
       </header>
       <main>
-        <Page />
+        {teams.length > 1 && !team ? (
+          <p role="status" className="notice">
+            You are a member of teams {teams.join(', ')}: choose the team to act for (above).
+          </p>
+        ) : null}
+        {/* Keyed by the team: its pages load again, as that team, when it changes. */}
+        <Page key={team ?? ''} />
       </main>
     </>
   );

@@ -88,10 +88,10 @@ export class BearerAuthGuard implements CanActivate {
     if (teams.length === 0) throw new ForbiddenError(`user:${person} is in no Sluice team: none of the groups in the "${claim}" claim maps to a team`, { code: 'no_team' });
     const chosen = request.headers[TEAM_HEADER];
     if (typeof chosen === 'string' && chosen !== '') {
-      if (!teams.includes(chosen)) throw new ForbiddenError(`user:${person} is not a member of team "${chosen}" (member of: ${teams.join(', ')})`, { code: 'not_a_member' });
+      if (!teams.includes(chosen)) throw new ForbiddenError(`user:${person} is not a member of team "${chosen}" (member of: ${teams.join(', ')})`, { code: 'not_a_member', details: { teams } });
       return { kind: 'team', team: chosen, person };
     }
-    if (teams.length > 1) throw new ForbiddenError(`user:${person} is a member of teams ${teams.join(', ')}: name the one to act for in the X-Sluice-Team header`, { code: 'team_required' });
+    if (teams.length > 1) throw new ForbiddenError(`user:${person} is a member of teams ${teams.join(', ')}: name the one to act for in the X-Sluice-Team header`, { code: 'team_required', details: { teams } });
     return { kind: 'team', team: teams[0]!, person };
   }
 }
