@@ -26,7 +26,7 @@ export const repoSyncConfigSchema = commonConfigSchema.extend({
   GITLAB_API_URL: httpUrlSetting.default('https://gitlab.com/api/v4'),
   /** Unset: GitLab repositories are followed by webhook, their configs are not read. */
   GITLAB_TOKEN: z.string().optional(),
-  /** Bitbucket Cloud's API (BITBUCKET_TOKEN); reading its repositories is not implemented yet. */
+  /** Bitbucket Cloud's API, to read the configs of Bitbucket-hosted repositories (with BITBUCKET_TOKEN; unset: followed by webhook only). */
   BITBUCKET_API_URL: httpUrlSetting.default('https://api.bitbucket.org/2.0'),
   BITBUCKET_TOKEN: z.string().optional(),
 });

@@ -28,13 +28,13 @@ export type RepoSyncModuleConfig = Pick<
   RepoSyncConfig,
   'GITHUB_API_URL' | 'GITHUB_TOKEN' | 'GITHUB_APP_ID' | 'GITHUB_APP_PRIVATE_KEY' | 'SLUICE_ADMIN_TOKEN'
 > &
-  Partial<Pick<RepoSyncConfig, 'GITLAB_API_URL' | 'GITLAB_TOKEN'>> &
+  Partial<Pick<RepoSyncConfig, 'GITLAB_API_URL' | 'GITLAB_TOKEN' | 'BITBUCKET_API_URL' | 'BITBUCKET_TOKEN'>> &
   Partial<Pick<RepoSyncConfig, OidcConfigKey>> & { readonly REPO_SYNC_CONCURRENCY?: number; readonly REPO_SYNC_POLL_SECONDS?: number; readonly SLUICE_CATALOGUE_VISIBILITY?: CatalogueVisibility; readonly SLUICE_NAMESPACE?: string };
 
 export interface RepoSyncModuleOptions {
   /** The SCM to read; default: GitHub from the config's credentials. */
   readonly scm?: ScmReader;
-  /** The readers of other providers' repositories; default: from the config's credentials (GITLAB_TOKEN). */
+  /** The readers of other providers' repositories; default: from the config's credentials (GITLAB_TOKEN, BITBUCKET_TOKEN). */
   readonly readers?: { readonly gitlab?: ScmReader; readonly bitbucket?: ScmReader };
 }
 

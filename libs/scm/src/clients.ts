@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BitbucketScm } from './bitbucket/bitbucket-scm';
 import { BitbucketStatuses } from './bitbucket/bitbucket-statuses';
 import type { GitHubCredentials } from './github/github-client';
 import { GitHubScm } from './github/github-scm';
@@ -73,6 +74,11 @@ export class ScmClients {
 
   bitbucketStatuses(apiUrl: string, token: string): BitbucketStatuses {
     return new BitbucketStatuses(this.http('bitbucket', apiUrl, token), normaliseBase(apiUrl), token);
+  }
+
+  /** Bitbucket Cloud reads (the parts of ScmReader config discovery uses): the same client and gate as `bitbucketStatuses`. */
+  bitbucketScm(apiUrl: string, token: string): BitbucketScm {
+    return new BitbucketScm(this.http('bitbucket', apiUrl, token), normaliseBase(apiUrl), token);
   }
 
   /** The rate budget of a set of credentials (metrics and tests). */

@@ -2,7 +2,8 @@ export * from './port';
 export * from './write-port';
 export * from './errors';
 export { ScmClients, sharedScmClients, credentialsIdentity, type ScmClientsOptions, type ScmProvider } from './clients';
-export { RateLimitGate, type GateClock } from './http/rate-limit-gate';
+export { RateLimitGate, type GateClock, type SharedRateLimit } from './http/rate-limit-gate';
+export { PgSharedRateLimit, sharedRateLimitTableSql, type SqlQueryable } from './http/pg-shared-rate-limit';
 export { ProviderHttp, type RetryPolicy } from './http/provider-http';
 export { createGitHubOctokit, type GitHubClientOptions, type GitHubCredentials, type GitHubOctokit } from './github/github-client';
 export { GitHubScm } from './github/github-scm';
@@ -11,6 +12,7 @@ export { githubScmFromSettings, scmReaderFromSettings, type GitHubSettings } fro
 export { GitLabStatuses } from './gitlab/gitlab-statuses';
 export { GitLabScm } from './gitlab/gitlab-scm';
 export { BitbucketStatuses } from './bitbucket/bitbucket-statuses';
+export { BitbucketScm } from './bitbucket/bitbucket-scm';
 export type { DeliveryHeaders, DeliveryInput, HeaderReading, Normalised, WebhookProvider } from './webhooks/provider';
 export { webhookProviders, type WebhookProviders, type WebhookSecrets } from './webhooks/registry';
 export { GitHubWebhooks } from './github/webhooks/github-webhooks';

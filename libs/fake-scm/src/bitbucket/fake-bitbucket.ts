@@ -4,6 +4,8 @@ import type { RateLimitInjection } from '../common/faults';
 import { paginate, readPage } from '../common/pagination';
 import { RateBudget, type RateBudgetOptions } from '../common/rate-budget';
 import { FakeHttpError, type FakeRequest, type FakeResponse } from '../common/types';
+import { BranchedGitRepo } from '../common/git-repo';
+import { bitbucketRepositoryRoutes } from './repository';
 
 export type BitbucketBuildState = 'INPROGRESS' | 'SUCCESSFUL' | 'FAILED' | 'STOPPED';
 const STATES: readonly string[] = ['INPROGRESS', 'SUCCESSFUL', 'FAILED', 'STOPPED'];
@@ -26,6 +28,10 @@ interface Repo {
   uuid: string;
   commits: Set<string>;
   statuses: BitbucketBuildStatus[];
+  /** Commits, trees and branches (seed.push), for the repository endpoints. */
+  git: BranchedGitRepo;
+  mainBranch: string;
+  private: boolean;
 }
 
 export interface FakeBitbucketOptions extends FakeServerOptions {
@@ -57,13 +63,44 @@ export class FakeBitbucket extends FakeServer {
     this.router.add('GET', `${base}/build/{key}`, (req) => this.getOne(req));
     this.router.add('PUT', `${base}/build/{key}`, (req) => this.upsert(req, req.params.key));
     this.router.add('GET', base, (req) => this.list(req));
+    const repoBase = '/2.0/repositories/{workspace}/{repo_slug}';
+    const repo = bitbucketRepositoryRoutes((req) => {
+      const r = this.repoOf(req);
+      const full = `${r.workspace}/${r.slug}`;
+      return { repo: r.git, api: `${this.url}/2.0/repositories/${full}`, html: `${this.url}/${full}` };
+    });
+    this.router.add('GET', repoBase, (req) => this.getRepository(req));
+    this.router.add('GET', `${repoBase}/refs/branches`, (req) => repo.branches(req));
+    this.router.add('GET', `${repoBase}/refs/branches/{name}`, (req) => repo.branch(req));
+    this.router.add('GET', `${repoBase}/commit/{commit}`, (req) => repo.commit(req));
+    this.router.add('GET', `${repoBase}/commits`, (req) => repo.commits(req));
+    this.router.add('GET', `${repoBase}/src/{commit}/{path+}`, (req) => repo.src(req));
   }
 
   readonly seed = {
-    repo: (input: { workspace: string; slug: string; commits?: readonly string[] }): string => {
+    repo: (input: { workspace: string; slug: string; commits?: readonly string[]; mainBranch?: string; private?: boolean }): string => {
       const full = `${input.workspace}/${input.slug}`;
-      this.repos.set(full.toLowerCase(), { workspace: input.workspace, slug: input.slug, uuid: `{${randomUUID()}}`, commits: new Set(input.commits ?? []), statuses: [] });
+      this.repos.set(full.toLowerCase(), {
+        workspace: input.workspace,
+        slug: input.slug,
+        uuid: `{${randomUUID()}}`,
+        commits: new Set(input.commits ?? []),
+        statuses: [],
+        git: new BranchedGitRepo(),
+        mainBranch: input.mainBranch ?? 'main',
+        private: input.private ?? true,
+      });
       return full;
+    },
+    /**
+     * A commit on `branch` (default: the main branch) with the branch head's files and `files`
+     * applied (null deletes one), moving the branch; returns its hash. Build statuses can be set on it.
+     */
+    push: (repo: string, input: { branch?: string; files: Readonly<Record<string, string | null>>; message?: string }): string => {
+      const r = this.requireRepo(repo);
+      const hash = r.git.commit({ branch: input.branch ?? r.mainBranch, files: input.files, message: input.message, at: new Date(this.now()).toISOString() });
+      r.commits.add(hash);
+      return hash;
     },
     commit: (repo: string, hash: string): void => {
       this.requireRepo(repo).commits.add(hash);
@@ -85,10 +122,38 @@ export class FakeBitbucket extends FakeServer {
     return r;
   }
 
-  private resolve(req: FakeRequest): { repo: Repo; commit: string } {
+  private repoOf(req: FakeRequest): Repo {
     const full = `${req.params.workspace}/${req.params.repo_slug}`;
     const repo = this.repos.get(full.toLowerCase());
     if (!repo) throw bbError(404, `Repository ${full} not found`);
+    return repo;
+  }
+
+  /** The Repository entity of the 2.0 API. */
+  private getRepository(req: FakeRequest): FakeResponse {
+    const r = this.repoOf(req);
+    const full = `${r.workspace}/${r.slug}`;
+    return {
+      status: 200,
+      body: {
+        type: 'repository',
+        uuid: r.uuid,
+        full_name: full,
+        name: r.slug,
+        slug: r.slug,
+        is_private: r.private,
+        scm: 'git',
+        mainbranch: { type: 'branch', name: r.mainBranch },
+        workspace: { type: 'workspace', slug: r.workspace, name: r.workspace },
+        links: { self: { href: `${this.url}/2.0/repositories/${full}` }, html: { href: `${this.url}/${full}` } },
+        created_on: new Date(0).toISOString(),
+        updated_on: new Date(this.now()).toISOString(),
+      },
+    };
+  }
+
+  private resolve(req: FakeRequest): { repo: Repo; commit: string } {
+    const repo = this.repoOf(req);
     const wanted = req.params.commit;
     // Bitbucket accepts an abbreviated hash.
     const commit = repo.commits.has(wanted) ? wanted : [...repo.commits].find((c) => wanted.length >= 7 && c.startsWith(wanted));

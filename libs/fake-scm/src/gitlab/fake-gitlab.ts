@@ -3,7 +3,8 @@ import type { RateLimitInjection } from '../common/faults';
 import { linkHeader, paginate, readPage } from '../common/pagination';
 import { RateBudget, type RateBudgetOptions } from '../common/rate-budget';
 import { FakeHttpError, type FakeRequest, type FakeResponse } from '../common/types';
-import { gitlabPageHeaders, gitlabRepositoryRoutes, GitLabProjectRepo } from './repository';
+import { BranchedGitRepo } from '../common/git-repo';
+import { gitlabPageHeaders, gitlabRepositoryRoutes } from './repository';
 
 export type GitLabStatusState = 'pending' | 'running' | 'success' | 'failed' | 'canceled' | 'skipped';
 const STATES: readonly string[] = ['pending', 'running', 'success', 'failed', 'canceled', 'skipped'];
@@ -32,7 +33,7 @@ interface Project {
   commits: Map<string, string | null>;
   statuses: GitLabCommitStatus[];
   /** Commits, trees and branches (seed.push), for the repository endpoints. */
-  repo: GitLabProjectRepo;
+  repo: BranchedGitRepo;
   /** 0 private, 10 internal, 20 public. */
   visibility: 0 | 10 | 20;
 }
@@ -98,7 +99,7 @@ export class FakeGitLab extends FakeServer {
     project: (input: { id: number; path: string; defaultBranch?: string; commits?: readonly string[]; visibility?: 0 | 10 | 20 }): void => {
       const commits = new Map<string, string | null>();
       for (const sha of input.commits ?? []) commits.set(sha, input.defaultBranch ?? 'main');
-      this.projects.set(input.id, { id: input.id, path: input.path, defaultBranch: input.defaultBranch ?? 'main', commits, statuses: [], repo: new GitLabProjectRepo(), visibility: input.visibility ?? 0 });
+      this.projects.set(input.id, { id: input.id, path: input.path, defaultBranch: input.defaultBranch ?? 'main', commits, statuses: [], repo: new BranchedGitRepo(), visibility: input.visibility ?? 0 });
     },
     /**
      * A commit on `branch` (default: the default branch) with the branch head's files and `files`

@@ -1,18 +1,6 @@
-import { ScmNotFoundError } from '../errors';
 import type { ProviderHttp } from '../http/provider-http';
-import type {
-  ReadTreeOptions,
-  ScmBranch,
-  ScmBranchesAnswer,
-  ScmCheckRun,
-  ScmCombinedStatus,
-  ScmComparison,
-  ScmCommit,
-  ScmFile,
-  ScmPullRequest,
-  ScmReader,
-  ScmRepository,
-} from '../port';
+import type { ReadTreeOptions, ScmBranch, ScmCommit, ScmComparison, ScmFile, ScmReader, ScmRepository } from '../port';
+import { RestScmReader } from '../http/rest-reader';
 
 interface GlProject {
   id: number;
@@ -53,21 +41,14 @@ const MAX_PAGES = 100;
  * REST v4 (`/projects/:id/repository/…`). A project is addressed by its URL-encoded path;
  * every URL is built from the configured API base, never from a payload.
  */
-export class GitLabScm implements ScmReader {
-  constructor(
-    private readonly http: ProviderHttp,
-    private readonly apiUrl: string,
-    private readonly token: string,
-  ) {}
+export class GitLabScm extends RestScmReader implements ScmReader {
+  constructor(http: ProviderHttp, apiUrl: string, token: string) {
+    super(http, apiUrl, token, 'GitLab');
+  }
 
   async getRepo(fullName: string): Promise<ScmRepository> {
     const p = await this.get<GlProject>(this.projectUrl(fullName), `project ${fullName}`);
     return { fullName: p.path_with_namespace, id: p.id, defaultBranch: p.default_branch ?? 'main', private: p.visibility !== 'public', archived: p.archived };
-  }
-
-  /** Listing every project a token can see is not how GitLab projects are found: they come by webhook. */
-  async listInstallationRepos(): Promise<ScmRepository[]> {
-    return [];
   }
 
   async listBranches(fullName: string): Promise<ScmBranch[]> {
@@ -80,11 +61,6 @@ export class GitLabScm implements ScmReader {
     return out;
   }
 
-  /** GitLab's branch listing takes no conditional request: always read. */
-  async listBranchesIfChanged(fullName: string): Promise<ScmBranchesAnswer> {
-    return { changed: true, branches: await this.listBranches(fullName), etag: null };
-  }
-
   async getBranch(fullName: string, branch: string): Promise<ScmBranch | null> {
     const b = await this.find<GlBranch>(`${this.projectUrl(fullName)}/repository/branches/${encodeURIComponent(branch)}`);
     return b && { name: b.name, sha: b.commit.id };
@@ -93,18 +69,6 @@ export class GitLabScm implements ScmReader {
   async getCommit(fullName: string, ref: string): Promise<ScmCommit> {
     const c = await this.get<GlCommit>(`${this.projectUrl(fullName)}/repository/commits/${encodeURIComponent(ref)}`, `commit ${ref} of ${fullName}`);
     return { sha: c.id, message: c.message, authorName: c.author_name, authorEmail: c.author_email, timestamp: c.authored_date };
-  }
-
-  async getPullRequest(): Promise<ScmPullRequest | null> {
-    throw new Error('GitLab: merge requests are not read yet (they arrive by webhook)');
-  }
-
-  async getCombinedStatus(): Promise<ScmCombinedStatus> {
-    throw new Error('GitLab: commit statuses are not read yet (pipelines arrive by webhook)');
-  }
-
-  async listCheckRunsForRef(): Promise<ScmCheckRun[]> {
-    return [];
   }
 
   async readTree(fullName: string, sha: string, path: string, options: ReadTreeOptions = {}): Promise<ScmFile[]> {
@@ -141,8 +105,7 @@ export class GitLabScm implements ScmReader {
       return res.commits.length;
     };
     const [aheadBy, behindBy] = await Promise.all([count(base, head), count(head, base)]);
-    const status = aheadBy === 0 && behindBy === 0 ? 'identical' : behindBy === 0 ? 'ahead' : aheadBy === 0 ? 'behind' : 'diverged';
-    return { status, aheadBy, behindBy };
+    return this.comparison(aheadBy, behindBy);
   }
 
   private file(fullName: string, ref: string, path: string): Promise<GlFile | null> {
@@ -153,16 +116,6 @@ export class GitLabScm implements ScmReader {
     return `${this.apiUrl}/projects/${encodeURIComponent(fullName)}`;
   }
 
-  private async get<T>(url: string, what: string): Promise<T> {
-    const body = await this.find<T>(url);
-    if (body === null) throw new ScmNotFoundError(what);
-    return body;
-  }
-
-  private async find<T>(url: string): Promise<T | null> {
-    const res = await this.http.request<T>({ method: 'GET', url, headers: { Authorization: `Bearer ${this.token}` }, accept: [404] });
-    return res.status === 404 ? null : res.body;
-  }
 }
 
 function decode(file: GlFile): string {

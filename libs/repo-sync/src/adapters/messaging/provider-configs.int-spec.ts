@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { repoStream, type EventData, type EventType, type RepoRef } from '@sluice/contracts';
-import { BitbucketEventPayloads, FakeGitHub, FakeGitLab, GitLabEventPayloads } from '@sluice/fake-scm';
+import { BitbucketEventPayloads, FakeBitbucket, FakeGitHub, FakeGitLab, GitLabEventPayloads } from '@sluice/fake-scm';
 import { normaliseBitbucket, normaliseGitLab, ScmClients, type Normalised } from '@sluice/scm';
 import { waitUntil } from '@sluice/testing';
 import { startRepoSync, type RepoSyncTestApp } from '../../test/repo-sync-app';
@@ -69,5 +69,35 @@ describe('repo-sync: a GitLab-hosted config repository', () => {
     const stream = 'repo-bitbucket-acme/bb-config';
     await waitUntil(() => t.published.some((e) => e.stream === stream && e.type === 'repo.branch.updated'), { timeoutMs: 10_000, message: 'repo.branch.updated' });
     assert.equal(ofStream('repo.config.discovered', stream).length, 0);
+  });
+});
+
+describe('repo-sync: a Bitbucket-hosted config repository', () => {
+  const github = new FakeGitHub();
+  const bitbucket = new FakeBitbucket({ tokens: ['bb-read-token'] });
+  const bb = { fullName: 'acme/bb-config', mainBranch: 'main' };
+  let t: RepoSyncTestApp;
+
+  before(async () => {
+    await Promise.all([github.start(), bitbucket.start()]);
+    bitbucket.seed.repo({ workspace: 'acme', slug: 'bb-config', mainBranch: 'main' });
+    t = await startRepoSync(github, { readers: { bitbucket: new ScmClients().bitbucketScm(`${bitbucket.url}/2.0`, 'bb-read-token') } });
+  });
+  after(async () => {
+    await t?.close();
+    await Promise.all([github.stop(), bitbucket.stop()]);
+  });
+
+  it('a push webhook to its main branch discovers its configs, read through the Bitbucket API', async () => {
+    const sha = bitbucket.seed.push('acme/bb-config', { message: 'configs', files: { 'deploy/web/deploy.yaml': 'team: web\nnamespace: web\n' } });
+    const { payload } = new BitbucketEventPayloads().push(bb, { branch: 'main', before: null, after: { sha, message: 'configs' } });
+    const normalised = normaliseBitbucket({ event: 'repo:push', deliveryId: 'bb-2', payload });
+    assert.equal(normalised.kind, 'events');
+    if (normalised.kind !== 'events') return;
+    for (const e of normalised.events) await t.publishScm(e.type as EventType, e.data as EventData<EventType>);
+    const stream = 'repo-bitbucket-acme/bb-config';
+    await waitUntil(() => t.published.some((e) => e.stream === stream && e.type === 'repo.config.discovered'), { timeoutMs: 10_000, message: 'repo.config.discovered' });
+    const discovered = t.published.find((e) => e.stream === stream && e.type === 'repo.config.discovered')!.data as { config: { name: string; configRepo: string }; configSha: string };
+    assert.deepEqual([discovered.config.name, discovered.config.configRepo, discovered.configSha], ['web', 'acme/bb-config', sha]);
   });
 });

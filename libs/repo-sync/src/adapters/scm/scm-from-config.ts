@@ -8,13 +8,17 @@ export function scmFromConfig(config: ScmSettings, logger?: { warn(obj: object, 
   return scmReaderFromSettings(config, logger);
 }
 
-type ProviderSettings = Partial<Pick<RepoSyncConfig, 'GITLAB_API_URL' | 'GITLAB_TOKEN'>>;
+type ProviderSettings = Partial<Pick<RepoSyncConfig, 'GITLAB_API_URL' | 'GITLAB_TOKEN' | 'BITBUCKET_API_URL' | 'BITBUCKET_TOKEN'>>;
 
 /**
  * The readers of the other providers whose credentials are configured (docs/architecture.md §2):
- * GitLab with GITLAB_TOKEN, on the process's shared clients and rate budget. A provider without
- * one is followed by webhook only: its repositories' configs are not read.
+ * GitLab with GITLAB_TOKEN, Bitbucket Cloud with BITBUCKET_TOKEN, on the process's shared clients
+ * and rate budgets. A provider without one is followed by webhook only: its configs are not read.
  */
 export function providerReadersFromConfig(config: ProviderSettings): { gitlab?: ScmReader; bitbucket?: ScmReader } {
-  return config.GITLAB_TOKEN ? { gitlab: sharedScmClients().gitlabScm(config.GITLAB_API_URL ?? 'https://gitlab.com/api/v4', config.GITLAB_TOKEN) } : {};
+  const clients = sharedScmClients();
+  return {
+    ...(config.GITLAB_TOKEN ? { gitlab: clients.gitlabScm(config.GITLAB_API_URL ?? 'https://gitlab.com/api/v4', config.GITLAB_TOKEN) } : {}),
+    ...(config.BITBUCKET_TOKEN ? { bitbucket: clients.bitbucketScm(config.BITBUCKET_API_URL ?? 'https://api.bitbucket.org/2.0', config.BITBUCKET_TOKEN) } : {}),
+  };
 }
