@@ -11,7 +11,7 @@ import type { DoraMetrics } from '@sluice/dora';
 import type { Browser, Page } from 'playwright-core';
 import { dashboardBrowser } from './support/browser';
 import { ROOT } from './support/process';
-import { ARTIFACT_REPO, CONFIG_NAME, Scenario, short, tagOf } from './support/scenario';
+import { ARTIFACT_REPO, CONFIG_NAME, Scenario, short, tagOf, waitFor } from './support/scenario';
 import { startAllInOneApp, type AllInOneApp } from './support/sluice';
 import { startWorld, type World } from './support/world';
 
@@ -373,6 +373,48 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
     assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
     await shot('config-phone');
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('deploys a branch head through the Deploy dialog (a short SHA refused as the API would not take it), then undeploys', async () => {
+    // The deploys of the tests before may still wait for their rollout (one deploy in flight per config): finish them.
+    await waitFor(
+      async () => {
+        if ((await scenario.api.get<{ inFlightDeployId: string | null }>(`/api/configs/${CONFIG_NAME}`)).inFlightDeployId === null) return true;
+        await scenario.rollOut();
+        return false;
+      },
+      () => 'no deploy in flight',
+      120_000,
+    );
+    const sha = await scenario.pushArtifact('from-the-dashboard');
+    await page.goto(`${sluice.process.url}/configs/${CONFIG_NAME}`);
+    await page.getByRole('button', { name: 'Deploy…', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    assert.equal(await dialog.getByLabel('Artifact commit').inputValue(), 'main', 'the tracked branch by default');
+    await dialog.getByLabel('Artifact commit').fill(short(sha));
+    await dialog.getByLabel('Reason').fill('from the dashboard');
+    await dialog.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'give the full 40-character SHA or a branch name' }).waitFor();
+    await dialog.getByLabel('Artifact commit').fill('main');
+    await dialog.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.waitForURL(/\/deploys\//);
+    const deployId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    const deployed = await scenario.deployWhenKnown(deployId);
+    assert.equal(deployed.artifactSha, sha, 'the head of main');
+    assert.equal(deployed.cause, 'manual');
+    assert.equal(deployed.reason, 'from the dashboard');
+    await scenario.waitForApplied(sha);
+    await scenario.rollOut();
+    await scenario.waitForPhase(deployId, 'succeeded');
+    await page.goto(`${sluice.process.url}/configs/${CONFIG_NAME}`);
+    await page.getByRole('button', { name: 'Undeploy…', exact: true }).click();
+    await dialog.getByLabel('Reason').fill('done with it');
+    await dialog.getByRole('button', { name: 'Undeploy', exact: true }).click();
+    await page.waitForURL(/\/deploys\//);
+    const undeployId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    const undeploy = await scenario.waitForPhase(undeployId, 'succeeded');
+    assert.equal(undeploy.kind, 'undeploy');
+    await waitFor(async () => (await scenario.deployment()) === undefined, () => 'the Deployment removed', 60_000);
   });
 
   it('shows another team’s token the API’s 403 message for the config, as written', async () => {

@@ -152,6 +152,8 @@ export interface Config {
   readonly phase: string | null;
   readonly inFlightDeployId: string | null;
   readonly pin: Pin | null;
+  /** The config repository commit the config was last read at. */
+  readonly rootSha: string | null;
   readonly updatedAt: string;
 }
 
@@ -196,3 +198,20 @@ export interface HistoryEntry {
 export const short = (sha: string | null | undefined): string => (sha ? sha.slice(0, 7) : '—');
 export const when = (iso: string | null | undefined): string => (iso ? new Date(iso).toLocaleString() : '—');
 export const configPath = (name: string): string => `/api/configs/${encodeURIComponent(name)}`;
+
+const FULL_SHA = /^[0-9a-f]{40}$/;
+
+/**
+ * A commit of `repo` as a person names it: a full SHA as it is, a branch name as its head in
+ * Sluice's catalogue (`GET /api/repos/{owner}/{name}/branches`), as the CLI resolves `--artifact`.
+ */
+export async function commitOf(repo: string, ref: string, what: string): Promise<string> {
+  const wanted = ref.trim();
+  if (FULL_SHA.test(wanted)) return wanted;
+  if (/^[0-9a-f]{7,39}$/.test(wanted)) throw new ApiError(0, { code: 'client', message: `${what}: give the full 40-character SHA or a branch name, not "${wanted}"` });
+  const [owner, name] = repo.split('/');
+  const { items } = await api<{ items: Array<{ name: string; headSha: string }> }>(`/api/repos/${encodeURIComponent(owner ?? '')}/${encodeURIComponent(name ?? '')}/branches`);
+  const branch = items.find((b) => b.name === wanted);
+  if (!branch) throw new ApiError(0, { code: 'client', message: `${what}: ${repo} has no branch "${wanted}" in Sluice's catalogue` });
+  return branch.headSha;
+}

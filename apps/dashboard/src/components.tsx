@@ -22,14 +22,17 @@ export interface Confirmation {
   readonly title: string;
   readonly description: string;
   readonly confirmLabel: string;
+  /** Inputs besides the reason (e.g. the commits of a deploy), each with its starting value. */
+  readonly fields?: ReadonlyArray<{ readonly name: string; readonly label: string; readonly initial: string; readonly hint?: string }>;
   /** Runs the command; its ApiError is shown in the dialog as written, and the dialog stays open. */
-  readonly run: (reason: string) => Promise<void>;
+  readonly run: (reason: string, values: Readonly<Record<string, string>>) => Promise<void>;
 }
 
 /** A modal <dialog> (Escape cancels, focus stays inside) asking for a reason before a command. */
 export function ConfirmDialog({ confirmation, onClose }: { confirmation: Confirmation | null; onClose: () => void }) {
   const ref = useRef<HTMLDialogElement>(null);
   const [reason, setReason] = useState('');
+  const [values, setValues] = useState<Record<string, string>>({});
   const [error, setError] = useState<ApiError>();
   const [busy, setBusy] = useState(false);
   useEffect(() => {
@@ -37,6 +40,7 @@ export function ConfirmDialog({ confirmation, onClose }: { confirmation: Confirm
     if (!dialog) return;
     if (confirmation && !dialog.open) {
       setReason('');
+      setValues(Object.fromEntries((confirmation.fields ?? []).map((f) => [f.name, f.initial])));
       setError(undefined);
       dialog.showModal();
     } else if (!confirmation && dialog.open) dialog.close();
@@ -46,7 +50,7 @@ export function ConfirmDialog({ confirmation, onClose }: { confirmation: Confirm
     if (!confirmation) return;
     setBusy(true);
     try {
-      await confirmation.run(reason);
+      await confirmation.run(reason, values);
       onClose();
     } catch (err) {
       setError(asApiError(err));
@@ -59,6 +63,17 @@ export function ConfirmDialog({ confirmation, onClose }: { confirmation: Confirm
       <form onSubmit={(e) => void submit(e)}>
         <h2 id="confirm-title">{confirmation?.title}</h2>
         <p>{confirmation?.description}</p>
+        {(confirmation?.fields ?? []).map((f) => (
+          <div key={f.name} className="field">
+            <label htmlFor={`confirm-${f.name}`}>{f.label}</label>
+            <input id={`confirm-${f.name}`} value={values[f.name] ?? ''} onChange={(e) => setValues({ ...values, [f.name]: e.target.value })} required aria-describedby={f.hint ? `confirm-${f.name}-hint` : undefined} />
+            {f.hint ? (
+              <small id={`confirm-${f.name}-hint`} className="hint">
+                {f.hint}
+              </small>
+            ) : null}
+          </div>
+        ))}
         <label htmlFor="confirm-reason">Reason</label>
         <input id="confirm-reason" value={reason} onChange={(e) => setReason(e.target.value)} maxLength={1000} autoFocus />
         <ErrorMessage error={error} />

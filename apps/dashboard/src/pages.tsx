@@ -2,7 +2,7 @@
 // of two deploys' manifests), one deploy (its steps, its log, a link to its commit's statuses) and
 // the event log (admin). Each polls the API every 2 s while open.
 import { useMemo, useState } from 'react';
-import { api, configPath, short, usePoll, when, type Config, type Deploy, type HistoryEntry, type Step } from './api';
+import { api, commitOf, configPath, short, usePoll, when, type Config, type Deploy, type HistoryEntry, type Step } from './api';
 import { useDeployLog } from './deploy-log';
 import { ConfirmDialog, ErrorMessage, Phase, Table, type Column, type Confirmation } from './components';
 import { ManifestsDiff } from './manifests-diff';
@@ -82,6 +82,41 @@ export function ConfigPage({ name }: { name: string }) {
       run: command(`${path}/${pinned ? 'unpin' : 'pin'}`),
     });
   };
+  const deploy = (): void => {
+    if (!config) return;
+    const artifact = config.artifact;
+    setConfirmation({
+      title: `Deploy ${config.name}?`,
+      description: artifact
+        ? `A deploy of an artifact commit of ${artifact.repo} with a commit of ${config.configRepo}; it pins ${config.name}.`
+        : `A deploy of a commit of ${config.configRepo} (the config has no artifact); it pins ${config.name}.`,
+      confirmLabel: 'Deploy',
+      fields: [
+        ...(artifact ? [{ name: 'artifact', label: 'Artifact commit', initial: config.track.branch, hint: `a full SHA, or a branch of ${artifact.repo} (its head)` }] : []),
+        { name: 'config', label: 'Config commit', initial: config.current.configSha ?? config.rootSha ?? '', hint: `a full SHA, or a branch of ${config.configRepo} (its head)` },
+      ],
+      run: async (reason, values) => {
+        const artifactSha = artifact ? await commitOf(artifact.repo, values['artifact'] ?? '', 'Artifact commit') : null;
+        const configSha = await commitOf(config.configRepo, values['config'] ?? '', 'Config commit');
+        const { deployId } = await api<{ deployId: string }>('/api/deploys', { method: 'POST', body: { config: config.name, artifactSha, configSha, reason } });
+        poll.refresh();
+        navigate(deployUrl(deployId));
+      },
+    });
+  };
+  const undeploy = (): void => {
+    if (!config) return;
+    setConfirmation({
+      title: `Undeploy ${config.name}?`,
+      description: `Its objects are removed from ${config.namespace}: the config stays, with nothing in the cluster.`,
+      confirmLabel: 'Undeploy',
+      run: async (reason) => {
+        const { deployId } = await api<{ deployId: string }>(`${path}/undeploy`, { method: 'POST', body: { reason } });
+        poll.refresh();
+        navigate(deployUrl(deployId));
+      },
+    });
+  };
   const reapply = (d: Deploy): void =>
     setConfirmation({
       title: `Re-apply ${d.imageTag ?? d.id}?`,
@@ -138,8 +173,14 @@ export function ConfigPage({ name }: { name: string }) {
             <dd data-testid="pin">{config.pin ? `pinned by ${config.pin.by} at ${when(config.pin.at)}: ${config.pin.reason || '(no reason)'}` : 'not pinned'}</dd>
           </dl>
           <div className="actions">
+            <button type="button" onClick={deploy}>
+              Deploy…
+            </button>
             <button type="button" onClick={pinOrUnpin}>
               {config.pin ? 'Unpin' : 'Pin'}
+            </button>
+            <button type="button" onClick={undeploy}>
+              Undeploy…
             </button>
           </div>
         </>
