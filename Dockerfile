@@ -9,10 +9,15 @@
 #
 # Stages: deps (all dependencies) → build (TypeScript compiled to CommonJS in dist/ by
 # scripts/build-dist.mjs, the same SWC pipeline the tests use, @sluice/* aliases rewritten)
-# → prod-deps (runtime dependencies only) → runtime (dist/ + prod node_modules, no compiler,
-# no dev dependencies, non-root).
+# → prod-deps (runtime dependencies only) → render-tools (the pinned helm and kustomize
+# kube-applier renders Helm and Kustomize configs with, built from the Go module proxy as
+# infra/render-tools.sh builds them for the tests) → runtime (dist/ + prod node_modules + the two
+# binaries, no compiler, no dev dependencies, non-root).
 
 ARG NODE_IMAGE=node:20-bookworm-slim
+ARG GO_IMAGE=golang:1.26-bookworm
+ARG HELM_VERSION=v4.3.2
+ARG KUSTOMIZE_VERSION=v5.8.2
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
@@ -33,6 +38,13 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
+FROM ${GO_IMAGE} AS render-tools
+ARG HELM_VERSION
+ARG KUSTOMIZE_VERSION
+# Static binaries (no cgo), each with its own release's go.mod and go.sum.
+RUN CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOBIN=/out go install "helm.sh/helm/v4/cmd/helm@${HELM_VERSION}" \
+ && CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOBIN=/out go install "sigs.k8s.io/kustomize/kustomize/v5@${KUSTOMIZE_VERSION}"
+
 FROM ${NODE_IMAGE} AS runtime
 # Optional: bake one service into the image (an empty value means "name it in the command").
 ARG SERVICE=""
@@ -44,11 +56,14 @@ ENV NODE_ENV=production \
     SLUICE_SERVICE=${SERVICE} \
     SLUICE_HOST=0.0.0.0 \
     SLUICE_PORT=8080 \
-    SLUICE_DATA_DIR=/tmp/sluice
+    SLUICE_DATA_DIR=/tmp/sluice \
+    KUBE_APPLIER_HELM_BIN=/usr/local/bin/helm \
+    KUBE_APPLIER_KUSTOMIZE_BIN=/usr/local/bin/kustomize
 WORKDIR /app
 # Owned by root and not writable by the service user: the code cannot be changed at run time.
 COPY --from=prod-deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
+COPY --from=render-tools /out/helm /out/kustomize /usr/local/bin/
 COPY package.json ./
 COPY --chmod=0755 deploy/docker/entrypoint.sh /app/bin/entrypoint.sh
 COPY --chmod=0644 deploy/docker/healthcheck.js /app/bin/healthcheck.js

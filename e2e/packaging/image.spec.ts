@@ -50,6 +50,7 @@ describe('Dockerfile', () => {
         ['${NODE_IMAGE}', 'deps'],
         ['deps', 'build'],
         ['${NODE_IMAGE}', 'prod-deps'],
+        ['${GO_IMAGE}', 'render-tools'],
         ['${NODE_IMAGE}', 'runtime'],
       ],
     );
@@ -63,6 +64,12 @@ describe('Dockerfile', () => {
       .map((c) => `${c.getFromFlag()?.getValue() ?? ''}:${c.getArgumentsContent()}`);
     assert.ok(copies.includes('prod-deps:/app/node_modules node_modules'), copies.join('; '));
     assert.ok(copies.includes('build:/app/dist dist'), copies.join('; '));
+    // The pinned renderers of Helm and Kustomize configs (infra/render-tools.sh pins the same versions for the tests).
+    assert.ok(copies.includes('render-tools:/out/helm /out/kustomize /usr/local/bin/'), copies.join('; '));
+    const pinned = (name: string) => dockerfile.getInitialARGs().find((a) => a.getProperty()?.getName() === name)?.getProperty()?.getValue();
+    const tools = readRepoFile('infra', 'render-tools.sh');
+    assert.match(tools, new RegExp(`HELM_VERSION=\\$\\{SLUICE_HELM_VERSION:-${pinned('HELM_VERSION')}\\}`));
+    assert.match(tools, new RegExp(`KUSTOMIZE_VERSION=\\$\\{SLUICE_KUSTOMIZE_VERSION:-${pinned('KUSTOMIZE_VERSION')}\\}`));
     assert.ok(!copies.some((c) => /\b(apps|libs)\b/.test(c) && c.startsWith(':')), 'no TypeScript sources in the runtime image');
   });
 
