@@ -1,9 +1,9 @@
 import { Inject, Module, Optional, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CATALOGUE_VISIBILITY, oidcSettingsOf, TeamTokensModule } from '@sluice/auth';
-import { EventStore, SERVICE_CONSUMER_GROUP, SERVICE_DATA_SOURCE } from '@sluice/event-store';
+import { EventStore, LeaderElection, SERVICE_CONSUMER_GROUP, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { clusterSourceOf, KubeClient, loadKubeConfig, type KubeConfigSource } from '@sluice/kube';
 import { ConfigError, createLogger, HealthModule, ReadinessRegistry } from '@sluice/platform';
-import { sharedScmClients } from '@sluice/scm';
+import { credentialsIdentity, PgSharedRateLimit, sharedScmClients, type GitHubCredentials, type ScmClients } from '@sluice/scm';
 import type { DataSource } from 'typeorm';
 import { CommitStatusRuntime } from './application/commit-status-runtime';
 import type { ProviderSettings } from './application/credentials';
@@ -15,7 +15,7 @@ import { CommitStatusesController } from './adapters/http/commit-statuses.contro
 import { KubeCommitStatusStore } from './adapters/kube/kube-store';
 import { COMMIT_STATUS_CONSUMER, CommitStatusEventsConsumer } from './adapters/messaging/deploy-events.consumer';
 import { PgDeployStatusStateRepository } from './adapters/postgres/deploy-state-repository';
-import { COMMIT_STATUS_SCHEMA } from './adapters/postgres/migrations';
+import { COMMIT_STATUS_SCHEMA, SCM_RATE_LIMITS_TABLE } from './adapters/postgres/migrations';
 import { PgCommitStatusStore } from './adapters/postgres/pg-store';
 import { PgTeamRepos } from './adapters/postgres/team-repos';
 import { DefaultScmStatusProviders } from './adapters/scm/providers';
@@ -41,6 +41,8 @@ export interface CommitStatusModuleOptions {
   ownedSweepMs?: number;
   /** Kubernetes store: watch only resources with these labels, and put them on what Sluice creates (sharding; tests). */
   labels?: Record<string, string>;
+  /** How often a replica tries to lead the controller and the GitHub loops (SLUICE_LEADER_POLL_SECONDS). */
+  leaderPollMs?: number;
 }
 
 export function providerSettings(config: CommitStatusConfig): ProviderSettings {
@@ -71,6 +73,31 @@ export function storeKindOf(config: CommitStatusConfig): 'kubernetes' | 'postgre
 }
 
 /**
+ * The configured credentials' rate budgets are shared with the other replicas and outlive a
+ * restart (a `Retry-After` one replica was told holds them all; writes are spaced across them):
+ * a row per set of credentials in commit-status's schema. Credentials of a GitRepo's own Secret
+ * keep a budget per process.
+ */
+function shareRateBudgets(clients: ScmClients, settings: ProviderSettings, dataSource: DataSource, log: ReturnType<typeof createLogger>): void {
+  const configured: Array<[provider: 'github' | 'gitlab' | 'bitbucket', apiUrl: string, credentials: GitHubCredentials]> = [];
+  const app = settings.github.app;
+  if (app) configured.push(['github', settings.github.apiUrl, { kind: 'app', appId: app.appId, privateKey: app.privateKey }]);
+  if (settings.github.token) configured.push(['github', settings.github.apiUrl, { kind: 'token', token: settings.github.token }]);
+  if (settings.gitlab.token) configured.push(['gitlab', settings.gitlab.apiUrl, { kind: 'token', token: settings.gitlab.token }]);
+  if (settings.bitbucket.token) configured.push(['bitbucket', settings.bitbucket.apiUrl, { kind: 'token', token: settings.bitbucket.token }]);
+  let warnedAt = 0;
+  const onError = (err: unknown) => {
+    if (Date.now() - warnedAt < 60_000) return;
+    warnedAt = Date.now();
+    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'shared rate budget unreachable; this replica spaces its calls alone meanwhile');
+  };
+  for (const [provider, apiUrl, credentials] of configured) {
+    const key = `${provider} ${apiUrl.replace(/\/+$/, '')} ${credentialsIdentity(credentials)}`;
+    clients.gate(provider, apiUrl, credentials).share(new PgSharedRateLimit(dataSource, `${COMMIT_STATUS_SCHEMA}.${SCM_RATE_LIMITS_TABLE}`, key), onError);
+  }
+}
+
+/**
  * The root module of commit-status. Expects `EventStoreModule.forRoot({ schema: 'commit_status',
  * migrations: commitStatusMigrations })` and `MessagingModule.forRoot(...)` in the application
  * (apps/commit-status composes them; so does the all-in-one app).
@@ -80,15 +107,29 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
   private sweep: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
   private readonly log = createLogger('commit-status');
+  /**
+   * The controller, the Deployments mirror, the preview comments and the owned-writes sweep run in
+   * the leader of the replicas only; the consumers (and the API) in every one (docs/architecture.md §6).
+   */
+  readonly election: LeaderElection;
 
   constructor(
     private readonly runtime: CommitStatusRuntime,
     private readonly projector: DeployStatusProjector,
     @Inject(COMMIT_STATUS_OPTIONS) private readonly options: CommitStatusModuleOptions,
+    @Inject(SERVICE_DATA_SOURCE) dataSource: DataSource,
     @Optional() private readonly readiness?: ReadinessRegistry,
     @Optional() @Inject(GitHubDeploymentMirror) private readonly deployments?: GitHubDeploymentMirror | null,
     @Optional() @Inject(PreviewPullRequests) private readonly previews?: PreviewPullRequests | null,
-  ) {}
+  ) {
+    this.election = new LeaderElection(dataSource, 'commit-status', {
+      pollMs: options.leaderPollMs,
+      scope: COMMIT_STATUS_SCHEMA,
+      logger: this.log,
+      onLeading: () => this.lead(),
+      onStopped: () => this.follow(),
+    });
+  }
 
   static forRoot(config: CommitStatusConfig, options: CommitStatusModuleOptions = {}): DynamicModule {
     const log = createLogger('commit-status');
@@ -98,7 +139,7 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
       imports: [HealthModule, TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config) })],
       controllers: [CommitStatusesController, CommitStatusEventsConsumer, PreviewEventsConsumer],
       providers: [
-        { provide: COMMIT_STATUS_OPTIONS, useValue: options },
+        { provide: COMMIT_STATUS_OPTIONS, useValue: { leaderPollMs: config.SLUICE_LEADER_POLL_SECONDS * 1000, ...options } },
         { provide: SERVICE_CONSUMER_GROUP, useValue: options.consumer ?? COMMIT_STATUS_CONSUMER },
         { provide: CATALOGUE_VISIBILITY, useValue: config.SLUICE_CATALOGUE_VISIBILITY },
         { provide: PgTeamRepos, inject: [SERVICE_DATA_SOURCE], useFactory: (dataSource: DataSource) => new PgTeamRepos(dataSource, COMMIT_STATUS_SCHEMA) },
@@ -136,10 +177,12 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
         },
         {
           provide: SCM_STATUS_PROVIDERS,
-          useFactory: () => {
+          inject: [SERVICE_DATA_SOURCE],
+          useFactory: (dataSource: DataSource) => {
             // The process's clients: in the all-in-one, repo-sync's reads of the same credentials share their budget.
             const clients = sharedScmClients();
             clients.setMinWriteInterval(config.COMMIT_STATUS_MIN_WRITE_INTERVAL_MS);
+            shareRateBudgets(clients, settings, dataSource, log);
             return new DefaultScmStatusProviders(clients);
           },
         },
@@ -207,8 +250,17 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    // Ready once the store delivers changes (Kubernetes: the first list of CommitStatuses and GitRepos is in).
-    this.readiness?.register('commit-status-controller', () => ({ ok: this.runtime.isStarted, detail: this.runtime.isStarted ? 'started' : 'starting' }));
+    // The leader is ready once its store delivers changes (Kubernetes: the first list of CommitStatuses and GitRepos is in); a follower at once.
+    this.readiness?.register('commit-status-controller', () =>
+      this.election.isLeader ? { ok: this.runtime.isStarted, detail: this.runtime.isStarted ? 'started' : 'starting' } : { ok: true, detail: 'follower: the leader runs it' },
+    );
+    this.readiness?.register('leader', () => this.election.readiness());
+    // The first try is awaited: a lone replica leads (its controller started) before it is ready.
+    await this.election.start();
+  }
+
+  /** This replica leads: the controller, the GitHub loops and the sweep start. */
+  private async lead(): Promise<void> {
     await this.runtime.start();
     this.deployments?.start();
     this.previews?.start();
@@ -216,6 +268,16 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
     await this.sweepOwned();
     this.sweep = setInterval(() => void this.sweepOwned(), this.options.ownedSweepMs ?? 5000);
     this.sweep.unref?.();
+  }
+
+  /** No longer the leader (or shutting down): they stop, so two replicas never run them at once for long. */
+  private async follow(): Promise<void> {
+    if (this.sweep) clearInterval(this.sweep);
+    this.sweep = null;
+    await this.sweeping;
+    await this.previews?.stop();
+    await this.deployments?.stop();
+    await this.runtime.stop();
   }
 
   private sweepOwned(): Promise<void> {
@@ -228,10 +290,9 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
 
   async onApplicationShutdown(): Promise<void> {
     if (this.sweep) clearInterval(this.sweep);
+    this.sweep = null;
     await this.sweeping;
     await this.projector.settle();
-    await this.previews?.stop();
-    await this.deployments?.stop();
-    await this.runtime.stop();
+    await this.election.stop();
   }
 }

@@ -8,6 +8,7 @@ export * from './outbox-relay';
 export * from './log-listener';
 export * from './data-source';
 export * from './exclusive-job';
+export * from './leader-election';
 export { eventStoreMigrations, preferLz4Compression } from './migrations';
 export * from './consume-events';
 export * from './nest/tokens';

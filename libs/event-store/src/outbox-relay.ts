@@ -1,6 +1,7 @@
 import type { EventEnvelope } from '@sluice/contracts';
 import type { QueryRunner } from 'typeorm';
 import type { EventStore } from './event-store';
+import { lockOnOwnConnection, sessionHoldsLock } from './leader-election';
 import { LogSubscription, type LogSubscriptionOptions } from './log-subscription';
 import { toEnvelope, type LogPosition, type StoredEvent } from './stored-event';
 
@@ -70,21 +71,11 @@ export class OutboxRelay extends LogSubscription {
   private async isLeader(): Promise<boolean> {
     if (!this.relayOptions.exclusive) return true;
     if (this.leaderConnection) return this.stillLeader();
-    const runner = this.store.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      const [row]: Array<{ ok: boolean }> = await runner.query('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [this.lockName]);
-      if (row?.ok) {
-        this.leaderConnection = runner;
-        this.position = null; // another relay may have led meanwhile
-        return true;
-      }
-    } catch (error) {
-      await runner.release().catch(() => undefined);
-      throw error;
-    }
-    await runner.release();
-    return false;
+    const runner = await lockOnOwnConnection(this.store.dataSource, this.lockName);
+    if (!runner) return false;
+    this.leaderConnection = runner;
+    this.position = null; // another relay may have led meanwhile
+    return true;
   }
 
   /**
@@ -96,16 +87,7 @@ export class OutboxRelay extends LogSubscription {
     if (!this.relayOptions.exclusive) return true;
     const runner = this.leaderConnection;
     if (!runner) return false;
-    try {
-      const [row]: Array<{ held: boolean }> = await runner.query(
-        `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
-           AND objid = (hashtext($1)::bigint & 4294967295)::oid AND classid = ((hashtext($1)::bigint >> 32) & 4294967295)::oid) AS held`,
-        [this.lockName],
-      );
-      if (row?.held) return true;
-    } catch {
-      // the session is gone
-    }
+    if (await sessionHoldsLock(runner, this.lockName)) return true;
     this.relayOptions.logger?.warn({ subscription: this.name }, 'outbox relay lost its leadership (its lock session ended); it stops publishing');
     await this.dropLeadership();
     return false;

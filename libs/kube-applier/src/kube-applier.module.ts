@@ -53,6 +53,7 @@ export class KubeApplierModule {
       tools: RenderTools.fromSettings(config),
       testSlots: config.KUBE_APPLIER_TEST_SLOTS,
       testLeaseMs: config.KUBE_APPLIER_TEST_LEASE_SECONDS * 1000,
+      leaderPollMs: config.SLUICE_LEADER_POLL_SECONDS * 1000,
       gitops: gitOpsPortOf(config, { pollMs: config.KUBE_APPLIER_HEALTH_POLL_SECONDS * 1000, timeoutMs: config.KUBE_APPLIER_PROGRESS_DEADLINE_SECONDS * 1000 }),
     };
     return {

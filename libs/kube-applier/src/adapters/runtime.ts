@@ -2,7 +2,7 @@ import { Controller, Inject, Injectable, Optional, type OnApplicationBootstrap, 
 import { Ctx, Payload } from '@nestjs/microservices';
 import { Topics, type SluiceEventOf } from '@sluice/contracts';
 import { BuildReporter, BuildRequests, BuildRunController, startAdmissionServer, type AdmissionServer } from '@sluice/builds';
-import { EventStore, OnSluiceEvent, SERVICE_DATA_SOURCE, SluiceEventContext, unitOfWorkOf } from '@sluice/event-store';
+import { EventStore, LeaderElection, OnSluiceEvent, SERVICE_DATA_SOURCE, SluiceEventContext, unitOfWorkOf } from '@sluice/event-store';
 import { KubeClient, KubeConflictError, type KubeObject } from '@sluice/kube';
 import { MESSAGE_BUS, type MessageBus } from '@sluice/messaging';
 import { createLogger, ReadinessRegistry } from '@sluice/platform';
@@ -56,18 +56,26 @@ export interface KubeApplierRuntimeOptions {
   testPollMs?: number;
   /** Helm and Kustomize (docs/architecture.md §1 "Helm and Kustomize"); default none (such configs fail at render). */
   tools?: ManifestTools;
+  /** How often a replica tries to lead the controllers (SLUICE_LEADER_POLL_SECONDS); default 2 s. */
+  leaderPollMs?: number;
 }
 
 /**
- * Starts kube-applier's two loops once the application is up: the consumer of deploy and
- * undeploy requests, and (with a cluster) the DeployConfig controller. Stops both on shutdown.
+ * Starts kube-applier's loops once the application is up: the consumers of deploy, undeploy,
+ * build and preview requests and the test pool (leases) in every replica; and (with a cluster)
+ * the controllers — DeployConfigs, BuildRuns, the TeamPolicy mirror — in the leader of the
+ * replicas only (LeaderElection): a follower starts fresh ones when it comes to lead. Stops all
+ * on shutdown.
  */
 @Injectable()
 export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = createLogger('kube-applier');
-  readonly controller: DeployConfigController | undefined;
-  /** Records the cluster's TeamPolicy objects in the log (with a cluster only). */
-  private readonly teamPolicies: TeamPolicyMirror | undefined;
+  /** The controllers of one term of leadership (with a cluster, while this replica leads). */
+  private controllers: { deployConfigs: DeployConfigController; teamPolicies: TeamPolicyMirror; builds: BuildRunController } | null = null;
+  /** Makes a term's controllers: controllers do not restart once stopped. */
+  private readonly makeControllers: (() => NonNullable<KubeApplierRuntime['controllers']>) | null = null;
+  /** Which replica runs the controllers (docs/architecture.md §6 "Replicas"). */
+  readonly election: LeaderElection;
   readonly outcomes: OutcomeReporter;
   readonly handler: HandleDeployRequest;
   /** Pushes to GitOps targets that are not Sluice's: drift (docs/architecture.md §1 "GitOps target"). */
@@ -75,7 +83,6 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
   /** Builds (docs/architecture.md §1 "Builds"): BuildRuns from `build.requested`, their Jobs, their reports. */
   readonly buildReporter: BuildReporter;
   readonly buildRequests: BuildRequests | undefined;
-  readonly buildController: BuildRunController | undefined;
   private admission: AdmissionServer | undefined;
   /** Post-deploy tests on the test-server pool (with a cluster only). */
   readonly testPool: TestPool | undefined;
@@ -113,6 +120,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
       options.tools,
     );
     this.driftWatch = new GitOpsDriftWatch(records, options.gitops ?? null, new EventStoreDriftReports(store));
+    this.buildReporter = new BuildReporter(store);
     if (kube) {
       const reconciler = new DeployConfigReconciler(kube, gated, policy, {
         progressDeadlineMs: options.progressDeadlineMs,
@@ -121,14 +129,30 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
         logger: this.logger,
         kubeEvents: new DeployKubeEvents(kube, dataSource, this.outcomes),
       });
-      this.teamPolicies = new TeamPolicyMirror(kube, new PgTeamPolicyWriter(dataSource, store, 'cluster'), this.logger);
-      this.controller = new DeployConfigController(kube, reconciler, {
-        resyncMs: options.resyncMs,
-        concurrency: options.concurrency,
-        logger: this.logger,
-        namespace: options.watchNamespace,
+      const teamPolicyWriter = new PgTeamPolicyWriter(dataSource, store, 'cluster');
+      this.makeControllers = () => ({
+        teamPolicies: new TeamPolicyMirror(kube, teamPolicyWriter, this.logger),
+        deployConfigs: new DeployConfigController(kube, reconciler, {
+          resyncMs: options.resyncMs,
+          concurrency: options.concurrency,
+          logger: this.logger,
+          namespace: options.watchNamespace,
+        }),
+        builds: new BuildRunController(kube, {
+          logger: this.logger,
+          namespace: options.watchNamespace,
+          resyncMs: options.resyncMs,
+          onStatus: (run, status) => this.buildReporter.reportStatus(run, status),
+        }),
       });
     }
+    this.election = new LeaderElection(dataSource, 'kube-applier', {
+      pollMs: options.leaderPollMs,
+      scope: store.schema,
+      logger: this.logger,
+      onLeading: () => this.startControllers(),
+      onStopped: () => this.stopControllers(),
+    });
     if (kube) {
       this.testPool = new TestPool(testRuns, new KubeTestJobs(kube), new TestRunOutcomes(this.outcomes), uow, {
         size: options.testSlots ?? 2,
@@ -138,14 +162,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
       }, this.logger);
     }
     this.previews = new PreviewApplier(kube, specs, policy, dataSource, store, this.logger, options.tools);
-    this.buildReporter = new BuildReporter(store);
     if (kube) {
-      this.buildController = new BuildRunController(kube, {
-        logger: this.logger,
-        namespace: options.watchNamespace,
-        resyncMs: options.resyncMs,
-        onStatus: (run, status) => this.buildReporter.reportStatus(run, status),
-      });
       this.buildRequests = new BuildRequests({
         kube,
         reporter: this.buildReporter,
@@ -163,17 +180,26 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
     return this.options.kube === null;
   }
 
+  /** The DeployConfig controller of the current term (undefined in a follower, or without a cluster). */
+  get controller(): DeployConfigController | undefined {
+    return this.controllers?.deployConfigs;
+  }
+
+  get buildController(): BuildRunController | undefined {
+    return this.controllers?.builds;
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     this.logger.info({ target: this.dryRun ? 'dry-run' : 'kube', server: this.options.kube?.server }, 'kube-applier starting');
-    if (this.controller) {
-      const reachability = new ApiServerReachability(this.options.kube!);
-      this.readiness?.register('kube', async () => (this.controller!.synced ? reachability.check() : { ok: false, detail: 'listing DeployConfigs' }));
-      // Not awaited: the watcher retries until the API server answers; readiness says when.
-      void this.controller.start();
-      this.teamPolicies?.start();
+    if (this.options.kube) {
+      const reachability = new ApiServerReachability(this.options.kube);
+      // The leader is ready once its controller has listed the DeployConfigs; a follower once the API server answers.
+      this.readiness?.register('kube', async () => (this.controller && !this.controller.synced ? { ok: false, detail: 'listing DeployConfigs' } : reachability.check()));
+      this.readiness?.register('leader', () => this.election.readiness());
     }
     await this.bus.ensureTopics([Topics.deploy, Topics.repo]);
-    if (this.buildController) void this.buildController.start();
+    // The first try is awaited: a lone replica leads (and starts its controllers) before it is ready.
+    await this.election.start();
     this.testPool?.start(this.options.testPollMs ?? 1000);
     if (this.options.admission && this.options.kube) {
       this.admission = await startAdmissionServer({ kube: this.options.kube, logger: this.logger, ...this.options.admission });
@@ -182,10 +208,25 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
 
   async onApplicationShutdown(): Promise<void> {
     await this.testPool?.stop();
-    await this.buildController?.stop();
     await this.admission?.close();
-    await this.controller?.stop();
-    await this.teamPolicies?.stop();
+    await this.election.stop();
+  }
+
+  /** This replica leads: fresh controllers (a stopped one does not restart), started in the background. */
+  private startControllers(): void {
+    if (!this.makeControllers || this.controllers) return;
+    const controllers = (this.controllers = this.makeControllers());
+    // Not awaited: the watchers retry until the API server answers; readiness says when.
+    void controllers.deployConfigs.start();
+    controllers.teamPolicies.start();
+    void controllers.builds.start();
+  }
+
+  private async stopControllers(): Promise<void> {
+    const controllers = this.controllers;
+    this.controllers = null;
+    if (!controllers) return;
+    await Promise.all([controllers.builds.stop(), controllers.deployConfigs.stop(), controllers.teamPolicies.stop()]);
   }
 }
 

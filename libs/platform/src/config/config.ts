@@ -185,6 +185,12 @@ export const commonConfigSchema = z.object({
   SLUICE_KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, { error: 'expected letters, digits, ".", "_" or "-"' }).optional(),
   LOG_LEVEL: logLevelSetting.default('info'),
   /**
+   * How often a replica tries to become the leader of its service's controllers (kube-applier,
+   * commit-status), and the leader checks that it still is: the bound of a handover, plus the
+   * controllers' start (docs/architecture.md §6 "Replicas").
+   */
+  SLUICE_LEADER_POLL_SECONDS: secondsSetting.default(2),
+  /**
    * Sign-in with OpenID Connect (docs/architecture.md §8): the API also accepts ID tokens of
    * this issuer whose audience is SLUICE_OIDC_CLIENT_ID. Unset: only Sluice's own tokens.
    */

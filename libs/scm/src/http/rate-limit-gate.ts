@@ -24,6 +24,24 @@ export const DEFAULT_MIN_WRITE_INTERVAL_MS = 1000;
 
 type HeaderGetter = (name: string) => string | null | undefined;
 
+/**
+ * What the replicas of a service share of one set of credentials' budget (a row in PostgreSQL,
+ * PgSharedRateLimit): a limit one replica was told of holds every replica, and a restarted one;
+ * and the spacing of writes is kept across replicas, so two of them do not double the rate.
+ * Durations are relative (ms from now), so the replicas' clocks need not agree.
+ */
+export interface SharedRateLimit {
+  /** Records that the credentials are limited for `ms` from now; a later limit already recorded wins. */
+  limitFor(ms: number): Promise<void>;
+  /** How much longer the credentials are limited, as any replica recorded it (ms; 0 when not). */
+  limitedFor(): Promise<number>;
+  /** Reserves the credentials' next write slot, `intervalMs` after the last one of any replica: how long to wait for it (ms). */
+  reserveWrite(intervalMs: number): Promise<number>;
+}
+
+/** How often a gate re-reads the shared limit (other replicas' `Retry-After`) before it lets a request go. */
+export const SHARED_LIMIT_READ_MS = 1000;
+
 export class RateLimitGate {
   private remaining: number | null = null;
   private resetAtMs = 0;
@@ -35,6 +53,10 @@ export class RateLimitGate {
   private waiters: Array<() => void> = [];
   /** Total time callers spent waiting, for metrics and tests. */
   waitedMs = 0;
+  private shared: { state: SharedRateLimit; onError: (error: unknown) => void } | null = null;
+  private sharedReadAtMs = -Infinity;
+  private sharedRead: Promise<void> | null = null;
+  private sharedWrites: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly clock: GateClock = realClock,
@@ -46,8 +68,32 @@ export class RateLimitGate {
     public minWriteIntervalMs = DEFAULT_MIN_WRITE_INTERVAL_MS,
   ) {}
 
+  /**
+   * Shares the credentials' limits and write spacing with the other replicas (and with this
+   * process after a restart) through `state`. When it cannot be reached the gate goes on alone
+   * (`onError` is told): GitHub's own answers still hold every call back.
+   */
+  share(state: SharedRateLimit, onError: (error: unknown) => void = () => undefined): void {
+    this.shared = { state, onError };
+    this.sharedReadAtMs = -Infinity;
+  }
+
+  /** Resolves when what this gate learnt has been recorded in the shared state (tests). */
+  async flushShared(): Promise<void> {
+    await this.sharedWrites;
+  }
+
   /** Waits for the credentials' next write slot and reserves it (writes go out in the order they asked). */
   async writeSlot(): Promise<void> {
+    if (this.shared && this.minWriteIntervalMs > 0) {
+      try {
+        const waitMs = await this.shared.state.reserveWrite(this.minWriteIntervalMs);
+        if (waitMs > 0) await this.clock.sleep(waitMs);
+        return;
+      } catch (error) {
+        this.shared.onError(error); // spaced by this replica alone, below
+      }
+    }
     const now = this.clock.now();
     const slot = Math.max(now, this.nextWriteAtMs);
     this.nextWriteAtMs = slot + this.minWriteIntervalMs;
@@ -60,6 +106,7 @@ export class RateLimitGate {
    * work queue) ask this instead of waiting in `acquire()`.
    */
   blockedUntil(): number | null {
+    void this.readShared(); // what other replicas were told is taken in for the next ask
     const now = this.clock.now();
     const until = Math.max(this.limitedUntilMs, this.remaining !== null && this.remaining - this.inFlight <= 0 && this.resetAtMs > now ? this.resetAtMs : 0);
     return until > now ? until : null;
@@ -68,6 +115,7 @@ export class RateLimitGate {
   /** Resolves when a request may be sent; the caller must call `release` afterwards. */
   async acquire(): Promise<void> {
     for (;;) {
+      await this.readShared();
       const now = this.clock.now();
       if (now < this.limitedUntilMs) {
         await this.wait(this.limitedUntilMs - now);
@@ -112,7 +160,35 @@ export class RateLimitGate {
     return now < this.limitedUntilMs || (this.remaining === 0 && now < this.resetAtMs);
   }
 
+  /** Takes the other replicas' limit in, at most once per SHARED_LIMIT_READ_MS (one read for concurrent callers). */
+  private readShared(): Promise<void> {
+    const shared = this.shared;
+    if (!shared || this.clock.now() - this.sharedReadAtMs < SHARED_LIMIT_READ_MS) return Promise.resolve();
+    this.sharedRead ??= shared.state
+      .limitedFor()
+      .then((ms) => {
+        const now = this.clock.now();
+        if (ms > 0) this.limitedUntilMs = Math.max(this.limitedUntilMs, now + ms);
+      })
+      .catch((error: unknown) => shared.onError(error))
+      .finally(() => {
+        this.sharedReadAtMs = this.clock.now();
+        this.sharedRead = null;
+      });
+    return this.sharedRead;
+  }
+
   private observe(status: number, header: HeaderGetter): void {
+    const limitedBefore = this.limitedUntilMs;
+    this.observeHeaders(status, header);
+    const shared = this.shared;
+    if (shared && this.limitedUntilMs > limitedBefore) {
+      const ms = this.limitedUntilMs - this.clock.now();
+      if (ms > 0) this.sharedWrites = this.sharedWrites.then(() => shared.state.limitFor(ms)).catch((error: unknown) => shared.onError(error));
+    }
+  }
+
+  private observeHeaders(status: number, header: HeaderGetter): void {
     const now = this.clock.now();
     const remainingText = header('x-ratelimit-remaining') ?? header('ratelimit-remaining');
     const resetText = header('x-ratelimit-reset') ?? header('ratelimit-reset');

@@ -215,6 +215,9 @@ export class KubeCommitStatusStore implements CommitStatusStore {
     this.repos?.stop();
     await Promise.allSettled(this.loops);
     this.loops = [];
+    // Stopped (a replica that no longer leads): reads go to the API server, not to a cache that stopped following it.
+    this.statuses = null;
+    this.repos = null;
   }
 
   private identityOf(repo: GitRepoObject): RepoIdentity {

@@ -1,8 +1,11 @@
 import { migrationSchema } from '@sluice/event-store';
 import { teamTokenMigrations } from '@sluice/auth';
+import { sharedRateLimitTableSql } from '@sluice/scm';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 export const COMMIT_STATUS_SCHEMA = 'commit_status';
+/** The replicas' shared rate budget (PgSharedRateLimit), in the schema. */
+export const SCM_RATE_LIMITS_TABLE = 'scm_rate_limits';
 
 const schemaOf = (q: QueryRunner): string => migrationSchema(q, COMMIT_STATUS_SCHEMA);
 
@@ -166,11 +169,27 @@ export class CommitStatusPreviews1764900000000 implements MigrationInterface {
   }
 }
 
+/**
+ * The rate budget the replicas share (#23 "High availability"): per set of credentials, until
+ * when the provider limits them (a `Retry-After`, an exhausted window) and when the next write
+ * may go (PgSharedRateLimit).
+ */
+export class CommitStatusSharedRateLimits1765000000000 implements MigrationInterface {
+  name = 'CommitStatusSharedRateLimits1765000000000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(sharedRateLimitTableSql(`${schemaOf(q)}.${SCM_RATE_LIMITS_TABLE}`));
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE ${schemaOf(q)}.${SCM_RATE_LIMITS_TABLE}`);
+  }
+}
+
 export const commitStatusMigrations = [
   CommitStatusInit1732400000000,
   CommitStatusGitHubDeployments1732400000001,
   CommitStatusOwnedPending1764100000000,
   CommitStatusConfigRepos1764200000000,
   CommitStatusPreviews1764900000000,
+  CommitStatusSharedRateLimits1765000000000,
   ...teamTokenMigrations,
 ];
