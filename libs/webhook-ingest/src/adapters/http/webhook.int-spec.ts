@@ -142,6 +142,19 @@ describe('POST /webhooks/:provider (github)', () => {
     assert.equal((notJson.body.error as { code: string }).code, 'bad_json');
   });
 
+  it('hostile: a signed body nested 100,000 deep is never a 5xx (ignored as not a webhook’s shape, or accepted when the depth is in a field Sluice does not read); the next delivery is taken', async () => {
+    for (const deep of ['['.repeat(100_000) + ']'.repeat(100_000), '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000)]) {
+      const inside = pushBody.replace(/}$/, `,"extra":${deep}}`);
+      for (const body of [deep, inside]) {
+        const res = await post(t.url, { event: 'push', id: randomUUID(), body });
+        assert.ok(res.status < 500, `${body.slice(0, 12)}…: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+        assert.equal((res.body as { result: string }).result, body === inside ? 'accepted' : 'ignored', body.slice(0, 12));
+      }
+    }
+    const next = await post(t.url, { event: 'push', id: randomUUID(), body: pushBody });
+    assert.equal((next.body as { result: string }).result, 'accepted');
+  });
+
   it('answers 202 ignored for unknown events and actions, without storing them', async () => {
     const ping = randomUUID();
     const res = await post(t.url, { event: 'ping', id: ping, body: JSON.stringify(examplesOf('ping')[0]) });
