@@ -165,8 +165,8 @@ export async function startAllInOneApp(world: World, env: Record<string, string>
     await app.stop();
     throw error;
   }
-  // First start: the admin token was generated into the data dir (docs/architecture.md §9).
-  const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+  // First start without SLUICE_ADMIN_TOKEN: the admin token was generated into the data dir (docs/architecture.md §9).
+  const adminToken = env['SLUICE_ADMIN_TOKEN'] || readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
   return {
     adminToken,
     webhookUrl: `${app.url}/webhooks/github`,
