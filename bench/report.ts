@@ -6,6 +6,8 @@ export interface Figure {
   unit: string;
   baseline?: { name: string; value: number };
   target?: { op: '>=' | '<='; value: number };
+  /** A goal on the ratio value / baseline.value (issue #24: figures against a floor). */
+  ratioTarget?: { op: '>=' | '<='; value: number };
 }
 
 export function report(bench: string, figures: Figure[]): boolean {
@@ -18,6 +20,12 @@ export function report(bench: string, figures: Figure[]): boolean {
       const met = f.target.op === '>=' ? f.value >= f.target.value : f.value <= f.target.value;
       allMet &&= met;
       target = ` | target ${f.target.op} ${fmt(f.target.value)}: ${met ? 'met' : 'MISSED'}`;
+    }
+    if (f.ratioTarget && f.baseline) {
+      const r = f.value / f.baseline.value;
+      const met = f.ratioTarget.op === '>=' ? r >= f.ratioTarget.value : r <= f.ratioTarget.value;
+      allMet &&= met;
+      target += ` | goal ratio ${f.ratioTarget.op} ${f.ratioTarget.value.toFixed(2)}x: ${met ? 'met' : 'MISSED'}`;
     }
     process.stdout.write(`${f.name}: ${fmt(f.value)} ${f.unit}${ratio}${target}\n`);
   }
