@@ -23,7 +23,10 @@ export type { ServiceName };
 export const serviceOf = serviceForPath;
 
 export interface Distributed extends SluiceUnderTest {
+  /** The first replica of each service (the one `urlFor` answers with). */
   readonly services: Record<ServiceName, ServiceProcess>;
+  /** Every replica of each service (`replicas` of them; the first is `services[name]`). */
+  readonly replicas: Record<ServiceName, ServiceProcess[]>;
   readonly db: TestDatabase;
   readonly topicPrefix: string;
   /** kill -9, then start again and wait until it is ready. */
@@ -40,6 +43,8 @@ export interface DistributedOptions {
   readonly compiledDir?: string;
   /** The services' DATABASE_URL from the test database's (e.g. through a proxy the test can cut). */
   readonly databaseUrl?: (url: string) => string;
+  /** Processes per service (each its own port and log file, `<name>-<n>.log` after the first); default 1. */
+  readonly replicas?: number;
 }
 
 /** Starts the five services as child processes on one fresh database and a fresh Kafka topic prefix. */
@@ -80,17 +85,24 @@ export async function startDistributed(world: World, options: DistributedOptions
     },
   };
   const services = {} as Record<ServiceName, ServiceProcess>;
+  const replicas = {} as Record<ServiceName, ServiceProcess[]>;
   for (const name of SERVICES) {
-    const port = await freePort();
-    services[name] = new ServiceProcess({
-      name,
-      main: options.compiledDir ? join(options.compiledDir, 'apps', name, 'src', 'main.js') : `apps/${name}/src/main.ts`,
-      port,
-      env: { ...common, ...options.env?.['*'], ...own[name], ...options.env?.[name], PORT: String(port) },
-      logFile: join(world.runDir, `${name}.log`),
-    });
+    replicas[name] = [];
+    for (let n = 1; n <= (options.replicas ?? 1); n++) {
+      const port = await freePort();
+      replicas[name].push(
+        new ServiceProcess({
+          name: n === 1 ? name : `${name}-${n}`,
+          main: options.compiledDir ? join(options.compiledDir, 'apps', name, 'src', 'main.js') : `apps/${name}/src/main.ts`,
+          port,
+          env: { ...common, ...options.env?.['*'], ...own[name], ...options.env?.[name], PORT: String(port) },
+          logFile: join(world.runDir, n === 1 ? `${name}.log` : `${name}-${n}.log`),
+        }),
+      );
+    }
+    services[name] = replicas[name][0]!;
   }
-  const all = Object.values(services);
+  const all = Object.values(replicas).flat();
   try {
     for (const s of all) s.start();
     await Promise.all(all.map((s) => s.waitReady(180_000)));
@@ -104,6 +116,7 @@ export async function startDistributed(world: World, options: DistributedOptions
     webhookUrl: `${services['webhook-ingest'].url}/webhooks/github`,
     urlFor: (path) => services[serviceOf(path)].url,
     services,
+    replicas,
     db,
     topicPrefix,
     async crashAndRestart(name, between) {

@@ -1,0 +1,156 @@
+// Issue #23, "High availability": two replicas of every service (distributed mode, real Kafka,
+// PostgreSQL and kube-apiserver). The controllers of kube-applier and commit-status run in the
+// leader of their replicas (a PostgreSQL advisory lock, SLUICE_LEADER_POLL_SECONDS); consumers
+// share partitions through their group. A drill kills -9 the leading kube-applier, then the
+// leading commit-status, each while a deploy is applied but not yet rolled out, in a stream of
+// deploys: every deploy succeeds exactly once, the DeployConfig ends on the last build, every
+// commit ends with a success status, and the handover times are printed.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CONFIG_NAME, imageOf, Scenario, tagOf, waitFor, type DeployView } from './support/scenario';
+import { startDistributed, type Distributed, type ServiceName } from './support/sluice';
+import type { ServiceProcess } from './support/process';
+import { IMAGE, startWorld, type World } from './support/world';
+
+const LEADER_POLL_SECONDS = 1;
+const DEPLOYS = 5;
+
+interface Handover {
+  role: ServiceName;
+  killed: string;
+  /** Kill → another replica's /readyz says it leads. */
+  electedMs: number;
+  /** Kill → that replica is ready with its controllers started (kube-applier: DeployConfigs listed). */
+  readyMs: number;
+}
+
+async function readyz(p: ServiceProcess): Promise<{ status: number; leader: string; checks: Record<string, { ok: boolean; detail: string }> }> {
+  try {
+    const res = await fetch(`${p.url}/readyz`, { signal: AbortSignal.timeout(2_000) });
+    const body = (await res.json()) as { checks: Record<string, { ok: boolean; detail: string }> };
+    return { status: res.status, leader: body.checks['leader']?.detail ?? '', checks: body.checks };
+  } catch (error) {
+    return { status: 0, leader: `no answer: ${(error as Error).message}`, checks: {} };
+  }
+}
+
+describe('high availability: two replicas of every service; the leaders of kube-applier and commit-status killed mid-stream', { timeout: 480_000 }, () => {
+  let world: World;
+  let sluice: Distributed;
+  let scenario: Scenario;
+  const handovers: Handover[] = [];
+
+  before(async () => {
+    world = await startWorld('ha');
+    sluice = await startDistributed(world, { replicas: 2, env: { '*': { SLUICE_LEADER_POLL_SECONDS: String(LEADER_POLL_SECONDS) } } });
+    scenario = new Scenario(world, sluice);
+  });
+
+  after(async () => {
+    await sluice?.stop();
+    await world?.stop();
+  });
+
+  /** The replica that leads `role`, once exactly one of the live ones says so. */
+  async function leaderOf(role: ServiceName): Promise<ServiceProcess> {
+    let seen: string[] = [];
+    let leader: ServiceProcess | undefined;
+    await waitFor(
+      async () => {
+        const live = sluice.replicas[role].filter((p) => p.pid !== undefined);
+        const answers = await Promise.all(live.map(readyz));
+        seen = answers.map((a, i) => `${live[i]!.name}: ${a.leader}`);
+        const leaders = live.filter((_, i) => answers[i]!.leader.startsWith(`leader of ${role}`));
+        leader = leaders.length === 1 ? leaders[0] : undefined;
+        return leader !== undefined;
+      },
+      () => `one leader of ${role} (${seen.join('; ')})`,
+      30_000,
+      100,
+    );
+    return leader!;
+  }
+
+  /** kill -9 the leader of `role`; measures until another replica leads, and until it is ready. */
+  async function killLeader(role: ServiceName): Promise<void> {
+    const leader = await leaderOf(role);
+    const follower = sluice.replicas[role].find((p) => p !== leader && p.pid !== undefined)!;
+    assert.match((await readyz(follower)).leader, new RegExp(`^follower of ${role}`));
+    const killedAt = Date.now();
+    await leader.kill9();
+    let electedMs = -1;
+    let last = '';
+    await waitFor(
+      async () => {
+        const r = await readyz(follower);
+        last = JSON.stringify(r);
+        if (electedMs < 0 && r.leader.startsWith(`leader of ${role}`)) electedMs = Date.now() - killedAt;
+        return electedMs >= 0 && r.status === 200;
+      },
+      () => `${follower.name} leads ${role} and is ready (last: ${last})`,
+      60_000,
+      50,
+    );
+    handovers.push({ role, killed: leader.name, electedMs, readyMs: Date.now() - killedAt });
+  }
+
+  it(`a stream of ${DEPLOYS} deploys through two kills: each succeeds exactly once, statuses end success, the handovers are bounded`, async () => {
+    // Both replicas of each controller service are up: one leads, the other follows.
+    for (const role of ['kube-applier', 'commit-status'] as const) {
+      const answers = await Promise.all(sluice.replicas[role].map(readyz));
+      assert.deepEqual(answers.map((a) => a.leader.split(' ')[0]).sort(), ['follower', 'leader'], `${role}: ${JSON.stringify(answers.map((a) => a.leader))}`);
+    }
+    await scenario.pushConfigRepo();
+    await scenario.waitForVirtualConfig();
+
+    const done: Array<{ sha: string; deploy: DeployView }> = [];
+    const started = Date.now();
+    for (let i = 1; i <= DEPLOYS; i++) {
+      const sha = await scenario.pushArtifact(`ha-${i}`);
+      // Killed while this deploy is applied and waits for its rollout: the new leader must see it end.
+      const kill = i === 2 ? 'kube-applier' : i === 4 ? 'commit-status' : null;
+      const deploy = await scenario.deployBuild(sha, { beforeRollout: kill ? () => killLeader(kill) : undefined });
+      done.push({ sha, deploy });
+      // A killed replica's partitions wait for the group's session timeout (30 s) before another
+      // member takes them; their events then come in a burst, and the config's one CommitStatus may
+      // move to the next commit before this one's success reached GitHub (it would be marked
+      // canceled: docs/architecture.md §2 "Replicas and leaders"). So the next build waits for it.
+      await scenario.waitForStatus(sha, (st) => st.state === 'success', 'the success status', 90_000);
+      console.log(`deploy ${i}/${DEPLOYS} ${deploy.id} of ${sha.slice(0, 7)} succeeded at +${Math.round((Date.now() - started) / 1000)} s${kill ? ` (the leader of ${kill} killed during it)` : ''}`);
+    }
+
+    for (const h of handovers) {
+      console.log(`handover of ${h.role} after kill -9 of ${h.killed}: leader elected in ${h.electedMs} ms, ready in ${h.readyMs} ms (lock poll ${LEADER_POLL_SECONDS} s)`);
+    }
+    assert.equal(handovers.length, 2);
+    for (const h of handovers) assert.ok(h.electedMs <= LEADER_POLL_SECONDS * 1000 + 2_000, `${h.role} elected within the poll (+ margin): ${h.electedMs} ms`);
+
+    // Exactly once: every deploy requested and succeeded once, applied at most once.
+    const history = await scenario.api.history();
+    for (const { deploy } of done) {
+      const types = history.filter((h) => h.deployId === deploy.id).map((h) => h.type);
+      for (const type of ['deploy.requested', 'deploy.succeeded']) {
+        assert.equal(types.filter((t) => t === type).length, 1, `${type} once for ${deploy.id}: ${JSON.stringify(types)}`);
+      }
+      assert.ok(types.filter((t) => t === 'deploy.applied').length <= 1, `deploy.applied at most once for ${deploy.id}: ${JSON.stringify(types)}`);
+      assert.ok(!types.includes('deploy.failed'), `no failure for ${deploy.id}: ${JSON.stringify(types)}`);
+    }
+    const deploys = await scenario.api.deploys();
+    for (const { sha } of done) assert.equal(deploys.filter((d) => d.artifactSha === sha).length, 1, `one deploy of ${sha.slice(0, 7)}`);
+
+    // The DeployConfig and its Deployment end on the last build.
+    const last = done.at(-1)!.sha;
+    const dc = await scenario.deployConfig();
+    assert.equal((dc?.['spec'] as { imageTag?: string } | undefined)?.imageTag, tagOf(last));
+    assert.equal(imageOf(await scenario.deployment()), `${IMAGE}:${tagOf(last)}`);
+    assert.equal((await scenario.api.config()).current.artifactSha, last);
+
+    // Every commit ends with a success status, each status written once, in lifecycle order.
+    for (const { sha } of done) {
+      await scenario.waitForStatus(sha, (s) => s.state === 'success', 'the success status');
+    }
+    await new Promise((r) => setTimeout(r, 1_500));
+    for (const { sha } of done) scenario.assertDeployStatuses(sha, false);
+    console.log(`config ${CONFIG_NAME}: ${DEPLOYS} deploys in ${Math.round((Date.now() - started) / 1000)} s through 2 leader kills`);
+  });
+});
