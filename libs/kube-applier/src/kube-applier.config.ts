@@ -49,6 +49,15 @@ export const kubeApplierConfigSchema = commonConfigSchema.extend({
     .pipe(z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:\d{1,5})?$/, { error: 'expected host or host:port, without a scheme or path' })))
     .optional(),
   KUBE_APPLIER_RENDER_TIMEOUT_SECONDS: secondsSetting.default(30),
+  /**
+   * Config repositories on GitLab and Bitbucket Cloud (docs/architecture.md §2): their specs are
+   * read through these APIs with these tokens; without a token a deploy of such a config fails,
+   * naming the setting. The same settings as repo-sync's and commit-status's.
+   */
+  GITLAB_API_URL: httpUrlSetting.default('https://gitlab.com/api/v4'),
+  GITLAB_TOKEN: z.string().optional(),
+  BITBUCKET_API_URL: httpUrlSetting.default('https://api.bitbucket.org/2.0'),
+  BITBUCKET_TOKEN: z.string().optional(),
   /** Where helm and kustomize are looked up when their settings (or the cache) name no path: the process's PATH. */
   PATH: z.string().optional(),
   KUBE_APPLIER_RENDER_MAX_BYTES: z.string().regex(/^[1-9]\d*$/, { error: 'expected a positive number of bytes' }).transform(Number).default(8 * 1024 * 1024),

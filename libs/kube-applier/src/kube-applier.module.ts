@@ -3,13 +3,13 @@ import { SERVICE_CONSUMER_GROUP, SERVICE_DATA_SOURCE, unitOfWorkOf } from '@slui
 import { oidcSettingsOf, TeamTokensModule } from '@sluice/auth';
 import { clusterSourceOf, KubeClient, loadKubeConfig, type KubeCredentialsLike } from '@sluice/kube';
 import { ConfigError, createLogger } from '@sluice/platform';
-import { githubScmFromSettings } from '@sluice/scm';
+import { githubScmFromSettings, sharedScmClients } from '@sluice/scm';
 import { TeamPoliciesModule } from '@sluice/team-policy';
 import { SPEC_SOURCE, type SpecSource } from './application/ports';
 import { ManifestsController } from './adapters/manifests.controller';
 import { gitOpsPortOf } from './adapters/gitops-target';
 import { KUBE_APPLIER_OPTIONS, KubeApplierEventsConsumer, KubeApplierRuntime, type KubeApplierRuntimeOptions } from './adapters/runtime';
-import { CachingSpecSource, UnconfiguredSpecSource } from './adapters/spec-sources';
+import { CachingSpecSource, ProviderSpecSource } from './adapters/spec-sources';
 import { ScmSpecSource } from './adapters/scm-spec-source';
 import type { KubeApplierConfig } from './kube-applier.config';
 import { PgTestRunStore, TEST_POOL_SIZE, TEST_RUN_STORE, TestRunsController } from '@sluice/test-runs';
@@ -94,13 +94,19 @@ export function resolveKubeConfig(config: KubeApplierConfig): KubeCredentialsLik
 }
 
 /**
- * GitHub (token or App) from the common settings, from the process's client registry (one rate
- * budget per set of credentials, shared with the other services of an all-in-one); without
- * credentials every deploy with specs fails, saying why.
+ * Each provider's reader from its settings — GitHub (token or App) from the common ones, GitLab
+ * with GITLAB_TOKEN, Bitbucket Cloud with BITBUCKET_TOKEN — from the process's client registry
+ * (one rate budget per set of credentials, shared with the other services of an all-in-one); a
+ * deploy whose config repository's provider has no credentials fails, naming the setting.
  */
 export function scmSpecSource(config: KubeApplierConfig): SpecSource {
-  const scm = githubScmFromSettings(config, createLogger('github'));
-  return scm ? new ScmSpecSource(scm) : new UnconfiguredSpecSource();
+  const github = githubScmFromSettings(config, createLogger('github'));
+  const clients = sharedScmClients();
+  return new ProviderSpecSource({
+    ...(github ? { github: new ScmSpecSource(github) } : {}),
+    ...(config.GITLAB_TOKEN ? { gitlab: new ScmSpecSource(clients.gitlabScm(config.GITLAB_API_URL, config.GITLAB_TOKEN)) } : {}),
+    ...(config.BITBUCKET_TOKEN ? { bitbucket: new ScmSpecSource(clients.bitbucketScm(config.BITBUCKET_API_URL, config.BITBUCKET_TOKEN)) } : {}),
+  });
 }
 
 /** The BuildRun admission webhook's serving settings, or undefined when not configured. */

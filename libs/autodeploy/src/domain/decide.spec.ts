@@ -151,6 +151,12 @@ describe('decide: state pairs (§1)', () => {
     given(registered()).when(request(D(1), S1, C1)).then([requested(target(D(1), S1, C1))], D(1));
   });
 
+  it("carries a GitLab config repository's provider into the request (kube-applier reads the specs there)", () => {
+    given(registered({ ...artifactful, configRepoProvider: 'gitlab' }))
+      .when(request(D(1), S1, C1))
+      .then([requested(target(D(1), S1, C1, { configRepoProvider: 'gitlab' }))], D(1));
+  });
+
   it('artifactful accepts (null, null): an undeploy', () => {
     given(registered(), requested(target(D(1), S1, C1)), succeeded(D(1)))
       .when(request(D(2), null, null, { cause: 'manual', requestedBy: 'admin', reason: '' }))

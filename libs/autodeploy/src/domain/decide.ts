@@ -370,6 +370,8 @@ function targetOf(state: ConfigState, name: string, request: ScheduleRequest): D
     team: root.team,
     namespace: root.namespace,
     configRepo: root.configRepo,
+    // Only for another provider than GitHub, so a GitHub config's requests read as before.
+    ...(root.configRepoProvider && root.configRepoProvider !== 'github' ? { configRepoProvider: root.configRepoProvider } : {}),
     path: root.path,
     artifactRepo: artifact?.repo ?? null,
     artifactImage: artifact?.image ?? null,

@@ -172,6 +172,8 @@ export const deployConfigRoot = z.object({
   helm: helmSpec.optional(),
   /** `owner/name` of the config repository and folder path, e.g. `deploy/billing-api`. */
   configRepo: repoFullName,
+  /** The config repository's provider when it is not GitHub (absent = github, as every config read before it existed). */
+  configRepoProvider: scmProvider.optional(),
   path: z.string().min(1),
 });
 export type DeployConfigRoot = z.infer<typeof deployConfigRoot>;

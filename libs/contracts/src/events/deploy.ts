@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { builderSpec, buildTarget, configName, deployCause, deployStepName, deployStepState, gitOpsTarget, repoFullName, sha, testsSpec } from './common';
+import { builderSpec, buildTarget, configName, deployCause, deployStepName, deployStepState, gitOpsTarget, repoFullName, scmProvider, sha, testsSpec } from './common';
 
 /**
  * Events on `sluice.deploy.v1` (key: config name). Decisions come from autodeploy
@@ -13,6 +13,8 @@ const deployTarget = z.object({
   team: z.string().min(1),
   namespace: configName,
   configRepo: repoFullName,
+  /** The config repository's provider, whose API kube-applier reads the specs through (absent = github). */
+  configRepoProvider: scmProvider.optional(),
   /** Folder of the config in the config repository, e.g. `deploy/billing-api`. */
   path: z.string().min(1),
   artifactRepo: repoFullName.nullable(),
@@ -227,6 +229,8 @@ const previewRef = z.object({
 export const previewDeployedV1 = previewRef.extend({
   headRef: z.string().min(1),
   configRepo: repoFullName,
+  /** The config repository's provider (absent = github), as in `deploy.requested`. */
+  configRepoProvider: scmProvider.optional(),
   path: z.string().min(1),
   /** The config repository commit rendered (the config's latest known). */
   configSha: sha,

@@ -71,7 +71,7 @@ export class PreviewApplier {
       const policy = await this.policy.policyOf(d.team);
       const placement = await this.policy.placement({ config: d.config, team: d.team, namespace: d.namespace, configRepo: d.configRepo }, policy);
       if (!placement.allowed) return { ok: false, message: `${placement.reason}: ${placement.message}`, inventory: before };
-      const files = await this.specs.read(d.configRepo, d.configSha, d.path);
+      const files = await this.specs.read(d.configRepo, d.configSha, d.path, d.configRepoProvider);
       const rendered = await renderConfig(this.tools, files, { config: d.config, namespace: d.namespace, folder: d.path, artifactImage: d.artifactImage, imageTag: d.imageTag, policy });
       const { objects, skipped } = previewManifests(rendered, { name: d.name, pr: d.pr, namespace: d.namespace, url: d.url });
       const inventory = inventoryOf(objects);

@@ -1,3 +1,4 @@
+import type { ScmProvider } from '@sluice/contracts';
 import type { SpecFile } from '../domain/render';
 import { SpecSourceError, type SpecSource } from '../application/ports';
 
@@ -14,15 +15,16 @@ export class CachingSpecSource implements SpecSource {
     private readonly maxEntries = 256,
   ) {}
 
-  read(repo: string, sha: string, path: string): Promise<SpecFile[]> {
-    const key = `${repo}@${sha}:${path}`;
+  read(repo: string, sha: string, path: string, provider: ScmProvider = 'github'): Promise<SpecFile[]> {
+    // The provider is part of the key: `acme/app` on GitLab is not `acme/app` on GitHub.
+    const key = `${provider}:${repo}@${sha}:${path}`;
     const hit = this.cache.get(key);
     if (hit) {
       this.cache.delete(key);
       this.cache.set(key, hit);
       return hit;
     }
-    const p = this.inner.read(repo, sha, path);
+    const p = this.inner.read(repo, sha, path, provider);
     this.cache.set(key, p);
     p.catch(() => this.cache.delete(key));
     while (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
@@ -51,9 +53,30 @@ export class InMemorySpecSource implements SpecSource {
   }
 }
 
+/** The settings that give kube-applier a provider's reader, for the error that says they are missing. */
+const PROVIDER_SETTINGS: Record<ScmProvider, string> = {
+  github: 'set GITHUB_TOKEN or a GitHub App',
+  gitlab: 'set GITLAB_TOKEN, and GITLAB_API_URL for a self-managed GitLab',
+  bitbucket: 'set BITBUCKET_TOKEN',
+};
+
 /** No SCM configured: every deploy with specs fails with a clear, terminal reason. */
 export class UnconfiguredSpecSource implements SpecSource {
-  async read(repo: string): Promise<SpecFile[]> {
-    throw new SpecSourceError(`no SCM client is configured to read ${repo} (set GITHUB_TOKEN or a GitHub App)`);
+  async read(repo: string, _sha?: string, _path?: string, provider: ScmProvider = 'github'): Promise<SpecFile[]> {
+    throw new SpecSourceError(`no ${provider} SCM client is configured to read ${repo} (${PROVIDER_SETTINGS[provider]})`);
+  }
+}
+
+/**
+ * Reads each config repository through its provider's source (docs/architecture.md §2): GitHub's,
+ * GitLab's, Bitbucket Cloud's. A provider without one fails the deploy, naming the settings.
+ */
+export class ProviderSpecSource implements SpecSource {
+  private readonly unconfigured = new UnconfiguredSpecSource();
+
+  constructor(private readonly sources: Partial<Record<ScmProvider, SpecSource>>) {}
+
+  read(repo: string, sha: string, path: string, provider: ScmProvider = 'github'): Promise<SpecFile[]> {
+    return (this.sources[provider] ?? this.unconfigured).read(repo, sha, path, provider);
   }
 }

@@ -1,4 +1,4 @@
-import type { SluiceEventOf } from '@sluice/contracts';
+import type { ScmProvider, SluiceEventOf } from '@sluice/contracts';
 import type { KubeObject } from '@sluice/kube';
 import type { Transaction } from '@sluice/event-store';
 import { deployConfigManifest, inventoryOf } from '../domain/deploy-config';
@@ -123,7 +123,7 @@ export class HandleDeployRequest {
     }
     const renderStartedAt = new Date().toISOString();
     try {
-      const files = await this.readSpecs(d.configRepo, d.configSha!, d.path);
+      const files = await this.readSpecs(d.configRepo, d.configSha!, d.path, d.configRepoProvider);
       const manifests = await renderConfig(this.tools, files, {
         config: d.config,
         namespace: d.namespace,
@@ -290,9 +290,9 @@ export class HandleDeployRequest {
     }
   }
 
-  private async readSpecs(repo: string, sha: string, path: string) {
+  private async readSpecs(repo: string, sha: string, path: string, provider?: ScmProvider) {
     try {
-      return await this.specs.read(repo, sha, path);
+      return await this.specs.read(repo, sha, path, provider);
     } catch (err) {
       if (err instanceof SpecSourceError) throw new RenderError('SpecsUnavailable', err.message);
       throw err;

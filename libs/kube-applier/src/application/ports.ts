@@ -1,4 +1,4 @@
-import type { DeployStepName, GitOpsTarget, TestsSpec } from '@sluice/contracts';
+import type { DeployStepName, GitOpsTarget, ScmProvider, TestsSpec } from '@sluice/contracts';
 import type { KubeObject } from '@sluice/kube';
 import type { TeamPolicy, Verdict } from '@sluice/team-policy';
 import type { Transaction } from '@sluice/event-store';
@@ -11,7 +11,8 @@ import type { DeployConfigObject, InventoryEntry } from '../domain/deploy-config
  * (terminal) and anything else for transient failures (retried by redelivery).
  */
 export interface SpecSource {
-  read(configRepo: string, configSha: string, path: string): Promise<SpecFile[]>;
+  /** `provider`: the config repository's provider (absent = github), whose API reads it. */
+  read(configRepo: string, configSha: string, path: string, provider?: ScmProvider): Promise<SpecFile[]>;
 }
 export const SPEC_SOURCE = Symbol('SPEC_SOURCE');
 

@@ -72,6 +72,7 @@ export class PgPreviewFacts implements PreviewFacts {
       artifactImage: root.artifact.image,
       artifactBuild: root.artifact.build,
       configRepo: root.configRepo,
+      ...(root.configRepoProvider && root.configRepoProvider !== 'github' ? { configRepoProvider: root.configRepoProvider } : {}),
       path: root.path,
       configSha,
       previews: root.previews satisfies PreviewsSpec,

@@ -1,4 +1,4 @@
-import type { EventData, PreviewReleaseReason, PreviewsSpec } from '@sluice/contracts';
+import type { EventData, PreviewReleaseReason, PreviewsSpec, ScmProvider } from '@sluice/contracts';
 
 /**
  * A config's preview environments (docs/architecture.md §1 "Previews"), decided from its stream
@@ -35,6 +35,8 @@ export interface PreviewConfig {
   /** `artifact.build`: the build whose success makes a head green (null: any build). */
   readonly artifactBuild: string | null;
   readonly configRepo: string;
+  /** The config repository's provider when not GitHub (absent = github). */
+  readonly configRepoProvider?: ScmProvider;
   readonly path: string;
   /** The config repository commit to render (the config's latest known). */
   readonly configSha: string;
@@ -114,6 +116,7 @@ export function decidePreviews(command: PreviewCommand, state: PreviewState): Pr
           slot,
           headRef: command.headRef,
           configRepo: config.configRepo,
+          ...(config.configRepoProvider && config.configRepoProvider !== 'github' ? { configRepoProvider: config.configRepoProvider } : {}),
           path: config.path,
           configSha: config.configSha,
           artifactImage: config.artifactImage,

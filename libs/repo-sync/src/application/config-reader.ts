@@ -42,7 +42,7 @@ export class ConfigReader {
         folder,
         file.content === null
           ? { ok: false, path: folder, errors: [{ path: '(file)', message: `larger than ${MAX_DEPLOY_YAML_BYTES} bytes` }] }
-          : parseDeployConfig({ configRepo: fullName, folder, content: file.content, defaultBranch }),
+          : parseDeployConfig({ configRepo: fullName, configRepoProvider: provider, folder, content: file.content, defaultBranch }),
       );
     }
     return { sha, parsed: [...byFolder.values()] };

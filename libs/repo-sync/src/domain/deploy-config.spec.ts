@@ -39,6 +39,19 @@ autodeploy: true
     });
   });
 
+  it("records a GitLab or Bitbucket config repository's provider, and nothing for GitHub's (its root as before)", () => {
+    const content = 'team: payments\nnamespace: payments\nautodeploy: true\n';
+    const at = (configRepoProvider?: 'github' | 'gitlab' | 'bitbucket') => {
+      const result = parseDeployConfig({ configRepo: 'acme/config', configRepoProvider, folder: 'deploy/web', content, defaultBranch: 'main' });
+      assert.ok(result.ok);
+      return result.config;
+    };
+    assert.equal(at('gitlab').configRepoProvider, 'gitlab');
+    assert.equal(at('bitbucket').configRepoProvider, 'bitbucket');
+    assert.deepEqual(at('github'), at());
+    assert.equal('configRepoProvider' in at('github'), false);
+  });
+
   it('reads a builder and a tag pattern (docs/architecture.md §1 "Builds")', () => {
     const result = parse(`
 team: payments

@@ -1,4 +1,4 @@
-import { builderSpec, checkHelmSpec, configName, gitOpsTarget, helmSpec, previewsSpec, repoFullName, teamName, testsSpec, type DeployConfigRoot } from '@sluice/contracts';
+import { builderSpec, checkHelmSpec, configName, gitOpsTarget, helmSpec, previewsSpec, repoFullName, teamName, testsSpec, type DeployConfigRoot, type ScmProvider } from '@sluice/contracts';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 
@@ -77,6 +77,8 @@ export function configFolderOf(filePath: string): string | null {
  */
 export function parseDeployConfig(input: {
   readonly configRepo: string;
+  /** The config repository's provider; recorded in the root only when it is not GitHub (a GitHub config's root is as before). */
+  readonly configRepoProvider?: ScmProvider;
   /** The config's folder, `deploy/<folder>`. */
   readonly folder: string;
   readonly content: string;
@@ -160,6 +162,7 @@ export function parseDeployConfig(input: {
         : {}),
       ...(file.helm ? { helm: file.helm } : {}),
       configRepo: input.configRepo,
+      ...(input.configRepoProvider && input.configRepoProvider !== 'github' ? { configRepoProvider: input.configRepoProvider } : {}),
       path: input.folder,
     },
   };

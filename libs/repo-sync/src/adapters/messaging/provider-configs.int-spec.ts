@@ -50,6 +50,7 @@ describe('repo-sync: a GitLab-hosted config repository', () => {
     assert.equal(discovered!.configSha, sha);
     assert.equal(discovered!.config.name, 'orders');
     assert.equal(discovered!.config.configRepo, 'acme/gitlab-config');
+    assert.equal(discovered!.config.configRepoProvider, 'gitlab', "kube-applier reads its specs through GitLab's API");
     assert.deepEqual(discovered!.config.artifact, { repo: 'acme/orders', image: 'registry.gitlab.com/acme/orders', build: 'pipeline' });
     const configs = await t.api('/api/repos/acme/gitlab-config/configs');
     assert.deepEqual(configs.body.configs.map((c: { name: string }) => c.name), ['orders']);
@@ -97,7 +98,7 @@ describe('repo-sync: a Bitbucket-hosted config repository', () => {
     for (const e of normalised.events) await t.publishScm(e.type as EventType, e.data as EventData<EventType>);
     const stream = 'repo-bitbucket-acme/bb-config';
     await waitUntil(() => t.published.some((e) => e.stream === stream && e.type === 'repo.config.discovered'), { timeoutMs: 10_000, message: 'repo.config.discovered' });
-    const discovered = t.published.find((e) => e.stream === stream && e.type === 'repo.config.discovered')!.data as { config: { name: string; configRepo: string }; configSha: string };
-    assert.deepEqual([discovered.config.name, discovered.config.configRepo, discovered.configSha], ['web', 'acme/bb-config', sha]);
+    const discovered = t.published.find((e) => e.stream === stream && e.type === 'repo.config.discovered')!.data as { config: { name: string; configRepo: string; configRepoProvider?: string }; configSha: string };
+    assert.deepEqual([discovered.config.name, discovered.config.configRepo, discovered.config.configRepoProvider, discovered.configSha], ['web', 'acme/bb-config', 'bitbucket', sha]);
   });
 });
