@@ -4,11 +4,13 @@ import { benchEventStore } from './event-store';
 import { benchWebhookIngest } from './webhook-ingest';
 import { benchGlobalSync } from './global-sync';
 import { benchE2e } from './e2e';
+import { benchReplay } from './replay';
 
 const benches: Record<string, () => Promise<boolean>> = {
   'event-store': benchEventStore,
   'webhook-ingest': benchWebhookIngest,
   'global-sync': benchGlobalSync,
+  replay: benchReplay,
   e2e: benchE2e,
 };
 
