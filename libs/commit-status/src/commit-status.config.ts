@@ -33,6 +33,9 @@ export const commitStatusConfigSchema = commonConfigSchema.extend({
   COMMIT_STATUS_WATCH_NAMESPACE: dnsName.optional(),
   /** The Secret (in COMMIT_STATUS_NAMESPACE) that GitRepos created by Sluice reference. */
   COMMIT_STATUS_GITHUB_SECRET: dnsName.default('sluice-github'),
+  /** The same for Sluice's GitRepos of GitLab and Bitbucket repositories (a deploy of an artifact that lives there), key `token`. */
+  COMMIT_STATUS_GITLAB_SECRET: dnsName.default('sluice-gitlab'),
+  COMMIT_STATUS_BITBUCKET_SECRET: dnsName.default('sluice-bitbucket'),
   /** Every CommitStatus is re-read this often (drift detection). */
   COMMIT_STATUS_RESYNC_SECONDS: positiveInt('expected a number of seconds').default(600),
   /** At most one SCM write per this interval per installation/token. */

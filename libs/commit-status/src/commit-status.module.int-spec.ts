@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { announceRevocation, announceTeamToken } from '@sluice/auth/testing';
 import { Topics, type EventData } from '@sluice/contracts';
-import { FakeGitHub } from '@sluice/fake-scm';
+import { FakeBitbucket, FakeGitHub, FakeGitLab } from '@sluice/fake-scm';
 import { waitUntil } from '@sluice/testing';
 import { v7 as uuidv7 } from 'uuid';
 import { ADMIN, envelope, startCommitStatus, type App } from './testing/app';
@@ -248,5 +248,86 @@ describe('commit-status service: GitHub Deployments mirror (COMMIT_STATUS_GITHUB
     }, { message: 'd3 settled' });
     assert.ok(states(d3).length <= 1);
     if (states(d3).length === 1) assert.equal(states(d3)[0].states.at(-1), 'inactive', 'mirrored before being superseded: retired');
+  });
+});
+
+describe('commit-status service: GitLab and Bitbucket repositories get their deploys’ statuses (#22)', () => {
+  let gh: FakeGitHub;
+  let gitlab: FakeGitLab;
+  let bitbucket: FakeBitbucket;
+  let svc: App;
+  const ORDERS = 'acme/orders';
+  const PAYMENTS = 'acme/payments';
+  const orders = 'a0'.repeat(20);
+  const payments = 'b0'.repeat(20);
+  const config = 'f0'.repeat(20);
+
+  before(async () => {
+    gh = new FakeGitHub({ tokens: [TOKEN] });
+    gitlab = new FakeGitLab({ tokens: ['gl-token'] });
+    bitbucket = new FakeBitbucket({ tokens: ['bb-token'] });
+    await Promise.all([gh.start(), gitlab.start(), bitbucket.start()]);
+    gitlab.seed.project({ id: 4501, path: ORDERS, defaultBranch: 'main' });
+    gitlab.seed.commit(4501, orders);
+    bitbucket.seed.repo({ workspace: 'acme', slug: 'payments', commits: [payments, config] });
+    svc = await startCommitStatus({
+      GITHUB_API_URL: gh.url,
+      GITHUB_TOKEN: TOKEN,
+      GITLAB_API_URL: `${gitlab.url}/api/v4`,
+      GITLAB_TOKEN: 'gl-token',
+      BITBUCKET_API_URL: `${bitbucket.url}/2.0`,
+      BITBUCKET_TOKEN: 'bb-token',
+      SLUICE_PUBLIC_URL: PUBLIC,
+      COMMIT_STATUS_STORE: 'postgres',
+    });
+  });
+  after(async () => {
+    await svc?.close();
+    await Promise.all([gh?.stop(), gitlab?.stop(), bitbucket?.stop()]);
+  });
+
+  const upserted = (provider: 'gitlab' | 'bitbucket', fullName: string, id: number | null) =>
+    svc.bus.publish(Topics.repo, [envelope('repo.upserted', `repo-${provider}-${id ?? fullName}`, { repo: { provider, fullName, id, defaultBranch: 'main', private: true } })]);
+  const requested = (name: string, deployId: string, over: Partial<EventData<'deploy.requested'>>): EventData<'deploy.requested'> => ({
+    deployId,
+    config: name,
+    team: 'payments',
+    namespace: 'payments',
+    configRepo: PAYMENTS,
+    configRepoProvider: 'bitbucket',
+    path: `deploy/${name}`,
+    artifactRepo: ORDERS,
+    artifactImage: 'registry.gitlab.com/acme/orders',
+    artifactSha: orders,
+    configSha: config,
+    imageTag: 'main-a0a0a0a',
+    cause: 'autodeploy',
+    requestedBy: 'autodeploy',
+    reason: 'build succeeded',
+    reappliedFrom: null,
+    ...over,
+  });
+  const publish = (e: Parameters<typeof envelope>) => svc.bus.publish(Topics.deploy, [envelope(...e)]);
+
+  it('an artifact on GitLab (as repo.upserted announced it): its commit gets the status on GitLab, none on GitHub', async () => {
+    await upserted('gitlab', ORDERS, 4501);
+    // The consumers of sluice.repo.v1 and sluice.deploy.v1 are separate: the artifact's repository is known before its deploy.
+    await waitUntil(async () => (await svc.dataSource.query(`SELECT 1 FROM commit_status.repo_providers WHERE full_name = $1`, [ORDERS])).length === 1, { message: 'repo_providers' });
+    const d = uuidv7();
+    const stream = 'config-orders';
+    await publish(['deploy.requested', stream, requested('orders', d, {})]);
+    await publish(['deploy.succeeded', stream, { deployId: d, config: 'orders' }]);
+    await waitUntil(async () => gitlab.statuses(ORDERS, orders).some((s) => s.status === 'success'), { timeoutMs: 15_000, message: 'success on GitLab' });
+    assert.deepEqual(gitlab.statuses(ORDERS, orders).map((s) => s.name).filter((n, i, all) => all.indexOf(n) === i), ['sluice/orders']);
+    const gitRepos = await svc.dataSource.query(`SELECT provider FROM commit_status.git_repos WHERE full_name = $1`, [ORDERS]);
+    assert.deepEqual(gitRepos, [{ provider: 'gitlab' }], 'a GitLab GitRepo, no GitHub one');
+  });
+
+  it('an artifactless config in a Bitbucket repository: its config commit gets the status on Bitbucket', async () => {
+    const d = uuidv7();
+    const stream = 'config-payments-site';
+    await publish(['deploy.requested', stream, requested('payments-site', d, { artifactRepo: null, artifactImage: null, artifactSha: null, imageTag: null })]);
+    await publish(['deploy.succeeded', stream, { deployId: d, config: 'payments-site' }]);
+    await waitUntil(async () => bitbucket.statuses(PAYMENTS, config).some((s) => s.state === 'SUCCESSFUL'), { timeoutMs: 15_000, message: 'SUCCESSFUL on Bitbucket' });
   });
 });

@@ -18,6 +18,7 @@ import { PgDeployStatusStateRepository } from './adapters/postgres/deploy-state-
 import { COMMIT_STATUS_SCHEMA, SCM_RATE_LIMITS_TABLE } from './adapters/postgres/migrations';
 import { PgCommitStatusStore } from './adapters/postgres/pg-store';
 import { PgTeamRepos } from './adapters/postgres/team-repos';
+import { PgRepoProviders } from './adapters/postgres/repo-providers';
 import { DefaultScmStatusProviders } from './adapters/scm/providers';
 import { GitHubDeploymentMirror } from './adapters/github-deployments/github-deployment-mirror';
 import { PreviewEventsConsumer } from './adapters/messaging/preview-events.consumer';
@@ -143,6 +144,7 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
         { provide: SERVICE_CONSUMER_GROUP, useValue: options.consumer ?? COMMIT_STATUS_CONSUMER },
         { provide: CATALOGUE_VISIBILITY, useValue: config.SLUICE_CATALOGUE_VISIBILITY },
         { provide: PgTeamRepos, inject: [SERVICE_DATA_SOURCE], useFactory: (dataSource: DataSource) => new PgTeamRepos(dataSource, COMMIT_STATUS_SCHEMA) },
+        { provide: PgRepoProviders, useFactory: () => new PgRepoProviders(COMMIT_STATUS_SCHEMA) },
         {
           provide: COMMIT_STATUS_STORE,
           inject: [SERVICE_DATA_SOURCE],
@@ -168,6 +170,8 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
               namespace: config.COMMIT_STATUS_NAMESPACE,
               watchNamespace: config.COMMIT_STATUS_WATCH_NAMESPACE,
               githubSecretName: config.COMMIT_STATUS_GITHUB_SECRET,
+              gitlabSecretName: config.COMMIT_STATUS_GITLAB_SECRET,
+              bitbucketSecretName: config.COMMIT_STATUS_BITBUCKET_SECRET,
               resyncIntervalMs: config.COMMIT_STATUS_RESYNC_SECONDS * 1000,
               labelSelector: options.labels ? Object.entries(options.labels).map(([k, v]) => `${k}=${v}`).join(',') : undefined,
               ownedLabels: options.labels,
@@ -234,14 +238,15 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
         },
         {
           provide: DeployStatusProjector,
-          inject: [COMMIT_STATUS_STORE, GitHubDeploymentMirror, SERVICE_DATA_SOURCE],
-          useFactory: (store: CommitStatusStore, mirror: GitHubDeploymentMirror | null, dataSource: DataSource) =>
+          inject: [COMMIT_STATUS_STORE, GitHubDeploymentMirror, SERVICE_DATA_SOURCE, PgRepoProviders],
+          useFactory: (store: CommitStatusStore, mirror: GitHubDeploymentMirror | null, dataSource: DataSource, repoProviders: PgRepoProviders) =>
             new DeployStatusProjector(
               store,
               new PgDeployStatusStateRepository(COMMIT_STATUS_SCHEMA),
               config.SLUICE_PUBLIC_URL,
               config.COMMIT_STATUS_GITHUB_DEPLOYMENTS ? mirror : null,
               dataSource.manager,
+              repoProviders,
             ),
         },
       ],

@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import type { Transaction } from '@sluice/event-store';
-import { deployUrl, evolveDeployStatus, statusNameOf, type DeployStatusEvent, type DeployStatusState } from '../domain/deploy-status';
+import { deployUrl, evolveDeployStatus, statusNameOf, statusRepoOf, type DeployStatusEvent, type DeployStatusState } from '../domain/deploy-status';
+import type { ProviderKind } from '../domain/model';
 import type { CommitStatusStore, OwnedStatusInput } from './ports';
 
 /** Each config's current deploy and the phase reported for it. */
@@ -15,6 +16,11 @@ export interface DeployStatusStateRepository {
   markOwnedWritten(state: DeployStatusState, manager: Transaction): Promise<boolean>;
   /** Configs whose CommitStatus is still to be written, oldest first. */
   pendingOwned(manager: Transaction, limit: number): Promise<string[]>;
+}
+
+/** Which provider a repository named `owner/name` lives on (as `sluice.repo.v1` announced it); GitHub when unknown. */
+export interface RepoProviders {
+  providerOf(fullName: string, manager: Transaction): Promise<ProviderKind>;
 }
 
 /** Optional mirror of deploys elsewhere (GitHub Deployments), recorded in the same transaction. */
@@ -51,16 +57,20 @@ export class DeployStatusProjector {
     private readonly mirror: DeployMirror | null = null,
     /** Queries outside any transaction (the data source's manager); needed for the Kubernetes store. */
     private readonly db: Transaction | null = null,
+    /** Where an artifact repository lives; without it every artifact repository is GitHub's. */
+    private readonly repoProviders: RepoProviders | null = null,
   ) {}
 
   async apply(event: DeployStatusEvent, manager: Transaction): Promise<DeployStatusState | null> {
     const config = event.data.config;
     const current = await this.states.load(config, manager);
-    const next = evolveDeployStatus(current, event);
+    const artifactProvider = event.type === 'deploy.requested' && event.data.artifactRepo && this.repoProviders ? await this.repoProviders.providerOf(statusRepoOf(event.data), manager) : 'github';
+    const next = evolveDeployStatus(current, event, artifactProvider);
     if (!next) return null;
     const inTransaction = this.store.transactionalOwnedWrites;
     await this.states.save(next, manager, { ownedPending: !inTransaction });
-    await this.mirror?.record(next, deployUrl(this.publicUrl, next.deployId), manager);
+    // GitHub Deployments mirror GitHub's repositories only.
+    if ((next.provider ?? 'github') === 'github') await this.mirror?.record(next, deployUrl(this.publicUrl, next.deployId), manager);
     if (inTransaction) await this.store.upsertOwned(this.ownedInput(next), manager);
     return next;
   }
@@ -111,7 +121,7 @@ export class DeployStatusProjector {
 
   private ownedInput(state: DeployStatusState): OwnedStatusInput {
     const url = deployUrl(this.publicUrl, state.deployId);
-    return { config: state.config, repo: state.repo, sha: state.sha, fields: { name: statusNameOf(state.config), description: state.description, phase: state.phase, url } };
+    return { config: state.config, repo: state.repo, provider: state.provider ?? 'github', sha: state.sha, fields: { name: statusNameOf(state.config), description: state.description, phase: state.phase, url } };
   }
 
   private requireDb(): Transaction {

@@ -1,5 +1,5 @@
 import type { Transaction } from '@sluice/event-store';
-import type { CommitStatusSpec, ProviderIds, RepoIdentity, StatusFields, SyncStatus } from '../domain/model';
+import type { CommitStatusSpec, ProviderIds, ProviderKind, RepoIdentity, StatusFields, SyncStatus } from '../domain/model';
 import type { ObservedStatus } from '../domain/reconcile';
 
 /** A CommitStatus: a Kubernetes resource, or a PostgreSQL record when no cluster is configured. */
@@ -30,8 +30,10 @@ export interface ResolvedRepo {
 /** A config's status as Sluice wants it (from deploy events). */
 export interface OwnedStatusInput {
   readonly config: string;
-  /** `owner/name` on GitHub (the provider deploy events come from). */
+  /** `owner/name` on `provider`. */
   readonly repo: string;
+  /** The provider `repo` lives on; absent = github. */
+  readonly provider?: ProviderKind;
   readonly sha: string;
   readonly fields: StatusFields;
 }
@@ -61,11 +63,11 @@ export interface CommitStatusStore {
    */
   readonly transactionalOwnedWrites: boolean;
   /**
-   * Sluice's GitRepo of a GitHub repository (`owner/name`), created when missing, as
-   * `upsertOwned` creates it; its name. For writes on a repository no deploy has reported on
-   * yet (a preview's pull request). A network call in Kubernetes: never inside a transaction.
+   * Sluice's GitRepo of a repository (`owner/name` on `provider`, default GitHub), created when
+   * missing, as `upsertOwned` creates it; its name. For writes on a repository no deploy has
+   * reported on yet (a preview's pull request). A network call in Kubernetes: never inside a transaction.
    */
-  ensureOwnedGitRepo(repo: string): Promise<string>;
+  ensureOwnedGitRepo(repo: string, provider?: ProviderKind): Promise<string>;
   /** Creates or updates the spec of a config's status (and its GitRepo when missing). */
   upsertOwned(input: OwnedStatusInput, manager?: Transaction): Promise<CommitStatusKey>;
   /** Records whose spec or SCM target is on a commit of `repo`. */

@@ -46,6 +46,16 @@ test('artifactless config: the status is on the config commit', () => {
   assert.equal(state?.sha, C);
 });
 
+test("the status goes to the provider its repository lives on: the artifact repository's as told, the config repository's from the request", () => {
+  assert.equal(evolveDeployStatus(null, requested(), 'gitlab')?.provider, 'gitlab');
+  assert.equal(evolveDeployStatus(null, requested(), 'bitbucket')?.provider, 'bitbucket');
+  const github = evolveDeployStatus(null, requested());
+  assert.equal(github && 'provider' in github, false, "a GitHub repository's state is as before");
+  const artifactless = { artifactRepo: null, artifactImage: null, artifactSha: null, imageTag: null };
+  assert.equal(evolveDeployStatus(null, requested({ ...artifactless, configRepoProvider: 'bitbucket' }), 'gitlab')?.provider, 'bitbucket');
+  assert.equal(evolveDeployStatus(null, requested(artifactless), 'gitlab')?.provider, undefined);
+});
+
 test('failure and superseded map to failure and canceled', () => {
   assert.equal(run([requested(), { type: 'deploy.failed', data: { deployId: D1, config: 'billing-api', reason: 'Invalid', message: 'bad manifest', terminal: true } }]).state?.phase, 'failure');
   assert.equal(run([requested(), { type: 'deploy.superseded', data: { deployId: D1, config: 'billing-api', supersededBy: D2 } }]).state?.phase, 'canceled');

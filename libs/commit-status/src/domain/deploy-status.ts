@@ -1,6 +1,6 @@
 import type { EventData } from '@sluice/contracts';
 import { truncate } from './mapping';
-import type { Phase } from './model';
+import type { Phase, ProviderKind } from './model';
 
 /**
  * Sluice's own commit statuses: one per deploy config (`sluice/<config>`), reused as the
@@ -13,6 +13,8 @@ export interface DeployStatusState {
   readonly namespace: string;
   /** `owner/name` and sha of the commit the status is on. */
   readonly repo: string;
+  /** The provider `repo` lives on when it is not GitHub (absent = github, as every state before GitLab and Bitbucket). */
+  readonly provider?: ProviderKind;
   readonly sha: string;
   readonly phase: Phase;
   readonly description: string;
@@ -55,15 +57,24 @@ export function deployUrl(publicUrl: string, deployId: string): string {
  */
 const RANK: Record<Phase, number> = { queued: 0, in_progress: 1, success: 2, failure: 2, canceled: 2 };
 
+/** The repository a deploy's status goes on: the artifact repository's, else the config repository's. */
+export function statusRepoOf(d: EventData<'deploy.requested'>): string {
+  return d.artifactRepo ?? d.configRepo;
+}
+
 /**
  * The next state of a config's status after one deploy event, or null when the event changes
  * nothing: an outcome of a deploy that is no longer the config's latest request (its commit
  * was already moved on, which cancels it), a repeated or older step, an undeploy (no commit).
+ * `artifactProvider`: the provider the request's artifact repository lives on (a deploy names it
+ * by `owner/name` only); the config repository's is in the request.
  */
-export function evolveDeployStatus(current: DeployStatusState | null, event: DeployStatusEvent): DeployStatusState | null {
+export function evolveDeployStatus(current: DeployStatusState | null, event: DeployStatusEvent, artifactProvider: ProviderKind = 'github'): DeployStatusState | null {
   if (event.type === 'deploy.requested') {
     const d = event.data;
-    const target = d.artifactRepo ? { repo: d.artifactRepo, sha: d.artifactSha } : { repo: d.configRepo, sha: d.configSha };
+    const target = d.artifactRepo
+      ? { repo: d.artifactRepo, sha: d.artifactSha, provider: artifactProvider }
+      : { repo: d.configRepo, sha: d.configSha, provider: d.configRepoProvider ?? 'github' };
     if (!target.sha) return null;
     if (current?.deployId === d.deployId) return null;
     return {
@@ -71,6 +82,7 @@ export function evolveDeployStatus(current: DeployStatusState | null, event: Dep
       deployId: d.deployId,
       namespace: d.namespace,
       repo: target.repo,
+      ...(target.provider !== 'github' ? { provider: target.provider } : {}),
       sha: target.sha,
       phase: 'queued',
       description: `Deploy to ${d.namespace} queued`,

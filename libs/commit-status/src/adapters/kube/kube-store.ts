@@ -34,6 +34,9 @@ export interface KubeStoreOptions {
   ownedLabels?: Record<string, string>;
   /** The Secret a GitRepo created by Sluice references (key `token`, or appId/privateKey). */
   githubSecretName: string;
+  /** The Secrets of Sluice's own GitRepos on GitLab and Bitbucket (default `sluice-gitlab`, `sluice-bitbucket`). */
+  gitlabSecretName?: string;
+  bitbucketSecretName?: string;
   /** Every CommitStatus is reconciled this often (drift detection). Default 10 min. */
   resyncIntervalMs?: number;
   /** A Secret read is used this long before it is read again. Default 30 s. */
@@ -128,15 +131,15 @@ export class KubeCommitStatusStore implements CommitStatusStore {
     return null;
   }
 
-  async ensureOwnedGitRepo(repo: string): Promise<string> {
-    const gitRepo = gitRepoNameFor('github', repo);
-    await this.ensureGitRepo(this.opts.namespace, gitRepo, repo);
+  async ensureOwnedGitRepo(repo: string, provider: ProviderKind = 'github'): Promise<string> {
+    const gitRepo = gitRepoNameFor(provider, repo);
+    await this.ensureGitRepo(this.opts.namespace, gitRepo, repo, provider);
     return gitRepo;
   }
 
   async upsertOwned(input: OwnedStatusInput): Promise<CommitStatusKey> {
     const namespace = this.opts.namespace;
-    const gitRepo = await this.ensureOwnedGitRepo(input.repo);
+    const gitRepo = await this.ensureOwnedGitRepo(input.repo, input.provider);
     const name = `sluice-${input.config}`;
     // Null removes a url the previous phase had (a merge patch keeps keys it is not given).
     const spec = { gitRepoRef: { name: gitRepo }, sha: input.sha, name: input.fields.name, description: input.fields.description, phase: input.fields.phase, url: input.fields.url ?? null };
@@ -220,6 +223,13 @@ export class KubeCommitStatusStore implements CommitStatusStore {
     this.repos = null;
   }
 
+  /** The Secret Sluice's own GitRepos of a provider reference. */
+  private secretNameOf(provider: ProviderKind): string {
+    if (provider === 'gitlab') return this.opts.gitlabSecretName ?? 'sluice-gitlab';
+    if (provider === 'bitbucket') return this.opts.bitbucketSecretName ?? 'sluice-bitbucket';
+    return this.opts.githubSecretName;
+  }
+
   private identityOf(repo: GitRepoObject): RepoIdentity {
     return {
       provider: repo.spec.provider,
@@ -257,7 +267,7 @@ export class KubeCommitStatusStore implements CommitStatusStore {
     return secret;
   }
 
-  private async ensureGitRepo(namespace: string, name: string, fullName: string): Promise<void> {
+  private async ensureGitRepo(namespace: string, name: string, fullName: string, provider: ProviderKind): Promise<void> {
     const ref = { apiVersion: API_VERSION, kind: 'GitRepo', namespace, name };
     if (this.repos?.fresh(`${namespace}/${name}`) || (await this.opts.client.find(ref))) return;
     const [owner, repo] = [fullName.slice(0, fullName.lastIndexOf('/')), fullName.slice(fullName.lastIndexOf('/') + 1)];
@@ -267,7 +277,7 @@ export class KubeCommitStatusStore implements CommitStatusStore {
           apiVersion: API_VERSION,
           kind: 'GitRepo',
           metadata: { name, namespace, labels: { ...this.opts.ownedLabels, [MANAGED_BY_LABEL]: 'sluice' } },
-          spec: { provider: 'github', owner, name: repo, secretRef: { name: this.opts.githubSecretName } },
+          spec: { provider, owner, name: repo, secretRef: { name: this.secretNameOf(provider) } },
         },
         { fieldManager: FIELD_MANAGER },
       );

@@ -6,10 +6,11 @@ import { createLogger } from '@sluice/platform';
 import { DEPLOY_STATUS_EVENT_TYPES, type DeployStatusEvent } from '../../domain/deploy-status';
 import { DeployStatusProjector } from '../../application/deploy-status-projector';
 import { PgTeamRepos } from '../postgres/team-repos';
+import { PgRepoProviders } from '../postgres/repo-providers';
 
 export const COMMIT_STATUS_CONSUMER = 'commit-status';
 
-const CONFIG_EVENT_TYPES = ['repo.config.discovered', 'repo.config.changed', 'repo.config.removed', 'repo.renamed'] as const;
+const CONFIG_EVENT_TYPES = ['repo.config.discovered', 'repo.config.changed', 'repo.config.removed', 'repo.renamed', 'repo.upserted'] as const;
 
 /**
  * commit-status's consumers.
@@ -23,7 +24,9 @@ const CONFIG_EVENT_TYPES = ['repo.config.discovered', 'repo.config.changed', 're
  * without waiting for the API server.
  *
  * Config events and renames of `sluice.repo.v1` (group `commit-status.configs`) → which
- * repositories each team's configs use (`PgTeamRepos`).
+ * repositories each team's configs use (`PgTeamRepos`); the repositories the catalogue knows
+ * (`repo.upserted`) and renames → which provider each lives on (`PgRepoProviders`), where a
+ * deploy's status on its artifact commit goes.
  */
 @Controller()
 export class CommitStatusEventsConsumer {
@@ -32,6 +35,7 @@ export class CommitStatusEventsConsumer {
   constructor(
     private readonly projector: DeployStatusProjector,
     private readonly teamRepos: PgTeamRepos,
+    private readonly repoProviders: PgRepoProviders,
   ) {}
 
   @OnSluiceEvent('', { topics: [Topics.deploy], types: DEPLOY_STATUS_EVENT_TYPES })
@@ -51,6 +55,9 @@ export class CommitStatusEventsConsumer {
   async configEvent(@Payload() event: SluiceEvent, @Ctx() ctx: SluiceEventContext): Promise<void> {
     if (event.type === 'repo.config.discovered' || event.type === 'repo.config.changed') await this.teamRepos.upsert(event.data.config, ctx.manager);
     else if (event.type === 'repo.config.removed') await this.teamRepos.remove(event.data.name, event.data.configRepo, ctx.manager);
-    else if (event.type === 'repo.renamed') await this.teamRepos.rename(event.data.from, event.data.to, ctx.manager);
+    else if (event.type === 'repo.renamed') {
+      await this.teamRepos.rename(event.data.from, event.data.to, ctx.manager);
+      await this.repoProviders.rename(event.data.provider, event.data.from, event.data.to, ctx.manager);
+    } else if (event.type === 'repo.upserted') await this.repoProviders.record(event.data.repo.provider, event.data.repo.fullName, ctx.manager);
   }
 }

@@ -184,6 +184,29 @@ export class CommitStatusSharedRateLimits1765000000000 implements MigrationInter
   }
 }
 
+/**
+ * GitLab and Bitbucket repositories (#22): the provider of each repository `sluice.repo.v1`
+ * announced (`PgRepoProviders`), so Sluice's own status on an artifact commit goes to the
+ * provider that repository lives on.
+ */
+export class CommitStatusRepoProviders1765100000000 implements MigrationInterface {
+  name = 'CommitStatusRepoProviders1765100000000';
+  async up(q: QueryRunner): Promise<void> {
+    const s = schemaOf(q);
+    await q.query(`
+      CREATE TABLE ${s}.repo_providers (
+        provider   text NOT NULL CHECK (provider IN ('github', 'gitlab', 'bitbucket')),
+        full_name  text NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (provider, full_name)
+      )`);
+    await q.query(`CREATE INDEX repo_providers_full_name ON ${s}.repo_providers (full_name)`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE ${schemaOf(q)}.repo_providers`);
+  }
+}
+
 export const commitStatusMigrations = [
   CommitStatusInit1732400000000,
   CommitStatusGitHubDeployments1732400000001,
@@ -191,5 +214,6 @@ export const commitStatusMigrations = [
   CommitStatusConfigRepos1764200000000,
   CommitStatusPreviews1764900000000,
   CommitStatusSharedRateLimits1765000000000,
+  CommitStatusRepoProviders1765100000000,
   ...teamTokenMigrations,
 ];

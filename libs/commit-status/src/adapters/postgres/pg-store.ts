@@ -75,18 +75,18 @@ export class PgCommitStatusStore implements CommitStatusStore {
     return credentials ? { identity, credentials } : null;
   }
 
-  async ensureOwnedGitRepo(repo: string, manager?: EntityManager): Promise<string> {
-    const gitRepo = gitRepoNameFor('github', repo);
+  async ensureOwnedGitRepo(repo: string, provider: ProviderKind = 'github', manager?: EntityManager): Promise<string> {
+    const gitRepo = gitRepoNameFor(provider, repo);
     await (manager ?? this.opts.dataSource.manager).query(
-      `INSERT INTO ${this.schema}.git_repos (namespace, name, provider, full_name) VALUES ($1, $2, 'github', $3) ON CONFLICT (namespace, name) DO NOTHING`,
-      [this.opts.namespace, gitRepo, repo],
+      `INSERT INTO ${this.schema}.git_repos (namespace, name, provider, full_name) VALUES ($1, $2, $3, $4) ON CONFLICT (namespace, name) DO NOTHING`,
+      [this.opts.namespace, gitRepo, provider, repo],
     );
     return gitRepo;
   }
 
   async upsertOwned(input: OwnedStatusInput, manager?: EntityManager): Promise<CommitStatusKey> {
     const m = manager ?? this.opts.dataSource.manager;
-    const gitRepo = await this.ensureOwnedGitRepo(input.repo, m);
+    const gitRepo = await this.ensureOwnedGitRepo(input.repo, input.provider, m);
     const key = { namespace: this.opts.namespace, name: `sluice-${input.config}` };
     const spec: CommitStatusSpec = { gitRepoRef: { name: gitRepo }, sha: input.sha, ...input.fields };
     await m.query(
