@@ -1,34 +1,62 @@
 // Issue 22, "GitLab and Bitbucket as sources": a config (in the GitHub config repository) whose
 // artifact lives on GitLab, then on Bitbucket Cloud, autodeploys from those providers' webhooks —
 // a push and a green pipeline (GitLab) or build status (Bitbucket), signed as each provider signs
-// them — in the all-in-one on the real kube-apiserver. The fakes build the payloads from the
-// providers' published examples.
+// them — in the all-in-one on the real kube-apiserver; then config repositories on GitLab and on
+// Bitbucket, discovered from their push webhooks and read through those providers' APIs (repo-sync
+// and kube-applier), autodeploy an artifact of their own provider. Each deploy's status lands on
+// the artifact commit in the provider's fake. The fakes build the payloads from the providers'
+// published examples and serve the repository and status APIs.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BitbucketEventPayloads, bitbucketWebhookRequest, GitLabEventPayloads, gitlabWebhookRequest } from '@sluice/fake-scm';
-import { Scenario, short, tagOf, waitFor } from './support/scenario';
+import { BitbucketEventPayloads, bitbucketWebhookRequest, FakeBitbucket, FakeGitLab, GitLabEventPayloads, gitlabWebhookRequest } from '@sluice/fake-scm';
+import { patchStatus } from '@sluice/kube';
+import { imageOf, Scenario, short, tagOf, waitFor, type DeployView } from './support/scenario';
 import { startAllInOneApp, type AllInOneApp } from './support/sluice';
 import { CONFIG_NAME, CONFIG_REPO, deployYaml, deploymentYaml, IMAGE, startWorld, type World } from './support/world';
 
 const GITLAB_TOKEN = 'e2e-gitlab-webhook-token-0123';
 const BITBUCKET_SECRET = 'e2e-bitbucket-webhook-secret-01';
+const GITLAB_API_TOKEN = 'glpat-e2e-gitlab-api-token';
+const BITBUCKET_API_TOKEN = 'bb-e2e-bitbucket-api-token';
 const ORDERS = { id: 4501, path: 'acme/orders', defaultBranch: 'main' };
 const PAYMENTS = { fullName: 'acme/payments', mainBranch: 'main' };
+/** Config repositories on GitLab and Bitbucket, and the artifact repositories their configs build. */
+const GITLAB_CONFIGS = { id: 4600, path: 'acme/gitlab-configs', defaultBranch: 'main' };
+const INVENTORY = { id: 4502, path: 'acme/inventory', defaultBranch: 'main' };
+const BITBUCKET_CONFIGS = { fullName: 'acme/bb-configs', mainBranch: 'main' };
+const LEDGER = { fullName: 'acme/ledger', mainBranch: 'main' };
 
-describe('GitLab and Bitbucket artifacts autodeploy (all-in-one)', { timeout: 300_000 }, () => {
+describe('GitLab and Bitbucket repositories autodeploy (all-in-one)', { timeout: 400_000 }, () => {
   let world: World;
   let sluice: AllInOneApp;
   let scenario: Scenario;
+  const gitlab = new FakeGitLab({ tokens: [GITLAB_API_TOKEN] });
+  const bitbucket = new FakeBitbucket({ tokens: [BITBUCKET_API_TOKEN] });
 
   before(async () => {
     world = await startWorld('providers');
-    sluice = await startAllInOneApp(world, { GITLAB_WEBHOOK_TOKEN: GITLAB_TOKEN, BITBUCKET_WEBHOOK_SECRET: BITBUCKET_SECRET });
+    await Promise.all([gitlab.start(), bitbucket.start()]);
+    for (const p of [ORDERS, GITLAB_CONFIGS, INVENTORY]) gitlab.seed.project(p);
+    for (const r of [PAYMENTS, BITBUCKET_CONFIGS, LEDGER]) bitbucket.seed.repo({ workspace: 'acme', slug: r.fullName.split('/')[1]!, mainBranch: r.mainBranch });
+    // commit-status's own GitRepos of GitLab and Bitbucket repositories read their tokens here (COMMIT_STATUS_GITLAB_SECRET, _BITBUCKET_SECRET).
+    for (const [name, token] of [['sluice-gitlab', GITLAB_API_TOKEN], ['sluice-bitbucket', BITBUCKET_API_TOKEN]] as const) {
+      await world.kube.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: world.namespace }, type: 'Opaque', stringData: { token } });
+    }
+    sluice = await startAllInOneApp(world, {
+      GITLAB_WEBHOOK_TOKEN: GITLAB_TOKEN,
+      BITBUCKET_WEBHOOK_SECRET: BITBUCKET_SECRET,
+      GITLAB_API_URL: `${gitlab.url}/api/v4`,
+      GITLAB_TOKEN: GITLAB_API_TOKEN,
+      BITBUCKET_API_URL: `${bitbucket.url}/2.0`,
+      BITBUCKET_TOKEN: BITBUCKET_API_TOKEN,
+    });
     scenario = new Scenario(world, sluice);
   });
 
   after(async () => {
     await sluice?.stop();
     await world?.stop();
+    await Promise.all([gitlab.stop(), bitbucket.stop()]);
   });
 
   /** The config names `repo` as its artifact, built by `pipeline`; pushed to the config repository. */
@@ -58,38 +86,130 @@ describe('GitLab and Bitbucket artifacts autodeploy (all-in-one)', { timeout: 30
     assert.deepEqual([res.status, body.result], [202, 'accepted'], `${provider}: ${JSON.stringify(body)}`);
   };
 
-  /** The autodeploy of `sha`, applied, rolled out and succeeded. */
-  const deployed = async (sha: string) => {
-    const deploy = await scenario.waitForDeployOf(sha);
+  /** The autodeploy of `sha` by config `name`, applied (its Deployment runs the tag), rolled out and succeeded. */
+  const deployed = async (sha: string, name = CONFIG_NAME) => {
+    let deploys: DeployView[] = [];
+    await waitFor(
+      async () => {
+        deploys = (await scenario.api.get<{ deploys: DeployView[] }>(`/api/configs/${name}/deploys?limit=100`)).deploys;
+        return deploys.some((d) => d.artifactSha === sha);
+      },
+      () => `deploy of ${short(sha)} by ${name} (deploys: ${JSON.stringify(deploys.map((d) => [d.artifactSha?.slice(0, 7), d.phase]))})`,
+    );
+    const deploy = deploys.find((d) => d.artifactSha === sha)!;
     assert.equal(deploy.cause, 'autodeploy');
     assert.equal(deploy.imageTag, tagOf(sha));
-    await scenario.waitForApplied(sha);
-    await scenario.rollOut();
+    const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: world.namespace, name };
+    let image: string | undefined;
+    await waitFor(
+      async () => (image = imageOf(await world.kube.find(ref))) === `${IMAGE}:${tagOf(sha)}`,
+      () => `${name} runs ${IMAGE}:${tagOf(sha)} (last: ${image})`,
+    );
+    // What a Deployment controller would do once the pods are up (there is no controller-manager here).
+    const deployment = (await world.kube.find(ref))!;
+    await patchStatus(
+      world.kube,
+      ref,
+      {
+        observedGeneration: deployment.metadata.generation ?? 1,
+        replicas: 1,
+        updatedReplicas: 1,
+        readyReplicas: 1,
+        availableReplicas: 1,
+        conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }],
+      },
+      { fieldManager: 'e2e-kube-controller-manager' },
+    );
     await scenario.waitForPhase(deploy.id, 'succeeded');
   };
 
+  /** Sluice's own status of config `name` on the artifact commit, as the provider's fake holds it, reaches success. */
+  const statusSucceeded = async (name: string, latest: () => { state: string } | undefined) =>
+    waitFor(
+      () => latest()?.state === 'success' || latest()?.state === 'SUCCESSFUL',
+      () => `sluice/${name} success on the artifact commit (last: ${JSON.stringify(latest())})`,
+      60_000,
+    );
+  const gitlabStatus = (project: number, sha: string, name: string) => () => {
+    const s = gitlab.statuses(project, sha).filter((x) => x.name === `sluice/${name}`).at(-1);
+    return s && { state: s.status };
+  };
+  const bitbucketStatus = (repo: string, sha: string, name: string) => () => bitbucket.statuses(repo, sha).filter((x) => x.name === `sluice/${name}`).at(-1);
+
   it('GitLab: a Push Hook and a successful Pipeline Hook of the artifact deploy its commit', async () => {
     await artifactOn(ORDERS.path);
-    const sha = '1a'.repeat(20);
-    const gitlab = new GitLabEventPayloads();
-    const push = gitlab.push(ORDERS, { branch: 'main', before: '0'.repeat(40), after: sha, commits: [{ sha, message: 'orders: ship it' }] });
+    const sha = gitlab.seed.push(ORDERS.id, { branch: 'main', files: { VERSION: '1\n' }, message: 'orders: ship it' });
+    const hooks = new GitLabEventPayloads();
+    const push = hooks.push(ORDERS, { branch: 'main', before: '0'.repeat(40), after: sha, commits: [{ sha, message: 'orders: ship it' }] });
     await send('gitlab', gitlabWebhookRequest({ ...push, token: GITLAB_TOKEN }));
-    const running = gitlab.pipeline(ORDERS, { sha, status: 'running', name: 'pipeline', id: 77 });
+    const running = hooks.pipeline(ORDERS, { sha, status: 'running', name: 'pipeline', id: 77 });
     await send('gitlab', gitlabWebhookRequest({ ...running, token: GITLAB_TOKEN }));
-    const passed = gitlab.pipeline(ORDERS, { sha, status: 'success', name: 'pipeline', id: 77 });
+    const passed = hooks.pipeline(ORDERS, { sha, status: 'success', name: 'pipeline', id: 77 });
     await send('gitlab', gitlabWebhookRequest({ ...passed, token: GITLAB_TOKEN }));
     await deployed(sha);
+    await statusSucceeded(CONFIG_NAME, gitlabStatus(ORDERS.id, sha, CONFIG_NAME));
     process.stdout.write(`# gitlab: ${short(sha)} deployed\n`);
   });
 
   it('Bitbucket: a repo:push and a SUCCESSFUL build status of the artifact deploy its commit', async () => {
     await artifactOn(PAYMENTS.fullName);
-    const sha = '2b'.repeat(20);
-    const bitbucket = new BitbucketEventPayloads();
-    const push = bitbucket.push(PAYMENTS, { branch: 'main', before: null, after: { sha, message: 'payments: ship it' } });
+    const sha = bitbucket.seed.push(PAYMENTS.fullName, { branch: 'main', files: { VERSION: '1\n' }, message: 'payments: ship it' });
+    const hooks = new BitbucketEventPayloads();
+    const push = hooks.push(PAYMENTS, { branch: 'main', before: null, after: { sha, message: 'payments: ship it' } });
     await send('bitbucket', bitbucketWebhookRequest({ ...push, secret: BITBUCKET_SECRET }));
-    const status = bitbucket.commitStatus(PAYMENTS, { sha, key: 'ci-1', name: 'pipeline', state: 'SUCCESSFUL', refname: 'main' });
+    const status = hooks.commitStatus(PAYMENTS, { sha, key: 'ci-1', name: 'pipeline', state: 'SUCCESSFUL', refname: 'main' });
     await send('bitbucket', bitbucketWebhookRequest({ ...status, secret: BITBUCKET_SECRET }));
     await deployed(sha);
+    await statusSucceeded(CONFIG_NAME, bitbucketStatus(PAYMENTS.fullName, sha, CONFIG_NAME));
+  });
+
+  /** A config folder `deploy/<name>/` whose artifact is `repo` (built by `pipeline`), deploying a Deployment `name`. */
+  const configFiles = (name: string, repo: string) => ({
+    [`deploy/${name}/deploy.yaml`]: deployYaml(world.namespace, '', { repo, image: IMAGE }).replace('build: ci', 'build: pipeline'),
+    [`deploy/${name}/deployment.yaml`]: deploymentYaml(name),
+  });
+  const discovered = async (name: string, configRepo: string) => {
+    let last: unknown;
+    await waitFor(
+      async () => {
+        const res = await scenario.api.request<{ configRepo?: string }>('GET', `/api/configs/${name}`, undefined, [200, 404]);
+        last = res.body;
+        return res.status === 200 && res.body.configRepo === configRepo;
+      },
+      () => `config ${name} discovered in ${configRepo} (last: ${JSON.stringify(last)})`,
+    );
+  };
+
+  it('GitLab config repository: discovered from its Push Hook, read through the GitLab API, its config autodeploys a GitLab artifact', async () => {
+    const hooks = new GitLabEventPayloads();
+    const configSha = gitlab.seed.push(GITLAB_CONFIGS.id, { branch: 'main', files: configFiles('inventory-api', INVENTORY.path), message: 'inventory-api: deploy config' });
+    const configPush = hooks.push(GITLAB_CONFIGS, { branch: 'main', before: '0'.repeat(40), after: configSha, commits: [{ sha: configSha, message: 'inventory-api: deploy config' }] });
+    await send('gitlab', gitlabWebhookRequest({ ...configPush, token: GITLAB_TOKEN }));
+    await discovered('inventory-api', GITLAB_CONFIGS.path);
+    const sha = gitlab.seed.push(INVENTORY.id, { branch: 'main', files: { VERSION: '1\n' }, message: 'inventory: ship it' });
+    const push = hooks.push(INVENTORY, { branch: 'main', before: '0'.repeat(40), after: sha, commits: [{ sha, message: 'inventory: ship it' }] });
+    await send('gitlab', gitlabWebhookRequest({ ...push, token: GITLAB_TOKEN }));
+    const passed = hooks.pipeline(INVENTORY, { sha, status: 'success', name: 'pipeline', id: 91 });
+    await send('gitlab', gitlabWebhookRequest({ ...passed, token: GITLAB_TOKEN }));
+    // kube-applier read deploy/inventory-api at the GitLab config commit: the Deployment it applies is that folder's.
+    await deployed(sha, 'inventory-api');
+    await statusSucceeded('inventory-api', gitlabStatus(INVENTORY.id, sha, 'inventory-api'));
+    process.stdout.write(`# gitlab config repository: ${short(sha)} deployed by inventory-api (config ${short(configSha)})\n`);
+  });
+
+  it('Bitbucket config repository: discovered from its repo:push, read through the Bitbucket API, its config autodeploys a Bitbucket artifact', async () => {
+    const hooks = new BitbucketEventPayloads();
+    const configSha = bitbucket.seed.push(BITBUCKET_CONFIGS.fullName, { branch: 'main', files: configFiles('ledger-api', LEDGER.fullName), message: 'ledger-api: deploy config' });
+    const configPush = hooks.push(BITBUCKET_CONFIGS, { branch: 'main', before: null, after: { sha: configSha, message: 'ledger-api: deploy config' } });
+    await send('bitbucket', bitbucketWebhookRequest({ ...configPush, secret: BITBUCKET_SECRET }));
+    await discovered('ledger-api', BITBUCKET_CONFIGS.fullName);
+    const sha = bitbucket.seed.push(LEDGER.fullName, { branch: 'main', files: { VERSION: '1\n' }, message: 'ledger: ship it' });
+    const push = hooks.push(LEDGER, { branch: 'main', before: null, after: { sha, message: 'ledger: ship it' } });
+    await send('bitbucket', bitbucketWebhookRequest({ ...push, secret: BITBUCKET_SECRET }));
+    const status = hooks.commitStatus(LEDGER, { sha, key: 'ci-9', name: 'pipeline', state: 'SUCCESSFUL', refname: 'main' });
+    await send('bitbucket', bitbucketWebhookRequest({ ...status, secret: BITBUCKET_SECRET }));
+    await deployed(sha, 'ledger-api');
+    await statusSucceeded('ledger-api', bitbucketStatus(LEDGER.fullName, sha, 'ledger-api'));
+    process.stdout.write(`# bitbucket config repository: ${short(sha)} deployed by ledger-api (config ${short(configSha)})\n`);
   });
 });
