@@ -67,10 +67,10 @@ export class RepoSyncModule {
         },
         {
           provide: RepoPoller,
-          inject: [REPO_POLLS, SCM_READER, GlobalSync],
-          useFactory: (polls: RepoPolls, scm: ScmReader, sync: GlobalSync) => {
+          inject: [REPO_POLLS, SCM_READER, GlobalSync, SCM_READERS],
+          useFactory: (polls: RepoPolls, scm: ScmReader, sync: GlobalSync, readers: ScmReaderFor) => {
             const seconds = config.REPO_SYNC_POLL_SECONDS ?? 180;
-            return seconds > 0 ? new RepoPoller(polls, scm, sync, { intervalMs: seconds * 1000, logger }) : null;
+            return seconds > 0 ? new RepoPoller(polls, scm, sync, { intervalMs: seconds * 1000, logger, readers }) : null;
           },
         },
         {

@@ -19,6 +19,11 @@ export function readersOf(github: ScmReader, others: Partial<Record<Exclude<ScmP
 export class ConfigReader {
   constructor(private readonly readerFor: ScmReaderFor) {}
 
+  /** The provider's reader; null when its credentials are not configured. */
+  reader(provider: ScmProvider): ScmReader | null {
+    return this.readerFor(provider);
+  }
+
   /** Whether the configs of this provider's repositories can be read (its credentials are configured). */
   reads(provider: ScmProvider): boolean {
     return this.readerFor(provider) !== null;

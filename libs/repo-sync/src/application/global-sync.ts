@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { buildKey, unorderedRun, type BuildConclusion, type NewEvent, type RepoRef } from '@sluice/contracts';
+import { buildKey, unorderedRun, type BuildConclusion, type NewEvent, type RepoRef, type ScmProvider } from '@sluice/contracts';
 import type { ScmBranch, ScmCommit, ScmReader, ScmRepository } from '@sluice/scm';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Transaction, UnitOfWork } from '@sluice/event-store';
@@ -189,9 +189,10 @@ export class GlobalSync {
   /**
    * One repository read and recorded now, outside any sync job (Git polling): `branches` when the
    * caller already read them, `buildsOf` commits whose builds are read again besides those of moved
-   * heads and builds in progress.
+   * heads and builds in progress. `provider` (default GitHub): whose API reads it; a GitLab or
+   * Bitbucket repository's builds are not read (they come by webhook).
    */
-  async syncRepository(repo: ScmRepository, options: { branches?: ScmBranch[] | 'unchanged'; buildsOf?: readonly string[]; correlationId: string }): Promise<void> {
+  async syncRepository(repo: ScmRepository, options: { provider?: ScmProvider; branches?: ScmBranch[] | 'unchanged'; buildsOf?: readonly string[]; correlationId: string }): Promise<void> {
     const snapshot = await this.snapshot(repo, options);
     await this.inTurn(() => this.database.transact((m) => this.record(m, snapshot, options.correlationId)));
   }
@@ -211,13 +212,16 @@ export class GlobalSync {
   }
 
   /** Everything read from the SCM for one repository, before any transaction. */
-  private async snapshot(repo: ScmRepository, given: { branches?: ScmBranch[] | 'unchanged'; buildsOf?: readonly string[] } = {}): Promise<RepoSnapshot> {
-    // Global sync reads the GitHub App's installation: every repository it lists is GitHub's.
-    const ref: RepoRef = { fullName: repo.fullName, id: repo.id, defaultBranch: repo.defaultBranch, private: repo.private, provider: 'github' };
+  private async snapshot(repo: ScmRepository, given: { provider?: ScmProvider; branches?: ScmBranch[] | 'unchanged'; buildsOf?: readonly string[] } = {}): Promise<RepoSnapshot> {
+    // Global sync reads the GitHub App's installation: every repository it lists is GitHub's; polling names the provider.
+    const provider = given.provider ?? 'github';
+    const scm = provider === 'github' ? this.scm : this.configs.reader(provider);
+    if (!scm) throw new Error(`no ${provider} credentials: ${repo.fullName} cannot be read`);
+    const ref: RepoRef = { fullName: repo.fullName, id: repo.id, defaultBranch: repo.defaultBranch, private: repo.private, provider };
     const manager = this.database.reads;
     const [listed, [known, lastScan, openBuilds]] = await Promise.all([
       // 'unchanged': the provider said the branches are as recorded (a 304): they are not read again.
-      given.branches === 'unchanged' ? null : (given.branches ?? this.scm.listBranches(repo.fullName)),
+      given.branches === 'unchanged' ? null : (given.branches ?? scm.listBranches(repo.fullName)),
       this.inTurn(() =>
         Promise.all([
           this.catalogue.branchHeads(manager, repo.fullName),
@@ -233,7 +237,8 @@ export class GlobalSync {
     // Builds are re-read for moved heads and for heads with builds still running.
     const open = new Set([...openBuilds, ...(given.buildsOf ?? [])]);
     const buildShas = new Map<string, string>();
-    for (const b of branches) {
+    // GitLab's and Bitbucket's builds come by webhook only: their readers do not read builds yet.
+    for (const b of provider === 'github' ? branches : []) {
       if ((known.get(b.name) !== b.sha || open.has(b.sha)) && !buildShas.has(b.sha)) buildShas.set(b.sha, b.name);
     }
     // Reads of one repository run a few at a time; the rate-limit gate keeps the total in budget.
@@ -241,11 +246,11 @@ export class GlobalSync {
     const builds: BuildFact[] = [];
     const tasks: Array<() => Promise<void>> = [];
     for (const sha of new Set(changed.map((b) => b.sha))) {
-      tasks.push(async () => void commits.set(sha, await this.scm.getCommit(repo.fullName, sha)));
+      tasks.push(async () => void commits.set(sha, await scm.getCommit(repo.fullName, sha)));
     }
     for (const [sha, branch] of buildShas) {
       tasks.push(async () => {
-        const combined = await this.scm.getCombinedStatus(repo.fullName, sha);
+        const combined = await scm.getCombinedStatus(repo.fullName, sha);
         for (const s of combined.statuses) {
           builds.push({
             sha,
@@ -261,7 +266,7 @@ export class GlobalSync {
         }
       });
       tasks.push(async () => {
-        const runs = await this.scm.listCheckRunsForRef(repo.fullName, sha);
+        const runs = await scm.listCheckRunsForRef(repo.fullName, sha);
         for (const r of runs) {
           const done = r.status === 'completed';
           builds.push({
@@ -290,7 +295,7 @@ export class GlobalSync {
     }
     const buildList = [...unique.values()].sort((a, b) => a.sha.localeCompare(b.sha) || a.buildName.localeCompare(b.buildName));
     const head = branches.find((b) => b.name === repo.defaultBranch);
-    const scan = head && head.sha !== lastScan ? await this.configs.readAt(repo.fullName, head.sha, repo.defaultBranch) : null;
+    const scan = head && head.sha !== lastScan ? await this.configs.readAt(repo.fullName, head.sha, repo.defaultBranch, provider) : null;
     return { ref, branches: changed, branchCount: branches.length, known, deletedBranches, commits, builds: buildList, scan };
   }
 

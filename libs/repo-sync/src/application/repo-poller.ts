@@ -1,11 +1,15 @@
 import type { ScmReader, ScmRepository } from '@sluice/scm';
 import type { Transaction } from '@sluice/event-store';
 import pLimit from 'p-limit';
+import type { ScmProvider } from '@sluice/contracts';
+import type { ScmReaderFor } from './config-reader';
 import type { GlobalSync } from './global-sync';
 
 /** A repository Sluice polls, and what the last poll and webhook left. */
 export interface PollTarget {
   readonly fullName: string;
+  /** Its provider (the catalogue's; for a repository it has not recorded, the provider of a config repository naming it). */
+  readonly provider: ScmProvider;
   /** Null when the catalogue has not recorded it yet (an artifact repository no webhook came from). */
   readonly repo: ScmRepository | null;
   readonly etag: string | null;
@@ -15,7 +19,7 @@ export interface PollTarget {
 
 /** The polls' own state (PgRepoPolls). */
 export interface RepoPolls {
-  /** Every config repository and artifact repository of the known configs (GitHub's). */
+  /** Every config repository and artifact repository of the known configs, on every provider. */
   targets(): Promise<PollTarget[]>;
   polled(fullName: string, etag: string | null): Promise<void>;
   /** A webhook of the repository was applied (in its transaction): it is healthy, polled less often. */
@@ -32,6 +36,8 @@ export interface RepoPollerOptions {
   /** How long after a head moved its builds are still looked for. */
   readonly buildWindowMs?: number;
   readonly concurrency?: number;
+  /** The readers of GitLab's and Bitbucket's repositories; a provider without one is not polled (followed by webhook only). */
+  readonly readers?: ScmReaderFor;
   readonly now?: () => number;
   readonly logger?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
 }
@@ -51,7 +57,9 @@ export interface PollPass {
  * the same per-repository read and record as global sync, which produce the same events a webhook
  * would and nothing twice (a webhook arriving later finds the heads where they are). A
  * repository whose webhooks are healthy is polled `healthyFactor` times less often. For when
- * webhooks are lost and missed-webhook recovery cannot help (no App, no hook access).
+ * webhooks are lost and missed-webhook recovery cannot help (no App, no hook access). GitLab and
+ * Bitbucket repositories are polled through their provider's reader, without a conditional
+ * request (each poll reads the branch list), and their builds are not read (they come by webhook).
  */
 export class RepoPoller {
   constructor(
@@ -100,15 +108,26 @@ export class RepoPoller {
   }
 
   private async pollOne(target: PollTarget): Promise<'unchanged' | 'synced'> {
-    const answer = await this.scm.listBranchesIfChanged(target.fullName, target.repo ? target.etag : null);
+    const scm = target.provider === 'github' ? this.scm : (this.options.readers?.(target.provider) ?? null);
+    if (!scm) {
+      // No credentials for its provider: followed by webhook only.
+      await this.polls.polled(target.fullName, null);
+      return 'unchanged';
+    }
+    const answer = await scm.listBranchesIfChanged(target.fullName, target.repo ? target.etag : null);
     const since = new Date(this.now() - (this.options.buildWindowMs ?? 3_600_000)).toISOString();
     const awaiting = await this.polls.headsAwaitingBuilds(target.fullName, since);
     if (!answer.changed && awaiting.length === 0) {
       await this.polls.polled(target.fullName, target.etag);
       return 'unchanged';
     }
-    const repo = target.repo ?? (await this.scm.getRepo(target.fullName));
-    await this.sync.syncRepository(repo, { branches: answer.changed ? answer.branches : 'unchanged', buildsOf: awaiting, correlationId: `poll-${target.fullName}-${this.now()}` });
+    const repo = target.repo ?? (await scm.getRepo(target.fullName));
+    await this.sync.syncRepository(repo, {
+      provider: target.provider,
+      branches: answer.changed ? answer.branches : 'unchanged',
+      buildsOf: awaiting,
+      correlationId: `poll-${target.fullName}-${this.now()}`,
+    });
     await this.polls.polled(target.fullName, answer.changed ? answer.etag : target.etag);
     this.options.logger?.info({ repo: target.fullName, moved: answer.changed, awaitingBuilds: awaiting.length }, 'polled: repository read and recorded');
     return 'synced';

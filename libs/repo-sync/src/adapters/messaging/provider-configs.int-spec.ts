@@ -5,6 +5,8 @@ import { BitbucketEventPayloads, FakeBitbucket, FakeGitHub, FakeGitLab, GitLabEv
 import { normaliseBitbucket, normaliseGitLab, ScmClients, type Normalised } from '@sluice/scm';
 import { waitUntil } from '@sluice/testing';
 import { startRepoSync, type RepoSyncTestApp } from '../../test/repo-sync-app';
+import { RepoPoller } from '../../application/repo-poller';
+import { PgRepoPolls } from '../persistence/pg-repo-polls';
 
 const ZERO = '0'.repeat(40);
 
@@ -54,6 +56,25 @@ describe('repo-sync: a GitLab-hosted config repository', () => {
     assert.deepEqual(discovered!.config.artifact, { repo: 'acme/orders', image: 'registry.gitlab.com/acme/orders', build: 'pipeline' });
     const configs = await t.api('/api/repos/acme/gitlab-config/configs');
     assert.deepEqual(configs.body.configs.map((c: { name: string }) => c.name), ['orders']);
+  });
+
+  it("Git polling reads it through GitLab: a push whose webhook was lost, and the config's artifact repository the catalogue never heard of", async () => {
+    gitlab.seed.project({ id: 9002, path: 'acme/orders', defaultBranch: 'main' });
+    const orders = gitlab.seed.push(9002, { message: 'orders', files: { VERSION: '1' } });
+    const lost = gitlab.seed.push(9001, { message: 'payments too', files: { 'deploy/payments/deploy.yaml': 'team: payments\nnamespace: payments\nautodeploy: true\n' } });
+    const polls = new PgRepoPolls(t.dataSource);
+    const targets = await polls.targets();
+    // acme/orders is known only as the config's artifact: its provider is the config repository's.
+    assert.deepEqual(targets.map((x) => [x.fullName, x.provider, x.repo !== null]), [['acme/gitlab-config', 'gitlab', true], ['acme/orders', 'gitlab', false]]);
+    const reader = new ScmClients().gitlabScm(`${gitlab.url}/api/v4`, 'gl-read-token');
+    const poller = new RepoPoller(polls, t.scm, t.sync, { intervalMs: 0, readers: (p) => (p === 'gitlab' ? reader : null) });
+    assert.deepEqual(await poller.pass(), { polled: 2, unchanged: 0, synced: 2, failed: 0 });
+    await waitUntil(() => ofStream('repo.config.discovered', repoStream(repo)).some((e) => (e.data as { config: { name: string } }).config.name === 'payments'), { timeoutMs: 10_000, message: 'payments discovered by polling' });
+    const ordersHead = t.published.find((e) => e.type === 'repo.branch.updated' && (e.data as { repo: string }).repo === 'acme/orders');
+    assert.equal((ordersHead?.data as { headSha?: string } | undefined)?.headSha, orders);
+    const upserted = t.published.find((e) => e.type === 'repo.upserted' && (e.data as { repo: RepoRef }).repo.fullName === 'acme/orders');
+    assert.equal((upserted?.data as { repo: RepoRef }).repo.provider, 'gitlab');
+    sha = lost;
   });
 
   it('a later push that removes the config folder is read through GitLab too', async () => {

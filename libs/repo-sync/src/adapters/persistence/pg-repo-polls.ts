@@ -1,3 +1,4 @@
+import type { ScmProvider } from '@sluice/contracts';
 import { managerOf, type Transaction } from '@sluice/event-store';
 import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import type { PollTarget, RepoPolls } from '../../application/repo-poller';
@@ -21,6 +22,7 @@ export class RepoSyncPolls1768000000100 implements MigrationInterface {
 
 interface TargetRow {
   repo: string;
+  provider: ScmProvider;
   github_id: string | null;
   default_branch: string | null;
   private: boolean | null;
@@ -38,18 +40,21 @@ export class PgRepoPolls implements RepoPolls {
   async targets(): Promise<PollTarget[]> {
     const rows: TargetRow[] = await this.dataSource.query(`
       WITH wanted AS (
-        SELECT config_repo AS repo FROM repo_sync.configs
+        SELECT config_repo AS repo, coalesce(root->>'configRepoProvider', 'github') AS provider FROM repo_sync.configs
         UNION
-        SELECT root->'artifact'->>'repo' FROM repo_sync.configs WHERE jsonb_typeof(root->'artifact') = 'object'
+        -- An artifact repository no webhook announced yet: guessed on the provider of a config repository naming it (GitHub first).
+        SELECT root->'artifact'->>'repo', coalesce(root->>'configRepoProvider', 'github') FROM repo_sync.configs WHERE jsonb_typeof(root->'artifact') = 'object'
       )
-      SELECT w.repo, r.github_id, r.default_branch, r.private, r.full_name IS NOT NULL AS known, p.etag, p.polled_at, p.last_webhook_at
+      SELECT DISTINCT ON (w.repo) w.repo, coalesce(r.provider, w.provider) AS provider, r.github_id, r.default_branch, r.private,
+             r.full_name IS NOT NULL AS known, p.etag, p.polled_at, p.last_webhook_at
         FROM wanted w
         LEFT JOIN repo_sync.repos r ON r.full_name = w.repo
         LEFT JOIN repo_sync.repo_polls p ON p.repo = w.repo
-       WHERE w.repo IS NOT NULL AND coalesce(r.provider, 'github') = 'github'
-       ORDER BY w.repo`);
+       WHERE w.repo IS NOT NULL
+       ORDER BY w.repo, (w.provider = 'github') DESC`);
     return rows.map((r) => ({
       fullName: r.repo,
+      provider: r.provider,
       repo: r.known ? { fullName: r.repo, id: r.github_id === null ? null : Number(r.github_id), defaultBranch: r.default_branch!, private: r.private!, archived: false } : null,
       etag: r.etag,
       polledAt: iso(r.polled_at),
