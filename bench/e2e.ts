@@ -13,7 +13,8 @@
 // not applied within the step's drain counts as ∞).
 //
 // Per rate and pipeline: p50/p99, CPU ms per build of the pipeline's own processes and of the
-// infrastructure (PostgreSQL, Kafka, kube-apiserver, etcd), PostgreSQL transactions (its
+// infrastructure it uses (PostgreSQL: the backends of its own database; Kafka, kube-apiserver,
+// etcd: their whole processes, which on a shared machine also serve others), PostgreSQL transactions (its
 // database's xact_commit), kube-apiserver requests (apiserver_request_total, every client: also
 // the bench's watches and rollout patches) and Kafka messages per build. The knee is the highest
 // rate whose p99 ≤ 1 s; a pipeline stops stepping after two rates in a row over it. Printed: the
@@ -54,13 +55,13 @@ const RATES = (process.env.BENCH_E2E_RATES ?? '1,2,4,6,8,10,12').split(',').map(
 const STEP_SECONDS = Number(process.env.BENCH_E2E_STEP_SECONDS ?? 20);
 /** After a step's last build, how long its builds may still take to be applied (later = ∞). */
 const STEP_DRAIN_MS = Number(process.env.BENCH_E2E_STEP_DRAIN_SECONDS ?? 15) * 1000;
-const CONFIGS = Number(process.env.BENCH_E2E_CONFIGS ?? 200);
+export const CONFIGS = Number(process.env.BENCH_E2E_CONFIGS ?? 200);
 /** The warm-up (one deploy of each config, not measured) goes slower, so that it ends drained. */
-const WARM_UP_RATE = Number(process.env.BENCH_E2E_WARM_UP_RATE ?? 5);
+export const WARM_UP_RATE = Number(process.env.BENCH_E2E_WARM_UP_RATE ?? 5);
 export const OUTPUT_DIR = resolve(ROOT, process.env.BENCH_OUTPUT_DIR ?? join('.sluice-test', 'bench', 'output'));
-const COMPILED_DIR = join('.sluice-test', 'bench', 'dist');
+export const COMPILED_DIR = join('.sluice-test', 'bench', 'dist');
 const KNEE_P99_MS = 1000;
-const MB = 1024 * 1024;
+export const MB = 1024 * 1024;
 
 interface Deploy {
   readonly config: string;
@@ -89,14 +90,14 @@ const configName = (i: number) => `app-${i}`;
 const repoOf = (i: number) => `acme/app-${i}`;
 
 /** Compiled services, as the image runs them (always rebuilt: it takes about a second, outside the figures). */
-function buildServices(): number {
+export function buildServices(): number {
   const t = Date.now();
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-dist.mjs'), '--out', join(ROOT, COMPILED_DIR)], { stdio: 'ignore' });
   return Date.now() - t;
 }
 
 /** N configs in the config repository, each with its own artifact repository (branch main, build `ci`). */
-function seedConfigs(world: World): void {
+export function seedConfigs(world: World): void {
   const files: Record<string, string> = {};
   for (let i = 0; i < CONFIGS; i++) {
     const [owner, name] = repoOf(i).split('/') as [string, string];
@@ -109,7 +110,7 @@ function seedConfigs(world: World): void {
   world.github.seed.commit(CONFIG_REPO, { message: `bench: ${CONFIGS} deploy configs`, files });
 }
 
-async function waitForConfigs(api: Api): Promise<void> {
+export async function waitForConfigs(api: Api): Promise<void> {
   const deadline = Date.now() + 180_000;
   for (;;) {
     const { configs } = await api.get<{ configs: Array<{ name: string; status: string }> }>('/api/configs');
@@ -153,13 +154,13 @@ export interface Pipeline {
   cpu(): Record<string, number>;
   /** VmRSS bytes now of its own processes, by process. */
   rss(): Record<string, number>;
-  /** Transactions of its PostgreSQL database so far (NaN where it has none on the server). */
-  dbTransactions(): Promise<number>;
-  /** Messages on its Kafka topics so far (0 where it has none). */
-  kafkaMessages(): Promise<number>;
+  /** Its database on the shared PostgreSQL (none: an embedded database, inside its process). */
+  readonly databaseUrl?: string;
+  /** The prefix of its Kafka topics (none: an in-process bus). */
+  readonly kafkaTopicPrefix?: string;
 }
 
-class Run {
+export class Run {
   readonly bySha = new Map<string, Deploy>();
   readonly latestOf = new Map<string, Deploy>();
   /** Builds sent while the previous deploy of the same config had not ended (it queues behind it). */
@@ -373,7 +374,7 @@ async function publishTimes(prefix: string, correlationIds: ReadonlySet<string>)
 const fmtMs = (ms: number) => (Number.isFinite(ms) ? `${Math.round(ms)} ms`.padStart(8) : '     n/a');
 
 /** One pipeline at one rate. */
-interface Step {
+export interface Step {
   readonly rate: number;
   readonly sent: number;
   readonly achievedRate: number;
@@ -392,7 +393,12 @@ interface Step {
   readonly errors: number;
 }
 
-const INFRA_PARTS = ['postgres', 'kafka', 'kube-apiserver', 'etcd'] as const;
+/**
+ * The infrastructure is shared (on a development machine, also with other people's test runs):
+ * PostgreSQL's CPU is that of the backends connected to the pipeline's own database; Kafka's (when
+ * the pipeline uses it), the kube-apiserver's and etcd's are their whole processes'.
+ */
+const PG_PART = 'postgres (its database)';
 
 /** Requests the kube-apiserver has served so far (sum of apiserver_request_total). */
 async function kubeRequests(kube: KubeClient): Promise<number> {
@@ -402,13 +408,14 @@ async function kubeRequests(kube: KubeClient): Promise<number> {
   return total;
 }
 
-/** Transactions (committed and rolled back) of one database so far, from pg_stat_database. */
-export async function databaseTransactions(url: string): Promise<number> {
+/** Transactions (committed and rolled back) of one database so far (pg_stat_database), and the CPU seconds of each backend connected to it. */
+async function databaseStats(url: string): Promise<{ transactions: number; backends: Map<number, number> }> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
     const { rows } = await client.query<{ n: string }>('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()');
-    return Number(rows[0]?.n);
+    const pids = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    return { transactions: Number(rows[0]?.n), backends: new Map(pids.rows.map((r) => [r.pid, cpuSeconds(r.pid)])) };
   } finally {
     await client.end();
   }
@@ -432,13 +439,17 @@ async function topicMessages(prefix: string): Promise<number> {
 interface Counters {
   cpu: Record<string, number>;
   infra: Record<string, number>;
-  db: number;
+  db: { transactions: number; backends: Map<number, number> };
   kube: number;
   kafka: number;
 }
 
 async function counters(world: World, pipeline: Pipeline): Promise<Counters> {
-  const [db, kube, kafka] = await Promise.all([pipeline.dbTransactions(), kubeRequests(world.kube), pipeline.kafkaMessages()]);
+  const [db, kube, kafka] = await Promise.all([
+    pipeline.databaseUrl ? databaseStats(pipeline.databaseUrl) : { transactions: NaN, backends: new Map<number, number>() },
+    kubeRequests(world.kube),
+    pipeline.kafkaTopicPrefix ? topicMessages(pipeline.kafkaTopicPrefix) : 0,
+  ]);
   return { cpu: pipeline.cpu(), infra: infraCpu(), db, kube, kafka };
 }
 
@@ -460,9 +471,15 @@ async function step(world: World, run: Run, rate: number): Promise<{ step: Step;
   const perBuild = (a: number, b: number) => (b - a) / total;
   const byProcess: Record<string, number> = {};
   for (const k of Object.keys(c1.cpu)) byProcess[k] = perBuild(c0.cpu[k] ?? 0, c1.cpu[k]!) * 1000;
-  for (const k of INFRA_PARTS) byProcess[k] = perBuild(c0.infra[k]!, c1.infra[k]!) * 1000;
   const own = Object.keys(c1.cpu).reduce((sum, k) => sum + byProcess[k]!, 0);
-  const infra = INFRA_PARTS.reduce((sum, k) => sum + byProcess[k]!, 0);
+  const infraParts = [...(run.pipeline.databaseUrl ? [PG_PART] : []), ...(run.pipeline.kafkaTopicPrefix ? ['kafka'] : []), 'kube-apiserver', 'etcd'];
+  if (run.pipeline.databaseUrl) {
+    let backendSeconds = 0;
+    for (const [pid, seconds] of c1.db.backends) backendSeconds += seconds - (c0.db.backends.get(pid) ?? 0);
+    byProcess[PG_PART] = (backendSeconds / total) * 1000;
+  }
+  for (const k of infraParts.filter((p) => p !== PG_PART)) byProcess[k] = perBuild(c0.infra[k]!, c1.infra[k]!) * 1000;
+  const infra = infraParts.reduce((sum, k) => sum + byProcess[k]!, 0);
   return {
     deploys,
     step: {
@@ -474,7 +491,7 @@ async function step(world: World, run: Run, rate: number): Promise<{ step: Step;
       p99: percentile(latencies, 99),
       acceptedP99: percentile(accepted, 99),
       cpuMsPerBuild: { own, infra, byProcess },
-      dbTransactionsPerBuild: perBuild(c0.db, c1.db),
+      dbTransactionsPerBuild: perBuild(c0.db.transactions, c1.db.transactions),
       kubeRequestsPerBuild: perBuild(c0.kube, c1.kube),
       kafkaMessagesPerBuild: perBuild(c0.kafka, c1.kafka),
       peakRssMb: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, v / MB])),
@@ -546,7 +563,7 @@ export function writeCurve(file: string, title: string, curves: ReadonlyArray<{ 
 }
 
 /** The floor as a child process beside Sluice: its own database on the same PostgreSQL, its own namespace. */
-async function startFloor(world: World, sourceNamespace: string): Promise<{ pipeline: Pipeline; stop: () => Promise<void> }> {
+export async function startFloor(world: World, sourceNamespace: string): Promise<{ pipeline: Pipeline; stop: () => Promise<void> }> {
   const db: TestDatabase = await createTestDatabase('bench_e2e_floor');
   const namespace = await createTestNamespace(world.kube, 'bench-e2e-floor');
   const child: ChildProcess = fork(join(__dirname, 'support', 'floor-pipeline.ts'), [], {
@@ -574,8 +591,7 @@ async function startFloor(world: World, sourceNamespace: string): Promise<{ pipe
       rollsOut: false,
       cpu: () => ({ floor: cpuSeconds(child.pid) }),
       rss: () => ({ floor: rssOf(child.pid) }),
-      dbTransactions: () => databaseTransactions(db.url),
-      kafkaMessages: async () => 0,
+      databaseUrl: db.url,
     },
     stop: async () => {
       child.disconnect();
@@ -595,8 +611,8 @@ function distributedPipeline(sluice: Distributed, namespace: string): Pipeline {
     rollsOut: true,
     cpu: () => Object.fromEntries(SERVICES.map((s) => [s, cpuSeconds(sluice.services[s].pid)])),
     rss: () => Object.fromEntries(SERVICES.map((s) => [s, sluice.services[s].rssBytes() ?? 0])),
-    dbTransactions: () => databaseTransactions(sluice.db.url),
-    kafkaMessages: () => topicMessages(sluice.topicPrefix),
+    databaseUrl: sluice.db.url,
+    kafkaTopicPrefix: sluice.topicPrefix,
   };
 }
 

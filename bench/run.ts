@@ -5,6 +5,7 @@ import { benchWebhookIngest } from './webhook-ingest';
 import { benchGlobalSync } from './global-sync';
 import { benchE2e } from './e2e';
 import { benchReplay } from './replay';
+import { benchE2eAllInOne } from './e2e-all-in-one';
 
 const benches: Record<string, () => Promise<boolean>> = {
   'event-store': benchEventStore,
@@ -12,6 +13,7 @@ const benches: Record<string, () => Promise<boolean>> = {
   'global-sync': benchGlobalSync,
   replay: benchReplay,
   e2e: benchE2e,
+  'e2e-all-in-one': benchE2eAllInOne,
 };
 
 async function main(): Promise<void> {
