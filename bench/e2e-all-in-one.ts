@@ -13,25 +13,10 @@
 import { join } from 'node:path';
 import { ServiceProcess } from '../e2e/support/process';
 import { startAllInOneApp, type SluiceUnderTest } from '../e2e/support/sluice';
-import { CONFIG_REPO, sendWebhook, startWorld } from '../e2e/support/world';
-import { Api } from '../e2e/support/scenario';
+import { startWorld } from '../e2e/support/world';
 import { report } from './report';
 import { cpuSeconds } from './support/cpu';
-import {
-  buildServices,
-  COMPILED_DIR,
-  kneeFigures,
-  MB,
-  Run,
-  seedConfigs,
-  startFloor,
-  stepRates,
-  waitForConfigs,
-  warmUp,
-  WARM_UP_RATE,
-  writeCurve,
-  type Pipeline,
-} from './e2e';
+import { buildServices, COMPILED_DIR, kneeFigures, MB, prepareSideBySide, seedConfigs, stepRates, writeCurve, type Pipeline } from './e2e';
 
 const RUN_SECONDS = Number(process.env.BENCH_E2E_AIO_RUN_SECONDS ?? 600);
 const RSS_TARGET_MB = 400;
@@ -60,18 +45,7 @@ export async function benchE2eAllInOne(): Promise<boolean> {
       rss: () => ({ sluice: app.rssBytes() ?? 0 }),
       // No databaseUrl, no kafkaTopicPrefix: its embedded database and bus are inside the process (its own CPU).
     };
-    const run = new Run(world, pipeline);
-    stops.push(await run.watch());
-    const pushed = await sendWebhook(sluice.webhookUrl, 'push', world.github.events.push(CONFIG_REPO, { branch: 'main' }));
-    if (pushed.status !== 202) throw new Error(`config repository push: ${pushed.status}`);
-    await waitForConfigs(new Api(sluice));
-    await warmUp(run, WARM_UP_RATE);
-
-    const floor = await startFloor(world, world.namespace);
-    stops.push(floor.stop);
-    const floorRun = new Run(world, floor.pipeline);
-    stops.push(await floorRun.watch());
-    await warmUp(floorRun, Math.max(WARM_UP_RATE, 20));
+    const { run, floorRun } = await prepareSideBySide(world, sluice, pipeline, stops);
 
     process.stdout.write(`\nbench e2e-all-in-one: stepping the all-in-one app and the floor:\n`);
     const steps = await stepRates(world, [run, floorRun]);

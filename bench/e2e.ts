@@ -44,7 +44,7 @@ import { patchStatus, ResourceWatcher, type KubeClient, type KubeObject } from '
 import { createTestNamespace } from '@sluice/kube/testing';
 import { Api } from '../e2e/support/scenario';
 import { ROOT } from '../e2e/support/process';
-import { SERVICES, startDistributed, type Distributed, type ServiceName } from '../e2e/support/sluice';
+import { SERVICES, startDistributed, type Distributed, type ServiceName, type SluiceUnderTest } from '../e2e/support/sluice';
 import { CONFIG_REPO, deploymentYaml, deployYaml, sendWebhook, startWorld, WEBHOOK_SECRET, type World } from '../e2e/support/world';
 import { percentile, report, type Figure } from './report';
 import { cpuSeconds, infraCpu } from './support/cpu';
@@ -655,6 +655,26 @@ export function kneeFigures(label: string, steps: readonly Step[], floor: readon
   return figures;
 }
 
+/**
+ * Sluice's configs discovered and warmed up (one deploy each), then the floor started from the
+ * specs Sluice applied and warmed up the same way; both watched. What to stop goes into `stops`.
+ */
+export async function prepareSideBySide(world: World, sluice: SluiceUnderTest, pipeline: Pipeline, stops: Array<() => void | Promise<void>>): Promise<{ run: Run; floorRun: Run }> {
+  const run = new Run(world, pipeline);
+  stops.push(await run.watch());
+  // Discovery: the config repository's default branch pushed once; every config registered.
+  const pushed = await sendWebhook(sluice.webhookUrl, 'push', world.github.events.push(CONFIG_REPO, { branch: 'main' }));
+  if (pushed.status !== 202) throw new Error(`config repository push: ${pushed.status}`);
+  await waitForConfigs(new Api(sluice));
+  await warmUp(run, WARM_UP_RATE);
+  const floor = await startFloor(world, world.namespace);
+  stops.push(floor.stop);
+  const floorRun = new Run(world, floor.pipeline);
+  stops.push(await floorRun.watch());
+  await warmUp(floorRun, Math.max(WARM_UP_RATE, 20));
+  return { run, floorRun };
+}
+
 export async function benchE2e(): Promise<boolean> {
   const buildMs = buildServices();
   const world = await startWorld('bench-e2e');
@@ -667,20 +687,7 @@ export async function benchE2e(): Promise<boolean> {
   });
   const stops: Array<() => void | Promise<void>> = [];
   try {
-    const run = new Run(world, distributedPipeline(sluice, world.namespace));
-    stops.push(await run.watch());
-    // Discovery: the config repository's default branch pushed once; every config registered.
-    const pushed = await sendWebhook(sluice.webhookUrl, 'push', world.github.events.push(CONFIG_REPO, { branch: 'main' }));
-    if (pushed.status !== 202) throw new Error(`config repository push: ${pushed.status}`);
-    await waitForConfigs(new Api(sluice));
-    await warmUp(run, WARM_UP_RATE);
-
-    // The floor reads the specs Sluice applied, then deploys each config once (creating its objects).
-    const floor = await startFloor(world, world.namespace);
-    stops.push(floor.stop);
-    const floorRun = new Run(world, floor.pipeline);
-    stops.push(await floorRun.watch());
-    await warmUp(floorRun, Math.max(WARM_UP_RATE, 20));
+    const { run, floorRun } = await prepareSideBySide(world, sluice, distributedPipeline(sluice, world.namespace), stops);
 
     const load0 = loadavg();
     const detail = new Map<number, { deploys: Deploy[]; histograms: string[] }>();
