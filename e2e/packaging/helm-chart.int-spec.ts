@@ -12,13 +12,21 @@ import { PROCESSES, type KubeManifest } from './support';
  * has installed deploy/crds), as manifests.int-spec.ts does for the Kustomize base, without
  * changing the cluster beyond throwaway namespaces:
  * - every object of the chart, CRDs included, with the default values in sluice-system and with
- *   everything on (Ingress, deploy namespaces, admission webhook, replicas 2) in a fresh release
- *   namespace, is accepted by a server-side apply with dryRun=All and fieldValidation=Strict;
+ *   everything on (Ingress, deploy namespaces, admission webhook, other replica counts, affinity) in a
+ *   fresh release namespace, is accepted by a server-side apply with dryRun=All and fieldValidation=Strict,
+ *   the Deployments rolling (two replicas, a PodDisruptionBudget each, soft anti-affinity by default);
  * - every Deployment's pod is admitted under the `restricted` Pod Security Standard.
  */
 
 const FIELD_MANAGER = 'sluice-packaging-helm-dry-run';
-type Deployment = KubeManifest & { spec: { template: { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> & { serviceAccountName: string } } } };
+type Deployment = KubeManifest & {
+  spec: {
+    replicas?: number;
+    strategy?: { type: string; rollingUpdate?: Record<string, unknown> };
+    template: { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> & { serviceAccountName: string; affinity?: Record<string, unknown> } };
+  };
+};
+type Pdb = KubeManifest & { spec: { minAvailable?: number | string; maxUnavailable?: number | string; selector: { matchLabels: Record<string, string> } } };
 
 let client: KubeClient;
 const retrying = <T>(operation: string, fn: () => Promise<T>) => withRetry(fn, { operation, maxAttempts: 4 });
@@ -41,6 +49,15 @@ async function applyAll(r: Render): Promise<void> {
       const pod = (applied as unknown as Deployment).spec.template.spec as { serviceAccountName: string; containers: Record<string, unknown>[] };
       assert.equal(pod.serviceAccountName, (obj as Deployment).spec.template.spec.serviceAccountName);
       for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) assert.ok(pod.containers[0]![probe], `${obj.metadata.name}: ${probe}`);
+      // Rolled with none unavailable (leader election hands the controllers over), anti-affinity kept.
+      const spec = (applied as unknown as Deployment).spec;
+      assert.equal(spec.replicas, (obj as Deployment).spec.replicas, `${obj.metadata.name}: replicas`);
+      assert.deepEqual(spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }, `${obj.metadata.name}: strategy`);
+      assert.ok(spec.template.spec.affinity?.['podAntiAffinity'], `${obj.metadata.name}: pod anti-affinity`);
+    }
+    if (obj.kind === 'PodDisruptionBudget') {
+      const pdb = (applied as unknown as Pdb).spec;
+      assert.ok(pdb.minAvailable === 1 || pdb.maxUnavailable === 1, `${obj.metadata.name}: minAvailable 1 (or maxUnavailable 1 for a single replica)`);
     }
   }
 }
@@ -68,6 +85,9 @@ describe('deploy/helm/sluice on a real kube-apiserver (server-side apply, dry ru
     const r = render({ includeCrds: true });
     assert.equal(r.manifests[0]!.kind, 'CustomResourceDefinition', 'helm puts the CRDs first');
     assert.equal(r.manifests.filter((m) => m.kind === 'CustomResourceDefinition').length, 5);
+    const pdbs = r.manifests.filter((m) => m.kind === 'PodDisruptionBudget') as Pdb[];
+    assert.equal(pdbs.length, PROCESSES.length, 'a PodDisruptionBudget per process');
+    for (const pdb of pdbs) assert.equal(pdb.spec.minAvailable, 1, `${pdb.metadata.name}: two replicas by default, one kept`);
     await applyAll(r);
   });
 

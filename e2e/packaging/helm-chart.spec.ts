@@ -15,8 +15,8 @@ import { knownVariables, loadServiceEnv } from './service-configs';
  * --strict`, values.schema.json refusing bad values, and what `helm template` renders with the
  * default values and with everything on — the same promises manifests.spec.ts checks of the
  * Kustomize base (one Deployment + Service per process, probes, resources, restricted security
- * context, ServiceAccounts, settings each service accepts), plus PodDisruptionBudgets, secrets by
- * reference only, the RBAC of deploy/rbac, the Ingress. The API server's verdict is
+ * context, ServiceAccounts, settings each service accepts, two rolling replicas of each), plus
+ * PodDisruptionBudgets, the pod anti-affinity, secrets by reference only, the RBAC of deploy/rbac, the Ingress. The API server's verdict is
  * helm-chart.int-spec.ts.
  */
 
@@ -41,7 +41,16 @@ interface Container {
   securityContext?: { allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; capabilities?: { drop?: string[] } };
   volumeMounts?: { name: string; mountPath: string }[];
 }
+interface PodAffinityTerm {
+  topologyKey: string;
+  labelSelector?: { matchLabels?: Record<string, string> };
+}
+interface Affinity {
+  nodeAffinity?: unknown;
+  podAntiAffinity?: { preferredDuringSchedulingIgnoredDuringExecution?: { weight: number; podAffinityTerm: PodAffinityTerm }[]; requiredDuringSchedulingIgnoredDuringExecution?: unknown[] };
+}
 interface PodSpec {
+  affinity?: Affinity;
   serviceAccountName?: string;
   automountServiceAccountToken?: boolean;
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
@@ -51,7 +60,7 @@ interface PodSpec {
 type Deployment = KubeManifest & {
   spec: {
     replicas: number;
-    strategy: { type: string };
+    strategy: { type: string; rollingUpdate?: { maxUnavailable?: number | string; maxSurge?: number | string } };
     selector: { matchLabels: Record<string, string> };
     template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec };
   };
@@ -143,8 +152,9 @@ describe('deploy/helm/sluice: chart, lint and values.schema.json', () => {
 
   it('refuses bad values by values.schema.json, naming the value (and lint fails on them too)', () => {
     const refused: [string, Record<string, unknown>, RegExp][] = [
-      ['a second kube-applier (no leader election)', { processes: { 'kube-applier': { replicaCount: 2 } } }, /processes\/kube-applier\/replicaCount/],
-      ['a second commit-status', { processes: { 'commit-status': { replicaCount: 3 } } }, /processes\/commit-status\/replicaCount/],
+      ['no kube-applier replica', { processes: { 'kube-applier': { replicaCount: 0 } } }, /processes\/kube-applier\/replicaCount/],
+      ['a fractional commit-status', { processes: { 'commit-status': { replicaCount: 1.5 } } }, /processes\/commit-status\/replicaCount/],
+      ['an anti-affinity weight out of range', { podAntiAffinity: { weight: 101 } }, /podAntiAffinity\/weight/],
       ['a secret value inline instead of a reference', { secrets: { env: { GITHUB_TOKEN: 'ghp_0123456789abcdef' } } }, /secrets\/env\/GITHUB_TOKEN/],
       ['DATABASE_URL as a plain setting', { config: { DATABASE_URL: 'postgres://sluice:pw@db/sluice' } }, /DATABASE_URL/],
       ['a secret-looking plain setting', { config: { SLACK_SIGNING_SECRETS: 'x'.repeat(32) } }, /SLACK_SIGNING_SECRETS/],
@@ -164,6 +174,9 @@ describe('deploy/helm/sluice: chart, lint and values.schema.json', () => {
       assert.match(out.stderr, pattern, `${what}: ${out.stderr}`);
     }
     const lint = helm('lint', '--strict', CHART, '--values', valuesFile(refused[0]![1]));
+    // Leader election: kube-applier and commit-status may scale like the others.
+    const scaled = render({ values: { processes: { 'kube-applier': { replicaCount: 3 }, 'commit-status': { replicaCount: 5 } } } });
+    assert.equal((scaled.manifests.find((m) => m.kind === 'Deployment' && m.metadata.name === 'sluice-commit-status') as Deployment).spec.replicas, 5);
     assert.notEqual(lint.status, 0, 'helm lint passes bad values');
     // Checks the schema cannot express fail the render with a reason.
     const own = helm('template', 'sluice', CHART, '--namespace', 'sluice-system', '--values', valuesFile({ deployNamespaces: ['sluice-system'] }));
@@ -177,7 +190,7 @@ describe('deploy/helm/sluice: chart, lint and values.schema.json', () => {
 
 for (const { label, r, fullname } of renders) {
   const v = view(r, fullname);
-  const replicas = (p: Process) => (r.values['processes'] as Record<string, { replicaCount: number }> | undefined)?.[p]?.replicaCount ?? (p === 'webhook-ingest' || p === 'dashboard-server' ? 2 : 1);
+  const replicas = (p: Process) => (r.values['processes'] as Record<string, { replicaCount: number }> | undefined)?.[p]?.replicaCount ?? 2;
 
   describe(`helm template, ${label}: Deployments, Services, PodDisruptionBudgets`, () => {
     it('renders no Secret, and every namespaced object in the release namespace (or a deploy namespace)', () => {
@@ -207,7 +220,7 @@ for (const { label, r, fullname } of renders) {
         assert.deepEqual(v.container(p).args, [p], `${p}: the entrypoint starts this process`);
         assert.equal(v.container(p).ports?.[0]?.containerPort, Number(v.configMap.data['PORT']), `${p}: containerPort = PORT`);
         assert.equal(d.spec.replicas, replicas(p), `${p}: replicas`);
-        assert.equal(d.spec.strategy.type, API_CALLERS.has(p) ? 'Recreate' : 'RollingUpdate', `${p}: strategy`);
+        assert.deepEqual(d.spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }, `${p}: strategy (leader election hands the controllers over)`);
         const annotations = d.spec.template.metadata.annotations ?? {};
         assert.equal(annotations['prometheus.io/scrape'], 'true', `${p}: scraped`);
         assert.equal(annotations['prometheus.io/port'], '8080');
@@ -218,6 +231,22 @@ for (const { label, r, fullname } of renders) {
         assert.deepEqual(pdb.spec.selector.matchLabels, d.spec.selector.matchLabels, `${p}: PDB selects its pods`);
         if (d.spec.replicas > 1) assert.deepEqual([pdb.spec.minAvailable, pdb.spec.maxUnavailable], [1, undefined], `${p}: ${d.spec.replicas} replicas keep one`);
         else assert.deepEqual([pdb.spec.minAvailable, pdb.spec.maxUnavailable], [undefined, 1], `${p}: one replica never blocks a drain`);
+      }
+    });
+
+    it("prefers each process's replicas apart (soft pod anti-affinity on its own pods), keeping the affinity value's other terms", () => {
+      const anti = (r.values['podAntiAffinity'] as { topologyKey: string; weight: number } | undefined) ?? { topologyKey: 'kubernetes.io/hostname', weight: 100 };
+      const userAffinity = (r.values['affinity'] as Record<string, unknown> | undefined) ?? {};
+      for (const p of PROCESSES) {
+        const d = v.deployment(p);
+        const affinity = d.spec.template.spec.affinity;
+        assert.equal(affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution, undefined, `${p}: never required`);
+        assert.deepEqual(
+          affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution,
+          [{ weight: anti.weight, podAffinityTerm: { topologyKey: anti.topologyKey, labelSelector: { matchLabels: d.spec.selector.matchLabels } } }],
+          `${p}: away from its own replicas`,
+        );
+        assert.deepEqual(affinity?.nodeAffinity, userAffinity['nodeAffinity'], `${p}: nodeAffinity from the affinity value`);
       }
     });
 
@@ -319,6 +348,8 @@ for (const { label, r, fullname } of renders) {
       assert.equal(env['SLUICE_NAMESPACE'], r.namespace, 'the release namespace is never a deploy target');
       assert.ok(v.podEnv('webhook-ingest')['GITHUB_WEBHOOK_SECRET'], 'webhook-ingest gets its required secret');
       assert.equal(env['SLUICE_PUBLIC_URL'], (r.values['publicUrl'] as string | undefined) ?? 'https://sluice.example.com');
+      assert.equal(v.configMap.data['SLUICE_LEADER_POLL_SECONDS'], '2', 'the leader poll (the handover bound) in the shared ConfigMap');
+      for (const s of ['kube-applier', 'commit-status'] as const) assert.equal(loadServiceEnv(s, v.podEnv(s)).SLUICE_LEADER_POLL_SECONDS, 2, `${s}: reads it`);
     });
 
     it("gives the dashboard server SLUICE_SERVICE_URLS naming this release's Services", () => {
@@ -364,6 +395,18 @@ for (const { label, r, fullname } of renders) {
     });
   });
 }
+
+describe('helm template: podAntiAffinity and affinity values', () => {
+  const podAffinity = (values: Record<string, unknown>) => view(render({ values }), 'sluice').deployment('kube-applier').spec.template.spec.affinity;
+
+  it('renders no anti-affinity when disabled, and an affinity value with its own podAntiAffinity wins', () => {
+    assert.equal(podAffinity({ podAntiAffinity: { enabled: false } }), undefined, 'disabled and no affinity value: none');
+    const own = { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { team: 'platform' } } }] };
+    assert.deepEqual(podAffinity({ affinity: { podAntiAffinity: own } }), { podAntiAffinity: own });
+    const withNode = podAffinity({ podAntiAffinity: { enabled: false }, affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: { matchExpressions: [{ key: 'example.com/pool', operator: 'Exists' }] } }] } } }) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(withNode), ['nodeAffinity']);
+  });
+});
 
 describe('helm template, full values: Ingress, admission webhook, Kafka TLS', () => {
   const v = view(helmFull, 'prod-sluice');

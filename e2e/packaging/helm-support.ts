@@ -67,7 +67,8 @@ export function render(opts: { release?: string; namespace?: string; values?: Re
 
 /**
  * Values that turn everything on: the Ingress with TLS, deploy namespaces (one with Secrets),
- * replicas 2 for the four processes that may scale, Kafka over TLS with SASL, the admission
+ * replica counts other than the default (three commit-status, one repo-sync: the PDB of a single
+ * replica), a soft anti-affinity per zone next to a node affinity, Kafka over TLS with SASL, the admission
  * webhook, a DATABASE_URL from another Secret, extra settings and an optional secret dropped.
  */
 export function fullValues(deployNamespaces: string[] = ['payments', 'billing']): Record<string, unknown> {
@@ -98,12 +99,14 @@ export function fullValues(deployNamespaces: string[] = ['payments', 'billing'])
       tls: [{ secretName: 'sluice-tls', hosts: ['sluice.prod.example.com'] }],
     },
     podAnnotations: { 'example.com/team': 'platform' },
+    affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'example.com/pool', operator: 'In', values: ['platform'] }] }] } } },
+    podAntiAffinity: { enabled: true, topologyKey: 'topology.kubernetes.io/zone', weight: 50 },
     processes: {
       'webhook-ingest': { replicaCount: 2, resources },
-      'repo-sync': { replicaCount: 2, resources },
+      'repo-sync': { replicaCount: 1, resources },
       autodeploy: { replicaCount: 2, resources, extraEnv: [{ name: 'AUTODEPLOY_STEP_DEADLINE_SECONDS', value: '900' }] },
-      'kube-applier': { replicaCount: 1, resources, serviceAccount: { annotations: { 'iam.example.com/role': 'sluice-kube-applier' } } },
-      'commit-status': { replicaCount: 1, resources },
+      'kube-applier': { replicaCount: 2, resources, serviceAccount: { annotations: { 'iam.example.com/role': 'sluice-kube-applier' } } },
+      'commit-status': { replicaCount: 3, resources },
       'dashboard-server': { replicaCount: 2, resources },
     },
   };

@@ -19,7 +19,14 @@ import { loadKustomization, parseManifests, readRepoFile, SERVICES, type KubeMan
  */
 
 const FIELD_MANAGER = 'sluice-packaging-dry-run';
-type Deployment = KubeManifest & { spec: { template: { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> & { serviceAccountName: string } } } };
+type Deployment = KubeManifest & {
+  spec: {
+    replicas?: number;
+    strategy?: { type: string; rollingUpdate?: Record<string, unknown> };
+    template: { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> & { serviceAccountName: string; affinity?: Record<string, unknown> } };
+  };
+};
+type Pdb = KubeManifest & { spec: { minAvailable?: number | string; maxUnavailable?: number | string; selector: { matchLabels: Record<string, string> } } };
 
 let client: KubeClient;
 const { files } = loadKustomization();
@@ -82,10 +89,23 @@ describe('deploy/kustomization.yaml on a real kube-apiserver (server-side apply,
           const pod = (applied as unknown as Deployment).spec.template.spec as { serviceAccountName: string; containers: Record<string, unknown>[] };
           assert.equal(pod.serviceAccountName, (obj as Deployment).spec.template.spec.serviceAccountName);
           for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) assert.ok(pod.containers[0]![probe], `${obj.metadata.name}: ${probe}`);
+          // Two replicas rolled with none unavailable, spread over nodes by a soft anti-affinity.
+          const spec = (applied as unknown as Deployment).spec;
+          assert.equal(spec.replicas, 2, `${obj.metadata.name}: replicas`);
+          assert.deepEqual(spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }, `${obj.metadata.name}: strategy`);
+          assert.deepEqual(spec.template.spec.affinity, (obj as Deployment).spec.template.spec.affinity, `${obj.metadata.name}: pod anti-affinity kept`);
         }
+        if (obj.kind === 'PodDisruptionBudget') assert.equal((applied as unknown as Pdb).spec.minAvailable, 1, `${obj.metadata.name}: minAvailable`);
       }
     });
   }
+
+  it('has a PodDisruptionBudget for every Deployment, selecting its pods', () => {
+    const deployments = all.filter((m) => m.kind === 'Deployment') as (Deployment & { spec: { selector: { matchLabels: Record<string, string> } } })[];
+    const pdbs = all.filter((m) => m.kind === 'PodDisruptionBudget') as Pdb[];
+    assert.equal(pdbs.length, deployments.length);
+    for (const d of deployments) assert.ok(pdbs.some((p) => JSON.stringify(p.spec.selector.matchLabels) === JSON.stringify(d.spec.selector.matchLabels)), `${d.metadata.name}: PDB`);
+  });
 
   it('accepts the Secret template (k8s/secret.example.yaml)', async () => {
     for (const obj of parseManifests(readRepoFile('deploy', 'k8s', 'secret.example.yaml'), 'k8s/secret.example.yaml')) {

@@ -8,7 +8,8 @@ import { knownVariables, loadServiceEnv } from './service-configs';
  * What the Kubernetes manifests in deploy/ must say, read from the files (the API server's
  * verdict on them is manifests.int-spec.ts): every CRD and RBAC file is in the kustomization,
  * one Deployment + Service per service with the right ServiceAccount, probes, resources and a
- * restricted security context, and settings each service accepts.
+ * restricted security context, settings each service accepts, and two replicas of every process
+ * (rolling, a PodDisruptionBudget, spread over nodes; leader election picks who runs the controllers).
  */
 
 interface Probe {
@@ -28,7 +29,12 @@ interface Container {
   securityContext?: { allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; capabilities?: { drop?: string[] }; runAsNonRoot?: boolean };
   volumeMounts?: { name: string; mountPath: string }[];
 }
+interface PodAffinityTerm {
+  topologyKey: string;
+  labelSelector?: { matchLabels?: Record<string, string> };
+}
 interface PodSpec {
+  affinity?: { podAntiAffinity?: { preferredDuringSchedulingIgnoredDuringExecution?: { weight: number; podAffinityTerm: PodAffinityTerm }[]; requiredDuringSchedulingIgnoredDuringExecution?: unknown[] } };
   serviceAccountName?: string;
   automountServiceAccountToken?: boolean;
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
@@ -36,8 +42,14 @@ interface PodSpec {
   volumes?: { name: string; emptyDir?: object }[];
 }
 type Deployment = KubeManifest & {
-  spec: { replicas: number; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } };
+  spec: {
+    replicas: number;
+    strategy?: { type: string; rollingUpdate?: { maxUnavailable?: number | string; maxSurge?: number | string } };
+    selector: { matchLabels: Record<string, string> };
+    template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+  };
 };
+type Pdb = KubeManifest & { spec: { minAvailable?: number; maxUnavailable?: number; selector: { matchLabels: Record<string, string> } } };
 type Service = KubeManifest & { spec: { selector: Record<string, string>; ports: { port: number; targetPort: string | number }[] } };
 
 const { kustomization, files } = loadKustomization();
@@ -155,6 +167,51 @@ describe('deploy/k8s Deployments and Services', () => {
       const tmp = c.volumeMounts?.find((m) => m.mountPath === '/tmp');
       assert.ok(tmp && pod.volumes?.some((v) => v.name === tmp.name && v.emptyDir), `${s}: /tmp is an emptyDir`);
       assert.ok(podEnv(s)['SLUICE_DATA_DIR']?.startsWith('/tmp/'), `${s}: SLUICE_DATA_DIR on the writable /tmp`);
+    }
+  });
+});
+
+describe('deploy/k8s replicas, rolling updates, PodDisruptionBudgets, leader election', () => {
+  const processDeployment = (p: (typeof PROCESSES)[number]) => find<Deployment>('Deployment', `sluice-${p}`)!;
+
+  it('runs two replicas of every process, rolled one new pod at a time with none unavailable', () => {
+    for (const p of PROCESSES) {
+      const d = processDeployment(p);
+      assert.equal(d.spec.replicas, 2, `${p}: replicas`);
+      assert.deepEqual(d.spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }, `${p}: strategy`);
+    }
+  });
+
+  it('has a PodDisruptionBudget keeping one pod of every process, selecting exactly its pods', () => {
+    assert.deepEqual(all.filter((m) => m.kind === 'PodDisruptionBudget').map((m) => m.metadata.name).sort(), PROCESSES.map((p) => `sluice-${p}`).sort());
+    for (const p of PROCESSES) {
+      const pdb = find<Pdb>('PodDisruptionBudget', `sluice-${p}`)!;
+      assert.equal(pdb.apiVersion, 'policy/v1');
+      assert.deepEqual([pdb.spec.minAvailable, pdb.spec.maxUnavailable], [1, undefined], `${p}: minAvailable 1`);
+      assert.deepEqual(pdb.spec.selector.matchLabels, processDeployment(p).spec.selector.matchLabels, `${p}: PDB selects its pods`);
+    }
+  });
+
+  it("prefers each process's replicas on different nodes (soft pod anti-affinity on its own pods)", () => {
+    for (const p of PROCESSES) {
+      const d = processDeployment(p);
+      const anti = d.spec.template.spec.affinity?.podAntiAffinity;
+      assert.equal(anti?.requiredDuringSchedulingIgnoredDuringExecution, undefined, `${p}: never required (a one-node cluster still runs both)`);
+      const terms = anti?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
+      assert.equal(terms.length, 1, `${p}: one preferred term`);
+      assert.equal(terms[0]!.podAffinityTerm.topologyKey, 'kubernetes.io/hostname', `${p}: per node`);
+      assert.deepEqual(terms[0]!.podAffinityTerm.labelSelector?.matchLabels, d.spec.selector.matchLabels, `${p}: away from its own replicas`);
+      assert.ok(terms[0]!.weight >= 1 && terms[0]!.weight <= 100, `${p}: weight`);
+    }
+  });
+
+  it('sets the leader poll (the handover bound) in the ConfigMap, and no manifest says there is no leader election', () => {
+    assert.equal(configMap.data['SLUICE_LEADER_POLL_SECONDS'], '2');
+    for (const s of ['kube-applier', 'commit-status'] as const) assert.equal(podEnv(s)['SLUICE_LEADER_POLL_SECONDS'], '2', `${s}: reads it`);
+    assert.equal(loadServiceEnv('kube-applier', podEnv('kube-applier')).SLUICE_LEADER_POLL_SECONDS, 2);
+    for (const f of readdirSync(repoPath('deploy', 'k8s'))) {
+      const text = readRepoFile('deploy', 'k8s', f);
+      assert.doesNotMatch(text, /without leader election|Recreate/, `k8s/${f}`);
     }
   });
 });

@@ -64,11 +64,6 @@ app.kubernetes.io/component: {{ .process }}
 {{- if has . (list "kube-applier" "commit-status") }}true{{ end }}
 {{- end }}
 
-{{/* Whether a process is a controller without leader election: one replica, strategy Recreate. */}}
-{{- define "sluice.singleton" -}}
-{{- if has . (list "kube-applier" "commit-status") }}true{{ end }}
-{{- end }}
-
 {{/*
 The secret settings each process reads (its config schema, libs/<service>/src/<service>.config.ts),
 in the order they are listed. DATABASE_URL and KAFKA_SASL_PASSWORD are added for every process but
