@@ -1,4 +1,4 @@
-import { ScmAuthError, type GitLabCommitStatus, type ScmClients } from '@sluice/scm';
+import { ScmAuthError, ScmRequestError, type GitLabCommitStatus, type ScmClients } from '@sluice/scm';
 import type { ProviderIds, StatusFields } from '../../domain/model';
 import { differences, gitlabStatusMapping, type GitLabStatusPayload } from '../../domain/mapping';
 import type { ObservedStatus } from '../../domain/reconcile';
@@ -16,13 +16,24 @@ export class GitLabStatusesProvider implements ScmStatusProvider {
 
   async write(target: StatusTarget, desired: StatusFields): Promise<ObservedStatus> {
     const p = gitlabStatusMapping.toPayload(desired, { fullName: target.repo.identity.fullName, sha: target.sha });
-    const written = await this.statuses(target).createCommitStatus(target.repo.identity.fullName, target.sha, {
-      state: p.state,
-      name: p.name,
-      description: p.description,
-      ...(p.target_url ? { target_url: p.target_url } : {}),
-    });
-    return observe(written, desired, target);
+    try {
+      const written = await this.statuses(target).createCommitStatus(target.repo.identity.fullName, target.sha, {
+        state: p.state,
+        name: p.name,
+        description: p.description,
+        ...(p.target_url ? { target_url: p.target_url } : {}),
+      });
+      return observe(written, desired, target);
+    } catch (error) {
+      // GitLab keeps a status in one state: a new description in the same state (`running` →
+      // `running`: a 400, "Cannot transition status via :run from :running") is refused. When the
+      // status GitLab holds is in the state wanted, it is taken as written; the next state change
+      // carries the description.
+      if (!(error instanceof ScmRequestError && error.status === 400)) throw error;
+      const latest = (await this.statuses(target).listCommitStatuses(target.repo.identity.fullName, target.sha, p.name)).filter((s) => s.name === p.name).sort((a, b) => b.id - a.id)[0];
+      if (!latest || latest.status !== p.state) throw error;
+      return { ...observe(latest, desired, target), matches: true, differences: [] };
+    }
   }
 
   private statuses(target: StatusTarget) {

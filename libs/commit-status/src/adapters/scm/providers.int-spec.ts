@@ -156,6 +156,19 @@ describe('every phase × provider against the fake SCMs', () => {
     },
   ];
 
+  it('GitLab keeps a status in one state: a new description in the same state (refused by GitLab) is taken as written, not retried', async () => {
+    const { store, reconciler } = reconcilerFor('token');
+    const key = { namespace: 'matrix', name: 'gitlab-same-state' };
+    const spec = (description: string): CommitStatusSpec => ({ gitRepoRef: { name: 'repo-gitlab-' }, sha: SHA1, name: 'sluice/same-state', description, phase: 'in_progress', url: null });
+    await store.putRecord(key, spec('Deploying'), { provider: 'gitlab', fullName: REPO });
+    await reconciler.reconcile(key);
+    await store.putRecord(key, spec('Applied; waiting for health'), undefined);
+    await reconciler.reconcile(key);
+    const status = (await store.get(key))!.status!;
+    assert.equal(status.isSynced, true, status.syncFailure?.message);
+    assert.deepEqual(gl.statuses(17, SHA1).filter((x) => x.name === 'sluice/same-state').map((x) => x.status), ['running'], 'one running status');
+  });
+
   for (const c of cases) {
     it(`${c.label}: each phase is written as the table says, read back as synced; drift reported; retry-after honoured`, async () => {
       const { store, reconciler } = reconcilerFor(c.github ?? 'token');
