@@ -378,7 +378,8 @@ for (const { label, r, fullname } of renders) {
       }
       const secretsRole = rules(v.find('Role', `${fullname}-commit-status-secrets`))!;
       const extra = ((r.values['commitStatus'] as { extraSecretNames?: string[] } | undefined)?.extraSecretNames) ?? [];
-      assert.deepEqual(secretsRole[0]!.resourceNames, [v.configMap.data['COMMIT_STATUS_GITHUB_SECRET'], ...extra], 'commit-status reads COMMIT_STATUS_GITHUB_SECRET and the listed Secrets only');
+      const named = ['COMMIT_STATUS_GITHUB_SECRET', 'COMMIT_STATUS_GITLAB_SECRET', 'COMMIT_STATUS_BITBUCKET_SECRET'].map((k) => v.configMap.data[k]);
+      assert.deepEqual(secretsRole[0]!.resourceNames, [...named, ...extra], 'commit-status reads the token Secrets of its GitRepos (one per provider) and the listed Secrets only');
     });
 
     it('binds the deployer role in each of deployNamespaces only, and the Secrets role where opted in', () => {

@@ -87,7 +87,7 @@ export function fullValues(deployNamespaces: string[] = ['payments', 'billing'])
     github: { apiUrl: 'https://github.example.com/api/v3' },
     secrets: { existingSecret: 'sluice-prod-secrets', env: { ARGOCD_TOKEN: null, SLACK_BOT_TOKEN: { secret: 'sluice-slack', key: 'bot-token', optional: true } } },
     config: { LOG_LEVEL: 'debug', SLUICE_CATALOGUE_VISIBILITY: 'installation', REPO_SYNC_POLL_SECONDS: '300' },
-    commitStatus: { githubSecret: 'sluice-github', extraSecretNames: ['team-a-github'] },
+    commitStatus: { githubSecret: 'sluice-github', gitlabSecret: 'sluice-gitlab', bitbucketSecret: 'sluice-bitbucket', extraSecretNames: ['team-a-github'] },
     deployNamespaces,
     secretNamespaces: deployNamespaces.slice(0, 1),
     admission: { enabled: true, annotations: { 'cert-manager.io/inject-ca-from': 'sluice-prod/sluice-admission' } },

@@ -192,6 +192,7 @@ describe('the Deployments on a real kube-apiserver', () => {
       assert.equal(await status({ verb: 'create', group: 'sluice.dev', resource: 'commitstatuses', namespace: rbac.systemNamespace }), true);
       assert.equal(await status({ verb: 'patch', group: 'sluice.dev', resource: 'commitstatuses', subresource: 'status', namespace: rbac.systemNamespace }), true);
       assert.equal(await status({ verb: 'get', group: '', resource: 'secrets', namespace: rbac.systemNamespace, name: 'sluice-github' }), true);
+      for (const name of ['sluice-gitlab', 'sluice-bitbucket']) assert.equal(await status({ verb: 'get', group: '', resource: 'secrets', namespace: rbac.systemNamespace, name }), true, name);
       assert.equal(await status({ verb: 'get', group: '', resource: 'secrets', namespace: rbac.systemNamespace, name: 'sluice-secrets' }), false, 'only the Secrets its Role names');
       assert.equal(await status({ verb: 'list', group: '', resource: 'secrets', namespace: rbac.systemNamespace }), false);
       assert.equal(await status({ verb: 'patch', group: 'sluice.dev', resource: 'deployconfigs', namespace: team }), false);

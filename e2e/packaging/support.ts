@@ -17,7 +17,7 @@ export type ServiceName = (typeof SERVICES)[number];
 export const PROCESSES = [...SERVICES, 'dashboard-server'] as const;
 
 /** Settings whose value is the name of a Kubernetes Secret, not a secret. */
-const NAMES_OF_SECRETS = new Set(['COMMIT_STATUS_GITHUB_SECRET']);
+const NAMES_OF_SECRETS = new Set(['COMMIT_STATUS_GITHUB_SECRET', 'COMMIT_STATUS_GITLAB_SECRET', 'COMMIT_STATUS_BITBUCKET_SECRET']);
 
 /** Variable names that hold secrets: never a literal in a committed file. */
 export const isSecretName = (name: string): boolean =>
