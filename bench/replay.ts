@@ -27,7 +27,7 @@ import { configureApp, configureLogging } from '@sluice/platform';
 import { createTestDatabase } from '@sluice/testing';
 import { v7 as uuidv7 } from 'uuid';
 import { perSecond, report } from './report';
-import { cpuSeconds, infraCpu } from './support/cpu';
+import { cpuSeconds } from './support/cpu';
 
 const EVENTS = Number(process.env.BENCH_REPLAY_EVENTS ?? 1_000_000);
 const CONFIGS = Number(process.env.BENCH_REPLAY_CONFIGS ?? 1_000);
@@ -213,14 +213,22 @@ export async function benchReplay(): Promise<boolean> {
       return Object.fromEntries(Object.entries(row!).map(([k, v]) => [k, Number(v)]));
     };
     const stats0 = await pgStats();
-    const cpu0 = { node: cpuSeconds(process.pid), postgres: infraCpu().postgres! };
+    // PostgreSQL's CPU: the backends connected to this database (the server is shared), per backend.
+    const backends = async () => {
+      const rows: Array<{ pid: number }> = await ds.query('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
+      return new Map(rows.map((r) => [r.pid, cpuSeconds(r.pid)]));
+    };
+    const backends0 = await backends();
+    const cpu0 = { node: cpuSeconds(process.pid), postgres: 0 };
     t = process.hrtime.bigint();
     const res = await fetch(`${url}/api/admin/replay`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     if (res.status !== 202) throw new Error(`POST /api/admin/replay: ${res.status} ${await res.text()}`);
     while (!(await caughtUp())) await new Promise((r) => setTimeout(r, 50));
     const replayRate = perSecond(written, t);
     const replaySeconds = Number(process.hrtime.bigint() - t) / 1e9;
-    const cpu1 = { node: cpuSeconds(process.pid), postgres: infraCpu().postgres! };
+    let backendSeconds = 0;
+    for (const [pid, seconds] of await backends()) backendSeconds += seconds - (backends0.get(pid) ?? 0);
+    const cpu1 = { node: cpuSeconds(process.pid), postgres: backendSeconds };
     await new Promise((r) => setTimeout(r, 600)); // pg_stat_database is flushed by the backends at most every 500 ms
     const stats1 = await pgStats();
     const [{ configs, deploys }]: Array<{ configs: string; deploys: string }> = await ds.query(
@@ -234,7 +242,7 @@ export async function benchReplay(): Promise<boolean> {
     const perEvent = (k: string) => ((stats1[k]! - stats0[k]!) / written).toFixed(2);
     const cpuPerEvent = (k: 'node' | 'postgres') => `${(((cpu1[k] - cpu0[k]) * 1e6) / written).toFixed(0)} µs (${Math.round(((cpu1[k] - cpu0[k]) / replaySeconds) * 100)}% of a core)`;
     process.stdout.write(
-      `bench replay: per event replayed: CPU of this process (the projection) ${cpuPerEvent('node')}, of PostgreSQL ${cpuPerEvent('postgres')}; ` +
+      `bench replay: per event replayed: CPU of this process (the projection) ${cpuPerEvent('node')}, of PostgreSQL (this database's backends) ${cpuPerEvent('postgres')}; ` +
         `commits ${perEvent('xact_commit')}, rows inserted ${perEvent('tup_inserted')}, updated ${perEvent('tup_updated')}, fetched ${perEvent('tup_fetched')}\n`,
     );
     return report(`replay (every autodeploy read model rebuilt from ${written.toLocaleString('en-US')} events: ${CONFIGS} configs, ${expectedDeploys.toLocaleString('en-US')} deploys)`, [
