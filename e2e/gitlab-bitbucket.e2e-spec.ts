@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BitbucketEventPayloads, bitbucketWebhookRequest, FakeBitbucket, FakeGitLab, GitLabEventPayloads, gitlabWebhookRequest } from '@sluice/fake-scm';
-import { patchStatus } from '@sluice/kube';
 import { imageOf, Scenario, short, tagOf, waitFor, type DeployView } from './support/scenario';
 import { startAllInOneApp, type AllInOneApp } from './support/sluice';
 import { CONFIG_NAME, CONFIG_REPO, deployYaml, deploymentYaml, IMAGE, startWorld, type World } from './support/world';
@@ -105,21 +104,7 @@ describe('GitLab and Bitbucket repositories autodeploy (all-in-one)', { timeout:
       async () => (image = imageOf(await world.kube.find(ref))) === `${IMAGE}:${tagOf(sha)}`,
       () => `${name} runs ${IMAGE}:${tagOf(sha)} (last: ${image})`,
     );
-    // What a Deployment controller would do once the pods are up (there is no controller-manager here).
-    const deployment = (await world.kube.find(ref))!;
-    await patchStatus(
-      world.kube,
-      ref,
-      {
-        observedGeneration: deployment.metadata.generation ?? 1,
-        replicas: 1,
-        updatedReplicas: 1,
-        readyReplicas: 1,
-        availableReplicas: 1,
-        conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }],
-      },
-      { fieldManager: 'e2e-kube-controller-manager' },
-    );
+    await scenario.rollOut(name);
     await scenario.waitForPhase(deploy.id, 'succeeded');
   };
 

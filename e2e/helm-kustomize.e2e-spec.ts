@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { patchStatus, type KubeObject } from '@sluice/kube';
+import type { KubeObject } from '@sluice/kube';
 import { CONFIG_NAME, CONFIG_REPO, imageOf, Scenario, tagOf, waitFor, type DeployView } from './support/scenario';
 import { ROOT } from './support/process';
 import { startAllInOneApp, type AllInOneApp } from './support/sluice';
@@ -52,24 +52,6 @@ describe('Helm and Kustomize configs through the all-in-one on a real API server
   const deploy = async (id: string) => (await s.api.request<Deploy>('GET', `/api/deploys/${id}`)).body;
   const manifests = async (id: string) => (await s.api.request<Manifests>('GET', `/api/deploys/${id}/manifests`)).body;
   const find = (kind: string, name: string) => world.kube.find({ apiVersion: kind === 'Deployment' ? 'apps/v1' : 'v1', kind, namespace: world.namespace, name });
-  /** What the Deployment controller would report once `name`'s pods are up (no controller runs here). */
-  const rollOut = async (name: string) => {
-    const deployment = await find('Deployment', name);
-    assert.ok(deployment, `Deployment ${name} exists`);
-    await patchStatus(
-      world.kube,
-      { apiVersion: 'apps/v1', kind: 'Deployment', namespace: world.namespace, name },
-      {
-        observedGeneration: deployment.metadata.generation ?? 1,
-        replicas: 1,
-        updatedReplicas: 1,
-        readyReplicas: 1,
-        availableReplicas: 1,
-        conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'ok' }],
-      },
-      { fieldManager: 'e2e-kube-controller-manager' },
-    );
-  };
   const applied = async (name: string, tag: string) => {
     let last: string | undefined;
     await waitFor(async () => (last = imageOf(await find('Deployment', name))) === `${IMAGE}:${tag}`, () => `${name} runs ${IMAGE}:${tag} (last: ${last})`, 90_000);
@@ -114,8 +96,8 @@ describe('Helm and Kustomize configs through the all-in-one on a real API server
     const tag = tagOf(sha);
     await applied(CONFIG_NAME, tag);
     await applied(CHART_CONFIG, tag);
-    await rollOut(CONFIG_NAME);
-    await rollOut(CHART_CONFIG);
+    await s.rollOut(CONFIG_NAME);
+    await s.rollOut(CHART_CONFIG);
 
     const kust = (await deploysOf(CONFIG_NAME)).find((d) => d.artifactSha === sha)!;
     const chart = (await deploysOf(CHART_CONFIG)).find((d) => d.artifactSha === sha)!;

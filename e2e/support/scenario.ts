@@ -212,13 +212,14 @@ export class Scenario {
     return deployment!;
   }
 
-  /** What a Deployment controller would do once the pods are up (there is no controller-manager here). */
-  async rollOut(): Promise<void> {
-    const deployment = await this.deployment();
-    assert.ok(deployment, 'the Deployment exists');
+  /** What a Deployment controller would do once the pods of Deployment `name` are up (there is no controller-manager here). */
+  async rollOut(name: string = CONFIG_NAME): Promise<void> {
+    const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: this.world.namespace, name };
+    const deployment = await this.world.kube.find(ref);
+    assert.ok(deployment, `the Deployment ${name} exists`);
     await patchStatus(
       this.world.kube,
-      { apiVersion: 'apps/v1', kind: 'Deployment', namespace: this.world.namespace, name: CONFIG_NAME },
+      ref,
       {
         observedGeneration: deployment.metadata.generation ?? 1,
         replicas: 1,

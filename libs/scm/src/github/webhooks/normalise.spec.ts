@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseEvent } from '@sluice/contracts';
-import type { Normalised } from '../../webhooks/provider';
+import { eventsOf } from '../../webhooks/spec-support';
 import { normaliseDelivery, NORMALISED_EVENTS } from './normalise';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const examples: Array<{ name: string; examples: Array<Record<string, unknown>> }> = require('@octokit/webhooks-examples');
@@ -9,25 +8,6 @@ const examples: Array<{ name: string; examples: Array<Record<string, unknown>> }
 const examplesOf = (name: string) => examples.find((e) => e.name === name)!.examples;
 const run = (event: string, payload: unknown, deliveryId = 'd-1') => normaliseDelivery({ event, deliveryId, payload });
 
-function eventsOf(result: Normalised) {
-  assert.equal(result.kind, 'events', result.kind === 'ignored' ? result.reason : '');
-  if (result.kind !== 'events') throw new Error('unreachable');
-  // Every produced event is a valid envelope payload for its type (what consumers will parse).
-  for (const e of result.events) {
-    parseEvent({
-      id: '018f0000-0000-7000-8000-000000000000',
-      type: e.type,
-      version: e.version,
-      stream: result.stream,
-      streamVersion: 1,
-      occurredAt: new Date().toISOString(),
-      correlationId: 'c',
-      causationId: null,
-      data: e.data,
-    });
-  }
-  return result.events as ReadonlyArray<{ type: string; data: Record<string, unknown> }>;
-}
 
 describe('normaliseDelivery over @octokit/webhooks-examples', () => {
   it('has real examples for every normalised event', () => {
