@@ -634,7 +634,7 @@ export function kneeFigures(label: string, steps: readonly Step[], floor: readon
   const floorTwo = at(floor, 2);
   const kneeStep = at(steps, knee) ?? steps[0];
   const figures: Figure[] = [
-    { name: `${label} knee (highest rate with p99 ≤ 1 s)`, value: knee ?? 0, unit: 'builds/s', baseline: { name: 'floor knee', value: floorKnee ?? NaN }, ratioTarget: { op: '>=', value: 0.5 } },
+    { name: `${label} knee (highest rate with p99 ≤ 1 s)`, value: knee ?? 0, unit: 'builds/s', baseline: { name: floorKnee === Math.max(...floor.map((s) => s.rate)) ? 'floor knee (the highest rate tried: a lower bound)' : 'floor knee', value: floorKnee ?? NaN }, ratioTarget: { op: '>=', value: 0.5 } },
   ];
   if (two && floorTwo) {
     figures.push(
