@@ -115,10 +115,18 @@ export interface SignedWebhook {
   readonly body: unknown;
 }
 
-/** Posts a webhook signed as GitHub signs it. */
+/**
+ * Posts a webhook signed as GitHub signs it. A connection the server closed as it was reused (the
+ * keep-alive race of a loaded machine: "other side closed") is sent again, as GitHub redelivers:
+ * the same delivery id, so Sluice takes it once.
+ */
 export async function sendWebhook(url: string, event: string, payload: unknown): Promise<SignedWebhook> {
   const req = githubWebhookRequest({ event, payload, secret: WEBHOOK_SECRET, deliveryId: randomUUID() });
-  const res = await fetch(url, { method: 'POST', headers: req.headers, body: req.body });
+  const post = () => fetch(url, { method: 'POST', headers: req.headers, body: req.body });
+  const res = await post().catch((error: Error) => {
+    if (error.name !== 'TypeError' || !/fetch failed/.test(error.message)) throw error;
+    return post();
+  });
   const text = await res.text();
   let body: unknown = text;
   try {
