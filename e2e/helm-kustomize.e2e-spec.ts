@@ -126,6 +126,27 @@ describe('Helm and Kustomize configs through the all-in-one on a real API server
     assert.deepEqual([render.state, render.result], ['done', '2 objects rendered']);
   });
 
+  it('the next build diffs against the last: the rendered manifests of two deploys differ in the image tag only, for both configs', async () => {
+    const sha = await s.pushArtifact('v2');
+    await s.buildCompleted(sha);
+    const tag = tagOf(sha);
+    await applied(CONFIG_NAME, tag);
+    await applied(CHART_CONFIG, tag);
+    await s.rollOut(CONFIG_NAME);
+    await s.rollOut(CHART_CONFIG);
+    for (const config of [CONFIG_NAME, CHART_CONFIG]) {
+      const [latest, before] = (await deploysOf(config)).filter((d) => d.artifactSha !== null).slice(0, 2);
+      assert.equal(latest!.artifactSha, sha, `${config}: the newest deploy is v2's`);
+      await s.waitForPhase(latest!.id, 'succeeded');
+      const [now, then] = [await manifests(latest!.id), await manifests(before!.id)];
+      const text = (m: Manifests) => JSON.stringify(m.manifests, null, 1).split('\n');
+      const removed = text(then).filter((l) => !text(now).includes(l));
+      const added = text(now).filter((l) => !text(then).includes(l));
+      assert.deepEqual(removed.map((l) => l.trim()), [`"image": "${imageOf(then.manifests.find((o) => o.kind === 'Deployment'))}"`], `${config}: removed`);
+      assert.deepEqual(added.map((l) => l.trim()), [`"image": "${IMAGE}:${tag}"`], `${config}: added`);
+    }
+  });
+
   it('a chart that does not render fails the deploy at render, naming the file and line; nothing is applied', async () => {
     const broken = world.github.seed.commit(CONFIG_REPO, {
       message: 'billing-chart: a template with an unknown function',
