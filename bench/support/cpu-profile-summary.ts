@@ -57,5 +57,5 @@ export function summariseCpuProfile(profile: CpuProfile, rows = 15): string {
 if (require.main === module) {
   const [file, rows] = process.argv.slice(2);
   if (!file) throw new Error('usage: cpu-profile-summary.ts <file.cpuprofile> [rows]');
-  process.stdout.write(`${summariseCpuProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, Number(rows ?? 15))}\n`);
+  process.stdout.write(`${summariseCpuProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, Number(rows) || 15)}\n`);
 }
