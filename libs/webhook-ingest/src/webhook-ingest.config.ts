@@ -33,11 +33,11 @@ export const webhookIngestConfigSchema = commonConfigSchema.extend({
   WEBHOOK_RECOVERY_LOOKBACK_HOURS: wholeNumber(1, 72).default(24),
   /**
    * Bytes of webhook bodies held before their signature is checked, all requests
-   * together; past it a request gets 503 + Retry-After. At least GitHub's 25 MB cap, so
+   * together; past it a request gets 429 + Retry-After. At least GitHub's 25 MB cap, so
    * that any one delivery fits.
    */
   SLUICE_WEBHOOK_INFLIGHT_BYTES: wholeNumber(MAX_WEBHOOK_BYTES, Number.MAX_SAFE_INTEGER).default(DEFAULT_INFLIGHT_BYTES),
-  /** Webhook bodies read and checked at once; past it a request gets 503 + Retry-After. */
+  /** Webhook bodies read and checked at once; past it a request gets 429 + Retry-After. */
   SLUICE_WEBHOOK_MAX_CONCURRENT: wholeNumber(1, 100_000).default(DEFAULT_MAX_READERS),
 });
 

@@ -886,7 +886,7 @@ export interface operations {
                 };
             };
             /** @description too many webhook bodies (or bytes) are being received and checked at once; retry after Retry-After seconds */
-            503: {
+            429: {
                 headers: {
                     /** @description seconds */
                     "Retry-After"?: number;

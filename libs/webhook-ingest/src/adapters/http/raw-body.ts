@@ -1,9 +1,19 @@
 import type { IncomingMessage } from 'node:http';
-import { PayloadTooLargeError } from '@sluice/platform';
+import { BadRequestError, PayloadTooLargeError } from '@sluice/platform';
 import type { UploadTicket } from './upload-budget';
 
 /** GitHub caps webhook payloads at 25 MB. */
 export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
+
+/**
+ * The sender went away before its body ended: nobody reads the answer, and it is the client's
+ * doing — logged and counted as a 400 (`client_gone`), never as a 5xx of the service.
+ */
+export class ClientGoneError extends BadRequestError {
+  constructor(message: string) {
+    super(message, { code: 'client_gone' });
+  }
+}
 
 export class BodyTooLargeError extends PayloadTooLargeError {
   constructor(limit: number) {
@@ -79,9 +89,9 @@ export async function readRawBody(req: MaybeParsed, limit = MAX_WEBHOOK_BYTES, t
       cleanup();
       reject(error);
     };
-    const onAborted = () => onError(new Error('request aborted by the client'));
+    const onAborted = () => onError(new ClientGoneError('request aborted by the client'));
     // A connection closed before the end (without 'aborted' on some paths) must not leave the read pending.
-    const onClose = () => onError(new Error('connection closed before the request body ended'));
+    const onClose = () => onError(new ClientGoneError('connection closed before the request body ended'));
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);

@@ -70,7 +70,7 @@ async function answered(a: Promise<Answer | Error>): Promise<Answer> {
 
 const SIZE = 100_000;
 
-describe('webhook uploads before their signature is checked are bounded (bytes and readers), with 503 + Retry-After past the bound', () => {
+describe('webhook uploads before their signature is checked are bounded (bytes and readers), with 429 + Retry-After past the bound', () => {
   let t: WebhookTestApp;
   let budget: UploadBudget;
 
@@ -83,14 +83,14 @@ describe('webhook uploads before their signature is checked are bounded (bytes a
 
   const drained = () => waitUntil(() => budget.inUse.bytes === 0 && budget.inUse.readers === 0, { timeoutMs: 5_000 });
 
-  it('slow uploads that hold the bytes make a further one 503 with Retry-After, unread; once they finish, deliveries are accepted again', async () => {
+  it('slow uploads that hold the bytes make a further one 429 with Retry-After, unread; once they finish, deliveries are accepted again', async () => {
     const slow = [upload(t.url, pushOfSize(SIZE)), upload(t.url, pushOfSize(SIZE))];
     for (const s of slow) s.send(1_000);
     await waitUntil(() => budget.inUse.bytes === 2 * SIZE, { timeoutMs: 5_000 });
 
     const refused = upload(t.url, pushOfSize(SIZE));
     const answer = await answered(refused.finish());
-    assert.equal(answer.status, 503);
+    assert.equal(answer.status, 429);
     assert.equal(answer.headers['retry-after'], '2');
     assert.equal(answer.headers['connection'], 'close');
     assert.equal(answer.body.error?.code, 'webhook_busy');
@@ -104,7 +104,7 @@ describe('webhook uploads before their signature is checked are bounded (bytes a
     await drained();
   });
 
-  it('a chunked body is counted as it arrives and cut off with 503 when it would pass the budget', async () => {
+  it('a chunked body is counted as it arrives and cut off with 429 when it would pass the budget', async () => {
     // Two slow senders hold 200 kB of the 250 kB; a third body, of unknown length, streams in.
     const holder = upload(t.url, pushOfSize(SIZE));
     holder.send(10);
@@ -118,7 +118,7 @@ describe('webhook uploads before their signature is checked are bounded (bytes a
     await waitUntil(() => budget.inUse.bytes === 2 * SIZE + 40_000, { timeoutMs: 5_000 });
     streamed.send(20_000);
     const answer = await answered(streamed.answer);
-    assert.equal(answer.status, 503);
+    assert.equal(answer.status, 429);
     assert.equal(answer.headers['retry-after'], '2');
     await waitUntil(() => budget.inUse.readers === 2, { timeoutMs: 5_000 });
     assert.equal(budget.inUse.bytes, 2 * SIZE, 'the cut-off body gave back what it held');
@@ -128,13 +128,13 @@ describe('webhook uploads before their signature is checked are bounded (bytes a
     await drained();
   });
 
-  it('past the reader bound a request is 503 at once; an aborted upload, a bad signature and a 413 give back their share', async () => {
+  it('past the reader bound a request is 429 at once; an aborted upload, a bad signature and a 413 give back their share', async () => {
     const small = Buffer.from(JSON.stringify(push));
     const readers = [upload(t.url, small), upload(t.url, small), upload(t.url, small)];
     for (const r of readers) r.send(10);
     await waitUntil(() => budget.inUse.readers === 3, { timeoutMs: 5_000 });
     const refused = await answered(upload(t.url, small).finish());
-    assert.equal(refused.status, 503);
+    assert.equal(refused.status, 429);
     assert.equal(refused.headers['retry-after'], '2');
 
     readers[0]!.abort();
@@ -148,5 +148,43 @@ describe('webhook uploads before their signature is checked are bounded (bytes a
     for (const r of readers.slice(1)) assert.equal((await answered(r.finish())).status, 202);
     await drained();
     assert.deepEqual(budget.inUse, { bytes: 0, readers: 0 }, 'nothing leaked');
+  });
+});
+
+describe('hostile: 500 concurrent slow clients', () => {
+  let t: WebhookTestApp;
+  let budget: UploadBudget;
+
+  before(async () => {
+    // The shipped bounds (64 readers, 64 MiB).
+    t = await startWebhookApp();
+    budget = t.app.get(UploadBudget);
+  });
+  after(() => t?.close());
+
+  it('each gets a 4xx or its 202, never a 5xx; the bodies read at once and the bytes held stay bounded; the service takes the next delivery', async () => {
+    const body = pushOfSize(SIZE);
+    const before = process.memoryUsage().rss;
+    let most = { readers: 0, bytes: 0, rss: 0 };
+    const sampler = setInterval(() => {
+      most = { readers: Math.max(most.readers, budget.inUse.readers), bytes: Math.max(most.bytes, budget.inUse.bytes), rss: Math.max(most.rss, process.memoryUsage().rss) };
+    }, 5);
+    try {
+      const slow = Array.from({ length: 500 }, () => upload(t.url, body));
+      for (const s of slow) s.send(100);
+      await waitUntil(() => budget.inUse.readers === 64, { timeoutMs: 20_000, message: 'the reader bound reached' });
+      const answers = await Promise.all(slow.map(async (s) => s.finish()));
+      const statuses = answers.map((a) => (a instanceof Error ? 0 : a.status));
+      const counts = statuses.reduce<Record<number, number>>((acc, x) => ({ ...acc, [x]: (acc[x] ?? 0) + 1 }), {});
+      process.stdout.write(`# 500 slow clients: ${JSON.stringify(counts)}, at most ${most.readers} bodies and ${Math.round(most.bytes / 1e6)} MB held, rss +${Math.round((most.rss - before) / 1e6)} MB\n`);
+      assert.deepEqual(statuses.filter((x) => x !== 202 && x !== 429), [], 'each 202 or 429, never a 5xx');
+      assert.ok(most.readers <= 64, `at most 64 bodies read at once (${most.readers})`);
+      assert.ok(most.bytes <= 64 * 1024 * 1024);
+    } finally {
+      clearInterval(sampler);
+    }
+    await waitUntil(() => budget.inUse.readers === 0, { timeoutMs: 5_000 });
+    const next = await answered(upload(t.url, pushOfSize(SIZE)).finish());
+    assert.equal(next.status, 202);
   });
 });

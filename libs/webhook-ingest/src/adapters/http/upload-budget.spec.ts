@@ -7,7 +7,7 @@ describe('UploadBudget', () => {
     const budget = new UploadBudget({ maxBytes: 100, maxReaders: 2, retryAfterSeconds: 7 });
     const a = budget.admit();
     budget.admit();
-    assert.throws(() => budget.admit(), (e: unknown) => e instanceof UploadBudgetExceededError && e.status === 503 && e.retryAfterSeconds === 7);
+    assert.throws(() => budget.admit(), (e: unknown) => e instanceof UploadBudgetExceededError && e.status === 429 && e.retryAfterSeconds === 7);
     a.release();
     assert.doesNotThrow(() => budget.admit());
   });

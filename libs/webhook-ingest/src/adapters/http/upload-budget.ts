@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from '@sluice/platform';
+import { TooManyRequestsError } from '@sluice/platform';
 
 export interface UploadBudgetLimits {
   /** Bytes of webhook bodies held in memory before their signature was checked, all requests together. */
@@ -14,8 +14,12 @@ export const DEFAULT_INFLIGHT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_READERS = 64;
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
-/** 503 + Retry-After: the bound on unverified uploads is reached; nothing more of this body is buffered. */
-export class UploadBudgetExceededError extends ServiceUnavailableError {
+/**
+ * 429 + Retry-After: the bound on unverified uploads is reached; nothing more of this body is
+ * buffered. A 4xx: the senders together are sending too much (a flood of slow clients must not
+ * read as Sluice failing), and GitHub redelivers a refused delivery like any other.
+ */
+export class UploadBudgetExceededError extends TooManyRequestsError {
   constructor(what: 'bytes' | 'readers', retryAfterSeconds: number) {
     super(
       what === 'bytes'

@@ -88,7 +88,7 @@ export class WebhookController {
   @ApiResponse({ status: 413, description: 'body over the limit (25 MB)', schema: errorResponse })
   @ApiResponse({ status: 415, description: 'content type is not application/json', schema: errorResponse })
   @ApiResponse({
-    status: 503,
+    status: 429,
     description: 'too many webhook bodies (or bytes) are being received and checked at once; retry after Retry-After seconds',
     headers: { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } } },
     schema: errorResponse,
