@@ -67,7 +67,8 @@ export async function startDistributed(world: World, options: DistributedOptions
   };
   const own: Record<ServiceName, Record<string, string>> = {
     'webhook-ingest': { WEBHOOK_RECOVERY_INTERVAL_SECONDS: '0' },
-    'repo-sync': {},
+    // As in the all-in-one below: the e2e files play the webhooks; e2e/git-polling tests polling.
+    'repo-sync': { REPO_SYNC_POLL_SECONDS: '0' },
     autodeploy: {},
     'kube-applier': {
       KUBE_APPLIER_TARGET: 'kube',
@@ -158,6 +159,9 @@ export async function startAllInOneApp(world: World, env: Record<string, string>
       PORT: '',
       SLUICE_ADMIN_TOKEN: '',
       WEBHOOK_RECOVERY_INTERVAL_SECONDS: '0',
+      // The e2e files play GitHub's webhooks in orders of their own; Git polling would read the
+      // fake's heads behind their back. e2e/git-polling turns it on.
+      REPO_SYNC_POLL_SECONDS: '0',
       KUBE_APPLIER_TARGET: 'kube',
       KUBE_APPLIER_WATCH_NAMESPACE: world.namespace,
       KUBE_APPLIER_HEALTH_POLL_SECONDS: '0.5',

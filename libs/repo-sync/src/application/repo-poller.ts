@@ -62,12 +62,17 @@ export interface PollPass {
  * request (each poll reads the branch list), and their builds are not read (they come by webhook).
  */
 export class RepoPoller {
+  /** When this poller started: a repository never polled is due one interval later. */
+  private readonly startedAt: number;
+
   constructor(
     private readonly polls: RepoPolls,
     private readonly scm: ScmReader,
     private readonly sync: GlobalSync,
     private readonly options: RepoPollerOptions,
-  ) {}
+  ) {
+    this.startedAt = this.now();
+  }
 
   get intervalMs(): number {
     return this.options.intervalMs;
@@ -101,10 +106,11 @@ export class RepoPoller {
   }
 
   private isDue(t: PollTarget): boolean {
-    if (!t.polledAt) return true;
+    // Never polled: due one interval after this poller started (a start does not race the webhooks already on their way).
+    const last = t.polledAt ? Date.parse(t.polledAt) : this.startedAt;
     const healthy = t.lastWebhookAt !== null && this.now() - Date.parse(t.lastWebhookAt) < (this.options.healthyWindowMs ?? 3_600_000);
     const interval = this.options.intervalMs * (healthy ? (this.options.healthyFactor ?? 4) : 1);
-    return this.now() - Date.parse(t.polledAt) >= interval;
+    return this.now() - last >= interval;
   }
 
   private async pollOne(target: PollTarget): Promise<'unchanged' | 'synced'> {
