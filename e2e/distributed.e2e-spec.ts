@@ -3,12 +3,15 @@
 // (fake Slack) and a GitOps target (fake Argo CD) in the same services; the web dashboard
 // through the dashboard server (apps/dashboard-server) in a real browser.
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeSlack } from '@sluice/fake-scm';
 import { imageTag } from '@sluice/contracts';
 import { freePort } from '@sluice/testing';
 import { dashboardBrowser } from './support/browser';
+import { runCli } from './support/cli';
 import { defineFlow } from './support/flow';
 import { GitOpsSide, VALUES } from './support/gitops';
 import { ServiceProcess } from './support/process';
@@ -164,5 +167,33 @@ describe('Sluice distributed, end to end', { timeout: 600_000 }, () => {
       await browser.close();
       await dashboard.stop();
     }
+  });
+
+  it('the CLI and the DORA measures against the five services: `sluice configs`, `sluice history` routed by SLUICE_SERVICE_URLS; /api/metrics/dora counts the flow’s deploys', async () => {
+    let deploys = await scenario.api.deploys().catch(() => [] as DeployView[]);
+    if (!deploys.some((d) => d.kind === 'deploy' && d.phase === 'succeeded')) {
+      await scenario.pushConfigRepo();
+      await scenario.waitForVirtualConfig();
+      await scenario.deployBuild(await scenario.pushArtifact('cli'));
+      deploys = await scenario.api.deploys();
+    }
+    const home = mkdtempSync(join(tmpdir(), 'sluice-cli-'));
+    const cli = (args: string[]) =>
+      runCli(args, { home, url: sluice.services.autodeploy.url, env: { SLUICE_TOKEN: sluice.adminToken, SLUICE_SERVICE_URLS: SERVICES.map((x) => `${x}=${sluice.services[x].url}`).join(',') } });
+    const configs = await cli(['configs', '--json']);
+    assert.equal(configs.code, 0, configs.stderr);
+    assert.ok((JSON.parse(configs.stdout) as { configs: Array<{ name: string }> }).configs.some((c) => c.name === CONFIG_NAME), configs.stdout);
+    const history = await cli(['history', CONFIG_NAME, '--json']);
+    assert.equal(history.code, 0, history.stderr);
+    assert.ok((JSON.parse(history.stdout) as { history: unknown[] }).history.length > 0, history.stdout);
+    const refused = await cli(['config', 'no-such-config']);
+    assert.equal(refused.code, 1, 'the API’s 404 is a failure');
+    assert.match(refused.stderr, /no-such-config/);
+
+    const res = await fetch(`${sluice.urlFor('/api/metrics/dora')}/api/metrics/dora?config=${CONFIG_NAME}`, { headers: { authorization: `Bearer ${sluice.adminToken}` } });
+    assert.equal(res.status, 200);
+    const dora = (await res.json()) as { deployments: { succeeded: number } };
+    const succeeded = deploys.filter((d) => d.phase === 'succeeded' && d.kind === 'deploy').length;
+    assert.equal(dora.deployments.succeeded, succeeded, 'the succeeded deploys of the window');
   });
 });
