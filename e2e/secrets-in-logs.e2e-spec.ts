@@ -4,7 +4,7 @@
 // refused, a team token issued and used, a Slack command signed right and wrong, a deploy. Then its
 // whole log, and every other log the test run has written so far, are searched for every secret.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeSlack } from '@sluice/fake-scm';
@@ -18,12 +18,14 @@ const BOT_TOKEN = 'xoxb-e2e-secrets-bot-7d2a4b';
 const REGISTRY_PASSWORD = 'e2e-registry-password-91ab3c';
 const ADMIN = 'e2e-secrets-admin-token-0123456789abcdef';
 
-/** Every file under `dir` whose name ends in .log. */
+/** Every file under `dir` whose name ends in .log (symbolic links and node_modules not followed: npx links the checkout into a test's home). */
 function logFiles(dir: string, out: string[] = []): string[] {
   if (!existsSync(dir)) return out;
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) logFiles(path, out);
+    const stat = lstatSync(path);
+    if (stat.isSymbolicLink() || name === 'node_modules') continue;
+    if (stat.isDirectory()) logFiles(path, out);
     else if (name.endsWith('.log')) out.push(path);
   }
   return out;

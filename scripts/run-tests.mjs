@@ -9,6 +9,8 @@ import { join, relative } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
+// `npm run drills`: also the long drills (`*.drill-spec.ts`: they restart a Kafka node of their own, too slow and load-sensitive for `npm test`).
+const drills = args.includes('--drills');
 const filters = args.filter((a) => !a.startsWith('--'));
 const roots = ['apps', 'libs', 'e2e', 'scripts'];
 
@@ -19,7 +21,7 @@ function walk(dir, out) {
     if (name === 'node_modules' || name.startsWith('.')) continue;
     const path = join(dir, name);
     if (statSync(path).isDirectory()) walk(path, out);
-    else if (/\.(spec|int-spec|e2e-spec)\.ts$/.test(name)) out.push(relative(root, path));
+    else if (/\.(spec|int-spec|e2e-spec)\.ts$/.test(name) || (drills && name.endsWith('.drill-spec.ts'))) out.push(relative(root, path));
   }
   return out;
 }
