@@ -90,14 +90,20 @@ describe('Helm and Kustomize configs through the all-in-one on a real API server
     await world?.stop();
   });
 
-  it('one green build deploys both: objects in the cluster with its image tag, the rendered manifests in the API', async () => {
-    const sha = await s.pushArtifact('v1');
+  /** A green build of a new artifact commit: both configs apply its tag and are rolled out. */
+  const buildBoth = async (label: string) => {
+    const sha = await s.pushArtifact(label);
     await s.buildCompleted(sha);
     const tag = tagOf(sha);
     await applied(CONFIG_NAME, tag);
     await applied(CHART_CONFIG, tag);
     await s.rollOut(CONFIG_NAME);
     await s.rollOut(CHART_CONFIG);
+    return { sha, tag };
+  };
+
+  it('one green build deploys both: objects in the cluster with its image tag, the rendered manifests in the API', async () => {
+    const { sha, tag } = await buildBoth('v1');
 
     const kust = (await deploysOf(CONFIG_NAME)).find((d) => d.artifactSha === sha)!;
     const chart = (await deploysOf(CHART_CONFIG)).find((d) => d.artifactSha === sha)!;
@@ -127,13 +133,7 @@ describe('Helm and Kustomize configs through the all-in-one on a real API server
   });
 
   it('the next build diffs against the last: the rendered manifests of two deploys differ in the image tag only, for both configs', async () => {
-    const sha = await s.pushArtifact('v2');
-    await s.buildCompleted(sha);
-    const tag = tagOf(sha);
-    await applied(CONFIG_NAME, tag);
-    await applied(CHART_CONFIG, tag);
-    await s.rollOut(CONFIG_NAME);
-    await s.rollOut(CHART_CONFIG);
+    const { sha, tag } = await buildBoth('v2');
     for (const config of [CONFIG_NAME, CHART_CONFIG]) {
       const [latest, before] = (await deploysOf(config)).filter((d) => d.artifactSha !== null).slice(0, 2);
       assert.equal(latest!.artifactSha, sha, `${config}: the newest deploy is v2's`);
