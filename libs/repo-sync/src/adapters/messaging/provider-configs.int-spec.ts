@@ -70,10 +70,12 @@ describe('repo-sync: a GitLab-hosted config repository', () => {
     const poller = new RepoPoller(polls, t.scm, t.sync, { intervalMs: 0, readers: (p) => (p === 'gitlab' ? reader : null) });
     assert.deepEqual(await poller.pass(), { polled: 2, unchanged: 0, synced: 2, failed: 0 });
     await waitUntil(() => ofStream('repo.config.discovered', repoStream(repo)).some((e) => (e.data as { config: { name: string } }).config.name === 'payments'), { timeoutMs: 10_000, message: 'payments discovered by polling' });
-    const ordersHead = t.published.find((e) => e.type === 'repo.branch.updated' && (e.data as { repo: string }).repo === 'acme/orders');
-    assert.equal((ordersHead?.data as { headSha?: string } | undefined)?.headSha, orders);
-    const upserted = t.published.find((e) => e.type === 'repo.upserted' && (e.data as { repo: RepoRef }).repo.fullName === 'acme/orders');
-    assert.equal((upserted?.data as { repo: RepoRef }).repo.provider, 'gitlab');
+    // Each repository's events reach the bus through the relay on their own; wait for the artifact repository's too.
+    const ofOrders = (type: string) => t.published.find((e) => e.type === type && ((e.data as { repo: string | RepoRef }).repo === 'acme/orders' || (e.data as { repo: RepoRef }).repo.fullName === 'acme/orders'));
+    await waitUntil(() => ofOrders('repo.branch.updated') !== undefined && ofOrders('repo.upserted') !== undefined, { timeoutMs: 10_000, message: 'acme/orders seen by polling' });
+    assert.equal((ofOrders('repo.branch.updated')!.data as { headSha: string }).headSha, orders);
+    const upserted = ofOrders('repo.upserted');
+    assert.equal((upserted!.data as { repo: RepoRef }).repo.provider, 'gitlab');
     sha = lost;
   });
 
