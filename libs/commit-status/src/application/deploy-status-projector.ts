@@ -34,8 +34,10 @@ export interface OwnedWriteLogger {
 
 /**
  * Sluice's own statuses: a deploy event moves the config's CommitStatus (`sluice-<config>`,
- * name `sluice/<config>`) to the deploy's commit and phase. The reconciler takes it from there,
- * cancelling the previous commit's status when it was still queued or in progress.
+ * name `sluice/<config>`) to the deploy's commit and phase, with `spec.previous` the commit it
+ * moved from and the last phase seen there. The reconciler takes it from there: the previous
+ * commit gets its success or failure if the SCM does not hold it yet, and is canceled only if
+ * its deploy never reached one.
  *
  * With the PostgreSQL store the CommitStatus is written in the consumer's transaction. With the
  * Kubernetes store it is an API server call, which must not hold a transaction open (an open
@@ -121,7 +123,15 @@ export class DeployStatusProjector {
 
   private ownedInput(state: DeployStatusState): OwnedStatusInput {
     const url = deployUrl(this.publicUrl, state.deployId);
-    return { config: state.config, repo: state.repo, provider: state.provider ?? 'github', sha: state.sha, fields: { name: statusNameOf(state.config), description: state.description, phase: state.phase, url } };
+    const p = state.previous;
+    return {
+      config: state.config,
+      repo: state.repo,
+      provider: state.provider ?? 'github',
+      sha: state.sha,
+      fields: { name: statusNameOf(state.config), description: state.description, phase: state.phase, url },
+      ...(p ? { previous: { repo: p.repo, provider: p.provider ?? 'github', sha: p.sha, fields: { description: p.description, phase: p.phase, url: deployUrl(this.publicUrl, p.deployId) } } } : {}),
+    };
   }
 
   private requireDb(): Transaction {

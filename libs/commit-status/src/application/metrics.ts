@@ -13,7 +13,7 @@ export const reconcileDuration = new Histogram({
 
 export const scmWrites = new Counter({
   name: 'sluice_commit_status_scm_writes_total',
-  help: 'Commit statuses written to an SCM, by provider and reason (missing, spec-changed, cancel-previous)',
+  help: 'Commit statuses written to an SCM, by provider and reason (missing, spec-changed, cancel-previous, final-previous)',
   labelNames: ['provider', 'reason'] as const,
   registers: [metricsRegistry],
 });

@@ -36,6 +36,13 @@ export interface OwnedStatusInput {
   readonly provider?: ProviderKind;
   readonly sha: string;
   readonly fields: StatusFields;
+  /** The commit the status was on before `sha` and its last phase (`spec.previous`; its GitRepo is Sluice's of `repo` on `provider`). */
+  readonly previous?: {
+    readonly repo: string;
+    readonly provider?: ProviderKind;
+    readonly sha: string;
+    readonly fields: Omit<StatusFields, 'name'>;
+  };
 }
 
 /** Filter of the read API. */

@@ -1,8 +1,8 @@
 import type { Logger } from '@sluice/platform';
 import { ScmRateLimitedError } from '@sluice/scm';
 import { GitRepoUnusableError } from '../domain/errors';
-import { sameRepo, trackedRepo, type StatusFields, type SyncStatus } from '../domain/model';
-import { decide, statusAfter, type Decision, type ObservedStatus, type Outcome, type ReconcileInput } from '../domain/reconcile';
+import { isActive, sameRepo, trackedRepo, type StatusFields, type SyncStatus } from '../domain/model';
+import { decide, retargeted, statusAfter, type ObservedStatus, type Outcome, type PreviousCommit, type PreviousWrite, type ReconcileInput } from '../domain/reconcile';
 import { keyString, type CommitStatusKey, type CommitStatusRecord, type CommitStatusStore, type ResolvedRepo, type ScmStatusProviders, type SyncedEventSink } from './ports';
 import type { ProcessResult } from './work-queue';
 import { driftDetected, rateLimited, reconcileDuration, scmWrites } from './metrics';
@@ -19,9 +19,10 @@ export class ReconcileFailedError extends Error {
 }
 
 /**
- * Reconciles one CommitStatus: resolve its GitRepo, read what the SCM holds, decide, cancel
- * the previous commit when the resource moved, write when needed, record the outcome in
- * status. The same code for the Kubernetes and the PostgreSQL store.
+ * Reconciles one CommitStatus: resolve its GitRepo, read what the SCM holds, decide, settle
+ * the commits the resource moved away from (their final phase, or a cancel of what never
+ * reached one), write when needed, record the outcome in status. The same code for the
+ * Kubernetes and the PostgreSQL store.
  */
 export class Reconciler {
   private readonly stalledRetryMs: number;
@@ -78,11 +79,12 @@ export class Reconciler {
       return this.failedBeforeDeciding(record, err, log);
     }
 
-    const input: ReconcileInput = { spec: record.spec, generation: record.generation, repo: repo.identity, previous: record.status, observed };
+    const specPrevious = await this.specPrevious(record, repo, log);
+    const input: ReconcileInput = { spec: record.spec, generation: record.generation, repo: repo.identity, previous: record.status, observed, specPrevious };
     const decision = decide(input);
 
-    if (decision.cancelPrevious) {
-      const limited = await this.cancelPrevious(record, decision, log);
+    for (const settle of decision.settlePrevious) {
+      const limited = await this.settlePrevious(record, settle, log);
       if (limited) return this.failedBeforeDeciding(record, limited, log);
     }
 
@@ -115,32 +117,61 @@ export class Reconciler {
     return;
   }
 
-  /** Best effort: a failure is logged and the new commit handled anyway — except while rate limited, when nothing may be called. */
-  private async cancelPrevious(record: CommitStatusRecord, decision: Decision, log: Logger): Promise<ScmRateLimitedError | null> {
-    const cancel = decision.cancelPrevious!;
+  /**
+   * `spec.previous` on its repository, when it is needed: the resource moved (or was never
+   * synced). Its GitRepo is the spec's unless it names another one; an unusable one is logged
+   * and the previous commit left alone.
+   */
+  private async specPrevious(record: CommitStatusRecord, repo: ResolvedRepo, log: Logger): Promise<PreviousCommit | null> {
+    const p = record.spec.previous;
+    if (!p) return null;
+    if (record.status?.sha && !retargeted({ spec: record.spec, repo: repo.identity, previous: record.status })) return null;
+    let identity = repo.identity;
+    const gitRepo = p.gitRepoRef?.name;
+    if (gitRepo && gitRepo !== record.spec.gitRepoRef.name) {
+      try {
+        identity = (await this.store.resolveGitRepo(record.key.namespace, gitRepo)).identity;
+      } catch (err) {
+        if (!(err instanceof GitRepoUnusableError)) throw err;
+        log.warn({ sha: p.sha, err: err.message }, 'cannot settle the previous commit: its GitRepo is unusable; moving on');
+        return null;
+      }
+    }
+    return { repo: identity, sha: p.sha, fields: { name: record.spec.name, description: p.description, phase: p.phase, url: p.url ?? null } };
+  }
+
+  /**
+   * Best effort: a failure is logged and the new commit handled anyway — except while rate
+   * limited, when nothing may be called. Read first: after a crash between this write and the
+   * status write, the SCM already holds it and nothing is written again.
+   */
+  private async settlePrevious(record: CommitStatusRecord, settle: PreviousWrite, log: Logger): Promise<ScmRateLimitedError | null> {
+    const what = settle.kind === 'final' ? "write the previous commit's final status" : 'cancel the previous commit status';
+    const at = { repo: settle.repo.fullName, sha: settle.sha, name: settle.fields.name, phase: settle.fields.phase };
     try {
-      const repo = await this.store.credentialsFor(record.key.namespace, cancel.repo);
+      const repo = await this.store.credentialsFor(record.key.namespace, settle.repo);
       if (!repo) {
-        log.warn({ repo: cancel.repo.fullName, sha: cancel.sha }, 'cannot cancel the previous commit status: no credentials for its repository any more; moving on');
+        log.warn(at, `cannot ${what}: no credentials for its repository any more; moving on`);
         return null;
       }
       const provider = this.providers.forRepo(repo);
-      const target = { repo, sha: cancel.sha };
-      // Read first: after a crash between the cancel and the status write, it is already canceled.
-      const held = await provider.read(target, cancel.fields, cancel.ids);
+      const target = { repo, sha: settle.sha };
+      const held = await provider.read(target, settle.fields, settle.ids);
       if (held?.matches) return null;
-      await provider.write(target, cancel.fields, held, cancel.ids);
-      scmWrites.inc({ provider: cancel.repo.provider, reason: 'cancel-previous' });
-      log.info({ repo: cancel.repo.fullName, sha: cancel.sha, name: cancel.fields.name }, 'previous commit status canceled');
-      await this.events?.synced({ repo: cancel.repo, sha: cancel.sha, name: cancel.fields.name, phase: 'canceled', isSynced: true, syncFailure: null });
+      // Cancel only what is still in progress there: never a final phase, nor a commit the SCM holds nothing for.
+      if (settle.kind === 'cancel' && !isActive(held?.fields.phase)) return null;
+      await provider.write(target, settle.fields, held, settle.ids);
+      scmWrites.inc({ provider: settle.repo.provider, reason: settle.kind === 'final' ? 'final-previous' : 'cancel-previous' });
+      log.info(at, settle.kind === 'final' ? 'previous commit status set to its final phase' : 'previous commit status canceled');
+      await this.events?.synced({ repo: settle.repo, sha: settle.sha, name: settle.fields.name, phase: settle.fields.phase, isSynced: true, syncFailure: null });
     } catch (err) {
       if (err instanceof ScmRateLimitedError) return err;
-      log.warn({ repo: cancel.repo.fullName, sha: cancel.sha, err: describe(err) }, 'could not cancel the previous commit status; moving on');
+      log.warn({ ...at, err: describe(err) }, `could not ${what}; moving on`);
     }
     return null;
   }
 
-  /** Reading (or a rate-limited cancel) failed: keep tracking the previous target, record why, retry. */
+  /** Reading (or a rate-limited write on a previous commit) failed: keep tracking the previous target, record why, retry. */
   private async failedBeforeDeciding(record: CommitStatusRecord, err: unknown, log: Logger): Promise<ProcessResult> {
     log.warn({ err: describe(err) }, 'reading the SCM failed');
     await this.recordFailure(record, describe(err));

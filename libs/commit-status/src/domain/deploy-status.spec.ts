@@ -79,3 +79,49 @@ test('a repeated request of the same deploy and an undeploy (no commit) change n
   assert.equal(evolveDeployStatus(first, requested()), null);
   assert.equal(evolveDeployStatus(null, requested({ artifactRepo: null, artifactImage: null, artifactSha: null, configSha: null, imageTag: null })), null);
 });
+
+test('#23: a new request records the commit it replaces and the last phase seen there (spec.previous)', () => {
+  const B = 'b'.repeat(40);
+  const { state } = run([
+    requested(),
+    { type: 'deploy.succeeded', data: { deployId: D1, config: 'billing-api' } },
+    requested({ deployId: D2, artifactSha: B }),
+    { type: 'deploy.started', data: { deployId: D2, config: 'billing-api' } },
+  ]);
+  assert.equal(state?.sha, B);
+  assert.equal(state?.phase, 'in_progress');
+  assert.deepEqual(state?.previous, { deployId: D1, repo: 'acme/billing', sha: A, phase: 'success', description: 'Deployed to payments' });
+});
+
+test('#23: a replaced deploy that reached no final phase does not push out an earlier final phase the controller may not have written', () => {
+  const B = 'b'.repeat(40);
+  const E = 'e'.repeat(40);
+  const D3 = '0190a0a0-0000-7000-8000-000000000003';
+  const { state } = run([
+    requested(),
+    { type: 'deploy.succeeded', data: { deployId: D1, config: 'billing-api' } },
+    requested({ deployId: D2, artifactSha: B }),
+    requested({ deployId: D3, artifactSha: E }),
+  ]);
+  assert.equal(state?.sha, E);
+  assert.deepEqual(state?.previous && [state.previous.sha, state.previous.phase], [A, 'success']);
+  // A replaced deploy that reached a final phase, or one replacing a non-final one, is the previous.
+  const failedB = run([requested(), requested({ deployId: D2, artifactSha: B }), { type: 'deploy.failed', data: { deployId: D2, config: 'billing-api', reason: 'x', message: '', terminal: true } }, requested({ deployId: D3, artifactSha: E })]).state;
+  assert.deepEqual(failedB?.previous && [failedB.previous.sha, failedB.previous.phase], [B, 'failure']);
+  const queuedB = run([requested(), requested({ deployId: D2, artifactSha: B }), requested({ deployId: D3, artifactSha: E })]).state;
+  assert.deepEqual(queuedB?.previous && [queuedB.previous.sha, queuedB.previous.phase], [B, 'queued']);
+});
+
+test('#23: a new deploy of the same commit keeps the previous commit (the status does not move)', () => {
+  const B = 'b'.repeat(40);
+  const D3 = '0190a0a0-0000-7000-8000-000000000003';
+  const { state } = run([
+    requested(),
+    { type: 'deploy.succeeded', data: { deployId: D1, config: 'billing-api' } },
+    requested({ deployId: D2, artifactSha: B }),
+    { type: 'deploy.failed', data: { deployId: D2, config: 'billing-api', reason: 'x', message: '', terminal: true } },
+    requested({ deployId: D3, artifactSha: B }),
+  ]);
+  assert.equal(state?.deployId, D3);
+  assert.deepEqual(state?.previous && [state.previous.sha, state.previous.phase], [A, 'success']);
+});

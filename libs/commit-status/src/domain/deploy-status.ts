@@ -1,6 +1,6 @@
 import type { EventData } from '@sluice/contracts';
 import { truncate } from './mapping';
-import type { Phase, ProviderKind } from './model';
+import { isFinal, type Phase, type ProviderKind } from './model';
 
 /**
  * Sluice's own commit statuses: one per deploy config (`sluice/<config>`), reused as the
@@ -18,7 +18,16 @@ export interface DeployStatusState {
   readonly sha: string;
   readonly phase: Phase;
   readonly description: string;
+  /**
+   * The commit the status was on before `sha` and the last phase the consumer saw there (the
+   * CommitStatus' `spec.previous`): a deploy that succeeded just before the next one was
+   * requested keeps its success even if the controller had not written it yet (issue #23).
+   */
+  readonly previous?: PreviousDeployStatus;
 }
+
+/** The replaced state's commit and outcome (without its own `previous`). */
+export type PreviousDeployStatus = Pick<DeployStatusState, 'deployId' | 'repo' | 'provider' | 'sha' | 'phase' | 'description'>;
 
 export type DeployStatusEvent =
   | { readonly type: 'deploy.requested'; readonly data: EventData<'deploy.requested'> }
@@ -57,6 +66,22 @@ export function deployUrl(publicUrl: string, deployId: string): string {
  */
 const RANK: Record<Phase, number> = { queued: 0, in_progress: 1, success: 2, failure: 2, canceled: 2 };
 
+/**
+ * What a new request's state records as `previous` when it replaces `current`: the replaced
+ * commit and its last phase — unless the commit does not move (the previous one stays), or the
+ * replaced deploy reached no final phase while the one before it did: then that final phase is
+ * kept, as it may not be on the SCM yet (the controller had not caught up), whereas a replaced
+ * commit the controller did write is canceled from what the CommitStatus' status tracks.
+ */
+function previousOf(current: DeployStatusState | null, next: Pick<DeployStatusState, 'repo' | 'provider' | 'sha'>): PreviousDeployStatus | undefined {
+  if (!current) return undefined;
+  const moved = current.repo !== next.repo || (current.provider ?? 'github') !== (next.provider ?? 'github') || current.sha !== next.sha;
+  if (!moved) return current.previous;
+  if (!isFinal(current.phase) && current.previous && isFinal(current.previous.phase)) return current.previous;
+  const { previous: _older, config: _config, namespace: _namespace, ...replaced } = current;
+  return replaced;
+}
+
 /** The repository a deploy's status goes on: the artifact repository's, else the config repository's. */
 export function statusRepoOf(d: EventData<'deploy.requested'>): string {
   return d.artifactRepo ?? d.configRepo;
@@ -77,6 +102,7 @@ export function evolveDeployStatus(current: DeployStatusState | null, event: Dep
       : { repo: d.configRepo, sha: d.configSha, provider: d.configRepoProvider ?? 'github' };
     if (!target.sha) return null;
     if (current?.deployId === d.deployId) return null;
+    const previous = previousOf(current, { repo: target.repo, provider: target.provider, sha: target.sha });
     return {
       config: d.config,
       deployId: d.deployId,
@@ -86,6 +112,7 @@ export function evolveDeployStatus(current: DeployStatusState | null, event: Dep
       sha: target.sha,
       phase: 'queued',
       description: `Deploy to ${d.namespace} queued`,
+      ...(previous ? { previous } : {}),
     };
   }
   if (!current || current.deployId !== event.data.deployId) return null;

@@ -9,6 +9,11 @@ export function isActive(phase: Phase | null | undefined): boolean {
   return phase === 'queued' || phase === 'in_progress';
 }
 
+/** A final outcome: written on a commit the resource moved away from if the SCM does not hold it yet (never replaced by `canceled`). */
+export function isFinal(phase: Phase | null | undefined): phase is 'success' | 'failure' {
+  return phase === 'success' || phase === 'failure';
+}
+
 export type ProviderKind = 'github' | 'gitlab' | 'bitbucket';
 export const PROVIDER_KINDS: readonly ProviderKind[] = ['github', 'gitlab', 'bitbucket'];
 
@@ -21,10 +26,26 @@ export interface StatusFields {
   readonly url: string | null;
 }
 
+/**
+ * `spec.previous`: the commit the resource was on before `sha`, and the last phase it reached
+ * there — set by whoever moves `sha`, from the spec it replaces (issue #23). The status name is
+ * the spec's. The reconciler writes a final phase (success, failure) there if the SCM does not
+ * hold it yet, and cancels only what never reached one.
+ */
+export interface PreviousCommitSpec {
+  /** The GitRepo of that commit; absent = the spec's. */
+  readonly gitRepoRef?: { readonly name: string };
+  readonly sha: string;
+  readonly phase: Phase;
+  readonly description: string;
+  readonly url: string | null;
+}
+
 /** The spec of a CommitStatus resource (or PostgreSQL record). */
 export interface CommitStatusSpec extends StatusFields {
   readonly gitRepoRef: { readonly name: string };
   readonly sha: string;
+  readonly previous?: PreviousCommitSpec;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CommitStatusSpec, RepoIdentity, SyncStatus } from './model';
-import { decide, statusAfter, type ObservedStatus, type ReconcileInput } from './reconcile';
+import { decide, statusAfter, type ObservedStatus, type PreviousCommit, type ReconcileInput } from './reconcile';
 
 const SHA1 = '1'.repeat(40);
 const SHA2 = '2'.repeat(40);
@@ -39,11 +39,11 @@ const observed = (over: Partial<ObservedStatus> = {}): ObservedStatus => ({
 const input = (over: Partial<ReconcileInput>): ReconcileInput => ({ spec: spec(), generation: 1, repo, previous: null, observed: null, ...over });
 
 test('first sync: the SCM holds nothing → write', () => {
-  assert.deepEqual(decide(input({})), { cancelPrevious: null, write: 'missing', drift: null });
+  assert.deepEqual(decide(input({})), { settlePrevious: [], write: 'missing', drift: null });
 });
 
 test('the SCM already holds the spec (e.g. written before a crash) → no write, no duplicate', () => {
-  assert.deepEqual(decide(input({ previous: null, observed: observed() })), { cancelPrevious: null, write: null, drift: null });
+  assert.deepEqual(decide(input({ previous: null, observed: observed() })), { settlePrevious: [], write: null, drift: null });
 });
 
 test('spec changed (new generation) and the SCM holds the old value → write', () => {
@@ -77,26 +77,29 @@ test('drift: the spec was written at this generation but the SCM now holds somet
 
 test('sha change while in_progress → cancel the old commit, then write the new one', () => {
   const d = decide(input({ spec: spec({ sha: SHA2, phase: 'queued' }), generation: 2, previous: synced(), observed: null }));
-  assert.deepEqual(d.cancelPrevious, {
-    repo,
-    sha: SHA1,
-    fields: { name: 'ci/deploy', description: 'Deploying', phase: 'canceled', url: null },
-    ids: { github: { checkRunId: 7 } },
-  });
+  assert.deepEqual(d.settlePrevious, [
+    {
+      kind: 'cancel',
+      repo,
+      sha: SHA1,
+      fields: { name: 'ci/deploy', description: 'Deploying', phase: 'canceled', url: null },
+      ids: { github: { checkRunId: 7 } },
+    },
+  ]);
   assert.equal(d.write, 'missing');
 });
 
 test('sha change while queued cancels; while terminal it does not', () => {
-  assert.ok(decide(input({ spec: spec({ sha: SHA2 }), previous: synced({ phase: 'queued' }) })).cancelPrevious);
+  assert.equal(decide(input({ spec: spec({ sha: SHA2 }), previous: synced({ phase: 'queued' }) })).settlePrevious[0]?.kind, 'cancel');
   for (const phase of ['success', 'failure', 'canceled'] as const) {
-    assert.equal(decide(input({ spec: spec({ sha: SHA2 }), previous: synced({ phase }) })).cancelPrevious, null);
+    assert.deepEqual(decide(input({ spec: spec({ sha: SHA2 }), previous: synced({ phase }) })).settlePrevious, []);
   }
 });
 
 test('repository change (another GitRepo or provider) while queued cancels on the old repository', () => {
   const other: RepoIdentity = { provider: 'gitlab', apiUrl: 'https://gitlab.com/api/v4', fullName: 'acme/app' };
   const d = decide(input({ repo: other, previous: synced({ phase: 'queued' }) }));
-  assert.deepEqual(d.cancelPrevious?.repo, repo);
+  assert.deepEqual(d.settlePrevious.map((w) => [w.kind, w.repo]), [['cancel', repo]]);
   assert.equal(d.write, 'missing');
 });
 
@@ -137,5 +140,84 @@ test('after moving, a failed write tracks the new commit so the old one is not c
   const s = statusAfter(inp, decide(inp), { kind: 'failed', message: 'boom' }, new Date());
   assert.equal(s.sha, SHA2);
   assert.equal(s.phase, undefined);
-  assert.equal(decide({ ...inp, previous: s }).cancelPrevious, null);
+  assert.deepEqual(decide({ ...inp, previous: s }).settlePrevious, []);
+});
+
+/*
+ * Issue #23: the spec moved from A (its deploy succeeded) to B before the reconciler wrote A's
+ * success. The status still tracks A as in_progress (the last write); spec.previous carries A's
+ * final phase, which is written instead of a cancel.
+ */
+const SHA3 = '3'.repeat(40);
+const prior = (over: Partial<PreviousCommit['fields']> & { sha?: string; repo?: RepoIdentity } = {}): PreviousCommit => {
+  const { sha = SHA1, repo: r = repo, ...fields } = over;
+  return { repo: r, sha, fields: { name: 'ci/deploy', description: 'Deployed', phase: 'success', url: 'https://sluice.example/deploys/a', ...fields } };
+};
+
+test('#23: spec moved A(success) → B before A was written → A gets its success (in place, our ids), never canceled; B is written', () => {
+  const d = decide(input({ spec: spec({ sha: SHA2, phase: 'in_progress' }), generation: 4, previous: synced(), specPrevious: prior(), observed: null }));
+  assert.deepEqual(d.settlePrevious, [
+    {
+      kind: 'final',
+      repo,
+      sha: SHA1,
+      fields: { name: 'ci/deploy', description: 'Deployed', phase: 'success', url: 'https://sluice.example/deploys/a' },
+      ids: { github: { checkRunId: 7 } },
+    },
+  ]);
+  assert.equal(d.write, 'missing');
+  const failed = decide(input({ spec: spec({ sha: SHA2 }), previous: synced(), specPrevious: prior({ phase: 'failure', description: 'Deploy failed' }) }));
+  assert.deepEqual(failed.settlePrevious.map((w) => `${w.kind}:${w.fields.phase}`), ['final:failure']);
+});
+
+test('#23: a real supersede — the previous commit never reached a final phase → canceled, as before', () => {
+  for (const phase of ['queued', 'in_progress', 'canceled'] as const) {
+    const d = decide(input({ spec: spec({ sha: SHA2 }), previous: synced(), specPrevious: prior({ phase, description: 'Deploying' }) }));
+    assert.deepEqual(
+      d.settlePrevious.map((w) => [w.kind, w.sha, w.fields.phase]),
+      [['cancel', SHA1, 'canceled']],
+      phase,
+    );
+  }
+});
+
+test('#23: the status already holds the final phase (the reconciler kept up) → nothing to write on A', () => {
+  const d = decide(input({ spec: spec({ sha: SHA2 }), previous: synced({ phase: 'success', description: 'Deployed', url: 'https://sluice.example/deploys/a' }), specPrevious: prior() }));
+  assert.deepEqual(d.settlePrevious, []);
+});
+
+test('#23: spec moved twice (A success → B queued → C) while the status tracked an older in_progress Z → cancel Z, write A success', () => {
+  const d = decide(input({ spec: spec({ sha: SHA3 }), previous: synced({ sha: SHA2 }), specPrevious: prior({ sha: SHA1 }) }));
+  assert.deepEqual(
+    d.settlePrevious.map((w) => [w.kind, w.sha, w.fields.phase, w.ids]),
+    [
+      ['cancel', SHA2, 'canceled', { github: { checkRunId: 7 } }],
+      ['final', SHA1, 'success', {}],
+    ],
+  );
+});
+
+test('#23: a previous commit other than the tracked one that never reached a final phase → a cancel (made only over queued/in_progress)', () => {
+  const d = decide(input({ spec: spec({ sha: SHA3 }), previous: synced({ phase: 'success' }), specPrevious: prior({ sha: SHA2, phase: 'queued', description: 'Deploy queued' }) }));
+  assert.deepEqual(d.settlePrevious, [
+    { kind: 'cancel', repo, sha: SHA2, fields: { name: 'ci/deploy', description: 'Deploy queued', phase: 'canceled', url: 'https://sluice.example/deploys/a' }, ids: {} },
+  ]);
+});
+
+test('#23: before the first sync (the spec moved before the reconciler ever ran) the previous commit is settled too', () => {
+  const d = decide(input({ spec: spec({ sha: SHA2 }), previous: null, specPrevious: prior() }));
+  assert.deepEqual(d.settlePrevious.map((w) => [w.kind, w.sha, w.fields.phase]), [['final', SHA1, 'success']]);
+});
+
+test('#23: once the status tracks the spec commit, spec.previous is settled — later reconciles (resync) touch it no more', () => {
+  const inp = input({ spec: spec({ sha: SHA2 }), previous: synced({ sha: SHA2 }), specPrevious: prior() });
+  assert.deepEqual(decide(inp).settlePrevious, []);
+  // spec.previous naming the spec's own commit (a redeploy of the same commit) is ignored.
+  assert.deepEqual(decide(input({ spec: spec({ sha: SHA1 }), previous: null, specPrevious: prior({ sha: SHA1 }) })).settlePrevious, []);
+});
+
+test('#23: the previous commit on another repository is written there', () => {
+  const other: RepoIdentity = { provider: 'gitlab', apiUrl: 'https://gitlab.com/api/v4', fullName: 'acme/old' };
+  const d = decide(input({ spec: spec({ sha: SHA2 }), previous: synced({ repo: 'acme/old', scm: { provider: 'gitlab', apiUrl: other.apiUrl }, provider: {} }), specPrevious: prior({ repo: other }) }));
+  assert.deepEqual(d.settlePrevious.map((w) => [w.kind, w.repo.fullName, w.fields.phase]), [['final', 'acme/old', 'success']]);
 });

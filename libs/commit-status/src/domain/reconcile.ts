@@ -1,5 +1,6 @@
 import {
   isActive,
+  isFinal,
   sameRepo,
   trackedRepo,
   type CommitStatusSpec,
@@ -30,9 +31,30 @@ export interface ReconcileInput {
   readonly previous: SyncStatus | null;
   /** What the SCM holds now for the spec's target; null when it holds nothing. */
   readonly observed: ObservedStatus | null;
+  /**
+   * `spec.previous` with its repository resolved (absent or null: none, or its GitRepo is
+   * unusable): the commit the spec moved away from and the last phase it reached there.
+   */
+  readonly specPrevious?: PreviousCommit | null;
 }
 
-export interface CancelPrevious {
+/** The commit a spec replaced, on its repository, with the fields it last had (the name is the spec's). */
+export interface PreviousCommit {
+  readonly repo: RepoIdentity;
+  readonly sha: string;
+  readonly fields: StatusFields;
+}
+
+/**
+ * A write on a commit the resource moved away from, made read-first (so repeating it after a
+ * crash writes nothing):
+ * - `final`: its deploy reached `success`/`failure` but the SCM may not hold it (the spec moved
+ *   on before the reconciler wrote it) → written unless the SCM already holds exactly that;
+ * - `cancel`: it never reached a final phase (a real supersede) → `canceled`, written only
+ *   while the SCM holds `queued`/`in_progress` there.
+ */
+export interface PreviousWrite {
+  readonly kind: 'final' | 'cancel';
   readonly repo: RepoIdentity;
   readonly sha: string;
   readonly fields: StatusFields;
@@ -42,8 +64,8 @@ export interface CancelPrevious {
 export type WriteReason = 'missing' | 'spec-changed';
 
 export interface Decision {
-  /** Set `canceled` on the commit the resource tracked before (best effort: log and move on on failure). */
-  readonly cancelPrevious: CancelPrevious | null;
+  /** Writes on the commits the resource moved away from, before the spec's own (best effort: log and move on on failure). */
+  readonly settlePrevious: readonly PreviousWrite[];
   /** Write the spec to the SCM, or leave the SCM alone. */
   readonly write: WriteReason | null;
   /** The SCM was changed by someone else since our last write: reported, never copied back, not overwritten. */
@@ -59,10 +81,55 @@ export function retargeted(input: Pick<ReconcileInput, 'spec' | 'repo' | 'previo
   return previous.sha !== spec.sha || (previous.name !== undefined && previous.name !== spec.name);
 }
 
+const sameTarget = (a: { repo: RepoIdentity; sha: string }, b: { repo: RepoIdentity; sha: string }) => a.sha === b.sha && sameRepo(a.repo, b.repo);
+
+/**
+ * What to write on the commits the resource moved away from: the commit the status tracked
+ * (what the SCM held at the last sync) and `spec.previous` (the commit the spec replaced, with
+ * the last phase it reached — possibly never written, when the spec moved on under lag).
+ * - The tracked commit: if `spec.previous` says it reached `success`/`failure`, that (unless
+ *   the status already says the SCM holds it); else, if it was left `queued`/`in_progress`,
+ *   `canceled`.
+ * - `spec.previous` on another commit (the spec moved more than once, or before the first
+ *   sync): its final phase, or a cancel of whatever the SCM holds in progress there.
+ * Only when the resource moved (or was never synced): once the status tracks the spec's
+ * commit, the commits before it were settled.
+ */
+export function settlePrevious(input: ReconcileInput): PreviousWrite[] {
+  const { previous: status, spec, repo } = input;
+  const moved = retargeted(input);
+  const prior = input.specPrevious && !sameTarget(input.specPrevious, { repo, sha: spec.sha }) ? input.specPrevious : null;
+  const writes: PreviousWrite[] = [];
+  let priorIsTracked = false;
+  if (moved && status?.sha) {
+    const tracked = { repo: trackedRepo(status) ?? repo, sha: status.sha };
+    const name = status.name ?? spec.name;
+    const ids = status.provider ?? {};
+    priorIsTracked = prior !== null && sameTarget(prior, tracked) && name === spec.name;
+    if (priorIsTracked && isFinal(prior!.fields.phase)) {
+      const f = prior!.fields;
+      const held = status.phase === f.phase && (status.description ?? '') === f.description && (status.url ?? null) === f.url;
+      if (!held) writes.push({ kind: 'final', ...tracked, fields: { ...f, name }, ids });
+    } else if (isActive(status.phase)) {
+      writes.push({ kind: 'cancel', ...tracked, fields: { name, description: status.description ?? '', phase: 'canceled', url: status.url ?? null }, ids });
+    }
+  }
+  if (prior && !priorIsTracked && (moved || !status?.sha)) {
+    const f = prior.fields;
+    writes.push(
+      isFinal(f.phase)
+        ? { kind: 'final', repo: prior.repo, sha: prior.sha, fields: { ...f, name: spec.name }, ids: {} }
+        : { kind: 'cancel', repo: prior.repo, sha: prior.sha, fields: { name: spec.name, description: f.description, phase: 'canceled', url: f.url }, ids: {} },
+    );
+  }
+  return writes;
+}
+
 /**
  * The reconcile decision (level-triggered, uni-directional):
- * - The resource moved (sha, repository or name) while the SCM held `queued`/`in_progress`
- *   for the old target → cancel that first.
+ * - The resource moved (sha, repository or name): the commits it left are settled first
+ *   (`settlePrevious`) — a final phase they reached is written, one that never reached any
+ *   and is still `queued`/`in_progress` in the SCM is canceled.
  * - The SCM already holds the spec → nothing to write (never a duplicate status; also how a
  *   write that succeeded before a crash is recognised).
  * - The SCM holds nothing for it → write.
@@ -74,27 +141,19 @@ export function retargeted(input: Pick<ReconcileInput, 'spec' | 'repo' | 'previo
 export function decide(input: ReconcileInput): Decision {
   const { previous, spec, observed, generation } = input;
   const moved = retargeted(input);
-  const cancelPrevious: CancelPrevious | null =
-    moved && previous?.sha && isActive(previous.phase)
-      ? {
-          repo: trackedRepo(previous) ?? input.repo,
-          sha: previous.sha,
-          fields: { name: previous.name ?? spec.name, description: previous.description ?? '', phase: 'canceled', url: previous.url ?? null },
-          ids: previous.provider ?? {},
-        }
-      : null;
+  const settle = settlePrevious(input);
 
-  if (observed?.matches) return { cancelPrevious, write: null, drift: null };
-  if (!observed) return { cancelPrevious, write: 'missing', drift: null };
+  if (observed?.matches) return { settlePrevious: settle, write: null, drift: null };
+  if (!observed) return { settlePrevious: settle, write: 'missing', drift: null };
   const alreadyWritten = !moved && previous !== null && previous.observedGeneration === generation && previous.sha === spec.sha;
   if (alreadyWritten) {
     return {
-      cancelPrevious,
+      settlePrevious: settle,
       write: null,
       drift: `drift: the commit status in the SCM was changed outside this CommitStatus and is not copied back (${observed.differences.join('; ')}); change the spec to write it again`,
     };
   }
-  return { cancelPrevious, write: 'spec-changed', drift: null };
+  return { settlePrevious: settle, write: 'spec-changed', drift: null };
 }
 
 export type Outcome =

@@ -1,15 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { Topics } from '@sluice/contracts';
-import { FakeGitHub } from '@sluice/fake-scm';
-import { errorFromResponse, KubeClient, loadKubeConfig, type RequestOptions } from '@sluice/kube';
+import { errorFromResponse, KubeClient, type RequestOptions } from '@sluice/kube';
 import { v7 as uuidv7 } from 'uuid';
-import { gitRepoNameFor } from '../../domain/naming';
-import { ADMIN, envelope, startCommitStatus, type App } from '../../testing/app';
-import { applyDeployManifests, eventually, grantSecrets, requireKubeconfig, serviceAccountClient, SYSTEM_NS } from '../../testing/kube';
-import { API_VERSION, type CommitStatusObject, type GitRepoObject } from './kube-store';
+import { ADMIN } from '../../testing/app';
+import { eventually, SYSTEM_NS } from '../../testing/kube';
+import { startOwnedStatuses, type OwnedStatusesFixture } from '../../testing/owned-statuses';
+import { API_VERSION, type GitRepoObject } from './kube-store';
 
 /*
  * The service with a cluster: deploy events → a CommitStatus resource per config (and the
@@ -33,68 +30,26 @@ class RefusingClient extends KubeClient {
 }
 
 describe('commit-status service on Kubernetes: Sluice-owned CommitStatus resources', () => {
-  const run = randomBytes(4).toString('hex');
-  const labels = { 'sluice.dev/test-run': run };
-  const repo = `acme/billing-${run}`;
-  const secretName = `cs-gh-${run}`;
-  const config = `billing-${run}`;
-  let admin: KubeClient;
-  let gh: FakeGitHub;
-  let svc: App;
+  let f: OwnedStatusesFixture;
   let client: RefusingClient;
+  let repo: string;
+  let config: string;
   let a1: string;
   let a2: string;
 
   before(async () => {
-    admin = new KubeClient(loadKubeConfig({ from: 'file', path: requireKubeconfig() }));
-    await applyDeployManifests(admin);
-    gh = new FakeGitHub({ tokens: ['ghp_kube_owned'] });
-    await gh.start();
-    gh.seed.repo({ owner: 'acme', name: `billing-${run}` });
-    a1 = gh.seed.commit(repo, { message: 'a1', files: { 'f.txt': '1' } });
-    a2 = gh.seed.commit(repo, { message: 'a2', files: { 'f.txt': '2' } });
-    await admin.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: secretName, namespace: SYSTEM_NS, labels }, stringData: { token: 'ghp_kube_owned' } });
-    await grantSecrets(admin, [secretName]);
-    svc = await startCommitStatus(
-      {
-        COMMIT_STATUS_STORE: 'kubernetes',
-        COMMIT_STATUS_NAMESPACE: SYSTEM_NS,
-        COMMIT_STATUS_WATCH_NAMESPACE: SYSTEM_NS,
-        COMMIT_STATUS_GITHUB_SECRET: secretName,
-        GITHUB_API_URL: gh.url,
-        SLUICE_PUBLIC_URL: 'https://sluice.example',
-      },
-      { kubeClient: (client = new RefusingClient((await serviceAccountClient(admin)).config)), labels },
-    );
+    f = await startOwnedStatuses({ name: 'billing', commits: 2, kubeClient: (serviceAccount) => (client = new RefusingClient(serviceAccount.config)) });
+    ({ repo, config } = f);
+    [a1, a2] = f.commits;
   });
   after(async () => {
-    await svc?.close();
-    await admin.delete({ apiVersion: API_VERSION, kind: 'CommitStatus', namespace: SYSTEM_NS, name: `sluice-${config}` });
-    await admin.delete({ apiVersion: API_VERSION, kind: 'GitRepo', namespace: SYSTEM_NS, name: gitRepoNameFor('github', repo) });
-    await admin.delete({ apiVersion: 'v1', kind: 'Secret', namespace: SYSTEM_NS, name: secretName });
-    await gh?.stop();
+    await f?.close();
   });
 
-  const resource = () => admin.find<CommitStatusObject>({ apiVersion: API_VERSION, kind: 'CommitStatus', namespace: SYSTEM_NS, name: `sluice-${config}` });
-  const held = (sha: string) => gh.statuses(repo, sha).filter((s) => s.context === `sluice/${config}`).map((s) => s.state);
-  const publish = (type: Parameters<typeof envelope>[0], data: Parameters<typeof envelope>[2]) => svc.bus.publish(Topics.deploy, [envelope(type, `config-${config}`, data)]);
-  const requested = (deployId: string, sha: string) => ({
-    deployId,
-    config,
-    team: 'payments',
-    namespace: 'payments',
-    configRepo: 'acme/deploy',
-    path: `deploy/${config}`,
-    artifactRepo: repo,
-    artifactImage: 'ghcr.io/acme/billing',
-    artifactSha: sha,
-    configSha: 'c'.repeat(40),
-    imageTag: `main-${sha.slice(0, 7)}`,
-    cause: 'autodeploy' as const,
-    requestedBy: 'autodeploy',
-    reason: 'build',
-    reappliedFrom: null,
-  });
+  const resource = () => f.resource();
+  const held = (sha: string) => f.statuses(sha).map((s) => s.state);
+  const publish: OwnedStatusesFixture['publish'] = (type, data) => f.publish(type, data);
+  const requested = (deployId: string, sha: string) => f.requested(deployId, sha);
 
   it('a deploy creates the GitRepo and the CommitStatus, and its lifecycle reaches GitHub and status', async () => {
     const d1 = uuidv7();
@@ -104,8 +59,8 @@ describe('commit-status service on Kubernetes: Sluice-owned CommitStatus resourc
     assert.equal(created.spec.name, `sluice/${config}`);
     assert.equal(created.spec.url, `https://sluice.example/deploys/${d1}`);
     assert.equal(created.metadata.labels?.['app.kubernetes.io/managed-by'], 'sluice');
-    const gitRepo = await admin.get<GitRepoObject>({ apiVersion: API_VERSION, kind: 'GitRepo', namespace: SYSTEM_NS, name: created.spec.gitRepoRef.name });
-    assert.deepEqual(gitRepo.spec, { provider: 'github', owner: 'acme', name: `billing-${run}`, secretRef: { name: secretName, key: 'token' } });
+    const gitRepo = await f.admin.get<GitRepoObject>({ apiVersion: API_VERSION, kind: 'GitRepo', namespace: SYSTEM_NS, name: created.spec.gitRepoRef.name });
+    assert.deepEqual(gitRepo.spec, { provider: 'github', owner: 'acme', name: repo.slice('acme/'.length), secretRef: { name: f.secretName, key: 'token' } });
 
     await publish('deploy.started', { deployId: d1, config });
     await eventually(async () => (await resource())?.status?.phase === 'in_progress' && (await resource())?.status?.isSynced, 'in_progress');
@@ -115,7 +70,7 @@ describe('commit-status service on Kubernetes: Sluice-owned CommitStatus resourc
     assert.deepEqual(held(a1), ['pending', 'pending', 'error']);
     assert.deepEqual(held(a2), ['pending']);
 
-    const res = await request(svc.http).get('/api/commit-statuses').query({ repo, sha: a2 }).set('Authorization', `Bearer ${ADMIN}`).expect(200);
+    const res = await request(f.svc.http).get('/api/commit-statuses').query({ repo, sha: a2 }).set('Authorization', `Bearer ${ADMIN}`).expect(200);
     assert.deepEqual(
       res.body.items.map((i: { name: string; status: { phase: string } }) => `${i.name}:${i.status.phase}`),
       [`sluice-${config}:queued`],
@@ -129,7 +84,7 @@ describe('commit-status service on Kubernetes: Sluice-owned CommitStatus resourc
     await publish('deploy.requested', requested(d3, a1));
     const pending = async () =>
       (
-        await svc.dataSource.query(`SELECT owned_pending, state->>'deployId' AS deploy_id FROM commit_status.deploy_statuses WHERE config = $1`, [config])
+        await f.svc.dataSource.query(`SELECT owned_pending, state->>'deployId' AS deploy_id FROM commit_status.deploy_statuses WHERE config = $1`, [config])
       )[0] as { owned_pending: boolean; deploy_id: string };
     await eventually(async () => client.refused > 0 && (await pending()).deploy_id === d3, 'state committed, write refused');
     assert.equal((await pending()).owned_pending, true);

@@ -1,7 +1,7 @@
 import { KubeNotFoundError, mergePatchOrCreate, patchStatus, watchResources, type KubeClient, type KubeObject, type ResourceWatcher } from '@sluice/kube';
 import type { Logger } from '@sluice/platform';
 import { GitRepoUnusableError } from '../../domain/errors';
-import { sameRepo, type CommitStatusSpec, type ProviderKind, type RepoIdentity, type SyncStatus } from '../../domain/model';
+import { sameRepo, type CommitStatusSpec, type PreviousCommitSpec, type ProviderKind, type RepoIdentity, type SyncStatus } from '../../domain/model';
 import { gitRepoNameFor } from '../../domain/naming';
 import { apiOriginPolicy, assertTrustedApi, credentialsFromSecret, type ProviderSettings } from '../../application/credentials';
 import type { ApiOriginPolicy } from '../../domain/api-origins';
@@ -13,7 +13,11 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const CONFIG_LABEL = 'sluice.dev/config';
 
 export interface CommitStatusObject extends KubeObject {
-  spec: Omit<CommitStatusSpec, 'description' | 'url'> & { description?: string; url?: string };
+  spec: Omit<CommitStatusSpec, 'description' | 'url' | 'previous'> & {
+    description?: string;
+    url?: string;
+    previous?: Omit<PreviousCommitSpec, 'description' | 'url'> & { description?: string; url?: string };
+  };
   status?: Partial<SyncStatus>;
 }
 
@@ -141,8 +145,19 @@ export class KubeCommitStatusStore implements CommitStatusStore {
     const namespace = this.opts.namespace;
     const gitRepo = await this.ensureOwnedGitRepo(input.repo, input.provider);
     const name = `sluice-${input.config}`;
-    // Null removes a url the previous phase had (a merge patch keeps keys it is not given).
-    const spec = { gitRepoRef: { name: gitRepo }, sha: input.sha, name: input.fields.name, description: input.fields.description, phase: input.fields.phase, url: input.fields.url ?? null };
+    const p = input.previous;
+    // Null removes a url the previous phase had, and a previous commit (a merge patch keeps keys it is not given).
+    const spec = {
+      gitRepoRef: { name: gitRepo },
+      sha: input.sha,
+      name: input.fields.name,
+      description: input.fields.description,
+      phase: input.fields.phase,
+      url: input.fields.url ?? null,
+      previous: p
+        ? { gitRepoRef: { name: gitRepoNameFor(p.provider ?? 'github', p.repo) }, sha: p.sha, phase: p.fields.phase, description: p.fields.description, url: p.fields.url ?? null }
+        : null,
+    };
     // Only Sluice writes its own CommitStatuses: a merge patch, several times cheaper for the API server than an apply.
     const written = await mergePatchOrCreate(
       this.opts.client,
@@ -289,6 +304,7 @@ export class KubeCommitStatusStore implements CommitStatusStore {
 
 function toRecord(o: CommitStatusObject): CommitStatusRecord {
   const s = o.status;
+  const { previous, ...spec } = o.spec;
   const status: SyncStatus | null =
     s && s.updatedAt
       ? ({
@@ -302,7 +318,12 @@ function toRecord(o: CommitStatusObject): CommitStatusRecord {
   return {
     key: { namespace: o.metadata.namespace ?? '', name: o.metadata.name ?? '' },
     generation: o.metadata.generation ?? 1,
-    spec: { ...o.spec, description: o.spec.description ?? '', url: o.spec.url ?? null },
+    spec: {
+      ...spec,
+      description: spec.description ?? '',
+      url: spec.url ?? null,
+      ...(previous ? { previous: { ...previous, description: previous.description ?? '', url: previous.url ?? null } } : {}),
+    },
     status,
     ownedBySluice: o.metadata.labels?.[MANAGED_BY_LABEL] === 'sluice',
   };

@@ -88,7 +88,13 @@ export class PgCommitStatusStore implements CommitStatusStore {
     const m = manager ?? this.opts.dataSource.manager;
     const gitRepo = await this.ensureOwnedGitRepo(input.repo, input.provider, m);
     const key = { namespace: this.opts.namespace, name: `sluice-${input.config}` };
-    const spec: CommitStatusSpec = { gitRepoRef: { name: gitRepo }, sha: input.sha, ...input.fields };
+    const p = input.previous;
+    const spec: CommitStatusSpec = {
+      gitRepoRef: { name: gitRepo },
+      sha: input.sha,
+      ...input.fields,
+      ...(p ? { previous: { gitRepoRef: { name: gitRepoNameFor(p.provider ?? 'github', p.repo) }, sha: p.sha, ...p.fields } } : {}),
+    };
     await m.query(
       `INSERT INTO ${this.schema}.commit_statuses AS c (namespace, name, spec, owned_by_sluice) VALUES ($1, $2, $3, true)
        ON CONFLICT (namespace, name) DO UPDATE SET spec = EXCLUDED.spec, generation = c.generation + 1, updated_at = now()
