@@ -113,8 +113,9 @@ describe('high availability: two replicas of every service; the leaders of kube-
       done.push({ sha, deploy });
       // A killed replica's partitions wait for the group's session timeout (30 s) before another
       // member takes them; their events then come in a burst, and the config's one CommitStatus may
-      // move to the next commit before this one's success reached GitHub (it would be marked
-      // canceled: docs/architecture.md §2 "Replicas and leaders"). So the next build waits for it.
+      // move to the next commit before this one's success reached GitHub (spec.previous then keeps
+      // that success instead of a cancel: docs/architecture.md §2 "Replicas and leaders", §5). The
+      // next build still waits for it, so each deploy's status is checked as it ends.
       await scenario.waitForStatus(sha, (st) => st.state === 'success', 'the success status', 90_000);
       console.log(`deploy ${i}/${DEPLOYS} ${deploy.id} of ${sha.slice(0, 7)} succeeded at +${Math.round((Date.now() - started) / 1000)} s${kill ? ` (the leader of ${kill} killed during it)` : ''}`);
     }

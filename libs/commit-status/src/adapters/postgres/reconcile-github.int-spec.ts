@@ -231,7 +231,7 @@ describe('reconcile against fake GitHub as a GitHub App (check runs)', () => {
     await gh.stop();
   });
 
-  it('creates a check run (name, output.title/summary, details_url), updates it in place, cancels it on a sha change', async () => {
+  function appSetup() {
     const store = new PgCommitStatusStore({
       dataSource: env.dataSource,
       providers: settings({ githubUrl: gh.url, app: { appId: String(app.appId), privateKey: app.privateKey, installationId: 77 } }),
@@ -239,6 +239,11 @@ describe('reconcile against fake GitHub as a GitHub App (check runs)', () => {
     });
     const { log } = capturingLogger();
     const reconciler = new Reconciler(store, new DefaultScmStatusProviders(new ScmClients({ minWriteIntervalMs: 10 })), null, log);
+    return { store, reconciler };
+  }
+
+  it('creates a check run (name, output.title/summary, details_url), updates it in place, cancels it on a sha change', async () => {
+    const { store, reconciler } = appSetup();
     const key = { namespace: 'team', name: 'checks' };
     const base: CommitStatusSpec = { gitRepoRef: { name: 'app' }, sha: SHA1, name: 'sluice/app', description: 'Deploying', phase: 'in_progress', url: 'https://sluice.example/api/deploys/1' };
     await store.putRecord(key, base, { provider: 'github', fullName: REPO });
@@ -267,6 +272,40 @@ describe('reconcile against fake GitHub as a GitHub App (check runs)', () => {
     assert.equal(latestOld.status, 'completed');
     assert.equal(latestOld.conclusion, 'cancelled');
     assert.equal(gh.checkRuns(REPO, SHA2)[0].status, 'queued');
+    assert.equal(gh.errors.length, 0);
+  });
+
+  it('#23: the spec moved from a run in progress to the next commit with spec.previous success → that run completes success in place (not cancelled), once', async () => {
+    const { store, reconciler } = appSetup();
+    const key = { namespace: 'team', name: 'checks-previous' };
+    const base: CommitStatusSpec = { gitRepoRef: { name: 'app' }, sha: SHA1, name: 'sluice/prev', description: 'Deploying', phase: 'in_progress', url: 'https://sluice.example/deploys/1' };
+    await store.putRecord(key, base, { provider: 'github', fullName: REPO });
+    await reconciler.reconcile(key);
+    const [run] = gh.checkRuns(REPO, SHA1).filter((r) => r.name === 'sluice/prev');
+    assert.equal(run.status, 'in_progress');
+    const tracked = (await store.get(key))!.status!;
+
+    // SHA1 succeeded and SHA2 started before the reconciler ran again.
+    await store.putRecord(key, {
+      ...base,
+      sha: SHA2,
+      url: 'https://sluice.example/deploys/2',
+      previous: { gitRepoRef: { name: 'app' }, sha: SHA1, phase: 'success', description: 'Deployed', url: 'https://sluice.example/deploys/1' },
+    });
+    gh.clearRequests();
+    await reconciler.reconcile(key);
+    const old = gh.checkRuns(REPO, SHA1).filter((r) => r.name === 'sluice/prev');
+    assert.equal(old.length, 1, 'our run, updated in place');
+    assert.deepEqual([old[0].status, old[0].conclusion, old[0].output.summary], ['completed', 'success', 'Deployed']);
+    assert.ok(gh.requests.some((r) => r.method === 'PATCH' && r.path === `/repos/${REPO}/check-runs/${run.id}`));
+    assert.equal(gh.checkRuns(REPO, SHA2).filter((r) => r.name === 'sluice/prev')[0].status, 'in_progress');
+    assert.equal((await store.get(key))!.status!.sha, SHA2);
+
+    // A crash before the status write: again from the old status → the run already holds it, nothing is written.
+    await store.writeStatus(key, tracked);
+    gh.clearRequests();
+    await reconciler.reconcile(key);
+    assert.deepEqual(gh.requests.filter((r) => r.method !== 'GET'), []);
     assert.equal(gh.errors.length, 0);
   });
 });
