@@ -1,3 +1,5 @@
+import type { BuildConclusion } from '@sluice/contracts';
+
 /**
  * The SCM port: what Sluice reads from a source-control system. GitHub implements it
  * first (`GitHubScm`); GitLab and Bitbucket adapters come later. Every call builds its
@@ -33,6 +35,11 @@ export interface ScmStatus {
   readonly context: string;
   readonly state: ScmStatusState;
   readonly targetUrl: string | null;
+  /**
+   * A finished build's conclusion when the provider's is finer than `state` (GitLab's `canceled`
+   * and `skipped`, Bitbucket's `STOPPED`), as its build webhooks normalise it; absent = `state`.
+   */
+  readonly conclusion?: BuildConclusion;
 }
 
 export interface ScmCombinedStatus {

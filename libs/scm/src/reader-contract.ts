@@ -2,7 +2,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ScmNotFoundError } from './errors';
-import type { ScmReader, ScmRepository } from './port';
+import type { ScmReader, ScmRepository, ScmStatus } from './port';
+
+/** A build as CI reports it, in words every provider has (GitLab: a pipeline; Bitbucket: a build status). */
+export type SeededBuildState = 'running' | 'success' | 'failed' | 'stopped';
 
 export interface ReaderFixture {
   readonly scm: ScmReader;
@@ -12,6 +15,10 @@ export interface ReaderFixture {
   readonly repository: ScmRepository;
   /** Commits `files` (null deletes) onto `branch`, returns the sha. */
   push(branch: string, files: Record<string, string | null>, message: string): string;
+  /** `count` more repositories the token can see; their names. */
+  seedRepos(count: number): string[];
+  /** A build of the commit named `name` now in `state` (a new run, or the same one moved on); its URL. */
+  build(sha: string, name: string, state: SeededBuildState): string;
   stop(): Promise<void>;
 }
 
@@ -66,6 +73,38 @@ export function readerContract(provider: string, start: () => Promise<ReaderFixt
       assert.deepEqual(await f.scm.readTree(f.fullName, shas.first!, 'nowhere'), []);
       assert.equal(await f.scm.readFile(f.fullName, shas.first!, 'deploy/billing/deploy.yaml'), 'name: billing\n');
       assert.equal(await f.scm.readFile(f.fullName, shas.first!, 'deploy/payments/deploy.yaml'), null);
+    });
+
+    it('lists every repository the token can see, across pages', async () => {
+      const more = f.seedRepos(105);
+      const listed = await f.scm.listInstallationRepos();
+      assert.deepEqual(listed.find((r) => r.fullName === f.fullName), f.repository);
+      assert.deepEqual(listed.map((r) => r.fullName).sort(), [f.fullName, ...more].sort());
+    });
+
+    it('the builds of a commit: the latest of each name, concluded as their webhooks conclude them', async () => {
+      assert.deepEqual(await f.scm.getCombinedStatus(f.fullName, shas.feature!), { sha: shas.feature, state: 'pending', statuses: [] });
+      const urls = { ci: f.build(shas.first!, 'ci', 'running'), lint: f.build(shas.first!, 'lint', 'success'), e2e: f.build(shas.first!, 'e2e', 'stopped') };
+      const byName = (statuses: readonly ScmStatus[]) => [...statuses].sort((a, b) => a.context.localeCompare(b.context));
+      const running = await f.scm.getCombinedStatus(f.fullName, shas.first!);
+      assert.equal(running.sha, shas.first);
+      assert.equal(running.state, 'failure');
+      assert.deepEqual(byName(running.statuses), [
+        { context: 'ci', state: 'pending', targetUrl: urls.ci },
+        { context: 'e2e', state: 'error', targetUrl: urls.e2e, conclusion: 'cancelled' },
+        { context: 'lint', state: 'success', targetUrl: urls.lint, conclusion: 'success' },
+      ]);
+      urls.ci = f.build(shas.first!, 'ci', 'failed');
+      urls.e2e = f.build(shas.first!, 'e2e', 'success');
+      const done = await f.scm.getCombinedStatus(f.fullName, shas.first!);
+      assert.deepEqual(byName(done.statuses), [
+        { context: 'ci', state: 'failure', targetUrl: urls.ci, conclusion: 'failure' },
+        { context: 'e2e', state: 'success', targetUrl: urls.e2e, conclusion: 'success' },
+        { context: 'lint', state: 'success', targetUrl: urls.lint, conclusion: 'success' },
+      ]);
+      assert.equal(done.state, 'failure');
+      urls.ci = f.build(shas.first!, 'ci', 'success');
+      assert.equal((await f.scm.getCombinedStatus(f.fullName, shas.first!)).state, 'success');
     });
 
     it('compares commits: ahead, behind, identical, diverged', async () => {

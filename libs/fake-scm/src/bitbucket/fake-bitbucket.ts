@@ -49,7 +49,8 @@ function bbError(status: number, message: string, fields?: Record<string, string
 
 /**
  * Bitbucket Cloud 2.0 commit build statuses: create/update by key, get by key, list for a
- * commit (paged `{ values, page, pagelen, size, next }`); Bearer/Basic auth; 429 + Retry-After.
+ * commit (paged `{ values, page, pagelen, size, next }`); the repository listing and endpoints;
+ * Bearer/Basic auth; 429 + Retry-After.
  */
 export class FakeBitbucket extends FakeServer {
   private readonly repos = new Map<string, Repo>();
@@ -63,6 +64,7 @@ export class FakeBitbucket extends FakeServer {
     this.router.add('GET', `${base}/build/{key}`, (req) => this.getOne(req));
     this.router.add('PUT', `${base}/build/{key}`, (req) => this.upsert(req, req.params.key));
     this.router.add('GET', base, (req) => this.list(req));
+    this.router.add('GET', '/2.0/repositories', (req) => this.listRepositories(req));
     const repoBase = '/2.0/repositories/{workspace}/{repo_slug}';
     const repo = bitbucketRepositoryRoutes((req) => {
       const r = this.repoOf(req);
@@ -105,6 +107,15 @@ export class FakeBitbucket extends FakeServer {
     commit: (repo: string, hash: string): void => {
       this.requireRepo(repo).commits.add(hash);
     },
+    /** A build status of a commit, created or (same key) updated, as a CI system posts it. */
+    status: (repo: string, commit: string, input: { key: string; state: BitbucketBuildState; name?: string; url?: string; refname?: string }): void => {
+      const r = this.requireRepo(repo);
+      const at = new Date(this.now()).toISOString();
+      const existing = r.statuses.find((s) => s.commit === commit && s.key === input.key);
+      const fields = { state: input.state, name: input.name ?? existing?.name ?? null, url: input.url ?? existing?.url ?? `${this.url}/ci/${input.key}`, refname: input.refname ?? existing?.refname ?? null, updated_on: at };
+      if (existing) Object.assign(existing, fields);
+      else r.statuses.push({ key: input.key, description: null, commit, created_on: at, ...fields });
+    },
   };
 
   /** Build statuses of a commit, in creation order. */
@@ -129,26 +140,37 @@ export class FakeBitbucket extends FakeServer {
     return repo;
   }
 
-  /** The Repository entity of the 2.0 API. */
   private getRepository(req: FakeRequest): FakeResponse {
-    const r = this.repoOf(req);
+    return { status: 200, body: this.renderRepository(this.repoOf(req)) };
+  }
+
+  /**
+   * `GET /repositories` (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-repositories/#api-repositories-get):
+   * with `role` (member, contributor, admin, owner) every seeded repository is the token's; without it the public ones.
+   */
+  private listRepositories(req: FakeRequest): FakeResponse {
+    const role = req.query.get('role');
+    if (role !== null && !['member', 'contributor', 'admin', 'owner'].includes(role)) throw bbError(400, `Invalid role: ${role}`);
+    const all = [...this.repos.values()].filter((r) => role !== null || !r.private).sort((a, b) => `${a.workspace}/${a.slug}`.localeCompare(`${b.workspace}/${b.slug}`));
+    return this.pagedList(req, all, (r) => this.renderRepository(r));
+  }
+
+  /** The Repository entity of the 2.0 API. */
+  private renderRepository(r: Repo): Record<string, unknown> {
     const full = `${r.workspace}/${r.slug}`;
     return {
-      status: 200,
-      body: {
-        type: 'repository',
-        uuid: r.uuid,
-        full_name: full,
-        name: r.slug,
-        slug: r.slug,
-        is_private: r.private,
-        scm: 'git',
-        mainbranch: { type: 'branch', name: r.mainBranch },
-        workspace: { type: 'workspace', slug: r.workspace, name: r.workspace },
-        links: { self: { href: `${this.url}/2.0/repositories/${full}` }, html: { href: `${this.url}/${full}` } },
-        created_on: new Date(0).toISOString(),
-        updated_on: new Date(this.now()).toISOString(),
-      },
+      type: 'repository',
+      uuid: r.uuid,
+      full_name: full,
+      name: r.slug,
+      slug: r.slug,
+      is_private: r.private,
+      scm: 'git',
+      mainbranch: { type: 'branch', name: r.mainBranch },
+      workspace: { type: 'workspace', slug: r.workspace, name: r.workspace },
+      links: { self: { href: `${this.url}/2.0/repositories/${full}` }, html: { href: `${this.url}/${full}` } },
+      created_on: new Date(0).toISOString(),
+      updated_on: new Date(this.now()).toISOString(),
     };
   }
 
@@ -236,6 +258,11 @@ export class FakeBitbucket extends FakeServer {
   private list(req: FakeRequest): FakeResponse {
     const { repo, commit } = this.resolve(req);
     const all = repo.statuses.filter((s) => s.commit === commit).sort((a, b) => (a.updated_on < b.updated_on ? 1 : a.updated_on > b.updated_on ? -1 : 0));
+    return this.pagedList(req, all, (s) => this.render(repo, s));
+  }
+
+  /** A page of a listing as the 2.0 API pages (`{ values, page, pagelen, size, next, previous }`). */
+  private pagedList<T>(req: FakeRequest, all: readonly T[], render: (item: T) => unknown): FakeResponse {
     const page = paginate(all, readPage(req.query, { defaultPerPage: 10, maxPerPage: 100, perPageParam: 'pagelen' }));
     const at = (n: number): string => {
       const u = new URL(req.url.toString());
@@ -243,7 +270,7 @@ export class FakeBitbucket extends FakeServer {
       u.searchParams.set('pagelen', String(page.perPage));
       return u.toString();
     };
-    const body: Record<string, unknown> = { pagelen: page.perPage, size: page.total, page: page.page, values: page.items.map((s) => this.render(repo, s)) };
+    const body: Record<string, unknown> = { pagelen: page.perPage, size: page.total, page: page.page, values: page.items.map(render) };
     if (page.page < page.lastPage) body.next = at(page.page + 1);
     if (page.page > 1) body.previous = at(page.page - 1);
     return { status: 200, body };

@@ -26,12 +26,30 @@ export interface GitLabCommitStatus {
   pipeline_id: number;
 }
 
+/** A pipeline as `GET /projects/:id/pipelines` lists it (https://docs.gitlab.com/ee/api/pipelines.html#list-project-pipelines). */
+export interface GitLabPipeline {
+  id: number;
+  iid: number;
+  project_id: number;
+  sha: string;
+  ref: string | null;
+  /** created, waiting_for_resource, preparing, pending, running, success, failed, canceled, skipped, manual, scheduled. */
+  status: string;
+  source: string;
+  /** `workflow:name`; null when unnamed. */
+  name: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 interface Project {
   id: number;
   path: string;
   defaultBranch: string;
   commits: Map<string, string | null>;
   statuses: GitLabCommitStatus[];
+  /** Pipelines run for the project's commits (seed.pipeline); statuses posted with no such pipeline make `external` ones. */
+  pipelines: GitLabPipeline[];
   /** Commits, trees and branches (seed.push), for the repository endpoints. */
   repo: BranchedGitRepo;
   /** 0 private, 10 internal, 20 public. */
@@ -66,8 +84,9 @@ const ALLOWED_FROM: Record<string, readonly string[]> = {
 };
 
 /**
- * GitLab's commit status API (v4): create/update a status for a commit, list the statuses
- * of a commit; PRIVATE-TOKEN or Bearer auth, RateLimit-* headers, 429 + Retry-After.
+ * GitLab's REST v4 as Sluice uses it: create/update a status for a commit, list the statuses and
+ * the pipelines of a commit, list the token's projects, the repository endpoints; PRIVATE-TOKEN or
+ * Bearer auth, RateLimit-* headers, 429 + Retry-After.
  */
 export class FakeGitLab extends FakeServer {
   private readonly projects = new Map<number, Project>();
@@ -85,7 +104,9 @@ export class FakeGitLab extends FakeServer {
       if (!p) throw glError(404, '404 Project Not Found');
       return { repo: p.repo, webUrl: this.webUrl(p), defaultBranch: p.defaultBranch };
     });
+    this.router.add('GET', '/api/v4/projects', (req) => this.listProjects(req));
     this.router.add('GET', '/api/v4/projects/:id', (req) => this.getProject(req));
+    this.router.add('GET', '/api/v4/projects/:id/pipelines', (req) => this.listPipelines(req));
     this.router.add('GET', '/api/v4/projects/:id/repository/branches', (req) => repo.branches(req));
     this.router.add('GET', '/api/v4/projects/:id/repository/branches/:branch', (req) => repo.branch(req));
     this.router.add('GET', '/api/v4/projects/:id/repository/commits/:sha', (req) => repo.commit(req));
@@ -99,7 +120,7 @@ export class FakeGitLab extends FakeServer {
     project: (input: { id: number; path: string; defaultBranch?: string; commits?: readonly string[]; visibility?: 0 | 10 | 20 }): void => {
       const commits = new Map<string, string | null>();
       for (const sha of input.commits ?? []) commits.set(sha, input.defaultBranch ?? 'main');
-      this.projects.set(input.id, { id: input.id, path: input.path, defaultBranch: input.defaultBranch ?? 'main', commits, statuses: [], repo: new BranchedGitRepo(), visibility: input.visibility ?? 0 });
+      this.projects.set(input.id, { id: input.id, path: input.path, defaultBranch: input.defaultBranch ?? 'main', commits, statuses: [], pipelines: [], repo: new BranchedGitRepo(), visibility: input.visibility ?? 0 });
     },
     /**
      * A commit on `branch` (default: the default branch) with the branch head's files and `files`
@@ -111,6 +132,23 @@ export class FakeGitLab extends FakeServer {
       const sha = p.repo.commit({ branch, files: input.files, message: input.message, at: this.iso() });
       p.commits.set(sha, branch);
       return sha;
+    },
+    /**
+     * A pipeline for a commit of the project (on `ref`, default the commit's branch), or — `id` of
+     * one seeded — that pipeline moved to `status`, as a CI run goes; returns its id.
+     */
+    pipeline: (project: number | string, input: { sha: string; status: string; ref?: string; name?: string | null; id?: number }): number => {
+      const p = this.project(project);
+      const at = this.iso();
+      const known = input.id === undefined ? undefined : p.pipelines.find((x) => x.id === input.id);
+      if (known) {
+        Object.assign(known, { status: input.status, updated_at: at });
+        return known.id;
+      }
+      const id = input.id ?? ++this.nextPipeline;
+      const ref = input.ref ?? p.commits.get(input.sha) ?? p.defaultBranch;
+      p.pipelines.push({ id, iid: p.pipelines.length + 1, project_id: p.id, sha: input.sha, ref, status: input.status, source: 'push', name: input.name ?? null, created_at: at, updated_at: at });
+      return id;
     },
     /** A commit of a project (on `ref`, default the default branch). */
     commit: (project: number | string, sha: string, ref?: string): void => {
@@ -147,24 +185,83 @@ export class FakeGitLab extends FakeServer {
   private getProject(req: FakeRequest): FakeResponse {
     const p = this.findProject(req.params.id);
     if (!p) throw glError(404, '404 Project Not Found');
+    return { status: 200, body: this.renderProject(p) };
+  }
+
+  /**
+   * `GET /projects` (https://docs.gitlab.com/ee/api/projects.html#list-all-projects): every seeded
+   * project is the token's (`membership=true` lists them all), none is archived (`archived=false`
+   * leaves none out, `archived=true` lists none); ordered by id (`order_by=id`, `sort` asc|desc, desc by default).
+   */
+  private listProjects(req: FakeRequest): FakeResponse {
+    const orderBy = req.query.get('order_by') ?? 'id';
+    if (!['id', 'created_at'].includes(orderBy)) throw paramError('order_by does not have a valid value');
+    const sort = req.query.get('sort') ?? 'desc';
+    if (!['asc', 'desc'].includes(sort)) throw paramError('sort does not have a valid value');
+    const archived = req.query.get('archived');
+    if (archived !== null && !['true', 'false'].includes(archived)) throw paramError('archived is invalid');
+    const all = archived === 'true' ? [] : [...this.projects.values()].sort((a, b) => (sort === 'asc' ? a.id - b.id : b.id - a.id));
+    return this.pagedList(req, all, (p) => this.renderProject(p));
+  }
+
+  /**
+   * `GET /projects/:id/pipelines` (https://docs.gitlab.com/ee/api/pipelines.html#list-project-pipelines),
+   * filtered by `sha`, `ref`, `status`; ordered by id (`sort`, desc by default).
+   */
+  private listPipelines(req: FakeRequest): FakeResponse {
+    const p = this.findProject(req.params.id);
+    if (!p) throw glError(404, '404 Project Not Found');
+    const orderBy = req.query.get('order_by') ?? 'id';
+    if (!['id', 'status', 'ref', 'updated_at', 'user_id'].includes(orderBy)) throw paramError('order_by does not have a valid value');
+    const sort = req.query.get('sort') ?? 'desc';
+    if (!['asc', 'desc'].includes(sort)) throw paramError('sort does not have a valid value');
+    let all = [...p.pipelines, ...this.externalPipelines(p)];
+    for (const field of ['sha', 'ref', 'status'] as const) {
+      const value = req.query.get(field);
+      if (value) all = all.filter((x) => x[field] === value);
+    }
+    all.sort((a, b) => (sort === 'asc' ? a.id - b.id : b.id - a.id));
+    return this.pagedList(req, all, (x) => ({ ...x, web_url: `${this.webUrl(p)}/-/pipelines/${x.id}` }));
+  }
+
+  /** GitLab puts statuses posted through the API in a pipeline of source `external`; its status composes theirs. */
+  private externalPipelines(p: Project): GitLabPipeline[] {
+    const byPipeline = new Map<number, GitLabCommitStatus[]>();
+    for (const s of p.statuses) if (!p.pipelines.some((x) => x.id === s.pipeline_id)) byPipeline.set(s.pipeline_id, [...(byPipeline.get(s.pipeline_id) ?? []), s]);
+    return [...byPipeline].map(([id, statuses]) => {
+      const has = (state: string) => statuses.some((s) => s.status === state && !(state === 'failed' && s.allow_failure));
+      const status = ['running', 'pending', 'failed', 'canceled'].find(has) ?? (statuses.every((s) => s.status === 'skipped') ? 'skipped' : 'success');
+      const first = statuses[0]!;
+      const updated = statuses.map((s) => s.finished_at ?? s.started_at ?? s.created_at).sort().at(-1)!;
+      return { id, iid: id, project_id: p.id, sha: first.sha, ref: first.ref, status, source: 'external', name: null, created_at: first.created_at, updated_at: updated };
+    });
+  }
+
+  /** A page of a listing with GitLab's pagination headers (`X-Page`, `X-Total`, …, `Link`). */
+  private pagedList<T>(req: FakeRequest, all: readonly T[], render: (item: T) => unknown): FakeResponse {
+    const page = paginate(all, readPage(req.query, { defaultPerPage: 20, maxPerPage: 100 }));
+    const headers = gitlabPageHeaders(page);
+    const link = linkHeader(req.url, page);
+    if (link) headers.link = link;
+    return { status: 200, headers, body: page.items.map(render) };
+  }
+
+  private renderProject(p: Project): Record<string, unknown> {
     const [name] = p.path.split('/').slice(-1);
     return {
-      status: 200,
-      body: {
-        id: p.id,
-        name,
-        path: name,
-        path_with_namespace: p.path,
-        name_with_namespace: p.path.split('/').join(' / '),
-        default_branch: p.defaultBranch,
-        visibility: p.visibility === 20 ? 'public' : p.visibility === 10 ? 'internal' : 'private',
-        archived: false,
-        empty_repo: p.repo.branches.size === 0,
-        web_url: this.webUrl(p),
-        http_url_to_repo: `${this.webUrl(p)}.git`,
-        created_at: new Date(0).toISOString(),
-        last_activity_at: this.iso(),
-      },
+      id: p.id,
+      name,
+      path: name,
+      path_with_namespace: p.path,
+      name_with_namespace: p.path.split('/').join(' / '),
+      default_branch: p.defaultBranch,
+      visibility: p.visibility === 20 ? 'public' : p.visibility === 10 ? 'internal' : 'private',
+      archived: false,
+      empty_repo: p.repo.branches.size === 0,
+      web_url: this.webUrl(p),
+      http_url_to_repo: `${this.webUrl(p)}.git`,
+      created_at: new Date(0).toISOString(),
+      last_activity_at: this.iso(),
     };
   }
 
@@ -247,11 +344,7 @@ export class FakeGitLab extends FakeServer {
       for (const s of all) latest.set(`${s.name}\0${s.ref}`, s);
       all = [...latest.values()];
     }
-    const page = paginate(all, readPage(req.query, { defaultPerPage: 20, maxPerPage: 100 }));
-    const headers = gitlabPageHeaders(page);
-    const link = linkHeader(req.url, page);
-    if (link) headers.link = link;
-    return { status: 200, headers, body: page.items.map((s) => this.render(s)) };
+    return this.pagedList(req, all, (s) => this.render(s));
   }
 
   private render(s: GitLabCommitStatus): Record<string, unknown> {

@@ -1,6 +1,7 @@
 import { ScmNotFoundError } from '../errors';
 import type { ProviderHttp } from '../http/provider-http';
-import type { ReadTreeOptions, ScmBranch, ScmCommit, ScmComparison, ScmFile, ScmReader, ScmRepository } from '../port';
+import type { BuildConclusion } from '@sluice/contracts';
+import type { ReadTreeOptions, ScmBranch, ScmCombinedStatus, ScmCommit, ScmComparison, ScmFile, ScmReader, ScmRepository, ScmStatus, ScmStatusState } from '../port';
 import { RestScmReader } from '../http/rest-reader';
 import { authorLine } from '../webhooks/normalise-kit';
 
@@ -23,11 +24,29 @@ interface BbBranch {
   name: string;
   target: { hash: string };
 }
+/** A commit build status (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-commit-statuses/). */
+interface BbBuildStatus {
+  key: string;
+  name?: string | null;
+  state: string;
+  url?: string | null;
+}
 interface BbSrcEntry {
   type: 'commit_file' | 'commit_directory';
   path: string;
   size?: number;
 }
+
+/**
+ * Build states as the `repo:commit_status_*` webhooks' normalisation reads them
+ * (libs/scm/src/bitbucket/webhooks/normalise.ts): null while in progress.
+ */
+const BUILD_STATES: Readonly<Record<string, { state: ScmStatusState; conclusion: BuildConclusion | null }>> = {
+  INPROGRESS: { state: 'pending', conclusion: null },
+  SUCCESSFUL: { state: 'success', conclusion: 'success' },
+  FAILED: { state: 'failure', conclusion: 'failure' },
+  STOPPED: { state: 'error', conclusion: 'cancelled' },
+};
 
 const PAGELEN = 100;
 /** A bound on pages read for one listing. */
@@ -46,10 +65,33 @@ export class BitbucketScm extends RestScmReader implements ScmReader {
     super(http, apiUrl, token, 'Bitbucket');
   }
 
-  /** Bitbucket's id is a UUID: `id` is null, as in the webhooks' RepoRef. */
   async getRepo(fullName: string): Promise<ScmRepository> {
-    const r = await this.get<BbRepository>(this.repoUrl(fullName), `repository ${fullName}`);
-    return { fullName: r.full_name, id: null, defaultBranch: r.mainbranch?.name ?? 'main', private: r.is_private, archived: false };
+    return repositoryOf(await this.get<BbRepository>(this.repoUrl(fullName), `repository ${fullName}`));
+  }
+
+  /**
+   * The repositories the token's user is a member of
+   * (`GET /repositories?role=member`, https://developer.atlassian.com/cloud/bitbucket/rest/api-group-repositories/#api-repositories-get).
+   */
+  async listInstallationRepos(): Promise<ScmRepository[]> {
+    const all = await this.pages<BbRepository>(`${this.apiUrl}/repositories`, new URLSearchParams({ role: 'member' }), 'repositories');
+    return all.map(repositoryOf);
+  }
+
+  /**
+   * A commit's builds are its build statuses (`GET /repositories/{workspace}/{repo_slug}/commit/{commit}/statuses`),
+   * named and concluded as the `repo:commit_status_*` webhooks' normalisation does (`name || key`,
+   * STOPPED cancelled): a build read here and the same build by webhook are one build and one event.
+   * A state Bitbucket may add later is left out, as the webhook ignores it.
+   */
+  async getCombinedStatus(fullName: string, sha: string): Promise<ScmCombinedStatus> {
+    const all = await this.pages<BbBuildStatus>(`${this.repoUrl(fullName)}/commit/${encodeURIComponent(sha)}/statuses`, new URLSearchParams(), `commit ${sha} of ${fullName}`);
+    const statuses = all.flatMap((s): ScmStatus[] => {
+      const known = BUILD_STATES[s.state];
+      if (!known) return [];
+      return [{ context: s.name || s.key, state: known.state, targetUrl: s.url ?? null, ...(known.conclusion ? { conclusion: known.conclusion } : {}) }];
+    });
+    return this.combined(sha, statuses);
   }
 
   async listBranches(fullName: string): Promise<ScmBranch[]> {
@@ -136,5 +178,9 @@ export class BitbucketScm extends RestScmReader implements ScmReader {
     }
     return out;
   }
+}
 
+/** Bitbucket's id is a UUID: `id` is null, as in the webhooks' RepoRef. */
+function repositoryOf(r: BbRepository): ScmRepository {
+  return { fullName: r.full_name, id: null, defaultBranch: r.mainbranch?.name ?? 'main', private: r.is_private, archived: false };
 }

@@ -1,6 +1,8 @@
 import { FakeGitLab } from '@sluice/fake-scm';
 import { ScmClients } from '../clients';
-import { readerContract } from '../reader-contract';
+import { readerContract, type SeededBuildState } from '../reader-contract';
+
+const PIPELINE_STATUS: Record<SeededBuildState, string> = { running: 'running', success: 'success', failed: 'failed', stopped: 'canceled' };
 
 readerContract('GitLabScm against the fake GitLab (REST v4)', async () => {
   const gitlab = new FakeGitLab({ tokens: ['gl-token'] });
@@ -13,6 +15,13 @@ readerContract('GitLabScm against the fake GitLab (REST v4)', async () => {
     // The project's numeric id; private unless public.
     repository: { fullName: 'acme/config', id: 77, defaultBranch: 'main', private: true, archived: false },
     push: (branch, files, message) => gitlab.seed.push(77, { branch, files, message }),
+    seedRepos: (count) =>
+      Array.from({ length: count }, (_, i) => {
+        gitlab.seed.project({ id: 1000 + i, path: `acme/service-${i}` });
+        return `acme/service-${i}`;
+      }),
+    // Each state is a new pipeline (a re-run is one): the newest of a name is the build.
+    build: (sha, name, state) => `${gitlab.webUrl({ path: 'acme/config' })}/-/pipelines/${gitlab.seed.pipeline(77, { sha, name, status: PIPELINE_STATUS[state] })}`,
     stop: () => gitlab.stop(),
   };
 });

@@ -1,6 +1,8 @@
 import type { ProviderHttp } from '../http/provider-http';
-import type { ReadTreeOptions, ScmBranch, ScmCommit, ScmComparison, ScmFile, ScmReader, ScmRepository } from '../port';
+import { buildKey } from '@sluice/contracts';
+import type { ReadTreeOptions, ScmBranch, ScmCombinedStatus, ScmCommit, ScmComparison, ScmFile, ScmReader, ScmRepository, ScmStatus } from '../port';
 import { RestScmReader } from '../http/rest-reader';
+import { GITLAB_PIPELINE_CONCLUSIONS } from './webhooks/normalise';
 
 interface GlProject {
   id: number;
@@ -25,6 +27,15 @@ interface GlTreeEntry {
   path: string;
   type: 'blob' | 'tree' | 'commit';
 }
+/** A pipeline as `GET /projects/:id/pipelines` lists it (https://docs.gitlab.com/ee/api/pipelines.html#list-project-pipelines). */
+interface GlPipeline {
+  id: number;
+  sha: string;
+  status: string;
+  /** `workflow:name`; null (or absent before GitLab 16) when unnamed. */
+  name?: string | null;
+  web_url: string | null;
+}
 interface GlFile {
   size: number;
   encoding: string;
@@ -47,18 +58,41 @@ export class GitLabScm extends RestScmReader implements ScmReader {
   }
 
   async getRepo(fullName: string): Promise<ScmRepository> {
-    const p = await this.get<GlProject>(this.projectUrl(fullName), `project ${fullName}`);
-    return { fullName: p.path_with_namespace, id: p.id, defaultBranch: p.default_branch ?? 'main', private: p.visibility !== 'public', archived: p.archived };
+    return repositoryOf(await this.get<GlProject>(this.projectUrl(fullName), `project ${fullName}`));
+  }
+
+  /**
+   * The projects the token's user is a member of, archived ones left out
+   * (`GET /projects?membership=true&archived=false`, https://docs.gitlab.com/ee/api/projects.html#list-all-projects).
+   */
+  async listInstallationRepos(): Promise<ScmRepository[]> {
+    const projects = await this.pages<GlProject>(`${this.apiUrl}/projects`, { membership: 'true', archived: 'false', order_by: 'id', sort: 'asc' }, 'projects');
+    return projects.map(repositoryOf);
   }
 
   async listBranches(fullName: string): Promise<ScmBranch[]> {
-    const out: ScmBranch[] = [];
-    for (let page = 1; page <= MAX_PAGES; page++) {
-      const batch = await this.get<GlBranch[]>(`${this.projectUrl(fullName)}/repository/branches?per_page=${PER_PAGE}&page=${page}`, `project ${fullName}`);
-      out.push(...batch.map((b) => ({ name: b.name, sha: b.commit.id })));
-      if (batch.length < PER_PAGE) break;
-    }
-    return out;
+    const branches = await this.pages<GlBranch>(`${this.projectUrl(fullName)}/repository/branches`, {}, `project ${fullName}`);
+    return branches.map((b) => ({ name: b.name, sha: b.commit.id }));
+  }
+
+  /**
+   * A commit's builds are its pipelines (`GET /projects/:id/pipelines?sha=`,
+   * https://docs.gitlab.com/ee/api/pipelines.html#list-project-pipelines): the newest of each name,
+   * named, linked and concluded as the Pipeline Hook's normalisation does (`name || 'pipeline'`,
+   * its `web_url`, GITLAB_PIPELINE_CONCLUSIONS) — so a build read here and the same build by
+   * webhook are one build and one event. A pipeline holds the commit's jobs and the external
+   * statuses posted for it, so no commit status is left out.
+   */
+  async getCombinedStatus(fullName: string, sha: string): Promise<ScmCombinedStatus> {
+    const pipelines = await this.pages<GlPipeline>(`${this.projectUrl(fullName)}/pipelines`, { sha, order_by: 'id', sort: 'asc' }, `project ${fullName}`);
+    const newest = new Map<string, GlPipeline>();
+    for (const p of pipelines.filter((x) => x.sha === sha).sort((a, b) => a.id - b.id)) newest.set(buildKey(p.name || 'pipeline'), p);
+    const statuses = [...newest.values()].map((p): ScmStatus => {
+      const conclusion = GITLAB_PIPELINE_CONCLUSIONS[p.status];
+      const state = !conclusion ? 'pending' : conclusion === 'success' || conclusion === 'skipped' ? 'success' : conclusion === 'failure' ? 'failure' : 'error';
+      return { context: p.name || 'pipeline', state, targetUrl: p.web_url ?? null, ...(conclusion ? { conclusion } : {}) };
+    });
+    return this.combined(sha, statuses);
   }
 
   async getBranch(fullName: string, branch: string): Promise<ScmBranch | null> {
@@ -74,17 +108,11 @@ export class GitLabScm extends RestScmReader implements ScmReader {
   async readTree(fullName: string, sha: string, path: string, options: ReadTreeOptions = {}): Promise<ScmFile[]> {
     const include = options.include ?? (() => true);
     const max = options.maxFileBytes ?? 1024 * 1024;
-    const blobs: GlTreeEntry[] = [];
-    for (let page = 1; page <= MAX_PAGES; page++) {
-      const q = new URLSearchParams({ path, ref: sha, recursive: 'true', per_page: String(PER_PAGE), page: String(page) });
-      const batch = await this.find<GlTreeEntry[]>(`${this.projectUrl(fullName)}/repository/tree?${q}`);
-      // An absent path is GitLab's 404 "Tree Not Found": no files.
-      if (batch === null) return [];
-      blobs.push(...batch.filter((e) => e.type === 'blob'));
-      if (batch.length < PER_PAGE) break;
-    }
+    const tree = await this.pages<GlTreeEntry>(`${this.projectUrl(fullName)}/repository/tree`, { path, ref: sha, recursive: 'true' }, null);
+    // An absent path is GitLab's 404 "Tree Not Found": no files.
+    if (tree === null) return [];
     const files: ScmFile[] = [];
-    for (const entry of blobs.filter((e) => include(e.path))) {
+    for (const entry of tree.filter((e) => e.type === 'blob' && include(e.path))) {
       const file = await this.file(fullName, sha, entry.path);
       if (!file) continue;
       files.push({ path: entry.path, sha: file.blob_id, size: file.size, content: file.size > max ? null : decode(file) });
@@ -116,6 +144,24 @@ export class GitLabScm extends RestScmReader implements ScmReader {
     return `${this.apiUrl}/projects/${encodeURIComponent(fullName)}`;
   }
 
+  /** Every page of a listing (at most MAX_PAGES); `what` null = an absent resource is null, else ScmNotFoundError. */
+  private async pages<T>(url: string, query: Record<string, string>, what: string): Promise<T[]>;
+  private async pages<T>(url: string, query: Record<string, string>, what: null): Promise<T[] | null>;
+  private async pages<T>(url: string, query: Record<string, string>, what: string | null): Promise<T[] | null> {
+    const out: T[] = [];
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const q = new URLSearchParams({ ...query, per_page: String(PER_PAGE), page: String(page) });
+      const batch = what === null ? await this.find<T[]>(`${url}?${q}`) : await this.get<T[]>(`${url}?${q}`, what);
+      if (batch === null) return null;
+      out.push(...batch);
+      if (batch.length < PER_PAGE) break;
+    }
+    return out;
+  }
+}
+
+function repositoryOf(p: GlProject): ScmRepository {
+  return { fullName: p.path_with_namespace, id: p.id, defaultBranch: p.default_branch ?? 'main', private: p.visibility !== 'public', archived: p.archived };
 }
 
 function decode(file: GlFile): string {

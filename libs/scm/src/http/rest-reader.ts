@@ -1,11 +1,11 @@
 import { ScmNotFoundError } from '../errors';
-import type { ScmBranch, ScmBranchesAnswer, ScmCheckRun, ScmCombinedStatus, ScmComparison, ScmPullRequest, ScmRepository } from '../port';
+import type { ScmBranch, ScmBranchesAnswer, ScmCheckRun, ScmCombinedStatus, ScmComparison, ScmPullRequest, ScmStatus } from '../port';
 import type { ProviderHttp } from './provider-http';
 
 /**
  * What GitLab's and Bitbucket's readers share: a bearer token on the shared provider HTTP client
- * (its rate budget and retries), 404 as absence, and the parts of `ScmReader` that those
- * providers' repositories do not need yet (they arrive by webhook, not by listing).
+ * (its rate budget and retries), 404 as absence, the combined state of a commit's builds, and the
+ * parts of `ScmReader` those providers do not have (no conditional branch listing, no check runs).
  */
 export abstract class RestScmReader {
   constructor(
@@ -17,11 +17,6 @@ export abstract class RestScmReader {
 
   abstract listBranches(fullName: string): Promise<ScmBranch[]>;
 
-  /** Repositories of this provider are found by webhook, not by listing what a token can see. */
-  async listInstallationRepos(): Promise<ScmRepository[]> {
-    return [];
-  }
-
   /** No conditional request: always read. */
   async listBranchesIfChanged(fullName: string): Promise<ScmBranchesAnswer> {
     return { changed: true, branches: await this.listBranches(fullName), etag: null };
@@ -31,12 +26,15 @@ export abstract class RestScmReader {
     throw new Error(`${this.provider}: pull requests are not read yet (they arrive by webhook)`);
   }
 
-  async getCombinedStatus(): Promise<ScmCombinedStatus> {
-    throw new Error(`${this.provider}: commit statuses are not read yet (builds arrive by webhook)`);
-  }
-
+  /** Builds are commit statuses (GitLab: pipelines): there are no check runs. */
   async listCheckRunsForRef(): Promise<ScmCheckRun[]> {
     return [];
+  }
+
+  /** As GitHub combines statuses: failure if any failed, else pending if any runs (or none is there), else success. */
+  protected combined(sha: string, statuses: readonly ScmStatus[]): ScmCombinedStatus {
+    const has = (...states: string[]) => statuses.some((s) => states.includes(s.state));
+    return { sha, state: has('failure', 'error') ? 'failure' : has('pending') || statuses.length === 0 ? 'pending' : 'success', statuses };
   }
 
   /** From the commits each side has that the other has not. */

@@ -73,8 +73,12 @@ function normalisePush(p: z.output<typeof pushPayload>, input: DeliveryInput): N
   });
 }
 
-/** GitLab's pipeline statuses: a finished one's conclusion, or null while it waits or runs. */
-const FINISHED: Readonly<Record<string, BuildConclusion>> = { success: 'success', failed: 'failure', canceled: 'cancelled', skipped: 'skipped' };
+/**
+ * GitLab's pipeline statuses: a finished one's conclusion; any other (created, pending, running,
+ * manual, scheduled, …) waits or runs. GitLabScm reads pipelines through the same map.
+ */
+export const GITLAB_PIPELINE_CONCLUSIONS: Readonly<Record<string, BuildConclusion>> = { success: 'success', failed: 'failure', canceled: 'cancelled', skipped: 'skipped' };
+const FINISHED = GITLAB_PIPELINE_CONCLUSIONS;
 
 function normalisePipeline(p: z.output<typeof pipelinePayload>, input: DeliveryInput): Normalised {
   const a = p.object_attributes;
