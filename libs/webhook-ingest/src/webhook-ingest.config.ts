@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonConfigSchema, requiredWebhookSecrets, webhookSecretsSetting } from '@sluice/platform';
+import { commonConfigSchema, httpUrlSetting, requiredWebhookSecrets, webhookSecretsSetting } from '@sluice/platform';
 import { MAX_WEBHOOK_BYTES } from './adapters/http/raw-body';
 import { DEFAULT_INFLIGHT_BYTES, DEFAULT_MAX_READERS } from './adapters/http/upload-budget';
 
@@ -23,6 +23,13 @@ export const webhookIngestConfigSchema = commonConfigSchema.extend({
    * during a rotation; unset = POST /webhooks/bitbucket answers 404.
    */
   BITBUCKET_WEBHOOK_SECRET: webhookSecretsSetting().optional(),
+  /**
+   * Bitbucket Cloud's API and an access token with `repository` read (the settings repo-sync and
+   * commit-status use): a pull request delivery's abbreviated commit hashes are looked up there.
+   * Unset token: Bitbucket pull request deliveries are answered `ignored`.
+   */
+  BITBUCKET_API_URL: httpUrlSetting.default('https://api.bitbucket.org/2.0'),
+  BITBUCKET_TOKEN: z.string().optional(),
   /** Id of the repository webhook whose deliveries missed-webhook recovery checks. */
   GITHUB_WEBHOOK_HOOK_ID: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
   /** `owner/name` of the repository that hook belongs to; unset = the GitHub App's hook. */

@@ -1,10 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { EventStore, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
-import { githubScmFromSettings, webhookProviders, type HookRef, type ScmHookDeliveries } from '@sluice/scm';
+import { githubScmFromSettings, sharedScmClients, webhookProviders, type HookRef, type ScmHookDeliveries } from '@sluice/scm';
 import type { DataSource } from 'typeorm';
 import { IngestDelivery } from './adapters/persistence/ingest-delivery';
 import { RecoverMissedDeliveries } from './application/recover-missed-deliveries';
+import { ResolveShortHashes, type ResolveShortHashesOptions } from './application/resolve-short-hashes';
 import { PgDeliveryLedger } from './adapters/persistence/pg-delivery-ledger';
 import { WebhookController, WEBHOOK_BODY_LIMIT, WEBHOOK_PROVIDERS } from './adapters/http/webhook.controller';
 import { MAX_WEBHOOK_BYTES } from './adapters/http/raw-body';
@@ -20,6 +21,8 @@ export interface WebhookIngestModuleOptions {
   readonly uploadBudget?: Partial<UploadBudgetLimits>;
   /** Missed-webhook recovery settings; default: from the config (off without credentials or hook). */
   readonly recovery?: { readonly hooks: ScmHookDeliveries; readonly hook: HookRef; readonly intervalMs: number; readonly lookbackMs?: number };
+  /** The lookup of Bitbucket pull requests' abbreviated hashes (deadline, Retry-After); the reader is from the config. */
+  readonly shortHashes?: Omit<ResolveShortHashesOptions, 'logger'>;
 }
 
 type RecoveryConfig = Partial<
@@ -66,7 +69,12 @@ export class WebhookIngestModule {
   static forRoot(
     config: Pick<WebhookIngestConfig, 'GITHUB_WEBHOOK_SECRET'> &
       RecoveryConfig &
-      Partial<Pick<WebhookIngestConfig, 'GITLAB_WEBHOOK_TOKEN' | 'BITBUCKET_WEBHOOK_SECRET' | 'SLUICE_WEBHOOK_INFLIGHT_BYTES' | 'SLUICE_WEBHOOK_MAX_CONCURRENT'>>,
+      Partial<
+        Pick<
+          WebhookIngestConfig,
+          'GITLAB_WEBHOOK_TOKEN' | 'BITBUCKET_WEBHOOK_SECRET' | 'BITBUCKET_API_URL' | 'BITBUCKET_TOKEN' | 'SLUICE_WEBHOOK_INFLIGHT_BYTES' | 'SLUICE_WEBHOOK_MAX_CONCURRENT'
+        >
+      >,
     options: WebhookIngestModuleOptions = {},
   ): DynamicModule {
     const recovery = recoveryFromConfig(config, options);
@@ -87,6 +95,15 @@ export class WebhookIngestModule {
           useValue: webhookProviders({ github: config.GITHUB_WEBHOOK_SECRET, gitlab: config.GITLAB_WEBHOOK_TOKEN, bitbucket: config.BITBUCKET_WEBHOOK_SECRET }),
         },
         { provide: WEBHOOK_BODY_LIMIT, useValue: bodyLimit },
+        {
+          // Bitbucket's reader on the process's shared clients (one rate budget with repo-sync and commit-status in an all-in-one).
+          provide: ResolveShortHashes,
+          useFactory: () =>
+            new ResolveShortHashes(config.BITBUCKET_TOKEN ? sharedScmClients().bitbucketScm(config.BITBUCKET_API_URL ?? 'https://api.bitbucket.org/2.0', config.BITBUCKET_TOKEN) : null, {
+              ...options.shortHashes,
+              logger: createLogger('webhook-ingest'),
+            }),
+        },
         // One per app: the bound is on what this process holds.
         { provide: UploadBudget, useValue: new UploadBudget(limits) },
         {

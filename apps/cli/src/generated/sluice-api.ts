@@ -904,6 +904,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description bitbucket: a pull request's abbreviated commit hash could not be looked up on Bitbucket's API (failing, rate limited or slow); nothing was stored, send it again after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
         };
     };
     ManifestsController_ofDeploy: {

@@ -43,6 +43,8 @@ export async function startWebhookApp(
     gitlabTokens?: string[];
     /** BITBUCKET_WEBHOOK_SECRET; unset = no Bitbucket webhooks. */
     bitbucketSecrets?: string[];
+    /** BITBUCKET_API_URL and BITBUCKET_TOKEN: pull requests' abbreviated hashes are looked up there; unset = not looked up. */
+    bitbucketApi?: { url: string; token: string };
     port?: number;
     recovery?: WebhookIngestModuleOptions['recovery'];
     uploadBudget?: WebhookIngestModuleOptions['uploadBudget'];
@@ -60,7 +62,13 @@ export async function startWebhookApp(
         relay: { pollIntervalMs: 50 },
       }),
       WebhookIngestModule.forRoot(
-        { GITHUB_WEBHOOK_SECRET: options.secrets ?? SECRETS, GITLAB_WEBHOOK_TOKEN: options.gitlabTokens, BITBUCKET_WEBHOOK_SECRET: options.bitbucketSecrets },
+        {
+          GITHUB_WEBHOOK_SECRET: options.secrets ?? SECRETS,
+          GITLAB_WEBHOOK_TOKEN: options.gitlabTokens,
+          BITBUCKET_WEBHOOK_SECRET: options.bitbucketSecrets,
+          BITBUCKET_API_URL: options.bitbucketApi?.url,
+          BITBUCKET_TOKEN: options.bitbucketApi?.token,
+        },
         { bodyLimitBytes: options.bodyLimitBytes, recovery: options.recovery, uploadBudget: options.uploadBudget },
       ),
     ],

@@ -6,7 +6,7 @@ import { WebhookController, WEBHOOK_INGEST_OPENAPI } from './webhook.controller'
 describe('webhook-ingest OpenAPI document', () => {
   it('lists POST /webhooks/{provider} with its headers and statuses; signed, not bearer', async () => {
     const doc = await openApiDocumentOf([WebhookController], WEBHOOK_INGEST_OPENAPI);
-    assert.deepEqual(operationsOf(doc), ['POST /webhooks/{provider} 202,400,401,404,413,415,429']);
+    assert.deepEqual(operationsOf(doc), ['POST /webhooks/{provider} 202,400,401,404,413,415,429,503']);
     const receive = doc.paths['/webhooks/{provider}'].post!;
     assert.deepEqual(
       receive.parameters?.map((p) => 'name' in p && `${p.in} ${p.name}`).sort(),

@@ -10,6 +10,7 @@ export type DeliveryOutcome =
   | 'too_large'
   | 'busy'
   | 'bad_signature'
+  | 'scm_unavailable'
   | 'error';
 
 let counter: Counter<'result'> | null = null;

@@ -8,12 +8,14 @@ import {
   isJsonContentType,
   NotFoundError,
   openApiSchema,
+  ServiceUnavailableError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
   type OpenApiInfo,
 } from '@sluice/platform';
 import type { WebhookProvider, WebhookProviders } from '@sluice/scm';
 import { z } from 'zod';
+import { ResolveShortHashes } from '../../application/resolve-short-hashes';
 import { IngestDelivery } from '../persistence/ingest-delivery';
 import { BodyTooLargeError, cutOffAfterResponse, MAX_WEBHOOK_BYTES, readRawBody } from './raw-body';
 import { UploadBudget, UploadBudgetExceededError, type UploadTicket } from './upload-budget';
@@ -63,6 +65,7 @@ export class WebhookController {
     @Inject(WEBHOOK_PROVIDERS) private readonly providers: WebhookProviders,
     private readonly ingest: IngestDelivery,
     private readonly budget: UploadBudget,
+    private readonly shortHashes: ResolveShortHashes,
     @Inject(WEBHOOK_BODY_LIMIT) private readonly bodyLimit: number = MAX_WEBHOOK_BYTES,
   ) {}
 
@@ -90,6 +93,12 @@ export class WebhookController {
   @ApiResponse({
     status: 429,
     description: 'too many webhook bodies (or bytes) are being received and checked at once; retry after Retry-After seconds',
+    headers: { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } } },
+    schema: errorResponse,
+  })
+  @ApiResponse({
+    status: 503,
+    description: "bitbucket: a pull request's abbreviated commit hash could not be looked up on Bitbucket's API (failing, rate limited or slow); nothing was stored, send it again after Retry-After seconds",
     headers: { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } } },
     schema: errorResponse,
   })
@@ -147,7 +156,9 @@ export class WebhookController {
       throw new BadRequestError('body is not valid JSON', { code: 'bad_json' });
     }
 
-    const normalised = provider.normalise({ event, deliveryId, payload });
+    // Bitbucket's pull requests name commits by abbreviated hashes: the full ones are looked up first.
+    const resolved = await this.shortHashes.resolve(provider.name, { event, deliveryId, payload });
+    const normalised = resolved.kind === 'ignored' ? resolved : provider.normalise(resolved.input);
     if (normalised.kind === 'ignored') {
       this.log.debug({ provider: provider.name, deliveryId, event, reason: normalised.reason }, 'webhook ignored');
       return { deliveryId, result: 'ignored', reason: normalised.reason };
@@ -168,5 +179,6 @@ function outcomeOf(error: unknown): DeliveryOutcome {
   if (error instanceof UnauthorizedError) return 'bad_signature';
   if (error instanceof BadRequestError) return 'bad_request';
   if (error instanceof UnsupportedMediaTypeError) return 'unsupported_media_type';
+  if (error instanceof ServiceUnavailableError) return 'scm_unavailable';
   return 'error';
 }
