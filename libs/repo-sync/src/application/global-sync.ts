@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { buildKey, unorderedRun, type BuildConclusion, type NewEvent, type RepoRef, type ScmProvider } from '@sluice/contracts';
+import { buildKey, scmProvider, unorderedRun, type BuildConclusion, type NewEvent, type RepoRef, type ScmProvider } from '@sluice/contracts';
 import type { ScmBranch, ScmCommit, ScmReader, ScmRepository } from '@sluice/scm';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Transaction, UnitOfWork } from '@sluice/event-store';
@@ -19,6 +19,12 @@ export interface SyncProgress {
   readonly errors: ReadonlyArray<{ readonly repo: string | null; readonly message: string }>;
 }
 
+/** A repository a sync job reads, and whose API reads it. */
+export interface SyncTarget {
+  readonly provider: ScmProvider;
+  readonly repo: ScmRepository;
+}
+
 /** The sync jobs and their per-repository cursor (PgSyncRuns), so a restart resumes where it stopped. */
 export interface SyncRuns {
   /** A new running job; false while another one runs. */
@@ -28,14 +34,14 @@ export interface SyncRuns {
   progress(id: string): Promise<SyncProgress | null>;
   job(id: string): Promise<{ readonly state: string; readonly reposTotal: number | null } | null>;
   fail(id: string, message: string): Promise<void>;
-  /** The repositories to sync (listed once per job). */
-  listRepos(id: string, repos: readonly ScmRepository[]): Promise<void>;
+  /** The repositories to sync (listed once per job), with the errors of the providers whose listing failed. */
+  listRepos(id: string, targets: readonly SyncTarget[], errors?: readonly string[]): Promise<void>;
   /** Those not done yet, in name order. */
-  pending(id: string): Promise<ScmRepository[]>;
+  pending(id: string): Promise<SyncTarget[]>;
   complete(id: string): Promise<void>;
   /** In the transaction that recorded the repository. */
-  repoDone(manager: Transaction, id: string, repo: string, counts: { branches: number; commits: number; configs: number }): Promise<void>;
-  repoFailed(id: string, repo: string, message: string): Promise<void>;
+  repoDone(manager: Transaction, id: string, provider: ScmProvider, repo: string, counts: { branches: number; commits: number; configs: number }): Promise<void>;
+  repoFailed(id: string, provider: ScmProvider, repo: string, message: string): Promise<void>;
 }
 
 export interface GlobalSyncOptions {
@@ -74,8 +80,9 @@ interface RepoSnapshot {
 }
 
 /**
- * Global sync: scans every repository the credentials can see (branches, head commits
- * with combined status and check runs, deploy configs of the default branch) and
+ * Global sync: scans every repository the credentials of each configured provider can see
+ * (GitHub's App installations or token, GitLab's and Bitbucket's token: branches, head commits
+ * with their builds, deploy configs of the default branch) and
  * records it through the same catalogue writes — and so the same events — as webhooks.
  * Idempotent: unchanged heads are not re-read and unchanged facts emit nothing. The job
  * and a per-repository cursor are stored, so a restart resumes where it stopped.
@@ -163,15 +170,13 @@ export class GlobalSync {
     const job = await this.runs.job(syncId);
     if (!job || job.state !== 'running') return;
     if (job.reposTotal === null) {
-      let repos: ScmRepository[];
-      try {
-        repos = await this.scm.listInstallationRepos();
-      } catch (error) {
-        await this.runs.fail(syncId, `listing repositories failed: ${(error as Error).message}`);
+      const listed = await this.listRepositories();
+      if (listed.succeeded === 0) {
+        await this.runs.fail(syncId, listed.errors.join('; '));
         return;
       }
-      await this.runs.listRepos(syncId, repos);
-      log?.info({ syncId, repos: repos.length }, 'global sync: repositories listed');
+      await this.runs.listRepos(syncId, listed.targets, listed.errors);
+      log?.info({ syncId, repos: listed.targets.length, failedListings: listed.errors.length }, 'global sync: repositories listed');
     }
     const pending = await this.runs.pending(syncId);
     let next = 0;
@@ -187,33 +192,73 @@ export class GlobalSync {
   }
 
   /**
+   * The repositories of every provider with a reader (GitHub always), each listed by its own
+   * provider. A provider whose listing fails is an error of the job, which syncs the others'.
+   * The catalogue holds one repository per name: a name two providers list is synced from the
+   * first of them (github, gitlab, bitbucket), the other is an error of the job.
+   */
+  private async listRepositories(): Promise<{ targets: SyncTarget[]; errors: string[]; succeeded: number }> {
+    const readers = scmProvider.options.flatMap((provider) => {
+      const scm = provider === 'github' ? this.scm : this.configs.reader(provider);
+      return scm ? [{ provider, scm }] : [];
+    });
+    const answers = await Promise.all(
+      readers.map(async ({ provider, scm }): Promise<{ provider: ScmProvider; repos: ScmRepository[] } | { provider: ScmProvider; error: string }> => {
+        try {
+          return { provider, repos: await scm.listInstallationRepos() };
+        } catch (error) {
+          this.options.logger?.warn({ provider, err: error }, 'global sync: listing a provider\'s repositories failed');
+          return { provider, error: `${provider}: listing repositories failed: ${(error as Error).message}` };
+        }
+      }),
+    );
+    const targets: SyncTarget[] = [];
+    const errors: string[] = [];
+    const byName = new Map<string, ScmProvider>();
+    for (const answer of answers) {
+      if ('error' in answer) {
+        errors.push(answer.error);
+        continue;
+      }
+      for (const repo of answer.repos) {
+        const first = byName.get(repo.fullName.toLowerCase());
+        if (first) {
+          errors.push(`${answer.provider}: ${repo.fullName} not synced: ${first} has a repository of that name (the catalogue holds one per name)`);
+          continue;
+        }
+        byName.set(repo.fullName.toLowerCase(), answer.provider);
+        targets.push({ provider: answer.provider, repo });
+      }
+    }
+    return { targets, errors, succeeded: answers.filter((a) => !('error' in a)).length };
+  }
+
+  /**
    * One repository read and recorded now, outside any sync job (Git polling): `branches` when the
    * caller already read them, `buildsOf` commits whose builds are read again besides those of moved
-   * heads and builds in progress. `provider` (default GitHub): whose API reads it; a GitLab or
-   * Bitbucket repository's builds are not read (they come by webhook).
+   * heads and builds in progress. `provider` (default GitHub): whose API reads it.
    */
   async syncRepository(repo: ScmRepository, options: { provider?: ScmProvider; branches?: ScmBranch[] | 'unchanged'; buildsOf?: readonly string[]; correlationId: string }): Promise<void> {
     const snapshot = await this.snapshot(repo, options);
     await this.inTurn(() => this.database.transact((m) => this.record(m, snapshot, options.correlationId)));
   }
 
-  private async syncOne(syncId: string, repo: ScmRepository): Promise<void> {
+  private async syncOne(syncId: string, { provider, repo }: SyncTarget): Promise<void> {
     try {
-      const snapshot = await this.snapshot(repo);
+      const snapshot = await this.snapshot(repo, { provider });
       await this.inTurn(() => this.database.transact(async (m) => {
         const counts = await this.record(m, snapshot, syncId);
-        await this.runs.repoDone(m, syncId, repo.fullName, counts);
+        await this.runs.repoDone(m, syncId, provider, repo.fullName, counts);
       }));
     } catch (error) {
       const message = (error as Error).message ?? String(error);
-      this.options.logger?.warn({ syncId, repo: repo.fullName, err: error }, 'global sync: repository failed');
-      await this.inTurn(() => this.runs.repoFailed(syncId, repo.fullName, message));
+      this.options.logger?.warn({ syncId, provider, repo: repo.fullName, err: error }, 'global sync: repository failed');
+      await this.inTurn(() => this.runs.repoFailed(syncId, provider, repo.fullName, message));
     }
   }
 
   /** Everything read from the SCM for one repository, before any transaction. */
   private async snapshot(repo: ScmRepository, given: { provider?: ScmProvider; branches?: ScmBranch[] | 'unchanged'; buildsOf?: readonly string[] } = {}): Promise<RepoSnapshot> {
-    // Global sync reads the GitHub App's installation: every repository it lists is GitHub's; polling names the provider.
     const provider = given.provider ?? 'github';
     const scm = provider === 'github' ? this.scm : this.configs.reader(provider);
     if (!scm) throw new Error(`no ${provider} credentials: ${repo.fullName} cannot be read`);
@@ -237,8 +282,7 @@ export class GlobalSync {
     // Builds are re-read for moved heads and for heads with builds still running.
     const open = new Set([...openBuilds, ...(given.buildsOf ?? [])]);
     const buildShas = new Map<string, string>();
-    // GitLab's and Bitbucket's builds come by webhook only: their readers do not read builds yet.
-    for (const b of provider === 'github' ? branches : []) {
+    for (const b of branches) {
       if ((known.get(b.name) !== b.sha || open.has(b.sha)) && !buildShas.has(b.sha)) buildShas.set(b.sha, b.name);
     }
     // Reads of one repository run a few at a time; the rate-limit gate keeps the total in budget.
@@ -250,6 +294,7 @@ export class GlobalSync {
     }
     for (const [sha, branch] of buildShas) {
       tasks.push(async () => {
+        // GitHub's statuses, GitLab's pipelines, Bitbucket's build statuses: named and concluded as their webhooks' builds.
         const combined = await scm.getCombinedStatus(repo.fullName, sha);
         for (const s of combined.statuses) {
           builds.push({
@@ -257,7 +302,7 @@ export class GlobalSync {
             branch,
             buildName: s.context,
             status: s.state === 'pending' ? 'in_progress' : 'completed',
-            conclusion: s.state === 'pending' ? null : s.state,
+            conclusion: s.state === 'pending' ? null : (s.conclusion ?? s.state),
             url: s.targetUrl,
             source: 'status',
             run: unorderedRun(s.state === 'pending' ? 'in_progress' : 'completed'),

@@ -59,7 +59,9 @@ export interface PollPass {
  * repository whose webhooks are healthy is polled `healthyFactor` times less often. For when
  * webhooks are lost and missed-webhook recovery cannot help (no App, no hook access). GitLab and
  * Bitbucket repositories are polled through their provider's reader, without a conditional
- * request (each poll reads the branch list), and their builds are not read (they come by webhook).
+ * request (each poll reads the branch list); their builds (GitLab's pipelines, Bitbucket's build
+ * statuses) are read like GitHub's, named as their webhooks name them, so a build polled and then
+ * delivered is one build and one event.
  */
 export class RepoPoller {
   /** When this poller started: a repository never polled is due one interval later. */

@@ -190,5 +190,24 @@ export class RepoSyncRepositoryIdentity1767500000000 implements MigrationInterfa
   }
 }
 
+/**
+ * A sync job lists the repositories of every provider: its cursor is per (provider, name), so two
+ * providers' repositories of one name are two rows. The rows of jobs before are GitHub's.
+ */
+export class RepoSyncSyncProviders1768300000000 implements MigrationInterface {
+  name = 'RepoSyncSyncProviders1768300000000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE repo_sync.sync_repos ADD COLUMN provider text NOT NULL DEFAULT 'github'`);
+    await q.query(`ALTER TABLE repo_sync.sync_repos DROP CONSTRAINT sync_repos_pkey`);
+    await q.query(`ALTER TABLE repo_sync.sync_repos ADD PRIMARY KEY (sync_id, provider, repo)`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DELETE FROM repo_sync.sync_repos WHERE provider <> 'github'`);
+    await q.query(`ALTER TABLE repo_sync.sync_repos DROP CONSTRAINT sync_repos_pkey`);
+    await q.query(`ALTER TABLE repo_sync.sync_repos ADD PRIMARY KEY (sync_id, repo)`);
+    await q.query(`ALTER TABLE repo_sync.sync_repos DROP COLUMN provider`);
+  }
+}
+
 /** With the projection of team tokens (`sluice.auth.v1`) that the read API verifies team tokens against. */
-export const repoSyncMigrations = [RepoSyncInit1732400100000, RepoSyncConfigTeam1764200000000, RepoSyncBuildIdentity1766100000000, RepoSyncRepositoryIdentity1767500000000, ...teamTokenMigrations, ...teamPolicyMigrations, RepoSyncPolls1768000000100];
+export const repoSyncMigrations = [RepoSyncInit1732400100000, RepoSyncConfigTeam1764200000000, RepoSyncBuildIdentity1766100000000, RepoSyncRepositoryIdentity1767500000000, ...teamTokenMigrations, ...teamPolicyMigrations, RepoSyncPolls1768000000100, RepoSyncSyncProviders1768300000000];

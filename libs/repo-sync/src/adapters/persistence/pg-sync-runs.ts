@@ -1,10 +1,11 @@
+import type { ScmProvider } from '@sluice/contracts';
 import type { ScmRepository } from '@sluice/scm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { SyncProgress, SyncRuns } from '../../application/global-sync';
+import type { SyncProgress, SyncRuns, SyncTarget } from '../../application/global-sync';
 
 const MAX_RECORDED_ERRORS = 100;
 
-/** Global sync jobs in `repo_sync.syncs`, their repositories in `repo_sync.sync_repos`. */
+/** Global sync jobs in `repo_sync.syncs`, their repositories (per provider) in `repo_sync.sync_repos`. */
 export class PgSyncRuns implements SyncRuns {
   constructor(private readonly dataSource: DataSource) {}
 
@@ -54,31 +55,35 @@ export class PgSyncRuns implements SyncRuns {
     ]);
   }
 
-  async listRepos(id: string, repos: readonly ScmRepository[]): Promise<void> {
+  async listRepos(id: string, targets: readonly SyncTarget[], errors: readonly string[] = []): Promise<void> {
     await this.dataSource.transaction(async (m) => {
       await m.query(
-        `INSERT INTO repo_sync.sync_repos (sync_id, repo, repo_ref)
-         SELECT $1, * FROM unnest($2::text[], $3::jsonb[]) ON CONFLICT DO NOTHING`,
-        [id, repos.map((r) => r.fullName), repos.map((r) => JSON.stringify(r))],
+        `INSERT INTO repo_sync.sync_repos (sync_id, provider, repo, repo_ref)
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::jsonb[]) ON CONFLICT DO NOTHING`,
+        [id, targets.map((t) => t.provider), targets.map((t) => t.repo.fullName), targets.map((t) => JSON.stringify(t.repo))],
       );
-      await m.query(`UPDATE repo_sync.syncs SET repos_total = $2 WHERE id = $1`, [id, repos.length]);
+      await m.query(`UPDATE repo_sync.syncs SET repos_total = $2, errors = errors || $3::jsonb WHERE id = $1`, [
+        id,
+        targets.length,
+        JSON.stringify(errors.slice(0, MAX_RECORDED_ERRORS).map((message) => ({ repo: null, message }))),
+      ]);
     });
   }
 
-  async pending(id: string): Promise<ScmRepository[]> {
-    const rows: Array<{ repo_ref: ScmRepository }> = await this.dataSource.query(
-      `SELECT repo_ref FROM repo_sync.sync_repos WHERE sync_id = $1 AND NOT done ORDER BY repo`,
+  async pending(id: string): Promise<SyncTarget[]> {
+    const rows: Array<{ provider: ScmProvider; repo_ref: ScmRepository }> = await this.dataSource.query(
+      `SELECT provider, repo_ref FROM repo_sync.sync_repos WHERE sync_id = $1 AND NOT done ORDER BY repo, provider`,
       [id],
     );
-    return rows.map((r) => r.repo_ref);
+    return rows.map((r) => ({ provider: r.provider, repo: r.repo_ref }));
   }
 
   async complete(id: string): Promise<void> {
     await this.dataSource.query(`UPDATE repo_sync.syncs SET state = 'completed', finished_at = now() WHERE id = $1 AND state = 'running'`, [id]);
   }
 
-  async repoDone(m: EntityManager, id: string, repo: string, counts: { branches: number; commits: number; configs: number }): Promise<void> {
-    await m.query(`UPDATE repo_sync.sync_repos SET done = true WHERE sync_id = $1 AND repo = $2`, [id, repo]);
+  async repoDone(m: EntityManager, id: string, provider: ScmProvider, repo: string, counts: { branches: number; commits: number; configs: number }): Promise<void> {
+    await m.query(`UPDATE repo_sync.sync_repos SET done = true WHERE sync_id = $1 AND provider = $2 AND repo = $3`, [id, provider, repo]);
     await m.query(
       `UPDATE repo_sync.syncs SET repos_done = repos_done + 1, branches = branches + $2, commits = commits + $3, configs = configs + $4
        WHERE id = $1`,
@@ -86,9 +91,9 @@ export class PgSyncRuns implements SyncRuns {
     );
   }
 
-  async repoFailed(id: string, repo: string, message: string): Promise<void> {
+  async repoFailed(id: string, provider: ScmProvider, repo: string, message: string): Promise<void> {
     await this.dataSource.transaction(async (m) => {
-      await m.query(`UPDATE repo_sync.sync_repos SET done = true, error = $3 WHERE sync_id = $1 AND repo = $2`, [id, repo, message]);
+      await m.query(`UPDATE repo_sync.sync_repos SET done = true, error = $4 WHERE sync_id = $1 AND provider = $2 AND repo = $3`, [id, provider, repo, message]);
       await m.query(
         `UPDATE repo_sync.syncs SET repos_done = repos_done + 1,
            errors = CASE WHEN jsonb_array_length(errors) < ${MAX_RECORDED_ERRORS} THEN errors || $2::jsonb ELSE errors END
