@@ -4,6 +4,7 @@ import { createLogger } from '@sluice/platform';
 import { ScmNotFoundError } from '@sluice/scm';
 import type { Transaction, UnitOfWork } from '@sluice/event-store';
 import { decideBranchMove, pushedHeadOf, type BranchMove, type HeadRelation } from '../domain/branch-move';
+import { BitbucketMainBranch } from './bitbucket-main-branch';
 import type { Catalogue, ConfigScan } from './catalogue';
 import type { ConfigReader, ScmReaderFor } from './config-reader';
 
@@ -27,6 +28,8 @@ export interface PreparedScmEvent {
   readonly scan: ConfigScan | null;
   /** A `delete` delivery for a branch GitHub still has (replayed or late): its known head. */
   readonly staleDelete?: string;
+  /** The repository's main branch when it is not the event's (a Bitbucket event that assumed `main`: BitbucketMainBranch). */
+  readonly defaultBranch?: string;
 }
 
 const NOTHING_PREPARED: PreparedScmEvent = { move: null, scan: null };
@@ -55,6 +58,7 @@ export class BranchHeadMovedError extends Error {
  */
 export class ApplyScmEvent {
   private readonly log = createLogger('repo-sync.push');
+  private readonly bitbucketMainBranch: BitbucketMainBranch;
 
   constructor(
     private readonly catalogue: Catalogue,
@@ -64,10 +68,26 @@ export class ApplyScmEvent {
     private readonly db: UnitOfWork,
     /** Git polling: a repository whose webhooks arrive is polled less often. */
     private readonly polls?: Pick<RepoPolls, 'webhookSeen'>,
-  ) {}
+  ) {
+    this.bitbucketMainBranch = new BitbucketMainBranch(scm);
+  }
 
   async prepare(received: SluiceEvent): Promise<PreparedScmEvent> {
-    const event = await this.current(received, this.db.reads);
+    const current = await this.current(received, this.db.reads);
+    const defaultBranch = await this.mainBranchOf(current);
+    const event = withDefaultBranch(current, defaultBranch);
+    const prepared = await this.prepareCurrent(event);
+    return event === current ? prepared : { ...prepared, defaultBranch };
+  }
+
+  /** A Bitbucket event may have assumed its repository's main branch: the real one, read before anything is decided with it. */
+  private async mainBranchOf(event: SluiceEvent): Promise<string | undefined> {
+    const repo = (event.data as { repo?: RepoRef }).repo;
+    if (repo?.provider !== 'bitbucket') return undefined;
+    return (await this.bitbucketMainBranch.of(repo, await this.catalogue.defaultBranch(this.db.reads, repo.fullName))).defaultBranch;
+  }
+
+  private async prepareCurrent(event: SluiceEvent): Promise<PreparedScmEvent> {
     if (event.type === 'scm.ref.deleted' && event.data.refType === 'branch') return this.prepareDelete(event.data);
     if (event.type !== 'scm.push.received' || event.data.refType !== 'branch') return NOTHING_PREPARED;
     const d = event.data;
@@ -87,7 +107,7 @@ export class ApplyScmEvent {
 
   async apply(received: SluiceEvent, m: Transaction, prepared: PreparedScmEvent): Promise<void> {
     const meta = { correlationId: received.correlationId, causationId: received.id };
-    const event = await this.current(received, m);
+    const event = withDefaultBranch(await this.current(received, m), prepared.defaultBranch);
     const webhookOf = (event.data as { repo?: { fullName?: string } }).repo?.fullName;
     if (webhookOf) await this.polls?.webhookSeen(m, webhookOf);
     switch (event.type) {
@@ -227,4 +247,11 @@ export class ApplyScmEvent {
       throw error;
     }
   }
+}
+
+/** The event with its repository's main branch set to `branch` (unchanged when it already says so or there is none). */
+function withDefaultBranch(event: SluiceEvent, branch: string | undefined): SluiceEvent {
+  const d = event.data as { repo?: RepoRef };
+  if (!branch || !d.repo || d.repo.defaultBranch === branch) return event;
+  return { ...event, data: { ...d, repo: { ...d.repo, defaultBranch: branch } } } as SluiceEvent;
 }

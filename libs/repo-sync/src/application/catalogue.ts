@@ -58,6 +58,8 @@ export interface Catalogue {
   currentRef(m: Transaction, repo: RepoRef): Promise<RepoRef>;
   /** The provider renamed or transferred the repository (docs/architecture.md §2): the catalogue follows it. */
   renameRepo(m: Transaction, repo: RepoRef, previousFullName: string): Promise<NewEvent[]>;
+  /** The main branch recorded for the repository; null when it is not in the catalogue. */
+  defaultBranch(m: Transaction, fullName: string): Promise<string | null>;
   branchHeads(m: Transaction, fullName: string): Promise<Map<string, string>>;
   branchHead(m: Transaction, fullName: string, branch: string): Promise<string | null>;
   updateBranch(m: Transaction, repo: RepoRef, head: BranchHead): Promise<NewEvent[]>;

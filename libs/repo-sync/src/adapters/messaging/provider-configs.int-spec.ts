@@ -105,6 +105,7 @@ describe('repo-sync: a Bitbucket-hosted config repository', () => {
   before(async () => {
     await Promise.all([github.start(), bitbucket.start()]);
     bitbucket.seed.repo({ workspace: 'acme', slug: 'bb-config', mainBranch: 'main' });
+    bitbucket.seed.repo({ workspace: 'acme', slug: 'bb-legacy', mainBranch: 'master' });
     t = await startRepoSync(github, { readers: { bitbucket: new ScmClients().bitbucketScm(`${bitbucket.url}/2.0`, 'bb-read-token') } });
   });
   after(async () => {
@@ -123,5 +124,34 @@ describe('repo-sync: a Bitbucket-hosted config repository', () => {
     await waitUntil(() => t.published.some((e) => e.stream === stream && e.type === 'repo.config.discovered'), { timeoutMs: 10_000, message: 'repo.config.discovered' });
     const discovered = t.published.find((e) => e.stream === stream && e.type === 'repo.config.discovered')!.data as { config: { name: string; configRepo: string; configRepoProvider?: string }; configSha: string };
     assert.deepEqual([discovered.config.name, discovered.config.configRepo, discovered.config.configRepoProvider, discovered.configSha], ['web', 'acme/bb-config', 'bitbucket', sha]);
+  });
+
+  it("a repository whose main branch is master, pushed without `mainbranch` in the payload: its main branch is read from the API and a push to master discovers its configs", async () => {
+    const legacy = { fullName: 'acme/bb-legacy' };
+    const hooks = new BitbucketEventPayloads();
+    const sha = bitbucket.seed.push(legacy.fullName, { message: 'configs', files: { 'deploy/legacy/deploy.yaml': 'team: legacy\nnamespace: legacy\n' } });
+    const { payload } = hooks.push(legacy, { branch: 'master', before: null, after: { sha, message: 'configs' } });
+    const normalised = normaliseBitbucket({ event: 'repo:push', deliveryId: 'bb-master-1', payload });
+    // What the webhook says: the normaliser assumes `main`.
+    assert.equal(normalised.kind === 'events' && (normalised.events[0]!.data as { repo: RepoRef }).repo.defaultBranch, 'main');
+    if (normalised.kind !== 'events') return;
+    for (const e of normalised.events) await t.publishScm(e.type as EventType, e.data as EventData<EventType>);
+    const stream = 'repo-bitbucket-acme/bb-legacy';
+    await waitUntil(() => t.published.some((e) => e.stream === stream && e.type === 'repo.config.discovered'), { timeoutMs: 10_000, message: 'repo.config.discovered on master' });
+    const discovered = t.published.find((e) => e.stream === stream && e.type === 'repo.config.discovered')!.data as { config: { name: string; defaultBranch?: string }; configSha: string };
+    assert.deepEqual([discovered.config.name, discovered.configSha], ['legacy', sha]);
+    const upserted = t.published.filter((e) => e.stream === stream && e.type === 'repo.upserted').map((e) => (e.data as { repo: RepoRef }).repo.defaultBranch);
+    assert.deepEqual(upserted, ['master']);
+    const [row] = await t.dataSource.query(`SELECT default_branch FROM repo_sync.repos WHERE full_name = $1`, [legacy.fullName]);
+    assert.equal(row.default_branch, 'master');
+
+    // A later build status (its payload assumes `main` too) leaves the recorded main branch alone.
+    const status = hooks.commitStatus(legacy, { sha, key: 'ci-1', state: 'SUCCESSFUL', refname: 'master' });
+    const built = normaliseBitbucket({ event: status.event, deliveryId: 'bb-master-2', payload: status.payload });
+    if (built.kind !== 'events') return assert.fail(built.reason);
+    for (const e of built.events) await t.publishScm(e.type as EventType, e.data as EventData<EventType>);
+    await waitUntil(() => t.published.some((e) => e.stream === stream && e.type.startsWith('repo.build')), { timeoutMs: 10_000, message: 'the build recorded' });
+    assert.equal(t.published.filter((e) => e.stream === stream && e.type === 'repo.upserted').length, 1, 'no repo.upserted back to main');
+    assert.equal((await t.dataSource.query(`SELECT default_branch FROM repo_sync.repos WHERE full_name = $1`, [legacy.fullName]))[0].default_branch, 'master');
   });
 });

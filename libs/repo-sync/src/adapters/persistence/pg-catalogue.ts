@@ -162,6 +162,11 @@ export class PgCatalogue implements Catalogue {
     return new Map(rows.map((r) => [r.alias, r.full_name]));
   }
 
+  async defaultBranch(m: EntityManager, fullName: string): Promise<string | null> {
+    const [row]: Array<{ default_branch: string }> = await m.query(`SELECT default_branch FROM repo_sync.repos WHERE full_name = $1`, [fullName]);
+    return row?.default_branch ?? null;
+  }
+
   async branchHeads(m: EntityManager, fullName: string): Promise<Map<string, string>> {
     const rows: Array<{ name: string; head_sha: string }> = await m.query(
       `SELECT name, head_sha FROM repo_sync.branches WHERE repo = $1`,
