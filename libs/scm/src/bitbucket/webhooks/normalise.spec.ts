@@ -47,6 +47,20 @@ describe("normaliseBitbucket over Atlassian's examples", () => {
   it('pullrequest:created as Bitbucket sends it (abbreviated hashes) is ignored, saying why', () => {
     assert.match(reasonOf(run('pullrequest:created', bitbucketExamplePayload('pullrequest:created'))), /abbreviated hash/);
   });
+
+  it("pullrequest:created with its source hash expanded (webhook-ingest's ResolveShortHashes): opened, with the full SHA and the example's branches", () => {
+    const p = bitbucketExamplePayload<{ pullrequest: { source: { commit: { hash: string } } } }>('pullrequest:created');
+    const full = `${p.pullrequest.source.commit.hash}${'0'.repeat(28)}`;
+    p.pullrequest.source.commit.hash = full;
+    const [e, ...rest] = eventsOf(run('pullrequest:created', p));
+    assert.equal(rest.length, 0);
+    assert.equal(e!.type, 'scm.pull-request.changed');
+    assert.deepEqual(
+      { ...e!.data, repo: undefined },
+      { deliveryId: 'd-1', repo: undefined, action: 'opened', number: 1, headSha: full, headRef: 'branch2', baseRef: 'master', merged: false },
+    );
+    assert.deepEqual(e!.data.repo, { provider: 'bitbucket', id: null, fullName: 'team_name/repo_name', defaultBranch: ASSUMED_MAIN_BRANCH, private: true });
+  });
 });
 
 describe("normaliseBitbucket over the fake's payloads", () => {

@@ -18,7 +18,8 @@ export const BITBUCKET_EVENTS = [
 
 /**
  * The main branch of a repository whose delivery does not name it (Bitbucket's Repository
- * entity in webhooks usually has no `mainbranch`): pushes to it are what read the configs.
+ * entity in webhooks usually has no `mainbranch`). repo-sync, with a Bitbucket reader, takes an
+ * event's `main` as possibly assumed and reads the real one from the API (BitbucketMainBranch).
  */
 export const ASSUMED_MAIN_BRANCH = 'main';
 
@@ -123,7 +124,8 @@ const PR_ACTIONS: Readonly<Record<string, { action: 'opened' | 'synchronize' | '
 
 function normalisePullRequest(p: z.output<typeof pullRequestPayload>, input: DeliveryInput): Normalised {
   const pr = p.pullrequest;
-  // Bitbucket names a pull request's commits by abbreviated hashes; the events need the full one.
+  // Bitbucket names a pull request's commits by abbreviated hashes; the events need the full one,
+  // which webhook-ingest looks up before normalising (ResolveShortHashes). Unresolved: ignored.
   if (!/^[0-9a-f]{40}$/.test(pr.source.commit.hash)) return ignored(`pull request #${pr.id}: the source commit "${pr.source.commit.hash}" is an abbreviated hash`);
   const { action, merged } = PR_ACTIONS[input.event]!;
   return withRepo(p.repository, (repo) =>
