@@ -1,4 +1,4 @@
-import type { BuildConclusion } from '@sluice/contracts';
+import type { BuildConclusion, BuildRun } from '@sluice/contracts';
 
 /**
  * The SCM port: what Sluice reads from a source-control system. GitHub implements it
@@ -40,6 +40,12 @@ export interface ScmStatus {
    * and `skipped`, Bitbucket's `STOPPED`), as its build webhooks normalise it; absent = `state`.
    */
   readonly conclusion?: BuildConclusion;
+  /**
+   * Which execution this is and when, as the provider's build webhooks report it (GitLab: the
+   * pipeline, `workflow_run`; Bitbucket: the build status and its `updated_on`), so a read and
+   * a delivery of one build order against each other; absent = nothing orders it.
+   */
+  readonly run?: BuildRun & { readonly source: 'workflow_run' | 'status' };
 }
 
 export interface ScmCombinedStatus {

@@ -304,8 +304,8 @@ export class GlobalSync {
             status: s.state === 'pending' ? 'in_progress' : 'completed',
             conclusion: s.state === 'pending' ? null : (s.conclusion ?? s.state),
             url: s.targetUrl,
-            source: 'status',
-            run: unorderedRun(s.state === 'pending' ? 'in_progress' : 'completed'),
+            source: s.run?.source ?? 'status',
+            run: s.run ? { id: s.run.id, attempt: s.run.attempt, progress: s.run.progress, startedAt: s.run.startedAt, updatedAt: s.run.updatedAt } : unorderedRun(s.state === 'pending' ? 'in_progress' : 'completed'),
             deliveryId: null,
           });
         }

@@ -4,6 +4,7 @@ import type { BuildConclusion } from '@sluice/contracts';
 import type { ReadTreeOptions, ScmBranch, ScmCombinedStatus, ScmCommit, ScmComparison, ScmFile, ScmReader, ScmRepository, ScmStatus, ScmStatusState } from '../port';
 import { RestScmReader } from '../http/rest-reader';
 import { authorLine } from '../webhooks/normalise-kit';
+import { instantOf } from '../github/webhooks/normalise';
 
 interface BbPage<T> {
   values: T[];
@@ -30,6 +31,8 @@ interface BbBuildStatus {
   name?: string | null;
   state: string;
   url?: string | null;
+  created_on?: string | null;
+  updated_on?: string | null;
 }
 interface BbSrcEntry {
   type: 'commit_file' | 'commit_directory';
@@ -89,7 +92,9 @@ export class BitbucketScm extends RestScmReader implements ScmReader {
     const statuses = all.flatMap((s): ScmStatus[] => {
       const known = BUILD_STATES[s.state];
       if (!known) return [];
-      return [{ context: s.name || s.key, state: known.state, targetUrl: s.url ?? null, ...(known.conclusion ? { conclusion: known.conclusion } : {}) }];
+      // One status per (commit, key), updated in place: its `updated_on` orders it, as in the webhook's `run`.
+      const run = { source: 'status' as const, id: null, attempt: null, progress: known.conclusion ? 'completed' : 'in_progress', startedAt: instantOf(s.created_on), updatedAt: instantOf(s.updated_on ?? s.created_on) } as const;
+      return [{ context: s.name || s.key, state: known.state, targetUrl: s.url ?? null, run, ...(known.conclusion ? { conclusion: known.conclusion } : {}) }];
     });
     return this.combined(sha, statuses);
   }

@@ -2,6 +2,7 @@ import type { ProviderHttp } from '../http/provider-http';
 import { buildKey } from '@sluice/contracts';
 import type { ReadTreeOptions, ScmBranch, ScmCombinedStatus, ScmCommit, ScmComparison, ScmFile, ScmReader, ScmRepository, ScmStatus } from '../port';
 import { RestScmReader } from '../http/rest-reader';
+import { instantOf } from '../github/webhooks/normalise';
 import { GITLAB_PIPELINE_CONCLUSIONS } from './webhooks/normalise';
 
 interface GlProject {
@@ -32,6 +33,7 @@ interface GlPipeline {
   id: number;
   sha: string;
   status: string;
+  created_at: string | null;
   /** `workflow:name`; null (or absent before GitLab 16) when unnamed. */
   name?: string | null;
   web_url: string | null;
@@ -90,7 +92,9 @@ export class GitLabScm extends RestScmReader implements ScmReader {
     const statuses = [...newest.values()].map((p): ScmStatus => {
       const conclusion = GITLAB_PIPELINE_CONCLUSIONS[p.status];
       const state = !conclusion ? 'pending' : conclusion === 'success' || conclusion === 'skipped' ? 'success' : conclusion === 'failure' ? 'failure' : 'error';
-      return { context: p.name || 'pipeline', state, targetUrl: p.web_url ?? null, ...(conclusion ? { conclusion } : {}) };
+      // The pipeline's id and start order it as the Pipeline Hook's `run` does; the list has no `finished_at`: no update time.
+      const run = { source: 'workflow_run' as const, id: p.id, attempt: null, progress: !conclusion ? (p.status === 'running' ? 'in_progress' : 'queued') : 'completed', startedAt: instantOf(p.created_at), updatedAt: null } as const;
+      return { context: p.name || 'pipeline', state, targetUrl: p.web_url ?? null, run, ...(conclusion ? { conclusion } : {}) };
     });
     return this.combined(sha, statuses);
   }

@@ -120,7 +120,8 @@ describe('repo-sync: global sync and Git polling over GitHub, GitLab and Bitbuck
     await deliver(normaliseGitLab({ event: pipeline.event, deliveryId: 'gl-p-502', payload: pipeline.payload }));
     const marker = glPayloads.pipeline(project, { sha: heads.gl2, status: 'success', id: 503, name: 'marker' });
     await deliver(normaliseGitLab({ event: marker.event, deliveryId: 'gl-p-503', payload: marker.payload }));
-    const stopped = new BitbucketEventPayloads().commitStatus(bb, { sha: heads.bb2, key: 'ci', name: 'ci', state: 'STOPPED', refname: 'main', updated: true });
+    const [polled] = bitbucket.statuses('acme/bb-config', heads.bb2);
+    const stopped = new BitbucketEventPayloads().commitStatus(bb, { sha: heads.bb2, key: 'ci', name: 'ci', state: 'STOPPED', refname: 'main', updated: true, createdOn: polled!.created_on, updatedOn: polled!.updated_on });
     await deliver(normaliseBitbucket({ event: stopped.event, deliveryId: 'bb-s-1', payload: stopped.payload }));
     const bbMarker = new BitbucketEventPayloads().commitStatus(bb, { sha: heads.bb2, key: 'marker', name: 'marker', state: 'SUCCESSFUL' });
     await deliver(normaliseBitbucket({ event: bbMarker.event, deliveryId: 'bb-s-2', payload: bbMarker.payload }));
@@ -132,6 +133,23 @@ describe('repo-sync: global sync and Git polling over GitHub, GitLab and Bitbuck
       { repo: 'acme/bb-config', build_name: 'ci', conclusion: 'cancelled' },
       { repo: 'acme/gl-config', build_name: 'pipeline', conclusion: 'failure' },
     ]);
+  });
+
+  it('a build read carries what orders it against deliveries: a re-run after it is new, an older delivery is stale', async () => {
+    // GitLab: a new pipeline (a later id, started later) for the commit whose failed pipeline was polled.
+    const rerun = glPayloads.pipeline(project, { sha: heads.gl2!, status: 'running', id: 504, name: null, createdAt: new Date(Date.now() + 60_000).toISOString() });
+    await deliver(normaliseGitLab({ event: rerun.event, deliveryId: 'gl-p-504', payload: rerun.payload }));
+    // Bitbucket: a delivery of the status as it was before the state polled (an earlier `updated_on`) arrives late.
+    const [polled] = bitbucket.statuses('acme/bb-config', heads.bb2!);
+    const late = new BitbucketEventPayloads().commitStatus(bb, { sha: heads.bb2!, key: 'ci', name: 'ci', state: 'INPROGRESS', refname: 'main', createdOn: polled!.created_on, updatedOn: new Date(Date.parse(polled!.updated_on) - 60_000).toISOString() });
+    await deliver(normaliseBitbucket({ event: late.event, deliveryId: 'bb-s-3', payload: late.payload }));
+    await waitUntil(() => builds(glRepo, 'pipeline').filter((b) => b.sha === heads.gl2).length === 2 && ofStream('repo.build.stale-ignored', repoStream(bbRepo)).length === 1, {
+      timeoutMs: 10_000,
+      message: 're-run recorded, late delivery ignored',
+    });
+    assert.deepEqual(builds(glRepo, 'pipeline').filter((b) => b.sha === heads.gl2).map((b) => b.status), ['completed', 'in_progress']);
+    assert.equal(ofStream('repo.build.stale-ignored', repoStream(glRepo)).length, 0);
+    assert.deepEqual(builds(bbRepo, 'ci').filter((b) => b.sha === heads.bb2).map((b) => [b.status, b.conclusion]), [['completed', 'cancelled']]);
   });
 
   it("a provider whose listing fails is an error of the job; the other providers' repositories are synced", async () => {
