@@ -97,3 +97,46 @@ describe('FakeBitbucket build statuses', () => {
     assert.equal((await call(bb.url, 'POST', `${base}/build`, { body: { key: 'x', state: 'FAILED', url: 'https://x.example' }, headers: h })).status, 201);
   });
 });
+
+describe('FakeBitbucket repository listing and status listing', () => {
+  const bb = new FakeBitbucket({ tokens: ['bbtoken'] });
+  const h = { authorization: 'Bearer bbtoken' };
+
+  before(async () => {
+    await bb.start();
+    for (let i = 0; i < 12; i++) bb.seed.repo({ workspace: 'acme', slug: `r${String(i).padStart(2, '0')}`, private: i !== 0 });
+    bb.seed.commit('acme/r00', HASH);
+  });
+  after(async () => {
+    await bb.stop();
+  });
+
+  it('lists the repositories of a role in pages (`next` until the last); without a role only public ones; a bad role is 400; no token is 401', async () => {
+    const first = await call(bb.url, 'GET', '/2.0/repositories?role=member&pagelen=5', { headers: h });
+    assert.equal(first.status, 200);
+    assert.deepEqual([first.body.size, first.body.page, first.body.pagelen, first.body.values.length], [12, 1, 5, 5]);
+    assert.equal(first.body.values[0].full_name, 'acme/r00');
+    assert.deepEqual(first.body.values[0].mainbranch, { type: 'branch', name: 'main' });
+    assert.match(first.body.next, /page=2/);
+    const last = await call(bb.url, 'GET', '/2.0/repositories?role=member&pagelen=5&page=3', { headers: h });
+    assert.deepEqual([last.body.values.length, last.body.next], [2, undefined]);
+    assert.deepEqual((await call(bb.url, 'GET', '/2.0/repositories', { headers: h })).body.values.map((r: { full_name: string }) => r.full_name), ['acme/r00']);
+    assert.equal((await call(bb.url, 'GET', '/2.0/repositories?role=boss', { headers: h })).status, 400);
+    assert.equal((await call(bb.url, 'GET', '/2.0/repositories?role=member')).status, 401);
+  });
+
+  it("lists a commit's build statuses, the latest update first; seeded statuses update by key", async () => {
+    bb.seed.status('acme/r00', HASH, { key: 'ci', state: 'INPROGRESS', name: 'CI' });
+    bb.seed.status('acme/r00', HASH, { key: 'lint', state: 'FAILED' });
+    bb.seed.status('acme/r00', HASH, { key: 'ci', state: 'SUCCESSFUL' });
+    const res = await call(bb.url, 'GET', `/2.0/repositories/acme/r00/commit/${HASH}/statuses`, { headers: h });
+    assert.equal(res.status, 200);
+    assert.deepEqual(
+      res.body.values.map((s: { key: string; name: string | null; state: string }) => [s.key, s.name, s.state]).sort(),
+      [
+        ['ci', 'CI', 'SUCCESSFUL'],
+        ['lint', null, 'FAILED'],
+      ],
+    );
+  });
+});

@@ -105,3 +105,51 @@ describe('FakeGitLab commit statuses', () => {
     assert.equal(gl.statuses(12, SHA).filter((s) => s.name === 'z').length, 1);
   });
 });
+
+describe('FakeGitLab project and pipeline listings', () => {
+  const gl = new FakeGitLab({ tokens: ['glpat-1'] });
+  const h = { 'private-token': 'glpat-1' };
+
+  before(async () => {
+    await gl.start();
+    for (let id = 1; id <= 25; id++) gl.seed.project({ id, path: `acme/p${id}`, visibility: id === 1 ? 20 : 0 });
+    gl.seed.commit(1, SHA);
+  });
+  after(async () => {
+    await gl.stop();
+  });
+
+  it("lists the token's projects in pages with GitLab's pagination headers; archived=true lists none; a bad parameter is 400; no token is 401", async () => {
+    const first = await call(gl.url, 'GET', '/api/v4/projects?membership=true&archived=false&order_by=id&sort=asc&per_page=10', { headers: h });
+    assert.equal(first.status, 200);
+    assert.deepEqual(first.body.map((p: { id: number }) => p.id), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.deepEqual([first.headers.get('x-total'), first.headers.get('x-total-pages'), first.headers.get('x-next-page')], ['25', '3', '2']);
+    assert.match(first.headers.get('link') ?? '', /rel="next"/);
+    assert.deepEqual([first.body[0].path_with_namespace, first.body[0].visibility, first.body[1].visibility, first.body[0].archived], ['acme/p1', 'public', 'private', false]);
+    const last = await call(gl.url, 'GET', '/api/v4/projects?membership=true&order_by=id&sort=asc&per_page=10&page=3', { headers: h });
+    assert.deepEqual([last.body.length, last.headers.get('x-next-page')], [5, '']);
+    // GitLab's default order: newest first.
+    assert.equal((await call(gl.url, 'GET', '/api/v4/projects?membership=true', { headers: h })).body[0].id, 25);
+    assert.deepEqual((await call(gl.url, 'GET', '/api/v4/projects?archived=true', { headers: h })).body, []);
+    assert.equal((await call(gl.url, 'GET', '/api/v4/projects?sort=sideways', { headers: h })).status, 400);
+    assert.equal((await call(gl.url, 'GET', '/api/v4/projects')).status, 401);
+    assert.equal((await call(gl.url, 'GET', '/api/v4/projects', { headers: { 'private-token': 'other' } })).status, 401);
+  });
+
+  it("lists a commit's pipelines: seeded ones as they move on, and the external pipeline of statuses posted through the API", async () => {
+    const id = gl.seed.pipeline(1, { sha: SHA, status: 'running', name: 'build' });
+    gl.seed.pipeline(1, { sha: SHA, status: 'success', id });
+    await call(gl.url, 'POST', `/api/v4/projects/1/statuses/${SHA}`, { body: { state: 'failed', name: 'external-ci' }, headers: h });
+    const res = await call(gl.url, 'GET', `/api/v4/projects/1/pipelines?sha=${SHA}`, { headers: h });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-total'), '2');
+    const [external, seeded] = res.body;
+    assert.deepEqual([seeded.id, seeded.status, seeded.name, seeded.sha, seeded.ref, seeded.web_url], [id, 'success', 'build', SHA, 'main', `${gl.url}/acme/p1/-/pipelines/${id}`]);
+    assert.deepEqual([external.status, external.source, external.name], ['failed', 'external', null]);
+    assert.ok(external.id > seeded.id, 'newest first');
+    assert.deepEqual((await call(gl.url, 'GET', `/api/v4/projects/1/pipelines?sha=${OTHER}`, { headers: h })).body, []);
+    assert.equal((await call(gl.url, 'GET', `/api/v4/projects/1/pipelines?status=success`, { headers: h })).body.length, 1);
+    assert.equal((await call(gl.url, 'GET', '/api/v4/projects/404/pipelines', { headers: h })).status, 404);
+    assert.equal((await call(gl.url, 'GET', '/api/v4/projects/1/pipelines')).status, 401);
+  });
+});
