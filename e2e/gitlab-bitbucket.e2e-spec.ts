@@ -4,8 +4,11 @@
 // them — in the all-in-one on the real kube-apiserver; then config repositories on GitLab and on
 // Bitbucket, discovered from their push webhooks and read through those providers' APIs (repo-sync
 // and kube-applier), autodeploy an artifact of their own provider. Each deploy's status lands on
-// the artifact commit in the provider's fake. The fakes build the payloads from the providers'
-// published examples and serve the repository and status APIs.
+// the artifact commit in the provider's fake. Then a Bitbucket pull request delivery (12-character
+// hashes) is accepted once webhook-ingest has looked its full hash up, and a Bitbucket config
+// repository whose main branch is master, pushed without `mainbranch` in the payload, is discovered.
+// The fakes build the payloads from the providers' published examples and serve the repository
+// and status APIs.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BitbucketEventPayloads, bitbucketWebhookRequest, FakeBitbucket, FakeGitLab, GitLabEventPayloads, gitlabWebhookRequest } from '@sluice/fake-scm';
@@ -24,6 +27,8 @@ const GITLAB_CONFIGS = { id: 4600, path: 'acme/gitlab-configs', defaultBranch: '
 const INVENTORY = { id: 4502, path: 'acme/inventory', defaultBranch: 'main' };
 const BITBUCKET_CONFIGS = { fullName: 'acme/bb-configs', mainBranch: 'main' };
 const LEDGER = { fullName: 'acme/ledger', mainBranch: 'main' };
+/** A Bitbucket config repository whose main branch is master, and whose webhooks do not say so (no `mainbranch`, as usual). */
+const LEGACY_CONFIGS = { fullName: 'acme/bb-legacy-configs' };
 
 describe('GitLab and Bitbucket repositories autodeploy (all-in-one)', { timeout: 400_000 }, () => {
   let world: World;
@@ -37,6 +42,7 @@ describe('GitLab and Bitbucket repositories autodeploy (all-in-one)', { timeout:
     await Promise.all([gitlab.start(), bitbucket.start()]);
     for (const p of [ORDERS, GITLAB_CONFIGS, INVENTORY]) gitlab.seed.project(p);
     for (const r of [PAYMENTS, BITBUCKET_CONFIGS, LEDGER]) bitbucket.seed.repo({ workspace: 'acme', slug: r.fullName.split('/')[1]!, mainBranch: r.mainBranch });
+    bitbucket.seed.repo({ workspace: 'acme', slug: 'bb-legacy-configs', mainBranch: 'master' });
     // commit-status's own GitRepos of GitLab and Bitbucket repositories read their tokens here (COMMIT_STATUS_GITLAB_SECRET, _BITBUCKET_SECRET).
     for (const [name, token] of [['sluice-gitlab', GITLAB_API_TOKEN], ['sluice-bitbucket', BITBUCKET_API_TOKEN]] as const) {
       await world.kube.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: world.namespace }, type: 'Opaque', stringData: { token } });
@@ -196,5 +202,24 @@ describe('GitLab and Bitbucket repositories autodeploy (all-in-one)', { timeout:
     await deployed(sha, 'ledger-api');
     await statusSucceeded('ledger-api', bitbucketStatus(LEDGER.fullName, sha, 'ledger-api'));
     process.stdout.write(`# bitbucket config repository: ${short(sha)} deployed by ledger-api (config ${short(configSha)})\n`);
+  });
+
+  it('Bitbucket pull request: its 12-character source hash is looked up on the Bitbucket API and the delivery accepted', async () => {
+    const head = bitbucket.seed.push(LEDGER.fullName, { branch: 'feature/pr', files: { VERSION: '2\n' }, message: 'ledger: a change for review' });
+    const pr = new BitbucketEventPayloads().pullRequest(LEDGER, { id: 5, event: 'pullrequest:created', sourceBranch: 'feature/pr', headSha: head, baseSha: head });
+    const req = bitbucketWebhookRequest({ ...pr, secret: BITBUCKET_SECRET });
+    assert.match(req.body, new RegExp(`"hash":"${head.slice(0, 12)}"`));
+    bitbucket.clearRequests();
+    await send('bitbucket', req);
+    assert.ok(bitbucket.requests.some((r) => r.path === `/2.0/repositories/${LEDGER.fullName}/commit/${head.slice(0, 12)}` && r.status === 200), 'webhook-ingest asked Bitbucket for the full hash');
+  });
+
+  it('Bitbucket config repository whose main branch is master (webhooks without mainbranch): a push to master discovers its configs', async () => {
+    const configSha = bitbucket.seed.push(LEGACY_CONFIGS.fullName, { branch: 'master', files: configFiles('legacy-api', LEDGER.fullName), message: 'legacy-api: deploy config' });
+    const push = new BitbucketEventPayloads().push(LEGACY_CONFIGS, { branch: 'master', before: null, after: { sha: configSha, message: 'legacy-api: deploy config' } });
+    assert.doesNotMatch(JSON.stringify(push.payload.repository), /mainbranch/);
+    await send('bitbucket', bitbucketWebhookRequest({ ...push, secret: BITBUCKET_SECRET }));
+    await discovered('legacy-api', LEGACY_CONFIGS.fullName);
+    process.stdout.write(`# bitbucket master config repository: legacy-api discovered at ${short(configSha)}\n`);
   });
 });
