@@ -210,7 +210,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start a global sync of every repository the SCM app can see (or join the one running) */
+        /** Start a global sync of every repository the SCM credentials can see — GitHub, and GitLab and Bitbucket when their tokens are set (or join the one running) */
         post: operations["SyncController_start"];
         delete?: never;
         options?: never;

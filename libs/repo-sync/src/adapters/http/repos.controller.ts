@@ -146,7 +146,9 @@ export class SyncController {
 
   @Post()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Start a global sync of every repository the SCM app can see (or join the one running)' })
+  @ApiOperation({
+    summary: 'Start a global sync of every repository the SCM credentials can see — GitHub, and GitLab and Bitbucket when their tokens are set (or join the one running)',
+  })
   @ApiResponse({ status: 202, schema: openApiSchema(syncStartedSchema) })
   async start(@CurrentPrincipal() principal: Principal) {
     const { syncId, started } = await this.sync.start(subjectOf(principal));
