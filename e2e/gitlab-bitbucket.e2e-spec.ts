@@ -7,6 +7,8 @@
 // the artifact commit in the provider's fake. Then a Bitbucket pull request delivery (12-character
 // hashes) is accepted once webhook-ingest has looked its full hash up, and a Bitbucket config
 // repository whose main branch is master, pushed without `mainbranch` in the payload, is discovered.
+// Last, a GitLab config repository no webhook announced is found by global sync (`POST
+// /api/admin/sync` lists GitHub's, GitLab's and Bitbucket's repositories) and its configs discovered.
 // The fakes build the payloads from the providers' published examples and serve the repository
 // and status APIs.
 import assert from 'node:assert/strict';
@@ -29,6 +31,8 @@ const BITBUCKET_CONFIGS = { fullName: 'acme/bb-configs', mainBranch: 'main' };
 const LEDGER = { fullName: 'acme/ledger', mainBranch: 'main' };
 /** A Bitbucket config repository whose main branch is master, and whose webhooks do not say so (no `mainbranch`, as usual). */
 const LEGACY_CONFIGS = { fullName: 'acme/bb-legacy-configs' };
+/** A GitLab config repository only global sync finds (no webhook of it is sent). */
+const SYNCED_CONFIGS = { id: 4700, path: 'acme/synced-configs', defaultBranch: 'main' };
 
 describe('GitLab and Bitbucket repositories autodeploy (all-in-one)', { timeout: 400_000 }, () => {
   let world: World;
@@ -221,5 +225,27 @@ describe('GitLab and Bitbucket repositories autodeploy (all-in-one)', { timeout:
     await send('bitbucket', bitbucketWebhookRequest({ ...push, secret: BITBUCKET_SECRET }));
     await discovered('legacy-api', LEGACY_CONFIGS.fullName);
     process.stdout.write(`# bitbucket master config repository: legacy-api discovered at ${short(configSha)}\n`);
+  });
+
+  it('global sync: a GitLab config repository no webhook announced is listed through the GitLab API and its configs discovered', async () => {
+    gitlab.seed.project(SYNCED_CONFIGS);
+    // Its artifact repository exists nowhere yet: the config is discovered, nothing deploys.
+    const configSha = gitlab.seed.push(SYNCED_CONFIGS.id, { branch: 'main', files: configFiles('synced-api', 'acme/synced-artifact'), message: 'synced-api: deploy config' });
+    const { syncId } = await scenario.api.post<{ syncId: string }>('/api/admin/sync');
+    let progress: { state: string; repos: { done: number; total: number | null }; errors: unknown[] } | undefined;
+    await waitFor(
+      async () => (progress = await scenario.api.get<NonNullable<typeof progress>>(`/api/admin/sync/${syncId}`)).state !== 'running',
+      () => `global sync ${syncId} ended (last: ${JSON.stringify(progress)})`,
+      120_000,
+    );
+    assert.equal(progress!.state, 'completed');
+    assert.deepEqual(progress!.errors, []);
+    // GitHub's repositories, GitLab's 4 projects and Bitbucket's 4 repositories, all read.
+    assert.equal(progress!.repos.done, progress!.repos.total);
+    assert.ok(progress!.repos.total! >= 8, `repositories listed: ${progress!.repos.total}`);
+    await discovered('synced-api', SYNCED_CONFIGS.path);
+    const catalogue = await scenario.api.get<{ configs: Array<{ name: string; configSha: string }> }>(`/api/repos/${SYNCED_CONFIGS.path}/configs`);
+    assert.deepEqual(catalogue.configs.map((c) => [c.name, c.configSha]), [['synced-api', configSha]]);
+    process.stdout.write(`# global sync: synced-api discovered in ${SYNCED_CONFIGS.path} at ${short(configSha)}\n`);
   });
 });
