@@ -153,3 +153,32 @@ describe('FakeGitLab project and pipeline listings', () => {
     assert.equal((await call(gl.url, 'GET', '/api/v4/projects/1/pipelines')).status, 401);
   });
 });
+
+describe('FakeGitLab merge requests', () => {
+  const gl = new FakeGitLab({ tokens: ['glpat-1'] });
+  const h = { 'private-token': 'glpat-1' };
+
+  before(async () => {
+    await gl.start();
+    gl.seed.project({ id: 5, path: 'acme/app' });
+    gl.seed.mergeRequest(5, { iid: 9, sourceBranch: 'feature/a', sha: SHA });
+  });
+  after(async () => {
+    await gl.stop();
+  });
+
+  it('answers one merge request by iid with its state, branches and head; 404 for another iid or project; 400 for a non-numeric iid; 401 without a token', async () => {
+    const res = await call(gl.url, 'GET', '/api/v4/projects/acme%2Fapp/merge_requests/9', { headers: h });
+    assert.equal(res.status, 200);
+    assert.deepEqual(
+      [res.body.iid, res.body.project_id, res.body.source_project_id, res.body.state, res.body.source_branch, res.body.target_branch, res.body.sha, res.body.web_url],
+      [9, 5, 5, 'opened', 'feature/a', 'main', SHA, `${gl.url}/acme/app/-/merge_requests/9`],
+    );
+    gl.seed.mergeRequest(5, { iid: 9, sourceBranch: 'feature/a', sha: OTHER, state: 'merged' });
+    assert.deepEqual([(await call(gl.url, 'GET', '/api/v4/projects/5/merge_requests/9', { headers: h })).body.state, gl.requests.at(-1)?.status], ['merged', 200]);
+    assert.equal((await call(gl.url, 'GET', '/api/v4/projects/5/merge_requests/10', { headers: h })).status, 404);
+    assert.equal((await call(gl.url, 'GET', '/api/v4/projects/6/merge_requests/9', { headers: h })).status, 404);
+    assert.equal((await call(gl.url, 'GET', '/api/v4/projects/5/merge_requests/x', { headers: h })).status, 400);
+    assert.equal((await call(gl.url, 'GET', '/api/v4/projects/5/merge_requests/9')).status, 401);
+  });
+});

@@ -42,6 +42,15 @@ export interface GitLabPipeline {
   updated_at: string;
 }
 
+interface FakeMergeRequest {
+  iid: number;
+  sourceProjectId: number;
+  sourceBranch: string;
+  targetBranch: string;
+  sha: string;
+  state: 'opened' | 'closed' | 'locked' | 'merged';
+}
+
 interface Project {
   id: number;
   path: string;
@@ -50,6 +59,7 @@ interface Project {
   statuses: GitLabCommitStatus[];
   /** Pipelines run for the project's commits (seed.pipeline); statuses posted with no such pipeline make `external` ones. */
   pipelines: GitLabPipeline[];
+  mergeRequests: FakeMergeRequest[];
   /** Commits, trees and branches (seed.push), for the repository endpoints. */
   repo: BranchedGitRepo;
   /** 0 private, 10 internal, 20 public. */
@@ -107,6 +117,7 @@ export class FakeGitLab extends FakeServer {
     this.router.add('GET', '/api/v4/projects', (req) => this.listProjects(req));
     this.router.add('GET', '/api/v4/projects/:id', (req) => this.getProject(req));
     this.router.add('GET', '/api/v4/projects/:id/pipelines', (req) => this.listPipelines(req));
+    this.router.add('GET', '/api/v4/projects/:id/merge_requests/:iid', (req) => this.getMergeRequest(req));
     this.router.add('GET', '/api/v4/projects/:id/repository/branches', (req) => repo.branches(req));
     this.router.add('GET', '/api/v4/projects/:id/repository/branches/:branch', (req) => repo.branch(req));
     this.router.add('GET', '/api/v4/projects/:id/repository/commits/:sha', (req) => repo.commit(req));
@@ -120,7 +131,7 @@ export class FakeGitLab extends FakeServer {
     project: (input: { id: number; path: string; defaultBranch?: string; commits?: readonly string[]; visibility?: 0 | 10 | 20 }): void => {
       const commits = new Map<string, string | null>();
       for (const sha of input.commits ?? []) commits.set(sha, input.defaultBranch ?? 'main');
-      this.projects.set(input.id, { id: input.id, path: input.path, defaultBranch: input.defaultBranch ?? 'main', commits, statuses: [], pipelines: [], repo: new BranchedGitRepo(), visibility: input.visibility ?? 0 });
+      this.projects.set(input.id, { id: input.id, path: input.path, defaultBranch: input.defaultBranch ?? 'main', commits, statuses: [], pipelines: [], mergeRequests: [], repo: new BranchedGitRepo(), visibility: input.visibility ?? 0 });
     },
     /**
      * A commit on `branch` (default: the default branch) with the branch head's files and `files`
@@ -149,6 +160,12 @@ export class FakeGitLab extends FakeServer {
       const ref = input.ref ?? p.commits.get(input.sha) ?? p.defaultBranch;
       p.pipelines.push({ id, iid: p.pipelines.length + 1, project_id: p.id, sha: input.sha, ref, status: input.status, source: 'push', name: input.name ?? null, created_at: at, updated_at: at });
       return id;
+    },
+    /** A merge request of the project (its target), from `sourceProject` (a fork; default the project itself); seeded again with its iid, it changes. */
+    mergeRequest: (project: number | string, input: { iid: number; sourceBranch: string; sha: string; state?: FakeMergeRequest['state']; sourceProject?: number; targetBranch?: string }): void => {
+      const p = this.project(project);
+      const mr: FakeMergeRequest = { iid: input.iid, sourceProjectId: input.sourceProject ?? p.id, sourceBranch: input.sourceBranch, targetBranch: input.targetBranch ?? p.defaultBranch, sha: input.sha, state: input.state ?? 'opened' };
+      p.mergeRequests = [...p.mergeRequests.filter((m) => m.iid !== input.iid), mr];
     },
     /** A commit of a project (on `ref`, default the default branch). */
     commit: (project: number | string, sha: string, ref?: string): void => {
@@ -222,6 +239,31 @@ export class FakeGitLab extends FakeServer {
     }
     all.sort((a, b) => (sort === 'asc' ? a.id - b.id : b.id - a.id));
     return this.pagedList(req, all, (x) => ({ ...x, web_url: `${this.webUrl(p)}/-/pipelines/${x.id}` }));
+  }
+
+  /** `GET /projects/:id/merge_requests/:iid` (https://docs.gitlab.com/ee/api/merge_requests.html#get-single-mr), the fields Sluice reads and a few more. */
+  private getMergeRequest(req: FakeRequest): FakeResponse {
+    const p = this.findProject(req.params.id);
+    if (!p) throw glError(404, '404 Project Not Found');
+    if (!/^\d+$/.test(req.params.iid)) throw paramError('merge_request_iid is invalid');
+    const mr = p.mergeRequests.find((m) => m.iid === Number(req.params.iid));
+    if (!mr) throw glError(404, '404 Not found');
+    return {
+      status: 200,
+      body: {
+        id: p.id * 1000 + mr.iid,
+        iid: mr.iid,
+        project_id: p.id,
+        source_project_id: mr.sourceProjectId,
+        target_project_id: p.id,
+        state: mr.state,
+        source_branch: mr.sourceBranch,
+        target_branch: mr.targetBranch,
+        sha: mr.sha,
+        merge_commit_sha: null,
+        web_url: `${this.webUrl(p)}/-/merge_requests/${mr.iid}`,
+      },
+    };
   }
 
   /** GitLab puts statuses posted through the API in a pipeline of source `external`; its status composes theirs. */

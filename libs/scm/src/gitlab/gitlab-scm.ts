@@ -1,6 +1,6 @@
 import type { ProviderHttp } from '../http/provider-http';
 import { buildKey } from '@sluice/contracts';
-import type { ReadTreeOptions, ScmBranch, ScmCombinedStatus, ScmCommit, ScmComparison, ScmFile, ScmReader, ScmRepository, ScmStatus } from '../port';
+import type { ReadTreeOptions, ScmBranch, ScmCombinedStatus, ScmCommit, ScmComparison, ScmFile, ScmPullRequest, ScmReader, ScmRepository, ScmStatus } from '../port';
 import { RestScmReader } from '../http/rest-reader';
 import { instantOf } from '../github/webhooks/normalise';
 import { GITLAB_PIPELINE_CONCLUSIONS } from './webhooks/normalise';
@@ -37,6 +37,17 @@ interface GlPipeline {
   /** `workflow:name`; null (or absent before GitLab 16) when unnamed. */
   name?: string | null;
   web_url: string | null;
+}
+/** A merge request (https://docs.gitlab.com/ee/api/merge_requests.html#get-single-mr). */
+interface GlMergeRequest {
+  iid: number;
+  project_id: number;
+  source_project_id: number;
+  /** opened, closed, locked, merged. */
+  state: string;
+  source_branch: string;
+  /** The head commit of the source branch. */
+  sha: string;
 }
 interface GlFile {
   size: number;
@@ -97,6 +108,18 @@ export class GitLabScm extends RestScmReader implements ScmReader {
       return { context: p.name || 'pipeline', state, targetUrl: p.web_url ?? null, run, ...(conclusion ? { conclusion } : {}) };
     });
     return this.combined(sha, statuses);
+  }
+
+  /**
+   * A merge request by its iid (`GET /projects/:id/merge_requests/:iid`): `opened` is open, any other
+   * state closed; the head repository is the source project's path (a fork's; null when it is gone).
+   */
+  override async getPullRequest(fullName: string, number: number): Promise<ScmPullRequest | null> {
+    if (!Number.isSafeInteger(number) || number < 1) throw new Error(`merge request iid must be a positive integer, got ${number}`);
+    const mr = await this.find<GlMergeRequest>(`${this.projectUrl(fullName)}/merge_requests/${number}`);
+    if (!mr) return null;
+    const headRepo = mr.source_project_id === mr.project_id ? fullName : ((await this.find<GlProject>(`${this.apiUrl}/projects/${mr.source_project_id}`))?.path_with_namespace ?? null);
+    return { number: mr.iid, state: mr.state === 'opened' ? 'open' : 'closed', headRef: mr.source_branch, headSha: mr.sha, headRepo };
   }
 
   async getBranch(fullName: string, branch: string): Promise<ScmBranch | null> {

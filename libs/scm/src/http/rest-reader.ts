@@ -22,8 +22,9 @@ export abstract class RestScmReader {
     return { changed: true, branches: await this.listBranches(fullName), etag: null };
   }
 
-  async getPullRequest(): Promise<ScmPullRequest | null> {
-    throw new Error(`${this.provider}: pull requests are not read yet (they arrive by webhook)`);
+  /** Bitbucket's pull requests are not read yet (they arrive by webhook); GitLab's reader reads merge requests. */
+  async getPullRequest(fullName: string, number: number): Promise<ScmPullRequest | null> {
+    throw new Error(`${this.provider}: pull requests are not read yet (#${number} of ${fullName} arrives by webhook)`);
   }
 
   /** Builds are commit statuses (GitLab: pipelines): there are no check runs. */
