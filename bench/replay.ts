@@ -10,8 +10,8 @@
 // (a) The floor: `SELECT … ORDER BY transaction_id, global_position` in keyset batches (the
 //     order the projection reads), rows to objects and nothing else.
 // (b) The replay: autodeploy as its module runs (AutodeployModule with its projection, an
-//     in-process bus), `POST /api/admin/replay` (ReplayService: TRUNCATE the read models, the
-//     checkpoint back to the start), timed until the projection's checkpoint reaches the last event.
+//     in-process bus), `POST /api/admin/replay` (ReplayService: a blue/green rebuild of the read
+//     models into a copy, swapped in at the end), timed until GET /api/admin/replay/{id} says done.
 //     Before the app starts the checkpoint is put at the end, so the log is projected once, by the replay.
 //
 //   BENCH_REPLAY_EVENTS (default 1,000,000), BENCH_REPLAY_CONFIGS (default 1,000), BENCH_REPLAY_READ_BATCH (default 5,000)
@@ -197,7 +197,12 @@ export async function benchReplay(): Promise<boolean> {
     const [end]: Array<{ tx: string; pos: string }> = await ds.query(
       `SELECT transaction_id::text AS tx, global_position AS pos FROM autodeploy.events ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
     );
+    let replayId = '';
     const caughtUp = async () => {
+      const status = await fetch(`${url}/api/admin/replay/${replayId}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const body = (await status.json()) as { status: string; error: string | null };
+      if (body.status === 'failed') throw new Error(`replay failed: ${body.error}`);
+      if (body.status !== 'done') return false;
       const [row]: Array<{ done: boolean }> = await ds.query(
         `SELECT (transaction_id, global_position) >= ($2::xid8, $3::bigint) AS done FROM autodeploy.checkpoints WHERE name = $1`,
         [PROJECTION, end!.tx, end!.pos],
@@ -223,6 +228,7 @@ export async function benchReplay(): Promise<boolean> {
     t = process.hrtime.bigint();
     const res = await fetch(`${url}/api/admin/replay`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     if (res.status !== 202) throw new Error(`POST /api/admin/replay: ${res.status} ${await res.text()}`);
+    replayId = ((await res.json()) as { replayId: string }).replayId;
     while (!(await caughtUp())) await new Promise((r) => setTimeout(r, 50));
     const replayRate = perSecond(written, t);
     const replaySeconds = Number(process.hrtime.bigint() - t) / 1e9;
@@ -247,7 +253,7 @@ export async function benchReplay(): Promise<boolean> {
     );
     return report(`replay (every autodeploy read model rebuilt from ${written.toLocaleString('en-US')} events: ${CONFIGS} configs, ${expectedDeploys.toLocaleString('en-US')} deploys)`, [
       {
-        name: 'replay (POST /api/admin/replay → caught up)',
+        name: 'replay (POST /api/admin/replay → swapped in)',
         value: replayRate,
         unit: 'events/s',
         baseline: { name: `bare sequential read (${READ_BATCH}-row keyset batches)`, value: bareRate },

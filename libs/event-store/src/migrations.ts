@@ -1,5 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { columnIdentifier, qualifiedTable, schemaIdentifier } from './sql-identifier';
+import { viewRebuildMigrations } from './view-rebuild';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -77,5 +78,5 @@ export function eventStoreMigrations(schema: string): MigrationClass[] {
       // Compression is a storage detail; nothing to undo.
     }
   }
-  return [EventStoreInit1732300000000, EventStoreLz4Data1732300000001];
+  return [EventStoreInit1732300000000, EventStoreLz4Data1732300000001, ...viewRebuildMigrations(schema)];
 }

@@ -508,7 +508,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rebuild every read model from the log (admin); poll GET /api/admin/replay/{id} for progress */
+        /** Rebuild every read model from the log into a copy, swapped in atomically once caught up (admin); the API answers from the live tables meanwhile. Poll GET /api/admin/replay/{id} for progress */
         post: operations["AdminController_replay"];
         delete?: never;
         options?: never;

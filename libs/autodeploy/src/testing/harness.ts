@@ -122,6 +122,7 @@ export async function dumpReadModels(dataSource: DataSource): Promise<string> {
     ['configs', 'name'],
     ['deploys', 'id'],
     ['config_history', 'config, stream_version'],
+    ['builds', 'id'],
   ] as const) {
     const [row]: Array<{ dump: unknown }> = await dataSource.query(
       `SELECT coalesce(json_agg(t ORDER BY ${order}), '[]'::json)::text AS dump FROM autodeploy.${table} t`,

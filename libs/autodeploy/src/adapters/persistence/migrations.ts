@@ -290,6 +290,25 @@ export class AutodeployDeploySteps1767800000000 implements MigrationInterface {
   }
 }
 
+/** Replays are blue/green rebuilds now, recorded in the event store's `view_rebuilds` (docs/architecture.md §4 "Rebuilding views"). */
+export class AutodeployDropReplays1768100000001 implements MigrationInterface {
+  name = 'AutodeployDropReplays1768100000001';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE "${AUTODEPLOY_SCHEMA}".replays`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE "${AUTODEPLOY_SCHEMA}".replays (
+        id            uuid PRIMARY KEY,
+        requested_by  text NOT NULL,
+        requested_at  timestamptz NOT NULL DEFAULT now(),
+        target_tx     xid8,
+        target_pos    bigint,
+        total         bigint NOT NULL
+      )`);
+  }
+}
+
 export const autodeployMigrations = [
   AutodeployInit1732400000000,
   AnnounceTeamTokens1764000000000,
@@ -302,4 +321,5 @@ export const autodeployMigrations = [
   AutodeployGitOpsDrift1767700000000,
   AutodeployDeploySteps1767800000000,
   ...previewsMigrations,
+  AutodeployDropReplays1768100000001,
 ];

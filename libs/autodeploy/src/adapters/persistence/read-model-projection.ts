@@ -1,23 +1,109 @@
 import type { DeployConfigRoot } from '@sluice/contracts';
 import { EventParseError } from '@sluice/contracts';
-import type { StoredEvent } from '@sluice/event-store';
+import { columnIdentifier, schemaIdentifier, type StoredEvent } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
 import type { EntityManager } from 'typeorm';
 import { toConfigEvent } from '../../application/config-commands';
 import { configNameOfStream, type ConfigEvent } from '../../domain/config-events';
 import { foldDeploySteps, type DeployStep } from '../../domain/deploy-steps';
+import { AUTODEPLOY_SCHEMA } from './migrations';
 
 export const READ_MODEL_PROJECTION = 'autodeploy.read-models';
 export const READ_MODEL_TABLES = ['configs', 'deploys', 'config_history', 'builds'] as const;
 
 const log = createLogger('autodeploy.projection');
 
+/** A row of a read model as `to_jsonb` gives it (timestamps as text, jsonb columns as values). */
+type Row = Record<string, unknown>;
+
 /**
- * Projects the config streams into `configs`, `deploys` and `config_history`. Every
- * value comes from the events (timestamps are `occurredAt`, order is the log position),
- * so a replay rebuilds the same rows byte for byte.
+ * One table's rows a batch touches: loaded once, changed in memory, written back once
+ * (multi-row statements). `null` = not there (an UPDATE of it changes nothing).
  */
-export async function projectReadModels(events: readonly StoredEvent[], m: EntityManager): Promise<void> {
+class Rows {
+  readonly rows = new Map<string, Row | null>();
+  private readonly fresh = new Set<string>();
+  private readonly dirty = new Set<string>();
+
+  constructor(
+    private readonly table: string,
+    private readonly key: string,
+  ) {}
+
+  async load(m: EntityManager, schema: string, where: string, params: unknown[]): Promise<void> {
+    const found: Array<{ r: Row }> = await m.query(`SELECT to_jsonb(t) AS r FROM ${schemaIdentifier(schema)}.${this.table} t WHERE ${where}`, params);
+    for (const { r } of found) this.rows.set(String(r[this.key]), r);
+  }
+
+  get(id: string): Row | null {
+    return this.rows.get(id) ?? null;
+  }
+
+  /** Applies `change` to the row if it is there (as an UPDATE … WHERE key = id would). */
+  update(id: string | null, change: (row: Row) => void): void {
+    const row = id === null ? null : this.get(id);
+    if (!row) return;
+    change(row);
+    this.dirty.add(id!);
+  }
+
+  insert(row: Row): void {
+    const id = String(row[this.key]);
+    this.rows.set(id, row);
+    this.fresh.add(id);
+  }
+
+  touched(id: string): void {
+    this.dirty.add(id);
+  }
+
+  /** Two statements at most: the rows new in this batch inserted, the others updated, each as one JSON array. */
+  async write(m: EntityManager, schema: string): Promise<void> {
+    const table = `${schemaIdentifier(schema)}.${this.table}`;
+    const inserted = [...this.fresh].map((id) => this.rows.get(id)!);
+    const updated = [...this.dirty].filter((id) => !this.fresh.has(id)).map((id) => this.rows.get(id)!);
+    if (inserted.length > 0) {
+      const cols = Object.keys(inserted[0]!).map(columnIdentifier).join(', ');
+      await m.query(`INSERT INTO ${table} (${cols}) SELECT ${cols} FROM json_populate_recordset(null::${table}, $1::json)`, [JSON.stringify(inserted)]);
+    }
+    if (updated.length > 0) {
+      const cols = Object.keys(updated[0]!).filter((c) => c !== this.key).map(columnIdentifier);
+      const key = columnIdentifier(this.key);
+      await m.query(
+        `UPDATE ${table} AS t SET (${cols.join(', ')}) = (${cols.map((c) => `r.${c}`).join(', ')})
+           FROM json_populate_recordset(null::${table}, $1::json) AS r WHERE t.${key} = r.${key}`,
+        [JSON.stringify(updated)],
+      );
+    }
+  }
+}
+
+/** What a batch works on: the configs, deploys and builds its events touch, and the history lines it adds. */
+class BatchState {
+  readonly configs = new Rows('configs', 'name');
+  readonly deploys = new Rows('deploys', 'id');
+  readonly builds = new Rows('builds', 'id');
+  readonly history: Row[] = [];
+  /** Configs whose deploys moved team (config.registered), for the deploys this batch did not load. */
+  readonly teamMoves = new Map<string, string>();
+}
+
+interface Parsed {
+  readonly name: string;
+  readonly event: ConfigEvent;
+  readonly stored: StoredEvent;
+}
+
+/**
+ * Projects the config streams into `configs`, `deploys`, `config_history` and `builds` of
+ * `schema` (the live `autodeploy`, or a rebuild's copy). Every value comes from the events
+ * (timestamps are `occurredAt`, order is the log position), so a replay rebuilds the same rows
+ * byte for byte. A batch is folded in memory: the rows its events touch are read in three
+ * statements, changed event by event in log order exactly as one UPDATE per event would, and
+ * written back in multi-row statements (issue #24: the per-event statements were the replay's cost).
+ */
+export async function projectReadModels(events: readonly StoredEvent[], m: EntityManager, schema: string = AUTODEPLOY_SCHEMA): Promise<void> {
+  const parsed: Parsed[] = [];
   for (const stored of events) {
     const name = configNameOfStream(stored.stream);
     if (name === null) continue;
@@ -29,10 +115,64 @@ export async function projectReadModels(events: readonly StoredEvent[], m: Entit
       log.error({ eventId: stored.id, type: stored.type, stream: stored.stream, err: error.message }, 'unreadable event skipped by the projection');
       continue;
     }
-    if (!event) continue;
-    await apply(m, name, event, stored);
-    await foldSteps(m, event, stored.occurredAt);
+    if (event) parsed.push({ name, event: withCanonicalIds(event), stored });
   }
+  if (parsed.length === 0) return;
+  const state = new BatchState();
+  const names = [...new Set(parsed.map((p) => p.name))];
+  const deployIds = new Set<string>();
+  const buildIds = new Set<string>();
+  for (const { event } of parsed) {
+    const data = event.data as { deployId?: unknown; buildId?: unknown };
+    if (typeof data.deployId === 'string') deployIds.add(data.deployId);
+    if (event.type.startsWith('build.') && typeof data.buildId === 'string') buildIds.add(data.buildId);
+  }
+  const s = schemaIdentifier(schema);
+  await state.configs.load(m, schema, `name = ANY($1::text[])`, [names]);
+  // The deploys the events name, and each config's last deploy (its phase is the config's).
+  await state.deploys.load(
+    m,
+    schema,
+    `id = ANY(ARRAY(SELECT unnest($1::uuid[]) UNION SELECT last_deploy_id FROM ${s}.configs WHERE name = ANY($2::text[]) AND last_deploy_id IS NOT NULL))`,
+    [[...deployIds], names],
+  );
+  if (buildIds.size > 0) await state.builds.load(m, schema, `id = ANY($1::uuid[])`, [[...buildIds]]);
+
+  for (const { name, event, stored } of parsed) {
+    apply(state, name, event, stored);
+    foldSteps(state, event, stored.occurredAt);
+  }
+
+  await state.configs.write(m, schema);
+  await state.deploys.write(m, schema);
+  await state.builds.write(m, schema);
+  if (state.history.length > 0) {
+    const table = `${s}.config_history`;
+    const cols = Object.keys(state.history[0]!).join(', ');
+    await m.query(`INSERT INTO ${table} (${cols}) SELECT ${cols} FROM json_populate_recordset(null::${table}, $1::json) ON CONFLICT DO NOTHING`, [
+      JSON.stringify(state.history),
+    ]);
+  }
+  if (state.teamMoves.size > 0) {
+    // The deploys this batch loaded were moved in memory (and written above); these are the others.
+    const loaded = [...state.deploys.rows.entries()].filter(([, row]) => row !== null).map(([id]) => id);
+    await m.query(
+      `UPDATE ${s}.deploys d SET team = mv.team FROM unnest($1::text[], $2::text[]) AS mv(config, team)
+        WHERE d.config = mv.config AND d.team <> mv.team AND NOT (d.id = ANY($3::uuid[]))`,
+      [[...state.teamMoves.keys()], [...state.teamMoves.values()], loaded],
+    );
+  }
+}
+
+/** Ids the batch keys rows by, in the text form PostgreSQL gives back (lower case), as a `uuid` comparison would see them. */
+function withCanonicalIds(event: ConfigEvent): ConfigEvent {
+  const data = event.data as Record<string, unknown>;
+  let copy: Record<string, unknown> | null = null;
+  for (const key of ['deployId', 'buildId', 'supersededBy', 'reappliedFrom']) {
+    const value = data[key];
+    if (typeof value === 'string' && value !== value.toLowerCase()) (copy ??= { ...data })[key] = value.toLowerCase();
+  }
+  return copy ? ({ ...event, data: copy } as ConfigEvent) : event;
 }
 
 const STEP_EVENTS = new Set<ConfigEvent['type']>([
@@ -49,64 +189,78 @@ const STEP_EVENTS = new Set<ConfigEvent['type']>([
 ]);
 
 /** A deploy's `steps` after the event (`foldDeploySteps`, §1 "Steps"). */
-async function foldSteps(m: EntityManager, event: ConfigEvent, at: string): Promise<void> {
+function foldSteps(state: BatchState, event: ConfigEvent, at: string): void {
   if (!STEP_EVENTS.has(event.type)) return;
   const { deployId } = event.data as { deployId: string };
-  const [row]: Array<{ steps: DeployStep[] }> = await m.query(`SELECT steps FROM autodeploy.deploys WHERE id = $1`, [deployId]);
-  if (!row) return;
-  await m.query(`UPDATE autodeploy.deploys SET steps = $2::jsonb WHERE id = $1`, [deployId, JSON.stringify(foldDeploySteps(row.steps, event, at))]);
+  state.deploys.update(deployId, (row) => {
+    row.steps = foldDeploySteps(row.steps as DeployStep[], event, at);
+  });
 }
 
-async function apply(m: EntityManager, name: string, event: ConfigEvent, stored: StoredEvent): Promise<void> {
+function apply(state: BatchState, name: string, event: ConfigEvent, stored: StoredEvent): void {
   const at = stored.occurredAt;
+  const { configs, deploys, builds } = state;
+  const config = (change: (row: Row) => void) => configs.update(name, change);
   const touch = () =>
-    m.query(`UPDATE autodeploy.configs SET updated_at = $2, stream_version = $3 WHERE name = $1`, [name, at, stored.streamVersion]);
+    config((c) => {
+      c.updated_at = at;
+      c.stream_version = stored.streamVersion;
+    });
   // The cluster's log lines belong to the deploy's log (GET /api/deploys/{id}/logs), not the config's history.
-  if (event.type !== 'deploy.log') await history(m, name, event, stored);
+  if (event.type !== 'deploy.log') history(state, name, event, stored);
   switch (event.type) {
     case 'config.registered': {
       const root = event.data.root as DeployConfigRoot;
-      await m.query(
-        `INSERT INTO autodeploy.configs (name, team, namespace, config_repo, path, artifact_repo, artifact_image, artifact_build,
-           track_branch, autodeploy, root_sha, status, registered_at, updated_at, stream_version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $12, $13)
-         ON CONFLICT (name) DO UPDATE SET team = EXCLUDED.team, namespace = EXCLUDED.namespace, config_repo = EXCLUDED.config_repo,
-           path = EXCLUDED.path, artifact_repo = EXCLUDED.artifact_repo, artifact_image = EXCLUDED.artifact_image,
-           artifact_build = EXCLUDED.artifact_build, track_branch = EXCLUDED.track_branch, autodeploy = EXCLUDED.autodeploy,
-           root_sha = EXCLUDED.root_sha, status = 'active', updated_at = EXCLUDED.updated_at, stream_version = EXCLUDED.stream_version`,
-        [
+      const described = {
+        team: root.team,
+        namespace: root.namespace,
+        config_repo: root.configRepo,
+        path: root.path,
+        artifact_repo: root.artifact?.repo ?? null,
+        artifact_image: root.artifact?.image ?? null,
+        artifact_build: root.artifact?.build ?? null,
+        track_branch: root.track.branch,
+        autodeploy: root.autodeploy,
+        root_sha: event.data.configSha,
+        status: 'active',
+        updated_at: at,
+        stream_version: stored.streamVersion,
+      };
+      if (configs.get(name)) config((c) => Object.assign(c, described));
+      else {
+        configs.insert({
           name,
-          root.team,
-          root.namespace,
-          root.configRepo,
-          root.path,
-          root.artifact?.repo ?? null,
-          root.artifact?.image ?? null,
-          root.artifact?.build ?? null,
-          root.track.branch,
-          root.autodeploy,
-          event.data.configSha,
-          at,
-          stored.streamVersion,
-        ],
-      );
+          ...described,
+          artifact_sha: null,
+          config_sha: null,
+          current_deploy_id: null,
+          last_deploy_id: null,
+          phase: null,
+          in_flight_deploy_id: null,
+          queued_deploy_id: null,
+          pinned: false,
+          pinned_by: null,
+          pin_reason: null,
+          pinned_at: null,
+          registered_at: at,
+          drift: null,
+        });
+      }
       // A team change moves the config's deploys with it (access follows the config).
-      await m.query(`UPDATE autodeploy.deploys SET team = $2 WHERE config = $1 AND team <> $2`, [name, root.team]);
+      for (const [id, d] of deploys.rows) {
+        if (d && d.config === name && d.team !== root.team) deploys.update(id, (row) => (row.team = root.team));
+      }
+      state.teamMoves.set(name, root.team);
       return;
     }
     case 'config.removed':
-      await m.query(`UPDATE autodeploy.configs SET status = 'removed' WHERE name = $1`, [name]);
+      config((c) => (c.status = 'removed'));
       return touch();
     case 'config.pinned':
-      await m.query(`UPDATE autodeploy.configs SET pinned = true, pinned_by = $2, pin_reason = $3, pinned_at = $4 WHERE name = $1`, [
-        name,
-        event.data.by,
-        event.data.reason,
-        at,
-      ]);
+      config((c) => Object.assign(c, { pinned: true, pinned_by: event.data.by, pin_reason: event.data.reason, pinned_at: at }));
       return touch();
     case 'config.unpinned':
-      await m.query(`UPDATE autodeploy.configs SET pinned = false, pinned_by = NULL, pin_reason = NULL, pinned_at = NULL WHERE name = $1`, [name]);
+      config((c) => Object.assign(c, { pinned: false, pinned_by: null, pin_reason: null, pinned_at: null }));
       return touch();
     case 'deploy.queued':
     case 'deploy.requested':
@@ -114,49 +268,62 @@ async function apply(m: EntityManager, name: string, event: ConfigEvent, stored:
       const d = event.data;
       const queuedNow = event.type === 'deploy.queued';
       const kind = d.artifactSha === null && d.configSha === null ? 'undeploy' : 'deploy';
-      await m.query(
-        `INSERT INTO autodeploy.deploys (id, config, team, seq, kind, artifact_sha, config_sha, image_tag, cause, requested_by, reason,
-           reapplied_from, phase, queued_at, requested_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-         ON CONFLICT (id) DO UPDATE SET phase = EXCLUDED.phase, requested_at = EXCLUDED.requested_at, updated_at = EXCLUDED.updated_at`,
-        [
-          d.deployId,
-          name,
-          d.team,
-          stored.position.globalPosition,
-          kind,
-          d.artifactSha,
-          d.configSha,
-          d.imageTag,
-          d.cause,
-          d.requestedBy,
-          d.reason,
-          d.reappliedFrom,
-          queuedNow ? 'queued' : 'applying',
-          queuedNow ? at : null,
-          queuedNow ? null : at,
-          at,
-        ],
-      );
-      if (queuedNow) {
-        await m.query(`UPDATE autodeploy.configs SET queued_deploy_id = $2 WHERE name = $1`, [name, d.deployId]);
+      const phase = queuedNow ? 'queued' : 'applying';
+      const requestedAt = queuedNow ? null : at;
+      if (deploys.get(d.deployId)) {
+        deploys.update(d.deployId, (row) => Object.assign(row, { phase, requested_at: requestedAt, updated_at: at }));
       } else {
-        await m.query(
-          `UPDATE autodeploy.configs SET in_flight_deploy_id = $2, last_deploy_id = $2,
-             queued_deploy_id = CASE WHEN queued_deploy_id = $2 THEN NULL ELSE queued_deploy_id END WHERE name = $1`,
-          [name, d.deployId],
-        );
+        deploys.insert({
+          id: d.deployId,
+          config: name,
+          team: d.team,
+          seq: stored.position.globalPosition,
+          kind,
+          artifact_sha: d.artifactSha ?? null,
+          config_sha: d.configSha ?? null,
+          image_tag: d.imageTag ?? null,
+          cause: d.cause,
+          requested_by: d.requestedBy,
+          reason: d.reason,
+          reapplied_from: d.reappliedFrom ?? null,
+          phase,
+          superseded_by: null,
+          dry_run: null,
+          inventory: null,
+          failure_reason: null,
+          failure_message: null,
+          failure_terminal: null,
+          queued_at: queuedNow ? at : null,
+          requested_at: requestedAt,
+          started_at: null,
+          applied_at: null,
+          succeeded_at: null,
+          failed_at: null,
+          superseded_at: null,
+          undeployed_at: null,
+          updated_at: at,
+          steps: [],
+        });
       }
-      await refreshPhase(m, name);
+      if (queuedNow) {
+        config((c) => (c.queued_deploy_id = d.deployId));
+      } else {
+        config((c) => {
+          c.in_flight_deploy_id = d.deployId;
+          c.last_deploy_id = d.deployId;
+          if (c.queued_deploy_id === d.deployId) c.queued_deploy_id = null;
+        });
+      }
+      refreshPhase(state, name);
       return touch();
     }
     case 'deploy.superseded':
-      await m.query(`UPDATE autodeploy.deploys SET phase = 'superseded', superseded_by = $2, superseded_at = $3, updated_at = $3 WHERE id = $1`, [
-        event.data.deployId,
-        event.data.supersededBy,
-        at,
-      ]);
-      await m.query(`UPDATE autodeploy.configs SET queued_deploy_id = NULL WHERE name = $1 AND queued_deploy_id = $2`, [name, event.data.deployId]);
+      deploys.update(event.data.deployId, (row) =>
+        Object.assign(row, { phase: 'superseded', superseded_by: event.data.supersededBy, superseded_at: at, updated_at: at }),
+      );
+      config((c) => {
+        if (c.queued_deploy_id === event.data.deployId) c.queued_deploy_id = null;
+      });
       return touch();
     case 'deploy.rejected':
     case 'deploy.skipped':
@@ -165,65 +332,79 @@ async function apply(m: EntityManager, name: string, event: ConfigEvent, stored:
       return touch();
     case 'build.requested': {
       const d = event.data;
-      await m.query(
-        `INSERT INTO autodeploy.builds (id, config, seq, target, ref, commit_sha, image_tag, phase, requested_by, reason, requested_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
-        [d.buildId, name, stored.position.globalPosition, d.target, d.ref, d.commitSha, d.imageTag, d.requestedBy, d.reason, at],
-      );
+      if (!builds.get(d.buildId)) {
+        builds.insert({
+          id: d.buildId,
+          config: name,
+          seq: stored.position.globalPosition,
+          target: d.target,
+          ref: d.ref,
+          commit_sha: d.commitSha,
+          image_tag: d.imageTag,
+          phase: 'requested',
+          message: null,
+          build_run: null,
+          requested_by: d.requestedBy,
+          reason: d.reason,
+          requested_at: at,
+          scheduled_at: null,
+          started_at: null,
+          finished_at: null,
+        });
+      }
       return touch();
     }
     case 'build.scheduled':
-      await m.query(`UPDATE autodeploy.builds SET phase = 'scheduled', build_run = $2, scheduled_at = $3 WHERE id = $1`, [event.data.buildId, event.data.buildRun, at]);
+      builds.update(event.data.buildId, (b) => Object.assign(b, { phase: 'scheduled', build_run: event.data.buildRun, scheduled_at: at }));
       return touch();
     case 'build.started':
-      await m.query(`UPDATE autodeploy.builds SET phase = 'running', started_at = COALESCE($2::timestamptz, $3::timestamptz) WHERE id = $1`, [event.data.buildId, event.data.startedAt, at]);
+      builds.update(event.data.buildId, (b) => Object.assign(b, { phase: 'running', started_at: event.data.startedAt ?? at }));
       return touch();
     case 'build.finished':
-      await m.query(`UPDATE autodeploy.builds SET phase = $2, message = $3, finished_at = COALESCE($4::timestamptz, $5::timestamptz) WHERE id = $1`, [
-        event.data.buildId,
-        event.data.phase,
-        event.data.message,
-        event.data.finishedAt,
-        at,
-      ]);
+      builds.update(event.data.buildId, (b) =>
+        Object.assign(b, { phase: event.data.phase, message: event.data.message ?? null, finished_at: event.data.finishedAt ?? at }),
+      );
       return touch();
     case 'deploy.started':
-      await m.query(`UPDATE autodeploy.deploys SET phase = 'applying', started_at = $2, updated_at = $2 WHERE id = $1`, [event.data.deployId, at]);
-      await refreshPhase(m, name);
+      deploys.update(event.data.deployId, (row) => Object.assign(row, { phase: 'applying', started_at: at, updated_at: at }));
+      refreshPhase(state, name);
       return touch();
     case 'deploy.applied':
-      await m.query(
-        `UPDATE autodeploy.deploys SET phase = 'applied', applied_at = $2, dry_run = $3, inventory = $4::jsonb, updated_at = $2 WHERE id = $1`,
-        [event.data.deployId, at, event.data.dryRun, JSON.stringify(event.data.inventory)],
+      deploys.update(event.data.deployId, (row) =>
+        Object.assign(row, { phase: 'applied', applied_at: at, dry_run: event.data.dryRun, inventory: event.data.inventory, updated_at: at }),
       );
-      await becomesCurrent(m, name, event.data.deployId);
-      await refreshPhase(m, name);
+      becomesCurrent(state, name, event.data.deployId);
+      refreshPhase(state, name);
       return touch();
     case 'gitops.drift.detected': {
       const { sha, found, expected, pusher } = event.data;
-      await m.query(`UPDATE autodeploy.configs SET drift = $2::jsonb WHERE name = $1`, [name, JSON.stringify({ sha, found, expected, pusher, at })]);
+      config((c) => (c.drift = JSON.parse(JSON.stringify({ sha, found, expected, pusher, at })) as unknown));
       return touch();
     }
     case 'deploy.succeeded':
     case 'deploy.undeployed':
       // A deploy that succeeded wrote its own tag again.
-      if (event.type === 'deploy.succeeded') await m.query(`UPDATE autodeploy.configs SET drift = NULL WHERE name = $1 AND drift IS NOT NULL`, [name]);
-      await m.query(
-        `UPDATE autodeploy.deploys SET phase = 'succeeded', ${event.type === 'deploy.undeployed' ? 'undeployed_at' : 'succeeded_at'} = $2, updated_at = $2 WHERE id = $1`,
-        [event.data.deployId, at],
+      if (event.type === 'deploy.succeeded') config((c) => (c.drift = null));
+      deploys.update(event.data.deployId, (row) =>
+        Object.assign(row, { phase: 'succeeded', [event.type === 'deploy.undeployed' ? 'undeployed_at' : 'succeeded_at']: at, updated_at: at }),
       );
-      await becomesCurrent(m, name, event.data.deployId);
-      await endInFlight(m, name, event.data.deployId);
-      await refreshPhase(m, name);
+      becomesCurrent(state, name, event.data.deployId);
+      endInFlight(state, name, event.data.deployId);
+      refreshPhase(state, name);
       return touch();
     case 'deploy.failed':
-      await m.query(
-        `UPDATE autodeploy.deploys SET phase = 'failed', failed_at = $2, failure_reason = $3, failure_message = $4, failure_terminal = $5, updated_at = $2
-          WHERE id = $1`,
-        [event.data.deployId, at, event.data.reason, event.data.message, event.data.terminal],
+      deploys.update(event.data.deployId, (row) =>
+        Object.assign(row, {
+          phase: 'failed',
+          failed_at: at,
+          failure_reason: event.data.reason,
+          failure_message: event.data.message,
+          failure_terminal: event.data.terminal,
+          updated_at: at,
+        }),
       );
-      await endInFlight(m, name, event.data.deployId);
-      await refreshPhase(m, name);
+      endInFlight(state, name, event.data.deployId);
+      refreshPhase(state, name);
       return touch();
     default: {
       const unknown: never = event;
@@ -233,35 +414,41 @@ async function apply(m: EntityManager, name: string, event: ConfigEvent, stored:
 }
 
 /** Same rule as the aggregate: only the deploy in flight (or, with none, any) defines what the cluster holds. */
-async function becomesCurrent(m: EntityManager, name: string, deployId: string): Promise<void> {
-  await m.query(
-    `UPDATE autodeploy.configs c SET current_deploy_id = d.id, artifact_sha = d.artifact_sha, config_sha = d.config_sha
-       FROM autodeploy.deploys d
-      WHERE c.name = $1 AND d.id = $2 AND (c.in_flight_deploy_id IS NULL OR c.in_flight_deploy_id = $2)`,
-    [name, deployId],
-  );
+function becomesCurrent(state: BatchState, name: string, deployId: string): void {
+  const d = state.deploys.get(deployId);
+  if (!d) return;
+  state.configs.update(name, (c) => {
+    if (c.in_flight_deploy_id !== null && c.in_flight_deploy_id !== deployId) return;
+    Object.assign(c, { current_deploy_id: d.id, artifact_sha: d.artifact_sha, config_sha: d.config_sha });
+  });
 }
 
-async function endInFlight(m: EntityManager, name: string, deployId: string): Promise<void> {
-  await m.query(`UPDATE autodeploy.configs SET in_flight_deploy_id = NULL WHERE name = $1 AND in_flight_deploy_id = $2`, [name, deployId]);
+function endInFlight(state: BatchState, name: string, deployId: string): void {
+  state.configs.update(name, (c) => {
+    if (c.in_flight_deploy_id === deployId) c.in_flight_deploy_id = null;
+  });
 }
 
-async function refreshPhase(m: EntityManager, name: string): Promise<void> {
-  await m.query(
-    `UPDATE autodeploy.configs c SET phase = (SELECT d.phase FROM autodeploy.deploys d WHERE d.id = c.last_deploy_id) WHERE c.name = $1`,
-    [name],
-  );
+function refreshPhase(state: BatchState, name: string): void {
+  state.configs.update(name, (c) => {
+    const last = c.last_deploy_id === null ? null : state.deploys.get(String(c.last_deploy_id));
+    c.phase = last ? last.phase : null;
+  });
 }
 
 /** One line per event of the config's stream: what happened, who decided, why. */
-async function history(m: EntityManager, name: string, event: ConfigEvent, stored: StoredEvent): Promise<void> {
+function history(state: BatchState, name: string, event: ConfigEvent, stored: StoredEvent): void {
   const data = event.data as Record<string, unknown>;
   const str = (key: string) => (typeof data[key] === 'string' ? (data[key] as string) : null);
-  const actor = str('requestedBy') ?? str('by');
-  const message = str('message') ?? null;
-  await m.query(
-    `INSERT INTO autodeploy.config_history (config, stream_version, event_id, type, deploy_id, actor, reason, message, occurred_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
-    [name, stored.streamVersion, stored.id, event.type, str('deployId'), actor, str('reason'), message, stored.occurredAt],
-  );
+  state.history.push({
+    config: name,
+    stream_version: stored.streamVersion,
+    event_id: stored.id,
+    type: event.type,
+    deploy_id: str('deployId'),
+    actor: str('requestedBy') ?? str('by'),
+    reason: str('reason'),
+    message: str('message') ?? null,
+    occurred_at: stored.occurredAt,
+  });
 }
