@@ -272,8 +272,9 @@ export class ViewRebuild {
         await m.query(`ALTER TABLE ${copy}.${t} SET SCHEMA ${this.s}`);
         for (const o of owned) {
           const seq = schemaIdentifier(o.seq);
-          await m.query(`ALTER SEQUENCE ${retired}.${seq} OWNED BY ${this.s}.${t}.${schemaIdentifier(o.col)}`);
+          await m.query(`ALTER SEQUENCE ${retired}.${seq} OWNED BY NONE`);
           await m.query(`ALTER SEQUENCE ${retired}.${seq} SET SCHEMA ${this.s}`);
+          await m.query(`ALTER SEQUENCE ${this.s}.${seq} OWNED BY ${this.s}.${t}.${schemaIdentifier(o.col)}`);
         }
       }
       await m.query(`DROP SCHEMA ${copy}`);
