@@ -3455,7 +3455,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {replayId, status, processed, total} */
+            /** @description {replayId, requestedBy, requestedAt, status: running|done|failed, processed, total, error}; while one runs, that one */
             202: {
                 headers: {
                     [name: string]: unknown;

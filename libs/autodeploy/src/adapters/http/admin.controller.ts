@@ -54,7 +54,7 @@ export class AdminController {
   @Post('admin/replay')
   @HttpCode(202)
   @ApiOperation({ summary: 'Rebuild every read model from the log into a copy, swapped in atomically once caught up (admin); the API answers from the live tables meanwhile. Poll GET /api/admin/replay/{id} for progress' })
-  @ApiResponse({ status: 202, description: '{replayId, status, processed, total}' })
+  @ApiResponse({ status: 202, description: '{replayId, requestedBy, requestedAt, status: running|done|failed, processed, total, error}; while one runs, that one' })
   async replay(@CurrentPrincipal() principal: Principal): Promise<ReplayStatus> {
     requireAdmin(principal);
     return this.replays.start(subjectOf(principal));
