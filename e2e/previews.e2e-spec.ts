@@ -13,21 +13,12 @@ import type { KubeObject } from '@sluice/kube';
 import { createTestNamespace } from '@sluice/kube/testing';
 import { ARTIFACT_REPO, CONFIG_NAME, CONFIG_REPO, Scenario, short, waitFor } from './support/scenario';
 import { startAllInOneApp, type AllInOneApp } from './support/sluice';
-import { deployYaml, deploymentYaml, startWorld, type World } from './support/world';
+import { deployYaml, deploymentYaml, serviceYaml, startWorld, type World } from './support/world';
 
 interface StoredEvent {
   readonly type: string;
   readonly data: Record<string, unknown> & { pr: number; slot: number; previewId: string };
 }
-
-const SERVICE_YAML = `apiVersion: v1
-kind: Service
-metadata:
-  name: ${CONFIG_NAME}
-spec:
-  selector: { app: ${CONFIG_NAME} }
-  ports: [{ port: 80, targetPort: 8080 }]
-`;
 
 describe('pull-request preview environments (all-in-one, real kube-apiserver, fake GitHub)', { timeout: 420_000 }, () => {
   let world: World;
@@ -81,7 +72,7 @@ describe('pull-request preview environments (all-in-one, real kube-apiserver, fa
       files: {
         'deploy/billing-api/deploy.yaml': deployYaml(world.namespace, `previews: { slots: 2, ttl: 1m, namespace: ${previewNamespace}, host: "pr-{pr}.billing.preview.example.com" }\n`).replace('autodeploy: true', 'autodeploy: false'),
         'deploy/billing-api/deployment.yaml': deploymentYaml(CONFIG_NAME),
-        'deploy/billing-api/service.yaml': SERVICE_YAML,
+        'deploy/billing-api/service.yaml': serviceYaml(CONFIG_NAME),
       },
     });
     sluice = await startAllInOneApp(world, { AUTODEPLOY_PREVIEW_SWEEP_SECONDS: '1' });

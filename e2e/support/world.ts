@@ -64,6 +64,18 @@ spec:
 `;
 }
 
+/** A Service `name` selecting the pods of deploymentYaml(name). */
+export function serviceYaml(name: string): string {
+  return `apiVersion: v1
+kind: Service
+metadata:
+  name: ${name}
+spec:
+  selector: { app: ${name} }
+  ports: [{ port: 80, targetPort: 8080 }]
+`;
+}
+
 /** FakeGitHub with both repositories, a fresh namespace and its `sluice-github` Secret. */
 export async function startWorld(name: string): Promise<World> {
   const kube = adminClient();

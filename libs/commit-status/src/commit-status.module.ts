@@ -204,15 +204,16 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
         },
         {
           provide: GitHubDeploymentMirror,
-          inject: [SERVICE_DATA_SOURCE, COMMIT_STATUS_STORE, SCM_STATUS_PROVIDERS],
+          inject: [SERVICE_DATA_SOURCE, COMMIT_STATUS_STORE, SCM_STATUS_PROVIDERS, PgRepoProviders],
           // Deploys (COMMIT_STATUS_GITHUB_DEPLOYMENTS) and previews (COMMIT_STATUS_PREVIEWS) share the loop.
-          useFactory: (dataSource: DataSource, store: CommitStatusStore, providers: DefaultScmStatusProviders) =>
+          useFactory: (dataSource: DataSource, store: CommitStatusStore, providers: DefaultScmStatusProviders, repoProviders: PgRepoProviders) =>
             config.COMMIT_STATUS_GITHUB_DEPLOYMENTS || config.COMMIT_STATUS_PREVIEWS
               ? new GitHubDeploymentMirror({
                   dataSource,
                   store,
                   clients: providers.clients,
                   namespace: config.COMMIT_STATUS_NAMESPACE,
+                  repoProviders,
                   publicUrl: config.SLUICE_PUBLIC_URL,
                   logger: log,
                   pollIntervalMs: options.deploymentsPollMs,
@@ -221,8 +222,8 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
         },
         {
           provide: PreviewPullRequests,
-          inject: [SERVICE_DATA_SOURCE, COMMIT_STATUS_STORE, SCM_STATUS_PROVIDERS, GitHubDeploymentMirror],
-          useFactory: (dataSource: DataSource, store: CommitStatusStore, providers: DefaultScmStatusProviders, mirror: GitHubDeploymentMirror | null) =>
+          inject: [SERVICE_DATA_SOURCE, COMMIT_STATUS_STORE, SCM_STATUS_PROVIDERS, GitHubDeploymentMirror, PgRepoProviders],
+          useFactory: (dataSource: DataSource, store: CommitStatusStore, providers: DefaultScmStatusProviders, mirror: GitHubDeploymentMirror | null, repoProviders: PgRepoProviders) =>
             config.COMMIT_STATUS_PREVIEWS && mirror
               ? new PreviewPullRequests({
                   dataSource,
@@ -230,6 +231,7 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
                   store,
                   clients: providers.clients,
                   deployments: mirror,
+                  repoProviders,
                   namespace: config.COMMIT_STATUS_NAMESPACE,
                   logger: log,
                   pollIntervalMs: options.deploymentsPollMs,

@@ -5,6 +5,7 @@ import type { DeployStatusState } from '../../domain/deploy-status';
 import { gitRepoNameFor } from '../../domain/naming';
 import type { CommitStatusStore } from '../../application/ports';
 import type { ScmClients } from '@sluice/scm';
+import { previewShownOnGitHub, type CataloguedProviders } from '../previews/preview-provider';
 import { githubWritesFor } from '../scm/github-target';
 import { syncPendingRows } from './pending-rows';
 
@@ -15,6 +16,8 @@ export interface DeploymentMirrorOptions {
   clients: ScmClients;
   /** Where the GitRepos of Sluice's own statuses live (their credentials are used). */
   namespace: string;
+  /** Which provider a preview's repository is on (the catalogue's): a preview is mirrored only when it is GitHub's. */
+  repoProviders: CataloguedProviders;
   /** `environment_url` of each status: the config in Sluice's API (`<SLUICE_PUBLIC_URL>/api/configs/<config>`). */
   publicUrl: string;
   logger: Logger;
@@ -150,7 +153,15 @@ export class GitHubDeploymentMirror {
   }
 
   private async sync(row: Row): Promise<void> {
-    const gitRepo = row.kind === 'preview' ? await this.opts.store.ensureOwnedGitRepo(row.repo) : gitRepoNameFor('github', row.repo);
+    if (row.kind === 'preview' && !(await previewShownOnGitHub(this.opts.repoProviders, row.repo, this.opts.dataSource.manager))) {
+      // A pull request on GitLab or Bitbucket: no GitHub deployment, and the row is not due again.
+      await this.opts.dataSource.query(`UPDATE ${this.table} SET synced_state = desired_state, attempts = 0, last_error = NULL, updated_at = now() WHERE deploy_id = $1 AND desired_state = $2`, [
+        row.deploy_id,
+        row.desired_state,
+      ]);
+      return;
+    }
+    const gitRepo = row.kind === 'preview' ? await this.opts.store.ensureOwnedGitRepo(row.repo, 'github') : gitRepoNameFor('github', row.repo);
     const repo = await this.opts.store.resolveGitRepo(this.opts.namespace, gitRepo);
     if (repo.identity.provider !== 'github') return;
     const { writes, ref } = githubWritesFor(this.opts.clients, repo);

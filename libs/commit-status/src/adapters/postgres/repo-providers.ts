@@ -42,4 +42,10 @@ export class PgRepoProviders implements RepoProviders {
     );
     return rows[0]?.provider ?? 'github';
   }
+
+  /** Every provider the catalogue knows a repository named `owner/name` on (none: not heard of yet). */
+  async providersOf(fullName: string, manager: EntityManager): Promise<ScmProvider[]> {
+    const rows: Array<{ provider: ScmProvider }> = await manager.query(`SELECT provider FROM ${this.table} WHERE full_name = $1 ORDER BY provider`, [fullName]);
+    return rows.map((r) => r.provider);
+  }
 }

@@ -15,6 +15,7 @@ import {
 import type { GitHubDeploymentMirror } from '../github-deployments/github-deployment-mirror';
 import { syncPendingRows } from '../github-deployments/pending-rows';
 import { githubWritesFor } from '../scm/github-target';
+import { previewShownOnGitHub, type CataloguedProviders } from './preview-provider';
 
 export interface PreviewPullRequestsOptions {
   dataSource: DataSource;
@@ -24,6 +25,8 @@ export interface PreviewPullRequestsOptions {
   clients: ScmClients;
   /** The deployments of the previews: recorded here, written by the mirror's loop. */
   deployments: GitHubDeploymentMirror;
+  /** Which provider a preview's repository is on (the catalogue's): the comment is written only when it is GitHub's. */
+  repoProviders: CataloguedProviders;
   /** Where the GitRepos of Sluice's own writes live (their credentials are used). */
   namespace: string;
   logger: Logger;
@@ -131,7 +134,12 @@ export class PreviewPullRequests {
   }
 
   private async sync(row: CommentRow): Promise<void> {
-    const gitRepo = await this.opts.store.ensureOwnedGitRepo(row.repo);
+    if (!(await previewShownOnGitHub(this.opts.repoProviders, row.repo, this.opts.dataSource.manager))) {
+      // A pull request on GitLab or Bitbucket: no comment on GitHub, and the row is not due again.
+      await this.markSynced(row);
+      return;
+    }
+    const gitRepo = await this.opts.store.ensureOwnedGitRepo(row.repo, 'github');
     const repo = await this.opts.store.resolveGitRepo(this.opts.namespace, gitRepo);
     if (repo.identity.provider !== 'github') return;
     const { writes, ref } = githubWritesFor(this.opts.clients, repo);
@@ -148,6 +156,10 @@ export class PreviewPullRequests {
       }
       await this.opts.dataSource.query(`UPDATE ${this.table} SET comment_id = $3 WHERE config = $1 AND pr = $2`, [row.config, row.pr, commentId]);
     }
+    await this.markSynced(row);
+  }
+
+  private async markSynced(row: CommentRow): Promise<void> {
     await this.opts.dataSource.query(
       `UPDATE ${this.table} SET comment_synced = GREATEST(comment_synced, $3), attempts = 0, last_error = NULL WHERE config = $1 AND pr = $2`,
       [row.config, row.pr, row.comment_version],

@@ -34,8 +34,11 @@ describe('previews on the pull request (PostgreSQL + Kafka, fake GitHub)', () =>
     h1 = gh.seed.commit(REPO, { message: 'push 1', branch: 'feature/x', files: { 'f.txt': '1' } });
     h2 = gh.seed.commit(REPO, { message: 'push 2', branch: 'feature/x', files: { 'f.txt': '2' } });
     h3 = gh.seed.commit(REPO, { message: 'other pr', branch: 'feature/y', files: { 'g.txt': '1' } });
+    gh.seed.repo({ owner: 'acme', name: 'orders' });
     env.GITHUB_API_URL = gh.url;
     svc = await startCommitStatus(env, { kafka: true });
+    // The catalogue announced acme/billing on GitHub (recording its builds does): its previews are GitHub's.
+    await upserted('github', REPO, 101);
   });
   after(async () => {
     await svc?.stop();
@@ -44,6 +47,8 @@ describe('previews on the pull request (PostgreSQL + Kafka, fake GitHub)', () =>
   });
 
   const publish = (...events: EventEnvelope[]) => svc.bus.publish(Topics.deploy, events);
+  const upserted = (provider: 'github' | 'gitlab', fullName: string, id: number) =>
+    svc.bus.publish(Topics.repo, [envelope('repo.upserted', `repo-${provider}-${id}`, { repo: { provider, fullName, id, defaultBranch: 'main', private: true } })]);
   const deployed = (data: EventData<'preview.deployed'>) => envelope('preview.deployed', 'preview-billing-api', data);
   const applied = (data: EventData<'preview.deployed'>, ok: boolean, message = '') =>
     envelope('preview.applied', 'applier-billing-api', { ...previewRefOf(data), ok, message, url: ok ? data.url : null, objects: 4 });
@@ -154,5 +159,29 @@ describe('previews on the pull request (PostgreSQL + Kafka, fake GitHub)', () =>
     assert.equal(status.environment_url, '', 'no URL: no environment_url');
     assert.equal(comments(8).length, 1);
     assert.match(comments(8)[0].body, /ImagePullBackOff/);
+  });
+
+  it('a merge request on a GitLab project named like a GitHub repository: its preview is written to neither GitHub repository, waiting while the catalogue has not announced the project', async () => {
+    const p = previewDeployedData({ previewId: '0190a0a0-0000-7000-8000-0000000000d1', repo: 'acme/orders', pr: 9, headSha: 'd'.repeat(40), name: 'billing-api-pr-9', slot: 3 });
+    const row = async () =>
+      ((await svc.dataSource.query(
+        `SELECT d.synced_state, d.desired_state, d.last_error, p.comment_synced, p.comment_version FROM commit_status.github_deployments d
+           JOIN commit_status.preview_pull_requests p ON p.config = d.config AND p.pr = 9 WHERE d.deploy_id = $1`,
+        [p.previewId],
+      )) as Array<{ synced_state: string | null; desired_state: string; last_error: string | null; comment_synced: number; comment_version: number }>)[0];
+    // Not catalogued yet (commit-status's consumer of sluice.repo.v1 behind): nothing is written, the rows wait.
+    await publish(deployed(p));
+    await waitUntil(async () => /not in the catalogue/.test((await row())?.last_error ?? ''), { ...WAIT, message: 'the deployment waits for the catalogue' });
+    assert.equal((await row())!.synced_state, null);
+    // The catalogue says GitLab: no GitHub deployment, no comment, the rows done.
+    await upserted('gitlab', 'acme/orders', 4501);
+    await publish(applied(p, true));
+    await waitUntil(async () => {
+      const r = await row();
+      return r?.synced_state === 'success' && r.comment_synced === r.comment_version && r.comment_version > 0;
+    }, { ...WAIT, message: 'the GitLab preview settled without writes' });
+    assert.deepEqual([gh.deployments('acme/orders').length, gh.comments('acme/orders').length], [0, 0]);
+    assert.equal(gh.comments(REPO, 9).length, 0);
+    assert.ok(!gh.requests.some((r) => r.method !== 'GET' && r.path.startsWith('/repos/acme/orders/')), 'no write to GitHub\'s acme/orders');
   });
 });

@@ -1,0 +1,31 @@
+import type { ScmProvider } from '@sluice/contracts';
+import type { EntityManager } from 'typeorm';
+
+/** Which providers the catalogue knows a repository name on (`PgRepoProviders`, from `repo.upserted`). */
+export interface CataloguedProviders {
+  providersOf(fullName: string, manager: EntityManager): Promise<ScmProvider[]>;
+}
+
+/** The catalogue has not announced the repository yet (commit-status's consumer is behind): the write waits. */
+export class PreviewRepoNotCataloguedError extends Error {
+  constructor(repo: string) {
+    super(`${repo} is not in the catalogue yet: the provider of its pull request is unknown`);
+    this.name = 'PreviewRepoNotCataloguedError';
+  }
+}
+
+/**
+ * Whether a preview of a pull request on `repo` is shown on GitHub (#22). Preview events name the
+ * artifact repository by `owner/name` only, so its provider is the catalogue's — never GitHub by
+ * default: a GitLab merge request !3 must not land on a same-named GitHub repository's #3.
+ * GitHub's only → true; on another provider (GitLab, Bitbucket: not shown there yet), or on GitHub
+ * and another at once (which one the pull request is on cannot be told) → false, nothing written;
+ * not catalogued yet → throws, the loop tries again with its backoff. A preview is only deployed
+ * once a build of its head was recorded, and recording a build announces its repository, so the
+ * catalogue knows it soon.
+ */
+export async function previewShownOnGitHub(providers: CataloguedProviders, repo: string, manager: EntityManager): Promise<boolean> {
+  const known = await providers.providersOf(repo, manager);
+  if (known.length === 0) throw new PreviewRepoNotCataloguedError(repo);
+  return known.length === 1 && known[0] === 'github';
+}
