@@ -4,10 +4,11 @@
 // real kube-apiserver: the providers' webhooks (built from their published examples, signed as
 // each signs them; Bitbucket's 12-character hashes looked up by webhook-ingest) → the config's
 // objects renamed `<name>-pr-<n>` in the previews namespace at the request's image tag; closed
-// (declined) → released, its objects deleted. Each artifact repository is named like a repository
-// of the fake GitHub (acme/billing, which the world seeds, and acme/ledger): nothing of the
-// previews is written to GitHub — the provider of a preview's repository is the catalogue's, never
-// GitHub by default.
+// (declined) → released, its objects deleted. The GitLab merge request shows it in one Sluice
+// note, edited in place on release; the Bitbucket pull request shows nothing. Each artifact
+// repository is named like a repository of the fake GitHub (acme/billing, which the world seeds,
+// and acme/ledger): nothing of the previews is written to GitHub — the provider of a preview's
+// repository is the catalogue's, never GitHub by default.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BitbucketEventPayloads, bitbucketWebhookRequest, FakeBitbucket, FakeGitLab, GitLabEventPayloads, gitlabWebhookRequest } from '@sluice/fake-scm';
@@ -61,6 +62,9 @@ describe('preview environments from GitLab merge requests and Bitbucket pull req
   const settled = async (repo: string) => {
     for (const until = Date.now() + 6000; Date.now() < until && onGitHub(repo).writes.length === 0; ) await new Promise((r) => setTimeout(r, 250));
   };
+
+  /** Sluice's notes on the GitLab merge request !3. */
+  const notesOf = () => gitlab.notes(BILLING.id, 3);
 
   const send = async (provider: 'gitlab' | 'bitbucket', req: { headers: Record<string, string>; body: string }) => {
     const res = await fetch(`${sluice.urlFor('/webhooks')}/webhooks/${provider}`, { method: 'POST', headers: req.headers, body: req.body });
@@ -140,7 +144,7 @@ describe('preview environments from GitLab merge requests and Bitbucket pull req
     await Promise.all([gitlab.stop(), bitbucket.stop()]);
   });
 
-  it('GitLab: a merge request with a green pipeline of its head gets a preview at the MR’s tag in the previews namespace; nothing written to GitHub', async () => {
+  it('GitLab: a merge request with a green pipeline of its head gets a preview at the MR’s tag in the previews namespace and one note saying so; nothing written to GitHub', async () => {
     const branch = 'feature-3';
     const head = gitlab.seed.push(BILLING.id, { branch, files: { VERSION: '3\n' }, message: 'billing: a change for review' });
     heads.set('gitlab', head);
@@ -151,14 +155,25 @@ describe('preview environments from GitLab merge requests and Bitbucket pull req
     await previewDeployed(CONFIG_NAME, 3, BILLING.path, head, `${IMAGE}:${branch}-${short(head)}`);
     const [deployed] = (await previewEvents(CONFIG_NAME)).filter((e) => e.type === 'preview.deployed');
     assert.equal(deployed!.data['url'], 'https://pr-3.billing.preview.example.com');
+    // The merge request shows it: one Sluice note, the preview ready at its URL.
+    await waitFor(() => /ready/.test(notesOf()[0]?.body ?? ''), () => `a note on !3 says ready (notes: ${JSON.stringify(notesOf())})`, 30_000);
+    const [note] = notesOf();
+    assert.equal(notesOf().length, 1, 'one note');
+    assert.ok(note!.body.includes('<!-- sluice-preview:billing-api -->'));
+    for (const part of ['https://pr-3.billing.preview.example.com', `feature-3-${short(head)}`, head.slice(0, 12), previewNamespace]) assert.ok(note!.body.includes(part), part);
     process.stdout.write(`# gitlab preview: !3 at ${short(head)} deployed into ${previewNamespace}\n`);
   });
 
-  it('GitLab: the merge request closed releases the preview at once and deletes its objects; still nothing on GitHub', async () => {
+  it('GitLab: the merge request closed releases the preview at once, deletes its objects and edits the note; still nothing on GitHub', async () => {
     const head = heads.get('gitlab')!;
     gitlab.seed.mergeRequest(BILLING.id, { iid: 3, sourceBranch: 'feature-3', sha: head, state: 'closed' });
     await send('gitlab', gitlabWebhookRequest({ ...gitlabHooks.mergeRequest(BILLING, { iid: 3, action: 'close', sourceBranch: 'feature-3', headSha: head }), token: GITLAB_WEBHOOK_TOKEN }));
     await previewReleased(CONFIG_NAME, 3, BILLING.path);
+    // The same note, edited in place (PUT), says why it was released.
+    await waitFor(() => /released/.test(notesOf()[0]?.body ?? ''), () => `the note on !3 says released (notes: ${JSON.stringify(notesOf())})`, 30_000);
+    assert.equal(notesOf().length, 1, 'still one note');
+    assert.match(notesOf()[0]!.body, /`closed`/);
+    assert.ok(notesOf()[0]!.edits.length >= 1, 'edited in place');
   });
 
   it('Bitbucket: a pull request (12-character hashes) with a SUCCESSFUL build status of its head gets a preview; declined, it is released; nothing written to GitHub', async () => {

@@ -160,10 +160,21 @@ export interface GitLabCommitStatusInput {
   readonly target_url?: string;
 }
 
+/** A note (comment) on a merge request. */
+export interface GitLabNote {
+  readonly id: number;
+  readonly body: string;
+}
+
 export interface GitLabStatusWrites {
   /** Statuses of `name` on a commit of a project (`group/subgroup/name`). */
   listCommitStatuses(project: string, sha: string, name: string): Promise<GitLabCommitStatus[]>;
   createCommitStatus(project: string, sha: string, input: GitLabCommitStatusInput): Promise<GitLabCommitStatus>;
+  /** A page (100, oldest first) of a merge request's notes. */
+  listMergeRequestNotes(project: string, iid: number, page: number): Promise<GitLabNote[]>;
+  createMergeRequestNote(project: string, iid: number, body: string): Promise<GitLabNote>;
+  /** Edits a note in place; `ScmRequestError` 404 when it is gone. */
+  updateMergeRequestNote(project: string, iid: number, noteId: number, body: string): Promise<GitLabNote>;
 }
 
 export interface BitbucketBuildStatus {

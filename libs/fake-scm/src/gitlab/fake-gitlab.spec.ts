@@ -181,4 +181,21 @@ describe('FakeGitLab merge requests', () => {
     assert.equal((await call(gl.url, 'GET', '/api/v4/projects/5/merge_requests/x', { headers: h })).status, 400);
     assert.equal((await call(gl.url, 'GET', '/api/v4/projects/5/merge_requests/9')).status, 401);
   });
+
+  it('notes on a merge request: created (201), listed newest first or sort=asc in pages, edited in place (PUT, the earlier body kept); 400 without a body, 404 for an unknown note or merge request, 401 without a token', async () => {
+    const base = '/api/v4/projects/acme%2Fapp/merge_requests/9/notes';
+    const first = await call(gl.url, 'POST', base, { headers: h, body: { body: 'one' } });
+    assert.deepEqual([first.status, first.body.body, first.body.noteable_iid, first.body.system], [201, 'one', 9, false]);
+    await call(gl.url, 'POST', base, { headers: h, body: { body: 'two' } });
+    assert.deepEqual((await call(gl.url, 'GET', base, { headers: h })).body.map((n: { body: string }) => n.body), ['two', 'one']);
+    const asc = await call(gl.url, 'GET', `${base}?sort=asc&per_page=1&page=2`, { headers: h });
+    assert.deepEqual([asc.body.map((n: { body: string }) => n.body), asc.headers.get('x-total')], [['two'], '2']);
+    const edited = await call(gl.url, 'PUT', `${base}/${first.body.id}`, { headers: h, body: { body: 'one, edited' } });
+    assert.deepEqual([edited.status, edited.body.id, edited.body.body], [200, first.body.id, 'one, edited']);
+    assert.deepEqual(gl.notes(5, 9).map((n) => [n.body, n.edits]), [['one, edited', ['one']], ['two', []]]);
+    assert.equal((await call(gl.url, 'POST', base, { headers: h, body: {} })).status, 400);
+    assert.equal((await call(gl.url, 'PUT', `${base}/999999`, { headers: h, body: { body: 'x' } })).status, 404);
+    assert.equal((await call(gl.url, 'POST', '/api/v4/projects/5/merge_requests/10/notes', { headers: h, body: { body: 'x' } })).status, 404);
+    assert.equal((await call(gl.url, 'GET', base)).status, 401);
+  });
 });

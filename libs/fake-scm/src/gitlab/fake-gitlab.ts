@@ -51,6 +51,15 @@ interface FakeMergeRequest {
   state: 'opened' | 'closed' | 'locked' | 'merged';
 }
 
+/** A note (comment) on a merge request, with the bodies it had before each edit. */
+export interface FakeMergeRequestNote {
+  id: number;
+  body: string;
+  created_at: string;
+  updated_at: string;
+  edits: string[];
+}
+
 interface Project {
   id: number;
   path: string;
@@ -60,6 +69,8 @@ interface Project {
   /** Pipelines run for the project's commits (seed.pipeline); statuses posted with no such pipeline make `external` ones. */
   pipelines: GitLabPipeline[];
   mergeRequests: FakeMergeRequest[];
+  /** Notes on merge requests, by iid (oldest first). */
+  notes: Map<number, FakeMergeRequestNote[]>;
   /** Commits, trees and branches (seed.push), for the repository endpoints. */
   repo: BranchedGitRepo;
   /** 0 private, 10 internal, 20 public. */
@@ -95,7 +106,8 @@ const ALLOWED_FROM: Record<string, readonly string[]> = {
 
 /**
  * GitLab's REST v4 as Sluice uses it: create/update a status for a commit, list the statuses and
- * the pipelines of a commit, list the token's projects, the repository endpoints; PRIVATE-TOKEN or
+ * the pipelines of a commit, list the token's projects, a merge request and its notes (list,
+ * create, edit), the repository endpoints; PRIVATE-TOKEN or
  * Bearer auth, RateLimit-* headers, 429 + Retry-After.
  */
 export class FakeGitLab extends FakeServer {
@@ -118,6 +130,9 @@ export class FakeGitLab extends FakeServer {
     this.router.add('GET', '/api/v4/projects/:id', (req) => this.getProject(req));
     this.router.add('GET', '/api/v4/projects/:id/pipelines', (req) => this.listPipelines(req));
     this.router.add('GET', '/api/v4/projects/:id/merge_requests/:iid', (req) => this.getMergeRequest(req));
+    this.router.add('GET', '/api/v4/projects/:id/merge_requests/:iid/notes', (req) => this.listNotes(req));
+    this.router.add('POST', '/api/v4/projects/:id/merge_requests/:iid/notes', (req) => this.createNote(req));
+    this.router.add('PUT', '/api/v4/projects/:id/merge_requests/:iid/notes/:note_id', (req) => this.updateNote(req));
     this.router.add('GET', '/api/v4/projects/:id/repository/branches', (req) => repo.branches(req));
     this.router.add('GET', '/api/v4/projects/:id/repository/branches/:branch', (req) => repo.branch(req));
     this.router.add('GET', '/api/v4/projects/:id/repository/commits/:sha', (req) => repo.commit(req));
@@ -131,7 +146,7 @@ export class FakeGitLab extends FakeServer {
     project: (input: { id: number; path: string; defaultBranch?: string; commits?: readonly string[]; visibility?: 0 | 10 | 20 }): void => {
       const commits = new Map<string, string | null>();
       for (const sha of input.commits ?? []) commits.set(sha, input.defaultBranch ?? 'main');
-      this.projects.set(input.id, { id: input.id, path: input.path, defaultBranch: input.defaultBranch ?? 'main', commits, statuses: [], pipelines: [], mergeRequests: [], repo: new BranchedGitRepo(), visibility: input.visibility ?? 0 });
+      this.projects.set(input.id, { id: input.id, path: input.path, defaultBranch: input.defaultBranch ?? 'main', commits, statuses: [], pipelines: [], mergeRequests: [], notes: new Map(), repo: new BranchedGitRepo(), visibility: input.visibility ?? 0 });
     },
     /**
      * A commit on `branch` (default: the default branch) with the branch head's files and `files`
@@ -177,6 +192,11 @@ export class FakeGitLab extends FakeServer {
   /** Statuses of a commit, oldest first. */
   statuses(project: number | string, sha: string): GitLabCommitStatus[] {
     return this.project(project).statuses.filter((s) => s.sha === sha);
+  }
+
+  /** The notes of a merge request (API-made), oldest first. */
+  notes(project: number | string, iid: number): FakeMergeRequestNote[] {
+    return this.project(project).notes.get(iid) ?? [];
   }
 
   setRateLimit(options: { remaining: number; resetInSeconds?: number }): void {
@@ -264,6 +284,56 @@ export class FakeGitLab extends FakeServer {
         web_url: `${this.webUrl(p)}/-/merge_requests/${mr.iid}`,
       },
     };
+  }
+
+  /** The project and merge request a notes route names (404 as GitLab answers). */
+  private mergeRequestOf(req: FakeRequest): { project: Project; iid: number } {
+    const p = this.findProject(req.params.id);
+    if (!p) throw glError(404, '404 Project Not Found');
+    if (!/^\d+$/.test(req.params.iid)) throw paramError('noteable_id is invalid');
+    const iid = Number(req.params.iid);
+    if (!p.mergeRequests.some((m) => m.iid === iid)) throw glError(404, '404 Not found');
+    return { project: p, iid };
+  }
+
+  private renderNote(n: FakeMergeRequestNote, iid: number) {
+    return { id: n.id, type: null, body: n.body, author: { id: 1, username: 'sluice-bot', name: 'Sluice' }, created_at: n.created_at, updated_at: n.updated_at, system: false, noteable_type: 'MergeRequest', noteable_iid: iid, resolvable: false };
+  }
+
+  /** `GET /projects/:id/merge_requests/:iid/notes` (https://docs.gitlab.com/ee/api/notes.html#list-all-merge-request-notes): newest first unless `sort=asc`. */
+  private listNotes(req: FakeRequest): FakeResponse {
+    const { project, iid } = this.mergeRequestOf(req);
+    const sort = req.query.get('sort') ?? 'desc';
+    if (sort !== 'asc' && sort !== 'desc') throw paramError('sort does not have a valid value');
+    const all = [...(project.notes.get(iid) ?? [])];
+    if (sort === 'desc') all.reverse();
+    return this.pagedList(req, all, (n) => this.renderNote(n, iid));
+  }
+
+  /** `POST /projects/:id/merge_requests/:iid/notes` with `body`. */
+  private createNote(req: FakeRequest): FakeResponse {
+    const { project, iid } = this.mergeRequestOf(req);
+    const body = this.params(req).body;
+    if (typeof body !== 'string' || body === '') throw paramError('body is missing');
+    const at = this.iso();
+    const note: FakeMergeRequestNote = { id: ++this.nextId, body, created_at: at, updated_at: at, edits: [] };
+    project.notes.set(iid, [...(project.notes.get(iid) ?? []), note]);
+    return { status: 201, body: this.renderNote(note, iid) };
+  }
+
+  /** `PUT /projects/:id/merge_requests/:iid/notes/:note_id` with `body`: edits the note in place. */
+  private updateNote(req: FakeRequest): FakeResponse {
+    const { project, iid } = this.mergeRequestOf(req);
+    const note = (project.notes.get(iid) ?? []).find((n) => String(n.id) === req.params.note_id);
+    if (!note) throw glError(404, '404 Note Not Found');
+    const body = this.params(req).body;
+    if (typeof body !== 'string' || body === '') throw paramError('body is missing');
+    if (body !== note.body) {
+      note.edits.push(note.body);
+      note.body = body;
+      note.updated_at = this.iso();
+    }
+    return { status: 200, body: this.renderNote(note, iid) };
   }
 
   /** GitLab puts statuses posted through the API in a pipeline of source `external`; its status composes theirs. */

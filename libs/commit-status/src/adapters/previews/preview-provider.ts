@@ -15,17 +15,21 @@ export class PreviewRepoNotCataloguedError extends Error {
 }
 
 /**
- * Whether a preview of a pull request on `repo` is shown on GitHub (#22). Preview events name the
- * artifact repository by `owner/name` only, so its provider is the catalogue's — never GitHub by
- * default: a GitLab merge request !3 must not land on a same-named GitHub repository's #3.
- * GitHub's only → true; on another provider (GitLab, Bitbucket: not shown there yet), or on GitHub
- * and another at once (which one the pull request is on cannot be told) → false, nothing written;
- * not catalogued yet → throws, the loop tries again with its backoff. A preview is only deployed
- * once a build of its head was recorded, and recording a build announces its repository, so the
- * catalogue knows it soon.
+ * The provider of the pull request of a preview on `repo` (#22). Preview events name the artifact
+ * repository by `owner/name` only, so its provider is the catalogue's — never GitHub by default: a
+ * GitLab merge request !3 must not land on a same-named GitHub repository's #3. The one provider
+ * the catalogue has the name on; null when it has it on two (which one the pull request is on
+ * cannot be told: nothing is written); not catalogued yet → throws, the loop tries again with its
+ * backoff. A preview is only deployed once a build of its head was recorded, and recording a build
+ * announces its repository, so the catalogue knows it soon.
  */
-export async function previewShownOnGitHub(providers: CataloguedProviders, repo: string, manager: EntityManager): Promise<boolean> {
+export async function previewRepoProvider(providers: CataloguedProviders, repo: string, manager: EntityManager): Promise<ScmProvider | null> {
   const known = await providers.providersOf(repo, manager);
   if (known.length === 0) throw new PreviewRepoNotCataloguedError(repo);
-  return known.length === 1 && known[0] === 'github';
+  return known.length === 1 ? known[0]! : null;
+}
+
+/** Whether the preview's GitHub deployment is written: its repository is GitHub's alone (see previewRepoProvider). */
+export async function previewShownOnGitHub(providers: CataloguedProviders, repo: string, manager: EntityManager): Promise<boolean> {
+  return (await previewRepoProvider(providers, repo, manager)) === 'github';
 }

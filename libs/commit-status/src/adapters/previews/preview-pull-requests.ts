@@ -1,6 +1,6 @@
 import { schemaIdentifier } from '@sluice/event-store';
 import { PeriodicTask, type Logger } from '@sluice/platform';
-import { ScmRequestError, type GitHubIssueCommentWrites, type GitHubRepoRef, type ScmClients } from '@sluice/scm';
+import { ScmAuthError, ScmRequestError, type ScmClients } from '@sluice/scm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { CommitStatusStore } from '../../application/ports';
 import {
@@ -15,7 +15,7 @@ import {
 import type { GitHubDeploymentMirror } from '../github-deployments/github-deployment-mirror';
 import { syncPendingRows } from '../github-deployments/pending-rows';
 import { githubWritesFor } from '../scm/github-target';
-import { previewShownOnGitHub, type CataloguedProviders } from './preview-provider';
+import { previewRepoProvider, type CataloguedProviders } from './preview-provider';
 
 export interface PreviewPullRequestsOptions {
   dataSource: DataSource;
@@ -25,7 +25,7 @@ export interface PreviewPullRequestsOptions {
   clients: ScmClients;
   /** The deployments of the previews: recorded here, written by the mirror's loop. */
   deployments: GitHubDeploymentMirror;
-  /** Which provider a preview's repository is on (the catalogue's): the comment is written only when it is GitHub's. */
+  /** Which provider a preview's repository is on (the catalogue's): the comment goes to GitHub's pull request or GitLab's merge request. */
   repoProviders: CataloguedProviders;
   /** Where the GitRepos of Sluice's own writes live (their credentials are used). */
   namespace: string;
@@ -42,6 +42,15 @@ interface CommentRow {
   comment_version: number;
   comment_id: string | null;
   attempts: number;
+}
+
+/** Where the comment lives: a GitHub pull request's issue comments, a GitLab merge request's notes. */
+interface CommentThread {
+  /** A page (100) of the comments, oldest first. */
+  list(page: number): Promise<ReadonlyArray<{ id: number; body: string }>>;
+  create(body: string): Promise<{ id: number }>;
+  /** `ScmRequestError` 404 when the comment is gone. */
+  update(id: number, body: string): Promise<void>;
 }
 
 /** Pages of a pull request's comments read at most when looking for the marker. */
@@ -134,29 +143,50 @@ export class PreviewPullRequests {
   }
 
   private async sync(row: CommentRow): Promise<void> {
-    if (!(await previewShownOnGitHub(this.opts.repoProviders, row.repo, this.opts.dataSource.manager))) {
-      // A pull request on GitLab or Bitbucket: no comment on GitHub, and the row is not due again.
-      await this.markSynced(row);
-      return;
-    }
-    const gitRepo = await this.opts.store.ensureOwnedGitRepo(row.repo, 'github');
-    const repo = await this.opts.store.resolveGitRepo(this.opts.namespace, gitRepo);
-    if (repo.identity.provider !== 'github') return;
-    const { writes, ref } = githubWritesFor(this.opts.clients, repo);
+    const provider = await previewRepoProvider(this.opts.repoProviders, row.repo, this.opts.dataSource.manager);
+    const thread = provider === 'github' ? await this.githubThread(row) : provider === 'gitlab' ? await this.gitlabThread(row) : null;
+    // Bitbucket (not shown there yet), or a name on two providers: nothing is written, the row is not due again.
+    if (!thread) return this.markSynced(row);
     let commentId = row.comment_id === null ? null : Number(row.comment_id);
-    if (commentId !== null && !(await this.edit(writes, ref, commentId, row.comment_body))) commentId = null;
+    if (commentId !== null && !(await this.edit(thread, commentId, row.comment_body))) commentId = null;
     if (commentId === null) {
       // No id saved (the first preview, or a crash after the comment was made): the marker finds it.
-      const found = await this.findByMarker(writes, ref, row.pr, previewCommentMarker(row.config));
+      const found = await this.findByMarker(thread, previewCommentMarker(row.config));
       if (found) {
-        if (found.body !== row.comment_body) await writes.updateIssueComment(ref, found.id, row.comment_body);
+        if (found.body !== row.comment_body) await thread.update(found.id, row.comment_body);
         commentId = found.id;
       } else {
-        commentId = (await writes.createIssueComment(ref, row.pr, row.comment_body)).id;
+        commentId = (await thread.create(row.comment_body)).id;
       }
       await this.opts.dataSource.query(`UPDATE ${this.table} SET comment_id = $3 WHERE config = $1 AND pr = $2`, [row.config, row.pr, commentId]);
     }
     await this.markSynced(row);
+  }
+
+  /** The pull request's issue comments on GitHub. */
+  private async githubThread(row: CommentRow): Promise<CommentThread | null> {
+    const repo = await this.opts.store.resolveGitRepo(this.opts.namespace, await this.opts.store.ensureOwnedGitRepo(row.repo, 'github'));
+    if (repo.identity.provider !== 'github') return null;
+    const { writes, ref } = githubWritesFor(this.opts.clients, repo);
+    return {
+      list: (page) => writes.listIssueComments(ref, row.pr, page),
+      create: (body) => writes.createIssueComment(ref, row.pr, body),
+      update: async (id, body) => void (await writes.updateIssueComment(ref, id, body)),
+    };
+  }
+
+  /** The merge request's notes on GitLab (`row.pr` is its iid), with the token of Sluice's GitLab GitRepo. */
+  private async gitlabThread(row: CommentRow): Promise<CommentThread | null> {
+    const repo = await this.opts.store.resolveGitRepo(this.opts.namespace, await this.opts.store.ensureOwnedGitRepo(row.repo, 'gitlab'));
+    if (repo.identity.provider !== 'gitlab') return null;
+    if (repo.credentials.kind !== 'token') throw new ScmAuthError(401, 'GitLab needs a token');
+    const notes = this.opts.clients.gitlabStatuses(repo.identity.apiUrl, repo.credentials.token);
+    const project = repo.identity.fullName;
+    return {
+      list: (page) => notes.listMergeRequestNotes(project, row.pr, page),
+      create: (body) => notes.createMergeRequestNote(project, row.pr, body),
+      update: async (id, body) => void (await notes.updateMergeRequestNote(project, row.pr, id, body)),
+    };
   }
 
   private async markSynced(row: CommentRow): Promise<void> {
@@ -167,9 +197,9 @@ export class PreviewPullRequests {
   }
 
   /** Edits the comment in place; false when it is gone (deleted by someone). */
-  private async edit(writes: GitHubIssueCommentWrites, ref: GitHubRepoRef, commentId: number, body: string): Promise<boolean> {
+  private async edit(thread: CommentThread, commentId: number, body: string): Promise<boolean> {
     try {
-      await writes.updateIssueComment(ref, commentId, body);
+      await thread.update(commentId, body);
       return true;
     } catch (err) {
       if (err instanceof ScmRequestError && err.status === 404) return false;
@@ -177,9 +207,9 @@ export class PreviewPullRequests {
     }
   }
 
-  private async findByMarker(writes: GitHubIssueCommentWrites, ref: GitHubRepoRef, pr: number, marker: string): Promise<{ id: number; body: string } | null> {
+  private async findByMarker(thread: CommentThread, marker: string): Promise<{ id: number; body: string } | null> {
     for (let page = 1; page <= MAX_COMMENT_PAGES; page++) {
-      const comments = await writes.listIssueComments(ref, pr, page);
+      const comments = await thread.list(page);
       const found = comments.find((c) => c.body.includes(marker));
       if (found) return found;
       if (comments.length < 100) return null;

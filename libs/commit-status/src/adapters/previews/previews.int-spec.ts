@@ -47,7 +47,7 @@ describe('previews on the pull request (PostgreSQL + Kafka, fake GitHub)', () =>
   });
 
   const publish = (...events: EventEnvelope[]) => svc.bus.publish(Topics.deploy, events);
-  const upserted = (provider: 'github' | 'gitlab', fullName: string, id: number) =>
+  const upserted = (provider: 'github' | 'bitbucket', fullName: string, id: number) =>
     svc.bus.publish(Topics.repo, [envelope('repo.upserted', `repo-${provider}-${id}`, { repo: { provider, fullName, id, defaultBranch: 'main', private: true } })]);
   const deployed = (data: EventData<'preview.deployed'>) => envelope('preview.deployed', 'preview-billing-api', data);
   const applied = (data: EventData<'preview.deployed'>, ok: boolean, message = '') =>
@@ -161,7 +161,7 @@ describe('previews on the pull request (PostgreSQL + Kafka, fake GitHub)', () =>
     assert.match(comments(8)[0].body, /ImagePullBackOff/);
   });
 
-  it('a merge request on a GitLab project named like a GitHub repository: its preview is written to neither GitHub repository, waiting while the catalogue has not announced the project', async () => {
+  it('a pull request on a Bitbucket repository named like a GitHub repository: its preview is written to neither GitHub repository, waiting while the catalogue has not announced it', async () => {
     const p = previewDeployedData({ previewId: '0190a0a0-0000-7000-8000-0000000000d1', repo: 'acme/orders', pr: 9, headSha: 'd'.repeat(40), name: 'billing-api-pr-9', slot: 3 });
     const row = async () =>
       ((await svc.dataSource.query(
@@ -173,13 +173,13 @@ describe('previews on the pull request (PostgreSQL + Kafka, fake GitHub)', () =>
     await publish(deployed(p));
     await waitUntil(async () => /not in the catalogue/.test((await row())?.last_error ?? ''), { ...WAIT, message: 'the deployment waits for the catalogue' });
     assert.equal((await row())!.synced_state, null);
-    // The catalogue says GitLab: no GitHub deployment, no comment, the rows done.
-    await upserted('gitlab', 'acme/orders', 4501);
+    // The catalogue says Bitbucket (where previews show nothing yet): no GitHub deployment, no comment, the rows done.
+    await upserted('bitbucket', 'acme/orders', 4501);
     await publish(applied(p, true));
     await waitUntil(async () => {
       const r = await row();
       return r?.synced_state === 'success' && r.comment_synced === r.comment_version && r.comment_version > 0;
-    }, { ...WAIT, message: 'the GitLab preview settled without writes' });
+    }, { ...WAIT, message: 'the Bitbucket preview settled without writes' });
     assert.deepEqual([gh.deployments('acme/orders').length, gh.comments('acme/orders').length], [0, 0]);
     assert.equal(gh.comments(REPO, 9).length, 0);
     assert.ok(!gh.requests.some((r) => r.method !== 'GET' && r.path.startsWith('/repos/acme/orders/')), 'no write to GitHub\'s acme/orders');
