@@ -56,9 +56,20 @@ export const clusterKind = z.object({ group: z.string().max(253), kind: z.string
 /** Where a team's configs may come from and deploy to. */
 export const teamPolicySpec = z
   .object({
-    /** Config repositories the team's configs may be defined in: `owner/name`, `owner/prefix*`, `owner/*` or `*`. */
+    /**
+     * Config repositories the team's configs may be defined in: `owner/name`, `owner/prefix*`,
+     * `owner/*` or `*`; for GitLab subgroups `group/sub/name`, `group/sub/prefix*`, `group/sub/*`.
+     * A wildcard covers the last segment only: `acme/*` does not match `acme/sub/x` (docs/architecture.md §6).
+     */
     repositories: z
-      .array(z.string().regex(/^(\*|[A-Za-z0-9][A-Za-z0-9_.-]*\/(\*|[A-Za-z0-9_.-]+\*?))$/, 'a repository: owner/name, owner/prefix*, owner/* or *'))
+      .array(
+        z
+          .string()
+          .regex(
+            /^(\*|[A-Za-z0-9][A-Za-z0-9_.-]*(\/[A-Za-z0-9_.-]+){0,20}\/(\*|[A-Za-z0-9_.-]+\*?))$/,
+            'a repository: owner/name, owner/prefix*, owner/* or * (GitLab: group/subgroup/name, group/subgroup/*)',
+          ),
+      )
       .max(500),
     /** Target namespaces by name: exact, or a prefix followed by `*` (e.g. `payments-*`). */
     namespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(-?\*)?$|^\*$/, 'a namespace name, or a prefix ending in *')).max(500),

@@ -1,9 +1,29 @@
 import { z } from 'zod';
 
 export const sha = z.string().regex(/^[0-9a-f]{40}$/, 'a 40-character lowercase hex commit SHA');
+/** GitHub's and Bitbucket's repository names: exactly `owner/name` (`workspace/slug`). */
+export const OWNER_NAME_PATTERN = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+/**
+ * Any repository path Sluice names (docs/architecture.md §2 "Repository identity"): `owner/name`,
+ * or a GitLab project's `group(/subgroup)*\/name` — GitLab nests groups up to 20 deep, so 2 to
+ * 21 segments of [A-Za-z0-9_.-]. Where the provider is known (`repoRef`, `checkRepoPath`) a
+ * GitHub or Bitbucket path must still be exactly `owner/name`.
+ */
+export const REPO_PATH_PATTERN = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){1,20}$/;
 export const repoFullName = z
   .string()
-  .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'an owner/name repository full name');
+  .regex(REPO_PATH_PATTERN, 'an owner/name repository full name (GitLab: group/subgroup/name, up to 20 nested groups)');
+
+/** Whether `path` is a repository path `provider` can have: `owner/name`, or on GitLab also `group/subgroup…/name`. */
+export function isRepoPathOf(provider: string, path: string): boolean {
+  return provider === 'gitlab' ? REPO_PATH_PATTERN.test(path) : OWNER_NAME_PATTERN.test(path);
+}
+
+/** The problem of a repository path under a known provider (GitHub and Bitbucket: only `owner/name`), or null. */
+export function repoPathProblem(provider: string, path: string): string | null {
+  if (isRepoPathOf(provider, path)) return null;
+  return provider === 'gitlab' ? 'a GitLab project path: group/name or group/subgroup/name (up to 20 nested groups)' : `a ${provider} repository full name is owner/name (subgroup paths are GitLab's only)`;
+}
 export const configName = z
   .string()
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS label: lowercase letters, digits and -')
@@ -23,7 +43,8 @@ export const scmProvider = z.enum(['github', 'gitlab', 'bitbucket']);
 export type ScmProvider = z.infer<typeof scmProvider>;
 
 export const repoRefV1 = z.object({
-  fullName: repoFullName,
+  /** Written only by GitHub (events before `provider`): `owner/name`. */
+  fullName: z.string().regex(OWNER_NAME_PATTERN, 'an owner/name repository full name'),
   id: z.number().int().nullable(),
   defaultBranch: z.string().min(1),
   private: z.boolean(),
@@ -34,7 +55,10 @@ export const repoRefV1 = z.object({
  * the provider's id; `fullName` is its current name, which a rename or transfer changes. `id` is
  * null only when the provider did not say (events written before ids were recorded).
  */
-export const repoRef = repoRefV1.extend({ provider: scmProvider });
+export const repoRef = repoRefV1.extend({ provider: scmProvider, fullName: repoFullName }).superRefine((repo, ctx) => {
+  const problem = repoPathProblem(repo.provider, repo.fullName);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['fullName'], message: problem });
+});
 export type RepoRef = z.infer<typeof repoRef>;
 
 /** Lifts an event whose `repo` predates `provider`: every such event came from GitHub. */

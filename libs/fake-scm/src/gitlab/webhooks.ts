@@ -47,7 +47,10 @@ export function gitlabWebhookRequest(options: { event: string; payload: unknown;
   return { headers, body, deliveryId };
 }
 
-/** A project as payloads name it: `path` is `namespace/name`. */
+/**
+ * A project as payloads name it: `path` is its `path_with_namespace`, `group/name` or, in a
+ * subgroup, `group/subgroup/name` (GitLab nests subgroups up to 20 levels).
+ */
 export interface GitLabProjectRef {
   readonly id: number;
   readonly path: string;
@@ -78,7 +81,8 @@ export class GitLabEventPayloads {
       ...(template as Obj),
       id: p.id,
       name: p.path.split('/').at(-1),
-      namespace: p.path.split('/').slice(0, -1).join('/'),
+      // GitLab's `namespace` is the name of the project's immediate group (a subgroup's own name, not its path).
+      namespace: p.path.split('/').at(-2),
       path_with_namespace: p.path,
       default_branch: p.defaultBranch ?? 'main',
       visibility_level: p.visibility ?? 0,

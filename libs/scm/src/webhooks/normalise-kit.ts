@@ -26,7 +26,7 @@ export function eventsFor(repo: RepoRef, action: string | null, list: NewEvent[]
   return { kind: 'events', repo: repo.fullName, stream: repoStream(repo), action, events: list };
 }
 
-/** `owner/name` as the contracts take it; a GitLab subgroup path (`group/sub/name`) is not expressible yet (docs/architecture.md §2). */
+/** `owner/name`: a GitHub or Bitbucket repository's full name (GitLab's may be `group/subgroup/name`: `isRepoPathOf` in @sluice/contracts). */
 export const OWNER_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
 export function commitSummaryOf(c: { sha: string; message: string; authorName: string | null; authorEmail: string | null; timestamp: string | null }): CommitSummary {

@@ -40,6 +40,26 @@ describe('team policy: placement', () => {
     assert.match(!v.allowed ? v.message : '', /mallory\/configs.*allowed: acme\/deploy-configs, payments-org\/\*, shared\/pay\*/);
   });
 
+  it('GitLab subgroup paths: a pattern matches at its own depth only, so owner/* never reaches into a subgroup', () => {
+    const p = configured({ repositories: ['acme/*', 'acme/platform/*', 'acme/data/infra/cfg*', 'gl/team/exact'] });
+    const allowed = (repo: string) => checkPlacement(at('payments', repo), p, ctx).allowed;
+    assert.equal(allowed('acme/billing'), true);
+    assert.equal(allowed('acme/platform/gitlab-config'), true);
+    assert.equal(allowed('ACME/Platform/Other'), true);
+    assert.equal(allowed('acme/data/infra/cfg-payments'), true);
+    assert.equal(allowed('gl/team/exact'), true);
+    assert.equal(allowed('acme/data/x'), false, 'acme/* is one level: not a subgroup of acme');
+    assert.equal(allowed('acme/platform/deeper/x'), false, 'acme/platform/* is not acme/platform/deeper/*');
+    assert.equal(allowed('acme/data/infra/other'), false);
+    assert.equal(allowed('gl/team'), false);
+    assert.equal(allowed('gl/team/exact/more'), false);
+    assert.equal(checkPlacement(at('payments', 'acme/platform/deeper/x'), configured({ repositories: ['*'] }), ctx).allowed, true, '* is every repository');
+    assert.equal(teamPolicySpec.safeParse({ repositories: ['acme/platform/*', 'a/b/c/d*'], namespaces: ['payments'] }).success, true);
+    for (const bad of ['acme', 'acme/', 'acme/*/x', '/acme/x', 'acme//x', 'acme/**']) {
+      assert.equal(teamPolicySpec.safeParse({ repositories: [bad], namespaces: ['payments'] }).success, false, bad);
+    }
+  });
+
   it('kube-* and default only when named exactly by a configured policy; Sluice’s namespace never', () => {
     assert.equal(checkPlacement(at('kube-system'), configured({ namespaces: ['kube-system'] }), ctx).allowed, true);
     assert.equal(checkPlacement(at('kube-system'), configured({ namespaces: ['kube-*'] }), ctx).allowed, false);

@@ -100,13 +100,22 @@ export function isReserved(namespace: string): boolean {
   return namespace === 'default' || namespace.startsWith('kube-');
 }
 
+/**
+ * Whether `repo` (`owner/name`, or a GitLab `group/subgroup…/name`) matches `pattern`: `*` matches
+ * every repository; otherwise every segment but the last must equal the repository's (same depth),
+ * and the last is a name, a prefix followed by `*`, or `*` — one segment. So `acme/*` matches
+ * `acme/billing` but not `acme/platform/billing` (a subgroup is named by `acme/platform/*`): a
+ * pattern never reaches deeper than it says. Case-insensitive, as GitHub's and GitLab's paths are.
+ */
 export function repositoryMatches(pattern: string, repo: string): boolean {
   if (pattern === '*') return true;
-  const [owner, name] = pattern.split('/');
-  const [repoOwner, repoName] = repo.split('/');
-  // GitHub owner and repository names are case-insensitive.
-  if (owner!.toLowerCase() !== repoOwner?.toLowerCase() || repoName === undefined) return false;
-  return name!.endsWith('*') ? repoName.toLowerCase().startsWith(name!.slice(0, -1).toLowerCase()) : name!.toLowerCase() === repoName.toLowerCase();
+  const want = pattern.toLowerCase().split('/');
+  const have = repo.toLowerCase().split('/');
+  if (want.length < 2 || want.length !== have.length) return false;
+  if (want.slice(0, -1).some((segment, i) => segment !== have[i])) return false;
+  const name = want.at(-1)!;
+  const repoName = have.at(-1)!;
+  return name.endsWith('*') ? repoName.startsWith(name.slice(0, -1)) : name === repoName;
 }
 
 export function namespaceMatches(pattern: string, namespace: string): boolean {

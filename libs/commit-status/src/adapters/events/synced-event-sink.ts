@@ -1,12 +1,13 @@
-import { newEvent, repoFullName, repoStream } from '@sluice/contracts';
+import { newEvent, repoPathProblem, repoStream } from '@sluice/contracts';
 import { retryOnConcurrency, type EventStore } from '@sluice/event-store';
 import type { Logger } from '@sluice/platform';
 import type { SyncedEventSink } from '../../application/ports';
 
 /**
  * `commit-status.synced` on `sluice.status.v1`, appended to the event store (the repository's
- * stream by name — `repoStream` without an id: commit-status knows repositories by name only) and published by the outbox relay. Repositories whose path is not
- * `owner/name` (GitLab subgroups) are not expressible in the v1 event and are skipped.
+ * stream by name — `repoStream` without an id: commit-status knows repositories by name only) and published by the outbox relay. A GitLab
+ * project in a subgroup (`group/subgroup/name`) is emitted like any other; a path its provider
+ * cannot have (a GitHub or Bitbucket path that is not `owner/name`) is skipped, logged.
  */
 export class EventStoreSyncedSink implements SyncedEventSink {
   constructor(
@@ -15,8 +16,9 @@ export class EventStoreSyncedSink implements SyncedEventSink {
   ) {}
 
   async synced(data: Parameters<SyncedEventSink['synced']>[0]): Promise<void> {
-    if (!repoFullName.safeParse(data.repo.fullName).success) {
-      this.log.debug({ repo: data.repo.fullName }, 'commit-status.synced not emitted: repository path is not owner/name');
+    const problem = repoPathProblem(data.repo.provider, data.repo.fullName);
+    if (problem) {
+      this.log.debug({ repo: data.repo.fullName, provider: data.repo.provider, problem }, 'commit-status.synced not emitted: not a repository path of its provider');
       return;
     }
     const event = newEvent('commit-status.synced', {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GITLAB_EXAMPLE_FILES, GitLabEventPayloads, gitlabExamplePayload, type GitLabExampleEvent } from '@sluice/fake-scm';
+import { latestVersion, schemaOf, type EventType, type RepoRef } from '@sluice/contracts';
 import { eventsOf, reasonOf } from '../../webhooks/spec-support';
 import { GITLAB_EVENTS, normaliseGitLab } from './normalise';
 
@@ -112,10 +113,28 @@ describe('normaliseGitLab over the fake\'s payloads', () => {
     assert.match(reasonOf(mr('approved')), /not used/);
   });
 
-  it('ignores, naming why: other events, subgroup projects, a payload without a needed field, a ref neither branch nor tag', () => {
+  it('takes a subgroup project: fullName is its path_with_namespace, the stream its id, every event valid', () => {
+    const sub = { id: 4711, path: 'acme/platform/gitlab-config' };
+    const pushed = run('Push Hook', payloads.push(sub, { after: A }).payload);
+    assert.equal(pushed.kind, 'events');
+    if (pushed.kind !== 'events') return;
+    assert.equal(pushed.repo, 'acme/platform/gitlab-config');
+    assert.equal(pushed.stream, 'repo-gitlab-4711');
+    const [push] = eventsOf(pushed);
+    assert.deepEqual(push!.data.repo, { provider: 'gitlab', id: 4711, fullName: 'acme/platform/gitlab-config', defaultBranch: 'main', private: true });
+    for (const e of eventsOf(pushed)) assert.ok(schemaOf(e.type as EventType, latestVersion(e.type as EventType))!.safeParse(e.data).success, `${e.type} validates`);
+    const deep = { id: 4712, path: ['g', ...Array.from({ length: 19 }, (_, i) => `s${i}`), 'p'].join('/') };
+    const built = run('Pipeline Hook', payloads.pipeline(deep, { sha: A, status: 'success', ref: 'main', tag: false, name: 'ci' }).payload);
+    assert.equal(built.kind, 'events');
+    assert.equal((eventsOf(built)[0]!.data.repo as RepoRef).fullName, deep.path);
+    const mr = run('Merge Request Hook', payloads.mergeRequest(sub, { iid: 3, action: 'open', sourceBranch: 'feature', headSha: B }).payload);
+    assert.equal((eventsOf(mr)[0]!.data.repo as RepoRef).fullName, 'acme/platform/gitlab-config');
+  });
+
+  it('ignores, naming why: other events, a path deeper than GitLab allows, a payload without a needed field, a ref neither branch nor tag', () => {
     assert.match(reasonOf(run('Issue Hook', {})), /not used by Sluice/);
-    const sub = payloads.push({ ...project, path: 'acme/platform/config' }, { after: A });
-    assert.match(reasonOf(run(sub.event, sub.payload)), /subgroup/);
+    const tooDeep = payloads.push({ ...project, path: ['g', ...Array.from({ length: 20 }, (_, i) => `s${i}`), 'p'].join('/') }, { after: A });
+    assert.match(reasonOf(run(tooDeep.event, tooDeep.payload)), /not a GitLab project path/);
     const broken = gitlabExamplePayload<Record<string, unknown>>('Push Hook');
     delete broken.project;
     assert.match(reasonOf(run('Push Hook', broken)), /payload not understood: project/);

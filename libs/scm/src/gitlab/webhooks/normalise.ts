@@ -1,7 +1,7 @@
-import { newEvent, type BuildConclusion, type RepoRef } from '@sluice/contracts';
+import { isRepoPathOf, newEvent, type BuildConclusion, type RepoRef } from '@sluice/contracts';
 import type { z } from 'zod';
 import type { DeliveryInput, Normalised } from '../../webhooks/provider';
-import { buildEvents, commitSummaryOf, eventsFor, ignored, OWNER_NAME, refPushEvents, withShape } from '../../webhooks/normalise-kit';
+import { buildEvents, commitSummaryOf, eventsFor, ignored, refPushEvents, withShape } from '../../webhooks/normalise-kit';
 import { instantOf } from '../../github/webhooks/normalise';
 import { mergeRequestPayload, pipelinePayload, projectPayload, pushPayload, type GitLabCommitPayload } from './gitlab-payloads';
 
@@ -23,9 +23,9 @@ export function normaliseGitLab(input: DeliveryInput): Normalised {
   }
 }
 
-/** A project's identity; null for a subgroup project (`group/sub/name`), which `fullName` cannot name yet. */
+/** A project's identity, `fullName` its `path_with_namespace` (`group/name` or `group/subgroup…/name`); null for a path no GitLab project has. */
 function repoOf(project: z.output<typeof projectPayload>): RepoRef | null {
-  if (!OWNER_NAME.test(project.path_with_namespace)) return null;
+  if (!isRepoPathOf('gitlab', project.path_with_namespace)) return null;
   return {
     provider: 'gitlab',
     id: project.id,
@@ -38,7 +38,7 @@ function repoOf(project: z.output<typeof projectPayload>): RepoRef | null {
 
 function withRepo(project: z.output<typeof projectPayload>, then: (repo: RepoRef) => Normalised): Normalised {
   const repo = repoOf(project);
-  return repo ? then(repo) : ignored(`project "${project.path_with_namespace}" is in a subgroup: only group/project paths are supported yet`);
+  return repo ? then(repo) : ignored(`project path "${project.path_with_namespace}" is not a GitLab project path (group/name or group/subgroup/name, up to 20 nested groups)`);
 }
 
 function summary(c: GitLabCommitPayload) {
