@@ -343,7 +343,13 @@ describe('admin: events, tokens, replay, OpenAPI', () => {
     await request(h.http).delete('/api/admin/tokens/xyz').set(auth(ADMIN_TOKEN)).expect(400);
 
     // Announced to the other services through the log: the SHA-256, never the token.
-    const log = (await request(h.http).get(`/api/events?stream=auth-token-${issued.id}`).set(auth(ADMIN_TOKEN)).expect(200)).body.events;
+    // GET /api/events reads below the oldest transaction still open on the server (a stable
+    // order for paging): on a loaded PostgreSQL the two appends show a moment later.
+    let log: Array<{ type: string; data: unknown }> = [];
+    await waitUntil(async () => {
+      log = (await request(h.http).get(`/api/events?stream=auth-token-${issued.id}`).set(auth(ADMIN_TOKEN)).expect(200)).body.events;
+      return log.length >= 2;
+    }, { timeoutMs: 10_000, message: "the token's two events in GET /api/events" });
     assert.deepEqual(log.map((e: { type: string }) => e.type), ['auth.token.issued', 'auth.token.revoked']);
     assert.deepEqual(log[0].data, { id: issued.id, team: 'payments', tokenHash: createHash('sha256').update(issued.token).digest('hex'), createdBy: 'admin' });
     assert.deepEqual(log[1].data, { id: issued.id, revokedBy: 'admin' });
