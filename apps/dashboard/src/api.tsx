@@ -199,6 +199,12 @@ export const short = (sha: string | null | undefined): string => (sha ? sha.slic
 export const when = (iso: string | null | undefined): string => (iso ? new Date(iso).toLocaleString() : '—');
 export const configPath = (name: string): string => `/api/configs/${encodeURIComponent(name)}`;
 
+/** A repository's catalogue route: `/api/repos/<owner>/<name>`, or a GitLab subgroup path as one encoded segment (`/api/repos/acme%2Fplatform%2Fbilling`). */
+export function repoPath(repo: string): string {
+  const parts = repo.split('/');
+  return parts.length === 2 ? `/api/repos/${parts.map(encodeURIComponent).join('/')}` : `/api/repos/${encodeURIComponent(repo)}`;
+}
+
 const FULL_SHA = /^[0-9a-f]{40}$/;
 
 /**
@@ -209,8 +215,7 @@ export async function commitOf(repo: string, ref: string, what: string): Promise
   const wanted = ref.trim();
   if (FULL_SHA.test(wanted)) return wanted;
   if (/^[0-9a-f]{7,39}$/.test(wanted)) throw new ApiError(0, { code: 'client', message: `${what}: give the full 40-character SHA or a branch name, not "${wanted}"` });
-  const [owner, name] = repo.split('/');
-  const { items } = await api<{ items: Array<{ name: string; headSha: string }> }>(`/api/repos/${encodeURIComponent(owner ?? '')}/${encodeURIComponent(name ?? '')}/branches`);
+  const { items } = await api<{ items: Array<{ name: string; headSha: string }> }>(`${repoPath(repo)}/branches`);
   const branch = items.find((b) => b.name === wanted);
   if (!branch) throw new ApiError(0, { code: 'client', message: `${what}: ${repo} has no branch "${wanted}" in Sluice's catalogue` });
   return branch.headSha;

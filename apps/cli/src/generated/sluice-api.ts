@@ -133,6 +133,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/repos/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One repository by its URL-encoded full path (GitLab subgroups: acme%2Fplatform%2Fbilling); as GET /api/repos/{owner}/{name} */
+        get: operations["ReposController_getByPath"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/repos/{path}/branches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Branches of a repository by its URL-encoded full path; as GET /api/repos/{owner}/{name}/branches */
+        get: operations["ReposController_branchesByPath"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/repos/{path}/configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Configs of a config repository by its URL-encoded full path; as GET /api/repos/{owner}/{name}/configs */
+        get: operations["ReposController_configsByPath"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/repos/{owner}/{name}": {
         parameters: {
             query?: never;
@@ -193,6 +244,23 @@ export interface paths {
         };
         /** Valid configs of a config repository, each with its team policy's verdict (policy.allowed false: never deployed, and why), and per folder the validation errors of the last scan */
         get: operations["ReposController_configs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/repos/{path}/commits/{sha}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One commit of a repository by its URL-encoded full path; as GET /api/repos/{owner}/{name}/commits/{sha} */
+        get: operations["ReposController_commitByPath"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1287,6 +1355,267 @@ export interface operations {
             };
         };
     };
+    ReposController_getByPath: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the repository's full path URL-encoded as one segment (`/` as `%2F`): `acme%2Fbilling`, or a GitLab subgroup project `acme%2Fplatform%2Fbilling` */
+                path: unknown;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        fullName: string;
+                        id: number | null;
+                        defaultBranch: string | null;
+                        private: boolean | null;
+                        branches: number;
+                        configs: number;
+                        updatedAt: string | null;
+                        configErrors: number;
+                        configSha: string | null;
+                    };
+                };
+            };
+            /** @description bad path or query parameter, naming the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description no or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description repository not in the catalogue (or another team's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+    };
+    ReposController_branchesByPath: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the repository's full path URL-encoded as one segment (`/` as `%2F`): `acme%2Fbilling`, or a GitLab subgroup project `acme%2Fplatform%2Fbilling` */
+                path: unknown;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            name: string;
+                            headSha: string;
+                            updatedAt: string | null;
+                            headCommit: {
+                                message: string;
+                                authorName: string | null;
+                                timestamp: string | null;
+                            } | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description bad path or query parameter, naming the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description no or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description repository not in the catalogue (or another team's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+    };
+    ReposController_configsByPath: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the repository's full path URL-encoded as one segment (`/` as `%2F`): `acme%2Fbilling`, or a GitLab subgroup project `acme%2Fplatform%2Fbilling` */
+                path: unknown;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        configs: ({
+                            name: string;
+                            configSha: string;
+                            updatedAt: string | null;
+                            /** @description the team policy's verdict: allowed false = never deployed (reason RepositoryNotAllowed, NamespaceNotAllowed or ReservedNamespace, and why) */
+                            policy: {
+                                allowed: boolean;
+                                pendingSelector?: boolean;
+                                reason?: string;
+                                message?: string;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        errors: {
+                            path: string;
+                            configSha: string;
+                            errors: unknown;
+                            updatedAt: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description bad path or query parameter, naming the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description no or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description repository not in the catalogue (or another team's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+    };
     ReposController_get: {
         parameters: {
             query?: never;
@@ -1619,6 +1948,95 @@ export interface operations {
                 };
             };
             /** @description repository not in the catalogue (or another team's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+    };
+    ReposController_commitByPath: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 40-character lowercase hex commit SHA */
+                sha: unknown;
+                /** @description the repository's full path URL-encoded as one segment (`/` as `%2F`): `acme%2Fbilling`, or a GitLab subgroup project `acme%2Fplatform%2Fbilling` */
+                path: unknown;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        sha: string;
+                        message: string | null;
+                        authorName: string | null;
+                        authorEmail: string | null;
+                        timestamp: string | null;
+                        builds: {
+                            name: string;
+                            branch: string | null;
+                            status: string;
+                            conclusion: string | null;
+                            url: string | null;
+                            updatedAt: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description bad path or query parameter, naming the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description no or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description repository not in the catalogue (or another team's), or commit not known */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -10,6 +10,7 @@ import {
   type CatalogueVisibility,
   type Principal,
 } from '@sluice/auth';
+import { REPO_PATH_PATTERN } from '@sluice/contracts';
 import { errorResponse, NotFoundError, openApiSchema, parseOrThrow, type OpenApiInfo } from '@sluice/platform';
 import { z } from 'zod';
 import { POLICY_GATE, type PolicyGate } from '@sluice/team-policy';
@@ -26,7 +27,26 @@ export const REPO_SYNC_OPENAPI: OpenApiInfo = {
 
 const segment = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'an owner or repository name');
 const repoParams = z.object({ owner: segment, name: segment });
-const commitParams = repoParams.extend({ sha: z.string().regex(/^[0-9a-f]{40}$/, 'a 40-character lowercase hex commit SHA') });
+const shaParam = z.string().regex(/^[0-9a-f]{40}$/, 'a 40-character lowercase hex commit SHA');
+const commitParams = repoParams.extend({ sha: shaParam });
+/** A repository's whole path as one URL-encoded segment (`acme%2Fplatform%2Fbilling`), as GitLab's API takes a project; the router has decoded it. */
+const pathParams = z.object({
+  path: z
+    .string()
+    .max(2100)
+    .regex(REPO_PATH_PATTERN, 'a URL-encoded repository path, e.g. acme%2Fbilling or, for a GitLab subgroup project, acme%2Fplatform%2Fbilling (up to 20 nested groups)'),
+});
+const pathCommitParams = pathParams.extend({ sha: shaParam });
+const PATH_PARAM = {
+  name: 'path',
+  description: 'the repository\'s full path URL-encoded as one segment (`/` as `%2F`): `acme%2Fbilling`, or a GitLab subgroup project `acme%2Fplatform%2Fbilling`',
+} as const;
+
+/** The decoded `:path` segment of a full-path route; a segment without `/` is a one-level name of the owner/name routes the router matched here instead. */
+function isWholePath(params: unknown): boolean {
+  const path = (params as { path?: unknown }).path;
+  return typeof path === 'string' && path.includes('/');
+}
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   after: z.string().max(201).optional(),
@@ -63,6 +83,45 @@ export class ReposController {
     return this.queries.listRepos(q.limit, q.after ?? null, this.teamOf(principal));
   }
 
+  /*
+   * Full-path routes (a GitLab subgroup project: /api/repos/acme%2Fplatform%2Fbilling/configs). They
+   * are registered before the owner/name routes of the same depth, and the router cannot tell
+   * `/api/repos/acme/configs` (repository acme/configs) from `/api/repos/<path>/configs`: a `:path`
+   * without `/` is that owner/name repository's detail. `:path/commits/:sha` is registered after
+   * `:owner/:name/branches` and `/configs`, so `/api/repos/acme/commits/branches` stays the branches of acme/commits.
+   */
+  @Get(':path')
+  @ApiOperation({ summary: 'One repository by its URL-encoded full path (GitLab subgroups: acme%2Fplatform%2Fbilling); as GET /api/repos/{owner}/{name}' })
+  @ApiParam(PATH_PARAM)
+  @ApiResponse({ status: 200, schema: openApiSchema(repoDetailSchema) })
+  @ApiResponse({ status: 404, description: "repository not in the catalogue (or another team's)", schema: errorResponse })
+  async getByPath(@CurrentPrincipal() principal: Principal, @Param() params: unknown) {
+    const fullName = parseOrThrow(pathParams, params, 'param').path;
+    return this.detail(principal, fullName);
+  }
+
+  @Get(':path/branches')
+  @ApiOperation({ summary: 'Branches of a repository by its URL-encoded full path; as GET /api/repos/{owner}/{name}/branches' })
+  @ApiParam(PATH_PARAM)
+  @ApiResponse({ status: 200, schema: openApiSchema(branchListSchema) })
+  @ApiResponse({ status: 404, description: "repository not in the catalogue (or another team's)", schema: errorResponse })
+  async branchesByPath(@CurrentPrincipal() principal: Principal, @Param() params: unknown) {
+    if (!isWholePath(params)) return this.detail(principal, `${parseOrThrow(repoParams, { owner: (params as { path?: unknown }).path, name: 'branches' }, 'param').owner}/branches`);
+    const fullName = await this.knownPath(principal, parseOrThrow(pathParams, params, 'param').path);
+    return { items: await this.queries.branches(fullName) };
+  }
+
+  @Get(':path/configs')
+  @ApiOperation({ summary: 'Configs of a config repository by its URL-encoded full path; as GET /api/repos/{owner}/{name}/configs' })
+  @ApiParam(PATH_PARAM)
+  @ApiResponse({ status: 200, schema: openApiSchema(repoConfigsSchema) })
+  @ApiResponse({ status: 404, description: "repository not in the catalogue (or another team's)", schema: errorResponse })
+  async configsByPath(@CurrentPrincipal() principal: Principal, @Param() params: unknown) {
+    if (!isWholePath(params)) return this.detail(principal, `${parseOrThrow(repoParams, { owner: (params as { path?: unknown }).path, name: 'configs' }, 'param').owner}/configs`);
+    const fullName = await this.knownPath(principal, parseOrThrow(pathParams, params, 'param').path);
+    return withPolicyVerdicts(await this.queries.configs(fullName, this.teamOf(principal)), this.policies);
+  }
+
   @Get(':owner/:name')
   @ApiOperation({ summary: 'One repository: default branch, counts of branches, configs and config errors, last scanned config SHA' })
   @ApiParam({ name: 'owner' })
@@ -71,9 +130,7 @@ export class ReposController {
   @ApiResponse({ status: 404, description: "repository not in the catalogue (or another team's)", schema: errorResponse })
   async get(@CurrentPrincipal() principal: Principal, @Param() params: unknown) {
     const p = parseOrThrow(repoParams, params, 'param');
-    const repo = await this.queries.repo(`${p.owner}/${p.name}`, this.teamOf(principal));
-    if (!repo) throw notInCatalogue(`${p.owner}/${p.name}`);
-    return repo;
+    return this.detail(principal, `${p.owner}/${p.name}`);
   }
 
   @Get(':owner/:name/branches')
@@ -116,12 +173,35 @@ export class ReposController {
     return withPolicyVerdicts(await this.queries.configs(fullName, this.teamOf(principal)), this.policies);
   }
 
+  @Get(':path/commits/:sha')
+  @ApiOperation({ summary: 'One commit of a repository by its URL-encoded full path; as GET /api/repos/{owner}/{name}/commits/{sha}' })
+  @ApiParam(PATH_PARAM)
+  @ApiParam({ name: 'sha', description: '40-character lowercase hex commit SHA' })
+  @ApiResponse({ status: 200, schema: openApiSchema(commitSchema) })
+  @ApiResponse({ status: 404, description: "repository not in the catalogue (or another team's), or commit not known", schema: errorResponse })
+  async commitByPath(@CurrentPrincipal() principal: Principal, @Param() params: unknown) {
+    const p = parseOrThrow(pathCommitParams, params, 'param');
+    const fullName = await this.knownPath(principal, p.path);
+    const commit = await this.queries.commit(fullName, p.sha);
+    if (!commit) throw new NotFoundError(`commit ${p.sha} of ${fullName} is not known`);
+    return commit;
+  }
+
   /** The repository's full name, or 404 when it is not in the catalogue or not the principal's to read. */
   private async known(principal: Principal, params: unknown): Promise<string> {
     const p = parseOrThrow(repoParams, params, 'param');
-    const fullName = `${p.owner}/${p.name}`;
+    return this.knownPath(principal, `${p.owner}/${p.name}`);
+  }
+
+  private async knownPath(principal: Principal, fullName: string): Promise<string> {
     if (!(await this.queries.repo(fullName, this.teamOf(principal)))) throw notInCatalogue(fullName);
     return fullName;
+  }
+
+  private async detail(principal: Principal, fullName: string) {
+    const repo = await this.queries.repo(fullName, this.teamOf(principal));
+    if (!repo) throw notInCatalogue(fullName);
+    return repo;
   }
 
   private teamOf(principal: Principal): string | null {
