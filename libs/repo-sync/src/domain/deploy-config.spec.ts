@@ -52,6 +52,18 @@ autodeploy: true
     assert.equal('configRepoProvider' in at('github'), false);
   });
 
+  it('artifact.repo may be a GitLab subgroup path (group/sub/name) in a GitLab config repository only', () => {
+    const content = 'team: payments\nnamespace: payments\nartifact:\n  repo: acme/platform/billing\n  image: registry.gitlab.com/acme/billing\n';
+    const at = (configRepoProvider?: 'github' | 'gitlab' | 'bitbucket') => parseDeployConfig({ configRepo: 'acme/platform/config', configRepoProvider, folder: 'deploy/web', content, defaultBranch: 'main' });
+    const gitlab = at('gitlab');
+    assert.ok(gitlab.ok);
+    assert.deepEqual([gitlab.config.artifact?.repo, gitlab.config.configRepo], ['acme/platform/billing', 'acme/platform/config']);
+    assert.deepEqual(errorsOf(at()), [{ path: 'artifact.repo', message: "a github repository full name is owner/name (subgroup paths are GitLab's only)" }]);
+    assert.deepEqual(errorsOf(at('bitbucket')), [{ path: 'artifact.repo', message: "a bitbucket repository full name is owner/name (subgroup paths are GitLab's only)" }]);
+    const tooDeep = content.replace('acme/platform/billing', ['acme', ...Array.from({ length: 20 }, (_, i) => `s${i}`), 'billing'].join('/'));
+    assert.equal(errorsOf(parseDeployConfig({ configRepo: 'acme/config', configRepoProvider: 'gitlab', folder: 'deploy/web', content: tooDeep, defaultBranch: 'main' }))[0]!.path, 'artifact.repo');
+  });
+
   it('reads a builder and a tag pattern (docs/architecture.md §1 "Builds")', () => {
     const result = parse(`
 team: payments

@@ -1,4 +1,4 @@
-import { builderSpec, checkHelmSpec, configName, gitOpsTarget, helmSpec, previewsSpec, repoFullName, teamName, testsSpec, type DeployConfigRoot, type ScmProvider } from '@sluice/contracts';
+import { builderSpec, checkHelmSpec, configName, gitOpsTarget, helmSpec, previewsSpec, repoFullName, repoPathProblem, teamName, testsSpec, type DeployConfigRoot, type ScmProvider } from '@sluice/contracts';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 
@@ -117,6 +117,9 @@ export function parseDeployConfig(input: {
   if (parsed.success && parsed.data.name === undefined && !configName.safeParse(folderName).success) {
     errors.push({ path: 'name', message: `the folder name "${folderName}" is not a valid config name (a DNS label); set name` });
   }
+  // The artifact repository is on the config repository's provider: a subgroup path (group/sub/name) only on GitLab.
+  const artifactProblem = parsed.success && parsed.data.artifact ? repoPathProblem(input.configRepoProvider ?? 'github', parsed.data.artifact.repo) : null;
+  if (artifactProblem) errors.push({ path: 'artifact.repo', message: artifactProblem });
   if (parsed.success && parsed.data.build && !parsed.data.artifact) {
     errors.push({ path: 'build', message: 'a build makes the image of artifact.image: set artifact (repo and image)' });
   }
