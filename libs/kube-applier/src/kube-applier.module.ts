@@ -7,6 +7,7 @@ import { githubScmFromSettings, sharedScmClients } from '@sluice/scm';
 import { TeamPoliciesModule } from '@sluice/team-policy';
 import { SPEC_SOURCE, type SpecSource } from './application/ports';
 import { ManifestsController } from './adapters/manifests.controller';
+import { KubeApplierAdminController } from './adapters/admin.controller';
 import { gitOpsPortOf } from './adapters/gitops-target';
 import { KUBE_APPLIER_OPTIONS, KubeApplierEventsConsumer, KubeApplierRuntime, type KubeApplierRuntimeOptions } from './adapters/runtime';
 import { CachingSpecSource, ProviderSpecSource } from './adapters/spec-sources';
@@ -62,7 +63,7 @@ export class KubeApplierModule {
         TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config) }),
         TeamPoliciesModule.forRoot({ sluiceNamespace: config.SLUICE_NAMESPACE }),
       ],
-      controllers: [ManifestsController, TestRunsController, KubeApplierEventsConsumer],
+      controllers: [ManifestsController, KubeApplierAdminController, TestRunsController, KubeApplierEventsConsumer],
       providers: [
         { provide: KUBE_APPLIER_OPTIONS, useValue: runtime },
         { provide: TEST_RUN_STORE, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new PgTestRunStore(unitOfWorkOf(ds), KUBE_APPLIER_SCHEMA) },

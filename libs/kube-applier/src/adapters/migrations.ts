@@ -117,6 +117,20 @@ export class KubeApplierDeployTests1767900000001 implements MigrationInterface {
   }
 }
 
+/**
+ * `outcomes` is a projection of kube-applier's log (docs/architecture.md §4 "Rebuilding views"):
+ * every column comes from its event — `emitted_at` is the event's `occurredAt`, never `now()`.
+ */
+export class KubeApplierOutcomesFromLog1768200000001 implements MigrationInterface {
+  name = 'KubeApplierOutcomesFromLog1768200000001';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE kube_applier.outcomes ALTER COLUMN emitted_at DROP DEFAULT`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE kube_applier.outcomes ALTER COLUMN emitted_at SET DEFAULT now()`);
+  }
+}
+
 export const kubeApplierMigrations = [
   KubeApplierInit1732400000000,
   KubeApplierDeployTeam1764000000001,
@@ -129,4 +143,5 @@ export const kubeApplierMigrations = [
   ...testRunMigrations('kube_applier'),
   KubeApplierPreviews1768000000001,
   KubeApplierDeployKubeEvents1768000000002,
+  KubeApplierOutcomesFromLog1768200000001,
 ];

@@ -3,6 +3,9 @@ import { transactWithRetry, type EventStore } from '@sluice/event-store';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { OutcomeCause, OutcomePort, ReportedOutcome } from '../application/ports';
 import { outcomesReported } from './metrics';
+import { KUBE_APPLIER_SCHEMA } from './migrations';
+import { catchUpDeploy, writeOutcomes } from './outcome-projection';
+import { v7 as uuidv7 } from 'uuid';
 
 /** kube-applier's outcome stream of one config (autodeploy records them in `config-<name>`). */
 /** kube-applier's outcomes of a config (`applierStream` of the contract). */
@@ -80,13 +83,10 @@ export class OutcomeReporter implements OutcomePort {
 
   private async reportIn(manager: EntityManager, deployId: string, config: string, outcome: ReportedOutcome, cause?: OutcomeCause): Promise<boolean> {
     const meta = await this.causeOf(manager, deployId, cause);
-    const event = toEvent(deployId, config, outcome, meta);
-    const inserted: unknown[] = await manager.query(
-      `INSERT INTO kube_applier.outcomes (deploy_id, slot, type, event_id)
-       VALUES ($1, $2, $3, gen_random_uuid()) ON CONFLICT DO NOTHING RETURNING 1`,
-      [deployId, slotOf(outcome), outcome.type],
-    );
-    if (inserted.length === 0) return false;
+    // Its id and time are set here: the `outcomes` row is the projection's row of this very event.
+    const event = { ...toEvent(deployId, config, outcome, meta), id: uuidv7(), occurredAt: new Date().toISOString() };
+    // What the log has of this deploy that the projection has not written yet (after a rebuild's swap).
+    await catchUpDeploy(manager, outcomeStream(config), deployId);
     if (outcome.type === 'deploy.started') {
       // A request redelivered after a crash can be handled after the reconciler already
       // reported the deploy applied (or done): a late "started" would move it backwards.
@@ -96,8 +96,10 @@ export class OutcomeReporter implements OutcomePort {
       );
       if (later.length > 0) return false;
     }
-    const [stored] = await this.store.append(outcomeStream(config), 'any', [event], { manager });
-    await manager.query(`UPDATE kube_applier.outcomes SET event_id = $3 WHERE deploy_id = $1 AND slot = $2`, [deployId, slotOf(outcome), stored!.id]);
+    // The slot is taken by this event or was already: at most one report per (deploy, slot).
+    const inserted = await writeOutcomes(manager, KUBE_APPLIER_SCHEMA, [event]);
+    if (inserted.size === 0) return false;
+    await this.store.append(outcomeStream(config), 'any', [event], { manager });
     return true;
   }
 }

@@ -18,6 +18,7 @@ import { ClusterDeployPolicy } from './deploy-policy';
 import { TeamPolicyMirror } from './team-policy-mirror';
 import { DryRunTarget, KubeDeployTarget } from './kube-target';
 import { OutcomeReporter } from './outcome-reporter';
+import { KubeApplierReplay } from './replay';
 import { PgDeployRecords } from './pg-deploy-records';
 import { DeployConfigReconciler } from './reconciler';
 import { ApiServerReachability } from './api-server-reachability';
@@ -77,6 +78,8 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
   /** Which replica runs the controllers (docs/architecture.md §6 "Replicas"). */
   readonly election: LeaderElection;
   readonly outcomes: OutcomeReporter;
+  /** The projection that keeps `outcomes` caught up with the log, and their rebuild (docs/architecture.md §4 "Rebuilding views"). */
+  readonly replay: KubeApplierReplay;
   readonly handler: HandleDeployRequest;
   /** Pushes to GitOps targets that are not Sluice's: drift (docs/architecture.md §1 "GitOps target"). */
   readonly driftWatch: GitOpsDriftWatch;
@@ -100,6 +103,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
     @Optional() private readonly readiness?: ReadinessRegistry,
   ) {
     this.outcomes = new OutcomeReporter(dataSource, store);
+    this.replay = new KubeApplierReplay(dataSource, store);
     const kube = options.kube;
     const policy = new ClusterDeployPolicy(policies, kube);
     const records = new PgDeployRecords(dataSource);
@@ -198,6 +202,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
       this.readiness?.register('leader', () => this.election.readiness());
     }
     await this.bus.ensureTopics([Topics.deploy, Topics.repo]);
+    this.replay.projection.start();
     // The first try is awaited: a lone replica leads (and starts its controllers) before it is ready.
     await this.election.start();
     this.testPool?.start(this.options.testPollMs ?? 1000);
@@ -210,6 +215,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
     await this.testPool?.stop();
     await this.admission?.close();
     await this.election.stop();
+    await this.replay.projection.stop();
   }
 
   /** This replica leads: fresh controllers (a stopped one does not restart), started in the background. */
