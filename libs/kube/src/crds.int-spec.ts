@@ -86,6 +86,15 @@ describe('sluice.dev CRDs on a real kube-apiserver', () => {
     }
   });
 
+  it('takes TeamPolicy repository patterns of GitLab subgroups (group/sub/*), and refuses a wildcard before the last segment', async () => {
+    const policy = (name: string, repositories: string[]) => ({ apiVersion: 'sluice.dev/v1alpha1', kind: 'TeamPolicy', metadata: { name }, spec: { repositories, namespaces: ['ledger'] } }) as KubeObject;
+    // Dry runs: validated by the API server, nothing stored in the cluster other specs share.
+    const created = await client.create(policy('crds-gitlab-subgroups', ['acme/platform/*', 'acme/data/infra/cfg*', 'acme/billing']), { dryRun: true });
+    assert.deepEqual((created.spec as { repositories: string[] }).repositories, ['acme/platform/*', 'acme/data/infra/cfg*', 'acme/billing']);
+    const err = await rejection(client.create(policy('crds-gitlab-bad', ['acme/*/x']), { dryRun: true }));
+    assert.match(fields(err), /spec\.repositories\[0\]/);
+  });
+
   const buildRun = (name: string, spec: Record<string, unknown>): KubeObject => ({
     apiVersion: 'sluice.dev/v1alpha1',
     kind: 'BuildRun',
