@@ -20,3 +20,4 @@ export * from './nest/sluice-service';
 export * from './handle-command';
 export * from './transaction';
 export * from './view-rebuild';
+export * from './view-replay';

@@ -1,20 +1,11 @@
-import { Projection, ViewRebuild, type EventStore, type ViewRebuildStatus } from '@sluice/event-store';
+import { Projection, ViewReplay, type EventStore, type ReplayStatus } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
 import type { DataSource } from 'typeorm';
 import { KUBE_APPLIER_SCHEMA } from './migrations';
 import { OUTCOME_TABLES, OUTCOMES_PROJECTION, projectOutcomes } from './outcome-projection';
 
-export interface KubeApplierReplayStatus {
-  replayId: string;
-  requestedBy: string;
-  requestedAt: string;
-  /** `running` while the copy is built (the live `outcomes` serve); `done` once it replaced them; `failed` left them as they were. */
-  status: 'running' | 'done' | 'failed';
-  /** Events of kube-applier's log projected into the copy, of `total`. */
-  processed: number;
-  total: number;
-  error: string | null;
-}
+/** What kube-applier's replay endpoints answer: the shape every service's replay answers. */
+export type KubeApplierReplayStatus = ReplayStatus;
 
 const log = createLogger('kube-applier.replay');
 
@@ -25,17 +16,13 @@ const log = createLogger('kube-applier.replay');
  * rebuild's swap left behind) and their blue/green rebuild (`ViewRebuild`) into
  * `kube_applier_rebuild`, swapped in under the projection's checkpoint lock.
  */
-export class KubeApplierReplay {
-  readonly projection: Projection;
-  readonly rebuild: ViewRebuild;
-
-  constructor(dataSource: DataSource, store: EventStore, options: { batchSize?: number; pollIntervalMs?: number } = {}) {
-    this.projection = new Projection(store, (events, manager) => projectOutcomes(events, manager, KUBE_APPLIER_SCHEMA), {
-      name: OUTCOMES_PROJECTION,
-      pollIntervalMs: options.pollIntervalMs ?? 1000,
-      logger: log,
-    });
-    this.rebuild = new ViewRebuild(dataSource, {
+export class KubeApplierReplay extends ViewReplay {
+  constructor(
+    dataSource: DataSource,
+    readonly projection: Projection,
+    options: { batchSize?: number } = {},
+  ) {
+    super(dataSource, projection, {
       schema: KUBE_APPLIER_SCHEMA,
       checkpoint: OUTCOMES_PROJECTION,
       tables: OUTCOME_TABLES,
@@ -45,19 +32,12 @@ export class KubeApplierReplay {
     });
   }
 
-  async start(requestedBy: string): Promise<KubeApplierReplayStatus> {
-    const { status, finished } = await this.rebuild.start(requestedBy);
-    // The live projection goes on from the checkpoint the swap left.
-    void finished.then(() => this.projection.wake(), () => undefined);
-    return toReplayStatus(status);
+  /** The live projection that keeps `outcomes` caught up with the log. */
+  static liveProjection(store: EventStore, options: { pollIntervalMs?: number } = {}): Projection {
+    return new Projection(store, (events, manager) => projectOutcomes(events, manager, KUBE_APPLIER_SCHEMA), {
+      name: OUTCOMES_PROJECTION,
+      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      logger: log,
+    });
   }
-
-  async status(id: string): Promise<KubeApplierReplayStatus | null> {
-    const status = await this.rebuild.status(id);
-    return status && toReplayStatus(status);
-  }
-}
-
-function toReplayStatus(s: ViewRebuildStatus): KubeApplierReplayStatus {
-  return { replayId: s.rebuildId, requestedBy: s.requestedBy, requestedAt: s.requestedAt, status: s.status, processed: s.processed, total: s.total, error: s.error };
 }

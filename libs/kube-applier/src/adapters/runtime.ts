@@ -103,7 +103,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
     @Optional() private readonly readiness?: ReadinessRegistry,
   ) {
     this.outcomes = new OutcomeReporter(dataSource, store);
-    this.replay = new KubeApplierReplay(dataSource, store);
+    this.replay = new KubeApplierReplay(dataSource, KubeApplierReplay.liveProjection(store));
     const kube = options.kube;
     const policy = new ClusterDeployPolicy(policies, kube);
     const records = new PgDeployRecords(dataSource);
