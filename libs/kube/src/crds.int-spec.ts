@@ -133,6 +133,13 @@ describe('sluice.dev CRDs on a real kube-apiserver', () => {
     assert.ok(bad instanceof KubeInvalidError, String(bad));
   });
 
+  it('BuildRun: builds a GitLab project in a subgroup (repo group/subgroup/name); a path with an empty segment is refused', async () => {
+    const created = await client.create(buildRun('ledger-staging-1', { repo: 'acme/platform/services/ledger' }), { dryRun: true });
+    assert.equal((created.spec as { repo: string }).repo, 'acme/platform/services/ledger');
+    const err = await rejection(client.create(buildRun('ledger-staging-2', { repo: 'acme//ledger' }), { dryRun: true }));
+    assert.match(fields(err), /spec\.repo/);
+  });
+
   it('BuildRun: refuses what one object can tell is wrong (CEL and schema), with the rule\'s message', async () => {
     for (const [spec, message] of [
       [{ commitSha: 'abc123' }, /commitSha must be 40 lowercase hex characters/],
