@@ -13,6 +13,11 @@ describe('repo-sync OpenAPI document', () => {
       'GET /api/repos/{owner}/{name}/branches 200,400,401,404',
       'GET /api/repos/{owner}/{name}/commits/{sha} 200,400,401,404',
       'GET /api/repos/{owner}/{name}/configs 200,400,401,404',
+      // A GitLab subgroup project's whole path, URL-encoded as one segment.
+      'GET /api/repos/{path} 200,400,401,404',
+      'GET /api/repos/{path}/branches 200,400,401,404',
+      'GET /api/repos/{path}/commits/{sha} 200,400,401,404',
+      'GET /api/repos/{path}/configs 200,400,401,404',
       'POST /api/admin/sync 202,401,403',
     ]);
     assert.equal(doc.info.title, 'Sluice repo-sync');
