@@ -43,6 +43,11 @@ const ROUTES: Record<string, Rule> = {
   'GET /api/repos/{owner}/{name}/branches': { access: 'owned', request: () => ({ params: { owner: 'acme', name: 'tenantb-app' } }) },
   'GET /api/repos/{owner}/{name}/commits/{sha}': { access: 'owned', request: (f) => ({ params: { owner: 'acme', name: 'tenantb-app', sha: f.artifactSha } }) },
   'GET /api/repos/{owner}/{name}/configs': { access: 'owned', request: () => ({ params: { owner: 'acme', name: 'tenantb-config' } }) },
+  // The same by the whole path as one encoded segment (GitLab subgroup projects).
+  'GET /api/repos/{path}': { access: 'owned', request: () => ({ params: { path: 'acme/tenantb-config' } }) },
+  'GET /api/repos/{path}/branches': { access: 'owned', request: () => ({ params: { path: 'acme/tenantb-app' } }) },
+  'GET /api/repos/{path}/commits/{sha}': { access: 'owned', request: (f) => ({ params: { path: 'acme/tenantb-app', sha: f.artifactSha } }) },
+  'GET /api/repos/{path}/configs': { access: 'owned', request: () => ({ params: { path: 'acme/tenantb-config' } }) },
   'POST /api/admin/sync': { access: 'admin' },
   'GET /api/admin/sync/{syncId}': { access: 'admin', request: (f) => ({ params: { syncId: f.syncId } }) },
   // commit-status
@@ -81,6 +86,8 @@ const ROUTES: Record<string, Rule> = {
   // kube-applier
   'GET /api/deploys/{id}/manifests': { access: 'owned', request: (f) => ({ params: { id: f.deployId } }) },
   'GET /api/configs/{name}/manifests': { access: 'owned', request: () => ({ params: { name: FOREIGN_CONFIG } }) },
+  'POST /api/admin/replay/kube-applier': { access: 'admin' },
+  'GET /api/admin/replay/kube-applier/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
 };
 
 const OWN_TEAM = 'tenanta';
