@@ -141,7 +141,18 @@ export interface AllInOneApp extends SluiceUnderTest {
 export async function startAllInOneApp(world: World, env: Record<string, string> = {}): Promise<AllInOneApp> {
   const dataDir = join(world.runDir, 'data');
   mkdirSync(dataDir, { recursive: true });
-  const port = await freePort();
+  // A port free a moment ago may be taken by the time the app binds it (another test process, or
+  // an outgoing connection's ephemeral port): the app exits with EADDRINUSE and starts again on another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startAllInOneOn(await freePort(), dataDir, world, env);
+    } catch (error) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startAllInOneOn(port: number, dataDir: string, world: World, env: Record<string, string>): Promise<AllInOneApp> {
   const app = new ServiceProcess({
     name: 'sluice',
     main: 'apps/sluice/src/main.ts',
