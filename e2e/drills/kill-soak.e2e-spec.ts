@@ -137,8 +137,9 @@ describe(`kill -9 soak: ${SCALE.events} events, relay and ${CONSUMERS.length} co
     assert.ok(published >= SCALE.events);
 
     // Negative control: the checks see an event applied twice, one missing and one out of order.
-    await db.dataSource.query(`INSERT INTO ${EFFECTS} (consumer, stream, seq, event_id) SELECT consumer, stream, seq, event_id FROM ${EFFECTS} ORDER BY id LIMIT 1`);
+    // Delete first: copied first, the duplicate could be repo-sync's last row and the delete would take it back.
     await db.dataSource.query(`DELETE FROM ${EFFECTS} WHERE id = (SELECT max(id) FROM ${EFFECTS} WHERE consumer = 'repo-sync')`);
+    await db.dataSource.query(`INSERT INTO ${EFFECTS} (consumer, stream, seq, event_id) SELECT consumer, stream, seq, event_id FROM ${EFFECTS} ORDER BY id LIMIT 1`);
     const broken = await effectFigures(db.dataSource, CONSUMERS);
     assert.deepEqual([broken.duplicates, broken.missing, broken.outOfOrder >= 1], [1, 1, true], 'the checks can fail');
   });
