@@ -77,8 +77,10 @@ describe('preview environments from GitLab merge requests and Bitbucket pull req
     let deployment: KubeObject | undefined;
     await waitFor(async () => imageOf((deployment = await objectOf('apps/v1', 'Deployment', config, pr))) === image, () => `Deployment ${config}-pr-${pr} at ${image} (has ${imageOf(deployment)})`, 90_000);
     assert.equal(deployment!.metadata.labels?.['sluice.dev/preview'], `${config}-pr-${pr}`);
-    const service = await objectOf('v1', 'Service', config, pr);
-    assert.deepEqual((service as { spec?: { selector: unknown } } | undefined)?.spec?.selector, { app: config, 'sluice.dev/preview': `${config}-pr-${pr}` });
+    // The preview's objects are applied one after another: its Service may come a moment after the Deployment.
+    let service: KubeObject | undefined;
+    await waitFor(async () => (service = await objectOf('v1', 'Service', config, pr)) !== undefined, () => `Service ${config}-pr-${pr}`, 30_000);
+    assert.deepEqual((service as { spec?: { selector: unknown } }).spec?.selector, { app: config, 'sluice.dev/preview': `${config}-pr-${pr}` });
     const deployed = (await previewEvents(config)).filter((e) => e.type === 'preview.deployed');
     assert.deepEqual(deployed.map((e) => [e.data.repo, e.data.pr, e.data['headSha'], e.data['slot']]), [[repo, pr, head, 1]]);
     // The config itself is not deployed.
