@@ -50,6 +50,8 @@ const ROUTES: Record<string, Rule> = {
   'GET /api/repos/{path}/configs': { access: 'owned', request: () => ({ params: { path: 'acme/tenantb-config' } }) },
   'POST /api/admin/sync': { access: 'admin' },
   'GET /api/admin/sync/{syncId}': { access: 'admin', request: (f) => ({ params: { syncId: f.syncId } }) },
+  'POST /api/admin/replay/repo-sync': { access: 'admin' },
+  'GET /api/admin/replay/repo-sync/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
   // commit-status
   'GET /api/commit-statuses': {
     access: 'owned',

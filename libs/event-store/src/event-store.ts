@@ -185,6 +185,11 @@ export class EventStore {
       stream?: string;
       /** `data` as its stored JSON text (EncodedJson), for a reader that only passes it on (the relay). */
       encodedData?: boolean;
+      /**
+       * Every committed event, also those of transactions younger than one still open: only for a
+       * reader that holds off every writer whose events it must see (a view rebuild's swap).
+       */
+      allCommitted?: boolean;
     } = {},
   ): Promise<StoredEvent[]> {
     const params: unknown[] = [after.transactionId, after.globalPosition, options.limit ?? 1000];
@@ -195,7 +200,7 @@ export class EventStore {
       // ordering or comparing by that would sort 10 before 9 and miss the index.
       `SELECT ${options.encodedData ? EVENT_COLUMNS_DATA_AS_TEXT : EVENT_COLUMNS} FROM ${this.table} e
         WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
-          AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          ${options.allCommitted ? '' : 'AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())'}
           ${streamFilter}
         ORDER BY e.transaction_id, e.global_position
         LIMIT $3`,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '@sluice/testing';
+import { createTestDatabase, waitUntil, type TestDatabase } from '@sluice/testing';
 import type { DataSource, EntityManager } from 'typeorm';
 import { openServiceDataSource } from './data-source';
 import { EventStore } from './event-store';
@@ -74,8 +74,13 @@ for (const poolSize of [1, 4]) {
       assert.deepEqual(await indexNames(ds), names);
       // The serial's sequence moved with the new table (the old one was dropped with its schema).
       await store.append('s-new', 'any', [{ type: 'test.happened', version: 1, data: { n: 60 } }]);
-      await live.catchUp();
-      const [row]: Array<{ note_id: string }> = await ds.query(`SELECT note_id FROM ${SCHEMA}.totals WHERE stream = 's-new'`);
+      // The log reads below the server's oldest open transaction: another test's may hold it a moment.
+      let row: { note_id: string } | undefined;
+      await waitUntil(async () => {
+        await live.catchUp();
+        [row] = await ds.query(`SELECT note_id FROM ${SCHEMA}.totals WHERE stream = 's-new'`);
+        return row !== undefined;
+      }, { timeoutMs: 10_000, message: 'the new event projected' });
       assert.ok(Number(row?.note_id) > 0);
       const schemas: Array<{ n: string }> = await ds.query(`SELECT nspname AS n FROM pg_namespace WHERE nspname LIKE '${SCHEMA}\\_%'`);
       assert.deepEqual(schemas, []);

@@ -17,6 +17,14 @@ export interface ViewRebuildOptions {
   /** The view tables (in `schema`) the projection writes; the log rebuilds exactly these. */
   readonly tables: readonly string[];
   readonly project: SchemaProjection;
+  /**
+   * The live views are written by the transactions that append their events (not by a
+   * checkpointed projection), each holding this transaction-level advisory lock shared
+   * (`holdViewWriters`). The swap takes it exclusively — the writers in flight finish, new ones
+   * wait — and projects every committed event past the copy's position. The checkpoint is then
+   * only the rebuild's record of where the swap stood.
+   */
+  readonly writersLock?: string;
   /** Events per transaction while rebuilding (default 5,000). */
   readonly batchSize?: number;
   readonly logger?: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
@@ -62,6 +70,11 @@ export function viewRebuildMigrations(schema: string): Array<new () => Migration
     }
   }
   return [ViewRebuilds1768100000000];
+}
+
+/** A live writer of views rebuilt with `writersLock`: call first in its transaction, before it reads them (a swap waits for it). */
+export async function holdViewWriters(m: EntityManager, writersLock: string): Promise<void> {
+  await m.query(`SELECT pg_advisory_xact_lock_shared(hashtext($1))`, [writersLock]);
 }
 
 const after = (a: LogPosition, b: LogPosition) =>
@@ -194,13 +207,16 @@ export class ViewRebuild {
       await m.query(`DROP SCHEMA IF EXISTS ${copy} CASCADE`);
       await m.query(`DROP SCHEMA IF EXISTS ${retired} CASCADE`);
       await m.query(`CREATE SCHEMA ${copy}`);
+      const live = this.options.tables.map((table) => `${this.s}.${schemaIdentifier(table)}`);
       for (const table of this.options.tables) {
         const t = schemaIdentifier(table);
+        // A key from a table that is not rebuilt would follow the old table out.
         const [fk]: Array<{ name: string }> = await m.query(
-          `SELECT conname AS name FROM pg_constraint WHERE contype = 'f' AND confrelid = $1::regclass AND conrelid <> confrelid`,
-          [`${this.s}.${t}`],
+          `SELECT conname AS name FROM pg_constraint
+            WHERE contype = 'f' AND confrelid = $1::regclass AND conrelid <> confrelid AND NOT conrelid = ANY($2::regclass[])`,
+          [`${this.s}.${t}`, live],
         );
-        if (fk) throw new Error(`${this.options.schema}.${table} is referenced by foreign key ${fk.name}: a view table cannot be swapped`);
+        if (fk) throw new Error(`${this.options.schema}.${table} is referenced by foreign key ${fk.name} of a table not rebuilt with it: a view table cannot be swapped`);
         await m.query(`CREATE TABLE ${copy}.${t} (LIKE ${this.s}.${t} INCLUDING ALL)`);
         // The copy's indexes get generated names; give them the live ones (matched by definition).
         const renames: Array<{ copy_name: string; live_name: string }> = await m.query(
@@ -217,6 +233,18 @@ export class ViewRebuild {
         );
         for (const r of renames) await m.query(`ALTER INDEX ${copy}.${schemaIdentifier(r.copy_name)} RENAME TO ${schemaIdentifier(r.live_name)}`);
       }
+      // Foreign keys between the rebuilt tables (LIKE copies none): the same keys, between the copies.
+      const keys: Array<{ tbl: string; ref: string; name: string; def: string }> = await m.query(
+        `SELECT c.conrelid::regclass::text AS tbl, c.confrelid::regclass::text AS ref, c.conname AS name, pg_get_constraintdef(c.oid) AS def
+           FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid = ANY($1::regclass[]) AND c.confrelid = ANY($1::regclass[])`,
+        [live],
+      );
+      for (const k of keys) {
+        const inCopy = (qualified: string) => `${copy}.${schemaIdentifier(qualified.slice(qualified.lastIndexOf('.') + 1).replace(/^"|"$/g, ''))}`;
+        const def = k.def.replace(`REFERENCES ${k.ref}(`, `REFERENCES ${inCopy(k.ref)}(`);
+        if (def === k.def) throw new Error(`cannot copy foreign key ${k.name} (${k.def})`);
+        await m.query(`ALTER TABLE ${inCopy(k.tbl)} ADD CONSTRAINT ${schemaIdentifier(k.name)} ${def}`);
+      }
     });
 
     // (b) The log from the start into the copy, batch by batch, while the live views serve. The
@@ -229,9 +257,9 @@ export class ViewRebuild {
       const events = await next;
       if (events.length === 0) break;
       const last = events[events.length - 1]!.position;
-      const live = await this.checkpoints.read(this.dataSource.manager, this.options.checkpoint);
-      // Caught up with the live projection: the rest is the swap's tail.
-      const more = after(live, last) && events.length === batchSize;
+      // Caught up with the live projection (or the log, when the views' writers are its appenders): the rest is the swap's tail.
+      const more =
+        events.length === batchSize && (this.options.writersLock !== undefined || after(await this.checkpoints.read(this.dataSource.manager, this.options.checkpoint), last));
       next = more ? read(last) : Promise.resolve([]);
       next.catch(() => undefined);
       await this.dataSource.transaction(async (m) => {
@@ -248,6 +276,17 @@ export class ViewRebuild {
     await this.dataSource.transaction(async (m) => {
       await m.query(`SET LOCAL lock_timeout = '10s'`);
       const live = await this.checkpoints.lock(m, this.options.checkpoint);
+      if (this.options.writersLock !== undefined) {
+        // No writer in flight, none starting: every event the live views hold is committed.
+        await m.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [this.options.writersLock]);
+        for (;;) {
+          const events = await this.store.readAll(position, { limit: batchSize, manager: m, allCommitted: true });
+          if (events.length === 0) break;
+          await this.options.project(events, m, this.copy);
+          position = events[events.length - 1]!.position;
+          tail += events.length;
+        }
+      }
       while (after(live, position)) {
         const events = (await this.store.readAll(position, { limit: batchSize, manager: m })).filter((e) => !after(e.position, live));
         if (events.length === 0) break;

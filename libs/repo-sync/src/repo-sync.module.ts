@@ -13,6 +13,8 @@ import { GlobalSync } from './application/global-sync';
 import { RepoPoller, type RepoPolls } from './application/repo-poller';
 import { PgRepoPolls } from './adapters/persistence/pg-repo-polls';
 import { ReposController, SyncController } from './adapters/http/repos.controller';
+import { CatalogueReplayController } from './adapters/http/replay.controller';
+import { CatalogueReplay } from './adapters/persistence/catalogue-replay';
 import { REPO_SYNC_CONSUMER, RepoSyncRuntime, ScmEventsConsumer } from './adapters/messaging/repo-sync.runtime';
 import { CatalogueQueries } from './adapters/persistence/catalogue-queries';
 import { PgSyncRuns } from './adapters/persistence/pg-sync-runs';
@@ -52,7 +54,7 @@ export class RepoSyncModule {
         TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config) }),
         TeamPoliciesModule.forRoot({ sluiceNamespace: config.SLUICE_NAMESPACE ?? 'sluice-system' }),
       ],
-      controllers: [ReposController, SyncController, ScmEventsConsumer],
+      controllers: [ReposController, SyncController, CatalogueReplayController, ScmEventsConsumer],
       providers: [
         { provide: SERVICE_CONSUMER_GROUP, useValue: REPO_SYNC_CONSUMER },
         { provide: SCM_READER, useFactory: () => options.scm ?? scmFromConfig(config, logger) },
@@ -81,6 +83,7 @@ export class RepoSyncModule {
         },
         { provide: CATALOGUE_VISIBILITY, useValue: config.SLUICE_CATALOGUE_VISIBILITY ?? 'team' },
         { provide: CatalogueQueries, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new CatalogueQueries(ds) },
+        { provide: CatalogueReplay, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new CatalogueReplay(ds) },
         RepoSyncRuntime,
       ],
       exports: [GlobalSync, CATALOGUE],

@@ -60,6 +60,9 @@ export const branchPushIgnoredV1 = z.object({
 
 export const branchDeletedV1 = z.object({ repo: repoFullName, branch: z.string().min(1) });
 
+/** Which execution of a build the catalogue holds and how far it got: what orders the reports that come after. */
+export const buildObservation = buildRun.extend({ source: buildSource.nullable() });
+
 export const buildRecordedV1 = z.object({
   repo: repoFullName,
   sha,
@@ -68,6 +71,24 @@ export const buildRecordedV1 = z.object({
   status: z.enum(['in_progress', 'completed']),
   conclusion: buildConclusion.nullable(),
   url: z.string().nullable(),
+  /**
+   * What orders this build's reports as the catalogue now holds it (widened in place; absent in
+   * events written before it). The catalogue's rebuild takes it from here.
+   */
+  observation: buildObservation.optional(),
+});
+
+/**
+ * The catalogue's row of a build changed in what orders its reports only (a later attempt or
+ * run in the same state, a newer update time): nothing for a consumer to act on, there for the
+ * catalogue's rebuild from the log.
+ */
+export const buildObservedV1 = buildRecordedV1.extend({ observation: buildObservation });
+
+/** Commits of a repository the catalogue had not recorded before (from a push, a tag or global sync). */
+export const commitsRecordedV1 = z.object({
+  repo: repoFullName,
+  commits: z.array(commitSummary).min(1),
 });
 
 /**
@@ -99,6 +120,22 @@ export const configInvalidV1 = z.object({
   path: z.string().min(1),
   configSha: sha,
   errors: z.array(z.object({ path: z.string(), message: z.string() })),
+});
+
+/**
+ * The configs of a repository were read at `configSha` (its main branch's head): the errors of
+ * its invalid configs are now exactly `errors` (empty: none). Follows that scan's
+ * `repo.config.*` events.
+ */
+export const configsScannedV1 = z.object({
+  repo: repoFullName,
+  configSha: sha,
+  errors: z.array(
+    z.object({
+      path: z.string().min(1),
+      errors: z.array(z.object({ path: z.string(), message: z.string() })),
+    }),
+  ),
 });
 
 /** A tag was pushed (created or moved) to `sha`; deleted tags are not reported. */

@@ -107,6 +107,7 @@ export class ApplyScmEvent {
 
   async apply(received: SluiceEvent, m: Transaction, prepared: PreparedScmEvent): Promise<void> {
     const meta = { correlationId: received.correlationId, causationId: received.id };
+    await this.catalogue.beginWrite(m);
     const event = withDefaultBranch(await this.current(received, m), prepared.defaultBranch);
     const webhookOf = (event.data as { repo?: { fullName?: string } }).repo?.fullName;
     if (webhookOf) await this.polls?.webhookSeen(m, webhookOf);
@@ -146,7 +147,7 @@ export class ApplyScmEvent {
             events.push(...(await this.catalogue.deleteBranch(m, d.repo.fullName, d.name)));
           } else {
             const commits = d.headCommit && !d.commits.some((c) => c.sha === d.headCommit!.sha) ? [...d.commits, d.headCommit] : d.commits;
-            await this.catalogue.recordCommits(m, d.repo.fullName, commits);
+            events.push(...(await this.catalogue.recordCommits(m, d.repo.fullName, commits)));
             const head = { branch: d.name, headSha: d.after, headCommit: d.headCommit, forced: decision.forced };
             events.push(...(await this.catalogue.updateBranch(m, d.repo, head)));
             if (decision.forced) {
@@ -158,9 +159,7 @@ export class ApplyScmEvent {
           return;
         }
         const events = await this.catalogue.upsertRepo(m, d.repo);
-        if (d.headCommit) {
-          await this.catalogue.recordCommits(m, d.repo.fullName, [d.headCommit]);
-        }
+        if (d.headCommit) events.push(...(await this.catalogue.recordCommits(m, d.repo.fullName, [d.headCommit])));
         // A pushed tag is what a config tracking `track.tags` builds (docs/architecture.md §1 "Builds").
         if (!d.deleted) {
           const previousSha = d.created || /^0+$/.test(d.before) ? null : d.before;

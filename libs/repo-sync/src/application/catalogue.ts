@@ -43,10 +43,13 @@ export interface ConfigScan {
 /**
  * The catalogue's writes, shared by the webhook consumer and global sync so both emit the same
  * events (PgCatalogue). Each compares with what is stored and returns the events of what changed —
- * nothing when nothing changed (idempotent). Callers run them in one transaction after `lockRepo`,
- * then `append`.
+ * nothing when nothing changed (idempotent); the rows are what those events say, so the log
+ * rebuilds them. Callers run them in one transaction after `beginWrite` and `lockRepo`, then
+ * `append`, keeping the events in the order the calls gave them.
  */
 export interface Catalogue {
+  /** First in every transaction that writes the catalogue, before it reads it: a rebuild's swap waits for the writers in flight. */
+  beginWrite(m: Transaction): Promise<void>;
   /** Serialises writers of one repository (webhook consumer and global sync) until commit. */
   lockRepo(m: Transaction, fullName: string): Promise<void>;
   /** Records the repository; the same provider id under a new name is followed as a rename (`repo.renamed`). */
@@ -65,8 +68,8 @@ export interface Catalogue {
   updateBranch(m: Transaction, repo: RepoRef, head: BranchHead): Promise<NewEvent[]>;
   updateBranches(m: Transaction, repo: RepoRef, heads: readonly BranchHead[]): Promise<NewEvent[]>;
   deleteBranch(m: Transaction, fullName: string, branch: string, expectedSha?: string): Promise<NewEvent[]>;
-  /** How many of the commits were new. */
-  recordCommits(m: Transaction, fullName: string, commits: readonly CommitSummary[]): Promise<number>;
+  /** The commits not recorded before, as `repo.commits.recorded` (nothing when none is new). */
+  recordCommits(m: Transaction, fullName: string, commits: readonly CommitSummary[]): Promise<NewEvent[]>;
   recordBuild(m: Transaction, fullName: string, fact: BuildFact): Promise<NewEvent[]>;
   recordBuilds(m: Transaction, fullName: string, facts: readonly BuildFact[]): Promise<NewEvent[]>;
   /** Commits with a build still in progress: global sync reads their builds again. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeGitHub } from '@sluice/fake-scm';
 import { createTestDatabase, waitUntil } from '@sluice/testing';
-import { startRepoSync, type RepoSyncTestApp } from '../test/repo-sync-app';
+import { catalogueRows, replayCatalogue, startRepoSync, type RepoSyncTestApp } from '../test/repo-sync-app';
 
 function seedRepos(fake: FakeGitHub, count: number): void {
   for (let i = 0; i < count; i++) {
@@ -108,6 +108,13 @@ describe('global sync of a seeded fake GitHub under rate limiting', () => {
     assert.equal(await countEvents(t, 'repo.branch.deleted'), 1);
     const branches = await t.api('/api/repos/acme/svc-0004/branches');
     assert.deepEqual(branches.body.items.map((b: { name: string }) => b.name), ['main']);
+  });
+
+  it('the catalogue the syncs wrote is rebuilt from the log row for row (issue #23)', async () => {
+    const live = await catalogueRows(t.dataSource);
+    assert.equal(live.repos!.length, REPOS);
+    await replayCatalogue(t);
+    assert.deepEqual(await catalogueRows(t.dataSource), live);
   });
 });
 

@@ -347,10 +347,12 @@ export class GlobalSync {
   /** Records a snapshot; `correlationId` is the sync job's id (or the poll's). */
   private async record(m: Transaction, s: RepoSnapshot, correlationId: string) {
     const { ref } = s;
+    await this.catalogue.beginWrite(m);
     await this.catalogue.lockRepo(m, ref.fullName);
     const events: NewEvent[] = await this.catalogue.upsertRepo(m, ref);
-    const commits = [...s.commits.values()];
-    const newCommits = await this.catalogue.recordCommits(m, ref.fullName, commits);
+    const recorded = await this.catalogue.recordCommits(m, ref.fullName, [...s.commits.values()]);
+    events.push(...recorded);
+    const newCommits = recorded.reduce((n, e) => n + (e.data as { commits: unknown[] }).commits.length, 0);
     // The SCM's heads are the truth of "now" and may move a head anywhere — but only a head
     // nothing moved since the snapshot began: a push recorded meanwhile is newer than it.
     const heads = s.branches.map((b) => ({ branch: b.name, headSha: b.sha, headCommit: s.commits.get(b.sha) ?? null, expectedSha: s.known.get(b.name) ?? null }));

@@ -11,9 +11,10 @@ import type { FakeGitHub } from '@sluice/fake-scm';
 import { MESSAGE_BUS, MessagingModule, type MessageBus } from '@sluice/messaging';
 import { configureApp } from '@sluice/platform';
 import { GitHubScm, type ScmReader } from '@sluice/scm';
-import { createTestDatabase, type TestDatabase } from '@sluice/testing';
+import { createTestDatabase, waitUntil, type TestDatabase } from '@sluice/testing';
 import type { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
+import { CATALOGUE_TABLES } from '../adapters/persistence/catalogue-projection';
 import { REPO_SYNC_SCHEMA, repoSyncMigrations } from '../adapters/persistence/migrations';
 import { GlobalSync } from '../application/global-sync';
 import { RepoSyncModule } from '../repo-sync.module';
@@ -119,4 +120,30 @@ export function branchCreatedPush(repo: RepoRef, branch: string, sha: string): E
     commits: [commit],
     pusher: 'ada',
   };
+}
+
+/** Every row of the catalogue's tables as JSON, each table's rows in one stable order. */
+export async function catalogueRows(ds: DataSource): Promise<Record<string, unknown[]>> {
+  const rows: Record<string, unknown[]> = {};
+  for (const table of CATALOGUE_TABLES) {
+    const found: Array<{ row: unknown }> = await ds.query(`SELECT to_jsonb(x) AS row FROM repo_sync.${table} x ORDER BY to_jsonb(x)::text`);
+    rows[table] = found.map((r) => r.row);
+  }
+  return rows;
+}
+
+/** `POST /api/admin/replay/repo-sync` and its progress until done; fails on a failed rebuild. */
+export async function replayCatalogue(t: RepoSyncTestApp): Promise<{ replayId: string; processed: number; total: number }> {
+  const started = await t.api('/api/admin/replay/repo-sync', { method: 'POST' });
+  if (started.status !== 202) throw new Error(`replay answered ${started.status}: ${JSON.stringify(started.body)}`);
+  let status = started.body as { replayId: string; status: string; processed: number; total: number; error: string | null };
+  await waitUntil(
+    async () => {
+      status = (await t.api(`/api/admin/replay/repo-sync/${started.body.replayId}`)).body;
+      if (status.status === 'failed') throw new Error(`replay failed: ${status.error}`);
+      return status.status === 'done';
+    },
+    { timeoutMs: 30_000, message: 'catalogue replay done' },
+  );
+  return status;
 }

@@ -4,7 +4,7 @@ import { announceRevocation, announceTeamToken } from '@sluice/auth/testing';
 import { repoStream, Topics, type RepoRef } from '@sluice/contracts';
 import { FakeGitHub } from '@sluice/fake-scm';
 import { waitUntil } from '@sluice/testing';
-import { startRepoSync, type RepoSyncTestApp } from '../../test/repo-sync-app';
+import { catalogueRows, replayCatalogue, startRepoSync, type RepoSyncTestApp } from '../../test/repo-sync-app';
 
 const ZERO = '0'.repeat(40);
 
@@ -180,7 +180,8 @@ describe('repo-sync consuming sluice.scm.v1', () => {
       timeoutMs: 10_000,
     });
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal(t.published.length - before, 1);
+    // One delivery's events: its commit and the branch head; the redelivery none.
+    assert.deepEqual(t.published.slice(before).map((e) => e.type), ['repo.commits.recorded', 'repo.branch.updated']);
   });
 
   it('a default-branch push of a config repo discovers its configs; invalid ones are visible through the API', async () => {
@@ -302,5 +303,17 @@ describe('repo-sync consuming sluice.scm.v1', () => {
     );
     const [ids] = await t.dataSource.query(`SELECT count(*)::int AS n FROM repo_sync.repos WHERE github_id = 77`);
     assert.equal(ids.n, 1, 'one repository per provider id');
+  });
+
+  // Last: the history of every case above, rebuilt from the log (issue #23).
+  it('the catalogue rebuilt from repo-sync’s log equals the live one, row for row', async () => {
+    await new Promise((r) => setTimeout(r, 300)); // the last deliveries settle
+    const live = await catalogueRows(t.dataSource);
+    for (const table of ['repos', 'branches', 'commits', 'builds', 'configs', 'config_errors', 'config_scans', 'repo_names']) {
+      assert.ok(live[table]!.length > 0, `the history wrote ${table}`);
+    }
+    const replay = await replayCatalogue(t);
+    assert.ok(replay.processed >= replay.total && replay.total > 0, `progress ${replay.processed}/${replay.total}`);
+    assert.deepEqual(await catalogueRows(t.dataSource), live);
   });
 });

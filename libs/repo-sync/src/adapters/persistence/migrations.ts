@@ -209,5 +209,29 @@ export class RepoSyncSyncProviders1768300000000 implements MigrationInterface {
   }
 }
 
+/**
+ * The catalogue's rows are written from repo-sync's events since this version (`projectCatalogue`):
+ * commits, config scans and what orders build reports are in the log from now on. A catalogue
+ * that already has rows was partly written before, from facts its log does not hold, so a rebuild
+ * would lose them: `catalogue_log.complete` says whether the log holds the whole catalogue.
+ */
+export class RepoSyncCatalogueLog1768400000000 implements MigrationInterface {
+  name = 'RepoSyncCatalogueLog1768400000000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE repo_sync.catalogue_log (
+        one        boolean PRIMARY KEY DEFAULT true CHECK (one),
+        complete   boolean NOT NULL,
+        since      timestamptz NOT NULL DEFAULT now()
+      )`);
+    await q.query(`
+      INSERT INTO repo_sync.catalogue_log (complete)
+      SELECT NOT EXISTS (SELECT 1 FROM repo_sync.repos) AND NOT EXISTS (SELECT 1 FROM repo_sync.configs) AND NOT EXISTS (SELECT 1 FROM repo_sync.repo_names)`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE repo_sync.catalogue_log`);
+  }
+}
+
 /** With the projection of team tokens (`sluice.auth.v1`) that the read API verifies team tokens against. */
-export const repoSyncMigrations = [RepoSyncInit1732400100000, RepoSyncConfigTeam1764200000000, RepoSyncBuildIdentity1766100000000, RepoSyncRepositoryIdentity1767500000000, ...teamTokenMigrations, ...teamPolicyMigrations, RepoSyncPolls1768000000100, RepoSyncSyncProviders1768300000000];
+export const repoSyncMigrations = [RepoSyncInit1732400100000, RepoSyncConfigTeam1764200000000, RepoSyncBuildIdentity1766100000000, RepoSyncRepositoryIdentity1767500000000, ...teamTokenMigrations, ...teamPolicyMigrations, RepoSyncPolls1768000000100, RepoSyncSyncProviders1768300000000, RepoSyncCatalogueLog1768400000000];

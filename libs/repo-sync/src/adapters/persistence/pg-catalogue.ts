@@ -1,12 +1,14 @@
 import type { BuildConclusion, BuildRun, CommitSummary, DeployConfigRoot, NewEvent, RepoRef } from '@sluice/contracts';
 import { buildKey, newEvent, repoStream } from '@sluice/contracts';
-import type { EventStore } from '@sluice/event-store';
+import { holdViewWriters, type EventStore } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
 import type { EntityManager } from 'typeorm';
 import type { BranchHead, BuildFact, Catalogue, ConfigScan } from '../../application/catalogue';
 import { orderBuildObservation, type BuildObservation, type BuildSource } from '../../domain/build-order';
 import { decideConfigs, type ConfigDecisions } from '../../domain/config-diff';
 import type { ConfigFieldError, ParsedConfig } from '../../domain/deploy-config';
+import { CATALOGUE_WRITERS_LOCK, projectCatalogue, type CatalogueEvent } from './catalogue-projection';
+import { REPO_SYNC_SCHEMA } from './migrations';
 
 /** A build as the catalogue holds it. */
 interface StoredBuild {
@@ -54,16 +56,41 @@ function storedBuild(r: BuildRow): StoredBuild {
   };
 }
 
+const time = (v: string | null) => (v === null ? null : Date.parse(v));
+const sameObservation = (a: BuildObservation, b: BuildObservation) =>
+  a.source === b.source && a.id === b.id && a.attempt === b.attempt && a.progress === b.progress &&
+  time(a.startedAt) === time(b.startedAt) && time(a.updatedAt) === time(b.updatedAt);
+
+/** The build's row would not change. */
+const sameStoredBuild = (a: StoredBuild, b: StoredBuild) =>
+  a.name === b.name && a.branch === b.branch && a.status === b.status && a.conclusion === b.conclusion && a.url === b.url && sameObservation(a.observation, b.observation);
+
 /**
- * The catalogue on PostgreSQL (`repo_sync.repos`, `branches`, `commits`, `builds`, `configs`): the writes, shared by the webhook consumer and global sync so both emit
+ * The catalogue on PostgreSQL (`repo_sync.repos`, `branches`, `commits`, `builds`, `configs`, …): the writes, shared by the webhook consumer and global sync so both emit
  * the same events. Each method compares with what is stored and returns the events of
- * what changed — nothing when nothing changed (idempotent). Callers run them in one
- * transaction after `lockRepo`, then `append`.
+ * what changed — nothing when nothing changed (idempotent) — after writing their rows with
+ * `projectCatalogue`, the projection a rebuild replays the log with: the tables hold exactly
+ * what the events say. Callers run them in one transaction after `beginWrite` and `lockRepo`,
+ * then `append`.
  */
 export class PgCatalogue implements Catalogue {
   private readonly log = createLogger('repo-sync.builds');
 
   constructor(private readonly store: EventStore) {}
+
+  /** First in a transaction that writes the catalogue: a rebuild's swap waits for it (and it for the swap). */
+  async beginWrite(m: EntityManager): Promise<void> {
+    await holdViewWriters(m, CATALOGUE_WRITERS_LOCK);
+  }
+
+  /** The events, stamped with one time, with their rows written into the live catalogue. */
+  private async emit(m: EntityManager, events: NewEvent[]): Promise<NewEvent[]> {
+    if (events.length === 0) return events;
+    const occurredAt = new Date().toISOString();
+    const stamped = events.map((e) => ({ ...e, occurredAt }));
+    await projectCatalogue(m, REPO_SYNC_SCHEMA, stamped as CatalogueEvent[]);
+    return stamped;
+  }
 
   /** Serialises writers of one repository (webhook consumer and global sync) until commit. */
   async lockRepo(m: EntityManager, fullName: string): Promise<void> {
@@ -80,13 +107,7 @@ export class PgCatalogue implements Catalogue {
     const same = before && before.default_branch === repo.defaultBranch && before.private === repo.private &&
       (before.github_id === null ? null : Number(before.github_id)) === repo.id;
     if (same) return renamed;
-    await m.query(
-      `INSERT INTO repo_sync.repos (full_name, github_id, default_branch, private, provider) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (full_name) DO UPDATE SET github_id = EXCLUDED.github_id, default_branch = EXCLUDED.default_branch,
-         private = EXCLUDED.private, provider = EXCLUDED.provider, updated_at = now()`,
-      [repo.fullName, repo.id, repo.defaultBranch, repo.private, repo.provider],
-    );
-    return [...renamed, newEvent('repo.upserted', { repo })];
+    return [...renamed, ...(await this.emit(m, [newEvent('repo.upserted', { repo })]))];
   }
 
   async renameRepo(m: EntityManager, repo: RepoRef, previousFullName: string): Promise<NewEvent[]> {
@@ -109,35 +130,13 @@ export class PgCatalogue implements Catalogue {
     );
     const from = row?.full_name ?? previousFullName;
     if (from === null || from === repo.fullName) return [];
-    await m.query(
-      `INSERT INTO repo_sync.repo_names (provider, full_name, github_id) VALUES ($1, $2, $3)
-       ON CONFLICT (provider, full_name) DO UPDATE SET github_id = EXCLUDED.github_id, renamed_at = now()`,
-      [repo.provider, from, repo.id],
-    );
-    // The new name is a live name again, no longer an alias.
-    await m.query(`DELETE FROM repo_sync.repo_names WHERE provider = $1 AND full_name = $2`, [repo.provider, repo.fullName]);
     if (row) {
       // A row still under the new name is another, older repository of that name (deleted since): it gives way.
       const taken: unknown[] = await m.query(`SELECT 1 FROM repo_sync.repos WHERE full_name = $1`, [repo.fullName]);
-      await m.query(`DELETE FROM repo_sync.repos WHERE full_name = $1`, [repo.fullName]);
       if (taken.length > 0) this.log.warn({ repo: repo.fullName, previous: from }, 'a repository row under the new name was replaced by the renamed repository');
-      await m.query(`UPDATE repo_sync.repos SET full_name = $2, updated_at = now() WHERE full_name = $1`, [from, repo.fullName]);
     }
-    await m.query(`UPDATE repo_sync.config_errors SET config_repo = $2 WHERE config_repo = $1`, [from, repo.fullName]);
-    await m.query(`UPDATE repo_sync.config_scans SET repo = $2 WHERE repo = $1`, [from, repo.fullName]);
-    await m.query(
-      `UPDATE repo_sync.configs SET
-         config_repo = CASE WHEN config_repo = $1 THEN $2 ELSE config_repo END,
-         root = CASE WHEN root->>'configRepo' = $1 THEN jsonb_set(root, '{configRepo}', to_jsonb($2::text)) ELSE root END
-       WHERE config_repo = $1 OR root->>'configRepo' = $1`,
-      [from, repo.fullName],
-    );
-    await m.query(
-      `UPDATE repo_sync.configs SET root = jsonb_set(root, '{artifact,repo}', to_jsonb($2::text)) WHERE root->'artifact'->>'repo' = $1`,
-      [from, repo.fullName],
-    );
     this.log.info({ provider: repo.provider, id: repo.id, from, to: repo.fullName }, 'repository renamed: the catalogue follows it');
-    return [newEvent('repo.renamed', { provider: repo.provider, id: repo.id, from, to: repo.fullName })];
+    return this.emit(m, [newEvent('repo.renamed', { provider: repo.provider, id: repo.id, from, to: repo.fullName })]);
   }
 
   async currentRef(m: EntityManager, repo: RepoRef): Promise<RepoRef> {
@@ -199,57 +198,36 @@ export class PgCatalogue implements Catalogue {
       [repo.fullName, heads.map((h) => h.branch)],
     );
     const current = new Map(rows.map((r) => [r.name, r.head_sha]));
-    const changed = new Set<string>();
     const events: NewEvent[] = [];
     for (const { branch, headSha, headCommit, forced = false, expectedSha } of heads) {
       const previousSha = current.get(branch) ?? null;
       if (previousSha === headSha) continue;
       if (expectedSha !== undefined && previousSha !== expectedSha) continue;
       current.set(branch, headSha);
-      changed.add(branch);
       events.push(
         newEvent('repo.branch.updated', { repo: repo.fullName, defaultBranch: repo.defaultBranch, branch, headSha, previousSha, headCommit, forced }),
       );
     }
-    if (changed.size > 0) {
-      const names = [...changed];
-      await m.query(
-        `INSERT INTO repo_sync.branches (repo, name, head_sha) SELECT $1, * FROM unnest($2::text[], $3::text[])
-         ON CONFLICT (repo, name) DO UPDATE SET head_sha = EXCLUDED.head_sha, updated_at = now()`,
-        [repo.fullName, names, names.map((n) => current.get(n)!)],
-      );
-    }
-    return events;
+    return this.emit(m, events);
   }
 
   /** Deletes a branch; with `expectedSha`, only while its stored head is still that one. */
   async deleteBranch(m: EntityManager, fullName: string, branch: string, expectedSha?: string): Promise<NewEvent[]> {
-    const deleted: unknown[] =
-      expectedSha === undefined
-        ? await m.query(`DELETE FROM repo_sync.branches WHERE repo = $1 AND name = $2 RETURNING 1`, [fullName, branch])
-        : await m.query(`DELETE FROM repo_sync.branches WHERE repo = $1 AND name = $2 AND head_sha = $3 RETURNING 1`, [fullName, branch, expectedSha]);
-    // TypeORM returns [rows, count] for DELETE ... RETURNING on postgres.
-    const count = Array.isArray(deleted[0]) ? (deleted[0] as unknown[]).length : deleted.length;
-    return count > 0 ? [newEvent('repo.branch.deleted', { repo: fullName, branch })] : [];
+    const head = await this.branchHead(m, fullName, branch);
+    if (head === null || (expectedSha !== undefined && head !== expectedSha)) return [];
+    return this.emit(m, [newEvent('repo.branch.deleted', { repo: fullName, branch })]);
   }
 
-  /** Stores commits not seen before; returns how many were new. No events: branch and build events carry them. */
-  async recordCommits(m: EntityManager, fullName: string, commits: readonly CommitSummary[]): Promise<number> {
-    if (commits.length === 0) return 0;
-    const rows: unknown[] = await m.query(
-      `INSERT INTO repo_sync.commits (repo, sha, message, author_name, author_email, timestamp)
-       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-       ON CONFLICT (repo, sha) DO NOTHING RETURNING 1`,
-      [
-        fullName,
-        commits.map((c) => c.sha),
-        commits.map((c) => c.message),
-        commits.map((c) => c.authorName),
-        commits.map((c) => c.authorEmail),
-        commits.map((c) => c.timestamp),
-      ],
-    );
-    return rows.length;
+  /** Stores commits not seen before: `repo.commits.recorded` with them (nothing when none is new). */
+  async recordCommits(m: EntityManager, fullName: string, commits: readonly CommitSummary[]): Promise<NewEvent[]> {
+    if (commits.length === 0) return [];
+    const known: Array<{ sha: string }> = await m.query(`SELECT sha FROM repo_sync.commits WHERE repo = $1 AND sha = ANY($2::text[])`, [
+      fullName,
+      commits.map((c) => c.sha),
+    ]);
+    const seen = new Set(known.map((r) => r.sha));
+    const fresh = commits.filter((c) => !seen.has(c.sha) && (seen.add(c.sha), true));
+    return fresh.length === 0 ? [] : this.emit(m, [newEvent('repo.commits.recorded', { repo: fullName, commits: fresh })]);
   }
 
   /**
@@ -278,7 +256,6 @@ export class PgCatalogue implements Catalogue {
       [fullName, facts.map((f) => f.sha), facts.map((f) => buildKey(f.buildName))],
     );
     const current = new Map<string, StoredBuild>(rows.map((r) => [`${r.sha}\n${r.build_key}`, storedBuild(r)]));
-    const changed = new Map<string, StoredBuild & { sha: string; key: string }>();
     const events: NewEvent[] = [];
     for (const fact of facts) {
       const k = key(fact.sha, fact.buildName);
@@ -314,41 +291,13 @@ export class PgCatalogue implements Catalogue {
         observation,
       };
       current.set(k, next);
-      changed.set(k, { ...next, sha: fact.sha, key: buildKey(fact.buildName) });
+      const row = { repo: fullName, sha: fact.sha, branch: next.branch, buildName: name, status: fact.status, conclusion: fact.conclusion, url: next.url, observation };
+      if (before && sameStoredBuild(before, next)) continue;
       const same = before && before.status === next.status && before.conclusion === next.conclusion && before.url === next.url && before.branch === next.branch;
-      if (same) continue;
-      events.push(
-        newEvent('repo.build.recorded', { repo: fullName, sha: fact.sha, branch: next.branch, buildName: name, status: fact.status, conclusion: fact.conclusion, url: next.url }),
-      );
+      // What consumers act on changed: recorded; else only the row (the name or what orders its reports): observed.
+      events.push(same ? newEvent('repo.build.observed', row) : newEvent('repo.build.recorded', row));
     }
-    if (changed.size > 0) {
-      const list = [...changed.values()];
-      await m.query(
-        `INSERT INTO repo_sync.builds (repo, sha, build_key, build_name, branch, status, conclusion, url, source, run_id, attempt, progress, started_at, source_updated_at)
-         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                                  $10::bigint[], $11::int[], $12::text[], $13::timestamptz[], $14::timestamptz[])
-         ON CONFLICT (repo, sha, build_key) DO UPDATE SET build_name = EXCLUDED.build_name, branch = EXCLUDED.branch, status = EXCLUDED.status,
-           conclusion = EXCLUDED.conclusion, url = EXCLUDED.url, source = EXCLUDED.source, run_id = EXCLUDED.run_id, attempt = EXCLUDED.attempt,
-           progress = EXCLUDED.progress, started_at = EXCLUDED.started_at, source_updated_at = EXCLUDED.source_updated_at, updated_at = now()`,
-        [
-          fullName,
-          list.map((b) => b.sha),
-          list.map((b) => b.key),
-          list.map((b) => b.name),
-          list.map((b) => b.branch),
-          list.map((b) => b.status),
-          list.map((b) => b.conclusion),
-          list.map((b) => b.url),
-          list.map((b) => b.observation.source),
-          list.map((b) => b.observation.id),
-          list.map((b) => b.observation.attempt),
-          list.map((b) => b.observation.progress),
-          list.map((b) => b.observation.startedAt),
-          list.map((b) => b.observation.updatedAt),
-        ],
-      );
-    }
-    return events;
+    return this.emit(m, events);
   }
 
   /** The default-branch commit whose configs were last read, to skip re-reading it. */
@@ -366,44 +315,19 @@ export class PgCatalogue implements Catalogue {
   async applyConfigScan(m: EntityManager, repo: RepoRef, scan: ConfigScan): Promise<{ events: NewEvent[]; decisions: ConfigDecisions }> {
     const known = await this.knownConfigs(m, repo.fullName);
     const decisions = decideConfigs(known, await this.followingRenames(m, repo.provider, scan.parsed));
-    const events: NewEvent[] = [];
-    const upsert = async (c: DeployConfigRoot) =>
-      m.query(
-        `INSERT INTO repo_sync.configs (name, config_repo, path, root, config_sha) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (name) DO UPDATE SET path = EXCLUDED.path, root = EXCLUDED.root,
-           config_sha = EXCLUDED.config_sha, updated_at = now()
-         WHERE repo_sync.configs.config_repo = EXCLUDED.config_repo`,
-        [c.name, c.configRepo, c.path, JSON.stringify(c), scan.sha],
-      );
-    for (const c of decisions.discovered) {
-      await upsert(c);
-      events.push(newEvent('repo.config.discovered', { config: c, configSha: scan.sha }));
-    }
-    for (const c of decisions.changed) {
-      await upsert(c);
-      events.push(newEvent('repo.config.changed', { config: c, configSha: scan.sha }));
-    }
-    for (const c of decisions.removed) {
-      await m.query(`DELETE FROM repo_sync.configs WHERE name = $1 AND config_repo = $2`, [c.name, repo.fullName]);
-      events.push(newEvent('repo.config.removed', { name: c.name, configRepo: repo.fullName, configSha: scan.sha }));
-    }
-    // The recorded errors become exactly the current ones.
-    await m.query(`DELETE FROM repo_sync.config_errors WHERE config_repo = $1`, [repo.fullName]);
-    for (const [path, errors] of decisions.allErrors) {
-      await m.query(
-        `INSERT INTO repo_sync.config_errors (config_repo, path, config_sha, errors) VALUES ($1, $2, $3, $4)`,
-        [repo.fullName, path, scan.sha, JSON.stringify(errors)],
-      );
-    }
-    for (const { path, errors } of decisions.invalid) {
-      events.push(newEvent('repo.config.invalid', { configRepo: repo.fullName, path, configSha: scan.sha, errors: [...errors] }));
-    }
-    await m.query(
-      `INSERT INTO repo_sync.config_scans (repo, sha) VALUES ($1, $2)
-       ON CONFLICT (repo) DO UPDATE SET sha = EXCLUDED.sha, scanned_at = now()`,
-      [repo.fullName, scan.sha],
-    );
-    return { events, decisions };
+    const events: NewEvent[] = [
+      ...decisions.discovered.map((c) => newEvent('repo.config.discovered', { config: c, configSha: scan.sha })),
+      ...decisions.changed.map((c) => newEvent('repo.config.changed', { config: c, configSha: scan.sha })),
+      ...decisions.removed.map((c) => newEvent('repo.config.removed', { name: c.name, configRepo: repo.fullName, configSha: scan.sha })),
+      ...decisions.invalid.map(({ path, errors }) => newEvent('repo.config.invalid', { configRepo: repo.fullName, path, configSha: scan.sha, errors: [...errors] })),
+      // The recorded errors become exactly the current ones.
+      newEvent('repo.configs.scanned', {
+        repo: repo.fullName,
+        configSha: scan.sha,
+        errors: [...decisions.allErrors].map(([path, errors]) => ({ path, errors: errors.map((e) => ({ path: e.path, message: e.message })) })),
+      }),
+    ];
+    return { events: await this.emit(m, events), decisions };
   }
 
   /** A config that names a repository by a name it had before a rename points at the repository under its current name. */
