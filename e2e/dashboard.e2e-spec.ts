@@ -18,6 +18,27 @@ import { startWorld, type World } from './support/world';
 const SHOTS = join(ROOT, '.sluice-test', 'e2e', 'dashboard');
 const UI_TIMEOUT = 30_000;
 
+/** GET /api/configs' config, as far as the configs page shows it. */
+interface ListedConfig {
+  name: string;
+  artifact: { image: string } | null;
+  track: { branch: string };
+  autodeploy: boolean;
+  current: { artifactSha: string | null; configSha: string | null; deployId: string | null };
+  lastDeployId: string | null;
+  pin: { by: string } | null;
+}
+
+/** GET /api/deploys/{id}, as far as the configs page shows it. */
+interface DeployDetail {
+  imageTag: string | null;
+  phase: string;
+  requestedBy: string;
+  cause: string;
+  steps: Array<{ name: string; state: string; result: string | null }>;
+  timestamps: { succeededAt: string | null };
+}
+
 
 describe('the web dashboard in a real browser against the all-in-one app', { timeout: 480_000 }, () => {
   let world: World;
@@ -104,8 +125,41 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
     await page.getByRole('heading', { name: 'Configs' }).waitFor();
     const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: CONFIG_NAME }) });
     await row.waitFor();
+    const headers = await page.getByRole('columnheader').allTextContents();
+    assert.deepEqual(headers, ['Name', 'Team', 'Namespace', 'State (artifact / config)', 'Image tag', 'Health', 'Pinned', 'Last deploy', 'Autodeploy']);
+    // The row as the API has it: the listed config, the deploy that made its current state and the deploy requested last.
+    const listed = (await scenario.api.get<{ configs: ListedConfig[] }>('/api/configs')).configs.find((c) => c.name === CONFIG_NAME);
+    assert.ok(listed, 'the config is listed');
+    const { artifactSha, configSha, deployId } = listed.current;
+    assert.ok(artifactSha && configSha && deployId && listed.lastDeployId && listed.artifact, JSON.stringify(listed));
+    assert.equal(artifactSha, firstArtifact);
+    const current = await scenario.api.get<DeployDetail>(`/api/deploys/${encodeURIComponent(deployId)}`);
+    const last = await scenario.api.get<DeployDetail>(`/api/deploys/${encodeURIComponent(listed.lastDeployId)}`);
+    const healthy = current.steps.find((st) => st.name === 'wait-healthy');
+    assert.ok(current.imageTag && healthy?.state === 'done' && healthy.result, JSON.stringify(current));
+    const lastAt = last.timestamps.succeededAt;
+    assert.ok(lastAt, JSON.stringify(last));
+    // The time as the browser writes it (its locale and time zone).
+    const lastAtShown = String(await page.evaluate(`new Date(${JSON.stringify(lastAt)}).toLocaleString()`));
+    const lastDeploy = `${last.phase} ${lastAtShown} by ${last.requestedBy} (${last.cause})`;
+    // The deploys are read after the list: wait for them.
+    await row.filter({ hasText: lastDeploy }).waitFor();
     const cells = await row.getByRole('cell').allTextContents();
-    assert.deepEqual(cells, [CONFIG_NAME, 'payments', world.namespace, 'succeeded', short(firstArtifact), 'no', 'on (main)']);
+    assert.deepEqual(cells, [
+      CONFIG_NAME,
+      'payments',
+      world.namespace,
+      `${short(artifactSha)} / ${short(configSha)}`,
+      current.imageTag,
+      healthy.result,
+      listed.pin ? `yes (${listed.pin.by})` : 'no',
+      lastDeploy,
+      listed.autodeploy ? `on (${listed.track.branch})` : 'off',
+    ]);
+    assert.equal(current.imageTag, tagOf(firstArtifact), 'the tag of the deployed build');
+    assert.equal(await row.getByRole('cell').nth(3).locator('code').getAttribute('title'), `artifact ${artifactSha}, config ${configSha}`, 'the full SHAs');
+    assert.equal(await row.getByRole('cell').nth(4).locator('code').getAttribute('title'), `${listed.artifact.image}:${current.imageTag}`, 'the image reference');
+    assert.equal(await row.getByRole('cell').nth(7).locator('time').getAttribute('datetime'), lastAt);
     assert.equal(await page.evaluate('sessionStorage.getItem("sluice.token")'), sluice.adminToken, 'the token is kept for the session only');
     // The team filter and the search box.
     await page.getByLabel('Team').selectOption('payments');
@@ -367,6 +421,11 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
   it('is usable at a phone width: no horizontal scrolling, every row readable', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('link', { name: 'Configs', exact: true }).click();
+    // The configs table, each row a stack of labelled values.
+    await page.locator(`tr[data-config="${CONFIG_NAME}"] td[data-label="Last deploy"] time`).waitFor();
+    const configsOverflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+    assert.ok(configsOverflow <= 0, `the configs page scrolls sideways by ${configsOverflow}px`);
+    await shot('configs-phone');
     await page.getByRole('link', { name: CONFIG_NAME }).click();
     await page.getByRole('row').filter({ hasText: tagOf(secondArtifact) }).first().waitFor();
     const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
@@ -415,6 +474,40 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
     const undeploy = await scenario.waitForPhase(undeployId, 'succeeded');
     assert.equal(undeploy.kind, 'undeploy');
     await waitFor(async () => (await scenario.deployment()) === undefined, () => 'the Deployment removed', 60_000);
+  });
+
+  it('shows the API’s refusal of a deploy in the confirmation dialog as written: a full SHA that is no commit of the artifact repository', async () => {
+    // Well-formed, so the dashboard sends it; only the API knows it is no commit it has seen.
+    const unknown = 'deadbeef'.repeat(5);
+    const reason = 'a commit nobody pushed';
+    await page.goto(`${sluice.process.url}/configs/${CONFIG_NAME}`);
+    await page.getByRole('button', { name: 'Deploy…', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Artifact commit').fill(unknown);
+    const configSha = await dialog.getByLabel('Config commit').inputValue();
+    assert.match(configSha, /^[0-9a-f]{40}$/, 'the dialog offers a config commit');
+    await dialog.getByLabel('Reason').fill(reason);
+    // The same request, made directly: the API's refusal to compare with.
+    const res = await fetch(`${sluice.process.url}/api/deploys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sluice.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ config: CONFIG_NAME, artifactSha: unknown, configSha, reason }),
+    });
+    const refused = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal(res.status, 422, JSON.stringify(refused));
+    await dialog.getByRole('button', { name: 'Deploy', exact: true }).click();
+    const alert = dialog.getByRole('alert');
+    await alert.waitFor();
+    assert.equal(await alert.textContent(), `${refused.error.message} (422 ${refused.error.code})`, 'the API’s message as written');
+    await shot('deploy-refused');
+    // The dialog stays open with what was typed; nothing was deployed.
+    assert.equal(await dialog.getByLabel('Artifact commit').inputValue(), unknown);
+    assert.equal(new URL(page.url()).pathname, `/configs/${CONFIG_NAME}`);
+    const config = await scenario.api.config();
+    assert.equal(config.inFlightDeployId, null);
+    assert.equal(config.queuedDeployId, null);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
   });
 
   it('shows another team’s token the API’s 403 message for the config, as written', async () => {

@@ -149,7 +149,9 @@ export interface Config {
   readonly autodeploy: boolean;
   readonly status: 'active' | 'removed';
   readonly current: { readonly artifactSha: string | null; readonly configSha: string | null; readonly deployId: string | null };
+  /** Phase of the deploy requested last (`lastDeployId`). */
   readonly phase: string | null;
+  readonly lastDeployId: string | null;
   readonly inFlightDeployId: string | null;
   readonly pin: Pin | null;
   /** The config repository commit the config was last read at. */
@@ -181,7 +183,15 @@ export interface Deploy {
   readonly phase: string;
   readonly failure: { readonly reason: string; readonly message: string } | null;
   readonly steps: readonly Step[];
-  readonly timestamps: { readonly requestedAt: string | null; readonly queuedAt: string | null; readonly updatedAt: string };
+  readonly timestamps: {
+    readonly requestedAt: string | null;
+    readonly queuedAt: string | null;
+    readonly succeededAt?: string | null;
+    readonly failedAt?: string | null;
+    readonly supersededAt?: string | null;
+    readonly undeployedAt?: string | null;
+    readonly updatedAt: string;
+  };
 }
 
 export interface HistoryEntry {

@@ -1,21 +1,54 @@
 // The dashboard's pages: configs, one config (its deploys and history, pin/unpin, re-apply, a diff
 // of two deploys' manifests), one deploy (its steps, its log, a link to its commit's statuses) and
 // the event log (admin). Each polls the API every 2 s while open.
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { api, commitOf, configPath, short, usePoll, when, type Config, type Deploy, type HistoryEntry, type Step } from './api';
 import { useDeployLog } from './deploy-log';
 import { ConfirmDialog, ErrorMessage, Phase, Table, type Column, type Confirmation } from './components';
 import { ManifestsDiff } from './manifests-diff';
 import { commitStatusesUrl, configUrl, deployUrl, Link, navigate } from './router';
 
+/** A deploy that will not change any more: fetched once for the configs page. */
+const SETTLED = new Set(['succeeded', 'failed', 'superseded']);
+
+/** A config with the deploys its row names: the one that made its current state, the one requested last (null: not readable). */
+interface ConfigRow {
+  readonly config: Config;
+  readonly current: Deploy | null | undefined;
+  readonly last: Deploy | null | undefined;
+}
+
 export function ConfigsPage() {
-  const { data, error } = usePoll((signal) => api<{ configs: Config[] }>('/api/configs', { signal }), []);
+  // The list has each config's state pair and deploy ids; the image tag, health and who/when come
+  // from those deploys (GET /api/deploys/{id}), each read again only while it is not settled.
+  const deploys = useRef(new Map<string, Deploy | null>());
+  const { data, error } = usePoll(async (signal) => {
+    const { configs } = await api<{ configs: Config[] }>('/api/configs', { signal });
+    const ids = [...new Set(configs.flatMap((c) => [c.current.deployId, c.lastDeployId]).filter((id): id is string => id !== null))];
+    const stale = ids.filter((id) => {
+      const known = deploys.current.get(id);
+      return known === undefined || (known !== null && !SETTLED.has(known.phase));
+    });
+    await Promise.all(
+      stale.map(async (id) => {
+        try {
+          deploys.current.set(id, await api<Deploy>(`/api/deploys/${encodeURIComponent(id)}`, { signal }));
+        } catch (e) {
+          if ((e as Error).name === 'AbortError') throw e;
+          // Not readable (e.g. gone after a replay): the row shows what the list has.
+          deploys.current.set(id, null);
+        }
+      }),
+    );
+    const of = (id: string | null) => (id === null ? null : deploys.current.get(id));
+    return configs.map((config): ConfigRow => ({ config, current: of(config.current.deployId), last: of(config.lastDeployId) }));
+  }, []);
   const [team, setTeam] = useState('');
   const [search, setSearch] = useState('');
-  const configs = data?.configs ?? [];
-  const teams = useMemo(() => [...new Set(configs.map((c) => c.team))].sort(), [configs]);
+  const rows = data ?? [];
+  const teams = useMemo(() => [...new Set(rows.map((r) => r.config.team))].sort(), [rows]);
   const needle = search.trim().toLowerCase();
-  const shown = configs.filter((c) => (!team || c.team === team) && (!needle || [c.name, c.namespace, c.team, c.configRepo].some((v) => v.toLowerCase().includes(needle))));
+  const shown = rows.filter(({ config: c }) => (!team || c.team === team) && (!needle || [c.name, c.namespace, c.team, c.configRepo].some((v) => v.toLowerCase().includes(needle))));
   return (
     <section aria-labelledby="configs-title">
       <h1 id="configs-title">Configs</h1>
@@ -35,20 +68,86 @@ export function ConfigsPage() {
         </label>
       </div>
       <ErrorMessage error={error} />
-      {data && shown.length === 0 ? <p>No configs{configs.length ? ' match' : ' visible to this token'}.</p> : null}
-      {shown.length ? <Table rows={shown} columns={CONFIG_COLUMNS} rowKey={(c) => c.name} labelledBy="configs-title" /> : null}
+      {data && shown.length === 0 ? <p>No configs{rows.length ? ' match' : ' visible to this token'}.</p> : null}
+      {shown.length ? <Table rows={shown} columns={CONFIG_COLUMNS} rowKey={(r) => r.config.name} rowData={(r) => ({ 'data-config': r.config.name })} labelledBy="configs-title" /> : null}
     </section>
   );
 }
 
-const CONFIG_COLUMNS: readonly Column<Config>[] = [
-  { label: 'Name', cell: (c) => <Link to={configUrl(c.name)}>{c.name}</Link> },
-  { label: 'Team', cell: (c) => c.team },
-  { label: 'Namespace', cell: (c) => c.namespace },
-  { label: 'Phase', cell: (c) => <Phase phase={c.phase} /> },
-  { label: 'Current', cell: (c) => <code>{short(c.current.artifactSha)}</code> },
-  { label: 'Pinned', cell: (c) => (c.pin ? `yes (${c.pin.by})` : 'no') },
-  { label: 'Autodeploy', cell: (c) => (c.autodeploy ? `on (${c.track.branch})` : 'off') },
+/** The state pair (artifactSha, configSha) as two short SHAs, the full ones in the title. */
+function StatePair({ config: c }: { config: Config }) {
+  const { artifactSha, configSha } = c.current;
+  if (c.current.deployId === null) return <>never deployed</>;
+  if (artifactSha === null && configSha === null) return <>undeployed</>;
+  return (
+    <code title={`artifact ${artifactSha ?? 'none'}, config ${configSha ?? 'none'}`}>
+      {short(artifactSha)} / {short(configSha)}
+    </code>
+  );
+}
+
+/** The image tag of the deployed artifact (`<branch>-<shortsha>`), the image reference in the title. */
+function ImageTag({ row: { config: c, current } }: { row: ConfigRow }) {
+  const tag = current?.imageTag;
+  if (current === undefined && c.current.deployId !== null) return <>…</>;
+  if (!tag) return <>—</>;
+  return <code title={c.artifact ? `${c.artifact.image}:${tag}` : tag}>{tag}</code>;
+}
+
+/**
+ * The health of what is deployed: the wait-healthy step of the deploy that made the current state
+ * (kube-applier's verdict on the rollout), else that deploy's phase.
+ */
+function Health({ row: { config: c, current } }: { row: ConfigRow }) {
+  if (c.current.deployId === null || (c.current.artifactSha === null && c.current.configSha === null)) return <>—</>;
+  if (current === undefined) return <>…</>;
+  if (current === null) return <>unknown</>;
+  const step = current.steps.find((s) => s.name === 'wait-healthy');
+  if (!step) return <Phase phase={current.phase} />;
+  const [text, css] =
+    step.state === 'done'
+      ? [step.result ?? 'healthy', 'done']
+      : step.state === 'failed'
+        ? ['unhealthy', 'failed']
+        : step.state === 'started'
+          ? ['waiting for rollout', 'started']
+          : step.state === 'skipped'
+            ? ['not checked', 'skipped']
+            : ['pending', 'pending'];
+  return (
+    <span className={`state state-${css}`} title={step.error ? `${step.error.reason}: ${step.error.message}` : undefined}>
+      {text}
+    </span>
+  );
+}
+
+/** When a deploy reached its phase: its end for a settled one, else when it was requested. */
+const settledAt = (d: Deploy): string | null =>
+  d.timestamps.succeededAt ?? d.timestamps.undeployedAt ?? d.timestamps.failedAt ?? d.timestamps.supersededAt ?? d.timestamps.requestedAt ?? d.timestamps.queuedAt;
+
+/** The deploy requested last: its outcome, when, by whom and what caused it. */
+function LastDeploy({ row: { config: c, last } }: { row: ConfigRow }) {
+  if (c.lastDeployId === null) return <>never deployed</>;
+  if (!last) return <Phase phase={c.phase} />;
+  const at = settledAt(last);
+  return (
+    <span>
+      <Phase phase={last.phase} />{' '}
+      <time dateTime={at ?? undefined}>{when(at)}</time> by {last.requestedBy} ({last.cause})
+    </span>
+  );
+}
+
+const CONFIG_COLUMNS: readonly Column<ConfigRow>[] = [
+  { label: 'Name', cell: ({ config: c }) => <Link to={configUrl(c.name)}>{c.name}</Link> },
+  { label: 'Team', cell: ({ config: c }) => c.team },
+  { label: 'Namespace', cell: ({ config: c }) => c.namespace },
+  { label: 'State (artifact / config)', cell: ({ config: c }) => <StatePair config={c} /> },
+  { label: 'Image tag', cell: (r) => <ImageTag row={r} /> },
+  { label: 'Health', cell: (r) => <Health row={r} /> },
+  { label: 'Pinned', cell: ({ config: c }) => (c.pin ? `yes (${c.pin.by})` : 'no') },
+  { label: 'Last deploy', cell: (r) => <LastDeploy row={r} /> },
+  { label: 'Autodeploy', cell: ({ config: c }) => (c.autodeploy ? `on (${c.track.branch})` : 'off') },
 ];
 
 const newestFirst = (a: Deploy, b: Deploy): number => (b.timestamps.requestedAt ?? b.timestamps.queuedAt ?? '').localeCompare(a.timestamps.requestedAt ?? a.timestamps.queuedAt ?? '');
