@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { serviceForPath } from './routes';
+
+describe('serviceForPath (what a gateway or the CLI routes by)', () => {
+  it('sends each service its own paths, the replays included', () => {
+    const cases: Array<[string, string]> = [
+      ['/webhooks/github', 'webhook-ingest'],
+      ['/api/repos/acme/billing', 'repo-sync'],
+      ['/api/admin/sync/0190a0a0-0000-7000-8000-000000000001', 'repo-sync'],
+      ['/api/admin/replay/repo-sync', 'repo-sync'],
+      ['/api/admin/replay/repo-sync/0190a0a0-0000-7000-8000-000000000001', 'repo-sync'],
+      ['/api/admin/replay/kube-applier', 'kube-applier'],
+      ['/api/deploys/d1/manifests', 'kube-applier'],
+      ['/api/test-runs', 'kube-applier'],
+      ['/api/commit-statuses', 'commit-status'],
+      ['/api/admin/replay', 'autodeploy'],
+      ['/api/admin/replay/0190a0a0-0000-7000-8000-000000000001', 'autodeploy'],
+      ['/api/configs', 'autodeploy'],
+    ];
+    assert.deepEqual(cases.map(([path]) => [path, serviceForPath(path)]), cases);
+  });
+});
