@@ -86,5 +86,13 @@ describe('DORA metrics, all-in-one', { timeout: 300_000 }, () => {
     assert.match(metrics.text, /sluice_dora_deployments_per_day\{team="payments"[^}]*\} 0\.1/);
     assert.match(metrics.text, /sluice_dora_change_failure_rate\{team="payments"[^}]*\} 0\.333/);
     assert.match(metrics.text, /sluice_dora_lead_time_seconds\{team="payments",quantile="0\.5"[^}]*\} \d+/);
+    // Time to restore: the one rollback (B re-applied away) restored when the re-apply of A succeeded,
+    // the same median the API gives the team over the gauges' window (the last 30 days).
+    const restore = /sluice_dora_time_to_restore_seconds\{team="payments"[^}]*\} (\d+(?:\.\d+)?)/.exec(metrics.text);
+    assert.ok(restore, 'sluice_dora_time_to_restore_seconds for payments');
+    const team = JSON.parse((await get('/api/metrics/dora?team=payments')).text) as Dora;
+    assert.deepEqual([team.timeToRestoreSeconds.samples, team.timeToRestoreSeconds.unrestored], [1, 0]);
+    assert.equal(Number(restore[1]), team.timeToRestoreSeconds.p50);
+    assert.ok(Number(restore[1]) >= 0 && Number(restore[1]) < 120, restore[0]);
   });
 });

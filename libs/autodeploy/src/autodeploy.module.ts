@@ -103,8 +103,9 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
         { provide: TEAM_POLICY_WRITER, inject: [SERVICE_DATA_SOURCE, EventStore], useFactory: (ds: DataSource, store: EventStore) => new PgTeamPolicyWriter(ds, store) },
         {
           provide: ConfigCommands,
-          inject: [EventStore, READ_MODEL_PROJECTION_INSTANCE, POLICY_GATE],
-          useFactory: (store: EventStore, projection: Projection, gate: PolicyGate) => new ConfigCommands(store, gate, () => projection.wake()),
+          inject: [EventStore, READ_MODEL_PROJECTION_INSTANCE, POLICY_GATE, REPO_KNOWLEDGE],
+          useFactory: (store: EventStore, projection: Projection, gate: PolicyGate, knowledge: TypeOrmRepoKnowledge) =>
+            new ConfigCommands(store, gate, () => projection.wake(), knowledge),
         },
         { provide: READ_MODELS, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new TypeOrmReadModels(ds) },
         { provide: DORA_RECORDS, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new TypeOrmDoraRecords(ds) },

@@ -7,6 +7,7 @@ import { isConfigEventType, type ConfigEvent } from '../domain/config-events';
 import { decide, type ConfigCommand, type Decision } from '../domain/decide';
 import { fold, initialState, isUndeployPair, type ConfigState } from '../domain/state';
 import { concurrencyRetries, recordedEvents } from './metrics';
+import type { CommitTimes } from './ports';
 
 export interface ExecuteOptions {
   /** Run inside the caller's transaction (a consumer's inbox transaction); a ConcurrencyError then propagates (redelivery retries). */
@@ -33,6 +34,8 @@ export class ConfigCommands {
     private readonly policies: PolicyGate,
     /** Called after a command of its own transaction committed events (e.g. to wake the projection). */
     private readonly afterCommit: () => void = () => undefined,
+    /** The deployed commit's time, carried on the deploy request (`commitAt`) so lead time is in the log (#21). */
+    private readonly commitTimes?: CommitTimes,
   ) {}
 
   async execute(name: string, build: CommandBuilder, options: ExecuteOptions = {}): Promise<Decision> {
@@ -44,7 +47,7 @@ export class ConfigCommands {
       configStream(name),
       foldConfig,
       async (state, manager) => {
-        command = await this.withPlacement(await build(state, manager), state, manager);
+        command = await this.withCommitTime(await this.withPlacement(await build(state, manager), state, manager), manager);
         const decision = decide(command, state, name);
         return { decision, events: decision.events.map((e) => newEvent(e.type, e.data as EventData<typeof e.type>, meta)) };
       },
@@ -72,6 +75,18 @@ export class ConfigCommands {
     const { team, namespace, configRepo } = state.root;
     const verdict = await this.policies.placement({ config: state.root.name, team, namespace, configRepo }, manager);
     return { ...command, placement: verdict.allowed ? { allowed: true } : { allowed: false, reason: verdict.reason, message: verdict.message } };
+  }
+
+  /**
+   * A deploy request carries when its commit was made (the artifact commit, else the config
+   * commit), looked up in what the pushes of `sluice.repo.v1` said: that topic is repo-sync's
+   * log, not autodeploy's, so the time is put in autodeploy's own event for a replay to find.
+   */
+  private async withCommitTime(command: ConfigCommand, manager: Transaction): Promise<ConfigCommand> {
+    if (!this.commitTimes || command.type !== 'RequestDeploy' || command.commitAt) return command;
+    const sha = command.pair.artifactSha ?? command.pair.configSha;
+    const commitAt = sha === null ? null : await this.commitTimes.committedAt(manager, sha);
+    return commitAt ? { ...command, commitAt } : command;
   }
 
   private recorded(name: string, command: ConfigCommand, decision: Decision): void {

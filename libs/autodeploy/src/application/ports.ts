@@ -1,6 +1,12 @@
 import type { DeployConfigRoot } from '@sluice/contracts';
 import type { Transaction } from '@sluice/event-store';
 
+/** When commits were made, as the pushes of `sluice.repo.v1` said (`RepoKnowledge.recordBranchHead`). */
+export interface CommitTimes {
+  /** The commit's time (ISO 8601), null when no push reported it. */
+  committedAt(m: Transaction, sha: string): Promise<string | null>;
+}
+
 /**
  * What autodeploy knows of the repositories, from `sluice.repo.v1` (its own projection;
  * services do not share tables). Every call runs in the caller's transaction.

@@ -64,6 +64,8 @@ export type ConfigCommand =
       readonly imageTag?: string | null;
       /** The team policy's verdict on the config's namespace and repository (absent for an undeploy, which is always allowed). */
       readonly placement?: PlacementVerdict;
+      /** When the commit deployed was made, as the application found it (`deploy.requested`'s `commitAt`; absent = not known). */
+      readonly commitAt?: string;
       /** Autodeploy only: what stops it from deploying `pair` (recorded as `deploy.skipped`). */
       readonly obstacle?: AutodeployObstacle;
     }
@@ -327,6 +329,7 @@ interface ScheduleRequest {
   readonly reappliedFrom: string | null;
   readonly facts: CommitFacts;
   readonly imageTag?: string | null;
+  readonly commitAt?: string;
 }
 
 /**
@@ -387,6 +390,7 @@ function targetOf(state: ConfigState, name: string, request: ScheduleRequest): D
     requestedBy: request.requestedBy,
     reason: request.reason,
     reappliedFrom: request.reappliedFrom,
+    ...(request.commitAt ? { commitAt: request.commitAt } : {}),
   };
 }
 

@@ -34,6 +34,13 @@ export const deployRequestedV1 = deployTarget.extend({
   requestedBy: z.string().min(1),
   reason: z.string(),
   reappliedFrom: z.uuid().nullable(),
+  /**
+   * When the deployed commit was made (the artifact commit, else the config commit), as the push
+   * that brought it said, when autodeploy knew it at the request (absent otherwise, and in events
+   * written before it: widened in place). Lead time for changes starts here (libs/dora), so a
+   * replay of autodeploy's log gives the same lead times without the pushes of `sluice.repo.v1`.
+   */
+  commitAt: z.iso.datetime({ offset: true }).optional(),
 });
 
 export const undeployRequestedV1 = deployRequestedV1;

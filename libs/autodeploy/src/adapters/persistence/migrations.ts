@@ -309,6 +309,21 @@ export class AutodeployDropReplays1768100000001 implements MigrationInterface {
   }
 }
 
+/**
+ * When each deploy's commit was made (`commitAt` of its request, #21), so lead time is a projection
+ * of autodeploy's log; deploys requested before this have none, and libs/dora falls back to
+ * `commit_times` for them.
+ */
+export class AutodeployDeployCommitAt1768500000000 implements MigrationInterface {
+  name = 'AutodeployDeployCommitAt1768500000000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "${AUTODEPLOY_SCHEMA}".deploys ADD COLUMN commit_at timestamptz`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "${AUTODEPLOY_SCHEMA}".deploys DROP COLUMN commit_at`);
+  }
+}
+
 export const autodeployMigrations = [
   AutodeployInit1732400000000,
   AnnounceTeamTokens1764000000000,
@@ -322,4 +337,5 @@ export const autodeployMigrations = [
   AutodeployDeploySteps1767800000000,
   ...previewsMigrations,
   AutodeployDropReplays1768100000001,
+  AutodeployDeployCommitAt1768500000000,
 ];

@@ -286,6 +286,8 @@ function apply(state: BatchState, name: string, event: ConfigEvent, stored: Stor
           requested_by: d.requestedBy,
           reason: d.reason,
           reapplied_from: d.reappliedFrom ?? null,
+          // From the request's event, not from `commit_times` (written from repo-sync's topic, not this log).
+          commit_at: d.commitAt ?? null,
           phase,
           superseded_by: null,
           dry_run: null,

@@ -16,7 +16,12 @@ interface Row {
   failed_at: Date | null;
 }
 
-/** The deploys read model (rebuilt by a replay) with each deployed commit's time, for libs/dora. */
+/**
+ * The deploys read model (rebuilt by a replay) with each deployed commit's time, for libs/dora.
+ * The time is the deploy's `commit_at`, projected from `commitAt` of its request event, so a replay
+ * gives the same answers (#21). `commit_times` (what the pushes of `sluice.repo.v1` said: another
+ * service's log, not rebuilt) is only the fallback for deploys requested before `commitAt` existed.
+ */
 export class TypeOrmDoraRecords implements DoraRecords {
   constructor(private readonly dataSource: DataSource) {}
 
@@ -25,7 +30,7 @@ export class TypeOrmDoraRecords implements DoraRecords {
     const rows: Row[] = await this.dataSource.query(
       `SELECT d.id, d.config, d.team, d.kind, d.cause, d.reapplied_from,
               coalesce(d.requested_at, d.queued_at, d.updated_at) AS requested_at, d.applied_at, d.succeeded_at, d.failed_at,
-              (SELECT min(t.committed_at) FROM ${s}.commit_times t WHERE t.sha = coalesce(d.artifact_sha, d.config_sha)) AS commit_at
+              coalesce(d.commit_at, (SELECT min(t.committed_at) FROM ${s}.commit_times t WHERE t.sha = coalesce(d.artifact_sha, d.config_sha))) AS commit_at
          FROM ${s}.deploys d
         WHERE coalesce(d.requested_at, d.queued_at, d.updated_at) >= $1
           AND ($2::text IS NULL OR d.config = $2) AND ($3::text IS NULL OR d.team = $3)`,

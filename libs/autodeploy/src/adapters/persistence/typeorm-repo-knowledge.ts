@@ -1,9 +1,15 @@
 import { buildKeySql, buildMatches, type DeployConfigRoot } from '@sluice/contracts';
 import type { EntityManager } from 'typeorm';
-import type { BuildingConfig, RepoKnowledge } from '../../application/ports';
+import type { BuildingConfig, CommitTimes, RepoKnowledge } from '../../application/ports';
 
-/** RepoKnowledge on autodeploy's tables `repos`, `branches`, `known_commits`, `config_routes`. */
-export class TypeOrmRepoKnowledge implements RepoKnowledge {
+/** RepoKnowledge on autodeploy's tables `repos`, `branches`, `known_commits`, `commit_times`, `config_routes`. */
+export class TypeOrmRepoKnowledge implements RepoKnowledge, CommitTimes {
+  /** The earliest time a push gave the commit (any repository: the one SHA), as a deploy request carries it. */
+  async committedAt(m: EntityManager, sha: string): Promise<string | null> {
+    const [row]: Array<{ at: Date | null }> = await m.query(`SELECT min(committed_at) AS at FROM autodeploy.commit_times WHERE sha = $1`, [sha]);
+    return row?.at ? new Date(row.at).toISOString() : null;
+  }
+
   async recordBranchHead(
     m: EntityManager,
     input: { repo: string; defaultBranch: string; branch: string; headSha: string; previousSha: string | null; at: string; headCommit?: { timestamp: string | null } | null },
