@@ -92,6 +92,13 @@ class ResponseSink implements DeployLogSink {
   private async send(chunk: string): Promise<void> {
     if (this.gone) return;
     this.lastWrite = Date.now();
-    if (!this.res.write(chunk)) await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
+    if (this.res.write(chunk)) return;
+    // Whichever comes first; the other's listeners are removed, or every wait would leave one behind.
+    const waited = new AbortController();
+    try {
+      await Promise.race([once(this.res, 'drain', { signal: waited.signal }), once(this.res, 'close', { signal: waited.signal })]);
+    } finally {
+      waited.abort();
+    }
   }
 }
