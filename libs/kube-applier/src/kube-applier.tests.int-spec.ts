@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { applierStream } from '@sluice/contracts';
 import type { KubeClient, KubeObject } from '@sluice/kube';
 import { adminClient, createTestNamespace, deleteTestNamespace } from '@sluice/kube/testing';
 import { finishTestPod } from '@sluice/test-runs/testing';
@@ -26,9 +27,9 @@ describe('kube-applier runs a deploy’s tests on the test-server pool', { timeo
   let access: ApplierAccess | undefined;
   let base: string;
 
-  const deployWithTests = async (artifact: string) => {
+  const deployWithTests = async (artifact: string, tests: typeof TESTS = TESTS) => {
     const envelope = request({ config: 'web', namespace: ns, artifactSha: sha(artifact), configSha: C1 });
-    return publish(h.bus, { ...envelope, data: { ...(envelope.data as object), tests: TESTS } });
+    return publish(h.bus, { ...envelope, data: { ...(envelope.data as object), tests } });
   };
   const testRunOf = async (deployId: string) => {
     const res = await fetch(`${base}/api/test-runs`, { headers: { authorization: `Bearer ${ADMIN}` } });
@@ -89,5 +90,29 @@ describe('kube-applier runs a deploy’s tests on the test-server pool', { timeo
     assert.deepEqual((await stepsOf(h.store, 'web', id)).slice(-2), ['test:started', 'test:failed']);
     const { body } = await testRunOf(id);
     assert.deepEqual([body.slots, body.running.length, body.queued.length], [1, 0, 0]);
+  });
+
+  it('tests past their timeoutSeconds fail the deploy at step test (TestsTimedOut); the slot is free again', async () => {
+    const id = await deployWithTests('3', { ...TESTS, timeoutSeconds: 2 });
+    let run: { id: string } | undefined;
+    await waitUntil(async () => (run = (await testRunOf(id)).run) !== undefined, { timeoutMs: 30_000, message: 'the test run holds the slot' });
+    const job = await admin.get<KubeObject & { spec: { activeDeadlineSeconds?: number } }>({ apiVersion: 'batch/v1', kind: 'Job', namespace: ns, name: `sluice-test-${id}` });
+    assert.equal(job.spec.activeDeadlineSeconds, 2, 'the Job is bounded by the tests’ timeoutSeconds');
+    // The test Pod never ends (nothing plays the node): the Job runs past its deadline.
+    const outcomes = await ended(id);
+    assert.deepEqual(outcomes.map((o) => o.type), ['deploy.started', 'deploy.applied', 'deploy.log', 'deploy.failed']);
+    const failed = outcomes[3]!.data;
+    assert.equal(failed['reason'], 'TestsTimedOut');
+    assert.equal(failed['message'], 'the tests ran past their 2 s');
+    assert.equal(failed['terminal'], true);
+    assert.deepEqual((await stepsOf(h.store, 'web', id)).slice(-2), ['test:started', 'test:failed']);
+    const testStep = (await h.store.readStream(applierStream('web')))
+      .map((e) => e.data as { deployId?: string; step?: string; error?: unknown; childId?: string })
+      .filter((d) => d.deployId === id && d.step === 'test')
+      .at(-1)!;
+    assert.deepEqual(testStep.error, { reason: 'TestsTimedOut', message: 'the tests ran past their 2 s' });
+    assert.equal(testStep.childId, run!.id);
+    const { body } = await testRunOf(id);
+    assert.deepEqual([body.slots, body.running.length, body.queued.length], [1, 0, 0], 'the slot is released');
   });
 });
