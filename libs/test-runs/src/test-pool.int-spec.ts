@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { Test } from '@nestjs/testing';
+import { TOKEN_AUTHENTICATOR, type Principal } from '@sluice/auth';
 import { unitOfWorkOf, type Transaction } from '@sluice/event-store';
+import { configureApp } from '@sluice/platform';
 import type { KubeClient, KubeObject } from '@sluice/kube';
 import { adminClient, createTestNamespace, deleteTestNamespace } from '@sluice/kube/testing';
 import { createTestDatabase, waitUntil, type TestDatabase } from '@sluice/testing';
 import { DataSource } from 'typeorm';
+import request from 'supertest';
 import { KubeTestJobs } from './adapters/kube-test-jobs';
+import { TEST_POOL_SIZE, TEST_RUN_STORE, TestRunsController } from './adapters/test-runs.controller';
 import { finishTestPod } from './testing';
 import { testRunMigrations } from './adapters/migrations';
 import { PgTestRunStore } from './adapters/pg-test-run-store';
@@ -33,9 +38,9 @@ describe('the test-server pool', { timeout: 180_000 }, () => {
     ended: async (_tx: Transaction, run, state) => void reported.push(`${run.config}:${state}`),
   };
   const pool = (owner: string, leaseMs = 60_000) => new TestPool(store, new KubeTestJobs(kube), reports, unitOfWorkOf(ds), { size: 2, owner, leaseMs, graceMs: 30_000 }, quiet);
-  const enqueue = (config: string) =>
+  const enqueue = (config: string, team = 'payments') =>
     unitOfWorkOf(ds).transact((tx) =>
-      store.enqueue(tx, { id: randomUUID(), deployId: randomUUID(), config, team: 'payments', namespace: ns, deployedImage: `ghcr.io/acme/${config}:main-1234567`, tests: { image: 'ghcr.io/acme/tests:1', command: ['npm', 'test'], timeoutSeconds: 120 } }),
+      store.enqueue(tx, { id: randomUUID(), deployId: randomUUID(), config, team, namespace: ns, deployedImage: `ghcr.io/acme/${config}:main-1234567`, tests: { image: 'ghcr.io/acme/tests:1', command: ['npm', 'test'], timeoutSeconds: 120 } }),
     );
   const runOf = async (config: string): Promise<TestRun> => (await store.open(null)).find((r) => r.config === config)!;
 
@@ -132,5 +137,48 @@ describe('the test-server pool', { timeout: 180_000 }, () => {
     const jobs = (await kube.list<KubeObject>({ apiVersion: 'batch/v1', kind: 'Job', namespace: ns })).items.filter((j) => j.metadata.labels?.['sluice.dev/config'] === 'c1');
     assert.equal(jobs.length, 1, 'the same Job, not a second one');
     assert.deepEqual(reported, ['c1:started', 'c1:passed']);
+  });
+
+  it('GET /api/test-runs answers the running runs and the queue with positions, first in first; a team token sees its own runs', async () => {
+    const tokens: Record<string, Principal> = { 'admin-token': { kind: 'admin' }, 'payments-token': { kind: 'team', team: 'payments' }, 'web-token': { kind: 'team', team: 'web' } };
+    const moduleRef = await Test.createTestingModule({
+      controllers: [TestRunsController],
+      providers: [
+        { provide: TEST_RUN_STORE, useValue: store },
+        { provide: TEST_POOL_SIZE, useValue: 2 },
+        { provide: TOKEN_AUTHENTICATOR, useValue: { authenticate: async (token: string) => tokens[token] ?? null } },
+      ],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    configureApp(app);
+    await app.init();
+    try {
+      assert.deepEqual(await store.open(null), [], 'nothing open before');
+      for (const [config, team] of [['h1', 'payments'], ['h2', 'web'], ['h3', 'payments'], ['h4', 'web'], ['h5', 'payments'], ['h6', 'web']] as const) await enqueue(config, team);
+      await pool('http-runner').tick();
+      type Body = { slots: number; running: Array<{ config: string; team: string; state: string; position: number | null; startedAt: string | null }>; queued: Array<{ config: string; team: string; state: string; position: number | null; startedAt: string | null; queuedAt: string }> };
+      const get = async (token: string) => (await request(app.getHttpServer()).get('/api/test-runs').set('authorization', `Bearer ${token}`).expect(200)).body as Body;
+
+      const all = await get('admin-token');
+      assert.equal(all.slots, 2);
+      assert.deepEqual(all.running.map((r) => [r.config, r.state, r.position]), [['h1', 'running', null], ['h2', 'running', null]]);
+      assert.ok(all.running.every((r) => r.startedAt !== null));
+      assert.deepEqual(all.queued.map((r) => [r.config, r.state, r.position]), [['h3', 'queued', 1], ['h4', 'queued', 2], ['h5', 'queued', 3], ['h6', 'queued', 4]], 'positions 1..n, first in first');
+      assert.ok(all.queued.every((r, i) => r.startedAt === null && (i === 0 || r.queuedAt >= all.queued[i - 1]!.queuedAt)));
+
+      // A team sees only its own runs; a queued run keeps its place in the one shared queue.
+      const payments = await get('payments-token');
+      assert.equal(payments.slots, 2);
+      assert.deepEqual(payments.running.map((r) => [r.config, r.team]), [['h1', 'payments']]);
+      assert.deepEqual(payments.queued.map((r) => [r.config, r.team, r.position]), [['h3', 'payments', 1], ['h5', 'payments', 3]]);
+      const web = await get('web-token');
+      assert.deepEqual(web.running.map((r) => r.config), ['h2']);
+      assert.deepEqual(web.queued.map((r) => [r.config, r.position]), [['h4', 2], ['h6', 4]]);
+
+      await request(app.getHttpServer()).get('/api/test-runs').expect(401);
+      await request(app.getHttpServer()).get('/api/test-runs').set('authorization', 'Bearer nobody').expect(401);
+    } finally {
+      await app.close();
+    }
   });
 });
