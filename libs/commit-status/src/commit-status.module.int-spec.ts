@@ -29,7 +29,7 @@ describe('commit-status service: deploy lifecycle → GitHub statuses (PostgreSQ
     await gh.start();
     gh.seed.repo({ owner: 'acme', name: 'billing' });
     gh.seed.repo({ owner: 'acme', name: 'deploy' });
-    for (const n of ['a1', 'a2', 'a3']) shas[n] = gh.seed.commit(ARTIFACT_REPO, { message: n, files: { 'f.txt': n } });
+    for (const n of ['a1', 'a2', 'a3', 'a4']) shas[n] = gh.seed.commit(ARTIFACT_REPO, { message: n, files: { 'f.txt': n } });
     shas.c1 = gh.seed.commit(CONFIG_REPO, { message: 'c1', files: { 'deploy/web/deploy.yaml': 'team: web' } });
     svc = await startCommitStatus({ GITHUB_API_URL: gh.url, GITHUB_TOKEN: TOKEN, SLUICE_PUBLIC_URL: PUBLIC, COMMIT_STATUS_STORE: 'postgres' });
   });
@@ -119,6 +119,42 @@ describe('commit-status service: deploy lifecycle → GitHub statuses (PostgreSQ
       // One per phase change (the applied step keeps in_progress: a new description, no event).
       ['a1:queued:true', 'a1:in_progress:true', 'a1:success:true', 'a2:queued:true', 'a2:in_progress:true', 'a2:canceled:true', 'a3:queued:true', 'a3:failure:true'],
     );
+  });
+
+  it('a deploy failed by its tests (TestsFailed): healthy is not success; the status is failure with the tests’ message', async () => {
+    const config = 'orders-api';
+    const ctx = `sluice/${config}`;
+    const stream = `config-${config}`;
+    const applier = `applier-${config}`;
+    const d = uuidv7();
+    const at = new Date().toISOString();
+    const step = (name: 'wait-healthy' | 'test', state: 'started' | 'done' | 'failed', error: { reason: string; message: string } | null) =>
+      ({ deployId: d, config, step: name, state, result: state === 'done' ? 'healthy' : null, error, childId: null, startedAt: at, endedAt: state === 'started' ? null : at }) as EventData<'deploy.step'>;
+    const message = 'the tests failed: Job has reached the specified backoff limit';
+    await publish(stream, ['deploy.requested', stream, requested(config, d, { artifactSha: shas.a4 })]);
+    await until(ARTIFACT_REPO, shas.a4, ctx, 1);
+    await publish(stream, ['deploy.started', applier, { deployId: d, config }]);
+    await until(ARTIFACT_REPO, shas.a4, ctx, 2);
+    await publish(stream, ['deploy.applied', applier, { deployId: d, config, dryRun: false, inventory: [] }]);
+    await until(ARTIFACT_REPO, shas.a4, ctx, 3);
+    // Healthy, then the tests run and fail (kube-applier's test gate: no deploy.succeeded).
+    await publish(stream, ['deploy.step', applier, step('wait-healthy', 'done', null)]);
+    await publish(stream, ['deploy.step', applier, step('test', 'started', null)]);
+    await publish(stream, ['deploy.log', applier, { deployId: d, config, source: 'job', lines: [{ at: null, text: 'FAIL smoke: GET / answered 500' }] }]);
+    await publish(stream, ['deploy.step', applier, step('test', 'failed', { reason: 'TestsFailed', message })]);
+    await publish(stream, ['deploy.failed', applier, { deployId: d, config, reason: 'TestsFailed', message, terminal: true }]);
+    await waitUntil(async () => held(ARTIFACT_REPO, shas.a4, ctx).some((s) => !s.startsWith('pending:')), { timeoutMs: 15_000, message: 'the final status' });
+    await new Promise((r) => setTimeout(r, 300));
+    await svc.runtime.idle();
+    const statuses = held(ARTIFACT_REPO, shas.a4, ctx);
+    assert.ok(
+      statuses.slice(0, -1).every((s) => s.startsWith('pending:')),
+      `nothing but pending before the tests’ result: ${statuses.join(' | ')}`,
+    );
+    assert.equal(statuses.at(-1), `failure:Deploy to payments failed: TestsFailed — ${message}`);
+    assert.ok(!statuses.some((s) => s.startsWith('success:')), 'never success');
+    const last = gh.statuses(ARTIFACT_REPO, shas.a4).filter((s) => s.context === ctx).at(-1)!;
+    assert.equal(last.target_url, `${PUBLIC}/deploys/${d}`);
   });
 
   it('an artifactless config reports on its config commit; superseded → canceled', async () => {
