@@ -62,9 +62,12 @@ export function registerCommands(program: Command, context: () => Context): void
     .command('configs')
     .description('list the configs you may see')
     .option('--team <team>', 'only this team’s configs')
-    .action(async (flags: { team?: string }) => {
+    .action(async (flags: { team?: string }, command: Command) => {
       const ctx = context();
-      const { configs } = await ok(ctx.client.GET('/api/configs', { params: { query: flags.team ? { team: flags.team } : {} } }));
+      // Commander gives `--team` to the program's option of that name (the team to act for) wherever it stands,
+      // so `sluice configs --team web` arrives there: here it also means "only web's configs".
+      const team = flags.team ?? command.parent?.opts<{ team?: string }>().team;
+      const { configs } = await ok(ctx.client.GET('/api/configs', { params: { query: team ? { team } : {} } }));
       ctx.out.table(
         configs,
         [
@@ -144,7 +147,8 @@ export function registerCommands(program: Command, context: () => Context): void
           ['EVENT', (h) => h.type],
           ['DEPLOY', (h) => h.deployId],
           ['BY', (h) => h.actor],
-          ['WHY', (h) => h.reason || h.message],
+          // Both when both are there: a skipped deploy's reason is its trigger, its message why it was skipped.
+          ['WHY', (h) => [h.reason, h.message].filter(Boolean).join(' — ')],
         ],
         page,
       );

@@ -40,11 +40,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const context = (): Context => {
     const out = output(Boolean(flags().json), io.stdout);
     let redraw = false;
+    let printed: string | undefined;
     return {
       client: sluiceClient(resolveSettings(flags(), io.env)),
       out,
       progress(text, final = false) {
         if (out.json) return;
+        // Without a terminal nothing is redrawn: a line per change (a poll that saw no progress prints nothing).
+        if (!io.interactive && text === printed) return;
+        printed = text;
         if (io.interactive && !final) {
           io.stderr(`\r${text}\x1b[K`);
           redraw = true;
