@@ -82,7 +82,7 @@ describe('deploy steps through the API: check-image, render, apply, wait-healthy
     const d = await (await build('missing')).deployOf();
     assert.equal(d.phase, 'failed');
     assert.equal(d.failure?.reason, 'ImageNotFound');
-    assert.deepEqual(states(d), ['resolve:done', 'check-image:failed', 'render:skipped', 'apply:skipped', 'wait-healthy:skipped', 'test:skipped']);
+    assert.deepEqual(states(d), ['resolve:done', 'check-image:failed', 'build:skipped', 'render:skipped', 'apply:skipped', 'wait-healthy:skipped', 'test:skipped']);
     assert.match(d.steps[1]!.error!.message, /is not in the registry/);
     assert.equal(await s.deployment(), undefined, 'nothing applied');
   });
@@ -97,7 +97,7 @@ describe('deploy steps through the API: check-image, render, apply, wait-healthy
     await finishTestPod(world.kube, world.namespace, testStep(running).childId!, 'Succeeded');
     let d: Deploy = running;
     await waitFor(async () => (d = await deploy(running.id)).phase === 'succeeded', () => JSON.stringify(d), 60_000);
-    assert.deepEqual(states(d), ['resolve:done', 'check-image:done', 'render:done', 'apply:done', 'wait-healthy:done', 'test:done']);
+    assert.deepEqual(states(d), ['resolve:done', 'check-image:done', 'build:skipped', 'render:done', 'apply:done', 'wait-healthy:done', 'test:done']);
     assert.equal(d.steps[1]!.result, `${image}:${tagOf(sha)} is ${digest}`);
     for (let i = 0; i < d.steps.length; i++) {
       const step = d.steps[i]!;
@@ -116,7 +116,7 @@ describe('deploy steps through the API: check-image, render, apply, wait-healthy
     let d: Deploy = running;
     await waitFor(async () => (d = await deploy(running.id)).phase === 'failed', () => JSON.stringify(d), 60_000);
     assert.equal(d.failure?.reason, 'TestsFailed');
-    assert.deepEqual(states(d), ['resolve:done', 'check-image:done', 'render:done', 'apply:done', 'wait-healthy:done', 'test:failed']);
+    assert.deepEqual(states(d), ['resolve:done', 'check-image:done', 'build:skipped', 'render:done', 'apply:done', 'wait-healthy:done', 'test:failed']);
     assert.match(testStep(d).error!.message, /^the tests failed: /);
     // The API server reads a Pod's log from its node's kubelet; this cluster has none (the test plays the node).
     const log = await (await fetch(`${sluice.process.url}/api/deploys/${d.id}/logs?follow=false`, { headers: { authorization: `Bearer ${sluice.adminToken}` } })).text();
@@ -151,7 +151,7 @@ describe('deploy steps through the API: check-image, render, apply, wait-healthy
     const d = await ended;
     assert.equal(d.phase, 'failed');
     assert.equal(d.failure?.reason, 'ProgressDeadlineExceeded');
-    assert.deepEqual(states(d), ['resolve:done', 'check-image:done', 'render:done', 'apply:done', 'wait-healthy:failed', 'test:skipped']);
+    assert.deepEqual(states(d), ['resolve:done', 'check-image:done', 'build:skipped', 'render:done', 'apply:done', 'wait-healthy:failed', 'test:skipped']);
     const log = await (await fetch(`${sluice.process.url}/api/deploys/${d.id}/logs?follow=false`, { headers: { authorization: `Bearer ${sluice.adminToken}` } })).text();
     assert.match(log, new RegExp(`kubernetes: Warning BackOff Pod/${pod}: Back-off pulling image`), log);
     assert.doesNotMatch(log, /someone-else/, 'only the Events of the deploy’s objects');

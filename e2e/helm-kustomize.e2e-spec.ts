@@ -169,7 +169,7 @@ describe('Helm and Kustomize configs through the all-in-one on a real API server
     let d: Deploy | undefined;
     await waitFor(async () => (d = await deploy(deployId!)).phase === 'failed', () => `deploy ${deployId} failed (last: ${JSON.stringify(d)})`, 90_000);
     assert.equal(d!.failure?.reason, 'RenderFailed');
-    assert.deepEqual(d!.steps.map((x) => `${x.name}:${x.state}`).slice(1, 4), ['check-image:skipped', 'render:failed', 'apply:skipped']);
+    assert.deepEqual(d!.steps.map((x) => `${x.name}:${x.state}`).slice(1, 5), ['check-image:skipped', 'build:skipped', 'render:failed', 'apply:skipped']);
     const error = d!.steps.find((x) => x.name === 'render')!.error!;
     assert.equal(error.message, `helm: parse error at (deploy/${CHART_CONFIG}/chart/templates/configmap.yaml:7): function "shout" not defined`);
     const recorded = await manifests(deployId!);

@@ -52,7 +52,7 @@ export function defineFlow(scenario: () => Scenario, options: FlowOptions = {}):
     const { steps } = await s.api.get<{ steps: Array<{ name: string; state: string; result: string | null; startedAt: string | null; endedAt: string | null }> }>(`/api/deploys/${done.id}`);
     assert.deepEqual(
       steps.map((x) => `${x.name}:${x.state}`),
-      ['resolve:done', 'check-image:skipped', 'render:done', 'apply:done', 'wait-healthy:done', 'test:skipped'],
+      ['resolve:done', 'check-image:skipped', 'build:skipped', 'render:done', 'apply:done', 'wait-healthy:done', 'test:skipped'],
       JSON.stringify(steps),
     );
     for (const x of steps.filter((y) => y.state === 'done')) assert.ok(x.startedAt && x.endedAt && x.startedAt <= x.endedAt, `${x.name}: ${x.startedAt} → ${x.endedAt}`);

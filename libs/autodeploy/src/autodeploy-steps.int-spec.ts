@@ -67,10 +67,10 @@ describe('deploy steps and step deadlines', { timeout: 120_000 }, () => {
     assert.match(view.failure!.message, /^stuck in step apply since \S+, past the step deadline of 1 s \(AUTODEPLOY_STEP_DEADLINE_SECONDS\)$/);
     assert.deepEqual(
       view.steps.map((s) => `${s.name}:${s.state}`),
-      ['resolve:done', 'check-image:done', 'render:done', 'apply:failed', 'wait-healthy:skipped', 'test:skipped'],
+      ['resolve:done', 'check-image:done', 'build:skipped', 'render:done', 'apply:failed', 'wait-healthy:skipped', 'test:skipped'],
     );
     assert.equal(view.steps[1]!.result, 'ghcr.io/acme/billing:main-1111111 is sha256:abc');
-    assert.equal(view.steps[3]!.error?.reason, 'StepDeadlineExceeded');
+    assert.equal(view.steps[4]!.error?.reason, 'StepDeadlineExceeded');
     const steps = (await eventsOf(h.store, 'config-billing-api')).filter((e) => e.type === 'deploy.step' && e.data['deployId'] === id);
     assert.equal(steps.length, 2, 'each step report recorded once');
   });
@@ -84,7 +84,7 @@ describe('deploy steps and step deadlines', { timeout: 120_000 }, () => {
     const view = await deployView(id);
     assert.deepEqual(
       view.steps.map((s) => `${s.name}:${s.state}`),
-      ['resolve:done', 'check-image:skipped', 'render:skipped', 'apply:done', 'wait-healthy:done', 'test:skipped'],
+      ['resolve:done', 'check-image:skipped', 'build:skipped', 'render:skipped', 'apply:done', 'wait-healthy:done', 'test:skipped'],
     );
   });
 

@@ -2912,10 +2912,10 @@ export interface operations {
                                 message: string;
                                 terminal: boolean;
                             } | null;
-                            /** @description the deploy as a flow of named steps, in order: resolve, check-image, render, apply, wait-healthy, test (an undeploy: resolve, apply); a failed step fails the deploy and the steps after it are skipped */
+                            /** @description the deploy as a flow of named steps, in order: resolve, check-image, build, render, apply, wait-healthy, test (an undeploy: resolve, apply); a failed step fails the deploy and the steps after it are skipped */
                             steps: {
                                 /** @enum {string} */
-                                name: "resolve" | "check-image" | "render" | "apply" | "wait-healthy" | "test";
+                                name: "resolve" | "check-image" | "build" | "render" | "apply" | "wait-healthy" | "test";
                                 /** @enum {string} */
                                 state: "pending" | "started" | "done" | "failed" | "skipped";
                                 result: string | null;
@@ -3710,10 +3710,10 @@ export interface operations {
                             message: string;
                             terminal: boolean;
                         } | null;
-                        /** @description the deploy as a flow of named steps, in order: resolve, check-image, render, apply, wait-healthy, test (an undeploy: resolve, apply); a failed step fails the deploy and the steps after it are skipped */
+                        /** @description the deploy as a flow of named steps, in order: resolve, check-image, build, render, apply, wait-healthy, test (an undeploy: resolve, apply); a failed step fails the deploy and the steps after it are skipped */
                         steps: {
                             /** @enum {string} */
-                            name: "resolve" | "check-image" | "render" | "apply" | "wait-healthy" | "test";
+                            name: "resolve" | "check-image" | "build" | "render" | "apply" | "wait-healthy" | "test";
                             /** @enum {string} */
                             state: "pending" | "started" | "done" | "failed" | "skipped";
                             result: string | null;

@@ -45,7 +45,7 @@ describe('foldDeploySteps', () => {
       { type: 'deploy.applied', data: { deployId: ID, config: 'billing-api', dryRun: false, inventory: [{ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'payments', name: 'billing-api' }] } },
       { type: 'deploy.succeeded', data: { deployId: ID, config: 'billing-api' } },
     ]);
-    assert.deepEqual(states(steps), { resolve: 'done', 'check-image': 'done', render: 'done', apply: 'done', 'wait-healthy': 'done', test: 'skipped' });
+    assert.deepEqual(states(steps), { resolve: 'done', 'check-image': 'done', build: 'skipped', render: 'done', apply: 'done', 'wait-healthy': 'done', test: 'skipped' });
     const byName = Object.fromEntries(steps.map((s) => [s.name, s]));
     assert.equal(byName['resolve']!.result, 'main-aaaaaaa from config ccccccc');
     assert.deepEqual([byName['check-image']!.startedAt, byName['check-image']!.endedAt], ['2026-12-04T06:59:59.000Z', '2026-12-04T07:00:00.500Z'], 'the reported times');
@@ -62,7 +62,7 @@ describe('foldDeploySteps', () => {
       { type: 'deploy.started', data: { deployId: ID, config: 'billing-api' } },
       { type: 'deploy.failed', data: { deployId: ID, config: 'billing-api', ...error, terminal: true } },
     ]);
-    assert.deepEqual(states(steps), { resolve: 'done', 'check-image': 'failed', render: 'skipped', apply: 'skipped', 'wait-healthy': 'skipped', test: 'skipped' });
+    assert.deepEqual(states(steps), { resolve: 'done', 'check-image': 'failed', build: 'skipped', render: 'skipped', apply: 'skipped', 'wait-healthy': 'skipped', test: 'skipped' });
     assert.deepEqual(steps[1]!.error, error);
     assert.equal(steps[2]!.result, 'not run: check-image failed');
   });
@@ -76,8 +76,8 @@ describe('foldDeploySteps', () => {
       { type: 'deploy.applied', data: { deployId: ID, config: 'billing-api', dryRun: false, inventory: [] } },
       { type: 'deploy.failed', data: { deployId: ID, config: 'billing-api', reason: 'ProgressDeadlineExceeded', message: 'not ready after 600 s', terminal: true } },
     ]);
-    assert.deepEqual(states(steps), { resolve: 'done', 'check-image': 'skipped', render: 'done', apply: 'done', 'wait-healthy': 'failed', test: 'skipped' });
-    assert.deepEqual(steps[4]!.error, { reason: 'ProgressDeadlineExceeded', message: 'not ready after 600 s' });
+    assert.deepEqual(states(steps), { resolve: 'done', 'check-image': 'skipped', build: 'skipped', render: 'done', apply: 'done', 'wait-healthy': 'failed', test: 'skipped' });
+    assert.deepEqual(steps[5]!.error, { reason: 'ProgressDeadlineExceeded', message: 'not ready after 600 s' });
   });
 
   it('a step report arriving twice, or after the step ended, changes nothing; a superseded deploy skips what it did not run', () => {
@@ -101,8 +101,35 @@ describe('foldDeploySteps', () => {
       { type: 'deploy.applied', data: { deployId: ID, config: 'billing-api', dryRun: true, inventory: [] } },
       { type: 'deploy.succeeded', data: { deployId: ID, config: 'billing-api' } },
     ]);
-    assert.deepEqual(states(old), { resolve: 'done', 'check-image': 'skipped', render: 'skipped', apply: 'done', 'wait-healthy': 'done', test: 'skipped' });
+    assert.deepEqual(states(old), { resolve: 'done', 'check-image': 'skipped', build: 'skipped', render: 'skipped', apply: 'done', 'wait-healthy': 'done', test: 'skipped' });
     assert.equal(old[1]!.result, 'not recorded');
+  });
+
+  it('a deploy that waits for its build: build started (its child the BuildRun) holds apply at deploy.started; done, the deploy goes on; a build nobody started was not needed', () => {
+    const held = fold([
+      { type: 'deploy.requested', data: requested },
+      step({ step: 'check-image', state: 'done', result: 'ghcr.io/acme/billing:main-aaaaaaa is not in the registry: building it' }),
+      step({ step: 'build', state: 'started', childId: 'billing-api-staging-aaaaaaa-000001', startedAt: '2026-12-04T07:00:01.000Z' }),
+      { type: 'deploy.started', data: { deployId: ID, config: 'billing-api' } },
+    ]);
+    assert.deepEqual(states(held), { resolve: 'done', 'check-image': 'done', build: 'started', render: 'pending', apply: 'pending', 'wait-healthy': 'pending', test: 'pending' });
+    assert.equal(held.find((x) => x.name === 'build')!.childId, 'billing-api-staging-aaaaaaa-000001');
+    const went = [
+      step({ step: 'build', state: 'done', result: 'succeeded', childId: 'billing-api-staging-aaaaaaa-000001' }),
+      step({ step: 'render', state: 'done', result: '1 object rendered' }),
+      step({ step: 'apply', state: 'started' }),
+      { type: 'deploy.applied', data: { deployId: ID, config: 'billing-api', dryRun: false, inventory: [] } },
+      { type: 'deploy.succeeded', data: { deployId: ID, config: 'billing-api' } },
+    ].reduce<DeployStep[]>((steps, e, i) => foldDeploySteps(steps, e as ConfigEvent, `2026-12-04T07:01:0${i}.000Z`), held);
+    assert.deepEqual(states(went), { resolve: 'done', 'check-image': 'done', build: 'done', render: 'done', apply: 'done', 'wait-healthy': 'done', test: 'skipped' });
+    const failed = foldDeploySteps(held, step({ step: 'build', state: 'failed', childId: 'billing-api-staging-aaaaaaa-000001', error: { reason: 'BuildFailed', message: 'BuildRun x Failed' } }), '2026-12-04T07:02:00.000Z');
+    assert.deepEqual(states(failed), { resolve: 'done', 'check-image': 'done', build: 'failed', render: 'skipped', apply: 'skipped', 'wait-healthy': 'skipped', test: 'skipped' });
+    assert.equal(failed.find((x) => x.name === 'render')!.result, 'not run: build failed');
+    // Past the step deadline (ExpireStep): the failure is the build's.
+    const expired = foldDeploySteps(held, { type: 'deploy.failed', data: { deployId: ID, config: 'billing-api', reason: 'StepDeadlineExceeded', message: 'stuck in step build', terminal: true } }, '2026-12-04T07:30:00.000Z');
+    assert.deepEqual([expired.find((x) => x.name === 'build')!.state, expired.find((x) => x.name === 'build')!.error?.reason], ['failed', 'StepDeadlineExceeded']);
+    const plain = fold([{ type: 'deploy.requested', data: requested }, step({ step: 'check-image', state: 'done' }), step({ step: 'render', state: 'done' }), { type: 'deploy.started', data: { deployId: ID, config: 'billing-api' } }]);
+    assert.deepEqual([plain.find((x) => x.name === 'build')!.state, plain.find((x) => x.name === 'build')!.result, plain.find((x) => x.name === 'apply')!.state], ['skipped', 'nothing to build', 'started']);
   });
 
   it('a step ended by kube-applier’s clock a little before autodeploy recorded its start still ends after it starts', () => {

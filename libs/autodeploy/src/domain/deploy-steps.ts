@@ -43,6 +43,11 @@ export function foldDeploySteps(steps: readonly DeployStep[], event: ConfigEvent
     }
     case 'deploy.step': {
       const d = event.data;
+      // A step after build reported while build is pending: the image was there (or not checked), nothing was built.
+      if (DEPLOY_STEPS.indexOf(d.step) > DEPLOY_STEPS.indexOf('build')) {
+        const when = d.startedAt ?? d.endedAt ?? at;
+        steps = steps.map((s) => (s.name === 'build' && s.state === 'pending' ? { ...s, state: 'skipped', result: 'nothing to build', startedAt: when, endedAt: when } : s));
+      }
       const current = steps.find((s) => s.name === d.step);
       if (current && ENDED.has(current.state)) return [...steps];
       // kube-applier's clock for what it reports; a step it only ends keeps the start recorded here.
@@ -52,9 +57,12 @@ export function foldDeploySteps(steps: readonly DeployStep[], event: ConfigEvent
       const next = current ? steps.map((s) => (s === current ? reported : s)) : [...steps, reported];
       return d.state === 'failed' ? skipAfterFailure(next, `${d.step} failed`, at) : next;
     }
-    case 'deploy.started':
-      // Steps before apply that nobody reported (deploys older than step reports) were not recorded.
-      return start(endBefore(steps, 'apply', 'skipped', 'not recorded', at), 'apply', at);
+    case 'deploy.started': {
+      // A deploy waiting for its build (step build started) applies once the build is done (kube-applier reports apply started then).
+      if (steps.some((s) => s.name === 'build' && s.state === 'started')) return [...steps];
+      // A build nobody started was not needed; other steps before apply that nobody reported (deploys older than step reports) were not recorded.
+      return start(endBefore(end(steps, 'build', 'skipped', 'nothing to build', at, 'pending'), 'apply', 'skipped', 'not recorded', at), 'apply', at);
+    }
     case 'deploy.applied': {
       const objects = event.data.inventory.length;
       const result = `${objects} object${objects === 1 ? '' : 's'} applied${event.data.dryRun ? ' (dry run: rendered and recorded, no cluster)' : ''}`;
@@ -88,8 +96,12 @@ function start(steps: readonly DeployStep[], name: DeployStepName, at: string): 
   return steps.map((s) => (s.name === name && s.state === 'pending' ? { ...s, state: 'started', startedAt: at } : s));
 }
 
-function end(steps: readonly DeployStep[], name: DeployStepName, state: DeployStepState, result: string | null, at: string): DeployStep[] {
-  return steps.map((s) => (s.name === name && !ENDED.has(s.state) ? { ...s, state, result, startedAt: s.startedAt ?? at, endedAt: later(at, s.startedAt ?? at) } : s));
+function end(steps: readonly DeployStep[], name: DeployStepName, state: DeployStepState, result: string | null, at: string, only?: DeployStepState): DeployStep[] {
+  return steps.map((s) =>
+    s.name === name && !ENDED.has(s.state) && (only === undefined || s.state === only)
+      ? { ...s, state, result, startedAt: s.startedAt ?? at, endedAt: later(at, s.startedAt ?? at) }
+      : s,
+  );
 }
 
 /** Every step before `name` that has not ended ends as `state`. */

@@ -16,6 +16,9 @@ export const BUILDS_FIELD_MANAGER = 'sluice-build-controller';
 
 export type PlacementVerdict = { readonly allowed: true } | { readonly allowed: false; readonly reason: string; readonly message: string };
 
+/** What became of a build request: its BuildRun (new, or found again), or why there is none (reported as the build's end). */
+export type BuildStart = { readonly started: true; readonly buildRun: string } | { readonly started: false; readonly message: string };
+
 export interface BuildRequestsOptions {
   readonly kube: KubeClient;
   readonly reporter: BuildReporter;
@@ -36,13 +39,17 @@ export interface BuildRequestsOptions {
 export class BuildRequests {
   constructor(private readonly opts: BuildRequestsOptions) {}
 
-  async handle(request: BuildRequest, correlationId: string): Promise<void> {
+  /**
+   * `deployId`: the build is a deploy's step `build` (the deploy waits for it); its BuildRun is
+   * labelled with it. The same path and checks as a build on push either way.
+   */
+  async handle(request: BuildRequest, correlationId: string, deployId?: string): Promise<BuildStart> {
     const { kube, logger } = this.opts;
     const verdict = await this.opts.placement(request);
     if (!verdict.allowed) return this.refuse(request, `refused by the team policy: ${verdict.reason}: ${verdict.message}`, correlationId);
     const name = buildRunName(request);
     const ref = { apiVersion: BUILD_RUN_API_VERSION, kind: BUILD_RUN_KIND, namespace: request.namespace, name };
-    if (await kube.find(ref)) return; // handled before (a redelivery)
+    if (await kube.find(ref)) return { started: true, buildRun: name }; // handled before (a redelivery)
     let owner: KubeObject;
     try {
       owner = await this.opts.ensureOwner(request);
@@ -53,7 +60,7 @@ export class BuildRequests {
     }
     await this.cancelOthers(request, name);
     try {
-      await kube.create(buildRunFor(request, { name: owner.metadata.name!, uid: owner.metadata.uid! }, correlationId), { fieldManager: BUILDS_FIELD_MANAGER });
+      await kube.create(buildRunFor(request, { name: owner.metadata.name!, uid: owner.metadata.uid! }, correlationId, deployId), { fieldManager: BUILDS_FIELD_MANAGER });
     } catch (error) {
       const err = toKubeError(error);
       if (!(err instanceof KubeConflictError)) {
@@ -63,7 +70,8 @@ export class BuildRequests {
       }
     }
     await patchStatus(kube, { apiVersion: owner.apiVersion, kind: owner.kind, namespace: request.namespace, name: request.config }, { currentBuilds: { [request.target]: name } }, { fieldManager: BUILDS_FIELD_MANAGER });
-    logger.info({ buildRun: `${request.namespace}/${name}`, config: request.config, target: request.target, ref: request.ref, commit: request.commitSha }, 'BuildRun created');
+    logger.info({ buildRun: `${request.namespace}/${name}`, config: request.config, target: request.target, ref: request.ref, commit: request.commitSha, ...(deployId ? { deployId } : {}) }, 'BuildRun created');
+    return { started: true, buildRun: name };
   }
 
   /** One build per target: every other BuildRun of the config's target that has not ended is canceled and its Job deleted. */
@@ -88,9 +96,10 @@ export class BuildRequests {
     }
   }
 
-  private async refuse(request: BuildRequest, message: string, correlationId: string): Promise<void> {
+  private async refuse(request: BuildRequest, message: string, correlationId: string): Promise<BuildStart> {
     this.opts.logger.warn({ config: request.config, target: request.target, commit: request.commitSha, reason: message }, 'build refused');
     await this.opts.reporter.reportRefused(request, message, { correlationId });
+    return { started: false, message };
   }
 }
 

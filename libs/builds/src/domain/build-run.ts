@@ -9,6 +9,8 @@ export const BUILD_RUN_LABEL = 'sluice.dev/buildrun';
 export const BUILD_ID_LABEL = 'sluice.dev/build-id';
 export const CONFIG_LABEL = 'sluice.dev/config';
 export const TARGET_LABEL = 'sluice.dev/target';
+/** On a BuildRun a deploy started (step `build`, docs/architecture.md §1 "Steps"): the deploy that waits for it. */
+export const DEPLOY_ID_LABEL = 'sluice.dev/deploy-id';
 /** The request's correlation id, carried by every build report. */
 export const CORRELATION_ANNOTATION = 'sluice.dev/correlation-id';
 
@@ -136,7 +138,7 @@ export function buildRunName(request: Pick<BuildRequest, 'config' | 'target' | '
 }
 
 /** The BuildRun of a `build.requested`, owned by its DeployConfig (collected with it). */
-export function buildRunFor(request: BuildRequest, owner: { name: string; uid: string }, correlationId: string): BuildRunObject {
+export function buildRunFor(request: BuildRequest, owner: { name: string; uid: string }, correlationId: string, deployId?: string): BuildRunObject {
   const b = request.builder;
   return {
     apiVersion: BUILD_RUN_API_VERSION,
@@ -144,7 +146,7 @@ export function buildRunFor(request: BuildRequest, owner: { name: string; uid: s
     metadata: {
       name: buildRunName(request),
       namespace: request.namespace,
-      labels: { [CONFIG_LABEL]: request.config, [TARGET_LABEL]: request.target, [BUILD_ID_LABEL]: request.buildId },
+      labels: { [CONFIG_LABEL]: request.config, [TARGET_LABEL]: request.target, [BUILD_ID_LABEL]: request.buildId, ...(deployId ? { [DEPLOY_ID_LABEL]: deployId } : {}) },
       annotations: { [CORRELATION_ANNOTATION]: correlationId },
       ownerReferences: [{ apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig', name: owner.name, uid: owner.uid, blockOwnerDeletion: true }],
     },

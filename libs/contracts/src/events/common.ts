@@ -209,10 +209,11 @@ export const deployPhase = z.enum(['queued', 'applying', 'applied', 'succeeded',
 
 /**
  * The steps of a deploy, in order (docs/architecture.md §1 "Steps"): resolve the pair and tag
- * (autodeploy), check the image in its registry, render the specs, apply them (or commit the tag
- * to a GitOps target), wait until healthy (or Argo CD's verdict), run the config's tests.
+ * (autodeploy), check the image in its registry, build it when it is missing and the config has
+ * a `build` (a BuildRun, the step's child), render the specs, apply them (or commit the tag to a
+ * GitOps target), wait until healthy (or Argo CD's verdict), run the config's tests.
  */
-export const DEPLOY_STEPS = ['resolve', 'check-image', 'render', 'apply', 'wait-healthy', 'test'] as const;
+export const DEPLOY_STEPS = ['resolve', 'check-image', 'build', 'render', 'apply', 'wait-healthy', 'test'] as const;
 export const deployStepName = z.enum(DEPLOY_STEPS);
 export type DeployStepName = z.infer<typeof deployStepName>;
 export const deployStepState = z.enum(['pending', 'started', 'done', 'failed', 'skipped']);

@@ -131,6 +131,28 @@ export class KubeApplierOutcomesFromLog1768200000001 implements MigrationInterfa
   }
 }
 
+/**
+ * Deploys waiting for their build (docs/architecture.md §1 "Steps", step `build`): the request,
+ * kept until its BuildRun ends and the deploy goes on (or fails); `resumed_at` once it did.
+ */
+export class KubeApplierHeldDeploys1768300000001 implements MigrationInterface {
+  name = 'KubeApplierHeldDeploys1768300000001';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE kube_applier.held_deploys (
+        deploy_id  uuid PRIMARY KEY,
+        config     text NOT NULL,
+        build_run  text NOT NULL,
+        request    jsonb NOT NULL,
+        held_at    timestamptz NOT NULL,
+        resumed_at timestamptz
+      )`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE kube_applier.held_deploys`);
+  }
+}
+
 export const kubeApplierMigrations = [
   KubeApplierInit1732400000000,
   KubeApplierDeployTeam1764000000001,
@@ -144,4 +166,5 @@ export const kubeApplierMigrations = [
   KubeApplierPreviews1768000000001,
   KubeApplierDeployKubeEvents1768000000002,
   KubeApplierOutcomesFromLog1768200000001,
+  KubeApplierHeldDeploys1768300000001,
 ];

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { managerOf, type Transaction } from '@sluice/event-store';
 import type { DataSource } from 'typeorm';
-import type { DeployRecord, DeployRecords, DeployUnderTest, GitOpsWritten } from '../application/ports';
+import type { DeployRecord, DeployRecords, DeployUnderTest, GitOpsWritten, HeldDeploy } from '../application/ports';
 import type { TestsSpec } from '@sluice/contracts';
 
 /** The requests kube-applier handled, in `kube_applier.deploys` (one row per deploy id). */
@@ -42,7 +42,9 @@ export class PgDeployRecords implements DeployRecords {
       `INSERT INTO kube_applier.deploys
          (deploy_id, config, namespace, kind, artifact_sha, config_sha, image_tag, dry_run, manifests, render_error, correlation_id, causation_id, team, tests, deployed_image)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-       ON CONFLICT (deploy_id) DO NOTHING`,
+       ON CONFLICT (deploy_id) DO UPDATE SET manifests = EXCLUDED.manifests, render_error = EXCLUDED.render_error
+         -- a deploy held for its build was recorded before it rendered; it is rendered once, when it goes on
+         WHERE kube_applier.deploys.manifests IS NULL AND kube_applier.deploys.render_error IS NULL AND kube_applier.deploys.kind = 'deploy'`,
       [
         r.deployId,
         r.config,
@@ -61,6 +63,34 @@ export class PgDeployRecords implements DeployRecords {
         r.deployedImage,
       ],
     );
+  }
+
+  async hold(tx: Transaction, h: HeldDeploy): Promise<void> {
+    await managerOf(tx).query(
+      `INSERT INTO kube_applier.held_deploys (deploy_id, config, build_run, request, held_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (deploy_id) DO NOTHING`,
+      [h.deployId, h.config, h.buildRun, JSON.stringify(h.request), h.heldAt],
+    );
+  }
+
+  async held(deployId: string): Promise<HeldDeploy | null> {
+    const rows: Array<{ deploy_id: string; config: string; build_run: string; request: HeldDeploy['request']; held_at: Date }> = await this.dataSource!.query(
+      `SELECT deploy_id, config, build_run, request, held_at FROM kube_applier.held_deploys WHERE deploy_id = $1 AND resumed_at IS NULL`,
+      [deployId],
+    );
+    const r = rows[0];
+    return r ? { deployId: r.deploy_id, config: r.config, buildRun: r.build_run, request: r.request, heldAt: new Date(r.held_at).toISOString() } : null;
+  }
+
+  async resumed(tx: Transaction, deployId: string): Promise<void> {
+    await managerOf(tx).query(`UPDATE kube_applier.held_deploys SET resumed_at = now() WHERE deploy_id = $1 AND resumed_at IS NULL`, [deployId]);
+  }
+
+  async supersededSince(deployId: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource!.query(
+      `SELECT 1 FROM kube_applier.deploys d JOIN kube_applier.deploys n ON n.config = d.config AND n.requested_at > d.requested_at AND n.deploy_id <> d.deploy_id WHERE d.deploy_id = $1 LIMIT 1`,
+      [deployId],
+    );
+    return rows.length > 0;
   }
 
   async testsOf(deployId: string, tx?: Transaction): Promise<DeployUnderTest | null> {

@@ -1,7 +1,7 @@
 import { Controller, Inject, Injectable, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { Topics, type SluiceEventOf } from '@sluice/contracts';
-import { BuildReporter, BuildRequests, BuildRunController, startAdmissionServer, type AdmissionServer } from '@sluice/builds';
+import { BuildReporter, BuildRequests, BuildRunController, DEPLOY_ID_LABEL, isTerminal, startAdmissionServer, type AdmissionServer, type BuildRunObject, type BuildRunStatus } from '@sluice/builds';
 import { EventStore, LeaderElection, OnSluiceEvent, SERVICE_DATA_SOURCE, SluiceEventContext, unitOfWorkOf } from '@sluice/event-store';
 import { KubeClient, KubeConflictError, type KubeObject } from '@sluice/kube';
 import { MESSAGE_BUS, type MessageBus } from '@sluice/messaging';
@@ -9,7 +9,7 @@ import { createLogger, ReadinessRegistry } from '@sluice/platform';
 import { PgTeamPolicyWriter, POLICY_GATE, type PolicyGate } from '@sluice/team-policy';
 import type { DataSource } from 'typeorm';
 import { HandleDeployRequest, type DeployRequest, type PreparedRequest } from '../application/handle-request';
-import { SPEC_SOURCE, type GitOpsPort, type ImageCheck, type SpecSource } from '../application/ports';
+import { SPEC_SOURCE, type DeployBuilds, type DeployRecords, type GitOpsPort, type ImageCheck, type SpecSource } from '../application/ports';
 import type { ManifestTools } from '../application/render-config';
 import { GitOpsDriftWatch, type BranchUpdated, type PushSeen } from '../application/gitops-drift-watch';
 import { EventStoreDriftReports } from './drift-reports';
@@ -86,6 +86,7 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
   /** Builds (docs/architecture.md §1 "Builds"): BuildRuns from `build.requested`, their Jobs, their reports. */
   readonly buildReporter: BuildReporter;
   readonly buildRequests: BuildRequests | undefined;
+  private readonly records: DeployRecords;
   private admission: AdmissionServer | undefined;
   /** Post-deploy tests on the test-server pool (with a cluster only). */
   readonly testPool: TestPool | undefined;
@@ -110,6 +111,23 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
     const uow = unitOfWorkOf(dataSource);
     // A healthy deploy whose config declares tests is reported by the test pool, once its tests end.
     const gated = new TestGate(this.outcomes, records, testRuns, uow, kube === null, async (d) => policy.placement({ config: d.config, team: d.team, namespace: d.namespace }, await policy.policyOf(d.team)));
+    this.buildReporter = new BuildReporter(store);
+    if (kube) {
+      this.buildRequests = new BuildRequests({
+        kube,
+        reporter: this.buildReporter,
+        logger: this.logger,
+        // The team policy's repositories are config repositories: autodeploy checked the config's
+        // (and the namespace) when it decided the build; here the namespace is checked again, with
+        // its labels, as for every DeployConfig — `repo` is the artifact repository, not a config's.
+        // A deploy's build (step build) passes the same check, after the deploy's own (namespace and config repository).
+        placement: async (request) => policy.placement({ config: request.config, team: request.team, namespace: request.namespace }, await policy.policyOf(request.team)),
+        ensureOwner: (request) => ensureDeployConfig(kube, request),
+      });
+    }
+    const requests = this.buildRequests;
+    const builds: DeployBuilds | null = requests ? { start: (request, deployId, correlationId) => requests.handle(request, correlationId, deployId) } : null;
+    this.records = records;
     this.handler = new HandleDeployRequest(
       specs,
       kube ? new KubeDeployTarget(kube) : new DryRunTarget(),
@@ -122,9 +140,9 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
       options.gitopsPushWaitMs,
       options.images ?? null,
       options.tools,
+      builds,
     );
     this.driftWatch = new GitOpsDriftWatch(records, options.gitops ?? null, new EventStoreDriftReports(store));
-    this.buildReporter = new BuildReporter(store);
     if (kube) {
       const reconciler = new DeployConfigReconciler(kube, gated, policy, {
         progressDeadlineMs: options.progressDeadlineMs,
@@ -146,7 +164,10 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
           logger: this.logger,
           namespace: options.watchNamespace,
           resyncMs: options.resyncMs,
-          onStatus: (run, status) => this.buildReporter.reportStatus(run, status),
+          onStatus: async (run, status) => {
+            await this.buildReporter.reportStatus(run, status);
+            await this.resumeHeldDeploy(run, status);
+          },
         }),
       });
     }
@@ -166,18 +187,15 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
       }, this.logger);
     }
     this.previews = new PreviewApplier(kube, specs, policy, dataSource, store, this.logger, options.tools);
-    if (kube) {
-      this.buildRequests = new BuildRequests({
-        kube,
-        reporter: this.buildReporter,
-        logger: this.logger,
-        // The team policy's repositories are config repositories: autodeploy checked the config's
-        // (and the namespace) when it decided the build; here the namespace is checked again, with
-        // its labels, as for every DeployConfig — `repo` is the artifact repository, not a config's.
-        placement: async (request) => policy.placement({ config: request.config, team: request.team, namespace: request.namespace }, await policy.policyOf(request.team)),
-        ensureOwner: (request) => ensureDeployConfig(kube, request),
-      });
-    }
+  }
+
+  /** A deploy's BuildRun (step build) ended: the deploy it holds goes on or fails (once; every pass over the ended BuildRun tries again until it did). */
+  private async resumeHeldDeploy(run: BuildRunObject, status: BuildRunStatus): Promise<void> {
+    const deployId = run.metadata.labels?.[DEPLOY_ID_LABEL];
+    if (!deployId || !isTerminal({ status })) return;
+    const held = await this.records.held(deployId);
+    if (!held || held.buildRun !== run.metadata.name) return;
+    await this.handler.resumeAfterBuild(held, { buildRun: run.metadata.name!, phase: status.phase as 'Succeeded' | 'Failed' | 'TimedOut' | 'Canceled', message: status.message ?? '' });
   }
 
   get dryRun(): boolean {

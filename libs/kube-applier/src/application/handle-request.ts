@@ -1,13 +1,17 @@
 import type { ScmProvider, SluiceEventOf } from '@sluice/contracts';
 import type { KubeObject } from '@sluice/kube';
 import type { Transaction } from '@sluice/event-store';
+import { builderOf } from '../domain/config-source';
 import { deployConfigManifest, inventoryOf } from '../domain/deploy-config';
 import { RenderError, stepOfFailure } from '../domain/errors';
 import {
   DeployTargetError,
   SpecSourceError,
+  type DeployBuildRequest,
+  type DeployBuilds,
   type DeployPolicy,
   type DeployRecords,
+  type HeldDeploy,
   type DeployTarget,
   type GitOpsPort,
   type ImageCheck,
@@ -32,6 +36,18 @@ export interface PreparedRequest {
   steps?: StepOutcome[];
   /** Set once the DeployConfig was written: the target's terminal refusal, if any. */
   targetError?: DeployTargetError;
+  /**
+   * Step build: the image is missing and the config builds it. `external` starts the build and
+   * holds the deploy (nothing is rendered or applied) until its BuildRun ends (`resumeAfterBuild`).
+   */
+  build?: DeployBuildRequest;
+}
+
+/** How the BuildRun a deploy waits for ended. */
+export interface BuildEnd {
+  readonly buildRun: string;
+  readonly phase: 'Succeeded' | 'Failed' | 'TimedOut' | 'Canceled';
+  readonly message: string;
 }
 
 /** Runs `work` in a short transaction of its own. */
@@ -84,6 +100,8 @@ export class HandleDeployRequest {
     private readonly images: ImageCheck | null = null,
     /** Helm and Kustomize (docs/architecture.md §1 "Helm and Kustomize"); without them such a config fails at render, saying so. */
     private readonly tools: ManifestTools = NO_MANIFEST_TOOLS,
+    /** Step build: starts the build of a missing image (null without a cluster: a missing image then fails check-image). */
+    private readonly builds: DeployBuilds | null = null,
   ) {}
 
   /** The request's steps up to render (§1 "Steps"): a refusal is the failure of the step it belongs to. */
@@ -96,7 +114,8 @@ export class HandleDeployRequest {
     return { ...prepared, steps: [...(prepared.steps ?? []).filter((s) => s.step !== failed.step), failed] };
   }
 
-  private async prepareSteps(event: DeployRequest): Promise<PreparedRequest> {
+  /** `built`: the deploy's build succeeded (resumeAfterBuild): a missing image now fails the build step instead of building again. */
+  private async prepareSteps(event: DeployRequest, built = false): Promise<PreparedRequest> {
     const d = event.data;
     if (isUndeploy(event)) {
       if (d.gitops) return { manifests: [], renderError: new RenderError('GitOpsTargetInvalid', `${d.config} deploys through ${d.gitops.repo}: Sluice does not undeploy a GitOps target; remove or change its application there`) };
@@ -116,6 +135,12 @@ export class HandleDeployRequest {
       if (!d.imageTag) return { manifests: [], renderError: new RenderError('GitOpsTargetInvalid', 'a GitOps deploy writes an image tag, and this request has none') };
     }
     const imageStep = await this.checkImage(d.artifactSha ? d.artifactImage : null, d.imageTag);
+    if (imageStep.state === 'failed' && built) return { manifests: [], steps: [], renderError: new RenderError('BuildFailed', `the build succeeded, but ${imageStep.error!.message}`) };
+    if (imageStep.state === 'failed' && imageStep.error!.reason === 'ImageNotFound') {
+      // Step build: a config that builds its image builds the missing tag, and the deploy waits for it.
+      const build = await this.buildOf(event as SluiceEventOf<'deploy.requested'>);
+      if (build) return { manifests: [], steps: [{ ...imageStep, state: 'done', result: `${imageStep.error!.message}: building it`, error: null }], build };
+    }
     if (imageStep.state === 'failed') return { manifests: [], steps: [imageStep], renderError: new RenderError(imageStep.error!.reason as 'ImageNotFound', imageStep.error!.message) };
     if (d.gitops) {
       const now = new Date().toISOString();
@@ -140,6 +165,42 @@ export class HandleDeployRequest {
     }
   }
 
+  /**
+   * The build of a deploy's missing image: its config's `build` (deploy.yaml at configSha) run on
+   * the artifact commit, pushing `<artifact image>:<tag>`; null when the config builds nothing, the
+   * artifact is not known, or there is no cluster to build on. The build id is the deploy's.
+   */
+  private async buildOf(event: SluiceEventOf<'deploy.requested'>): Promise<DeployBuildRequest | null> {
+    const d = event.data;
+    if (!this.builds || !d.artifactRepo || !d.artifactSha || !d.artifactImage || !d.imageTag || !d.configSha) return null;
+    let builder;
+    try {
+      builder = builderOf(d.path, await this.readSpecs(d.configRepo, d.configSha, d.path, d.configRepoProvider));
+    } catch (err) {
+      if (err instanceof RenderError) return null; // the specs cannot be read: the missing image fails check-image, as without a build
+      throw err;
+    }
+    if (!builder) return null;
+    const short = d.artifactSha.slice(0, 7);
+    // The tag is `<ref>-<shortsha>` (§1): the build runs on that ref.
+    const ref = d.imageTag.endsWith(`-${short}`) && d.imageTag.length > short.length + 1 ? d.imageTag.slice(0, -(short.length + 1)) : d.imageTag;
+    return {
+      buildId: d.deployId,
+      config: d.config,
+      team: d.team,
+      namespace: d.namespace,
+      target: 'staging',
+      repo: d.artifactRepo,
+      ref,
+      commitSha: d.artifactSha,
+      artifactImage: `${d.artifactImage}:${d.imageTag}`,
+      imageTag: d.imageTag,
+      builder,
+      requestedBy: d.requestedBy,
+      reason: `deploy ${d.deployId}: ${d.artifactImage}:${d.imageTag} is not in the registry`,
+    };
+  }
+
   /** Step check-image: is `<image>:<tag>` in its registry? A missing image fails here, not as a Pod in ImagePullBackOff. */
   private async checkImage(image: string | null, tag: string | null): Promise<StepOutcome> {
     const startedAt = new Date().toISOString();
@@ -159,29 +220,37 @@ export class HandleDeployRequest {
     }
   }
 
+  private async recordRequest(manager: Transaction, event: DeployRequest, rendered: { manifests: KubeObject[] | null; renderError: RenderError | undefined }): Promise<void> {
+    const d = event.data;
+    const undeploy = isUndeploy(event);
+    const { manifests, renderError } = rendered;
+    await this.records.record(manager, {
+      deployId: d.deployId,
+      config: d.config,
+      namespace: d.namespace,
+      kind: undeploy ? 'undeploy' : 'deploy',
+      artifactSha: d.artifactSha,
+      configSha: d.configSha,
+      imageTag: d.imageTag,
+      dryRun: this.target.dryRun,
+      manifests: renderError ? null : manifests,
+      renderError: renderError ? { reason: renderError.reason, message: renderError.message } : null,
+      correlationId: event.correlationId,
+      causationId: event.id,
+      team: d.team,
+      tests: undeploy ? null : (d.tests ?? null),
+      deployedImage: !undeploy && d.artifactImage && d.imageTag && d.artifactSha ? `${d.artifactImage}:${d.imageTag}` : null,
+    });
+  }
+
   async external(event: DeployRequest, prepared: PreparedRequest): Promise<PreparedRequest> {
+    if (prepared.build) return this.holdForBuild(event as SluiceEventOf<'deploy.requested'>, prepared);
     const d = event.data;
     const undeploy = isUndeploy(event);
     const { manifests, renderError } = prepared;
     const cause = causeOf(event);
     await this.transact(async (manager) => {
-      await this.records.record(manager, {
-        deployId: d.deployId,
-        config: d.config,
-        namespace: d.namespace,
-        kind: undeploy ? 'undeploy' : 'deploy',
-        artifactSha: d.artifactSha,
-        configSha: d.configSha,
-        imageTag: d.imageTag,
-        dryRun: this.target.dryRun,
-        manifests: renderError ? null : manifests,
-        renderError: renderError ? { reason: renderError.reason, message: renderError.message } : null,
-        correlationId: event.correlationId,
-        causationId: event.id,
-        team: d.team,
-        tests: undeploy ? null : (d.tests ?? null),
-        deployedImage: !undeploy && d.artifactImage && d.imageTag && d.artifactSha ? `${d.artifactImage}:${d.imageTag}` : null,
-      });
+      await this.recordRequest(manager, event, { manifests, renderError });
       for (const step of prepared.steps ?? []) await this.outcomes.report(d.deployId, d.config, { type: 'deploy.step', ...step }, { manager, cause });
       await this.outcomes.report(d.deployId, d.config, { type: 'deploy.started' }, { manager, cause });
       if (renderError) {
@@ -215,11 +284,95 @@ export class HandleDeployRequest {
     return prepared;
   }
 
+  /**
+   * Step build (§1 "Steps"): starts the build of the missing image — the same BuildRequests path and
+   * team-policy checks as a build on push — then, in one transaction, records the request (not
+   * rendered yet), holds it (`held_deploys`) and reports check-image done (the tag missing), build
+   * started (its child the BuildRun) and `deploy.started`. Nothing is rendered or applied until
+   * the BuildRun ends (`resumeAfterBuild`, from the BuildRun controller). A refused build fails
+   * the deploy at step build. Idempotent: a redelivery finds the same BuildRun (named by the
+   * deploy id) and reports nothing twice.
+   */
+  private async holdForBuild(event: SluiceEventOf<'deploy.requested'>, prepared: PreparedRequest): Promise<PreparedRequest> {
+    const d = event.data;
+    const cause = causeOf(event);
+    const build = prepared.build!;
+    const startedAt = new Date().toISOString();
+    const started = await this.builds!.start(build, d.deployId, event.correlationId);
+    const buildStep: StepOutcome = started.started
+      ? { step: 'build', state: 'started', result: `building ${build.artifactImage} from ${build.repo} at ${build.commitSha.slice(0, 7)}`, error: null, childId: started.buildRun, startedAt, endedAt: null }
+      : { step: 'build', state: 'failed', result: null, error: { reason: 'BuildFailed', message: started.message }, childId: null, startedAt, endedAt: new Date().toISOString() };
+    await this.transact(async (manager) => {
+      await this.recordRequest(manager, event, { manifests: null, renderError: started.started ? undefined : new RenderError('BuildFailed', started.message) });
+      if (started.started) await this.records.hold(manager, { deployId: d.deployId, config: d.config, buildRun: started.buildRun, request: event, heldAt: startedAt });
+      for (const step of [...(prepared.steps ?? []), buildStep]) await this.outcomes.report(d.deployId, d.config, { type: 'deploy.step', ...step }, { manager, cause });
+      await this.outcomes.report(d.deployId, d.config, { type: 'deploy.started' }, { manager, cause });
+      if (!started.started) await this.outcomes.report(d.deployId, d.config, { type: 'deploy.failed', reason: 'BuildFailed', message: started.message, terminal: true }, { manager, cause });
+    });
+    if (started.started) this.logger.info({ ...logFields(event), buildRun: started.buildRun, image: build.artifactImage }, 'image missing: building it; the deploy waits for its build');
+    else this.logger.warn({ ...logFields(event), err: started.message }, 'image missing and its build refused; deploy failed');
+    return prepared;
+  }
+
+  /**
+   * The BuildRun a held deploy waits for ended (called by the BuildRun controller on every pass
+   * over an ended BuildRun, so a crash anywhere is redone; nothing once resumed). Succeeded: build
+   * done, and the deploy goes on as a request does — the image checked again (a build that pushed
+   * nothing fails the build step), render, the DeployConfig written (apply), the rest the
+   * reconciler's. Failed, timed out or canceled: the deploy fails at build with the build's message.
+   * A deploy that a newer request of its config overtook while it waited fails instead of
+   * writing an older DeployConfig over a newer one.
+   */
+  async resumeAfterBuild(held: HeldDeploy, end: BuildEnd): Promise<void> {
+    const event = held.request;
+    const d = event.data;
+    const cause = causeOf(event);
+    const buildStep = (state: 'done' | 'failed', result: string | null, error: StepOutcome['error']): StepOutcome => ({ step: 'build', state, result, error, childId: end.buildRun, startedAt: held.heldAt, endedAt: new Date().toISOString() });
+    const fail = async (step: StepOutcome | null, reason: string, message: string) => {
+      await this.transact(async (manager) => {
+        if (step) await this.outcomes.report(d.deployId, d.config, { type: 'deploy.step', ...step }, { manager, cause });
+        await this.outcomes.report(d.deployId, d.config, { type: 'deploy.failed', reason, message, terminal: true }, { manager, cause });
+        await this.records.resumed(manager, d.deployId);
+      });
+      this.logger.warn({ ...logFields(event), buildRun: end.buildRun, reason, err: message }, 'deploy failed at its build');
+    };
+    if (end.phase !== 'Succeeded') {
+      const message = `BuildRun ${end.buildRun} ${end.phase}: ${end.message}`;
+      return fail(buildStep('failed', null, { reason: 'BuildFailed', message }), 'BuildFailed', message);
+    }
+    if (await this.records.supersededSince(d.deployId)) {
+      const message = `a newer deploy of ${d.config} was requested while this one waited for its build`;
+      return fail(buildStep('failed', null, { reason: 'Superseded', message }), 'Superseded', message);
+    }
+    const prepared = await this.prepareSteps(event, true);
+    const reported = (prepared.steps ?? []).filter((s) => s.step !== 'check-image');
+    const image = (prepared.steps ?? []).find((s) => s.step === 'check-image');
+    const steps: StepOutcome[] = [];
+    if (prepared.renderError?.reason === 'BuildFailed') {
+      steps.push(buildStep('failed', null, { reason: 'BuildFailed', message: prepared.renderError.message }));
+    } else {
+      steps.push(buildStep('done', `${end.buildRun} succeeded${image?.result ? `: ${image.result}` : ''}`, null), ...reported);
+      if (prepared.renderError) {
+        const at = new Date().toISOString();
+        steps.push({ step: stepOfFailure(prepared.renderError.reason), state: 'failed', result: null, error: { reason: prepared.renderError.reason, message: prepared.renderError.message }, childId: null, startedAt: at, endedAt: at });
+      } else if (!d.gitops) {
+        // `deploy.started` was reported when the deploy was held: apply starts now.
+        steps.push({ step: 'apply', state: 'started', result: null, error: null, childId: null, startedAt: new Date().toISOString(), endedAt: null });
+      }
+    }
+    const going = await this.external(event, { ...prepared, steps });
+    await this.transact(async (manager) => {
+      await this.handle(event, manager, going);
+      await this.records.resumed(manager, d.deployId);
+    });
+    this.logger.info({ ...logFields(event), buildRun: end.buildRun, failed: prepared.renderError?.reason }, 'build ended: the deploy goes on');
+  }
+
   async handle(event: DeployRequest, manager: Transaction, prepared: PreparedRequest): Promise<void> {
     const d = event.data;
     const cause = causeOf(event);
     const { targetError, renderError } = prepared;
-    if (renderError || d.gitops) return; // reported in `external`
+    if (renderError || d.gitops || prepared.build) return; // reported in `external`
     if (targetError) {
       this.logger.warn({ ...logFields(event), reason: targetError.reason, err: targetError.message }, 'DeployConfig refused; deploy failed');
       await this.outcomes.report(d.deployId, d.config, { type: 'deploy.failed', reason: targetError.reason, message: targetError.message, terminal: true }, { manager, cause });

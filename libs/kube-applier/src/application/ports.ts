@@ -1,4 +1,4 @@
-import type { DeployStepName, GitOpsTarget, ScmProvider, TestsSpec } from '@sluice/contracts';
+import type { DeployStepName, EventData, GitOpsTarget, ScmProvider, SluiceEventOf, TestsSpec } from '@sluice/contracts';
 import type { KubeObject } from '@sluice/kube';
 import type { TeamPolicy, Verdict } from '@sluice/team-policy';
 import type { Transaction } from '@sluice/event-store';
@@ -143,6 +143,34 @@ export interface DeployRecords {
   gitOpsPushSeen(deployId: string): Promise<boolean>;
   /** The deploy's tests, when its config declared some (read in `tx` when given). */
   testsOf(deployId: string, tx?: Transaction): Promise<DeployUnderTest | null>;
+  /** A deploy waits for its build (step build): the request, kept until the BuildRun ends. Once per deploy. */
+  hold(manager: Transaction, held: HeldDeploy): Promise<void>;
+  /** The deploy waiting for its build, or null (none, or resumed already). */
+  held(deployId: string): Promise<HeldDeploy | null>;
+  /** The deploy no longer waits (its build ended and the deploy went on or failed). */
+  resumed(manager: Transaction, deployId: string): Promise<void>;
+  /** Whether a newer request of the same config was recorded after this one. */
+  supersededSince(deployId: string): Promise<boolean>;
+}
+
+/** A deploy held at step build until its BuildRun ends. */
+export interface HeldDeploy {
+  readonly deployId: string;
+  readonly config: string;
+  readonly buildRun: string;
+  readonly request: SluiceEventOf<'deploy.requested'>;
+  readonly heldAt: string;
+}
+
+/** A `build.requested` as a deploy makes it (step build), its `buildId` the deploy's id. */
+export type DeployBuildRequest = EventData<'build.requested'>;
+
+/**
+ * Starts a deploy's build (step build) through the same path and team-policy checks as a build on
+ * push (libs/builds BuildRequests): idempotent per deploy; a refusal says why.
+ */
+export interface DeployBuilds {
+  start(request: DeployBuildRequest, deployId: string, correlationId: string): Promise<{ readonly started: true; readonly buildRun: string } | { readonly started: false; readonly message: string }>;
 }
 
 export interface GitOpsWritten {

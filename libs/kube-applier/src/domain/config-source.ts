@@ -1,4 +1,4 @@
-import { checkHelmSpec, helmSpec, type HelmSpec } from '@sluice/contracts';
+import { builderSpec, checkHelmSpec, helmSpec, type BuilderSpec, type HelmSpec } from '@sluice/contracts';
 import { parseAllDocuments, parseDocument } from 'yaml';
 import { RenderError } from './errors';
 import type { SpecFile } from './render';
@@ -44,6 +44,22 @@ export function configSourceOf(folder: string, files: readonly SpecFile[]): Conf
   if (helm && deployFile) return { kind: 'helm', helm, file: deployFile.path };
   if (kustomization) return { kind: 'kustomize', file: kustomization.path };
   return { kind: 'plain' };
+}
+
+/**
+ * The `build` block of the folder's deploy.yaml at configSha (docs/architecture.md §1 "Builds"),
+ * with the rules repo-sync applies; undefined when there is none, or when it is not valid (repo-sync
+ * reports that deploy.yaml; a deploy then does not build).
+ */
+export function builderOf(folder: string, files: readonly SpecFile[]): BuilderSpec | undefined {
+  const file = files.find((f) => ['deploy.yaml', 'deploy.yml'].includes(relativeToFolder(folder, f.path) ?? ''));
+  if (!file || !/^build\s*:/m.test(file.content)) return undefined;
+  const doc = parseDocument(file.content, { prettyErrors: false });
+  if (doc.errors.length > 0) return undefined;
+  const root: unknown = doc.toJS({ maxAliasCount: 50 });
+  const block = typeof root === 'object' && root !== null ? (root as Record<string, unknown>)['build'] : undefined;
+  const parsed = builderSpec.strict().safeParse(block);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** The `helm` block of a deploy.yaml at configSha, checked with the rules repo-sync applies; undefined when there is none. */

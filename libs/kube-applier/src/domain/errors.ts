@@ -26,11 +26,14 @@ export type RenderFailureReason =
   /** The image registry has no manifest for `<image>:<tag>` (step check-image). */
   | 'ImageNotFound'
   /** The image registry could not tell: credentials refused, or unreachable after retries (step check-image). */
-  | 'ImageCheckFailed';
+  | 'ImageCheckFailed'
+  /** The build the deploy waited for (step build) ended without the image: failed, timed out, canceled, refused, or pushed nothing. */
+  | 'BuildFailed';
 
-/** The step a refusal fails (§1 "Steps"): the image check, the team policy and GitOps target at apply, the rest at render. */
+/** The step a refusal fails (§1 "Steps"): the image check, the build, the team policy and GitOps target at apply, the rest at render. */
 export function stepOfFailure(reason: RenderFailureReason): DeployStepName {
   if (reason === 'ImageNotFound' || reason === 'ImageCheckFailed') return 'check-image';
+  if (reason === 'BuildFailed') return 'build';
   if (reason === 'PolicyDenied' || reason === 'GitOpsTargetInvalid') return 'apply';
   return 'render';
 }

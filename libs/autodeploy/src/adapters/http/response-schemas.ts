@@ -64,7 +64,7 @@ export const deployViewSchema = z.object({
         endedAt: timestamp,
       }),
     )
-    .describe('the deploy as a flow of named steps, in order: resolve, check-image, render, apply, wait-healthy, test (an undeploy: resolve, apply); a failed step fails the deploy and the steps after it are skipped'),
+    .describe('the deploy as a flow of named steps, in order: resolve, check-image, build, render, apply, wait-healthy, test (an undeploy: resolve, apply); a failed step fails the deploy and the steps after it are skipped'),
   timestamps: z.object({
     queuedAt: timestamp,
     requestedAt: timestamp,
