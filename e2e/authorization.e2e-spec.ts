@@ -52,7 +52,11 @@ const ROUTES: Record<string, Rule> = {
   'GET /api/admin/sync/{syncId}': { access: 'admin', request: (f) => ({ params: { syncId: f.syncId } }) },
   'POST /api/admin/replay/repo-sync': { access: 'admin' },
   'GET /api/admin/replay/repo-sync/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
+  'POST /api/admin/replay/repo-sync/team-tokens': { access: 'admin' },
+  'GET /api/admin/replay/repo-sync/team-tokens/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
   // commit-status
+  'POST /api/admin/replay/commit-status/team-tokens': { access: 'admin' },
+  'GET /api/admin/replay/commit-status/team-tokens/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
   'GET /api/commit-statuses': {
     access: 'owned',
     request: (f) => ({ query: `repo=acme/tenantb-app&sha=${f.artifactSha}` }),
@@ -90,6 +94,8 @@ const ROUTES: Record<string, Rule> = {
   'GET /api/configs/{name}/manifests': { access: 'owned', request: () => ({ params: { name: FOREIGN_CONFIG } }) },
   'POST /api/admin/replay/kube-applier': { access: 'admin' },
   'GET /api/admin/replay/kube-applier/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
+  'POST /api/admin/replay/kube-applier/team-tokens': { access: 'admin' },
+  'GET /api/admin/replay/kube-applier/team-tokens/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
 };
 
 const OWN_TEAM = 'tenanta';

@@ -83,6 +83,7 @@ async function provesTeamTokens(
   autodeploy: string,
   urls: ReturnType<typeof reads>,
   redeliver: (envelope: EventEnvelope) => Promise<void>,
+  services: { repoSync: string; commitStatus: string; kubeApplier: string },
 ): Promise<void> {
   const issue = async (team: string) => (await call(`${autodeploy}/api/admin/tokens`, ADMIN, { method: 'POST', body: { team } })).body as { id: string; token: string };
   const payments = await issue('payments');
@@ -112,6 +113,20 @@ async function provesTeamTokens(
   for (const url of [urls.repos, urls.commitStatuses]) await waitUntil(async () => (await call(url, sentinel.token)).status === 200, { timeoutMs: 60_000, message: `later token accepted at ${url}` });
   await waitUntil(async () => (await call(urls.otherManifests, sentinel.token)).status === 200, { timeoutMs: 60_000, message: 'later token accepted by kube-applier' });
   for (const url of everyRead) assert.equal((await call(url, payments.token)).status, 401, `still revoked at ${url}`);
+
+  // Each service's team_tokens rebuilt from the token events it kept in its log (issue #23): the same rows, so the same answers.
+  for (const [service, base] of [['repo-sync', services.repoSync], ['commit-status', services.commitStatus], ['kube-applier', services.kubeApplier]] as const) {
+    const rows = () => call(`${base}/api/admin/replay/${service}/team-tokens`, payments.token, { method: 'POST' });
+    assert.equal((await rows()).status, 401, `a revoked team token may not rebuild ${service}'s tokens`);
+    const started = await call(`${base}/api/admin/replay/${service}/team-tokens`, ADMIN, { method: 'POST' });
+    assert.equal(started.status, 202, `${service}: ${JSON.stringify(started.body)}`);
+    await waitUntil(async () => (await call(`${base}/api/admin/replay/${service}/team-tokens/${started.body.replayId}`, ADMIN)).body.status === 'done', {
+      timeoutMs: 30_000,
+      message: `${service}'s team tokens rebuilt`,
+    });
+  }
+  for (const url of everyRead) assert.equal((await call(url, payments.token)).status, 401, `revoked after the rebuild at ${url}`);
+  for (const url of [urls.repos, urls.commitStatuses]) assert.equal((await call(url, sentinel.token)).status, 200, `the later token still accepted after the rebuild at ${url}`);
 }
 
 /** A config of `team` discovered by repo-sync: its repositories become the team's to read (SLUICE_CATALOGUE_VISIBILITY=team). */
@@ -131,7 +146,7 @@ async function seedAndProve(bus: MessageBus, autodeploy: string, services: { rep
   const deploys = { payments: (payments.data as { deployId: string }).deployId, web: (web.data as { deployId: string }).deployId };
   const paths = reads(services, deploys);
   await waitUntil(async () => (await call(paths.otherManifests, ADMIN)).status === 200, { timeoutMs: 60_000, message: 'kube-applier recorded the deploys' });
-  await provesTeamTokens(autodeploy, paths, (envelope) => bus.publish(Topics.auth, [envelope]));
+  await provesTeamTokens(autodeploy, paths, (envelope) => bus.publish(Topics.auth, [envelope]), services);
 }
 
 describe('team tokens across services, distributed (a database each, Kafka)', () => {

@@ -7,6 +7,7 @@ export * from './admin-token';
 export * from './token-events';
 export * from './team-token-projection';
 export * from './team-tokens.module';
+export * from './team-tokens-replay';
 export * from './catalogue-visibility';
 export * from './oidc';
 export * from './oidc-config.controller';

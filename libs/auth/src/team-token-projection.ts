@@ -1,5 +1,5 @@
-import type { SluiceEventOf } from '@sluice/contracts';
-import { migrationSchema, schemaIdentifier } from '@sluice/event-store';
+import { parseEvent, type SluiceEventOf } from '@sluice/contracts';
+import { holdViewWriters, migrationSchema, receivedStream, schemaIdentifier, type EventStore, type SchemaProjection } from '@sluice/event-store';
 import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
 import type { Principal } from './principal';
 import type { TokenAuthenticator } from './token-authenticator';
@@ -35,8 +35,53 @@ export class TeamTokens1764000000000 implements MigrationInterface {
   }
 }
 
+/**
+ * Since this version a service keeps the token events it receives in its own log
+ * (`receiveTokenEvent`), so `team_tokens` is rebuilt from it. Rows projected before had no such
+ * record: `team_tokens_log.complete` says whether the log holds every row's events.
+ */
+export class TeamTokensLog1768500000000 implements MigrationInterface {
+  name = 'TeamTokensLog1768500000000';
+  async up(q: QueryRunner): Promise<void> {
+    const s = migrationSchema(q);
+    await q.query(`
+      CREATE TABLE ${s}.team_tokens_log (
+        one        boolean PRIMARY KEY DEFAULT true CHECK (one),
+        complete   boolean NOT NULL,
+        since      timestamptz NOT NULL DEFAULT now()
+      )`);
+    await q.query(`INSERT INTO ${s}.team_tokens_log (complete) SELECT NOT EXISTS (SELECT 1 FROM ${s}.team_tokens)`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE ${migrationSchema(q)}.team_tokens_log`);
+  }
+}
+
 /** Add to a service's migrations (after the event store's) to give it a team-token projection. */
-export const teamTokenMigrations = [TeamTokens1764000000000];
+export const teamTokenMigrations = [TeamTokens1764000000000, TeamTokensLog1768500000000];
+
+/** The views `team_tokens` of a service: a rebuild's record of where its swap stood, and the lock its writers hold. */
+export const TEAM_TOKENS_VIEWS = 'team-tokens';
+export const teamTokensWritersLock = (schema: string): string => `sluice-${schema}-team-tokens-writers`;
+
+/**
+ * A token event from `sluice.auth.v1`, inside the consumer's inbox transaction: kept in the
+ * service's own log (stream `received-auth-token-<id>`, not published again) and applied to
+ * `team_tokens`, so the log rebuilds the table (`projectTokenLog`).
+ */
+export async function receiveTokenEvent(manager: EntityManager, store: EventStore, event: TokenEvent): Promise<void> {
+  await holdViewWriters(manager, teamTokensWritersLock(store.schema));
+  const { id, type, version, data, occurredAt, correlationId, causationId } = event;
+  await store.append(receivedStream(event.stream), 'any', [{ id, type, version, data, occurredAt, correlationId, causationId }], { manager });
+  await applyTokenEvent(manager, store.schema, event);
+}
+
+/** `team_tokens` from the token events of a service's log, into the schema given (a rebuild's copy). */
+export const projectTokenLog: SchemaProjection = async (events, manager, schema) => {
+  for (const e of events) {
+    if ((TOKEN_EVENT_TYPES as readonly string[]).includes(e.type)) await applyTokenEvent(manager, schema, { ...(parseEvent(e) as TokenEvent), occurredAt: e.occurredAt });
+  }
+};
 
 /** Applies one token event inside the consumer's inbox transaction; repeating it changes nothing. */
 export async function applyTokenEvent(manager: EntityManager, schema: string, event: TokenEvent): Promise<void> {

@@ -4,11 +4,14 @@ import { Topics } from '@sluice/contracts';
 import { EventStore, OnSluiceEvent, SERVICE_DATA_SOURCE, SluiceEventContext } from '@sluice/event-store';
 import type { DataSource } from 'typeorm';
 import { AdminOnlyGuard, BearerAuthGuard } from './bearer-auth.guard';
-import { applyTokenEvent, ProjectedTokenAuthenticator, TOKEN_EVENT_TYPES, type TokenEvent } from './team-token-projection';
+import { ProjectedTokenAuthenticator, receiveTokenEvent, TOKEN_EVENT_TYPES, type TokenEvent } from './team-token-projection';
 import { TOKEN_AUTHENTICATOR } from './token-authenticator';
+import { teamTokensReplayController, TeamTokensReplay } from './team-tokens-replay';
 import { OIDC_VERIFIER, OidcVerifier, type OidcSettings } from './oidc';
 
 export interface TeamTokensModuleOptions {
+  /** The service (`repo-sync`, …): its rebuild of `team_tokens` is `/api/admin/replay/<service>/team-tokens`. */
+  readonly service: string;
   /** The admin bearer token (SLUICE_ADMIN_TOKEN); unset: only team tokens are accepted. */
   readonly adminToken?: string;
   /** Sign-in with OpenID Connect (`oidcSettingsOf(config)`); null: Sluice tokens only. */
@@ -31,7 +34,7 @@ export class TeamTokenEventsConsumer {
 
   @OnSluiceEvent('tokens', { topics: [Topics.auth], types: TOKEN_EVENT_TYPES })
   handle(@Payload() event: TokenEvent, @Ctx() ctx: SluiceEventContext): Promise<void> {
-    return applyTokenEvent(ctx.manager, this.store.schema, event);
+    return receiveTokenEvent(ctx.manager, this.store, event);
   }
 }
 
@@ -40,8 +43,9 @@ export class TeamTokensModule {
   static forRoot(options: TeamTokensModuleOptions): DynamicModule {
     return {
       module: TeamTokensModule,
-      controllers: [TeamTokenEventsConsumer],
+      controllers: [TeamTokenEventsConsumer, teamTokensReplayController(options.service)],
       providers: [
+        { provide: TeamTokensReplay, inject: [SERVICE_DATA_SOURCE, EventStore], useFactory: (ds: DataSource, store: EventStore) => new TeamTokensReplay(ds, store.schema) },
         {
           provide: TOKEN_AUTHENTICATOR,
           inject: [SERVICE_DATA_SOURCE, EventStore],

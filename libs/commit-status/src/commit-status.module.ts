@@ -137,7 +137,7 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
     const settings = providerSettings(config);
     return {
       module: CommitStatusModule,
-      imports: [HealthModule, TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config) })],
+      imports: [HealthModule, TeamTokensModule.forRoot({ service: 'commit-status', adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config) })],
       controllers: [CommitStatusesController, CommitStatusEventsConsumer, PreviewEventsConsumer],
       providers: [
         { provide: COMMIT_STATUS_OPTIONS, useValue: { leaderPollMs: config.SLUICE_LEADER_POLL_SECONDS * 1000, ...options } },

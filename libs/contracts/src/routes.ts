@@ -10,7 +10,7 @@ export function serviceForPath(path: string): ServiceName {
   if (path.startsWith('/webhooks/')) return 'webhook-ingest';
   if (path.startsWith('/api/repos') || path.startsWith('/api/admin/sync') || path.startsWith('/api/admin/replay/repo-sync')) return 'repo-sync';
   if (path.startsWith('/api/admin/replay/kube-applier')) return 'kube-applier';
-  if (path.startsWith('/api/commit-statuses')) return 'commit-status';
+  if (path.startsWith('/api/commit-statuses') || path.startsWith('/api/admin/replay/commit-status')) return 'commit-status';
   if (/^\/api\/(deploys|configs)\/[^/]+\/manifests/.test(path) || path.startsWith('/api/test-runs')) return 'kube-applier';
   return 'autodeploy';
 }

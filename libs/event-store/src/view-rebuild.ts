@@ -72,6 +72,14 @@ export function viewRebuildMigrations(schema: string): Array<new () => Migration
   return [ViewRebuilds1768100000000];
 }
 
+/**
+ * Events a service received from another's topic and keeps in its own log, so the views it
+ * projects from them are rebuilt from that log: their streams are `received-<stream>` and the relay
+ * does not publish them (the service that wrote them did).
+ */
+export const receivedStream = (stream: string): string => `received-${stream}`;
+export const isReceivedStream = (stream: string): boolean => stream.startsWith('received-');
+
 /** A live writer of views rebuilt with `writersLock`: call first in its transaction, before it reads them (a swap waits for it). */
 export async function holdViewWriters(m: EntityManager, writersLock: string): Promise<void> {
   await m.query(`SELECT pg_advisory_xact_lock_shared(hashtext($1))`, [writersLock]);

@@ -1,5 +1,19 @@
+import { ConflictError, NotFoundError } from '@sluice/platform';
 import type { DataSource } from 'typeorm';
+import { schemaIdentifier } from './sql-identifier';
 import { ViewRebuild, type ViewRebuildOptions, type ViewRebuildStatus } from './view-rebuild';
+
+/**
+ * Views whose rows were written in part before their log held every fact of them: a one-row
+ * table `<schema>.<table> (complete, since)` set by the migration that began keeping the facts.
+ * A rebuild from such a log would lose rows, so it is refused (409 `code`).
+ */
+export interface LogCompleteness {
+  readonly table: string;
+  readonly code: string;
+  /** What was written before `since` that the log lacks. */
+  readonly lacking: string;
+}
 
 /** What `POST /api/admin/replay…` answers (every service that rebuilds its views answers the same shape). */
 export interface ReplayStatus {
@@ -23,14 +37,23 @@ export class ViewReplay {
   readonly rebuild: ViewRebuild;
 
   constructor(
-    dataSource: DataSource,
+    private readonly dataSource: DataSource,
     private readonly live: { wake(): void },
-    options: ViewRebuildOptions,
+    private readonly options: ViewRebuildOptions & { readonly completeness?: LogCompleteness },
   ) {
     this.rebuild = new ViewRebuild(dataSource, options);
   }
 
   async start(requestedBy: string): Promise<ReplayStatus> {
+    const completeness = this.options.completeness;
+    if (completeness) {
+      const [row]: Array<{ complete: boolean; since: Date }> = await this.dataSource.query(
+        `SELECT complete, since FROM ${schemaIdentifier(this.options.schema)}.${schemaIdentifier(completeness.table)}`,
+      );
+      if (row && !row.complete) {
+        throw new ConflictError(`${completeness.lacking} before ${new Date(row.since).toISOString()}: a rebuild from the log would lose them`, { code: completeness.code });
+      }
+    }
     const { status, finished } = await this.rebuild.start(requestedBy);
     void finished.then(() => this.live.wake(), () => undefined);
     return toReplayStatus(status);
@@ -39,6 +62,13 @@ export class ViewReplay {
   async status(id: string): Promise<ReplayStatus | null> {
     const status = await this.rebuild.status(id);
     return status && toReplayStatus(status);
+  }
+
+  /** `GET …/replay…/{id}`: the status, or 404 `replay_not_found`. */
+  async statusOrNotFound(id: string): Promise<ReplayStatus> {
+    const status = await this.status(id);
+    if (!status) throw new NotFoundError(`replay ${id} is not known`, { code: 'replay_not_found' });
+    return status;
   }
 }
 

@@ -60,7 +60,7 @@ export class KubeApplierModule {
     return {
       module: KubeApplierModule,
       imports: [
-        TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config) }),
+        TeamTokensModule.forRoot({ service: 'kube-applier', adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config) }),
         TeamPoliciesModule.forRoot({ sluiceNamespace: config.SLUICE_NAMESPACE }),
       ],
       controllers: [ManifestsController, KubeApplierAdminController, TestRunsController, KubeApplierEventsConsumer],

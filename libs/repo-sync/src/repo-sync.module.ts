@@ -51,7 +51,7 @@ export class RepoSyncModule {
     return {
       module: RepoSyncModule,
       imports: [
-        TeamTokensModule.forRoot({ adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config) }),
+        TeamTokensModule.forRoot({ service: 'repo-sync', adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config) }),
         TeamPoliciesModule.forRoot({ sluiceNamespace: config.SLUICE_NAMESPACE ?? 'sluice-system' }),
       ],
       controllers: [ReposController, SyncController, CatalogueReplayController, ScmEventsConsumer],

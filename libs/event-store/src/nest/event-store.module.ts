@@ -17,6 +17,7 @@ import { Inbox } from '../inbox';
 import { LogListener } from '../log-listener';
 import { OutboxRelay } from '../outbox-relay';
 import type { StoredEvent } from '../stored-event';
+import { isReceivedStream } from '../view-rebuild';
 import { EVENT_STORE_OPTIONS, SERVICE_DATA_SOURCE } from './tokens';
 
 export interface EventStoreModuleOptions {
@@ -47,7 +48,7 @@ export interface EventStoreModuleOptions {
   };
 }
 
-const defaultTopicFor = (event: StoredEvent): string | null => (isEventType(event.type) ? topicOf(event.type) : null);
+const defaultTopicFor = (event: StoredEvent): string | null => (isEventType(event.type) && !isReceivedStream(event.stream) ? topicOf(event.type) : null);
 
 /**
  * A service's event store: its DataSource on its own schema (migrated), the EventStore,

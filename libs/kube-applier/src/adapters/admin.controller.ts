@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { BearerAuthGuard, CurrentPrincipal, requireAdmin, subjectOf, type Principal } from '@sluice/auth';
-import { NotFoundError, ZodValidationPipe } from '@sluice/platform';
+import { ZodValidationPipe } from '@sluice/platform';
 import { z } from 'zod';
 import type { KubeApplierReplayStatus } from './replay';
 import { KubeApplierRuntime } from './runtime';
@@ -42,8 +42,6 @@ export class KubeApplierAdminController {
   @ApiResponse({ status: 404, description: 'no such replay' })
   async replayStatus(@CurrentPrincipal() principal: Principal, @Param('id', new ZodValidationPipe(replayIdSchema)) id: string): Promise<KubeApplierReplayStatus> {
     requireAdmin(principal);
-    const status = await this.runtime.replay.status(id);
-    if (!status) throw new NotFoundError(`replay ${id} is not known`, { code: 'replay_not_found' });
-    return status;
+    return this.runtime.replay.statusOrNotFound(id);
   }
 }

@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/commo
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminOnlyGuard, BearerAuthGuard, CurrentPrincipal, subjectOf, type Principal } from '@sluice/auth';
 import type { ReplayStatus } from '@sluice/event-store';
-import { errorResponse, NotFoundError, ZodValidationPipe } from '@sluice/platform';
+import { errorResponse, ZodValidationPipe } from '@sluice/platform';
 import { z } from 'zod';
 import { CatalogueReplay } from '../persistence/catalogue-replay';
 
@@ -40,9 +40,7 @@ export class CatalogueReplayController {
   @ApiResponse({ status: 200, description: '{replayId, requestedBy, requestedAt, status: running|done|failed, processed, total, error}' })
   @ApiResponse({ status: 400, description: 'not a replay id (UUID)', schema: errorResponse })
   @ApiResponse({ status: 404, description: 'no such replay', schema: errorResponse })
-  async status(@Param('id', new ZodValidationPipe(replayIdSchema)) id: string): Promise<ReplayStatus> {
-    const status = await this.replay.status(id);
-    if (!status) throw new NotFoundError(`replay ${id} is not known`, { code: 'replay_not_found' });
-    return status;
+  status(@Param('id', new ZodValidationPipe(replayIdSchema)) id: string): Promise<ReplayStatus> {
+    return this.replay.statusOrNotFound(id);
   }
 }

@@ -1,5 +1,5 @@
-import { ViewReplay, type ReplayStatus } from '@sluice/event-store';
-import { ConflictError, createLogger } from '@sluice/platform';
+import { ViewReplay } from '@sluice/event-store';
+import { createLogger } from '@sluice/platform';
 import type { DataSource } from 'typeorm';
 import { CATALOGUE_TABLES, CATALOGUE_VIEWS, CATALOGUE_WRITERS_LOCK, projectCatalogueLog } from './catalogue-projection';
 import { REPO_SYNC_SCHEMA } from './migrations';
@@ -13,10 +13,7 @@ const log = createLogger('repo-sync.replay');
  * before its log held every fact of it (`catalogue_log`).
  */
 export class CatalogueReplay extends ViewReplay {
-  constructor(
-    private readonly dataSource: DataSource,
-    options: { batchSize?: number } = {},
-  ) {
+  constructor(dataSource: DataSource, options: { batchSize?: number } = {}) {
     super(dataSource, { wake: () => undefined }, {
       schema: REPO_SYNC_SCHEMA,
       checkpoint: CATALOGUE_VIEWS,
@@ -25,17 +22,11 @@ export class CatalogueReplay extends ViewReplay {
       writersLock: CATALOGUE_WRITERS_LOCK,
       batchSize: options.batchSize,
       logger: log,
+      completeness: {
+        table: 'catalogue_log',
+        code: 'catalogue_log_incomplete',
+        lacking: "the catalogue was written in part from commits, config scans and build orders repo-sync's log did not yet hold",
+      },
     });
-  }
-
-  override async start(requestedBy: string): Promise<ReplayStatus> {
-    const [row]: Array<{ complete: boolean; since: Date }> = await this.dataSource.query(`SELECT complete, since FROM repo_sync.catalogue_log`);
-    if (row && !row.complete) {
-      throw new ConflictError(
-        `the catalogue was written in part before ${new Date(row.since).toISOString()}, when repo-sync's log did not yet hold every commit, config scan and build order of it: a rebuild from the log would lose them`,
-        { code: 'catalogue_log_incomplete' },
-      );
-    }
-    return super.start(requestedBy);
   }
 }
