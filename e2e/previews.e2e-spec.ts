@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeObject } from '@sluice/kube';
 import { createTestNamespace } from '@sluice/kube/testing';
-import { ARTIFACT_REPO, CONFIG_NAME, CONFIG_REPO, Scenario, short, waitFor } from './support/scenario';
+import { ARTIFACT_REPO, CONFIG_NAME, CONFIG_REPO, imageOf as imageOfDeployment, Scenario, short, waitFor } from './support/scenario';
 import { startAllInOneApp, type AllInOneApp } from './support/sluice';
 import { deployYaml, deploymentYaml, serviceYaml, startWorld, type World } from './support/world';
 
@@ -176,5 +176,83 @@ describe('pull-request preview environments (all-in-one, real kube-apiserver, fa
     const failure = onPullRequest(10).deployments[0]!.statuses.at(-1)!;
     assert.match(failure.description, /kube-system/);
     assert.equal(await world.kube.find({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'kube-system', name: `${CONFIG_NAME}-pr-10` }), undefined, 'nothing in kube-system');
+  });
+});
+
+// Issue 20: "previews never pin and never touch the main deploy state" — on a config that has a
+// main deploy, deployed and pinned, a preview deployed and released leaves the config's state
+// (current deploy, pin, phase, history, deploys) and its main Deployment in the cluster as they were.
+describe('previews and a config with a main deploy, pinned (all-in-one, real kube-apiserver, fake GitHub)', { timeout: 420_000 }, () => {
+  let world: World;
+  let sluice: AllInOneApp;
+  let scenario: Scenario;
+  let previewNamespace: string;
+
+  before(async () => {
+    world = await startWorld('previews-main');
+    previewNamespace = await createTestNamespace(world.kube, 'payments-e2e-pvm');
+    world.github.seed.commit(CONFIG_REPO, {
+      message: 'billing-api: previews',
+      files: {
+        'deploy/billing-api/deploy.yaml': deployYaml(world.namespace, `previews: { slots: 2, ttl: 10m, namespace: ${previewNamespace} }\n`),
+        'deploy/billing-api/deployment.yaml': deploymentYaml(CONFIG_NAME),
+        'deploy/billing-api/service.yaml': serviceYaml(CONFIG_NAME),
+      },
+    });
+    sluice = await startAllInOneApp(world, { AUTODEPLOY_PREVIEW_SWEEP_SECONDS: '1' });
+    scenario = new Scenario(world, sluice);
+    await scenario.pushConfigRepo();
+    await scenario.waitForVirtualConfig();
+  });
+
+  after(async () => {
+    await sluice?.stop();
+    await world?.stop();
+  });
+
+  it('a preview deployed and released: the config’s current deploy, pin, history and main Deployment are unchanged', async () => {
+    const mainSha = await scenario.pushArtifact('main for previews');
+    const deployed = await scenario.deployBuild(mainSha);
+    await scenario.api.post(`/api/configs/${CONFIG_NAME}/pin`, { reason: 'hold main while previews run' });
+    await waitFor(async () => (await scenario.api.config()).pin !== null, () => 'the pin shown');
+    const mainRef = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: world.namespace, name: CONFIG_NAME };
+    const state = async () => {
+      const c = await scenario.api.config();
+      // autodeploy records its decision on the PR's build (deploy.skipped: not the tracked branch); everything else must stay.
+      const history = (await scenario.api.history()).filter((h) => h.type !== 'deploy.skipped');
+      return { current: c.current, phase: c.phase, pin: c.pin, inFlight: c.inFlightDeployId, queued: c.queuedDeployId, history, deploys: await scenario.api.deploys() };
+    };
+    const mainDeployment = async () => {
+      const d = await world.kube.find(mainRef);
+      return { resourceVersion: d?.metadata.resourceVersion, generation: d?.metadata.generation, image: imageOfDeployment(d), labels: d?.metadata.labels };
+    };
+    const before = await state();
+    assert.equal(before.current.deployId, deployed.id, 'the main deploy is current');
+    assert.equal(before.pin?.reason, 'hold main while previews run');
+    const beforeDeployment = await mainDeployment();
+    const historyBefore = new Set((await scenario.api.history()).map((h) => JSON.stringify(h)));
+    assert.equal(beforeDeployment.image, `ghcr.io/acme/billing:main-${short(mainSha)}`);
+
+    // PR 21: opened with a green head → a preview; then closed → released.
+    const branch = 'feature-21';
+    const sha = world.github.seed.commit(ARTIFACT_REPO, { message: 'feature 21', files: { VERSION: `21-${Date.now()}\n` }, branch });
+    world.github.seed.pull(ARTIFACT_REPO, { number: 21, head: { ref: branch, sha } });
+    await scenario.webhook('pull_request', world.github.events.pullRequest(ARTIFACT_REPO, 21, 'opened'));
+    await scenario.webhook('workflow_run', world.github.events.workflowRun(ARTIFACT_REPO, { sha, name: 'ci', branch }));
+    const previewRef = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: previewNamespace, name: `${CONFIG_NAME}-pr-21` };
+    const want = `ghcr.io/acme/billing:feature-21-${short(sha)}`;
+    await waitFor(async () => imageOfDeployment(await world.kube.find(previewRef)) === want, () => `the preview of PR 21 at ${want}`, 90_000);
+    assert.deepEqual(await state(), before, 'a deployed preview leaves the config’s state as it was');
+    world.github.seed.pull(ARTIFACT_REPO, { number: 21, head: { ref: branch, sha }, state: 'closed', merged: false });
+    await scenario.webhook('pull_request', world.github.events.pullRequest(ARTIFACT_REPO, 21, 'closed'));
+    await waitFor(async () => (await world.kube.find(previewRef)) === undefined, () => 'the preview of PR 21 removed', 90_000);
+    const released = (await scenario.api.get<{ events: StoredEvent[] }>(`/api/events?stream=preview-${CONFIG_NAME}&limit=1000`)).events.find((e) => e.type === 'preview.released' && e.data.pr === 21);
+    assert.ok(released, 'the preview released');
+
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.deepEqual(await state(), before, 'the config’s current deploy, phase, pin, history and deploys are unchanged');
+    assert.deepEqual(await mainDeployment(), beforeDeployment, 'the main Deployment is untouched');
+    const added = (await scenario.api.history()).filter((h) => !historyBefore.has(JSON.stringify(h)));
+    assert.ok(added.every((h) => h.type === 'deploy.skipped' && h.deployId === null && /not feature-21/.test(h.message ?? '')), `only the PR build's skip decision is new: ${JSON.stringify(added)}`);
   });
 });
