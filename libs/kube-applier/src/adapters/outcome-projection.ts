@@ -4,6 +4,13 @@ import { KUBE_APPLIER_SCHEMA } from './migrations';
 
 /** The checkpoint of the projection that keeps `outcomes` caught up with the log (and that a rebuild takes over). */
 export const OUTCOMES_PROJECTION = 'kube-applier.outcomes';
+/**
+ * Held shared by every transaction that reports an outcome (the reporter writes the row with its
+ * event): a rebuild's swap takes it exclusively, so the copy gets every row the live table has —
+ * not only those the live projection had reached, which lags when the server's oldest transaction does.
+ */
+export const OUTCOMES_WRITERS_LOCK = 'sluice-kube-applier-outcomes-writers';
+
 /** kube-applier's views that are projections of its own log alone (docs/architecture.md §4 "Rebuilding views"). */
 export const OUTCOME_TABLES = ['outcomes'] as const;
 

@@ -1,10 +1,10 @@
 import { applierStream, newEvent, type NewEvent } from '@sluice/contracts';
-import { transactWithRetry, type EventStore } from '@sluice/event-store';
+import { holdViewWriters, transactWithRetry, type EventStore } from '@sluice/event-store';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { OutcomeCause, OutcomePort, ReportedOutcome } from '../application/ports';
+import type { DeployLogLines, OutcomeCause, OutcomePort, ReportedOutcome } from '../application/ports';
 import { outcomesReported } from './metrics';
 import { KUBE_APPLIER_SCHEMA } from './migrations';
-import { catchUpDeploy, writeOutcomes } from './outcome-projection';
+import { catchUpDeploy, OUTCOMES_WRITERS_LOCK, writeOutcomes } from './outcome-projection';
 import { v7 as uuidv7 } from 'uuid';
 
 /** kube-applier's outcome stream of one config (autodeploy records them in `config-<name>`). */
@@ -41,11 +41,11 @@ export class OutcomeReporter implements OutcomePort {
     private readonly store: EventStore,
   ) {}
 
-  async report(deployId: string, config: string, outcome: ReportedOutcome, options: { manager?: EntityManager; cause?: OutcomeCause } = {}): Promise<boolean> {
-    const { manager, cause } = options;
+  async report(deployId: string, config: string, outcome: ReportedOutcome, options: { manager?: EntityManager; cause?: OutcomeCause; log?: DeployLogLines } = {}): Promise<boolean> {
+    const { manager, cause, log } = options;
     const key = `${deployId}/${slotOf(outcome)}`;
     if (this.reported.has(key)) return false;
-    const run = (m: EntityManager) => this.reportIn(m, deployId, config, outcome, cause);
+    const run = (m: EntityManager) => this.reportIn(m, deployId, config, outcome, cause, log);
     // 'any' appends only conflict with a newer concurrent transaction on the stream: retried.
     const emitted = manager ? await run(manager) : await transactWithRetry(this.dataSource, run);
     // In a caller's transaction the row is not committed yet: do not cache it.
@@ -61,14 +61,10 @@ export class OutcomeReporter implements OutcomePort {
    * Lines for the deploy's log (`deploy.log`: the Kubernetes Events of its objects, a test Job's
    * log), in the caller's transaction, 50 lines per event. The caller reports each line once.
    */
-  async log(manager: EntityManager, deployId: string, config: string, source: 'kubernetes' | 'job', lines: ReadonlyArray<{ at: string | null; text: string }>, cause?: OutcomeCause): Promise<void> {
+  async log(manager: EntityManager, deployId: string, config: string, source: DeployLogLines['source'], lines: DeployLogLines['lines'], cause?: OutcomeCause): Promise<void> {
     if (lines.length === 0) return;
     const meta = await this.causeOf(manager, deployId, cause);
-    const events: NewEvent[] = [];
-    for (let i = 0; i < lines.length; i += LOG_LINES_PER_EVENT) {
-      events.push(newEvent('deploy.log', { deployId, config, source, lines: lines.slice(i, i + LOG_LINES_PER_EVENT).map((l) => ({ at: l.at, text: l.text.slice(0, 4000) || ' ' })) }, meta));
-    }
-    await this.store.append(outcomeStream(config), 'any', events, { manager });
+    await this.store.append(outcomeStream(config), 'any', logEvents(deployId, config, { source, lines }, meta), { manager });
   }
 
   /** The request's correlation (a DeployConfig written by hand names no request: the deploy id correlates). */
@@ -81,8 +77,11 @@ export class OutcomeReporter implements OutcomePort {
     return { correlationId: request?.correlation_id ?? deployId, causationId: request?.causation_id ?? null };
   }
 
-  private async reportIn(manager: EntityManager, deployId: string, config: string, outcome: ReportedOutcome, cause?: OutcomeCause): Promise<boolean> {
+  private async reportIn(manager: EntityManager, deployId: string, config: string, outcome: ReportedOutcome, cause?: OutcomeCause, log?: DeployLogLines): Promise<boolean> {
+    await holdViewWriters(manager, OUTCOMES_WRITERS_LOCK);
     const meta = await this.causeOf(manager, deployId, cause);
+    // The log lines that go with this outcome precede it (in time too), once, as it does.
+    const before = log ? logEvents(deployId, config, log, meta) : [];
     // Its id and time are set here: the `outcomes` row is the projection's row of this very event.
     const event = { ...toEvent(deployId, config, outcome, meta), id: uuidv7(), occurredAt: new Date().toISOString() };
     // What the log has of this deploy that the projection has not written yet (after a rebuild's swap).
@@ -99,9 +98,19 @@ export class OutcomeReporter implements OutcomePort {
     // The slot is taken by this event or was already: at most one report per (deploy, slot).
     const inserted = await writeOutcomes(manager, KUBE_APPLIER_SCHEMA, [event]);
     if (inserted.size === 0) return false;
-    await this.store.append(outcomeStream(config), 'any', [event], { manager });
+    await this.store.append(outcomeStream(config), 'any', [...before, event], { manager });
     return true;
   }
+}
+
+/** `deploy.log` events of `log`'s lines, 50 lines per event, each line 4000 characters at most. */
+function logEvents(deployId: string, config: string, log: DeployLogLines, meta: OutcomeCause): NewEvent[] {
+  const { source, lines } = log;
+  const events: NewEvent[] = [];
+  for (let i = 0; i < lines.length; i += LOG_LINES_PER_EVENT) {
+    events.push(newEvent('deploy.log', { deployId, config, source, lines: lines.slice(i, i + LOG_LINES_PER_EVENT).map((l) => ({ at: l.at, text: l.text.slice(0, 4000) || ' ' })) }, meta));
+  }
+  return events;
 }
 
 function toEvent(deployId: string, config: string, outcome: ReportedOutcome, meta: { correlationId: string; causationId: string | null }): NewEvent {

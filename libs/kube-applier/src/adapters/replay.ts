@@ -2,7 +2,7 @@ import { Projection, ViewReplay, type EventStore, type ReplayStatus } from '@slu
 import { createLogger } from '@sluice/platform';
 import type { DataSource } from 'typeorm';
 import { KUBE_APPLIER_SCHEMA } from './migrations';
-import { OUTCOME_TABLES, OUTCOMES_PROJECTION, projectOutcomes } from './outcome-projection';
+import { OUTCOME_TABLES, OUTCOMES_PROJECTION, OUTCOMES_WRITERS_LOCK, projectOutcomes } from './outcome-projection';
 
 /** What kube-applier's replay endpoints answer: the shape every service's replay answers. */
 export type KubeApplierReplayStatus = ReplayStatus;
@@ -27,6 +27,7 @@ export class KubeApplierReplay extends ViewReplay {
       checkpoint: OUTCOMES_PROJECTION,
       tables: OUTCOME_TABLES,
       project: projectOutcomes,
+      writersLock: OUTCOMES_WRITERS_LOCK,
       batchSize: options.batchSize,
       logger: log,
     });
