@@ -52,6 +52,18 @@ describe('kube-applier builds a missing image before it deploys (step build)', {
     await waitUntil(async () => (await stepsOf(h.store, 'web', deployId)).includes('build:started'), { timeoutMs: 60_000, message: 'step build started' });
     return (await stepReports(deployId)).find((s) => s.step === 'build' && s.state === 'started')!;
   };
+  /** The deploy's log as kube-applier appended it (the applier stream): steps as `<step>:<state>`, log lines as `log <source>: <text>`. */
+  const deployLog = async (deployId: string): Promise<string[]> =>
+    (await h.store.readStream('applier-web'))
+      .filter((e) => (e.data as { deployId: string }).deployId === deployId)
+      .flatMap((e) => {
+        const d = e.data as { step?: string; state?: string; source?: string; lines?: Array<{ text: string }> };
+        if (e.type === 'deploy.step') return [`${d.step}:${d.state}`];
+        if (e.type === 'deploy.log') return d.lines!.map((l) => `log ${d.source}: ${l.text}`);
+        return [e.type];
+      });
+  /** The build Job's Pod log in the deploy's log: this cluster has no kubelet, so one line says why it is not available. */
+  const buildLogLine = (pod: KubeObject) => new RegExp(`^log job: the build Job's log is not available: Pod ${pod.metadata.name}: `);
   const deployOf = (artifactSha: string, configSha = C1) => publish(h.bus, request({ config: 'web', namespace: ns, artifactSha, configSha, artifactImage: image }));
 
   before(async () => {
@@ -97,8 +109,15 @@ describe('kube-applier builds a missing image before it deploys (step build)', {
     await playNode(admin, pod, 'Succeeded');
 
     const outcomes = await ended(id);
-    assert.deepEqual(outcomes.map((o) => o.type), ['deploy.started', 'deploy.applied', 'deploy.succeeded']);
+    assert.deepEqual(outcomes.map((o) => o.type), ['deploy.started', 'deploy.log', 'deploy.applied', 'deploy.succeeded']);
     assert.deepEqual(await stepsOf(h.store, 'web', id), ['check-image:done', 'build:started', 'build:done', 'render:done', 'apply:started']);
+    // The build Job's Pod log, once, just before the build step's result.
+    const log = await deployLog(id);
+    assert.deepEqual(log.slice(0, 4), ['check-image:done', 'build:started', 'deploy.started', log[3]]);
+    assert.match(log[3]!, buildLogLine(pod));
+    assert.equal(log[4], 'build:done');
+    assert.equal(log.filter((l) => l.startsWith('log job: ')).length, 1);
+    assert.equal(outcomes[1]!.data['source'], 'job');
     const done = (await stepReports(id)).find((s) => s.step === 'build' && s.state === 'done')!;
     assert.equal(done.childId, run);
     assert.equal(done.result, `${run} succeeded: ${image}:main-1111111 is ${digest}`);
@@ -115,12 +134,18 @@ describe('kube-applier builds a missing image before it deploys (step build)', {
     const pod = await podOfBuildRun(admin, ns, build.childId!);
     await playNode(admin, pod, 'Failed');
     const outcomes = await ended(id);
-    assert.deepEqual(outcomes.map((o) => o.type), ['deploy.started', 'deploy.failed']);
-    assert.equal(outcomes[1]!.data['reason'], 'BuildFailed');
-    assert.match(outcomes[1]!.data['message'] as string, new RegExp(`^BuildRun ${build.childId} Failed: the build Job failed: `));
+    assert.deepEqual(outcomes.map((o) => o.type), ['deploy.started', 'deploy.log', 'deploy.failed']);
+    assert.equal(outcomes[2]!.data['reason'], 'BuildFailed');
+    assert.match(outcomes[2]!.data['message'] as string, new RegExp(`^BuildRun ${build.childId} Failed: the build Job failed: `));
     assert.deepEqual(await stepsOf(h.store, 'web', id), ['check-image:done', 'build:started', 'build:failed']);
+    // The build Job's Pod log, once, just before the build step's result.
+    const log = await deployLog(id);
+    assert.equal(log.length, 6);
+    assert.deepEqual([log[0], log[1], log[2], log[4], log[5]], ['check-image:done', 'build:started', 'deploy.started', 'build:failed', 'deploy.failed']);
+    assert.match(log[3]!, buildLogLine(pod));
+    assert.equal(outcomes[1]!.data['source'], 'job');
     const failed = (await stepReports(id)).find((s) => s.step === 'build' && s.state === 'failed')!;
-    assert.deepEqual([failed.childId, failed.error?.reason, failed.error?.message], [build.childId, 'BuildFailed', outcomes[1]!.data['message']]);
+    assert.deepEqual([failed.childId, failed.error?.reason, failed.error?.message], [build.childId, 'BuildFailed', outcomes[2]!.data['message']]);
     const dc = await admin.get({ apiVersion: 'sluice.dev/v1alpha1', kind: 'DeployConfig', namespace: ns, name: 'web' });
     assert.notEqual(dc.metadata.annotations?.[DEPLOY_ID_ANNOTATION], id, 'the failed deploy wrote no DeployConfig');
   });

@@ -11,6 +11,8 @@ export const CONFIG_LABEL = 'sluice.dev/config';
 export const TARGET_LABEL = 'sluice.dev/target';
 /** On a BuildRun a deploy started (step `build`, docs/architecture.md §1 "Steps"): the deploy that waits for it. */
 export const DEPLOY_ID_LABEL = 'sluice.dev/deploy-id';
+/** The build Job's container: the one whose log is the build's. */
+export const BUILD_CONTAINER = 'build';
 /** The request's correlation id, carried by every build report. */
 export const CORRELATION_ANNOTATION = 'sluice.dev/correlation-id';
 
@@ -78,7 +80,7 @@ export function jobFor(run: BuildRunObject): KubeObject {
           ...(spec.serviceAccount ? { serviceAccountName: spec.serviceAccount } : { automountServiceAccountToken: false }),
           containers: [
             {
-              name: 'build',
+              name: BUILD_CONTAINER,
               image: spec.image,
               command: [...spec.command],
               ...(spec.args ? { args: [...spec.args] } : {}),

@@ -1,7 +1,7 @@
 import { Controller, Inject, Injectable, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { Topics, type SluiceEventOf } from '@sluice/contracts';
-import { BuildReporter, BuildRequests, BuildRunController, DEPLOY_ID_LABEL, isTerminal, startAdmissionServer, type AdmissionServer, type BuildRunObject, type BuildRunStatus } from '@sluice/builds';
+import { BUILD_CONTAINER, BUILD_RUN_LABEL, BuildReporter, BuildRequests, BuildRunController, DEPLOY_ID_LABEL, isTerminal, startAdmissionServer, type AdmissionServer, type BuildRunObject, type BuildRunStatus } from '@sluice/builds';
 import { EventStore, LeaderElection, OnSluiceEvent, SERVICE_DATA_SOURCE, SluiceEventContext, unitOfWorkOf } from '@sluice/event-store';
 import { KubeClient, KubeConflictError, type KubeObject } from '@sluice/kube';
 import { MESSAGE_BUS, type MessageBus } from '@sluice/messaging';
@@ -24,7 +24,7 @@ import { DeployConfigReconciler } from './reconciler';
 import { ApiServerReachability } from './api-server-reachability';
 import { DEPLOY_CONFIG_API_VERSION, DEPLOY_CONFIG_KIND, deployConfigManifest, FIELD_MANAGER } from '../domain/deploy-config';
 import { hostname } from 'node:os';
-import { KubeTestJobs, TestPool, TEST_RUN_STORE, type TestRunStore } from '@sluice/test-runs';
+import { jobLogLines, KubeTestJobs, readJobPodLog, TestPool, TEST_RUN_STORE, type JobLog, type TestRunStore } from '@sluice/test-runs';
 import { TestGate, TestRunOutcomes } from './test-gate';
 import { DeployKubeEvents } from './deploy-kube-events';
 import { PreviewApplier, type PreviewDeployed, type PreviewReleased, type PreviewWork } from './preview-applier';
@@ -189,13 +189,26 @@ export class KubeApplierRuntime implements OnApplicationBootstrap, OnApplication
     this.previews = new PreviewApplier(kube, specs, policy, dataSource, store, this.logger, options.tools);
   }
 
-  /** A deploy's BuildRun (step build) ended: the deploy it holds goes on or fails (once; every pass over the ended BuildRun tries again until it did). */
+  /**
+   * A deploy's BuildRun (step build) ended: the deploy it holds goes on or fails (once; every pass
+   * over the ended BuildRun tries again until it did), its log first carrying the build Job's Pod
+   * log as a test Job's does (where a kubelet serves it; else one line saying why not).
+   */
   private async resumeHeldDeploy(run: BuildRunObject, status: BuildRunStatus): Promise<void> {
     const deployId = run.metadata.labels?.[DEPLOY_ID_LABEL];
-    if (!deployId || !isTerminal({ status })) return;
+    if (!deployId || !isTerminal({ status }) || !this.options.kube) return;
     const held = await this.records.held(deployId);
     if (!held || held.buildRun !== run.metadata.name) return;
-    await this.handler.resumeAfterBuild(held, { buildRun: run.metadata.name!, phase: status.phase as 'Succeeded' | 'Failed' | 'TimedOut' | 'Canceled', message: status.message ?? '' });
+    // Read before the deploy goes on (the API server may be slow); a log that cannot be read never holds the deploy back.
+    const log = await readJobPodLog(this.options.kube, { namespace: run.metadata.namespace!, labelSelector: `${BUILD_RUN_LABEL}=${run.metadata.name}`, container: BUILD_CONTAINER }).catch(
+      (error: Error): JobLog => ({ unavailable: error.message }),
+    );
+    await this.handler.resumeAfterBuild(held, {
+      buildRun: run.metadata.name!,
+      phase: status.phase as 'Succeeded' | 'Failed' | 'TimedOut' | 'Canceled',
+      message: status.message ?? '',
+      log: { source: 'job', lines: jobLogLines(log, 'build') },
+    });
   }
 
   get dryRun(): boolean {

@@ -1,5 +1,5 @@
 import type { Transaction, UnitOfWork } from '@sluice/event-store';
-import type { JobLog, TestReports, TestRun, TestRunStore } from '@sluice/test-runs';
+import { jobLogLines, type JobLog, type TestReports, type TestRun, type TestRunStore } from '@sluice/test-runs';
 import { v7 as uuidv7 } from 'uuid';
 import type { Verdict } from '@sluice/team-policy';
 import type { DeployRecords, DeployUnderTest, OutcomeCause, OutcomePort, ReportedOutcome } from '../application/ports';
@@ -66,8 +66,7 @@ export class TestRunOutcomes implements TestReports {
 
   async ended(tx: Transaction, run: TestRun, state: 'passed' | 'failed' | 'timed-out', message: string, log: JobLog): Promise<void> {
     // The Job's Pod log first, so the deploy's log shows the tests' output before their result.
-    const lines = 'lines' in log ? log.lines.map((text) => ({ at: null, text })) : [{ at: null, text: `the test Job's log is not available: ${log.unavailable}` }];
-    await this.outcomes.log(tx, run.deployId, run.config, 'job', lines);
+    await this.outcomes.log(tx, run.deployId, run.config, 'job', jobLogLines(log, 'test'));
     const passed = state === 'passed';
     const reason = state === 'timed-out' ? 'TestsTimedOut' : 'TestsFailed';
     await this.outcomes.report(

@@ -9,6 +9,7 @@ import {
   SpecSourceError,
   type DeployBuildRequest,
   type DeployBuilds,
+  type DeployLogLines,
   type DeployPolicy,
   type DeployRecords,
   type HeldDeploy,
@@ -41,6 +42,8 @@ export interface PreparedRequest {
    * holds the deploy (nothing is rendered or applied) until its BuildRun ends (`resumeAfterBuild`).
    */
   build?: DeployBuildRequest;
+  /** Step build ended (`resumeAfterBuild`): the build Job's Pod log, reported just before the build step's result. */
+  buildLog?: DeployLogLines;
 }
 
 /** How the BuildRun a deploy waits for ended. */
@@ -48,6 +51,8 @@ export interface BuildEnd {
   readonly buildRun: string;
   readonly phase: 'Succeeded' | 'Failed' | 'TimedOut' | 'Canceled';
   readonly message: string;
+  /** The build Job's Pod log (or one line saying why it is not available), for the deploy's log before the build step's result. */
+  readonly log?: DeployLogLines;
 }
 
 /** Runs `work` in a short transaction of its own. */
@@ -251,7 +256,11 @@ export class HandleDeployRequest {
     const cause = causeOf(event);
     await this.transact(async (manager) => {
       await this.recordRequest(manager, event, { manifests, renderError });
-      for (const step of prepared.steps ?? []) await this.outcomes.report(d.deployId, d.config, { type: 'deploy.step', ...step }, { manager, cause });
+      for (const step of prepared.steps ?? []) {
+        // The build's log goes with the build step's result (once, as it is reported).
+        const log = step.step === 'build' ? prepared.buildLog : undefined;
+        await this.outcomes.report(d.deployId, d.config, { type: 'deploy.step', ...step }, { manager, cause, ...(log ? { log } : {}) });
+      }
       await this.outcomes.report(d.deployId, d.config, { type: 'deploy.started' }, { manager, cause });
       if (renderError) {
         await this.outcomes.report(d.deployId, d.config, { type: 'deploy.failed', reason: renderError.reason, message: renderError.message, terminal: true }, { manager, cause });
@@ -320,6 +329,8 @@ export class HandleDeployRequest {
    * done, and the deploy goes on as a request does — the image checked again (a build that pushed
    * nothing fails the build step), render, the DeployConfig written (apply), the rest the
    * reconciler's. Failed, timed out or canceled: the deploy fails at build with the build's message.
+   * The build Job's Pod log (`end.log`) goes into the deploy's log just before the build step's
+   * result, in its transaction and only with it (so once).
    * A deploy that a newer request of its config overtook while it waited fails instead of
    * writing an older DeployConfig over a newer one.
    */
@@ -330,7 +341,7 @@ export class HandleDeployRequest {
     const buildStep = (state: 'done' | 'failed', result: string | null, error: StepOutcome['error']): StepOutcome => ({ step: 'build', state, result, error, childId: end.buildRun, startedAt: held.heldAt, endedAt: new Date().toISOString() });
     const fail = async (step: StepOutcome | null, reason: string, message: string) => {
       await this.transact(async (manager) => {
-        if (step) await this.outcomes.report(d.deployId, d.config, { type: 'deploy.step', ...step }, { manager, cause });
+        if (step) await this.outcomes.report(d.deployId, d.config, { type: 'deploy.step', ...step }, { manager, cause, ...(end.log ? { log: end.log } : {}) });
         await this.outcomes.report(d.deployId, d.config, { type: 'deploy.failed', reason, message, terminal: true }, { manager, cause });
         await this.records.resumed(manager, d.deployId);
       });
@@ -360,7 +371,7 @@ export class HandleDeployRequest {
         steps.push({ step: 'apply', state: 'started', result: null, error: null, childId: null, startedAt: new Date().toISOString(), endedAt: null });
       }
     }
-    const going = await this.external(event, { ...prepared, steps });
+    const going = await this.external(event, { ...prepared, steps, ...(end.log ? { buildLog: end.log } : {}) });
     await this.transact(async (manager) => {
       await this.handle(event, manager, going);
       await this.records.resumed(manager, d.deployId);

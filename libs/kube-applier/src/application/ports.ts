@@ -79,12 +79,21 @@ export interface OutcomeCause {
   causationId: string | null;
 }
 
+/** Lines of a deploy's log (`deploy.log`) from one source. */
+export interface DeployLogLines {
+  readonly source: 'kubernetes' | 'job';
+  readonly lines: ReadonlyArray<{ at: string | null; text: string }>;
+}
+
 /** Reports outcomes once per (deploy, slot); see OutcomeReporter. */
 export interface OutcomePort {
-  /** Without `cause`, it is looked up in the request's record. */
-  report(deployId: string, config: string, outcome: ReportedOutcome, options?: { manager?: Transaction; cause?: OutcomeCause }): Promise<boolean>;
+  /**
+   * Without `cause`, it is looked up in the request's record. `log`: lines for the deploy's log
+   * appended just before the outcome, with it and only when it is (once, as the outcome's slot).
+   */
+  report(deployId: string, config: string, outcome: ReportedOutcome, options?: { manager?: Transaction; cause?: OutcomeCause; log?: DeployLogLines }): Promise<boolean>;
   /** Lines for the deploy's log (`deploy.log`), in the caller's transaction; each reported once by the caller. */
-  log(manager: Transaction, deployId: string, config: string, source: 'kubernetes' | 'job', lines: ReadonlyArray<{ at: string | null; text: string }>, cause?: OutcomeCause): Promise<void>;
+  log(manager: Transaction, deployId: string, config: string, source: DeployLogLines['source'], lines: DeployLogLines['lines'], cause?: OutcomeCause): Promise<void>;
 }
 
 /**

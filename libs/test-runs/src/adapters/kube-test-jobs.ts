@@ -1,5 +1,6 @@
 import { KubeError, type KubeClient, type KubeObject } from '@sluice/kube';
 import type { JobLog, TestJobs } from '../application/ports';
+import { readJobPodLog } from './job-pod-log';
 import { testJobName, type TestJobStatus, type TestRun } from '../domain/test-run';
 
 export const TEST_RUN_LABEL = 'sluice.dev/test-run';
@@ -56,26 +57,9 @@ export class KubeTestJobs implements TestJobs {
     }
   }
 
-  /**
-   * The last 100 lines (64 KiB at most) of the run's Pod, which the API server reads from the
-   * kubelet of its node; a Pod that never ran on a node (or a cluster without kubelets) has none.
-   */
-  async logs(run: TestRun): Promise<JobLog> {
-    const pods = await this.kube.list({ apiVersion: 'v1', kind: 'Pod', namespace: run.namespace }, { labelSelector: `${TEST_RUN_LABEL}=${run.id}` });
-    const pod = pods.items[0];
-    if (!pod) return { unavailable: 'the Job made no Pod' };
-    try {
-      const text = await this.kube.request<string>({
-        method: 'GET',
-        path: `${await this.kube.path({ apiVersion: 'v1', kind: 'Pod', namespace: run.namespace, name: pod.metadata.name! })}/log`,
-        query: { container: 'tests', tailLines: 100, limitBytes: 65_536 },
-        accept: 'text/plain',
-      });
-      return { lines: String(text).split('\n').filter((l) => l.trim() !== '') };
-    } catch (error) {
-      if (error instanceof KubeError && error.status !== undefined && error.status < 500) return { unavailable: `Pod ${pod.metadata.name}: ${error.message}` };
-      throw error;
-    }
+  /** The end of the run's Pod log, where a kubelet serves it (readJobPodLog); else why not. */
+  logs(run: TestRun): Promise<JobLog> {
+    return readJobPodLog(this.kube, { namespace: run.namespace, labelSelector: `${TEST_RUN_LABEL}=${run.id}`, container: 'tests' });
   }
 
   find(run: TestRun): Promise<{ status?: TestJobStatus } | undefined> {

@@ -31,7 +31,7 @@ export interface TestJobs {
   logs(run: TestRun): Promise<JobLog>;
 }
 
-/** A test Job's Pod log (its last lines), or why it could not be read. */
+/** A Job's Pod log (its last lines), or why it could not be read: a test Job's, a deploy's build Job's. */
 export type JobLog = { readonly lines: readonly string[] } | { readonly unavailable: string };
 
 /** Where a test run's progress goes: the deploy's `test` step and, at the end, its result. */
