@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DoraMetrics } from '@sluice/dora';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Response as PlaywrightResponse } from 'playwright-core';
 import { dashboardBrowser } from './support/browser';
 import { ROOT } from './support/process';
 import { ARTIFACT_REPO, CONFIG_NAME, Scenario, short, tagOf, waitFor } from './support/scenario';
@@ -171,19 +171,67 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
     await shot('configs');
   });
 
-  it('opens the config and shows a new deploy arriving without a reload, with who and why in the history', async () => {
+  it('answers a GET with an ETag and 304 to its If-None-Match, through the all-in-one’s routing; a changed answer or another token gets the body', async () => {
+    const path = `/api/configs/${CONFIG_NAME}`;
+    const admin = { authorization: `Bearer ${sluice.adminToken}` };
+    const first = await fetch(`${sluice.process.url}${path}`, { headers: admin });
+    assert.equal(first.status, 200);
+    const etag = first.headers.get('etag');
+    assert.match(etag ?? '', /^W\/"[^"]+"$/, 'a weak ETag of the body');
+    const body = await first.text();
+    // As the dashboard asks (fetch sends a conditional request without a Cache-Control of its own as `no-cache`: a reload, always the body).
+    const revalidate = { 'cache-control': 'max-age=0' };
+    const reload = await fetch(`${sluice.process.url}${path}`, { headers: { ...admin, 'cache-control': 'no-cache', 'if-none-match': etag! } });
+    assert.equal(reload.status, 200, 'a reload (Cache-Control: no-cache) gets the body');
+    const again = await fetch(`${sluice.process.url}${path}`, { headers: { ...admin, ...revalidate, 'if-none-match': etag! } });
+    assert.equal(again.status, 304);
+    assert.equal(again.headers.get('etag'), etag);
+    assert.equal(await again.text(), '');
+    const stale = await fetch(`${sluice.process.url}${path}`, { headers: { ...admin, ...revalidate, 'if-none-match': 'W/"not-this-one"' } });
+    assert.equal(stale.status, 200);
+    assert.equal(await stale.text(), body);
+    // Another token never gets a 304 for what it may not read: the API's 403, whatever the condition.
+    const { token } = await scenario.api.post<{ token: string }>('/api/admin/tokens', { team: 'web' });
+    const other = await fetch(`${sluice.process.url}${path}`, { headers: { authorization: `Bearer ${token}`, ...revalidate, 'if-none-match': etag! } });
+    assert.equal(other.status, 403);
+    const unknown = await fetch(`${sluice.process.url}${path}`, { headers: { authorization: 'Bearer not-a-token', ...revalidate, 'if-none-match': etag! } });
+    assert.equal(unknown.status, 401);
+  });
+
+  it('opens the config and shows a new deploy arriving without a reload, with who and why in the history; idle polls are 304s, the event a 200 with a new ETag', async () => {
+    // The browser's polls of the config (GET /api/configs/{name}), as they answer.
+    const configUrl = `${sluice.process.url}/api/configs/${CONFIG_NAME}`;
+    const polls: Array<{ status: number; etag: string | undefined; ifNoneMatch: string | undefined }> = [];
+    const onResponse = (r: PlaywrightResponse) => {
+      if (r.url() === configUrl && r.request().method() === 'GET') polls.push({ status: r.status(), etag: r.headers()['etag'], ifNoneMatch: r.request().headers()['if-none-match'] });
+    };
+    page.on('response', onResponse);
     await page.getByRole('link', { name: CONFIG_NAME }).click();
     await page.getByRole('heading', { name: CONFIG_NAME, level: 1 }).waitFor();
     await page.getByRole('row').filter({ hasText: tagOf(firstArtifact) }).filter({ hasText: 'succeeded' }).waitFor();
     assert.equal(await page.getByTestId('pin').textContent(), 'not pinned');
     // A marker on the window: gone if the page reloads. (Browser code as strings: the e2e files have no DOM types.)
     await page.evaluate('window.sluiceNoReload = true');
+    // While the page sits idle, its polls revalidate: If-None-Match with the last ETag, answered 304 (no body).
+    const idle = (n: number) => polls.length >= n && polls.slice(-n).every((p) => p.status === 304);
+    await waitFor(() => idle(2), () => `two 304s in a row (polls: ${JSON.stringify(polls)})`, 30_000);
+    assert.equal(polls[0]!.status, 200, 'the first load is the body');
+    assert.equal(polls[0]!.ifNoneMatch, undefined);
+    const idleEtag = polls.at(-1)!.etag;
+    assert.ok(idleEtag, 'a 304 carries the ETag');
+    assert.ok(polls.slice(-2).every((p) => p.ifNoneMatch === idleEtag && p.etag === idleEtag), JSON.stringify(polls));
+    const seen = polls.length;
     secondArtifact = await scenario.pushArtifact('second');
     secondDeploy = (await scenario.deployBuild(secondArtifact)).id;
     const row = page.getByRole('row').filter({ hasText: tagOf(secondArtifact) });
     await row.filter({ hasText: 'succeeded' }).waitFor();
     assert.match((await row.textContent()) ?? '', /autodeploy/);
     assert.equal(await page.evaluate('window.sluiceNoReload'), true, 'the page was not reloaded');
+    // The event changed the config: a 200 with a new ETag, sent as the condition by the next poll.
+    const changed = polls.slice(seen).find((p) => p.status === 200);
+    assert.ok(changed?.etag && changed.etag !== idleEtag && changed.ifNoneMatch === idleEtag, JSON.stringify(polls.slice(seen)));
+    await waitFor(() => polls.some((p, i) => i > seen && p.ifNoneMatch !== idleEtag && p.ifNoneMatch !== undefined), () => `a poll revalidating the new ETag (polls: ${JSON.stringify(polls.slice(seen))})`, 30_000);
+    page.off('response', onResponse);
     const deploys = await page.locator('tr[data-deploy]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-deploy')));
     assert.equal(deploys[0], secondDeploy, 'newest first');
     const history = page.getByRole('list').filter({ has: page.getByRole('listitem') }).getByRole('listitem');

@@ -54,6 +54,22 @@ export class ApiError extends Error {
 /** Anything thrown while talking to the API, as an ApiError to show. */
 export const asApiError = (error: unknown): ApiError => (error instanceof ApiError ? error : new ApiError(0, { code: 'client', message: (error as Error).message }));
 
+/**
+ * The last answer of each GET, by token, team and path: its ETag and body. A poll sends the ETag
+ * back as `If-None-Match`; the API's 304 means the body it would send is this one. Keyed by the
+ * token and the team (the answers depend on them), so an ETag is never sent with another token.
+ */
+interface Revalidated {
+  readonly etag: string;
+  readonly value: unknown;
+}
+const revalidated = new Map<string, Revalidated>();
+/** Enough for every URL a page polls; the oldest is forgotten first (the DORA page's window moves). */
+const REVALIDATED_KEPT = 200;
+
+/** Per poll (its AbortSignal): how many answers were new (anything but a 304), for `usePoll`. */
+const changesOf = new WeakMap<AbortSignal, { count: number }>();
+
 export async function api<T>(path: string, init: { method?: string; body?: unknown; token?: string; signal?: AbortSignal } = {}): Promise<T> {
   const token = init.token ?? tokenStore.get();
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -61,14 +77,33 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   const team = init.token === undefined ? teamStore.get() : null;
   if (team) headers['x-sluice-team'] = team;
   if (init.body !== undefined) headers['content-type'] = 'application/json';
+  const method = init.method ?? 'GET';
+  const key = method === 'GET' && init.body === undefined ? JSON.stringify([token, team, path]) : null;
+  const known = key === null ? undefined : revalidated.get(key);
+  if (known) {
+    headers['if-none-match'] = known.etag;
+    // A conditional request with no cache of the browser's is sent with `Cache-Control: no-cache`
+    // unless it has one: the API would take it for a reload and answer the whole body.
+    headers['cache-control'] = 'max-age=0';
+  }
   let res: Response;
   try {
-    res = await fetch(path, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), signal: init.signal });
+    // `no-store`: the browser's cache stays out of it; the revalidation is this module's.
+    res = await fetch(path, { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), signal: init.signal, cache: 'no-store' });
   } catch (error) {
     if ((error as Error).name === 'AbortError') throw error;
     throw new ApiError(0, { code: 'unreachable', message: `Sluice is unreachable: ${(error as Error).message}` });
   }
+  if (res.status === 304 && known) {
+    // Unchanged: the same body, the same object (no new state for React).
+    revalidated.delete(key!);
+    revalidated.set(key!, known);
+    return known.value as T;
+  }
+  const changes = init.signal ? changesOf.get(init.signal) : undefined;
+  if (changes) changes.count += 1;
   if (!res.ok) {
+    if (key !== null) revalidated.delete(key);
     const refusal = await refusalOf(res);
     // The stored token no longer works: the app goes back to sign-in (a token being tried is not the stored one).
     if (res.status === 401 && init.token === undefined && token) unauthorizedListeners.forEach((l) => l(refusal));
@@ -78,7 +113,16 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
     throw refusal;
   }
   const text = await res.text();
-  return (text ? JSON.parse(text) : null) as T;
+  const value = (text ? JSON.parse(text) : null) as T;
+  const etag = res.headers.get('etag');
+  if (key !== null) {
+    revalidated.delete(key);
+    if (etag) {
+      revalidated.set(key, { etag, value });
+      if (revalidated.size > REVALIDATED_KEPT) revalidated.delete(revalidated.keys().next().value!);
+    }
+  }
+  return value;
 }
 
 /** An answer that is not a success, as an ApiError: the API's {"error":{"code","message"}}, else its text. */
@@ -100,7 +144,11 @@ export interface Poll<T> {
   readonly refresh: () => void;
 }
 
-/** Polls `load` every `intervalMs` while mounted: pages follow Sluice without a reload. The last good data stays on an error. */
+/**
+ * Polls `load` every `intervalMs` while mounted: pages follow Sluice without a reload. Each GET is
+ * a revalidation (`If-None-Match`, see `api`): when every answer of a poll is the API's 304, the
+ * data is left as it is and nothing renders again. The last good data stays on an error.
+ */
 export function usePoll<T>(load: (signal: AbortSignal) => Promise<T>, deps: readonly unknown[], intervalMs = 2000): Poll<T> {
   const [data, setData] = useState<T>();
   const [error, setError] = useState<ApiError>();
@@ -109,12 +157,18 @@ export function usePoll<T>(load: (signal: AbortSignal) => Promise<T>, deps: read
   loadRef.current = load;
   useEffect(() => {
     const controller = new AbortController();
+    const changes = { count: 0 };
+    changesOf.set(controller.signal, changes);
+    // The first load after a change of `deps` (or a refresh) is always shown.
+    let loaded = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const run = async (): Promise<void> => {
+      const before = changes.count;
       try {
         const value = await loadRef.current(controller.signal);
         if (controller.signal.aborted) return;
-        setData(value);
+        if (!loaded || changes.count !== before) setData(value);
+        loaded = true;
         setError(undefined);
       } catch (e) {
         if (controller.signal.aborted) return;

@@ -53,6 +53,12 @@ class Upstream {
     this.seen.push({ method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks) });
     if (req.url === '/healthz') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
     if (req.url?.startsWith('/api/deploys/d-1/logs')) return this.events(res);
+    if (req.url === '/api/configs/etagged') {
+      // As Express answers a GET: a weak ETag of the body, and 304 without a body when it matches.
+      const headers = { etag: 'W/"1a-etagged"', vary: 'Authorization', 'x-from': this.service };
+      if (req.headers['if-none-match'] === headers.etag) return void res.writeHead(304, headers).end();
+      return void res.writeHead(200, { ...headers, 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ service: this.service }));
+    }
     if (req.url?.startsWith('/api/deploys/d-other')) {
       return void res.writeHead(403, { 'content-type': 'application/json; charset=utf-8', 'x-from': this.service }).end('{"error":{"code":"forbidden","message":"deploy d-other is team billing\'s"}}');
     }
@@ -148,6 +154,26 @@ describe('the dashboard server: the dashboard and its API in distributed mode', 
     assert.equal(res.headers['x-from'], 'autodeploy');
     assert.equal(upstreams.autodeploy.seen.at(-1)!.headers['x-correlation-id'], res.headers['x-correlation-id'], 'one correlation id in both logs');
     assert.deepEqual(res.body, { error: { code: 'forbidden', message: "deploy d-other is team billing's" } });
+  });
+
+  it('passes If-None-Match, the ETag and a 304 through untouched (the dashboard’s polls revalidate)', async () => {
+    const first = await fetch(`${base}/api/configs/etagged`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(first.status, 200);
+    const etag = first.headers.get('etag');
+    assert.equal(etag, 'W/"1a-etagged"');
+    assert.equal(first.headers.get('vary'), 'Authorization');
+    assert.deepEqual(await first.json(), { service: 'autodeploy' });
+    assert.equal(upstreams.autodeploy.seen.at(-1)!.headers['if-none-match'], undefined);
+    const again = await fetch(`${base}/api/configs/etagged`, { headers: { authorization: `Bearer ${TOKEN}`, 'if-none-match': etag! } });
+    assert.equal(again.status, 304);
+    assert.equal(again.headers.get('etag'), etag);
+    assert.equal(again.headers.get('x-from'), 'autodeploy');
+    assert.equal(await again.text(), '');
+    const seen = upstreams.autodeploy.seen.at(-1)!;
+    assert.equal(seen.headers['if-none-match'], etag, 'the condition as the browser sent it');
+    assert.equal(seen.headers.authorization, `Bearer ${TOKEN}`);
+    const other = await fetch(`${base}/api/configs/etagged`, { headers: { authorization: `Bearer ${TOKEN}`, 'if-none-match': 'W/"other"' } });
+    assert.equal(other.status, 200);
   });
 
   it('streams Server-Sent Events as they come: the first event arrives before the service ends the stream', async () => {
