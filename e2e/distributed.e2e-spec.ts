@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { DoraMetrics } from '@sluice/dora';
 import { FakeSlack } from '@sluice/fake-scm';
 import { imageTag } from '@sluice/contracts';
 import { freePort } from '@sluice/testing';
@@ -94,7 +95,7 @@ describe('Sluice distributed, end to end', { timeout: 600_000 }, () => {
     assert.deepEqual(gitops.argo.syncs, [{ app: 'billing', revision: commits[0]!.sha }], 'one sync, at that commit');
   });
 
-  it('the dashboard server (apps/dashboard-server) serves the dashboard and reaches each service’s API by the path’s owner: sign in, configs, a deploy’s steps; errors passed through unchanged', { timeout: 240_000 }, async () => {
+  it('the dashboard server (apps/dashboard-server) serves the dashboard and reaches each service’s API by the path’s owner: sign in, configs, a deploy’s steps, the DORA page’s figures, a pin confirmed in its dialog; errors passed through unchanged', { timeout: 240_000 }, async () => {
     // A deploy to look at: the flow's, or one made here when this case runs alone.
     let deploys = await scenario.api.deploys().catch(() => [] as DeployView[]);
     if (deploys.length === 0) {
@@ -162,6 +163,61 @@ describe('Sluice distributed, end to end', { timeout: 600_000 }, () => {
       // Its log from the Server-Sent Events of GET /api/deploys/{id}/logs, through the proxy: the same last line.
       const last = log.via.body.trimEnd().split('\n').at(-1)!.replace(/^\S+ /, '');
       await page.locator('pre.log').filter({ hasText: last }).waitFor();
+
+      // The DORA page through it: the figures autodeploy answers for the page's window.
+      await page.goto(`${dashboard.url}/dora`);
+      await page.getByRole('heading', { name: 'Delivery metrics (DORA)', level: 1 }).waitFor();
+      await page.getByTestId('dora-scope').waitFor();
+      await page.locator('dd[data-value]').first().waitFor();
+      // What the page shows and the window it asked for, read at one moment (browser code as a string: no DOM types here).
+      const shown = JSON.parse(
+        String(
+          await page.evaluate(`JSON.stringify({
+            from: document.querySelectorAll('[data-testid="dora-scope"] time')[0].getAttribute('datetime'),
+            to: document.querySelectorAll('[data-testid="dora-scope"] time')[1].getAttribute('datetime'),
+            figures: Object.fromEntries([...document.querySelectorAll('dd[data-value]')].map((dd) => [dd.dataset.testid, JSON.parse(dd.dataset.value)])),
+          })`),
+        ),
+      ) as { from: string; to: string; figures: Record<string, unknown> };
+      const measured = await fetch(`${dashboard.url}/api/metrics/dora?${new URLSearchParams({ from: shown.from, to: shown.to })}`, { headers: admin });
+      assert.equal(measured.status, 200);
+      const dora = (await measured.json()) as DoraMetrics;
+      assert.deepEqual(
+        shown.figures,
+        { 'dora-frequency': dora.deployments.perDay, 'dora-lead-time': dora.leadTimeSeconds.p50, 'dora-failure-rate': dora.changeFailureRate, 'dora-restore': dora.timeToRestoreSeconds.p50 },
+        JSON.stringify({ shown, dora }),
+      );
+      assert.ok(dora.deployments.succeeded >= 1, 'the deploys made so far are measured');
+      await page.getByRole('figure', { name: 'Deploys per day' }).waitFor();
+
+      // An action from the config's page through it: Pin, confirmed with a reason in the dialog (an Unpin first when the flow left it pinned), then the pinned state shown.
+      const wasPinned = (await scenario.api.config()).pin !== null;
+      await page.goto(`${dashboard.url}/configs/${CONFIG_NAME}`);
+      await page.getByRole('heading', { name: CONFIG_NAME, level: 1 }).waitFor();
+      const pin = page.getByTestId('pin');
+      const dialog = page.getByRole('dialog');
+      const confirm = async (action: 'Pin' | 'Unpin', reason: string) => {
+        await page.getByRole('button', { name: action, exact: true }).click();
+        await dialog.waitFor();
+        await dialog.getByLabel('Reason').fill(reason);
+        await dialog.getByRole('button', { name: action, exact: true }).click();
+        await dialog.waitFor({ state: 'hidden' });
+      };
+      if (wasPinned) {
+        await pin.filter({ hasText: /^pinned by / }).waitFor();
+        await confirm('Unpin', 'e2e: unpinned through the dashboard server');
+        await pin.filter({ hasText: 'not pinned' }).waitFor();
+      }
+      await pin.filter({ hasText: 'not pinned' }).waitFor();
+      await confirm('Pin', 'e2e: pinned through the dashboard server');
+      await pin.filter({ hasText: /^pinned by .*: e2e: pinned through the dashboard server$/ }).waitFor();
+      const pinned = await scenario.api.config();
+      assert.equal(pinned.pin?.reason, 'e2e: pinned through the dashboard server', JSON.stringify(pinned.pin));
+      if (!wasPinned) {
+        await confirm('Unpin', 'e2e: done');
+        await pin.filter({ hasText: 'not pinned' }).waitFor();
+        assert.equal((await scenario.api.config()).pin, null);
+      }
     } finally {
       if (issued) await fetch(`${sluice.urlFor('/api/admin/tokens')}/api/admin/tokens/${issued.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${sluice.adminToken}` } }).catch(() => undefined);
       await browser.close();
