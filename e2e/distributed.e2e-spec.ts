@@ -146,6 +146,13 @@ describe('Sluice distributed, end to end', { timeout: 600_000 }, () => {
       const refused = await both(`/api/deploys/${deploy.id}/logs?follow=false`, { authorization: `Bearer ${issued.token}` });
       assert.equal(refused.via.status, 403, refused.via.body);
       assert.deepEqual(refused.via, refused.direct, 'autodeploy’s 403, as it wrote it');
+      // The dashboard's polls revalidate through it: the service's ETag, and its 304 to a matching If-None-Match.
+      const polled = await fetch(`${dashboard.url}/api/configs/${CONFIG_NAME}`, { headers: admin });
+      const etag = polled.headers.get('etag');
+      assert.equal(polled.status, 200);
+      assert.match(etag ?? '', /^W\/"[^"]+"$/);
+      const unchanged = await fetch(`${dashboard.url}/api/configs/${CONFIG_NAME}`, { headers: { ...admin, 'cache-control': 'max-age=0', 'if-none-match': etag! } });
+      assert.deepEqual([unchanged.status, unchanged.headers.get('etag'), await unchanged.text()], [304, etag, '']);
       const missing = await fetch(`${dashboard.url}/nothing`);
       assert.deepEqual([missing.status, await missing.json()], [404, { error: { code: 'not_found', message: 'no route for GET /nothing' } }]);
 
