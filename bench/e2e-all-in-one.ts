@@ -16,14 +16,14 @@ import { startAllInOneApp, type SluiceUnderTest } from '../e2e/support/sluice';
 import { startWorld } from '../e2e/support/world';
 import { report } from './report';
 import { cpuSeconds } from './support/cpu';
-import { buildServices, COMPILED_DIR, kneeFigures, MB, prepareSideBySide, seedConfigs, stepRates, writeCurve, type Pipeline } from './e2e';
+import { buildServices, COMPILED_DIR, GITHUB_REQUESTS_PER_HOUR, kneeFigures, MB, prepareSideBySide, seedConfigs, stepRates, writeCurve, type Pipeline } from './e2e';
 
 const RUN_SECONDS = Number(process.env.BENCH_E2E_AIO_RUN_SECONDS ?? 600);
 const RSS_TARGET_MB = 400;
 
 export async function benchE2eAllInOne(): Promise<boolean> {
   const buildMs = buildServices();
-  const world = await startWorld('bench-aio');
+  const world = await startWorld('bench-aio', { githubRequestsPerHour: GITHUB_REQUESTS_PER_HOUR });
   seedConfigs(world);
   // Settings and data directory as the e2e harness makes them, then the compiled entry point.
   const first = await startAllInOneApp(world, { KUBE_APPLIER_RESYNC_SECONDS: '60', KUBE_APPLIER_HEALTH_POLL_SECONDS: '5' });

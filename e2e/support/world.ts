@@ -76,8 +76,12 @@ spec:
 `;
 }
 
-/** FakeGitHub with both repositories, a fresh namespace and its `sluice-github` Secret. */
-export async function startWorld(name: string): Promise<World> {
+/**
+ * FakeGitHub with both repositories, a fresh namespace and its `sluice-github` Secret. The fake
+ * enforces GitHub's primary rate limit (5,000 requests an hour) unless `githubRequestsPerHour` says
+ * otherwise (the benchmarks, whose thousands of builds an hour would spend it).
+ */
+export async function startWorld(name: string, options: { githubRequestsPerHour?: number } = {}): Promise<World> {
   const kube = adminClient();
   // Named for team payments, whose default policy allows `payments-*`.
   const namespace = await createTestNamespace(kube, `payments-e2e-${name}`);
@@ -88,7 +92,7 @@ export async function startWorld(name: string): Promise<World> {
     type: 'Opaque',
     stringData: { token: GITHUB_TOKEN },
   });
-  const github = new FakeGitHub({ tokens: [GITHUB_TOKEN] });
+  const github = new FakeGitHub({ tokens: [GITHUB_TOKEN], ...(options.githubRequestsPerHour ? { rateLimit: { limit: options.githubRequestsPerHour } } : {}) });
   await github.start();
   github.seed.repo({ owner: 'acme', name: 'deploy-configs', defaultBranch: 'main' });
   const configSha = github.seed.commit(CONFIG_REPO, {
