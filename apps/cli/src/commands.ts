@@ -165,9 +165,13 @@ export function registerCommands(program: Command, context: () => Context): void
         ctx.out.write(await ok(ctx.client.GET('/api/deploys/{id}/logs', { params: { path, query: { follow: 'false' } }, parseAs: 'text' })));
         return;
       }
-      const body = await ok(ctx.client.GET('/api/deploys/{id}/logs', { params: { path }, parseAs: 'stream' }));
-      if (!body) throw new CommandFailed(`deploy ${id}: the log stream had no body`);
-      await followDeployLog(id, body, (text) => ctx.out.write(text));
+      const open = async (lastEventId: string | null) => {
+        const headers = lastEventId === null ? undefined : { 'Last-Event-ID': lastEventId };
+        const body = await ok(ctx.client.GET('/api/deploys/{id}/logs', { params: { path }, parseAs: 'stream', headers }));
+        if (!body) throw new CommandFailed(`deploy ${id}: the log stream had no body`);
+        return body;
+      };
+      await followDeployLog(id, open, (text) => ctx.out.write(text));
     });
 
   program
