@@ -8,6 +8,7 @@ export * from './token-events';
 export * from './team-token-projection';
 export * from './team-tokens.module';
 export * from './team-tokens-replay';
+export * from './view-replay-controller';
 export * from './catalogue-visibility';
 export * from './oidc';
 export * from './oidc-config.controller';
