@@ -55,6 +55,8 @@ const ROUTES: Record<string, Rule> = {
   'POST /api/admin/replay/repo-sync/team-tokens': { access: 'admin' },
   'GET /api/admin/replay/repo-sync/team-tokens/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
   // commit-status
+  'POST /api/admin/replay/commit-status': { access: 'admin' },
+  'GET /api/admin/replay/commit-status/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
   'POST /api/admin/replay/commit-status/team-tokens': { access: 'admin' },
   'GET /api/admin/replay/commit-status/team-tokens/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
   'GET /api/commit-statuses': {

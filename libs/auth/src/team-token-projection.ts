@@ -1,5 +1,5 @@
 import { parseEvent, type SluiceEventOf } from '@sluice/contracts';
-import { holdViewWriters, migrationSchema, receivedStream, schemaIdentifier, type EventStore, type SchemaProjection } from '@sluice/event-store';
+import { createLogCompleteness, migrationSchema, receiveEvent, schemaIdentifier, type EventStore, type SchemaProjection } from '@sluice/event-store';
 import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
 import type { Principal } from './principal';
 import type { TokenAuthenticator } from './token-authenticator';
@@ -43,14 +43,7 @@ export class TeamTokens1764000000000 implements MigrationInterface {
 export class TeamTokensLog1768500000000 implements MigrationInterface {
   name = 'TeamTokensLog1768500000000';
   async up(q: QueryRunner): Promise<void> {
-    const s = migrationSchema(q);
-    await q.query(`
-      CREATE TABLE ${s}.team_tokens_log (
-        one        boolean PRIMARY KEY DEFAULT true CHECK (one),
-        complete   boolean NOT NULL,
-        since      timestamptz NOT NULL DEFAULT now()
-      )`);
-    await q.query(`INSERT INTO ${s}.team_tokens_log (complete) SELECT NOT EXISTS (SELECT 1 FROM ${s}.team_tokens)`);
+    await createLogCompleteness(q, migrationSchema(q), 'team_tokens_log', ['team_tokens']);
   }
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE ${migrationSchema(q)}.team_tokens_log`);
@@ -70,9 +63,7 @@ export const teamTokensWritersLock = (schema: string): string => `sluice-${schem
  * `team_tokens`, so the log rebuilds the table (`projectTokenLog`).
  */
 export async function receiveTokenEvent(manager: EntityManager, store: EventStore, event: TokenEvent): Promise<void> {
-  await holdViewWriters(manager, teamTokensWritersLock(store.schema));
-  const { id, type, version, data, occurredAt, correlationId, causationId } = event;
-  await store.append(receivedStream(event.stream), 'any', [{ id, type, version, data, occurredAt, correlationId, causationId }], { manager });
+  await receiveEvent(manager, store, event, teamTokensWritersLock(store.schema));
   await applyTokenEvent(manager, store.schema, event);
 }
 

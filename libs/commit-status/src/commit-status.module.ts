@@ -18,6 +18,8 @@ import { PgDeployStatusStateRepository } from './adapters/postgres/deploy-state-
 import { COMMIT_STATUS_SCHEMA, SCM_RATE_LIMITS_TABLE } from './adapters/postgres/migrations';
 import { PgCommitStatusStore } from './adapters/postgres/pg-store';
 import { PgTeamRepos } from './adapters/postgres/team-repos';
+import { CommitStatusViewsReplay } from './adapters/postgres/views-replay';
+import { CommitStatusViewsReplayController } from './adapters/http/views-replay.controller';
 import { PgRepoProviders } from './adapters/postgres/repo-providers';
 import { DefaultScmStatusProviders } from './adapters/scm/providers';
 import { GitHubDeploymentMirror } from './adapters/github-deployments/github-deployment-mirror';
@@ -138,13 +140,14 @@ export class CommitStatusModule implements OnApplicationBootstrap, OnApplication
     return {
       module: CommitStatusModule,
       imports: [HealthModule, TeamTokensModule.forRoot({ service: 'commit-status', adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config) })],
-      controllers: [CommitStatusesController, CommitStatusEventsConsumer, PreviewEventsConsumer],
+      controllers: [CommitStatusesController, CommitStatusViewsReplayController, CommitStatusEventsConsumer, PreviewEventsConsumer],
       providers: [
         { provide: COMMIT_STATUS_OPTIONS, useValue: { leaderPollMs: config.SLUICE_LEADER_POLL_SECONDS * 1000, ...options } },
         { provide: SERVICE_CONSUMER_GROUP, useValue: options.consumer ?? COMMIT_STATUS_CONSUMER },
         { provide: CATALOGUE_VISIBILITY, useValue: config.SLUICE_CATALOGUE_VISIBILITY },
         { provide: PgTeamRepos, inject: [SERVICE_DATA_SOURCE], useFactory: (dataSource: DataSource) => new PgTeamRepos(dataSource, COMMIT_STATUS_SCHEMA) },
         { provide: PgRepoProviders, useFactory: () => new PgRepoProviders(COMMIT_STATUS_SCHEMA) },
+        { provide: CommitStatusViewsReplay, inject: [SERVICE_DATA_SOURCE], useFactory: (dataSource: DataSource) => new CommitStatusViewsReplay(dataSource) },
         {
           provide: COMMIT_STATUS_STORE,
           inject: [SERVICE_DATA_SOURCE],

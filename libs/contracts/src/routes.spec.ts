@@ -14,6 +14,7 @@ describe('serviceForPath (what a gateway or the CLI routes by)', () => {
       ['/api/deploys/d1/manifests', 'kube-applier'],
       ['/api/test-runs', 'kube-applier'],
       ['/api/commit-statuses', 'commit-status'],
+      ['/api/admin/replay/commit-status', 'commit-status'],
       ['/api/admin/replay/commit-status/team-tokens', 'commit-status'],
       ['/api/admin/replay/repo-sync/team-tokens', 'repo-sync'],
       ['/api/admin/replay/kube-applier/team-tokens', 'kube-applier'],

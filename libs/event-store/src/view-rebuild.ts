@@ -25,6 +25,12 @@ export interface ViewRebuildOptions {
    * only the rebuild's record of where the swap stood.
    */
   readonly writersLock?: string;
+  /**
+   * Runs in the swap's transaction, after the last tail is projected and before the tables move:
+   * carries into the copy (`copy`) what a column of the live views (`live`) holds that is not a
+   * projection of the log (e.g. whether an effect of a row is still to be done).
+   */
+  readonly beforeSwap?: (manager: EntityManager, live: string, copy: string) => Promise<void>;
   /** Events per transaction while rebuilding (default 5,000). */
   readonly batchSize?: number;
   readonly logger?: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
@@ -79,6 +85,23 @@ export function viewRebuildMigrations(schema: string): Array<new () => Migration
  */
 export const receivedStream = (stream: string): string => `received-${stream}`;
 export const isReceivedStream = (stream: string): boolean => stream.startsWith('received-');
+
+/**
+ * An event of another service's log that this service's views project, inside the consumer's
+ * inbox transaction that applies it: the writers' lock is taken (`holdViewWriters`, before the
+ * views are read) and the event kept in this service's own log, in stream `received-<stream>`
+ * that the relay does not publish, so a rebuild of the views from this log sees it.
+ */
+export async function receiveEvent(
+  manager: EntityManager,
+  store: EventStore,
+  event: Pick<StoredEvent, 'id' | 'stream' | 'type' | 'version' | 'data' | 'occurredAt' | 'correlationId' | 'causationId'>,
+  writersLock: string,
+): Promise<void> {
+  await holdViewWriters(manager, writersLock);
+  const { id, type, version, data, occurredAt, correlationId, causationId } = event;
+  await store.append(receivedStream(event.stream), 'any', [{ id, type, version, data, occurredAt, correlationId, causationId }], { manager });
+}
 
 /** A live writer of views rebuilt with `writersLock`: call first in its transaction, before it reads them (a swap waits for it). */
 export async function holdViewWriters(m: EntityManager, writersLock: string): Promise<void> {
@@ -304,6 +327,7 @@ export class ViewRebuild {
       }
       // The copy got ahead of a live projection that lags (or is not running): it takes over from there.
       if (after(position, live)) await this.checkpoints.save(m, this.options.checkpoint, position);
+      await this.options.beforeSwap?.(m, this.options.schema, this.copy);
       await m.query(`CREATE SCHEMA ${retired}`);
       for (const table of this.options.tables) {
         const t = schemaIdentifier(table);

@@ -15,6 +15,23 @@ export interface LogCompleteness {
   readonly lacking: string;
 }
 
+/**
+ * The migration step that begins keeping a view's facts in the log: creates `<schema>.<table>` of
+ * `LogCompleteness` (`schema`: an SQL identifier, as `migrationSchema` gives), complete when none
+ * of `views` has rows yet (nothing was written before).
+ */
+export async function createLogCompleteness(q: { query(sql: string): Promise<unknown> }, schema: string, table: string, views: readonly string[]): Promise<void> {
+  const t = `${schema}.${schemaIdentifier(table)}`;
+  await q.query(`
+    CREATE TABLE ${t} (
+      one        boolean PRIMARY KEY DEFAULT true CHECK (one),
+      complete   boolean NOT NULL,
+      since      timestamptz NOT NULL DEFAULT now()
+    )`);
+  const empty = views.map((v) => `NOT EXISTS (SELECT 1 FROM ${schema}.${schemaIdentifier(v)})`).join(' AND ');
+  await q.query(`INSERT INTO ${t} (complete) SELECT ${empty}`);
+}
+
 /** What `POST /api/admin/replay…` answers (every service that rebuilds its views answers the same shape). */
 export interface ReplayStatus {
   replayId: string;

@@ -9,7 +9,7 @@ export interface DeployStatusStateRepository {
   /** Loads and locks the config's state (in the consumer's transaction). */
   load(config: string, manager: Transaction): Promise<DeployStatusState | null>;
   /** Saves it; `ownedPending`: its CommitStatus is still to be written (after the commit). */
-  save(state: DeployStatusState, manager: Transaction, options?: { ownedPending?: boolean }): Promise<void>;
+  save(state: DeployStatusState, manager: Transaction, options?: { ownedPending?: boolean; at?: string }): Promise<void>;
   /** The committed state and whether its CommitStatus is still to be written. */
   read(config: string, manager: Transaction): Promise<{ state: DeployStatusState; ownedPending: boolean } | null>;
   /** Clears the pending mark if the state is still `state`; false when a newer one committed meanwhile. */
@@ -26,6 +26,27 @@ export interface RepoProviders {
 /** Optional mirror of deploys elsewhere (GitHub Deployments), recorded in the same transaction. */
 export interface DeployMirror {
   record(state: DeployStatusState, url: string, manager: Transaction): Promise<void>;
+}
+
+/** A deploy event as the consumer gets it (`occurredAt`: the row's `updated_at`, so a rebuild writes the same). */
+export type ReceivedDeployStatusEvent = DeployStatusEvent & { readonly occurredAt?: string };
+
+/**
+ * The config's next status state after `event`, saved: the projection of `deploy_statuses`, the
+ * same in the live consumer and in a rebuild from the events commit-status kept (views.ts).
+ */
+export async function projectDeployStatus(
+  event: ReceivedDeployStatusEvent,
+  manager: Transaction,
+  states: DeployStatusStateRepository,
+  repoProviders: RepoProviders | null,
+  options: { ownedPending: boolean },
+): Promise<DeployStatusState | null> {
+  const current = await states.load(event.data.config, manager);
+  const artifactProvider = event.type === 'deploy.requested' && event.data.artifactRepo && repoProviders ? await repoProviders.providerOf(statusRepoOf(event.data), manager) : 'github';
+  const next = evolveDeployStatus(current, event, artifactProvider);
+  if (next) await states.save(next, manager, { ownedPending: options.ownedPending, at: event.occurredAt });
+  return next;
 }
 
 export interface OwnedWriteLogger {
@@ -63,14 +84,10 @@ export class DeployStatusProjector {
     private readonly repoProviders: RepoProviders | null = null,
   ) {}
 
-  async apply(event: DeployStatusEvent, manager: Transaction): Promise<DeployStatusState | null> {
-    const config = event.data.config;
-    const current = await this.states.load(config, manager);
-    const artifactProvider = event.type === 'deploy.requested' && event.data.artifactRepo && this.repoProviders ? await this.repoProviders.providerOf(statusRepoOf(event.data), manager) : 'github';
-    const next = evolveDeployStatus(current, event, artifactProvider);
-    if (!next) return null;
+  async apply(event: ReceivedDeployStatusEvent, manager: Transaction): Promise<DeployStatusState | null> {
     const inTransaction = this.store.transactionalOwnedWrites;
-    await this.states.save(next, manager, { ownedPending: !inTransaction });
+    const next = await projectDeployStatus(event, manager, this.states, this.repoProviders, { ownedPending: !inTransaction });
+    if (!next) return null;
     // GitHub Deployments mirror GitHub's repositories only.
     if ((next.provider ?? 'github') === 'github') await this.mirror?.record(next, deployUrl(this.publicUrl, next.deployId), manager);
     if (inTransaction) await this.store.upsertOwned(this.ownedInput(next), manager);
@@ -84,7 +101,11 @@ export class DeployStatusProjector {
    * lands late is followed by its own write of the newer state.
    */
   writeOwned(config: string): Promise<void> {
-    if (this.store.transactionalOwnedWrites) return Promise.resolve();
+    // The PostgreSQL store wrote it in the consumer's transaction.
+    return this.store.transactionalOwnedWrites ? Promise.resolve() : this.queueOwnedWrite(config);
+  }
+
+  private queueOwnedWrite(config: string): Promise<void> {
     const previous = this.writing.get(config) ?? Promise.resolve();
     const run = previous.catch(() => undefined).then(() => this.limit(() => this.writeOwnedNow(config)));
     this.writing.set(config, run);
@@ -99,11 +120,14 @@ export class DeployStatusProjector {
     await Promise.allSettled([...this.writing.values()]);
   }
 
-  /** Writes every pending CommitStatus (on start and periodically); failures stay pending. */
+  /**
+   * Writes every pending CommitStatus (on start and periodically); failures stay pending. With
+   * the PostgreSQL store only a rebuild of the views marks a row pending (a state the log gave
+   * that differs from the live one's).
+   */
   async writePendingOwned(logger: OwnedWriteLogger): Promise<void> {
-    if (this.store.transactionalOwnedWrites) return;
     for (const config of await this.states.pendingOwned(this.requireDb(), 100)) {
-      await this.writeOwned(config).catch((err: unknown) =>
+      await this.queueOwnedWrite(config).catch((err: unknown) =>
         logger.warn({ config, err: err instanceof Error ? err.message : String(err) }, 'CommitStatus write failed; retrying later'),
       );
     }

@@ -1,16 +1,13 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { Topics, type SluiceEvent } from '@sluice/contracts';
-import { OnSluiceEvent, SluiceEventContext } from '@sluice/event-store';
+import { EventStore, OnSluiceEvent, SluiceEventContext } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
 import { DEPLOY_STATUS_EVENT_TYPES, type DeployStatusEvent } from '../../domain/deploy-status';
 import { DeployStatusProjector } from '../../application/deploy-status-projector';
-import { PgTeamRepos } from '../postgres/team-repos';
-import { PgRepoProviders } from '../postgres/repo-providers';
+import { applyConfigEvent, CONFIG_EVENT_TYPES, receiveViewEvent } from '../postgres/views';
 
 export const COMMIT_STATUS_CONSUMER = 'commit-status';
-
-const CONFIG_EVENT_TYPES = ['repo.config.discovered', 'repo.config.changed', 'repo.config.removed', 'repo.renamed', 'repo.upserted'] as const;
 
 /**
  * commit-status's consumers.
@@ -27,6 +24,9 @@ const CONFIG_EVENT_TYPES = ['repo.config.discovered', 'repo.config.changed', 're
  * repositories each team's configs use (`PgTeamRepos`); the repositories the catalogue knows
  * (`repo.upserted`) and renames → which provider each lives on (`PgRepoProviders`), where a
  * deploy's status on its artifact commit goes.
+ *
+ * Both keep each event they apply in commit-status's own log (`receiveViewEvent`), which rebuilds
+ * these views (`CommitStatusViewsReplay`).
  */
 @Controller()
 export class CommitStatusEventsConsumer {
@@ -34,12 +34,12 @@ export class CommitStatusEventsConsumer {
 
   constructor(
     private readonly projector: DeployStatusProjector,
-    private readonly teamRepos: PgTeamRepos,
-    private readonly repoProviders: PgRepoProviders,
+    private readonly store: EventStore,
   ) {}
 
   @OnSluiceEvent('', { topics: [Topics.deploy], types: DEPLOY_STATUS_EVENT_TYPES })
-  async deployEvent(@Payload() event: DeployStatusEvent, @Ctx() ctx: SluiceEventContext): Promise<void> {
+  async deployEvent(@Payload() event: SluiceEvent & DeployStatusEvent, @Ctx() ctx: SluiceEventContext): Promise<void> {
+    await receiveViewEvent(ctx.manager, this.store, event);
     await this.projector.apply(event, ctx.manager);
   }
 
@@ -52,12 +52,8 @@ export class CommitStatusEventsConsumer {
   }
 
   @OnSluiceEvent('configs', { topics: [Topics.repo], types: CONFIG_EVENT_TYPES })
-  async configEvent(@Payload() event: SluiceEvent, @Ctx() ctx: SluiceEventContext): Promise<void> {
-    if (event.type === 'repo.config.discovered' || event.type === 'repo.config.changed') await this.teamRepos.upsert(event.data.config, ctx.manager);
-    else if (event.type === 'repo.config.removed') await this.teamRepos.remove(event.data.name, event.data.configRepo, ctx.manager);
-    else if (event.type === 'repo.renamed') {
-      await this.teamRepos.rename(event.data.from, event.data.to, ctx.manager);
-      await this.repoProviders.rename(event.data.provider, event.data.from, event.data.to, ctx.manager);
-    } else if (event.type === 'repo.upserted') await this.repoProviders.record(event.data.repo.provider, event.data.repo.fullName, ctx.manager);
+  async configEvent(@Payload() event: SluiceEvent & { type: (typeof CONFIG_EVENT_TYPES)[number] }, @Ctx() ctx: SluiceEventContext): Promise<void> {
+    await receiveViewEvent(ctx.manager, this.store, event);
+    await applyConfigEvent(event, ctx.manager, this.store.schema);
   }
 }

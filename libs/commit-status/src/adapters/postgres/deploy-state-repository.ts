@@ -15,11 +15,11 @@ export class PgDeployStatusStateRepository implements DeployStatusStateRepositor
     return rows[0]?.state ?? null;
   }
 
-  async save(state: DeployStatusState, manager: EntityManager, options: { ownedPending?: boolean } = {}): Promise<void> {
+  async save(state: DeployStatusState, manager: EntityManager, options: { ownedPending?: boolean; at?: string } = {}): Promise<void> {
     await manager.query(
-      `INSERT INTO ${this.table} (config, state, owned_pending) VALUES ($1, $2, $3)
-       ON CONFLICT (config) DO UPDATE SET state = EXCLUDED.state, owned_pending = EXCLUDED.owned_pending, updated_at = now()`,
-      [state.config, JSON.stringify(state), options.ownedPending ?? false],
+      `INSERT INTO ${this.table} (config, state, owned_pending, updated_at) VALUES ($1, $2, $3, coalesce($4::timestamptz, now()))
+       ON CONFLICT (config) DO UPDATE SET state = EXCLUDED.state, owned_pending = EXCLUDED.owned_pending, updated_at = EXCLUDED.updated_at`,
+      [state.config, JSON.stringify(state), options.ownedPending ?? false, options.at ?? null],
     );
   }
 

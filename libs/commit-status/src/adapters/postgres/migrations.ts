@@ -2,6 +2,7 @@ import { migrationSchema } from '@sluice/event-store';
 import { teamTokenMigrations } from '@sluice/auth';
 import { sharedRateLimitTableSql } from '@sluice/scm';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { CommitStatusViewsLog1768600000000 } from './views';
 
 export const COMMIT_STATUS_SCHEMA = 'commit_status';
 /** The replicas' shared rate budget (PgSharedRateLimit), in the schema. */
@@ -216,4 +217,5 @@ export const commitStatusMigrations = [
   CommitStatusSharedRateLimits1765000000000,
   CommitStatusRepoProviders1765100000000,
   ...teamTokenMigrations,
+  CommitStatusViewsLog1768600000000,
 ];

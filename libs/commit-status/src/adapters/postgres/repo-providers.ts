@@ -17,17 +17,17 @@ export class PgRepoProviders implements RepoProviders {
   }
 
   /** The catalogue knows the repository (`repo.upserted`). */
-  async record(provider: ScmProvider, fullName: string, manager: EntityManager): Promise<void> {
+  async record(provider: ScmProvider, fullName: string, manager: EntityManager, at: string): Promise<void> {
     await manager.query(
-      `INSERT INTO ${this.table} (provider, full_name) VALUES ($1, $2) ON CONFLICT (provider, full_name) DO UPDATE SET updated_at = now()`,
-      [provider, fullName],
+      `INSERT INTO ${this.table} (provider, full_name, updated_at) VALUES ($1, $2, $3) ON CONFLICT (provider, full_name) DO UPDATE SET updated_at = EXCLUDED.updated_at`,
+      [provider, fullName, at],
     );
   }
 
   /** A repository renamed or transferred on its provider (`repo.renamed`). */
-  async rename(provider: ScmProvider, from: string, to: string, manager: EntityManager): Promise<void> {
+  async rename(provider: ScmProvider, from: string, to: string, manager: EntityManager, at: string): Promise<void> {
     await manager.query(`DELETE FROM ${this.table} WHERE provider = $1 AND full_name = $2`, [provider, from]);
-    await this.record(provider, to, manager);
+    await this.record(provider, to, manager, at);
   }
 
   /**

@@ -18,12 +18,12 @@ export class PgTeamRepos {
   }
 
   /** A config discovered or changed: its team and repositories as the config repository now says. */
-  async upsert(config: DeployConfigRoot, manager: EntityManager): Promise<void> {
+  async upsert(config: DeployConfigRoot, manager: EntityManager, at: string): Promise<void> {
     await manager.query(
-      `INSERT INTO ${this.table} (config, team, config_repo, artifact_repo) VALUES ($1, $2, $3, $4)
+      `INSERT INTO ${this.table} (config, team, config_repo, artifact_repo, updated_at) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (config) DO UPDATE SET team = EXCLUDED.team, config_repo = EXCLUDED.config_repo,
-         artifact_repo = EXCLUDED.artifact_repo, updated_at = now()`,
-      [config.name, config.team, config.configRepo, config.artifact?.repo ?? null],
+         artifact_repo = EXCLUDED.artifact_repo, updated_at = EXCLUDED.updated_at`,
+      [config.name, config.team, config.configRepo, config.artifact?.repo ?? null, at],
     );
   }
 
@@ -33,9 +33,9 @@ export class PgTeamRepos {
   }
 
   /** A repository renamed or transferred (`repo.renamed`): the configs that named it name it by its new name. */
-  async rename(from: string, to: string, manager: EntityManager): Promise<void> {
-    await manager.query(`UPDATE ${this.table} SET config_repo = $2, updated_at = now() WHERE config_repo = $1`, [from, to]);
-    await manager.query(`UPDATE ${this.table} SET artifact_repo = $2, updated_at = now() WHERE artifact_repo = $1`, [from, to]);
+  async rename(from: string, to: string, manager: EntityManager, at: string): Promise<void> {
+    await manager.query(`UPDATE ${this.table} SET config_repo = $2, updated_at = $3 WHERE config_repo = $1`, [from, to, at]);
+    await manager.query(`UPDATE ${this.table} SET artifact_repo = $2, updated_at = $3 WHERE artifact_repo = $1`, [from, to, at]);
   }
 
   /** Whether one of `team`'s configs lives in `repo` or deploys an artifact built from it. */

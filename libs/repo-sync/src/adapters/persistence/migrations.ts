@@ -1,5 +1,6 @@
 import { RepoSyncPolls1768000000100 } from './pg-repo-polls';
 import { buildKeySql } from '@sluice/contracts';
+import { createLogCompleteness } from '@sluice/event-store';
 import { teamPolicyMigrations } from '@sluice/team-policy';
 import { teamTokenMigrations } from '@sluice/auth';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
@@ -218,15 +219,7 @@ export class RepoSyncSyncProviders1768300000000 implements MigrationInterface {
 export class RepoSyncCatalogueLog1768400000000 implements MigrationInterface {
   name = 'RepoSyncCatalogueLog1768400000000';
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`
-      CREATE TABLE repo_sync.catalogue_log (
-        one        boolean PRIMARY KEY DEFAULT true CHECK (one),
-        complete   boolean NOT NULL,
-        since      timestamptz NOT NULL DEFAULT now()
-      )`);
-    await q.query(`
-      INSERT INTO repo_sync.catalogue_log (complete)
-      SELECT NOT EXISTS (SELECT 1 FROM repo_sync.repos) AND NOT EXISTS (SELECT 1 FROM repo_sync.configs) AND NOT EXISTS (SELECT 1 FROM repo_sync.repo_names)`);
+    await createLogCompleteness(q, 'repo_sync', 'catalogue_log', ['repos', 'configs', 'repo_names']);
   }
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE repo_sync.catalogue_log`);
