@@ -54,6 +54,8 @@ const ROUTES: Record<string, Rule> = {
   'GET /api/admin/replay/repo-sync/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
   'POST /api/admin/replay/repo-sync/team-tokens': { access: 'admin' },
   'GET /api/admin/replay/repo-sync/team-tokens/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
+  'POST /api/admin/replay/repo-sync/team-policies': { access: 'admin' },
+  'GET /api/admin/replay/repo-sync/team-policies/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
   // commit-status
   'POST /api/admin/replay/commit-status': { access: 'admin' },
   'GET /api/admin/replay/commit-status/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
@@ -83,6 +85,8 @@ const ROUTES: Record<string, Rule> = {
   'GET /api/metrics/dora': { access: 'list', foreignQueries: () => [`team=${FOREIGN_TEAM}`] },
   'POST /api/admin/replay': { access: 'admin' },
   'GET /api/admin/replay/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
+  'POST /api/admin/replay/autodeploy/team-policies': { access: 'admin' },
+  'GET /api/admin/replay/autodeploy/team-policies/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
   'POST /api/admin/tokens': { access: 'admin', request: () => ({ body: { team: OWN_TEAM } }) },
   'GET /api/admin/tokens': { access: 'admin' },
   'DELETE /api/admin/tokens/{id}': { access: 'admin', request: (f) => ({ params: { id: f.foreignTokenId } }) },
@@ -98,6 +102,8 @@ const ROUTES: Record<string, Rule> = {
   'GET /api/admin/replay/kube-applier/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
   'POST /api/admin/replay/kube-applier/team-tokens': { access: 'admin' },
   'GET /api/admin/replay/kube-applier/team-tokens/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
+  'POST /api/admin/replay/kube-applier/team-policies': { access: 'admin' },
+  'GET /api/admin/replay/kube-applier/team-policies/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
 };
 
 const OWN_TEAM = 'tenanta';

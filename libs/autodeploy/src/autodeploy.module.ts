@@ -4,7 +4,7 @@ import { BearerAuthGuard, OIDC_VERIFIER, OidcConfigController, OidcVerifier, oid
 import { EventStore, Projection, SERVICE_CONSUMER_GROUP, SERVICE_DATA_SOURCE, type EventStoreModuleOptions } from '@sluice/event-store';
 import { MESSAGE_BUS, type MessageBus } from '@sluice/messaging';
 import { HealthModule, createLogger, type CommonConfig } from '@sluice/platform';
-import { PgTeamPolicyWriter, TEAM_POLICY_WRITER, TeamPoliciesController, TeamPoliciesModule, POLICY_GATE, type PolicyGate } from '@sluice/team-policy';
+import { PgTeamPolicyWriter, TEAM_POLICY_WRITER, TeamPoliciesController, TeamPoliciesModule, teamPoliciesReplayController, POLICY_GATE, type PolicyGate } from '@sluice/team-policy';
 import type { DataSource } from 'typeorm';
 import { ConfigCommands } from './application/config-commands';
 import { DeployService } from './application/deploy-service';
@@ -89,7 +89,7 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
       // Its own projection of sluice.auth.v1 for the TeamPolicy objects kube-applier records (the
       // admin API's policies it writes itself, in the same table).
       imports: [HealthModule, TeamPoliciesModule.forRoot({ sluiceNamespace: config.SLUICE_NAMESPACE ?? 'sluice-system' })],
-      controllers: [ConfigsController, DeploysController, DeployLogsController, AdminController, DeadLettersController, TeamPoliciesController, OidcConfigController, DoraController, AutodeployEventsConsumer, ...chat.controllers, ...previews.controllers],
+      controllers: [ConfigsController, DeploysController, DeployLogsController, AdminController, DeadLettersController, TeamPoliciesController, teamPoliciesReplayController('autodeploy'), OidcConfigController, DoraController, AutodeployEventsConsumer, ...chat.controllers, ...previews.controllers],
       providers: [
         { provide: OPTIONS, useValue: options },
         { provide: SERVICE_CONSUMER_GROUP, useValue: options.consumerGroup ?? 'autodeploy' },

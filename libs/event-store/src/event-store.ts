@@ -56,6 +56,22 @@ export class EventStore {
   }
 
   /**
+   * Keeps an event received from another service's log as it is (its id, type, data, time and
+   * its source stream's version) in stream `stream` of this log: no expectation, no
+   * announcement (nothing here publishes or projects it live; a rebuild reads it). Nothing is
+   * written, and false answered, when the log already holds the event (its id, or that version of
+   * the stream): a redelivery, or an event this service appended itself.
+   */
+  async keep(stream: string, event: Pick<StoredEvent, 'id' | 'type' | 'version' | 'streamVersion' | 'data' | 'occurredAt' | 'correlationId' | 'causationId'>, options: AppendOptions = {}): Promise<boolean> {
+    const rows: unknown[] = await this.manager(options.manager).query(
+      `INSERT INTO ${this.table} (id, stream, stream_version, type, version, data, correlation_id, causation_id, occurred_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING 1`,
+      [event.id, stream, event.streamVersion, event.type, event.version, JSON.stringify(event.data), event.correlationId, event.causationId, event.occurredAt],
+    );
+    return rows.length > 0;
+  }
+
+  /**
    * Appends to several streams in ONE statement (one round trip; alone, its own
    * transaction): every stream's expectation must hold, or nothing is appended and a
    * ConcurrencyError names the first stream that failed. A stream may appear once.

@@ -89,18 +89,19 @@ export const isReceivedStream = (stream: string): boolean => stream.startsWith('
 /**
  * An event of another service's log that this service's views project, inside the consumer's
  * inbox transaction that applies it: the writers' lock is taken (`holdViewWriters`, before the
- * views are read) and the event kept in this service's own log, in stream `received-<stream>`
- * that the relay does not publish, so a rebuild of the views from this log sees it.
+ * views are read) and the event kept in this service's own log as it is — stream
+ * `received-<stream>` that the relay does not publish, the source stream's version — so a
+ * rebuild of the views from this log sees it. An event this service appended itself (it also
+ * consumes what it publishes) is in its log already and is not kept twice.
  */
 export async function receiveEvent(
   manager: EntityManager,
   store: EventStore,
-  event: Pick<StoredEvent, 'id' | 'stream' | 'type' | 'version' | 'data' | 'occurredAt' | 'correlationId' | 'causationId'>,
+  event: Pick<StoredEvent, 'id' | 'stream' | 'type' | 'version' | 'streamVersion' | 'data' | 'occurredAt' | 'correlationId' | 'causationId'>,
   writersLock: string,
 ): Promise<void> {
   await holdViewWriters(manager, writersLock);
-  const { id, type, version, data, occurredAt, correlationId, causationId } = event;
-  await store.append(receivedStream(event.stream), 'any', [{ id, type, version, data, occurredAt, correlationId, causationId }], { manager });
+  await store.keep(receivedStream(event.stream), event, { manager });
 }
 
 /** A live writer of views rebuilt with `writersLock`: call first in its transaction, before it reads them (a swap waits for it). */

@@ -4,7 +4,7 @@ import { oidcSettingsOf, TeamTokensModule } from '@sluice/auth';
 import { clusterSourceOf, KubeClient, loadKubeConfig, type KubeCredentialsLike } from '@sluice/kube';
 import { ConfigError, createLogger } from '@sluice/platform';
 import { githubScmFromSettings, sharedScmClients } from '@sluice/scm';
-import { TeamPoliciesModule } from '@sluice/team-policy';
+import { TeamPoliciesModule, teamPoliciesReplayController } from '@sluice/team-policy';
 import { SPEC_SOURCE, type SpecSource } from './application/ports';
 import { ManifestsController } from './adapters/manifests.controller';
 import { KubeApplierAdminController } from './adapters/admin.controller';
@@ -63,7 +63,7 @@ export class KubeApplierModule {
         TeamTokensModule.forRoot({ service: 'kube-applier', adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config) }),
         TeamPoliciesModule.forRoot({ sluiceNamespace: config.SLUICE_NAMESPACE }),
       ],
-      controllers: [ManifestsController, KubeApplierAdminController, TestRunsController, KubeApplierEventsConsumer],
+      controllers: [ManifestsController, KubeApplierAdminController, TestRunsController, teamPoliciesReplayController('kube-applier'), KubeApplierEventsConsumer],
       providers: [
         { provide: KUBE_APPLIER_OPTIONS, useValue: runtime },
         { provide: TEST_RUN_STORE, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new PgTestRunStore(unitOfWorkOf(ds), KUBE_APPLIER_SCHEMA) },

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { CATALOGUE_VISIBILITY, oidcSettingsOf, TeamTokensModule, type OidcConfigKey, type CatalogueVisibility } from '@sluice/auth';
-import { TeamPoliciesModule } from '@sluice/team-policy';
+import { TeamPoliciesModule, teamPoliciesReplayController } from '@sluice/team-policy';
 import { EventStore, SERVICE_CONSUMER_GROUP, SERVICE_DATA_SOURCE, unitOfWorkOf } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
 import type { ScmReader } from '@sluice/scm';
@@ -54,7 +54,7 @@ export class RepoSyncModule {
         TeamTokensModule.forRoot({ service: 'repo-sync', adminToken: config.SLUICE_ADMIN_TOKEN, oidc: oidcSettingsOf(config) }),
         TeamPoliciesModule.forRoot({ sluiceNamespace: config.SLUICE_NAMESPACE ?? 'sluice-system' }),
       ],
-      controllers: [ReposController, SyncController, CatalogueReplayController, ScmEventsConsumer],
+      controllers: [ReposController, SyncController, CatalogueReplayController, teamPoliciesReplayController('repo-sync'), ScmEventsConsumer],
       providers: [
         { provide: SERVICE_CONSUMER_GROUP, useValue: REPO_SYNC_CONSUMER },
         { provide: SCM_READER, useFactory: () => options.scm ?? scmFromConfig(config, logger) },

@@ -5,3 +5,4 @@ export * from './application/policy-gate';
 export * from './adapters/pg-team-policies';
 export * from './adapters/http/team-policies.controller';
 export * from './team-policies.module';
+export * from './adapters/team-policies-replay';

@@ -1,8 +1,8 @@
-import { teamPolicySpec, type SluiceEventOf } from '@sluice/contracts';
-import { managerOf, migrationSchema, schemaIdentifier, type EventStore, type Transaction } from '@sluice/event-store';
+import { parseEvent, teamPolicySpec, type SluiceEventOf } from '@sluice/contracts';
+import { holdViewWriters, managerOf, migrationSchema, receiveEvent, schemaIdentifier, type EventStore, type SchemaProjection, type Transaction } from '@sluice/event-store';
 import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
 import type { TeamPolicyReader, TeamPolicyWriter } from '../application/ports';
-import { teamPolicyRemovedEvent, teamPolicySetEvent, teamPolicyStream, type TeamPolicySource } from '../domain/events';
+import { TEAM_POLICY_EVENT_TYPES, teamPolicyRemovedEvent, teamPolicySetEvent, teamPolicyStream, type TeamPolicySource } from '../domain/events';
 import { defaultPolicy, type TeamPolicy, type TeamPolicySpec } from '../domain/policy';
 
 export type TeamPolicyEvent = SluiceEventOf<'team.policy.set'> | SluiceEventOf<'team.policy.removed'>;
@@ -34,8 +34,59 @@ export class TeamPolicies1765000000000 implements MigrationInterface {
   }
 }
 
+/**
+ * Since this version a service keeps every policy event it applies in its own log (its own, and
+ * those it receives: `receiveTeamPolicyEvent`), so `team_policies` is rebuilt from it. A row whose
+ * event (its stream at its version) the log lacks was projected before: `team_policies_log.complete`
+ * says whether there is none.
+ */
+export class TeamPoliciesLog1768700000000 implements MigrationInterface {
+  name = 'TeamPoliciesLog1768700000000';
+  async up(q: QueryRunner): Promise<void> {
+    const s = migrationSchema(q);
+    await q.query(`
+      CREATE TABLE ${s}.team_policies_log (
+        one        boolean PRIMARY KEY DEFAULT true CHECK (one),
+        complete   boolean NOT NULL,
+        since      timestamptz NOT NULL DEFAULT now()
+      )`);
+    await q.query(
+      `INSERT INTO ${s}.team_policies_log (complete)
+       SELECT NOT EXISTS (
+         SELECT 1 FROM ${s}.team_policies p
+          WHERE NOT EXISTS (
+            SELECT 1 FROM ${s}.events e
+             WHERE e.stream = (CASE p.source WHEN 'api' THEN 'team-policy-' ELSE 'cluster-team-policy-' END) || p.team AND e.stream_version = p.version))`,
+    );
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE ${migrationSchema(q)}.team_policies_log`);
+  }
+}
+
 /** Add to a service's migrations (after the event store's) to give it a team-policy projection. */
-export const teamPolicyMigrations = [TeamPolicies1765000000000];
+export const teamPolicyMigrations = [TeamPolicies1765000000000, TeamPoliciesLog1768700000000];
+
+/** The views `team_policies` of a service: a rebuild's record of where its swap stood, and the lock its writers hold. */
+export const TEAM_POLICIES_VIEWS = 'team-policies';
+export const teamPoliciesWritersLock = (schema: string): string => `sluice-${schema}-team-policies-writers`;
+
+/**
+ * A policy event from `sluice.auth.v1`, inside the consumer's inbox transaction: kept in the
+ * service's own log (stream `received-<its stream>` at its version; nothing when the service
+ * appended it itself) and applied to `team_policies`, so the log rebuilds the table.
+ */
+export async function receiveTeamPolicyEvent(manager: EntityManager, store: EventStore, event: TeamPolicyEvent): Promise<void> {
+  await receiveEvent(manager, store, event, teamPoliciesWritersLock(store.schema));
+  await applyTeamPolicyEvent(manager, store.schema, event);
+}
+
+/** `team_policies` from the policy events of a service's log, into the schema given (a rebuild's copy). */
+export const projectTeamPolicyLog: SchemaProjection = async (events, manager, schema) => {
+  for (const e of events) {
+    if ((TEAM_POLICY_EVENT_TYPES as readonly string[]).includes(e.type)) await applyTeamPolicyEvent(manager, schema, parseEvent(e) as TeamPolicyEvent);
+  }
+};
 
 /** Applies one policy event (inside the consumer's inbox transaction); an older version than the row's changes nothing. */
 export async function applyTeamPolicyEvent(manager: EntityManager, schema: string, event: TeamPolicyEvent): Promise<void> {
@@ -134,6 +185,7 @@ export class PgTeamPolicyWriter extends PgTeamPolicies implements TeamPolicyWrit
 
   private async record(team: string, event: ReturnType<typeof teamPolicySetEvent> | ReturnType<typeof teamPolicyRemovedEvent>, policy: TeamPolicySpec | null, by: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
+      await holdViewWriters(manager, teamPoliciesWritersLock(this.schema));
       const [appended] = await this.store.append(teamPolicyStream(team, this.source), 'any', [event], { manager });
       await upsert(manager, this.schema, { team, source: this.source, policy, version: appended!.streamVersion, by, at: appended!.occurredAt });
     });

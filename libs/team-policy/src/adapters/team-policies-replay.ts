@@ -1,0 +1,50 @@
+import type { Type } from '@nestjs/common';
+import { viewReplayController } from '@sluice/auth';
+import { ViewReplay } from '@sluice/event-store';
+import { createLogger } from '@sluice/platform';
+import type { DataSource } from 'typeorm';
+import { projectTeamPolicyLog, TEAM_POLICIES_VIEWS, teamPoliciesWritersLock } from './pg-team-policies';
+
+const log = createLogger('team-policy.replay');
+
+/**
+ * A service's `team_policies` rebuilt blue/green from the policy events of its own log — those it
+ * appended (autodeploy's admin API, kube-applier's TeamPolicy mirror) and those it received and
+ * kept (`receiveTeamPolicyEvent`), each at its source stream's version — swapped in while its
+ * writers wait (docs/architecture.md §4 "Rebuilding views"). Refused (409) when a row's event is
+ * not in the log (`team_policies_log`).
+ */
+export class TeamPoliciesReplay extends ViewReplay {
+  constructor(dataSource: DataSource, schema: string, options: { batchSize?: number } = {}) {
+    super(dataSource, { wake: () => undefined }, {
+      schema,
+      checkpoint: TEAM_POLICIES_VIEWS,
+      tables: ['team_policies'],
+      project: projectTeamPolicyLog,
+      writersLock: teamPoliciesWritersLock(schema),
+      batchSize: options.batchSize,
+      logger: log,
+      completeness: {
+        table: 'team_policies_log',
+        code: 'team_policies_log_incomplete',
+        lacking: 'team policies were projected from events this service did not yet keep in its log',
+      },
+    });
+  }
+}
+
+const pascal = (service: string) => service.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+
+/** `POST/GET /api/admin/replay/<service>/team-policies` of one service. */
+export function teamPoliciesReplayController(service: string): Type<unknown> {
+  const operation = `replay${pascal(service)}TeamPolicies`;
+  return viewReplayController({
+    path: `api/admin/replay/${service}/team-policies`,
+    replay: TeamPoliciesReplay,
+    name: `${pascal(service)}TeamPoliciesReplayController`,
+    operationIds: { start: operation, status: `${operation}Status` },
+    summary: `Rebuild ${service}'s team_policies from the policy events of its log (its own and those it received), into a copy swapped in atomically (admin). Poll GET /api/admin/replay/${service}/team-policies/{id}`,
+    statusSummary: `Progress of a rebuild of ${service}'s team_policies (admin)`,
+    conflict: 'team_policies_log_incomplete: rows were projected before the service kept their events',
+  });
+}
