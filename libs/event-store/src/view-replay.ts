@@ -18,9 +18,14 @@ export interface LogCompleteness {
 /**
  * The migration step that begins keeping a view's facts in the log: creates `<schema>.<table>` of
  * `LogCompleteness` (`schema`: an SQL identifier, as `migrationSchema` gives), complete when none
- * of `views` has rows yet (nothing was written before).
+ * of `views` has rows yet (nothing was written before), or when the SQL condition `completeWhen` holds.
  */
-export async function createLogCompleteness(q: { query(sql: string): Promise<unknown> }, schema: string, table: string, views: readonly string[]): Promise<void> {
+export async function createLogCompleteness(
+  q: { query(sql: string): Promise<unknown> },
+  schema: string,
+  table: string,
+  views: readonly string[] | { readonly completeWhen: string },
+): Promise<void> {
   const t = `${schema}.${schemaIdentifier(table)}`;
   await q.query(`
     CREATE TABLE ${t} (
@@ -28,8 +33,8 @@ export async function createLogCompleteness(q: { query(sql: string): Promise<unk
       complete   boolean NOT NULL,
       since      timestamptz NOT NULL DEFAULT now()
     )`);
-  const empty = views.map((v) => `NOT EXISTS (SELECT 1 FROM ${schema}.${schemaIdentifier(v)})`).join(' AND ');
-  await q.query(`INSERT INTO ${t} (complete) SELECT ${empty}`);
+  const complete = 'completeWhen' in views ? views.completeWhen : views.map((v) => `NOT EXISTS (SELECT 1 FROM ${schema}.${schemaIdentifier(v)})`).join(' AND ');
+  await q.query(`INSERT INTO ${t} (complete) SELECT ${complete}`);
 }
 
 /** What `POST /api/admin/replay…` answers (every service that rebuilds its views answers the same shape). */

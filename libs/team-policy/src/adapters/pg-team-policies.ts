@@ -1,5 +1,5 @@
 import { parseEvent, teamPolicySpec, type SluiceEventOf } from '@sluice/contracts';
-import { holdViewWriters, managerOf, migrationSchema, receiveEvent, schemaIdentifier, type EventStore, type SchemaProjection, type Transaction } from '@sluice/event-store';
+import { createLogCompleteness, holdViewWriters, managerOf, migrationSchema, receiveEvent, schemaIdentifier, type EventStore, type SchemaProjection, type Transaction } from '@sluice/event-store';
 import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
 import type { TeamPolicyReader, TeamPolicyWriter } from '../application/ports';
 import { TEAM_POLICY_EVENT_TYPES, teamPolicyRemovedEvent, teamPolicySetEvent, teamPolicyStream, type TeamPolicySource } from '../domain/events';
@@ -44,20 +44,10 @@ export class TeamPoliciesLog1768700000000 implements MigrationInterface {
   name = 'TeamPoliciesLog1768700000000';
   async up(q: QueryRunner): Promise<void> {
     const s = migrationSchema(q);
-    await q.query(`
-      CREATE TABLE ${s}.team_policies_log (
-        one        boolean PRIMARY KEY DEFAULT true CHECK (one),
-        complete   boolean NOT NULL,
-        since      timestamptz NOT NULL DEFAULT now()
-      )`);
-    await q.query(
-      `INSERT INTO ${s}.team_policies_log (complete)
-       SELECT NOT EXISTS (
-         SELECT 1 FROM ${s}.team_policies p
-          WHERE NOT EXISTS (
-            SELECT 1 FROM ${s}.events e
-             WHERE e.stream = (CASE p.source WHEN 'api' THEN 'team-policy-' ELSE 'cluster-team-policy-' END) || p.team AND e.stream_version = p.version))`,
-    );
+    const stream = `(CASE p.source WHEN 'api' THEN 'team-policy-' ELSE 'cluster-team-policy-' END) || p.team`;
+    await createLogCompleteness(q, s, 'team_policies_log', {
+      completeWhen: `NOT EXISTS (SELECT 1 FROM ${s}.team_policies p WHERE NOT EXISTS (SELECT 1 FROM ${s}.events e WHERE e.stream = ${stream} AND e.stream_version = p.version))`,
+    });
   }
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE ${migrationSchema(q)}.team_policies_log`);
