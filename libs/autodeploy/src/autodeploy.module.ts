@@ -22,6 +22,8 @@ import { autodeployTopicFor } from './adapters/messaging/topic-for';
 import { AUTODEPLOY_SCHEMA, autodeployMigrations } from './adapters/persistence/migrations';
 import { projectReadModels, READ_MODEL_PROJECTION } from './adapters/persistence/read-model-projection';
 import { ReplayService } from './adapters/persistence/replay';
+import { RepoKnowledgeReplay } from './adapters/persistence/repo-knowledge-replay';
+import { RepoKnowledgeReplayController } from './adapters/http/repo-knowledge-replay.controller';
 import { TypeOrmReadModels } from './adapters/persistence/typeorm-read-models';
 import { TypeOrmRepoKnowledge } from './adapters/persistence/typeorm-repo-knowledge';
 import { TypeOrmTokenStore } from './adapters/persistence/typeorm-token-store';
@@ -89,7 +91,7 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
       // Its own projection of sluice.auth.v1 for the TeamPolicy objects kube-applier records (the
       // admin API's policies it writes itself, in the same table).
       imports: [HealthModule, TeamPoliciesModule.forRoot({ sluiceNamespace: config.SLUICE_NAMESPACE ?? 'sluice-system' })],
-      controllers: [ConfigsController, DeploysController, DeployLogsController, AdminController, DeadLettersController, TeamPoliciesController, teamPoliciesReplayController('autodeploy'), OidcConfigController, DoraController, AutodeployEventsConsumer, ...chat.controllers, ...previews.controllers],
+      controllers: [ConfigsController, DeploysController, DeployLogsController, AdminController, DeadLettersController, TeamPoliciesController, teamPoliciesReplayController('autodeploy'), RepoKnowledgeReplayController, OidcConfigController, DoraController, AutodeployEventsConsumer, ...chat.controllers, ...previews.controllers],
       providers: [
         { provide: OPTIONS, useValue: options },
         { provide: SERVICE_CONSUMER_GROUP, useValue: options.consumerGroup ?? 'autodeploy' },
@@ -138,6 +140,7 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
           inject: [SERVICE_DATA_SOURCE, READ_MODEL_PROJECTION_INSTANCE],
           useFactory: (ds: DataSource, projection: Projection) => new ReplayService(ds, projection),
         },
+        { provide: RepoKnowledgeReplay, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new RepoKnowledgeReplay(ds) },
         {
           provide: CHAT_CATALOGUE,
           inject: [SERVICE_DATA_SOURCE, READ_MODELS, REPO_KNOWLEDGE],

@@ -9,7 +9,8 @@ export interface CommitTimes {
 
 /**
  * What autodeploy knows of the repositories, from `sluice.repo.v1` (its own projection;
- * services do not share tables). Every call runs in the caller's transaction.
+ * services do not share tables), written by `projectRepoKnowledge` only. Every call runs in the
+ * caller's transaction.
  */
 export interface RepoKnowledge {
   /** `headCommit.timestamp`, when known, is kept as the head commit's time (lead time for changes, libs/dora). */
@@ -19,8 +20,8 @@ export interface RepoKnowledge {
   ): Promise<void>;
   deleteBranch(m: Transaction, repo: string, branch: string): Promise<void>;
   recordCommit(m: Transaction, repo: string, sha: string, branch: string | null): Promise<void>;
-  /** A config-repository commit of the default branch (root fields are read there); heads the branch only if no head is known. */
-  recordConfigCommit(m: Transaction, repo: string, sha: string): Promise<void>;
+  /** A config-repository commit of the default branch (root fields are read there), seen `at`; heads the branch only if no head is known. */
+  recordConfigCommit(m: Transaction, repo: string, sha: string, at: string): Promise<void>;
   isKnownCommit(m: Transaction, repo: string, sha: string): Promise<boolean>;
   /** Branches the commit was seen on, first seen first. */
   branchesOf(m: Transaction, repo: string, sha: string): Promise<string[]>;
@@ -49,11 +50,10 @@ export interface RepoKnowledge {
   configsForBuild(m: Transaction, repo: string, buildName: string): Promise<Array<{ name: string; configRepo: string; trackBranch: string }>>;
   /** Configs with a `build:` whose artifact repo is `repo` (docs/architecture.md §1 "Builds"), autodeploy on or off. */
   configsThatBuild(m: Transaction, repo: string): Promise<BuildingConfig[]>;
-  /**
-   * The repository `from` is now `to` (`repo.renamed`, docs/architecture.md §2): its heads, commits,
-   * green builds and routes follow. Returns the configs that named `from`.
-   */
-  renameRepo(m: Transaction, from: string, to: string): Promise<string[]>;
+  /** The configs whose config or artifact repository is `repo`. */
+  configsNaming(m: Transaction, repo: string): Promise<string[]>;
+  /** The repository `from` is now `to` (`repo.renamed`, docs/architecture.md §2): its heads, commits, green builds and routes follow. */
+  renameRepo(m: Transaction, from: string, to: string): Promise<void>;
 }
 
 export interface BuildingConfig {

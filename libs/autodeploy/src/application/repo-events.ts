@@ -9,6 +9,7 @@ import { AUTODEPLOY_ACTOR, AutodeployCatchUp } from './catch-up';
 import type { ConfigCommands } from './config-commands';
 import { staleBuildsSkipped } from './metrics';
 import type { RepoKnowledge } from './ports';
+import { projectRepoKnowledge } from './repo-knowledge-projection';
 
 export { AUTODEPLOY_ACTOR } from './catch-up';
 
@@ -46,11 +47,12 @@ export class RepoEventsHandler {
   }
 
   async handle(event: SluiceEvent, m: Transaction): Promise<void> {
+    // Which configs a renamed repository concerns, before the knowledge follows the rename.
+    const renamed = event.type === 'repo.renamed' ? await this.knowledge.configsNaming(m, event.data.from) : [];
+    await projectRepoKnowledge(event, m, this.knowledge);
     switch (event.type) {
       case 'repo.branch.updated':
         return this.onPush(event, m);
-      case 'repo.branch.deleted':
-        return this.knowledge.deleteBranch(m, event.data.repo, event.data.branch);
       case 'repo.build.recorded':
         return this.onBuild(event, m);
       case 'repo.config.discovered':
@@ -61,7 +63,7 @@ export class RepoEventsHandler {
       case 'repo.tag.pushed':
         return this.onTag(event, m);
       case 'repo.renamed':
-        return this.onRename(event, m);
+        return this.onRename(event, renamed, m);
       default:
         return;
     }
@@ -69,7 +71,6 @@ export class RepoEventsHandler {
 
   private async onPush(event: SluiceEventOf<'repo.branch.updated'>, m: Transaction): Promise<void> {
     const { repo, branch, headSha } = event.data;
-    await this.knowledge.recordBranchHead(m, { ...event.data, at: event.occurredAt });
     await this.requestBranchBuilds(event, m);
     for (const name of await this.knowledge.configsForPush(m, repo, branch)) {
       await this.decide(
@@ -102,7 +103,6 @@ export class RepoEventsHandler {
   /** A pushed tag matching `track.tags` builds for production. */
   private async onTag(event: SluiceEventOf<'repo.tag.pushed'>, m: Transaction): Promise<void> {
     const { repo, tag, sha } = event.data;
-    await this.knowledge.recordCommit(m, repo, sha, null);
     for (const config of await this.knowledge.configsThatBuild(m, repo)) {
       if (config.trackTags === null || !picomatch.isMatch(tag, config.trackTags)) continue;
       await this.requestBuild(config.name, { target: 'production', ref: tag, commitSha: sha, reason: `tag ${tag} of ${repo} pushed (${shortSha(sha)})` }, m, event.id);
@@ -115,14 +115,11 @@ export class RepoEventsHandler {
 
   private async onBuild(event: SluiceEventOf<'repo.build.recorded'>, m: Transaction): Promise<void> {
     const { repo, sha, branch, buildName, status, conclusion } = event.data;
-    await this.knowledge.recordCommit(m, repo, sha, branch);
     if (status !== 'completed' || conclusion !== 'success' || branch === null) return;
     // Builds finish out of order: a build of a commit the branch has moved past (or a re-run
-    // of an old one) must not roll a config back. Unknown head: trust the build.
+    // of an old one) must not roll a config back (nor is it recorded green). Unknown head: trust the build.
     const head = await this.knowledge.branchHead(m, repo, branch);
     const stale = head !== null && head !== sha;
-    // Kept even when no config tracks the branch yet: a config added later deploys it.
-    if (!stale) await this.knowledge.recordGreenBuild(m, { repo, branch, buildName, sha });
     const configs = await this.knowledge.configsForBuild(m, repo, buildName);
     if (configs.length === 0) return;
     const reason = `build ${buildName} of ${repo}@${shortSha(sha)} on ${branch} succeeded`;
@@ -162,17 +159,12 @@ export class RepoEventsHandler {
 
   private async onConfig(event: SluiceEventOf<'repo.config.discovered' | 'repo.config.changed'>, m: Transaction): Promise<void> {
     const { config: root, configSha } = event.data;
-    await this.knowledge.recordConfigCommit(m, root.configRepo, configSha);
-    const decision = await this.commands.execute(root.name, () => ({ type: 'RegisterConfig', root, configSha }), {
-      manager: m,
-      causationId: event.id,
-    });
+    const decision = await this.decide(root.name, { type: 'RegisterConfig', root, configSha }, m, event.id);
     if (decision.error) {
       this.log.warn({ config: root.name, err: decision.error.message }, 'config not registered');
       return;
     }
     if (!decision.events.some((e) => e.type === 'config.registered')) return;
-    await this.knowledge.upsertRoute(m, root);
     // The push that added or changed the config may have been handled before the config was
     // known (repo-sync sends the push first), or may come after: deploy it now either way.
     if (!root.autodeploy) return;
@@ -187,23 +179,19 @@ export class RepoEventsHandler {
 
   private async onConfigRemoved(event: SluiceEventOf<'repo.config.removed'>, m: Transaction): Promise<void> {
     const { name, configRepo, configSha } = event.data;
-    await this.knowledge.recordConfigCommit(m, configRepo, configSha);
-    const decision = await this.commands.execute(name, () => ({ type: 'RemoveConfig', configRepo, configSha, deployId: uuidv7() }), {
-      manager: m,
-      causationId: event.id,
-    });
-    if (decision.events.some((e) => e.type === 'config.removed')) await this.knowledge.markRouteRemoved(m, name);
+    await this.decide(name, { type: 'RemoveConfig', configRepo, configSha, deployId: uuidv7() }, m, event.id);
   }
 
   /** A renamed repository (docs/architecture.md §2): what autodeploy knows follows it, and each config that named it is registered under the new name. */
-  private async onRename(event: SluiceEventOf<'repo.renamed'>, m: Transaction): Promise<void> {
+  private async onRename(event: SluiceEventOf<'repo.renamed'>, configs: readonly string[], m: Transaction): Promise<void> {
     const { from, to } = event.data;
-    for (const name of await this.knowledge.renameRepo(m, from, to)) {
-      await this.decide(name, { type: 'FollowRepoRename', from, to }, m, event.id);
-    }
+    for (const name of configs) await this.decide(name, { type: 'FollowRepoRename', from, to }, m, event.id);
   }
 
-  private decide(name: string, command: ConfigCommand, m: Transaction, causationId: string) {
-    return this.commands.execute(name, () => command, { manager: m, causationId });
+  /** A decision on one config; the routes follow what it registered or removed (`projectRepoKnowledge`). */
+  private async decide(name: string, command: ConfigCommand, m: Transaction, causationId: string) {
+    const decision = await this.commands.execute(name, () => command, { manager: m, causationId });
+    for (const e of decision.events) await projectRepoKnowledge(e as SluiceEvent, m, this.knowledge);
+    return decision;
   }
 }

@@ -1,6 +1,7 @@
 import { chatOpsMigrations } from '@sluice/chat-ops';
 import { previewsMigrations } from '@sluice/previews';
 import { teamPolicyMigrations } from '@sluice/team-policy';
+import { createLogCompleteness } from '@sluice/event-store';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** autodeploy's own schema (docs/architecture.md §4). Tables are addressed unqualified: the data source's search path is the schema. */
@@ -324,6 +325,23 @@ export class AutodeployDeployCommitAt1768500000000 implements MigrationInterface
   }
 }
 
+/** What autodeploy knows of the repositories (`RepoKnowledge`): rebuilt by `RepoKnowledgeReplay`. */
+export const REPO_KNOWLEDGE_TABLES = ['repos', 'branches', 'known_commits', 'commit_times', 'green_builds', 'config_routes'] as const;
+
+/**
+ * Since this version autodeploy keeps the `sluice.repo.v1` events it applies in its log; tables
+ * with rows before it were written from events the log lacks (`repo_knowledge_log.complete`).
+ */
+export class AutodeployRepoKnowledgeLog1768800000000 implements MigrationInterface {
+  name = 'AutodeployRepoKnowledgeLog1768800000000';
+  async up(q: QueryRunner): Promise<void> {
+    await createLogCompleteness(q, `"${AUTODEPLOY_SCHEMA}"`, 'repo_knowledge_log', REPO_KNOWLEDGE_TABLES);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE "${AUTODEPLOY_SCHEMA}".repo_knowledge_log`);
+  }
+}
+
 export const autodeployMigrations = [
   AutodeployInit1732400000000,
   AnnounceTeamTokens1764000000000,
@@ -338,4 +356,5 @@ export const autodeployMigrations = [
   ...previewsMigrations,
   AutodeployDropReplays1768100000001,
   AutodeployDeployCommitAt1768500000000,
+  AutodeployRepoKnowledgeLog1768800000000,
 ];
