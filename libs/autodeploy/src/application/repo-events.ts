@@ -11,19 +11,9 @@ import { staleBuildsSkipped } from './metrics';
 import type { RepoKnowledge } from './ports';
 import { projectRepoKnowledge } from './repo-knowledge-projection';
 
-export { AUTODEPLOY_ACTOR } from './catch-up';
+export { REPO_EVENT_TYPES } from './repo-knowledge-projection';
 
-/** The `sluice.repo.v1` types autodeploy consumes. */
-export const REPO_EVENT_TYPES = [
-  'repo.branch.updated',
-  'repo.branch.deleted',
-  'repo.build.recorded',
-  'repo.config.discovered',
-  'repo.config.changed',
-  'repo.config.removed',
-  'repo.tag.pushed',
-  'repo.renamed',
-] as const;
+export { AUTODEPLOY_ACTOR } from './catch-up';
 
 /**
  * Keeps autodeploy's view of the repositories and applies the autodeploy rules of §1:

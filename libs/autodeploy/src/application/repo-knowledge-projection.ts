@@ -2,9 +2,8 @@ import type { DeployConfigRoot, SluiceEvent } from '@sluice/contracts';
 import type { Transaction } from '@sluice/event-store';
 import type { RepoKnowledge } from './ports';
 
-/** The events of autodeploy's log that what it knows of the repositories is projected from. */
-export const REPO_KNOWLEDGE_EVENT_TYPES = [
-  // Received from repo-sync (`sluice.repo.v1`) and kept in autodeploy's log.
+/** The `sluice.repo.v1` types autodeploy consumes (and keeps in its log). */
+export const REPO_EVENT_TYPES = [
   'repo.branch.updated',
   'repo.branch.deleted',
   'repo.build.recorded',
@@ -13,10 +12,10 @@ export const REPO_KNOWLEDGE_EVENT_TYPES = [
   'repo.config.removed',
   'repo.tag.pushed',
   'repo.renamed',
-  // Its own decisions: which configs route pushes and builds.
-  'config.registered',
-  'config.removed',
 ] as const;
+
+/** The events of autodeploy's log that what it knows of the repositories is projected from: those, and its own config decisions. */
+export const REPO_KNOWLEDGE_EVENT_TYPES = [...REPO_EVENT_TYPES, 'config.registered', 'config.removed'] as const;
 
 /**
  * What autodeploy knows of the repositories (`RepoKnowledge`: heads, commits and their times,
