@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
-import { v7 as uuidv7 } from 'uuid';
+import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
 import { Checkpoints } from './checkpoints';
 import { EventStore } from './event-store';
 import { runExclusive } from './exclusive-job';
@@ -83,8 +83,11 @@ export function viewRebuildMigrations(schema: string): Array<new () => Migration
  * projects from them are rebuilt from that log: their streams are `received-<stream>` and the relay
  * does not publish them (the service that wrote them did).
  */
-export const receivedStream = (stream: string): string => `received-${stream}`;
-export const isReceivedStream = (stream: string): boolean => stream.startsWith('received-');
+export const receivedStream = (stream: string, forConsumer?: string): string => (forConsumer === undefined ? `received-${stream}` : `received:${forConsumer}:${stream}`);
+export const isReceivedStream = (stream: string): boolean => stream.startsWith('received-') || stream.startsWith('received:');
+
+/** The namespace of the ids of events kept for one consumer (`receiveEvent`'s `forConsumer`). */
+const RECEIVED_FOR_CONSUMER = '6f1d2a0e-5b7c-4f3e-9a41-2c8e7d9b0f15';
 
 /**
  * An event of another service's log that this service's views project, inside the consumer's
@@ -93,15 +96,26 @@ export const isReceivedStream = (stream: string): boolean => stream.startsWith('
  * `received-<stream>` that the relay does not publish, the source stream's version — so a
  * rebuild of the views from this log sees it. An event this service appended itself (it also
  * consumes what it publishes) is in its log already and is not kept twice.
+ *
+ * `forConsumer`: the event is kept for that consumer alone (stream `received:<consumer>:<stream>`,
+ * an id derived from the event's), for views whose consumer shares its input events with another
+ * consumer of the same service: each rebuild then projects exactly what its own consumer applied
+ * (and the other's rebuild skips these streams).
  */
 export async function receiveEvent(
   manager: EntityManager,
   store: EventStore,
   event: Pick<StoredEvent, 'id' | 'stream' | 'type' | 'version' | 'streamVersion' | 'data' | 'occurredAt' | 'correlationId' | 'causationId'>,
   writersLock: string,
+  forConsumer?: string,
 ): Promise<void> {
   await holdViewWriters(manager, writersLock);
-  await store.keep(receivedStream(event.stream), event, { manager });
+  if (forConsumer === undefined) {
+    await store.keep(receivedStream(event.stream), event, { manager });
+    return;
+  }
+  const id = uuidv5(`${forConsumer}/${event.id}`, RECEIVED_FOR_CONSUMER);
+  await store.keep(receivedStream(event.stream, forConsumer), { ...event, id }, { manager });
 }
 
 /** A live writer of views rebuilt with `writersLock`: call first in its transaction, before it reads them (a swap waits for it). */

@@ -5,8 +5,8 @@ import type { StoredEvent } from '@sluice/event-store';
 import { OUTCOME_TYPES } from '../../domain/config-events';
 import { autodeployTopicFor } from './topic-for';
 
-const stored = (type: string): StoredEvent =>
-  ({ id: 'x', type, version: 1, stream: 'config-a', streamVersion: 1, occurredAt: '', correlationId: 'x', causationId: null, data: {}, position: { transactionId: '1', globalPosition: '1' } }) as StoredEvent;
+const stored = (type: string, stream = 'config-a'): StoredEvent =>
+  ({ id: 'x', type, version: 1, stream, streamVersion: 1, occurredAt: '', correlationId: 'x', causationId: null, data: {}, position: { transactionId: '1', globalPosition: '1' } }) as StoredEvent;
 
 describe('autodeployTopicFor (what the outbox relay publishes)', () => {
   it('publishes decisions on sluice.deploy.v1', () => {
@@ -17,6 +17,13 @@ describe('autodeployTopicFor (what the outbox relay publishes)', () => {
 
   it('does not publish again the outcomes recorded from kube-applier', () => {
     for (const type of OUTCOME_TYPES) assert.equal(autodeployTopicFor(stored(type)), null, type);
+  });
+
+  it('does not publish again the other services\' events it keeps for its views', () => {
+    assert.equal(autodeployTopicFor(stored('repo.branch.updated', 'received-repo-acme/app')), null);
+    assert.equal(autodeployTopicFor(stored('repo.config.changed', 'received:previews:repo-acme/app')), null);
+    assert.equal(autodeployTopicFor(stored('team.policy.set', 'received-cluster-team-policy-web')), null);
+    assert.equal(autodeployTopicFor(stored('team.policy.set', 'team-policy-web')), Topics.auth, 'its own policies are published');
   });
 
   it('publishes nothing of an unknown type', () => {

@@ -24,7 +24,8 @@ export function receiveRepoEvent(manager: EntityManager, store: EventStore, even
 const projectRepoKnowledgeLog: SchemaProjection = async (events, manager, schema) => {
   const knowledge = new TypeOrmRepoKnowledge(schema);
   for (const e of events) {
-    if ((REPO_KNOWLEDGE_EVENT_TYPES as readonly string[]).includes(e.type)) await projectRepoKnowledge(parseEvent(e), manager, knowledge);
+    // Not the copies kept for another consumer (the previews'): those are its own rebuild's.
+    if ((REPO_KNOWLEDGE_EVENT_TYPES as readonly string[]).includes(e.type) && !e.stream.startsWith('received:')) await projectRepoKnowledge(parseEvent(e), manager, knowledge);
   }
 };
 
