@@ -89,6 +89,8 @@ const ROUTES: Record<string, Rule> = {
   'GET /api/admin/replay/autodeploy/team-policies/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
   'POST /api/admin/replay/autodeploy/repo-knowledge': { access: 'admin' },
   'GET /api/admin/replay/autodeploy/repo-knowledge/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
+  'POST /api/admin/replay/autodeploy/preview-facts': { access: 'admin' },
+  'GET /api/admin/replay/autodeploy/preview-facts/{id}': { access: 'admin', request: () => ({ params: { id: '0190a0a0-0000-7000-8000-000000000001' } }) },
   'POST /api/admin/tokens': { access: 'admin', request: () => ({ body: { team: OWN_TEAM } }) },
   'GET /api/admin/tokens': { access: 'admin' },
   'DELETE /api/admin/tokens/{id}': { access: 'admin', request: (f) => ({ params: { id: f.foreignTokenId } }) },

@@ -23,7 +23,7 @@ import { AUTODEPLOY_SCHEMA, autodeployMigrations } from './adapters/persistence/
 import { projectReadModels, READ_MODEL_PROJECTION } from './adapters/persistence/read-model-projection';
 import { ReplayService } from './adapters/persistence/replay';
 import { RepoKnowledgeReplay } from './adapters/persistence/repo-knowledge-replay';
-import { RepoKnowledgeReplayController } from './adapters/http/repo-knowledge-replay.controller';
+import { PreviewFactsReplayController, RepoKnowledgeReplayController } from './adapters/http/view-replays.controller';
 import { TypeOrmReadModels } from './adapters/persistence/typeorm-read-models';
 import { TypeOrmRepoKnowledge } from './adapters/persistence/typeorm-repo-knowledge';
 import { TypeOrmTokenStore } from './adapters/persistence/typeorm-token-store';
@@ -91,7 +91,7 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
       // Its own projection of sluice.auth.v1 for the TeamPolicy objects kube-applier records (the
       // admin API's policies it writes itself, in the same table).
       imports: [HealthModule, TeamPoliciesModule.forRoot({ sluiceNamespace: config.SLUICE_NAMESPACE ?? 'sluice-system' })],
-      controllers: [ConfigsController, DeploysController, DeployLogsController, AdminController, DeadLettersController, TeamPoliciesController, teamPoliciesReplayController('autodeploy'), RepoKnowledgeReplayController, OidcConfigController, DoraController, AutodeployEventsConsumer, ...chat.controllers, ...previews.controllers],
+      controllers: [ConfigsController, DeploysController, DeployLogsController, AdminController, DeadLettersController, TeamPoliciesController, teamPoliciesReplayController('autodeploy'), RepoKnowledgeReplayController, PreviewFactsReplayController, OidcConfigController, DoraController, AutodeployEventsConsumer, ...chat.controllers, ...previews.controllers],
       providers: [
         { provide: OPTIONS, useValue: options },
         { provide: SERVICE_CONSUMER_GROUP, useValue: options.consumerGroup ?? 'autodeploy' },

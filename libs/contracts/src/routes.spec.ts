@@ -22,6 +22,7 @@ describe('serviceForPath (what a gateway or the CLI routes by)', () => {
       ['/api/admin/replay/repo-sync/team-policies', 'repo-sync'],
       ['/api/admin/replay/autodeploy/team-policies', 'autodeploy'],
       ['/api/admin/replay/autodeploy/repo-knowledge', 'autodeploy'],
+      ['/api/admin/replay/autodeploy/preview-facts', 'autodeploy'],
       ['/api/admin/replay', 'autodeploy'],
       ['/api/admin/replay/0190a0a0-0000-7000-8000-000000000001', 'autodeploy'],
       ['/api/configs', 'autodeploy'],

@@ -3,3 +3,4 @@ export { PreviewDecisions, PREVIEW_INPUT_TYPES, PREVIEWS_ACTOR } from './applica
 export type { PreviewFacts, PullRequestHead } from './application/ports';
 export { PgPreviewFacts, previewsMigrations } from './adapters/pg-preview-facts';
 export { previewsParts, type PreviewsOptions } from './previews.providers';
+export { PreviewFactsReplay } from './adapters/preview-facts-replay';

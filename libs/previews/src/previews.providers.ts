@@ -1,8 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy, type Provider, type Type } from '@nestjs/common';
-import { EventStore } from '@sluice/event-store';
+import { EventStore, SERVICE_DATA_SOURCE } from '@sluice/event-store';
 import { createLogger, PeriodicTask } from '@sluice/platform';
+import type { DataSource } from 'typeorm';
 import { PreviewDecisions } from './application/preview-decisions';
 import { PgPreviewFacts } from './adapters/pg-preview-facts';
+import { PreviewFactsReplay } from './adapters/preview-facts-replay';
 import { PREVIEW_DECISIONS, PreviewInputsConsumer } from './adapters/preview-inputs.consumer';
 
 const PREVIEW_SWEEP = Symbol('PREVIEW_SWEEP');
@@ -35,7 +37,8 @@ class PreviewSweeper implements OnApplicationBootstrap, OnModuleDestroy {
 
 /**
  * The previews inside the service that hosts them (autodeploy, which holds the configs' decisions):
- * the consumer and providers to spread into the host's module. Add `previewsMigrations` to the
+ * the consumer and providers to spread into the host's module (with `PreviewFactsReplay`, which the
+ * host serves behind its own auth). Add `previewsMigrations` to the
  * host's migrations, and `Topics.scm` to the topics it makes sure of.
  */
 export function previewsParts(schema: string, options: PreviewsOptions = {}): { controllers: Type[]; providers: Provider[] } {
@@ -45,6 +48,7 @@ export function previewsParts(schema: string, options: PreviewsOptions = {}): { 
       { provide: PREVIEW_SWEEP, useValue: options.sweepIntervalMs ?? 30_000 },
       { provide: PREVIEW_DECISIONS, inject: [EventStore], useFactory: (store: EventStore) => new PreviewDecisions(store, new PgPreviewFacts(schema)) },
       PreviewSweeper,
+      { provide: PreviewFactsReplay, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new PreviewFactsReplay(ds, schema) },
     ],
   };
 }

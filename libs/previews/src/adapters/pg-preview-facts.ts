@@ -1,5 +1,5 @@
 import { buildKeySql, type DeployConfigRoot, type PreviewsSpec } from '@sluice/contracts';
-import { managerOf, migrationSchema, schemaIdentifier, type Transaction } from '@sluice/event-store';
+import { createLogCompleteness, managerOf, migrationSchema, schemaIdentifier, type Transaction } from '@sluice/event-store';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import type { PreviewFacts, PullRequestHead } from '../application/ports';
 import type { PreviewConfig } from '../domain/previews';
@@ -41,7 +41,20 @@ export class PreviewFacts1767900000000 implements MigrationInterface {
   }
 }
 
-export const previewsMigrations = [PreviewFacts1767900000000];
+export const PREVIEW_FACTS_TABLES = ['preview_configs', 'preview_pull_requests', 'preview_green_builds'] as const;
+
+/** Since this version the previews keep their inputs in the host's log; facts from before are not in it (`preview_facts_log.complete`). */
+export class PreviewFactsLog1768900000000 implements MigrationInterface {
+  name = 'PreviewFactsLog1768900000000';
+  async up(q: QueryRunner): Promise<void> {
+    await createLogCompleteness(q, migrationSchema(q), 'preview_facts_log', PREVIEW_FACTS_TABLES);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE ${migrationSchema(q)}.preview_facts_log`);
+  }
+}
+
+export const previewsMigrations = [PreviewFacts1767900000000, PreviewFactsLog1768900000000];
 
 interface PullRow {
   repo: string;
@@ -104,11 +117,11 @@ export class PgPreviewFacts implements PreviewFacts {
     return rows.map((r) => r.name);
   }
 
-  async recordPullRequest(m: Transaction, pr: PullRequestHead & { open: boolean }): Promise<void> {
+  async recordPullRequest(m: Transaction, pr: PullRequestHead & { open: boolean }, at: string): Promise<void> {
     await managerOf(m).query(
-      `INSERT INTO ${this.s}.preview_pull_requests (repo, number, head_sha, head_ref, open) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (repo, number) DO UPDATE SET head_sha = EXCLUDED.head_sha, head_ref = EXCLUDED.head_ref, open = EXCLUDED.open, updated_at = now()`,
-      [pr.repo, pr.number, pr.headSha, pr.headRef, pr.open],
+      `INSERT INTO ${this.s}.preview_pull_requests (repo, number, head_sha, head_ref, open, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (repo, number) DO UPDATE SET head_sha = EXCLUDED.head_sha, head_ref = EXCLUDED.head_ref, open = EXCLUDED.open, updated_at = EXCLUDED.updated_at`,
+      [pr.repo, pr.number, pr.headSha, pr.headRef, pr.open, at],
     );
   }
 

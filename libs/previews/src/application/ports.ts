@@ -24,7 +24,8 @@ export interface PreviewFacts {
   configsForRepo(m: Transaction, repo: string): Promise<PreviewConfig[]>;
   configNames(m: Transaction): Promise<string[]>;
   /** Records the pull request's head and whether it is open. */
-  recordPullRequest(m: Transaction, pr: PullRequestHead & { readonly open: boolean }): Promise<void>;
+  /** The pull request as its event at `at` said. */
+  recordPullRequest(m: Transaction, pr: PullRequestHead & { readonly open: boolean }, at: string): Promise<void>;
   /** The open pull requests of `repo`, all of them or those whose head is `sha`. */
   openPullRequests(m: Transaction, repo: string, sha?: string): Promise<PullRequestHead[]>;
   recordGreenBuild(m: Transaction, repo: string, sha: string, buildName: string): Promise<void>;

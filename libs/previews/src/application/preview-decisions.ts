@@ -1,9 +1,10 @@
-import { imageTag, previewStream, type DeployConfigRoot, type NewEvent, type SluiceEvent, type SluiceEventOf } from '@sluice/contracts';
+import { imageTag, previewStream, type NewEvent, type SluiceEvent, type SluiceEventOf } from '@sluice/contracts';
 import { handleCommand, type EventStore, type StoredEvent, type Transaction } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
 import { v7 as uuidv7 } from 'uuid';
 import { decidePreviews, emptyPreviews, evolvePreviews, type PreviewCommand, type PreviewConfig, type PreviewEvent, type PreviewState } from '../domain/previews';
 import type { PreviewFacts, PullRequestHead } from './ports';
+import { projectPreviewFacts } from './preview-facts-projection';
 
 /** The events the previews consume (`sluice.scm.v1` and `sluice.repo.v1`). */
 export const PREVIEW_INPUT_TYPES = ['scm.pull-request.changed', 'repo.build.recorded', 'repo.config.discovered', 'repo.config.changed', 'repo.config.removed'] as const;
@@ -34,6 +35,7 @@ export class PreviewDecisions {
   ) {}
 
   async handle(event: SluiceEvent, m: Transaction): Promise<void> {
+    await projectPreviewFacts(event, m, this.facts);
     switch (event.type) {
       case 'scm.pull-request.changed':
         return this.onPullRequest(event, m);
@@ -41,7 +43,7 @@ export class PreviewDecisions {
         return this.onBuild(event, m);
       case 'repo.config.discovered':
       case 'repo.config.changed':
-        return this.onConfig(event.data.config, event.data.configSha, m);
+        return this.onConfig(event.data.config.name, m);
       case 'repo.config.removed':
         return this.onConfigGone(event.data.name, m);
       default:
@@ -60,7 +62,6 @@ export class PreviewDecisions {
   private async onPullRequest(event: SluiceEventOf<'scm.pull-request.changed'>, m: Transaction): Promise<void> {
     const { repo, number, headSha, headRef, action, merged } = event.data;
     const open = action !== 'closed';
-    await this.facts.recordPullRequest(m, { repo: repo.fullName, number, headSha, headRef, open });
     for (const config of await this.facts.configsForRepo(m, repo.fullName)) {
       if (open) await this.consider(config, { repo: repo.fullName, number, headSha, headRef }, m);
       else await this.decide(config.name, { type: 'ReleasePreview', repo: repo.fullName, pr: number, reason: merged ? 'merged' : 'closed' }, m);
@@ -68,23 +69,21 @@ export class PreviewDecisions {
   }
 
   private async onBuild(event: SluiceEventOf<'repo.build.recorded'>, m: Transaction): Promise<void> {
-    const { repo, sha, buildName, status, conclusion } = event.data;
+    const { repo, sha, status, conclusion } = event.data;
     if (status !== 'completed' || conclusion !== 'success') return;
-    await this.facts.recordGreenBuild(m, repo, sha, buildName);
     const pulls = await this.facts.openPullRequests(m, repo, sha);
     if (pulls.length === 0) return;
     for (const config of await this.facts.configsForRepo(m, repo)) for (const pr of pulls) await this.consider(config, pr, m);
   }
 
-  /** A config declaring previews (again, or at a new commit): its open pull requests with green heads get theirs. */
-  private async onConfig(root: DeployConfigRoot, configSha: string, m: Transaction): Promise<void> {
-    if (!(await this.facts.recordConfig(m, root, configSha))) return this.onConfigGone(root.name, m);
-    const config = await this.facts.config(m, root.name);
-    for (const pr of await this.facts.openPullRequests(m, config!.artifactRepo)) await this.consider(config!, pr, m);
+  /** A config declaring previews (again, or at a new commit): its open pull requests with green heads get theirs; one that no longer declares them, none. */
+  private async onConfig(name: string, m: Transaction): Promise<void> {
+    const config = await this.facts.config(m, name);
+    if (!config) return this.onConfigGone(name, m);
+    for (const pr of await this.facts.openPullRequests(m, config.artifactRepo)) await this.consider(config, pr, m);
   }
 
   private async onConfigGone(name: string, m: Transaction): Promise<void> {
-    await this.facts.forgetConfig(m, name);
     await this.decide(name, { type: 'ReleaseAll', reason: 'config-removed' }, m);
   }
 
