@@ -20,6 +20,22 @@ interface Following extends CliProcess {
   stdoutSoFar(): string;
 }
 
+/** Every view a replay rebuilds, by the path under /api/admin/replay that rebuilds it (docs/architecture.md §4). */
+const REPLAY_VIEWS = [
+  'autodeploy',
+  'autodeploy/repo-knowledge',
+  'autodeploy/preview-facts',
+  'autodeploy/team-policies',
+  'repo-sync',
+  'repo-sync/team-tokens',
+  'repo-sync/team-policies',
+  'kube-applier',
+  'kube-applier/team-tokens',
+  'kube-applier/team-policies',
+  'commit-status',
+  'commit-status/team-tokens',
+];
+
 /** The progress line of `sluice sync` (stderr, a line per change without a terminal). */
 const SYNC_PROGRESS = /^\[(#*)(\.*)\] (\d+)\/(\d+|\?) repositories, (\d+) configs, (\d+) errors$/;
 
@@ -391,5 +407,24 @@ describe('the sluice CLI against the all-in-one app', { timeout: 420_000 }, () =
     const bad = await cli(['configs', '--team', 'Not A Team!']);
     assert.equal(bad.code, 1, bad.stderr);
     assert.match(bad.stderr, /\(400 [a-z_]+\)\n$/);
+  });
+
+  it('rebuilds every view from the log with replay, a progress line per view, the answers the same after; an unknown view is a usage error', async () => {
+    const configsBefore = json<unknown>(await cli(['--json', 'configs']));
+    const historyBefore = await cli(['--json', 'history', CONFIG_NAME, '--limit', '50']);
+    const run = await cli(['replay']);
+    assert.equal(run.code, 0, run.stderr);
+    for (const view of REPLAY_VIEWS) assert.match(run.stderr, new RegExp(`^${view}: \\[#{24}\\] (\\d+)/\\1 events, done$`, 'm'), `${view}: ${run.stderr}`);
+    const rows = run.stdout.trimEnd().split('\n').map((r) => r.trim());
+    assert.match(rows[0]!, /^VIEW\s+STATUS\s+EVENTS\s+ERROR/);
+    assert.deepEqual(rows.slice(1).map((r) => r.split(/\s+/).slice(0, 2)), REPLAY_VIEWS.map((v) => [v, 'done']));
+    assert.deepEqual(json<unknown>(await cli(['--json', 'configs'])), configsBefore, 'the configs answer the same after the rebuilds');
+    assert.equal((await cli(['--json', 'history', CONFIG_NAME, '--limit', '50'])).stdout, historyBefore.stdout, 'and the history');
+
+    const some = json<Array<{ view: string; status: string; processed: number; total: number }>>(await cli(['--json', 'replay', 'repo-sync', 'commit-status']));
+    assert.deepEqual(some.map((r) => [r.view, r.status, r.processed === r.total && r.total > 0]), [['repo-sync', 'done', true], ['commit-status', 'done', true]]);
+    const bad = await cli(['replay', 'autodeploy', 'nonsense']);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /unknown view "nonsense": known are autodeploy, autodeploy\/repo-knowledge, /);
   });
 });

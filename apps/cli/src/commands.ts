@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ok, type SluiceClient } from './client';
-import { CommandFailed, UsageError } from './errors';
+import { ApiError, CommandFailed, UsageError } from './errors';
 import { short, type Output } from './output';
 import { followDeployLog } from './deploy-log';
 import { commitOf, defaultHeadOf } from './resolve';
@@ -270,6 +270,20 @@ export function registerCommands(program: Command, context: () => Context): void
       }
     });
 
+  program
+    .command('replay [views...]')
+    .description(`rebuild views from the event log, blue/green, with progress (admin); all of them by default: ${REPLAY_VIEWS.join(', ')}`)
+    .action(async (views: string[]) => {
+      const ctx = context();
+      const unknown = views.filter((v) => !(REPLAY_VIEWS as readonly string[]).includes(v));
+      if (unknown.length) throw new UsageError(`unknown view ${unknown.map((v) => `"${v}"`).join(', ')}: known are ${REPLAY_VIEWS.join(', ')}`);
+      const results: Array<ReplayStatus & { view: string }> = [];
+      for (const view of views.length ? views : REPLAY_VIEWS) results.push({ view, ...(await replay(ctx, view)) });
+      const failed = results.filter((r) => r.status !== 'done');
+      ctx.out.table(results, [['VIEW', (r) => r.view], ['STATUS', (r) => r.status], ['EVENTS', (r) => `${r.processed}/${r.total}`], ['ERROR', (r) => r.error ?? '']], results);
+      if (failed.length) throw new CommandFailed(`${failed.length} of ${results.length} rebuilds failed: ${failed.map((r) => `${r.view}: ${r.error}`).join('; ')}`);
+    });
+
   const tokens = program.command('tokens').description('team tokens (admin)');
   tokens
     .command('list', { isDefault: true })
@@ -295,6 +309,51 @@ export function registerCommands(program: Command, context: () => Context): void
       await ok(ctx.client.DELETE('/api/admin/tokens/{id}', { params: { path: { id } } }));
       ctx.out.result({ id, revoked: true }, () => `token ${id} revoked`);
     });
+}
+
+/**
+ * The views a replay rebuilds (docs/architecture.md §4 "Rebuilding views"), by the path under
+ * `/api/admin/replay` that rebuilds them (autodeploy's read models are `/api/admin/replay` itself).
+ */
+export const REPLAY_VIEWS = [
+  'autodeploy',
+  'autodeploy/repo-knowledge',
+  'autodeploy/preview-facts',
+  'autodeploy/team-policies',
+  'repo-sync',
+  'repo-sync/team-tokens',
+  'repo-sync/team-policies',
+  'kube-applier',
+  'kube-applier/team-tokens',
+  'kube-applier/team-policies',
+  'commit-status',
+  'commit-status/team-tokens',
+] as const;
+
+interface ReplayStatus {
+  readonly replayId: string | null;
+  readonly status: 'running' | 'done' | 'failed';
+  readonly processed: number;
+  readonly total: number;
+  readonly error: string | null;
+}
+
+/** Starts one rebuild (or joins the running one) and polls it to its end; a refusal (409) is its failure. */
+async function replay(ctx: Context, view: string): Promise<ReplayStatus> {
+  const path = view === 'autodeploy' ? '/api/admin/replay' : `/api/admin/replay/${view}`;
+  let status: ReplayStatus;
+  try {
+    status = (await ok(ctx.client.POST(path as '/api/admin/replay'))) as unknown as ReplayStatus;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409) return { replayId: null, status: 'failed', processed: 0, total: 0, error: `${error.code}: ${error.message}` };
+    throw error;
+  }
+  for (;;) {
+    ctx.progress(`${view}: ${bar(status.processed, status.total)} ${status.processed}/${status.total} events, ${status.status}`, status.status !== 'running');
+    if (status.status !== 'running') return status;
+    await ctx.sleep(1000);
+    status = (await ok(ctx.client.GET(`${path}/{id}` as '/api/admin/replay/{id}', { params: { path: { id: status.replayId! } } }))) as unknown as ReplayStatus;
+  }
 }
 
 function bar(done: number, total: number | null): string {
