@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Client } from 'pg';
 import type { DoraMetrics } from '@sluice/dora';
 import { FakeSlack } from '@sluice/fake-scm';
 import { imageTag } from '@sluice/contracts';
@@ -259,4 +260,63 @@ describe('Sluice distributed, end to end', { timeout: 600_000 }, () => {
     const succeeded = deploys.filter((d) => d.phase === 'succeeded' && d.kind === 'deploy').length;
     assert.equal(dora.deployments.succeeded, succeeded, 'the succeeded deploys of the window');
   });
+
+  it('every view of every service, rebuilt from the logs by `sluice replay`, equals the live one row for row (issue #23)', { timeout: 180_000 }, async () => {
+    const db = new Client({ connectionString: sluice.db.url });
+    await db.connect();
+    try {
+      /** Every row of every view, as JSON text in a fixed order; serial columns (they only order rows: a rebuild numbers anew) left out. */
+      const dump = async (): Promise<Record<string, string>> => {
+        const out: Record<string, string> = {};
+        for (const [schema, tables] of Object.entries(VIEWS)) {
+          for (const table of tables) {
+            const serial: Array<{ column_name: string }> = (
+              await db.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_default LIKE 'nextval%'`, [schema, table])
+            ).rows;
+            const drop = serial.map((c) => ` - '${c.column_name}'`).join('');
+            const { rows } = await db.query(`SELECT coalesce(json_agg(r ORDER BY r::text), '[]'::json)::text AS rows FROM (SELECT to_jsonb(t)${drop} AS r FROM ${schema}.${table} t) x`);
+            out[`${schema}.${table}`] = rows[0].rows as string;
+          }
+        }
+        return out;
+      };
+      // Quiet first: no event appended anywhere for 3 s, and autodeploy's read models at the end of its log.
+      let last = '';
+      let stableSince = Date.now();
+      await waitFor(async () => {
+        const { rows } = await db.query(
+          `SELECT (SELECT count(*) FROM autodeploy.events) || '/' || (SELECT count(*) FROM repo_sync.events) || '/' || (SELECT count(*) FROM kube_applier.events) || '/' ||
+                  (SELECT count(*) FROM commit_status.events) || '/' ||
+                  (SELECT count(*) FROM autodeploy.events e WHERE NOT EXISTS (SELECT 1 FROM autodeploy.checkpoints c WHERE c.name = 'autodeploy.read-models'
+                     AND (e.transaction_id, e.global_position) <= (c.transaction_id, c.global_position))) AS n`,
+        );
+        const now = String(rows[0].n);
+        if (now !== last) [last, stableSince] = [now, Date.now()];
+        return now.endsWith('/0') && Date.now() - stableSince >= 3_000;
+      }, () => `the services to go quiet (${last})`);
+      const live = await dump();
+      assert.ok(JSON.parse(live['autodeploy.deploys']!).length > 0 && JSON.parse(live['repo_sync.commits']!).length > 0 && JSON.parse(live['commit_status.deploy_statuses']!).length > 0, 'the flow left rows to rebuild');
+
+      const home = mkdtempSync(join(tmpdir(), 'sluice-cli-'));
+      const replay = await runCli(['replay'], {
+        home,
+        url: sluice.services.autodeploy.url,
+        env: { SLUICE_TOKEN: sluice.adminToken, SLUICE_SERVICE_URLS: SERVICES.map((x) => `${x}=${sluice.services[x].url}`).join(',') },
+      });
+      assert.equal(replay.code, 0, `${replay.stdout}\n${replay.stderr}`);
+      assert.equal(replay.stdout.trim().split('\n').length, 1 + 12, replay.stdout);
+      const rebuilt = await dump();
+      for (const key of Object.keys(live)) assert.equal(rebuilt[key], live[key], `${key} rebuilt equal to the live one`);
+    } finally {
+      await db.end();
+    }
+  });
 });
+
+/** The views each service's replays rebuild (docs/architecture.md §4 "Rebuilding views"). */
+const VIEWS: Record<string, readonly string[]> = {
+  autodeploy: ['configs', 'deploys', 'config_history', 'builds', 'repos', 'branches', 'known_commits', 'commit_times', 'green_builds', 'config_routes', 'preview_configs', 'preview_pull_requests', 'preview_green_builds', 'team_policies'],
+  repo_sync: ['repos', 'branches', 'commits', 'builds', 'configs', 'config_errors', 'config_scans', 'repo_names', 'team_tokens', 'team_policies'],
+  kube_applier: ['outcomes', 'team_tokens', 'team_policies'],
+  commit_status: ['deploy_statuses', 'config_repos', 'repo_providers', 'team_tokens'],
+};
