@@ -7,7 +7,8 @@
 // through a pool the size of the service's (10) — and bad-signature rejections against the
 // HMAC-only floor (verifies the HMAC, stores nothing). Same load generator, in a worker thread
 // (support/http-load.ts), not on the server's event loop.
-//   BENCH_WEBHOOK_REQUESTS (per measured run), BENCH_WEBHOOK_WARM_UP, BENCH_WEBHOOK_CONCURRENCY
+//   BENCH_WEBHOOK_REQUESTS (per measured run), BENCH_WEBHOOK_WARM_UP, BENCH_WEBHOOK_CONCURRENCY,
+//   BENCH_WEBHOOK_GROUP_COMMIT_MAX (the service's WEBHOOK_INGEST_GROUP_COMMIT_MAX; 1 turns group commit off)
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -121,6 +122,8 @@ export async function benchWebhookIngest(): Promise<boolean> {
     SLUICE_KAFKA_TOPIC_PREFIX: uniqueName('bench-webhook'),
     GITHUB_WEBHOOK_SECRET: SECRET,
     WEBHOOK_RECOVERY_INTERVAL_SECONDS: '0',
+    // 1: each delivery its own transaction (the group-commit lever measured off, #24).
+    WEBHOOK_INGEST_GROUP_COMMIT_MAX: process.env.BENCH_WEBHOOK_GROUP_COMMIT_MAX ?? '100',
   });
   const app: INestApplication = await bootstrapService({
     ...serviceBootstrap(webhookIngestService),

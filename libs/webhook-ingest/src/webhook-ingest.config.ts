@@ -44,6 +44,11 @@ export const webhookIngestConfigSchema = commonConfigSchema.extend({
    * that any one delivery fits.
    */
   SLUICE_WEBHOOK_INFLIGHT_BYTES: wholeNumber(MAX_WEBHOOK_BYTES, Number.MAX_SAFE_INTEGER).default(DEFAULT_INFLIGHT_BYTES),
+  /**
+   * Deliveries written in one transaction at most (group commit: those that arrive while a write
+   * is in flight are written together by the next one); 1 writes each alone.
+   */
+  WEBHOOK_INGEST_GROUP_COMMIT_MAX: wholeNumber(1, 1_000).default(100),
   /** Webhook bodies read and checked at once; past it a request gets 429 + Retry-After. */
   SLUICE_WEBHOOK_MAX_CONCURRENT: wholeNumber(1, 100_000).default(DEFAULT_MAX_READERS),
 });

@@ -72,7 +72,7 @@ export class WebhookIngestModule {
       Partial<
         Pick<
           WebhookIngestConfig,
-          'GITLAB_WEBHOOK_TOKEN' | 'BITBUCKET_WEBHOOK_SECRET' | 'BITBUCKET_API_URL' | 'BITBUCKET_TOKEN' | 'SLUICE_WEBHOOK_INFLIGHT_BYTES' | 'SLUICE_WEBHOOK_MAX_CONCURRENT'
+          'GITLAB_WEBHOOK_TOKEN' | 'BITBUCKET_WEBHOOK_SECRET' | 'BITBUCKET_API_URL' | 'BITBUCKET_TOKEN' | 'SLUICE_WEBHOOK_INFLIGHT_BYTES' | 'SLUICE_WEBHOOK_MAX_CONCURRENT' | 'WEBHOOK_INGEST_GROUP_COMMIT_MAX'
         >
       >,
     options: WebhookIngestModuleOptions = {},
@@ -109,7 +109,7 @@ export class WebhookIngestModule {
         {
           provide: IngestDelivery,
           inject: [SERVICE_DATA_SOURCE, EventStore],
-          useFactory: (dataSource: DataSource, store: EventStore) => new IngestDelivery(dataSource, store),
+          useFactory: (dataSource: DataSource, store: EventStore) => new IngestDelivery(dataSource, store, { maxBatch: config.WEBHOOK_INGEST_GROUP_COMMIT_MAX }),
         },
         {
           provide: RECOVERY_SETTINGS,
