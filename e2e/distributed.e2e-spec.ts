@@ -1,7 +1,7 @@
 // Issue 8, "Prove it", distributed mode: the five services as processes (as main.ts starts
-// them), real Kafka, real PostgreSQL, the real kube-apiserver, and the fake GitHub; chat-ops
-// (fake Slack) and a GitOps target (fake Argo CD) in the same services; the web dashboard
-// through the dashboard server (apps/dashboard-server) in a real browser.
+// them), two replicas of each (issue #23), real Kafka, real PostgreSQL, the real kube-apiserver,
+// and the fake GitHub; chat-ops (fake Slack) and a GitOps target (fake Argo CD) in the same
+// services; the web dashboard through the dashboard server (apps/dashboard-server) in a real browser.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +35,9 @@ describe('Sluice distributed, end to end', { timeout: 600_000 }, () => {
     await slack.start();
     gitops = new GitOpsSide(world);
     const argoSettings = await gitops.start();
+    // Two replicas of every service (issue #23 "High availability"): consumers share partitions, controllers run in the leader.
     sluice = await startDistributed(world, {
+      replicas: 2,
       env: {
         'kube-applier': { ...argoSettings, KUBE_APPLIER_GITOPS_PUSH_WAIT_SECONDS: '120' },
         autodeploy: {
