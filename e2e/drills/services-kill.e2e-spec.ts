@@ -18,6 +18,8 @@ import { drillScale, messagesIn, printFigures, sleep } from './support/drill';
 
 const SCALE = { ci: { builds: 6, kills: 6 }, full: { builds: 30, kills: 30 } }[drillScale()];
 const VICTIMS: readonly ServiceName[] = ['autodeploy', 'kube-applier', 'commit-status', 'repo-sync'];
+/** How long each step of a deploy may wait (for the service just killed to be back). */
+const STEP_TIMEOUT_MS = 240_000;
 /** Between two kills: 1–4 s. */
 const GAP_MS = [1_000, 4_000] as const;
 
@@ -64,7 +66,12 @@ describe(`kill -9 soak of the services: ${SCALE.builds} builds deployed while ${
     const build = async (label: string) => {
       const sha = await scenario.pushArtifact(label);
       shas.push(sha);
-      deploys.push(await scenario.deployBuild(sha));
+      // Scenario.deployBuild's steps, each allowed a service's restart on a loaded machine (kill → ready took up to ~60 s here).
+      await scenario.buildCompleted(sha);
+      const deploy = await scenario.waitForDeployOf(sha, () => true, STEP_TIMEOUT_MS);
+      await scenario.waitForApplied(sha, STEP_TIMEOUT_MS);
+      await scenario.rollOut();
+      deploys.push(await scenario.waitForPhase(deploy.id, 'succeeded', STEP_TIMEOUT_MS));
       process.stdout.write(`# build ${shas.length} ${sha.slice(0, 7)} deployed at +${Math.round((Date.now() - started) / 1000)} s, ${kills.length} kills so far\n`);
     };
     for (let i = 1; i <= SCALE.builds; i++) {
