@@ -87,6 +87,19 @@ describe('decide', () => {
     const again = decide(dc({}, first.status), { kind: 'applied', inventory, health: { state: 'healthy' }, drifted: [] }, opts(new Date(t0.getTime() + 5000)));
     assert.equal(statusChanged(first.status, again.status), false);
   });
+
+  it('a steady state read back from the API server changes nothing (its keys come sorted)', () => {
+    const first = decide(dc(), { kind: 'applied', inventory, health: { state: 'healthy' }, drifted: [] }, opts());
+    const sortedKeys = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(sortedKeys) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortedKeys((v as Record<string, unknown>)[k])])) : v;
+    const stored = sortedKeys(JSON.parse(JSON.stringify(first.status))) as typeof first.status;
+    assert.notEqual(JSON.stringify(stored.conditions), JSON.stringify(first.status.conditions), 'the conditions differ in key order only');
+    const again = decide(dc({}, stored), { kind: 'applied', inventory, health: { state: 'healthy' }, drifted: [] }, opts(new Date(t0.getTime() + 5000)));
+    assert.equal(statusChanged(stored, again.status), false);
+    // A change in a nested member still counts.
+    const moved = { ...again.status, conditions: again.status.conditions!.map((c) => (c.type === 'Ready' ? { ...c, message: 'other' } : c)) };
+    assert.equal(statusChanged(stored, moved), true);
+  });
 });
 
 describe('mergeConditions', () => {

@@ -182,16 +182,24 @@ export function mergeConditions(prev: readonly Condition[] | undefined, next: re
   return order.flatMap((t) => (byType.has(t) ? [byType.get(t)!] : []));
 }
 
-/** Whether a status patch would change anything (so a steady state writes nothing and wakes no watcher). */
+/**
+ * Whether a status patch would change anything (so a steady state writes nothing and wakes no
+ * watcher). Compared by content, not key order, at every depth: the API server returns the keys
+ * of a custom resource sorted (conditions as `lastTransitionTime, message, …, type`), while
+ * `decide` builds them in its own order.
+ */
 export function statusChanged(prev: DeployConfigStatus | undefined, next: DeployConfigStatus): boolean {
   return JSON.stringify(normalise(prev ?? {})) !== JSON.stringify(normalise(next));
 }
 
-function normalise(s: DeployConfigStatus): Record<string, unknown> {
+/** The value with the keys of every object in it sorted and its undefined members dropped (as JSON drops them). */
+function normalise(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(normalise);
+  if (v === null || typeof v !== 'object') return v;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(s).sort()) {
-    const v = (s as Record<string, unknown>)[key];
-    if (v !== undefined) out[key] = v;
+  for (const key of Object.keys(v).sort()) {
+    const member = (v as Record<string, unknown>)[key];
+    if (member !== undefined) out[key] = normalise(member);
   }
   return out;
 }
