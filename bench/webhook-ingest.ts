@@ -8,7 +8,8 @@
 // HMAC-only floor (verifies the HMAC, stores nothing). Same load generator, in a worker thread
 // (support/http-load.ts), not on the server's event loop.
 //   BENCH_WEBHOOK_REQUESTS (per measured run), BENCH_WEBHOOK_WARM_UP, BENCH_WEBHOOK_CONCURRENCY,
-//   BENCH_WEBHOOK_GROUP_COMMIT_MAX (the service's WEBHOOK_INGEST_GROUP_COMMIT_MAX; 1 turns group commit off)
+//   BENCH_WEBHOOK_GROUP_COMMIT_MAX (the service's WEBHOOK_INGEST_GROUP_COMMIT_MAX; 1 turns group commit off),
+//   BENCH_WEBHOOK_LOG_LEVEL (the service's LOG_LEVEL, default info: what its request logging costs)
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -124,6 +125,7 @@ export async function benchWebhookIngest(): Promise<boolean> {
     WEBHOOK_RECOVERY_INTERVAL_SECONDS: '0',
     // 1: each delivery its own transaction (the group-commit lever measured off, #24).
     WEBHOOK_INGEST_GROUP_COMMIT_MAX: process.env.BENCH_WEBHOOK_GROUP_COMMIT_MAX ?? '100',
+    LOG_LEVEL: process.env.BENCH_WEBHOOK_LOG_LEVEL ?? 'info',
   });
   const app: INestApplication = await bootstrapService({
     ...serviceBootstrap(webhookIngestService),
