@@ -151,11 +151,19 @@ export class DeployConfigReconciler {
   /**
    * While a deploy is under way (and on the pass that ends it), the Kubernetes Events of its objects
    * go to its log. A failure to read them is logged and never fails the pass.
+   *
+   * Not on the pass that has just applied a deploy and leaves it rolling out: the Events of this
+   * deploy are mostly still to come, and the pass after it (a workload's status change, or the
+   * health poll at most `healthPollMs` later, which this decision asks for) reads every Event since
+   * the same `progressStartedAt`, each reported once — one request to the API server per deploy
+   * fewer. A pass that applies and ends the deploy at once (healthy, failed, stalled) reads them.
    */
   private async reportKubeEvents(dc: DeployConfigObject, deployId: string, result: PassResult, decision: Decision, cause: OutcomeCause | undefined, log: Record<string, unknown>): Promise<void> {
     const before = dc.status;
     const ended = before?.deployId === deployId && (before.phase === 'Succeeded' || before.phase === 'Failed' || before.phase === 'Undeployed');
     if (!this.opts.kubeEvents || ended) return;
+    const justApplied = isNewTarget(dc) && decision.status.phase === 'Applied' && decision.requeueAfterMs !== undefined;
+    if (justApplied) return;
     const inventory = result.kind === 'applied' ? result.inventory : (before?.inventory ?? []);
     const since = decision.status.progressStartedAt ?? before?.progressStartedAt ?? null;
     await this.opts.kubeEvents
