@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   applyObject,
   KubeError,
@@ -76,6 +77,12 @@ export class DeployConfigReconciler {
   private readonly now: () => Date;
   /** When each (DeployConfig uid, generation, deploy) was last applied in full by this process. */
   private readonly lastFullApply = new Map<string, number>();
+  /**
+   * What this process last applied to each object (a digest of the body) and what the API server
+   * answered (uid, resourceVersion): a resync finding the object still at that version, with the
+   * same body to apply, has nothing to revert (see `pass`).
+   */
+  private readonly lastApplied = new Map<string, { body: string; uid?: string; resourceVersion?: string }>();
 
   constructor(
     private readonly client: KubeClient,
@@ -210,15 +217,27 @@ export class DeployConfigReconciler {
     const applied: KubeObject[] = [];
     const drifted: InventoryEntry[] = [];
     for (const [i, obj] of desired.entries()) {
+      const was = before[i];
+      const key = objectKey(obj);
+      const body = digestOf(obj);
+      const last = this.lastApplied.get(key);
+      if (!fresh && was && last && last.body === body && last.uid === was.metadata.uid && last.resourceVersion === was.metadata.resourceVersion) {
+        // A resync: the object is at the very version our last apply of this same body left it
+        // (nobody changed it since, not even its status), so applying it again would change
+        // nothing and revert nothing. One request fewer per object and resync.
+        applied.push(was);
+        continue;
+      }
       const after = await applyObject(this.client, obj, { fieldManager: FIELD_MANAGER, force: true }).catch(rethrowAsStalled);
       caches.workloads(obj.kind)?.wrote(after);
+      this.lastApplied.set(key, { body, uid: after.metadata.uid, resourceVersion: after.metadata.resourceVersion });
       // Drift is judged on resyncs only: a fresh target is expected to change its objects.
-      const was = before[i];
       if (!fresh && was && changedBy(was, after)) drifted.push(inventoryOf([obj])[0]!);
       applied.push(after);
     }
 
     await this.prune(config, previous, desiredInventory);
+    if (this.lastApplied.size > 100_000) this.lastApplied.clear();
     if (this.lastFullApply.size > 10_000) this.lastFullApply.clear();
     this.lastFullApply.set(target, Date.now());
     return { kind: 'applied', inventory: desiredInventory, health: aggregateHealth(applied), drifted };
@@ -354,6 +373,14 @@ function changedBy(before: KubeObject, after: KubeObject): boolean {
     return after.metadata.generation !== before.metadata.generation;
   }
   return after.metadata.resourceVersion !== before.metadata.resourceVersion;
+}
+
+function objectKey(obj: KubeObject): string {
+  return `${obj.apiVersion}/${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+}
+
+function digestOf(obj: KubeObject): string {
+  return createHash('sha256').update(JSON.stringify(obj)).digest('base64');
 }
 
 function union(a: readonly InventoryEntry[], b: readonly InventoryEntry[]): InventoryEntry[] {
