@@ -36,8 +36,9 @@ export interface ReconcilerOptions {
   progressDeadlineMs: number;
   healthPollMs: number;
   /**
-   * How often a pass applies every spec again (reverting drift). Passes in between that only
-   * poll a rollout read the workloads instead of re-applying everything. Default: always apply.
+   * How often a pass applies every spec again (reverting drift; an object still at the version
+   * this process's last apply of the same body left is not sent again). Passes in between that
+   * only poll a rollout read the workloads instead of re-applying everything. Default: always apply.
    */
   resyncMs?: number;
   logger: KubeLogger;
