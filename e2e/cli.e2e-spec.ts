@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { REPLAY_VIEWS } from '@sluice/contracts';
 import { patchStatus } from '@sluice/kube';
 import { createTestNamespace } from '@sluice/kube/testing';
 import { freePort } from '@sluice/testing';
@@ -19,22 +20,6 @@ import { deploymentYaml, startWorld, type World } from './support/world';
 interface Following extends CliProcess {
   stdoutSoFar(): string;
 }
-
-/** Every view a replay rebuilds, by the path under /api/admin/replay that rebuilds it (docs/architecture.md §4). */
-const REPLAY_VIEWS = [
-  'autodeploy',
-  'autodeploy/repo-knowledge',
-  'autodeploy/preview-facts',
-  'autodeploy/team-policies',
-  'repo-sync',
-  'repo-sync/team-tokens',
-  'repo-sync/team-policies',
-  'kube-applier',
-  'kube-applier/team-tokens',
-  'kube-applier/team-policies',
-  'commit-status',
-  'commit-status/team-tokens',
-];
 
 /** The progress line of `sluice sync` (stderr, a line per change without a terminal). */
 const SYNC_PROGRESS = /^\[(#*)(\.*)\] (\d+)\/(\d+|\?) repositories, (\d+) configs, (\d+) errors$/;

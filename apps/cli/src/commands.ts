@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { REPLAY_VIEWS, replayPath, type ReplayView } from '@sluice/contracts';
 import { ok, type SluiceClient } from './client';
 import { ApiError, CommandFailed, UsageError } from './errors';
 import { short, type Output } from './output';
@@ -273,11 +274,11 @@ export function registerCommands(program: Command, context: () => Context): void
   program
     .command('replay [views...]')
     .description(`rebuild views from the event log, blue/green, with progress (admin); all of them by default: ${REPLAY_VIEWS.join(', ')}`)
-    .action(async (views: string[]) => {
+    .action(async (views: ReplayView[]) => {
       const ctx = context();
       const unknown = views.filter((v) => !(REPLAY_VIEWS as readonly string[]).includes(v));
       if (unknown.length) throw new UsageError(`unknown view ${unknown.map((v) => `"${v}"`).join(', ')}: known are ${REPLAY_VIEWS.join(', ')}`);
-      const results: Array<ReplayStatus & { view: string }> = [];
+      const results: Array<ReplayStatus & { view: ReplayView }> = [];
       for (const view of views.length ? views : REPLAY_VIEWS) results.push({ view, ...(await replay(ctx, view)) });
       const failed = results.filter((r) => r.status !== 'done');
       ctx.out.table(results, [['VIEW', (r) => r.view], ['STATUS', (r) => r.status], ['EVENTS', (r) => `${r.processed}/${r.total}`], ['ERROR', (r) => r.error ?? '']], results);
@@ -311,25 +312,6 @@ export function registerCommands(program: Command, context: () => Context): void
     });
 }
 
-/**
- * The views a replay rebuilds (docs/architecture.md §4 "Rebuilding views"), by the path under
- * `/api/admin/replay` that rebuilds them (autodeploy's read models are `/api/admin/replay` itself).
- */
-export const REPLAY_VIEWS = [
-  'autodeploy',
-  'autodeploy/repo-knowledge',
-  'autodeploy/preview-facts',
-  'autodeploy/team-policies',
-  'repo-sync',
-  'repo-sync/team-tokens',
-  'repo-sync/team-policies',
-  'kube-applier',
-  'kube-applier/team-tokens',
-  'kube-applier/team-policies',
-  'commit-status',
-  'commit-status/team-tokens',
-] as const;
-
 interface ReplayStatus {
   readonly replayId: string | null;
   readonly status: 'running' | 'done' | 'failed';
@@ -339,8 +321,8 @@ interface ReplayStatus {
 }
 
 /** Starts one rebuild (or joins the running one) and polls it to its end; a refusal (409) is its failure. */
-async function replay(ctx: Context, view: string): Promise<ReplayStatus> {
-  const path = view === 'autodeploy' ? '/api/admin/replay' : `/api/admin/replay/${view}`;
+async function replay(ctx: Context, view: ReplayView): Promise<ReplayStatus> {
+  const path = replayPath(view);
   let status: ReplayStatus;
   try {
     status = (await ok(ctx.client.POST(path as '/api/admin/replay'))) as unknown as ReplayStatus;

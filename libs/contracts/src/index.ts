@@ -14,5 +14,5 @@ export * from './streams';
 export { imageTag } from './image-tag';
 export type { DeploySkipCode, PreviewReleaseReason } from './events/deploy';
 export { deploySkipCode } from './events/deploy';
-export { SERVICE_NAMES, serviceForPath, type ServiceName } from './routes';
+export { REPLAY_VIEWS, replayPath, SERVICE_NAMES, serviceForPath, type ReplayView, type ServiceName } from './routes';
 export type { BuildFinalPhase } from './events/deploy';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { serviceForPath } from './routes';
+import { REPLAY_VIEWS, replayPath, serviceForPath } from './routes';
 
 describe('serviceForPath (what a gateway or the CLI routes by)', () => {
   it('sends each service its own paths, the replays included', () => {
@@ -28,5 +28,13 @@ describe('serviceForPath (what a gateway or the CLI routes by)', () => {
       ['/api/configs', 'autodeploy'],
     ];
     assert.deepEqual(cases.map(([path]) => [path, serviceForPath(path)]), cases);
+  });
+
+  it('sends each replay view to the service it is named after (the start and its progress)', () => {
+    for (const view of REPLAY_VIEWS) {
+      const owner = view.split('/')[0];
+      assert.equal(serviceForPath(replayPath(view)), owner, view);
+      assert.equal(serviceForPath(`${replayPath(view)}/0190a0a0-0000-7000-8000-000000000001`), owner, view);
+    }
   });
 });

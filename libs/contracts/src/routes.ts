@@ -14,3 +14,26 @@ export function serviceForPath(path: string): ServiceName {
   if (/^\/api\/(deploys|configs)\/[^/]+\/manifests/.test(path) || path.startsWith('/api/test-runs')) return 'kube-applier';
   return 'autodeploy';
 }
+
+/**
+ * The views a replay rebuilds (docs/architecture.md §4 "Rebuilding views"), each named by the path
+ * under `/api/admin/replay` that rebuilds it; autodeploy's read models are `/api/admin/replay` itself.
+ */
+export const REPLAY_VIEWS = [
+  'autodeploy',
+  'autodeploy/repo-knowledge',
+  'autodeploy/preview-facts',
+  'autodeploy/team-policies',
+  'repo-sync',
+  'repo-sync/team-tokens',
+  'repo-sync/team-policies',
+  'kube-applier',
+  'kube-applier/team-tokens',
+  'kube-applier/team-policies',
+  'commit-status',
+  'commit-status/team-tokens',
+] as const;
+export type ReplayView = (typeof REPLAY_VIEWS)[number];
+
+/** `POST` there starts a rebuild of `view`; `GET <path>/{id}` answers its progress. */
+export const replayPath = (view: ReplayView): string => (view === 'autodeploy' ? '/api/admin/replay' : `/api/admin/replay/${view}`);
