@@ -160,7 +160,22 @@ host    replication  all        127.0.0.1/32 trust
 HBA
 
   log "starting PostgreSQL on $PG_HOST:$PG_PORT"
-  as_owner "$bindir/pg_ctl" -D "$data" -l "$dir/server.log" -W start >/dev/null
+  # The port lies in the ephemeral range: another process's outgoing connection can hold it, and
+  # after it closes its TIME_WAIT does for up to 60 s; the postmaster then exits at once ("could
+  # not create any TCP/IP sockets"). Start again for up to 90 s.
+  local attempt
+  for attempt in $(seq 1 30); do
+    as_owner "$bindir/pg_ctl" -D "$data" -l "$dir/server.log" -W start >/dev/null
+    sleep 1
+    if (( attempt < 30 )) && grep -q "could not create any TCP/IP sockets" "$dir/server.log" 2>/dev/null \
+       && ! as_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+      log "port $PG_PORT held by another socket (attempt $attempt of 30); starting again in 2s"
+      as_owner mv "$dir/server.log" "$dir/server.log.$attempt"
+      sleep 2
+      continue
+    fi
+    break
+  done
   if ! wait_for 60 "PostgreSQL" "$bindir/pg_isready" -q -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres \
      || ! "$bindir/psql" -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres -XqAt -c 'select 1' >/dev/null; then
     tail -n 40 "$dir/server.log" >&2 || true
