@@ -66,12 +66,8 @@ describe(`kill -9 soak of the services: ${SCALE.builds} builds deployed while ${
     const build = async (label: string) => {
       const sha = await scenario.pushArtifact(label);
       shas.push(sha);
-      // Scenario.deployBuild's steps, each allowed a service's restart on a loaded machine (kill → ready took up to ~60 s here).
-      await scenario.buildCompleted(sha);
-      const deploy = await scenario.waitForDeployOf(sha, () => true, STEP_TIMEOUT_MS);
-      await scenario.waitForApplied(sha, STEP_TIMEOUT_MS);
-      await scenario.rollOut();
-      deploys.push(await scenario.waitForPhase(deploy.id, 'succeeded', STEP_TIMEOUT_MS));
+      // Each step may wait for a service's restart on a loaded machine (kill → ready took up to ~60 s here).
+      deploys.push(await scenario.deployBuild(sha, { stepTimeoutMs: STEP_TIMEOUT_MS }));
       process.stdout.write(`# build ${shas.length} ${sha.slice(0, 7)} deployed at +${Math.round((Date.now() - started) / 1000)} s, ${kills.length} kills so far\n`);
     };
     for (let i = 1; i <= SCALE.builds; i++) {

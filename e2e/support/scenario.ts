@@ -236,16 +236,20 @@ export class Scenario {
   }
 
   /** Build of `sha` completed → applied → rolled out → succeeded; returns the deploy. */
-  async deployBuild(sha: string, options: { beforeRollout?: () => Promise<void>; afterBuild?: () => Promise<void> } = {}): Promise<DeployView> {
+  async deployBuild(
+    sha: string,
+    options: { beforeRollout?: () => Promise<void>; afterBuild?: () => Promise<void>; /** Each step's wait (default 90 s). */ stepTimeoutMs?: number } = {},
+  ): Promise<DeployView> {
+    const timeout = options.stepTimeoutMs ?? 90_000;
     await this.buildCompleted(sha);
     await options.afterBuild?.();
-    const deploy = await this.waitForDeployOf(sha);
+    const deploy = await this.waitForDeployOf(sha, () => true, timeout);
     assert.equal(deploy.cause, 'autodeploy', `deploy ${deploy.id} cause`);
     assert.equal(deploy.imageTag, tagOf(sha));
-    await this.waitForApplied(sha);
+    await this.waitForApplied(sha, timeout);
     await options.beforeRollout?.();
     await this.rollOut();
-    return this.waitForPhase(deploy.id, 'succeeded');
+    return this.waitForPhase(deploy.id, 'succeeded', timeout);
   }
 
   /** Sluice's statuses on a commit of the artifact repository, oldest first. */

@@ -3,7 +3,7 @@ import { ViewReplay } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
 import type { DataSource } from 'typeorm';
 import { projectTokenLog, TEAM_TOKENS_VIEWS, teamTokensWritersLock } from './team-token-projection';
-import { viewReplayController } from './view-replay-controller';
+import { serviceViewReplayController } from './view-replay-controller';
 
 const log = createLogger('auth.team-tokens.replay');
 
@@ -32,18 +32,13 @@ export class TeamTokensReplay extends ViewReplay {
   }
 }
 
-const pascal = (service: string) => service.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
-
 /** `POST/GET /api/admin/replay/<service>/team-tokens` of one service. */
 export function teamTokensReplayController(service: string): Type<unknown> {
-  const operation = `replay${pascal(service)}TeamTokens`;
-  return viewReplayController({
-    path: `api/admin/replay/${service}/team-tokens`,
+  return serviceViewReplayController(service, {
+    path: 'team-tokens',
+    table: 'team_tokens',
+    from: 'the token events it received and kept in its log',
     replay: TeamTokensReplay,
-    name: `${pascal(service)}TeamTokensReplayController`,
-    operationIds: { start: operation, status: `${operation}Status` },
-    summary: `Rebuild ${service}'s team_tokens from the token events it received and kept in its log, into a copy swapped in atomically (admin). Poll GET /api/admin/replay/${service}/team-tokens/{id}`,
-    statusSummary: `Progress of a rebuild of ${service}'s team_tokens (admin)`,
     conflict: 'team_tokens_log_incomplete: rows were projected before the service kept the events',
   });
 }

@@ -59,3 +59,25 @@ export function viewReplayController(route: ViewReplayRoute): Type<unknown> {
   Object.defineProperty(ViewReplayController, 'name', { value: route.name });
   return ViewReplayController;
 }
+
+const pascal = (kebab: string) => kebab.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+
+/**
+ * The replay of a view every service keeps (`team-tokens`, `team-policies`) as one service serves
+ * it: `POST/GET /api/admin/replay/<service>/<view>`, with names and operation ids of its own.
+ */
+export function serviceViewReplayController(
+  service: string,
+  view: { readonly path: string; readonly table: string; readonly from: string; readonly replay: InjectionToken; readonly conflict: string },
+): Type<unknown> {
+  const operation = `replay${pascal(service)}${pascal(view.path)}`;
+  return viewReplayController({
+    path: `api/admin/replay/${service}/${view.path}`,
+    replay: view.replay,
+    name: `${pascal(service)}${pascal(view.path)}ReplayController`,
+    operationIds: { start: operation, status: `${operation}Status` },
+    summary: `Rebuild ${service}'s ${view.table} from ${view.from}, into a copy swapped in atomically (admin). Poll GET /api/admin/replay/${service}/${view.path}/{id}`,
+    statusSummary: `Progress of a rebuild of ${service}'s ${view.table} (admin)`,
+    conflict: view.conflict,
+  });
+}

@@ -1,5 +1,5 @@
 import type { Type } from '@nestjs/common';
-import { viewReplayController } from '@sluice/auth';
+import { serviceViewReplayController } from '@sluice/auth';
 import { ViewReplay } from '@sluice/event-store';
 import { createLogger } from '@sluice/platform';
 import type { DataSource } from 'typeorm';
@@ -33,18 +33,13 @@ export class TeamPoliciesReplay extends ViewReplay {
   }
 }
 
-const pascal = (service: string) => service.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
-
 /** `POST/GET /api/admin/replay/<service>/team-policies` of one service. */
 export function teamPoliciesReplayController(service: string): Type<unknown> {
-  const operation = `replay${pascal(service)}TeamPolicies`;
-  return viewReplayController({
-    path: `api/admin/replay/${service}/team-policies`,
+  return serviceViewReplayController(service, {
+    path: 'team-policies',
+    table: 'team_policies',
+    from: 'the policy events of its log (its own and those it received)',
     replay: TeamPoliciesReplay,
-    name: `${pascal(service)}TeamPoliciesReplayController`,
-    operationIds: { start: operation, status: `${operation}Status` },
-    summary: `Rebuild ${service}'s team_policies from the policy events of its log (its own and those it received), into a copy swapped in atomically (admin). Poll GET /api/admin/replay/${service}/team-policies/{id}`,
-    statusSummary: `Progress of a rebuild of ${service}'s team_policies (admin)`,
     conflict: 'team_policies_log_incomplete: rows were projected before the service kept their events',
   });
 }
