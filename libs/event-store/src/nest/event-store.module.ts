@@ -48,7 +48,15 @@ export interface EventStoreModuleOptions {
   };
 }
 
-const defaultTopicFor = (event: StoredEvent): string | null => (isEventType(event.type) && !isReceivedStream(event.stream) ? topicOf(event.type) : null);
+const defaultTopicFor = (event: StoredEvent): string | null => (isEventType(event.type) ? topicOf(event.type) : null);
+
+/**
+ * What the relay publishes an event to: the service's `topicFor` (or its type's topic) — never
+ * an event of another service it keeps for its views (a `received-…` stream), whatever `topicFor` says.
+ */
+export function relayTopicFor(topicFor: (event: StoredEvent) => string | null = defaultTopicFor): (event: StoredEvent) => string | null {
+  return (event) => (isReceivedStream(event.stream) ? null : topicFor(event));
+}
 
 /**
  * A service's event store: its DataSource on its own schema (migrated), the EventStore,
@@ -98,7 +106,7 @@ export class EventStoreModule implements OnApplicationBootstrap, OnApplicationSh
     const embedded = this.options.poolSize === 1;
     this.relay = new OutboxRelay(this.store, this.bus, {
       name: 'outbox-relay',
-      topicFor: this.options.relay?.topicFor ?? defaultTopicFor,
+      topicFor: relayTopicFor(this.options.relay?.topicFor),
       exclusive: !embedded,
       pollIntervalMs: this.options.relay?.pollIntervalMs ?? (embedded ? 50 : 200),
       logger: this.logger,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Topics } from '@sluice/contracts';
-import type { StoredEvent } from '@sluice/event-store';
+import { relayTopicFor, type StoredEvent } from '@sluice/event-store';
 import { OUTCOME_TYPES } from '../../domain/config-events';
 import { autodeployTopicFor } from './topic-for';
 
@@ -19,11 +19,12 @@ describe('autodeployTopicFor (what the outbox relay publishes)', () => {
     for (const type of OUTCOME_TYPES) assert.equal(autodeployTopicFor(stored(type)), null, type);
   });
 
-  it('does not publish again the other services\' events it keeps for its views', () => {
-    assert.equal(autodeployTopicFor(stored('repo.branch.updated', 'received-repo-acme/app')), null);
-    assert.equal(autodeployTopicFor(stored('repo.config.changed', 'received:previews:repo-acme/app')), null);
-    assert.equal(autodeployTopicFor(stored('team.policy.set', 'received-cluster-team-policy-web')), null);
-    assert.equal(autodeployTopicFor(stored('team.policy.set', 'team-policy-web')), Topics.auth, 'its own policies are published');
+  it('does not publish again, through the relay, the other services\' events it keeps for its views', () => {
+    const relayed = relayTopicFor(autodeployTopicFor);
+    assert.equal(relayed(stored('repo.branch.updated', 'received-repo-acme/app')), null);
+    assert.equal(relayed(stored('repo.config.changed', 'received:previews:repo-acme/app')), null);
+    assert.equal(relayed(stored('team.policy.set', 'received-cluster-team-policy-web')), null);
+    assert.equal(relayed(stored('team.policy.set', 'team-policy-web')), Topics.auth, 'its own policies are published');
   });
 
   it('publishes nothing of an unknown type', () => {
