@@ -225,6 +225,35 @@ export class EventStore {
     return options.encodedData ? rows.map((row) => toStoredEvent({ ...row, data: new EncodedJson(row.data as string) })) : rows.map(toStoredEvent);
   }
 
+  /**
+   * Whether a committed event lies after `after` that `readAll` did not return: its transaction
+   * is younger than one still open somewhere on the server, so it is held back until that one
+   * ends (or it committed since). Asked by a reader whose poll found nothing.
+   */
+  async heldBack(after: LogPosition, manager?: Transaction): Promise<boolean> {
+    const [row]: Array<{ held: boolean }> = await this.manager(manager).query(
+      `SELECT EXISTS (SELECT 1 FROM ${this.table} e WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)) AS held`,
+      [after.transactionId, after.globalPosition],
+    );
+    return row?.held === true;
+  }
+
+  /**
+   * The server's oldest transaction that holds back the readers of every log on it (the one
+   * with the oldest transaction id), as far as this database user may see it; null when none
+   * is visible. For the warning of a reader held back long.
+   */
+  async oldestOpenTransaction(manager?: Transaction): Promise<OpenTransaction | null> {
+    const [row]: Array<{ pid: number; database: string | null; user: string | null; application: string | null; state: string | null; age_seconds: number | null }> =
+      await this.manager(manager).query(
+        `SELECT pid, datname AS database, usename AS "user", application_name AS application, state,
+                round(extract(epoch FROM now() - xact_start)::numeric, 1)::float8 AS age_seconds
+           FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+          ORDER BY age(backend_xid) DESC LIMIT 1`,
+      );
+    return row ? { pid: row.pid, database: row.database, user: row.user, application: row.application, state: row.state, ageSeconds: row.age_seconds } : null;
+  }
+
   /** The last version of a stream, 0 when it does not exist. */
   async streamVersion(stream: string, manager?: Transaction): Promise<number> {
     const [row]: Array<{ v: number | null }> = await this.manager(manager).query(
@@ -233,6 +262,17 @@ export class EventStore {
     );
     return row?.v ?? 0;
   }
+}
+
+/** A transaction still open on the server (pg_stat_activity's view of it). */
+export interface OpenTransaction {
+  readonly pid: number;
+  readonly database: string | null;
+  readonly user: string | null;
+  readonly application: string | null;
+  /** e.g. `idle in transaction`. */
+  readonly state: string | null;
+  readonly ageSeconds: number | null;
 }
 
 /** An event id was appended before: the caller is retrying an append that already happened. */

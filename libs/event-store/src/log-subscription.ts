@@ -1,3 +1,5 @@
+import { metricsRegistry } from '@sluice/platform';
+import { Counter, Gauge } from 'prom-client';
 import type { EntityManager } from 'typeorm';
 import { Checkpoints } from './checkpoints';
 import type { EventStore } from './event-store';
@@ -14,8 +16,27 @@ export interface LogSubscriptionOptions {
   batchSize?: number;
   /** Fallback polling interval; `wake()` (e.g. from LISTEN) makes it react at once. */
   pollIntervalMs?: number;
+  /** Warn (naming the server's oldest open transaction) once events are held back this long; default 10 s. */
+  heldBackWarnMs?: number;
   logger?: SubscriptionLogger;
 }
+
+/** The first re-poll of a reader whose events are held back; doubled each time, up to the poll interval. */
+export const HELD_BACK_FIRST_RETRY_MS = 5;
+
+const heldBackPolls = new Counter({
+  name: 'sluice_log_reader_held_back_polls_total',
+  help: 'Polls of a log reader that found committed events held back by an older transaction still open on the server',
+  labelNames: ['subscription'],
+  registers: [metricsRegistry],
+});
+
+const heldBackSeconds = new Gauge({
+  name: 'sluice_log_reader_held_back_seconds',
+  help: 'How long a log reader has been held back by an older transaction still open on the server (0 = not held back)',
+  labelNames: ['subscription'],
+  registers: [metricsRegistry],
+});
 
 /**
  * Reads a service's log from a checkpoint, batch by batch, in (transaction_id,
@@ -29,6 +50,11 @@ export abstract class LogSubscription {
   private wakeUp: (() => void) | null = null;
   private pendingWake = false;
   private failures = 0;
+  /** Where the last poll read from; subclasses set it, and an empty poll asks whether events are held back after it. */
+  protected readFrom: LogPosition | null = null;
+  private heldBackSince: number | null = null;
+  private heldBackStreak = 0;
+  private lastHeldBackWarning = 0;
 
   protected constructor(
     protected readonly store: EventStore,
@@ -76,6 +102,7 @@ export abstract class LogSubscription {
       let handled = 0;
       try {
         this.pendingWake = false;
+        this.readFrom = null;
         handled = await this.pollOnce();
         this.failures = 0;
       } catch (error) {
@@ -84,8 +111,9 @@ export abstract class LogSubscription {
       }
       if (!this.running) break;
       if (handled > 0 && this.failures === 0) continue;
-      const delay = this.failures > 0 ? backoffWithJitter(this.failures, interval) : interval;
       if (this.pendingWake && this.failures === 0) continue;
+      const delay = this.failures > 0 ? backoffWithJitter(this.failures, interval) : await this.idleDelay(interval);
+      if (this.pendingWake) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         this.wakeUp = () => {
@@ -95,6 +123,38 @@ export abstract class LogSubscription {
       });
       this.wakeUp = null;
     }
+  }
+
+  /**
+   * How long an empty poll waits. Events committed after the oldest transaction still open on the
+   * server are held back (readAll); no announcement comes when that transaction ends (it may be
+   * anyone's, in any database), so the reader polls again soon, 5 ms doubling up to the interval,
+   * and warns, naming that transaction, once held back for `heldBackWarnMs`.
+   */
+  private async idleDelay(interval: number): Promise<number> {
+    const from = this.readFrom;
+    const held = from !== null && (await this.store.heldBack(from).catch(() => false));
+    const now = Date.now();
+    if (!held) {
+      if (this.heldBackSince !== null) heldBackSeconds.set({ subscription: this.name }, 0);
+      this.heldBackSince = null;
+      this.heldBackStreak = 0;
+      return interval;
+    }
+    heldBackPolls.inc({ subscription: this.name });
+    this.heldBackSince ??= now;
+    const heldMs = now - this.heldBackSince;
+    heldBackSeconds.set({ subscription: this.name }, heldMs / 1000);
+    const warnAfter = this.options.heldBackWarnMs ?? 10_000;
+    if (heldMs >= warnAfter && now - this.lastHeldBackWarning >= warnAfter) {
+      this.lastHeldBackWarning = now;
+      const oldest = await this.store.oldestOpenTransaction().catch(() => null);
+      this.options.logger?.warn(
+        { subscription: this.name, heldBackMs: heldMs, oldestOpenTransaction: oldest ?? 'not visible to this database user (pg_read_all_stats shows it)' },
+        'log reader held back: its committed events wait for an older transaction still open on the database server',
+      );
+    }
+    return Math.min(interval, HELD_BACK_FIRST_RETRY_MS * 2 ** Math.min(this.heldBackStreak++, 16));
   }
 }
 
@@ -122,6 +182,7 @@ export class Projection extends LogSubscription {
   async pollOnce(): Promise<number> {
     return this.store.dataSource.transaction(async (manager) => {
       const after = await this.checkpoints.lock(manager, this.name);
+      this.readFrom = after;
       const events = await this.store.readAll(after, { limit: this.options.batchSize ?? 500, manager });
       if (events.length === 0) return 0;
       await this.handle(events, manager);
