@@ -3,7 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { ConcurrencyError, isUniqueViolation } from './errors';
 import { schemaIdentifier } from './sql-identifier';
-import { EVENT_COLUMNS, EVENT_COLUMNS_DATA_AS_TEXT, START, toStoredEvent, type EventRow, type LogPosition, type StoredEvent } from './stored-event';
+import { EVENT_COLUMNS, eventColumns, START, toStoredEvent, type EventRow, type LogPosition, type StoredEvent } from './stored-event';
 import { managerOf, type Transaction } from './transaction';
 
 /** `number`: the stream must be exactly at this version (0 = it must not exist). `'any'`: append at the end. */
@@ -14,6 +14,19 @@ export interface AppendOptions {
   manager?: Transaction;
   /** Default correlation id for events that carry none. */
   correlationId?: string;
+}
+
+export interface ReadAllOptions {
+  limit?: number;
+  manager?: Transaction;
+  stream?: string;
+  /** `data` as its stored JSON text (EncodedJson), for a reader that only passes it on (the relay). */
+  encodedData?: boolean;
+  /**
+   * Every committed event, also those of transactions younger than one still open: only for a
+   * reader that holds off every writer whose events it must see (a view rebuild's swap).
+   */
+  allCommitted?: boolean;
 }
 
 /** One stream's part of a multi-stream append. */
@@ -193,49 +206,40 @@ export class EventStore {
    * Committed events after `after`, in (transaction_id, global_position) order, only from
    * transactions older than every transaction still open — those can no longer change.
    */
-  async readAll(
-    after: LogPosition = START,
-    options: {
-      limit?: number;
-      manager?: Transaction;
-      stream?: string;
-      /** `data` as its stored JSON text (EncodedJson), for a reader that only passes it on (the relay). */
-      encodedData?: boolean;
-      /**
-       * Every committed event, also those of transactions younger than one still open: only for a
-       * reader that holds off every writer whose events it must see (a view rebuild's swap).
-       */
-      allCommitted?: boolean;
-    } = {},
-  ): Promise<StoredEvent[]> {
+  async readAll(after: LogPosition = START, options: ReadAllOptions = {}): Promise<StoredEvent[]> {
+    return (await this.readBatch(after, options)).events;
+  }
+
+  /**
+   * `readAll`'s events, and whether committed events lie past them that it held back (their
+   * transactions are younger than one still open somewhere on the server; nothing announces
+   * when that one ends). One statement: the rows past the fence come without their data, only
+   * to say so.
+   */
+  async readBatch(after: LogPosition = START, options: ReadAllOptions = {}): Promise<{ events: StoredEvent[]; heldBack: boolean }> {
     const params: unknown[] = [after.transactionId, after.globalPosition, options.limit ?? 1000];
     const streamFilter = options.stream ? `AND e.stream = $4` : '';
     if (options.stream) params.push(options.stream);
-    const rows: EventRow[] = await this.manager(options.manager).query(
+    const settled = options.allCommitted ? 'true' : 'e.transaction_id < fence.xmin';
+    const data = options.encodedData ? 'data::text' : 'data';
+    const rows: Array<EventRow & { settled: boolean }> = await this.manager(options.manager).query(
       // Qualified with `e.`: the select list's `transaction_id` is its text rendering, and
       // ordering or comparing by that would sort 10 before 9 and miss the index.
-      `SELECT ${options.encodedData ? EVENT_COLUMNS_DATA_AS_TEXT : EVENT_COLUMNS} FROM ${this.table} e
+      `SELECT ${eventColumns(`CASE WHEN ${settled} THEN ${data} END AS data`)}, ${settled} AS settled
+         FROM ${this.table} e, (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) fence
         WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
-          ${options.allCommitted ? '' : 'AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())'}
           ${streamFilter}
         ORDER BY e.transaction_id, e.global_position
         LIMIT $3`,
       params,
     );
-    return options.encodedData ? rows.map((row) => toStoredEvent({ ...row, data: new EncodedJson(row.data as string) })) : rows.map(toStoredEvent);
-  }
-
-  /**
-   * Whether a committed event lies after `after` that `readAll` did not return: its transaction
-   * is younger than one still open somewhere on the server, so it is held back until that one
-   * ends (or it committed since). Asked by a reader whose poll found nothing.
-   */
-  async heldBack(after: LogPosition, manager?: Transaction): Promise<boolean> {
-    const [row]: Array<{ held: boolean }> = await this.manager(manager).query(
-      `SELECT EXISTS (SELECT 1 FROM ${this.table} e WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)) AS held`,
-      [after.transactionId, after.globalPosition],
-    );
-    return row?.held === true;
+    // Ordered by transaction id, so every settled row comes before the first held back.
+    const firstHeld = rows.findIndex((row) => !row.settled);
+    const kept = firstHeld < 0 ? rows : rows.slice(0, firstHeld);
+    return {
+      events: options.encodedData ? kept.map((row) => toStoredEvent({ ...row, data: new EncodedJson(row.data as string) })) : kept.map(toStoredEvent),
+      heldBack: firstHeld >= 0,
+    };
   }
 
   /**

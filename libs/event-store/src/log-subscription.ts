@@ -50,8 +50,8 @@ export abstract class LogSubscription {
   private wakeUp: (() => void) | null = null;
   private pendingWake = false;
   private failures = 0;
-  /** Where the last poll read from; subclasses set it, and an empty poll asks whether events are held back after it. */
-  protected readFrom: LogPosition | null = null;
+  /** The last poll saw committed events past the fence (`EventStore.readBatch`); subclasses set it. */
+  protected heldBack = false;
   private heldBackSince: number | null = null;
   private heldBackStreak = 0;
   private lastHeldBackWarning = 0;
@@ -102,7 +102,7 @@ export abstract class LogSubscription {
       let handled = 0;
       try {
         this.pendingWake = false;
-        this.readFrom = null;
+        this.heldBack = false;
         handled = await this.pollOnce();
         this.failures = 0;
       } catch (error) {
@@ -127,15 +127,13 @@ export abstract class LogSubscription {
 
   /**
    * How long an empty poll waits. Events committed after the oldest transaction still open on the
-   * server are held back (readAll); no announcement comes when that transaction ends (it may be
+   * server are held back (`EventStore.readBatch` says so); no announcement comes when that transaction ends (it may be
    * anyone's, in any database), so the reader polls again soon, 5 ms doubling up to the interval,
    * and warns, naming that transaction, once held back for `heldBackWarnMs`.
    */
   private async idleDelay(interval: number): Promise<number> {
-    const from = this.readFrom;
-    const held = from !== null && (await this.store.heldBack(from).catch(() => false));
     const now = Date.now();
-    if (!held) {
+    if (!this.heldBack) {
       if (this.heldBackSince !== null) heldBackSeconds.set({ subscription: this.name }, 0);
       this.heldBackSince = null;
       this.heldBackStreak = 0;
@@ -182,8 +180,8 @@ export class Projection extends LogSubscription {
   async pollOnce(): Promise<number> {
     return this.store.dataSource.transaction(async (manager) => {
       const after = await this.checkpoints.lock(manager, this.name);
-      this.readFrom = after;
-      const events = await this.store.readAll(after, { limit: this.options.batchSize ?? 500, manager });
+      const { events, heldBack } = await this.store.readBatch(after, { limit: this.options.batchSize ?? 500, manager });
+      this.heldBack = heldBack;
       if (events.length === 0) return 0;
       await this.handle(events, manager);
       await this.checkpoints.save(manager, this.name, events[events.length - 1].position);

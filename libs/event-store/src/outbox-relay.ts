@@ -43,8 +43,8 @@ export class OutboxRelay extends LogSubscription {
     if (!(await this.isLeader())) return 0;
     const manager = this.leaderConnection?.manager ?? this.store.dataSource.manager;
     const after = this.position ?? (await this.checkpoints.read(manager, this.name));
-    this.readFrom = after;
-    const events = await this.store.readAll(after, { limit: this.relayOptions.batchSize ?? 500, encodedData: true });
+    const { events, heldBack } = await this.store.readBatch(after, { limit: this.relayOptions.batchSize ?? 500, encodedData: true });
+    this.heldBack = heldBack;
     if (events.length === 0) return 0;
     for (const [topic, envelopes] of groupByTopic(events, this.relayOptions.topicFor)) {
       // A relay whose lock session died must stop at once: another one may lead by now.

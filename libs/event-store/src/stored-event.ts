@@ -28,13 +28,11 @@ export interface EventRow {
   occurred_at: Date | string;
 }
 
-const columns = (data: string) =>
+/** The columns of an EventRow, with `data` as the given expression. */
+export const eventColumns = (data: string) =>
   `global_position, transaction_id::text AS transaction_id, id, stream, stream_version, type, version, ${data}, correlation_id, causation_id, occurred_at`;
 
-export const EVENT_COLUMNS = columns('data');
-
-/** The same columns with `data` as its JSON text (not parsed by the driver). */
-export const EVENT_COLUMNS_DATA_AS_TEXT = columns('data::text AS data');
+export const EVENT_COLUMNS = eventColumns('data');
 
 export function toStoredEvent(row: EventRow): StoredEvent {
   return {
