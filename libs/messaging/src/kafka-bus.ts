@@ -4,6 +4,7 @@ import { encodeEnvelope } from './envelope-codec';
 import { MessageBusClosedError } from './errors';
 import { envelopeHeaders } from './kafka-headers';
 import { KAFKAJS_LOG_LEVELS, kafkaLogCreator, type KafkaLogLevel } from './kafka-logging';
+import { fixKafkajsIdleLoop } from './kafkajs-idle-loop';
 import { kafkaSecurityConfig, type KafkaSecurityOptions } from './kafka-security';
 import { KafkaSubscription, type KafkaConsumerTuning } from './kafka-subscription';
 import { ConsumerStatus, type RetryingConsumer } from './consumer-status';
@@ -85,6 +86,8 @@ export class KafkaMessageBus implements MessageBus {
     this.logger = options.logger ?? silentLogger;
     this.names = new TopicNames(options.topicPrefix);
     this.clientRetry = { ...DEFAULT_CLIENT_RETRY, ...options.clientRetry };
+    const idleLoopFix = fixKafkajsIdleLoop();
+    if (idleLoopFix.startsWith('not applied')) this.logger.warn({ fix: idleLoopFix }, 'kafkajs idle timer loop left as it is (each connection wakes the event loop every millisecond)');
     this.kafka = new Kafka({
       clientId: options.clientId ?? 'sluice',
       brokers: [...options.brokers],
