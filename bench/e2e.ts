@@ -49,13 +49,15 @@ import { CONFIG_REPO, deploymentYaml, deployYaml, sendWebhook, startWorld, WEBHO
 import { percentile, report, type Figure } from './report';
 import { cpuSeconds, infraCpu } from './support/cpu';
 import { kneeChartSvg, type Curve } from './support/knee-chart';
-import { describeHistogramChange, scrapeHistograms, type HistogramSnapshot } from './support/prom-histograms';
+import { describeCounterChange, describeHistogramChange, scrapeCounters, scrapeHistograms, type CounterSnapshot, type HistogramSnapshot } from './support/prom-histograms';
 
 const RATES = (process.env.BENCH_E2E_RATES ?? '1,2,4,6,8,10,12').split(',').map(Number);
 const STEP_SECONDS = Number(process.env.BENCH_E2E_STEP_SECONDS ?? 20);
 /** After a step's last build, how long its builds may still take to be applied (later = ∞). */
 const STEP_DRAIN_MS = Number(process.env.BENCH_E2E_STEP_DRAIN_SECONDS ?? 15) * 1000;
 export const CONFIGS = Number(process.env.BENCH_E2E_CONFIGS ?? 200);
+/** Sluice measured with no build before the steps: what its polls cost. */
+const IDLE_SECONDS = Number(process.env.BENCH_E2E_IDLE_SECONDS ?? 10);
 /** The warm-up (one deploy of each config, not measured) goes slower, so that it ends drained. */
 export const WARM_UP_RATE = Number(process.env.BENCH_E2E_WARM_UP_RATE ?? 5);
 /**
@@ -285,14 +287,30 @@ function sampleRss(pipeline: Pipeline): { stop: () => Record<string, number> } {
 /** The histograms that say where a message's time went inside a service. */
 const HISTOGRAMS = ['sluice_message_wait_duration_seconds', 'sluice_message_handle_duration_seconds', 'sluice_kube_applier_reconcile_duration_seconds'];
 
-async function serviceHistograms(sluice: Distributed): Promise<Map<ServiceName, HistogramSnapshot>> {
+/** Log readers' polls that found committed events held back by an older open transaction (the pg_snapshot_xmin fence). */
+const COUNTERS = ['sluice_log_reader_held_back_polls_total'];
+
+interface ServiceMetrics {
+  histograms: HistogramSnapshot;
+  counters: CounterSnapshot;
+}
+
+async function serviceHistograms(sluice: Distributed): Promise<Map<ServiceName, ServiceMetrics>> {
   // A service that does not answer has no figures here; the bench goes on.
-  const scrape = (s: ServiceName) => scrapeHistograms(sluice.services[s].url, HISTOGRAMS).catch((): HistogramSnapshot => new Map());
+  const scrape = async (s: ServiceName): Promise<ServiceMetrics> => ({
+    histograms: await scrapeHistograms(sluice.services[s].url, HISTOGRAMS).catch((): HistogramSnapshot => new Map()),
+    counters: await scrapeCounters(sluice.services[s].url, COUNTERS).catch((): CounterSnapshot => new Map()),
+  });
   return new Map(await Promise.all(SERVICES.map(async (s) => [s, await scrape(s)] as const)));
 }
 
-function describeServiceHistograms(before: Map<ServiceName, HistogramSnapshot>, after: Map<ServiceName, HistogramSnapshot>): string[] {
-  return SERVICES.flatMap((s) => describeHistogramChange(before.get(s)!, after.get(s)!).map((line) => `  ${s}:${line}`));
+function describeServiceHistograms(before: Map<ServiceName, ServiceMetrics>, after: Map<ServiceName, ServiceMetrics>): string[] {
+  return SERVICES.flatMap((s) =>
+    [
+      ...describeHistogramChange(before.get(s)!.histograms, after.get(s)!.histograms),
+      ...describeCounterChange(before.get(s)!.counters, after.get(s)!.counters),
+    ].map((line) => `  ${s}:${line}`),
+  );
 }
 
 /**
@@ -507,6 +525,25 @@ async function step(world: World, run: Run, rate: number): Promise<{ step: Step;
   };
 }
 
+/**
+ * What the pipeline costs with no build at all, over `seconds`: its database's transactions and
+ * its processes' and PostgreSQL backends' CPU per second (the relays', projections' and sweeps'
+ * polls; each build's share of it grows as the rate falls).
+ */
+async function idleCost(world: World, pipeline: Pipeline, seconds: number): Promise<string> {
+  const c0 = await counters(world, pipeline);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const c1 = await counters(world, pipeline);
+  const perSecond = (a: number, b: number) => (b - a) / seconds;
+  const byProcess = Object.keys(c1.cpu).map((k) => `${k} ${(perSecond(c0.cpu[k] ?? 0, c1.cpu[k]!) * 1000).toFixed(1)}`);
+  let backendSeconds = 0;
+  for (const [pid, cpu] of c1.db.backends) backendSeconds += cpu - (c0.db.backends.get(pid) ?? 0);
+  return (
+    `idle (no builds, ${seconds} s): PG xacts/s ${perSecond(c0.db.transactions, c1.db.transactions).toFixed(1)}, ` +
+    `CPU ms/s ${byProcess.join(', ')}, ${PG_PART} ${((backendSeconds / seconds) * 1000).toFixed(1)}`
+  );
+}
+
 /** The highest rate whose p99 ≤ 1 s (undefined: none). */
 export function kneeOf(steps: readonly Step[]): number | undefined {
   const ok = steps.filter((s) => s.p99 <= KNEE_P99_MS).map((s) => s.rate);
@@ -695,6 +732,7 @@ export async function benchE2e(): Promise<boolean> {
   try {
     const { run, floorRun } = await prepareSideBySide(world, sluice, distributedPipeline(sluice, world.namespace), stops);
 
+    const idle = await idleCost(world, run.pipeline, IDLE_SECONDS);
     const load0 = loadavg();
     const detail = new Map<number, { deploys: Deploy[]; histograms: string[] }>();
     let histograms0 = await serviceHistograms(sluice);
@@ -726,6 +764,7 @@ export async function benchE2e(): Promise<boolean> {
       [
         ...sluiceSteps.map((s) => cpuBreakdown('Sluice', s)),
         ...floorSteps.map((s) => cpuBreakdown('floor', s)),
+        idle,
         `stages at ${shownRate}/s (time from the build webhook send to each service's event, by correlation id):`,
         ...stageLines,
         `consumers and controllers at ${shownRate}/s (services' /metrics: wait = broker timestamp → handler start):`,

@@ -38,3 +38,21 @@ export function describeHistogramChange(before: HistogramSnapshot, after: Histog
   }
   return lines;
 }
+
+/** Counter values per series (name and labels). */
+export type CounterSnapshot = Map<string, number>;
+
+export async function scrapeCounters(url: string, names: readonly string[]): Promise<CounterSnapshot> {
+  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  const out: CounterSnapshot = new Map();
+  for (const line of text.split('\n')) {
+    const m = /^(\w+)\{(.*)\} (\S+)$/.exec(line);
+    if (m && names.includes(m[1]!)) out.set(`${m[1]}{${[...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map(([, k, v]) => `${k}=${v}`).join(',')}}`, Number(m[3]));
+  }
+  return out;
+}
+
+/** One line per series that grew between the snapshots: by how much. */
+export function describeCounterChange(before: CounterSnapshot, after: CounterSnapshot): string[] {
+  return [...after].filter(([series, v]) => v > (before.get(series) ?? 0)).map(([series, v]) => `  ${series.padEnd(100)} +${v - (before.get(series) ?? 0)}`);
+}
