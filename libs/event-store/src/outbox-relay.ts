@@ -69,9 +69,14 @@ export class OutboxRelay extends LogSubscription {
     await this.dropLeadership();
   }
 
+  /**
+   * Leads, or has just taken the lock. A relay that led at its last poll reads without asking
+   * again (an idle poll is then one statement); whether its lock session still holds the lock is
+   * asked before anything is published.
+   */
   private async isLeader(): Promise<boolean> {
     if (!this.relayOptions.exclusive) return true;
-    if (this.leaderConnection) return this.stillLeader();
+    if (this.leaderConnection) return true;
     const runner = await lockOnOwnConnection(this.store.dataSource, this.lockName);
     if (!runner) return false;
     this.leaderConnection = runner;

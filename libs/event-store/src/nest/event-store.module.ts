@@ -48,6 +48,9 @@ export interface EventStoreModuleOptions {
   };
 }
 
+/** The relay's fallback poll while LISTEN wakes it. */
+const LISTENING_RELAY_POLL_MS = 1_000;
+
 const defaultTopicFor = (event: StoredEvent): string | null => (isEventType(event.type) ? topicOf(event.type) : null);
 
 /**
@@ -104,13 +107,6 @@ export class EventStoreModule implements OnApplicationBootstrap, OnApplicationSh
     if (this.options.relay?.enabled === false) return;
     if (!this.bus) throw new Error('EventStoreModule: the outbox relay needs MESSAGE_BUS (import MessagingModule.forRoot)');
     const embedded = this.options.poolSize === 1;
-    this.relay = new OutboxRelay(this.store, this.bus, {
-      name: 'outbox-relay',
-      topicFor: relayTopicFor(this.options.relay?.topicFor),
-      exclusive: !embedded,
-      pollIntervalMs: this.options.relay?.pollIntervalMs ?? (embedded ? 50 : 200),
-      logger: this.logger,
-    });
     if (!embedded) {
       this.listener = new LogListener(this.options.url, this.store.channel, () => this.relay?.wake());
       await this.listener.start().catch((err: unknown) => {
@@ -118,6 +114,15 @@ export class EventStoreModule implements OnApplicationBootstrap, OnApplicationSh
         this.listener = null;
       });
     }
+    this.relay = new OutboxRelay(this.store, this.bus, {
+      name: 'outbox-relay',
+      topicFor: relayTopicFor(this.options.relay?.topicFor),
+      exclusive: !embedded,
+      // Woken by each append's NOTIFY (and held back, it re-polls within milliseconds), the relay
+      // only polls as a fallback: for a NOTIFY lost while the listener connects again.
+      pollIntervalMs: this.options.relay?.pollIntervalMs ?? (embedded ? 50 : this.listener ? LISTENING_RELAY_POLL_MS : 200),
+      logger: this.logger,
+    });
     if (this.options.relay?.republishOnStart) {
       await this.dataSource.transaction((m) => new Checkpoints(this.options.schema).reset(m, 'outbox-relay'));
     }
