@@ -1,7 +1,7 @@
 import { Topics } from '@sluice/contracts';
 import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { BearerAuthGuard, OIDC_VERIFIER, OidcConfigController, OidcVerifier, oidcSettingsOf, resolveAdminToken, TOKEN_AUTHENTICATOR, type OidcSettings } from '@sluice/auth';
-import { EventStore, Projection, SERVICE_CONSUMER_GROUP, SERVICE_DATA_SOURCE, type EventStoreModuleOptions } from '@sluice/event-store';
+import { EventStore, LogAppends, Projection, SERVICE_CONSUMER_GROUP, SERVICE_DATA_SOURCE, type EventStoreModuleOptions } from '@sluice/event-store';
 import { MESSAGE_BUS, type MessageBus } from '@sluice/messaging';
 import { HealthModule, createLogger, type CommonConfig } from '@sluice/platform';
 import { PgTeamPolicyWriter, TEAM_POLICY_WRITER, TeamPoliciesController, TeamPoliciesModule, teamPoliciesReplayController, POLICY_GATE, type PolicyGate } from '@sluice/team-policy';
@@ -41,7 +41,10 @@ export interface AutodeployModuleOptions {
   readonly adminToken: string;
   /** Consumer group and inbox name; default `autodeploy`. Tests make it unique. */
   readonly consumerGroup?: string;
-  /** Fallback polling of the read-model projection; default 100 ms (API commands wake it at once). */
+  /**
+   * Fallback polling of the read-model projection; default 1 s while each append's NOTIFY wakes
+   * it, else 100 ms (API commands wake it at once).
+   */
   readonly projectionPollMs?: number;
   /** Sign-in with OpenID Connect; default: from the config's SLUICE_OIDC_* (none when unset). */
   readonly oidc?: OidcSettings | null;
@@ -50,6 +53,9 @@ export interface AutodeployModuleOptions {
 }
 
 const OPTIONS = Symbol('AUTODEPLOY_OPTIONS');
+
+/** The read-model projection's fallback poll while LISTEN wakes it. */
+const LISTENING_PROJECTION_POLL_MS = 1_000;
 const log = createLogger('autodeploy');
 
 /** The EventStoreModule options of autodeploy's schema: its migrations and what its relay publishes. */
@@ -98,9 +104,14 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
         { provide: REPO_KNOWLEDGE, useValue: new TypeOrmRepoKnowledge() },
         {
           provide: READ_MODEL_PROJECTION_INSTANCE,
-          inject: [EventStore],
-          useFactory: (store: EventStore) =>
-            new Projection(store, projectReadModels, { name: READ_MODEL_PROJECTION, pollIntervalMs: options.projectionPollMs ?? 100, logger: log }),
+          inject: [EventStore, LogAppends],
+          useFactory: (store: EventStore, appends: LogAppends) => {
+            // Woken by every append's NOTIFY (any replica's), it polls only as a fallback.
+            const pollIntervalMs = options.projectionPollMs ?? (() => (appends.listening ? LISTENING_PROJECTION_POLL_MS : 100));
+            const projection = new Projection(store, projectReadModels, { name: READ_MODEL_PROJECTION, pollIntervalMs, logger: log });
+            appends.subscribe(() => projection.wake());
+            return projection;
+          },
         },
         { provide: TEAM_POLICY_WRITER, inject: [SERVICE_DATA_SOURCE, EventStore], useFactory: (ds: DataSource, store: EventStore) => new PgTeamPolicyWriter(ds, store) },
         {

@@ -6,6 +6,7 @@ export * from './checkpoints';
 export * from './log-subscription';
 export * from './outbox-relay';
 export * from './log-listener';
+export * from './log-appends';
 export * from './data-source';
 export * from './exclusive-job';
 export * from './leader-election';

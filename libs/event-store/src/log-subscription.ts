@@ -14,8 +14,11 @@ export interface LogSubscriptionOptions {
   /** Checkpoint name; one per projection or relay. */
   name: string;
   batchSize?: number;
-  /** Fallback polling interval; `wake()` (e.g. from LISTEN) makes it react at once. */
-  pollIntervalMs?: number;
+  /**
+   * Fallback polling interval (read before each wait); `wake()` (e.g. from LISTEN) makes it react
+   * at once.
+   */
+  pollIntervalMs?: number | (() => number);
   /** Warn (naming the server's oldest open transaction) once events are held back this long; default 10 s. */
   heldBackWarnMs?: number;
   logger?: SubscriptionLogger;
@@ -97,8 +100,9 @@ export abstract class LogSubscription {
   }
 
   private async run(): Promise<void> {
-    const interval = this.options.pollIntervalMs ?? 250;
     while (this.running) {
+      const poll = this.options.pollIntervalMs ?? 250;
+      const interval = typeof poll === 'function' ? poll() : poll;
       let handled = 0;
       try {
         this.pendingWake = false;

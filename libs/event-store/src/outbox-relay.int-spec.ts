@@ -33,8 +33,14 @@ describe('outbox relay on Kafka', () => {
     const admin = new Kafka({ brokers: kafkaBrokers(), clientId: 'relay-topics-check', logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     try {
-      const offsets = await admin.fetchTopicOffsets(`${prefix}.sluice.status.v1`);
-      assert.equal(offsets.reduce((sum, p) => sum + Number(p.high), 0), 2);
+      // Right after the topic's creation the broker may still answer NOT_LEADER_FOR_PARTITION
+      // (retriable) to a new client's ListOffsets, as it did on a loaded machine: asked again.
+      let messages = -1;
+      await waitUntil(async () => {
+        messages = (await admin.fetchTopicOffsets(`${prefix}.sluice.status.v1`)).reduce((sum, p) => sum + Number(p.high), 0);
+        return true;
+      }, { timeoutMs: 30_000, message: 'the topic offsets' });
+      assert.equal(messages, 2);
     } finally {
       await admin.disconnect();
     }

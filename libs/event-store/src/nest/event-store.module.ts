@@ -14,6 +14,7 @@ import { openServiceDataSource } from '../data-source';
 import { EventStore } from '../event-store';
 import { Checkpoints } from '../checkpoints';
 import { Inbox } from '../inbox';
+import { LogAppends } from '../log-appends';
 import { LogListener } from '../log-listener';
 import { OutboxRelay } from '../outbox-relay';
 import type { StoredEvent } from '../stored-event';
@@ -76,6 +77,7 @@ export class EventStoreModule implements OnApplicationBootstrap, OnApplicationSh
     @Inject(EVENT_STORE_OPTIONS) private readonly options: EventStoreModuleOptions,
     @Inject(SERVICE_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly store: EventStore,
+    private readonly appends: LogAppends,
     @Optional() @Inject(MESSAGE_BUS) private readonly bus?: MessageBus,
     @Optional() private readonly readiness?: ReadinessRegistry,
   ) {}
@@ -94,8 +96,9 @@ export class EventStoreModule implements OnApplicationBootstrap, OnApplicationSh
         },
         { provide: EventStore, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new EventStore(ds, options.schema) },
         { provide: Inbox, inject: [SERVICE_DATA_SOURCE], useFactory: (ds: DataSource) => new Inbox(ds, options.schema) },
+        { provide: LogAppends, useValue: new LogAppends() },
       ],
-      exports: [SERVICE_DATA_SOURCE, EventStore, Inbox],
+      exports: [SERVICE_DATA_SOURCE, EventStore, Inbox, LogAppends],
     };
   }
 
@@ -104,16 +107,20 @@ export class EventStoreModule implements OnApplicationBootstrap, OnApplicationSh
       await this.dataSource.query('SELECT 1');
       return true;
     });
-    if (this.options.relay?.enabled === false) return;
-    if (!this.bus) throw new Error('EventStoreModule: the outbox relay needs MESSAGE_BUS (import MessagingModule.forRoot)');
     const embedded = this.options.poolSize === 1;
     if (!embedded) {
-      this.listener = new LogListener(this.options.url, this.store.channel, () => this.relay?.wake());
+      this.listener = new LogListener(this.options.url, this.store.channel, () => {
+        this.relay?.wake();
+        this.appends.announce();
+      });
       await this.listener.start().catch((err: unknown) => {
-        this.logger.warn({ err }, 'LISTEN unavailable; the outbox relay polls');
+        this.logger.warn({ err }, 'LISTEN unavailable; the log readers poll');
         this.listener = null;
       });
+      this.appends.listenWith(this.listener);
     }
+    if (this.options.relay?.enabled === false) return;
+    if (!this.bus) throw new Error('EventStoreModule: the outbox relay needs MESSAGE_BUS (import MessagingModule.forRoot)');
     this.relay = new OutboxRelay(this.store, this.bus, {
       name: 'outbox-relay',
       topicFor: relayTopicFor(this.options.relay?.topicFor),
