@@ -53,9 +53,6 @@ export interface AutodeployModuleOptions {
 }
 
 const OPTIONS = Symbol('AUTODEPLOY_OPTIONS');
-
-/** The read-model projection's fallback poll while LISTEN wakes it. */
-const LISTENING_PROJECTION_POLL_MS = 1_000;
 const log = createLogger('autodeploy');
 
 /** The EventStoreModule options of autodeploy's schema: its migrations and what its relay publishes. */
@@ -107,7 +104,7 @@ export class AutodeployModule implements OnApplicationBootstrap, OnModuleDestroy
           inject: [EventStore, LogAppends],
           useFactory: (store: EventStore, appends: LogAppends) => {
             // Woken by every append's NOTIFY (any replica's), it polls only as a fallback.
-            const pollIntervalMs = options.projectionPollMs ?? (() => (appends.listening ? LISTENING_PROJECTION_POLL_MS : 100));
+            const pollIntervalMs = options.projectionPollMs ?? appends.pollInterval(100);
             const projection = new Projection(store, projectReadModels, { name: READ_MODEL_PROJECTION, pollIntervalMs, logger: log });
             appends.subscribe(() => projection.wake());
             return projection;

@@ -1,3 +1,6 @@
+/** A log reader's fallback poll while each append is announced to it. */
+const LISTENING_POLL_MS = 1_000;
+
 /**
  * The announcements of a service's log (each committed append's NOTIFY, through the
  * EventStoreModule's LogListener), for readers of the log besides the outbox relay, e.g. a
@@ -17,6 +20,14 @@ export class LogAppends {
   /** Appends are announced now (a lost LISTEN connection is being replaced otherwise). */
   get listening(): boolean {
     return this.source?.listening === true;
+  }
+
+  /**
+   * A reader's poll interval (`LogSubscriptionOptions.pollIntervalMs`): a 1 s fallback while
+   * appends are announced, `unannounced` when they are not (no LISTEN, or it is reconnecting).
+   */
+  pollInterval(unannounced: number): () => number {
+    return () => (this.listening ? LISTENING_POLL_MS : unannounced);
   }
 
   /** For the module that listens: where announcements come from, and each one. */

@@ -25,7 +25,7 @@ export interface LogSubscriptionOptions {
 }
 
 /** The first re-poll of a reader whose events are held back; doubled each time, up to the poll interval. */
-export const HELD_BACK_FIRST_RETRY_MS = 5;
+const HELD_BACK_FIRST_RETRY_MS = 5;
 
 const heldBackPolls = new Counter({
   name: 'sluice_log_reader_held_back_polls_total',
@@ -131,9 +131,10 @@ export abstract class LogSubscription {
 
   /**
    * How long an empty poll waits. Events committed after the oldest transaction still open on the
-   * server are held back (`EventStore.readBatch` says so); no announcement comes when that transaction ends (it may be
-   * anyone's, in any database), so the reader polls again soon, 5 ms doubling up to the interval,
-   * and warns, naming that transaction, once held back for `heldBackWarnMs`.
+   * server are held back (`EventStore.readBatch` says so); no announcement comes when that
+   * transaction ends (it may be anyone's, in any database), so the reader polls again soon, 5 ms
+   * doubling up to the interval, and warns, naming that transaction, once held back for
+   * `heldBackWarnMs`.
    */
   private async idleDelay(interval: number): Promise<number> {
     const now = Date.now();

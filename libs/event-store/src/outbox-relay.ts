@@ -43,6 +43,8 @@ export class OutboxRelay extends LogSubscription {
     if (!(await this.isLeader())) return 0;
     const manager = this.leaderConnection?.manager ?? this.store.dataSource.manager;
     const after = this.position ?? (await this.checkpoints.read(manager, this.name));
+    // Read once per leadership: it alone moves the checkpoint while it leads.
+    this.position = after;
     const { events, heldBack } = await this.store.readBatch(after, { limit: this.relayOptions.batchSize ?? 500, encodedData: true });
     this.heldBack = heldBack;
     if (events.length === 0) return 0;

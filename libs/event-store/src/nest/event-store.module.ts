@@ -49,9 +49,6 @@ export interface EventStoreModuleOptions {
   };
 }
 
-/** The relay's fallback poll while LISTEN wakes it. */
-const LISTENING_RELAY_POLL_MS = 1_000;
-
 const defaultTopicFor = (event: StoredEvent): string | null => (isEventType(event.type) ? topicOf(event.type) : null);
 
 /**
@@ -109,10 +106,7 @@ export class EventStoreModule implements OnApplicationBootstrap, OnApplicationSh
     });
     const embedded = this.options.poolSize === 1;
     if (!embedded) {
-      this.listener = new LogListener(this.options.url, this.store.channel, () => {
-        this.relay?.wake();
-        this.appends.announce();
-      });
+      this.listener = new LogListener(this.options.url, this.store.channel, () => this.appends.announce());
       await this.listener.start().catch((err: unknown) => {
         this.logger.warn({ err }, 'LISTEN unavailable; the log readers poll');
         this.listener = null;
@@ -127,9 +121,11 @@ export class EventStoreModule implements OnApplicationBootstrap, OnApplicationSh
       exclusive: !embedded,
       // Woken by each append's NOTIFY (and held back, it re-polls within milliseconds), the relay
       // only polls as a fallback: for a NOTIFY lost while the listener connects again.
-      pollIntervalMs: this.options.relay?.pollIntervalMs ?? (embedded ? 50 : this.listener ? LISTENING_RELAY_POLL_MS : 200),
+      pollIntervalMs: this.options.relay?.pollIntervalMs ?? (embedded ? 50 : this.appends.pollInterval(200)),
       logger: this.logger,
     });
+    const relay = this.relay;
+    this.appends.subscribe(() => relay.wake());
     if (this.options.relay?.republishOnStart) {
       await this.dataSource.transaction((m) => new Checkpoints(this.options.schema).reset(m, 'outbox-relay'));
     }
