@@ -1,18 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaBrokers } from '@sluice/testing';
 import { KafkaMessageBus } from './kafka-bus';
+import { kafkajsRequestQueue, type RequestQueueLike } from './kafkajs-idle-loop';
 
-interface RequestQueueLike {
-  pending: unknown[];
-  throttledUntil: number;
-  throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null;
-  checkPendingRequests(): void;
-  scheduleCheckPendingRequests(): void;
-}
-const RequestQueue = createRequire(require.resolve('kafkajs'))('./src/network/requestQueue') as { prototype: RequestQueueLike };
+const RequestQueue = kafkajsRequestQueue();
 
 describe('kafkajs idle timer loop (kafkajs issue 1556), fixed by the Kafka bus', () => {
   it('an idle connection to the real broker checks its request queue no more, and a throttled request still goes out', { timeout: 30_000 }, async () => {

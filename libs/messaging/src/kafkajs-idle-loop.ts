@@ -18,12 +18,18 @@ const CHECK_PENDING_REQUESTS_INTERVAL_MS = 10;
 /** The buggy method's tell-tale lines, as kafkajs 2.2.4 ships them. */
 const KNOWN_BODY = ['let scheduleAt = this.throttledUntil - Date.now()', 'if (this.pending.length > 0) {', 'this.throttleCheckTimeoutId = setTimeout(() => {'];
 
-interface RequestQueueLike {
+/** What this fix touches of kafkajs's (internal) RequestQueue. */
+export interface RequestQueueLike {
   pending: unknown[];
   throttledUntil: number;
   throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null;
   checkPendingRequests(): void;
   scheduleCheckPendingRequests(): void;
+}
+
+/** kafkajs's RequestQueue class: the same module instance its connections load (resolved from kafkajs itself). */
+export function kafkajsRequestQueue(): { prototype: RequestQueueLike } {
+  return createRequire(require.resolve('kafkajs'))('./src/network/requestQueue') as { prototype: RequestQueueLike };
 }
 
 export type KafkajsIdleLoopFix = 'applied' | 'already applied' | `not applied: ${string}`;
@@ -37,11 +43,9 @@ export function fixKafkajsIdleLoop(): KafkajsIdleLoopFix {
 }
 
 function apply(): KafkajsIdleLoopFix {
-  // The same module instance kafkajs's connections load (resolved from kafkajs itself).
-  const requireFromKafkajs = createRequire(require.resolve('kafkajs'));
-  const version = (requireFromKafkajs('./package.json') as { version: string }).version;
+  const version = (createRequire(require.resolve('kafkajs'))('./package.json') as { version: string }).version;
   if (version !== KNOWN_VERSION) return `not applied: kafkajs ${version} is not ${KNOWN_VERSION}`;
-  const RequestQueue = requireFromKafkajs('./src/network/requestQueue') as { prototype: RequestQueueLike };
+  const RequestQueue = kafkajsRequestQueue();
   const source = String(RequestQueue.prototype.scheduleCheckPendingRequests);
   if (!KNOWN_BODY.every((line) => source.includes(line))) return 'not applied: scheduleCheckPendingRequests is not the known one';
   RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleCheckPendingRequests(this: RequestQueueLike): void {
