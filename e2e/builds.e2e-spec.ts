@@ -59,9 +59,7 @@ describe('Builds as Jobs: push → BuildRun → Job → staging deploy; tag → 
       KUBE_APPLIER_RESYNC_SECONDS: '2',
     });
     unregister = await registerBuildRunWebhook(world.kube, { name: `sluice-buildruns-${world.namespace}`, port: admissionPort, caPem: cert.pem, namespace: world.namespace });
-    scenario = new Scenario(world, sluice);
-    await scenario.pushConfigRepo();
-    await scenario.waitForVirtualConfig();
+    scenario = await Scenario.discovered(world, sluice);
   });
 
   after(async () => {

@@ -72,9 +72,7 @@ describe('Slack deploy bot, all-in-one', { timeout: 400_000 }, () => {
       SLACK_API_URL: `${slack.url}/api/`,
       SLACK_USER_TEAMS: JSON.stringify({ [ALICE]: ['payments'], [BOB]: ['web'], [PAYMENTS_GROUP]: ['payments'] }),
     });
-    s = new Scenario(world, sluice);
-    await s.pushConfigRepo();
-    await s.waitForVirtualConfig();
+    s = await Scenario.discovered(world, sluice);
     // A feature branch with a green build (autodeploy tracks main: it deploys nothing of it) and a
     // pull request from it; a commit on main that was never built.
     const main = world.github.seed.commit(ARTIFACT_REPO, { message: 'billing: main', files: { VERSION: 'main\n' } });

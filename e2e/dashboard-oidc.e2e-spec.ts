@@ -72,9 +72,7 @@ describe('the dashboard signs people in with OpenID Connect', { timeout: 300_000
       SLUICE_OIDC_ISSUER: provider.issuer,
       SLUICE_OIDC_CLIENT_ID: provider.clientId,
     });
-    scenario = new Scenario(world, sluice);
-    await scenario.pushConfigRepo();
-    await scenario.waitForVirtualConfig();
+    scenario = await Scenario.discovered(world, sluice);
     const artifact = await scenario.pushArtifact('first');
     await scenario.buildCompleted(artifact);
     await scenario.waitForDeployOf(artifact);

@@ -81,9 +81,7 @@ describe('the web dashboard in a real browser against the all-in-one app', { tim
     mkdirSync(SHOTS, { recursive: true });
     world = await startWorld('dashboard');
     sluice = await startAllInOneApp(world);
-    scenario = new Scenario(world, sluice);
-    await scenario.pushConfigRepo();
-    await scenario.waitForVirtualConfig();
+    scenario = await Scenario.discovered(world, sluice);
     firstArtifact = await scenario.pushArtifact('first');
     firstDeploy = (await scenario.deployBuild(firstArtifact)).id;
     browser = await dashboardBrowser();

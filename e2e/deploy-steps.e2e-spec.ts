@@ -68,9 +68,7 @@ describe('deploy steps through the API: check-image, render, apply, wait-healthy
       KUBE_APPLIER_TEST_SLOTS: '1',
       KUBE_APPLIER_PROGRESS_DEADLINE_SECONDS: '10',
     });
-    s = new Scenario(world, sluice);
-    await s.pushConfigRepo();
-    await s.waitForVirtualConfig();
+    s = await Scenario.discovered(world, sluice);
   });
 
   after(async () => {

@@ -30,9 +30,7 @@ describe('DORA metrics, all-in-one', { timeout: 300_000 }, () => {
   before(async () => {
     world = await startWorld('dora');
     sluice = await startAllInOneApp(world, { KUBE_APPLIER_TARGET: 'dry-run', COMMIT_STATUS_STORE: 'postgres' });
-    scenario = new Scenario(world, sluice);
-    await scenario.pushConfigRepo();
-    await scenario.waitForVirtualConfig();
+    scenario = await Scenario.discovered(world, sluice);
     // 1. A builds and deploys; 2. B builds and deploys; 3. A is re-applied: B is rolled back.
     const a = await scenario.pushArtifact('a');
     await scenario.buildCompleted(a);

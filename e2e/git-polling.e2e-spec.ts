@@ -18,9 +18,7 @@ describe('Git polling when webhooks are lost (all-in-one)', { timeout: 240_000 }
   before(async () => {
     world = await startWorld('polling');
     sluice = await startAllInOneApp(world, { REPO_SYNC_POLL_SECONDS: String(POLL_SECONDS) });
-    scenario = new Scenario(world, sluice);
-    await scenario.pushConfigRepo();
-    await scenario.waitForVirtualConfig();
+    scenario = await Scenario.discovered(world, sluice);
   });
 
   after(async () => {

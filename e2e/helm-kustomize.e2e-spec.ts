@@ -79,9 +79,7 @@ describe('Helm and Kustomize configs through the all-in-one on a real API server
       },
     });
     sluice = await startAllInOneApp(world, { KUBE_APPLIER_HELM_BIN: helm!, KUBE_APPLIER_KUSTOMIZE_BIN: kustomize! });
-    s = new Scenario(world, sluice);
-    await s.pushConfigRepo();
-    await s.waitForVirtualConfig();
+    s = await Scenario.discovered(world, sluice);
     await waitFor(async () => (await s.api.request('GET', `/api/configs/${CHART_CONFIG}`, undefined, [200, 404])).status === 200, () => `${CHART_CONFIG} discovered`);
   });
 

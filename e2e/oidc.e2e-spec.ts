@@ -45,9 +45,7 @@ describe('sign-in with OpenID Connect, all-in-one', { timeout: 300_000 }, () => 
       SLUICE_OIDC_CLIENT_ID: provider.clientId,
       SLUICE_OIDC_ADMIN_GROUPS: 'sluice-admins',
     });
-    scenario = new Scenario(world, sluice);
-    await scenario.pushConfigRepo();
-    await scenario.waitForVirtualConfig();
+    scenario = await Scenario.discovered(world, sluice);
     artifact = await scenario.pushArtifact('first');
     await scenario.buildCompleted(artifact);
     await scenario.waitForDeployOf(artifact);

@@ -134,9 +134,7 @@ describe('preview environments from GitLab merge requests and Bitbucket pull req
       BITBUCKET_TOKEN: BITBUCKET_API_TOKEN,
       AUTODEPLOY_PREVIEW_SWEEP_SECONDS: '1',
     });
-    scenario = new Scenario(world, sluice);
-    await scenario.pushConfigRepo();
-    await scenario.waitForVirtualConfig();
+    scenario = await Scenario.discovered(world, sluice);
     await waitFor(async () => (await scenario.api.request('GET', `/api/configs/${LEDGER_CONFIG}`, undefined, [200, 404])).status === 200, () => `config ${LEDGER_CONFIG} discovered`);
   });
 

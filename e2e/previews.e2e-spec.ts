@@ -76,9 +76,7 @@ describe('pull-request preview environments (all-in-one, real kube-apiserver, fa
       },
     });
     sluice = await startAllInOneApp(world, { AUTODEPLOY_PREVIEW_SWEEP_SECONDS: '1' });
-    scenario = new Scenario(world, sluice);
-    await scenario.pushConfigRepo();
-    await scenario.waitForVirtualConfig();
+    scenario = await Scenario.discovered(world, sluice);
   });
 
   after(async () => {
@@ -200,9 +198,7 @@ describe('previews and a config with a main deploy, pinned (all-in-one, real kub
       },
     });
     sluice = await startAllInOneApp(world, { AUTODEPLOY_PREVIEW_SWEEP_SECONDS: '1' });
-    scenario = new Scenario(world, sluice);
-    await scenario.pushConfigRepo();
-    await scenario.waitForVirtualConfig();
+    scenario = await Scenario.discovered(world, sluice);
   });
 
   after(async () => {

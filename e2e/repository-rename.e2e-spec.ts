@@ -33,9 +33,7 @@ describe('repository rename, all-in-one', { timeout: 300_000 }, () => {
   before(async () => {
     world = await startWorld('rename');
     sluice = await startAllInOneApp(world, { KUBE_APPLIER_TARGET: 'dry-run' });
-    s = new Scenario(world, sluice);
-    await s.pushConfigRepo();
-    await s.waitForVirtualConfig();
+    s = await Scenario.discovered(world, sluice);
     const first = await s.pushArtifact('before-rename');
     await s.buildCompleted(first);
     await s.waitForDeployOf(first, (d) => d.phase === 'succeeded');

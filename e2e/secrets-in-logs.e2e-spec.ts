@@ -51,9 +51,7 @@ describe('no secret in any log', { timeout: 240_000 }, () => {
       SLUICE_REGISTRY_CREDENTIALS: JSON.stringify({ 'registry.example.com': { username: 'sluice', password: REGISTRY_PASSWORD } }),
       LOG_LEVEL: 'debug',
     });
-    scenario = new Scenario(world, sluice);
-    await scenario.pushConfigRepo();
-    await scenario.waitForVirtualConfig();
+    scenario = await Scenario.discovered(world, sluice);
   });
 
   after(async () => {

@@ -31,9 +31,7 @@ describe(`kill -9 soak of the services: ${SCALE.builds} builds deployed while ${
   before(async () => {
     world = await startWorld('services-kill');
     sluice = await startDistributed(world, { env: { '*': { SLUICE_LEADER_POLL_SECONDS: '1' } } });
-    scenario = new Scenario(world, sluice);
-    await scenario.pushConfigRepo();
-    await scenario.waitForVirtualConfig();
+    scenario = await Scenario.discovered(world, sluice);
   });
 
   after(async () => {

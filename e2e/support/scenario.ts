@@ -103,6 +103,14 @@ export class Scenario {
     this.api = new Api(sluice);
   }
 
+  /** A scenario past its first two steps: the config repository pushed and its config discovered. */
+  static async discovered(world: World, sluice: SluiceUnderTest): Promise<Scenario> {
+    const scenario = new Scenario(world, sluice);
+    await scenario.pushConfigRepo();
+    await scenario.waitForVirtualConfig();
+    return scenario;
+  }
+
   async webhook(event: string, payload: unknown): Promise<void> {
     const res = await sendWebhook(this.sluice.webhookUrl, event, payload);
     assert.equal(res.status, 202, `webhook ${event}: ${res.status} ${JSON.stringify(res.body)}`);
