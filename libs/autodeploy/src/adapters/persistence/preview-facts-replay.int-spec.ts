@@ -85,6 +85,12 @@ describe("the previews' facts rebuilt from the inputs they kept (real PostgreSQL
     await repo(publishRepo(h.bus, 'repo.config.changed', 'acme/cfg', { config: root('api', false), configSha: sha('d') }));
     await repo(publishRepo(h.bus, 'repo.config.removed', 'acme/cfg', { name: 'jobs', configRepo: 'acme/cfg', configSha: sha('e') }));
     await waitUntil(async () => (await kept()) === inputs, { timeoutMs: 20_000, message: "every input kept once for the previews" });
+    // The repository knowledge is another consumer of the same events: its snapshot below is taken
+    // once it has handled the last of them (the removal of `jobs`), not while it may still lag.
+    await waitUntil(async () => (await h.dataSource.query(`SELECT 1 FROM autodeploy.config_routes WHERE name = 'jobs' AND removed`)).length === 1, {
+      timeoutMs: 20_000,
+      message: 'the repository knowledge has handled the removal of jobs',
+    });
   });
 
   after(async () => {
