@@ -38,10 +38,9 @@ describe('the test-server pool', { timeout: 180_000 }, () => {
     ended: async (_tx: Transaction, run, state) => void reported.push(`${run.config}:${state}`),
   };
   const pool = (owner: string, leaseMs = 60_000) => new TestPool(store, new KubeTestJobs(kube), reports, unitOfWorkOf(ds), { size: 2, owner, leaseMs, graceMs: 30_000 }, quiet);
-  const enqueue = (config: string, team = 'payments') =>
-    unitOfWorkOf(ds).transact((tx) =>
-      store.enqueue(tx, { id: randomUUID(), deployId: randomUUID(), config, team, namespace: ns, deployedImage: `ghcr.io/acme/${config}:main-1234567`, tests: { image: 'ghcr.io/acme/tests:1', command: ['npm', 'test'], timeoutSeconds: 120 } }),
-    );
+  const queue = (tx: Transaction, config: string, team = 'payments') =>
+    store.enqueue(tx, { id: randomUUID(), deployId: randomUUID(), config, team, namespace: ns, deployedImage: `ghcr.io/acme/${config}:main-1234567`, tests: { image: 'ghcr.io/acme/tests:1', command: ['npm', 'test'], timeoutSeconds: 120 } });
+  const enqueue = (config: string, team = 'payments') => unitOfWorkOf(ds).transact((tx) => queue(tx, config, team));
   const runOf = async (config: string): Promise<TestRun> => (await store.open(null)).find((r) => r.config === config)!;
 
 
@@ -180,5 +179,16 @@ describe('the test-server pool', { timeout: 180_000 }, () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('runs queued in the same instant are taken in queue order, not in the order the database returns them', async () => {
+    await ds.query(`UPDATE ${SCHEMA}.test_runs SET state = 'passed' WHERE state IN ('queued', 'running')`);
+    const configs = Array.from({ length: 16 }, (_, i) => `same-${String(i).padStart(2, '0')}`);
+    // One transaction: every run has the same queued_at (now() is the transaction's start).
+    await unitOfWorkOf(ds).transact(async (tx) => {
+      for (const config of configs) await queue(tx, config);
+    });
+    assert.equal(new Set((await store.open(null)).map((r) => r.queuedAt)).size, 1, 'one instant');
+    assert.deepEqual((await store.acquire('same-instant', configs.length, 60_000)).map((r) => r.config), configs);
   });
 });

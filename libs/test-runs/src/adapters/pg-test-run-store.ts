@@ -56,12 +56,15 @@ export class PgTestRunStore implements TestRunStore {
       const free = size - Number(running);
       if (free <= 0) return [];
       const rows = returned(await m.query(
-        `UPDATE "${this.schema}".test_runs SET state = 'running', lease_owner = $1, lease_until = now() + $2 * interval '1 millisecond', started_at = now()
-          WHERE id IN (SELECT id FROM "${this.schema}".test_runs WHERE state = 'queued' ORDER BY seq LIMIT $3)
-          RETURNING *`,
+        // In queue order: RETURNING has none, and two runs may be queued in the same millisecond.
+        `WITH taken AS (
+           UPDATE "${this.schema}".test_runs SET state = 'running', lease_owner = $1, lease_until = now() + $2 * interval '1 millisecond', started_at = now()
+            WHERE id IN (SELECT id FROM "${this.schema}".test_runs WHERE state = 'queued' ORDER BY seq LIMIT $3)
+            RETURNING *)
+         SELECT * FROM taken ORDER BY seq`,
         [owner, leaseMs, free],
       ));
-      return rows.map(toRun).sort((a, b) => a.queuedAt.localeCompare(b.queuedAt));
+      return rows.map(toRun);
     });
   }
 
