@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { testRunnerArgs } from './test-runner-args.cjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -44,12 +45,7 @@ const testTimeoutMs = process.env.SLUICE_TEST_TIMEOUT_MS ?? '600000';
 const result = spawnSync(
   process.execPath,
   [
-    '--require', 'reflect-metadata',
-    '--require', '@swc-node/register',
-    '--test',
-    `--test-concurrency=${concurrency}`,
-    '--test-force-exit',
-    `--test-timeout=${testTimeoutMs}`,
+    ...testRunnerArgs({ concurrency, testTimeoutMs }),
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     ...files,
   ],
