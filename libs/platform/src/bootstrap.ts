@@ -88,12 +88,19 @@ export function applyServerTimeouts(server: Server, timeouts: HttpServerTimeouts
  * The order of answers: 404/405 (routing) first, then 401/403 (the route's guards), then 415
  * (the body's type), then 400/422 (the body's content).
  */
+/**
+ * The signals a service closes on. Only these: Nest's default is every signal it knows, SIGUSR2
+ * among them, so a `kill -USR2` asking for a heap snapshot (`node --heapsnapshot-signal=SIGUSR2`)
+ * shut the service down instead.
+ */
+export const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
 export function configureApp(app: INestApplication, options: ConfigureAppOptions = {}): INestApplication {
   app.useLogger(new NestLogger());
   app.use(requestContextMiddleware, httpMetricsMiddleware);
   app.useGlobalFilters(new HttpErrorFilter());
   app.useGlobalInterceptors(new JsonBodyInterceptor());
-  if (options.shutdownHooks !== false) app.enableShutdownHooks();
+  if (options.shutdownHooks !== false) app.enableShutdownHooks([...SHUTDOWN_SIGNALS]);
   const express = app as NestExpressApplication;
   if (typeof express.disable === 'function') express.disable('x-powered-by');
   if (options.bodyLimit !== undefined && typeof express.useBodyParser === 'function') {
