@@ -52,7 +52,7 @@ LABEL org.opencontainers.image.title="sluice" \
       org.opencontainers.image.description="Sluice GitOps continuous deployment: webhook-ingest, repo-sync, autodeploy, kube-applier, commit-status" \
       org.opencontainers.image.licenses="MIT"
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--enable-source-maps \
+    NODE_OPTIONS="--enable-source-maps --max-semi-space-size=8" \
     SLUICE_SERVICE=${SERVICE} \
     SLUICE_HOST=0.0.0.0 \
     SLUICE_PORT=8080 \

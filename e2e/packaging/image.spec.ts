@@ -82,6 +82,11 @@ describe('Dockerfile', () => {
     const env = text(runtime, 'ENV').join(' ');
     assert.match(env, /\bNODE_ENV=production\b/);
     assert.match(env, /\bSLUICE_HOST=0\.0\.0\.0\b/);
+    // The V8 flags the e2e tests and benches give a compiled service (SERVICE_V8_FLAGS, another project's file), so they measure what the image runs.
+    const nodeOptions = /\bNODE_OPTIONS="([^"]*)"/.exec(env)?.[1]?.split(' ') ?? [];
+    const flags = [...(/SERVICE_V8_FLAGS = \[([^\]]*)\]/.exec(readRepoFile('e2e', 'support', 'process.ts'))?.[1] ?? '').matchAll(/'([^']+)'/g)].map((m) => m[1]!);
+    assert.ok(flags.length > 0, 'SERVICE_V8_FLAGS found in e2e/support/process.ts');
+    for (const flag of flags) assert.ok(nodeOptions.includes(flag), `NODE_OPTIONS has ${flag}: ${nodeOptions.join(' ')}`);
     const healthchecks = dockerfile.getHEALTHCHECKs();
     assert.equal(healthchecks.length, 1);
     assert.match(healthchecks[0]!.getArgumentsContent()!, /CMD \["node", "\/app\/bin\/healthcheck.js"\]$/);
