@@ -58,11 +58,11 @@ export class ServiceProcess {
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !STRIPPED.includes(k)) env[k] = v;
     Object.assign(env, { SWC_NODE_PROJECT: join(ROOT, 'tsconfig.base.json'), SLUICE_HOST: '127.0.0.1' }, this.options.env);
     this.starts += 1;
-    const compiled = this.options.main.endsWith('.js');
-    const compiler = compiled ? [...SERVICE_V8_FLAGS] : ['--require', '@swc-node/register'];
+    // Compiled, it runs with the image's V8 flags; TypeScript, through the compiler.
+    const runAs = this.options.main.endsWith('.js') ? [...SERVICE_V8_FLAGS] : ['--require', '@swc-node/register'];
     // Extra node flags for the services only, e.g. SLUICE_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a run.
     const extra = (process.env.SLUICE_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...extra, '--require', 'reflect-metadata', ...compiler, this.options.main], {
+    const child = spawn(process.execPath, [...extra, '--require', 'reflect-metadata', ...runAs, this.options.main], {
       cwd: ROOT,
       env,
       stdio: ['ignore', fd, fd],

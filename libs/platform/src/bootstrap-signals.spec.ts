@@ -35,12 +35,12 @@ describe('the signals a service closes on (a service in its own process)', { tim
     const service = await start();
     assert.equal((await fetch(`${service.url}/healthz`)).status, 200);
     service.child.kill('SIGUSR2');
-    const snapshot = async () => readdirSync(dir).find((f) => f.endsWith('.heapsnapshot'));
+    const snapshot = () => readdirSync(dir).find((f) => f.endsWith('.heapsnapshot'));
     const deadline = Date.now() + 30_000;
     let written: string | undefined;
     // Written in full once its size stops changing between two looks.
     for (let last = -1; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
-      written = await snapshot();
+      written = snapshot();
       if (!written) continue;
       const size = statSync(join(dir, written)).size;
       if (size > 0 && size === last) break;

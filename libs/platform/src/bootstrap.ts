@@ -79,6 +79,13 @@ export function applyServerTimeouts(server: Server, timeouts: HttpServerTimeouts
 }
 
 /**
+ * The signals a service closes on. Only these: Nest's default is every signal it knows, SIGUSR2
+ * among them, so a `kill -USR2` asking for a heap snapshot (`node --heapsnapshot-signal=SIGUSR2`)
+ * shut the service down instead.
+ */
+const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/**
  * What every Sluice HTTP app gets, also for apps built by tests with
  * `@nestjs/testing`: Nest's logging through the Sluice logger, per request a correlation
  * id and context, a log line and the request metrics, the global error filter (one error
@@ -88,13 +95,6 @@ export function applyServerTimeouts(server: Server, timeouts: HttpServerTimeouts
  * The order of answers: 404/405 (routing) first, then 401/403 (the route's guards), then 415
  * (the body's type), then 400/422 (the body's content).
  */
-/**
- * The signals a service closes on. Only these: Nest's default is every signal it knows, SIGUSR2
- * among them, so a `kill -USR2` asking for a heap snapshot (`node --heapsnapshot-signal=SIGUSR2`)
- * shut the service down instead.
- */
-export const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
-
 export function configureApp(app: INestApplication, options: ConfigureAppOptions = {}): INestApplication {
   app.useLogger(new NestLogger());
   app.use(requestContextMiddleware, httpMetricsMiddleware);
